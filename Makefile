@@ -1,0 +1,37 @@
+# smartpos: `make sim` runs the whole stack on this PC, `make test` runs every suite.
+# Each target bootstraps .venv itself (fresh Debian/Ubuntu x86_64, Python 3.10-3.13).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+PORT   ?=
+
+.PHONY: all venv sim test flash demo bench native native-arm firmware clean
+
+all: test
+
+$(STAMP): pyproject.toml setup.py
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+sim: $(STAMP)
+	$(BIN)/smartpos sim
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+flash: $(STAMP)
+	@test -n "$(PORT)" || { echo "usage: make flash PORT=/dev/ttyACM0 (or the virtual board's pty, or socket://127.0.0.1:PORT)"; exit 2; }
+	$(BIN)/smartpos flash --port $(PORT)
+
+demo: $(STAMP)
+	$(BIN)/smartpos demo --all
+
+bench: $(STAMP)
+	$(BIN)/smartpos bench
+
+clean:
+	rm -rf build native/build
