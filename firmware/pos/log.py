@@ -1,0 +1,106 @@
+# Structured, levelled logging with a redaction filter (MicroPython).
+#
+# Every log line passes through redact(): card numbers, track data, PIN
+# blocks and keys never reach the console, a file or a trace.  Call sites log
+# events with key=value fields:   log.info("emv", "gpo", aip="1980", sw="9000")
+# Field names that carry secrets are masked or dropped by name as well as by
+# content (a PAN-looking digit run in any value is masked).
+import time
+from micropython import const
+
+DEBUG = const(10)
+INFO = const(20)
+WARNING = const(30)
+ERROR = const(40)
+_NAMES = {DEBUG: "DEBUG", INFO: "INFO", WARNING: "WARN", ERROR: "ERROR"}
+
+level = INFO
+_sinks = []          # callables taking one formatted line (str)
+
+# Fields whose value is never shown, whatever it looks like.
+_SECRET = ("pin", "pinblock", "pin_block", "key", "kek", "tmk", "tpk", "tak", "mk",
+           "track1", "track2", "track", "cvv", "cvc", "password")
+# Fields shown masked (first 6, last 4).
+_PAN_FIELDS = ("pan", "token_pan")
+
+
+def mask_pan(pan):
+    """First 6 and last 4 digits kept, the rest as '*' (PCI DSS display rule)."""
+    if isinstance(pan, (bytes, bytearray)):
+        pan = pan.decode()
+    n = len(pan)
+    if n <= 10:
+        return "*" * n
+    return pan[:6] + "*" * (n - 10) + pan[-4:]
+
+
+def _mask_digit_runs(s):
+    # Any run of 13-19 digits in free text is treated as a PAN and masked.
+    out = []
+    i = 0
+    n = len(s)
+    while i < n:
+        if "0" <= s[i] <= "9":
+            j = i
+            while j < n and "0" <= s[j] <= "9":
+                j += 1
+            run = s[i:j]
+            out.append(mask_pan(run) if 13 <= len(run) <= 19 else run)
+            i = j
+        else:
+            out.append(s[i])
+            i += 1
+    return "".join(out)
+
+
+def redact(name, value):
+    """The loggable form of one field."""
+    lname = name.lower()
+    if lname in _SECRET:
+        return "<redacted>"
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        value = bytes(value).hex()
+    else:
+        value = str(value)
+    if lname in _PAN_FIELDS:
+        return mask_pan(value)
+    return _mask_digit_runs(value)
+
+
+def add_sink(fn):
+    _sinks.append(fn)
+
+
+def remove_sink(fn):
+    if fn in _sinks:
+        _sinks.remove(fn)
+
+
+def _emit(lvl, area, event, fields):
+    if lvl < level:
+        return
+    parts = ["%s %s %s" % (_NAMES.get(lvl, lvl), area, _mask_digit_runs(event))]
+    for k in sorted(fields):
+        parts.append("%s=%s" % (k, redact(k, fields[k])))
+    line = " ".join(parts)
+    if _sinks:
+        for fn in _sinks:
+            fn(line)
+    else:
+        print("[%d] %s" % (time.ticks_ms() if hasattr(time, "ticks_ms") else 0, line))
+
+
+def debug(area, event, **fields):
+    _emit(DEBUG, area, event, fields)
+
+
+def info(area, event, **fields):
+    _emit(INFO, area, event, fields)
+
+
+def warning(area, event, **fields):
+    _emit(WARNING, area, event, fields)
+
+
+def error(area, event, **fields):
+    _emit(ERROR, area, event, fields)
