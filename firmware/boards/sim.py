@@ -1,0 +1,81 @@
+"""The virtual board (host_sim/board): the same pin names and buses as the
+NUCLEO-F429ZI so that the same firmware runs unchanged.  host_sim/board/wiring.py
+attaches the device models to exactly these buses and pins (a test checks that
+the two agree).  See nucleo_f429zi.py for the reasoning behind each choice.
+"""
+from micropython import const
+
+NAME = "sim"
+MCU = "STM32F429ZI"  # emulated by the MicroPython unix port
+
+# REPL: USART3 on PD8/PD9, wired to the ST-LINK virtual COM port.
+REPL_UART = const(3)
+REPL_BAUD = const(115200)
+REPL_TX = "PD8"
+REPL_RX = "PD9"
+
+# PN532 NFC controller, HSU mode (I0=L, I1=L), 115200 8N1 (PN532 UM 6.2.3).
+PN532_UART = const(2)
+PN532_BAUD = const(115200)
+PN532_TX = "PD5"        # USART2_TX AF7 -> PN532 RXD
+PN532_RX = "PD6"        # USART2_RX AF7 <- PN532 TXD
+PN532_RST = "PG2"       # RSTPDN, active low
+
+# ESC/POS thermal printer (58 mm, 384 dots), 115200 8N1.
+PRINTER_UART = const(6)
+PRINTER_BAUD = const(115200)
+PRINTER_TX = "PG14"     # USART6_TX AF8
+PRINTER_RX = "PG9"      # USART6_RX AF8
+
+# 2D barcode scanner: decoded code + CR, 9600 8N1 (factory default of most engines).
+SCANNER_UART = const(4)
+SCANNER_BAUD = const(9600)
+SCANNER_TX = "PC10"     # UART4_TX AF8
+SCANNER_RX = "PC11"     # UART4_RX AF8
+
+# Magnetic stripe reader (ISO/IEC 7811 tracks 1-3 as ASCII), 9600 8N1.
+MSR_UART = const(5)
+MSR_BAUD = const(9600)
+MSR_TX = "PC12"         # UART5_TX AF8
+MSR_RX = "PD2"          # UART5_RX AF8
+
+# Contact smart card through a TDA8024-class interface: USART1 in smartcard
+# mode (half duplex on TX), clock from USART1_CK.  ISO/IEC 7816-3: default
+# F=372, D=1, so 9600 bit/s at a 3.5712 MHz card clock.
+CARD_UART = const(1)
+CARD_BAUD = const(9600)
+CARD_CLK_HZ = const(3571200)
+CARD_IO = "PB6"         # USART1_TX AF7, open drain, I/O line
+CARD_CLK = "PA8"        # USART1_CK AF7
+CARD_RST = "PF13"       # RST to the card (via TDA8024 RSTIN)
+CARD_VCC = "PF14"       # CMDVCC, active low: 0 = activate the card
+CARD_DETECT = "PF15"    # OFF, low when no card is present
+
+# ST7789 240x320 TFT on SPI1 (mode 0, 42 MHz = APB2 84 MHz / 2).
+DISPLAY_SPI = const(1)
+DISPLAY_BAUD = const(42000000)
+DISPLAY_SCK = "PA5"     # SPI1_SCK AF5
+DISPLAY_MISO = "PA6"    # SPI1_MISO AF5
+DISPLAY_MOSI = "PB5"    # SPI1_MOSI AF5 (PA7 is Ethernet CRS_DV)
+DISPLAY_CS = "PD14"
+DISPLAY_DC = "PD15"     # data/command: 1 = data
+DISPLAY_RST = "PF12"    # active low
+DISPLAY_BL = "PE9"      # backlight enable, active high
+DISPLAY_WIDTH = const(240)
+DISPLAY_HEIGHT = const(320)
+
+# TCA8418 keypad scan controller on I2C1, INT open drain active low.
+KEYPAD_I2C = const(1)
+KEYPAD_I2C_FREQ = const(400000)
+KEYPAD_ADDR = const(0x34)
+KEYPAD_SCL = "PB8"      # I2C1_SCL AF4
+KEYPAD_SDA = "PB9"      # I2C1_SDA AF4
+KEYPAD_INT = "PE11"
+
+# Buzzer on TIM9_CH1 (PWM).
+BUZZER_PIN = "PE5"
+BUZZER_FREQ = const(2700)
+
+# The four contactless status indicators (EMV Book A, 9.2 / Book D):
+# LED 1 (blue: not in use / ready), 2, 3, 4 in order, active high.
+LED_PINS = ("PE2", "PE3", "PE4", "PE6")
