@@ -14,9 +14,11 @@ Board side ⇄ model side:
     board UART write  ──►  UartDevice.uart_rx(data)
     board UART read   ◄──  UartDevice.uart_tx(data)      (model pushes bytes)
     board SPI xfer    ──►  SpiDevice.spi_transfer(tx) -> rx (same length)
+    board SPI write   ──►  SpiDevice.spi_write(data)      (default: spi_transfer)
     board I2C write   ──►  I2cDevice.i2c_write(data) -> ack (bool)
     board I2C read    ──►  I2cDevice.i2c_read(n) -> bytes
     board drives pin  ──►  Device.pin_changed(role, value)
+    board PWM on pin  ──►  Device.pwm_changed(role, freq, duty_u16)
     model drives pin  ──►  Device.set_pin(role, value)    (board sees input / IRQ)
 
 Pins are named by *role* on the model side ("dc", "rst", "int", "detect"); the
@@ -55,6 +57,11 @@ class Device:
         """Drive a board input pin wired to this device (INT, card detect…)."""
         if self._pin_sink is not None:
             self._pin_sink(role, value)
+
+    def pwm_changed(self, role, freq, duty_u16):
+        """The board set PWM on a pin wired to this device (freq 0 / duty 0 = off)."""
+        self.pwm = getattr(self, "pwm", {})
+        self.pwm[role] = (freq, duty_u16)
 
     def power_on_reset(self):
         """Return to the chip's power-on state (board hard reset)."""
@@ -156,6 +163,11 @@ class SpiDevice(Device):
     def spi_transfer(self, tx):
         """Full-duplex transfer while this device is selected; return len(tx) bytes."""
         raise NotImplementedError
+
+    def spi_write(self, data):
+        """A write-only transfer (board SPI.write): MISO is ignored.  Override to
+        skip building the reply, e.g. for display frames."""
+        self.spi_transfer(data)
 
 
 class I2cDevice(Device):

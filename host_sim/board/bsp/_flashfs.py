@@ -1,0 +1,129 @@
+# The virtual board's flash: a host directory that firmware sees at /flash and
+# cannot leave.  The unix port's VfsPosix(root) joins paths to `root` without
+# resolving "..", so every path is normalised here first (and clamped at the
+# flash root) before it reaches VfsPosix.  Writes are limited to the flash
+# capacity (SMARTPOS_FLASH_SIZE): past it, write() raises OSError(ENOSPC) as
+# littlefs/FAT do on the real board.
+import io
+import vfs
+
+_BLOCK = 512
+
+
+class _Budget(io.IOBase):
+    """A file opened for writing, charged against the free space."""
+
+    def __init__(self, f, free):
+        self._f = f
+        self._free = free
+
+    def write(self, buf):
+        n = len(buf)
+        if n > self._free:
+            if self._free > 0:
+                self._f.write(memoryview(buf)[:self._free])
+            self._free = 0
+            raise OSError(28)  # ENOSPC
+        self._free -= n
+        return self._f.write(buf)
+
+    def read(self, *a):
+        return self._f.read(*a)
+
+    def readinto(self, *a):
+        return self._f.readinto(*a)
+
+    def readline(self, *a):
+        return self._f.readline(*a)
+
+    def seek(self, *a):
+        return self._f.seek(*a)
+
+    def tell(self):
+        return self._f.tell()
+
+    def flush(self):
+        return self._f.flush()
+
+    def close(self):
+        return self._f.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        self._f.close()
+
+
+class FlashFS:
+    def __init__(self, root, capacity):
+        self._fs = vfs.VfsPosix(root)
+        self._cwd = "/"
+        self._cap = capacity
+
+    def _abs(self, path):
+        if not path.startswith("/"):
+            path = self._cwd + "/" + path
+        parts = []
+        for p in path.split("/"):
+            if p == "" or p == ".":
+                continue
+            if p == "..":
+                if parts:
+                    parts.pop()
+            else:
+                parts.append(p)
+        return "/" + "/".join(parts)
+
+    def _used(self, path="/"):
+        n = 0
+        for e in self._fs.ilistdir(path):
+            full = path.rstrip("/") + "/" + e[0]
+            if e[1] == 0x4000:
+                n += _BLOCK + self._used(full)
+            else:
+                n += (self._fs.stat(full)[6] + _BLOCK - 1) // _BLOCK * _BLOCK
+        return n
+
+    def mount(self, readonly, mkfs):
+        pass
+
+    def umount(self):
+        pass
+
+    def open(self, path, mode):
+        f = self._fs.open(self._abs(path), mode)
+        if "r" in mode and "+" not in mode:
+            return f
+        return _Budget(f, self._cap - self._used())
+
+    def ilistdir(self, path):
+        return self._fs.ilistdir(self._abs(path))
+
+    def stat(self, path):
+        return self._fs.stat(self._abs(path))
+
+    def statvfs(self, path):
+        free = max(0, self._cap - self._used()) // _BLOCK
+        return (_BLOCK, _BLOCK, self._cap // _BLOCK, free, free, 0, 0, 0, 0, 255)
+
+    def mkdir(self, path):
+        self._fs.mkdir(self._abs(path))
+
+    def rmdir(self, path):
+        self._fs.rmdir(self._abs(path))
+
+    def remove(self, path):
+        self._fs.remove(self._abs(path))
+
+    def rename(self, old, new):
+        self._fs.rename(self._abs(old), self._abs(new))
+
+    def chdir(self, path):
+        p = self._abs(path)
+        if self._fs.stat(p)[0] & 0x4000 == 0:
+            raise OSError(20)  # ENOTDIR
+        self._cwd = p
+
+    def getcwd(self):
+        return self._cwd

@@ -1,0 +1,53 @@
+# Start-up of the virtual board's CPU (run as `micropython -i board_start.py`):
+# what the stm32 port's main() does before the REPL.  Board support first
+# (machine connects the bridge), then /flash mounted as the only filesystem,
+# then boot.py and (in friendly-REPL mode) main.py from flash, then the REPL.
+import sys
+import os
+import vfs
+
+try:
+    import machine
+    import _flashfs
+    _fs = _flashfs.FlashFS(os.getenv("SMARTPOS_FLASH"), int(os.getenv("SMARTPOS_FLASH_SIZE")))
+except BaseException as _e:       # no board support: still never expose the host's files
+    sys.print_exception(_e)
+    _fs = None
+vfs.umount("/")
+if _fs is not None:
+    vfs.mount(_fs, "/flash")
+    os.chdir("/flash")
+    machine._send(0x72, 0, 1)      # tell the host: board support up, Ctrl-C may interrupt now
+sys.path[:] = ["", ".frozen", "/flash", "/flash/lib"]
+del _fs, vfs
+
+
+def _run_file(_name):
+    try:
+        os.stat(_name)
+    except OSError:
+        return
+    try:
+        with open(_name) as _f:
+            _code = compile(_f.read(), _name, "exec")
+        exec(_code, globals())
+    except SystemExit:
+        machine._send(0x70, 0, 1)  # stm32: SystemExit from boot.py/main.py is a soft reset
+        while True:
+            pass
+    except BaseException as _e:    # KeyboardInterrupt included: traceback, then the REPL
+        sys.print_exception(_e)
+
+
+if "_flashfs" in sys.modules:
+    _run_file("boot.py")
+    if os.getenv("SMARTPOS_RAW") != "1":
+        _run_file("main.py")
+    del _flashfs
+del _run_file, sys, os, machine
+import gc
+gc.collect()
+del gc
+import micropython
+micropython.kbd_intr(-1)   # leave Ctrl-C to the REPL as after any executed code
+del micropython

@@ -1,0 +1,343 @@
+"""The virtual board's CPU: the MicroPython unix port behind a REPL that acts like the stm32 port.
+
+The unix port runs ``board_start.py`` (board support, /flash, boot.py,
+main.py) and then its own REPL (``-i``), with stdin/stdout on pipes.  This
+class sits between the REPL ports (pty, TCP, the in-process API) and that
+process and adds what the unix port lacks (platform-notes):
+
+* soft reset: when the process exits (Ctrl-D in the friendly or raw REPL,
+  ``sys.exit()``, ``machine.soft_reset()``) it prints the stm32 banner
+  ``MPY: sync filesystems`` / ``MPY: soft reboot`` and starts a fresh process
+  (fresh heap), which runs boot.py and, unless the REPL was in raw mode,
+  main.py; in raw mode the raw-REPL prompt comes back as on the stm32 port;
+* hard reset (``machine.reset()``): the process is killed and restarted with
+  reset cause HARD_RESET, and the board powers the device models on again;
+* Ctrl-C: while Python code runs (the process has a SIGINT handler, see
+  /proc/PID/status SigCgt) it is delivered as SIGINT, as the stm32 UART IRQ
+  raises KeyboardInterrupt; at a prompt the byte goes to the REPL;
+* output cooked like the stm32 port (``\\n`` -> ``\\r\\n``) and the unix banner
+  replaced by the board's.
+"""
+import os
+import re
+import signal
+import subprocess
+import threading
+import time
+
+from host_sim.mpy import micropython_binary
+
+BSP_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bsp")
+START = os.path.join(BSP_DIR, "board_start.py")
+
+PWRON_RESET, HARD_RESET, SOFT_RESET = 1, 2, 5
+
+BANNER = (b"MicroPython v1.29.0-preview on 2026-07-05; NUCLEO-F429ZI (virtual) with STM32F429\r\n"
+          b"Type \"help()\" for more information.\r\n")
+SOFT_REBOOT = b"MPY: sync filesystems\r\nMPY: soft reboot\r\n"
+_UNIX_BANNER = re.compile(rb"MicroPython [^\r\n]*; linux [^\r\n]*\r?\n")
+_HELP = b"Type \"help()\" for more information.\r\n"
+
+
+def parse_heap(text):
+    """'192K' -> 196608; '1M' -> 1048576; '65536' -> 65536."""
+    t = str(text).strip().upper()
+    mult = 1
+    if t.endswith("K"):
+        mult, t = 1024, t[:-1]
+    elif t.endswith("M"):
+        mult, t = 1024 * 1024, t[:-1]
+    try:
+        n = int(t) * mult
+    except ValueError:
+        raise ValueError("heap size %r: use bytes or K/M, e.g. 192K" % (text,))
+    if n < 16 * 1024:
+        raise ValueError("heap size %r is too small for MicroPython (16K at least)" % (text,))
+    return n
+
+
+class Cpu:
+    """One MicroPython process at a time; restarts it on soft/hard reset."""
+
+    def __init__(self, flash_dir, heap=196608, env=None, flash_size=1 << 20):
+        self.flash_dir = os.path.abspath(flash_dir)
+        self.heap = heap
+        self.flash_size = flash_size
+        self.extra_env = dict(env or {})
+        self.sinks = []                 # fn(bytes): REPL ports and listeners
+        self.on_hard_reset = None       # fn(): power the device models on again
+        self.raw = False                # REPL mode as the client left it
+        self.proc = None
+        self.booting = True
+        self.boots = 0
+        self.last_boot_s = None
+        self._queue = []                # input held while the CPU boots
+        self._lock = threading.RLock()
+        self._gen = 0
+        self._stopping = False
+        self._hard = False
+        self._line = b""                # held-back partial line (maybe a banner)
+        self._last = b""                # last byte sent, for \n -> \r\n
+        self._swallow = 0               # raw-mode restart: hide the friendly prompt
+        self._t_start = 0.0
+        self.ready = threading.Event()
+        self.up = False                 # board support up: Ctrl-C may interrupt now
+        self._intr = False              # Ctrl-C held until then
+        self.start_dir = BSP_DIR        # where board_start.py and the bsp live (maybe compiled)
+
+    # --- lifecycle -------------------------------------------------------
+    def start(self, cause=PWRON_RESET):
+        with self._lock:
+            self._stopping = False
+            self._spawn(cause)
+
+    def stop(self):
+        with self._lock:
+            self._stopping = True
+            self._kill()
+
+    def _kill(self):
+        p = self.proc
+        if p and p.poll() is None:
+            p.kill()
+            try:
+                p.wait(5)
+            except subprocess.TimeoutExpired:
+                pass
+
+    def _spawn(self, cause):
+        self._gen += 1
+        gen = self._gen
+        env = dict(os.environ)
+        env.update(self.extra_env)
+        env.update({
+            "SMARTPOS_FLASH": self.flash_dir,
+            "SMARTPOS_FLASH_SIZE": str(self.flash_size),
+            "SMARTPOS_RESET_CAUSE": str(cause),
+            "SMARTPOS_RAW": "1" if self.raw else "0",
+            "MICROPYPATH": ".frozen",
+            "HOME": self.flash_dir + "/.home-never-used",   # no REPL history written into the user's home
+        })
+        self.booting = True
+        self.up = False
+        self._intr = False
+        self.ready.clear()
+        self._line = b""
+        self._swallow = 0
+        self._t_start = time.monotonic()
+        argv = [micropython_binary(), "-X", "heapsize=%d" % self.heap, "-i",
+                os.path.join(self.start_dir, "board_start.py")]
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, bufsize=0, env=env, cwd=self.start_dir,
+                                     start_new_session=True)
+        self.boots += 1
+        threading.Thread(target=self._pump, args=(self.proc, gen), daemon=True,
+                         name="cpu-out").start()
+
+    def board_up(self, stage=1):
+        """The start-up reports the flash mounted: a held Ctrl-C is delivered now."""
+        with self._lock:
+            if self.up or not self.booting:
+                return          # the REPL is already up (this message came late)
+            self.up = True
+            if self._intr:
+                self._intr = False
+                self._interrupt()
+
+    def soft_reset(self):
+        """machine.soft_reset() / SystemExit in main.py: as if the REPL got Ctrl-D."""
+        with self._lock:
+            self._gen += 1
+            self._kill()
+            if self._line:
+                self._emit(self._line)
+                self._line = b""
+            self._emit(SOFT_REBOOT)
+            self._last = b"\n"
+            if not self._stopping:
+                self._spawn(SOFT_RESET)
+
+    def _interrupt(self):
+        if self._running_python():
+            try:
+                os.kill(self.proc.pid, signal.SIGINT)
+            except OSError:
+                pass
+            return True
+        return False
+
+    def hard_reset(self):
+        """machine.reset() / the reset button: restart as after power-on (cause HARD_RESET)."""
+        with self._lock:
+            self._hard = True
+            self._gen += 1          # the old process's exit is not a soft reset
+            self._kill()
+            self.raw = False
+            self._queue = []
+            if self.on_hard_reset:
+                self.on_hard_reset()
+            self._hard = False
+            if not self._stopping:
+                self._spawn(HARD_RESET)
+
+    # --- output path -------------------------------------------------------
+    def _emit(self, data):
+        if not data:
+            return
+        for fn in list(self.sinks):
+            try:
+                fn(data)
+            except Exception:
+                pass
+
+    def _cook(self, data):
+        # stm32 mp_hal_stdout_tx_strn_cooked: every "\n" goes out as "\r\n"
+        if b"\n" not in data:
+            if data:
+                self._last = data[-1:]
+            return data
+        out = bytearray()
+        prev = self._last
+        for i, b in enumerate(data):
+            if b == 10 and prev != b"\r":
+                out += b"\r"
+            out.append(b)
+            prev = data[i:i + 1]
+        self._last = prev
+        return bytes(out)
+
+    def _filter(self, data):
+        """Replace the unix banner; in a raw-mode restart hide it and enter raw REPL."""
+        buf = self._line + data
+        self._line = b""
+        out = bytearray()
+        while buf:
+            if self._swallow == 2:          # waiting for the friendly prompt to hide
+                i = buf.find(b">>> ")
+                if i < 0:
+                    self._line = buf[-3:]
+                    return bytes(out)
+                buf = buf[i + 4:]
+                self._swallow = 0
+                self._became_ready(enter_raw=True)
+                continue
+            m = _UNIX_BANNER.search(buf)
+            if m:
+                out += buf[:m.start()]
+                rest = buf[m.end():]
+                if len(rest) < len(_HELP) and _HELP.startswith(rest):
+                    self._line = buf[m.start():]      # wait for the "Type help" line
+                    return bytes(out)
+                if rest.startswith(_HELP):
+                    rest = rest[len(_HELP):]
+                if self.booting and self.raw:
+                    self._swallow = 2
+                else:
+                    out += BANNER
+                    if self.booting:
+                        self._became_ready(enter_raw=False)
+                buf = rest
+                continue
+            # hold back a tail that could be the start of the banner
+            j = buf.rfind(b"\n")
+            tail = buf[j + 1:]
+            k = tail.find(b"M")
+            if k >= 0 and (b"MicroPython ".startswith(tail[k:k + 12]) and b"\n" not in tail[k:]):
+                cut = j + 1 + k
+                if len(buf) - cut < 200:
+                    out += buf[:cut]
+                    self._line = buf[cut:]
+                    return bytes(out)
+            out += buf
+            buf = b""
+        return bytes(out)
+
+    def _became_ready(self, enter_raw):
+        self.booting = False
+        self.up = True
+        self.last_boot_s = time.monotonic() - self._t_start
+        q, self._queue = self._queue, []
+        if self._intr:          # a Ctrl-C that came before the board support was up
+            self._intr = False
+            q.insert(0, b"\x03")
+        if enter_raw:
+            self._write_proc(b"\x01")
+        for data in q:
+            self._write_proc(data)
+        self.ready.set()
+
+    def _pump(self, proc, gen):
+        fd = proc.stdout.fileno()
+        while True:
+            try:
+                data = os.read(fd, 65536)
+            except OSError:
+                data = b""
+            if not data:
+                break
+            with self._lock:
+                if gen != self._gen:
+                    return
+                out = self._filter(self._cook(data))
+            self._emit(out)
+        proc.wait()
+        with self._lock:
+            if gen != self._gen or self._stopping:
+                return
+            if self._line:
+                self._emit(self._line)
+                self._line = b""
+            # the process ended by itself: a soft reset
+            self._emit(SOFT_REBOOT)
+            self._last = b"\n"
+            if self.boots > 3 and time.monotonic() - self._t_start < 0.2:
+                time.sleep(0.2)    # boot loop (main.py exits at once): do not spin the PC
+            self._spawn(SOFT_RESET)
+
+    # --- input path ------------------------------------------------------
+    def _write_proc(self, data):
+        p = self.proc
+        if p is None or p.poll() is not None:
+            return
+        try:
+            p.stdin.write(data)
+        except (BrokenPipeError, OSError):
+            pass
+
+    def _running_python(self):
+        """True while the process executes Python code (it then has a SIGINT handler)."""
+        try:
+            with open("/proc/%d/status" % self.proc.pid) as f:
+                for line in f:
+                    if line.startswith("SigCgt:"):
+                        return bool(int(line.split()[1], 16) & (1 << (signal.SIGINT - 1)))
+        except (OSError, AttributeError):
+            pass
+        return False
+
+    def write(self, data):
+        """Bytes from a REPL client (any port)."""
+        with self._lock:
+            while data:
+                i = data.find(b"\x03")
+                chunk = data if i < 0 else data[:i]
+                if chunk:
+                    a, b = chunk.rfind(b"\x01"), chunk.rfind(b"\x02")   # Ctrl-A raw, Ctrl-B friendly
+                    if a != b:
+                        self.raw = a > b
+                    if self.booting:
+                        self._queue.append(chunk)
+                    else:
+                        self._write_proc(chunk)
+                if i < 0:
+                    break
+                # Ctrl-C
+                if not self.up:
+                    self._intr = True       # never interrupt the board-support start-up
+                elif self._interrupt():
+                    pass
+                elif self.booting:
+                    self._queue.append(b"\x03")
+                else:
+                    self._write_proc(b"\x03")
+                data = data[i + 1:]

