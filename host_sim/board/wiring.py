@@ -40,6 +40,9 @@ BOARD_CONSTANTS = {
 }
 
 
+_warned = set()
+
+
 def load_model(path):
     """'pkg.mod:Class' -> the class, or None (with a warning) if it does not exist yet."""
     mod_name, _, cls_name = path.partition(":")
@@ -48,7 +51,9 @@ def load_model(path):
     except ImportError as exc:
         if getattr(exc, "name", None) and not mod_name.startswith(exc.name) and exc.name != mod_name:
             raise      # the model exists but one of its own imports is broken: say so
-        warnings.warn("virtual board: no model %s yet; %s not wired" % (mod_name, path), stacklevel=2)
+        if path not in _warned:        # once per process, not once per board
+            _warned.add(path)
+            warnings.warn("virtual board: no model %s yet; %s not wired" % (mod_name, path), stacklevel=2)
         return None
     return getattr(mod, cls_name)
 

@@ -56,7 +56,7 @@ def test_spi_write_then_xfer_follow_cs_and_dc(vb):
 def test_spi_large_write_streams(vb):
     vb.devices["shift"].written = 0
     vb.exec("from machine import SPI, Pin\ncs = Pin('PD14', Pin.OUT, value=0)\n"
-            "s = SPI(1)\nb = bytearray(153600)\ns.write(b)\ncs(1)\n")
+            "s = SPI(1)\nb = bytearray(15360)\nfor i in range(10):\n    s.write(b)\ncs(1)\n")
     assert vb.devices["shift"].written == 153600
 
 

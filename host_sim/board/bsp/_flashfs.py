@@ -98,7 +98,12 @@ class FlashFS:
         return _Budget(f, self._cap - self._used())
 
     def ilistdir(self, path):
-        return self._fs.ilistdir(self._abs(path))
+        # (name, type, inode, size) as littlefs/FAT on the board report it
+        base = self._abs(path)
+        if base != "/":
+            base += "/"
+        for e in self._fs.ilistdir(self._abs(path)):
+            yield (e[0], e[1], 0, 0 if e[1] == 0x4000 else self._fs.stat(base + e[0])[6])
 
     def stat(self, path):
         return self._fs.stat(self._abs(path))
@@ -127,3 +132,6 @@ class FlashFS:
 
     def getcwd(self):
         return self._cwd
+
+    def __repr__(self):
+        return "<VfsFlash %d bytes>" % self._cap

@@ -1,0 +1,211 @@
+"""The virtual board's REPL speaks what the stm32 port's USART3 REPL speaks, byte for byte."""
+import os
+import struct
+import time
+
+import pytest
+import serial
+
+from host_sim.board import VirtualBoard
+
+
+class Port:
+    """A REPL client on a pyserial URL with read-until helpers."""
+
+    def __init__(self, url):
+        self.s = serial.serial_for_url(url, timeout=0.05)
+        self.buf = b""
+
+    def write(self, data):
+        self.s.write(data)
+
+    def until(self, pattern, timeout=10):
+        end = time.monotonic() + timeout
+        while pattern not in self.buf:
+            if time.monotonic() > end:
+                raise AssertionError("no %r in %r" % (pattern, self.buf[-300:]))
+            self.buf += self.s.read(4096)
+        i = self.buf.index(pattern) + len(pattern)
+        got, self.buf = self.buf[:i], self.buf[i:]
+        return got
+
+    def drain(self, t=0.2):
+        time.sleep(t)
+        self.buf += self.s.read(65536)
+        got, self.buf = self.buf, b""
+        return got
+
+    def close(self):
+        self.s.close()
+
+
+@pytest.fixture(scope="module")
+def vb(tmp_path_factory):
+    flash = tmp_path_factory.mktemp("flash")
+    (flash / "boot.py").write_text("print('boot ran')\n")
+    b = VirtualBoard(flash, pty=True)
+    b.start()
+    yield b
+    b.stop()
+
+
+@pytest.fixture
+def port(vb):
+    p = Port(vb.url)
+    p.write(b"\r\x03\x03\x02")           # friendly REPL, nothing running
+    p.until(b">>> ")
+    p.drain()
+    yield p
+    p.close()
+
+
+def test_friendly_repl_echo_and_result(port):
+    port.write(b"1+1\r")
+    assert port.until(b">>> ") == b"1+1\r\n2\r\n>>> "
+
+
+def test_friendly_multiline_and_ctrl_c_clears_line(port):
+    port.write(b"for i in range(2):\r")
+    port.until(b"...     ")
+    port.write(b"print(i * 7)\r\r\r\r")   # shared readline: auto-indent, dedent, then a blank line ends it
+    assert port.until(b">>> ").endswith(b"0\r\n7\r\n>>> ")
+    port.write(b"garbage\x03")
+    port.until(b">>> ")
+    port.write(b"2*3\r")
+    assert port.until(b">>> ").endswith(b"6\r\n>>> ")
+
+
+def test_raw_repl_exec_stdout_stderr(port):
+    port.write(b"\r\x01")
+    port.until(b"raw REPL; CTRL-B to exit\r\n>")
+    port.write(b"print('hi')\x04")
+    assert port.until(b"\x04>") == b"OKhi\r\n\x04\x04>"
+    port.write(b"1/0\x04")
+    out = port.until(b"\x04>")
+    assert out.startswith(b"OK\x04Traceback (most recent call last):\r\n")
+    assert out.endswith(b"ZeroDivisionError: divide by zero\r\n\x04>")
+    port.write(b"\x02")
+    assert b"NUCLEO-F429ZI (virtual) with STM32F429\r\n" in port.until(b">>> ")
+
+
+def test_raw_paste_mode_flow_control(port):
+    port.write(b"\r\x01")
+    port.until(b"raw REPL; CTRL-B to exit\r\n>")
+    port.write(b"\x05A\x01")
+    head = port.until(b"\x01", 5)
+    assert head[:2] == b"R\x01"
+    window = struct.unpack("<H", port.s.read(2) if len(port.buf) < 2 else port.buf[:2])[0]
+    port.buf = port.buf[2:] if len(port.buf) >= 2 else port.buf
+    assert window == 128
+    port.until(b"\x01")                  # the device grants the first window
+    code = b"x = 0\n" + b"x += 1\n" * 60 + b"print('sum', x)\n"   # > 2 windows
+    sent = 0
+    while sent < len(code):
+        chunk = code[sent:sent + window]
+        port.write(chunk)
+        sent += len(chunk)
+        if sent < len(code):
+            port.until(b"\x01")          # wait for the next window
+    port.write(b"\x04")
+    out = port.until(b"\x04>", 10)
+    assert out.endswith(b"\x04sum 60\r\n\x04\x04>")
+    port.write(b"\x02")
+    port.until(b">>> ")
+
+
+def test_ctrl_c_interrupts_running_code(port):
+    port.write(b"while True: pass\r\r")
+    time.sleep(0.3)
+    t0 = time.monotonic()
+    port.write(b"\x03")
+    out = port.until(b">>> ", 5)
+    assert b"KeyboardInterrupt" in out
+    assert time.monotonic() - t0 < 2
+    port.write(b"7*6\r")
+    assert port.until(b">>> ").endswith(b"42\r\n>>> ")
+
+
+def test_soft_reset_friendly_fresh_heap_boot_and_main(vb, port, tmp_path):
+    (tmp_path / "unused").write_text("")
+    with open(os.path.join(vb.flash_dir, "main.py"), "w") as f:
+        f.write("print('main ran')\n")
+    try:
+        port.write(b"leftover = 1\r")
+        port.until(b">>> ")
+        port.write(b"\x04")
+        out = port.until(b">>> ", 10)
+        assert out.startswith(b"\r\nMPY: sync filesystems\r\nMPY: soft reboot\r\n")
+        assert out.index(b"boot ran\r\n") < out.index(b"main ran\r\n") < out.index(b"MicroPython v")
+        port.write(b"leftover\r")
+        assert b"NameError" in port.until(b">>> ")
+        port.write(b"import machine; machine.reset_cause()\r")
+        assert port.until(b">>> ").endswith(b"5\r\n>>> ")       # SOFT_RESET
+    finally:
+        os.remove(os.path.join(vb.flash_dir, "main.py"))
+
+
+def test_soft_reset_in_raw_repl_skips_main(vb, port):
+    with open(os.path.join(vb.flash_dir, "main.py"), "w") as f:
+        f.write("print('main ran')\n")
+    try:
+        port.write(b"\r\x01")
+        port.until(b"raw REPL; CTRL-B to exit\r\n>")
+        port.write(b"\x04")
+        out = port.until(b"raw REPL; CTRL-B to exit\r\n>", 10)
+        assert out.startswith(b"OK\r\nMPY: sync filesystems\r\nMPY: soft reboot\r\n")
+        assert b"boot ran\r\n" in out and b"main ran" not in out
+        assert b">>> " not in out                  # straight back to the raw prompt, as stm32
+        port.write(b"print('still raw')\x04")
+        assert port.until(b"\x04>") == b"OKstill raw\r\n\x04\x04>"
+        port.write(b"\x02")
+        port.until(b">>> ")
+    finally:
+        os.remove(os.path.join(vb.flash_dir, "main.py"))
+
+
+def test_ctrl_c_interrupts_main_py_then_repl(vb, port):
+    with open(os.path.join(vb.flash_dir, "main.py"), "w") as f:
+        f.write("import time\nprint('main looping')\nwhile True:\n    time.sleep_ms(10)\n")
+    try:
+        port.write(b"\x04")
+        port.until(b"main looping\r\n", 10)
+        port.write(b"\x03")
+        out = port.until(b">>> ", 5)
+        assert b"KeyboardInterrupt" in out and b"NUCLEO-F429ZI" in out
+    finally:
+        os.remove(os.path.join(vb.flash_dir, "main.py"))
+
+
+def test_machine_reset_is_a_hard_reset(vb, port):
+    port.write(b"import machine; machine.reset()\r")
+    out = port.until(b">>> ", 10)
+    assert b"soft reboot" not in out and b"boot ran" in out
+    port.write(b"import machine; machine.reset_cause()\r")
+    assert port.until(b">>> ").endswith(b"2\r\n>>> ")       # HARD_RESET
+
+
+def test_clients_can_disconnect_and_reconnect(vb):
+    p = Port(vb.url)
+    p.write(b"\r\x03\x02")
+    p.until(b">>> ")
+    p.write(b"import time; time.sleep(0.3); print('done')\r")
+    p.close()                                 # gone mid-command
+    time.sleep(0.5)
+    q = Port(vb.url)
+    q.write(b"\r\x03\x02\r")
+    q.until(b">>> ")
+    q.drain(0.5)
+    q.write(b"'back'\r")
+    assert q.until(b">>> ").endswith(b"'back'\r\n>>> ")
+    q.close()
+    assert vb.cpu.boots >= 1 and vb.cpu.proc.poll() is None
+
+
+def test_pty_port_speaks_the_same(vb):
+    p = Port(vb.pty.path)
+    p.write(b"\r\x03\x02\r")
+    p.until(b">>> ")
+    p.drain(0.5)
+    p.write(b"3*3\r")
+    assert p.until(b">>> ").endswith(b"9\r\n>>> ")
+    p.close()

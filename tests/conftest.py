@@ -1,0 +1,109 @@
+"""Shared pytest setup: the `board` fixture (hardware in the loop).
+
+By default `board` is a virtual board (host_sim.board.VirtualBoard) with the
+firmware flashed onto it by `smartpos flash`'s code, models attached.  With
+``--board=PORT`` the very same tests talk to a real board (/dev/ttyACM0) or a
+Renode socket terminal (socket://127.0.0.1:3456) instead; tests that need the
+device models ask for `virtual_board` and are skipped there.
+
+    def test_something(board):
+        assert board.eval("1 + 1") == "2"
+        board.exec("import machine")          # raw REPL; ExecError on an exception
+"""
+import os
+import sys
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+if HERE not in sys.path:
+    sys.path.insert(0, HERE)
+
+
+def pytest_addoption(parser):
+    parser.addoption("--board", metavar="PORT", default=None,
+                     help="run board tests against a real board or Renode socket (socket://HOST:PORT) "
+                          "instead of the virtual board")
+    parser.addoption("--no-flash", action="store_true",
+                     help="with --board: do not flash the firmware first")
+
+
+class RemoteBoard:
+    """A board behind a serial port (or socket://), driven through mpremote's transport."""
+    virtual = False
+    devices = {}
+    vb = None
+
+    def __init__(self, port):
+        from mpremote.transport_serial import SerialTransport
+        self.port = port
+        self.t = SerialTransport(port, baudrate=115200)
+        self.t.enter_raw_repl(soft_reset=False)
+
+    def exec(self, code, timeout=30):
+        from mpremote.transport import TransportExecError
+        from host_sim.board import ExecError
+        try:
+            out = self.t.exec_raw(code, timeout=timeout)
+        except TransportExecError as exc:
+            raise ExecError(exc.error_output, "")
+        out, err = out
+        if err:
+            raise ExecError(err.decode("utf-8", "replace"), out.decode("utf-8", "replace"))
+        return out.decode("utf-8", "replace").replace("\r\n", "\n")
+
+    def eval(self, expr, timeout=30):
+        return self.exec("print(repr(%s))" % expr, timeout).strip()
+
+    def close(self):
+        try:
+            self.t.exit_raw_repl()
+            self.t.close()
+        except Exception:
+            pass
+
+
+class VirtualHandle:
+    """The virtual board with the same face as RemoteBoard (plus the models)."""
+    virtual = True
+
+    def __init__(self, vb):
+        self.vb = vb
+        self.devices = vb.devices
+        self.port = vb.url
+
+    def exec(self, code, timeout=30):
+        return self.vb.exec(code, timeout)
+
+    def eval(self, expr, timeout=30):
+        return self.vb.eval(expr, timeout)
+
+    def close(self):
+        self.vb.stop()
+
+
+@pytest.fixture(scope="session")
+def board(request, tmp_path_factory):
+    port = request.config.getoption("--board")
+    if port:
+        if not request.config.getoption("--no-flash"):
+            from smartpos.flashing import Flasher
+            Flasher(port).flash()
+        handle = RemoteBoard(port)
+    else:
+        from host_sim.board import VirtualBoard
+        from smartpos.flashing import Flasher
+        vb = VirtualBoard(tmp_path_factory.mktemp("board-flash"), pty=False)
+        vb.start()
+        Flasher(vb.url).flash()        # the same path as `smartpos flash --port socket://...`
+        handle = VirtualHandle(vb)
+    yield handle
+    handle.close()
+
+
+@pytest.fixture(scope="session")
+def virtual_board(request, board):
+    """The board when it is virtual (device models reachable); skipped with --board."""
+    if not board.virtual:
+        pytest.skip("needs the virtual board's device models (not available with --board)")
+    return board
