@@ -639,10 +639,21 @@ class EscPosPrinter(UartDevice):
         self.image().save(path)
         return path
 
+    def wait_for_cuts(self, n, timeout=5.0):
+        """Wait until the roll has been cut n times (bytes arrive asynchronously)."""
+        import time
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if self.cuts >= n:
+                return True
+            time.sleep(0.01)
+        return self.cuts >= n
+
     def tear_off(self):
         """Remove the printed roll (after a test reads it)."""
         with self.lock:
             self.lines = []
+            self.cuts = 0
             with self._lock_render:
                 self._rows = []
 
