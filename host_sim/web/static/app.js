@@ -1,0 +1,74 @@
+// The terminal face: posts controls, follows server-sent state events.
+"use strict";
+const $ = (id) => document.getElementById(id);
+const seen = { apdu: 0, iso8583: 0 };
+let displayVersion = null;
+
+async function post(path, body) {
+  $("message").textContent = "";
+  const r = await fetch(path, { method: "POST", headers: { "Content-Type": "application/json" },
+                                body: JSON.stringify(body || {}) });
+  const j = await r.json().catch(() => ({}));
+  if (!r.ok) { $("message").textContent = j.error || ("error " + r.status); }
+  return j;
+}
+
+function refreshImages() {
+  const t = Date.now();
+  $("display").src = "/display.png?t=" + t;
+  $("roll").src = "/printer.png?t=" + t;
+  fetch("/printer.txt").then((r) => r.ok ? r.text() : "").then((s) => { $("receipt").textContent = s; });
+}
+
+async function refreshTrace(kind) {
+  const r = await fetch("/api/trace/" + kind + "?since=" + seen[kind]);
+  if (!r.ok) return;
+  const items = await r.json();
+  const pre = $("trace-" + kind);
+  for (const it of items) {
+    seen[kind] = it.seq;
+    pre.textContent += (it.dir === "out" ? "→ " : "← ") + it.data + "\n";
+  }
+  pre.scrollTop = pre.scrollHeight;
+}
+
+function applyState(st) {
+  const d = st.devices || {};
+  const leds = (d.leds && d.leds.leds) || [];
+  for (let i = 0; i < 4; i++) $("led" + (i + 1)).classList.toggle("on", !!leds[i]);
+  $("buzzer").classList.toggle("on", !!(d.buzzer && d.buzzer.sounding));
+  $("power").textContent = st.powered ? "power on" : "power off";
+  $("power").className = "badge " + (st.powered ? "on" : "off");
+  $("drawer").textContent = st.drawer_open ? "drawer OPEN" : "drawer closed";
+  refreshImages();
+  for (const k of Object.keys(seen)) if ((st.trace_seq || {})[k] > seen[k]) refreshTrace(k);
+}
+
+function connect() {
+  const es = new EventSource("/events");
+  es.addEventListener("state", (e) => { $("conn").textContent = "live"; applyState(JSON.parse(e.data)); });
+  es.onerror = () => { $("conn").textContent = "reconnecting…"; };
+}
+
+document.querySelectorAll("#keypad button").forEach((b) =>
+  b.addEventListener("click", () => post("/api/key", { key: b.dataset.key })));
+const profile = () => $("profile").value;
+$("insert").onclick = () => post("/api/card", { action: "insert", profile: profile() });
+$("remove").onclick = () => post("/api/card", { action: "remove" });
+$("tap").onclick = () => post("/api/card", { action: "tap", profile: profile() });
+$("lift").onclick = () => post("/api/card", { action: "lift" });
+$("swipe").onclick = () => post("/api/swipe", { profile: profile() });
+$("scan").onclick = () => post("/api/scan", { code: $("code").value });
+$("close-drawer").onclick = () => post("/api/drawer", { action: "close" });
+$("paper-out").onclick = () => post("/api/printer", { action: "paper_out" });
+$("load-paper").onclick = () => post("/api/printer", { action: "load_paper" });
+$("open-cover").onclick = () => post("/api/printer", { action: "open_cover" });
+$("close-cover").onclick = () => post("/api/printer", { action: "close_cover" });
+$("tear-off").onclick = () => post("/api/printer", { action: "tear_off" });
+$("power-cut").onclick = () => post("/api/power", { action: "cut" });
+$("power-on").onclick = () => post("/api/power", { action: "on" });
+
+fetch("/api/profiles").then((r) => r.json()).then((names) => {
+  for (const n of names) { const o = document.createElement("option"); o.value = o.textContent = n; $("profile").appendChild(o); }
+});
+connect();

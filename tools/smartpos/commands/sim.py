@@ -1,0 +1,88 @@
+"""`smartpos sim`: the whole stack on this PC, with the terminal face in a browser.
+
+Starts the host services that exist (acquirer, wallet), a virtual board with
+the firmware flashed and every device model wired, and the web face on
+http://127.0.0.1:PORT; Ctrl-C shuts everything down.
+"""
+import importlib
+import os
+import signal
+import sys
+import threading
+
+from smartpos.cli import CommandError
+
+
+def register(sub):
+    p = sub.add_parser("sim", help="run the whole stack with the web terminal face")
+    p.add_argument("--port", type=int, default=8080, help="web face port (default 8080)")
+    p.add_argument("--heap", default="192K", help="board heap (default 192K, NUCLEO-F429ZI)")
+    p.add_argument("--flash", metavar="DIR", help="flash directory (default: a fresh one per run)")
+    p.add_argument("--pty-link", metavar="PATH", help="also expose the REPL on a pty symlinked here")
+    p.set_defaults(func=run)
+
+
+def _start_hosts():
+    """Start the host services whose modules exist; return {name: service}."""
+    started = {}
+    for name in ("acquirer", "wallet"):
+        try:
+            mod = importlib.import_module("host_sim.hosts.%s.service" % name)
+        except ImportError:
+            continue
+        start = getattr(mod, "start_for_sim", None)
+        if start is not None:
+            started[name] = start()
+    return started
+
+
+def _card_profiles():
+    try:
+        mod = importlib.import_module("host_sim.cards.face")
+    except ImportError:
+        return {}
+    return mod.profiles_for_face()
+
+
+def run(args):
+    from host_sim.board import VirtualBoard
+    from host_sim.web.server import serve_in_thread
+    from host_sim.web.terminal import Terminal
+
+    hosts = _start_hosts()
+    board = VirtualBoard(flash_dir=args.flash, heap=args.heap, firmware=True,
+                         pty_link=args.pty_link, pty=bool(args.pty_link))
+    try:
+        board.start()
+    except Exception as exc:
+        for h in hosts.values():
+            h.stop()
+        raise CommandError("virtual board did not start: %s" % exc)
+    term = Terminal(board, hosts=hosts, profiles=_card_profiles())
+    try:
+        srv = serve_in_thread(term, args.port)
+    except OSError as exc:
+        board.stop()
+        for h in hosts.values():
+            h.stop()
+        raise CommandError("cannot listen on 127.0.0.1:%d (%s): choose another --port" % (args.port, exc.strerror))
+    print("smartpos sim: terminal face at http://127.0.0.1:%d/" % args.port, flush=True)
+    print("  board REPL: %s%s" % (board.url, ("  pty: " + args.pty_link) if args.pty_link else ""), flush=True)
+    for name in sorted(hosts):
+        print("  %s host: %s" % (name, getattr(hosts[name], "address", "running")), flush=True)
+    print("  Ctrl-C stops everything", flush=True)
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *a: done.set())
+    try:
+        while not done.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        term.closing = True
+        srv.shutdown()
+        board.stop()
+        for h in hosts.values():
+            h.stop()
+        print("smartpos sim: stopped", flush=True)
+    return 0
