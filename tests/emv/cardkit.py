@@ -1,0 +1,429 @@
+"""TEST keys, certificates and a small programmable EMV card for kernel tests.
+
+Everything here is test data: a test CA, issuer and ICC RSA keys generated per
+session (EMV 4.4 Book 2 formats), and MiniCard, a card that answers the EMV
+commands from its fields so each test can break exactly one thing.  The full
+card simulator (host_sim/cards/, engineer "emvcard") is used by the
+integration tests; MiniCard keeps kernel unit tests independent of it.
+"""
+import hashlib
+import hmac
+import json
+import os
+
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+
+RID = bytes.fromhex("A000000003")
+AID = bytes.fromhex("A0000000031010")
+PAN = "4761739001010010"
+TEST_PIN = "1234"
+
+
+def sha1(b):
+    return hashlib.sha1(b).digest()
+
+
+def enc_tlv(tag, value):
+    tb = tag.to_bytes((tag.bit_length() + 7) // 8 or 1, "big")
+    n = len(value)
+    if n < 0x80:
+        lb = bytes([n])
+    elif n < 0x100:
+        lb = bytes([0x81, n])
+    else:
+        lb = bytes([0x82, n >> 8, n & 0xFF])
+    return tb + lb + bytes(value)
+
+
+def tlvs(*pairs):
+    return b"".join(enc_tlv(t, v) for t, v in pairs)
+
+
+class RsaKey:
+    def __init__(self, bits, e=3):
+        k = rsa.generate_private_key(public_exponent=e, key_size=bits)
+        pn = k.private_numbers()
+        self.n = pn.public_numbers.n
+        self.e = e
+        self.d = pn.d
+        self.size = bits // 8
+
+    @property
+    def modulus(self):
+        return self.n.to_bytes(self.size, "big")
+
+    @property
+    def exponent(self):
+        return self.e.to_bytes(1 if self.e == 3 else 3, "big")
+
+    def sign(self, m):            # RSA private operation (recovery on the terminal = public op)
+        assert len(m) == self.size
+        return pow(int.from_bytes(m, "big"), self.d, self.n).to_bytes(self.size, "big")
+
+    def decrypt(self, c):
+        return pow(int.from_bytes(c, "big"), self.d, self.n).to_bytes(self.size, "big")
+
+
+def _pad_digits(digits, nbytes):
+    return bytes.fromhex(digits + "F" * (nbytes * 2 - len(digits)))
+
+
+def issuer_certificate(ca, issuer, pan_prefix="476173", expiry="1230", serial=b"\x00\x00\x01",
+                       header=0x6A, fmt=0x02, tamper_hash=False):
+    """Issuer Public Key Certificate (90), remainder (92) per Book 2 Table 13."""
+    n_ca = ca.size
+    lead = issuer.modulus[:n_ca - 36]
+    rem = issuer.modulus[n_ca - 36:]
+    if len(lead) < n_ca - 36:
+        lead = lead + b"\xbb" * (n_ca - 36 - len(lead))
+    body = (bytes([fmt]) + _pad_digits(pan_prefix, 4) + bytes.fromhex(expiry) + serial
+            + b"\x01\x01" + bytes([issuer.size, len(issuer.exponent)]) + lead)
+    h = sha1(body + rem + issuer.exponent)
+    if tamper_hash:
+        h = bytes(20)
+    return ca.sign(bytes([header]) + body + h + b"\xbc"), rem
+
+
+def icc_certificate(issuer, icc, pan, static_data, expiry="1230", fmt=0x04):
+    n = issuer.size
+    lead = icc.modulus[:n - 42]
+    rem = icc.modulus[n - 42:]
+    if len(lead) < n - 42:
+        lead = lead + b"\xbb" * (n - 42 - len(lead))
+    body = (bytes([fmt]) + _pad_digits(pan, 10) + bytes.fromhex(expiry) + b"\x00\x00\x01"
+            + b"\x01\x01" + bytes([icc.size, len(icc.exponent)]) + lead)
+    h = sha1(body + rem + icc.exponent + (static_data if static_data is not None else b""))
+    return issuer.sign(b"\x6a" + body + h + b"\xbc"), rem
+
+
+def signed_static_data(issuer, static_data, dac=b"\xda\xc1"):
+    n = issuer.size
+    body = b"\x03\x01" + dac + b"\xbb" * (n - 26)
+    return issuer.sign(b"\x6a" + body + sha1(body + static_data) + b"\xbc")
+
+
+def signed_dynamic_data(icc, dyn, extra):
+    n = icc.size
+    body = b"\x05\x01" + bytes([len(dyn)]) + dyn
+    body += b"\xbb" * (n - 22 - len(body))
+    return icc.sign(b"\x6a" + body + sha1(body + extra) + b"\xbc")
+
+
+class TestPki:
+    """One TEST CA (index 92 under the Visa RID), issuer and ICC keys."""
+
+    def __init__(self):
+        self.ca = RsaKey(1408)
+        self.issuer = RsaKey(1152)
+        self.icc = RsaKey(1024)
+        self.index = 0x92
+
+    def capk_json(self, path, revoked=()):
+        d = {"_comment": "TEST CA public keys for tests/emv only",
+             "keys": [{"rid": RID.hex().upper(), "index": "%02X" % self.index,
+                       "modulus": self.ca.modulus.hex().upper(), "exponent": "03"}],
+             "revoked": [{"rid": RID.hex().upper(), "index": "%02X" % self.index, "serial": s.hex().upper()}
+                         for s in revoked]}
+        with open(path, "w") as f:
+            json.dump(d, f)
+        return path
+
+
+ISSUER_KEY = b"TEST-ISSUER-MAC!"        # TEST: MiniCard's cryptogram/ARPC key
+
+
+def arpc_for(arqc, arc):
+    return hmac.new(ISSUER_KEY, arqc + arc, hashlib.sha1).digest()[:8]
+
+
+class MiniCard:
+    """A programmable TEST card: fields describe the application; handlers answer commands."""
+
+    def __init__(self, pki, oda="CDA", pin=TEST_PIN, pin_tries=3, cvm_list=None, aip=None,
+                 pdol=b"", cdol1=None, cdol2=None, pan=PAN, expiry="301231", effective="200101",
+                 auc=b"\xff\x00", iac=None, issuer_cert_kw=None, icc_expiry="1230",
+                 pse=True, apps=None, velocity=None, atc=5, last_online_atc=3, extra_record=b"",
+                 gpo_format=2):
+        self.pki = pki
+        self.oda = oda
+        self.pin = pin
+        self.pin_tries = pin_tries
+        self.pan = pan
+        self.pse = pse
+        self.atc = atc
+        self.last_online_atc = last_online_atc
+        self.gpo_format = gpo_format
+        self.apps = apps or [{"aid": AID, "label": "VISA CREDIT", "priority": 1}]
+        aip0 = {"SDA": 0x40, "DDA": 0x20, "CDA": 0x01 | 0x20, None: 0x00}[oda] | 0x10 | 0x08 | 0x04
+        self.aip = aip if aip is not None else bytes([aip0, 0x00])
+        self.pdol = pdol
+        self.cdol1 = cdol1 if cdol1 is not None else bytes.fromhex(
+            "9F02069F03069F1A0295055F2A029A039C019F37049F35019F34039F4C08")
+        self.cdol2 = cdol2 if cdol2 is not None else bytes.fromhex("8A02910A95059F3704")
+        self.cvm_list = cvm_list if cvm_list is not None else bytes.fromhex(
+            "00000000" "00000000" "4103" "4203" "1E03" "1F00")
+        iac = iac or {}
+        data = [(0x5A, bytes.fromhex(pan + ("F" if len(pan) % 2 else ""))),
+                (0x5F24, bytes.fromhex(expiry)), (0x5F25, bytes.fromhex(effective)),
+                (0x5F34, b"\x01"), (0x9F07, auc), (0x5F28, b"\x08\x40"), (0x8E, self.cvm_list),
+                (0x8C, self.cdol1), (0x8D, self.cdol2), (0x9F08, b"\x00\x8c"),
+                (0x57, bytes.fromhex(pan + "D30122010000000000000F")[:19]),
+                (0x9F0D, iac.get("default", bytes.fromhex("F040008800"))),
+                (0x9F0E, iac.get("denial", bytes.fromhex("0010000000"))),
+                (0x9F0F, iac.get("online", bytes.fromhex("F040009800")))]
+        if velocity:
+            data += [(0x9F14, bytes([velocity[0]])), (0x9F23, bytes([velocity[1]]))]
+        self.rec1 = tlvs(*data) + extra_record
+        self.static_data = self.rec1
+        p = pki
+        ic, irem = issuer_certificate(p.ca, p.issuer, **(issuer_cert_kw or {}))
+        cert_rec = [(0x8F, bytes([p.index])), (0x90, ic), (0x92, irem), (0x9F32, p.issuer.exponent)]
+        if oda == "SDA":
+            cert_rec.append((0x93, signed_static_data(p.issuer, self.static_data)))
+            icc_rec = []
+        else:
+            cc, crem = icc_certificate(p.issuer, p.icc, pan, self.static_data, expiry=icc_expiry)
+            icc_rec = [(0x9F46, cc), (0x9F48, crem), (0x9F47, p.icc.exponent), (0x9F49, b"\x9f\x37\x04")]
+        self.records = {(1, 1): enc_tlv(0x70, self.rec1), (2, 1): enc_tlv(0x70, tlvs(*cert_rec))}
+        if icc_rec:
+            self.records[(2, 2)] = enc_tlv(0x70, tlvs(*icc_rec))
+        self.afl = bytes([1 << 3, 1, 1, 1, 2 << 3, 1, len(self.records) - 1, 0])
+        # behaviour switches a test may change
+        self.gpo_sw = {}                # aid -> SW to answer GPO with (e.g. 0x6985)
+        self.answer = None              # force the 1st GENERATE AC CID (0x00/0x40/0x80)
+        self.answer2 = None
+        self.ext_auth_sw = None
+        self.script_fail_ins = None
+        self.mute_at = None             # INS at which the card goes mute
+        self.remove_at = None
+        self.bad_cda = False
+        self.log = []
+        self._pdol_data = b""
+        self._cdol1_data = b""
+        self._selected = None
+        self._arqc = None
+        self._next = 0
+        self.pin_verified = None
+
+    # -- helpers
+    def _ok(self, data=b""):
+        return bytes(data) + b"\x90\x00"
+
+    def _fci(self, app):
+        a5 = [(0x50, app["label"].encode())]
+        if app.get("priority") is not None:
+            a5.append((0x87, bytes([app["priority"]])))
+        if self.pdol:
+            a5.append((0x9F38, self.pdol))
+        return enc_tlv(0x6F, tlvs((0x84, app["aid"]), (0xA5, tlvs(*a5))))
+
+    def transmit(self, c):
+        c = bytes(c)
+        self.log.append(c)
+        ins = c[1]
+        if self.mute_at == ins:
+            return None
+        if self.remove_at == ins:
+            raise RuntimeError("card removed")
+        h = getattr(self, "_ins_%02x" % ins, None)
+        if h is None:
+            return b"\x6d\x00"
+        return h(c)
+
+    def _ins_a4(self, c):                     # SELECT
+        name = c[5:5 + c[4]]
+        if name == b"1PAY.SYS.DDF01":
+            if not self.pse:
+                return b"\x6a\x82"
+            return self._ok(enc_tlv(0x6F, tlvs((0x84, name), (0xA5, tlvs((0x88, b"\x01"))))))
+        nxt = c[3] == 0x02
+        matches = [a for a in self.apps if a["aid"][:len(name)] == name]
+        if not nxt:
+            self._next = 0
+        if self._next >= len(matches):
+            return b"\x6a\x82"
+        app = matches[self._next]
+        self._next += 1
+        self._selected = app
+        return self._fci(app) + (b"\x62\x83" if app.get("blocked") else b"\x90\x00")
+
+    def _ins_b2(self, c):                     # READ RECORD
+        sfi, rec = c[3] >> 3, c[2]
+        if sfi == 1 and self.pse and self._selected is None:
+            if rec != 1:
+                return b"\x6a\x83"
+            entries = b"".join(enc_tlv(0x61, tlvs((0x4F, a["aid"]), (0x50, a["label"].encode()),
+                                                   *([(0x87, bytes([a["priority"]]))] if a.get("priority") is not None else [])))
+                               for a in self.apps)
+            return self._ok(enc_tlv(0x70, entries))
+        r = self.records.get((sfi, rec))
+        return self._ok(r) if r is not None else b"\x6a\x83"
+
+    def _ins_a8(self, c):                     # GET PROCESSING OPTIONS
+        sw = self.gpo_sw.get(self._selected["aid"] if self._selected else None)
+        if sw:
+            return sw.to_bytes(2, "big")
+        self._pdol_data = c[7:7 + c[6]]
+        if self.gpo_format == 1:
+            return self._ok(enc_tlv(0x80, self.aip + self.afl))
+        return self._ok(enc_tlv(0x77, tlvs((0x82, self.aip), (0x94, self.afl))))
+
+    def _ins_ca(self, c):                     # GET DATA
+        tag = (c[2] << 8) | c[3]
+        val = {0x9F17: bytes([self.pin_tries]) if self.pin_tries is not None else None,
+               0x9F36: self.atc.to_bytes(2, "big"), 0x9F13: self.last_online_atc.to_bytes(2, "big")}.get(tag)
+        if val is None:
+            return b"\x6a\x88"
+        return self._ok(enc_tlv(tag, val))
+
+    def _ins_84(self, c):                     # GET CHALLENGE
+        self._challenge = os.urandom(8)
+        return self._ok(self._challenge)
+
+    def _check_pin(self, block):
+        n = block[0] & 0x0F
+        pin = block[1:].hex()[:n]
+        if self.pin_tries == 0:
+            return b"\x69\x83"
+        if pin == self.pin:
+            self.pin_tries = 3
+            self.pin_verified = True
+            return b"\x90\x00"
+        self.pin_tries -= 1
+        return bytes([0x63, 0xC0 | self.pin_tries])
+
+    def _ins_20(self, c):                     # VERIFY
+        data = c[5:5 + c[4]]
+        if c[3] == 0x80:
+            return self._check_pin(data)
+        if c[3] == 0x88:
+            m = self.pki.icc.decrypt(data)
+            if m[0] != 0x7F or m[9:17] != self._challenge:
+                return b"\x69\x85"
+            return self._check_pin(m[1:9])
+        return b"\x6a\x86"
+
+    def _ins_88(self, c):                     # INTERNAL AUTHENTICATE
+        ddol_data = c[5:5 + c[4]]
+        dyn = b"\x04\x11\x22\x33\x44"
+        return self._ok(enc_tlv(0x80, signed_dynamic_data(self.pki.icc, dyn, ddol_data)))
+
+    def _ins_ae(self, c):                     # GENERATE AC
+        p1 = c[2]
+        data = c[5:5 + c[4]]
+        first = self._arqc is None and not getattr(self, "_done1", False)
+        want = p1 & 0xC0
+        cid = (self.answer if first else self.answer2)
+        cid = want if cid is None else cid
+        self.atc += 1 if first else 0
+        ac = hmac.new(ISSUER_KEY, data + bytes([cid]), hashlib.sha1).digest()[:8]
+        if first:
+            self._done1 = True
+            self._cdol1_data = data
+            if cid == 0x80:
+                self._arqc = ac
+        atc = self.atc.to_bytes(2, "big")
+        iad = bytes.fromhex("06010A03A00000")
+        if p1 & 0x10 and cid != 0x00:
+            items = [(0x9F27, bytes([cid])), (0x9F36, atc), (0x9F10, iad)]
+            resp_tlvs = tlvs(*items)
+            hashed = self._pdol_data + (self._cdol1_data if not first else b"") + data + resp_tlvs
+            tdhc = sha1(hashed)
+            idn = b"\x01\x02\x03\x04"
+            dyn = bytes([len(idn)]) + idn + bytes([cid]) + ac + tdhc
+            un = data[self._un_offset(first):self._un_offset(first) + 4]
+            sig = signed_dynamic_data(self.pki.icc, dyn, un)
+            if self.bad_cda:
+                sig = bytes([sig[0] ^ 1]) + sig[1:]
+            return self._ok(enc_tlv(0x77, resp_tlvs + enc_tlv(0x9F4B, sig)))
+        return self._ok(enc_tlv(0x80, bytes([cid]) + atc + ac + iad))
+
+    def _un_offset(self, first):
+        # offset of 9F37 in the CDOL data
+        dol = self.cdol1 if first else self.cdol2
+        i = off = 0
+        while i < len(dol):
+            t = dol[i]
+            i += 1
+            if t & 0x1F == 0x1F:
+                t = (t << 8) | dol[i]
+                i += 1
+            n = dol[i]
+            i += 1
+            if t == 0x9F37:
+                return off
+            off += n
+        raise AssertionError("CDOL without 9F37")
+
+    def _ins_82(self, c):                     # EXTERNAL AUTHENTICATE
+        if self.ext_auth_sw is not None:
+            return self.ext_auth_sw.to_bytes(2, "big")
+        data = c[5:5 + c[4]]
+        if self._arqc is not None and data[:8] == arpc_for(self._arqc, data[8:10]):
+            return b"\x90\x00"
+        return b"\x63\x00"
+
+    def _ins_24(self, c):                     # CHANGE/UNBLOCK PIN (issuer script)
+        return b"\x69\x85" if self.script_fail_ins == 0x24 else b"\x90\x00"
+
+    def _ins_1e(self, c):                     # APPLICATION BLOCK (issuer script)
+        return b"\x69\x85" if self.script_fail_ins == 0x1E else b"\x90\x00"
+
+    def _ins_da(self, c):                     # PUT DATA (issuer script)
+        return b"\x6a\x80" if self.script_fail_ins == 0xDA else b"\x90\x00"
+
+
+class HostStub:
+    """TEST authorizer for MiniCard: approves (or not) and sends ARPC/scripts."""
+
+    def __init__(self, approve=True, arc=b"00", bad_arpc=False, scripts=b"", unable=False, raise_=None):
+        self.approve = approve
+        self.arc = arc
+        self.bad_arpc = bad_arpc
+        self.scripts = scripts
+        self.unable = unable
+        self.raise_ = raise_
+        self.requests = []
+        self.completions = []
+
+    def authorize(self, req):
+        self.requests.append(req)
+        if self.raise_:
+            return {"raise": self.raise_}
+        if self.unable:
+            return {"unable_to_go_online": True}
+        f55 = bytes.fromhex(req["icc_data"])
+        arqc = _find(f55, 0x9F26)
+        arpc = arpc_for(arqc, self.arc)
+        if self.bad_arpc:
+            arpc = bytes(8)
+        icc = tlvs((0x91, arpc + self.arc), (0x8A, self.arc)) + self.scripts
+        return {"approved": self.approve, "response_code": self.arc.decode(), "auth_code": "A1B2C3",
+                "rrn": "000000000001", "icc_data": icc.hex(), "text": "APPROVED" if self.approve else "DECLINED"}
+
+    def complete(self, msg):
+        self.completions.append(msg)
+
+
+def _find(buf, tag):
+    i = 0
+    while i < len(buf):
+        t = buf[i]
+        i += 1
+        if t & 0x1F == 0x1F:
+            while True:
+                t = (t << 8) | buf[i]
+                i += 1
+                if not buf[i - 1] & 0x80:
+                    break
+        n = buf[i]
+        i += 1
+        if n & 0x80:
+            k = n & 0x7F
+            n = int.from_bytes(buf[i:i + k], "big")
+            i += k
+        if t == tag:
+            return buf[i:i + n]
+        i += n
+    return None

@@ -1,0 +1,158 @@
+# MicroPython side of the EMV test harness (tests/emv/harness.py): runs the
+# kernel on the real MicroPython unix port and proxies card I/O, the UI and
+# the authorizer to the pytest process as "@@<json>" lines on stdout, reading
+# the answers as JSON lines on stdin.
+import gc
+import json
+import sys
+import time
+
+
+def _standin(full, short, modname):
+    try:
+        __import__(full)
+    except ImportError:
+        mod = __import__(modname)
+        sys.modules[full] = mod
+        parent = __import__(full.rsplit(".", 1)[0])
+        for part in full.split(".")[1:-1]:
+            parent = getattr(parent, part)
+        setattr(parent, short, mod)
+
+
+_standin("pos.crypto", "crypto", "standin_crypto")
+_standin("pos.emv.tlv", "tlv", "standin_tlv")
+_standin("pos.emv.dol", "dol", "standin_dol")
+
+_wait_us = 0        # time spent waiting on the pytest side (card and host latency)
+
+
+def call(msg, reply=True):
+    global _wait_us
+    t0 = time.ticks_us()
+    sys.stdout.write("@@" + json.dumps(msg) + "\n")
+    r = None
+    if reply:
+        line = sys.stdin.readline()
+        if not line:
+            raise SystemExit(3)
+        r = json.loads(line)
+    _wait_us += time.ticks_diff(time.ticks_us(), t0)
+    return r
+
+
+class HarnessCardError(OSError):
+    def __init__(self, reason):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def transmit(apdu):
+    r = call({"t": "apdu", "d": bytes(apdu).hex()})
+    if "err" in r:
+        raise HarnessCardError(r["err"])
+    return bytes.fromhex(r["d"])
+
+
+class UI:
+    def enter_pin(self, online, tries):
+        return call({"t": "pin", "online": online, "tries": tries}).get("pin")
+
+    def choose_application(self, labels):
+        return call({"t": "choose", "labels": labels}).get("i")
+
+    def confirm_application(self, label):
+        return call({"t": "confirm", "label": label}).get("ok", True)
+
+    def message(self, text):
+        call({"t": "msg", "text": text}, reply=False)
+
+
+class AuthResponse:
+    def __init__(self, d):
+        self.approved = d.get("approved", False)
+        self.response_code = d.get("response_code", "")
+        self.auth_code = d.get("auth_code", "")
+        self.rrn = d.get("rrn", "")
+        self.icc_data = bytes.fromhex(d.get("icc_data", ""))
+        self.text = d.get("text", "")
+        self.unable_to_go_online = d.get("unable_to_go_online", False)
+
+
+def _req_dict(req):
+    d = {}
+    for k in ("kind", "amount", "currency", "pan", "expiry", "pan_seq", "track2", "entry_mode",
+              "scheme", "aid"):
+        d[k] = getattr(req, k, None)
+    d["icc_data"] = bytes(req.icc_data).hex().upper()
+    pb = getattr(req, "pin_block", None)
+    d["pin_block"] = bytes(pb).hex().upper() if pb else None
+    return d
+
+
+class Authorizer:
+    def authorize(self, req):
+        r = call({"t": "auth", "req": _req_dict(req)})
+        if r.get("raise"):
+            raise OSError(r["raise"])
+        if r.get("none"):
+            return None
+        return AuthResponse(r)
+
+    def complete(self, req, resp, card_approved, icc_data=b""):
+        call({"t": "complete", "card_approved": card_approved, "icc_data": bytes(icc_data).hex().upper()})
+
+
+class KeyStore:
+    def __init__(self, keys):
+        self.keys = keys
+
+    def key(self, name):
+        if name not in self.keys:
+            raise KeyError("no key %r" % name)
+        return bytes.fromhex(self.keys[name])
+
+
+class Rng:
+    def __init__(self, seed):
+        self.x = seed or 1
+
+    def __call__(self, n):
+        out = bytearray(n)
+        for i in range(n):
+            self.x = (self.x * 1103515245 + 12345) & 0x7FFFFFFF
+            out[i] = (self.x >> 16) & 0xFF
+        return bytes(out)
+
+
+def main():
+    global _wait_us
+    p = json.loads(sys.stdin.readline())
+    from pos.emv import config
+    from pos.emv.kernel import Kernel
+    try:
+        cfg = config.load(p["config"], p.get("capk"))
+    except config.ConfigError as exc:
+        call({"t": "config_error", "key": exc.key, "text": str(exc)}, reply=False)
+        return
+    draws = list(p.get("draws", [99]))
+    when = (bytes.fromhex(p.get("date", "261122")), bytes.fromhex(p.get("time", "120000")))
+    k = Kernel(cfg, transmit, ui=UI(), authorizer=Authorizer() if p.get("authorizer", True) else None,
+               keystore=KeyStore(p["keys"]) if p.get("keys") else None,
+               random=Rng(p.get("seed", 7)), draw=lambda: draws.pop(0) if len(draws) > 1 else draws[0],
+               clock=lambda: when)
+    for t in p["transactions"]:
+        gc.collect()
+        _wait_us = 0
+        free0 = gc.mem_free()
+        t0 = time.ticks_us()
+        o = k.process(t["amount"], t.get("kind", "sale"), t.get("other", 0), t.get("force_online", False))
+        total = time.ticks_diff(time.ticks_us(), t0)
+        d = o.as_dict()
+        d["summary"] = o.summary()
+        call({"t": "result", "outcome": d, "terminal_us": total - _wait_us, "total_us": total,
+              "free_before": free0, "free_after": gc.mem_free()}, reply=False)
+        o = d = None
+
+
+main()
