@@ -1,0 +1,1 @@
+# Payments: transaction engine, host link, routing, reversals, advices, batches.
