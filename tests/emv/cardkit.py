@@ -111,6 +111,7 @@ def signed_dynamic_data(icc, dyn, extra):
 
 
 class TestPki:
+    __test__ = False
     """One TEST CA (index 92 under the Visa RID), issuer and ICC keys."""
 
     def __init__(self):
@@ -231,7 +232,9 @@ class MiniCard:
             return b"\x6d\x00"
         return h(c)
 
-    def _ins_a4(self, c):                     # SELECT
+    def _ins_a4(self, c):                     # SELECT (starts a new card session)
+        self._done1 = False
+        self._arqc = None
         name = c[5:5 + c[4]]
         if name == b"1PAY.SYS.DDF01":
             if not self.pse:

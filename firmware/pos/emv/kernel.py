@@ -471,7 +471,7 @@ class Kernel:
         try:
             tag, s, e, cons = next(tlv.tlv_iter(data))
             body = data[s:e]
-            if tag == 0x80 and not cda:             # format 1 (Book 3 6.5.5.4)
+            if tag == 0x80:                         # format 1 (Book 3 6.5.5.4); with CDA only for an AAC
                 if len(body) < 11:
                     raise ValueError("format 1 too short")
                 resp[0x9F27] = body[0:1]

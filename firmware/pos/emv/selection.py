@@ -130,14 +130,14 @@ def from_aid_list(card, cfg, trace):
                     break
                 if sw == _SW_BLOCKED_APP:
                     trace.append("application %s blocked (6283)" % bytes(df).hex().upper())
-                if df == a.aid:
-                    if sw == _SW_OK:
-                        _add(cands, _from_fci(df, data, a))
-                    break
-                if not (a.partial and df[:len(a.aid)] == a.aid):
+                # Book 1 12.3.3 steps 4-6: exact match -> add; longer DF name -> add when
+                # partial selection is allowed; then SELECT next occurrence if allowed
+                if df != a.aid and not (a.partial and df[:len(a.aid)] == a.aid):
                     break
                 if sw == _SW_OK:
                     _add(cands, _from_fci(df, data, a))
+                if not a.partial:
+                    break
                 data, sw = card.select(a.aid, next_occurrence=True)
                 nxt += 1
     return cands
