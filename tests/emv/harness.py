@@ -7,8 +7,10 @@ card is any object with ``transmit(apdu: bytes) -> bytes`` (the emvcard
 CardSimulator, or a ScriptedCard); raising CardMute / CardRemoved (or any
 exception) from it makes the kernel see a mute or removed card.
 """
+import atexit
 import json
 import os
+import shutil
 import subprocess
 import tempfile
 
@@ -41,6 +43,7 @@ def build_mpy(dest=None):
         if _mpy_dir is not None:
             return _mpy_dir
         dest = _mpy_dir = tempfile.mkdtemp(prefix="emv-mpy-")
+        atexit.register(shutil.rmtree, dest, True)
     roots = [(os.path.join(FIRMWARE, "pos"), os.path.join(dest, "pos")), (STANDIN, dest)]
     for src_root, dst_root in roots:
         for d, _dirs, files in os.walk(src_root):

@@ -150,9 +150,11 @@ def main():
         total = time.ticks_diff(time.ticks_us(), t0)
         d = o.as_dict()
         d["summary"] = o.summary()
+        o = None
+        gc.collect()
         call({"t": "result", "outcome": d, "terminal_us": total - _wait_us, "total_us": total,
               "free_before": free0, "free_after": gc.mem_free()}, reply=False)
-        o = d = None
+        d = None
 
 
 main()

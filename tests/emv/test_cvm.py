@@ -1,4 +1,8 @@
 """Cardholder verification (Book 3 10.5) on real MicroPython."""
+import os
+
+import pytest
+
 import bits as B
 from cardkit import MiniCard
 
@@ -124,3 +128,22 @@ def test_cvm_not_supported_by_card_aip(pki, run):
 def test_online_pin_needs_key_store(pki, run):
     r = run(MiniCard(pki, cvm_list=cvm_list("4200", "1E00")), 1000, pins=["1234"])
     assert B.tvr(r, B.PIN_PAD_MISSING) and r.cvm_results == "1E0000"
+
+
+HAVE_CRYPTO = os.path.exists(os.path.join(os.path.dirname(__file__), "..", "..", "firmware", "pos", "crypto.py"))
+
+
+@pytest.mark.skipif(not HAVE_CRYPTO, reason="online PIN needs DES from pos.crypto (purepy) not landed yet")
+def test_online_pin_block_for_the_acquirer(pki, run):
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+    from cardkit import HostStub
+    key = bytes.fromhex("0123456789ABCDEFFEDCBA9876543210")       # TEST PIN key
+    r = run(MiniCard(pki, cvm_list=cvm_list("0200")), 6000, pins=["1234"], authorizer=HostStub(),
+            keys={"pin": key.hex()})
+    assert B.tvr(r, B.ONLINE_PIN) and r.cvm_results == "020000"
+    assert r.pin_prompts[0]["online"] is True and verifies(r) == []
+    pb = bytes.fromhex(r.auth_requests[0]["pin_block"])
+    dec = Cipher(algorithms.TripleDES(key + key[:8]), modes.ECB()).decryptor()
+    clear = dec.update(pb) + dec.finalize()
+    pan_part = bytes.fromhex("0000" + "4761739001010010"[-13:-1])
+    assert bytes(a ^ b for a, b in zip(clear, pan_part)) == bytes.fromhex("041234FFFFFFFFFF")

@@ -27,6 +27,7 @@ TC = const(0x40)
 ARQC = const(0x80)
 _CDA = const(0x10)
 _RANK = {AAC: 0, ARQC: 1, TC: 2}     # a card may answer lower, never higher (Book 3 9.3)
+_HOST_KINDS = {"cash": "sale", "cashback": "sale"}    # the host's kinds (pos.payments.authorizer)
 _TYPES = {"sale": 0x00, "preauth": 0x00, "cash": 0x01, "cashback": 0x09, "refund": 0x20, "balance": 0x31}
 # data objects a GENERATE AC / records may carry that the kernel keeps (Book 3 Annex A)
 _MANDATORY = (0x5F24, 0x5A, 0x8C, 0x8D)      # Book 3 7.2
@@ -557,14 +558,16 @@ class Kernel:
         f55 = _out.field55(tx.scheme.field55, src)
         exp = tx.data.get(0x5F24)
         t2 = tx.data.get(0x57)
-        req = _auth_request(kind=tx.kind, amount=tx.amount, currency=bytes(tx.term[0x5F2A]).hex()[1:],
-                            pan=tx.pan, expiry=bytes(exp).hex()[:4], pan_seq=o.pan_seq or None,
-                            track2=bytes(t2).hex().upper().rstrip("F") if t2 else None,
-                            entry_mode="chip", icc_data=f55, pin_block=getattr(tx, "pin_block", None),
-                            scheme=tx.scheme.name, aid=o.aid)
         resp = None
         if self.authorizer is not None:
             try:
+                # Track 2 Equivalent Data (57): separator D -> '=' as on the magnetic stripe
+                req = _auth_request(kind=_HOST_KINDS.get(tx.kind, tx.kind), amount=tx.amount,
+                                    currency=bytes(tx.term[0x5F2A]).hex()[1:], pan=tx.pan,
+                                    expiry=bytes(exp).hex()[:4], pan_seq=o.pan_seq or None,
+                                    track2=bytes(t2).hex().upper().rstrip("F").replace("D", "=") if t2 else None,
+                                    entry_mode="chip", icc_data=f55, pin_block=getattr(tx, "pin_block", None),
+                                    scheme=tx.scheme.name, aid=o.aid)
                 resp = self.authorizer.authorize(req)
             except Exception as exc:
                 tx.trace("online: authorizer failed: %s" % exc)

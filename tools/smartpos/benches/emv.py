@@ -1,0 +1,173 @@
+"""EMV contact kernel figures: smallest heap for an online approve, terminal-side
+processing time (card and host latency excluded), CDA verification time.
+
+The kernel runs on the real MicroPython unix port loaded as .mpy (mpy-cross),
+against the TEST card of tests/emv (cardkit.MiniCard) through the APDU harness.
+"""
+import json
+import os
+import statistics
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
+TESTS = os.path.join(REPO, "tests", "emv")
+
+
+def _kit():
+    if TESTS not in sys.path:
+        sys.path.insert(0, TESTS)
+    import cardkit
+    import harness
+    return cardkit, harness
+
+
+_state = {}
+
+
+def _pki(tmpdir):
+    cardkit, harness = _kit()
+    if "pki" not in _state:
+        pki = cardkit.TestPki()
+        _state["pki"] = pki
+        _state["capk"] = pki.capk_json(os.path.join(tmpdir, "capk_test.json"))
+    return _state["pki"], _state["capk"]
+
+
+def _online(heap, n=1):
+    import tempfile
+    cardkit, harness = _kit()
+    pki, capk = _pki(tempfile.gettempdir())
+    card = cardkit.MiniCard(pki, oda="CDA")
+    h = harness.Harness(card, capk=capk, pins=["1234"] * n, authorizer=cardkit.HostStub(), heap=heap)
+    r = h.run(*[{"amount": 6000}] * n)
+    return r if isinstance(r, list) else [r]
+
+
+def _passes(heap):
+    try:
+        rs = _online("%d" % heap)
+    except Exception:
+        return False
+    return all(r.result == "approved" and r.online for r in rs)
+
+
+def min_heap():
+    lo, hi = 8 * 1024, 192 * 1024
+    if not _passes(hi):
+        return [("online approve at 192K", "FAILED", "")]
+    while hi - lo > 1024:
+        mid = (lo + hi) // 2 // 512 * 512
+        if _passes(mid):
+            hi = mid
+        else:
+            lo = mid
+    return [("smallest -X heapsize for online approve (.mpy, CDA, PIN)", hi // 1024, "KiB")]
+
+
+def processing_time():
+    import tempfile
+    cardkit, harness = _kit()
+    pki, capk = _pki(tempfile.gettempdir())
+    rows = []
+    for name, kw, amount in (("offline CDA approve + offline PIN", {}, 1000),
+                             ("online approve (CDA, ARPC)", {"authorizer": cardkit.HostStub()}, 6000)):
+        card = cardkit.MiniCard(pki, oda="CDA")
+        n = 8
+        h = harness.Harness(card, capk=capk, pins=["1234"] * n, **kw)
+        rs = h.run(*[{"amount": amount}] * n)
+        us = [r.terminal_us for r in rs[1:]]        # first run includes imports
+        rows.append(("terminal-side time, %s (median of %d)" % (name, len(us)),
+                     statistics.median(us) / 1000.0, "ms"))
+        rows.append(("heap retained after the transaction (after gc), %s" % name,
+                     rs[-1].free_before - rs[-1].free_after, "bytes"))
+    return rows
+
+
+_CDA_CODE = r"""
+import json, sys, time
+p = json.loads(%r)
+try:
+    import pos.crypto
+    backend = getattr(pos.crypto, "BACKEND", "pos.crypto")
+except ImportError:
+    import standin_crypto, pos
+    sys.modules["pos.crypto"] = standin_crypto
+    pos.crypto = standin_crypto
+    backend = "test stand-in (pure)"
+try:
+    import pos.emv.tlv
+except ImportError:
+    import standin_tlv, standin_dol, pos.emv
+    sys.modules["pos.emv.tlv"] = standin_tlv
+    pos.emv.tlv = standin_tlv
+from pos.emv import config, oda
+cfg = config.load(p["config"], p["capk"])
+card = {}
+for k, v in p["card"].items():
+    card[int(k, 16)] = bytes.fromhex(v)
+static = bytes.fromhex(p["static"])
+today = b"\x26\x11\x22"
+sig = bytes.fromhex(p["sig"]); un = bytes.fromhex(p["un"]); hi = bytes.fromhex(p["hash_input"])
+N = 5
+t0 = time.ticks_us()
+for _ in range(N):
+    ik = oda.issuer_key(cfg, bytes.fromhex("A000000003"), card, today)
+    ck = oda.icc_key(ik, card, static, today)
+t1 = time.ticks_us()
+for _ in range(N):
+    oda.cda_check(ck, sig, un, 0x40, hi)
+t2 = time.ticks_us()
+print(json.dumps({"backend": backend, "keys_us": time.ticks_diff(t1, t0) // N,
+                  "sig_us": time.ticks_diff(t2, t1) // N}))
+"""
+
+
+def cda_time():
+    import tempfile
+    cardkit, harness = _kit()
+    from host_sim import mpy
+    pki, capk = _pki(tempfile.gettempdir())
+    card = cardkit.MiniCard(pki, oda="CDA")
+    data = {}
+    for rec in card.records.values():
+        body = rec[3:] if rec[1] == 0x81 else rec[2:]
+        i = 0
+        while i < len(body):
+            t = body[i]
+            i += 1
+            if t & 0x1F == 0x1F:
+                t = (t << 8) | body[i]
+                i += 1
+            n = body[i]
+            i += 1
+            if n & 0x80:
+                k = n & 0x7F
+                n = int.from_bytes(body[i:i + k], "big")
+                i += k
+            data["%X" % t] = body[i:i + n].hex()
+            i += n
+    un = bytes.fromhex("11223344")
+    hash_input = bytes(range(60))
+    ac = bytes(8)
+    dyn = b"\x04\x01\x02\x03\x04" + b"\x40" + ac + cardkit.sha1(hash_input)
+    sig = cardkit.signed_dynamic_data(pki.icc, dyn, un)
+    p = {"config": harness.CONFIG, "capk": capk, "card": data, "static": card.static_data.hex(),
+         "sig": sig.hex(), "un": un.hex(), "hash_input": hash_input.hex()}
+    out = mpy.run(_CDA_CODE % json.dumps(p), extra_path=[harness.build_mpy()])
+    r = json.loads(out.strip().splitlines()[-1])
+    rows = [("CDA: issuer + ICC key recovery (1408/1152-bit) [%s]" % r["backend"], r["keys_us"] / 1000.0, "ms"),
+            ("CDA: signature check (1024-bit ICC key) [%s]" % r["backend"], r["sig_us"] / 1000.0, "ms")]
+    try:
+        import posnative  # noqa: F401
+        rows.append(("CDA native (_posnative on the board)", "not built into the unix port", ""))
+    except ImportError:
+        rows.append(("CDA native (_posnative)", "n/a: C module not built for MicroPython here", ""))
+    return rows
+
+
+def run():
+    return processing_time() + cda_time() + min_heap()
+
+
+BENCHES = {"emv": run}
