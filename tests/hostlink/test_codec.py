@@ -1,0 +1,179 @@
+"""ISO 8583 codec on MicroPython against pyiso8583 (an independent codec), both ways."""
+import json
+
+import iso8583
+import pytest
+
+from host_sim.hosts.acquirer import spec as hspec
+from hostlink import mp
+from hostlink.messages import SAMPLES
+
+
+def _jsonable(fields):
+    return {str(k): ({"hex": v.hex()} if isinstance(v, bytes) else v) for k, v in fields.items()}
+
+
+def _from_json(d):
+    return {int(k): (bytes.fromhex(v["hex"]) if isinstance(v, dict) else v) for k, v in d.items()}
+
+
+MP_ENCODE = """
+import json, binascii
+from pos.iso8583 import codec, spec
+S = spec.get(%r)
+out = []
+for mti, f in json.loads(%r):
+    d = {}
+    for k in f:
+        v = f[k]
+        d[int(k)] = binascii.unhexlify(v["hex"]) if isinstance(v, dict) else v
+    out.append(binascii.hexlify(codec.encode(S, mti, d)).decode())
+print("@@" + json.dumps(out))
+"""
+
+MP_DECODE = """
+import json, binascii
+from pos.iso8583 import codec, spec
+S = spec.get(%r)
+out = []
+for h in json.loads(%r):
+    mti, f = codec.decode(S, binascii.unhexlify(h))
+    d = {}
+    for k in f:
+        v = f[k]
+        d[str(k)] = {"hex": binascii.hexlify(v).decode()} if isinstance(v, bytes) else v
+    out.append([mti, d])
+print("@@" + json.dumps(out))
+"""
+
+
+@pytest.mark.parametrize("name", ["iso87", "iso87bcd"])
+def test_round_trip_every_message_type_against_pyiso8583(name):
+    hs = hspec.get(name)
+    payload = json.dumps([[m, _jsonable(f)] for m, f in SAMPLES])
+    encoded = mp.run_json(MP_ENCODE % (name, payload))
+    assert len(encoded) == len(SAMPLES)
+    ours = []
+    for (mti, fields), h in zip(SAMPLES, encoded):
+        raw = bytes.fromhex(h)
+        doc, _ = iso8583.decode(raw, hs)           # the independent codec reads ours
+        want_mti = mti
+        assert doc["t"] == want_mti, mti
+        assert hspec.from_host(name, doc) == fields, mti
+        theirs, _ = iso8583.encode(hspec.to_host(name, fields) | {"t": mti}, hs)
+        assert bytes(theirs) == raw, "%s: our bytes differ from pyiso8583's" % mti
+        ours.append(bytes(theirs).hex())
+    decoded = mp.run_json(MP_DECODE % (name, json.dumps(ours)))
+    for (mti, fields), (dm, df) in zip(SAMPLES, decoded):
+        assert dm == mti
+        assert _from_json(df) == fields, mti
+
+
+def test_secondary_bitmap_and_fixed_padding():
+    out = mp.run_json("""
+import json, binascii
+from pos.iso8583 import codec, spec
+S = spec.get("iso87")
+raw = codec.encode(S, "0400", {4: 1234, 41: "T1", 90: "0200000017112211301500000000000000000000" + "00"})
+mti, f = codec.decode(S, raw)
+print("@@" + json.dumps([binascii.hexlify(raw[:20]).decode(), f[4], f[41]]))
+""")
+    head, amount, tid = out
+    assert head[:8] == b"0400".hex()
+    assert head[8:10] == "90"   # bit 1 (secondary bitmap follows) and bit 4 (amount)
+    assert amount == "000000001234"
+    assert tid == "T1      "
+
+
+BAD = [
+    ("short MTI", "303230", "MTI"),
+    ("non-digit MTI", "30323A30" + "00" * 8, "MTI"),
+    ("bitmap names undefined field", "30323030" + "0001000000000000", "field 16 present"),
+    ("truncated field", "30323030" + "4000000000000000" + "3136343736", "bytes needed"),
+    ("extra bytes", "30323030" + "0000000000000000" + "41", "left after the last field"),
+    ("bad length prefix", "30323030" + "4000000000000000" + "3A41", "length prefix"),
+    ("too long LLVAR", "30323030" + "4000000000000000" + "3235" + "31" * 25, "longer than maximum"),
+    ("non-digit numeric", "30323030" + "2000000000000000" + "313233413536", "characters outside"),
+    ("bad TLV in 55", "30323030" + "0000000000000200" + "303038" + "9F2608AABB00BB00", "malformed BER-TLV"),
+]
+
+
+def test_malformed_messages_raise_iso8583_error_naming_the_problem():
+    got = mp.run_json("""
+import json, binascii
+from pos.iso8583 import codec, spec
+from pos.iso8583.errors import Iso8583Error
+S = spec.get("iso87")
+out = []
+for h in json.loads(%r):
+    try:
+        codec.decode(S, binascii.unhexlify(h))
+        out.append("decoded")
+    except Iso8583Error as e:
+        out.append(str(e))
+print("@@" + json.dumps(out))
+""" % json.dumps([b for _, b, _ in BAD]))
+    for (what, _, want), msg in zip(BAD, got):
+        assert want in msg, "%s: %s" % (what, msg)
+        assert "4761" not in msg
+
+
+def test_encode_rejects_bad_values():
+    got = mp.run_json("""
+import json
+from pos.iso8583 import codec, spec
+from pos.iso8583.errors import Iso8583Error
+S = spec.get("iso87")
+out = []
+for mti, f in [("0200", {2: "47617390010101191234"}), ("0200", {3: "1234567"}), ("0200", {52: "x"}),
+               ("02A0", {}), ("0200", {66: "1"}), ("0200", {39: "0!"})]:
+    try:
+        codec.encode(S, mti, f)
+        out.append("encoded")
+    except Iso8583Error as e:
+        out.append(str(e))
+print("@@" + json.dumps(out))
+""")
+    assert "field 2" in got[0] and "longer than maximum 19" in got[0]
+    assert "fixed length is 6" in got[1]
+    assert "binary field needs bytes" in got[2]
+    assert "MTI" in got[3]
+    assert "not defined" in got[4]
+    assert "characters outside" in got[5]
+
+
+TEST_TAK = bytes.fromhex("0123456789ABCDEFFEDCBA9876543210")    # TEST key
+
+
+def test_mac_field_64_and_128_match_x919_computed_independently():
+    from pyemv import mac as pmac
+    got = mp.run_json("""
+import json, binascii
+from pos.iso8583 import spec, mac, codec, framing
+from pos.iso8583.errors import MacError
+S = spec.get("iso87")
+K = binascii.unhexlify(%r)
+a = mac.encode(S, "0200", {3: "000000", 4: "100", 11: "000001"}, K)
+b = mac.encode(S, "0400", {3: "000000", 11: "000002", 90: "0" * 42}, K)
+res = []
+for body in (a, b):
+    m, f = codec.decode(S, body)
+    mac.verify(S, body, f, K)
+    bad = bytearray(body); bad[-9] ^= 1
+    try:
+        m2, f2 = codec.decode(S, bad)
+        mac.verify(S, bad, f2, K)
+        res.append("accepted")
+    except MacError as e:
+        res.append(str(e))
+fr = framing.frame(S, a)
+print("@@" + json.dumps([binascii.hexlify(a).decode(), binascii.hexlify(b).decode(), res,
+                         binascii.hexlify(fr[:2]).decode()]))
+""" % TEST_TAK.hex())
+    a, b, res, hdr = bytes.fromhex(got[0]), bytes.fromhex(got[1]), got[2], got[3]
+    for body, field in ((a, "64"), (b, "128")):
+        doc, _ = iso8583.decode(body, hspec.get("iso87"))
+        assert field in doc
+        assert body[-8:] == pmac.mac_iso9797_3(TEST_TAK[:8], TEST_TAK[8:], body[:-8], 1)
+    assert all("does not match" in r for r in res), res
+    assert int(hdr, 16) == len(a)
