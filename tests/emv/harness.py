@@ -70,6 +70,7 @@ class Result:
         self.outcome = None
         self.terminal_us = None
         self.free_before = self.free_after = None
+        self.memtrace = []
 
     def __getattr__(self, name):
         o = self.__dict__.get("outcome")
@@ -94,7 +95,7 @@ class Result:
 class Harness:
     def __init__(self, card, config=CONFIG, capk=None, authorizer=None, pins=(), choose=0, confirm=True,
                  keys=None, heap="192K", use_mpy=True, draws=(99,), date="261122", seed=7,
-                 with_authorizer=True, timeout=60):
+                 with_authorizer=True, timeout=60, memtrace=False):
         self.card = card
         self.config = config
         self.capk = capk
@@ -110,6 +111,7 @@ class Harness:
         self.seed = seed
         self.with_authorizer = with_authorizer
         self.timeout = timeout
+        self.memtrace = memtrace        # live heap (after gc) before each C-APDU
 
     def run(self, *transactions):
         """Run transactions (dicts: amount, kind, other, force_online) in one MicroPython process."""
@@ -127,7 +129,7 @@ class Harness:
                                 text=True, env=env, cwd=HERE)
         params = {"config": self.config, "capk": self.capk, "transactions": transactions,
                   "keys": self.keys, "draws": self.draws, "date": self.date, "seed": self.seed,
-                  "authorizer": self.with_authorizer}
+                  "authorizer": self.with_authorizer, "memtrace": self.memtrace}
         results = []
         cur = Result()
         config_error = None
@@ -207,6 +209,7 @@ class Harness:
             cur.terminal_us = msg["terminal_us"]
             cur.free_before = msg["free_before"]
             cur.free_after = msg["free_after"]
+            cur.memtrace = msg.get("memtrace") or []
             return None
         if t == "config_error":
             return None

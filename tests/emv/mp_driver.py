@@ -27,10 +27,37 @@ _standin("pos.emv.dol", "dol", "standin_dol")
 _wait_us = 0        # time spent waiting on the pytest side (card and host latency)
 
 
+def _write(obj, w):
+    # JSON written piece by piece: no big string to allocate on a fragmented heap
+    if isinstance(obj, dict):
+        w("{")
+        first = True
+        for k in obj:
+            if not first:
+                w(",")
+            first = False
+            w(json.dumps(k))
+            w(":")
+            _write(obj[k], w)
+        w("}")
+    elif isinstance(obj, (list, tuple)):
+        w("[")
+        for i, v in enumerate(obj):
+            if i:
+                w(",")
+            _write(v, w)
+        w("]")
+    else:
+        w(json.dumps(obj))
+
+
 def call(msg, reply=True):
     global _wait_us
     t0 = time.ticks_us()
-    sys.stdout.write("@@" + json.dumps(msg) + "\n")
+    w = sys.stdout.write
+    w("@@")
+    _write(msg, w)
+    w("\n")
     r = None
     if reply:
         line = sys.stdin.readline()
@@ -47,7 +74,14 @@ class HarnessCardError(OSError):
         self.reason = reason
 
 
+_memtrace = []
+_memtrace_on = [False]
+
+
 def transmit(apdu):
+    if _memtrace is not None and _memtrace_on[0]:
+        gc.collect()
+        _memtrace.append((apdu[1], gc.mem_alloc()))
     r = call({"t": "apdu", "d": bytes(apdu).hex()})
     if "err" in r:
         raise HarnessCardError(r["err"])
@@ -128,6 +162,7 @@ class Rng:
 def main():
     global _wait_us
     p = json.loads(sys.stdin.readline())
+    _memtrace_on[0] = p.get("memtrace", False)
     from pos.emv import config
     from pos.emv.kernel import Kernel
     try:
@@ -144,6 +179,7 @@ def main():
     for t in p["transactions"]:
         gc.collect()
         _wait_us = 0
+        del _memtrace[:]
         free0 = gc.mem_free()
         t0 = time.ticks_us()
         o = k.process(t["amount"], t.get("kind", "sale"), t.get("other", 0), t.get("force_online", False))
@@ -153,7 +189,8 @@ def main():
         o = None
         gc.collect()
         call({"t": "result", "outcome": d, "terminal_us": total - _wait_us, "total_us": total,
-              "free_before": free0, "free_after": gc.mem_free()}, reply=False)
+              "free_before": free0, "free_after": gc.mem_free(),
+              "memtrace": _memtrace}, reply=False)
         d = None
 
 

@@ -101,7 +101,7 @@ class Aid:
 class Scheme:
     """Per-payment-system parameters: AIDs, TACs, floor limit, risk parameters."""
 
-    def __init__(self, name, d):
+    def __init__(self, name, d, field55):
         p = "schemes." + name
         if not isinstance(d, dict):
             raise ConfigError(p, "must be an object")
@@ -133,17 +133,22 @@ class Scheme:
             raise ConfigError(p + ".random_threshold", "is above floor_limit")
         self.default_ddol = _hex(d, "default_ddol", p, default="9F3704")
         self.default_tdol = _hex(d, "default_tdol", p, default="")
-        f55 = d.get("field55")
-        if not isinstance(f55, list) or not f55:
-            raise ConfigError(p + ".field55", "must be a non-empty list of tags")
-        self.field55 = []
-        for i, t in enumerate(f55):
-            if not isinstance(t, str):
-                raise ConfigError("%s.field55[%d]" % (p, i), "must be a hex tag string")
-            try:
-                self.field55.append(int(t, 16))
-            except ValueError:
-                raise ConfigError("%s.field55[%d]" % (p, i), "not a hex tag: %r" % t)
+        # ISO 8583 field 55 tags for this scheme; default: the top-level list
+        self.field55 = _tag_list(d["field55"], p + ".field55") if "field55" in d else field55
+
+
+def _tag_list(f55, where):
+    if not isinstance(f55, list) or not f55:
+        raise ConfigError(where, "must be a non-empty list of tags")
+    out = []
+    for i, t in enumerate(f55):
+        if not isinstance(t, str):
+            raise ConfigError("%s[%d]" % (where, i), "must be a hex tag string")
+        try:
+            out.append(int(t, 16))
+        except ValueError:
+            raise ConfigError("%s[%d]" % (where, i), "not a hex tag: %r" % t)
+    return out
 
 
 class CaKey:
@@ -163,7 +168,8 @@ class Config:
         schemes = d.get("schemes")
         if not isinstance(schemes, dict) or not schemes:
             raise ConfigError("schemes", "must be a non-empty object of scheme name -> parameters")
-        self.schemes = [Scheme(n, schemes[n]) for n in sorted(schemes)]
+        f55 = _tag_list(d.get("field55"), "field55")
+        self.schemes = [Scheme(n, schemes[n], f55) for n in sorted(schemes)]
         self.capk_file = d.get("capk_file")
         self.ca_keys = {}
         self.revoked = set()

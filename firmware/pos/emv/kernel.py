@@ -99,13 +99,37 @@ class Transaction:
             self.ui.message(text)
 
     def source(self):
-        """Data for DOLs: the card's objects, then the terminal's (which win)."""
+        """Data for DOLs: the terminal's objects, then the card's (no merged copy)."""
         t = self.term
         t[0x95] = self.tvr.bytes()
         t[0x9B] = self.tsi.bytes()
-        s = dict(self.data)
-        s.update(t)
-        return s
+        return _Source(t, self.data)
+
+
+class _Source:
+    """A read-only {tag: bytes} view over terminal data, then ICC data."""
+
+    def __init__(self, term, card):
+        self.term = term
+        self.card = card
+
+    def get(self, tag, default=None):
+        v = self.term.get(tag)
+        if v is None:
+            v = self.card.get(tag, default)
+        return v
+
+    def __getitem__(self, tag):
+        v = self.get(tag)
+        if v is None:
+            raise KeyError(tag)
+        return v
+
+    def __contains__(self, tag):
+        return tag in self.term or tag in self.card
+
+    def __setitem__(self, tag, value):
+        self.term[tag] = value
 
 
 def _bcd(n, size):
@@ -178,7 +202,10 @@ class Kernel:
         o.tvr = tx.tvr.hex()
         o.tsi = tx.tsi.hex()
         if tx.scheme is not None and o.cryptogram_type:
-            o.field55 = _out.field55(tx.scheme.field55, tx.source())
+            try:
+                o.field55 = _out.field55(tx.scheme.field55, tx.source())
+            except MemoryError:
+                o.message = o.message or "out of memory building field 55"
         log.info("emv", "outcome", result=o.result, aid=o.aid, tvr=o.tvr, tsi=o.tsi,
                  cid=o.cid, cvm=o.cvm_results, pan=tx.pan, msg=o.message)
         tx.pan = ""

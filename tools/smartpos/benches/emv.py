@@ -166,8 +166,22 @@ def cda_time():
     return rows
 
 
+def live_heap():
+    import tempfile
+    cardkit, harness = _kit()
+    pki, capk = _pki(tempfile.gettempdir())
+    h = harness.Harness(cardkit.MiniCard(pki, oda="CDA"), capk=capk, pins=["1234"],
+                        authorizer=cardkit.HostStub(), memtrace=True)
+    r = h.run(6000)
+    peak = max(m for _ins, m in r.memtrace)
+    first = r.memtrace[0][1]
+    return [("live heap before the transaction (code + config + harness)", first // 1024, "KiB"),
+            ("peak live heap during online approve (sampled per C-APDU)", peak // 1024, "KiB"),
+            ("transaction working set (peak - start)", (peak - first) // 1024, "KiB")]
+
+
 def run():
-    return processing_time() + cda_time() + min_heap()
+    return processing_time() + cda_time() + live_heap() + min_heap()
 
 
 BENCHES = {"emv": run}
