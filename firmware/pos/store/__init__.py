@@ -1,0 +1,1 @@
+# Persistent state on flash: the transaction journal, configuration and keys.

@@ -1,0 +1,135 @@
+# Append-only transaction journal on flash, safe against a power cut at any write.
+#
+# Record layout (one write call each, flushed before the caller goes on):
+#   0xA5 | len (2 bytes, big endian) | payload (len bytes, JSON) | CRC-32 (4 bytes,
+#   big endian, over len and payload)
+# A record is only ever appended; earlier bytes are never rewritten.  On open,
+# the file is scanned: a torn last record (short, or a bad CRC: the power went
+# while it was being written) is discarded by copying the good prefix to a
+# new file and renaming it over the journal (rename is atomic on littlefs and
+# POSIX), so earlier records are never at risk.
+#
+# The payment engine writes ahead: a record before every send and after every
+# reply (pos.payments.engine), so recovery knows which requests may have
+# reached the host.
+import json
+import os
+from binascii import crc32
+from micropython import const
+from pos import log
+
+MAGIC = const(0xA5)
+_HDR = const(3)
+_TRAILER = const(4)
+MAX_RECORD = const(4096)
+
+
+class JournalError(OSError):
+    """The journal cannot be written (flash full, read-only)."""
+
+
+def _exists(path):
+    try:
+        os.stat(path)
+        return True
+    except OSError:
+        return False
+
+
+class Journal:
+    """Open (and recover) the journal at `path`.
+
+    `on_write(n, record)` is called after the n-th record of this session is on
+    flash (power-fail test points hook in there; None in production).
+    """
+
+    def __init__(self, path="journal.bin", on_write=None):
+        self.path = path
+        self.on_write = on_write
+        self.writes = 0
+        self.records = []
+        self.discarded = 0
+        self._recover()
+        self._f = open(path, "ab")
+
+    # ------------------------------------------------------------ recovery
+    def _recover(self):
+        if not _exists(self.path):
+            return
+        good = 0
+        with open(self.path, "rb") as f:
+            data = f.read()
+        n = len(data)
+        pos = 0
+        while pos < n:
+            if n - pos < _HDR + _TRAILER or data[pos] != MAGIC:
+                break
+            ln = (data[pos + 1] << 8) | data[pos + 2]
+            end = pos + _HDR + ln
+            if end + _TRAILER > n:
+                break
+            crc = crc32(data[pos + 1:end]) & 0xFFFFFFFF
+            if crc != int.from_bytes(data[end:end + _TRAILER], "big"):
+                break
+            try:
+                self.records.append(json.loads(data[pos + _HDR:end]))
+            except ValueError:
+                break
+            pos = end + _TRAILER
+            good = pos
+        if good < n:
+            self.discarded = n - good
+            log.warning("journal", "torn record discarded", bytes=n - good, kept=len(self.records))
+            tmp = self.path + ".tmp"
+            with open(tmp, "wb") as f:
+                f.write(data[:good])
+            os.rename(tmp, self.path)
+
+    # ------------------------------------------------------------ writing
+    def append(self, record):
+        """Write one record (a JSON-able dict) and flush it; returns it."""
+        payload = json.dumps(record).encode()
+        ln = len(payload)
+        if ln > MAX_RECORD:
+            raise JournalError("journal record of %d bytes too long" % ln)
+        buf = bytearray(_HDR + ln + _TRAILER)
+        buf[0] = MAGIC
+        buf[1] = ln >> 8
+        buf[2] = ln & 0xFF
+        buf[_HDR:_HDR + ln] = payload
+        crc = crc32(memoryview(buf)[1:_HDR + ln]) & 0xFFFFFFFF
+        buf[_HDR + ln:] = crc.to_bytes(4, "big")
+        try:
+            self._f.write(buf)
+            self._f.flush()
+        except OSError as e:
+            raise JournalError("journal write failed: %s" % e)
+        self.records.append(record)
+        self.writes += 1
+        if self.on_write is not None:
+            self.on_write(self.writes, record)
+        return record
+
+    def close(self):
+        if self._f is not None:
+            self._f.close()
+            self._f = None
+
+    def rotate(self, first_records):
+        """Start a new journal holding only `first_records` (after a batch closes).
+
+        The new file is written completely and renamed over the old one: a power
+        cut leaves either the old or the new journal, both consistent."""
+        self.close()
+        tmp = self.path + ".new"
+        try:
+            os.remove(tmp)
+        except OSError:
+            pass
+        j = Journal(tmp)
+        for r in first_records:
+            j.append(r)
+        j.close()
+        os.rename(tmp, self.path)
+        self.records = list(first_records)
+        self._f = open(self.path, "ab")
