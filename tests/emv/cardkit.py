@@ -145,7 +145,7 @@ class MiniCard:
                  pdol=b"", cdol1=None, cdol2=None, pan=PAN, expiry="301231", effective="200101",
                  auc=b"\xff\x00", iac=None, issuer_cert_kw=None, icc_expiry="1230",
                  pse=True, apps=None, velocity=None, atc=5, last_online_atc=3, extra_record=b"",
-                 gpo_format=2):
+                 gpo_format=2, pin_key=None, tag_list=False, ddol=True):
         self.pki = pki
         self.oda = oda
         self.pin = pin
@@ -175,8 +175,11 @@ class MiniCard:
                 (0x9F0F, iac.get("online", bytes.fromhex("F040009800")))]
         if velocity:
             data += [(0x9F14, bytes([velocity[0]])), (0x9F23, bytes([velocity[1]]))]
+        if tag_list:
+            data.append((0x9F4A, b"\x82"))      # static data tag list: the AIP is signed too
         self.rec1 = tlvs(*data) + extra_record
-        self.static_data = self.rec1
+        self.static_data = self.rec1 + (self.aip if tag_list else b"")
+        self.pin_key = pin_key                   # separate ICC PIN encipherment key (9F2D)
         p = pki
         ic, irem = issuer_certificate(p.ca, p.issuer, **(issuer_cert_kw or {}))
         cert_rec = [(0x8F, bytes([p.index])), (0x90, ic), (0x92, irem), (0x9F32, p.issuer.exponent)]
@@ -185,7 +188,12 @@ class MiniCard:
             icc_rec = []
         else:
             cc, crem = icc_certificate(p.issuer, p.icc, pan, self.static_data, expiry=icc_expiry)
-            icc_rec = [(0x9F46, cc), (0x9F48, crem), (0x9F47, p.icc.exponent), (0x9F49, b"\x9f\x37\x04")]
+            icc_rec = [(0x9F46, cc), (0x9F48, crem), (0x9F47, p.icc.exponent)]
+            if ddol:
+                icc_rec.append((0x9F49, b"\x9f\x37\x04"))
+        if pin_key is not None:
+            pc, prem = icc_certificate(p.issuer, pin_key, pan, None)
+            icc_rec += [(0x9F2D, pc), (0x9F2F, prem), (0x9F2E, pin_key.exponent)]
         self.records = {(1, 1): enc_tlv(0x70, self.rec1), (2, 1): enc_tlv(0x70, tlvs(*cert_rec))}
         if icc_rec:
             self.records[(2, 2)] = enc_tlv(0x70, tlvs(*icc_rec))
@@ -301,7 +309,7 @@ class MiniCard:
         if c[3] == 0x80:
             return self._check_pin(data)
         if c[3] == 0x88:
-            m = self.pki.icc.decrypt(data)
+            m = (self.pin_key or self.pki.icc).decrypt(data)
             if m[0] != 0x7F or m[9:17] != self._challenge:
                 return b"\x69\x85"
             return self._check_pin(m[1:9])

@@ -147,3 +147,22 @@ def test_online_pin_block_for_the_acquirer(pki, run):
     clear = dec.update(pb) + dec.finalize()
     pan_part = bytes.fromhex("0000" + "4761739001010010"[-13:-1])
     assert bytes(a ^ b for a, b in zip(clear, pan_part)) == bytes.fromhex("041234FFFFFFFFFF")
+
+
+def test_enciphered_pin_with_pin_encipherment_key(pki, run):
+    from cardkit import RsaKey
+    key = RsaKey(1024)
+    card = MiniCard(pki, oda="SDA", cvm_list=cvm_list("0400"), pin_key=key)
+    r = run(card, 1000, pins=["1234"])
+    assert card.pin_verified and r.cvm_results == "040002"
+    v = verifies(r)
+    assert v[0][3] == 0x88 and v[0][4] == 128
+    # the block was enciphered with the 9F2D key, not the ICC key (the card decrypted it with 9F2D's)
+    assert (pow(int.from_bytes(v[0][5:5 + 128], "big"), key.d, key.n) >> (127 * 8)) == 0x7F
+
+
+def test_enciphered_pin_key_unrecoverable_fails_cvm(pki, run):
+    card = MiniCard(pki, oda="DDA", cvm_list=cvm_list("4400", "1E00"), issuer_cert_kw={"tamper_hash": True})
+    r = run(card, 1000, pins=["1234"])
+    assert verifies(r) == [] and r.cvm_results == "1E0000"
+    assert any("PIN encipherment key" in t for t in r.trace)

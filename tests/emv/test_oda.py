@@ -126,3 +126,21 @@ def test_no_oda_when_card_supports_none(pki, run):
     r = run(MiniCard(pki, oda=None), 1000, pins=["1234"])
     assert B.tvr(r, B.ODA_NOT_PERFORMED) and not B.tsi(r, B.TSI_ODA)
     assert r.oda == ""
+
+
+def test_sda_with_aip_in_static_data(pki, run):
+    r = run(MiniCard(pki, oda="SDA", tag_list=True), 1000, pins=["1234"])
+    assert not B.tvr(r, B.SDA_FAILED) and B.tvr(r, B.SDA_SELECTED)
+
+
+def test_dda_default_ddol(pki, run):
+    r = run(MiniCard(pki, oda="DDA", ddol=False), 1000, pins=["1234"])
+    ia = [c for c, _ in r.apdus if c[1] == INT_AUTH]
+    assert len(ia) == 1 and ia[0][4] == 4           # emv.json default_ddol 9F3704
+    assert not B.tvr(r, B.DDA_FAILED)
+
+
+def test_kernel_from_source_fits_192k(pki, run):
+    # firmware as .py (compiled on the board) instead of .mpy
+    r = run(MiniCard(pki), 1000, pins=["1234"], use_mpy=False)
+    assert r.result == "approved"
