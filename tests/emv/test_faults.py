@@ -145,3 +145,12 @@ def test_pan_never_in_logs(pki, run):
     text = "\n".join(r.lines) + repr(r.outcome)
     assert PAN not in text and "1234" not in "".join(r.lines)
     assert r.masked_pan == "476173******0010"
+
+
+def test_data_object_with_bad_length(pki, run):
+    card = MiniCard(pki)
+    rec = card.records[(1, 1)]
+    body = rec[3:].replace(b"\x5f\x24\x03\x30\x12\x31", b"\x5f\x24\x01\x30")
+    card.records[(1, 1)] = bytes([0x70, 0x81, len(body)]) + body
+    r = run(card, 1000)
+    assert r.result == "terminated" and "5F24 has a bad length" in r.message

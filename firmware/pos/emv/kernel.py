@@ -31,6 +31,12 @@ _HOST_KINDS = {"cash": "sale", "cashback": "sale"}    # the host's kinds (pos.pa
 _TYPES = {"sale": 0x00, "preauth": 0x00, "cash": 0x01, "cashback": 0x09, "refund": 0x20, "balance": 0x31}
 # data objects a GENERATE AC / records may carry that the kernel keeps (Book 3 Annex A)
 _MANDATORY = (0x5F24, 0x5A, 0x8C, 0x8D)      # Book 3 7.2
+# lengths (min, max) of ICC data objects the kernel interprets (Book 3 Annex A)
+_LENGTHS = {0x5F24: (3, 3), 0x5F25: (3, 3), 0x5A: (1, 10), 0x5F34: (1, 1), 0x9F07: (2, 2),
+            0x5F28: (2, 2), 0x9F08: (2, 2), 0x8F: (1, 1), 0x9F32: (1, 3), 0x9F47: (1, 3),
+            0x9F2E: (1, 3), 0x9F0D: (5, 5), 0x9F0E: (5, 5), 0x9F0F: (5, 5), 0x9F14: (1, 1),
+            0x9F23: (1, 1), 0x9F42: (2, 2), 0x8C: (2, 252), 0x8D: (2, 252), 0x9F49: (2, 252),
+            0x97: (0, 252), 0x57: (1, 19), 0x9F4A: (0, 252), 0x8E: (0, 252)}
 
 
 class Terminate(Exception):
@@ -199,6 +205,10 @@ class Kernel:
             self._abort(tx, exc)
         except MemoryError:
             self._abort(tx, "out of memory")
+        except (IndexError, KeyError, TypeError) as exc:
+            # a card answer of an unexpected shape that no check above caught
+            log.error("emv", "unexpected card data", error=type(exc).__name__)
+            self._abort(tx, "card data not understood (%s)" % type(exc).__name__)
         o.tvr = tx.tvr.hex()
         o.tsi = tx.tsi.hex()
         if tx.scheme is not None and o.cryptogram_type:
@@ -346,6 +356,10 @@ class Kernel:
         for tag in _MANDATORY:
             if tag not in tx.data:
                 raise Terminate("card data incomplete: mandatory %X missing (ICC data missing)" % tag)
+        for tag in _LENGTHS:
+            v = tx.data.get(tag)
+            if v is not None and not _LENGTHS[tag][0] <= len(v) <= _LENGTHS[tag][1]:
+                raise Terminate("card data object %X has a bad length (%d)" % (tag, len(v)))
         pan = bytes(tx.data[0x5A]).hex().upper()
         tx.pan = pan.rstrip("F")
         o = tx.out
@@ -392,7 +406,6 @@ class Kernel:
             if exc.missing:
                 tx.tvr.set(T.ICC_DATA_MISSING)
             tx.trace("ODA: %s failed: %s" % (method, exc))
-            tx.oda_failed = True
             if method == "CDA":
                 tx.icc_key = None
         tx.static_data = None       # no longer needed
