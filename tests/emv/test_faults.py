@@ -9,6 +9,7 @@ def test_mute_card_at_gpo(pki, run):
     r = run(card, 1000)
     assert r.result == "terminated" and "not responding" in r.message
     assert r.apdus[-1][1] is None and r.apdus[-1][0][1] == 0xA8
+    assert r.messages[-1] == "CARD ERROR"
     assert r.cryptogram == ""
 
 
@@ -50,6 +51,7 @@ def test_malformed_record_terminates(pki, run):
     card.records[(1, 1)] = rec[:3] + b"\x5a\x82\x7f" + rec[5:]      # PAN length runs past the end
     r = run(card, 1000)
     assert r.result == "terminated" and "malformed" in r.message
+    assert r.messages[-1] == "PROCESSING ERROR"
 
 
 def test_record_not_a_template(pki, run):

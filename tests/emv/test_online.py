@@ -30,6 +30,7 @@ def test_online_approve_good_arpc(pki, run):
         assert bytes.fromhex(tag) in f55, tag
     assert f55[f55.index(b"\x9f\x27\x01") + 3] == 0x80
     assert r.completions[0]["card_approved"] is True
+    assert "PLEASE WAIT" in r.messages
     # the outcome's field 55 carries the final TC
     assert bytes.fromhex(r.field55)[bytes.fromhex(r.field55).index(b"\x9f\x27\x01") + 3] == 0x40
 

@@ -226,6 +226,8 @@ class Kernel:
         # after a cryptogram the transaction is declined, before it terminated (Book 4 6.3)
         o.result = _out.DECLINED if o.cryptogram_type else _out.TERMINATED
         o.message = str(exc) if isinstance(exc, Exception) else exc
+        # Book 4 11.2 standard messages
+        tx.ui_message("CARD ERROR" if isinstance(exc, CardError) else "PROCESSING ERROR")
         if isinstance(exc, ValueError) and not isinstance(exc, CardError):
             o.message = "card data rejected: %s" % exc
         if self._host is not None:
@@ -600,6 +602,7 @@ class Kernel:
         t2 = tx.data.get(0x57)
         resp = None
         if self.authorizer is not None:
+            tx.ui_message("PLEASE WAIT")
             try:
                 # Track 2 Equivalent Data (57): separator D -> '=' as on the magnetic stripe
                 req = _auth_request(kind=_HOST_KINDS.get(tx.kind, tx.kind), amount=tx.amount,
