@@ -34,6 +34,8 @@ _TYPENAMES = {int: "int", str: "str", bool: "bool", list: "list", dict: "dict", 
 def check(value, rule, where, fname="config"):
     """Validate `value` against `rule`; returns it with defaults filled in."""
     if isinstance(rule, Opt):
+        if value is None:                 # null = not given
+            return rule.default
         rule = rule.rule
     if isinstance(rule, dict):
         if not isinstance(value, dict):
@@ -48,6 +50,8 @@ def check(value, rule, where, fname="config"):
                     continue
                 raise ConfigError("%s: %s: missing" % (fname, path), path)
             out[k] = check(value[k], r, path, fname)
+            if out[k] is None and not isinstance(r, Opt):
+                raise ConfigError("%s: %s: missing" % (fname, path), path)
         for k in value:
             if k not in rule:
                 path = (where + "." + k) if where else k

@@ -126,6 +126,9 @@ class KeyStore:
             return False
 
     # ------------------------------------------------------ local sealing
+    def can_seal(self):
+        return self._dek is not None
+
     def seal(self, text):
         """Hex of TDES-CBC(DEK, text padded with 0x80 00..) for journal storage."""
         if self._dek is None:

@@ -3,9 +3,6 @@ HSM functions (pyemv/psec/cryptography), settlement and fault injection.
 
     from host_sim.hosts.acquirer import AcquirerHost
     host = AcquirerHost(port=0, name="alpha").start()
-    host.faults.set("drop")           # or via `smartpos host acquirer --fault drop`
+    host.faults.set("drop")           # or `smartpos host acquirer --fault drop`
 """
-try:
-    from host_sim.hosts.acquirer.server import AcquirerHost  # noqa: F401
-except ImportError:  # pragma: no cover  (server module lands next)
-    pass
+from host_sim.hosts.acquirer.server import AcquirerHost  # noqa: F401

@@ -1,0 +1,44 @@
+"""Online flows on MicroPython against the acquirer host simulator on loopback."""
+from hostlink.terminal import Terminal
+
+PAN = "4761739001010119"
+
+
+def test_sign_on_and_online_approve(tmp_path, alpha):
+    t = Terminal(tmp_path, {"alpha": alpha})
+    before = alpha.db.balance(PAN)
+    (r, st) = t.run("""
+req, r = sale(1234)
+out(resp_dict(r)); out(state())
+print("\\n".join(_LOG))
+""")
+    assert r["approved"] and r["rc"] == "00" and len(r["auth"]) == 6 and len(r["rrn"]) == 12
+    assert r["acq"] == "alpha" and r["text"] == "Approved"
+    assert alpha.db.balance(PAN) == before - 1234
+    assert st["net"] == 1234 and st["pending"] == [] and st["writes"] == 2
+    assert "TERM0001" in alpha.terminal_keys            # signed on: working keys issued
+    assert alpha.db.txn("TERM0001", r["stan"])["rc"] == "00"
+
+
+def test_online_decline_insufficient_funds(tmp_path, alpha):
+    t = Terminal(tmp_path, {"alpha": alpha})
+    (r, st) = t.run("""
+req, r = sale(5000, pan="4761739001010010")
+out(resp_dict(r)); out(state())
+""")
+    assert not r["approved"] and r["rc"] == "51" and r["text"] == "Insufficient funds"
+    assert alpha.db.balance("4761739001010010") == 1000
+    assert st["net"] == 0 and st["pending"] == []
+
+
+def test_response_codes_from_the_issuer(tmp_path, alpha):
+    t = Terminal(tmp_path, {"alpha": alpha})
+    got = t.run("""
+for pan, exp, amt in (("4761739001010200", "2812", 100), ("4761739001010309", "2001", 100),
+                      ("4761739001010118", "2812", 100), ("4761739001010119", "2812", 0),
+                      ("4761739001010119", "2812", 300000)):
+    req, r = sale(amt, pan=pan, expiry=exp)
+    out([r.response_code, r.text])
+""")
+    assert got == [["57", "Transaction not permitted to cardholder"], ["54", "Expired card"],
+                   ["14", "Invalid card number"], ["13", "Invalid amount"], ["61", "Exceeds amount limit"]]
