@@ -267,7 +267,6 @@ class PaymentEngine(Authorizer):
         except HostError as e:
             log.error("engine", "no usable reply; reversal queued", acquirer=acq, stan=stan, err=str(e))
             self._write({"t": "rev", "stan": stan, "why": type(e).__name__})
-            self._backoff.pop(acq, None)
             self.pump(acq, force=True)
             if isinstance(e, BadReply):
                 return AuthResponse(False, "", text="Declined: host reply rejected", stan="%06d" % stan,
@@ -295,7 +294,6 @@ class PaymentEngine(Authorizer):
             # card declined after host approval (ARPC failure / AAC): reverse
             self._write({"t": "done", "stan": stan, "ok": False})
             self._write({"t": "rev", "stan": stan, "why": "card-declined"})
-            self._backoff.pop(x.acq, None)
             self.pump(x.acq, force=True)
 
     def advise_offline(self, req, auth_code="Y1", arc="Y1"):

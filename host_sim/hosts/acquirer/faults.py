@@ -34,12 +34,15 @@ class Faults:
         self._active = []
         self._refuse_until = 0.0
         self.fired = []                  # (kind, reply MTI) log, for tests
+        self.on_refuse = None            # the server closes its port at once
 
     def set(self, kind, count=1, mtis=None, seconds=None):
         """Arm a fault; `mtis` are reply MTIs (e.g. ('0210',)); returns the Fault."""
         if kind == "refuse":
             with self._lock:
                 self._refuse_until = time.monotonic() + (seconds if seconds is not None else 3600)
+            if self.on_refuse:
+                self.on_refuse()
             return None
         f = Fault(kind, count, mtis or DEFAULT_MTIS, seconds if seconds is not None else 20.0)
         with self._lock:

@@ -49,6 +49,7 @@ class AcquirerHost:
         self.tmk = hsm.TEST_TMK[name]
         self.imk_ac = imk_ac or hsm.TEST_IMK_AC
         self.faults = Faults()
+        self.faults.on_refuse = self._close_listener
         self.terminal_keys = {}          # tid -> {"tpk": key, "tak": key}
         self.batch_no = {}               # tid -> open batch (host's view, from 0500)
         self.stats = {"requests": 0, "replies": 0, "errors": 0}
@@ -58,6 +59,7 @@ class AcquirerHost:
         self._stop = threading.Event()
         self._conns = set()
         self._lock = threading.Lock()
+        self._llock = threading.Lock()
         self._rrn = random.randint(1, 9999)
 
     # ------------------------------------------------------------ lifecycle
@@ -79,6 +81,16 @@ class AcquirerHost:
             from host_sim.hosts.acquirer.tls import server_context
             s = server_context().wrap_socket(s, server_side=True)
         self._lsock = s
+
+    def _close_listener(self):
+        with self._llock:
+            s, self._lsock = self._lsock, None
+            if s is not None:
+                try:
+                    s.shutdown(socket.SHUT_RDWR)      # stop listening now (wakes accept())
+                except OSError:
+                    pass
+                s.close()
 
     def stop(self):
         self._stop.set()
@@ -103,20 +115,24 @@ class AcquirerHost:
         while not self._stop.is_set():
             if self.faults.refusing():
                 # refuse connections: the port is closed while the fault lasts
-                if self._lsock is not None:
-                    self._lsock.close()
-                    self._lsock = None
+                self._close_listener()
                 time.sleep(0.05)
                 continue
             if self._lsock is None:
-                try:
-                    self._listen()
-                except OSError:
-                    time.sleep(0.05)
-                    continue
+                with self._llock:
+                    if self.faults.refusing():
+                        continue
+                    try:
+                        self._listen()
+                    except OSError:
+                        time.sleep(0.05)
+                        continue
+            ls = self._lsock
+            if ls is None:
+                continue
             try:
-                c, _ = self._lsock.accept()
-            except (socket.timeout, OSError):
+                c, _ = ls.accept()
+            except (socket.timeout, OSError, AttributeError):
                 continue
             c.settimeout(None)
             self._conns.add(c)
