@@ -47,7 +47,7 @@ def out(x):
 
 
 class Terminal:
-    def __init__(self, flash, hosts, timeout_ms=2000, secondary=None, base_ms=50, routes=None):
+    def __init__(self, flash, hosts, timeout_ms=2000, secondary=None, base_ms=50, routes=None, tid=None):
         self.flash = str(flash)
         os.makedirs(os.path.join(self.flash, "config"), exist_ok=True)
         cfg = json.load(open(os.path.join(REPO, "firmware", "config", "acquirers.json")))
@@ -61,6 +61,8 @@ class Terminal:
             a["timeout_ms"] = timeout_ms
             a["connect_timeout_ms"] = 1000
             a["secondary"] = (secondary or {}).get(name)
+            if tid and name == "alpha":
+                a["tid"] = tid                          # another terminal of the same merchant
         if routes is not None:
             cfg["routes"] = routes
         cfg["retry"] = {"base_ms": base_ms, "max_ms": 1000}

@@ -23,6 +23,7 @@ CREATE TABLE IF NOT EXISTS transactions (
     pan TEXT NOT NULL, amount INTEGER NOT NULL, rc TEXT NOT NULL, auth TEXT NOT NULL,
     rrn TEXT NOT NULL, effect INTEGER NOT NULL, reversed INTEGER NOT NULL DEFAULT 0,
     batch INTEGER NOT NULL DEFAULT 0, settled INTEGER NOT NULL DEFAULT 0, reply BLOB,
+    dt TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (tid, stan));
 CREATE TABLE IF NOT EXISTS batches (
     tid TEXT NOT NULL, batch INTEGER NOT NULL, totals TEXT NOT NULL, PRIMARY KEY (tid, batch));
@@ -94,19 +95,20 @@ class IssuerDB:
     def txn(self, tid, stan):
         with self.lock:
             row = self.db.execute("SELECT tid, stan, mti, pcode, pan, amount, rc, auth, rrn, effect, reversed,"
-                                  " batch, settled, reply FROM transactions WHERE tid=? AND stan=?",
+                                  " batch, settled, reply, dt FROM transactions WHERE tid=? AND stan=?",
                                   (tid, stan)).fetchone()
         if row is None:
             return None
         keys = ("tid", "stan", "mti", "pcode", "pan", "amount", "rc", "auth", "rrn", "effect", "reversed",
-                "batch", "settled", "reply")
+                "batch", "settled", "reply", "dt")
         return dict(zip(keys, row))
 
-    def record(self, tid, stan, mti, pcode, pan, amount, rc, auth, rrn, effect, batch, reply=None):
+    def record(self, tid, stan, mti, pcode, pan, amount, rc, auth, rrn, effect, batch, dt="", reply=None):
         with self.lock:
             self.db.execute("INSERT OR REPLACE INTO transactions (tid, stan, mti, pcode, pan, amount, rc, auth,"
-                            " rrn, effect, reversed, batch, settled, reply) VALUES (?,?,?,?,?,?,?,?,?,?,0,?,0,?)",
-                            (tid, stan, mti, pcode, pan, amount, rc, auth, rrn, effect, batch, reply))
+                            " rrn, effect, reversed, batch, settled, reply, dt)"
+                            " VALUES (?,?,?,?,?,?,?,?,?,?,0,?,0,?,?)",
+                            (tid, stan, mti, pcode, pan, amount, rc, auth, rrn, effect, batch, reply, dt))
 
     def mark_reversed(self, tid, stan):
         with self.lock:

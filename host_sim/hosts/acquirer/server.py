@@ -314,8 +314,9 @@ class AcquirerHost:
         tid = f.get(41, "")
         stan = f.get(11, "")
         prev = self.db.txn(tid, stan)
-        if prev is not None and prev["mti"] == mti and prev["reply"]:
-            # a retransmission: same answer, no second charge
+        if (prev is not None and prev["mti"] == mti and prev["reply"] and prev["dt"] == f.get(7, "")
+                and prev["amount"] == int(f.get(4, "0") or 0)):
+            # a retransmission (same TID, STAN, DE 7, amount): same answer, no second charge
             for k, v in json.loads(prev["reply"]).items():
                 rf[int(k)] = bytes.fromhex(v["hex"]) if isinstance(v, dict) else v
             return
@@ -337,7 +338,7 @@ class AcquirerHost:
             rf[55] = icc
         reply = {k: v for k, v in rf.items() if k in (3, 4, 37, 38, 39, 54, 55)}
         self.db.record(tid, stan, mti, pcode, pan, amount, rc, rf.get(38, ""), rrn,
-                       effect if rc == "00" else 0, self.batch_no.get(tid, 1),
+                       effect if rc == "00" else 0, self.batch_no.get(tid, 1), f.get(7, ""),
                        json.dumps({str(k): ({"hex": v.hex()} if isinstance(v, bytes) else v)
                                    for k, v in reply.items()}))
         log.info("%s %s stan %s amount %d -> %s", mti, mask(pan), stan, amount, rc)
@@ -411,7 +412,7 @@ class AcquirerHost:
         if self.db.account(pan) is not None:
             self.db.adjust(pan, effect)                  # offline approvals are final
         self.db.record(tid, stan, mti, pcode, pan, amount, f.get(39, "Y1"), f.get(38, ""), self._next_rrn(),
-                       effect, self.batch_no.get(tid, 1))
+                       effect, self.batch_no.get(tid, 1), f.get(7, ""))
 
     def _reversal(self, mti, f, rf):
         tid = f.get(41, "")
@@ -441,7 +442,7 @@ class AcquirerHost:
         effect = _PCODE_EFFECT.get(pcode[:2], 0) * amount
         # the terminal's record wins for the settlement; the account was charged online before
         self.db.record(tid, ostan, omti, pcode, pan, amount, f.get(39, "00"), f.get(38, ""), f.get(37, ""),
-                       effect, self.batch_no.get(tid, 1))
+                       effect, self.batch_no.get(tid, 1), f.get(7, ""))
 
     def _settlement(self, mti, f, rf):
         tid = f.get(41, "")
