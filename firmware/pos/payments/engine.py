@@ -323,12 +323,14 @@ class PaymentEngine(Authorizer):
             if bo is not None and not force and time.ticks_diff(bo[1], now) > 0:
                 continue
             try:
+                if not self.keystore.has_working_keys(x.acq):
+                    self.sign_on(x.acq)
                 if x.state == "advice":
                     self._send_advice(x)
                 else:
                     self._send_reversal(x)
                 self._backoff.pop(x.acq, None)
-            except HostError as e:
+            except (HostError, ValueError) as e:     # ValueError: key store (sign-on refused)
                 n = (bo[0] + 1) if bo else 1
                 delay = min(self.retry["base_ms"] << min(n - 1, 16), self.retry["max_ms"])
                 self._backoff[x.acq] = (n, time.ticks_add(now, delay))
