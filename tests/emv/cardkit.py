@@ -145,7 +145,7 @@ class MiniCard:
                  pdol=b"", cdol1=None, cdol2=None, pan=PAN, expiry="301231", effective="200101",
                  auc=b"\xff\x00", iac=None, issuer_cert_kw=None, icc_expiry="1230",
                  pse=True, apps=None, velocity=None, atc=5, last_online_atc=3, extra_record=b"",
-                 gpo_format=2, pin_key=None, tag_list=False, ddol=True):
+                 gpo_format=2, pin_key=None, tag_list=False, ddol=True, issuer=None):
         self.pki = pki
         self.oda = oda
         self.pin = pin
@@ -169,7 +169,7 @@ class MiniCard:
                 (0x5F24, bytes.fromhex(expiry)), (0x5F25, bytes.fromhex(effective)),
                 (0x5F34, b"\x01"), (0x9F07, auc), (0x5F28, b"\x08\x40"), (0x8E, self.cvm_list),
                 (0x8C, self.cdol1), (0x8D, self.cdol2), (0x9F08, b"\x00\x8c"),
-                (0x57, bytes.fromhex(pan + "D30122010000000000000F")[:19]),
+                (0x57, bytes.fromhex(pan + "D" + expiry[:4] + "2010000000000000F")[:19]),
                 (0x9F0D, iac.get("default", bytes.fromhex("F040008800"))),
                 (0x9F0E, iac.get("denial", bytes.fromhex("0010000000"))),
                 (0x9F0F, iac.get("online", bytes.fromhex("F040009800")))]
@@ -180,6 +180,11 @@ class MiniCard:
         self.rec1 = tlvs(*data) + extra_record
         self.static_data = self.rec1 + (self.aip if tag_list else b"")
         self.pin_key = pin_key                   # separate ICC PIN encipherment key (9F2D)
+        # issuer="hsm": cryptograms (CVN 10) and ARPC with the acquirer simulator's TEST IMK
+        self.hsm = None
+        if issuer == "hsm":
+            from host_sim.hosts.acquirer import hsm
+            self.hsm = hsm
         p = pki
         ic, irem = issuer_certificate(p.ca, p.issuer, **(issuer_cert_kw or {}))
         cert_rec = [(0x8F, bytes([p.index])), (0x90, ic), (0x92, irem), (0x9F32, p.issuer.exponent)]
@@ -328,14 +333,22 @@ class MiniCard:
         cid = (self.answer if first else self.answer2)
         cid = want if cid is None else cid
         self.atc += 1 if first else 0
-        ac = hmac.new(ISSUER_KEY, data + bytes([cid]), hashlib.sha1).digest()[:8]
+        iad = bytes.fromhex("06010A03A00000")           # CVN 10, CVR 03A00000
+        if self.hsm is not None:
+            tags = self._dol_values(self.cdol1 if first else self.cdol2, data)
+            tags.update({0x82: self.aip, 0x9F36: (self.atc).to_bytes(2, "big"), 0x9F10: iad})
+            if not first:
+                tags.update(self._dol_values(self.cdol1, self._cdol1_data))
+                tags.update({0x82: self.aip, 0x9F36: (self.atc).to_bytes(2, "big"), 0x9F10: iad})
+            ac = self.hsm.arqc_generate(self.hsm.TEST_IMK_AC, self.pan, "%02d" % 1, tags)
+        else:
+            ac = hmac.new(ISSUER_KEY, data + bytes([cid]), hashlib.sha1).digest()[:8]
         if first:
             self._done1 = True
             self._cdol1_data = data
             if cid == 0x80:
                 self._arqc = ac
         atc = self.atc.to_bytes(2, "big")
-        iad = bytes.fromhex("06010A03A00000")
         if p1 & 0x10 and cid != 0x00:
             items = [(0x9F27, bytes([cid])), (0x9F36, atc), (0x9F10, iad)]
             resp_tlvs = tlvs(*items)
@@ -349,6 +362,22 @@ class MiniCard:
                 sig = bytes([sig[0] ^ 1]) + sig[1:]
             return self._ok(enc_tlv(0x77, resp_tlvs + enc_tlv(0x9F4B, sig)))
         return self._ok(enc_tlv(0x80, bytes([cid]) + atc + ac + iad))
+
+    @staticmethod
+    def _dol_values(dol, data):
+        out = {}
+        i = off = 0
+        while i < len(dol):
+            t = dol[i]
+            i += 1
+            if t & 0x1F == 0x1F:
+                t = (t << 8) | dol[i]
+                i += 1
+            n = dol[i]
+            i += 1
+            out[t] = data[off:off + n]
+            off += n
+        return out
 
     def _un_offset(self, first):
         # offset of 9F37 in the CDOL data
@@ -371,6 +400,12 @@ class MiniCard:
         if self.ext_auth_sw is not None:
             return self.ext_auth_sw.to_bytes(2, "big")
         data = c[5:5 + c[4]]
+        if self.hsm is not None and self._arqc is not None:
+            from pyemv import kd
+            sk = kd.derive_icc_mk_a(self.hsm.TEST_IMK_AC, self.pan, "01")     # CVN 10: the ICC MK
+            from pyemv import ac as pac
+            ok = data[:8] == pac.generate_arpc_1(sk, self._arqc, data[8:10])
+            return b"\x90\x00" if ok else b"\x63\x00"
         if self._arqc is not None and data[:8] == arpc_for(self._arqc, data[8:10]):
             return b"\x90\x00"
         return b"\x63\x00"

@@ -21,6 +21,8 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 FIRMWARE = os.path.join(REPO, "firmware")
 STANDIN = os.path.join(HERE, "standin")
 DRIVER = os.path.join(HERE, "mp_driver.py")
+# hostlink's TEST DES stand-in (only used while pos.crypto is absent, engine runs)
+HOSTLINK_STANDIN = os.path.join(os.path.dirname(HERE), "hostlink", "standin")
 CONFIG = os.path.join(FIRMWARE, "config", "emv.json")
 MPY_CROSS = os.path.join(os.path.dirname(mpy.micropython_binary()), "mpy-cross")
 
@@ -95,7 +97,7 @@ class Result:
 class Harness:
     def __init__(self, card, config=CONFIG, capk=None, authorizer=None, pins=(), choose=0, confirm=True,
                  keys=None, heap="192K", use_mpy=True, draws=(99,), date="261122", seed=7,
-                 with_authorizer=True, timeout=60, memtrace=False):
+                 with_authorizer=True, timeout=60, memtrace=False, engine=None):
         self.card = card
         self.config = config
         self.capk = capk
@@ -112,6 +114,7 @@ class Harness:
         self.with_authorizer = with_authorizer
         self.timeout = timeout
         self.memtrace = memtrace        # live heap (after gc) before each C-APDU
+        self.engine = engine            # flash dir: use the real pos.payments engine as authorizer
 
     def run(self, *transactions):
         """Run transactions (dicts: amount, kind, other, force_online) in one MicroPython process."""
@@ -120,16 +123,19 @@ class Harness:
         transactions = [t if isinstance(t, dict) else {"amount": t} for t in transactions]
         env = dict(os.environ)
         extra = [build_mpy()] if self.use_mpy else [STANDIN]
+        if os.path.isdir(HOSTLINK_STANDIN):
+            extra.append(HOSTLINK_STANDIN)
         env["MICROPYPATH"] = mpy.module_path(extra)
         argv = [mpy.micropython_binary()]
         if self.heap:
             argv += ["-X", "heapsize=%s" % self.heap]
         argv.append(DRIVER)
         proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True, env=env, cwd=HERE)
+                                text=True, env=env, cwd=self.engine or HERE)
         params = {"config": self.config, "capk": self.capk, "transactions": transactions,
                   "keys": self.keys, "draws": self.draws, "date": self.date, "seed": self.seed,
-                  "authorizer": self.with_authorizer, "memtrace": self.memtrace}
+                  "authorizer": self.with_authorizer, "memtrace": self.memtrace,
+                  "engine": bool(self.engine)}
         results = []
         cur = Result()
         config_error = None

@@ -24,6 +24,20 @@ _standin("pos.crypto", "crypto", "standin_crypto")
 _standin("pos.emv.tlv", "tlv", "standin_tlv")
 _standin("pos.emv.dol", "dol", "standin_dol")
 
+
+def _lazy_des(name):
+    # TEST DES from hostlink's stand-in, imported on first use (its tables cost heap)
+    def f(*a):
+        import hl_standin_crypto
+        return getattr(hl_standin_crypto, name)(*a)
+    return f
+
+
+import pos  # noqa: E402
+if pos.crypto.__name__ == "standin_crypto":
+    for _n in ("des_encrypt", "des_decrypt", "mac_iso9797_1"):
+        setattr(pos.crypto, _n, _lazy_des(_n))
+
 _wait_us = 0        # time spent waiting on the pytest side (card and host latency)
 
 
@@ -137,7 +151,7 @@ class Authorizer:
         call({"t": "complete", "card_approved": card_approved, "icc_data": bytes(icc_data).hex().upper()})
 
 
-class KeyStore:
+class TestKeys:
     def __init__(self, keys):
         self.keys = keys
 
@@ -172,8 +186,19 @@ def main():
         return
     draws = list(p.get("draws", [99]))
     when = (bytes.fromhex(p.get("date", "261122")), bytes.fromhex(p.get("time", "120000")))
-    k = Kernel(cfg, transmit, ui=UI(), authorizer=Authorizer() if p.get("authorizer", True) else None,
-               keystore=KeyStore(p["keys"]) if p.get("keys") else None,
+    auth = Authorizer() if p.get("authorizer", True) else None
+    if p.get("engine"):
+        # the real transaction engine (pos.payments) talking ISO 8583 to the acquirer simulator;
+        # cwd is the terminal's flash directory (config/acquirers.json, keys.kld, journal.bin)
+        from pos.store.journal import Journal
+        from pos.store.keystore import KeyStore
+        from pos.payments import config as pcfg
+        from pos.payments.engine import PaymentEngine
+        auth = PaymentEngine(pcfg.load("config/acquirers.json"), KeyStore("keys.kld", "."), Journal("journal.bin"))
+        auth.start()
+        gc.collect()
+    k = Kernel(cfg, transmit, ui=UI(), authorizer=auth,
+               keystore=TestKeys(p["keys"]) if p.get("keys") else None,
                random=Rng(p.get("seed", 7)), draw=lambda: draws.pop(0) if len(draws) > 1 else draws[0],
                clock=lambda: when)
     for t in p["transactions"]:
