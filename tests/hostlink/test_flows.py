@@ -42,3 +42,19 @@ for pan, exp, amt in (("4761739001010200", "2812", 100), ("4761739001010309", "2
 """)
     assert got == [["57", "Transaction not permitted to cardholder"], ["54", "Expired card"],
                    ["14", "Invalid card number"], ["13", "Invalid amount"], ["61", "Exceeds amount limit"]]
+
+
+def test_tls_link(tmp_path):
+    from host_sim.hosts.acquirer import AcquirerHost
+    h = AcquirerHost(port=0, name="alpha", tls=True).start()
+    try:
+        t = Terminal(tmp_path, {"alpha": h})
+        t.config["acquirers"]["alpha"]["tls"] = True
+        import json, os
+        with open(os.path.join(t.flash, "config", "acquirers.json"), "w") as f:
+            json.dump(t.config, f)
+        before = h.db.balance(PAN)
+        (r,) = t.run("req, r = sale(321); out(resp_dict(r))")
+        assert r["approved"] and h.db.balance(PAN) == before - 321
+    finally:
+        h.stop()

@@ -29,6 +29,7 @@ class Link:
         self.connect_timeout = connect_timeout_ms / 1000
         self.header = header
         self.sock = None
+        self.raw = None
         self.connected_to = None
         self._hdr = bytearray(2)
         self._buf = bytearray(max_message)
@@ -36,6 +37,7 @@ class Link:
     def _open(self, ep):
         ai = socket.getaddrinfo(ep.host, ep.port)[0]
         s = socket.socket(ai[0], socket.SOCK_STREAM)
+        self.raw = s              # timeouts are set on the TCP socket (also under TLS)
         try:
             s.settimeout(self.connect_timeout)
             s.connect(ai[-1])
@@ -60,7 +62,7 @@ class Link:
                 if ep is not self.endpoints[0]:
                     log.warning("link", "primary host unreachable; using secondary", host=repr(ep))
                 return ep
-            except OSError as e:
+            except Exception as e:     # OSError, TLS handshake failure
                 last = e
                 log.warning("link", "connect failed", host=repr(ep), err=str(e))
         raise ConnectError("no connection to %s (%s)" % (", ".join(repr(e) for e in self.endpoints), last))
@@ -79,7 +81,7 @@ class Link:
         self.connect()
         try:
             self.sock.write(frame) if hasattr(self.sock, "write") else self.sock.sendall(frame)
-        except OSError as e:
+        except Exception as e:
             self.close()
             # the host may have read part or all of it
             raise NoResponse("send failed: %s" % e, sent=True)
@@ -91,14 +93,14 @@ class Link:
             left = time.ticks_diff(deadline, time.ticks_ms())
             if left <= 0:
                 raise NoResponse("no reply within the timeout", sent=True)
-            self.sock.settimeout(left / 1000)
             try:
+                self.raw.settimeout(left / 1000)
                 k = self.sock.readinto(mv[got:]) if hasattr(self.sock, "readinto") else None
                 if k is None:
                     chunk = self.sock.recv(n - got)
                     k = len(chunk)
                     mv[got:got + k] = chunk
-            except OSError as e:
+            except Exception as e:     # OSError, or an SSL error the port raises otherwise
                 self.close()
                 if "ETIMEDOUT" in str(e) or (e.args and e.args[0] in (110, 11)):
                     raise NoResponse("no reply within the timeout", sent=True)

@@ -6,6 +6,13 @@ ARPC generate (EMV Book 2 Annex A1), all through pyemv, psec and cryptography.
 """
 import json
 import os
+import warnings
+
+from cryptography.utils import CryptographyDeprecationWarning
+
+# psec/pyemv still use TDES from cryptography's main namespace; the simulator
+# uses double-length TDES on purpose (that is what POS key management uses).
+warnings.filterwarnings("ignore", category=CryptographyDeprecationWarning)
 
 from psec import des as pdes
 from psec import pin as ppin

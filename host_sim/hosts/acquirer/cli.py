@@ -1,0 +1,85 @@
+"""`smartpos host acquirer`: the ISO 8583 acquirer host (+ HSM) on 127.0.0.1.
+
+Faults can be armed at start (--fault, repeatable) and while running by typing
+commands on standard input: `fault drop [count]`, `fault delay 20`,
+`fault refuse 10` (seconds), `clear`, `balance PAN`, `stats`, `quit`.
+"""
+import logging
+import sys
+import time
+
+from host_sim.hosts.acquirer.faults import KINDS
+
+HELP = "ISO 8583 acquirer host with HSM functions, issuer accounts and fault injection"
+
+
+def register(p):
+    p.add_argument("--port", type=int, default=8583, help="TCP port on 127.0.0.1 (default 8583; 0 = any)")
+    p.add_argument("--name", default="alpha", help="acquirer name: picks its TEST TMK (default alpha)")
+    p.add_argument("--spec", default="iso87", choices=("iso87", "iso87bcd"), help="message profile")
+    p.add_argument("--db", default=":memory:", help="SQLite file for issuer accounts (default: in memory, "
+                                                   "seeded with the TEST accounts)")
+    p.add_argument("--tls", action="store_true", help="serve TLS (self-signed TEST certificate)")
+    p.add_argument("--fault", action="append", default=[], choices=KINDS, help="arm a fault at start")
+    p.add_argument("--fault-count", type=int, default=1, help="replies each --fault applies to")
+    p.add_argument("--fault-seconds", type=float, default=20.0, help="delay / refuse duration (s)")
+    p.add_argument("--verbose", action="store_true")
+
+
+def _command(host, line):
+    parts = line.split()
+    if not parts:
+        return True
+    cmd = parts[0]
+    if cmd == "quit":
+        return False
+    if cmd == "clear":
+        host.faults.clear()
+        print("faults cleared")
+    elif cmd == "fault" and len(parts) >= 2:
+        kind = parts[1]
+        arg = float(parts[2]) if len(parts) > 2 else None
+        try:
+            if kind in ("delay", "refuse"):
+                host.faults.set(kind, seconds=arg if arg is not None else 20.0)
+            else:
+                host.faults.set(kind, count=int(arg or 1))
+            print("fault %s armed" % kind)
+        except ValueError as e:
+            print(e)
+    elif cmd == "balance" and len(parts) == 2:
+        print(host.db.balance(parts[1]))
+    elif cmd == "stats":
+        print(host.stats)
+    else:
+        print("commands: fault KIND [N|SECONDS], clear, balance PAN, stats, quit")
+    return True
+
+
+def run(args):
+    from host_sim.hosts.acquirer import AcquirerHost
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(name)s %(message)s")
+    host = AcquirerHost(port=args.port, name=args.name, spec=args.spec, db=args.db, tls=args.tls)
+    for kind in args.fault:
+        if kind in ("delay", "refuse"):
+            host.faults.set(kind, seconds=args.fault_seconds)
+        else:
+            host.faults.set(kind, count=args.fault_count)
+    host.start()
+    print("acquirer %s (%s%s) listening on 127.0.0.1:%d" % (args.name, args.spec, ", TLS" if args.tls else "",
+                                                          host.port), flush=True)
+    try:
+        if sys.stdin is not None:
+            for line in sys.stdin:
+                if not _command(host, line):
+                    break
+                sys.stdout.flush()
+            else:
+                while True:
+                    time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        host.stop()
+    return 0
