@@ -1,0 +1,138 @@
+"""A terminal to drive the acquirer host with: a flash directory (the cwd of a
+MicroPython process running the payment engine from firmware/, 192 KB heap)
+holding config/acquirers.json (ports pointed at the running hosts) and a TEST
+key-loading file.  Used by tests/hostlink, `smartpos demo` and `smartpos bench`.
+
+`run_until_cut` kills the MicroPython process (SIGKILL) right after journal
+write number N reached flash: a power cut at that point.
+"""
+import json
+import os
+import signal
+import subprocess
+
+from host_sim import mpy
+from host_sim.hosts.acquirer import hsm
+
+REPO = mpy.REPO_ROOT
+# TEST stand-ins for pos.crypto / pos.emv.tlv, used only while the firmware lacks them
+STANDIN = os.path.join(REPO, "tests", "hostlink", "standin")
+
+PRELUDE = """
+import sys
+def _standin(full, modname):
+    try:
+        __import__(full)
+    except ImportError:
+        mod = __import__(modname)
+        sys.modules[full] = mod
+        parts = full.split(".")
+        parent = __import__(parts[0])
+        for p in parts[1:-1]:
+            parent = getattr(parent, p)
+        setattr(parent, parts[-1], mod)
+_standin("pos.crypto", "hl_standin_crypto")
+_standin("pos.emv.tlv", "hl_standin_tlv")
+"""
+
+
+def write_kld(path, acquirers=("alpha", "beta")):
+    """A TEST key-loading file for the terminal's flash (keys from the simulator's TEST data)."""
+    d = {"acquirers": {a: {"tmk": hsm.TEST_TMK[a].hex().upper(), "kcv": hsm.kcv(hsm.TEST_TMK[a]).hex().upper()}
+                       for a in acquirers},
+         "dek": hsm.TEST_DEK.hex().upper(), "dek_kcv": hsm.kcv(hsm.TEST_DEK).hex().upper()}
+    with open(path, "w") as f:
+        json.dump(d, f)
+
+
+def mp_run(code, cwd=None, timeout=120, heap=mpy.DEFAULT_HEAP):
+    return mpy.run(PRELUDE + code, heap=heap, extra_path=(STANDIN,), cwd=cwd, timeout=timeout)
+
+BOOT = """
+import json, sys
+from pos import log
+from pos.store.journal import Journal
+from pos.store.keystore import KeyStore
+from pos.payments import config as pcfg
+from pos.payments.engine import PaymentEngine
+from pos.payments.authorizer import AuthRequest
+_LOG = []
+log.add_sink(_LOG.append)
+CUT = %(cut)d
+def _hook(n, r):
+    if n == CUT:
+        print("@@CUT " + str(n) + " " + r["t"])
+        sys.stdin.readline()          # the test kills us here (power cut)
+cfg = pcfg.load("config/acquirers.json")
+ks = KeyStore("keys.kld", ".")
+j = Journal("journal.bin", on_write=_hook)
+eng = PaymentEngine(cfg, ks, j)
+eng.start()
+def sale(amount, pan="4761739001010119", expiry="2812", kind="sale", entry="manual", **kw):
+    req = AuthRequest(kind, amount, "978", pan, expiry, entry_mode=entry, **kw)
+    return req, eng.authorize(req)
+def resp_dict(r):
+    return {"approved": r.approved, "rc": r.response_code, "auth": r.auth_code, "rrn": r.rrn,
+            "text": r.text, "unable": r.unable_to_go_online, "stan": r.stan, "acq": r.acquirer,
+            "icc": r.icc_data.hex()}
+def state():
+    return {"net": eng.net_charged(), "pending": list(eng.pending), "writes": j.writes,
+            "states": {str(s): eng.txns[s].state for s in eng.txns}, "discarded": j.discarded}
+def out(x):
+    print("@@" + json.dumps(x))
+"""
+
+
+class Terminal:
+    def __init__(self, flash, hosts, timeout_ms=2000, secondary=None, base_ms=50, routes=None, tid=None):
+        self.flash = str(flash)
+        os.makedirs(os.path.join(self.flash, "config"), exist_ok=True)
+        cfg = json.load(open(os.path.join(REPO, "firmware", "config", "acquirers.json")))
+        for name, a in cfg["acquirers"].items():
+            h = hosts.get(name)
+            if h is not None:
+                a["port"] = h.port
+                a["spec"] = h.spec_name
+            else:
+                a["port"] = 1                           # nothing listens there
+            a["timeout_ms"] = timeout_ms
+            a["connect_timeout_ms"] = 1000
+            a["secondary"] = (secondary or {}).get(name)
+            if tid and name == "alpha":
+                a["tid"] = tid                          # another terminal of the same merchant
+        if routes is not None:
+            cfg["routes"] = routes
+        cfg["retry"] = {"base_ms": base_ms, "max_ms": 1000}
+        self.config = cfg
+        with open(os.path.join(self.flash, "config", "acquirers.json"), "w") as f:
+            json.dump(cfg, f)
+        write_kld(os.path.join(self.flash, "keys.kld"))
+
+    def run(self, body, timeout=60):
+        """Boot the engine, run `body` (MicroPython code), return the @@ JSON objects."""
+        out = mp_run(BOOT % {"cut": 0} + body, cwd=self.flash, timeout=timeout)
+        return [json.loads(line[2:]) for line in out.splitlines() if line.startswith("@@")]
+
+    def run_until_cut(self, body, cut, timeout=60):
+        """Run `body`, SIGKILL the process right after journal write number `cut`.
+        Returns (cut_happened, record type at the cut)."""
+        env = dict(os.environ, MICROPYPATH=mpy.module_path((STANDIN,)))
+        code = PRELUDE + BOOT % {"cut": cut} + body
+        p = subprocess.Popen([mpy.micropython_binary(), "-X", "heapsize=%s" % mpy.DEFAULT_HEAP, "-c", code],
+                             cwd=self.flash, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        try:
+            for line in p.stdout:
+                if line.startswith("@@CUT "):
+                    p.send_signal(signal.SIGKILL)     # power cut: nothing after this write runs
+                    p.wait(timeout)
+                    return True, line.split()[2]
+            p.wait(timeout)
+            return False, p.stderr.read()
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+
+    def journal_path(self):
+        return os.path.join(self.flash, "journal.bin")
