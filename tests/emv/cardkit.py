@@ -473,3 +473,48 @@ def _find(buf, tag):
             return buf[i:i + n]
         i += n
     return None
+
+
+class HsmHost:
+    """TEST local authorizer with real issuer cryptography: verifies the ARQC (CVN 10) and
+    makes the ARPC (method 1) with the acquirer simulator's HSM functions and TEST IMK."""
+
+    def __init__(self, approve=True, arc=b"00", scripts=b""):
+        from host_sim.hosts.acquirer import hsm
+        self.hsm = hsm
+        self.approve = approve
+        self.arc = arc
+        self.scripts = scripts
+        self.requests = []
+        self.completions = []
+
+    def authorize(self, req):
+        self.requests.append(req)
+        f55 = bytes.fromhex(req["icc_data"])
+        tags = {}
+        i = 0
+        while i < len(f55):
+            t = f55[i]
+            i += 1
+            if t & 0x1F == 0x1F:
+                while True:
+                    t = (t << 8) | f55[i]
+                    i += 1
+                    if not f55[i - 1] & 0x80:
+                        break
+            n = f55[i]
+            i += 1
+            tags[t] = f55[i:i + n]
+            i += n
+        psn = (req.get("pan_seq") or "00")[-2:]
+        ok, arpc = self.hsm.arqc_verify_arpc(self.hsm.TEST_IMK_AC, req["pan"], psn, tags, self.arc)
+        if not ok:
+            return {"approved": False, "response_code": "05", "icc_data": tlvs((0x8A, b"05")).hex(),
+                    "text": "DO NOT HONOUR (ARQC does not verify)"}
+        return {"approved": self.approve, "response_code": self.arc.decode(), "auth_code": "123456",
+                "rrn": "000000000042", "icc_data": (tlvs((0x91, arpc + self.arc), (0x8A, self.arc))
+                                                    + self.scripts).hex(),
+                "text": "APPROVED" if self.approve else "DECLINED"}
+
+    def complete(self, msg):
+        self.completions.append(msg)

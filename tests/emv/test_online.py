@@ -136,3 +136,22 @@ def test_card_answers_higher_than_requested(pki, run):
     card.answer = 0x40                                   # TC to an AAC request
     r = run(card, 1000, pins=["1234"])
     assert r.result == "terminated" and "TC to a AAC request" in r.message
+
+
+def test_online_approve_with_issuer_cryptography(pki, run):
+    from cardkit import HsmHost
+    card = MiniCard(pki, issuer="hsm")
+    r = run(card, 6000, pins=["1234"], authorizer=HsmHost())
+    assert r.result == "approved" and r.online and r.issuer_auth == "ok" and r.response_code == "00"
+
+
+def test_arqc_from_wrong_key_declined_by_local_issuer(pki, run):
+    from cardkit import HsmHost
+    card = MiniCard(pki, issuer="hsm")
+
+    class OtherKey:
+        TEST_IMK_AC = bytes(16)
+        arqc_generate = staticmethod(card.hsm.arqc_generate)
+    card.hsm = OtherKey
+    r = run(card, 6000, pins=["1234"], authorizer=HsmHost())
+    assert r.result == "declined" and r.response_code == "05" and EXT_AUTH not in r.ins()

@@ -38,8 +38,8 @@ def _online(heap, n=1):
     import tempfile
     cardkit, harness = _kit()
     pki, capk = _pki(tempfile.gettempdir())
-    card = cardkit.MiniCard(pki, oda="CDA")
-    h = harness.Harness(card, capk=capk, pins=["1234"] * n, authorizer=cardkit.HostStub(), heap=heap)
+    card = cardkit.MiniCard(pki, oda="CDA", issuer="hsm")
+    h = harness.Harness(card, capk=capk, pins=["1234"] * n, authorizer=cardkit.HsmHost(), heap=heap)
     r = h.run(*[{"amount": 6000}] * n)
     return r if isinstance(r, list) else [r]
 
@@ -71,8 +71,8 @@ def processing_time():
     pki, capk = _pki(tempfile.gettempdir())
     rows = []
     for name, kw, amount in (("offline CDA approve + offline PIN", {}, 1000),
-                             ("online approve (CDA, ARPC)", {"authorizer": cardkit.HostStub()}, 6000)):
-        card = cardkit.MiniCard(pki, oda="CDA")
+                             ("online approve (CDA, ARPC)", {"authorizer": cardkit.HsmHost()}, 6000)):
+        card = cardkit.MiniCard(pki, oda="CDA", issuer="hsm")
         n = 8
         h = harness.Harness(card, capk=capk, pins=["1234"] * n, **kw)
         rs = h.run(*[{"amount": amount}] * n)

@@ -54,7 +54,7 @@ class DecliningOnOdaFailure:
         i = f55.find(b"\x95\x05")
         if i >= 0 and f55[i + 2] & 0x4C:
             return {"approved": False, "response_code": "05", "text": "DO NOT HONOUR (card authentication failed)",
-                    "icc_data": "8A023035"}
+                    "icc_data": "8A023035"}       # 8A = "05"
         return self.host.authorize(req)
 
     def complete(self, msg):
@@ -62,11 +62,13 @@ class DecliningOnOdaFailure:
 
 
 def _run(card_kw, amount, expect, pins=("1234",), online=False, issuer=None, tweak=None):
+    """Run one transaction; `online` hosts are the TEST local issuer (cardkit.HsmHost): the
+    ARQC is verified and the ARPC made with the acquirer simulator's HSM and TEST IMK."""
     cardkit, harness, pki, capk = _setup()
-    card = cardkit.MiniCard(pki, **card_kw)
+    card = cardkit.MiniCard(pki, issuer="hsm", **card_kw)
     if tweak:
         tweak(card)
-    host = cardkit.HostStub()
+    host = cardkit.HsmHost()
     if issuer:
         host = issuer(host)
     r = harness.Harness(card, capk=capk, pins=list(pins), authorizer=host if online else None).run(amount)
