@@ -145,13 +145,14 @@ class MiniCard:
                  pdol=b"", cdol1=None, cdol2=None, pan=PAN, expiry="301231", effective="200101",
                  auc=b"\xff\x00", iac=None, issuer_cert_kw=None, icc_expiry="1230",
                  pse=True, apps=None, velocity=None, atc=5, last_online_atc=3, extra_record=b"",
-                 gpo_format=2, pin_key=None, tag_list=False, ddol=True, issuer=None):
+                 gpo_format=2, pin_key=None, tag_list=False, ddol=True, issuer=None, ddf=None):
         self.pki = pki
         self.oda = oda
         self.pin = pin
         self.pin_tries = pin_tries
         self.pan = pan
         self.pse = pse
+        self.ddf = ddf              # a DDF name: the PSE names it, its directory (SFI 3) lists the apps
         self.atc = atc
         self.last_online_atc = last_online_atc
         self.gpo_format = gpo_format
@@ -253,6 +254,8 @@ class MiniCard:
             if not self.pse:
                 return b"\x6a\x82"
             return self._ok(enc_tlv(0x6F, tlvs((0x84, name), (0xA5, tlvs((0x88, b"\x01"))))))
+        if self.ddf and name == self.ddf:
+            return self._ok(enc_tlv(0x6F, tlvs((0x84, name), (0xA5, tlvs((0x88, b"\x03"))))))
         nxt = c[3] == 0x02
         matches = [a for a in self.apps if a["aid"][:len(name)] == name]
         if not nxt:
@@ -266,7 +269,11 @@ class MiniCard:
 
     def _ins_b2(self, c):                     # READ RECORD
         sfi, rec = c[3] >> 3, c[2]
-        if sfi == 1 and self.pse and self._selected is None:
+        if sfi == 1 and self.pse and self._selected is None and self.ddf:
+            if rec != 1:
+                return b"\x6a\x83"
+            return self._ok(enc_tlv(0x70, enc_tlv(0x61, enc_tlv(0x9D, self.ddf))))
+        if sfi in (1, 3) and self.pse and self._selected is None:
             if rec != 1:
                 return b"\x6a\x83"
             entries = b"".join(enc_tlv(0x61, tlvs((0x4F, a["aid"]), (0x50, a["label"].encode()),

@@ -106,3 +106,11 @@ def test_no_common_application(pki, run):
     apps = [{"aid": bytes.fromhex("A0000009991010"), "label": "OTHER", "priority": 1}]
     r = run(MiniCard(pki, apps=apps), 1000)
     assert r.result == "not_accepted"
+
+
+def test_pse_directory_names_a_ddf(pki, run):
+    ddf = b"VISA.DDF01"
+    r = run(MiniCard(pki, ddf=ddf), 1000, pins=["1234"])
+    assert selects(r) == [PSE, ddf, AID]
+    assert bytes.fromhex("00B2011C00") in [c for c, _ in r.apdus]     # DDF directory SFI 3
+    assert r.result == "approved"

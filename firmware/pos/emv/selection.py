@@ -60,39 +60,67 @@ def _add(cands, cand):
     cands.append(cand)
 
 
+def _directory_sfi(data):
+    try:
+        sfi = tlv.tlv_find(data, 0x88)     # 6F / A5 / 88 SFI of the directory elementary file
+    except ValueError:
+        return None
+    if not sfi or len(sfi) != 1 or not 1 <= sfi[0] <= 10:
+        return None
+    return sfi[0]
+
+
 def from_pse(card, cfg, trace):
-    """Candidates from the PSE directory; None when the terminal must use the list of AIDs."""
+    """Candidates from the PSE directory and the DDFs it names (Book 1 12.3.2);
+    None when the terminal must use the list of AIDs."""
     data, sw = card.select(PSE)
     if sw == _SW_CARD_BLOCKED:
         raise CardError("blocked", "card blocked or SELECT not supported (6A81)")
     if sw != _SW_OK:
         trace.append("PSE not available (SW %04X): list of AIDs" % sw)
         return None
-    try:
-        sfi = tlv.tlv_find(data, 0x88)     # 6F / A5 / 88 SFI of the directory elementary file
-    except ValueError:
-        sfi = None
-    if not sfi or len(sfi) != 1 or not 1 <= sfi[0] <= 10:
+    sfi = _directory_sfi(data)
+    if sfi is None:
         trace.append("PSE FCI without a usable directory SFI: list of AIDs")
         return None
     cands = []
+    ddfs = []                   # DDF names found in directories, followed afterwards
+    while True:
+        if not _read_directory(card, cfg, sfi, cands, ddfs, trace):
+            return None
+        if not ddfs or len(ddfs) > 8:
+            break
+        data, sw = card.select(ddfs.pop(0))
+        sfi = _directory_sfi(data) if sw == _SW_OK else None
+        if sfi is None:
+            trace.append("DDF not selectable (SW %04X): skipped" % sw)
+            if not ddfs:
+                break
+    return cands
+
+
+def _read_directory(card, cfg, sfi, cands, ddfs, trace):
     rec = 1
     while rec < 32:
-        data, sw = card.read_record(sfi[0], rec)
+        data, sw = card.read_record(sfi, rec)
         if sw == _SW_NO_RECORD:
-            break
+            return True
         if sw != _SW_OK:
-            trace.append("PSE record %d: SW %04X: list of AIDs" % (rec, sw))
-            return None
+            trace.append("directory record %d: SW %04X: list of AIDs" % (rec, sw))
+            return False
         try:
             for tag, s, e, cons in tlv.tlv_iter(data):
                 if tag != 0x70:
                     raise ValueError("directory record is not a 70 template")
                 body = data[s:e]
                 for t2, s2, e2, _c in tlv.tlv_iter(body):
-                    if t2 != 0x61:      # 9D DDF entries (nested directories) are not followed
+                    if t2 != 0x61:
                         continue
                     entry = body[s2:e2]
+                    ddf = tlv.tlv_find(entry, 0x9D)
+                    if ddf:
+                        ddfs.append(ddf)
+                        continue
                     adf = tlv.tlv_find(entry, 0x4F)
                     if not adf or not 5 <= len(adf) <= 16:
                         continue
@@ -104,10 +132,10 @@ def from_pse(card, cfg, trace):
                     _add(cands, Candidate(adf, _text(label) if label else a.label,
                                           api[0] if api else 0, a.aid))
         except ValueError as exc:
-            trace.append("PSE record %d malformed (%s): list of AIDs" % (rec, exc))
-            return None
+            trace.append("directory record %d malformed (%s): list of AIDs" % (rec, exc))
+            return False
         rec += 1
-    return cands
+    return True
 
 
 def from_aid_list(card, cfg, trace):
