@@ -84,7 +84,8 @@ def out(x):
 
 
 class Terminal:
-    def __init__(self, flash, hosts, timeout_ms=2000, secondary=None, base_ms=50, routes=None, tid=None):
+    def __init__(self, flash, hosts, timeout_ms=2000, secondary=None, base_ms=50, routes=None, tid=None,
+                 drop_missing=False):
         self.flash = str(flash)
         os.makedirs(os.path.join(self.flash, "config"), exist_ok=True)
         cfg = json.load(open(os.path.join(REPO, "firmware", "config", "acquirers.json")))
@@ -100,6 +101,9 @@ class Terminal:
             a["secondary"] = (secondary or {}).get(name)
             if tid and name == "alpha":
                 a["tid"] = tid                          # another terminal of the same merchant
+        if drop_missing:                                # only the acquirers that have a host here
+            cfg["acquirers"] = {n: a for n, a in cfg["acquirers"].items() if n in hosts}
+            cfg["routes"] = [r for r in cfg["routes"] if r["acquirer"] in hosts]
         if routes is not None:
             cfg["routes"] = routes
         cfg["retry"] = {"base_ms": base_ms, "max_ms": 1000}
