@@ -372,6 +372,8 @@ class AcquirerHost:
                     return "05", 0, _tlv(0x8A, arc)
                 icc_reply = (arpc, b"00")
         if 52 in f:
+            if acct["pin_tries"] >= 3:
+                return "75", 0, None                       # PIN blocked until the issuer resets it
             keys = self.terminal_keys.get(f.get(41, ""), {})
             try:
                 good = hsm.pin_verify(keys["tpk"], pan, f[52], acct["pvv"])
