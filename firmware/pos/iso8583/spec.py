@@ -10,6 +10,7 @@
 #   enc      'ascii' one character per byte, 'bcd' two digits per byte (n and z
 #            only), 'bin' raw bytes (b only)
 # Message-level choices are attributes of the Spec (see __init__).
+from collections import namedtuple
 from micropython import const
 
 FIXED = const(0)
@@ -20,25 +21,23 @@ KINDS = ("n", "an", "ans", "b", "z", "track")
 ENCODINGS = ("ascii", "bcd", "bin")
 
 
-class Field:
-    __slots__ = ("kind", "len_type", "max_len", "enc", "name")
+# A Field is a tuple (namedtuple: kind, len_type, max_len, enc, name); tuples
+# keep a 40-element profile small on a 192 KB heap.
+_Field = namedtuple("Field", ("kind", "len_type", "max_len", "enc", "name"))
 
-    def __init__(self, kind, len_type, max_len, enc, name):
-        if kind not in KINDS:
-            raise ValueError("field kind %r not one of %s" % (kind, KINDS))
-        if len_type not in (FIXED, LLVAR, LLLVAR):
-            raise ValueError("len_type %r (want 0, 2 or 3)" % len_type)
-        if enc not in ENCODINGS:
-            raise ValueError("encoding %r not one of %s" % (enc, ENCODINGS))
-        if enc == "bcd" and kind not in ("n", "z"):
-            raise ValueError("BCD encoding is for n and z fields only")
-        if (kind == "b") != (enc == "bin"):
-            raise ValueError("binary fields (and only those) use 'bin' encoding")
-        self.kind = kind
-        self.len_type = len_type
-        self.max_len = max_len
-        self.enc = enc
-        self.name = name
+
+def Field(kind, len_type, max_len, enc, name):
+    if kind not in KINDS:
+        raise ValueError("field kind %r not one of %s" % (kind, KINDS))
+    if len_type not in (FIXED, LLVAR, LLLVAR):
+        raise ValueError("len_type %r (want 0, 2 or 3)" % len_type)
+    if enc not in ENCODINGS:
+        raise ValueError("encoding %r not one of %s" % (enc, ENCODINGS))
+    if enc == "bcd" and kind not in ("n", "z"):
+        raise ValueError("BCD encoding is for n and z fields only")
+    if (kind == "b") != (enc == "bin"):
+        raise ValueError("binary fields (and only those) use 'bin' encoding")
+    return _Field(kind, len_type, max_len, enc, name)
 
 
 class Spec:
@@ -55,7 +54,7 @@ class Spec:
     """
 
     def __init__(self, name, fields, mti_enc="ascii", bitmap="bin", len_enc="ascii",
-                 header=2, tpdu=False, tlv=(55,), max_message=2048):
+                 header=2, tpdu=False, tlv=(55,), max_message=1024):
         if mti_enc not in ("ascii", "bcd"):
             raise ValueError("mti_enc %r" % mti_enc)
         if bitmap not in ("bin", "hex"):

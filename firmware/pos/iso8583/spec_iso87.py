@@ -53,8 +53,9 @@ TABLE = {
 }
 
 
-def fields(numeric_enc="ascii"):
-    """Field objects for TABLE with numeric (n, z) elements in `numeric_enc`."""
+def fields(numeric_enc="ascii", base=None):
+    """Field tuples for TABLE with numeric (n, z) elements in `numeric_enc`
+    (the elements that do not change are shared with `base`)."""
     out = {}
     for n in TABLE:
         kind, lt, ml, name = TABLE[n]
@@ -64,7 +65,10 @@ def fields(numeric_enc="ascii"):
             enc = numeric_enc
         else:
             enc = "ascii"
-        out[n] = Field(kind, lt, ml, enc, name)
+        if base is not None and base[n].enc == enc:
+            out[n] = base[n]
+        else:
+            out[n] = Field(kind, lt, ml, enc, name)
     return out
 
 

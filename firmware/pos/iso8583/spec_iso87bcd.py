@@ -7,5 +7,5 @@
 from pos.iso8583.spec import Spec, register
 from pos.iso8583 import spec_iso87
 
-SPEC = register(Spec("iso87bcd", spec_iso87.fields("bcd"), mti_enc="bcd", bitmap="bin",
+SPEC = register(Spec("iso87bcd", spec_iso87.fields("bcd", spec_iso87.SPEC.fields), mti_enc="bcd", bitmap="bin",
                      len_enc="bcd", header=2, tpdu=True))

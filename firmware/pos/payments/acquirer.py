@@ -36,8 +36,8 @@ class Acquirer:
     def _tpdu(self):
         return framing.tpdu(self.nii, 0) if self.spec.tpdu else None
 
-    def exchange(self, mti, fields, use_mac=True):
-        """Send `mti`/`fields`; return (reply_fields, tak_used).  Raises HostError."""
+    def request(self, mti, fields, use_mac=True):
+        """(frame, expected reply MTI, STAN, TAK or None) for one request."""
         f = dict(fields)
         f[41] = self.tid
         f[42] = self.mid
@@ -46,12 +46,38 @@ class Acquirer:
             body = mac.encode(self.spec, mti, f, tak) if tak else codec.encode(self.spec, mti, f)
         except Iso8583Error as e:
             raise BadReply("request cannot be encoded: %s" % e)
-        want = response_mti(mti)
-        stan = f.get(11)
-        # drain anything stale (a late duplicate from an earlier exchange)
-        self.link.send(framing.frame(self.spec, body, self._tpdu()))
         if self.trace:
             self.trace(">", mti, f)
+        return framing.frame(self.spec, body, self._tpdu()), response_mti(mti), f.get(11), tak
+
+    def accept(self, payload, want, stan, tak):
+        """Reply fields when `payload` answers our request; None for a duplicate or
+        stale reply (ignored); BadReply when malformed or its MAC fails."""
+        try:
+            _tp, rbody = framing.split(self.spec, payload)
+            rmti, rf = codec.decode(self.spec, rbody)
+        except Iso8583Error as e:
+            log.error("host", "malformed reply", acquirer=self.name, err=str(e))
+            raise BadReply("malformed reply from %s: %s" % (self.name, e), sent=True)
+        if rmti != want or rf.get(11) != stan:
+            # a duplicate or stale reply (another STAN): ignored, keep waiting
+            log.warning("host", "unexpected reply ignored", acquirer=self.name, mti=rmti,
+                        stan=rf.get(11), want=want, want_stan=stan)
+            return None
+        if tak is not None and (64 in rf or 128 in rf or rf.get(39) == "00"):
+            try:
+                mac.verify(self.spec, rbody, rf, tak)
+            except MacError as e:
+                log.error("host", "reply MAC failure", acquirer=self.name, mti=rmti, stan=stan)
+                raise BadReply("reply MAC failure from %s: %s" % (self.name, e), sent=True)
+        if self.trace:
+            self.trace("<", rmti, rf)
+        return rf
+
+    def exchange(self, mti, fields, use_mac=True):
+        """Send `mti`/`fields` and return the verified reply fields.  Raises HostError."""
+        frame, want, stan, tak = self.request(mti, fields, use_mac)
+        self.link.send(frame)
         deadline = time.ticks_add(time.ticks_ms(), self.timeout_ms)
         while True:
             left = time.ticks_diff(deadline, time.ticks_ms())
@@ -60,23 +86,9 @@ class Acquirer:
                 raise NoResponse("no %s for STAN %s within %d ms" % (want, stan, self.timeout_ms), sent=True)
             payload = self.link.receive(left)
             try:
-                _tp, rbody = framing.split(self.spec, payload)
-                rmti, rf = codec.decode(self.spec, rbody)
-            except Iso8583Error as e:
+                rf = self.accept(payload, want, stan, tak)
+            except BadReply:
                 self.link.close()
-                log.error("host", "malformed reply", acquirer=self.name, err=str(e))
-                raise BadReply("malformed reply from %s: %s" % (self.name, e), sent=True)
-            if rmti != want or rf.get(11) != stan:
-                # a duplicate or stale reply (another STAN): ignored, keep waiting
-                log.warning("host", "unexpected reply ignored", acquirer=self.name, mti=rmti,
-                            stan=rf.get(11), want=want, want_stan=stan)
-                continue
-            if tak is not None and (64 in rf or 128 in rf or rf.get(39) == "00"):
-                try:
-                    mac.verify(self.spec, rbody, rf, tak)
-                except MacError as e:
-                    log.error("host", "reply MAC failure", acquirer=self.name, mti=rmti, stan=stan)
-                    raise BadReply("reply MAC failure from %s: %s" % (self.name, e), sent=True)
-            if self.trace:
-                self.trace("<", rmti, rf)
-            return rf
+                raise
+            if rf is not None:
+                return rf

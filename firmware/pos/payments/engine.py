@@ -215,6 +215,19 @@ class PaymentEngine(Authorizer):
         return self.router.route(pan=req.pan, scheme=req.scheme, wallet=req.wallet)
 
     def authorize(self, req):
+        step = self._prepare(req)
+        if isinstance(step, AuthResponse):
+            return step
+        acq, mti, f, stan = step
+        try:
+            rf = self.acquirers[acq].exchange(mti, f)
+        except HostError as e:
+            return self._failed(req, acq, stan, e)
+        return self._answered(req, acq, stan, rf)
+
+    def _prepare(self, req):
+        """Route, sign on if needed, flush reversals, build the request and
+        journal it (write-ahead).  (acq, mti, fields, stan) or an AuthResponse."""
         if req.kind not in KINDS:
             raise AuthError("kind %s not supported by the host link" % req.kind)
         try:
@@ -222,7 +235,6 @@ class PaymentEngine(Authorizer):
         except RoutingError as e:
             log.error("engine", "routing failed", err=str(e))
             return AuthResponse(False, "", text="No acquirer for this card", unable_to_go_online=False)
-        a = self.acquirers[acq]
         if not self.keystore.has_working_keys(acq):
             try:
                 self.sign_on(acq)
@@ -231,6 +243,9 @@ class PaymentEngine(Authorizer):
                 return unable_to_go_online("Host unavailable", acq)
         # acquirer rule: outstanding reversals go before the next financial request
         self.pump(acq, force=True)
+        return self._build(req, acq)
+
+    def _build(self, req, acq):
         mti, pcode, _sign = KINDS[req.kind]
         stan = self._next_stan()
         self.invoice = self.invoice % 999999 + 1
@@ -244,7 +259,7 @@ class PaymentEngine(Authorizer):
             if req.expiry:
                 f[14] = req.expiry
         if req.pan_seq is not None and req.pan_seq != "":
-            f[23] = ("%03d" % req.pan_seq) if isinstance(req.pan_seq, int) else ("%03d" % int(req.pan_seq))
+            f[23] = "%03d" % int(req.pan_seq)
         if req.pin_block:
             f[52] = bytes(req.pin_block)
         if req.icc_data:
@@ -258,20 +273,22 @@ class PaymentEngine(Authorizer):
         if self.keystore.can_seal() and req.pan:
             rec["ps"] = self.keystore.seal("%s=%s" % (req.pan, req.expiry or ""))
         self._write(rec)                                   # write-ahead (before the send)
-        try:
-            rf = a.exchange(mti, f)
-        except ConnectError as e:
+        return acq, mti, f, stan
+
+    def _failed(self, req, acq, stan, e):
+        if isinstance(e, ConnectError):
             self._write({"t": "fail", "stan": stan})
             log.warning("engine", "host unreachable", acquirer=acq, stan=stan)
             return unable_to_go_online("Host unavailable", acq)
-        except HostError as e:
-            log.error("engine", "no usable reply; reversal queued", acquirer=acq, stan=stan, err=str(e))
-            self._write({"t": "rev", "stan": stan, "why": type(e).__name__})
-            self.pump(acq, force=True)
-            if isinstance(e, BadReply):
-                return AuthResponse(False, "", text="Declined: host reply rejected", stan="%06d" % stan,
-                                    acquirer=acq)
-            return unable_to_go_online("No reply from host", acq)
+        log.error("engine", "no usable reply; reversal queued", acquirer=acq, stan=stan, err=str(e))
+        self._write({"t": "rev", "stan": stan, "why": type(e).__name__})
+        self.pump(acq, force=True)
+        if isinstance(e, BadReply):
+            return AuthResponse(False, "", text="Declined: host reply rejected", stan="%06d" % stan,
+                                acquirer=acq)
+        return unable_to_go_online("No reply from host", acq)
+
+    def _answered(self, req, acq, stan, rf):
         rc = rf.get(39, "")
         self._write({"t": "resp", "stan": stan, "rc": rc, "auth": rf.get(38, "").strip(),
                      "rrn": rf.get(37, "")})             # after the reply
@@ -342,18 +359,20 @@ class PaymentEngine(Authorizer):
                 break
         return len(self.pending)
 
-    def _send_reversal(self, x):
-        a = self.acquirers[x.acq]
+    def _reversal_fields(self, x):
         dt, _, _ = _now_fields()
-        f = {3: x.pcode, 4: "%012d" % x.amount, 7: dt, 11: "%06d" % x.stan, 22: ENTRY[x.entry] + "1",
-             25: "00", 49: x.currency,
-             90: _original({"mti": x.mti, "stan": x.stan, "dt": x.dt})}
-        rf = a.exchange("0400", f)
+        return {3: x.pcode, 4: "%012d" % x.amount, 7: dt, 11: "%06d" % x.stan, 22: ENTRY[x.entry] + "1",
+                25: "00", 49: x.currency, 90: _original({"mti": x.mti, "stan": x.stan, "dt": x.dt})}
+
+    def _reversal_answered(self, x, rf):
         rc = rf.get(39, "")
         if rc not in REVERSAL_DONE:
             raise HostError("reversal of STAN %06d answered %s" % (x.stan, rc))
         self._write({"t": "rev_ok", "stan": x.stan, "rc": rc})
         log.info("engine", "reversed", acquirer=x.acq, stan=x.stan, rc=rc)
+
+    def _send_reversal(self, x):
+        self._reversal_answered(x, self.acquirers[x.acq].exchange("0400", self._reversal_fields(x)))
 
     def _send_advice(self, x):
         a = self.acquirers[x.acq]
@@ -393,66 +412,9 @@ class PaymentEngine(Authorizer):
         return sum(x.charged() for x in self.txns.values() if acq is None or x.acq == acq)
 
     def settle(self, acq):
-        """0500 settlement; on 95 (reconcile error) batch upload 0320 then 0500 again.
-        Returns (result, totals) with result 'balanced' or 'uploaded'."""
-        if self.pump(acq, force=True) and any(self.txns[s].acq == acq for s in self.pending):
-            raise HostError("reversals/advices for %s still pending; settle later" % acq)
-        a = self.acquirers[acq]
-        b = self.batches[acq]
-        tot = self.totals(acq)
-        t63 = "%03d%012d%03d%012d" % tot
-        stan = self._next_stan()
-        self._write({"t": "stl_req", "stan": stan, "acq": acq, "batch": b})
-        dt, _, _ = _now_fields()
-        rf = a.exchange("0500", {3: "920000", 7: dt, 11: "%06d" % stan, 60: "%06d" % b, 63: t63})
-        rc = rf.get(39, "")
-        result = "balanced"
-        if rc == "95":
-            log.warning("engine", "settlement out of balance; batch upload", acquirer=acq, batch=b)
-            items = [x for x in self.batch(acq) if x.charged()]
-            # reserve the STANs the upload uses before sending (no reuse after a power cut)
-            first = self.stan + 1
-            self._write({"t": "ctr", "stan": self.stan + len(items) + 1, "inv": self.invoice})
-            s = first
-            for x in items:
-                pan, _, exp = self.keystore.unseal(x.sealed).partition("=")
-                uf = {2: pan, 3: x.pcode, 4: "%012d" % x.amount, 7: dt, 11: "%06d" % s,
-                      37: x.rrn or "%012d" % 0, 38: (x.auth or "000000")[:6], 39: x.rc[:2] or "00",
-                      49: x.currency, 60: "%s%06d" % ("0220" if x.offline else x.mti, x.stan),
-                      62: "%06d" % x.invoice}
-                if exp:
-                    uf[14] = exp
-                urf = a.exchange("0320", uf)
-                if urf.get(39) != "00":
-                    raise HostError("batch upload of STAN %06d refused: %s" % (x.stan, urf.get(39)))
-                s += 1
-            stan2 = s
-            rf = a.exchange("0500", {3: "960000", 7: dt, 11: "%06d" % stan2, 60: "%06d" % b, 63: t63})
-            rc = rf.get(39, "")
-            result = "uploaded"
-        if rc != "00":
-            raise HostError("settlement of %s batch %d refused: %s %s" % (acq, b, rc, responses.text(rc)))
-        self._write({"t": "stl", "acq": acq, "batch": b, "totals": list(tot)})
-        log.info("engine", "batch settled", acquirer=acq, batch=b, result=result)
-        self._compact()
-        return result, tot
-
-    def _compact(self):
-        """Rotate the journal once nothing of a closed batch is still needed."""
-        keep = []
-        for r in self.journal.records:
-            t = r["t"]
-            if t in ("ctr", "stl", "stl_req"):
-                continue
-            x = self.txns.get(r.get("stan"))
-            if x is None:
-                continue
-            if x.stan in self.pending or x.batch >= self.batches.get(x.acq, 1):
-                keep.append(r)
-        ctr = {"t": "ctr", "stan": self.stan, "inv": self.invoice, "batches": dict(self.batches)}
-        self.journal.rotate([ctr] + keep)
-        self.txns = {s: x for s, x in self.txns.items() if x.stan in self.pending
-                     or x.batch >= self.batches.get(x.acq, 1)}
+        """0500 settlement of `acq`'s open batch (pos.payments.settlement, loaded on use)."""
+        from pos.payments import settlement
+        return settlement.settle(self, acq)
 
 
 def _mask(pan):

@@ -1,0 +1,73 @@
+# Settlement (ISO 8583:1987 0500/0510 reconciliation, 0320 batch upload) and
+# journal rotation after a batch closes.  Loaded only when a batch is settled,
+# so the engine stays small on the heap.  `engine` is the PaymentEngine.
+from pos import log
+from pos.payments import responses
+from pos.payments.engine import _now_fields
+from pos.payments.errors import HostError
+
+
+def settle(engine, acq):
+    """0500 settlement; on 95 (reconcile error) batch upload 0320 then 0500 again.
+    Returns (result, totals) with result 'balanced' or 'uploaded'."""
+    if engine.pump(acq, force=True) and any(engine.txns[s].acq == acq for s in engine.pending):
+        raise HostError("reversals/advices for %s still pending; settle later" % acq)
+    a = engine.acquirers[acq]
+    b = engine.batches[acq]
+    tot = engine.totals(acq)
+    t63 = "%03d%012d%03d%012d" % tot
+    stan = engine._next_stan()
+    engine._write({"t": "stl_req", "stan": stan, "acq": acq, "batch": b})
+    dt, _, _ = _now_fields()
+    rf = a.exchange("0500", {3: "920000", 7: dt, 11: "%06d" % stan, 60: "%06d" % b, 63: t63})
+    rc = rf.get(39, "")
+    result = "balanced"
+    if rc == "95":
+        log.warning("engine", "settlement out of balance; batch upload", acquirer=acq, batch=b)
+        items = [x for x in engine.batch(acq) if x.charged()]
+        # reserve the STANs the upload uses before sending (no reuse after a power cut)
+        first = engine.stan + 1
+        engine._write({"t": "ctr", "stan": engine.stan + len(items) + 1, "inv": engine.invoice})
+        s = first
+        for x in items:
+            pan, _, exp = engine.keystore.unseal(x.sealed).partition("=")
+            uf = {2: pan, 3: x.pcode, 4: "%012d" % x.amount, 7: dt, 11: "%06d" % s,
+                  37: x.rrn or "%012d" % 0, 38: (x.auth or "000000")[:6], 39: x.rc[:2] or "00",
+                  49: x.currency, 60: "%s%06d" % ("0220" if x.offline else x.mti, x.stan),
+                  62: "%06d" % x.invoice}
+            if exp:
+                uf[14] = exp
+            urf = a.exchange("0320", uf)
+            if urf.get(39) != "00":
+                raise HostError("batch upload of STAN %06d refused: %s" % (x.stan, urf.get(39)))
+            s += 1
+        stan2 = s
+        rf = a.exchange("0500", {3: "960000", 7: dt, 11: "%06d" % stan2, 60: "%06d" % b, 63: t63})
+        rc = rf.get(39, "")
+        result = "uploaded"
+    if rc != "00":
+        raise HostError("settlement of %s batch %d refused: %s %s" % (acq, b, rc, responses.text(rc)))
+    engine._write({"t": "stl", "acq": acq, "batch": b, "totals": list(tot)})
+    log.info("engine", "batch settled", acquirer=acq, batch=b, result=result)
+    compact(engine)
+    return result, tot
+
+
+def compact(engine):
+    """Rotate the journal once nothing of a closed batch is still needed."""
+    keep = []
+    for r in engine.journal.records:
+        t = r["t"]
+        if t in ("ctr", "stl", "stl_req"):
+            continue
+        x = engine.txns.get(r.get("stan"))
+        if x is None:
+            continue
+        if x.stan in engine.pending or x.batch >= engine.batches.get(x.acq, 1):
+            keep.append(r)
+    ctr = {"t": "ctr", "stan": engine.stan, "inv": engine.invoice, "batches": dict(engine.batches)}
+    engine.journal.rotate([ctr] + keep)
+    engine.txns = {s: x for s, x in engine.txns.items() if x.stan in engine.pending
+                 or x.batch >= engine.batches.get(x.acq, 1)}
+
+
