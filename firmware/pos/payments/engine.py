@@ -13,7 +13,8 @@
 #   - replies are matched by MTI and STAN; duplicates are ignored.
 import time
 from pos import log
-from pos.payments import responses
+from pos.payments import responses, settlement
+from pos.payments.clock import now_fields as _now_fields
 from pos.payments.acquirer import Acquirer
 from pos.payments.authorizer import Authorizer, AuthResponse, AuthError, unable_to_go_online
 from pos.payments.errors import HostError, ConnectError, BadReply, RoutingError
@@ -32,13 +33,6 @@ KINDS = {
 ENTRY = {"manual": "01", "swipe": "90", "chip": "05", "contactless": "07", "fallback": "80", "qr": "03"}
 REVERSAL_DONE = ("00", "25", "12")     # reversed, or the host never had it
 _STAN_MAX = 999999
-
-
-def _now_fields():
-    t = time.localtime()
-    # DE 7 MMDDhhmmss, DE 12 hhmmss, DE 13 MMDD
-    return ("%02d%02d%02d%02d%02d" % (t[1], t[2], t[3], t[4], t[5]),
-            "%02d%02d%02d" % (t[3], t[4], t[5]), "%02d%02d" % (t[1], t[2]))
 
 
 class Txn:
@@ -412,8 +406,7 @@ class PaymentEngine(Authorizer):
         return sum(x.charged() for x in self.txns.values() if acq is None or x.acq == acq)
 
     def settle(self, acq):
-        """0500 settlement of `acq`'s open batch (pos.payments.settlement, loaded on use)."""
-        from pos.payments import settlement
+        """0500 settlement of `acq`'s open batch (pos.payments.settlement)."""
         return settlement.settle(self, acq)
 
 

@@ -1,9 +1,8 @@
 # Settlement (ISO 8583:1987 0500/0510 reconciliation, 0320 batch upload) and
-# journal rotation after a batch closes.  Loaded only when a batch is settled,
-# so the engine stays small on the heap.  `engine` is the PaymentEngine.
+# journal rotation after a batch closes.  `engine` is the PaymentEngine.
 from pos import log
 from pos.payments import responses
-from pos.payments.engine import _now_fields
+from pos.payments.clock import now_fields as _now_fields
 from pos.payments.errors import HostError
 
 
