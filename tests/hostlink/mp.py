@@ -3,11 +3,13 @@ stand-ins for pos.crypto / pos.emv.tlv installed only when the firmware lacks th
 import json
 
 from host_sim import mpy
-from host_sim.hosts.acquirer.terminal import PRELUDE, STANDIN  # noqa: F401
+from host_sim.hosts.acquirer.terminal import PRELUDE, STANDIN, module_path  # noqa: F401
 
 
 def run(code, heap=mpy.DEFAULT_HEAP, cwd=None, timeout=120, check=True):
-    return mpy.run(PRELUDE + code, heap=heap, extra_path=(STANDIN,), cwd=cwd, timeout=timeout, check=check)
+    """Firmware as .mpy (as flashed), stand-ins only where the firmware lacks a module."""
+    return mpy.run(PRELUDE + code, heap=heap, cwd=cwd, timeout=timeout, check=check,
+                   env={"MICROPYPATH": module_path()})
 
 
 def run_json(code, **kw):

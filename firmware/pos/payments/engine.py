@@ -173,11 +173,12 @@ class PaymentEngine(Authorizer):
         return queued
 
     # ------------------------------------------------------------ network management
-    def sign_on(self, acq):
-        """0800/0810 sign-on with working key exchange (ISO 8583:1987 DE 70 = 001)."""
-        a = self.acquirers[acq]
+    def sign_on_fields(self):
         dt, _, _ = _now_fields()
-        rf = a.exchange("0800", {7: dt, 11: "%06d" % self._next_stan(), 70: "001"}, use_mac=False)
+        return {7: dt, 11: "%06d" % self._next_stan(), 70: "001"}
+
+    def signed_on(self, acq, rf):
+        """Check the 0810 and store the working keys it carries (under the TMK)."""
         rc = rf.get(39, "")
         if rc != "00":
             raise HostError("sign-on to %s refused: %s %s" % (acq, rc, responses.text(rc)))
@@ -185,6 +186,11 @@ class PaymentEngine(Authorizer):
         self.keystore.store_working_keys(acq, keys)
         log.info("engine", "signed on", acquirer=acq, keys=",".join(sorted(keys)))
         return sorted(keys)
+
+    def sign_on(self, acq):
+        """0800/0810 sign-on with working key exchange (ISO 8583:1987 DE 70 = 001)."""
+        rf = self.acquirers[acq].exchange("0800", self.sign_on_fields(), use_mac=False)
+        return self.signed_on(acq, rf)
 
     def echo(self, acq):
         """0800 echo test (DE 70 = 301); True when the host answers 00."""
@@ -269,14 +275,15 @@ class PaymentEngine(Authorizer):
         self._write(rec)                                   # write-ahead (before the send)
         return acq, mti, f, stan
 
-    def _failed(self, req, acq, stan, e):
+    def _failed(self, req, acq, stan, e, pump=True):
         if isinstance(e, ConnectError):
             self._write({"t": "fail", "stan": stan})
             log.warning("engine", "host unreachable", acquirer=acq, stan=stan)
             return unable_to_go_online("Host unavailable", acq)
         log.error("engine", "no usable reply; reversal queued", acquirer=acq, stan=stan, err=str(e))
         self._write({"t": "rev", "stan": stan, "why": type(e).__name__})
-        self.pump(acq, force=True)
+        if pump:
+            self.pump(acq, force=True)
         if isinstance(e, BadReply):
             return AuthResponse(False, "", text="Declined: host reply rejected", stan="%06d" % stan,
                                 acquirer=acq)
@@ -326,13 +333,10 @@ class PaymentEngine(Authorizer):
     def pump(self, acq=None, force=False):
         """Send pending reversals/advices in order; returns how many are left."""
         now = time.ticks_ms()
-        for s in list(self.pending):
-            x = self.txns[s]
-            if acq is not None and x.acq != acq:
-                continue
-            bo = self._backoff.get(x.acq)
-            if bo is not None and not force and time.ticks_diff(bo[1], now) > 0:
-                continue
+        blocked = set()
+        for x in self._due(acq, force, now):
+            if x.acq in blocked:
+                continue                       # keep the order: nothing later goes first
             try:
                 if not self.keystore.has_working_keys(x.acq):
                     self.sign_on(x.acq)
@@ -342,15 +346,8 @@ class PaymentEngine(Authorizer):
                     self._send_reversal(x)
                 self._backoff.pop(x.acq, None)
             except (HostError, ValueError) as e:     # ValueError: key store (sign-on refused)
-                n = (bo[0] + 1) if bo else 1
-                delay = min(self.retry["base_ms"] << min(n - 1, 16), self.retry["max_ms"])
-                self._backoff[x.acq] = (n, time.ticks_add(now, delay))
-                log.warning("engine", "store-and-forward retry later", acquirer=x.acq, stan=s,
-                            attempt=n, delay_ms=delay, err=str(e))
-                # keep the order: nothing later for this acquirer goes first
-                if acq is None:
-                    continue
-                break
+                self._retry_later(x, e, now)
+                blocked.add(x.acq)
         return len(self.pending)
 
     def _reversal_fields(self, x):
@@ -368,8 +365,7 @@ class PaymentEngine(Authorizer):
     def _send_reversal(self, x):
         self._reversal_answered(x, self.acquirers[x.acq].exchange("0400", self._reversal_fields(x)))
 
-    def _send_advice(self, x):
-        a = self.acquirers[x.acq]
+    def _advice_fields(self, x):
         pan, _, exp = self.keystore.unseal(x.sealed).partition("=")
         f = {2: pan, 3: x.pcode, 4: "%012d" % x.amount, 7: x.dt, 11: "%06d" % x.stan,
              22: ENTRY[x.entry] + "1", 25: "00", 38: x.auth, 39: x.rc, 49: x.currency,
@@ -378,11 +374,37 @@ class PaymentEngine(Authorizer):
             f[14] = exp
         if x.icc:
             f[55] = bytes.fromhex(x.icc)
-        rf = a.exchange("0220", f)
+        return f
+
+    def _advice_answered(self, x, rf):
         rc = rf.get(39, "")
         if rc not in ("00", "94"):     # 94: host already has it (duplicate)
             raise HostError("advice STAN %06d answered %s" % (x.stan, rc))
         self._write({"t": "adv_ok", "stan": x.stan})
+
+    def _send_advice(self, x):
+        self._advice_answered(x, self.acquirers[x.acq].exchange("0220", self._advice_fields(x)))
+
+    def _retry_later(self, x, e, now):
+        bo = self._backoff.get(x.acq)
+        n = (bo[0] + 1) if bo else 1
+        delay = min(self.retry["base_ms"] << min(n - 1, 16), self.retry["max_ms"])
+        self._backoff[x.acq] = (n, time.ticks_add(now, delay))
+        log.warning("engine", "store-and-forward retry later", acquirer=x.acq, stan=x.stan,
+                    attempt=n, delay_ms=delay, err=str(e))
+
+    def _due(self, acq, force, now):
+        """Pending items to try now, in journal order (one acquirer or all)."""
+        out = []
+        for s in self.pending:
+            x = self.txns[s]
+            if acq is not None and x.acq != acq:
+                continue
+            bo = self._backoff.get(x.acq)
+            if bo is not None and not force and time.ticks_diff(bo[1], now) > 0:
+                continue
+            out.append(x)
+        return out
 
     # ------------------------------------------------------------ settlement
     def batch(self, acq):

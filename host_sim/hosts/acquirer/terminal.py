@@ -45,8 +45,38 @@ def write_kld(path, acquirers=("alpha", "beta")):
         json.dump(d, f)
 
 
+_MPY = {}
+
+
+def firmware_mpy():
+    """The firmware compiled to .mpy (as `smartpos flash` puts it on the board), once
+    per process and again when a source changes; None when it does not compile."""
+    import hashlib
+    import tempfile
+    from smartpos import flashing
+    h = hashlib.sha256()
+    for rel in flashing.firmware_files():
+        st = os.stat(os.path.join(mpy.FIRMWARE_DIR, rel))
+        h.update(("%s %d %d;" % (rel, st.st_mtime_ns, st.st_size)).encode())
+    key = h.hexdigest()
+    if key not in _MPY:
+        out = tempfile.mkdtemp(prefix="smartpos-mpy-")
+        try:
+            flashing.build(out)
+            _MPY[key] = out
+        except Exception:                 # someone's module does not compile: run sources
+            _MPY[key] = None
+    return _MPY[key]
+
+
+def module_path():
+    """MICROPYPATH: compiled firmware (when it builds), the TEST stand-ins, the sources."""
+    d = firmware_mpy()
+    return mpy.module_path(((d,) if d else ()) + (STANDIN,))
+
+
 def mp_run(code, cwd=None, timeout=120, heap=mpy.DEFAULT_HEAP):
-    return mpy.run(PRELUDE + code, heap=heap, extra_path=(STANDIN,), cwd=cwd, timeout=timeout)
+    return mpy.run(PRELUDE + code, heap=heap, cwd=cwd, timeout=timeout, env={"MICROPYPATH": module_path()})
 
 BOOT = """
 import json, sys
@@ -120,7 +150,7 @@ class Terminal:
     def run_until_cut(self, body, cut, timeout=60):
         """Run `body`, SIGKILL the process right after journal write number `cut`.
         Returns (cut_happened, record type at the cut)."""
-        env = dict(os.environ, MICROPYPATH=mpy.module_path((STANDIN,)))
+        env = dict(os.environ, MICROPYPATH=module_path())
         code = PRELUDE + BOOT % {"cut": cut} + body
         p = subprocess.Popen([mpy.micropython_binary(), "-X", "heapsize=%s" % mpy.DEFAULT_HEAP, "-c", code],
                              cwd=self.flash, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
