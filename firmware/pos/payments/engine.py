@@ -298,8 +298,9 @@ class PaymentEngine(Authorizer):
         return AuthResponse(ok, rc, rf.get(38, "").strip(), rf.get(37, ""), rf.get(55, b""), text,
                             False, "%06d" % stan, acq)
 
-    def complete(self, req, resp, card_approved, icc_data=b""):
-        """After the 2nd GENERATE AC (EMV Book 3 10.11): confirm or reverse."""
+    def complete(self, req, resp, card_approved, icc_data=b"", pump=True):
+        """After the 2nd GENERATE AC (EMV Book 3 10.11): confirm or reverse
+        (pump=False: only queue the reversal; the asyncio variant sends it)."""
         if not resp.stan:
             return
         stan = int(resp.stan)
@@ -312,7 +313,8 @@ class PaymentEngine(Authorizer):
             # card declined after host approval (ARPC failure / AAC): reverse
             self._write({"t": "done", "stan": stan, "ok": False})
             self._write({"t": "rev", "stan": stan, "why": "card-declined"})
-            self.pump(x.acq, force=True)
+            if pump:
+                self.pump(x.acq, force=True)
 
     def advise_offline(self, req, auth_code="Y1", arc="Y1"):
         """An offline approval (EMV Y1/Y3): queue a 0220 advice and try to send it."""
