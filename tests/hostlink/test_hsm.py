@@ -77,3 +77,14 @@ def test_pin_translate_tpk_to_zpk():
     assert ppb.decode_pinblock_iso_0(pdes.decrypt_tdes_ecb(zpk, out), PAN) == "4321"
     assert hsm.pin_verify(tpk, PAN, blk, hsm.pvv(PAN, "4321"))
     assert not hsm.pin_verify(tpk, PAN, blk, hsm.pvv(PAN, "1234"))
+
+
+def test_pin_keys_adapter_gives_the_routed_acquirers_tpk(tmp_path, alpha):
+    t = Terminal(tmp_path, {"alpha": alpha}, drop_missing=True)
+    (r,) = t.run("""
+import binascii
+pk = eng.pin_keys()
+out([binascii.hexlify(pk.key("pin")).decode(), binascii.hexlify(pk.key("pin", "4761739001010119")).decode()])
+""")
+    tpk = alpha.terminal_keys["TERM0001"]["tpk"].hex()
+    assert r == [tpk, tpk]

@@ -210,6 +210,11 @@ class PaymentEngine(Authorizer):
                     log.warning("engine", "sign-on failed", acquirer=acq, err=str(e))
         self.pump(force=True)
 
+    def pin_keys(self, pan=None, scheme=None):
+        """Key-store view for the EMV kernel's online PIN: key("pin") is the TPK
+        of the acquirer the card routes to (see PinKeys)."""
+        return PinKeys(self, pan, scheme)
+
     # ------------------------------------------------------------ authorization
     def route(self, req):
         return self.router.route(pan=req.pan, scheme=req.scheme, wallet=req.wallet)
@@ -432,6 +437,29 @@ class PaymentEngine(Authorizer):
     def settle(self, acq):
         """0500 settlement of `acq`'s open batch (pos.payments.settlement)."""
         return settlement.settle(self, acq)
+
+
+class PinKeys:
+    """key("pin"[, pan]) -> the TPK (PIN working key from the 0810) of the
+    acquirer that `pan`/`scheme` route to; without a PAN (the kernel does not
+    pass one) the PAN/scheme given here or set with card(), else the default
+    route.  PIN blocks are then enciphered under the key the host expects."""
+
+    def __init__(self, engine, pan=None, scheme=None):
+        self.engine = engine
+        self.pan = pan
+        self.scheme = scheme
+
+    def card(self, pan, scheme=None):
+        self.pan = pan
+        self.scheme = scheme
+
+    def key(self, name, pan=None):
+        from pos.store.keystore import KeyStoreError
+        if name != "pin":
+            raise KeyStoreError("no %s key in the host link's key store" % name)
+        acq = self.engine.router.route(pan=pan or self.pan, scheme=self.scheme)
+        return self.engine.keystore.working_key(acq, "tpk")
 
 
 def _mask(pan):
