@@ -92,7 +92,9 @@ CUT = %(cut)d
 def _hook(n, r):
     if n == CUT:
         print("@@CUT " + str(n) + " " + r["t"])
-        sys.stdin.readline()          # the test kills us here (power cut)
+        import time
+        while True:                   # the test kills us here (power cut)
+            time.sleep_ms(50)
 cfg = pcfg.load("config/acquirers.json")
 ks = KeyStore("keys.kld", ".")
 j = Journal("journal.bin", on_write=_hook)
@@ -115,7 +117,11 @@ def out(x):
 
 class Terminal:
     def __init__(self, flash, hosts, timeout_ms=2000, secondary=None, base_ms=50, routes=None, tid=None,
-                 drop_missing=False):
+                 drop_missing=False, board=None):
+        """`board`: a started host_sim.board.VirtualBoard whose flash is `flash`
+        (the firmware goes there as .mpy, as `smartpos flash` puts it); None: a
+        MicroPython process with `flash` as its working directory."""
+        self.board = board
         self.flash = str(flash)
         os.makedirs(os.path.join(self.flash, "config"), exist_ok=True)
         cfg = json.load(open(os.path.join(REPO, "firmware", "config", "acquirers.json")))
@@ -141,15 +147,31 @@ class Terminal:
         with open(os.path.join(self.flash, "config", "acquirers.json"), "w") as f:
             json.dump(cfg, f)
         write_kld(os.path.join(self.flash, "keys.kld"))
+        if board is not None:
+            import shutil
+            built = firmware_mpy()
+            if built is None:
+                raise RuntimeError("the firmware does not compile with mpy-cross")
+            shutil.copytree(built, self.flash, dirs_exist_ok=True)
+            for n in os.listdir(STANDIN):
+                if n.endswith(".py"):
+                    shutil.copy(os.path.join(STANDIN, n), os.path.join(self.flash, n))
 
     def run(self, body, timeout=60):
         """Boot the engine, run `body` (MicroPython code), return the @@ JSON objects."""
-        out = mp_run(BOOT % {"cut": 0} + body, cwd=self.flash, timeout=timeout)
+        if self.board is not None:
+            self.board.hard_reset()                    # a fresh boot, as after power-on
+            self.board.wait_ready(timeout)
+            out = self.board.exec(PRELUDE + BOOT % {"cut": 0} + body, timeout=timeout)
+        else:
+            out = mp_run(BOOT % {"cut": 0} + body, cwd=self.flash, timeout=timeout)
         return [json.loads(line[2:]) for line in out.splitlines() if line.startswith("@@")]
 
     def run_until_cut(self, body, cut, timeout=60):
         """Run `body`, SIGKILL the process right after journal write number `cut`.
         Returns (cut_happened, record type at the cut)."""
+        if self.board is not None:
+            return self._board_cut(body, cut, timeout)
         env = dict(os.environ, MICROPYPATH=module_path())
         code = PRELUDE + BOOT % {"cut": cut} + body
         p = subprocess.Popen([mpy.micropython_binary(), "-X", "heapsize=%s" % mpy.DEFAULT_HEAP, "-c", code],
@@ -167,6 +189,24 @@ class Terminal:
             if p.poll() is None:
                 p.kill()
                 p.wait()
+
+    def _board_cut(self, body, cut, timeout):
+        vb = self.board
+        vb.hard_reset()
+        vb.wait_ready(timeout)
+        m = vb.mark()
+        vb.write(b"\r\x03\x03\r\x01")
+        vb.wait_for(b"raw REPL; CTRL-B to exit\r\n>", timeout, m)
+        m = vb.mark()
+        vb.write((PRELUDE + BOOT % {"cut": cut} + body).encode() + b"\x04")
+        try:
+            i = vb.wait_for(b"@@CUT ", timeout, m)
+            vb.wait_for(b"\n", 5, i)
+        except Exception as e:                     # no such write: the code finished or failed
+            return False, str(e)
+        vb.hard_reset()                            # power cut: the CPU stops right here
+        line = vb.console().rsplit("@@CUT ", 1)[1].split("\n", 1)[0]
+        return True, line.split()[1]
 
     def journal_path(self):
         return os.path.join(self.flash, "journal.bin")
