@@ -23,6 +23,7 @@ Pins are numbered ``port << 4 | n`` ("PD5" = 3 << 4 | 5 = 0x35).
 """
 import errno
 import os
+import select
 import socket
 import struct
 import threading
@@ -135,6 +136,8 @@ class Bridge:
         self._srv = None
         self._conns = set()
         self._send_lock = threading.Lock()
+        self._rx_lock = threading.Lock()
+        self._busy = {}          # conn -> chunks received, not yet handled
 
     # --- wiring ----------------------------------------------------------
     def pin(self, name):
@@ -363,8 +366,9 @@ class Bridge:
             if op != OP_HELLO:
                 raise EOFError
             if role == ROLE_CONTROL:
-                self._serve_control(conn, conn.makefile("rb", buffering=1 << 16))
+                self._serve_control(conn)
             elif role == ROLE_IRQ:
+                conn.sendall(b"\x00\x00\x00\x00")   # ack: IRQs are live from here
                 self.irq_conn = conn
                 conn.recv(1)   # blocks until the CPU goes away
             elif role == ROLE_UART:
@@ -383,27 +387,85 @@ class Bridge:
             except OSError:
                 pass
 
-    def _serve_control(self, conn, f):
+    def _recv(self, conn):
+        """recv once the socket is readable; bookkeeping under the lock so settle() can trust it."""
         while True:
-            op, bus, arg, n = HEADER.unpack(_recv_exact(f, 8))
-            payload = _recv_exact(f, n) if n else b""
+            r, _, _ = select.select([conn], [], [], 0.5)
+            if not r:
+                if conn not in self._conns:
+                    raise EOFError
+                continue
+            with self._rx_lock:
+                data = conn.recv(1 << 20)
+                if data:
+                    self._busy[conn] = self._busy.get(conn, 0) + 1
+                return data
+
+    def _done(self, conn):
+        with self._rx_lock:
+            self._busy[conn] -= 1
+
+    def settle(self, timeout=2.0):
+        """Wait until every byte the CPU has written so far has been handled by the models.
+
+        Writes (SPI_WRITE, PIN_WRITE, UART bytes) are not acknowledged; after the
+        CPU finished a piece of code, this makes the models' state final."""
+        end = time.monotonic() + timeout
+        while True:
+            with self._rx_lock:
+                conns = [c for c in self._conns if c is not self.irq_conn and c.fileno() >= 0]
+                busy = any(self._busy.get(c) for c in conns)
+                if not busy:
+                    try:
+                        r, _, _ = select.select(conns, [], [], 0)
+                    except (OSError, ValueError):
+                        r = []
+                    if not r:
+                        return True
+            if time.monotonic() > end:
+                return False
+            time.sleep(0.001)
+
+    def _serve_control(self, conn):
+        buf = bytearray()
+        pos = 0
+        while True:
+            data = self._recv(conn)
+            if not data:
+                raise EOFError
             try:
-                reply = self.handle(op, bus, arg, payload)
-            except Exception as exc:    # a model bug must not kill the bus: tell the CPU EIO
-                log.exception("bridge: op 0x%02x on bus %d failed: %s", op, bus, exc)
-                reply = (errno.EIO, 0, b"")
-            if reply is not None:
-                status, rarg, data = reply
-                conn.sendall(HEADER.pack(status, 0, rarg & 0xFFFF, len(data)) + data)
+                if pos:
+                    del buf[:pos]
+                    pos = 0
+                buf += data
+                while len(buf) - pos >= 8:
+                    op, bus, arg, n = HEADER.unpack_from(buf, pos)
+                    if len(buf) - pos < 8 + n:
+                        break
+                    payload = bytes(buf[pos + 8:pos + 8 + n])
+                    pos += 8 + n
+                    try:
+                        reply = self.handle(op, bus, arg, payload)
+                    except Exception as exc:    # a model bug must not kill the bus: tell the CPU EIO
+                        log.exception("bridge: op 0x%02x on bus %d failed: %s", op, bus, exc)
+                        reply = (errno.EIO, 0, b"")
+                    if reply is not None:
+                        status, rarg, rdata = reply
+                        conn.sendall(HEADER.pack(status, 0, rarg & 0xFFFF, len(rdata)) + rdata)
+            finally:
+                self._done(conn)
 
     def _serve_uart(self, conn, bus):
         while True:
-            data = conn.recv(65536)
+            data = self._recv(conn)
             if not data:
                 return
-            self.stats["uart_tx"] += len(data)
-            for dev in self.uart_devices.get(bus, ()):
-                try:
-                    dev.uart_rx(data)
-                except Exception:
-                    log.exception("bridge: %s.uart_rx failed", dev.name)
+            try:
+                self.stats["uart_tx"] += len(data)
+                for dev in self.uart_devices.get(bus, ()):
+                    try:
+                        dev.uart_rx(data)
+                    except Exception:
+                        log.exception("bridge: %s.uart_rx failed", dev.name)
+            finally:
+                self._done(conn)

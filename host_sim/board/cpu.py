@@ -19,6 +19,7 @@ process and adds what the unix port lacks (platform-notes):
   replaced by the board's.
 """
 import os
+import queue
 import re
 import signal
 import subprocess
@@ -70,6 +71,7 @@ class Cpu:
         self.proc = None
         self.booting = True
         self.boots = 0
+        self.hard_resets = 0
         self.last_boot_s = None
         self._queue = []                # input held while the CPU boots
         self._lock = threading.RLock()
@@ -81,6 +83,9 @@ class Cpu:
         self._swallow = 0               # raw-mode restart: hide the friendly prompt
         self._t_start = 0.0
         self.ready = threading.Event()
+        self._pump_thread = None
+        self._inq = queue.Queue()
+        threading.Thread(target=self._writer, daemon=True, name="cpu-in").start()
         self.up = False                 # board support up: Ctrl-C may interrupt now
         self._intr = False              # Ctrl-C held until then
         self.start_dir = BSP_DIR        # where board_start.py and the bsp live (maybe compiled)
@@ -95,6 +100,7 @@ class Cpu:
         with self._lock:
             self._stopping = True
             self._kill()
+        self._inq.put((None, b""))
 
     def _kill(self):
         p = self.proc
@@ -114,10 +120,11 @@ class Cpu:
             "SMARTPOS_FLASH": self.flash_dir,
             "SMARTPOS_FLASH_SIZE": str(self.flash_size),
             "SMARTPOS_RESET_CAUSE": str(cause),
-            "SMARTPOS_RAW": "1" if self.raw else "0",
+            "SMARTPOS_RAW": "1" if self.raw else "0",     # raw REPL kept across soft reset: skip main.py
             "MICROPYPATH": ".frozen",
             "HOME": self.flash_dir + "/.home-never-used",   # no REPL history written into the user's home
         })
+        self._spawn_raw = self.raw
         self.booting = True
         self.up = False
         self._intr = False
@@ -131,8 +138,9 @@ class Cpu:
                                      stderr=subprocess.STDOUT, bufsize=0, env=env, cwd=self.start_dir,
                                      start_new_session=True)
         self.boots += 1
-        threading.Thread(target=self._pump, args=(self.proc, gen), daemon=True,
-                         name="cpu-out").start()
+        self._pump_thread = threading.Thread(target=self._pump, args=(self.proc, gen), daemon=True,
+                                             name="cpu-out")
+        self._pump_thread.start()
 
     def board_up(self, stage=1):
         """The start-up reports the flash mounted: a held Ctrl-C is delivered now."""
@@ -148,7 +156,8 @@ class Cpu:
         """machine.soft_reset() / SystemExit in main.py: as if the REPL got Ctrl-D."""
         with self._lock:
             self._gen += 1
-            self._kill()
+        self._kill_and_drain()
+        with self._lock:
             if self._line:
                 self._emit(self._line)
                 self._line = b""
@@ -169,16 +178,23 @@ class Cpu:
     def hard_reset(self):
         """machine.reset() / the reset button: restart as after power-on (cause HARD_RESET)."""
         with self._lock:
-            self._hard = True
+            self.hard_resets += 1
             self._gen += 1          # the old process's exit is not a soft reset
-            self._kill()
+        self._kill_and_drain()
+        with self._lock:
             self.raw = False
             self._queue = []
             if self.on_hard_reset:
                 self.on_hard_reset()
-            self._hard = False
             if not self._stopping:
                 self._spawn(HARD_RESET)
+
+    def _kill_and_drain(self):
+        """Stop the process; what it printed before dying still goes out (as a UART's FIFO would)."""
+        self._kill()
+        t = self._pump_thread
+        if t is not None and t is not threading.current_thread():
+            t.join(2)
 
     # --- output path -------------------------------------------------------
     def _emit(self, data):
@@ -230,7 +246,7 @@ class Cpu:
                     return bytes(out)
                 if rest.startswith(_HELP):
                     rest = rest[len(_HELP):]
-                if self.booting and self.raw:
+                if self.booting and self._spawn_raw:
                     self._swallow = 2
                 else:
                     out += BANNER
@@ -276,10 +292,8 @@ class Cpu:
             if not data:
                 break
             with self._lock:
-                if gen != self._gen:
-                    return
                 out = self._filter(self._cook(data))
-            self._emit(out)
+            self._emit(out)         # only this thread emits while the process lives: order kept
         proc.wait()
         with self._lock:
             if gen != self._gen or self._stopping:
@@ -296,13 +310,20 @@ class Cpu:
 
     # --- input path ------------------------------------------------------
     def _write_proc(self, data):
-        p = self.proc
-        if p is None or p.poll() is not None:
-            return
-        try:
-            p.stdin.write(data)
-        except (BrokenPipeError, OSError):
-            pass
+        """Queue bytes for the process's stdin (written by one thread, never under the lock)."""
+        self._inq.put((self.proc, data))
+
+    def _writer(self):
+        while True:
+            proc, data = self._inq.get()
+            if proc is None:
+                return
+            if proc is not self.proc or proc.poll() is not None:
+                continue        # typed at a CPU that has since reset: lost, as on a real UART
+            try:
+                proc.stdin.write(data)
+            except (BrokenPipeError, OSError, ValueError):
+                pass
 
     def _running_python(self):
         """True while the process executes Python code (it then has a SIGINT handler)."""

@@ -109,19 +109,24 @@ class SocketPort:
             except OSError:
                 return
             c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            c.settimeout(5)         # a client that stops reading is dropped, not waited for
             with self._lock:
                 self.clients.append(c)
             threading.Thread(target=self._client, args=(c,), daemon=True).start()
 
     def _client(self, c):
-        try:
-            while True:
+        while True:
+            try:
                 data = c.recv(4096)
-                if not data:
-                    break
-                self.cpu.write(data)
-        except OSError:
-            pass
+            except socket.timeout:
+                if c in self.clients:
+                    continue        # idle client: still connected
+                break
+            except OSError:
+                break
+            if not data:
+                break
+            self.cpu.write(data)
         self._drop(c)
 
     def close(self):

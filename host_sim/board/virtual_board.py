@@ -228,6 +228,7 @@ class VirtualBoard:
             except BoardTimeout:
                 self.write(b"\x03")
                 raise BoardTimeout("code did not finish within %ss (interrupted)" % timeout)
+            self.bridge.settle()          # the models have seen every write the code made
             with self._out_lock:
                 blob = bytes(self._out[m:end2])
             if not blob.startswith(b"OK"):

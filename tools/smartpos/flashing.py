@@ -14,7 +14,9 @@ VCP), the virtual board's pty and its ``socket://127.0.0.1:PORT``.
    the copy, so an interrupted flash is redone next time, never trusted);
 5. hard reset and wait for the firmware to report ``smartpos ready``.
 """
+import contextlib
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -170,8 +172,12 @@ class Flasher:
         except (TransportError, OSError) as exc:
             raise FlashError("cannot open %s (%s): check the port name and that no other program holds it"
                              % (self.port, exc))
+        # mpremote reads with no timeout: a silent port would hang it for ever
+        self.t.serial.timeout = self.connect_timeout
         try:
-            self.t.enter_raw_repl(soft_reset=True, timeout_overall=self.connect_timeout)
+            with contextlib.redirect_stdout(io.StringIO()):      # mpremote prints what it got on failure
+                self.t.enter_raw_repl(soft_reset=True, timeout_overall=self.connect_timeout)
+            self.t.serial.timeout = 10      # a board that stops answering mid-transfer is an error, not a hang
         except Exception:
             self.close()
             raise FlashError("board on %s does not answer (no MicroPython REPL): press its reset button, "
@@ -186,12 +192,15 @@ class Flasher:
             self.t = None
 
     def _exec(self, code):
-        from mpremote.transport import TransportExecError
+        from mpremote.transport import TransportExecError, TransportError
         try:
             return self.t.exec(code).decode("utf-8", "replace")
         except TransportExecError as exc:
             msg = exc.error_output.strip().splitlines()
             raise _BoardError(msg[-1] if msg else "error on the board")
+        except (TransportError, OSError) as exc:
+            raise FlashError("board on %s stopped answering (%s): reset it and flash again; the manifest "
+                             "keeps its flash consistent" % (self.port, exc))
 
     # the flash -----------------------------------------------------------
     def probe(self):
@@ -303,7 +312,8 @@ class Flasher:
         expect_main = os.path.exists(os.path.join(src, "main.py"))
         self.progress("resetting the board")
         ser = self.t.serial
-        self.t.exec_raw_no_follow("import machine\nmachine.reset()")
+        # as mpremote's reset: let the raw-REPL acknowledgement leave the UART first
+        self.t.exec_raw_no_follow("import time, machine\ntime.sleep_ms(100)\nmachine.reset()")
         ser.timeout = 0.2
         buf = bytearray()
         end = time.monotonic() + self.ready_timeout

@@ -1,7 +1,8 @@
 # The virtual board's flash: a host directory that firmware sees at /flash and
 # cannot leave.  The unix port's VfsPosix(root) joins paths to `root` without
 # resolving "..", so every path is normalised here first (and clamped at the
-# flash root) before it reaches VfsPosix.  Writes are limited to the flash
+# flash root) and only then joined to the host directory.  (VfsPosix(root) is
+# not used for the joining: its rename() builds both paths in one buffer.)  Writes are limited to the flash
 # capacity (SMARTPOS_FLASH_SIZE): past it, write() raises OSError(ENOSPC) as
 # littlefs/FAT do on the real board.
 import io
@@ -57,7 +58,8 @@ class _Budget(io.IOBase):
 
 class FlashFS:
     def __init__(self, root, capacity):
-        self._fs = vfs.VfsPosix(root)
+        self._fs = vfs.VfsPosix()
+        self._root = root.rstrip("/")
         self._cwd = "/"
         self._cap = capacity
 
@@ -73,12 +75,14 @@ class FlashFS:
                     parts.pop()
             else:
                 parts.append(p)
-        return "/" + "/".join(parts)
+        return self._root + "/" + "/".join(parts)
 
-    def _used(self, path="/"):
+    def _used(self, path=None):
+        if path is None:
+            path = self._root
         n = 0
         for e in self._fs.ilistdir(path):
-            full = path.rstrip("/") + "/" + e[0]
+            full = path + "/" + e[0]
             if e[1] == 0x4000:
                 n += _BLOCK + self._used(full)
             else:
@@ -99,10 +103,8 @@ class FlashFS:
 
     def ilistdir(self, path):
         # (name, type, inode, size) as littlefs/FAT on the board report it
-        base = self._abs(path)
-        if base != "/":
-            base += "/"
-        for e in self._fs.ilistdir(self._abs(path)):
+        base = self._abs(path).rstrip("/") + "/"
+        for e in self._fs.ilistdir(base):
             yield (e[0], e[1], 0, 0 if e[1] == 0x4000 else self._fs.stat(base + e[0])[6])
 
     def stat(self, path):
@@ -128,7 +130,7 @@ class FlashFS:
         p = self._abs(path)
         if self._fs.stat(p)[0] & 0x4000 == 0:
             raise OSError(20)  # ENOTDIR
-        self._cwd = p
+        self._cwd = p[len(self._root):] or "/"
 
     def getcwd(self):
         return self._cwd

@@ -9,6 +9,8 @@ import vfs
 try:
     import machine
     import _flashfs
+    import _board_os
+    import _board_vfs
     _fs = _flashfs.FlashFS(os.getenv("SMARTPOS_FLASH"), int(os.getenv("SMARTPOS_FLASH_SIZE")))
 except BaseException as _e:       # no board support: still never expose the host's files
     sys.print_exception(_e)
@@ -17,6 +19,9 @@ vfs.umount("/")
 if _fs is not None:
     vfs.mount(_fs, "/flash")
     os.chdir("/flash")
+    sys.modules["os"] = sys.modules["uos"] = _board_os
+    sys.modules["vfs"] = _board_vfs
+    del _board_os, _board_vfs
     machine._send(0x72, 0, 1)      # tell the host: board support up, Ctrl-C may interrupt now
 sys.path[:] = ["", ".frozen", "/flash", "/flash/lib"]
 del _fs, vfs

@@ -59,11 +59,18 @@ _deferred = []      # IRQ handlers that fired during a transaction
 
 
 def _send(op, bus, arg, data=None):
-    n = len(data) if data else 0
-    struct.pack_into("<BBHI", _hdr, 0, op, bus, arg, n)
-    _ctl.write(_hdr)
-    if n:
-        _ctl.write(data)
+    global _busy
+    _busy += 1          # an IRQ handler must not write its frame into the middle of this one
+    try:
+        n = len(data) if data else 0
+        struct.pack_into("<BBHI", _hdr, 0, op, bus, arg, n)
+        _ctl.write(_hdr)
+        if n:
+            _ctl.write(data)
+    finally:
+        _busy -= 1
+        if not _busy and _deferred:
+            _run_deferred()
 
 
 def _call(op, bus, arg, data=None, into=None):
@@ -147,8 +154,10 @@ def _start_irq():
     global _irq_sock
     if _irq_sock is None:
         import _thread
-        _irq_sock = _connect(1)
-        _thread.start_new_thread(_irq_thread, (_irq_sock,))
+        s = _connect(1)
+        s.read(4)       # the host acknowledges: edges from now on are delivered
+        _irq_sock = s
+        _thread.start_new_thread(_irq_thread, (s,))
 
 
 class Pin:
