@@ -177,3 +177,26 @@ print("@@" + json.dumps([binascii.hexlify(a).decode(), binascii.hexlify(b).decod
         assert body[-8:] == pmac.mac_iso9797_3(TEST_TAK[:8], TEST_TAK[8:], body[:-8], 1)
     assert all("does not match" in r for r in res), res
     assert int(hdr, 16) == len(a)
+
+
+def test_hex_bitmap_profile_against_pyiso8583_default_ascii():
+    """A profile with ASCII-hex bitmaps (spec data only) matches pyiso8583's default_ascii."""
+    import iso8583.specs
+    msgs = [(m, {k: v for k, v in f.items() if not isinstance(v, bytes)}) for m, f in SAMPLES]
+    got = mp.run_json("""
+import json
+from pos.iso8583 import codec, spec, spec_iso87
+from pos.iso8583.spec import Spec
+S = Spec("iso87hex", spec_iso87.fields("ascii"), bitmap="hex")
+out = []
+for mti, f in json.loads(%r):
+    d = {int(k): f[k] for k in f}
+    raw = codec.encode(S, mti, d)
+    m2, f2 = codec.decode(S, raw)
+    out.append([raw.decode(), m2 == mti and f2 == d])
+print("@@" + json.dumps(out))
+""" % json.dumps([[m, {str(k): v for k, v in f.items()}] for m, f in msgs]))
+    for (mti, fields), (raw, same) in zip(msgs, got):
+        assert same, mti
+        doc, _ = iso8583.decode(raw.encode(), iso8583.specs.default_ascii)
+        assert doc["t"] == mti and {int(k): v for k, v in doc.items() if k.isdigit() and k != "1"} == fields

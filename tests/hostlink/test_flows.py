@@ -58,3 +58,25 @@ def test_tls_link(tmp_path):
         assert r["approved"] and h.db.balance(PAN) == before - 321
     finally:
         h.stop()
+
+
+def test_void_refund_preauth_and_balance_inquiry(tmp_path, alpha):
+    t = Terminal(tmp_path, {"alpha": alpha}, drop_missing=True)
+    before = alpha.db.balance(PAN)
+    s, v, v2, rf, pa, bal, st = t.run("""
+req, s = sale(1000); out(resp_dict(s))
+x = eng.txns[int(s.stan)]
+orig = {"mti": x.mti, "stan": x.stan, "dt": x.dt}
+req, v = sale(1000, kind="void", original=orig); out(resp_dict(v))
+req, v2 = sale(1000, kind="void", original=orig); out(resp_dict(v2))
+req, r = sale(250, kind="refund"); out(resp_dict(r))
+req, p = sale(5000, kind="preauth"); out(resp_dict(p))
+req, b = sale(0, kind="balance"); out(resp_dict(b))
+out(state())
+""")
+    assert s["approved"] and v["approved"]
+    assert v2["rc"] == "25"                        # already voided: original not found
+    assert rf["approved"] and pa["approved"] and bal["approved"]
+    assert alpha.db.balance(PAN) == before + 250   # sale voided, refund credited, preauth holds nothing
+    assert alpha.db.txn("TERM0001", pa["stan"])["mti"] == "0100"
+    assert st["net"] == -250 and st["states"][str(int(s["stan"]))] == "voided"   # journal = host

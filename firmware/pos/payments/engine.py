@@ -133,6 +133,9 @@ class PaymentEngine(Authorizer):
                 x.state = "approved" if not x.await_card else "await_card"
             else:
                 x.state = "declined"
+            o = self.txns.get(r.get("voids"))
+            if o is not None:
+                o.state = "voided"
         elif t == "fail":            # never left the terminal (connect failure)
             x.state = "failed"
         elif t == "done":
@@ -296,8 +299,10 @@ class PaymentEngine(Authorizer):
 
     def _answered(self, req, acq, stan, rf):
         rc = rf.get(39, "")
-        self._write({"t": "resp", "stan": stan, "rc": rc, "auth": rf.get(38, "").strip(),
-                     "rrn": rf.get(37, "")})             # after the reply
+        rec = {"t": "resp", "stan": stan, "rc": rc, "auth": rf.get(38, "").strip(), "rrn": rf.get(37, "")}
+        if req.kind == "void" and req.original and responses.approved(rc):
+            rec["voids"] = int(req.original["stan"])     # the original no longer counts
+        self._write(rec)                                 # after the reply
         ok, text = responses.lookup(rc)
         log.info("engine", "host reply", acquirer=acq, stan=stan, rc=rc, pan=req.pan or "")
         return AuthResponse(ok, rc, rf.get(38, "").strip(), rf.get(37, ""), rf.get(55, b""), text,

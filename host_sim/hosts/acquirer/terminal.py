@@ -60,7 +60,10 @@ def firmware_mpy():
         h.update(("%s %d %d;" % (rel, st.st_mtime_ns, st.st_size)).encode())
     key = h.hexdigest()
     if key not in _MPY:
+        import atexit
+        import shutil
         out = tempfile.mkdtemp(prefix="smartpos-mpy-")
+        atexit.register(shutil.rmtree, out, True)
         try:
             flashing.build(out)
             _MPY[key] = out
