@@ -189,9 +189,9 @@ class MiniCard:
         p = pki
         ic, irem = issuer_certificate(p.ca, p.issuer, **(issuer_cert_kw or {}))
         cert_rec = [(0x8F, bytes([p.index])), (0x90, ic), (0x92, irem), (0x9F32, p.issuer.exponent)]
+        pin_rec = []
         if oda == "SDA":
-            cert_rec.append((0x93, signed_static_data(p.issuer, self.static_data)))
-            icc_rec = []
+            icc_rec = [(0x93, signed_static_data(p.issuer, self.static_data))]
         else:
             cc, crem = icc_certificate(p.issuer, p.icc, pan, self.static_data, expiry=icc_expiry)
             icc_rec = [(0x9F46, cc), (0x9F48, crem), (0x9F47, p.icc.exponent)]
@@ -199,10 +199,13 @@ class MiniCard:
                 icc_rec.append((0x9F49, b"\x9f\x37\x04"))
         if pin_key is not None:
             pc, prem = icc_certificate(p.issuer, pin_key, pan, None)
-            icc_rec += [(0x9F2D, pc), (0x9F2F, prem), (0x9F2E, pin_key.exponent)]
+            pin_rec = [(0x9F2D, pc), (0x9F2F, prem), (0x9F2E, pin_key.exponent)]
+        # records stay within a short R-APDU (at most 254 bytes, Book 3 5.2)
         self.records = {(1, 1): enc_tlv(0x70, self.rec1), (2, 1): enc_tlv(0x70, tlvs(*cert_rec))}
-        if icc_rec:
-            self.records[(2, 2)] = enc_tlv(0x70, tlvs(*icc_rec))
+        self.records[(2, 2)] = enc_tlv(0x70, tlvs(*icc_rec))
+        if pin_rec:
+            self.records[(2, 3)] = enc_tlv(0x70, tlvs(*pin_rec))
+        assert all(len(r) <= 254 for r in self.records.values()), [len(r) for r in self.records.values()]
         self.afl = bytes([1 << 3, 1, 1, 1, 2 << 3, 1, len(self.records) - 1, 0])
         # behaviour switches a test may change
         self.gpo_sw = {}                # aid -> SW to answer GPO with (e.g. 0x6985)

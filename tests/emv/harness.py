@@ -47,6 +47,7 @@ def build_mpy(dest=None):
         dest = _mpy_dir = tempfile.mkdtemp(prefix="emv-mpy-")
         atexit.register(shutil.rmtree, dest, True)
     roots = [(os.path.join(FIRMWARE, "pos"), os.path.join(dest, "pos")), (STANDIN, dest)]
+    subprocess.run([MPY_CROSS, "-o", os.path.join(dest, "mp_driver.mpy"), DRIVER], check=True, cwd=HERE)
     for src_root, dst_root in roots:
         for d, _dirs, files in os.walk(src_root):
             rel = os.path.relpath(d, src_root)
@@ -129,9 +130,12 @@ class Harness:
         argv = [mpy.micropython_binary()]
         if self.heap:
             argv += ["-X", "heapsize=%s" % self.heap]
-        argv.append(DRIVER)
+        if self.use_mpy:
+            argv += ["-c", "import mp_driver"]       # the driver compiled too: no parse on the heap
+        else:
+            argv.append(DRIVER)
         proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True, env=env, cwd=self.engine or HERE)
+                                env=env, cwd=self.engine or HERE)
         params = {"config": self.config, "capk": self.capk, "transactions": transactions,
                   "keys": self.keys, "draws": self.draws, "date": self.date, "seed": self.seed,
                   "authorizer": self.with_authorizer, "memtrace": self.memtrace,
@@ -139,13 +143,25 @@ class Harness:
         results = []
         cur = Result()
         config_error = None
+        out, inp = proc.stdout, proc.stdin
         try:
-            proc.stdin.write(json.dumps(params) + "\n")
-            proc.stdin.flush()
+            inp.write((json.dumps(params) + "\n").encode())
+            inp.flush()
             while True:
-                line = proc.stdout.readline()
-                if not line:
+                first = out.read(1)
+                if not first:
                     break
+                if first == b"\x00":
+                    # binary C-APDU frame; answered with a binary R-APDU frame
+                    n = int.from_bytes(out.read(2), "big")
+                    reply = self._apdu(out.read(n), cur)
+                    if isinstance(reply, int):
+                        inp.write(reply.to_bytes(2, "big"))
+                    else:
+                        inp.write(len(reply).to_bytes(2, "big") + reply)
+                    inp.flush()
+                    continue
+                line = (first + out.readline()).decode("utf-8", "replace")
                 if not line.startswith("@@"):
                     cur.lines.append(line.rstrip("\n"))
                     continue
@@ -157,37 +173,40 @@ class Harness:
                 elif msg["t"] == "config_error":
                     config_error = msg
                 if reply is not None:
-                    proc.stdin.write(json.dumps(reply) + "\n")
-                    proc.stdin.flush()
+                    inp.write((json.dumps(reply) + "\n").encode())
+                    inp.flush()
             proc.wait(self.timeout)
         finally:
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
-        err = proc.stderr.read()
+        err = proc.stderr.read().decode("utf-8", "replace")
         if config_error is not None:
             raise ConfigFailure(config_error["key"], config_error["text"])
         if proc.returncode != 0 or len(results) != len(transactions):
             raise mpy.MicroPythonError(proc.returncode, "\n".join(cur.lines), err)
         return results if len(results) > 1 else results[0]
 
+    def _apdu(self, c, cur):
+        try:
+            r = self.card.transmit(c)
+        except Exception as exc:
+            cur.apdus.append((c, None))
+            reason = getattr(exc, "reason", None)
+            if reason not in ("mute", "removed"):
+                reason = "removed" if "remov" in str(exc).lower() else "mute"
+            return 0xFFFE if reason == "mute" else 0xFFFD
+        if r is None:
+            cur.apdus.append((c, None))
+            return 0xFFFE
+        r = bytes(r)
+        if len(r) > 258:
+            r = r[:256] + r[-2:]          # a reader delivers at most 256 data bytes + SW
+        cur.apdus.append((c, r))
+        return r
+
     def _handle(self, msg, cur):
         t = msg["t"]
-        if t == "apdu":
-            c = bytes.fromhex(msg["d"])
-            try:
-                r = self.card.transmit(c)
-            except Exception as exc:
-                cur.apdus.append((c, None))
-                reason = getattr(exc, "reason", None)
-                if reason not in ("mute", "removed"):
-                    reason = "removed" if "remov" in str(exc).lower() else "mute"
-                return {"err": reason}
-            if r is None:
-                cur.apdus.append((c, None))
-                return {"err": "mute"}
-            cur.apdus.append((c, bytes(r)))
-            return {"d": bytes(r).hex()}
         if t == "pin":
             cur.pin_prompts.append(msg)
             return {"pin": self.pins.pop(0) if self.pins else None}

@@ -90,16 +90,49 @@ class HarnessCardError(OSError):
 
 _memtrace = []
 _memtrace_on = [False]
+_rbuf = bytearray(260)      # R-APDU frame buffer: preallocated, as a reader driver's would be
+_hdr = bytearray(3)
+
+
+class HarnessCardError(OSError):
+    def __init__(self, reason):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _read_exact(buf, n):
+    mv = memoryview(buf)
+    got = 0
+    while got < n:
+        k = sys.stdin.buffer.readinto(mv[got:n])
+        if not k:
+            raise SystemExit(3)
+        got += k
 
 
 def transmit(apdu):
-    if _memtrace is not None and _memtrace_on[0]:
+    """C-APDU out as a binary frame (00, length, bytes); R-APDU back the same way.
+    Length 0xFFFE = card mute, 0xFFFD = card removed."""
+    global _wait_us
+    if _memtrace_on[0]:
         gc.collect()
         _memtrace.append((apdu[1], gc.mem_alloc()))
-    r = call({"t": "apdu", "d": bytes(apdu).hex()})
-    if "err" in r:
-        raise HarnessCardError(r["err"])
-    return bytes.fromhex(r["d"])
+    t0 = time.ticks_us()
+    n = len(apdu)
+    _hdr[0] = 0
+    _hdr[1] = n >> 8
+    _hdr[2] = n & 0xFF
+    out = sys.stdout.buffer
+    out.write(_hdr)
+    out.write(apdu)
+    _read_exact(_hdr, 2)
+    n = (_hdr[0] << 8) | _hdr[1]
+    if n >= 0xFFF0:
+        _wait_us += time.ticks_diff(time.ticks_us(), t0)
+        raise HarnessCardError("mute" if n == 0xFFFE else "removed")
+    _read_exact(_rbuf, n)
+    _wait_us += time.ticks_diff(time.ticks_us(), t0)
+    return bytes(_rbuf[:n])
 
 
 class UI:
@@ -177,13 +210,15 @@ def main():
     global _wait_us
     p = json.loads(sys.stdin.readline())
     _memtrace_on[0] = p.get("memtrace", False)
+    # configuration first (its JSON parse garbage is gone before the kernel loads), as at boot
     from pos.emv import config
-    from pos.emv.kernel import Kernel
     try:
         cfg = config.load(p["config"], p.get("capk"))
     except config.ConfigError as exc:
         call({"t": "config_error", "key": exc.key, "text": str(exc)}, reply=False)
         return
+    gc.collect()
+    from pos.emv.kernel import Kernel
     draws = list(p.get("draws", [99]))
     when = (bytes.fromhex(p.get("date", "261122")), bytes.fromhex(p.get("time", "120000")))
     auth = Authorizer() if p.get("authorizer", True) else None

@@ -138,9 +138,3 @@ def test_dda_default_ddol(pki, run):
     ia = [c for c, _ in r.apdus if c[1] == INT_AUTH]
     assert len(ia) == 1 and ia[0][4] == 4           # emv.json default_ddol 9F3704
     assert not B.tvr(r, B.DDA_FAILED)
-
-
-def test_kernel_from_source_fits_192k(pki, run):
-    # firmware as .py (compiled on the board) instead of .mpy
-    r = run(MiniCard(pki), 1000, pins=["1234"], use_mpy=False)
-    assert r.result == "approved"

@@ -167,12 +167,16 @@ class _LocalRequest:
             setattr(self, k, kw[k])
 
 
+try:
+    # imported with the kernel, not mid-transaction: loading a module on a heap fragmented
+    # by the transaction can fail where the same import at start-up does not
+    from pos.payments.authorizer import AuthRequest as _AuthRequest
+except ImportError:
+    _AuthRequest = _LocalRequest
+
+
 def _auth_request(**kw):
-    try:
-        from pos.payments.authorizer import AuthRequest
-    except ImportError:
-        AuthRequest = _LocalRequest
-    return AuthRequest(**kw)
+    return _AuthRequest(**kw)
 
 
 class Kernel:
@@ -216,8 +220,11 @@ class Kernel:
                 o.field55 = _out.field55(tx.scheme.field55, tx.source())
             except MemoryError:
                 o.message = o.message or "out of memory building field 55"
-        log.info("emv", "outcome", result=o.result, aid=o.aid, tvr=o.tvr, tsi=o.tsi,
-                 cid=o.cid, cvm=o.cvm_results, pan=tx.pan, msg=o.message)
+        try:
+            log.info("emv", "outcome", result=o.result, aid=o.aid, tvr=o.tvr, tsi=o.tsi,
+                     cid=o.cid, cvm=o.cvm_results, pan=tx.pan, msg=o.message)
+        except MemoryError:
+            pass            # a log line never costs the transaction its outcome
         tx.pan = ""
         return o
 
@@ -677,6 +684,7 @@ class Kernel:
         """Book 3 10.7 / Book 4 6.3.8: default action analysis, then 2nd GENERATE AC."""
         o = tx.out
         o.unable_to_go_online = True
+        o.online = False                # decided by the terminal and the card, not the issuer
         s = tx.scheme
         iac_default = tx.data.get(0x9F0D, b"\xff" * 5)
         if tx.tvr.matches(iac_default) or tx.tvr.matches(s.tac_default):
@@ -687,6 +695,7 @@ class Kernel:
         ctype = self._second_generate_ac(tx, request, arc)
         if ctype == TC:
             o.result = _out.APPROVED
+            o.message = "unable to go online; approved offline"
             self.txlog.record(tx.pan, tx.amount)
         else:
             o.result = _out.DECLINED
