@@ -32,16 +32,21 @@ out(resp_dict(r)); out(state())
 
 
 def test_response_codes_from_the_issuer(tmp_path, alpha):
+    alpha.db.add_account("4761739001010028", 500000, blocked="lost")
+    alpha.db.add_account("4761739001010036", 500000)
+    alpha.db.set("4761739001010036", issuer_online=0)
     t = Terminal(tmp_path, {"alpha": alpha})
     got = t.run("""
 for pan, exp, amt in (("4761739001010200", "2812", 100), ("4761739001010309", "2001", 100),
                       ("4761739001010118", "2812", 100), ("4761739001010119", "2812", 0),
-                      ("4761739001010119", "2812", 300000)):
+                      ("4761739001010119", "2812", 300000), ("4761739001010028", "2812", 100),
+                      ("4761739001010036", "2812", 100)):
     req, r = sale(amt, pan=pan, expiry=exp)
     out([r.response_code, r.text])
 """)
     assert got == [["57", "Transaction not permitted to cardholder"], ["54", "Expired card"],
-                   ["14", "Invalid card number"], ["13", "Invalid amount"], ["61", "Exceeds amount limit"]]
+                   ["14", "Invalid card number"], ["13", "Invalid amount"], ["61", "Exceeds amount limit"],
+                   ["41", "Lost card - pick up"], ["91", "Issuer unavailable - try again"]]
 
 
 def test_tls_link(tmp_path):

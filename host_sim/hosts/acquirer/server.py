@@ -163,7 +163,13 @@ class AcquirerHost:
                 if self.tpdu:
                     tpdu, payload = payload[:5], payload[5:]
                     tpdu = bytes((tpdu[0],)) + tpdu[3:5] + tpdu[1:3]
-                reply = self.handle(payload)
+                try:
+                    reply = self.handle(payload)
+                except Exception:                     # a host bug: log it, keep serving
+                    log.exception("request not handled")
+                    with self._lock:
+                        self.stats["errors"] += 1
+                    reply = None
                 if reply is None:
                     continue
                 mti, body = reply
@@ -234,7 +240,7 @@ class AcquirerHost:
             self.trace(">", mti, doc)
         f = hspec.from_host(self.spec_name, doc)
         tid = f.get(41, "")
-        rmti = mti[:2] + str(int(mti[2]) + 1) + mti[3]
+        rmti = mti[:2] + str((int(mti[2]) + 1) % 10) + mti[3]
         handler = {"0800": self._network, "0100": self._financial, "0200": self._financial,
                    "0220": self._advice, "0400": self._reversal, "0420": self._reversal,
                    "0320": self._upload, "0500": self._settlement}.get(mti)
