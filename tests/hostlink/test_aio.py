@@ -57,3 +57,20 @@ def test_async_card_decline_after_approval_reverses(tmp_path, alpha):
                     % repr([(600, PAN)]))
     assert res[0][0]["approved"] and st["pending"] == [] and list(st["states"].values()) == ["reversed"]
     assert alpha.db.balance(PAN) == before
+
+
+def test_async_over_tls(tmp_path):
+    import json
+    import os
+    from host_sim.hosts.acquirer import AcquirerHost
+    h = AcquirerHost(port=0, name="alpha", tls=True).start()
+    try:
+        t = Terminal(tmp_path, {"alpha": h}, drop_missing=True)
+        t.config["acquirers"]["alpha"]["tls"] = True
+        with open(os.path.join(t.flash, "config", "acquirers.json"), "w") as f:
+            json.dump(t.config, f)
+        before = h.db.balance(PAN)
+        res, st = t.run(BODY % repr([(111, PAN)]))
+        assert res[0][0]["approved"] and h.db.balance(PAN) == before - 111
+    finally:
+        h.stop()
