@@ -47,6 +47,7 @@ def build_mpy(dest=None):
         dest = _mpy_dir = tempfile.mkdtemp(prefix="emv-mpy-")
         atexit.register(shutil.rmtree, dest, True)
     roots = [(os.path.join(FIRMWARE, "pos"), os.path.join(dest, "pos")), (STANDIN, dest)]
+    os.makedirs(dest, exist_ok=True)
     subprocess.run([MPY_CROSS, "-o", os.path.join(dest, "mp_driver.mpy"), DRIVER], check=True, cwd=HERE)
     for src_root, dst_root in roots:
         for d, _dirs, files in os.walk(src_root):

@@ -188,7 +188,7 @@ class TestKeys:
     def __init__(self, keys):
         self.keys = keys
 
-    def key(self, name):
+    def key(self, name, pan=None):
         if name not in self.keys:
             raise KeyError("no key %r" % name)
         return bytes.fromhex(self.keys[name])

@@ -166,7 +166,7 @@ class Verifier:
         if pin is None:
             return RESULT_FAILED
         clear = crypto.pinblock_build(tx.cfg.terminal.pin_block_format, pin.encode(), tx.pan.encode())
-        key = tx.keystore.key("pin")
+        key = tx.keystore.key("pin", tx.pan)     # the routed acquirer's PIN key (pos.payments)
         self.pin_block = crypto.des_encrypt(key, clear)
         pin = clear = None
         tx.tvr.set(T.ONLINE_PIN_ENTERED)
