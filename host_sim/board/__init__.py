@@ -3,5 +3,5 @@
     from host_sim.board import VirtualBoard
 """
 from host_sim.board.virtual_board import (  # noqa: F401
-    VirtualBoard, BoardError, BoardTimeout, ExecError, copy_firmware, DEFAULT_FLASH_SIZE,
+    VirtualBoard, BoardError, BoardTimeout, ExecError, copy_firmware, install_firmware, DEFAULT_FLASH_SIZE,
 )

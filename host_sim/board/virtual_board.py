@@ -1,7 +1,7 @@
 """VirtualBoard: the whole virtual board in one object (CPU, flash, bridge, models, REPL ports).
 
     from host_sim.board import VirtualBoard
-    vb = VirtualBoard(flash_dir, heap="192K", firmware=True)
+    vb = VirtualBoard(flash_dir, heap="192K", firmware=True)   # firmware/ compiled into the flash
     vb.start()
     vb.devices["display"]            # the device models, by wiring name
     vb.exec("print(1 + 1)")          # -> "2\\n" (raw REPL; raises ExecError on an exception)
@@ -46,14 +46,14 @@ class BoardTimeout(BoardError):
 
 
 def copy_firmware(flash_dir, src=FIRMWARE_DIR):
-    """Put the firmware tree (.py sources) into a flash directory (host-side copy)."""
+    """Put the firmware tree (sources and data files) into a flash directory (host-side copy)."""
     for root, dirs, files in os.walk(src):
         dirs[:] = [d for d in dirs if not d.startswith((".", "__pycache__"))]
         rel = os.path.relpath(root, src)
         dst = os.path.join(flash_dir, rel) if rel != "." else flash_dir
         os.makedirs(dst, exist_ok=True)
         for name in files:
-            if name.endswith(".py"):
+            if not name.startswith(".") and not name.endswith((".pyc", ".md")):
                 shutil.copyfile(os.path.join(root, name), os.path.join(dst, name))
 
 
@@ -75,6 +75,22 @@ def prepare_bsp(dest):
                 continue
         shutil.copyfile(src, os.path.join(dest, name))
     return dest
+
+
+def install_firmware(flash_dir, src=FIRMWARE_DIR):
+    """Put the firmware into a flash directory as `smartpos flash` would (.mpy for the unix port,
+    boot.py/main.py as sources, manifest); falls back to plain sources if mpy-cross is missing."""
+    try:
+        from smartpos.flashing import install_into_directory, FlashError
+    except ImportError:
+        copy_firmware(flash_dir, src)
+        return
+    try:
+        install_into_directory(flash_dir, src)
+    except FlashError as exc:
+        if "mpy-cross not found" not in str(exc):
+            raise BoardError(str(exc))
+        copy_firmware(flash_dir, src)
 
 
 class VirtualBoard:
@@ -109,7 +125,7 @@ class VirtualBoard:
     def start(self, timeout=20):
         os.makedirs(self.flash_dir, exist_ok=True)
         if self.firmware:
-            copy_firmware(self.flash_dir)
+            install_firmware(self.flash_dir)
         self._rundir = tempfile.mkdtemp(prefix="smartpos-vb-")
         self.bridge = Bridge(os.path.join(self._rundir, "bridge.sock"))
         for name, (dev, spec) in wiring_mod.build_devices(self.wiring, self.only).items():

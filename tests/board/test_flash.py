@@ -134,3 +134,14 @@ def test_build_uses_the_board_arch(tmp_path):
     out = dict(build(str(tmp_path / "out"), 6 | 3 << 8 | 7 << 10, str(src)))
     head = open(out["pos/fast.mpy"], "rb").read(4)
     assert head[:2] == b"M\x06" and head[2] >> 2 == 7                    # armv7emsp native code
+
+
+def test_data_files_are_flashed_as_they_are(vb, tmp_path):
+    src = make_tree(tmp_path / "fw")
+    (src / "config").mkdir()
+    (src / "config" / "emv.json").write_text('{"TEST": true}\n')
+    (src / "pos" / "NOTES.md").write_text("not for the board\n")
+    r, _ = flash(vb, src)
+    assert open(os.path.join(vb.flash_dir, "config", "emv.json")).read() == '{"TEST": true}\n'
+    assert not os.path.exists(os.path.join(vb.flash_dir, "pos", "NOTES.md"))
+    assert vb.exec("import json; print(json.load(open('config/emv.json')))").strip() == "{'TEST': True}"

@@ -66,13 +66,16 @@ def decode_mpy(value):
     return value & 0xFF, (value >> 8) & 3, ARCHES[arch] if arch < len(ARCHES) else None
 
 
+SKIP_SUFFIXES = (".pyc", ".md", ".orig", ".rej", "~", ".swp")
+
+
 def firmware_files(src=FIRMWARE_DIR):
-    """Relative paths of the firmware sources (.py), sorted."""
+    """Relative paths of what goes onto the board: sources (.py) and data files (config/*.json...)."""
     out = []
     for root, dirs, files in os.walk(src):
         dirs[:] = sorted(d for d in dirs if not d.startswith((".", "__pycache__")))
         for name in sorted(files):
-            if name.endswith(".py"):
+            if not name.startswith(".") and not name.endswith(SKIP_SUFFIXES):
                 out.append(os.path.relpath(os.path.join(root, name), src).replace(os.sep, "/"))
     return out
 
@@ -93,6 +96,9 @@ def build(out_dir, mpy=None, src=FIRMWARE_DIR):
     out = []
     for rel in firmware_files(src):
         path = os.path.join(src, rel)
+        if not rel.endswith(".py"):
+            out.append((rel, path))          # data file: copied as it is
+            continue
         if rel in KEEP_SOURCE:
             # the port runs these by name: they must be sources, but they must compile too
             r = subprocess.run([cross, "-o", os.devnull, path], capture_output=True, text=True)
@@ -342,3 +348,72 @@ class Flasher:
 
 class _BoardError(Exception):
     pass
+
+
+def unix_port_mpy():
+    """sys.implementation._mpy of the virtual board's MicroPython (asked once)."""
+    global _UNIX_MPY
+    if _UNIX_MPY is None:
+        from host_sim.mpy import micropython_binary
+        out = subprocess.run([micropython_binary(), "-c", "import sys; print(sys.implementation._mpy)"],
+                             capture_output=True, text=True, timeout=30).stdout
+        _UNIX_MPY = int(out.strip())
+    return _UNIX_MPY
+
+
+_UNIX_MPY = None
+
+
+def install_into_directory(flash_dir, src=FIRMWARE_DIR):
+    """What `smartpos flash` leaves on a virtual board, done host-side into its flash directory
+    (compiled for the unix port, sources for boot.py/main.py, the manifest of hashes)."""
+    h = hashlib.sha256(mpy_cross_binary().encode())
+    for rel in firmware_files(src):
+        h.update(rel.encode() + b"\0")
+        with open(os.path.join(src, rel), "rb") as f:
+            h.update(hashlib.sha256(f.read()).digest())
+    cache = os.path.join(tempfile.gettempdir(), "smartpos-mpy-cache-%d" % os.getuid(), h.hexdigest()[:20])
+    tmp = tempfile.mkdtemp(prefix="smartpos-build-")
+    try:
+        if os.path.isdir(cache):
+            built = [(rel, os.path.join(cache, rel) if rel.endswith(".mpy") else os.path.join(src, rel))
+                     for rel in _cached_list(cache)]     # sources and data files come from src
+        else:
+            built = build(tmp, unix_port_mpy(), src)
+            _fill_cache(cache, built)
+        manifest = {}
+        for rel, local in built:
+            dst = os.path.join(flash_dir, rel)
+            os.makedirs(os.path.dirname(dst), exist_ok=True)
+            shutil.copyfile(local, dst)
+            twin = dst[:-4] + ".py"
+            if dst.endswith(".mpy") and os.path.exists(twin):
+                os.remove(twin)
+            manifest[rel] = sha256_file(local)
+        with open(os.path.join(flash_dir, MANIFEST), "w") as f:
+            json.dump(manifest, f, sort_keys=True, separators=(",", ":"))
+        return built
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _cached_list(cache):
+    with open(os.path.join(cache, ".list")) as f:
+        return [l for l in f.read().splitlines() if l]
+
+
+def _fill_cache(cache, built):
+    """Keep a compiled firmware by source hash so the next virtual board starts at once."""
+    part = cache + ".part%d" % os.getpid()
+    try:
+        for rel, local in built:
+            if rel.endswith(".mpy"):
+                dst = os.path.join(part, rel)
+                os.makedirs(os.path.dirname(dst), exist_ok=True)
+                shutil.copyfile(local, dst)
+        os.makedirs(part, exist_ok=True)
+        with open(os.path.join(part, ".list"), "w") as f:
+            f.write("\n".join(rel for rel, _ in built) + "\n")
+        os.rename(part, cache)
+    except OSError:
+        shutil.rmtree(part, ignore_errors=True)
