@@ -40,7 +40,7 @@ def test_async_authorize_does_not_block_the_ui_loop(tmp_path, alpha):
 
 
 def test_async_timeout_reverses(tmp_path, alpha):
-    t = Terminal(tmp_path, {"alpha": alpha}, timeout_ms=500, drop_missing=True)
+    t = Terminal(tmp_path, {"alpha": alpha}, timeout_ms=1000, drop_missing=True)
     alpha.faults.set("drop")
     before = alpha.db.balance(PAN)
     res, st = t.run(BODY % repr([(400, PAN), (50, PAN)]))

@@ -31,7 +31,7 @@ import gc; gc.collect(); out(gc.mem_free())
 
 
 def test_power_cut_on_the_virtual_board(board, alpha):
-    t = Terminal(board.flash_dir, {"alpha": alpha}, drop_missing=True, board=board, timeout_ms=800)
+    t = Terminal(board.flash_dir, {"alpha": alpha}, drop_missing=True, board=board, timeout_ms=1500)
     body = 'req, r = sale(1500, entry="chip")\neng.complete(req, r, True)\n'
     seen = []
     net = 0

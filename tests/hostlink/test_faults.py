@@ -16,9 +16,9 @@ out([l for l in _LOG])
 @pytest.mark.parametrize("fault,unable", [("drop", True), ("delay", True), ("close", True),
                                           ("malformed", False), ("bad_mac", False)])
 def test_fault_after_host_charged_ends_in_reversal(tmp_path, alpha, fault, unable):
-    t = Terminal(tmp_path, {"alpha": alpha}, timeout_ms=800)
+    t = Terminal(tmp_path, {"alpha": alpha}, timeout_ms=1500)
     before = alpha.db.balance(PAN)
-    alpha.faults.set(fault, seconds=1.5)
+    alpha.faults.set(fault, seconds=3.0)
     r, st, logs = t.run(SALE)
     assert alpha.faults.fired == [(fault, "0210")]
     assert not r["approved"]
@@ -34,7 +34,7 @@ def test_fault_after_host_charged_ends_in_reversal(tmp_path, alpha, fault, unabl
 
 
 def test_duplicate_reply_is_ignored_by_stan(tmp_path, alpha):
-    t = Terminal(tmp_path, {"alpha": alpha}, timeout_ms=800)
+    t = Terminal(tmp_path, {"alpha": alpha}, timeout_ms=1500)
     before = alpha.db.balance(PAN)
     alpha.faults.set("duplicate")
     r1, r2, st, logs = t.run("""
@@ -49,7 +49,7 @@ out(state()); out(_LOG)
 
 
 def test_refused_connection_is_a_clean_unable_to_go_online_without_reversal(tmp_path, alpha):
-    t = Terminal(tmp_path, {"alpha": alpha}, timeout_ms=800)
+    t = Terminal(tmp_path, {"alpha": alpha}, timeout_ms=1500)
     (r0,) = t.run("out(eng.echo('alpha'))")          # signs on first
     assert r0 is True
     alpha.faults.set("refuse", seconds=30)
@@ -65,7 +65,7 @@ def test_secondary_host_on_connect_failure(tmp_path, alpha):
     backup = AcquirerHost(port=0, name="alpha", db=alpha.db).start()   # same issuer, same HSM keys
     backup.terminal_keys = alpha.terminal_keys
     try:
-        t = Terminal(tmp_path, {"alpha": alpha}, timeout_ms=800,
+        t = Terminal(tmp_path, {"alpha": alpha}, timeout_ms=1500,
                      secondary={"alpha": {"host": "127.0.0.1", "port": backup.port}})
         before = alpha.db.balance(PAN)
         r, st, logs = t.run(SALE)
@@ -90,7 +90,7 @@ out(resp_dict(r)); out(state())
 
 
 def test_pending_reversal_survives_reboot_and_goes_first(tmp_path, alpha):
-    t = Terminal(tmp_path, {"alpha": alpha}, timeout_ms=800)
+    t = Terminal(tmp_path, {"alpha": alpha}, timeout_ms=1500)
     before = alpha.db.balance(PAN)
     alpha.faults.set("drop")
     alpha.faults.set("drop", mtis=("0410",))      # the reversal is not acknowledged either
@@ -110,7 +110,7 @@ req, r = sale(50); out(resp_dict(r))
 
 
 def test_reversals_retry_with_backoff_in_order(tmp_path, alpha):
-    t = Terminal(tmp_path, {"alpha": alpha}, timeout_ms=500, base_ms=100)
+    t = Terminal(tmp_path, {"alpha": alpha}, timeout_ms=1000, base_ms=100)
     alpha.faults.set("drop", count=2)
     alpha.faults.set("drop", mtis=("0410",), count=4)
     res = t.run("""

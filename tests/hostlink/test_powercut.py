@@ -48,7 +48,7 @@ def _tear_last_record(path):
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
 def test_uncut_sale_write_count(tmp_path, alpha, name):
     body, fault, writes, charged = SCENARIOS[name]
-    t = Terminal(tmp_path, {"alpha": alpha}, timeout_ms=600)
+    t = Terminal(tmp_path, {"alpha": alpha}, timeout_ms=1200)
     if fault:
         alpha.faults.set(fault)
     before = alpha.db.balance(PAN)
@@ -62,7 +62,7 @@ def test_power_cut_at_every_journal_write(tmp_path, alpha):
     for i, (name, k, how) in enumerate(POINTS):
         body, fault, writes, charged = SCENARIOS[name]
         flash = tmp_path / ("p%02d" % i)
-        t = Terminal(flash, {"alpha": alpha}, timeout_ms=600, tid="PC%06d" % i)
+        t = Terminal(flash, {"alpha": alpha}, timeout_ms=1200, tid="PC%06d" % i)
         alpha.faults.clear()
         if fault:
             alpha.faults.set(fault)
@@ -93,7 +93,7 @@ def test_power_cut_during_recovery(tmp_path, alpha):
     """Cut at the approval's reply, then cut again at each write of the recovery."""
     for rk in (1, 2):
         flash = tmp_path / ("r%d" % rk)
-        t = Terminal(flash, {"alpha": alpha}, timeout_ms=600, tid="RC%06d" % rk)
+        t = Terminal(flash, {"alpha": alpha}, timeout_ms=1200, tid="RC%06d" % rk)
         before = alpha.db.balance(PAN)
         cut, at = t.run_until_cut('req, r = sale(800, entry="chip")\n', 2)
         assert cut and at == "resp"
