@@ -231,7 +231,7 @@ class Flasher:
                           % (version, sub, arch or "bytecode-only", root or "/", free // 1024))
             tmp = tempfile.mkdtemp(prefix="smartpos-build-")
             try:
-                built = build(tmp, mpy or None, src)
+                built = build_cached(tmp, mpy or None, src)
                 result = self._copy(built, root, on_board, manifest, free)
                 result["mpy_bytes"] = sum(os.path.getsize(p) for _, p in built)
             finally:
@@ -299,7 +299,7 @@ class Flasher:
             self._write_manifest(prefix, keep)
         return {"files": len(want), "changed": total, "removed": len(stale), "bytes_copied": copied}
 
-    def _write_file(self, path, data, chunk=1024):
+    def _write_file(self, path, data, chunk=2048):
         self._exec("f=open(%r,'wb')\nw=f.write" % path)
         try:
             for off in range(0, len(data), chunk):
@@ -367,20 +367,9 @@ _UNIX_MPY = None
 def install_into_directory(flash_dir, src=FIRMWARE_DIR):
     """What `smartpos flash` leaves on a virtual board, done host-side into its flash directory
     (compiled for the unix port, sources for boot.py/main.py, the manifest of hashes)."""
-    h = hashlib.sha256(mpy_cross_binary().encode())
-    for rel in firmware_files(src):
-        h.update(rel.encode() + b"\0")
-        with open(os.path.join(src, rel), "rb") as f:
-            h.update(hashlib.sha256(f.read()).digest())
-    cache = os.path.join(tempfile.gettempdir(), "smartpos-mpy-cache-%d" % os.getuid(), h.hexdigest()[:20])
     tmp = tempfile.mkdtemp(prefix="smartpos-build-")
     try:
-        if os.path.isdir(cache):
-            built = [(rel, os.path.join(cache, rel) if rel.endswith(".mpy") else os.path.join(src, rel))
-                     for rel in _cached_list(cache)]     # sources and data files come from src
-        else:
-            built = build(tmp, unix_port_mpy(), src)
-            _fill_cache(cache, built)
+        built = build_cached(tmp, unix_port_mpy(), src)
         manifest = {}
         for rel, local in built:
             dst = os.path.join(flash_dir, rel)
@@ -395,6 +384,22 @@ def install_into_directory(flash_dir, src=FIRMWARE_DIR):
         return built
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def build_cached(out_dir, mpy=None, src=FIRMWARE_DIR):
+    """build(), reusing an earlier build of the very same sources for the same .mpy target."""
+    h = hashlib.sha256(("%s|%s" % (mpy_cross_binary(), mpy)).encode())
+    for rel in firmware_files(src):
+        h.update(rel.encode() + b"\0")
+        with open(os.path.join(src, rel), "rb") as f:
+            h.update(hashlib.sha256(f.read()).digest())
+    cache = os.path.join(tempfile.gettempdir(), "smartpos-mpy-cache-%d" % os.getuid(), h.hexdigest()[:20])
+    if os.path.isdir(cache):
+        return [(rel, os.path.join(cache, rel) if rel.endswith(".mpy") else os.path.join(src, rel))
+                for rel in _cached_list(cache)]     # sources and data files come from src
+    built = build(out_dir, mpy, src)
+    _fill_cache(cache, built)
+    return built
 
 
 def _cached_list(cache):
