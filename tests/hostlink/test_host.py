@@ -57,3 +57,19 @@ def test_smartpos_host_discovers_acquirer_cli():
     from smartpos.cli import build_parser
     args = build_parser().parse_args(["host", "acquirer", "--port", "0", "--fault", "drop"])
     assert args.port == 0 and args.fault == ["drop"] and callable(args.func)
+
+
+def test_trace_hook_for_the_web_face_is_masked(tmp_path, alpha, beta):
+    from hostlink.terminal import Terminal
+    seen = []
+    for h in (alpha, beta):
+        h.on_message = lambda d, s, raw, ports: seen.append((d, s, raw))
+    t = Terminal(tmp_path, {"alpha": alpha, "beta": beta})
+    t.run('sale(100); sale(200, pan="5413330089010434")')
+    fin = [x for x in seen if x[1].startswith(("0200", "0210"))]
+    assert [x[0] for x in fin] == ["out", "in", "out", "in"]
+    assert "PAN 476173******0119" in fin[0][1] and "rc 00" in fin[1][1]
+    for _, s, raw in seen:
+        assert "4761739001010119" not in s and b"4761739001010119" not in raw
+        assert bytes.fromhex("5413330089010434") not in raw and "5413330089010434" not in raw.hex()
+    assert any(b"476173******0119" in raw for _, _, raw in seen)

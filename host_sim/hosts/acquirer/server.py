@@ -54,6 +54,9 @@ class AcquirerHost:
         self.batch_no = {}               # tid -> open batch (host's view, from 0500)
         self.stats = {"requests": 0, "replies": 0, "errors": 0}
         self.trace = trace               # callable(direction, mti, doc) (ISO 8583 trace pane)
+        # on_message(direction, summary, raw, ports): the web face's record_host_message;
+        # "out" = terminal to host; summary and raw bytes have the PAN masked
+        self.on_message = None
         self._lsock = None
         self._thread = None
         self._stop = threading.Event()
@@ -239,6 +242,7 @@ class AcquirerHost:
         if self.trace:
             self.trace(">", mti, doc)
         f = hspec.from_host(self.spec_name, doc)
+        self._report("out", mti, f, payload)
         tid = f.get(41, "")
         rmti = mti[:2] + str((int(mti[2]) + 1) % 10) + mti[3]
         handler = {"0800": self._network, "0100": self._financial, "0200": self._financial,
@@ -262,7 +266,17 @@ class AcquirerHost:
         body = self._reply(rmti, rf, tak if (mti != "0800" or f.get(70) != "001") else None)
         if self.trace:
             self.trace("<", rmti, rf)
+        self._report("in", rmti, rf, body, pan=self._card(f)[0])
         return rmti, body
+
+    def _report(self, direction, mti, f, raw, pan=None):
+        if self.on_message is None:
+            return
+        pan = pan or self._card(f)[0]
+        try:
+            self.on_message(direction, summary(mti, f), mask_raw(bytes(raw), pan), (40000, self.port))
+        except Exception:
+            log.exception("trace listener failed")
 
     def _reply(self, rmti, rf, tak):
         if tak is not None:
@@ -475,6 +489,36 @@ class AcquirerHost:
         else:
             rf[39] = "95"
         log.info("settlement tid %s batch %d: terminal %s host %s -> %s", tid, batch, theirs, ours, rf[39])
+
+
+def summary(mti, f):
+    """One masked line for a trace pane: MTI, STAN, amount, masked PAN, response code."""
+    parts = [mti, "STAN %s" % f.get(11, "-")]
+    if 4 in f:
+        parts.append("amount %s" % f[4])
+    pan = f.get(2) or (f.get(35, "").partition("=")[0] if 35 in f else "")
+    if pan:
+        parts.append("PAN %s" % mask(pan))
+    if 39 in f:
+        parts.append("rc %s" % f[39])
+    if 70 in f:
+        parts.append("DE70 %s" % f[70])
+    return " ".join(parts)
+
+
+def mask_raw(raw, pan):
+    """`raw` with the PAN's middle digits replaced (ASCII '*' or BCD 'F' nibbles), same length."""
+    if not pan or len(pan) <= 10:
+        return raw
+    m = pan[:6] + "*" * (len(pan) - 10) + pan[-4:]
+    raw = raw.replace(pan.encode(), m.encode())
+    h = raw.hex()
+    p = pan if len(pan) % 2 == 0 else pan + "f"
+    q = pan[:6] + "f" * (len(pan) - 10) + pan[-4:] + ("" if len(pan) % 2 == 0 else "f")
+    for cand, rep in ((p, q), ("0" + pan if len(pan) % 2 else pan, "0" + q[:-1] if len(pan) % 2 else q)):
+        if cand in h:
+            h = h.replace(cand, rep)
+    return bytes.fromhex(h)
 
 
 def _tlv(tag, value):
