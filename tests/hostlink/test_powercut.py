@@ -103,3 +103,25 @@ def test_power_cut_during_recovery(tmp_path, alpha):
         (st,) = t.run("out(state())")
         assert st["pending"] == [] and st["net"] == 0
         assert alpha.db.balance(PAN) == before
+
+
+@pytest.mark.parametrize("how", ["clean", "torn"])
+def test_power_cut_during_settlement(tmp_path, alpha, how):
+    """Cut at the settlement's own writes (stl_req before the 0500, stl after the 0510):
+    after the reboot the batch settles once, with the host's totals."""
+    body = "sale(100); sale(200); eng.settle('alpha')\n"
+    for k in (5, 6):                                     # writes 1-4: the two sales
+        flash = tmp_path / ("s%d" % k)
+        tid = "ST%d%s0000" % (k, how[0].upper())
+        t = Terminal(flash, {"alpha": alpha}, timeout_ms=1500, tid=tid)
+        cut, at = t.run_until_cut(body, k)
+        assert cut and at == ("stl_req" if k == 5 else "stl")
+        if how == "torn":
+            _tear_last_record(t.journal_path())
+        st, result, batches = t.run("""
+out(state()); out(eng.settle("alpha")); out(eng.batches["alpha"])
+""")
+        assert st["pending"] == [] and st["net"] == 300      # the journal still holds both sales
+        assert alpha.db.closed_batch(tid, 1) == "%03d%012d%03d%012d" % (2, 300, 0, 0)
+        assert result[0] == "balanced"
+        assert batches == (2 if (k == 5 or how == "torn") else 3)
