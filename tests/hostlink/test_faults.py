@@ -78,13 +78,17 @@ def test_secondary_host_on_connect_failure(tmp_path, alpha):
 
 def test_card_declines_after_host_approval_reverses(tmp_path, alpha):
     t = Terminal(tmp_path, {"alpha": alpha})
+    seen = []
+    alpha.trace = lambda d, mti, doc: seen.append((mti, doc))
     before = alpha.db.balance(PAN)
     r, st = t.run("""
 req, r = sale(900, entry="chip")
-eng.complete(req, r, False)          # ARPC failure / AAC at 2nd GENERATE AC
+eng.complete(req, r, False, bytes.fromhex("9F270100"))     # ARPC failure / AAC at 2nd GENERATE AC
 out(resp_dict(r)); out(state())
 """)
     assert r["approved"]
+    rev = [doc for mti, doc in seen if mti == "0400"]
+    assert rev and rev[0]["55"] == "9F270100"             # the card's AAC data goes with the reversal
     assert st["states"][str(int(r["stan"]))] == "reversed"
     assert alpha.db.balance(PAN) == before and st["net"] == 0
 

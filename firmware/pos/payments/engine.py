@@ -142,6 +142,8 @@ class PaymentEngine(Authorizer):
             x.state = "done" if r["ok"] else x.state
         elif t == "rev":
             x.state = "reversing"
+            if r.get("icc"):
+                x.icc = r["icc"]
             if s not in self.pending:
                 self.pending.append(s)
         elif t == "rev_ok":
@@ -322,7 +324,10 @@ class PaymentEngine(Authorizer):
         elif resp.approved:
             # card declined after host approval (ARPC failure / AAC): reverse
             self._write({"t": "done", "stan": stan, "ok": False})
-            self._write({"t": "rev", "stan": stan, "why": "card-declined"})
+            rev = {"t": "rev", "stan": stan, "why": "card-declined"}
+            if icc_data:
+                rev["icc"] = bytes(icc_data).hex()      # 2nd GENERATE AC data for the issuer (DE 55)
+            self._write(rev)
             if pump:
                 self.pump(x.acq, force=True)
 
@@ -364,8 +369,11 @@ class PaymentEngine(Authorizer):
 
     def _reversal_fields(self, x):
         dt, _, _ = _now_fields()
-        return {3: x.pcode, 4: "%012d" % x.amount, 7: dt, 11: "%06d" % x.stan, 22: ENTRY[x.entry] + "1",
-                25: "00", 49: x.currency, 90: _original({"mti": x.mti, "stan": x.stan, "dt": x.dt})}
+        f = {3: x.pcode, 4: "%012d" % x.amount, 7: dt, 11: "%06d" % x.stan, 22: ENTRY[x.entry] + "1",
+             25: "00", 49: x.currency, 90: _original({"mti": x.mti, "stan": x.stan, "dt": x.dt})}
+        if x.icc:
+            f[55] = bytes.fromhex(x.icc)
+        return f
 
     def _reversal_answered(self, x, rf):
         rc = rf.get(39, "")
