@@ -2,10 +2,12 @@
 
 Pin names are the STM32F429ZI port pins (RM0090 / DS9405 alternate-function
 table; UM1974 for the NUCLEO-144 connectors and solder bridges).  Pins used by
-the on-board Ethernet RMII (PA1, PA2, PA7, PB13, PC1, PC4, PC5, PG11, PG13),
-USB OTG FS (PA8..PA12 except as noted, PG6, PG7) and the user LEDs/button
-(PB0, PB7, PB14, PC13) are avoided, except PA8 which is USART1_CK for the
-smart card clock (USB is not used).  docs/board-pinout.md has the picture.
+the on-board Ethernet RMII (PA1, PA2, PA7, PB13, PC1, PC4, PC5, PG11, PG13)
+and the user LEDs/button (PB0, PB7, PB14, PC13) are avoided.  USB OTG FS is
+not used (the REPL is on the ST-LINK VCP), so PA8/PA9 serve the smart card.
+Buses follow MicroPython's NUCLEO_F429ZI board definition where it has them
+(USART2/3, UART4/5, SPI1); USART6 and I2C1 need the smartpos board
+definition (docs/board-pinout.md has the picture and the definition).
 
 Drivers build themselves from these constants (``from_board(BOARD)``);
 firmware gets the right board with ``from pos.board import BOARD``.
@@ -31,13 +33,13 @@ PN532_RST = "PG2"       # RSTPDN, active low
 # ESC/POS thermal printer (58 mm, 384 dots), 115200 8N1.
 PRINTER_UART = const(6)
 PRINTER_BAUD = const(115200)
-PRINTER_TX = "PG14"     # USART6_TX AF8
-PRINTER_RX = "PG9"      # USART6_RX AF8
+PRINTER_TX = "PC6"      # USART6_TX AF8
+PRINTER_RX = "PC7"      # USART6_RX AF8
 
 # 2D barcode scanner: decoded code + CR, 9600 8N1 (factory default of most engines).
 SCANNER_UART = const(4)
 SCANNER_BAUD = const(9600)
-SCANNER_TX = "PC10"     # UART4_TX AF8
+SCANNER_TX = "PA0"      # UART4_TX AF8 (as MicroPython's NUCLEO_F429ZI board)
 SCANNER_RX = "PC11"     # UART4_RX AF8
 
 # Magnetic stripe reader (ISO/IEC 7811 tracks 1-3 as ASCII), 9600 8N1.
@@ -52,7 +54,7 @@ MSR_RX = "PD2"          # UART5_RX AF8
 CARD_UART = const(1)
 CARD_BAUD = const(9600)
 CARD_CLK_HZ = const(3571200)
-CARD_IO = "PB6"         # USART1_TX AF7, open drain, I/O line
+CARD_IO = "PA9"         # USART1_TX AF7, open drain, I/O line (USB OTG FS off)
 CARD_CLK = "PA8"        # USART1_CK AF7
 CARD_RST = "PF13"       # RST to the card (via TDA8024 RSTIN)
 CARD_VCC = "PF14"       # CMDVCC, active low: 0 = activate the card
@@ -61,8 +63,8 @@ CARD_DETECT = "PF15"    # OFF, low when no card is present
 # ST7789 240x320 TFT on SPI1 (mode 0, 42 MHz = APB2 84 MHz / 2).
 DISPLAY_SPI = const(1)
 DISPLAY_BAUD = const(42000000)
-DISPLAY_SCK = "PA5"     # SPI1_SCK AF5
-DISPLAY_MISO = "PA6"    # SPI1_MISO AF5
+DISPLAY_SCK = "PB3"     # SPI1_SCK AF5 (MicroPython NUCLEO_F429ZI SPI1 pins)
+DISPLAY_MISO = "PB4"    # SPI1_MISO AF5
 DISPLAY_MOSI = "PB5"    # SPI1_MOSI AF5 (PA7 is Ethernet CRS_DV)
 DISPLAY_CS = "PD14"
 DISPLAY_DC = "PD15"     # data/command: 1 = data
