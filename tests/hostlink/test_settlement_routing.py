@@ -34,7 +34,7 @@ sale(300, kind="refund")
 sale(999, pan="%s")
 out([eng.totals("alpha"), eng.totals("beta")])
 out(eng.settle("alpha")); out(eng.settle("beta"))
-out([eng.batches["alpha"], eng.batches["beta"], len(j.records)])
+out([eng.batches["alpha"], eng.batches["beta"], j.count])
 """ % MC)
     (ta, tb), sa, sb, after = res
     assert ta == [3, 750, 1, 300] and tb == [1, 999, 0, 0]

@@ -113,3 +113,28 @@ print("SEALED", "4761739001010119" not in s and "19" * 0 == "", ks2.unseal(s) ==
     stored = (tmp_path / "wk_alpha.json").read_text()
     assert tak.hex() not in stored.lower() and cg.hex() in stored
     assert TEST_TMK["alpha"].hex() not in out.lower() and TEST_DEK.hex() not in out.lower()
+
+
+def test_journal_larger_than_the_heap_is_streamed(tmp_path):
+    out = mp.run("""
+import gc, os
+from pos.store.journal import Journal
+j = Journal("journal.bin")
+pad = "x" * 180
+for i in range(1500):
+    j.append({"t": "req", "stan": i + 1, "amt": i, "pad": pad})
+j.close()
+size = os.stat("journal.bin")[6]
+gc.collect()
+j2 = Journal("journal.bin")
+total = 0
+n = 0
+for r in j2.replay():
+    total += r["amt"]
+    n += 1
+print("SIZE", size, "COUNT", j2.count, n, "SUM", total)
+""", cwd=str(tmp_path), heap="96K")
+    words = out.split()
+    size = int(words[words.index("SIZE") + 1])
+    assert size > 300 * 1024                     # 3x the 96 KB heap it is read with
+    assert "COUNT 1500 1500" in out and "SUM %d" % sum(range(1500)) in out

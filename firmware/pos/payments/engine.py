@@ -89,7 +89,7 @@ class PaymentEngine(Authorizer):
         self.batches = {n: 1 for n in self.acquirers}
         self.closed = {}           # acq -> last closed batch
         self._backoff = {}         # acq -> (attempts, next_try_ms)
-        for r in journal.records:
+        for r in journal.replay():
             self._apply(r)
 
     # ------------------------------------------------------------ journal state

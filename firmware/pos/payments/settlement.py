@@ -55,7 +55,7 @@ def settle(engine, acq):
 def compact(engine):
     """Rotate the journal once nothing of a closed batch is still needed."""
     keep = []
-    for r in engine.journal.records:
+    for r in engine.journal.replay():
         t = r["t"]
         if t in ("ctr", "stl", "stl_req"):
             continue

@@ -39,6 +39,8 @@ def _exists(path):
 class Journal:
     """Open (and recover) the journal at `path`.
 
+    Records are not kept in RAM: `replay()` streams them from flash (one
+    record's buffer at a time), so the journal may be larger than the heap.
     `on_write(n, record)` is called after the n-th record of this session is on
     flash (power-fail test points hook in there; None in production).
     """
@@ -47,42 +49,80 @@ class Journal:
         self.path = path
         self.on_write = on_write
         self.writes = 0
-        self.records = []
-        self.discarded = 0
+        self.count = 0             # records in the journal
+        self.discarded = 0         # bytes of a torn last record dropped at open
+        self._hdr = bytearray(_HDR)
         self._recover()
         self._f = open(path, "ab")
 
+    # ------------------------------------------------------------ reading
+    def _scan(self, f, parse):
+        """Yield (end offset, record or None) for each good record from `f`."""
+        hdr = self._hdr
+        pos = 0
+        while True:
+            if f.readinto(hdr) != _HDR or hdr[0] != MAGIC:
+                return
+            ln = (hdr[1] << 8) | hdr[2]
+            payload = f.read(ln)
+            trailer = f.read(_TRAILER)
+            if len(payload) != ln or len(trailer) != _TRAILER:
+                return
+            crc = crc32(payload, crc32(memoryview(hdr)[1:])) & 0xFFFFFFFF
+            if crc != int.from_bytes(trailer, "big"):
+                return
+            rec = None
+            if parse:
+                try:
+                    rec = json.loads(payload)
+                except ValueError:
+                    return
+            pos += _HDR + ln + _TRAILER
+            yield pos, rec
+
+    def replay(self):
+        """The journal's records, oldest first (streamed from flash)."""
+        if self._f is not None:
+            self._f.flush()
+        try:
+            f = open(self.path, "rb")
+        except OSError:
+            return
+        try:
+            for _end, rec in self._scan(f, True):
+                yield rec
+        finally:
+            f.close()
+
+    @property
+    def records(self):
+        """All records as a list (tests and tools; the engine uses replay())."""
+        return list(self.replay())
+
     # ------------------------------------------------------------ recovery
     def _recover(self):
-        if not _exists(self.path):
+        try:
+            size = os.stat(self.path)[6]
+        except OSError:
             return
         good = 0
         with open(self.path, "rb") as f:
-            data = f.read()
-        n = len(data)
-        pos = 0
-        while pos < n:
-            if n - pos < _HDR + _TRAILER or data[pos] != MAGIC:
-                break
-            ln = (data[pos + 1] << 8) | data[pos + 2]
-            end = pos + _HDR + ln
-            if end + _TRAILER > n:
-                break
-            crc = crc32(data[pos + 1:end]) & 0xFFFFFFFF
-            if crc != int.from_bytes(data[end:end + _TRAILER], "big"):
-                break
-            try:
-                self.records.append(json.loads(data[pos + _HDR:end]))
-            except ValueError:
-                break
-            pos = end + _TRAILER
-            good = pos
-        if good < n:
-            self.discarded = n - good
-            log.warning("journal", "torn record discarded", bytes=n - good, kept=len(self.records))
+            for end, _r in self._scan(f, True):
+                good = end
+                self.count += 1
+        if good < size:
+            self.discarded = size - good
+            log.warning("journal", "torn record discarded", bytes=size - good, kept=self.count)
             tmp = self.path + ".tmp"
-            with open(tmp, "wb") as f:
-                f.write(data[:good])
+            buf = bytearray(512)
+            left = good
+            with open(self.path, "rb") as src, open(tmp, "wb") as dst:
+                while left:
+                    n = src.readinto(memoryview(buf)[:min(left, len(buf))])
+                    if not n:
+                        break
+                    dst.write(memoryview(buf)[:n])
+                    left -= n
             os.rename(tmp, self.path)
 
     # ------------------------------------------------------------ writing
@@ -104,7 +144,7 @@ class Journal:
             self._f.flush()
         except OSError as e:
             raise JournalError("journal write failed: %s" % e)
-        self.records.append(record)
+        self.count += 1
         self.writes += 1
         if self.on_write is not None:
             self.on_write(self.writes, record)
@@ -131,5 +171,5 @@ class Journal:
             j.append(r)
         j.close()
         os.rename(tmp, self.path)
-        self.records = list(first_records)
+        self.count = len(first_records)
         self._f = open(self.path, "ab")
