@@ -189,6 +189,26 @@ class Cpu:
             if not self._stopping:
                 self._spawn(HARD_RESET)
 
+    def power_off(self):
+        """Power cut: the CPU stops where it is (nothing more is printed, nothing restarts)."""
+        with self._lock:
+            self._gen += 1
+        self._kill_and_drain()
+        with self._lock:
+            self.proc = None
+            self.booting = True
+            self.ready.clear()
+            self._queue = []
+
+    def power_on(self):
+        """Power back on: a cold start (reset cause PWRON_RESET), friendly REPL."""
+        with self._lock:
+            self.raw = False
+            self._queue = []
+            self._last = b"\n"
+            if not self._stopping:
+                self._spawn(PWRON_RESET)
+
     def _kill_and_drain(self):
         """Stop the process; what it printed before dying still goes out (as a UART's FIFO would)."""
         self._kill()
@@ -318,7 +338,7 @@ class Cpu:
             proc, data = self._inq.get()
             if proc is None:
                 return
-            if proc is not self.proc or proc.poll() is not None:
+            if proc is None or proc is not self.proc or proc.poll() is not None:
                 continue        # typed at a CPU that has since reset: lost, as on a real UART
             try:
                 proc.stdin.write(data)

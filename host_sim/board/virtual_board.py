@@ -285,3 +285,19 @@ class VirtualBoard:
     def hard_reset(self):
         """Press the reset button (models are powered on again)."""
         self.cpu.hard_reset()
+
+    def power_cut(self):
+        """Pull the power: the CPU stops mid-instruction (flash keeps what was written)."""
+        self.cpu.power_off()
+        self.bridge.cpu_gone()
+
+    def power_on(self, timeout=None):
+        """Power back on: models at their power-on state, cold boot (reset cause PWRON_RESET)."""
+        self._power_on_models()
+        self.cpu.power_on()
+        if timeout:
+            self.wait_ready(timeout)
+
+    @property
+    def powered(self):
+        return self.cpu.proc is not None

@@ -209,3 +209,17 @@ def test_pty_port_speaks_the_same(vb):
     p.write(b"3*3\r")
     assert p.until(b">>> ").endswith(b"9\r\n>>> ")
     p.close()
+
+
+def test_power_cut_and_power_on(vb):
+    vb.exec("f = open('kept.txt', 'w'); f.write('written'); f.close()")
+    vb.power_cut()
+    assert not vb.powered
+    m = vb.mark()
+    vb.write(b"print('nobody home')\r")
+    vb.power_on(timeout=10)
+    assert vb.powered
+    assert vb.eval("__import__('machine').reset_cause()") == "1"          # PWRON_RESET
+    assert vb.eval("open('kept.txt').read()") == "'written'"
+    assert "nobody home" not in vb.console()[m:]
+    vb.exec("import os; os.remove('kept.txt')")
