@@ -94,3 +94,23 @@ def test_pin_irq_and_levels(vb):
     out = vb.exec("import time\ntime.sleep_ms(20)\nprint(hits, p.value())\nled.on()")
     assert out.strip() == "[0, 0] 0"
     assert btn.pins["led"] == 1
+
+
+def test_model_failing_mid_transfer_gives_eio_and_bus_survives(tmp_path):
+    from host_sim.devices.base import I2cDevice
+
+    class Flaky(I2cDevice):
+        address = 0x22
+
+        def i2c_write(self, data):
+            return True
+
+        def i2c_read(self, n):
+            raise ConnectionError("model unplugged")
+
+    wiring = dict(TOY_WIRING, flaky={"model": Flaky, "i2c": 1, "address": 0x22})
+    with VirtualBoard(tmp_path, wiring=wiring, pty=False) as b:
+        with pytest.raises(ExecError) as e:
+            b.exec("from machine import I2C\nI2C(1).readfrom(0x22, 4)")
+        assert "EIO" in str(e.value) or "[Errno 5]" in str(e.value)
+        assert b.exec("from machine import I2C\nprint(I2C(1).readfrom_mem(0x50, 1, 2))").strip() == "b'\\x01\\x02'"
