@@ -170,11 +170,15 @@ class Bridge:
         conn = self.uart_conns.get(bus)
         if conn is None:
             return    # UART not opened by the firmware: bytes fall on the floor, as on the wire
-        self.stats["uart_rx"] += len(data)
         try:
-            conn.sendall(data)
+            n = conn.send(data)             # non-blocking: a CPU that does not read overruns
+        except BlockingIOError:
+            n = 0
         except OSError:
-            pass
+            return
+        self.stats["uart_rx"] += n
+        if n < len(data):
+            self.stats["uart_overrun"] = self.stats.get("uart_overrun", 0) + len(data) - n
 
     def drive_input(self, pid, value):
         """A model drives a pin (INT, card detect...): the CPU sees the level and edges."""
@@ -372,6 +376,7 @@ class Bridge:
                 self.irq_conn = conn
                 conn.recv(1)   # blocks until the CPU goes away
             elif role == ROLE_UART:
+                conn.setblocking(False)
                 self.uart_conns[bus] = conn
                 self._serve_uart(conn, bus)
         except (EOFError, OSError, ValueError):
@@ -396,7 +401,10 @@ class Bridge:
                     raise EOFError
                 continue
             with self._rx_lock:
-                data = conn.recv(1 << 20)
+                try:
+                    data = conn.recv(1 << 20)
+                except BlockingIOError:
+                    continue
                 if data:
                     self._busy[conn] = self._busy.get(conn, 0) + 1
                 return data
