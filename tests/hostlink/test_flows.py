@@ -70,8 +70,7 @@ def test_void_refund_preauth_and_balance_inquiry(tmp_path, alpha):
     before = alpha.db.balance(PAN)
     s, v, v2, rf, pa, bal, st = t.run("""
 req, s = sale(1000); out(resp_dict(s))
-x = eng.txns[int(s.stan)]
-orig = {"mti": x.mti, "stan": x.stan, "dt": x.dt}
+orig = eng.original(int(s.stan))
 req, v = sale(1000, kind="void", original=orig); out(resp_dict(v))
 req, v2 = sale(1000, kind="void", original=orig); out(resp_dict(v2))
 req, r = sale(250, kind="refund"); out(resp_dict(r))

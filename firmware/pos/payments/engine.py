@@ -11,6 +11,7 @@
 #     journal order with exponential backoff until the host acknowledges
 #     them; they live in the journal, so they survive reboots;
 #   - replies are matched by MTI and STAN; duplicates are ignored.
+import gc
 import time
 from pos import log
 from pos.payments import responses, settlement
@@ -36,32 +37,19 @@ _STAN_MAX = 999999
 
 
 class Txn:
-    """A transaction as the journal tells it."""
-    __slots__ = ("stan", "acq", "kind", "mti", "amount", "currency", "pan", "sealed", "invoice",
-                 "batch", "entry", "dt", "pcode", "state", "rc", "auth", "rrn", "await_card",
-                 "icc", "offline")
+    """A transaction as the journal tells it, kept small in RAM (a batch of
+    hundreds must fit the heap): what totals, recovery and the queues need.
+    Everything else (MTI, DE 7, sealed PAN, auth code...) is read back from
+    the journal when a reversal, advice or batch upload needs it (details())."""
 
-    def __init__(self, r):
-        self.stan = r["stan"]
-        self.acq = r["acq"]
-        self.kind = r["kind"]
-        self.mti = r["mti"]
-        self.amount = r["amt"]
-        self.currency = r["cur"]
-        self.pan = r.get("pan", "")         # masked (first 6 / last 4)
-        self.sealed = r.get("ps")           # PAN=expiry sealed under the DEK
-        self.invoice = r.get("inv", 0)
-        self.batch = r.get("batch", 1)
-        self.entry = r.get("entry", "manual")
-        self.dt = r.get("dt", "0000000000")
-        self.pcode = r.get("pc", "000000")
+    def __init__(self, stan, acq, kind, amount, batch, card):
+        self.stan = stan
+        self.acq = acq
+        self.kind = kind
+        self.amount = amount
+        self.batch = batch
+        self.card = card          # the card still has to confirm (2nd GENERATE AC)
         self.state = "sent"
-        self.rc = ""
-        self.auth = ""
-        self.rrn = ""
-        self.await_card = r.get("card", False)
-        self.icc = r.get("icc", "")
-        self.offline = False
 
     def charged(self):
         """Amount this transaction moves (minor units, refunds negative)."""
@@ -89,6 +77,12 @@ class PaymentEngine(Authorizer):
         self.batches = {n: 1 for n in self.acquirers}
         self.closed = {}           # acq -> last closed batch
         self._backoff = {}         # acq -> (attempts, next_try_ms)
+        # pass 1 sizes the transaction table while nothing long-lived is allocated
+        # (a dict growing amid the replay's garbage fails on a fragmented heap)
+        for r in journal.replay():
+            if r["t"] in ("req", "adv"):
+                self.txns[r["stan"]] = None
+        gc.collect()
         for r in journal.replay():
             self._apply(r)
 
@@ -99,15 +93,22 @@ class PaymentEngine(Authorizer):
         if s is not None and s > self.stan:
             self.stan = s
         if t in ("req", "adv"):
-            x = Txn(r)
+            # acquirer and kind names are shared with the config/KINDS keys (no copy per txn)
+            acq = r["acq"]
+            for n in self.acquirers:
+                if n == acq:
+                    acq = n
+            kind = r["kind"]
+            for k in KINDS:
+                if k == kind:
+                    kind = k
+            x = Txn(s, acq, kind, r["amt"], r.get("batch", 1), r.get("card", False))
             self.txns[s] = x
-            if x.invoice > self.invoice:
-                self.invoice = x.invoice
+            inv = r.get("inv", 0)
+            if inv > self.invoice:
+                self.invoice = inv
             if t == "adv":
                 x.state = "advice"
-                x.offline = True
-                x.rc = r.get("rc", "Y1")
-                x.auth = r.get("auth", "")
                 self.pending.append(s)
             return
         if t == "ctr":
@@ -126,11 +127,8 @@ class PaymentEngine(Authorizer):
         if x is None:
             return
         if t == "resp":
-            x.rc = r.get("rc", "")
-            x.auth = r.get("auth", "")
-            x.rrn = r.get("rrn", "")
-            if responses.approved(x.rc):
-                x.state = "approved" if not x.await_card else "await_card"
+            if responses.approved(r.get("rc", "")):
+                x.state = "approved" if not x.card else "await_card"
             else:
                 x.state = "declined"
             o = self.txns.get(r.get("voids"))
@@ -142,8 +140,6 @@ class PaymentEngine(Authorizer):
             x.state = "done" if r["ok"] else x.state
         elif t == "rev":
             x.state = "reversing"
-            if r.get("icc"):
-                x.icc = r["icc"]
             if s not in self.pending:
                 self.pending.append(s)
         elif t == "rev_ok":
@@ -154,6 +150,32 @@ class PaymentEngine(Authorizer):
             x.state = "advised"
             if s in self.pending:
                 self.pending.remove(s)
+
+    def details(self, stans):
+        """{stan: merged journal fields} for the given STANs, in one pass over the
+        journal (request fields, then the reply's rc/auth/rrn, the reversal's icc)."""
+        want = set(stans)
+        out = {}
+        for r in self.journal.replay():
+            s = r.get("stan")
+            if s not in want:
+                continue
+            t = r["t"]
+            if t in ("req", "adv"):
+                out[s] = dict(r)
+            elif s in out and t in ("resp", "rev"):
+                d = out[s]
+                for k in ("rc", "auth", "rrn", "icc"):
+                    if k in r:
+                        d[k] = r[k]
+        return out
+
+    def original(self, stan):
+        """DE 90 data of an earlier transaction (for void/completion requests)."""
+        d = self.details((stan,)).get(stan)
+        if d is None:
+            raise AuthError("no transaction with STAN %06d in the journal" % stan)
+        return {"mti": d["mti"], "stan": stan, "dt": d.get("dt", "0000000000")}
 
     def _write(self, r):
         self.journal.append(r)
@@ -167,12 +189,10 @@ class PaymentEngine(Authorizer):
     def recover(self):
         """On boot: every sale that may have reached the host but did not finish
         (power cut) is queued for reversal.  Returns the STANs queued."""
-        queued = []
-        for s in sorted(self.txns):
-            x = self.txns[s]
-            if x.state in ("sent", "await_card"):
-                self._write({"t": "rev", "stan": s, "why": "power-fail"})
-                queued.append(s)
+        queued = [s for s in self.txns if self.txns[s].state in ("sent", "await_card")]
+        queued.sort()
+        for s in queued:
+            self._write({"t": "rev", "stan": s, "why": "power-fail"})
         if queued:
             log.warning("engine", "unfinished transactions queued for reversal", count=len(queued))
         return queued
@@ -368,11 +388,12 @@ class PaymentEngine(Authorizer):
         return len(self.pending)
 
     def _reversal_fields(self, x):
+        d = self.details((x.stan,))[x.stan]
         dt, _, _ = _now_fields()
-        f = {3: x.pcode, 4: "%012d" % x.amount, 7: dt, 11: "%06d" % x.stan, 22: ENTRY[x.entry] + "1",
-             25: "00", 49: x.currency, 90: _original({"mti": x.mti, "stan": x.stan, "dt": x.dt})}
-        if x.icc:
-            f[55] = bytes.fromhex(x.icc)
+        f = {3: d["pc"], 4: "%012d" % x.amount, 7: dt, 11: "%06d" % x.stan, 22: ENTRY[d["entry"]] + "1",
+             25: "00", 49: d["cur"], 90: _original({"mti": d["mti"], "stan": x.stan, "dt": d["dt"]})}
+        if d.get("icc"):
+            f[55] = bytes.fromhex(d["icc"])
         return f
 
     def _reversal_answered(self, x, rf):
@@ -386,14 +407,15 @@ class PaymentEngine(Authorizer):
         self._reversal_answered(x, self.acquirers[x.acq].exchange("0400", self._reversal_fields(x)))
 
     def _advice_fields(self, x):
-        pan, _, exp = self.keystore.unseal(x.sealed).partition("=")
-        f = {2: pan, 3: x.pcode, 4: "%012d" % x.amount, 7: x.dt, 11: "%06d" % x.stan,
-             22: ENTRY[x.entry] + "1", 25: "00", 38: x.auth, 39: x.rc, 49: x.currency,
-             62: "%06d" % x.invoice}
+        d = self.details((x.stan,))[x.stan]
+        pan, _, exp = self.keystore.unseal(d["ps"]).partition("=")
+        f = {2: pan, 3: d["pc"], 4: "%012d" % x.amount, 7: d["dt"], 11: "%06d" % x.stan,
+             22: ENTRY[d["entry"]] + "1", 25: "00", 38: d.get("auth", ""), 39: d.get("rc", "Y1"),
+             49: d["cur"], 62: "%06d" % d.get("inv", 0)}
         if exp:
             f[14] = exp
-        if x.icc:
-            f[55] = bytes.fromhex(x.icc)
+        if d.get("icc"):
+            f[55] = bytes.fromhex(d["icc"])
         return f
 
     def _advice_answered(self, x, rf):
@@ -434,7 +456,10 @@ class PaymentEngine(Authorizer):
     def totals(self, acq):
         """(sales count, sales amount, refunds count, refunds amount) of the open batch."""
         sc = sa = rc = ra = 0
-        for x in self.batch(acq):
+        b = self.batches[acq]
+        for x in self.txns.values():
+            if x.acq != acq or x.batch != b:
+                continue
             c = x.charged()
             if c > 0:
                 sc += 1

@@ -28,12 +28,14 @@ def settle(engine, acq):
         first = engine.stan + 1
         engine._write({"t": "ctr", "stan": engine.stan + len(items) + 1, "inv": engine.invoice})
         s = first
+        info = engine.details([x.stan for x in items])
         for x in items:
-            pan, _, exp = engine.keystore.unseal(x.sealed).partition("=")
-            uf = {2: pan, 3: x.pcode, 4: "%012d" % x.amount, 7: dt, 11: "%06d" % s,
-                  37: x.rrn or "%012d" % 0, 38: (x.auth or "000000")[:6], 39: x.rc[:2] or "00",
-                  49: x.currency, 60: "%s%06d" % ("0220" if x.offline else x.mti, x.stan),
-                  62: "%06d" % x.invoice}
+            d = info[x.stan]
+            pan, _, exp = engine.keystore.unseal(d["ps"]).partition("=")
+            uf = {2: pan, 3: d["pc"], 4: "%012d" % x.amount, 7: dt, 11: "%06d" % s,
+                  37: d.get("rrn") or "%012d" % 0, 38: (d.get("auth") or "000000")[:6],
+                  39: (d.get("rc") or "00")[:2], 49: d["cur"], 60: "%s%06d" % (d["mti"], x.stan),
+                  62: "%06d" % d.get("inv", 0)}
             if exp:
                 uf[14] = exp
             urf = a.exchange("0320", uf)

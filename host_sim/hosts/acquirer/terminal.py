@@ -50,25 +50,32 @@ _MPY = {}
 
 def firmware_mpy():
     """The firmware compiled to .mpy (as `smartpos flash` puts it on the board), once
-    per process and again when a source changes; None when it does not compile."""
+    per process and again when a source changes.  A module that mpy-cross refuses
+    (someone's work in progress) is copied as source instead, so it only matters
+    to code that imports it."""
+    import atexit
     import hashlib
+    import shutil
     import tempfile
     from smartpos import flashing
+    files = flashing.firmware_files()
     h = hashlib.sha256()
-    for rel in flashing.firmware_files():
+    for rel in files:
         st = os.stat(os.path.join(mpy.FIRMWARE_DIR, rel))
         h.update(("%s %d %d;" % (rel, st.st_mtime_ns, st.st_size)).encode())
     key = h.hexdigest()
     if key not in _MPY:
-        import atexit
-        import shutil
         out = tempfile.mkdtemp(prefix="smartpos-mpy-")
         atexit.register(shutil.rmtree, out, True)
-        try:
-            flashing.build(out)
-            _MPY[key] = out
-        except Exception:                 # someone's module does not compile: run sources
-            _MPY[key] = None
+        cross = flashing.mpy_cross_binary()
+        for rel in files:
+            src = os.path.join(mpy.FIRMWARE_DIR, rel)
+            dst = os.path.join(out, rel[:-3] + ".mpy")
+            os.makedirs(os.path.dirname(dst), exist_ok=True)
+            r = subprocess.run([cross, "-s", rel, "-o", dst, src], capture_output=True)
+            if r.returncode:
+                shutil.copy(src, os.path.join(out, rel))
+        _MPY[key] = out
     return _MPY[key]
 
 
