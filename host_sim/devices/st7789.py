@@ -277,27 +277,36 @@ def _swap16(raw):
 
 
 def _match(rows, font, scale, width=WIDTH):
-    """Exact 8x8 glyph matches in a bit-row matrix: [(y, x, scale, char)]."""
+    """Exact 8x8 glyph matches in a bit-row matrix: [(y, x, scale, char)].
+
+    A match counts only with a blank pixel row just above and just below it
+    (text sits between blank lines; the edge of a filled bar does not)."""
     out = []
     h = len(rows)
     for y in range(h - 7):
         r = rows[y:y + 8]
         if not any(r[:7]):
             continue
+        above = rows[y - 1] if y > 0 else 0
+        below = rows[y + 8] if y + 8 < h else 0
         for x in range(width - 7):
             shift = width - 8 - x
             key = tuple((v >> shift) & 0xFF for v in r)
             ch = font.get(key)
-            if ch is not None:
+            if ch is not None and not ((above >> shift) & 0xFF) and not ((below >> shift) & 0xFF):
                 out.append((y, x, scale, ch))
     return out
 
 
 def _lines(found):
     """Group glyph matches into text lines (top to bottom, left to right)."""
-    found.sort()
     # A glyph's lower rows can look like another glyph (the foot of 'A' is '"'):
-    # a match whose box overlaps one already accepted above or left of it is dropped.
+    # matches on rows with many matches (real text lines) are taken first, and a
+    # match whose box overlaps one already taken is dropped.
+    per_row = {}
+    for y, x, scale, ch in found:
+        per_row[(y, scale)] = per_row.get((y, scale), 0) + 1
+    found.sort(key=lambda f: (-per_row[(f[0], f[2])], f[0], f[1]))
     accepted = []
     for y, x, scale, ch in found:
         size = 8 * scale
@@ -327,5 +336,7 @@ def _lines(found):
                 text += " " * ((x - last - step) // step)
             text += ch
             last = x
+        if len(set(text.replace(" ", ""))) == 1 and not text.strip()[0].isalnum() and len(text) > 3:
+            continue                  # a run of one punctuation mark is a drawn rule, not text
         out.append(text)
     return "\n".join(out)

@@ -1,0 +1,61 @@
+# main.py: bring up the peripherals and run the terminal's event loop.
+import asyncio
+import gc
+
+from pos import hw, log
+from pos.app import shell, status
+from pos.board import BOARD
+from pos.ui.canvas import Canvas
+from pos.ui.screen import ScreenStack
+
+
+def _check_paper(printer):
+    if printer is None:
+        status.paper = None
+        return
+    try:
+        st = printer.status()
+        status.paper = "out" if st.paper_out else ("low" if st.paper_near_end else "ok")
+    except Exception:
+        status.paper = None
+
+
+async def keypad_task(keypad, stack, flag):
+    while True:
+        await flag.wait()
+        for name, pressed, code in keypad.read_events():
+            if pressed and name:
+                stack.key(name)
+
+
+async def tick_task(stack):
+    while True:
+        await asyncio.sleep_ms(1000)
+        stack.tick()
+
+
+async def main():
+    display = hw.display()
+    display.init()
+    keypad = hw.keypad()
+    keypad.init()
+    leds = hw.leds()
+    if leds:
+        leds.idle()
+    printer = hw.printer()
+    if printer:
+        printer.init()
+    _check_paper(printer)
+    canvas = Canvas(display)
+    stack = ScreenStack(canvas, shell.Ready(board_name=BOARD.NAME))
+    flag = asyncio.ThreadSafeFlag()
+    keypad.irq(lambda pin: flag.set())
+    if keypad.int_asserted():
+        flag.set()
+    gc.collect()
+    print("smartpos ready")
+    log.info("app", "ready", heap_free=gc.mem_free())
+    await asyncio.gather(keypad_task(keypad, stack, flag), tick_task(stack))
+
+
+asyncio.run(main())

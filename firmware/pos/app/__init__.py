@@ -1,0 +1,1 @@
+# Merchant application: the shell (Ready screen, menus) and the transaction flows.

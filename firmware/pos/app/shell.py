@@ -1,0 +1,91 @@
+# The shell: the Ready (idle) screen and the main menu.
+import gc
+import sys
+import time
+
+import pos
+from pos.app import status
+from pos.ui.messages import t
+from pos.ui.screen import Screen
+from pos.ui.widgets import AmountEntry, Info, Menu, format_amount
+
+DEFAULT_MERCHANT = "SMARTPOS DEMO STORE"
+
+
+def _clock():
+    y, mo, d, h, mi = time.localtime()[:5]
+    return "%04d-%02d-%02d %02d:%02d" % (y, mo, d, h, mi)
+
+
+def _net_icon():
+    return t("net_unknown" if status.network is None else ("net_ok" if status.network else "net_down"))
+
+
+def _paper_icon():
+    p = status.paper
+    return t({"ok": "paper_ok", "low": "paper_low", "out": "paper_out"}.get(p, "paper_unknown"))
+
+
+class Ready(Screen):
+    """Idle screen: merchant, date and time, network and paper status."""
+
+    def __init__(self, merchant=DEFAULT_MERCHANT, board_name=""):
+        self.merchant = merchant
+        self.board_name = board_name
+        self._shown_clock = ""
+
+    def draw(self, c):
+        c.title(t("ready"), _net_icon() + " " + _paper_icon())
+        c.center(self.merchant[:28], 2)
+        self._shown_clock = _clock()
+        c.center(self._shown_clock, 4)
+        if status.batch_count:
+            c.center("BATCH %d" % status.batch_count, 6)
+        c.footer(t("press_menu"))
+
+    def tick(self, c):
+        now = _clock()
+        if now != self._shown_clock:
+            c.clear_rows(4)
+            self._shown_clock = now
+            c.center(now, 4)
+            return True
+        return False
+
+    def on_key(self, key):
+        if key == "MENU":
+            return ("push", main_menu(self))
+        if key in ("1", "2", "3", "4", "5", "6", "7", "8", "9"):
+            # typing an amount on the idle screen starts a sale
+            entry = AmountEntry(t("sale"), _not_yet)
+            entry.on_key(key)
+            return ("push", entry)
+        return None
+
+
+def _not_yet(*args):
+    return ("push", Info(t("not_yet"), [t("not_yet")]))
+
+
+def _about(ready):
+    gc.collect()
+    lines = [
+        "%s %s" % (t("firmware"), pos.VERSION),
+        "%s %s" % (t("board"), ready.board_name),
+        "MicroPython %d.%d.%d" % sys.implementation.version[:3],
+        "%s %d" % (t("heap_free"), gc.mem_free()),
+    ]
+    return ("push", Info(t("about"), lines))
+
+
+def main_menu(ready):
+    return Menu(t("menu"), [
+        (t("sale"), lambda: ("push", AmountEntry(t("sale"), _not_yet))),
+        (t("refund"), _not_yet),
+        (t("reports"), _not_yet),
+        (t("settings"), _not_yet),
+        (t("about"), lambda: _about(ready)),
+    ])
+
+
+__all__ = ["Ready", "main_menu", "format_amount"]

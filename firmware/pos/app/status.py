@@ -1,0 +1,5 @@
+# What the status bar shows, set by whoever knows: the host link (network),
+# the printer (paper), the batch (count).  None = not known yet.
+network = None       # True up, False down
+paper = None         # "ok", "low", "out"
+batch_count = 0

@@ -1,0 +1,72 @@
+# Screens and the screen stack.
+#
+# A Screen draws itself on a Canvas (draw), answers key names (on_key) and
+# may time out back to idle.  on_key returns nothing, or one of the stack
+# actions: ("push", screen), ("pop",), ("replace", screen), ("home",).
+import time
+
+
+class Screen:
+    title = ""
+    timeout_ms = 0          # 0 = never; else back to the home screen after idle time
+
+    def draw(self, canvas):
+        pass
+
+    def on_key(self, key):
+        return None
+
+    def tick(self, canvas):
+        """Called about once a second while on top (clocks, countdowns)."""
+        return False
+
+
+class ScreenStack:
+    def __init__(self, canvas, home):
+        self.canvas = canvas
+        self.stack = [home]
+        self._last_key = time.ticks_ms()
+        self.redraw()
+
+    @property
+    def top(self):
+        return self.stack[-1]
+
+    def redraw(self):
+        self.canvas.clear()
+        self.top.draw(self.canvas)
+        self.canvas.show()
+
+    def apply(self, action):
+        if not action:
+            return
+        kind = action[0]
+        if kind == "push":
+            self.stack.append(action[1])
+        elif kind == "pop":
+            if len(self.stack) > 1:
+                self.stack.pop()
+        elif kind == "replace":
+            if len(self.stack) > 1:
+                self.stack[-1] = action[1]
+            else:
+                self.stack.append(action[1])
+        elif kind == "home":
+            del self.stack[1:]
+        self.redraw()
+
+    def key(self, name):
+        self._last_key = time.ticks_ms()
+        action = self.top.on_key(name)
+        if action == "redraw":
+            self.redraw()
+        else:
+            self.apply(action)
+
+    def tick(self):
+        top = self.top
+        if top.timeout_ms and time.ticks_diff(time.ticks_ms(), self._last_key) > top.timeout_ms:
+            self.apply(("home",))
+            return
+        if top.tick(self.canvas):
+            self.canvas.show()
