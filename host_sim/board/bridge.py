@@ -52,6 +52,8 @@ OP_RTC_GET = 0x60
 OP_RTC_SET = 0x61
 OP_RESET = 0x70
 OP_BOOT_STAGE = 0x72
+OP_WDT_START = 0x74
+OP_WDT_FEED = 0x75
 
 ROLE_CONTROL, ROLE_IRQ, ROLE_UART = 0, 1, 2
 
@@ -130,13 +132,16 @@ class Bridge:
         self.uart_config = {}    # bus -> (baud, bits, parity, stop)
         self.irq_conn = None
         self.rtc_offset = 0.0
-        self.on_reset = None     # fn(hard: bool) called when the CPU asks for a reset
+        self.on_reset = None     # fn(kind) on a reset request: True hard, False soft, "wdt" watchdog
         self.on_stage = None     # fn(stage) called as the CPU's start-up progresses
         self.stats = {"frames": 0, "spi_bytes": 0, "uart_tx": 0, "uart_rx": 0}
         self._srv = None
         self._conns = set()
         self._send_lock = threading.Lock()
         self._rx_lock = threading.Lock()
+        self._wdt_timeout = 0
+        self._wdt_deadline = None
+        self._wdt_thread = None
         self._busy = {}          # conn -> chunks received, not yet handled
 
     # --- wiring ----------------------------------------------------------
@@ -304,11 +309,52 @@ class Bridge:
             if self.on_reset:
                 threading.Thread(target=self.on_reset, args=(arg == 0,), daemon=True).start()
             return None
+        if op == OP_WDT_START:
+            self._wdt_timeout = struct.unpack("<I", payload)[0] / 1000.0
+            self._wdt_feed()
+            return None
+        if op == OP_WDT_FEED:
+            if self._wdt_timeout:
+                self._wdt_feed()
+            return None
         if op == OP_BOOT_STAGE:
             if self.on_stage:
                 self.on_stage(arg)
             return None
         return errno.EINVAL, 0, b""
+
+    # --- watchdog (IWDG) ---------------------------------------------------
+    def _wdt_feed(self):
+        with self.lock:
+            self._wdt_deadline = time.monotonic() + self._wdt_timeout
+            if self._wdt_thread is None:
+                self._wdt_thread = threading.Thread(target=self._wdt_watch, daemon=True, name="wdt")
+                self._wdt_thread.start()
+
+    def _wdt_watch(self):
+        while True:
+            with self.lock:
+                deadline = self._wdt_deadline
+                if deadline is None or self._srv is None:
+                    self._wdt_thread = None
+                    return
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    self._wdt_deadline = None
+                    self._wdt_timeout = 0
+                    self._wdt_thread = None
+                    self.stats["wdt_resets"] = self.stats.get("wdt_resets", 0) + 1
+                    cb = self.on_reset
+                    break
+            time.sleep(min(left, 0.05))
+        if cb:
+            cb("wdt")
+
+    def wdt_stop(self):
+        """A system reset stops the IWDG (a soft reset does not)."""
+        with self.lock:
+            self._wdt_deadline = None
+            self._wdt_timeout = 0
 
     # --- serving ---------------------------------------------------------
     def start(self):
@@ -349,6 +395,7 @@ class Bridge:
 
     def power_on(self):
         """Hard reset: GPIOs back to inputs (reset state of the STM32 GPIO registers)."""
+        self.wdt_stop()
         with self.lock:
             for p in self.pins.values():
                 p.mode, p.pull, p.out, p.trigger = MODE_IN, PULL_NONE, 0, 0

@@ -31,7 +31,7 @@ from host_sim.mpy import micropython_binary
 BSP_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bsp")
 START = os.path.join(BSP_DIR, "board_start.py")
 
-PWRON_RESET, HARD_RESET, SOFT_RESET = 1, 2, 5
+PWRON_RESET, HARD_RESET, WDT_RESET, SOFT_RESET = 1, 2, 3, 5
 
 BANNER = (b"MicroPython v1.29.0-preview on 2026-07-05; NUCLEO-F429ZI (virtual) with STM32F429\r\n"
           b"Type \"help()\" for more information.\r\n")
@@ -175,8 +175,8 @@ class Cpu:
             return True
         return False
 
-    def hard_reset(self):
-        """machine.reset() / the reset button: restart as after power-on (cause HARD_RESET)."""
+    def hard_reset(self, cause=HARD_RESET):
+        """machine.reset() / the reset button / the watchdog: a system reset (cause HARD_RESET or WDT_RESET)."""
         with self._lock:
             self.hard_resets += 1
             self._gen += 1          # the old process's exit is not a soft reset
@@ -187,7 +187,7 @@ class Cpu:
             if self.on_hard_reset:
                 self.on_hard_reset()
             if not self._stopping:
-                self._spawn(HARD_RESET)
+                self._spawn(cause)
 
     def power_off(self):
         """Power cut: the CPU stops where it is (nothing more is printed, nothing restarts)."""

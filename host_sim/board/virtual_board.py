@@ -19,7 +19,7 @@ import threading
 import time
 
 from host_sim.board.bridge import Bridge
-from host_sim.board.cpu import BSP_DIR, Cpu, parse_heap
+from host_sim.board.cpu import BSP_DIR, WDT_RESET, Cpu, parse_heap
 from host_sim.board.ports import PtyPort, SocketPort
 from host_sim.board import wiring as wiring_mod
 from host_sim.mpy import FIRMWARE_DIR
@@ -138,7 +138,7 @@ class VirtualBoard:
         self.cpu.start_dir = prepare_bsp(os.path.join(self._rundir, "bsp"))
         self.cpu.sinks.append(self._record)
         self.cpu.on_hard_reset = self._power_on_models
-        self.bridge.on_reset = lambda hard: self.cpu.hard_reset() if hard else self.cpu.soft_reset()
+        self.bridge.on_reset = self._reset_request
         self.bridge.on_stage = self.cpu.board_up
         self.socket = SocketPort(self.cpu, self.socket_port)
         if self.want_pty:
@@ -168,6 +168,14 @@ class VirtualBoard:
 
     def __exit__(self, *exc):
         self.stop()
+
+    def _reset_request(self, kind):
+        if kind == "wdt":
+            self.cpu.hard_reset(WDT_RESET)
+        elif kind:
+            self.cpu.hard_reset()
+        else:
+            self.cpu.soft_reset()
 
     def _power_on_models(self):
         self.bridge.cpu_gone()
@@ -290,6 +298,7 @@ class VirtualBoard:
         """Pull the power: the CPU stops mid-instruction (flash keeps what was written)."""
         self.cpu.power_off()
         self.bridge.cpu_gone()
+        self.bridge.wdt_stop()
 
     def power_on(self, timeout=None):
         """Power back on: models at their power-on state, cold boot (reset cause PWRON_RESET)."""

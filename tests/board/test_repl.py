@@ -223,3 +223,17 @@ def test_power_cut_and_power_on(vb):
     assert vb.eval("open('kept.txt').read()") == "'written'"
     assert "nobody home" not in vb.console()[m:]
     vb.exec("import os; os.remove('kept.txt')")
+
+
+def test_watchdog_resets_a_board_that_stops_feeding_it(vb):
+    vb.exec("from machine import WDT\nimport time\nw = WDT(timeout=300)\n"
+            "for i in range(6):\n    time.sleep_ms(100)\n    w.feed()\n")     # fed: still alive
+    assert vb.eval("__import__('machine').reset_cause()") != "3"
+    hard = vb.cpu.hard_resets
+    deadline = time.monotonic() + 5
+    while vb.cpu.hard_resets == hard and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert vb.cpu.hard_resets == hard + 1                  # not fed any more: reset
+    vb.wait_ready(10)
+    assert vb.eval("__import__('machine').reset_cause()") == "3"          # WDT_RESET
+    assert vb.bridge.stats["wdt_resets"] >= 1

@@ -546,6 +546,20 @@ class RTC:
         _call(_OP_RTC_SET, 0, 0, struct.pack("<HBBBBBBH", *dt))
 
 
+# --- WDT -------------------------------------------------------------------
+class WDT:
+    """The independent watchdog: once started it cannot be stopped, and it keeps
+    running across soft resets; not fed within `timeout` ms -> reset (WDT_RESET)."""
+
+    def __init__(self, id=0, timeout=5000):
+        if not (1 <= timeout <= 32000):
+            raise ValueError("WDT timeout too short or too long")
+        _send(0x74, 0, 0, struct.pack("<I", timeout))
+
+    def feed(self):
+        _send(0x75, 0, 0)
+
+
 # --- board-level functions -------------------------------------------------
 PWRON_RESET = const(1)
 HARD_RESET = const(2)
