@@ -1,0 +1,107 @@
+"""The firmware boots to Ready on the virtual board; the keypad drives the menu.
+
+Asserts what the display model shows (text read from pixels, and pixels), the
+command stream the ST7789 driver sent, and the heap in use at idle.
+"""
+import re
+import time
+
+import pytest
+
+from host_sim.board import VirtualBoard
+from host_sim.devices.st7789 import COLMOD, DISPON, SLPOUT, SWRESET
+
+NAVY = (16, 20, 49)     # RGB565 0x10A6 as the panel shows it
+
+
+@pytest.fixture(scope="module")
+def vb():
+    with VirtualBoard(firmware=True, pty=False) as board:
+        board.wait_for("smartpos ready", 30)
+        yield board
+
+
+def wait_text(display, needle, timeout=5):
+    end = time.monotonic() + timeout
+    text = ""
+    while time.monotonic() < end:
+        text = display.text()
+        if needle in text:
+            return text
+        time.sleep(0.1)
+    raise AssertionError("display never showed %r; it shows:\n%s" % (needle, text))
+
+
+def home(vb):
+    kp = vb.devices["keypad"]
+    for _ in range(3):
+        kp.tap("CANCEL")
+    return wait_text(vb.devices["display"], "READY")
+
+
+def test_init_sequence_on_the_wire(vb):
+    cmds = [c for c, _ in vb.devices["display"].commands]
+    # SWRESET, SLPOUT, COLMOD(0x55) in that order, DISPON after the first frame
+    assert cmds.index(SWRESET) < cmds.index(SLPOUT) < cmds.index(COLMOD) < cmds.index(DISPON)
+    colmod = [p for c, p in vb.devices["display"].commands if c == COLMOD]
+    assert colmod[0] == b"\x55"
+
+
+def test_ready_screen(vb):
+    text = home(vb)
+    lines = text.split("\n")
+    assert lines[0].startswith("READY")
+    assert "PAPER" in lines[0]                      # printer answered DLE EOT: paper ok
+    assert "SMARTPOS DEMO STORE" in lines
+    assert any(re.fullmatch(r"20\d\d-\d\d-\d\d \d\d:\d\d", l) for l in lines)
+    assert lines[-1] == "MENU: functions"
+    img = vb.devices["display"].image()
+    assert img.getpixel((1, 1)) == NAVY             # title bar
+    assert img.getpixel((120, 200)) == (255, 255, 255)   # body paper
+    assert vb.devices["display"].backlight == 1
+
+
+def test_menu_navigation(vb):
+    home(vb)
+    kp, disp = vb.devices["keypad"], vb.devices["display"]
+    kp.tap("MENU")
+    text = wait_text(disp, "5 About")
+    assert text.split("\n")[:6] == ["MENU", "1 Sale", "2 Refund", "3 Reports", "4 Settings", "5 About"]
+    # selection bar is on item 1: its row is inverted (navy) at the left edge
+    img = disp.image()
+    assert img.getpixel((1, 30)) == NAVY and img.getpixel((1, 50)) == (255, 255, 255)
+    for _ in range(4):
+        kp.tap("DOWN")
+    time.sleep(0.3)
+    img = disp.image()
+    assert img.getpixel((1, 30 + 4 * 16)) == NAVY and img.getpixel((1, 30)) == (255, 255, 255)
+    kp.tap("ENTER")
+    text = wait_text(disp, "Firmware")
+    assert text.split("\n")[0] == "About"
+    assert "Board sim" in text
+    free = int(re.search(r"Heap free (\d+)", text).group(1))
+    assert 30000 < free < 196608
+    kp.tap("CANCEL")
+    wait_text(disp, "1 Sale")
+    kp.tap("CANCEL")
+    wait_text(disp, "READY")
+
+
+def test_amount_entry_from_idle(vb):
+    home(vb)
+    kp, disp = vb.devices["keypad"], vb.devices["display"]
+    for k in ("1", "2", "00", "5"):
+        kp.tap(k)
+    text = wait_text(disp, "USD 120.05")
+    assert "Enter amount" in text
+    kp.tap("CLEAR")
+    wait_text(disp, "USD 12.00")
+    kp.tap("CANCEL")
+    wait_text(disp, "READY")
+
+
+def test_heap_at_idle_within_board(vb):
+    out = vb.exec("import gc; gc.collect(); print(gc.mem_alloc(), gc.mem_free())")
+    alloc, free = map(int, out.split())
+    assert alloc + free <= 196608
+    assert free > 40000, "less than 40 KB free at idle: %d" % free
