@@ -7,7 +7,6 @@
 # be set per row range, e.g. an inverted title bar).  Only rows marked dirty
 # since the last show() are sent.
 import framebuf
-import micropython
 import time
 from micropython import const
 
@@ -34,30 +33,12 @@ BLACK = const(0x0000)
 NAVY = const(0x10A6)
 
 
+def _swap(c):
+    return ((c & 0xFF) << 8) | (c >> 8)
+
+
 def rgb565(r, g, b):
     return ((r & 0xF8) << 8) | ((g & 0xFC) << 3) | (b >> 3)
-
-
-@micropython.viper
-def _expand(src: ptr8, dst: ptr8, nbytes: int, fg: int, bg: int):
-    # 1-bit MONO_HLSB pixels (MSB = leftmost) -> RGB565 big-endian.
-    fh = (fg >> 8) & 0xFF
-    fl = fg & 0xFF
-    bh = (bg >> 8) & 0xFF
-    bl = bg & 0xFF
-    o = 0
-    for i in range(nbytes):
-        b = src[i]
-        m = 0x80
-        while m:
-            if b & m:
-                dst[o] = fh
-                dst[o + 1] = fl
-            else:
-                dst[o] = bh
-                dst[o + 1] = bl
-            o += 2
-            m >>= 1
 
 
 class ST7789:
@@ -72,6 +53,10 @@ class ST7789:
         self.buf = bytearray(width * height // 8)
         self.fb = framebuf.FrameBuffer(self.buf, width, height, framebuf.MONO_HLSB)
         self._line = bytearray(width * 2 * _BAND)
+        # framebuf does the 1-bit -> RGB565 expansion in C: blit a band of the
+        # mono frame onto an RGB565 band through a 2-entry palette.
+        self._band = framebuf.FrameBuffer(self._line, width, _BAND, framebuf.RGB565)
+        self._pal = framebuf.FrameBuffer(bytearray(4), 2, 1, framebuf.RGB565)
         self._cmd = bytearray(1)
         self._arg = bytearray(4)
         self._dirty_lo = 0
@@ -182,7 +167,12 @@ class ST7789:
             # a burst: up to _BAND rows sharing the same colours
             while n < _BAND and y + n < end and self._colors_for(y + n) == (fg, bg):
                 n += 1
-            _expand(mv[y * _ROW_BYTES:(y + n) * _ROW_BYTES], line, n * _ROW_BYTES, fg, bg)
+            src = framebuf.FrameBuffer(mv[y * _ROW_BYTES:(y + n) * _ROW_BYTES], self.width, n,
+                                       framebuf.MONO_HLSB)
+            # the panel takes RGB565 big-endian; framebuf stores native (little-endian)
+            self._pal.pixel(0, 0, _swap(bg))
+            self._pal.pixel(1, 0, _swap(fg))
+            self._band.blit(src, 0, 0, -1, self._pal)
             self._window(0, y, self.width - 1, y + n - 1)
             self.cs(0)
             self.dc(0)
