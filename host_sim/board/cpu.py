@@ -125,6 +125,8 @@ class Cpu:
             "HOME": self.flash_dir + "/.home-never-used",   # no REPL history written into the user's home
         })
         self._spawn_raw = self.raw
+        if not self.booting:
+            self._queue = []
         self.booting = True
         self.up = False
         self._intr = False
@@ -152,10 +154,18 @@ class Cpu:
                 self._intr = False
                 self._interrupt()
 
+    def _resetting(self):
+        # from now on wait_ready() waits for the new boot, and input is held for it
+        self.ready.clear()
+        self.booting = True
+        self.up = False
+        self._queue = []
+
     def soft_reset(self):
         """machine.soft_reset() / SystemExit in main.py: as if the REPL got Ctrl-D."""
         with self._lock:
             self._gen += 1
+            self._resetting()
         self._kill_and_drain()
         with self._lock:
             if self._line:
@@ -180,12 +190,13 @@ class Cpu:
         with self._lock:
             self.hard_resets += 1
             self._gen += 1          # the old process's exit is not a soft reset
+            self._resetting()
+            self.raw = False
         self._kill_and_drain()
         with self._lock:
-            self.raw = False
-            self._queue = []
             if self.on_hard_reset:
                 self.on_hard_reset()
+            self.raw = False        # a system reset always boots main.py (input typed meanwhile waits)
             if not self._stopping:
                 self._spawn(cause)
 
