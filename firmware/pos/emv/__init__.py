@@ -1,0 +1,1 @@
+# EMV: BER-TLV and DOL handling, the data dictionary, and the contact kernel.

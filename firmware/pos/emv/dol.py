@@ -1,0 +1,67 @@
+# Data Object Lists (PDOL, CDOL1, CDOL2, DDOL, TDOL): EMV 4.4 Book 3, 5.4.
+from pos.emv.tags import FORMAT
+from pos.emv.tlv import TLVError
+
+
+def dol_parse(dol):
+    """[(tag, length)] of a DOL (tags as in BER-TLV, one length byte each)."""
+    out = []
+    i = 0
+    n = len(dol)
+    while i < n:
+        t = dol[i]
+        i += 1
+        if t & 0x1F == 0x1F:
+            k = 1
+            while True:
+                if i >= n:
+                    raise TLVError("DOL: truncated tag at offset %d" % (i - k))
+                b = dol[i]
+                t = (t << 8) | b
+                i += 1
+                k += 1
+                if not b & 0x80:
+                    break
+                if k >= 4:
+                    raise TLVError("DOL: tag longer than 4 bytes")
+        if i >= n:
+            raise TLVError("DOL: tag %X has no length" % t)
+        out.append((t, dol[i]))
+        i += 1
+    return out
+
+
+def dol_build(dol, source):
+    """The concatenated values for `dol`; `source` answers .get(tag) -> bytes or None.
+
+    Book 3 5.4: a value longer than asked is truncated -- numeric (n) keeps the
+    rightmost bytes, others the leftmost; shorter is padded -- n with leading
+    00, cn with trailing FF, others with trailing 00; an absent tag is zeros."""
+    entries = dol_parse(dol)
+    total = 0
+    for _, ln in entries:
+        total += ln
+    out = bytearray(total)
+    o = 0
+    for t, ln in entries:
+        v = source.get(t)
+        if v is not None and ln:
+            f = FORMAT.get(t, "b")
+            m = len(v)
+            if m == ln:
+                out[o:o + ln] = v
+            elif f == "n":
+                if m > ln:
+                    out[o:o + ln] = v[m - ln:]
+                else:
+                    out[o + ln - m:o + ln] = v
+            else:
+                if m > ln:
+                    out[o:o + ln] = v[:ln]
+                else:
+                    out[o:o + m] = v
+                    if f == "cn":
+                        for k in range(o + m, o + ln):
+                            out[k] = 0xFF
+        o += ln
+    return bytes(out)

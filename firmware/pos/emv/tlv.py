@@ -1,0 +1,144 @@
+# BER-TLV as EMV uses it (EMV 4.4 Book 3, Annex B).
+#
+# Iteration yields offsets into the caller's buffer, so walking a record
+# allocates nothing per object but the tuple.  Limits: tags of up to 4
+# bytes, length fields of up to 3 bytes (0x83), nesting depth 8.  Anything
+# else -- a truncated tag or length, a value running past the end, an
+# over-long length field -- raises TLVError naming the offset.
+from micropython import const
+
+MAX_DEPTH = const(8)
+
+
+class TLVError(ValueError):
+    pass
+
+
+def _header(buf, i, end):
+    """(tag, value_start, value_end) of the object at offset i."""
+    start = i
+    t = buf[i]
+    i += 1
+    if t & 0x1F == 0x1F:                  # B1: subsequent tag bytes follow
+        n = 1
+        while True:
+            if i >= end:
+                raise TLVError("truncated tag at offset %d" % start)
+            b = buf[i]
+            t = (t << 8) | b
+            i += 1
+            n += 1
+            if not b & 0x80:
+                break
+            if n >= 4:
+                raise TLVError("tag longer than 4 bytes at offset %d" % start)
+    if i >= end:
+        raise TLVError("missing length for tag %X at offset %d" % (t, start))
+    ln = buf[i]
+    i += 1
+    if ln & 0x80:                          # B2: long form, ln & 0x7F length bytes
+        nb = ln & 0x7F
+        if nb == 0 or nb > 3:
+            raise TLVError("bad length field 0x%02X for tag %X at offset %d" % (ln, t, start))
+        if i + nb > end:
+            raise TLVError("truncated length for tag %X at offset %d" % (t, start))
+        ln = 0
+        for _ in range(nb):
+            ln = (ln << 8) | buf[i]
+            i += 1
+    if i + ln > end:
+        raise TLVError("tag %X at offset %d: length %d runs past the end (%d bytes left)"
+                       % (t, start, ln, end - i))
+    return t, i, i + ln
+
+
+def _constructed(tag):
+    # bit 6 of the first tag byte (B1)
+    first = tag
+    while first > 0xFF:
+        first >>= 8
+    return bool(first & 0x20)
+
+
+def tlv_iter(buf, start=0, end=None):
+    """Yield (tag, value_start, value_end, constructed) for each object in buf[start:end].
+
+    00 and FF bytes between objects are padding and skipped (Book 3 Annex B)."""
+    if end is None:
+        end = len(buf)
+    i = start
+    while i < end:
+        b = buf[i]
+        if b == 0x00 or b == 0xFF:
+            i += 1
+            continue
+        t, s, e = _header(buf, i, end)
+        yield t, s, e, _constructed(t)
+        i = e
+
+
+def _find(buf, tag, start, end, depth):
+    if depth > MAX_DEPTH:
+        raise TLVError("nesting deeper than %d" % MAX_DEPTH)
+    for t, s, e, c in tlv_iter(buf, start, end):
+        if t == tag:
+            return s, e
+        if c:
+            r = _find(buf, tag, s, e, depth + 1)
+            if r is not None:
+                return r
+    return None
+
+
+def tlv_find(buf, tag):
+    """Value of the first object with `tag`, depth first into constructed ones; None if absent."""
+    r = _find(buf, tag, 0, len(buf), 0)
+    return None if r is None else bytes(buf[r[0]:r[1]])
+
+
+def tlv_find_path(buf, path):
+    """Value at a path of tags, e.g. (0x6F, 0xA5, 0x88); None if any step is absent."""
+    s, e = 0, len(buf)
+    for depth, tag in enumerate(path):
+        if depth > MAX_DEPTH:
+            raise TLVError("path deeper than %d" % MAX_DEPTH)
+        for t, vs, ve, c in tlv_iter(buf, s, e):
+            if t == tag:
+                s, e = vs, ve
+                break
+        else:
+            return None
+    return bytes(buf[s:e])
+
+
+def tlv_parse(buf, _depth=0):
+    """Nested list [(tag, value or children)] (for tools and tests, not the hot path)."""
+    if _depth > MAX_DEPTH:
+        raise TLVError("nesting deeper than %d" % MAX_DEPTH)
+    out = []
+    for t, s, e, c in tlv_iter(buf):
+        v = bytes(buf[s:e])
+        out.append((t, tlv_parse(v, _depth + 1) if c else v))
+    return out
+
+
+def tlv_encode(tag, value):
+    """One object: tag bytes, minimal length field, value."""
+    if tag < 0 or tag > 0xFFFFFFFF:
+        raise TLVError("tag %r out of range" % tag)
+    n = len(value)
+    if n > 0xFFFFFF:
+        raise TLVError("value too long (%d bytes)" % n)
+    nt = 1 if tag <= 0xFF else 2 if tag <= 0xFFFF else 3 if tag <= 0xFFFFFF else 4
+    nl = 1 if n < 0x80 else 2 if n <= 0xFF else 3 if n <= 0xFFFF else 4
+    out = bytearray(nt + nl + n)
+    for k in range(nt):
+        out[k] = (tag >> (8 * (nt - 1 - k))) & 0xFF
+    if nl == 1:
+        out[nt] = n
+    else:
+        out[nt] = 0x80 | (nl - 1)
+        for k in range(nl - 1):
+            out[nt + 1 + k] = (n >> (8 * (nl - 2 - k))) & 0xFF
+    out[nt + nl:] = value
+    return bytes(out)
