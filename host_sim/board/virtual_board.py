@@ -276,7 +276,7 @@ class VirtualBoard:
             self.wait_for(b"raw REPL; CTRL-B to exit\r\n>", timeout, m)
             return
         m = self.mark()
-        self.write(b"\r\x03\x03")
+        self.write(b"\r\x03")            # as mpremote: interrupt main.py / running code
         self.write(b"\r\x01")
         self.wait_for(b"raw REPL; CTRL-B to exit\r\n>", timeout, m)
 

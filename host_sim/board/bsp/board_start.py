@@ -33,15 +33,18 @@ def _run_file(_name):
     except OSError:
         return
     try:
-        with open(_name) as _f:
-            _code = compile(_f.read(), _name, "exec")
-        exec(_code, globals())
-    except SystemExit:
-        machine._send(0x70, 0, 1)  # stm32: SystemExit from boot.py/main.py is a soft reset
-        while True:
-            pass
-    except BaseException as _e:    # KeyboardInterrupt included: traceback, then the REPL
-        sys.print_exception(_e)
+        try:
+            with open(_name) as _f:
+                _code = compile(_f.read(), _name, "exec")
+            exec(_code, globals())
+        except SystemExit:
+            machine._send(0x70, 0, 1)  # stm32: SystemExit from boot.py/main.py is a soft reset
+            while True:
+                pass
+        except BaseException as _e:    # KeyboardInterrupt included: traceback, then the REPL
+            sys.print_exception(_e)
+    except KeyboardInterrupt:          # a second Ctrl-C while the first one was being reported
+        pass
 
 
 if "_flashfs" in sys.modules:

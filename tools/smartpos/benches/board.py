@@ -99,6 +99,23 @@ def bench_board():
             rows.append(("bridge control frames handled", vb.bridge.stats["frames"], "frames"))
         finally:
             vb.stop()
+        # the real firmware with every model: power-on to the Ready screen
+        vb = VirtualBoard(os.path.join(tmp, "flash3"), pty=False, firmware=True)
+        t0 = time.monotonic()
+        vb.start()
+        try:
+            vb.wait_for("smartpos ready", 60)
+            rows.append(("power-on to 'smartpos ready' (firmware .mpy, all models)",
+                         (time.monotonic() - t0) * 1000, "ms"))
+            m = vb.mark()
+            t0 = time.monotonic()
+            vb.hard_reset()
+            vb.wait_for("smartpos ready", 60, m)
+            rows.append(("hard reset to 'smartpos ready'", (time.monotonic() - t0) * 1000, "ms"))
+            used = int(vb.exec("import gc; gc.collect(); print(gc.mem_alloc())"))
+            rows.append(("heap in use after Ctrl-C at Ready (main's objects kept)", used, "bytes"))
+        finally:
+            vb.stop()
         # flashing the real firmware through the REPL socket, as `smartpos flash --port socket://` does
         from smartpos.flashing import Flasher
         vb = VirtualBoard(os.path.join(tmp, "flash2"), pty=False, wiring={})
