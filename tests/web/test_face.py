@@ -1,0 +1,112 @@
+"""The web terminal face in headless Chromium (Debian's chromium, driven by Playwright).
+
+Clicks on the page must reach the device models of a running virtual board,
+and what the firmware draws must come back to the page."""
+import os
+import shutil
+import socket
+import time
+import urllib.request
+
+import pytest
+
+from host_sim.board import VirtualBoard
+from host_sim.web.server import serve_in_thread
+from host_sim.web.terminal import Terminal
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chromium not installed")
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+@pytest.fixture(scope="module")
+def face():
+    vb = VirtualBoard(firmware=True, pty=False)
+    vb.start()
+    vb.wait_for("smartpos ready", 30)
+    term = Terminal(vb)
+    port = free_port()
+    srv = serve_in_thread(term, port)
+    yield vb, term, "http://127.0.0.1:%d/" % port
+    term.closing = True
+    srv.shutdown()
+    vb.stop()
+
+
+@pytest.fixture(scope="module")
+def page(face):
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        pg = browser.new_page()
+        pg.goto(face[2])
+        pg.wait_for_function("document.getElementById('conn').textContent === 'live'", timeout=15000)
+        yield pg
+        browser.close()
+
+
+def wait_display(vb, needle, timeout=8):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        text = vb.devices["display"].text()
+        if needle in text:
+            return text
+        time.sleep(0.2)
+    raise AssertionError("display never showed %r" % needle)
+
+
+def test_keypad_clicks_drive_the_firmware(face, page):
+    vb = face[0]
+    page.click("#keypad button[data-key=MENU]")
+    text = wait_display(vb, "5 About")
+    assert text.startswith("MENU")
+    for _ in range(4):
+        page.click("#keypad button[data-key=DOWN]")
+    page.click("#keypad button[data-key=ENTER]")
+    wait_display(vb, "Firmware")
+    assert vb.devices["keypad"].presses[-6:] == ["MENU", "DOWN", "DOWN", "DOWN", "DOWN", "ENTER"]
+    # the page's display image is the model's PNG
+    with urllib.request.urlopen(face[2] + "display.png") as r:
+        png = r.read()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    page.click("#keypad button[data-key=CANCEL]")
+    page.click("#keypad button[data-key=CANCEL]")
+    wait_display(vb, "READY")
+
+
+def test_printer_controls_and_status(face, page):
+    vb = face[0]
+    page.click("#paper-out")
+    end = time.monotonic() + 5
+    while "paper_out" not in vb.devices["printer"].faults and time.monotonic() < end:
+        time.sleep(0.05)
+    assert "paper_out" in vb.devices["printer"].faults
+    page.click("#load-paper")
+    end = time.monotonic() + 5
+    while vb.devices["printer"].faults and time.monotonic() < end:
+        time.sleep(0.05)
+    assert not vb.devices["printer"].faults
+
+
+def test_unfitted_device_gives_a_clear_message(face, page):
+    if "scanner" in face[0].devices:
+        pytest.skip("scanner model fitted")
+    page.fill("#code", "hello")
+    page.click("#scan")
+    page.wait_for_function("document.getElementById('message').textContent.length > 0", timeout=5000)
+    assert "scanner is not fitted" in page.text_content("#message")
+
+
+def test_pcap_export_is_a_pcap(face):
+    with urllib.request.urlopen(face[2] + "traffic.pcap") as r:
+        data = r.read()
+    assert data[:4] == bytes.fromhex("d4c3b2a1")      # little-endian classic pcap magic
