@@ -22,17 +22,28 @@ def register(sub):
     p.set_defaults(func=run)
 
 
+# The acquirers of firmware/config/acquirers.json, on the ports it names.
+ACQUIRERS = (("alpha", 8583, "iso87"), ("beta", 8584, "iso87bcd"))
+
+
 def _start_hosts():
-    """Start the host services whose modules exist; return {name: service}."""
+    """Start the host services; return {name: service with .stop()}."""
+    from host_sim.hosts.acquirer.server import AcquirerHost
     started = {}
-    for name in ("acquirer", "wallet"):
-        try:
-            mod = importlib.import_module("host_sim.hosts.%s.service" % name)
-        except ImportError:
-            continue
-        start = getattr(mod, "start_for_sim", None)
-        if start is not None:
-            started[name] = start()
+    try:
+        for name, port, spec in ACQUIRERS:
+            started["acquirer " + name] = AcquirerHost(port=port, name=name, spec=spec).start()
+    except OSError as exc:
+        for h in started.values():
+            h.stop()
+        raise CommandError("acquirer host cannot listen on 127.0.0.1:%d (%s): is another sim running?"
+                           % (port, exc.strerror))
+    try:
+        wallet = importlib.import_module("host_sim.hosts.wallet.service")
+    except ImportError:
+        wallet = None
+    if wallet is not None and hasattr(wallet, "start_for_sim"):
+        started["wallet"] = wallet.start_for_sim()
     return started
 
 
@@ -59,6 +70,9 @@ def run(args):
             h.stop()
         raise CommandError("virtual board did not start: %s" % exc)
     term = Terminal(board, hosts=hosts, profiles=_card_profiles())
+    for h in hosts.values():
+        if hasattr(h, "on_message"):
+            h.on_message = term.record_host_message     # the ISO 8583 pane and pcap export
     try:
         srv = serve_in_thread(term, args.port)
     except OSError as exc:
@@ -69,7 +83,7 @@ def run(args):
     print("smartpos sim: terminal face at http://127.0.0.1:%d/" % args.port, flush=True)
     print("  board REPL: %s%s" % (board.url, ("  pty: " + args.pty_link) if args.pty_link else ""), flush=True)
     for name in sorted(hosts):
-        print("  %s host: %s" % (name, getattr(hosts[name], "address", "running")), flush=True)
+        print("  %s host: 127.0.0.1:%s" % (name, getattr(hosts[name], "port", "?")), flush=True)
     print("  Ctrl-C stops everything", flush=True)
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *a: done.set())
