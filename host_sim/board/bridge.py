@@ -192,9 +192,10 @@ class Bridge:
             before = p.level()
             p.driven = None if value is None else (1 if value else 0)
             after = p.level()
-            if before != after and p.trigger:
-                if (after and p.trigger & TRIG_RISING) or (not after and p.trigger & TRIG_FALLING):
-                    self._send_irq(pid, after)
+            edge = before != after and p.trigger and (
+                (after and p.trigger & TRIG_RISING) or (not after and p.trigger & TRIG_FALLING))
+            if edge:
+                self._send_irq(pid, after)     # under the lock: edges leave in the order they happened
 
     def _send_irq(self, pid, level):
         conn = self.irq_conn
@@ -207,104 +208,109 @@ class Bridge:
             pass
 
     # --- CPU side --------------------------------------------------------
+    # Locking: self.lock guards only the bridge's own pin state and is never held
+    # while a model runs (models take their own lock and call set_pin() from any
+    # thread: holding both in opposite orders would deadlock).
     def _drive_output(self, pid, value):
-        p = self.pins.setdefault(pid, _Pin())
-        before = p.level()
-        p.out = value
-        after = p.level()
-        for dev, role in p.loads:
+        with self.lock:
+            p = self.pins.setdefault(pid, _Pin())
+            before = p.level()
+            p.out = value
+            after = p.level()
+            loads = list(p.loads)
+        for dev, role in loads:
             if before != after or role not in dev.pins:
                 dev.pin_changed(role, after)
 
     def _selected(self, bus):
-        devs = self.spi.get(bus, ())
-        out = []
-        for dev, cs in devs:
-            if cs is None or self.pins[cs].level() == 0:
-                out.append(dev)
-        return out
+        with self.lock:
+            return [dev for dev, cs in self.spi.get(bus, ()) if cs is None or self.pins[cs].level() == 0]
 
     def handle(self, op, bus, arg, payload):
         """Do one control request; return (status, arg, payload) or None (no reply)."""
         self.stats["frames"] += 1
-        with self.lock:
-            if op == OP_SPI_WRITE:
-                self.stats["spi_bytes"] += len(payload)
-                for dev in self._selected(bus):
-                    dev.spi_write(payload)
-                return None
-            if op == OP_PIN_WRITE:
-                self._drive_output(arg, bus & 1)
-                return None
-            if op == OP_PIN_INIT:
-                mode, pull, value = payload[0], payload[1], payload[2]
+        if op == OP_SPI_WRITE:
+            self.stats["spi_bytes"] += len(payload)
+            for dev in self._selected(bus):
+                dev.spi_write(payload)
+            return None
+        if op == OP_PIN_WRITE:
+            self._drive_output(arg, bus & 1)
+            return None
+        if op == OP_PIN_INIT:
+            mode, pull, value = payload[0], payload[1], payload[2]
+            with self.lock:
                 p = self.pins.setdefault(arg, _Pin())
                 before = p.level()
                 p.mode, p.pull = mode, pull
                 if value != 0xFF:
                     p.out = value
                 after = p.level()
-                for dev, role in p.loads:
-                    if mode in (MODE_OUT, MODE_OPEN_DRAIN) and (before != after or role not in dev.pins):
-                        dev.pin_changed(role, after)
-                return None
-            if op == OP_PIN_READ:
+                loads = list(p.loads)
+            for dev, role in loads:
+                if mode in (MODE_OUT, MODE_OPEN_DRAIN) and (before != after or role not in dev.pins):
+                    dev.pin_changed(role, after)
+            return None
+        if op == OP_PIN_READ:
+            with self.lock:
                 return 0, self.pins.setdefault(arg, _Pin()).level(), b""
-            if op == OP_PIN_IRQ:
+        if op == OP_PIN_IRQ:
+            with self.lock:
                 self.pins.setdefault(arg, _Pin()).trigger = bus
-                return None
-            if op == OP_SPI_XFER:
-                self.stats["spi_bytes"] += len(payload)
-                rx = None
-                for dev in self._selected(bus):
-                    r = dev.spi_transfer(payload)
-                    if rx is None:
-                        rx = r
+            return None
+        if op == OP_SPI_XFER:
+            self.stats["spi_bytes"] += len(payload)
+            rx = None
+            for dev in self._selected(bus):
+                r = dev.spi_transfer(payload)
                 if rx is None:
-                    rx = b"\xff" * len(payload)   # MISO idles high with nothing selected
-                rx = bytes(rx)
-                if len(rx) != len(payload):
-                    rx = (rx + b"\xff" * len(payload))[:len(payload)]
-                return 0, 0, rx
-            if op == OP_I2C_WRITE:
-                dev = self.i2c.get(bus, {}).get(arg & 0x7FF)
-                if dev is None or not dev.i2c_write(bytes(payload)):
-                    return errno.ENODEV, 0, b""
-                return 0, len(payload), b""
-            if op == OP_I2C_READ:
-                n = struct.unpack("<I", payload)[0]
-                dev = self.i2c.get(bus, {}).get(arg & 0x7FF)
-                if dev is None:
-                    return errno.ENODEV, 0, b""
-                data = bytes(dev.i2c_read(n))
-                return 0, 0, (data + b"\xff" * n)[:n]
-            if op == OP_I2C_SCAN:
-                return 0, 0, bytes(sorted(self.i2c.get(bus, {})))
-            if op in (OP_I2C_INIT, OP_SPI_INIT):
-                return 0, 0, b""
-            if op == OP_UART_INIT:
-                baud, bits, parity, stop = struct.unpack("<IBBB", payload)
-                parity = None if parity == 0xFF else parity
-                self.uart_config[bus] = (baud, bits, parity, stop)
-                for dev in self.uart_devices.get(bus, ()):
-                    dev.uart_config(baud, bits, parity, stop)
-                return 0, 0, b""
-            if op == OP_PWM:
-                freq, duty = struct.unpack("<IH", payload)
-                p = self.pins.setdefault(arg, _Pin())
-                for dev, role in p.loads:
-                    dev.pwm_changed(role, freq if bus else 0, duty if bus else 0)
-                return None
-            if op == OP_RTC_GET:
-                t = time.time() + self.rtc_offset
-                tm = time.localtime(t)
-                return 0, 0, struct.pack("<HBBBBBBH", tm.tm_year, tm.tm_mon, tm.tm_mday, tm.tm_wday + 1,
-                                         tm.tm_hour, tm.tm_min, tm.tm_sec, 0)
-            if op == OP_RTC_SET:
-                y, mo, d, _wd, h, mi, s, _ss = struct.unpack("<HBBBBBBH", payload)
-                want = time.mktime((y, mo, d, h, mi, s, 0, 0, -1))
-                self.rtc_offset = want - time.time()
-                return 0, 0, b""
+                    rx = r
+            if rx is None:
+                rx = b"\xff" * len(payload)   # MISO idles high with nothing selected
+            rx = bytes(rx)
+            if len(rx) != len(payload):
+                rx = (rx + b"\xff" * len(payload))[:len(payload)]
+            return 0, 0, rx
+        if op == OP_I2C_WRITE:
+            dev = self.i2c.get(bus, {}).get(arg & 0x7FF)
+            if dev is None or not dev.i2c_write(bytes(payload)):
+                return errno.ENODEV, 0, b""
+            return 0, len(payload), b""
+        if op == OP_I2C_READ:
+            n = struct.unpack("<I", payload)[0]
+            dev = self.i2c.get(bus, {}).get(arg & 0x7FF)
+            if dev is None:
+                return errno.ENODEV, 0, b""
+            data = bytes(dev.i2c_read(n))
+            return 0, 0, (data + b"\xff" * n)[:n]
+        if op == OP_I2C_SCAN:
+            return 0, 0, bytes(sorted(self.i2c.get(bus, {})))
+        if op in (OP_I2C_INIT, OP_SPI_INIT):
+            return 0, 0, b""
+        if op == OP_UART_INIT:
+            baud, bits, parity, stop = struct.unpack("<IBBB", payload)
+            parity = None if parity == 0xFF else parity
+            self.uart_config[bus] = (baud, bits, parity, stop)
+            for dev in self.uart_devices.get(bus, ()):
+                dev.uart_config(baud, bits, parity, stop)
+            return 0, 0, b""
+        if op == OP_PWM:
+            freq, duty = struct.unpack("<IH", payload)
+            with self.lock:
+                loads = list(self.pins.setdefault(arg, _Pin()).loads)
+            for dev, role in loads:
+                dev.pwm_changed(role, freq if bus else 0, duty if bus else 0)
+            return None
+        if op == OP_RTC_GET:
+            t = time.time() + self.rtc_offset
+            tm = time.localtime(t)
+            return 0, 0, struct.pack("<HBBBBBBH", tm.tm_year, tm.tm_mon, tm.tm_mday, tm.tm_wday + 1,
+                                     tm.tm_hour, tm.tm_min, tm.tm_sec, 0)
+        if op == OP_RTC_SET:
+            y, mo, d, _wd, h, mi, s, _ss = struct.unpack("<HBBBBBBH", payload)
+            want = time.mktime((y, mo, d, h, mi, s, 0, 0, -1))
+            self.rtc_offset = want - time.time()
+            return 0, 0, b""
         if op == OP_RESET:
             if self.on_reset:
                 threading.Thread(target=self.on_reset, args=(arg == 0,), daemon=True).start()
