@@ -36,20 +36,28 @@ def mask_pan(pan):
 
 def _mask_digit_runs(s):
     # Any run of 13-19 digits in free text is treated as a PAN and masked.
-    out = []
-    i = 0
+    # Allocates nothing when there is nothing to mask (the common case).
     n = len(s)
+    i = 0
+    last = 0
+    out = None
     while i < n:
         if "0" <= s[i] <= "9":
-            j = i
+            j = i + 1
             while j < n and "0" <= s[j] <= "9":
                 j += 1
-            run = s[i:j]
-            out.append(mask_pan(run) if 13 <= len(run) <= 19 else run)
+            if 13 <= j - i <= 19:
+                if out is None:
+                    out = []
+                out.append(s[last:i])
+                out.append(mask_pan(s[i:j]))
+                last = j
             i = j
         else:
-            out.append(s[i])
             i += 1
+    if out is None:
+        return s
+    out.append(s[last:])
     return "".join(out)
 
 

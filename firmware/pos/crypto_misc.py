@@ -1,0 +1,78 @@
+# RSA public operation, hashes, CRC-16 and Luhn.
+try:
+    import hashlib
+except ImportError:          # pragma: no cover
+    hashlib = None
+
+from pos.crypto_des import CryptoError, _bytes, _digits
+
+
+# ---------------------------------------------------------------------------
+# RSA public operation and hashes
+# ---------------------------------------------------------------------------
+def rsa_public(modulus, exponent, data):
+    modulus = _bytes(modulus, "modulus")
+    data = _bytes(data)
+    k = len(modulus)
+    if not 1 <= k <= 256:
+        raise CryptoError("modulus of %d bytes unsupported (1 to 256)" % k)
+    if len(data) != k:
+        raise CryptoError("data is %d bytes, modulus %d" % (len(data), k))
+    n = int.from_bytes(bytes(modulus), "big")
+    e = int.from_bytes(bytes(_bytes(exponent, "exponent")), "big")
+    x = int.from_bytes(bytes(data), "big")
+    if n < 3 or not n & 1:
+        raise CryptoError("modulus is not an odd number > 2")
+    if e < 1:
+        raise CryptoError("exponent must be positive")
+    if x >= n:
+        raise CryptoError("data is not smaller than the modulus")
+    return pow(x, e, n).to_bytes(k, "big")
+
+
+def sha1(data):
+    return hashlib.sha1(bytes(_bytes(data))).digest()
+
+
+def sha256(data):
+    return hashlib.sha256(bytes(_bytes(data))).digest()
+
+
+# ---------------------------------------------------------------------------
+# Checks
+# ---------------------------------------------------------------------------
+def crc16_ccitt_false(data):
+    crc = 0xFFFF
+    for b in _bytes(data):
+        crc ^= b << 8
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x1021) & 0xFFFF if crc & 0x8000 else (crc << 1) & 0xFFFF
+    return crc
+
+
+def _luhn_sum(digits, double_first):
+    total = 0
+    dbl = double_first
+    for i in range(len(digits) - 1, -1, -1):
+        d = digits[i] - 48
+        if dbl:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+        dbl = not dbl
+    return total
+
+
+def luhn_valid(digits):
+    digits = _digits(digits, "digits")
+    if len(digits) < 2:
+        raise CryptoError("need at least 2 digits")
+    return _luhn_sum(digits, False) % 10 == 0
+
+
+def luhn_digit(digits):
+    digits = _digits(digits, "digits")
+    if not digits:
+        raise CryptoError("need at least 1 digit")
+    return (10 - _luhn_sum(digits, True) % 10) % 10
