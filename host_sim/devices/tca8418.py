@@ -148,14 +148,15 @@ class TCA8418(I2cDevice):
             raise DeviceError("no key %r on the keypad (keys: %s)" % (key, " ".join(KEYS)))
 
     def _update_int(self):
+        # INT is driven under the model lock so that two threads (bridge and a
+        # key press) cannot deliver levels out of order (docs/adding-a-device.md)
         with self.lock:
             stat, cfg = self.regs[INT_STAT], self.regs[CFG]
             asserted = (stat & K_INT and cfg & KE_IEN) or (stat & OVR_FLOW_INT and cfg & OVR_FLOW_IEN)
             level = 0 if asserted else 1
-            changed = level != self._int_level
-            self._int_level = level
-        if changed:
-            self.set_pin("int", level)
+            if level != self._int_level:
+                self._int_level = level
+                self.set_pin("int", level)
 
     def status(self):
         st = super().status()

@@ -92,6 +92,10 @@ class TCA8418:
             self.overflows += 1
         if stat:
             self._write(_INT_STAT, stat)        # write 1 to clear (datasheet 8.6.2.2)
+        # a key event that arrived between the last FIFO read and the clear keeps
+        # K_INT set: take it now rather than wait for an edge that will not come
+        if self.pending():
+            out.extend(self.read_events())
         return out
 
     def flush(self):
