@@ -1,12 +1,22 @@
 # main.py: bring up the peripherals and run the terminal's event loop.
-import asyncio
+#
+# The display's buffers (9.6 KB frame + 7.7 KB band) are the largest blocks
+# the firmware holds: allocate them first, before the application's modules
+# fragment the heap.
 import gc
 
-from pos import hw, log
-from pos.app import shell, status
-from pos.board import BOARD
-from pos.ui.canvas import Canvas
-from pos.ui.screen import ScreenStack
+from pos import hw
+
+display = hw.display()
+gc.collect()
+
+import asyncio                      # noqa: E402  (after the big allocations, on purpose)
+
+from pos import log                 # noqa: E402
+from pos.app import shell, status   # noqa: E402
+from pos.board import BOARD         # noqa: E402
+from pos.ui.canvas import Canvas    # noqa: E402
+from pos.ui.screen import ScreenStack  # noqa: E402
 
 
 def _check_paper(printer):
@@ -35,7 +45,9 @@ async def tick_task(stack):
 
 
 async def main():
-    display = hw.display()
+    if display is None:
+        print("smartpos: no display - check its ribbon cable (see the log above)")
+        return
     display.init()
     keypad = hw.keypad()
     keypad.init()

@@ -4,10 +4,12 @@ import sys
 import time
 
 import pos
+from pos import hw
 from pos.app import status
+from pos.app.sale import SaleFlow
 from pos.ui.messages import t
 from pos.ui.screen import Screen
-from pos.ui.widgets import AmountEntry, Info, Menu, format_amount
+from pos.ui.widgets import Info, Menu, format_amount
 
 DEFAULT_MERCHANT = "SMARTPOS DEMO STORE"
 
@@ -57,9 +59,7 @@ class Ready(Screen):
             return ("push", main_menu(self))
         if key in ("1", "2", "3", "4", "5", "6", "7", "8", "9"):
             # typing an amount on the idle screen starts a sale
-            entry = AmountEntry(t("sale"), _not_yet)
-            entry.on_key(key)
-            return ("push", entry)
+            return SaleFlow(hw.printer(), self.merchant).start(key)
         return None
 
 
@@ -80,7 +80,7 @@ def _about(ready):
 
 def main_menu(ready):
     return Menu(t("menu"), [
-        (t("sale"), lambda: ("push", AmountEntry(t("sale"), _not_yet))),
+        (t("sale"), lambda: SaleFlow(hw.printer(), ready.merchant).start()),
         (t("refund"), _not_yet),
         (t("reports"), _not_yet),
         (t("settings"), _not_yet),

@@ -25,6 +25,17 @@ _EN = {
     "paper_out": "NO PAPER",
     "paper_unknown": "PAPER?",
     "confirm": "ENTER: yes  CANCEL: no",
+    "cash": "Cash",
+    "card": "Card",
+    "qr": "QR",
+    "cash_tendered": "Cash tendered",
+    "not_enough_cash": "Less than the total:",
+    "total": "Total",
+    "change": "Change",
+    "no_printer": "No printer: no receipt",
+    "receipt_printed": "Receipt printed",
+    "paper_out_reprint": "Load paper, F1 reprint",
+    "enter_done_f1_reprint": "ENTER done  F1 reprint",
 }
 
 _CATALOGS = {"en": _EN}

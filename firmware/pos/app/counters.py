@@ -1,0 +1,44 @@
+# Invoice numbers and the shift's running totals, kept on flash so a reboot
+# neither reuses an invoice number nor loses a total.  The file is rewritten
+# whole through a temporary name (rename is atomic on the board's filesystem).
+import json
+import os
+
+PATH = "counters.json"
+_state = None
+
+
+def _load():
+    global _state
+    if _state is None:
+        try:
+            with open(PATH) as f:
+                _state = json.load(f)
+        except (OSError, ValueError):
+            _state = {"invoice": 0, "totals": {}}
+    return _state
+
+
+def _save():
+    tmp = PATH + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(_state, f)
+    os.rename(tmp, PATH)
+
+
+def next_invoice():
+    st = _load()
+    st["invoice"] += 1
+    _save()
+    return st["invoice"]
+
+
+def record_sale(tender, minor):
+    st = _load()
+    count, amount = st["totals"].get(tender, (0, 0))
+    st["totals"][tender] = (count + 1, amount + minor)
+    _save()
+
+
+def totals():
+    return dict(_load()["totals"])
