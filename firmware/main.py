@@ -38,6 +38,45 @@ async def keypad_task(keypad, stack, flag):
                 stack.key(name)
 
 
+def _acquirer_address():
+    """(host, port) of the default route's acquirer in config/acquirers.json, or None."""
+    import json
+    try:
+        with open("config/acquirers.json") as f:
+            cfg = json.load(f)
+        name = [r["acquirer"] for r in cfg["routes"] if r.get("default")][0]
+        a = cfg["acquirers"][name]
+        return a["host"], a["port"]
+    except (OSError, ValueError, KeyError, IndexError):
+        return None
+
+
+async def network_task(stack, every_s=30):
+    """Network status for the status bar: can the default acquirer be reached?"""
+    addr = _acquirer_address()
+    while addr:
+        up = False
+        try:
+            reader, writer = await asyncio.wait_for(asyncio.open_connection(addr[0], addr[1]), 3)
+            try:
+                # a non-blocking connect reports a refusal only on the first read
+                await asyncio.wait_for(reader.read(1), 0.3)
+                up = True
+            except asyncio.TimeoutError:
+                up = True               # connected; the host just has nothing to say
+            except OSError:
+                up = False
+            writer.close()
+        except Exception:
+            up = False
+        if up != status.network:
+            status.network = up
+            log.info("app", "network", up=up)
+            if isinstance(stack.top, shell.Ready):
+                stack.redraw()
+        await asyncio.sleep(every_s)
+
+
 async def tick_task(stack):
     while True:
         await asyncio.sleep_ms(1000)
@@ -67,7 +106,7 @@ async def main():
     gc.collect()
     print("smartpos ready")
     log.info("app", "ready", heap_free=gc.mem_free())
-    await asyncio.gather(keypad_task(keypad, stack, flag), tick_task(stack))
+    await asyncio.gather(keypad_task(keypad, stack, flag), tick_task(stack), network_task(stack))
 
 
 asyncio.run(main())

@@ -20,6 +20,8 @@ _sinks = []          # callables taking one formatted line (str)
 # Fields whose value is never shown, whatever it looks like.
 _SECRET = ("pin", "pinblock", "pin_block", "key", "kek", "tmk", "tpk", "tak", "mk",
            "track1", "track2", "track", "cvv", "cvc", "password")
+# Binary values longer than this are logged as their head and size.
+_HEX_MAX = const(32)
 # Fields shown masked (first 6, last 4).
 _PAN_FIELDS = ("pan", "token_pan")
 
@@ -67,7 +69,12 @@ def redact(name, value):
     if lname in _SECRET:
         return "<redacted>"
     if isinstance(value, (bytes, bytearray, memoryview)):
-        value = bytes(value).hex()
+        n = len(value)
+        if n > _HEX_MAX:
+            # a log line is not a dump: the head and the size are enough to act on
+            value = "%s...(%d bytes)" % (bytes(value[:_HEX_MAX]).hex(), n)
+        else:
+            value = bytes(value).hex()
     else:
         value = str(value)
     if lname in _PAN_FIELDS:

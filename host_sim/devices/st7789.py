@@ -63,6 +63,8 @@ class ST7789(SpiDevice):
     def power_on_reset(self):
         with self.lock:
             self._reset_state()
+            self.pins.clear()         # the board's GPIOs restart as inputs: forget D/CX, CSX
+            self.commands = []
 
     # ------------------------------------------------------------ pins
     def pin_changed(self, role, value):
