@@ -561,7 +561,6 @@ class EscPosPrinter(UartDevice):
         img = None
         try:
             import barcode as pybarcode
-            from barcode.writer import ImageWriter  # noqa: F401
             name = {"CODE128": "code128", "EAN13": "ean13", "EAN8": "ean8", "CODE39": "code39",
                     "UPC-A": "upca", "ITF": "itf"}.get(kind)
             if name:

@@ -8,16 +8,10 @@ from host_sim.mpy import FIRMWARE_DIR, run
 
 
 def board_constants(name):
-    """Evaluate firmware/boards/<name>.py's constants without MicroPython's const()."""
-    tree = ast.parse(open(os.path.join(FIRMWARE_DIR, "boards", name + ".py")).read())
-    out = {}
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
-            v = node.value
-            if isinstance(v, ast.Call) and getattr(v.func, "id", "") == "const":
-                v = v.args[0]
-            out[node.targets[0].id] = ast.literal_eval(v)
-    return out
+    """firmware/boards/<name>.py's constants as the firmware sees them (on MicroPython)."""
+    out = run("import boards.%s as b\n"
+              "print(repr({k: getattr(b, k) for k in dir(b) if k == k.upper() and k[0] != '_'}))" % name)
+    return ast.literal_eval(out.strip())
 
 
 def test_every_wiring_fact_matches_sim_board():

@@ -2,7 +2,6 @@
 host libraries (cryptography, psec, pyemv) on random inputs, plus known-answer
 vectors from the standards and bad-input checks."""
 import hashlib
-import os
 import random
 import warnings
 

@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from display_wait import wait_text
 from host_sim.board import VirtualBoard
 from host_sim.devices.st7789 import COLMOD, DISPON, SLPOUT, SWRESET
 
@@ -19,17 +20,6 @@ def vb():
     with VirtualBoard(firmware=True, pty=False) as board:
         board.wait_for("smartpos ready", 30)
         yield board
-
-
-def wait_text(display, needle, timeout=5):
-    end = time.monotonic() + timeout
-    text = ""
-    while time.monotonic() < end:
-        text = display.text()
-        if needle in text:
-            return text
-        time.sleep(0.1)
-    raise AssertionError("display never showed %r; it shows:\n%s" % (needle, text))
 
 
 def home(vb):

@@ -4,6 +4,7 @@ import time
 
 import pytest
 
+from display_wait import wait_text
 from host_sim.board import VirtualBoard
 
 
@@ -12,17 +13,6 @@ def vb():
     with VirtualBoard(firmware=True, pty=False) as board:
         board.wait_for("smartpos ready", 30)
         yield board
-
-
-def wait_text(display, needle, timeout=8):
-    end = time.monotonic() + timeout
-    text = ""
-    while time.monotonic() < end:
-        text = display.text()
-        if needle in text:
-            return text
-        time.sleep(0.1)
-    raise AssertionError("display never showed %r; it shows:\n%s" % (needle, text))
 
 
 def keys(vb, seq):

@@ -10,6 +10,7 @@ import urllib.request
 
 import pytest
 
+from display_wait import wait_text
 from host_sim.board import VirtualBoard
 from host_sim.web.server import serve_in_thread
 from host_sim.web.terminal import Terminal
@@ -54,25 +55,15 @@ def page(face):
         browser.close()
 
 
-def wait_display(vb, needle, timeout=8):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        text = vb.devices["display"].text()
-        if needle in text:
-            return text
-        time.sleep(0.2)
-    raise AssertionError("display never showed %r" % needle)
-
-
 def test_keypad_clicks_drive_the_firmware(face, page):
     vb = face[0]
     page.click("#keypad button[data-key=MENU]")
-    text = wait_display(vb, "5 About")
+    text = wait_text(vb.devices["display"], "5 About")
     assert text.startswith("MENU")
     for _ in range(4):
         page.click("#keypad button[data-key=DOWN]")
     page.click("#keypad button[data-key=ENTER]")
-    wait_display(vb, "Firmware")
+    wait_text(vb.devices["display"], "Firmware")
     assert vb.devices["keypad"].presses[-6:] == ["MENU", "DOWN", "DOWN", "DOWN", "DOWN", "ENTER"]
     # the page's display image is the model's PNG
     with urllib.request.urlopen(face[2] + "display.png") as r:
@@ -80,7 +71,7 @@ def test_keypad_clicks_drive_the_firmware(face, page):
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     page.click("#keypad button[data-key=CANCEL]")
     page.click("#keypad button[data-key=CANCEL]")
-    wait_display(vb, "READY")
+    wait_text(vb.devices["display"], "READY")
 
 
 def test_printer_controls_and_status(face, page):

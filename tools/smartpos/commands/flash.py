@@ -1,6 +1,5 @@
 """`smartpos flash`: compile the firmware with mpy-cross and copy what changed onto a board."""
 import os
-import sys
 
 from smartpos.cli import CommandError
 

@@ -5,9 +5,7 @@ the firmware flashed and every device model wired, and the web face on
 http://127.0.0.1:PORT; Ctrl-C shuts everything down.
 """
 import importlib
-import os
 import signal
-import sys
 import threading
 
 from smartpos.cli import CommandError
