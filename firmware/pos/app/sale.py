@@ -30,8 +30,9 @@ class SaleFlow:
         ]))
 
     def _cash(self):
+        # a tendered amount more than 10,000.00 over the total is a keying error
         return ("push", AmountEntry(t("cash_tendered"), self._tendered, CURRENCY,
-                                    limit=self.total * 100 + 10000000))
+                                    limit=self.total + 1000000))
 
     def _tendered(self, minor):
         if minor < self.total:
