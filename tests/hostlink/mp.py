@@ -1,13 +1,12 @@
-"""Run host-link firmware code on real MicroPython (192 KB heap), with the TEST
-stand-ins for pos.crypto / pos.emv.tlv installed only when the firmware lacks them."""
+"""Run host-link firmware code on real MicroPython (192 KB heap), firmware as .mpy."""
 import json
 
 from host_sim import mpy
-from host_sim.hosts.acquirer.terminal import PRELUDE, STANDIN, module_path  # noqa: F401
+from host_sim.hosts.acquirer.terminal import PRELUDE, module_path  # noqa: F401
 
 
 def run(code, heap=mpy.DEFAULT_HEAP, cwd=None, timeout=120, check=True):
-    """Firmware as .mpy (as flashed), stand-ins only where the firmware lacks a module."""
+    """Firmware as .mpy (as flashed)."""
     return mpy.run(PRELUDE + code, heap=heap, cwd=cwd, timeout=timeout, check=check,
                    env={"MICROPYPATH": module_path()})
 

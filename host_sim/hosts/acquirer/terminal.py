@@ -16,24 +16,9 @@ from host_sim.hosts.acquirer import hsm
 
 REPO = mpy.REPO_ROOT
 # TEST stand-ins for pos.crypto / pos.emv.tlv, used only while the firmware lacks them
-STANDIN = os.path.join(REPO, "tests", "hostlink", "standin")
-
-PRELUDE = """
-import sys
-def _standin(full, modname):
-    try:
-        __import__(full)
-    except ImportError:
-        mod = __import__(modname)
-        sys.modules[full] = mod
-        parts = full.split(".")
-        parent = __import__(parts[0])
-        for p in parts[1:-1]:
-            parent = getattr(parent, p)
-        setattr(parent, parts[-1], mod)
-_standin("pos.crypto", "hl_standin_crypto")
-_standin("pos.emv.tlv", "hl_standin_tlv")
-"""
+# Code run before each test body on the terminal (kept as a hook; the firmware
+# now has every module it needs, so nothing is stood in any more).
+PRELUDE = ""
 
 
 def write_kld(path, acquirers=("alpha", "beta")):
@@ -80,9 +65,9 @@ def firmware_mpy():
 
 
 def module_path():
-    """MICROPYPATH: compiled firmware (when it builds), the TEST stand-ins, the sources."""
+    """MICROPYPATH: compiled firmware (when it builds), then the sources."""
     d = firmware_mpy()
-    return mpy.module_path(((d,) if d else ()) + (STANDIN,))
+    return mpy.module_path((d,) if d else ())
 
 
 def mp_run(code, cwd=None, timeout=120, heap=mpy.DEFAULT_HEAP):
@@ -163,9 +148,6 @@ class Terminal:
             if built is None:
                 raise RuntimeError("the firmware does not compile with mpy-cross")
             shutil.copytree(built, self.flash, dirs_exist_ok=True)
-            for n in os.listdir(STANDIN):
-                if n.endswith(".py"):
-                    shutil.copy(os.path.join(STANDIN, n), os.path.join(self.flash, n))
 
     def run(self, body, timeout=60):
         """Boot the engine, run `body` (MicroPython code), return the @@ JSON objects."""

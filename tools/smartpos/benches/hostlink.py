@@ -51,13 +51,10 @@ def _on_virtual_board(code):
     import shutil
     import tempfile
     from host_sim.board import VirtualBoard
-    from host_sim.hosts.acquirer.terminal import PRELUDE, STANDIN, firmware_mpy
+    from host_sim.hosts.acquirer.terminal import PRELUDE, firmware_mpy
     d = tempfile.mkdtemp(prefix="smartpos-bench-")
     try:
         shutil.copytree(firmware_mpy(), d, dirs_exist_ok=True)
-        for n in os.listdir(STANDIN):
-            if n.endswith(".py"):
-                shutil.copy(os.path.join(STANDIN, n), os.path.join(d, n))
         with VirtualBoard(d, heap="192K", firmware=False, pty=False, devices=[]) as vb:
             return vb.exec(PRELUDE + code, timeout=300)
     finally:
