@@ -35,3 +35,11 @@ bench: $(STAMP)
 
 clean:
 	rm -rf build native/build
+
+# native/: portable C99 core (TLV, CRC-16, Luhn); builds and runs its C unit tests on the host.
+CC ?= cc
+NATIVE_CFLAGS := -std=c99 -Wall -Wextra -Werror -pedantic -Inative/include
+native:
+	@mkdir -p native/build
+	$(CC) $(NATIVE_CFLAGS) -O2 native/src/posnative.c native/tests/test_core.c -o native/build/test_core
+	native/build/test_core
