@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PORT   ?=
 
-.PHONY: all venv sim test flash demo bench native native-arm firmware clean
+.PHONY: all venv sim test flash demo bench native native-arm firmware fuzz clean
 
 all: test
 
@@ -43,3 +43,11 @@ native:
 	@mkdir -p native/build
 	$(CC) $(NATIVE_CFLAGS) -O2 native/src/posnative.c native/tests/test_core.c -o native/build/test_core
 	native/build/test_core
+
+# libFuzzer on the TLV parser (clang + libclang-rt); FUZZ_SECONDS bounds the run.
+FUZZ_SECONDS ?= 20
+fuzz:
+	@mkdir -p native/build/fuzz-corpus
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Inative/include \
+	  native/src/posnative.c native/fuzz/fuzz_tlv.c -o native/build/fuzz_tlv
+	native/build/fuzz_tlv -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 native/build/fuzz-corpus native/fuzz/corpus/tlv
