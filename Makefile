@@ -51,3 +51,14 @@ fuzz:
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Inative/include \
 	  native/src/posnative.c native/fuzz/fuzz_tlv.c -o native/build/fuzz_tlv
 	native/build/fuzz_tlv -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 native/build/fuzz-corpus native/fuzz/corpus/tlv
+
+# Cortex-M4 build of the core (freestanding, size report) and its C unit tests on qemu mps2-an386 via semihosting.
+ARM_CC := arm-none-eabi-gcc -mcpu=cortex-m4 -mthumb -Os
+native-arm:
+	@mkdir -p native/build/arm
+	$(ARM_CC) -std=c99 -ffreestanding -Wall -Wextra -Werror -Inative/include -c native/src/posnative.c -o native/build/arm/posnative.o
+	arm-none-eabi-size native/build/arm/posnative.o
+	$(ARM_CC) -std=c99 -Inative/include --specs=rdimon.specs -T native/arm/mps2_an386.ld \
+	  native/arm/startup.c native/src/posnative.c native/tests/test_core.c -o native/build/arm/test_core.elf
+	qemu-system-arm -M mps2-an386 -nographic -monitor none -serial none -icount shift=0 \
+	  -semihosting-config enable=on,target=native -kernel native/build/arm/test_core.elf
