@@ -132,7 +132,7 @@ class Harness:
         if self.heap:
             argv += ["-X", "heapsize=%s" % self.heap]
         if self.use_mpy:
-            argv += ["-c", "import mp_driver"]       # the driver compiled too: no parse on the heap
+            argv += ["-c", "import mp_driver; mp_driver.main()"]   # the driver compiled too: no parse on the heap
         else:
             argv.append(DRIVER)
         proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -141,41 +141,8 @@ class Harness:
                   "keys": self.keys, "draws": self.draws, "date": self.date, "seed": self.seed,
                   "authorizer": self.with_authorizer, "memtrace": self.memtrace,
                   "engine": bool(self.engine)}
-        results = []
-        cur = Result()
-        config_error = None
-        out, inp = proc.stdout, proc.stdin
         try:
-            inp.write((json.dumps(params) + "\n").encode())
-            inp.flush()
-            while True:
-                first = out.read(1)
-                if not first:
-                    break
-                if first == b"\x00":
-                    # binary C-APDU frame; answered with a binary R-APDU frame
-                    n = int.from_bytes(out.read(2), "big")
-                    reply = self._apdu(out.read(n), cur)
-                    if isinstance(reply, int):
-                        inp.write(reply.to_bytes(2, "big"))
-                    else:
-                        inp.write(len(reply).to_bytes(2, "big") + reply)
-                    inp.flush()
-                    continue
-                line = (first + out.readline()).decode("utf-8", "replace")
-                if not line.startswith("@@"):
-                    cur.lines.append(line.rstrip("\n"))
-                    continue
-                msg = json.loads(line[2:])
-                reply = self._handle(msg, cur)
-                if msg["t"] == "result":
-                    results.append(cur)
-                    cur = Result()
-                elif msg["t"] == "config_error":
-                    config_error = msg
-                if reply is not None:
-                    inp.write((json.dumps(reply) + "\n").encode())
-                    inp.flush()
+            results, cur, config_error = self._serve(proc.stdout, proc.stdin, params)
             proc.wait(self.timeout)
         finally:
             if proc.poll() is None:
@@ -187,6 +154,43 @@ class Harness:
         if proc.returncode != 0 or len(results) != len(transactions):
             raise mpy.MicroPythonError(proc.returncode, "\n".join(cur.lines), err)
         return results if len(results) > 1 else results[0]
+
+    def _serve(self, out, inp, params):
+        """Answer the MicroPython side until it closes: binary APDU frames and @@ JSON lines."""
+        results = []
+        cur = Result()
+        config_error = None
+        inp.write((json.dumps(params) + "\n").encode())
+        inp.flush()
+        while True:
+            first = out.read(1)
+            if not first:
+                break
+            if first == b"\x00":
+                # binary C-APDU frame; answered with a binary R-APDU frame
+                n = int.from_bytes(out.read(2), "big")
+                reply = self._apdu(out.read(n), cur)
+                if isinstance(reply, int):
+                    inp.write(reply.to_bytes(2, "big"))
+                else:
+                    inp.write(len(reply).to_bytes(2, "big") + reply)
+                inp.flush()
+                continue
+            line = (first + out.readline()).decode("utf-8", "replace")
+            if not line.startswith("@@"):
+                cur.lines.append(line.rstrip("\n"))
+                continue
+            msg = json.loads(line[2:])
+            reply = self._handle(msg, cur)
+            if msg["t"] == "result":
+                results.append(cur)
+                cur = Result()
+            elif msg["t"] == "config_error":
+                config_error = msg
+            if reply is not None:
+                inp.write((json.dumps(reply) + "\n").encode())
+                inp.flush()
+        return results, cur, config_error
 
     def _apdu(self, c, cur):
         try:
@@ -246,3 +250,79 @@ class ConfigFailure(Exception):
     def __init__(self, key, text):
         super().__init__(text)
         self.key = key
+
+
+class BoardHarness(Harness):
+    """The same transactions with the kernel on the VirtualBoard (host_sim.board): the
+    firmware installed in its flash as `smartpos flash` leaves it (.mpy for the unix port),
+    192 KB heap with the board-support layer loaded. The card still lives in pytest: the
+    board reaches it over a loopback TCP connection (TEST transport, tests/emv/mp_driver.py)
+    until the contact reader model and the ISO 7816 driver exist."""
+
+    def run(self, *transactions):
+        import shutil as _sh
+        import socket
+        import threading
+        from host_sim.board import VirtualBoard
+        from smartpos.flashing import install_into_directory
+        if not transactions:
+            transactions = ({"amount": 1000},)
+        transactions = [t if isinstance(t, dict) else {"amount": t} for t in transactions]
+        flash = tempfile.mkdtemp(prefix="emv-board-")
+        try:
+            install_into_directory(flash)
+            built = build_mpy()
+            for name in os.listdir(built):             # driver and TEST stand-ins
+                if name.endswith(".mpy"):
+                    _sh.copyfile(os.path.join(built, name), os.path.join(flash, name))
+            if os.path.isdir(HOSTLINK_STANDIN):
+                for name in os.listdir(HOSTLINK_STANDIN):
+                    if name.endswith(".py"):
+                        subprocess.run([MPY_CROSS, "-o", os.path.join(flash, name[:-3] + ".mpy"),
+                                        os.path.join(HOSTLINK_STANDIN, name)], check=True)
+            _sh.copyfile(self.capk, os.path.join(flash, "config", "capk_board.json"))
+            if self.config != CONFIG:
+                _sh.copyfile(self.config, os.path.join(flash, "config", "emv_board.json"))
+            srv = socket.socket()
+            srv.bind(("127.0.0.1", 0))
+            srv.listen(1)
+            srv.settimeout(60)
+            port = srv.getsockname()[1]
+            vb = VirtualBoard(flash, heap=self.heap or "192K", firmware=False, pty=False, devices=[])
+            vb.start()
+            box = {}
+
+            def board():
+                try:
+                    box["out"] = vb.exec("import mp_driver\nmp_driver.main_socket(%d)\n" % port,
+                                         timeout=self.timeout)
+                except Exception as exc:             # ExecError carries the board's traceback
+                    box["err"] = exc
+            th = threading.Thread(target=board, daemon=True)
+            th.start()
+            try:
+                conn, _ = srv.accept()
+            except socket.timeout:
+                th.join(5)
+                raise AssertionError("board never connected: %r" % box.get("err"))
+            params = {"config": "/flash/config/" + ("emv.json" if self.config == CONFIG else "emv_board.json"),
+                      "capk": "/flash/config/capk_board.json", "transactions": transactions,
+                      "keys": self.keys, "draws": self.draws, "date": self.date, "seed": self.seed,
+                      "authorizer": self.with_authorizer, "memtrace": self.memtrace, "engine": False}
+            rfile, wfile = conn.makefile("rb"), conn.makefile("wb")
+            try:
+                results, cur, config_error = self._serve(rfile, wfile, params)
+            finally:
+                conn.close()
+                th.join(self.timeout)
+                vb.stop()
+                srv.close()
+            if config_error is not None:
+                raise ConfigFailure(config_error["key"], config_error["text"])
+            if "err" in box or len(results) != len(transactions):
+                raise AssertionError("board run failed: %s\n%s" % (box.get("err"), "\n".join(cur.lines)))
+            for r in results:
+                r.board_output = box.get("out", "")
+            return results if len(results) > 1 else results[0]
+        finally:
+            _sh.rmtree(flash, ignore_errors=True)

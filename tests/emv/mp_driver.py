@@ -68,13 +68,13 @@ def _write(obj, w):
 def call(msg, reply=True):
     global _wait_us
     t0 = time.ticks_us()
-    w = sys.stdout.write
+    w = _io.write if isinstance(_io, _Socket) else sys.stdout.write
     w("@@")
     _write(msg, w)
     w("\n")
     r = None
     if reply:
-        line = sys.stdin.readline()
+        line = _io.readline()
         if not line:
             raise SystemExit(3)
         r = json.loads(line)
@@ -100,11 +100,48 @@ class HarnessCardError(OSError):
         self.reason = reason
 
 
+class _Stdio:
+    """The pytest process on stdin/stdout (default)."""
+
+    def write(self, b):
+        sys.stdout.buffer.write(b)
+
+    def readinto(self, mv):
+        return sys.stdin.buffer.readinto(mv)
+
+    def readline(self):
+        return sys.stdin.readline()
+
+
+class _Socket:
+    """The pytest process on a loopback TCP connection (the virtual board's run)."""
+
+    def __init__(self, port):
+        import socket
+        self.s = socket.socket()
+        self.s.connect(socket.getaddrinfo("127.0.0.1", port)[0][-1])
+
+    def write(self, b):
+        mv = memoryview(b if not isinstance(b, str) else b.encode())
+        while len(mv):
+            n = self.s.write(mv)
+            mv = mv[n:]
+
+    def readinto(self, mv):
+        return self.s.readinto(mv)
+
+    def readline(self):
+        return self.s.readline().decode()
+
+
+_io = _Stdio()
+
+
 def _read_exact(buf, n):
     mv = memoryview(buf)
     got = 0
     while got < n:
-        k = sys.stdin.buffer.readinto(mv[got:n])
+        k = _io.readinto(mv[got:n])
         if not k:
             raise SystemExit(3)
         got += k
@@ -122,9 +159,8 @@ def transmit(apdu):
     _hdr[0] = 0
     _hdr[1] = n >> 8
     _hdr[2] = n & 0xFF
-    out = sys.stdout.buffer
-    out.write(_hdr)
-    out.write(apdu)
+    _io.write(_hdr)
+    _io.write(apdu)
     _read_exact(_hdr, 2)
     n = (_hdr[0] << 8) | _hdr[1]
     if n >= 0xFFF0:
@@ -206,9 +242,15 @@ class Rng:
         return bytes(out)
 
 
+def main_socket(port):
+    global _io
+    _io = _Socket(port)
+    main()
+
+
 def main():
     global _wait_us
-    p = json.loads(sys.stdin.readline())
+    p = json.loads(_io.readline())
     _memtrace_on[0] = p.get("memtrace", False)
     # configuration first (its JSON parse garbage is gone before the kernel loads), as at boot
     from pos.emv import config
@@ -254,4 +296,5 @@ def main():
         d = None
 
 
-main()
+if __name__ == "__main__":
+    main()
