@@ -227,22 +227,21 @@ def _tdes_block(keys, block, decrypt, out, o):
         _des_block(keys[2], tmp, False, out, o)
 
 
-def des_encrypt(key, data):
+def _ecb(key, data, decrypt):
     keys = _tdes_keys(key)
     data = memoryview(_check_blocks(data, 8))
     out = bytearray(len(data))
     for o in range(0, len(data), 8):
-        _tdes_block(keys, data[o:o + 8], False, out, o)
+        _tdes_block(keys, data[o:o + 8], decrypt, out, o)
     return bytes(out)
+
+
+def des_encrypt(key, data):
+    return _ecb(key, data, False)
 
 
 def des_decrypt(key, data):
-    keys = _tdes_keys(key)
-    data = memoryview(_check_blocks(data, 8))
-    out = bytearray(len(data))
-    for o in range(0, len(data), 8):
-        _tdes_block(keys, data[o:o + 8], True, out, o)
-    return bytes(out)
+    return _ecb(key, data, True)
 
 
 def des_cbc_encrypt(key, iv, data):

@@ -1,6 +1,6 @@
 # Data Object Lists (PDOL, CDOL1, CDOL2, DDOL, TDOL): EMV 4.4 Book 3, 5.4.
 from pos.emv.tags import FORMAT
-from pos.emv.tlv import TLVError
+from pos.emv.tlv import TLVError, _read_tag
 
 
 def dol_parse(dol):
@@ -9,21 +9,7 @@ def dol_parse(dol):
     i = 0
     n = len(dol)
     while i < n:
-        t = dol[i]
-        i += 1
-        if t & 0x1F == 0x1F:
-            k = 1
-            while True:
-                if i >= n:
-                    raise TLVError("DOL: truncated tag at offset %d" % (i - k))
-                b = dol[i]
-                t = (t << 8) | b
-                i += 1
-                k += 1
-                if not b & 0x80:
-                    break
-                if k >= 4:
-                    raise TLVError("DOL: tag longer than 4 bytes")
+        t, i = _read_tag(dol, i, n)
         if i >= n:
             raise TLVError("DOL: tag %X has no length" % t)
         out.append((t, dol[i]))

@@ -14,12 +14,13 @@ class TLVError(ValueError):
     pass
 
 
-def _header(buf, i, end):
-    """(tag, value_start, value_end) of the object at offset i."""
+def _read_tag(buf, i, end):
+    """(tag, offset after it) of the tag at offset i (B1: 1F in the first byte
+    means more tag bytes follow, each with b8 set but the last)."""
     start = i
     t = buf[i]
     i += 1
-    if t & 0x1F == 0x1F:                  # B1: subsequent tag bytes follow
+    if t & 0x1F == 0x1F:
         n = 1
         while True:
             if i >= end:
@@ -32,6 +33,13 @@ def _header(buf, i, end):
                 break
             if n >= 4:
                 raise TLVError("tag longer than 4 bytes at offset %d" % start)
+    return t, i
+
+
+def _header(buf, i, end):
+    """(tag, value_start, value_end) of the object at offset i."""
+    start = i
+    t, i = _read_tag(buf, i, end)
     if i >= end:
         raise TLVError("missing length for tag %X at offset %d" % (t, start))
     ln = buf[i]
