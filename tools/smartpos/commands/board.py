@@ -25,6 +25,9 @@ def register(sub):
     p.add_argument("--firmware", action="store_true",
                    help="copy firmware/ (sources) into the flash before booting "
                         "(normally you flash it: smartpos flash --port ...)")
+    p.add_argument("--frozen", action="store_true",
+                   help="firmware as a board build runs it: pos/ frozen into a ROM image at /rom "
+                        "(executed in place), boot.py/main.py/config in the flash")
     p.add_argument("--console", action="store_true", help="also echo the REPL output here")
     p.set_defaults(func=run)
 
@@ -44,7 +47,7 @@ def run(args):
         raise CommandError("cannot use %s as flash directory: %s" % (flash, exc.strerror))
     if args.pty_link and os.path.exists(args.pty_link) and not os.path.islink(args.pty_link):
         raise CommandError("--pty-link %s exists and is not a symlink: choose another path" % args.pty_link)
-    vb = VirtualBoard(flash, heap=heap, firmware=args.firmware, pty=True, pty_link=args.pty_link,
+    vb = VirtualBoard(flash, heap=heap, firmware="frozen" if args.frozen else args.firmware, pty=True, pty_link=args.pty_link,
                       socket_port=args.socket, flash_size=flash_size)
     try:
         vb.start()

@@ -17,6 +17,8 @@ def register(sub):
     p.add_argument("--heap", default="192K", help="board heap (default 192K, NUCLEO-F429ZI)")
     p.add_argument("--flash", metavar="DIR", help="flash directory (default: a fresh one per run)")
     p.add_argument("--pty-link", metavar="PATH", help="also expose the REPL on a pty symlinked here")
+    p.add_argument("--unfrozen", action="store_true",
+                   help="firmware compiled into the flash instead of frozen into ROM (development)")
     p.set_defaults(func=run)
 
 
@@ -59,7 +61,8 @@ def run(args):
     from host_sim.web.terminal import Terminal
 
     hosts = _start_hosts()
-    board = VirtualBoard(flash_dir=args.flash, heap=args.heap, firmware=True,
+    board = VirtualBoard(flash_dir=args.flash, heap=args.heap,
+                         firmware=True if args.unfrozen else "frozen",
                          pty_link=args.pty_link, pty=bool(args.pty_link))
     try:
         board.start()

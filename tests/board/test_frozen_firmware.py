@@ -1,0 +1,49 @@
+"""Frozen firmware on the virtual board: pos/ in a ROMFS image mapped at /rom, as a board build
+freezes it into flash; the board-support layer's own heap is not charged to the firmware."""
+import os
+
+import pytest
+
+from host_sim.board import VirtualBoard
+from host_sim.board.cpu import BSP_HEAP_ALLOWANCE
+
+
+@pytest.fixture(scope="module")
+def frozen(tmp_path_factory):
+    flash = tmp_path_factory.mktemp("frozen") / "flash"
+    with VirtualBoard(flash, heap="192K", firmware="frozen", pty=False) as vb:
+        vb.wait_for("smartpos ready", 30)
+        yield vb
+
+
+def test_pos_comes_from_rom_and_not_from_flash(frozen):
+    out = frozen.exec("import sys, os, pos.emv.tlv\n"
+                      "print(pos.emv.tlv.__file__)\n"
+                      "print(sys.path)\n"
+                      "print(sorted(os.listdir('/flash')))\n"
+                      "print(sorted(os.listdir('/rom/pos'))[:3])").splitlines()
+    assert out[0] == "/rom/pos/emv/tlv.mpy"
+    assert out[1] == "['', '.frozen', '/rom', '/rom/lib', '/flash', '/flash/lib']"
+    assert "pos" not in out[2] and "main.py" in out[2] and "config" in out[2]
+    assert out[3] == "['__init__.mpy', 'app', 'board.mpy']"
+    assert not os.path.exists(os.path.join(frozen.flash_dir, "pos"))
+
+
+def test_rom_is_read_only(frozen):
+    out = frozen.exec("try:\n open('/rom/pos/x.py', 'w')\nexcept OSError as e:\n print('refused', e.errno)")
+    assert out.startswith("refused")
+
+
+def test_board_support_stays_within_its_allowance(frozen):
+    used = int(frozen.exec("import machine; print(machine._bsp_heap)"))
+    assert 10000 < used <= BSP_HEAP_ALLOWANCE
+
+
+def test_firmware_keeps_the_board_heap_for_itself(frozen):
+    # what the firmware sees as its heap: 192 KB, minus what the board support may take
+    free, alloc = map(int, frozen.exec("import gc; gc.collect(); print(gc.mem_free(), gc.mem_alloc())").split())
+    rom = os.path.getsize(frozen.rom)
+    assert free + alloc - rom - BSP_HEAP_ALLOWANCE == pytest.approx(194304, abs=512)   # as with firmware in flash
+    # the EMV kernel and the payment engine load beside the running application
+    free2 = int(frozen.exec("import pos.emv.kernel, pos.payments.engine, gc; gc.collect(); print(gc.mem_free())"))
+    assert free2 > 32 * 1024, free2
