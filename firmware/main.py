@@ -79,7 +79,7 @@ async def network_task(stack, every_s=30):
 
 async def tick_task(stack):
     while True:
-        await asyncio.sleep_ms(1000)
+        await asyncio.sleep_ms(250)
         stack.tick()
 
 
@@ -98,6 +98,8 @@ async def main():
         printer.init()
     _check_paper(printer)
     canvas = Canvas(display)
+    status.canvas = canvas
+    status.keypad = keypad
     stack = ScreenStack(canvas, shell.Ready(board_name=BOARD.NAME))
     flag = asyncio.ThreadSafeFlag()
     keypad.irq(lambda pin: flag.set())

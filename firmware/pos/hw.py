@@ -38,3 +38,19 @@ def buzzer():
 
 def printer():
     return _make("printer", "escpos")
+
+
+def contact_reader():
+    return _make("contact", "iso7816")
+
+
+def msr():
+    return _make("msr", "msr")
+
+
+def scanner():
+    return _make("scanner", "scanner")
+
+
+def nfc():
+    return _make("nfc", "pn532")

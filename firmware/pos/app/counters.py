@@ -42,3 +42,11 @@ def record_sale(tender, minor):
 
 def totals():
     return dict(_load()["totals"])
+
+
+def close_shift():
+    """Z report: the shift's totals start again (invoice numbers go on)."""
+    st = _load()
+    st["totals"] = {}
+    st["shift"] = st.get("shift", 0) + 1
+    _save()

@@ -35,3 +35,106 @@ def print_cash_sale(printer, merchant, invoice, total, tendered, currency="USD",
     p.line(copy)
     p.line("THANK YOU")
     p.cut()
+
+
+_KIND_TITLE = {"sale": "SALE", "refund": "REFUND", "void": "VOID", "preauth": "PRE-AUTH",
+               "completion": "COMPLETION", "balance": "BALANCE"}
+
+
+def cvm_text(cvm, signature_required=False):
+    """The receipt's verification line from the kernel's CVM name (pos.emv.cvm.NAMES)."""
+    if signature_required or cvm == "signature":
+        return "SIGNATURE"
+    if cvm == "online PIN":
+        return "PIN VERIFIED ONLINE"
+    if cvm.startswith("offline"):
+        return "PIN VERIFIED"
+    if cvm == "consumer device CVM":
+        return "VERIFIED ON DEVICE"
+    return "NO CVM REQUIRED" if cvm in ("no CVM required", "none", "") else cvm.upper()
+
+
+def print_card(printer, merchant, e, currency="USD", copy="CUSTOMER COPY"):
+    """A card receipt from a batch entry `e` (pos.app.batch): the fields EMV and the
+    schemes ask for; the PAN is the masked one the entry holds.  Raises
+    escpos.PrinterError like print_cash_sale (the caller reprints in full)."""
+    printer.check_ready()
+    p = printer
+    p.init()
+    p.align(escpos.ALIGN_CENTER)
+    p.double()
+    p.line(merchant[:16])
+    p.normal()
+    p.line("MID %s" % e.get("mid", ""))
+    p.line("TID %s" % e.get("tid", ""))
+    p.line(e.get("dt") or _now())
+    p.align(escpos.ALIGN_LEFT)
+    p.columns("INVOICE %06d" % e["inv"], "STAN %s" % e.get("stan", ""))
+    p.line("-" * escpos.COLUMNS)
+    p.bold()
+    p.line(_KIND_TITLE.get(e["kind"], e["kind"].upper()))
+    p.bold(False)
+    p.columns(e.get("label", "CARD")[:16], e.get("entry", "CHIP"))
+    p.line(e.get("pan", ""))
+    if e.get("aid"):
+        p.columns("AID", e["aid"])
+    if e.get("tvr"):
+        p.columns("TVR", e["tvr"])
+        p.columns("TSI", e.get("tsi", ""))
+    if e.get("cryptogram"):
+        p.columns(e.get("ctype", "AC"), e["cryptogram"])
+    p.line("-" * escpos.COLUMNS)
+    p.bold()
+    amount = e["amount"]
+    if e.get("tip"):
+        p.columns("BASE", format_amount(amount, currency))
+        p.columns("TIP", format_amount(e["tip"], currency))
+        amount += e["tip"]
+    p.columns("TOTAL", format_amount(-amount if e["kind"] == "refund" else amount, currency))
+    p.bold(False)
+    p.line("-" * escpos.COLUMNS)
+    p.align(escpos.ALIGN_CENTER)
+    p.double(False, True)
+    p.line(e.get("result", ""))
+    p.normal()
+    if e.get("auth"):
+        p.line("APPROVAL CODE %s" % e["auth"])
+    if e.get("rc"):
+        p.line("RESPONSE %s %s" % (e["rc"], e.get("text", "")[:18]))
+    elif e.get("text"):
+        p.line(e["text"][:escpos.COLUMNS])
+    cvm = cvm_text(e.get("cvm", ""), e.get("sig", False))
+    if cvm == "SIGNATURE" and copy == "MERCHANT COPY":
+        p.feed(2)
+        p.line("X" + "_" * (escpos.COLUMNS - 2))
+        p.line("CARDHOLDER SIGNATURE")
+    else:
+        p.line(cvm)
+    if e.get("ref"):
+        p.qr(e["ref"], module=4)
+    p.line(copy)
+    p.cut()
+
+
+def print_split(printer, merchant, total, tenders, currency="USD"):
+    """The summary of a sale paid with several tenders [(tender, amount, invoice)]."""
+    printer.check_ready()
+    p = printer
+    p.init()
+    p.align(escpos.ALIGN_CENTER)
+    p.double()
+    p.line(merchant[:16])
+    p.normal()
+    p.line(_now())
+    p.line("SPLIT TENDER")
+    p.align(escpos.ALIGN_LEFT)
+    p.line("-" * escpos.COLUMNS)
+    for tender, amount, inv in tenders:
+        p.columns("%06d %s" % (inv, tender.upper()), format_amount(amount, currency))
+    p.line("-" * escpos.COLUMNS)
+    p.bold()
+    p.columns("TOTAL", format_amount(total, currency))
+    p.bold(False)
+    p.align(escpos.ALIGN_CENTER)
+    p.line("THANK YOU")
+    p.cut()

@@ -1,6 +1,6 @@
 # The sale flow: amount, tender, and for cash the amount tendered, change,
 # cash drawer and receipt.  Card and QR tenders join here as their flows land.
-from pos.app import counters, receipt, status
+from pos.app import batch, counters, receipt, status
 from pos.drivers import escpos
 from pos.ui.messages import t
 from pos.ui.screen import Screen
@@ -14,6 +14,9 @@ class SaleFlow:
         self.printer = printer
         self.merchant = merchant
         self.total = 0
+        self.paid = 0
+        self.tenders = []
+        self.change = 0
 
     def start(self, first_key=None):
         entry = AmountEntry(t("sale"), self._amount_done, CURRENCY)
@@ -23,21 +26,83 @@ class SaleFlow:
 
     def _amount_done(self, minor):
         self.total = minor
-        return ("replace", Menu("%s %s" % (t("sale"), format_amount(minor, CURRENCY)), [
+        self.paid = 0
+        self.tenders = []          # split tender: [(tender, amount, invoice)]
+        self.change = 0
+        return ("replace", self._tender_menu())
+
+    @property
+    def remaining(self):
+        return self.total - self.paid
+
+    def _tender_menu(self):
+        title = "%s %s" % (t("sale"), format_amount(self.remaining, CURRENCY))
+        items = [
             (t("cash"), self._cash),
-            (t("card"), lambda: ("push", Info(t("card"), [t("not_yet")]))),
+            (t("card"), lambda: self._card(self.remaining)),
             (t("qr"), lambda: ("push", Info(t("qr"), [t("not_yet")]))),
+        ]
+        if not self.tenders:
+            items.append((t("split"), self._split))
+        return Menu(title, items)
+
+    def _split(self):
+        """Split tender: an amount for this tender, then the tender; repeat until paid."""
+        return ("push", AmountEntry(t("split"), self._split_amount, CURRENCY, limit=self.remaining))
+
+    def _split_amount(self, part):
+        self.part = part
+        return ("replace", Menu("%s %s" % (t("split"), format_amount(part, CURRENCY)), [
+            (t("cash"), lambda: self._cash_part(part)),
+            (t("card"), lambda: self._card(part)),
         ]))
 
+    def _card(self, amount):
+        from pos.app.card import CardTender
+        if amount == self.total and not self.tenders:
+            return ("push", CardTender(self.merchant, amount))
+        return ("push", CardTender(self.merchant, amount, on_result=self._card_part_done))
+
+    def _card_part_done(self, e):
+        from pos.app.card import print_both
+        if not e["ok"]:
+            return ("replace", Info(t("card"), [e["result"], e.get("text", "")[:28],
+                                                "%s %s" % (t("remaining"), format_amount(self.remaining, CURRENCY))]))
+        print_both(self.printer, self.merchant, e)
+        return self._paid("card", e["amount"], e["inv"])
+
+    def _cash_part(self, part):
+        inv = counters.next_invoice()
+        counters.record_sale("cash", part)
+        batch.record({"inv": inv, "kind": "sale", "tender": "cash", "amount": part, "ok": True,
+                      "op": status.operator.name if status.operator else "CASHIER"})
+        if self.printer is not None:
+            self.printer.kick_drawer()
+        return self._paid("cash", part, inv)
+
+    def _paid(self, tender, amount, inv):
+        self.paid += amount
+        self.tenders.append((tender, amount, inv))
+        status.batch_count += 1
+        if self.remaining > 0:
+            return ("replace", self._tender_menu())
+        done = SplitDone(self)
+        done.finish()
+        return ("replace", done)
+
     def _cash(self):
-        # a tendered amount more than 10,000.00 over the total is a keying error
+        # a tendered amount more than 10,000.00 over what is due is a keying error
         return ("push", AmountEntry(t("cash_tendered"), self._tendered, CURRENCY,
-                                    limit=self.total + 1000000))
+                                    limit=self.remaining + 1000000))
 
     def _tendered(self, minor):
-        if minor < self.total:
+        due = self.remaining
+        if minor < due:
             return ("push", Info(t("cash"), [t("not_enough_cash"),
-                                             format_amount(self.total, CURRENCY)]))
+                                             format_amount(due, CURRENCY)]))
+        if self.tenders:                       # the last part of a split tender
+            self.change = minor - due
+            return self._cash_part(due)
         invoice = counters.next_invoice()
         done = CashDone(self, invoice, minor)
         done.finish()
@@ -56,6 +121,8 @@ class CashDone(Screen):
 
     def finish(self):
         counters.record_sale("cash", self.flow.total)
+        batch.record({"inv": self.invoice, "kind": "sale", "tender": "cash", "amount": self.flow.total,
+                      "ok": True, "op": status.operator.name if status.operator else "CASHIER"})
         status.batch_count += 1
         p = self.flow.printer
         if p is None:
@@ -87,6 +154,51 @@ class CashDone(Screen):
 
     def on_key(self, key):
         if key == "F1":                       # reprint the whole receipt (after loading paper)
+            self._print()
+            return "redraw"
+        if key in ("ENTER", "CANCEL"):
+            return ("home",)
+        return None
+
+
+class SplitDone(Screen):
+    """The sale is paid across tenders: a summary receipt (each card part had its own)."""
+    timeout_ms = 30000
+
+    def __init__(self, flow):
+        self.flow = flow
+        self.message = ""
+
+    def finish(self):
+        p = self.flow.printer
+        if p is None:
+            self.message = t("no_printer")
+            return
+        self._print()
+
+    def _print(self):
+        try:
+            receipt.print_split(self.flow.printer, self.flow.merchant, self.flow.total, self.flow.tenders,
+                                CURRENCY)
+            self.message = t("receipt_printed")
+        except escpos.PaperOut:
+            status.paper = "out"
+            self.message = t("paper_out_reprint")
+        except escpos.PrinterError as e:
+            self.message = str(e)[:28]
+
+    def draw(self, c):
+        c.title(t("split"), format_amount(self.flow.total, CURRENCY))
+        for i, (tender, amount, inv) in enumerate(self.flow.tenders[:6]):
+            c.text("%06d %-5s %s" % (inv, t(tender)[:5], format_amount(amount, CURRENCY)), i)
+        c.center(t("paid"), 7)
+        if self.flow.change:
+            c.text("%s %s" % (t("change"), format_amount(self.flow.change, CURRENCY)), 8)
+        c.text(self.message, 9)
+        c.footer(t("enter_done_f1_reprint"))
+
+    def on_key(self, key):
+        if key == "F1":
             self._print()
             return "redraw"
         if key in ("ENTER", "CANCEL"):

@@ -78,12 +78,30 @@ def _about(ready):
     return ("push", Info(t("about"), lines))
 
 
+def _reports(ready):
+    from pos.app import reports
+    m = ready.merchant
+    return ("push", Menu(t("reports"), [
+        (t("x_report"), lambda: reports.x_report(m)),
+        (t("z_report"), lambda: reports.z_report(m)),
+        (t("txn_list"), lambda: reports.txn_list(m)),
+    ]))
+
+
+def _flow(name, ready):
+    from pos.app import flows
+    return getattr(flows, name)(ready.merchant)
+
+
 def main_menu(ready):
     return Menu(t("menu"), [
         (t("sale"), lambda: SaleFlow(hw.printer(), ready.merchant).start()),
-        (t("refund"), _not_yet),
-        (t("reports"), _not_yet),
-        (t("settings"), _not_yet),
+        (t("refund"), lambda: _flow("refund", ready)),
+        (t("void"), lambda: _flow("void", ready)),
+        (t("preauth"), lambda: _flow("preauth", ready)),
+        (t("completion"), lambda: _flow("completion", ready)),
+        (t("tip_adjust"), lambda: _flow("tip_adjust", ready)),
+        (t("reports"), lambda: _reports(ready)),
         (t("about"), lambda: _about(ready)),
     ])
 

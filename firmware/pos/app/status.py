@@ -3,3 +3,7 @@
 network = None       # True up, False down
 paper = None         # "ok", "low", "out"
 batch_count = 0
+# the UI's hardware, set by main.py (screens that run modal card work need them)
+canvas = None
+keypad = None
+operator = None      # pos.app.operators.Operator signed in (None: the default cashier)

@@ -595,6 +595,7 @@ class Kernel:
         if cid == TC:
             o.result = _out.APPROVED
             self.txlog.record(tx.pan, tx.amount)
+            self._advise(tx, "Y1")
         else:
             o.result = _out.DECLINED
             o.message = "declined offline by the card"
@@ -603,21 +604,11 @@ class Kernel:
     def _online(self, tx):
         o = tx.out
         o.online = True
-        src = tx.source()
-        f55 = _out.field55(tx.scheme.field55, src)
-        exp = tx.data.get(0x5F24)
-        t2 = tx.data.get(0x57)
         resp = None
         if self.authorizer is not None:
             tx.ui_message("PLEASE WAIT")
             try:
-                # Track 2 Equivalent Data (57): separator D -> '=' as on the magnetic stripe
-                req = _auth_request(kind=_HOST_KINDS.get(tx.kind, tx.kind), amount=tx.amount,
-                                    currency=bytes(tx.term[0x5F2A]).hex()[1:], pan=tx.pan,
-                                    expiry=bytes(exp).hex()[:4], pan_seq=o.pan_seq or None,
-                                    track2=bytes(t2).hex().upper().rstrip("F").replace("D", "=") if t2 else None,
-                                    entry_mode="chip", icc_data=f55, pin_block=getattr(tx, "pin_block", None),
-                                    scheme=tx.scheme.name, aid=o.aid)
+                req = self._request(tx)
                 resp = self.authorizer.authorize(req)
             except Exception as exc:
                 tx.trace("online: authorizer failed: %s" % exc)
@@ -669,6 +660,30 @@ class Kernel:
                 else "card declined after issuer approval"
         self._complete_host(tx, card_ok)
 
+    def _request(self, tx):
+        o = tx.out
+        f55 = _out.field55(tx.scheme.field55, tx.source())
+        exp = tx.data.get(0x5F24)
+        t2 = tx.data.get(0x57)
+        # Track 2 Equivalent Data (57): separator D -> '=' as on the magnetic stripe
+        return _auth_request(kind=_HOST_KINDS.get(tx.kind, tx.kind), amount=tx.amount,
+                             currency=bytes(tx.term[0x5F2A]).hex()[1:], pan=tx.pan,
+                             expiry=bytes(exp).hex()[:4], pan_seq=o.pan_seq or None,
+                             track2=bytes(t2).hex().upper().rstrip("F").replace("D", "=") if t2 else None,
+                             entry_mode="chip", icc_data=f55, pin_block=getattr(tx, "pin_block", None),
+                             scheme=tx.scheme.name, aid=o.aid)
+
+    def _advise(self, tx, arc):
+        """An offline approval (Y1, Y3) goes to the host as an advice (0220) when the
+        authorizer keeps a batch (pos.payments.engine: store and forward)."""
+        adv = getattr(self.authorizer, "advise_offline", None)
+        if adv is None:
+            return
+        try:
+            adv(self._request(tx), arc, arc)
+        except Exception as exc:
+            tx.trace("offline advice not queued: %s" % exc)
+
     def _complete_host(self, tx, card_ok):
         if self._host is None:
             return
@@ -697,6 +712,7 @@ class Kernel:
             o.result = _out.APPROVED
             o.message = "unable to go online; approved offline"
             self.txlog.record(tx.pan, tx.amount)
+            self._advise(tx, "Y3")
         else:
             o.result = _out.DECLINED
             o.message = "unable to go online; declined"

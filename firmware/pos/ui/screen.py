@@ -17,7 +17,8 @@ class Screen:
         return None
 
     def tick(self, canvas):
-        """Called about once a second while on top (clocks, countdowns)."""
+        """Called about four times a second while on top (clocks, countdowns, card slot):
+        False, True (canvas changed: show), "redraw", or a stack action."""
         return False
 
 
@@ -68,5 +69,10 @@ class ScreenStack:
         if top.timeout_ms and time.ticks_diff(time.ticks_ms(), self._last_key) > top.timeout_ms:
             self.apply(("home",))
             return
-        if top.tick(self.canvas):
+        r = top.tick(self.canvas)
+        if isinstance(r, tuple):          # the screen finished work of its own (a card was read)
+            self.apply(r)
+        elif r == "redraw":
+            self.redraw()
+        elif r:
             self.canvas.show()

@@ -110,6 +110,11 @@ class IssuerDB:
                             " VALUES (?,?,?,?,?,?,?,?,?,?,0,?,0,?,?)",
                             (tid, stan, mti, pcode, pan, amount, rc, auth, rrn, effect, batch, reply, dt))
 
+    def set_amount(self, tid, stan, amount, effect):
+        with self.lock:
+            self.db.execute("UPDATE transactions SET amount=?, effect=? WHERE tid=? AND stan=?",
+                            (amount, effect, tid, stan))
+
     def mark_reversed(self, tid, stan):
         with self.lock:
             self.db.execute("UPDATE transactions SET reversed=1 WHERE tid=? AND stan=?", (tid, stan))

@@ -456,12 +456,19 @@ class AcquirerHost:
         o = f.get(60, "")
         omti, ostan = o[:4], o[4:10]
         rf[39] = "00"
-        if self.db.txn(tid, ostan) is not None:
-            return
+        prev = self.db.txn(tid, ostan)
         pan, _ = self._card(f)
         pcode = f.get(3, "000000")
         amount = int(f.get(4, "0"))
         effect = _PCODE_EFFECT.get(pcode[:2], 0) * amount
+        if prev is not None:
+            # a known transaction with another amount: a tip adjusted after authorization
+            if prev["amount"] != amount and not prev["settled"] and not prev["reversed"]:
+                self.db.set_amount(tid, ostan, amount, effect)
+                if self.db.account(prev["pan"]) is not None:
+                    self.db.adjust(prev["pan"], effect - prev["effect"])
+                log.info("upload tid %s stan %s: amount %d -> %d (adjusted)", tid, ostan, prev["amount"], amount)
+            return
         # the terminal's record wins for the settlement; the account was charged online before
         self.db.record(tid, ostan, omti, pcode, pan, amount, f.get(39, "00"), f.get(38, ""), f.get(37, ""),
                        effect, self.batch_no.get(tid, 1), f.get(7, ""))

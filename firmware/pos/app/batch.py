@@ -1,0 +1,65 @@
+# The terminal's transaction list for the open batch: one JSON line per finished
+# transaction with what its receipt, the reports and a void need (masked PAN
+# only, never track data, PIN or keys).  Appended with a flush per line; a torn
+# last line (power cut) is skipped on reading.  Cleared by the Z report.
+import json
+
+PATH = "batch.jsonl"
+
+
+def record(entry):
+    """Append `entry` (dict: inv, kind, tender, amount, result...)."""
+    line = json.dumps(entry)
+    with open(PATH, "a") as f:
+        f.write(line)
+        f.write("\n")
+
+
+def entries():
+    out = []
+    try:
+        f = open(PATH)
+    except OSError:
+        return out
+    with f:
+        for line in f:
+            try:
+                out.append(json.loads(line))
+            except ValueError:
+                pass            # torn write at a power cut: that receipt was never finished
+    return out
+
+
+def find(inv):
+    for e in entries():
+        if e.get("inv") == inv:
+            return e
+    return None
+
+
+def mark(inv, **changes):
+    """Rewrite the entry `inv` with `changes` (void, tip adjust), whole file via a temp name."""
+    import os
+    es = entries()
+    hit = None
+    for e in es:
+        if e.get("inv") == inv:
+            e.update(changes)
+            hit = e
+    if hit is None:
+        return None
+    tmp = PATH + ".tmp"
+    with open(tmp, "w") as f:
+        for e in es:
+            f.write(json.dumps(e))
+            f.write("\n")
+    os.rename(tmp, PATH)
+    return hit
+
+
+def clear():
+    import os
+    try:
+        os.remove(PATH)
+    except OSError:
+        pass

@@ -1,0 +1,172 @@
+# Card tender: INSERT CARD, the EMV contact transaction, receipts, the result.
+#
+# The kernel (pos.emv.kernel) runs modally while the card is in the slot; the
+# engine (pos.payments.engine) is its authorizer, so online requests, advices of
+# offline approvals, reversals and the batch all go through the journal.
+import gc
+import time
+
+from pos import hw, log
+from pos.app import batch, counters, receipt, services, status
+from pos.app.modal import Cancelled, ModalUI
+from pos.drivers import escpos
+from pos.ui.messages import t
+from pos.ui.screen import Screen
+from pos.ui.widgets import format_amount
+
+CURRENCY = "USD"
+_ENTRY = {"chip": "CHIP", "contactless": "CONTACTLESS", "swipe": "SWIPE", "fallback": "FALLBACK"}
+
+
+def reader():
+    return hw.contact_reader()
+
+
+def run_contact(rdr, ui, amount, kind="sale"):
+    """One EMV contact transaction on the card in `rdr`: (outcome, batch entry).
+    Never raises for card, host or cardholder trouble: the outcome says."""
+    from pos.emv.outcome import Outcome, TERMINATED
+    rec = services.Recorder(services.engine())
+    gc.collect()
+    o = None
+    try:
+        rdr.power_on()
+        k = services.kernel(rdr.transmit, ui, rec)
+        t0 = time.ticks_ms()
+        o = k.process(amount, kind)
+        log.info("card", "emv done", result=o.result, ms=time.ticks_diff(time.ticks_ms(), t0))
+    except Exception as exc:     # reader faults before the kernel could take the card
+        o = Outcome()
+        o.result = TERMINATED
+        o.message = getattr(exc, "reason", None) or str(exc)
+        log.warning("card", "card error", err=o.message)
+    finally:
+        try:
+            rdr.power_off()
+        except Exception:
+            pass
+    if ui.cancelled:
+        o.message = t("cancelled") if ui.cancelled == "cancelled" else t("timed_out")
+    return o, _entry(o, amount, kind, rec)
+
+
+def _entry(o, amount, kind, rec):
+    mid, tid = services.terminal_ids(getattr(rec.resp, "acquirer", None) or None)
+    resp = rec.resp
+    if o.result == "approved":
+        result = t("approved")
+    elif o.result == "declined":
+        result = t("declined")
+    else:
+        result = t("not_completed")
+    e = {"inv": counters.next_invoice(), "kind": kind, "tender": "card", "amount": amount,
+         "result": result, "ok": o.result == "approved", "entry": "CHIP", "pan": o.masked_pan,
+         "label": o.label, "aid": o.aid, "scheme": o.scheme, "tvr": o.tvr, "tsi": o.tsi,
+         "ctype": o.cryptogram_type, "cryptogram": o.cryptogram, "cvm": o.cvm,
+         "sig": o.signature_required, "auth": o.auth_code or ("Y1" if o.arc == "Y1" else o.arc if o.arc == "Y3" else ""),
+         "rc": o.response_code, "text": o.message, "mid": mid, "tid": tid,
+         "stan": getattr(resp, "stan", "") or ("%06d" % rec.advice_stan if rec.advice_stan else ""), "rrn": getattr(resp, "rrn", ""),
+         "acq": getattr(resp, "acquirer", ""), "online": o.online,
+         "op": status.operator.name if status.operator else "CASHIER"}
+    e["ref"] = "%s-%06d" % (tid or "T", e["inv"])
+    if e["ok"]:
+        batch.record(e)
+        counters.record_sale("card" if kind != "refund" else "card_refund", amount)
+        status.batch_count += 1
+    return e
+
+
+def print_both(printer, merchant, e):
+    """Merchant copy then customer copy; returns the message for the screen."""
+    if printer is None:
+        return t("no_printer")
+    try:
+        receipt.print_card(printer, merchant, e, CURRENCY, copy="MERCHANT COPY")
+        receipt.print_card(printer, merchant, e, CURRENCY, copy="CUSTOMER COPY")
+        status.paper = "ok"
+        return t("receipt_printed")
+    except escpos.PaperOut:
+        status.paper = "out"
+        return t("paper_out_reprint")
+    except escpos.PrinterError as exc:
+        return str(exc)[:28]
+
+
+class CardTender(Screen):
+    """INSERT CARD for `amount`; runs the transaction when a card is in the slot."""
+    timeout_ms = 60000
+
+    def __init__(self, merchant, amount, kind="sale", on_result=None):
+        self.merchant = merchant
+        self.amount = amount
+        self.kind = kind
+        self.on_result = on_result      # fn(entry) -> stack action (split tender); None: result screen
+        self.error = ""
+
+    def draw(self, c):
+        c.title(t(self.kind), format_amount(self.amount, CURRENCY))
+        c.center(format_amount(self.amount, CURRENCY), 1, scale=2)
+        c.center(t("insert_card"), 4)
+        if self.error:
+            c.center(self.error[:28], 6)
+        c.footer(t("press_cancel"))
+
+    def tick(self, c):
+        r = reader()
+        if r is not None and r.present():
+            return self.run(r)
+        return False
+
+    def on_key(self, key):
+        if key == "CANCEL":
+            return ("pop",)
+        if key == "ENTER":
+            r = reader()
+            if r is None:
+                self.error = t("no_reader")
+                return "redraw"
+            if r.present():
+                return self.run(r)
+        return None
+
+    def run(self, r):
+        ui = ModalUI(status.canvas, status.keypad, self.amount, CURRENCY, t(self.kind))
+        o, e = run_contact(r, ui, self.amount, self.kind)
+        log.info("app", "card result", inv=e["inv"], result=o.result, tvr=o.tvr)
+        if self.on_result is not None:
+            return self.on_result(e)
+        msg = print_both(hw.printer(), self.merchant, e) if e["ok"] or o.cryptogram else ""
+        return ("replace", CardResult(self.merchant, e, msg))
+
+
+class CardResult(Screen):
+    """APPROVED / DECLINED, the approval code, REMOVE CARD; F1 reprints both copies."""
+    timeout_ms = 30000
+
+    def __init__(self, merchant, e, message=""):
+        self.merchant = merchant
+        self.e = e
+        self.message = message
+
+    def draw(self, c):
+        e = self.e
+        c.title(t(e["kind"]), format_amount(e["amount"], CURRENCY))
+        c.center(e["result"], 1, scale=2)
+        if e.get("auth"):
+            c.center("%s %s" % (t("auth_code"), e["auth"]), 4)
+        if e.get("text") and not e["ok"]:
+            c.center(e["text"][:28], 5)
+        c.center(e.get("pan", ""), 6)
+        r = reader()
+        if r is not None and r.present():
+            c.center(t("remove_card"), 8)
+        c.text(self.message[:28], 9)
+        c.footer(t("enter_done_f1_reprint"))
+
+    def on_key(self, key):
+        if key == "F1":
+            self.message = print_both(hw.printer(), self.merchant, self.e)
+            return "redraw"
+        if key in ("ENTER", "CANCEL"):
+            return ("home",)
+        return None

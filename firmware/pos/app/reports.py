@@ -1,0 +1,159 @@
+# X report (running totals, shift stays open), Z report (prints the totals,
+# settles every acquirer's batch over ISO 8583 0500, closes the shift), the
+# transaction list of the open batch and reprint of any of its receipts.
+from pos import hw, log
+from pos.app import batch, card, counters, receipt, services, status
+from pos.drivers import escpos
+from pos.ui.messages import t
+from pos.ui.widgets import Info, Menu, format_amount
+
+CURRENCY = card.CURRENCY
+_SIGN = {"sale": 1, "completion": 1, "refund": -1, "void": -1, "preauth": 0, "balance": 0}
+
+
+def totals(entries=None):
+    """{"tender": {name: [count, amount]}, "scheme": {...}, "operator": {...}, "net": int, "count": int}
+    over the approved entries of the open batch (voids subtract the voided total)."""
+    es = batch.entries() if entries is None else entries
+    out = {"tender": {}, "scheme": {}, "operator": {}, "net": 0, "count": 0}
+    for e in es:
+        if not e.get("ok"):
+            continue
+        sign = _SIGN.get(e["kind"], 0)
+        if not sign:
+            continue
+        amt = sign * (e["amount"] + (e.get("tip", 0) if e["kind"] != "void" else 0))
+        for key, name in (("tender", e.get("tender", "card") if e["kind"] != "refund" else "refund"),
+                          ("scheme", e.get("scheme") or e.get("tender", "")),
+                          ("operator", e.get("op", ""))):
+            c = out[key].setdefault(name, [0, 0])
+            c[0] += 1
+            c[1] += amt
+        out["net"] += amt
+        out["count"] += 1
+    return out
+
+
+def _lines(tot):
+    lines = []
+    for key in ("tender", "scheme", "operator"):
+        lines.append(key.upper())
+        for name in sorted(tot[key]):
+            c, a = tot[key][name]
+            lines.append((" %-10s %3d" % (name[:10], c), format_amount(a, CURRENCY)))
+    lines.append(("NET (%d)" % tot["count"], format_amount(tot["net"], CURRENCY)))
+    return lines
+
+
+def print_report(printer, merchant, title, tot, extra=()):
+    printer.check_ready()
+    p = printer
+    p.init()
+    p.align(escpos.ALIGN_CENTER)
+    p.double()
+    p.line(title)
+    p.normal()
+    p.line(merchant[:escpos.COLUMNS])
+    p.line(receipt._now())
+    p.align(escpos.ALIGN_LEFT)
+    p.line("-" * escpos.COLUMNS)
+    for ln in _lines(tot):
+        if isinstance(ln, tuple):
+            p.columns(ln[0], ln[1])
+        else:
+            p.bold()
+            p.line(ln)
+            p.bold(False)
+    p.line("-" * escpos.COLUMNS)
+    for ln in extra:
+        p.line(ln[:escpos.COLUMNS])
+    p.cut()
+
+
+def _print(merchant, title, tot, extra=()):
+    pr = hw.printer()
+    if pr is None:
+        return t("no_printer")
+    try:
+        print_report(pr, merchant, title, tot, extra)
+        return t("receipt_printed")
+    except escpos.PaperOut:
+        status.paper = "out"
+        return t("paper_out_reprint")
+    except escpos.PrinterError as exc:
+        return str(exc)[:28]
+
+
+def x_report(merchant):
+    tot = totals()
+    msg = _print(merchant, "X REPORT", tot)
+    return ("push", Info(t("x_report"), _screen(tot) + [msg]))
+
+
+def _screen(tot):
+    out = []
+    for name in sorted(tot["tender"]):
+        c, a = tot["tender"][name]
+        out.append("%-8s%2d %s" % (name[:8], c, format_amount(a, CURRENCY)))
+    out.append("NET %s" % format_amount(tot["net"], CURRENCY))
+    return out[:8]
+
+
+def settle_all():
+    """Settle every acquirer that has transactions in its open batch: [(acq, result or error)]."""
+    eng = services.engine()
+    out = []
+    for acq in sorted(eng.acquirers):
+        sc, sa, rc, ra = eng.totals(acq)
+        if not (sc or rc):
+            continue
+        try:
+            result, _tot = eng.settle(acq)
+            out.append((acq, result))
+        except Exception as exc:
+            log.error("app", "settlement failed", acquirer=acq, err=str(exc))
+            out.append((acq, "FAILED " + str(exc)[:20]))
+    return out
+
+
+def z_report(merchant):
+    """Supervisor PIN, then totals printed, batches settled, shift closed."""
+    from pos.app.flows import PinPrompt
+
+    def with_op(op):
+        tot = totals()
+        try:
+            results = settle_all()
+        except Exception as exc:          # payments not configured: cash-only shift
+            results = [("-", str(exc)[:24])]
+        failed = [a for a, r in results if r.startswith("FAILED")]
+        extra = ["SETTLE %s %s" % (a, r.upper()) for a, r in results] + ["CLOSED BY " + op.name]
+        msg = _print(merchant, "Z REPORT", tot, extra)
+        if not failed:
+            batch.clear()
+            counters.close_shift()
+            status.batch_count = 0
+        log.info("app", "z report", net=tot["net"], count=tot["count"], failed=len(failed))
+        lines = _screen(tot) + [("%s %s" % (a, r))[:28] for a, r in results] + [msg]
+        return ("replace", Info(t("z_report"), lines[:9]))
+    return ("push", PinPrompt(t("z_report"), "z_report", with_op))
+
+
+def txn_list(merchant):
+    es = batch.entries()
+    if not es:
+        return ("push", Info(t("txn_list"), [t("not_found")]))
+    items = []
+    for e in es[-8:]:
+        label = "%06d %s %s%s" % (e["inv"], e["kind"][:4].upper(), format_amount(e["amount"] + e.get("tip", 0), ""),
+                                  " V" if e.get("voided") else "")
+        items.append((label.replace("  ", " "), (lambda e=e: _reprint(merchant, e))))
+    return ("push", Menu(t("txn_list"), items))
+
+
+def _reprint(merchant, e):
+    if e.get("tender") == "card":
+        msg = card.print_both(hw.printer(), merchant, e)
+    else:
+        msg = t("not_found")
+    return ("push", Info(t("reprint"), ["%s %06d" % (t("invoice"), e["inv"]), msg]))
