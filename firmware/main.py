@@ -17,6 +17,7 @@ from pos.app import shell, status   # noqa: E402
 from pos.board import BOARD         # noqa: E402
 from pos.ui.canvas import Canvas    # noqa: E402
 from pos.ui.screen import ScreenStack  # noqa: E402
+from pos.ui import messages           # noqa: E402
 
 
 def _check_paper(printer):
@@ -97,6 +98,7 @@ async def main():
     if printer:
         printer.init()
     _check_paper(printer)
+    messages.load_language()
     canvas = Canvas(display)
     status.canvas = canvas
     status.keypad = keypad

@@ -32,3 +32,25 @@ def font8x8():
         if ch != " " and any(key):
             table.setdefault(key, ch)
     return table
+
+
+@functools.lru_cache(maxsize=1)
+def font16():
+    """The firmware's CJK subset as the display model reads it: ({16-tuple of row words:
+    char}, {first inked row index: set of that row's values}); empty without the font."""
+    import os
+    from smartpos import fontgen
+    try:
+        chars = fontgen.catalog_chars(os.path.join(mpy.FIRMWARE_DIR, "pos", "ui", "messages.py"))
+        glyphs = fontgen.parse(fontgen.render(chars))
+    except (fontgen.FontError, OSError, ImportError):
+        return {}, {}
+    table, keys = {}, {}
+    for ch, g in glyphs.items():
+        rows = tuple((g[2 * i] << 8) | g[2 * i + 1] for i in range(16))
+        if not any(rows):
+            continue
+        table.setdefault(rows, ch)
+        k = next(i for i, r in enumerate(rows) if r)
+        keys.setdefault(k, set()).add(rows[k])
+    return table, keys

@@ -233,6 +233,7 @@ class ST7789(SpiDevice):
         px = img.load()
         font = font8x8()
         found = []                    # (y, x, scale, char)
+        wide = []                     # (text row y, x, 1, char, 16): 16x16 CJK glyphs
         for polarity in (0, 1):
             rows = []
             for y in range(HEIGHT):
@@ -264,7 +265,13 @@ class ST7789(SpiDevice):
                 if all(((half_any[y + i] >> shift) & 0xFF) == ((half_all[y + i] >> shift) & 0xFF)
                        for i in range(8)):
                     found.append((y * 2, x * 2, 2, c))
-        return _lines(found)
+            wide += _match_wide(rows)
+        if wide:
+            # wide (CJK) glyphs first: an 8x8 window inside one can look like an ASCII glyph
+            boxes = [(y - 4, x) for y, x, _s, _c, _w in wide]
+            found = [f for f in found if not any(by < f[0] + 8 * f[2] and f[0] < by + 16 and
+                                                 bx < f[1] + 8 * f[2] and f[1] < bx + 16 for by, bx in boxes)]
+        return _lines(found + wide)
 
     def status(self):
         st = super().status()
@@ -300,44 +307,71 @@ def _match(rows, font, scale, width=WIDTH):
     return out
 
 
+def _match_wide(rows, width=WIDTH):
+    """16x16 glyphs of the firmware's CJK subset: [(text row y, x, 1, char, 16)] (the glyph
+    is drawn from 4 px above the text row, see firmware/pos/ui/cjk.py)."""
+    from host_sim.devices.glyphs import font16
+    table, keys = font16()
+    if not table:
+        return []
+    out = []
+    h = len(rows)
+    for y in range(h - 15):
+        for k, firsts in keys.items():
+            v = rows[y + k]
+            if not v:
+                continue
+            for x in range(width - 15):
+                shift = width - 16 - x
+                if ((v >> shift) & 0xFFFF) not in firsts:
+                    continue
+                key = tuple((rows[y + i] >> shift) & 0xFFFF for i in range(16))
+                ch = table.get(key)
+                if ch is not None:
+                    out.append((y + 4, x, 1, ch, 16))
+    return out
+
+
 def _lines(found):
     """Group glyph matches into text lines (top to bottom, left to right)."""
     # A glyph's lower rows can look like another glyph (the foot of 'A' is '"'):
     # matches on rows with many matches (real text lines) are taken first, and a
     # match whose box overlaps one already taken is dropped.
+    found = [f if len(f) == 5 else (f[0], f[1], f[2], f[3], 8 * f[2]) for f in found]
     per_row = {}
-    for y, x, scale, ch in found:
+    for y, x, scale, ch, w in found:
         per_row[(y, scale)] = per_row.get((y, scale), 0) + 1
-    found.sort(key=lambda f: (-per_row[(f[0], f[2])], f[0], f[1]))
+    found.sort(key=lambda f: (-(f[4] > 8 * f[2]), -per_row[(f[0], f[2])], f[0], f[1]))
     accepted = []
-    for y, x, scale, ch in found:
+    for y, x, scale, ch, w in found:
         size = 8 * scale
-        if any(y < ay + asz and ay < y + size and x < ax + asz and ax < x + size
-               for ay, ax, asz, _ in accepted):
+        top = y - 4 if w > size else y
+        hgt = 16 if w > size else size
+        if any(top < at + ah and at < top + hgt and x < ax + aw and ax < x + w
+               for at, ax, ah, aw, _y, _s, _c in accepted):
             continue
-        accepted.append((y, x, size, ch))
-    lines = []                        # [y, scale, [(x, ch)]]
-    for y, x, size, ch in accepted:
-        scale = size // 8
+        accepted.append((top, x, hgt, w, y, scale, ch))
+    lines = []                        # [y, scale, [(x, ch, w)]]
+    for top, x, hgt, w, y, scale, ch in accepted:
         for line in lines:
             if line[0] == y and line[1] == scale:
-                line[2].append((x, ch))
+                line[2].append((x, ch, w))
                 break
         else:
-            lines.append([y, scale, [(x, ch)]])
+            lines.append([y, scale, [(x, ch, w)]])
     out = []
-    for y, scale, chars in sorted(lines, key=lambda l: (l[0], l[2][0][0])):
+    for y, scale, chars in sorted(lines, key=lambda l: (l[0], min(c[0] for c in l[2]))):
         chars.sort()
         step = 8 * scale
         text = ""
-        last = None
-        for x, ch in chars:
-            if last is not None and x < last + step:
+        end = None
+        for x, ch, w in chars:
+            if end is not None and x < end:
                 continue              # overlapping match: keep the leftmost
-            if last is not None:
-                text += " " * ((x - last - step) // step)
+            if end is not None:
+                text += " " * ((x - end) // step)
             text += ch
-            last = x
+            end = x + w
         if len(set(text.replace(" ", ""))) == 1 and not text.strip()[0].isalnum() and len(text) > 3:
             continue                  # a run of one punctuation mark is a drawn rule, not text
         out.append(text)

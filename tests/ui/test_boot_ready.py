@@ -55,18 +55,19 @@ def test_menu_navigation(vb):
     home(vb)
     kp, disp = vb.devices["keypad"], vb.devices["display"]
     kp.tap("MENU")
-    text = wait_text(disp, "8 About")
-    assert text.split("\n")[:9] == ["MENU", "1 Sale", "2 Refund", "3 Void", "4 Pre-auth", "5 Completion",
-                                     "6 Tip adjust", "7 Reports", "8 About"]
+    text = wait_text(disp, "9 About")
+    assert text.split("\n")[:10] == ["MENU", "1 Sale", "2 Refund", "3 Void", "4 Pre-auth", "5 Completion",
+                                     "6 Tip adjust", "7 Reports", "8 Settings",
+                                     "9 About"]
     # selection bar is on item 1: its row is inverted (navy) at the left edge
     img = disp.image()
     assert img.getpixel((1, 30)) == NAVY and img.getpixel((1, 50)) == (255, 255, 255)
-    for _ in range(7):
+    for _ in range(8):
         kp.tap("DOWN")
         time.sleep(0.05)      # a person's pace: 7 taps are 14 events, the FIFO holds 10
     time.sleep(0.3)
     img = disp.image()
-    assert img.getpixel((1, 30 + 7 * 16)) == NAVY and img.getpixel((1, 30)) == (255, 255, 255)
+    assert img.getpixel((1, 30 + 8 * 16)) == NAVY and img.getpixel((1, 30)) == (255, 255, 255)
     kp.tap("ENTER")
     text = wait_text(disp, "Firmware")
     assert text.split("\n")[0] == "About"

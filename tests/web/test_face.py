@@ -58,13 +58,13 @@ def page(face):
 def test_keypad_clicks_drive_the_firmware(face, page):
     vb = face[0]
     page.click("#keypad button[data-key=MENU]")
-    text = wait_text(vb.devices["display"], "8 About")
+    text = wait_text(vb.devices["display"], "9 About")
     assert text.startswith("MENU")
-    for _ in range(7):
+    for _ in range(8):
         page.click("#keypad button[data-key=DOWN]")
     page.click("#keypad button[data-key=ENTER]")
     wait_text(vb.devices["display"], "Firmware")
-    assert vb.devices["keypad"].presses[-9:] == ["MENU"] + ["DOWN"] * 7 + ["ENTER"]
+    assert vb.devices["keypad"].presses[-10:] == ["MENU"] + ["DOWN"] * 8 + ["ENTER"]
     # the page's display image is the model's PNG
     with urllib.request.urlopen(face[2] + "display.png") as r:
         png = r.read()

@@ -115,7 +115,21 @@ def build(out_dir, mpy=None, src=FIRMWARE_DIR):
         if r.returncode:
             raise FlashError(_compile_error(rel, r.stderr))
         out.append((rel[:-3] + ".mpy", dst))
+    out.extend(_generated(out_dir, src))
     return out
+
+
+def _generated(out_dir, src):
+    """Files made at build time: the CJK glyph subset of the message catalogs."""
+    from smartpos import fontgen
+    if not os.path.exists(os.path.join(src, "pos", "ui", "messages.py")):
+        return []
+    try:
+        return [(fontgen.TARGET, fontgen.build_into(src, out_dir))]
+    except fontgen.FontError as exc:
+        import sys
+        print("smartpos: %s; Chinese text will show as '?'" % exc, file=sys.stderr)
+        return []
 
 
 def _compile_error(rel, stderr):
@@ -399,7 +413,7 @@ def build_romfs(src=FIRMWARE_DIR, packages=FROZEN_PACKAGES):
     tmp = tempfile.mkdtemp(prefix="smartpos-rom-")
     try:
         built = [(rel, local) for rel, local in build_cached(tmp, None, src)
-                 if rel.split("/", 1)[0] in packages and rel.endswith(".mpy")]
+                 if rel.split("/", 1)[0] in packages and (rel.endswith(".mpy") or rel.endswith(".bin"))]
         h = hashlib.sha256()
         for rel, local in built:
             h.update(rel.encode() + b"\0" + open(local, "rb").read())
@@ -438,14 +452,16 @@ def build_romfs(src=FIRMWARE_DIR, packages=FROZEN_PACKAGES):
 
 def build_cached(out_dir, mpy=None, src=FIRMWARE_DIR):
     """build(), reusing an earlier build of the very same sources for the same .mpy target."""
-    h = hashlib.sha256(("%s|%s" % (mpy_cross_binary(), mpy)).encode())
+    from smartpos import fontgen
+    h = hashlib.sha256(("%s|%s|%s|fontgen1" % (mpy_cross_binary(), mpy, fontgen.font_path())).encode())
     for rel in firmware_files(src):
         h.update(rel.encode() + b"\0")
         with open(os.path.join(src, rel), "rb") as f:
             h.update(hashlib.sha256(f.read()).digest())
     cache = os.path.join(tempfile.gettempdir(), "smartpos-mpy-cache-%d" % os.getuid(), h.hexdigest()[:20])
     if os.path.isdir(cache):
-        return [(rel, os.path.join(cache, rel) if rel.endswith(".mpy") else os.path.join(src, rel))
+        return [(rel, os.path.join(cache, rel) if os.path.exists(os.path.join(cache, rel))
+                 else os.path.join(src, rel))
                 for rel in _cached_list(cache)]     # sources and data files come from src
     built = build(out_dir, mpy, src)
     _fill_cache(cache, built)
@@ -457,12 +473,20 @@ def _cached_list(cache):
         return [l for l in f.read().splitlines() if l]
 
 
+def src_dir_of(built):
+    """The firmware source tree the data files of `built` come from."""
+    for rel, local in built:
+        if rel.endswith(".py"):
+            return os.path.abspath(local)[: -len(rel)].rstrip(os.sep)
+    return FIRMWARE_DIR
+
+
 def _fill_cache(cache, built):
     """Keep a compiled firmware by source hash so the next virtual board starts at once."""
     part = cache + ".part%d" % os.getpid()
     try:
         for rel, local in built:
-            if rel.endswith(".mpy"):
+            if rel.endswith(".mpy") or not local.startswith(os.path.abspath(src_dir_of(built)) + os.sep):
                 dst = os.path.join(part, rel)
                 os.makedirs(os.path.dirname(dst), exist_ok=True)
                 shutil.copyfile(local, dst)

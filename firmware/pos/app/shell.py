@@ -93,6 +93,24 @@ def _flow(name, ready):
     return getattr(flows, name)(ready.merchant)
 
 
+def _language(ready):
+    from pos.ui import messages
+
+    def pick(lang):
+        messages.set_language(lang)
+        return ("home",)
+    return ("push", Menu(t("language"), [
+        (t("english"), lambda: pick("en")),
+        (t("chinese"), lambda: pick("zh")),
+    ]))
+
+
+def _settings(ready):
+    return ("push", Menu(t("settings"), [
+        (t("language"), lambda: _language(ready)),
+    ]))
+
+
 def main_menu(ready):
     return Menu(t("menu"), [
         (t("sale"), lambda: SaleFlow(hw.printer(), ready.merchant).start()),
@@ -102,6 +120,7 @@ def main_menu(ready):
         (t("completion"), lambda: _flow("completion", ready)),
         (t("tip_adjust"), lambda: _flow("tip_adjust", ready)),
         (t("reports"), lambda: _reports(ready)),
+        (t("settings"), lambda: _settings(ready)),
         (t("about"), lambda: _about(ready)),
     ])
 

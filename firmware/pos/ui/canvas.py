@@ -12,6 +12,13 @@ INK = const(1)
 PAPER = const(0)
 
 
+def _ascii(s):
+    for ch in s:
+        if ord(ch) > 127:
+            return False
+    return True
+
+
 class Canvas:
     def __init__(self, display):
         self.d = display
@@ -29,9 +36,9 @@ class Canvas:
         """The top bar: inverted, `left` text, `right` text flush right."""
         fb = self.fb
         fb.fill_rect(0, 0, self.width, TITLE_H, INK)
-        fb.text(left[: (self.width // CHAR) - 1], 4, 8, PAPER)
+        self._put(left[: (self.width // CHAR) - 1], 4, 8, PAPER)
         if right:
-            fb.text(right, self.width - 4 - CHAR * len(right), 8, PAPER)
+            self._put(right, self.width - 4 - self._width(right), 8, PAPER)
         self.d.mark_dirty(0, TITLE_H)
 
     def text(self, s, row, col=0, inverted=False):
@@ -40,15 +47,17 @@ class Canvas:
         x = 4 + col * CHAR
         if inverted:
             self.fb.fill_rect(0, y - 4, self.width, LINE_H, INK)
-        self.fb.text(s, x, y, PAPER if inverted else INK)
+        self._put(s, x, y, PAPER if inverted else INK)
         self.d.mark_dirty(y - 4, y + LINE_H)
 
     def center(self, s, row, scale=1):
-        w = len(s) * CHAR * scale
+        if not _ascii(s):
+            scale = 1                     # wide glyphs come in one size
+        w = self._width(s) * scale
         x = max(0, (self.width - w) // 2)
         y = BODY_Y + row * LINE_H
         if scale == 1:
-            self.fb.text(s, x, y, INK)
+            self._put(s, x, y, INK)
         else:
             self.big(s, x, y, scale)
         self.d.mark_dirty(y, y + CHAR * scale)
@@ -79,8 +88,24 @@ class Canvas:
         y = self.height - 16
         self.fb.fill_rect(0, y - 4, self.width, 20, PAPER)
         self.fb.hline(0, y - 5, self.width, INK)
-        self.fb.text(s, 4, y, INK)
+        self._put(s, 4, y, INK)
         self.d.mark_dirty(y - 5, self.height)
+
+    def _put(self, s, x, y, color):
+        if _ascii(s):
+            self.fb.text(s, x, y, color)
+        else:
+            from pos.ui import cjk          # only when a catalog needs it
+            try:
+                cjk.draw(self.fb, s, x, y, color)
+            except OSError:                 # font subset missing: say so in ASCII
+                self.fb.text("?" * len(s), x, y, color)
+
+    def _width(self, s):
+        if _ascii(s):
+            return len(s) * CHAR
+        from pos.ui import cjk
+        return cjk.width(s)
 
     def show(self):
         return self.d.show()

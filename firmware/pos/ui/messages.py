@@ -1,6 +1,5 @@
-# Message catalog: every text the merchant sees, by key.  English now; other
-# languages add a dict with the same keys (Simplified Chinese needs its glyph
-# subset, see docs/architecture.md).
+# Message catalog: every text the merchant sees, by key, in English and
+# Simplified Chinese; another language adds a dict with the same keys.
 _EN = {
     "ready": "READY",
     "press_menu": "MENU: functions",
@@ -75,10 +74,121 @@ _EN = {
     "settle_failed": "Settlement failed",
     "tip": "Tip",
     "original_inv": "Original invoice",
+    "language": "Language",
+    "english": "English",
+    "chinese": "中文",
 }
 
-_CATALOGS = {"en": _EN}
+
+# Simplified Chinese.  Status-bar codes stay ASCII (they must fit the title bar);
+# the glyphs come from the build-time subset (tools/smartpos/fontgen.py).
+_ZH = {
+    "ready": "就绪",
+    "press_menu": "MENU: 功能菜单",
+    "menu": "菜单",
+    "sale": "消费",
+    "refund": "退货",
+    "reports": "报表",
+    "settings": "设置",
+    "about": "关于",
+    "not_yet": "暂不可用",
+    "press_cancel": "CANCEL: 返回",
+    "enter_amount": "请输入金额",
+    "amount_too_large": "金额超出上限",
+    "firmware": "固件",
+    "board": "主板",
+    "heap_free": "可用内存",
+    "confirm": "ENTER: 是  CANCEL: 否",
+    "cash": "现金",
+    "card": "银行卡",
+    "qr": "扫码支付",
+    "cash_tendered": "实收现金",
+    "not_enough_cash": "少于应付金额:",
+    "total": "合计",
+    "change": "找零",
+    "no_printer": "无打印机, 不打印凭条",
+    "receipt_printed": "凭条已打印",
+    "paper_out_reprint": "请装纸, F1 重打",
+    "enter_done_f1_reprint": "ENTER 完成 F1 重打",
+    "void": "撤销",
+    "preauth": "预授权",
+    "completion": "预授权完成",
+    "balance": "余额查询",
+    "tip_adjust": "小费调整",
+    "split": "组合支付",
+    "insert_card": "请插卡",
+    "remove_card": "请拔卡",
+    "no_reader": "读卡器不可用",
+    "approved": "交易成功",
+    "declined": "交易拒绝",
+    "not_completed": "交易未完成",
+    "cancelled": "已取消",
+    "timed_out": "已超时",
+    "auth_code": "授权码",
+    "enter_pin": "请输入密码",
+    "online_pin": "请输入联机密码",
+    "last_pin_try": "最后一次输入机会",
+    "pin_too_short": "密码为4至12位",
+    "pin_footer": "ENTER 确认 CLEAR 删除",
+    "choose_app": "请选择应用",
+    "use_this_app": "使用此应用?",
+    "remaining": "待付",
+    "paid": "已付清",
+    "supervisor_pin": "主管密码",
+    "operator_pin": "操作员密码",
+    "not_allowed": "该操作员无权限",
+    "wrong_pin": "密码错误",
+    "invoice": "凭证号",
+    "not_found": "未找到",
+    "already_voided": "已撤销",
+    "x_report": "X 报表",
+    "z_report": "Z 报表 结班",
+    "txn_list": "交易列表",
+    "reprint": "重打凭条",
+    "settled": "已结算",
+    "settle_failed": "结算失败",
+    "tip": "小费",
+    "original_inv": "原凭证号",
+    "language": "语言",
+    "english": "English",
+    "chinese": "中文",
+}
+
+_CATALOGS = {"en": _EN, "zh": _ZH}
+LANGUAGES = ("en", "zh")
 language = "en"
+_SETTINGS = "config/terminal.json"
+
+
+def set_language(lang, save=True):
+    """Switch the display language ('en', 'zh'); kept in config/terminal.json."""
+    global language
+    if lang not in _CATALOGS:
+        raise ValueError("language %r not one of %s" % (lang, ", ".join(LANGUAGES)))
+    language = lang
+    if save:
+        import json
+        try:
+            with open(_SETTINGS) as f:
+                d = json.load(f)
+        except (OSError, ValueError):
+            d = {}
+        d["language"] = lang
+        with open(_SETTINGS + ".tmp", "w") as f:
+            json.dump(d, f)
+        import os
+        os.rename(_SETTINGS + ".tmp", _SETTINGS)
+
+
+def load_language():
+    """At boot: the language saved in config/terminal.json (English if none or bad)."""
+    import json
+    try:
+        with open(_SETTINGS) as f:
+            lang = json.load(f).get("language", "en")
+        set_language(lang, save=False)
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def t(key, **fields):

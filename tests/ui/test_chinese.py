@@ -1,0 +1,70 @@
+"""Simplified Chinese on the display: the glyph subset built from the catalogs at build
+time (tools/smartpos/fontgen.py), drawn by the firmware, read back by the display model."""
+import os
+import time
+
+import pytest
+
+from display_wait import wait_text
+from host_sim import mpy
+from host_sim.board import VirtualBoard
+from smartpos import fontgen
+
+pytestmark = pytest.mark.skipif(fontgen.font_path() is None, reason="fonts-wqy-microhei not installed")
+MESSAGES = os.path.join(mpy.FIRMWARE_DIR, "pos", "ui", "messages.py")
+
+
+def test_subset_covers_every_catalog_character(tmp_path):
+    chars = fontgen.catalog_chars(MESSAGES)
+    assert "就" in chars and "绪" in chars and "A" not in chars
+    path = fontgen.build_into(mpy.FIRMWARE_DIR, str(tmp_path))
+    glyphs = fontgen.parse(open(path, "rb").read())
+    assert sorted(glyphs) == chars
+    assert all(any(g) for g in glyphs.values())          # every glyph has ink
+    assert os.path.getsize(path) == 10 + len(chars) * 34
+
+
+def test_firmware_reads_the_same_glyphs(tmp_path):
+    path = fontgen.build_into(mpy.FIRMWARE_DIR, str(tmp_path))
+    host = fontgen.parse(open(path, "rb").read())
+    out = mpy.run("from pos.ui import cjk\n"
+                  "f = cjk.Font16(%r)\n"
+                  "for ch in '就绪消费X':\n"
+                  "    g = f.glyph(ch)\n"
+                  "    print(bytes(f.buf).hex() if g else None)\n"
+                  "print(cjk.width('A就'))\n" % path)
+    lines = out.split()
+    assert lines[:4] == [host[c].hex() for c in "就绪消费"]
+    assert lines[4] == "None" and lines[5] == "24"
+
+
+@pytest.fixture(scope="module")
+def vb():
+    with VirtualBoard(firmware="frozen", pty=False) as board:
+        board.wait_for("smartpos ready", 30)
+        yield board
+
+
+def keys(vb, seq):
+    for k in seq:
+        vb.devices["keypad"].tap(k)
+        time.sleep(0.05)
+
+
+def test_switch_to_chinese_and_back(vb):
+    disp = vb.devices["display"]
+    keys(vb, ["MENU", "8"])
+    wait_text(disp, "1 Language")
+    keys(vb, ["1"])
+    text = wait_text(disp, "2 中文")
+    keys(vb, ["2"])
+    text = wait_text(disp, "就绪")
+    assert text.split("\n")[0].startswith("就绪")
+    assert "MENU: 功能菜单" in text
+    keys(vb, ["MENU"])
+    text = wait_text(disp, "1 消费")
+    assert "2 退货" in text and "9 关于" in text
+    # the choice is kept on flash across a reset
+    assert '"language": "zh"' in open(os.path.join(vb.flash_dir, "config", "terminal.json")).read()
+    keys(vb, ["8", "1", "1"])
+    wait_text(disp, "READY")
