@@ -75,6 +75,10 @@ def atr_protocol(atr):
     return proto or 0, ifsc
 
 
+class _Silent(Exception):
+    """The card gave no answer to this command."""
+
+
 class ContactReader(UartDevice):
     kind = "contact"
     FAULTS = ("mute", "slow", "noise", "no_detect")
@@ -194,10 +198,15 @@ class ContactReader(UartDevice):
             if not (self.powered and self.active and self.card is not None) or "mute" in self.faults:
                 return                          # nobody answers
             self.rx += data
-            if self.protocol == 1:
-                out = self._t1_rx()
-            else:
-                out = self._t0_rx()
+            try:
+                if self.protocol == 1:
+                    out = self._t1_rx()
+                else:
+                    out = self._t0_rx()
+            except _Silent:
+                self.rx = bytearray()
+                self.t0_header = None
+                out = []
         for chunk in out:
             self._send(chunk)
 
@@ -265,10 +274,16 @@ class ContactReader(UartDevice):
 
     def _card_apdu(self, apdu):
         try:
-            r = bytes(self.card.transmit(bytes(apdu)))
-        except Exception as exc:                 # the card model broke: a mute card to the reader
+            r = self.card.transmit(bytes(apdu))
+        except Exception as exc:
+            if getattr(exc, "reason", None) in ("mute", "removed"):
+                raise _Silent()                  # a mute card: the reader hears nothing
+            # the card model broke: status 6F00 (no precise diagnosis), as a confused card would
             self.emit(event="card_fault", error=str(exc))
             return b"\x6F\x00"
+        if r is None:
+            raise _Silent()
+        r = bytes(r)
         if len(r) < 2:
             r = b"\x6F\x00"
         self.apdus.append((bytes(apdu), r))

@@ -95,21 +95,40 @@ DEFAULT_LEN = {0x9F02: 6, 0x9F03: 6, 0x9F1A: 2, 0x95: 5, 0x5F2A: 2, 0x9A: 3, 0x9
                0x82: 2, 0x9F36: 2}
 
 
+def cvn(iad):
+    """(scheme family, cryptogram version) from the Issuer Application Data (9F10).
+
+    Formats of the TEST cards (host_sim/cards): Visa-like  len|DKI|CVN|CVR(4)[...]  CVN 0x0A (10)
+    or 0x12 (18); UnionPay-like the same layout with CVN 0x01; Mastercard-like (M/Chip)
+    DKI|CVN|CVR(6)|DAC(2)|counters(8) with CVN 0x10 (16) or 0x11 (17)."""
+    if len(iad) == 18 and iad[1] in (0x10, 0x11):
+        return "mastercard", iad[1]
+    if len(iad) >= 7:
+        return ("unionpay" if iad[2] == 0x01 else "visa"), iad[2]
+    return "visa", 0x12
+
+
 def arqc_data(tags):
     out = bytearray()
     for t in ARQC_TAGS:
         out += tags.get(t, bytes(DEFAULT_LEN[t]))
     iad = tags.get(0x9F10, b"")
-    if len(iad) >= 7 and iad[2] == 0x0A:       # Visa CVN 10: CVR at IAD[3:7]
-        out += iad[3:7]
+    fam, v = cvn(iad)
+    if fam == "mastercard":
+        out += iad[2:8]                        # CVR
+        if v == 0x10:
+            out += iad[10:18]                  # CVN 16 also covers the counters
+    elif v in (0x0A, 0x01):
+        out += iad[3:7]                        # Visa CVN 10 / UnionPay: the CVR
     else:
-        out += iad
+        out += iad                             # Visa CVN 18: the whole IAD
     return bytes(out)
 
 
 def _session_key(imk, pan, psn, atc, iad):
     mk = pkd.derive_icc_mk_a(imk, pan, psn)
-    if len(iad) >= 7 and iad[2] == 0x0A:       # CVN 10 uses the ICC master key directly
+    fam, v = cvn(iad)
+    if fam == "visa" and v == 0x0A:            # CVN 10 uses the ICC master key directly
         return mk, 1
     r = atc + b"\x00" * 6
     return pkd.derive_common_sk(mk, r), 2
@@ -121,13 +140,23 @@ def arqc_generate(imk, pan, psn, tags):
     return pac.generate_ac(sk, arqc_data(tags), pac.PaddingType.VISA if pad == 1 else pac.PaddingType.EMV)
 
 
+# Card Status Update for ARPC method 2 (Visa CVN 18): byte 2 bit 8 = issuer approves
+CSU_APPROVE = bytes.fromhex("00800000")
+
+
 def arqc_verify_arpc(imk, pan, psn, tags, arc):
-    """(ok, arpc): verify the ARQC (9F26) and produce ARPC method 1 for `arc` (2 ASCII bytes)."""
+    """(ok, arpc): verify the ARQC (9F26) and make the ARPC for `arc` (2 ASCII bytes).
+    Method 1 (CVN 10, 16, 17, UnionPay): 8-byte ARPC; issuer authentication data 91 is
+    ARPC || ARC.  Method 2 (CVN 18): ARPC(4) || CSU(4), and 91 is that || ARC as the
+    proprietary authentication data."""
     arqc = tags.get(0x9F26)
     if arqc is None:
         raise HsmError("no ARQC (9F26) in field 55")
     want = arqc_generate(imk, pan, psn, tags)
-    sk, _ = _session_key(imk, pan, psn, tags.get(0x9F36, b"\0\0"), tags.get(0x9F10, b""))
+    iad = tags.get(0x9F10, b"")
+    sk, _ = _session_key(imk, pan, psn, tags.get(0x9F36, b"\0\0"), iad)
     if want != arqc:
         return False, b""
+    if cvn(iad) == ("visa", 0x12):
+        return True, pac.generate_arpc_2(sk, arqc, CSU_APPROVE, arc) + CSU_APPROVE
     return True, pac.generate_arpc_1(sk, arqc, arc)
