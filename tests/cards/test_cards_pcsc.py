@@ -1,0 +1,111 @@
+"""The simulated card on PC/SC: `smartpos card vpcd` + pcscd + vsmartcard-vpcd, read with pyscard."""
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+
+smartcard = pytest.importorskip("smartcard")
+pytestmark = pytest.mark.skipif(not (shutil.which("pcscd") or os.path.exists("/usr/sbin/pcscd"))
+                                or not os.path.exists("/usr/lib/pcsc/drivers/serial/libifdvpcd.so"),
+                                reason="pcscd / vsmartcard-vpcd not installed")
+SMARTPOS = os.path.join(os.path.dirname(sys.executable), "smartpos")
+
+
+def _tlv_children(b):
+    i = 0
+    out = []
+    while i < len(b):
+        t = b[i]
+        i += 1
+        if t & 0x1F == 0x1F:
+            t = (t << 8) | b[i]
+            i += 1
+        n = b[i]
+        i += 1
+        if n & 0x80:
+            k = n & 0x7F
+            n = int.from_bytes(b[i:i + k], "big")
+            i += k
+        out.append((t, bytes(b[i:i + n])))
+        i += n
+    return out
+
+
+@pytest.fixture
+def vpcd_card():
+    p = subprocess.Popen([SMARTPOS, "card", "vpcd", "--profile", "mastercard-credit"],
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    line = p.stdout.readline()
+    while line and "connected" not in line:
+        if p.poll() is not None:
+            pytest.fail("smartpos card vpcd exited: %s%s" % (line, p.stdout.read()))
+        line = p.stdout.readline()
+    yield p
+    p.terminate()
+    try:
+        p.wait(5)
+    except subprocess.TimeoutExpired:
+        p.kill()
+
+
+def _connect():
+    from smartcard.System import readers
+    end = time.monotonic() + 10
+    last = None
+    while time.monotonic() < end:
+        rs = [r for r in readers() if "Virtual PCD 00 00" in str(r)]
+        if rs:
+            c = rs[0].createConnection()
+            try:
+                c.connect()
+                return c
+            except Exception as exc:       # the card shows up in the reader a moment later
+                last = exc
+        time.sleep(0.3)
+    pytest.fail("no card in Virtual PCD 00 00: %s" % last)
+
+
+def test_pyscard_reads_the_applications(vpcd_card):
+    c = _connect()
+    atr = bytes(c.getATR())
+    assert atr == bytes.fromhex("3B6500FF") + b"SPOS1"
+    pse = b"1PAY.SYS.DDF01"
+    data, sw1, sw2 = c.transmit([0x00, 0xA4, 0x04, 0x00, len(pse)] + list(pse) + [0x00])
+    if sw1 == 0x61:                                  # T=0 through pcscd: fetch the FCI
+        data, sw1, sw2 = c.transmit([0x00, 0xC0, 0x00, 0x00, sw2])
+    assert (sw1, sw2) == (0x90, 0x00)
+    data, sw1, sw2 = c.transmit([0x00, 0xB2, 0x01, 0x0C, 0x00])
+    if sw1 == 0x6C:
+        data, sw1, sw2 = c.transmit([0x00, 0xB2, 0x01, 0x0C, sw2])
+    assert (sw1, sw2) == (0x90, 0x00)
+    (tag, record), = _tlv_children(bytes(data))
+    assert tag == 0x70
+    apps = []
+    for t, entry in _tlv_children(record):
+        assert t == 0x61
+        d = dict(_tlv_children(entry))
+        apps.append((d[0x4F].hex().upper(), d[0x50].decode()))
+    assert apps == [("A0000000041010", "MASTERCARD"), ("A0000000043060", "MAESTRO")]
+    # and a whole GET PROCESSING OPTIONS on the Mastercard application
+    aid = bytes.fromhex("A0000000041010")
+    data, sw1, sw2 = c.transmit([0x00, 0xA4, 0x04, 0x00, len(aid)] + list(aid) + [0x00])
+    assert sw1 in (0x90, 0x61)
+    data, sw1, sw2 = c.transmit([0x80, 0xA8, 0x00, 0x00, 0x02, 0x83, 0x00, 0x00])
+    assert sw1 in (0x90, 0x61)
+    c.disconnect()
+
+
+def test_clear_error_without_vpcd():
+    r = subprocess.run([SMARTPOS, "card", "vpcd", "--profile", "visa-credit", "--port", "1"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode != 0
+    assert "cannot reach vpcd on 127.0.0.1:1" in r.stderr
+
+
+def test_unknown_profile():
+    r = subprocess.run([SMARTPOS, "card", "vpcd", "--profile", "no-such-card"], capture_output=True,
+                       text=True, timeout=30)
+    assert r.returncode != 0 and "no card profile 'no-such-card'" in r.stderr
