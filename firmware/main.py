@@ -10,6 +10,11 @@ from pos import hw
 display = hw.display()
 gc.collect()
 
+# the payment services next, while the heap is in one piece (see pos.app.services)
+from pos.app import services        # noqa: E402
+services_error = services.preload()
+gc.collect()
+
 import asyncio                      # noqa: E402  (after the big allocations, on purpose)
 
 from pos import log                 # noqa: E402

@@ -64,6 +64,15 @@ def parse_heap(text):
 BSP_HEAP_ALLOWANCE = 32 * 1024
 
 
+def rom_qstrs(image):
+    """The qstr pool the image's modules intern on the unix port (in flash on a frozen build)."""
+    try:
+        from smartpos.flashing import rom_qstr_bytes
+    except ImportError:
+        return 0
+    return rom_qstr_bytes(image)
+
+
 def rom_heap_cost(size):
     """GC heap taken by a bytearray of `size` bytes on the x64 unix port (32-byte blocks, header)."""
     return (size + 32 + 31) // 32 * 32 + 64
@@ -155,7 +164,7 @@ class Cpu:
             size = os.path.getsize(self.rom)
             env["SMARTPOS_ROM"] = self.rom
             env["SMARTPOS_ROM_SIZE"] = str(size)
-            extra = rom_heap_cost(size) + BSP_HEAP_ALLOWANCE
+            extra = rom_heap_cost(size) + BSP_HEAP_ALLOWANCE + rom_qstrs(self.rom)
             heap += extra + extra * 3 // 256   # + the GC tables: 3 bits per 32-byte block on x64
         argv = [micropython_binary(), "-X", "heapsize=%d" % heap, "-i",
                 os.path.join(self.start_dir, "board_start.py")]

@@ -104,7 +104,8 @@ def install_firmware(flash_dir, src=FIRMWARE_DIR, frozen=False):
 
 class VirtualBoard:
     def __init__(self, flash_dir=None, heap="192K", firmware=False, wiring=None, devices=None,
-                 pty_link=None, socket_port=0, pty=True, flash_size=DEFAULT_FLASH_SIZE, uid=None, rom=None):
+                 pty_link=None, socket_port=0, pty=True, flash_size=DEFAULT_FLASH_SIZE, uid=None, rom=None,
+                 provision=None):
         self._tmp = None
         if flash_dir is None:
             self._tmp = tempfile.mkdtemp(prefix="smartpos-flash-")
@@ -113,6 +114,7 @@ class VirtualBoard:
         self.heap = parse_heap(heap)
         self.firmware = firmware        # False, True (compiled into flash) or "frozen" (pos/ in ROM)
         self.rom = rom                  # ROMFS image mapped at /rom (frozen firmware)
+        self.provision = provision      # fn(flash_dir): terminal-specific files after the firmware
         self.wiring = wiring if wiring is not None else wiring_mod.WIRING
         self.only = devices
         self.pty_link = pty_link
@@ -138,6 +140,8 @@ class VirtualBoard:
             self.rom = install_firmware(self.flash_dir, frozen=True)
         elif self.firmware:
             install_firmware(self.flash_dir)
+        if self.provision is not None:
+            self.provision(self.flash_dir)
         self._rundir = tempfile.mkdtemp(prefix="smartpos-vb-")
         self.bridge = Bridge(os.path.join(self._rundir, "bridge.sock"))
         for name, (dev, spec) in wiring_mod.build_devices(self.wiring, self.only).items():

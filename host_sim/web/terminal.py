@@ -152,7 +152,10 @@ class Terminal:
         factory = self._profiles.get(profile) if isinstance(self._profiles, dict) else None
         if factory is None:
             raise ControlError("unknown card profile %r" % profile)
-        return factory(interface)
+        try:
+            return factory(interface)
+        except Exception as exc:
+            raise ControlError(str(exc))
 
     def swipe(self, profile):
         dev = self._dev("msr")

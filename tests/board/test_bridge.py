@@ -89,6 +89,7 @@ def test_pin_irq_and_levels(vb):
     btn.press()
     time.sleep(0.05)
     btn.release()
+    time.sleep(0.05)                 # each edge reaches the board before the next one
     btn.press()
     time.sleep(0.05)
     out = vb.exec("import time\ntime.sleep_ms(20)\nprint(hits, p.value())\nled.on()")

@@ -419,7 +419,7 @@ def build_romfs(src=FIRMWARE_DIR, packages=FROZEN_PACKAGES):
             h.update(rel.encode() + b"\0" + open(local, "rb").read())
         cache = os.path.join(tempfile.gettempdir(), "smartpos-mpy-cache-%d" % os.getuid())
         path = os.path.join(cache, "firmware-%s.romfs" % h.hexdigest()[:20])
-        if os.path.exists(path):
+        if os.path.exists(path) and os.path.exists(path + ".qstr"):
             return path
         tree = {}
         for rel, local in built:
@@ -444,10 +444,47 @@ def build_romfs(src=FIRMWARE_DIR, packages=FROZEN_PACKAGES):
         part = path + ".%d.part" % os.getpid()
         with open(part, "wb") as f:
             f.write(w.finalise())
+        mods = [rel[:-4].replace("/", ".").replace(".__init__", "") for rel, _ in built if rel.endswith(".mpy")]
+        qstr = measure_rom_qstrs(part, mods)
+        with open(path + ".qstr", "w") as f:
+            f.write("%d\n" % qstr)
         os.replace(part, path)
         return path
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def measure_rom_qstrs(image, modules):
+    """Bytes of qstr pool the unix port interns in RAM when every module of the ROM image is
+    imported; a frozen board build keeps these in flash."""
+    import re
+    from host_sim.mpy import micropython_binary
+    code = ("import vfs, sys, micropython\n"
+            "f = open(%r, 'rb'); b = f.read(); f.close()\n"
+            "vfs.mount(vfs.VfsRom(b), '/rom'); sys.path.insert(0, '/rom')\n"
+            "micropython.qstr_info()\n"
+            "for m in %r:\n"
+            "    try:\n"
+            "        __import__(m)\n"
+            "    except Exception:\n"
+            "        pass\n"
+            "micropython.qstr_info()\n" % (image, modules))
+    env = dict(os.environ, MICROPYPATH=".frozen")
+    r = subprocess.run([micropython_binary(), "-X", "heapsize=4M", "-c", code], capture_output=True,
+                       text=True, timeout=120, env=env)
+    totals = [int(x) for x in re.findall(r"n_total_bytes=(\d+)", r.stdout)]
+    if len(totals) != 2:
+        return 0
+    return max(0, totals[1] - totals[0])
+
+
+def rom_qstr_bytes(image):
+    """The measured qstr cost of a ROM image built by build_romfs (0 if unknown)."""
+    try:
+        with open(image + ".qstr") as f:
+            return int(f.read().strip())
+    except (OSError, ValueError):
+        return 0
 
 
 def build_cached(out_dir, mpy=None, src=FIRMWARE_DIR):

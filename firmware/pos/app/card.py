@@ -32,6 +32,8 @@ def run_contact(rdr, ui, amount, kind="sale"):
     try:
         rdr.power_on()
         k = services.kernel(rdr.transmit, ui, rec)
+        gc.collect()
+        log.info("card", "kernel start", heap_free=gc.mem_free())
         t0 = time.ticks_ms()
         o = k.process(amount, kind)
         log.info("card", "emv done", result=o.result, ms=time.ticks_diff(time.ticks_ms(), t0))
@@ -39,7 +41,10 @@ def run_contact(rdr, ui, amount, kind="sale"):
         o = Outcome()
         o.result = TERMINATED
         o.message = getattr(exc, "reason", None) or str(exc)
-        log.warning("card", "card error", err=o.message)
+        log.warning("card", "card error", err=repr(exc))
+        if isinstance(exc, MemoryError):
+            import sys
+            sys.print_exception(exc)
     finally:
         try:
             rdr.power_off()

@@ -2,6 +2,8 @@
 # buffers and the UI exist, so their big blocks are not fragmented by these).
 import gc
 
+from micropython import const
+
 from pos import log
 
 _engine = None
@@ -10,6 +12,55 @@ _emv = None
 
 class ServiceError(Exception):
     """A payment service cannot start (config or key file missing/invalid)."""
+
+
+# Heap the preload needs to leave the terminal usable: the services (~130 KB on the 64-bit
+# unix port, about half on the board), the UI (~40 KB) and one card transaction (~30 KB).
+PRELOAD_MIN_FREE = const(200000)
+
+
+def preload():
+    """At boot, before the UI's modules: the EMV configuration, the kernel's modules and the
+    engine (journal recovery only; sign-on waits for the first transaction), while the heap
+    is still in one piece.  Skipped (the services then load at the first card) when the heap
+    is too small; never stops the boot.  Returns an error text or None."""
+    global _engine, _emv
+    gc.collect()
+    if gc.mem_free() < PRELOAD_MIN_FREE:
+        log.warning("app", "payment services load on first use", heap_free=gc.mem_free())
+        return "heap too small to preload"
+    try:
+        emv_config()
+        import pos.emv.kernel      # noqa: F401  (its modules, before the heap fragments)
+        import pos.app.card        # noqa: F401  (the card tender and its modal screens)
+        from pos import hw
+        hw.contact_reader()        # the reader driver and its buffers
+        _engine = _make_engine()
+        _engine.recover()
+    except Exception as exc:       # MemoryError included: give the heap back to the UI
+        _engine = None
+        _emv = None
+        import sys
+        for m in list(sys.modules):
+            if m.startswith(("pos.emv", "pos.payments", "pos.iso8583", "pos.app.card", "pos.app.modal")):
+                del sys.modules[m]
+        log.error("app", "payment services not started", err=repr(exc))
+        gc.collect()
+        return str(exc)
+    gc.collect()
+    return None
+
+
+def _make_engine():
+    from pos.payments import config as pcfg
+    from pos.payments.engine import PaymentEngine
+    from pos.store.journal import Journal
+    from pos.store.keystore import KeyStore
+    try:
+        return PaymentEngine(pcfg.load("config/acquirers.json"), KeyStore("keys.kld", "."),
+                             Journal("journal.bin"))
+    except (OSError, ValueError) as exc:
+        raise ServiceError("payments not configured: %s" % exc)
 
 
 def engine():
@@ -69,10 +120,23 @@ class Recorder:
         return self.advice_stan
 
 
+_kernel = None
+
+
 def kernel(transmit, ui, recorder):
+    """The EMV kernel, one per boot (its transaction log feeds the floor-limit check), set up
+    for this card: reader, modal UI, the engine behind a Recorder."""
+    global _kernel
     from pos.emv.kernel import Kernel
-    e = recorder.engine
-    return Kernel(emv_config(), transmit, ui=ui, authorizer=recorder, keystore=e.pin_keys())
+    from pos.emv.apdu import Card
+    if _kernel is None:
+        _kernel = Kernel(emv_config(), transmit, ui=ui, authorizer=recorder,
+                         keystore=recorder.engine.pin_keys())
+    k = _kernel
+    k.card = Card(transmit)
+    k.ui = ui
+    k.authorizer = recorder
+    return k
 
 
 def terminal_ids(acq=None):

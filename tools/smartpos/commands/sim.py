@@ -14,7 +14,9 @@ from smartpos.cli import CommandError
 def register(sub):
     p = sub.add_parser("sim", help="run the whole stack with the web terminal face")
     p.add_argument("--port", type=int, default=8080, help="web face port (default 8080)")
-    p.add_argument("--heap", default="192K", help="board heap (default 192K, NUCLEO-F429ZI)")
+    p.add_argument("--heap", default="256K",
+                   help="board heap (default 256K: the NUCLEO-F429ZI's 192K budget for the whole "
+                        "terminal, on this 64-bit port's 8-byte objects; see docs/bridge.md)")
     p.add_argument("--flash", metavar="DIR", help="flash directory (default: a fresh one per run)")
     p.add_argument("--pty-link", metavar="PATH", help="also expose the REPL on a pty symlinked here")
     p.add_argument("--unfrozen", action="store_true",
@@ -61,9 +63,13 @@ def run(args):
     from host_sim.web.terminal import Terminal
 
     hosts = _start_hosts()
+    from host_sim.rig import provision
+    acq = {n.split()[-1]: h for n, h in hosts.items() if n.startswith("acquirer ")}
+    # the terminal's flash: acquirer addresses and the TEST key-loading file (key injection)
     board = VirtualBoard(flash_dir=args.flash, heap=args.heap,
                          firmware=True if args.unfrozen else "frozen",
-                         pty_link=args.pty_link, pty=bool(args.pty_link))
+                         pty_link=args.pty_link, pty=bool(args.pty_link),
+                         provision=lambda d: provision(d, acq))
     try:
         board.start()
     except Exception as exc:

@@ -1,0 +1,73 @@
+"""Card sales through the whole terminal: keypad -> card tender -> ISO 7816 reader model ->
+EMV card simulator -> kernel -> payment engine -> acquirer host; receipts on the printer
+model.  Frozen firmware on the virtual board (host_sim.rig)."""
+import re
+
+import pytest
+
+from host_sim.rig import Rig
+
+
+@pytest.fixture(scope="module")
+def rig():
+    with Rig() as r:
+        yield r
+
+
+def _receipt_pairs(rig, n_before):
+    return rig.receipts()[n_before:]
+
+
+def test_offline_pin_card_sale(rig):
+    before = len(rig.receipts())
+    text = rig.sale_by_card(1250, "visa-credit", pin="1234")
+    assert "APPROVED" in text and "476173******0119" in text
+    assert rig.printer.wait_for_cuts(before + 2, timeout=10)
+    merchant, customer = _receipt_pairs(rig, before)[:2]
+    for r in (merchant, customer):
+        assert "476173******0119" in r and "4761739001010119" not in r
+        assert "AID              A0000000031010" in r or re.search(r"AID +A0000000031010", r)
+        assert re.search(r"TVR +0000000000", r) and re.search(r"TSI +E800", r)
+        assert "PIN VERIFIED" in r and re.search(r"TOTAL +USD 12\.50", r)
+        assert re.search(r"TC +[0-9A-F]{16}", r)
+    assert "MERCHANT COPY" in merchant and "CUSTOMER COPY" in customer
+    e = rig.batch()[-1]
+    assert e["ok"] and e["amount"] == 1250 and e["pan"] == "476173******0119" and e["stan"]
+    # the offline approval went to the host as an advice (0220)
+    alpha = rig.hosts["alpha"]
+    assert alpha.db.txn("TERM0001", e["stan"]) is not None
+    rig.keys(["ENTER"])
+    rig.remove()
+
+
+def test_online_card_sale_above_the_floor_limit(rig):
+    text = rig.sale_by_card(150000, "visa-credit", pin="1234")
+    assert "APPROVED" in text and "AUTH" in text
+    e = rig.batch()[-1]
+    assert e["online"] and e["rc"] == "00" and len(e["auth"]) == 6
+    t = rig.hosts["alpha"].db.txn("TERM0001", e["stan"])
+    assert t is not None and t["mti"] == "0200" and t["amount"] == 150000
+    rig.keys(["ENTER"])
+    rig.remove()
+
+
+def test_declined_by_the_issuer(rig):
+    text = rig.sale_by_card(150000, "visa-lowbalance")
+    assert "DECLINED" in text
+    rig.keys(["ENTER"])
+    rig.remove()
+
+
+def test_card_pulled_mid_transaction(rig):
+    rig.home()
+    rig.keys(list("150000") + ["ENTER"])
+    rig.wait_text("2 Card")
+    rig.keys(["2"])
+    rig.wait_text("INSERT CARD")
+    rig.insert("visa-credit")
+    rig.wait_text("ENTER PIN")
+    rig.remove()                              # pulled while the PIN pad is up
+    rig.keys(list("1234") + ["ENTER"])
+    which, text = rig.wait_any(["NOT COMPLETED", "DECLINED"], 30)
+    assert "APPROVED" not in text
+    rig.keys(["ENTER"])
