@@ -20,8 +20,10 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ACQUIRERS = (("alpha", "iso87"), ("beta", "iso87bcd"))
 
 
-def provision(flash_dir, hosts, timeout_ms=5000):
-    """Point config/acquirers.json at `hosts` ({name: AcquirerHost}) and load TEST keys."""
+def provision(flash_dir, hosts, timeout_ms=5000, random_selection=True):
+    """Point config/acquirers.json at `hosts` ({name: AcquirerHost}) and load TEST keys.
+    random_selection=False: terminal risk management's random online selection off (EMV
+    Book 3 10.6.2), so an offline scenario gives the same outcome on every run."""
     os.makedirs(os.path.join(flash_dir, "config"), exist_ok=True)
     with open(os.path.join(REPO, "firmware", "config", "acquirers.json")) as f:
         cfg = json.load(f)
@@ -37,6 +39,15 @@ def provision(flash_dir, hosts, timeout_ms=5000):
         json.dump(cfg, f)
     if not os.path.exists(os.path.join(flash_dir, "keys.kld")):
         write_kld(os.path.join(flash_dir, "keys.kld"))
+    if not random_selection:
+        path = os.path.join(flash_dir, "config", "emv.json")
+        with open(os.path.join(REPO, "firmware", "config", "emv.json")) as f:
+            emv = json.load(f)
+        for sch in emv["schemes"].values():
+            sch["random_target_percent"] = 0
+            sch["random_max_percent"] = 0
+        with open(path, "w") as f:
+            json.dump(emv, f, indent=1)
 
 
 # The whole terminal (UI, EMV kernel, payment engine) on the 64-bit unix port: MicroPython
@@ -46,7 +57,8 @@ PRODUCT_HEAP = "256K"
 
 
 class Rig:
-    def __init__(self, heap=PRODUCT_HEAP, flash_dir=None, firmware="frozen"):
+    def __init__(self, heap=PRODUCT_HEAP, flash_dir=None, firmware="frozen", random_selection=False):
+        self.random_selection = random_selection
         self._tmp = None
         if flash_dir is None:
             self._tmp = tempfile.mkdtemp(prefix="smartpos-rig-")
@@ -62,7 +74,8 @@ class Rig:
             self.hosts[name] = AcquirerHost(port=0, name=name, spec=spec).start()
         os.makedirs(self.flash_dir, exist_ok=True)
         self.board = VirtualBoard(self.flash_dir, heap=self.heap, firmware=self.firmware, pty=False,
-                                  provision=lambda d: provision(d, self.hosts))
+                                  provision=lambda d: provision(d, self.hosts,
+                                                                random_selection=self.random_selection))
         self.board.start()
         self.board.wait_for("smartpos ready", 30)
         return self

@@ -222,7 +222,8 @@ class Kernel:
                 o.message = o.message or "out of memory building field 55"
         try:
             log.info("emv", "outcome", result=o.result, aid=o.aid, tvr=o.tvr, tsi=o.tsi,
-                     cid=o.cid, cvm=o.cvm_results, pan=tx.pan, msg=o.message)
+                     cid=o.cid, cvm=o.cvm_results, pan=tx.pan, msg=o.message,
+                     online="yes" if o.online else "no")
         except MemoryError:
             pass            # a log line never costs the transaction its outcome
         tx.pan = ""

@@ -390,6 +390,11 @@ class AcquirerHost:
                 if not ok:
                     arc = b"05"
                     return "05", 0, _tlv(0x8A, arc)
+                tvr = tags.get(0x95, b"\0" * 5)
+                if tvr[:1] and tvr[0] & 0x4C:
+                    # issuer rule of the simulator: offline data authentication failed
+                    # (TVR SDA/DDA/CDA failed) -> do not honour
+                    return "05", 0, _tlv(0x8A, b"05")
                 icc_reply = (arpc, b"00")
         if 52 in f:
             if acct["pin_tries"] >= 3:
