@@ -174,11 +174,10 @@ class Rig:
         self.last_card = card
         return self.finish_card(pin, timeout)
 
-    def finish_card(self, pin=None, timeout=60):
+    def finish_card(self, pin=None, timeout=60, done=("APPROVED", "DECLINED", "NOT COMPLETED")):
         end = time.monotonic() + timeout
         while True:
-            which, text = self.wait_any(["ENTER PIN", "APPROVED", "DECLINED", "NOT COMPLETED"],
-                                        max(1, end - time.monotonic()))
+            which, text = self.wait_any(["ENTER PIN"] + list(done), max(1, end - time.monotonic()))
             if which != "ENTER PIN":
                 return text
             if pin is None:
