@@ -19,10 +19,7 @@ from host_sim import mpy
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 FIRMWARE = os.path.join(REPO, "firmware")
-STANDIN = os.path.join(HERE, "standin")
 DRIVER = os.path.join(HERE, "mp_driver.py")
-# hostlink's TEST DES stand-in (only used while pos.crypto is absent, engine runs)
-HOSTLINK_STANDIN = os.path.join(os.path.dirname(HERE), "hostlink", "standin")
 CONFIG = os.path.join(FIRMWARE, "config", "emv.json")
 MPY_CROSS = os.path.join(os.path.dirname(mpy.micropython_binary()), "mpy-cross")
 
@@ -46,7 +43,7 @@ def build_mpy(dest=None):
             return _mpy_dir
         dest = _mpy_dir = tempfile.mkdtemp(prefix="emv-mpy-")
         atexit.register(shutil.rmtree, dest, True)
-    roots = [(os.path.join(FIRMWARE, "pos"), os.path.join(dest, "pos")), (STANDIN, dest)]
+    roots = [(os.path.join(FIRMWARE, "pos"), os.path.join(dest, "pos"))]
     os.makedirs(dest, exist_ok=True)
     subprocess.run([MPY_CROSS, "-o", os.path.join(dest, "mp_driver.mpy"), DRIVER], check=True, cwd=HERE)
     for src_root, dst_root in roots:
@@ -124,9 +121,7 @@ class Harness:
             transactions = ({"amount": 1000},)
         transactions = [t if isinstance(t, dict) else {"amount": t} for t in transactions]
         env = dict(os.environ)
-        extra = [build_mpy()] if self.use_mpy else [STANDIN]
-        if os.path.isdir(HOSTLINK_STANDIN):
-            extra.append(HOSTLINK_STANDIN)
+        extra = [build_mpy()] if self.use_mpy else [HERE]
         env["MICROPYPATH"] = mpy.module_path(extra)
         argv = [mpy.micropython_binary()]
         if self.heap:
@@ -250,79 +245,3 @@ class ConfigFailure(Exception):
     def __init__(self, key, text):
         super().__init__(text)
         self.key = key
-
-
-class BoardHarness(Harness):
-    """The same transactions with the kernel on the VirtualBoard (host_sim.board): the
-    firmware installed in its flash as `smartpos flash` leaves it (.mpy for the unix port),
-    192 KB heap with the board-support layer loaded. The card still lives in pytest: the
-    board reaches it over a loopback TCP connection (TEST transport, tests/emv/mp_driver.py)
-    until the contact reader model and the ISO 7816 driver exist."""
-
-    def run(self, *transactions):
-        import shutil as _sh
-        import socket
-        import threading
-        from host_sim.board import VirtualBoard
-        from smartpos.flashing import install_into_directory
-        if not transactions:
-            transactions = ({"amount": 1000},)
-        transactions = [t if isinstance(t, dict) else {"amount": t} for t in transactions]
-        flash = tempfile.mkdtemp(prefix="emv-board-")
-        try:
-            install_into_directory(flash)
-            built = build_mpy()
-            for name in os.listdir(built):             # driver and TEST stand-ins
-                if name.endswith(".mpy"):
-                    _sh.copyfile(os.path.join(built, name), os.path.join(flash, name))
-            if os.path.isdir(HOSTLINK_STANDIN):
-                for name in os.listdir(HOSTLINK_STANDIN):
-                    if name.endswith(".py"):
-                        subprocess.run([MPY_CROSS, "-o", os.path.join(flash, name[:-3] + ".mpy"),
-                                        os.path.join(HOSTLINK_STANDIN, name)], check=True)
-            _sh.copyfile(self.capk, os.path.join(flash, "config", "capk_board.json"))
-            if self.config != CONFIG:
-                _sh.copyfile(self.config, os.path.join(flash, "config", "emv_board.json"))
-            srv = socket.socket()
-            srv.bind(("127.0.0.1", 0))
-            srv.listen(1)
-            srv.settimeout(60)
-            port = srv.getsockname()[1]
-            vb = VirtualBoard(flash, heap=self.heap or "192K", firmware=False, pty=False, devices=[])
-            vb.start()
-            box = {}
-
-            def board():
-                try:
-                    box["out"] = vb.exec("import mp_driver\nmp_driver.main_socket(%d)\n" % port,
-                                         timeout=self.timeout)
-                except Exception as exc:             # ExecError carries the board's traceback
-                    box["err"] = exc
-            th = threading.Thread(target=board, daemon=True)
-            th.start()
-            try:
-                conn, _ = srv.accept()
-            except socket.timeout:
-                th.join(5)
-                raise AssertionError("board never connected: %r" % box.get("err"))
-            params = {"config": "/flash/config/" + ("emv.json" if self.config == CONFIG else "emv_board.json"),
-                      "capk": "/flash/config/capk_board.json", "transactions": transactions,
-                      "keys": self.keys, "draws": self.draws, "date": self.date, "seed": self.seed,
-                      "authorizer": self.with_authorizer, "memtrace": self.memtrace, "engine": False}
-            rfile, wfile = conn.makefile("rb"), conn.makefile("wb")
-            try:
-                results, cur, config_error = self._serve(rfile, wfile, params)
-            finally:
-                conn.close()
-                th.join(self.timeout)
-                vb.stop()
-                srv.close()
-            if config_error is not None:
-                raise ConfigFailure(config_error["key"], config_error["text"])
-            if "err" in box or len(results) != len(transactions):
-                raise AssertionError("board run failed: %s\n%s" % (box.get("err"), "\n".join(cur.lines)))
-            for r in results:
-                r.board_output = box.get("out", "")
-            return results if len(results) > 1 else results[0]
-        finally:
-            _sh.rmtree(flash, ignore_errors=True)

@@ -8,35 +8,6 @@ import sys
 import time
 
 
-def _standin(full, short, modname):
-    try:
-        __import__(full)
-    except ImportError:
-        mod = __import__(modname)
-        sys.modules[full] = mod
-        parent = __import__(full.rsplit(".", 1)[0])
-        for part in full.split(".")[1:-1]:
-            parent = getattr(parent, part)
-        setattr(parent, short, mod)
-
-
-_standin("pos.crypto", "crypto", "standin_crypto")
-_standin("pos.emv.tlv", "tlv", "standin_tlv")
-_standin("pos.emv.dol", "dol", "standin_dol")
-
-
-def _lazy_des(name):
-    # TEST DES from hostlink's stand-in, imported on first use (its tables cost heap)
-    def f(*a):
-        import hl_standin_crypto
-        return getattr(hl_standin_crypto, name)(*a)
-    return f
-
-
-import pos  # noqa: E402
-if pos.crypto.__name__ == "standin_crypto":
-    for _n in ("des_encrypt", "des_decrypt", "mac_iso9797_1"):
-        setattr(pos.crypto, _n, _lazy_des(_n))
 
 _wait_us = 0        # time spent waiting on the pytest side (card and host latency)
 

@@ -34,9 +34,15 @@ def run_contact(rdr, ui, amount, kind="sale"):
         k = services.kernel(rdr.transmit, ui, rec)
         gc.collect()
         log.info("card", "kernel start", heap_free=gc.mem_free())
-        t0 = time.ticks_ms()
+        io0 = rdr.io_us if hasattr(rdr, "io_us") else 0
+        t0 = time.ticks_us()
         o = k.process(amount, kind)
-        log.info("card", "emv done", result=o.result, ms=time.ticks_diff(time.ticks_ms(), t0))
+        total = time.ticks_diff(time.ticks_us(), t0)
+        card_us = (rdr.io_us - io0) if hasattr(rdr, "io_us") else 0
+        # ui_us: the cardholder's PIN entry; terminal = what the firmware itself spent
+        log.info("card", "emv done", result=o.result, total_ms=total // 1000, card_ms=card_us // 1000,
+                 host_ms=rec.host_us // 1000, ui_ms=ui.wait_us // 1000,
+                 terminal_ms=(total - card_us - rec.host_us - ui.wait_us) // 1000)
     except Exception as exc:     # reader faults before the kernel could take the card
         o = Outcome()
         o.result = TERMINATED

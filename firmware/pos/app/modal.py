@@ -41,6 +41,7 @@ class ModalUI:
         self.title = title or t("card")
         self.cancelled = None
         self.messages = []           # what the cardholder was shown (for the receipt/tests)
+        self.wait_us = 0             # time waiting for the cardholder's keys (for figures)
         self._pin = bytearray(PIN_MAX)
 
     # -- keys ------------------------------------------------------------
@@ -48,13 +49,17 @@ class ModalUI:
         """The next key pressed, or None at the timeout."""
         kp = self.keypad
         t0 = time.ticks_ms()
-        while time.ticks_diff(time.ticks_ms(), t0) < timeout_ms:
-            if kp is not None and kp.int_asserted():
-                for name, pressed, _code in kp.read_events():
-                    if pressed and name:
-                        return name
-            time.sleep_ms(10)
-        return None
+        u0 = time.ticks_us()
+        try:
+            while time.ticks_diff(time.ticks_ms(), t0) < timeout_ms:
+                if kp is not None and kp.int_asserted():
+                    for name, pressed, _code in kp.read_events():
+                        if pressed and name:
+                            return name
+                time.sleep_ms(10)
+            return None
+        finally:
+            self.wait_us += time.ticks_diff(time.ticks_us(), u0)
 
     def _page(self, lines, footer=""):
         c = self.c

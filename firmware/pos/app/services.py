@@ -1,6 +1,7 @@
 # The payment services the flows share, built on first use (after the display's
 # buffers and the UI exist, so their big blocks are not fragmented by these).
 import gc
+import time
 
 from micropython import const
 
@@ -105,18 +106,27 @@ class Recorder:
         self.req = None
         self.resp = None
         self.advice_stan = None
+        self.host_us = 0           # time waiting for the host (for figures)
 
     def authorize(self, req):
         self.req = req
+        t0 = time.ticks_us()
         self.resp = self.engine.authorize(req)
+        self.host_us += time.ticks_diff(time.ticks_us(), t0)
         return self.resp
 
     def complete(self, req, resp, card_approved, icc_data=b""):
-        return self.engine.complete(req, resp, card_approved, icc_data)
+        t0 = time.ticks_us()
+        try:
+            return self.engine.complete(req, resp, card_approved, icc_data)
+        finally:
+            self.host_us += time.ticks_diff(time.ticks_us(), t0)
 
     def advise_offline(self, req, *a, **kw):
         self.req = req
+        t0 = time.ticks_us()
         self.advice_stan = self.engine.advise_offline(req, *a, **kw)
+        self.host_us += time.ticks_diff(time.ticks_us(), t0)
         return self.advice_stan
 
 

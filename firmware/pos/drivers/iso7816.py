@@ -169,6 +169,7 @@ class Iso7816Reader:
         self.ns = 0
         self.nr = 0
         self.ifsc = 32
+        self.io_us = 0                      # time spent on the line (card latency), for figures
         self.vcc.value(1)                   # deactivated: CMDVCC high
         self.rst.value(0)
 
@@ -271,6 +272,13 @@ class Iso7816Reader:
     # -- APDU ---------------------------------------------------------
     def transmit(self, apdu):
         """Command APDU (bytes) -> response data + SW1 SW2 (bytes)."""
+        t0 = time.ticks_us()
+        try:
+            return self._transmit(apdu)
+        finally:
+            self.io_us += time.ticks_diff(time.ticks_us(), t0)
+
+    def _transmit(self, apdu):
         if self.protocol is None:
             raise CardError("protocol", "card not powered: power_on() first")
         if not self.present():

@@ -180,8 +180,44 @@ def live_heap():
             ("transaction working set (peak - start)", (peak - first) // 1024, "KiB")]
 
 
+def _terminal_sale(heap):
+    """contact-online-approve on the whole terminal (host_sim.rig) at `heap`: the 'emv done'
+    log fields, or None when the sale does not complete."""
+    import re
+    from host_sim.rig import Rig
+    try:
+        with Rig(heap=heap) as rig:
+            text = rig.sale_by_card(150000, "visa-credit", pin="1234", timeout=30)
+            m = re.findall(r"INFO card emv done (.*)", rig.board.console())
+    except Exception:
+        return None
+    if "APPROVED" not in text or not m:
+        return None
+    return dict(kv.split("=", 1) for kv in m[-1].split())
+
+
+def terminal():
+    """The whole terminal on the virtual board (frozen firmware, UI, reader model, card
+    simulator, engine, acquirer host): time split and the smallest heap for an online sale."""
+    rows = []
+    f = _terminal_sale("256K")
+    if f is None:
+        return [("whole-terminal online approve at 256K", "FAILED", "")]
+    for k, label in (("total_ms", "total, insert to outcome"), ("ui_ms", "cardholder keying the PIN"),
+                     ("card_ms", "card I/O (reader model, T=0)"), ("host_ms", "host (ISO 8583 round trips)"),
+                     ("terminal_ms", "terminal-side processing (card, host and PIN latency excluded)")):
+        rows.append(("contact online approve on the virtual board: %s" % label, int(f[k].strip()), "ms"))
+    k = 256
+    while k > 160 and _terminal_sale("%dK" % (k - 8)) is not None:
+        k -= 8
+    while k > 160 and _terminal_sale("%dK" % (k - 2)) is not None:
+        k -= 2
+    rows.append(("smallest -X heapsize, whole terminal contact-online-approve (frozen, 64-bit port)", k, "KiB"))
+    return rows
+
+
 def run():
-    return processing_time() + cda_time() + live_heap() + min_heap()
+    return processing_time() + cda_time() + live_heap() + min_heap() + terminal()
 
 
 BENCHES = {"emv": run}
