@@ -109,3 +109,31 @@ def test_unknown_profile():
     r = subprocess.run([SMARTPOS, "card", "vpcd", "--profile", "no-such-card"], capture_output=True,
                        text=True, timeout=30)
     assert r.returncode != 0 and "no card profile 'no-such-card'" in r.stderr
+
+
+def test_pcsc_card_is_a_contact_card_for_the_reader_model(vpcd_card):
+    """--contact-reader pcsc: a card reached through PC/SC (here the vpcd one) behaves as a
+    card in the contact slot: ATR and APDUs pass through."""
+    from host_sim.cards.pcsc_card import PcscCard
+    import time as _t
+    end = _t.monotonic() + 10
+    while True:
+        try:
+            card = PcscCard("Virtual PCD 00 00")
+            break
+        except Exception:
+            if _t.monotonic() > end:
+                raise
+            _t.sleep(0.3)
+    assert card.atr == bytes.fromhex("3B6500FF") + b"SPOS1"
+    r = card.transmit(bytes.fromhex("00A404000E315041592E5359532E444446303100"))
+    assert r[-2:] in (b"\x90\x00",) or r[-2] == 0x61
+
+
+def test_smartpos_card_read_lists_the_applications(vpcd_card):
+    _connect().disconnect()                  # the card is there
+    r = subprocess.run([SMARTPOS, "card", "read", "--reader", "Virtual PCD 00 00"], capture_output=True,
+                       text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    assert "application A0000000041010  MASTERCARD       priority 1" in r.stdout
+    assert "application A0000000043060  MAESTRO          priority 2" in r.stdout

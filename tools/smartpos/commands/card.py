@@ -12,7 +12,7 @@ from smartpos.cli import CommandError
 
 def register(sub):
     p = sub.add_parser("card", help="EMV card simulator: list/show profiles, expose a card on PC/SC (vpcd)")
-    s = p.add_subparsers(dest="card_cmd", metavar="{list,show,vpcd}")
+    s = p.add_subparsers(dest="card_cmd", metavar="{list,show,vpcd,read}")
     s.required = True
     ls = s.add_parser("list", help="the card profiles")
     ls.set_defaults(func=run_list)
@@ -25,6 +25,9 @@ def register(sub):
     v.add_argument("--port", type=int, default=35963, help="vpcd port (35963 = reader 'Virtual PCD 00 00')")
     v.add_argument("--quiet", action="store_true", help="do not print each APDU header and SW")
     v.set_defaults(func=run_vpcd)
+    rd = s.add_parser("read", help="read the applications of the card in a PC/SC reader (PSE directory)")
+    rd.add_argument("--reader", default=None, help="part of the reader's name (default: the first with a card)")
+    rd.set_defaults(func=run_read)
 
 
 def _mask(pan):
@@ -80,4 +83,74 @@ def run_vpcd(args):
         raise CommandError(str(exc))
     except KeyboardInterrupt:
         stop()
+    return 0
+
+
+def _children(b):
+    i, out = 0, []
+    while i < len(b):
+        t = b[i]
+        i += 1
+        if t & 0x1F == 0x1F:
+            while True:
+                t = (t << 8) | b[i]
+                i += 1
+                if not b[i - 1] & 0x80:
+                    break
+        n = b[i]
+        i += 1
+        if n & 0x80:
+            k = n & 0x7F
+            n = int.from_bytes(b[i:i + k], "big")
+            i += k
+        if i + n > len(b):
+            raise ValueError("TLV length past the end")
+        out.append((t, b[i:i + n]))
+        i += n
+    return out
+
+
+def run_read(args):
+    """A small PC/SC tool: ATR, then the PSE directory's applications (EMV Book 1 12.3.2)."""
+    from host_sim.cards.pcsc_card import PcscCard, PcscError
+    try:
+        card = PcscCard(args.reader)
+    except PcscError as exc:
+        raise CommandError(str(exc))
+
+    def tx(apdu):
+        r = card.transmit(apdu)
+        if r[-2] == 0x61:                                    # T=0: fetch the response
+            r = card.transmit(bytes([0x00, 0xC0, 0x00, 0x00, r[-1]]))
+        elif r[-2] == 0x6C:
+            r = card.transmit(apdu[:4] + bytes([r[-1]]))
+        return r[:-2], (r[-2] << 8) | r[-1]
+    print("reader %s" % card.reader_name)
+    print("ATR %s" % card.atr.hex().upper())
+    pse = b"1PAY.SYS.DDF01"
+    fci, sw = tx(bytes([0x00, 0xA4, 0x04, 0x00, len(pse)]) + pse + b"\x00")
+    if sw != 0x9000:
+        raise CommandError("no PSE on this card (SW %04X): select the AIDs directly" % sw)
+    sfi = 1
+    for t, v in _children(fci):
+        for t2, v2 in _children(v) if t == 0x6F else ():
+            for t3, v3 in _children(v2) if t2 == 0xA5 else ():
+                if t3 == 0x88:
+                    sfi = v3[0]
+    rec = 1
+    while True:
+        data, sw = tx(bytes([0x00, 0xB2, rec, (sfi << 3) | 4, 0x00]))
+        if sw == 0x6A83:
+            break
+        if sw != 0x9000:
+            raise CommandError("READ RECORD %d: SW %04X" % (rec, sw))
+        for t, v in _children(data):
+            for t2, entry in _children(v):
+                if t2 != 0x61:
+                    continue
+                d = dict(_children(entry))
+                print("application %s  %-16s priority %s" % (
+                    d.get(0x4F, b"").hex().upper(), d.get(0x50, b"").decode("ascii", "replace"),
+                    d[0x87][0] if 0x87 in d else "-"))
+        rec += 1
     return 0

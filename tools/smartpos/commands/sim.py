@@ -19,6 +19,9 @@ def register(sub):
                         "terminal, on this 64-bit port's 8-byte objects; see docs/bridge.md)")
     p.add_argument("--flash", metavar="DIR", help="flash directory (default: a fresh one per run)")
     p.add_argument("--pty-link", metavar="PATH", help="also expose the REPL on a pty symlinked here")
+    p.add_argument("--contact-reader", metavar="pcsc[:NAME]",
+                   help="put the card of a real PC/SC reader (first one, or the one whose name "
+                        "contains NAME) into the terminal's contact slot instead of simulated cards")
     p.add_argument("--unfrozen", action="store_true",
                    help="firmware compiled into the flash instead of frozen into ROM (development)")
     p.set_defaults(func=run)
@@ -76,6 +79,23 @@ def run(args):
         for h in hosts.values():
             h.stop()
         raise CommandError("virtual board did not start: %s" % exc)
+    if args.contact_reader:
+        kind, _, name = args.contact_reader.partition(":")
+        if kind != "pcsc":
+            board.stop()
+            for h in hosts.values():
+                h.stop()
+            raise CommandError("--contact-reader: only 'pcsc' or 'pcsc:NAME' is known")
+        from host_sim.cards.pcsc_card import PcscCard, PcscError
+        try:
+            real = PcscCard(name or None)
+        except PcscError as exc:
+            board.stop()
+            for h in hosts.values():
+                h.stop()
+            raise CommandError("--contact-reader pcsc: %s" % exc)
+        board.devices["contact"].insert(real)
+        print("contact slot: the card in %s (ATR %s)" % (real.reader_name, real.atr.hex().upper()))
     term = Terminal(board, hosts=hosts, profiles=_card_profiles())
     for h in hosts.values():
         if hasattr(h, "on_message"):
