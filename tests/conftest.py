@@ -107,3 +107,40 @@ def virtual_board(request, board):
     if not board.virtual:
         pytest.skip("needs the virtual board's device models (not available with --board)")
     return board
+
+
+def _full_pans(text):
+    """Luhn-valid runs of 13-19 digits: a full card number on a receipt."""
+    import re
+    out = []
+    for m in re.finditer(r"(?<!\d)\d{13,19}(?!\d)", text):
+        d = m.group(0)
+        total = 0
+        for i, c in enumerate(reversed(d)):
+            v = ord(c) - 48
+            if i & 1:
+                v *= 2
+                if v > 9:
+                    v -= 9
+            total += v
+        if total % 10 == 0:
+            out.append(d)
+    return out
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Receipts never carry a full PAN: checked over every receipt the printer models cut in
+    this session (in-process boards; demos run in-process too)."""
+    try:
+        from host_sim.devices.escpos import PRINTED
+    except ImportError:
+        return
+    leaks = [(i, p) for i, r in enumerate(PRINTED) for p in _full_pans(r)]
+    tr = session.config.pluginmanager.get_plugin("terminalreporter")
+    if leaks:
+        if tr:
+            tr.write_line("FULL PAN ON A RECEIPT: %d receipt(s), e.g. receipt #%d" % (len(leaks), leaks[0][0]),
+                          red=True)
+        session.exitstatus = 1
+    elif tr and PRINTED:
+        tr.write_line("receipts checked for full PANs: %d printed, none found" % len(PRINTED))

@@ -27,6 +27,10 @@ try:
 except ImportError:  # pragma: no cover - Pillow is a pinned dependency
     Image = None
 
+# Every receipt any printer model cut in this process (the test session checks that
+# none of them carries a full card number: tests/conftest.py)
+PRINTED = []
+
 DOTS = 384                 # print width in dots (58 mm paper, 48 mm print area)
 FONT_A = (12, 24)          # cell width, height in dots
 FONT_B = (9, 17)
@@ -291,6 +295,7 @@ class EscPosPrinter(UartDevice):
                     self._feed(buf[3])
                 self.cuts += 1
                 self.lines.append("[CUT]")
+                PRINTED.append(self.receipts()[-1] if self.receipts() else "")
                 self.emit(event="cut")
             return used
         if c == 0x21:                    # GS ! n: character size

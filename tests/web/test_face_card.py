@@ -1,0 +1,67 @@
+"""A card sale made entirely by clicking the web face in headless Chromium: keypad, the
+card list and Insert, the PIN on the keypad; the receipt appears on the page."""
+import os
+import shutil
+import socket
+
+import pytest
+
+from host_sim.rig import Rig
+from host_sim.web.server import serve_in_thread
+from host_sim.web.terminal import Terminal
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chromium not installed")
+
+
+@pytest.fixture(scope="module")
+def face():
+    from host_sim.cards.face import profiles_for_face
+    with Rig() as rig:
+        term = Terminal(rig.board, hosts=rig.hosts, profiles=profiles_for_face())
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        srv = serve_in_thread(term, port)
+        yield rig, "http://127.0.0.1:%d/" % port
+        term.closing = True
+        srv.shutdown()
+
+
+def test_card_sale_by_clicking(face):
+    from playwright.sync_api import sync_playwright
+    rig, url = face
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        page = browser.new_page()
+        page.goto(url)
+        page.wait_for_function("document.getElementById('conn').textContent === 'live'", timeout=15000)
+
+        def key(k):
+            page.click("#keypad button[data-key='%s']" % k)
+            page.wait_for_timeout(60)
+        for k in ("4", "2", "0", "0", "ENTER"):
+            key(k)
+        rig.wait_text("2 Card")
+        key("2")
+        rig.wait_text("INSERT CARD")
+        page.select_option("#profile", "visa-cvn10")
+        page.click("#insert")
+        rig.wait_text("ENTER PIN")
+        for k in ("1", "2", "3", "4", "ENTER"):
+            key(k)
+        rig.wait_text("APPROVED", 30)
+        page.wait_for_function("document.getElementById('receipt').textContent.includes('CUSTOMER COPY')",
+                               timeout=15000)
+        receipt = page.inner_text("#receipt")
+        assert "476173******0135" in receipt and "4761739001010135" not in receipt
+        assert "APPROVED" in receipt and "PIN VERIFIED" in receipt and "USD 42.00" in receipt
+        # the APDU pane saw the exchange (headers and status words only)
+        page.wait_for_function("document.getElementById('trace-apdu').textContent.length > 0", timeout=10000)
+        trace = page.inner_text("#trace-apdu")
+        assert "4761739001010135" not in trace
+        page.screenshot(path=os.path.join(os.environ.get("TMPDIR", "/tmp"), "face-card-sale.png"))
+        browser.close()
