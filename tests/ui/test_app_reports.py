@@ -35,6 +35,14 @@ def batch(vb):
     return [json.loads(l) for l in open(p) if l.strip()]
 
 
+def test_idle_screen_power_and_promotions(vb):
+    home(vb)
+    disp = vb.devices["display"]
+    first = wait_text(disp, "MEMBERS SAVE 5% TODAY")
+    assert first.split("\n")[0].startswith("READY") and " AC " in first.split("\n")[0]
+    wait_text(disp, "ASK ABOUT OUR GIFT CARDS", timeout=12)       # rotates every 5 s
+
+
 def test_split_tender_cash_and_cash(vb):
     home(vb)
     disp, printer = vb.devices["display"], vb.devices["printer"]
@@ -72,7 +80,7 @@ def _x(vb):
     keys(vb, ["MENU", "7"])
     wait_text(vb.devices["display"], "1 X report")
     keys(vb, ["1"])
-    return wait_text(vb.devices["display"], "NET")
+    return wait_text(vb.devices["display"], "NET USD")
 
 
 def test_x_report_totals_by_tender(vb):

@@ -98,3 +98,4 @@ def test_heap_at_idle_within_board(vb):
     alloc, free = map(int, out.split())
     assert alloc + free <= 196608
     assert free > 40000, "less than 40 KB free at idle: %d" % free
+

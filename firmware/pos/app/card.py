@@ -143,6 +143,8 @@ class CardTender(Screen):
     def run(self, r):
         ui = ModalUI(status.canvas, status.keypad, self.amount, CURRENCY, t(self.kind))
         o, e = run_contact(r, ui, self.amount, self.kind)
+        if status.keypad is not None:
+            status.keypad.flush()          # keys mashed while the card was processed do nothing
         log.info("app", "card result", inv=e["inv"], result=o.result, tvr=o.tvr)
         if self.on_result is not None:
             return self.on_result(e)

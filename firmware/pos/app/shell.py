@@ -28,31 +28,55 @@ def _paper_icon():
     return t({"ok": "paper_ok", "low": "paper_low", "out": "paper_out"}.get(p, "paper_unknown"))
 
 
+def _promotions():
+    """Idle-screen promotion lines from config/terminal.json ("promotions": [text, ...])."""
+    import json
+    try:
+        with open("config/terminal.json") as f:
+            p = json.load(f).get("promotions", [])
+        return [str(x)[:28] for x in p if x][:8]
+    except (OSError, ValueError, AttributeError):
+        return []
+
+
 class Ready(Screen):
-    """Idle screen: merchant, date and time, network and paper status."""
+    """Idle screen: merchant, date and time, power, network and paper status, promotions."""
+    PROMO_EVERY_MS = 5000
 
     def __init__(self, merchant=DEFAULT_MERCHANT, board_name=""):
         self.merchant = merchant
         self.board_name = board_name
         self._shown_clock = ""
+        self.promos = _promotions()
+        self._promo = 0
+        self._promo_t = time.ticks_ms()
 
     def draw(self, c):
-        c.title(t("ready"), _net_icon() + " " + _paper_icon())
+        c.title(t("ready"), status.power + " " + _net_icon() + " " + _paper_icon())
         c.center(self.merchant[:28], 2)
         self._shown_clock = _clock()
         c.center(self._shown_clock, 4)
         if status.batch_count:
             c.center("BATCH %d" % status.batch_count, 6)
+        if self.promos:
+            c.center(self.promos[self._promo % len(self.promos)], 9)
         c.footer(t("press_menu"))
 
     def tick(self, c):
+        changed = False
         now = _clock()
         if now != self._shown_clock:
             c.clear_rows(4)
             self._shown_clock = now
             c.center(now, 4)
-            return True
-        return False
+            changed = True
+        if len(self.promos) > 1 and time.ticks_diff(time.ticks_ms(), self._promo_t) > self.PROMO_EVERY_MS:
+            self._promo_t = time.ticks_ms()
+            self._promo += 1
+            c.clear_rows(9)
+            c.center(self.promos[self._promo % len(self.promos)], 9)
+            changed = True
+        return changed
 
     def on_key(self, key):
         if key == "MENU":
