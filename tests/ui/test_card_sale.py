@@ -71,3 +71,22 @@ def test_card_pulled_mid_transaction(rig):
     which, text = rig.wait_any(["NOT COMPLETED", "DECLINED"], 30)
     assert "APPROVED" not in text
     rig.keys(["ENTER"])
+
+
+def test_balance_inquiry(rig):
+    rig.home()
+    rig.keys(["MENU"])
+    text = rig.wait_text("10 Balance")
+    for _ in range(9):
+        rig.keys(["DOWN"], pace=0.08)
+    rig.keys(["ENTER"])
+    rig.wait_text("INSERT CARD")
+    n = len(rig.receipts())
+    rig.insert("visa-cvn10")
+    text = rig.finish_card("1234")
+    assert "APPROVED" in text and "Balance USD 5000.00" in text
+    t = [r for r in rig.hosts["alpha"].db.db.execute("SELECT mti, pcode FROM transactions").fetchall()]
+    assert ("0100", "310000") in t
+    assert len(rig.receipts()) == n                       # a balance is shown, not printed
+    rig.keys(["ENTER"])
+    rig.remove()

@@ -22,7 +22,7 @@ def reader():
     return hw.contact_reader()
 
 
-def run_contact(rdr, ui, amount, kind="sale"):
+def run_contact(rdr, ui, amount, kind="sale", force_online=False):
     """One EMV contact transaction on the card in `rdr`: (outcome, batch entry).
     Never raises for card, host or cardholder trouble: the outcome says."""
     from pos.emv.outcome import Outcome, TERMINATED
@@ -36,7 +36,7 @@ def run_contact(rdr, ui, amount, kind="sale"):
         log.info("card", "kernel start", heap_free=gc.mem_free())
         io0 = rdr.io_us if hasattr(rdr, "io_us") else 0
         t0 = time.ticks_us()
-        o = k.process(amount, kind)
+        o = k.process(amount, kind, 0, force_online)
         total = time.ticks_diff(time.ticks_us(), t0)
         card_us = (rdr.io_us - io0) if hasattr(rdr, "io_us") else 0
         # ui_us: the cardholder's PIN entry; terminal = what the firmware itself spent
@@ -80,6 +80,11 @@ def _entry(o, amount, kind, rec):
          "acq": getattr(resp, "acquirer", ""), "online": o.online,
          "op": status.operator.name if status.operator else "CASHIER"}
     e["ref"] = "%s-%06d" % (tid or "T", e["inv"])
+    bal = resp.balance() if resp is not None and hasattr(resp, "balance") else None
+    if bal is not None:
+        e["balance"] = bal[1]
+    if kind == "balance":
+        return e                     # nothing charged: not in the batch
     if e["ok"]:
         batch.record(e)
         counters.record_sale("card" if kind != "refund" else "card_refund", amount)
@@ -115,8 +120,11 @@ class CardTender(Screen):
         self.error = ""
 
     def draw(self, c):
-        c.title(t(self.kind), format_amount(self.amount, CURRENCY))
-        c.center(format_amount(self.amount, CURRENCY), 1, scale=2)
+        if self.kind != "balance":
+            c.title(t(self.kind), format_amount(self.amount, CURRENCY))
+            c.center(format_amount(self.amount, CURRENCY), 1, scale=2)
+        else:
+            c.title(t(self.kind))
         c.center(t("insert_card"), 4)
         if self.error:
             c.center(self.error[:28], 6)
@@ -142,13 +150,15 @@ class CardTender(Screen):
 
     def run(self, r):
         ui = ModalUI(status.canvas, status.keypad, self.amount, CURRENCY, t(self.kind))
-        o, e = run_contact(r, ui, self.amount, self.kind)
+        o, e = run_contact(r, ui, self.amount, self.kind, force_online=self.kind == "balance")
         if status.keypad is not None:
             status.keypad.flush()          # keys mashed while the card was processed do nothing
         log.info("app", "card result", inv=e["inv"], result=o.result, tvr=o.tvr)
         if self.on_result is not None:
             return self.on_result(e)
-        msg = print_both(hw.printer(), self.merchant, e) if e["ok"] or o.cryptogram else ""
+        msg = ""
+        if (e["ok"] or o.cryptogram) and self.kind != "balance":
+            msg = print_both(hw.printer(), self.merchant, e)
         return ("replace", CardResult(self.merchant, e, msg))
 
 
@@ -163,8 +173,10 @@ class CardResult(Screen):
 
     def draw(self, c):
         e = self.e
-        c.title(t(e["kind"]), format_amount(e["amount"], CURRENCY))
+        c.title(t(e["kind"]), format_amount(e["amount"], CURRENCY) if e["kind"] != "balance" else "")
         c.center(e["result"], 1, scale=2)
+        if "balance" in e:
+            c.center("%s %s" % (t("balance"), format_amount(e["balance"], CURRENCY)), 3)
         if e.get("auth"):
             c.center("%s %s" % (t("auth_code"), e["auth"]), 4)
         if e.get("text") and not e["ok"]:

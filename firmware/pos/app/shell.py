@@ -146,7 +146,13 @@ def main_menu(ready):
         (t("reports"), lambda: _reports(ready)),
         (t("settings"), lambda: _settings(ready)),
         (t("about"), lambda: _about(ready)),
+        (t("balance"), lambda: _balance(ready)),
     ])
+
+
+def _balance(ready):
+    from pos.app.card import CardTender
+    return ("push", CardTender(ready.merchant, 0, "balance"))
 
 
 __all__ = ["Ready", "main_menu", "format_amount"]

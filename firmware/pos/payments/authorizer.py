@@ -57,10 +57,10 @@ class AuthRequest:
 
 class AuthResponse:
     __slots__ = ("approved", "response_code", "auth_code", "rrn", "icc_data", "text",
-                 "unable_to_go_online", "stan", "acquirer")
+                 "unable_to_go_online", "stan", "acquirer", "amounts")
 
     def __init__(self, approved, response_code, auth_code="", rrn="", icc_data=b"", text="",
-                 unable_to_go_online=False, stan="", acquirer=""):
+                 unable_to_go_online=False, stan="", acquirer="", amounts=""):
         self.approved = approved
         self.response_code = response_code      # ISO 8583 field 39, e.g. "00", "51"
         self.auth_code = auth_code              # field 38
@@ -70,6 +70,17 @@ class AuthResponse:
         self.unable_to_go_online = unable_to_go_online
         self.stan = stan                        # field 11 of the request
         self.acquirer = acquirer                # routing result (name)
+        self.amounts = amounts                  # field 54 additional amounts (balance), as sent
+
+    def balance(self):
+        """(currency, minor units) of the first 'available balance' in field 54, or None.
+        ISO 8583:1987 DE 54: account type (2) amount type (2) currency (3) C/D (1) amount (12)."""
+        a = self.amounts or ""
+        for i in range(0, len(a) - 19, 20):
+            if a[i + 2:i + 4] in ("02", "01"):
+                v = int(a[i + 8:i + 20])
+                return a[i + 4:i + 7], -v if a[i + 7] == "D" else v
+        return None
 
     def __repr__(self):
         return "AuthResponse(%s rc=%s auth=%s rrn=%s%s)" % (

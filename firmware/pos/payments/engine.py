@@ -331,7 +331,7 @@ class PaymentEngine(Authorizer):
         ok, text = responses.lookup(rc)
         log.info("engine", "host reply", acquirer=acq, stan=stan, rc=rc, pan=req.pan or "")
         return AuthResponse(ok, rc, rf.get(38, "").strip(), rf.get(37, ""), rf.get(55, b""), text,
-                            False, "%06d" % stan, acq)
+                            False, "%06d" % stan, acq, rf.get(54, ""))
 
     def complete(self, req, resp, card_approved, icc_data=b"", pump=True):
         """After the 2nd GENERATE AC (EMV Book 3 10.11): confirm or reverse
