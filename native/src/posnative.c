@@ -13,6 +13,11 @@ const char *pn_status_name(int s)
     case PN_ERR_NOT_FOUND: return "PN_ERR_NOT_FOUND";
     case PN_ERR_BUFFER: return "PN_ERR_BUFFER";
     case PN_ERR_ARG: return "PN_ERR_ARG";
+    case PN_ERR_KEY_LENGTH: return "PN_ERR_KEY_LENGTH";
+    case PN_ERR_DATA_LENGTH: return "PN_ERR_DATA_LENGTH";
+    case PN_ERR_PADDING: return "PN_ERR_PADDING";
+    case PN_ERR_FORMAT: return "PN_ERR_FORMAT";
+    case PN_ERR_RANGE: return "PN_ERR_RANGE";
     default: return "PN_ERR_UNKNOWN";
     }
 }
