@@ -36,12 +36,14 @@ bench: $(STAMP)
 clean:
 	rm -rf build native/build
 
-# native/: portable C99 core (TLV, CRC-16, Luhn); builds and runs its C unit tests on the host.
+# native/: portable C99 core (TLV, DOL, DES/AES, MACs, PIN blocks, EMV keys, SHA, RSA, CRC, Luhn);
+# builds and runs its C unit tests on the host.
 CC ?= cc
 NATIVE_CFLAGS := -std=c99 -Wall -Wextra -Werror -pedantic -Inative/include
+NATIVE_SRC := native/src/posnative.c native/src/pn_crypto.c native/src/pn_rsa.c
 native:
 	@mkdir -p native/build
-	$(CC) $(NATIVE_CFLAGS) -O2 native/src/posnative.c native/tests/test_core.c -o native/build/test_core
+	$(CC) $(NATIVE_CFLAGS) -O2 $(NATIVE_SRC) native/tests/test_core.c -o native/build/test_core
 	native/build/test_core
 
 # libFuzzer on the TLV parser (clang + libclang-rt); FUZZ_SECONDS bounds the run.
@@ -49,16 +51,24 @@ FUZZ_SECONDS ?= 20
 fuzz:
 	@mkdir -p native/build/fuzz-corpus
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Inative/include \
-	  native/src/posnative.c native/fuzz/fuzz_tlv.c -o native/build/fuzz_tlv
+	  $(NATIVE_SRC) native/fuzz/fuzz_tlv.c -o native/build/fuzz_tlv
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Inative/include \
+	  $(NATIVE_SRC) native/fuzz/fuzz_dol.c -o native/build/fuzz_dol
 	native/build/fuzz_tlv -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 native/build/fuzz-corpus native/fuzz/corpus/tlv
+	@mkdir -p native/build/fuzz-corpus-dol
+	native/build/fuzz_dol -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 native/build/fuzz-corpus-dol native/fuzz/corpus/dol
 
 # Cortex-M4 build of the core (freestanding, size report) and its C unit tests on qemu mps2-an386 via semihosting.
 ARM_CC := arm-none-eabi-gcc -mcpu=cortex-m4 -mthumb -Os
 native-arm:
 	@mkdir -p native/build/arm
-	$(ARM_CC) -std=c99 -ffreestanding -Wall -Wextra -Werror -Inative/include -c native/src/posnative.c -o native/build/arm/posnative.o
-	arm-none-eabi-size native/build/arm/posnative.o
+	@for f in $(NATIVE_SRC); do $(ARM_CC) -std=c99 -ffreestanding -Wall -Wextra -Werror -Inative/include -c $$f -o native/build/arm/$$(basename $$f .c).o || exit 1; done
+	arm-none-eabi-size native/build/arm/posnative.o native/build/arm/pn_crypto.o native/build/arm/pn_rsa.o
 	$(ARM_CC) -std=c99 -Inative/include --specs=rdimon.specs -T native/arm/mps2_an386.ld \
-	  native/arm/startup.c native/src/posnative.c native/tests/test_core.c -o native/build/arm/test_core.elf
+	  native/arm/startup.c $(NATIVE_SRC) native/tests/test_core.c -o native/build/arm/test_core.elf
 	qemu-system-arm -M mps2-an386 -nographic -monitor none -serial none -icount shift=0 \
 	  -semihosting-config enable=on,target=native -kernel native/build/arm/test_core.elf
+	$(ARM_CC) -std=c99 -Inative/include --specs=rdimon.specs -T native/arm/mps2_an386.ld \
+	  native/arm/startup.c $(NATIVE_SRC) native/arm/bench.c -o native/build/arm/bench.elf
+	qemu-system-arm -M mps2-an386 -nographic -monitor none -serial none -icount shift=0 \
+	  -semihosting-config enable=on,target=native -kernel native/build/arm/bench.elf

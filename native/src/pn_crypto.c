@@ -43,17 +43,19 @@ static void des_schedule(const uint8_t key[8], des_ks *ks)
     }
 }
 
+static uint32_t rotl32(uint32_t v, int n) { n &= 31; return n ? (v << n) | (v >> (32 - n)) : v; }
+
+/* f(R, K): E expansion as eight 6-bit windows of R rotated (group i = bits 4i..4i+5, bit 0 =
+ * bit 32), XOR the round key, then the S-box + P lookups (DES_SP). */
 static uint32_t des_f(uint32_t r, uint64_t k)
 {
-    uint64_t x = permute(r, DES_E, 48, 32) ^ k;
     uint32_t out = 0;
     int i;
     for (i = 0; i < 8; i++) {
-        unsigned v = (unsigned)(x >> (42 - 6 * i)) & 0x3F;
-        unsigned row = ((v >> 4) & 2) | (v & 1), col = (v >> 1) & 15;
-        out = (out << 4) | DES_S[i * 64 + row * 16 + col];
+        unsigned v = (rotl32(r, 4 * i + 5) & 0x3Fu) ^ ((unsigned)(k >> (42 - 6 * i)) & 0x3Fu);
+        out |= DES_SP[i * 64 + v];
     }
-    return (uint32_t)permute(out, DES_P, 32, 32);
+    return out;
 }
 
 static void des_block(const des_ks *ks, int decrypt, uint8_t blk[8])

@@ -1,4 +1,6 @@
-"""Time-boxed libFuzzer run over the C TLV parser; any crash or sanitizer report fails."""
+"""Time-boxed libFuzzer runs (ASan + UBSan) over the C TLV and DOL parsers, seeded from the
+committed corpora; any crash or sanitizer report fails.  Executions are reported."""
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -7,15 +9,17 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 NATIVE = ROOT / "native"
+SOURCES = [str(NATIVE / "src" / s) for s in ("posnative.c", "pn_crypto.c", "pn_rsa.c")]
 
 
 @pytest.mark.skipif(shutil.which("clang") is None, reason="clang not installed")
-def test_tlv_fuzz_10s_no_crash(tmp_path):
-    exe = tmp_path / "fuzz_tlv"
+@pytest.mark.parametrize("target,seconds", [("tlv", 12), ("dol", 8)])
+def test_fuzz_no_crash(target, seconds, tmp_path):
+    exe = tmp_path / ("fuzz_" + target)
     build = subprocess.run(
         ["clang", "-g", "-O1", "-fsanitize=fuzzer,address,undefined", "-fno-sanitize-recover=all",
-         "-I", str(NATIVE / "include"), str(NATIVE / "src" / "posnative.c"),
-         str(NATIVE / "fuzz" / "fuzz_tlv.c"), "-o", str(exe)],
+         "-I", str(NATIVE / "include")] + SOURCES + [str(NATIVE / "fuzz" / ("fuzz_%s.c" % target)),
+                                                     "-o", str(exe)],
         capture_output=True, text=True)
     if build.returncode != 0 and "libclang_rt.fuzzer" in build.stderr:
         pytest.skip("libFuzzer runtime missing")
@@ -23,8 +27,10 @@ def test_tlv_fuzz_10s_no_crash(tmp_path):
     work = tmp_path / "corpus"
     work.mkdir()
     run = subprocess.run(
-        [str(exe), "-max_total_time=10", "-print_final_stats=1",
-         "-artifact_prefix=%s/" % tmp_path, str(work), str(NATIVE / "fuzz" / "corpus" / "tlv")],
-        capture_output=True, text=True, timeout=60)
+        [str(exe), "-max_total_time=%d" % seconds, "-print_final_stats=1",
+         "-artifact_prefix=%s/" % tmp_path, str(work), str(NATIVE / "fuzz" / "corpus" / target)],
+        capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr[-3000:]
-    assert "number_of_executed_units" in run.stderr
+    execs = int(re.search(r"stat::number_of_executed_units: (\d+)", run.stderr).group(1))
+    print("fuzz %s: %d executions in %d s" % (target, execs, seconds))
+    assert execs > 1000

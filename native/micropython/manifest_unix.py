@@ -1,0 +1,4 @@
+# Frozen firmware for the unix port built from source (`make firmware PORT=unix ...`):
+# asyncio from the tree and the smartpos firmware package, no micropython-lib needed.
+include("$(MPY_DIR)/extmod/asyncio")
+package("pos", base_path="../../firmware")
