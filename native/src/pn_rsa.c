@@ -89,21 +89,38 @@ static void mont_mul(uint32_t *r, const uint32_t *a, const uint32_t *b, const ui
     memcpy(r, t, sizeof(uint32_t) * (size_t)k);
 }
 
-/* R^2 mod n by doubling 1 up: 2*k*32 shifts with conditional subtraction */
-static void mont_r2(uint32_t *r2, const uint32_t *n, int k)
+/* x = 2x mod n (x < n), k limbs */
+static void mod_double(uint32_t *x, const uint32_t *n, int k)
+{
+    uint32_t carry = 0;
+    int j;
+    for (j = 0; j < k; j++) {
+        uint32_t nc = x[j] >> 31;
+        x[j] = (x[j] << 1) | carry;
+        carry = nc;
+    }
+    if (carry || bn_ge(x, n, k)) bn_sub(x, n, k);
+}
+
+/* R^2 mod n (R = 2^(32k)): R mod n from the top bit of n up (at most 32 doublings), then
+ * R*2^e for e = 32k by square-and-double in the Montgomery domain, where
+ * mont_mul(R*2^a, R*2^b) = R*2^(a+b): about log2(32k) Montgomery products. */
+static void mont_r2(uint32_t *r2, const uint32_t *n, uint32_t n0inv, int k)
 {
     uint32_t x[LIMBS + 1];
-    int i, j;
+    int top, i, e = 32 * k, bit;
     memset(x, 0, sizeof x);
-    x[0] = 1;
-    for (i = 0; i < 2 * k * 32; i++) {
-        uint32_t carry = 0;
-        for (j = 0; j < k; j++) {
-            uint32_t nc = x[j] >> 31;
-            x[j] = (x[j] << 1) | carry;
-            carry = nc;
-        }
-        if (carry || bn_ge(x, n, k)) bn_sub(x, n, k);
+    for (top = k * 32 - 1; top >= 0 && !((n[top / 32] >> (top % 32)) & 1); top--) {
+    }
+    x[top / 32] = 1u << (top % 32);            /* 2^top < n */
+    for (i = top; i < k * 32; i++) mod_double(x, n, k);    /* R mod n */
+    /* x = R*2^0; walk e's bits from the top: square (double the exponent), double (+1) */
+    for (bit = 30; bit >= 0 && !((e >> bit) & 1); bit--) {
+    }
+    mod_double(x, n, k);                       /* leading 1: R*2^1 */
+    for (bit--; bit >= 0; bit--) {
+        mont_mul(x, x, x, n, n0inv, k);
+        if ((e >> bit) & 1) mod_double(x, n, k);
     }
     memcpy(r2, x, sizeof(uint32_t) * (size_t)k);
 }
@@ -125,7 +142,7 @@ int pn_rsa_public(const uint8_t *mod, size_t mlen, const uint8_t *exp, size_t el
     bn_from_bytes(&a, data, dlen, k);
     if (bn_ge(a.v, n.v, k)) return PN_ERR_RANGE;                       /* data >= modulus */
     n0inv = mont_n0(n.v[0]);
-    mont_r2(r2.v, n.v, k);
+    mont_r2(r2.v, n.v, n0inv, k);
     memset(&one, 0, sizeof one);
     one.v[0] = 1;
     mont_mul(a.v, a.v, r2.v, n.v, n0inv, k);         /* a in Montgomery form */
