@@ -33,6 +33,11 @@ def next_invoice():
     return st["invoice"]
 
 
+def peek_invoice():
+    """The invoice number the next transaction will get."""
+    return _load()["invoice"] + 1
+
+
 def record_sale(tender, minor):
     st = _load()
     count, amount = st["totals"].get(tender, (0, 0))

@@ -40,11 +40,15 @@ class SaleFlow:
         items = [
             (t("cash"), self._cash),
             (t("card"), lambda: self._card(self.remaining)),
-            (t("qr"), lambda: ("push", Info(t("qr"), [t("not_yet")]))),
+            (t("qr"), self._qr),
         ]
         if not self.tenders:
             items.append((t("split"), self._split))
         return Menu(title, items)
+
+    def _qr(self):
+        from pos.app.qr_pay import MerchantQR
+        return ("push", MerchantQR(self.remaining, "%06d" % counters.peek_invoice()))
 
     def _split(self):
         """Split tender: an amount for this tender, then the tender; repeat until paid."""

@@ -75,6 +75,7 @@ _EN = {
     "tip": "Tip",
     "original_inv": "Original invoice",
     "language": "Language",
+    "scan_to_pay": "Scan with your wallet app",
     "english": "English",
     "chinese": "中文",
 }
@@ -150,6 +151,7 @@ _ZH = {
     "tip": "小费",
     "original_inv": "原凭证号",
     "language": "语言",
+    "scan_to_pay": "请用钱包扫码支付",
     "english": "English",
     "chinese": "中文",
 }

@@ -81,3 +81,23 @@ def whole_terminal():
 
 
 BENCHES["terminal"] = whole_terminal
+
+
+def qr_encode():
+    """QR encode time (version 1 and version 10, level M, all 8 masks scored) on the unix port."""
+    from host_sim import mpy
+    out = mpy.run("import time\nfrom pos.qr import encoder\n"
+                  "for n in (10, 210):\n"
+                  "    encoder.encode('y' * n)\n"
+                  "    t = time.ticks_us()\n"
+                  "    for _ in range(3):\n"
+                  "        q = encoder.encode('y' * n)\n"
+                  "    print(q.version, time.ticks_diff(time.ticks_us(), t) // 3)\n", heap="192K", timeout=120)
+    rows = []
+    for line in out.strip().splitlines():
+        v, us = line.split()
+        rows.append(("QR encode, version %s level M (MicroPython unix port)" % v, int(us) / 1000.0, "ms"))
+    return rows
+
+
+BENCHES["qr"] = qr_encode
