@@ -26,7 +26,12 @@ class MicroPythonError(RuntimeError):
 
 
 def micropython_binary():
-    """Path of the `micropython` executable installed beside this Python."""
+    """Path of the `micropython` executable installed beside this Python, or the one named by
+    $SMARTPOS_MICROPYTHON (e.g. native/build/micropython-smartpos from `make firmware PORT=unix`,
+    to run the same tests with _posnative built in)."""
+    env = os.environ.get("SMARTPOS_MICROPYTHON")
+    if env:
+        return env
     cand = os.path.join(os.path.dirname(sys.executable), "micropython")
     if os.path.exists(cand):
         return cand

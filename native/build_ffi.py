@@ -30,6 +30,11 @@ int pn_aes_cmac(const uint8_t *key, size_t klen, const uint8_t *data, size_t len
 int pn_pinblock_build(int fmt, const uint8_t *pin, size_t plen, const uint8_t *pan, size_t panlen,
                       const uint8_t *fill, size_t flen, uint8_t *out);
 int pn_pinblock_parse(int fmt, const uint8_t *block, const uint8_t *pan, size_t panlen, uint8_t *pin_out);
+int pn_pinblock4_encipher(const uint8_t *key, size_t klen, const uint8_t *pin, size_t plen, const uint8_t *pan,
+                          size_t panlen, const uint8_t *fill, uint8_t *out);
+int pn_pinblock4_decipher(const uint8_t *key, size_t klen, const uint8_t *block, const uint8_t *pan,
+                          size_t panlen, uint8_t *pin_out);
+int pn_tlv_find_path(const uint8_t *data, size_t len, const uint32_t *path, size_t n, pn_tlv *out);
 int pn_emv_icc_mk(const uint8_t *imk, const uint8_t *pan, size_t panlen, const uint8_t *psn, size_t psnlen,
                   uint8_t *out);
 int pn_emv_session_key(const uint8_t *mk, const uint8_t *atc, uint8_t *out);

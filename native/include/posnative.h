@@ -66,6 +66,13 @@ int pn_pinblock_build(int fmt, const uint8_t *pin, size_t plen, const uint8_t *p
                       const uint8_t *fill, size_t flen, uint8_t out[8]);
 /* returns the PIN length, digits written to pin_out (12 bytes) */
 int pn_pinblock_parse(int fmt, const uint8_t block[8], const uint8_t *pan, size_t panlen, uint8_t *pin_out);
+/* ISO 9564-1 format 4 (AES key 16/24/32): 16-byte enciphered block; fill = 8 random bytes */
+int pn_pinblock4_encipher(const uint8_t *key, size_t klen, const uint8_t *pin, size_t plen, const uint8_t *pan,
+                          size_t panlen, const uint8_t fill[8], uint8_t out[16]);
+int pn_pinblock4_decipher(const uint8_t *key, size_t klen, const uint8_t block[16], const uint8_t *pan,
+                          size_t panlen, uint8_t *pin_out);
+/* depth-first search along a path of tags (each found inside the previous one's value) */
+int pn_tlv_find_path(const uint8_t *data, size_t len, const uint32_t *path, size_t n, pn_tlv *out);
 int pn_emv_icc_mk(const uint8_t imk[16], const uint8_t *pan, size_t panlen, const uint8_t *psn, size_t psnlen,
                   uint8_t out[16]);
 int pn_emv_session_key(const uint8_t mk[16], const uint8_t atc[2], uint8_t out[16]);

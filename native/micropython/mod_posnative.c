@@ -188,7 +188,113 @@ static mp_obj_t emv_session_key(mp_obj_t mk_in, mp_obj_t atc_in) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(emv_session_key_obj, emv_session_key);
 
+static mp_obj_t pinblock4_encipher(size_t n, const mp_obj_t *a) {
+    (void)n;
+    size_t kl, pl, nl, fl;
+    const uint8_t *k = buf(a[0], &kl), *pin = buf(a[1], &pl), *pan = buf(a[2], &nl), *fill = buf(a[3], &fl);
+    if (fl != 8) {
+        check(PN_ERR_DATA_LENGTH, "pinblock4_encipher: 8 fill bytes");
+    }
+    uint8_t out[16];
+    check(pn_pinblock4_encipher(k, kl, pin, pl, pan, nl, fill, out), "pinblock4_encipher");
+    return mp_obj_new_bytes(out, 16);
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(pinblock4_encipher_obj, 4, 4, pinblock4_encipher);
+
+static mp_obj_t pinblock4_decipher(mp_obj_t k_in, mp_obj_t b_in, mp_obj_t p_in) {
+    size_t kl, bl, nl;
+    const uint8_t *k = buf(k_in, &kl), *b = buf(b_in, &bl), *pan = buf(p_in, &nl);
+    if (bl != 16) {
+        check(PN_ERR_DATA_LENGTH, "pinblock4_decipher: block must be 16 bytes");
+    }
+    uint8_t pin[12];
+    int rc = pn_pinblock4_decipher(k, kl, b, pan, nl, pin);
+    check(rc, "pinblock4_decipher");
+    return mp_obj_new_bytes(pin, rc);
+}
+static MP_DEFINE_CONST_FUN_OBJ_3(pinblock4_decipher_obj, pinblock4_decipher);
+
+static mp_obj_t emv_mac(mp_obj_t k_in, mp_obj_t d_in) {
+    size_t kl, dl;
+    const uint8_t *k = buf(k_in, &kl), *d = buf(d_in, &dl);
+    uint8_t mac[8];
+    check(pn_mac_iso9797_1(k, kl, d, dl, 3, 2, mac), "emv_mac");
+    return mp_obj_new_bytes(mac, 8);
+}
+static MP_DEFINE_CONST_FUN_OBJ_2(emv_mac_obj, emv_mac);
+
+static mp_obj_t emv_arpc1(mp_obj_t k_in, mp_obj_t q_in, mp_obj_t c_in) {
+    size_t kl, ql, cl;
+    const uint8_t *k = buf(k_in, &kl), *q = buf(q_in, &ql), *c = buf(c_in, &cl);
+    if (kl != 16 || ql != 8 || cl != 2) {
+        check(PN_ERR_DATA_LENGTH, "emv_arpc1: key 16, ARQC 8, ARC 2 bytes");
+    }
+    uint8_t out[8];
+    pn_emv_arpc1(k, q, c, out);
+    return mp_obj_new_bytes(out, 8);
+}
+static MP_DEFINE_CONST_FUN_OBJ_3(emv_arpc1_obj, emv_arpc1);
+
+static mp_obj_t emv_arpc2(size_t n, const mp_obj_t *a) {
+    size_t kl, ql, cl, pl = 0;
+    const uint8_t *k = buf(a[0], &kl), *q = buf(a[1], &ql), *c = buf(a[2], &cl), *p = (const uint8_t *)"";
+    if (n > 3) {
+        p = buf(a[3], &pl);
+    }
+    if (kl != 16 || ql != 8 || cl != 4) {
+        check(PN_ERR_DATA_LENGTH, "emv_arpc2: key 16, ARQC 8, CSU 4 bytes");
+    }
+    uint8_t out[4];
+    check(pn_emv_arpc2(k, q, c, p, pl, out), "emv_arpc2");
+    return mp_obj_new_bytes(out, 4);
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(emv_arpc2_obj, 3, 4, emv_arpc2);
+
+static mp_obj_t tlv_result(mp_obj_t buf_in, int rc, const pn_tlv *t, const uint8_t *base) {
+    if (rc == PN_ERR_NOT_FOUND) {
+        return mp_const_none;
+    }
+    check(rc, "tlv_find");
+    (void)buf_in;
+    (void)base;
+    return mp_obj_new_bytes(t->value, t->length);
+}
+
+static mp_obj_t tlv_find(mp_obj_t b_in, mp_obj_t tag_in) {
+    size_t bl;
+    const uint8_t *b = buf(b_in, &bl);
+    pn_tlv t;
+    int rc = pn_tlv_find(b, bl, (uint32_t)mp_obj_get_int(tag_in), &t);
+    return tlv_result(b_in, rc, &t, b);
+}
+static MP_DEFINE_CONST_FUN_OBJ_2(tlv_find_obj, tlv_find);
+
+static mp_obj_t tlv_find_path(mp_obj_t b_in, mp_obj_t path_in) {
+    size_t bl, n, i;
+    mp_obj_t *items;
+    uint32_t path[PN_TLV_MAX_DEPTH];
+    const uint8_t *b = buf(b_in, &bl);
+    mp_obj_get_array(path_in, &n, &items);
+    if (n == 0 || n > PN_TLV_MAX_DEPTH) {
+        check(PN_ERR_DEPTH, "tlv_find_path: 1 to 8 tags");
+    }
+    for (i = 0; i < n; i++) {
+        path[i] = (uint32_t)mp_obj_get_int(items[i]);
+    }
+    pn_tlv t;
+    int rc = pn_tlv_find_path(b, bl, path, n, &t);
+    return tlv_result(b_in, rc, &t, b);
+}
+static MP_DEFINE_CONST_FUN_OBJ_2(tlv_find_path_obj, tlv_find_path);
+
 static const mp_rom_map_elem_t posnative_globals_table[] = {
+    { MP_ROM_QSTR(MP_QSTR_pinblock4_encipher), MP_ROM_PTR(&pinblock4_encipher_obj) },
+    { MP_ROM_QSTR(MP_QSTR_pinblock4_decipher), MP_ROM_PTR(&pinblock4_decipher_obj) },
+    { MP_ROM_QSTR(MP_QSTR_emv_mac), MP_ROM_PTR(&emv_mac_obj) },
+    { MP_ROM_QSTR(MP_QSTR_emv_arpc1), MP_ROM_PTR(&emv_arpc1_obj) },
+    { MP_ROM_QSTR(MP_QSTR_emv_arpc2), MP_ROM_PTR(&emv_arpc2_obj) },
+    { MP_ROM_QSTR(MP_QSTR_tlv_find), MP_ROM_PTR(&tlv_find_obj) },
+    { MP_ROM_QSTR(MP_QSTR_tlv_find_path), MP_ROM_PTR(&tlv_find_path_obj) },
     { MP_ROM_QSTR(MP_QSTR___name__), MP_ROM_QSTR(MP_QSTR__posnative) },
     { MP_ROM_QSTR(MP_QSTR_des_encrypt), MP_ROM_PTR(&des_encrypt_obj) },
     { MP_ROM_QSTR(MP_QSTR_des_decrypt), MP_ROM_PTR(&des_decrypt_obj) },

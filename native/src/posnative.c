@@ -145,3 +145,29 @@ int pn_luhn_valid(const char *digits, size_t len)
     }
     return sum % 10 == 0;
 }
+
+int pn_tlv_find_path(const uint8_t *data, size_t len, const uint32_t *path, size_t n, pn_tlv *out)
+{
+    size_t i;
+    int st;
+    if (n == 0 || n > PN_TLV_MAX_DEPTH) return PN_ERR_ARG;
+    for (i = 0; i < n; i++) {
+        pn_tlv_iter it;
+        pn_tlv t;
+        int found = 0;
+        pn_tlv_iter_init(&it, data, len);
+        while ((st = pn_tlv_next(&it, &t)) == 1) {
+            if (t.tag == path[i]) {
+                found = 1;
+                break;
+            }
+        }
+        if (st < 0) return st;
+        if (!found) return PN_ERR_NOT_FOUND;
+        if (i + 1 < n && !t.constructed) return PN_ERR_NOT_FOUND;
+        *out = t;
+        data = t.value;
+        len = t.length;
+    }
+    return PN_OK;
+}

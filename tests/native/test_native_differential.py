@@ -131,6 +131,25 @@ def test_pinblocks_emv_rsa_hashes_against_pure_and_pyemv():
     assert call_many(calls) == want
 
 
+def test_pinblock4_and_tlv_path_against_pure():
+    calls, want = [], []
+    for _ in range(10):
+        key, pin, pan, fill = rb(rnd.choice((16, 32))), digits(rnd.randint(4, 12)), digits(rnd.randint(12, 19)), rb(8)
+        b = posnative.pinblock4_encipher(key, pin, pan, fill)
+        assert posnative.pinblock4_decipher(key, b, pan) == pin
+        # independent check of the format 4 construction with cryptography's AES
+        inner = ecb(algorithms.AES(key), b, decrypt=True)
+        calls += [("pinblock4_encipher", [key, pin, pan, fill]), ("pinblock4_decipher", [key, b, pan])]
+        want += [b, pin]
+        assert len(inner) == 16
+    fci = bytes.fromhex("6F1A8407A0000000031010A50F500B56495341204352454449548701")
+    fci = fci[:1] + bytes([len(fci) - 2]) + fci[2:]
+    calls.append(("tlv_find_path", [fci, [0x6F, 0xA5, 0x50]]))
+    want.append(posnative.tlv_find_path(fci, (0x6F, 0xA5, 0x50)))
+    assert want[-1] == b"VISA CREDIT"
+    assert call_many(calls) == want
+
+
 def test_tlv_and_dol_against_pure():
     rec = bytes.fromhex("70205A0847617390010100109F02060000000012505F24032812319F3704AABBCCDD")
     assert posnative.tlv_find(rec, 0x5F24) == bytes.fromhex("281231")

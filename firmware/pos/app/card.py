@@ -80,7 +80,7 @@ def _entry(o, amount, kind, rec):
          "acq": getattr(resp, "acquirer", ""), "online": o.online,
          "op": status.operator.name if status.operator else "CASHIER"}
     e["ref"] = "%s-%06d" % (tid or "T", e["inv"])
-    bal = resp.balance() if resp is not None and hasattr(resp, "balance") else None
+    bal = balance(getattr(resp, "amounts", "") if resp is not None else "")
     if bal is not None:
         e["balance"] = bal[1]
     if kind == "balance":
@@ -90,6 +90,17 @@ def _entry(o, amount, kind, rec):
         counters.record_sale("card" if kind != "refund" else "card_refund", amount)
         status.batch_count += 1
     return e
+
+
+def balance(amounts):
+    """(currency, minor units) of the first available/ledger balance in ISO 8583:1987 DE 54
+    (account type 2, amount type 2, currency 3, C/D 1, amount 12 per entry), or None."""
+    a = amounts or ""
+    for i in range(0, len(a) - 19, 20):
+        if a[i + 2:i + 4] in ("02", "01"):
+            v = int(a[i + 8:i + 20])
+            return a[i + 4:i + 7], -v if a[i + 7] == "D" else v
+    return None
 
 
 def print_both(printer, merchant, e):

@@ -219,7 +219,8 @@ def tip_adjust(merchant):
         def tip_done(tip):
             eng = services.engine()
             try:
-                eng.adjust(int(e["stan"]), e["amount"] + tip)
+                from pos.payments.adjust import adjust
+                adjust(eng, int(e["stan"]), e["amount"] + tip)
             except Exception as exc:
                 return ("replace", Info(t("tip_adjust"), [str(exc)[:28]]))
             n = batch.mark(e["inv"], tip=tip)

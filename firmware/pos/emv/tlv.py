@@ -150,3 +150,15 @@ def tlv_encode(tag, value):
             out[nt + 1 + k] = (n >> (8 * (nl - 2 - k))) & 0xFF
     out[nt + nl:] = value
     return bytes(out)
+
+
+# The C core's search when the firmware has it built in (board builds with _posnative): same
+# results, errors raised as ValueError naming the C status.
+try:
+    import _posnative as _native
+    if hasattr(_native, "tlv_find"):
+        tlv_find = _native.tlv_find          # noqa: F811
+    if hasattr(_native, "tlv_find_path"):
+        tlv_find_path = _native.tlv_find_path  # noqa: F811
+except ImportError:
+    _native = None

@@ -72,16 +72,6 @@ class AuthResponse:
         self.acquirer = acquirer                # routing result (name)
         self.amounts = amounts                  # field 54 additional amounts (balance), as sent
 
-    def balance(self):
-        """(currency, minor units) of the first 'available balance' in field 54, or None.
-        ISO 8583:1987 DE 54: account type (2) amount type (2) currency (3) C/D (1) amount (12)."""
-        a = self.amounts or ""
-        for i in range(0, len(a) - 19, 20):
-            if a[i + 2:i + 4] in ("02", "01"):
-                v = int(a[i + 8:i + 20])
-                return a[i + 4:i + 7], -v if a[i + 7] == "D" else v
-        return None
-
     def __repr__(self):
         return "AuthResponse(%s rc=%s auth=%s rrn=%s%s)" % (
             "approved" if self.approved else "declined", self.response_code, self.auth_code,

@@ -475,19 +475,6 @@ class PaymentEngine(Authorizer):
     def net_charged(self, acq=None):
         return sum(x.charged() for x in self.txns.values() if acq is None or x.acq == acq)
 
-    def adjust(self, stan, amount):
-        """Tip adjust before settlement: `amount` becomes the total of the approved sale
-        `stan` of the open batch.  Nothing is sent now: the settlement's totals carry it and
-        the host takes the terminal's amounts from the batch upload (0320) on a mismatch."""
-        x = self.txns.get(stan)
-        if x is None or x.kind not in ("sale", "completion") or not x.charged():
-            raise AuthError("STAN %06d is not an approved sale" % stan)
-        if x.batch != self.batches[x.acq]:
-            raise AuthError("STAN %06d is in a settled batch" % stan)
-        if not isinstance(amount, int) or amount < 0:
-            raise AuthError("amount must be a non-negative int in minor units")
-        self._write({"t": "adj", "stan": stan, "amt": amount})
-
     def settle(self, acq):
         """0500 settlement of `acq`'s open batch (pos.payments.settlement)."""
         return settlement.settle(self, acq)

@@ -10,7 +10,7 @@ __all__ = ["NativeError", "des_encrypt", "des_decrypt", "des_cbc_encrypt", "des_
            "mac_iso9797_1", "pinblock_build", "pinblock_parse", "emv_derive_icc_mk",
            "emv_session_key", "emv_mac", "emv_arpc1", "emv_arpc2", "rsa_public", "sha1", "sha256",
            "crc16_ccitt_false", "luhn_valid", "luhn_digit", "tlv_iter", "tlv_find", "tlv_encode",
-           "dol_parse", "dol_build"]
+           "dol_parse", "dol_build", "pinblock4_encipher", "pinblock4_decipher", "tlv_find_path"]
 
 
 class NativeError(ValueError):
@@ -107,6 +107,37 @@ def pinblock_parse(fmt, block, pan=b""):
     out = ffi.new("uint8_t[12]")
     n = _check(lib.pn_pinblock_parse(fmt, block, pan, len(pan), out), "pinblock_parse")
     return bytes(ffi.buffer(out, n))
+
+
+def pinblock4_encipher(key, pin, pan, fill):
+    key, pin, pan, fill = _b(key, "key"), _b(pin, "pin"), _b(pan, "pan"), _b(fill, "fill")
+    if len(fill) != 8:
+        raise NativeError(-9, "pinblock4_encipher: format 4 needs 8 random fill bytes")
+    out = ffi.new("uint8_t[16]")
+    _check(lib.pn_pinblock4_encipher(key, len(key), pin, len(pin), pan, len(pan), fill, out), "pinblock4_encipher")
+    return bytes(out)
+
+
+def pinblock4_decipher(key, block, pan):
+    key, block, pan = _b(key, "key"), _b(block, "block"), _b(pan, "pan")
+    if len(block) != 16:
+        raise NativeError(-9, "pinblock4_decipher: block must be 16 bytes")
+    out = ffi.new("uint8_t[12]")
+    n = _check(lib.pn_pinblock4_decipher(key, len(key), block, pan, len(pan), out), "pinblock4_decipher")
+    return bytes(ffi.buffer(out, n))
+
+
+def tlv_find_path(buf, path):
+    buf = _b(buf, "buf")
+    cbuf = ffi.from_buffer(buf)
+    p = ffi.new("uint32_t[]", list(path))
+    t = ffi.new("pn_tlv *")
+    rc = lib.pn_tlv_find_path(cbuf, len(buf), p, len(path), t)
+    if rc == -5:
+        return None
+    _check(rc, "tlv_find_path")
+    start = int(ffi.cast("uintptr_t", t.value)) - int(ffi.cast("uintptr_t", cbuf))
+    return buf[start:start + t.length]
 
 
 def emv_derive_icc_mk(imk, pan, psn=b"00"):
