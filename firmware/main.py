@@ -102,6 +102,7 @@ async def main():
     printer = hw.printer()
     if printer:
         printer.init()
+    hw.msr()                        # open its UART now: a swipe is not lost before the first sale
     _check_paper(printer)
     messages.load_language()
     canvas = Canvas(display)

@@ -97,3 +97,15 @@ def test_swipe_through_the_virtual_board():
                       "print(s)\nlog.info('msr', 'swipe', swipe=repr(s))")
         assert out.split("\n")[0] == "Swipe(tracks=[1, 2], errors={})"
         assert PAN not in vb.console() and "2812201" not in vb.console()
+
+
+def test_magstripe_fallback_demo(capsys):
+    from smartpos.demos import magstripe
+
+    class Args:
+        save_display = None
+    ok, outcome = magstripe.SCENARIOS["magstripe-fallback"](Args())
+    out = capsys.readouterr().out
+    assert ok, (outcome, out[-1500:])
+    assert "CHIP CARD: INSERT CHIP" in out and "CHIP ERROR: SWIPE CARD" in out
+    assert "MAGSTRIPE               FALLBACK" in out and PAN not in out

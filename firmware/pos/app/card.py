@@ -119,16 +119,51 @@ def print_both(printer, merchant, e):
         return str(exc)[:28]
 
 
+def run_swipe(swipe, amount, kind, chip_failed):
+    """A swipe on the magstripe reader: (entry or None, message).  A chip card is refused with
+    INSERT CHIP unless its chip failed on this transaction (then: fallback, DE 22 80)."""
+    from pos.payments import magstripe as M
+    y, mo = time.localtime()[:2]
+    try:
+        c = M.read_card(swipe)
+        mode = M.evaluate(c, chip_failed, "%02d%02d" % (y % 100, mo))
+    except ValueError as exc:
+        return None, str(exc)[:28]
+    if mode == M.INSERT_CHIP:
+        return None, t("insert_chip")
+    rec = services.Recorder(services.engine())
+    currency = "840"
+    resp = rec.authorize(M.auth_request(c, amount, currency, mode, kind))
+    from pos.log import mask_pan
+    mid, tid = services.terminal_ids(resp.acquirer or None)
+    e = {"inv": counters.next_invoice(), "kind": kind, "tender": "card", "amount": amount,
+         "result": t("approved") if resp.approved else t("declined"), "ok": resp.approved,
+         "entry": "FALLBACK" if mode == "fallback" else "SWIPE", "pan": mask_pan(c.pan),
+         "label": "MAGSTRIPE", "cvm": "signature", "sig": True, "auth": resp.auth_code,
+         "rc": resp.response_code, "text": resp.text, "mid": mid, "tid": tid, "stan": resp.stan,
+         "rrn": resp.rrn, "acq": resp.acquirer, "online": True,
+         "op": status.operator.name if status.operator else "CASHIER"}
+    c = None
+    e["ref"] = "%s-%06d" % (tid or "T", e["inv"])
+    if e["ok"]:
+        batch.record(e)
+        counters.record_sale("card", amount)
+        status.batch_count += 1
+    return e, ""
+
+
 class CardTender(Screen):
-    """INSERT CARD for `amount`; runs the transaction when a card is in the slot."""
+    """INSERT CARD for `amount` (or swipe); runs the transaction when a card is in the slot
+    or a stripe is read."""
     timeout_ms = 60000
 
-    def __init__(self, merchant, amount, kind="sale", on_result=None):
+    def __init__(self, merchant, amount, kind="sale", on_result=None, chip_failed=False):
         self.merchant = merchant
         self.amount = amount
         self.kind = kind
         self.on_result = on_result      # fn(entry) -> stack action (split tender); None: result screen
-        self.error = ""
+        self.chip_failed = chip_failed  # the chip could not be read: a swipe is a fallback
+        self.error = t("chip_error_swipe") if chip_failed else ""
 
     def draw(self, c):
         if self.kind != "balance":
@@ -143,8 +178,23 @@ class CardTender(Screen):
 
     def tick(self, c):
         r = reader()
-        if r is not None and r.present():
+        if r is not None and r.present() and not self.chip_failed:
             return self.run(r)
+        m = hw.msr()
+        if m is not None and self.kind in ("sale", "refund", "preauth"):
+            try:
+                sw = m.poll()
+            except ValueError as exc:
+                self.error = str(exc)[:28]
+                return "redraw"
+            if sw is not None:
+                e, msg = run_swipe(sw, self.amount, self.kind, self.chip_failed)
+                if e is None:
+                    self.error = msg
+                    return "redraw"
+                if self.on_result is not None:
+                    return self.on_result(e)
+                return ("replace", CardResult(self.merchant, e, print_both(hw.printer(), self.merchant, e)))
         return False
 
     def on_key(self, key):
@@ -165,6 +215,11 @@ class CardTender(Screen):
         if status.keypad is not None:
             status.keypad.flush()          # keys mashed while the card was processed do nothing
         log.info("app", "card result", inv=e["inv"], result=o.result, tvr=o.tvr)
+        if (o.result == "terminated" and not o.cryptogram and self.kind in ("sale", "refund", "preauth")
+                and o.message and ("not responding" in o.message or "mute" in o.message
+                                   or "atr" in o.message.lower() or "not understood" in o.message)):
+            # EMV: the chip cannot be read -> the terminal may accept the stripe (fallback)
+            return ("replace", CardTender(self.merchant, self.amount, self.kind, self.on_result, chip_failed=True))
         if self.on_result is not None:
             return self.on_result(e)
         msg = ""

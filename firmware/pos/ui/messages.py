@@ -76,6 +76,8 @@ _EN = {
     "original_inv": "Original invoice",
     "language": "Language",
     "scan_to_pay": "Scan with your wallet app",
+    "insert_chip": "CHIP CARD: INSERT CHIP",
+    "chip_error_swipe": "CHIP ERROR: SWIPE CARD",
     "english": "English",
     "chinese": "中文",
 }
@@ -152,6 +154,8 @@ _ZH = {
     "original_inv": "原凭证号",
     "language": "语言",
     "scan_to_pay": "请用钱包扫码支付",
+    "insert_chip": "芯片卡请插卡",
+    "chip_error_swipe": "芯片读取失败请刷卡",
     "english": "English",
     "chinese": "中文",
 }
