@@ -160,7 +160,7 @@ class Terminal:
     def swipe(self, profile):
         dev = self._dev("msr")
         card = self._card_for(profile, "magstripe")
-        dev.swipe(card)
+        dev.swipe(card=card)
 
     def scan(self, code):
         if not code:

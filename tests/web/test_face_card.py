@@ -65,3 +65,23 @@ def test_card_sale_by_clicking(face):
         assert "4761739001010135" not in trace
         page.screenshot(path=os.path.join(os.environ.get("TMPDIR", "/tmp"), "face-card-sale.png"))
         browser.close()
+
+
+def test_swipe_button_reads_the_stripe(face):
+    """The page's Swipe control sends the profile's stripe to the MSR model: a chip card
+    swiped at INSERT CARD is told to insert its chip."""
+    import json
+    import urllib.request
+    rig, url = face
+    rig.remove()                          # the first test's card is still in the slot
+    rig.home()
+    rig.keys(list("500") + ["ENTER"])
+    rig.wait_text("2 Card")
+    rig.keys(["2"])
+    rig.wait_text("INSERT CARD")
+    req = urllib.request.Request(url + "api/swipe", data=json.dumps({"profile": "visa-credit"}).encode(),
+                                 headers={"Content-Type": "application/json"}, method="POST")
+    with urllib.request.urlopen(req) as r:
+        assert r.status == 200
+    rig.wait_text("INSERT CHIP")
+    rig.keys(["CANCEL"])
