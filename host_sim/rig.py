@@ -20,7 +20,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ACQUIRERS = (("alpha", "iso87"), ("beta", "iso87bcd"))
 
 
-def provision(flash_dir, hosts, timeout_ms=5000, random_selection=True):
+def provision(flash_dir, hosts, timeout_ms=5000, random_selection=True, wallet=None):
     """Point config/acquirers.json at `hosts` ({name: AcquirerHost}) and load TEST keys.
     random_selection=False: terminal risk management's random online selection off (EMV
     Book 3 10.6.2), so an offline scenario gives the same outcome on every run."""
@@ -39,6 +39,12 @@ def provision(flash_dir, hosts, timeout_ms=5000, random_selection=True):
         json.dump(cfg, f)
     if not os.path.exists(os.path.join(flash_dir, "keys.kld")):
         write_kld(os.path.join(flash_dir, "keys.kld"))
+    if wallet is not None:
+        with open(os.path.join(REPO, "firmware", "config", "wallet.json")) as f:
+            w = json.load(f)
+        w.update({"host": "127.0.0.1", "port": wallet.port, "terminal_id": "TERM0001"})
+        with open(os.path.join(flash_dir, "config", "wallet.json"), "w") as f:
+            json.dump(w, f)
     if not random_selection:
         path = os.path.join(flash_dir, "config", "emv.json")
         with open(os.path.join(REPO, "firmware", "config", "emv.json")) as f:
@@ -72,10 +78,13 @@ class Rig:
     def start(self):
         for name, spec in ACQUIRERS:
             self.hosts[name] = AcquirerHost(port=0, name=name, spec=spec).start()
+        from host_sim.hosts.wallet import WalletHost
+        self.wallet = WalletHost(port=0).start()
         os.makedirs(self.flash_dir, exist_ok=True)
         self.board = VirtualBoard(self.flash_dir, heap=self.heap, firmware=self.firmware, pty=False,
                                   provision=lambda d: provision(d, self.hosts,
-                                                                random_selection=self.random_selection))
+                                                                random_selection=self.random_selection,
+                                                                wallet=self.wallet))
         self.board.start()
         self.board.wait_for("smartpos ready", 30)
         return self
@@ -85,6 +94,8 @@ class Rig:
             self.board.stop()
         for h in self.hosts.values():
             h.stop()
+        if getattr(self, "wallet", None) is not None:
+            self.wallet.stop()
         if self._tmp:
             import shutil
             shutil.rmtree(self._tmp, ignore_errors=True)

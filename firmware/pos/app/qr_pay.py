@@ -1,8 +1,12 @@
-# Merchant-presented QR: the terminal shows an EMVCo MPM payload (dynamic, with the amount)
-# as a QR code on the display for the customer's wallet app to scan.  The payload's
-# merchant account comes from config/wallet.json.  (The wallet host link that confirms the
-# payment is not built yet: the screen stays until ENTER/CANCEL.)
+# Merchant-presented QR: the terminal opens an order on the wallet host, shows an EMVCo MPM
+# payload (dynamic, the amount, the order as reference label) as a QR code for the
+# customer's wallet app, and polls the order until it is paid, expired or cancelled.  The
+# merchant account comes from config/wallet.json; the host's key from the key store.
 import json
+import time
+
+from pos import log
+from pos.app import batch, counters, status
 
 from pos.qr import emvco, encoder
 from pos.ui.messages import t
@@ -28,19 +32,62 @@ def merchant_payload(amount, reference, terminal_id="TERM0001"):
 
 
 class MerchantQR(Screen):
-    """The payload as a QR code, as large as fits under the title."""
+    """The payload as a QR code, as large as fits under the title; polls the wallet host."""
     timeout_ms = 120000
+    POLL_MS = 1000
 
-    def __init__(self, amount, reference):
+    def __init__(self, amount, reference, on_result=None):
         self.amount = amount
+        self.on_result = on_result
         self.error = ""
+        self.order = None
+        self.client = None
+        self.qr = None
+        self._t = time.ticks_ms()
         try:
-            self.payload = merchant_payload(amount, reference)
+            from pos.payments import wallet
+            self.client = wallet.from_config()
+            o = self.client.create_order(amount, "840", reference)
+            self.order = o["order"]
+        except Exception as exc:      # no wallet host/key: say so, nothing charged
+            self.error = str(exc)[:56]
+            log.warning("qr", "order not created", err=repr(exc))
+            return
+        try:
+            self.payload = merchant_payload(amount, self.order)
             self.qr = encoder.encode(self.payload)
         except ValueError as exc:
-            self.payload = None
-            self.qr = None
             self.error = str(exc)[:56]
+
+    def tick(self, c):
+        if self.order is None or time.ticks_diff(time.ticks_ms(), self._t) < self.POLL_MS:
+            return False
+        self._t = time.ticks_ms()
+        try:
+            st = self.client.order_status(self.order)
+        except Exception as exc:
+            log.warning("qr", "status query failed", err=str(exc))
+            return False                          # asked again on the next tick
+        s = st.get("status")
+        if s == "paid":
+            e = {"inv": counters.next_invoice(), "kind": "sale", "tender": "qr", "amount": self.amount,
+                 "ok": True, "result": t("approved"), "wallet": st.get("txn", ""), "order": self.order,
+                 "scheme": "wallet", "op": status.operator.name if status.operator else "CASHIER"}
+            batch.record(e)
+            counters.record_sale("qr", self.amount)
+            status.batch_count += 1
+            log.info("qr", "paid", order=self.order, inv=e["inv"])
+            if self.on_result is not None:
+                return self.on_result(e)
+            from pos.ui.widgets import Info
+            return ("replace", Info(t("qr"), [t("paid") + " " + format_amount(self.amount, CURRENCY),
+                                               "%s %06d" % (t("invoice"), e["inv"]), st.get("txn", "")]))
+        if s in ("expired", "cancelled"):
+            self.error = s.upper()
+            self.qr = None
+            self.order = None
+            return "redraw"
+        return False
 
     def draw(self, c):
         c.title(t("qr"), format_amount(self.amount, CURRENCY))
@@ -58,5 +105,10 @@ class MerchantQR(Screen):
 
     def on_key(self, key):
         if key in ("CANCEL", "ENTER"):
+            if self.order is not None:
+                try:
+                    self.client.cancel_order(self.order)     # an unpaid order must not stay open
+                except Exception as exc:
+                    log.warning("qr", "cancel failed", err=str(exc))
             return ("pop",)
         return None

@@ -48,7 +48,12 @@ class SaleFlow:
 
     def _qr(self):
         from pos.app.qr_pay import MerchantQR
+        if self.tenders or self.remaining != self.total:
+            return ("push", MerchantQR(self.remaining, "%06d" % counters.peek_invoice(), on_result=self._qr_part_done))
         return ("push", MerchantQR(self.remaining, "%06d" % counters.peek_invoice()))
+
+    def _qr_part_done(self, e):
+        return self._paid("qr", e["amount"], e["inv"])
 
     def _split(self):
         """Split tender: an amount for this tender, then the tender; repeat until paid."""

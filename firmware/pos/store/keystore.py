@@ -66,6 +66,22 @@ class KeyStore:
                 raise KeyStoreError("DEK: check value does not match")
             self._dek = k
         self._wk = {}
+        # other services' keys (e.g. the QR wallet host's HMAC key): {"name": {"key", "kcv"}},
+        # kcv = first 3 bytes of SHA-256 of the key (HMAC keys are not DES keys)
+        self._secrets = {}
+        for name, e in (d.get("secrets") or {}).items():
+            k = _unhex(e.get("key", ""), "key of %s" % name)
+            import hashlib
+            if hashlib.sha256(k).digest()[:3].hex().upper() != str(e.get("kcv", "")).upper():
+                raise KeyStoreError("key of %s: check value does not match" % name)
+            self._secrets[name] = k
+
+    def secret(self, name):
+        """A service key from the key-loading file (never logged); KeyStoreError if absent."""
+        k = self._secrets.get(name)
+        if k is None:
+            raise KeyStoreError("no %s key loaded: inject it with the key-loading tool" % name)
+        return k
 
     def acquirers(self):
         return sorted(self._tmk)

@@ -26,6 +26,10 @@ def write_kld(path, acquirers=("alpha", "beta")):
     d = {"acquirers": {a: {"tmk": hsm.TEST_TMK[a].hex().upper(), "kcv": hsm.kcv(hsm.TEST_TMK[a]).hex().upper()}
                        for a in acquirers},
          "dek": hsm.TEST_DEK.hex().upper(), "dek_kcv": hsm.kcv(hsm.TEST_DEK).hex().upper()}
+    import hashlib
+    from host_sim.hosts.wallet import TEST_KEY
+    d["secrets"] = {"wallet": {"key": TEST_KEY.hex().upper(),
+                               "kcv": hashlib.sha256(TEST_KEY).digest()[:3].hex().upper()}}
     with open(path, "w") as f:
         json.dump(d, f)
 

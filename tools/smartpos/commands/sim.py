@@ -72,7 +72,7 @@ def run(args):
     board = VirtualBoard(flash_dir=args.flash, heap=args.heap,
                          firmware=True if args.unfrozen else "frozen",
                          pty_link=args.pty_link, pty=bool(args.pty_link),
-                         provision=lambda d: provision(d, acq))
+                         provision=lambda d: provision(d, acq, wallet=hosts.get("wallet")))
     try:
         board.start()
     except Exception as exc:

@@ -4,8 +4,8 @@
 
 The firmware (frozen, on the virtual board) builds a dynamic EMVCo MPM payload for the sale
 and draws it as a QR code (its own encoder, level M); the demo decodes the display model's
-PNG with a real QR decoder (zbarimg) and checks it is the payload, CRC included.  The
-wallet host that would confirm the payment is not built yet.
+PNG with a real QR decoder (zbarimg) and checks it is the payload, CRC included; then the
+customer's app pays the order on the wallet host and the terminal, polling, shows it paid.
 """
 import os
 import shutil
@@ -35,9 +35,21 @@ def qr_merchant(args):
         crc_ok = len(payload) > 8 and payload[-8:-4] == "6304" and \
             "%04X" % binascii.crc_hqx(payload[:-4].encode(), 0xFFFF) == payload[-4:]
         ok = crc_ok and "540512.50" in payload and payload.startswith("000201010212")
-        rig.keys(["CANCEL"])
-        return ok, "QR SHOWN: EMVCo MPM dynamic, USD 12.50, CRC %s, %d characters" % (
-            "ok" if crc_ok else "BAD", len(payload))
+        # the customer's wallet app reads the order from the payload (62/05) and pays it
+        import re
+        import urllib.request
+        order = re.search(r"0107(W\d{6})", payload)          # 62 / 01 bill number = the order
+        if not order:
+            return False, "no wallet order reference in the payload: %s" % payload
+        req = urllib.request.Request("http://127.0.0.1:%d/sim/pay/%s" % (rig.wallet.port, order.group(1)),
+                                     data=b"", method="POST")
+        urllib.request.urlopen(req, timeout=5).read()
+        text = rig.wait_text("Paid", 15)                 # the terminal polled the wallet host
+        e = rig.batch()[-1]
+        ok = ok and e["tender"] == "qr" and e["amount"] == 1250
+        rig.keys(["ENTER"])
+        return ok, "PAID USD 12.50 by wallet (order %s, EMVCo MPM CRC %s, %d characters)" % (
+            order.group(1), "ok" if crc_ok else "BAD", len(payload))
 
 
 SCENARIOS = {"qr-merchant": qr_merchant}

@@ -1,0 +1,105 @@
+# QR wallet host client: JSON over HTTP/1.1 on a socket, each request signed with
+# HMAC-SHA256 (key from the key store, never logged) over METHOD \n PATH \n TIMESTAMP \n BODY,
+# idempotency keys on every money-moving request so a retry never charges twice.
+import json
+import socket
+import time
+
+import hashlib
+
+
+class WalletError(Exception):
+    """No usable answer from the wallet host (the caller queries or cancels; nothing charged)."""
+
+
+def _hmac_sha256(key, msg):
+    block = 64
+    if len(key) > block:
+        key = hashlib.sha256(key).digest()
+    key = key + bytes(block - len(key))
+    o = bytes(b ^ 0x5C for b in key)
+    i = bytes(b ^ 0x36 for b in key)
+    inner = hashlib.sha256(i)
+    inner.update(msg)
+    outer = hashlib.sha256(o)
+    outer.update(inner.digest())
+    return outer.digest()
+
+
+def _hex(b):
+    from binascii import hexlify
+    return hexlify(b).decode()
+
+
+class WalletClient:
+    def __init__(self, host, port, terminal_id, key, timeout_s=5):
+        self.host = host
+        self.port = port
+        self.tid = terminal_id
+        self._key = key
+        self.timeout = timeout_s
+        self._seq = 0
+
+    def idempotency_key(self, reference):
+        self._seq += 1
+        return "%s-%s-%d" % (self.tid, reference, self._seq)
+
+    def request(self, method, path, obj=None):
+        body = json.dumps(obj).encode() if obj is not None else b""
+        ts = str(int(time.time()))
+        sig = _hex(_hmac_sha256(self._key, b"\n".join((method.encode(), path.encode(), ts.encode(), body))))
+        head = ("%s %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"
+                "X-Terminal: %s\r\nX-Timestamp: %s\r\nX-Signature: %s\r\nConnection: close\r\n\r\n"
+                % (method, path, self.host, len(body), self.tid, ts, sig)).encode()
+        s = socket.socket()
+        try:
+            s.settimeout(self.timeout)
+            s.connect(socket.getaddrinfo(self.host, self.port)[0][-1])
+            s.send(head + body)
+            resp = b""
+            while len(resp) < 16384:
+                chunk = s.recv(2048)
+                if not chunk:
+                    break
+                resp += chunk
+        except OSError as exc:
+            raise WalletError("wallet host unreachable: %s" % exc)
+        finally:
+            s.close()
+        head, _, payload = resp.partition(b"\r\n\r\n")
+        try:
+            code = int(head.split(b" ", 2)[1])
+            data = json.loads(payload) if payload else {}
+        except (ValueError, IndexError):
+            raise WalletError("wallet host answer not understood")
+        if code >= 500:
+            raise WalletError("wallet host error %d" % code)
+        if code >= 400:
+            raise WalletError("wallet host refused (%d): %s" % (code, data.get("error", "")))
+        return data
+
+    # merchant-presented
+    def create_order(self, amount, currency, reference):
+        return self.request("POST", "/v1/orders", {"amount": amount, "currency": currency, "reference": reference,
+                                                  "idempotency_key": self.idempotency_key(reference)})
+
+    def order_status(self, order):
+        return self.request("GET", "/v1/orders/" + order)
+
+    def cancel_order(self, order):
+        return self.request("POST", "/v1/orders/%s/cancel" % order, {})
+
+    # customer-presented
+    def pay(self, code, amount, currency, reference):
+        return self.request("POST", "/v1/pay", {"code": code, "amount": amount, "currency": currency,
+                                               "reference": reference,
+                                               "idempotency_key": self.idempotency_key(reference)})
+
+
+def from_config(path="config/wallet.json"):
+    from pos.store.keystore import KeyStore
+    with open(path) as f:
+        c = json.load(f)
+    ks = KeyStore("keys.kld", ".")
+    return WalletClient(c.get("host", "127.0.0.1"), c.get("port", 8600), c.get("terminal_id", "TERM0001"),
+                        ks.secret("wallet"))

@@ -1,0 +1,189 @@
+"""QR wallet host simulator (JSON over HTTP, requests signed with HMAC-SHA256).
+
+    from host_sim.hosts.wallet import WalletHost
+    w = WalletHost(port=0).start()
+
+Merchant-presented: POST /v1/orders {amount, currency, reference, idempotency_key} ->
+{order, status}; GET /v1/orders/<order> -> {status: pending|paid|expired|cancelled};
+POST /v1/orders/<order>/cancel.  The customer's app pays with POST /sim/pay/<order>
+(unsigned: the phone, not the terminal).  Customer-presented: POST /v1/pay {code, amount,
+currency, reference, idempotency_key} -> {status: success|failed, txn}.
+
+Every terminal request carries X-Terminal, X-Timestamp and X-Signature = hex HMAC-SHA256
+over METHOD "\n" PATH "\n" TIMESTAMP "\n" BODY with the terminal's TEST key; a bad or
+missing signature is 401, a repeated idempotency key returns the first answer (nothing is
+charged twice).
+"""
+import hashlib
+import hmac
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+TEST_KEY = bytes.fromhex("5741_4c4c_4554_2d54_4553_542d_4b45_5921".replace("_", ""))   # TEST: "WALLET-TEST-KEY!"
+
+
+def sign(key, method, path, timestamp, body):
+    return hmac.new(key, b"\n".join([method.encode(), path.encode(), str(timestamp).encode(), body]),
+                    hashlib.sha256).hexdigest()
+
+
+class WalletHost:
+    def __init__(self, port=0, keys=None, order_ttl_s=120.0, confirm_delay_s=0.0):
+        self.keys = keys or {"TERM0001": TEST_KEY, "TERM0002": TEST_KEY}
+        self.orders = {}
+        self.payments = {}
+        self.idem = {}
+        self.ttl = order_ttl_s
+        self.confirm_delay = confirm_delay_s
+        self.fail_next = 0          # injectable: answer 503 to the next N terminal requests
+        self.lock = threading.Lock()
+        self.requests = []
+        self._port = port
+        self.srv = None
+
+    @property
+    def port(self):
+        return self.srv.server_address[1]
+
+    def start(self):
+        host = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def _reply(self, code, obj):
+                body = json.dumps(obj).encode()
+                self.send_response(code)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def _body(self):
+                n = int(self.headers.get("Content-Length") or 0)
+                if n > 8192:
+                    return None
+                return self.rfile.read(n) if n else b""
+
+            def _handle(self, method):
+                body = self._body()
+                if body is None:
+                    return self._reply(413, {"error": "request too large"})
+                path = self.path
+                if path.startswith("/sim/pay/"):
+                    return self._reply(*host.customer_pays(path[len("/sim/pay/"):]))
+                term = self.headers.get("X-Terminal", "")
+                key = host.keys.get(term)
+                ts = self.headers.get("X-Timestamp", "")
+                sig = self.headers.get("X-Signature", "")
+                if key is None or not hmac.compare_digest(sign(key, method, path, ts, body), sig):
+                    return self._reply(401, {"error": "bad signature"})
+                with host.lock:
+                    host.requests.append((method, path))
+                    if host.fail_next > 0:
+                        host.fail_next -= 1
+                        return self._reply(503, {"error": "wallet host busy"})
+                try:
+                    data = json.loads(body) if body else {}
+                except ValueError:
+                    return self._reply(400, {"error": "body is not JSON"})
+                self._reply(*host.route(method, path, term, data))
+
+            def do_GET(self):
+                self._handle("GET")
+
+            def do_POST(self):
+                self._handle("POST")
+
+        self.srv = ThreadingHTTPServer(("127.0.0.1", self._port), Handler)
+        threading.Thread(target=self.srv.serve_forever, daemon=True, name="wallet-host").start()
+        return self
+
+    def stop(self):
+        if self.srv:
+            self.srv.shutdown()
+            self.srv.server_close()
+
+    # -- the wallet's logic ------------------------------------------------
+    def _idempotent(self, term, data, make):
+        k = (term, data.get("idempotency_key"))
+        with self.lock:
+            if k[1] and k in self.idem:
+                return self.idem[k]
+            r = make()
+            if k[1]:
+                self.idem[k] = r
+            return r
+
+    def route(self, method, path, term, data):
+        if method == "POST" and path == "/v1/orders":
+            return self._idempotent(term, data, lambda: self._order(term, data))
+        if method == "POST" and path == "/v1/pay":
+            return self._idempotent(term, data, lambda: self._pay(term, data))
+        if path.startswith("/v1/orders/"):
+            ref = path[len("/v1/orders/"):]
+            cancel = ref.endswith("/cancel")
+            ref = ref[:-len("/cancel")] if cancel else ref
+            with self.lock:
+                o = self.orders.get(ref)
+                if o is None or o["terminal"] != term:
+                    return 404, {"error": "no such order"}
+                self._expire(o)
+                if cancel and method == "POST":
+                    if o["status"] == "pending":
+                        o["status"] = "cancelled"
+                    return 200, dict(o)
+                if method == "GET":
+                    return 200, dict(o)
+        return 404, {"error": "unknown endpoint %s %s" % (method, path)}
+
+    def _order(self, term, d):
+        amount = d.get("amount")
+        if not isinstance(amount, int) or amount <= 0:
+            return 400, {"error": "amount must be positive minor units"}
+        ref = "W%06d" % (len(self.orders) + 1)
+        o = {"order": ref, "status": "pending", "amount": amount, "currency": str(d.get("currency", "")),
+             "reference": str(d.get("reference", ""))[:25], "terminal": term, "created": time.time()}
+        self.orders[ref] = o
+        return 201, dict(o)
+
+    def _expire(self, o):
+        if o["status"] == "pending" and time.time() - o["created"] > self.ttl:
+            o["status"] = "expired"
+
+    def customer_pays(self, ref):
+        with self.lock:
+            o = self.orders.get(ref)
+            if o is None:
+                return 404, {"error": "no such order"}
+            self._expire(o)
+            if o["status"] != "pending":
+                return 409, {"error": "order is %s" % o["status"]}
+        if self.confirm_delay:
+            time.sleep(self.confirm_delay)            # the customer confirming in the app
+        with self.lock:
+            o["status"] = "paid"
+            o["txn"] = "T%08d" % (len(self.payments) + 1)
+            self.payments[o["txn"]] = o["amount"]
+            return 200, dict(o)
+
+    def _pay(self, term, d):
+        code = str(d.get("code", ""))
+        amount = d.get("amount")
+        if not isinstance(amount, int) or amount <= 0:
+            return 400, {"error": "amount must be positive minor units"}
+        if not code.startswith("WALLET-"):
+            return 200, {"status": "failed", "reason": "not a wallet code of this wallet"}
+        if "NOFUNDS" in code:
+            return 200, {"status": "failed", "reason": "insufficient balance"}
+        txn = "T%08d" % (len(self.payments) + 1)
+        self.payments[txn] = amount
+        return 200, {"status": "success", "txn": txn, "amount": amount}
+
+
+def start_for_sim():
+    """The wallet host on its default port for `smartpos sim`."""
+    return WalletHost(port=8600).start()

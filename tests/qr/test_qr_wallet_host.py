@@ -1,0 +1,70 @@
+"""The wallet host simulator: signatures, idempotency, both flows; and the firmware's wallet
+client (HMAC-SHA256 of its own) against it on real MicroPython."""
+import json
+import urllib.error
+import urllib.request
+
+import pytest
+
+from host_sim import mpy
+from host_sim.hosts.wallet import TEST_KEY, WalletHost, sign
+
+
+@pytest.fixture
+def wallet():
+    w = WalletHost(port=0).start()
+    yield w
+    w.stop()
+
+
+def call(w, method, path, obj=None, key=TEST_KEY, term="TERM0001"):
+    body = json.dumps(obj).encode() if obj is not None else b""
+    req = urllib.request.Request("http://127.0.0.1:%d%s" % (w.port, path), data=body if method == "POST" else None,
+                                 method=method, headers={"X-Terminal": term, "X-Timestamp": "1",
+                                                         "X-Signature": sign(key, method, path, "1", body)})
+    try:
+        with urllib.request.urlopen(req, timeout=5) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+def test_bad_signature_is_refused(wallet):
+    code, body = call(wallet, "POST", "/v1/orders", {"amount": 100}, key=b"x" * 16)
+    assert code == 401 and body["error"] == "bad signature"
+    assert wallet.orders == {}
+
+
+def test_idempotency_key_charges_once(wallet):
+    a = call(wallet, "POST", "/v1/pay", {"code": "WALLET-OK-1", "amount": 500, "idempotency_key": "k1"})
+    b = call(wallet, "POST", "/v1/pay", {"code": "WALLET-OK-1", "amount": 500, "idempotency_key": "k1"})
+    assert a == b and a[1]["status"] == "success" and len(wallet.payments) == 1
+    assert call(wallet, "POST", "/v1/pay", {"code": "WALLET-NOFUNDS-2", "amount": 500})[1]["status"] == "failed"
+
+
+def test_order_paid_cancelled_and_unknown(wallet):
+    code, o = call(wallet, "POST", "/v1/orders", {"amount": 1250, "currency": "840", "reference": "1"})
+    assert code == 201 and o["status"] == "pending"
+    urllib.request.urlopen(urllib.request.Request("http://127.0.0.1:%d/sim/pay/%s" % (wallet.port, o["order"]),
+                                                  data=b"", method="POST")).read()
+    assert call(wallet, "GET", "/v1/orders/" + o["order"])[1]["status"] == "paid"
+    code, o2 = call(wallet, "POST", "/v1/orders", {"amount": 100})
+    assert call(wallet, "POST", "/v1/orders/%s/cancel" % o2["order"], {})[1]["status"] == "cancelled"
+    assert call(wallet, "GET", "/v1/orders/W999999")[0] == 404
+    assert call(wallet, "GET", "/v1/orders/" + o["order"], term="TERM0002")[0] == 404   # another terminal's
+
+
+def test_firmware_client_signs_as_the_host_expects(wallet, tmp_path):
+    out = mpy.run("from pos.payments import wallet\n"
+                  "c = wallet.WalletClient('127.0.0.1', %d, 'TERM0001', %r)\n"
+                  "o = c.create_order(700, '840', 'INV1')\n"
+                  "print(o['status'], c.order_status(o['order'])['status'])\n"
+                  "print(c.pay('WALLET-OK-9', 300, '840', 'INV2')['status'])\n"
+                  "bad = wallet.WalletClient('127.0.0.1', %d, 'TERM0001', b'0' * 16)\n"
+                  "try:\n bad.create_order(1, '840', 'X')\nexcept wallet.WalletError as e:\n print('WalletError', e)\n"
+                  "down = wallet.WalletClient('127.0.0.1', 1, 'TERM0001', b'k')\n"
+                  "try:\n down.order_status('W1')\nexcept wallet.WalletError as e:\n print('WalletError unreachable')\n"
+                  % (wallet.port, TEST_KEY, wallet.port), heap="192K")
+    lines = out.strip().split("\n")
+    assert lines == ["pending pending", "success", "WalletError wallet host refused (401): bad signature",
+                     "WalletError unreachable"]
