@@ -102,7 +102,8 @@ async def main():
     printer = hw.printer()
     if printer:
         printer.init()
-    hw.msr()                        # open its UART now: a swipe is not lost before the first sale
+    hw.msr()                        # open their UARTs now: a swipe or scan is not lost
+    hw.scanner()
     _check_paper(printer)
     messages.load_language()
     canvas = Canvas(display)

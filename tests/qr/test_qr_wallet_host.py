@@ -68,3 +68,40 @@ def test_firmware_client_signs_as_the_host_expects(wallet, tmp_path):
     lines = out.strip().split("\n")
     assert lines == ["pending pending", "success", "WalletError wallet host refused (401): bad signature",
                      "WalletError unreachable"]
+
+
+def test_qr_customer_demo(capsys):
+    from smartpos.demos import qr
+
+    class Args:
+        save_display = None
+    ok, outcome = qr.SCENARIOS["qr-customer"](Args())
+    assert ok, outcome
+    assert outcome.startswith("APPROVED wallet code USD 8.75")
+
+
+def test_scanner_driver_rejects_garbage_and_overflow():
+    from host_sim.devices.scanner import Scanner2D
+    got = []
+    s = Scanner2D()
+    s.connect_uart(got.append)
+    s.inject("noise")
+    s.scan("WALLET-OK-1")
+    s.scan("x" * 1100)
+    data = b"".join(got)
+    out = mpy.run("from pos.drivers import scanner\n"
+                  "class U:\n"
+                  "    def __init__(self, d): self.d = d; self.i = 0\n"
+                  "    def any(self): return len(self.d) - self.i\n"
+                  "    def read(self, n):\n"
+                  "        b = self.d[self.i:self.i + n]; self.i += n; return b\n"
+                  "s = scanner.Scanner(U(bytes.fromhex(%r)))\n"
+                  "for _ in range(4):\n"
+                  "    try:\n"
+                  "        print(repr(s.poll()))\n"
+                  "    except scanner.ScannerError as e:\n"
+                  "        print('ScannerError', e.reason)\n" % data.hex(), heap="192K")
+    lines = out.strip().split("\n")
+    assert lines[0] == "ScannerError garbage"          # the noise line
+    assert lines[1] == "'WALLET-OK-1'"
+    assert lines[2] == "ScannerError overflow"

@@ -112,3 +112,68 @@ class MerchantQR(Screen):
                     log.warning("qr", "cancel failed", err=str(exc))
             return ("pop",)
         return None
+
+
+class CustomerQR(Screen):
+    """SCAN CUSTOMER CODE: the scanner reads the wallet code shown on the customer's phone;
+    the wallet host charges it (signed request, idempotency key)."""
+    timeout_ms = 60000
+
+    def __init__(self, amount, reference, on_result=None):
+        self.amount = amount
+        self.reference = reference
+        self.on_result = on_result
+        self.error = ""
+
+    def draw(self, c):
+        c.title(t("qr"), format_amount(self.amount, CURRENCY))
+        c.center(format_amount(self.amount, CURRENCY), 1, scale=2)
+        c.center(t("scan_customer_code"), 4)
+        if self.error:
+            c.center(self.error[:28], 6)
+        c.footer(t("press_cancel"))
+
+    def tick(self, c):
+        from pos import hw
+        sc = hw.scanner()
+        if sc is None:
+            return False
+        try:
+            code = sc.poll()
+        except ValueError as exc:
+            self.error = str(exc)[:28]
+            return "redraw"
+        except Exception as exc:
+            self.error = str(exc)[:28]
+            return "redraw"
+        if code is None:
+            return False
+        if not code.startswith("WALLET-") and not code.startswith("hQ"):     # wallet code or EMVCo CPM
+            self.error = t("not_a_wallet_code")
+            return "redraw"
+        try:
+            from pos.payments import wallet
+            r = wallet.from_config().pay(code, self.amount, "840", self.reference)
+        except Exception as exc:
+            self.error = str(exc)[:28]
+            return "redraw"
+        code = None
+        if r.get("status") != "success":
+            self.error = (t("declined") + " " + r.get("reason", ""))[:28]
+            return "redraw"
+        e = {"inv": counters.next_invoice(), "kind": "sale", "tender": "qr", "amount": self.amount,
+             "ok": True, "result": t("approved"), "wallet": r.get("txn", ""), "scheme": "wallet",
+             "op": status.operator.name if status.operator else "CASHIER"}
+        batch.record(e)
+        counters.record_sale("qr", self.amount)
+        status.batch_count += 1
+        if self.on_result is not None:
+            return self.on_result(e)
+        from pos.ui.widgets import Info
+        return ("replace", Info(t("qr"), [t("paid") + " " + format_amount(self.amount, CURRENCY),
+                                           "%s %06d" % (t("invoice"), e["inv"]), r.get("txn", "")]))
+
+    def on_key(self, key):
+        if key in ("CANCEL",):
+            return ("pop",)
+        return None

@@ -47,10 +47,18 @@ class SaleFlow:
         return Menu(title, items)
 
     def _qr(self):
+        return ("push", Menu(t("qr"), [(t("show_qr"), self._qr_show), (t("scan_code"), self._qr_scan)]))
+
+    def _qr_scan(self):
+        from pos.app.qr_pay import CustomerQR
+        part = self._qr_part_done if (self.tenders or self.remaining != self.total) else None
+        return ("replace", CustomerQR(self.remaining, "%06d" % counters.peek_invoice(), on_result=part))
+
+    def _qr_show(self):
         from pos.app.qr_pay import MerchantQR
         if self.tenders or self.remaining != self.total:
-            return ("push", MerchantQR(self.remaining, "%06d" % counters.peek_invoice(), on_result=self._qr_part_done))
-        return ("push", MerchantQR(self.remaining, "%06d" % counters.peek_invoice()))
+            return ("replace", MerchantQR(self.remaining, "%06d" % counters.peek_invoice(), on_result=self._qr_part_done))
+        return ("replace", MerchantQR(self.remaining, "%06d" % counters.peek_invoice()))
 
     def _qr_part_done(self, e):
         return self._paid("qr", e["amount"], e["inv"])

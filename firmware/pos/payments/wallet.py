@@ -38,11 +38,12 @@ class WalletClient:
         self.tid = terminal_id
         self._key = key
         self.timeout = timeout_s
-        self._seq = 0
 
-    def idempotency_key(self, reference):
-        self._seq += 1
-        return "%s-%s-%d" % (self.tid, reference, self._seq)
+    def idempotency_key(self, reference, what):
+        """Stable for retries of the same request (same terminal, reference and `what`: the
+        code or the amount), different for another code or amount: a retry after a timeout
+        can never charge twice, and a second code is a new payment."""
+        return "%s-%s-%s" % (self.tid, reference, _hex(hashlib.sha256(str(what).encode()).digest()[:6]))
 
     def request(self, method, path, obj=None):
         body = json.dumps(obj).encode() if obj is not None else b""
@@ -81,7 +82,7 @@ class WalletClient:
     # merchant-presented
     def create_order(self, amount, currency, reference):
         return self.request("POST", "/v1/orders", {"amount": amount, "currency": currency, "reference": reference,
-                                                  "idempotency_key": self.idempotency_key(reference)})
+                                                  "idempotency_key": self.idempotency_key(reference, amount)})
 
     def order_status(self, order):
         return self.request("GET", "/v1/orders/" + order)
@@ -93,7 +94,7 @@ class WalletClient:
     def pay(self, code, amount, currency, reference):
         return self.request("POST", "/v1/pay", {"code": code, "amount": amount, "currency": currency,
                                                "reference": reference,
-                                               "idempotency_key": self.idempotency_key(reference)})
+                                               "idempotency_key": self.idempotency_key(reference, code)})
 
 
 def from_config(path="config/wallet.json"):

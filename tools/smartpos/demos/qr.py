@@ -24,6 +24,8 @@ def qr_merchant(args):
         rig.keys(list("1250") + ["ENTER"])
         rig.wait_text("3 QR")
         rig.keys(["3"])
+        rig.wait_text("1 Show QR")
+        rig.keys(["1"])
         rig.wait_text("Scan with your wallet app", 30)
         path = getattr(args, "save_display", None) or os.path.join(tempfile.mkdtemp(), "qr.png")
         rig.display.image().save(path)
@@ -52,4 +54,29 @@ def qr_merchant(args):
             order.group(1), "ok" if crc_ok else "BAD", len(payload))
 
 
-SCENARIOS = {"qr-merchant": qr_merchant}
+def qr_customer(args):
+    """The customer shows a wallet code; the terminal's scanner reads it; the wallet host
+    charges it (signed, idempotent)."""
+    from host_sim.rig import Rig
+    with Rig() as rig:
+        rig.home()
+        rig.keys(list("875") + ["ENTER"])
+        rig.wait_text("3 QR")
+        rig.keys(["3"])
+        rig.wait_text("2 Scan customer code")
+        rig.keys(["2"])
+        rig.wait_text("SCAN CUSTOMER CODE")
+        rig.board.devices["scanner"].scan("WALLET-NOFUNDS-0001")
+        t1 = rig.wait_text("DECLINED", 15)
+        print("first code: %s" % [l for l in t1.split("\n") if "DECLINED" in l][0])
+        rig.board.devices["scanner"].scan("WALLET-OK-7F3A9C")
+        text = rig.wait_text("Paid", 15)
+        if getattr(args, "save_display", None):
+            rig.display.image().save(args.save_display)
+        e = rig.batch()[-1]
+        ok = e["tender"] == "qr" and e["amount"] == 875 and len(rig.wallet.payments) == 1
+        rig.keys(["ENTER"])
+        return ok, "APPROVED wallet code USD 8.75 (txn %s; the first code declined: no funds)" % e.get("wallet")
+
+
+SCENARIOS = {"qr-merchant": qr_merchant, "qr-customer": qr_customer}
