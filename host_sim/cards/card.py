@@ -37,6 +37,32 @@ def tlvs(*pairs):
     return b"".join(enc_tlv(t, v) for t, v in pairs)
 
 
+def tlv_children(b):
+    """[(tag, value)] of one level of BER-TLV (host side: tools and tests); ValueError when a
+    length runs past the end."""
+    i, out = 0, []
+    while i < len(b):
+        t = b[i]
+        i += 1
+        if t & 0x1F == 0x1F:
+            while True:
+                t = (t << 8) | b[i]
+                i += 1
+                if not b[i - 1] & 0x80:
+                    break
+        n = b[i]
+        i += 1
+        if n & 0x80:
+            k = n & 0x7F
+            n = int.from_bytes(b[i:i + k], "big")
+            i += k
+        if i + n > len(b):
+            raise ValueError("TLV length past the end")
+        out.append((t, bytes(b[i:i + n])))
+        i += n
+    return out
+
+
 def dol_values(dol, data):
     """{tag: value} of data built from a DOL (tag, length pairs)."""
     out = {}

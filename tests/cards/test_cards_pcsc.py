@@ -14,24 +14,7 @@ pytestmark = pytest.mark.skipif(not (shutil.which("pcscd") or os.path.exists("/u
 SMARTPOS = os.path.join(os.path.dirname(sys.executable), "smartpos")
 
 
-def _tlv_children(b):
-    i = 0
-    out = []
-    while i < len(b):
-        t = b[i]
-        i += 1
-        if t & 0x1F == 0x1F:
-            t = (t << 8) | b[i]
-            i += 1
-        n = b[i]
-        i += 1
-        if n & 0x80:
-            k = n & 0x7F
-            n = int.from_bytes(b[i:i + k], "big")
-            i += k
-        out.append((t, bytes(b[i:i + n])))
-        i += n
-    return out
+from host_sim.cards.card import tlv_children as _tlv_children  # noqa: E402
 
 
 @pytest.fixture

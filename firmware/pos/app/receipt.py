@@ -10,9 +10,8 @@ def _now():
     return "%04d-%02d-%02d %02d:%02d:%02d" % (y, mo, d, h, mi, s)
 
 
-def print_cash_sale(printer, merchant, invoice, total, tendered, currency="USD", copy="CUSTOMER COPY"):
-    """One cash-sale receipt; raises escpos.PrinterError (nothing half-printed is
-    counted as printed: the caller reprints the whole receipt after the fix)."""
+def _header(printer, merchant):
+    """Check the printer, then the merchant's name (double size), centred; returns the printer."""
     printer.check_ready()
     p = printer
     p.init()
@@ -20,6 +19,13 @@ def print_cash_sale(printer, merchant, invoice, total, tendered, currency="USD",
     p.double()
     p.line(merchant[:16])
     p.normal()
+    return p
+
+
+def print_cash_sale(printer, merchant, invoice, total, tendered, currency="USD", copy="CUSTOMER COPY"):
+    """One cash-sale receipt; raises escpos.PrinterError (nothing half-printed is
+    counted as printed: the caller reprints the whole receipt after the fix)."""
+    p = _header(printer, merchant)
     p.line(_now())
     p.line("INVOICE %06d" % invoice)
     p.align(escpos.ALIGN_LEFT)
@@ -58,13 +64,7 @@ def print_card(printer, merchant, e, currency="USD", copy="CUSTOMER COPY"):
     """A card receipt from a batch entry `e` (pos.app.batch): the fields EMV and the
     schemes ask for; the PAN is the masked one the entry holds.  Raises
     escpos.PrinterError like print_cash_sale (the caller reprints in full)."""
-    printer.check_ready()
-    p = printer
-    p.init()
-    p.align(escpos.ALIGN_CENTER)
-    p.double()
-    p.line(merchant[:16])
-    p.normal()
+    p = _header(printer, merchant)
     p.line("MID %s" % e.get("mid", ""))
     p.line("TID %s" % e.get("tid", ""))
     p.line(e.get("dt") or _now())
@@ -118,13 +118,7 @@ def print_card(printer, merchant, e, currency="USD", copy="CUSTOMER COPY"):
 
 def print_split(printer, merchant, total, tenders, currency="USD"):
     """The summary of a sale paid with several tenders [(tender, amount, invoice)]."""
-    printer.check_ready()
-    p = printer
-    p.init()
-    p.align(escpos.ALIGN_CENTER)
-    p.double()
-    p.line(merchant[:16])
-    p.normal()
+    p = _header(printer, merchant)
     p.line(_now())
     p.line("SPLIT TENDER")
     p.align(escpos.ALIGN_LEFT)

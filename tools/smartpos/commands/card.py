@@ -86,32 +86,9 @@ def run_vpcd(args):
     return 0
 
 
-def _children(b):
-    i, out = 0, []
-    while i < len(b):
-        t = b[i]
-        i += 1
-        if t & 0x1F == 0x1F:
-            while True:
-                t = (t << 8) | b[i]
-                i += 1
-                if not b[i - 1] & 0x80:
-                    break
-        n = b[i]
-        i += 1
-        if n & 0x80:
-            k = n & 0x7F
-            n = int.from_bytes(b[i:i + k], "big")
-            i += k
-        if i + n > len(b):
-            raise ValueError("TLV length past the end")
-        out.append((t, b[i:i + n]))
-        i += n
-    return out
-
-
 def run_read(args):
     """A small PC/SC tool: ATR, then the PSE directory's applications (EMV Book 1 12.3.2)."""
+    from host_sim.cards.card import tlv_children as _children
     from host_sim.cards.pcsc_card import PcscCard, PcscError
     try:
         card = PcscCard(args.reader)
