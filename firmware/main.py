@@ -102,8 +102,8 @@ async def main():
     printer = hw.printer()
     if printer:
         printer.init()
-    hw.msr()                        # open their UARTs now: a swipe or scan is not lost
-    hw.scanner()
+    if services_error is None:
+        hw.payment_readers()        # open their UARTs now: a swipe or scan is not lost
     _check_paper(printer)
     messages.load_language()
     canvas = Canvas(display)

@@ -53,4 +53,21 @@ def scanner():
 
 
 def nfc():
-    return _make("nfc", "pn532")
+    if "nfc" not in _made:
+        drv = _make("nfc", "pn532")
+        if drv is not None:
+            try:
+                drv.begin()
+                drv.max_retries(0x01)   # InListPassiveTarget returns at once when the field is empty
+            except Exception as e:
+                log.error("hw", "NFC reader not answering", error=repr(e))
+                _made["nfc"] = None
+    return _made["nfc"]
+
+
+def payment_readers():
+    """The magstripe reader, the scanner and the NFC reader, opened (once) so that nothing
+    they send is lost; the card tender calls this too when the boot could not."""
+    msr()
+    scanner()
+    nfc()

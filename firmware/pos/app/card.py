@@ -61,7 +61,7 @@ def run_contact(rdr, ui, amount, kind="sale", force_online=False):
     return o, _entry(o, amount, kind, rec)
 
 
-def _entry(o, amount, kind, rec):
+def _entry(o, amount, kind, rec, entry="CHIP"):
     mid, tid = services.terminal_ids(getattr(rec.resp, "acquirer", None) or None)
     resp = rec.resp
     if o.result == "approved":
@@ -71,7 +71,7 @@ def _entry(o, amount, kind, rec):
     else:
         result = t("not_completed")
     e = {"inv": counters.next_invoice(), "kind": kind, "tender": "card", "amount": amount,
-         "result": result, "ok": o.result == "approved", "entry": "CHIP", "pan": o.masked_pan,
+         "result": result, "ok": o.result == "approved", "entry": entry, "pan": o.masked_pan,
          "label": o.label, "aid": o.aid, "scheme": o.scheme, "tvr": o.tvr, "tsi": o.tsi,
          "ctype": o.cryptogram_type, "cryptogram": o.cryptogram, "cvm": o.cvm,
          "sig": o.signature_required, "auth": o.auth_code or ("Y1" if o.arc == "Y1" else o.arc if o.arc == "Y3" else ""),
@@ -152,6 +152,20 @@ def run_swipe(swipe, amount, kind, chip_failed):
     return e, ""
 
 
+def run_contactless(nfc, amount, kind="sale"):
+    """One tap on the PN532: Entry Point + the Visa-like online kernel; (outcome, entry)."""
+    from pos.emv.entry import EntryPoint, Indicators
+    rec = services.Recorder(services.engine())
+    ep = EntryPoint(services.emv_config(), nfc.transmit, rec, Indicators(hw.leds(), hw.buzzer()))
+    o = ep.process(amount, kind)
+    try:
+        nfc.release()
+    except Exception:
+        pass
+    log.info("card", "contactless done", result=o.result, field_ms=ep.field_us // 1000)
+    return o, _entry(o, amount, kind, rec, "CONTACTLESS")
+
+
 class CardTender(Screen):
     """INSERT CARD for `amount` (or swipe); runs the transaction when a card is in the slot
     or a stripe is read."""
@@ -164,6 +178,7 @@ class CardTender(Screen):
         self.on_result = on_result      # fn(entry) -> stack action (split tender); None: result screen
         self.chip_failed = chip_failed  # the chip could not be read: a swipe is a fallback
         self.error = t("chip_error_swipe") if chip_failed else ""
+        hw.payment_readers()
 
     def draw(self, c):
         if self.kind != "balance":
@@ -180,6 +195,26 @@ class CardTender(Screen):
         r = reader()
         if r is not None and r.present() and not self.chip_failed:
             return self.run(r)
+        n = hw.nfc()
+        if n is not None and self.kind in ("sale",) and not self.chip_failed:
+            try:
+                tgt = n.list_target()
+            except Exception as exc:       # two cards: present one; a broken frame: next tick
+                if getattr(exc, "reason", "") == "collision":
+                    self.error = t("one_card_only")
+                    return "redraw"
+                tgt = None
+            if tgt is not None:
+                o, e = run_contactless(n, self.amount, self.kind)
+                if o.result == "terminated" and "another interface" in o.message:
+                    self.error = t("use_another_interface")
+                    return "redraw"
+                if o.result == "terminated":
+                    self.error = o.message[:28]
+                    return "redraw"
+                if self.on_result is not None:
+                    return self.on_result(e)
+                return ("replace", CardResult(self.merchant, e, print_both(hw.printer(), self.merchant, e)))
         m = hw.msr()
         if m is not None and self.kind in ("sale", "refund", "preauth"):
             try:

@@ -1,0 +1,235 @@
+# EMV contactless: Entry Point (EMV Contactless Book B, subset) and a Visa-like kernel for
+# online qVSDC transactions (Book C-3, subset: GET PROCESSING OPTIONS returns the ARQC; no
+# fDDA, so card-approved offline outcomes are declined and the cardholder asked to insert).
+#
+#   ep = EntryPoint(emv_config, transmit, authorizer, indicators=leds_and_buzzer)
+#   o = ep.process(amount)               # pos.emv.outcome.Outcome (result, message, cvm, ...)
+#
+# Pre-processing per AID from config/contactless.json: reader contactless transaction limit
+# (above it: try another interface), CVM required limit (above it the TTQ asks for a CVM;
+# a phone's consumer device CVM satisfies it, a card gives signature), floor limit.  The
+# status indicators follow Book A 9.2: LED 1 ready, LED 2 while the card is read, all four
+# and the success tone when the card can be removed, the alert tone on failure.
+import json
+import time
+
+from pos import log
+from pos.emv import dol, outcome as _out, tlv
+from pos.emv.errors import CardError
+
+PPSE = b"2PAY.SYS.DDF01"
+_F55 = (0x9F26, 0x9F27, 0x9F10, 0x9F37, 0x9F36, 0x95, 0x9A, 0x9C, 0x9F02, 0x5F2A, 0x82, 0x9F1A, 0x9F03,
+        0x9F66, 0x9F6C, 0x5F34)
+
+
+class ContactlessConfig:
+    def __init__(self, path="config/contactless.json"):
+        try:
+            with open(path) as f:
+                d = json.load(f)
+        except (OSError, ValueError) as exc:
+            raise ValueError("contactless config %s: %s" % (path, exc))
+        self.ttq = bytes.fromhex(d.get("ttq", "36004000"))
+        self.aids = {}
+        for aid, a in d.get("aids", {}).items():
+            self.aids[bytes.fromhex(aid)] = (a.get("rctl", 10000000), a.get("cvm_limit", 5000),
+                                             a.get("floor", 0), a.get("kernel", 3))
+
+
+class EntryPoint:
+    def __init__(self, emv_config, transmit, authorizer, indicators=None, cl_config=None, clock=None):
+        self.cfg = emv_config
+        self.cl = cl_config or ContactlessConfig()
+        self.transmit = transmit
+        self.authorizer = authorizer
+        self.ind = indicators
+        self.clock = clock
+        self.field_us = 0
+
+    def _ind(self, what):
+        i = self.ind
+        if i is None:
+            return
+        try:
+            getattr(i, what)()
+        except Exception:
+            pass
+
+    def _cmd(self, apdu):
+        r = self.transmit(apdu)
+        if len(r) < 2:
+            raise CardError("answer without status word")
+        return r[:-2], (r[-2] << 8) | r[-1]
+
+    def process(self, amount, kind="sale"):
+        o = _out.Outcome()
+        t0 = time.ticks_us()
+        self._ind("reading")
+        try:
+            self._run(o, amount, kind)
+        except CardError as exc:
+            o.result = _out.TERMINATED
+            o.message = "try again: %s" % exc
+        except Exception as exc:                   # NfcError (removed), TLV errors
+            reason = getattr(exc, "reason", "")
+            o.result = _out.TERMINATED
+            o.message = ("try again: card removed" if reason in ("removed", "timeout")
+                         else "try again: %s" % exc)
+        self.field_us = time.ticks_diff(time.ticks_us(), t0)
+        self._ind("success" if o.result in (_out.APPROVED, _out.DECLINED) else "alert")
+        log.info("emv", "contactless outcome", result=o.result, msg=o.message, pan=o.masked_pan,
+                 field_ms=self.field_us // 1000)
+        return o
+
+    def _run(self, o, amount, kind):
+        # pre-processing (Book B 3.1) needs the AIDs' limits: done per candidate below
+        fci, sw = self._cmd(b"\x00\xa4\x04\x00" + bytes((len(PPSE),)) + PPSE + b"\x00")
+        if sw != 0x9000:
+            o.result = _out.NOT_ACCEPTED
+            o.message = "no PPSE: insert or swipe"
+            return
+        directory = tlv.tlv_find_path(fci, (0x6F, 0xA5, 0xBF0C)) or b""
+        cands = []
+        for tag, s, e, c in tlv.tlv_iter(directory):
+            if tag != 0x61:
+                continue
+            entry = directory[s:e]
+            aid = tlv.tlv_find(entry, 0x4F)
+            prio = tlv.tlv_find(entry, 0x87)
+            for cfg_aid in self.cl.aids:
+                if aid and aid[:len(cfg_aid)] == cfg_aid:
+                    cands.append(((prio or b"\x0f")[0] & 0x0F, aid, cfg_aid))
+        if not cands:
+            o.result = _out.NOT_ACCEPTED
+            o.message = "no supported application: insert or swipe"
+            return
+        cands.sort()
+        _prio, aid, cfg_aid = cands[0]
+        rctl, cvm_limit, floor, _kernel = self.cl.aids[cfg_aid]
+        if amount > rctl:
+            o.result = _out.TERMINATED
+            o.message = "try another interface: over the contactless limit"
+            return
+        fci, sw = self._cmd(b"\x00\xa4\x04\x00" + bytes((len(aid),)) + aid + b"\x00")
+        if sw != 0x9000:
+            o.result = _out.TERMINATED
+            o.message = "try again: application not selected (%04X)" % sw
+            return
+        o.aid = aid.hex().upper()
+        label = tlv.tlv_find(fci, 0x50)
+        o.label = label.decode() if label else ""
+        pdol = tlv.tlv_find(fci, 0x9F38) or b""
+        ttq = bytearray(self.cl.ttq)
+        cvm_required = amount > cvm_limit
+        if cvm_required:
+            ttq[1] |= 0x40                         # TTQ byte 2 b7: CVM required
+        if amount > floor:
+            ttq[1] |= 0x80                         # online cryptogram required
+        term = self.cfg.terminal
+        today = self.clock() if self.clock else _today()
+        import os
+        src = {0x9F66: bytes(ttq), 0x9F02: _bcd(amount, 6), 0x9F03: bytes(6), 0x9F1A: term.country_code,
+               0x95: bytes(5), 0x5F2A: term.currency_code, 0x9A: today, 0x9C: b"\x00", 0x9F37: os.urandom(4)}
+        data = dol.dol_build(pdol, src) if pdol else b""
+        gpo, sw = self._cmd(b"\x80\xa8\x00\x00" + bytes((len(data) + 2, 0x83, len(data))) + data + b"\x00")
+        if sw == 0x6985:
+            o.result = _out.TERMINATED
+            o.message = "try another interface: insert card"
+            return
+        if sw != 0x9000:
+            o.result = _out.TERMINATED
+            o.message = "try again: GPO answered %04X" % sw
+            return
+        self._ind("read_done")
+        g = tlv.tlv_find(gpo, 0x77) or gpo
+        got = {}
+        for t in _F55 + (0x57, 0x5F24):
+            v = tlv.tlv_find(g, t)
+            if v is not None:
+                got[t] = v
+        for t in (0x9F37, 0x95, 0x9A, 0x9C, 0x9F02, 0x5F2A, 0x9F1A, 0x9F03, 0x9F66):
+            got.setdefault(t, src[t])
+        t2 = got.get(0x57)
+        if t2 is None or 0x9F26 not in got:
+            o.result = _out.TERMINATED
+            o.message = "try again: card data missing"
+            return
+        t2s = bytes(t2).hex().upper().rstrip("F")
+        pan, _, rest = t2s.partition("D")
+        o.masked_pan = pan[:6] + "*" * (len(pan) - 10) + pan[-4:]
+        o.cryptogram = bytes(got[0x9F26]).hex().upper()
+        cid = got.get(0x9F27, b"\x00")[0] & 0xC0
+        o.cryptogram_type = _out.CRYPTOGRAM_TYPES.get(cid, "")
+        ctq = got.get(0x9F6C, b"\x00\x00")
+        if ctq[1] & 0x80:
+            o.cvm = "consumer device CVM"
+        elif cvm_required:
+            o.cvm = "signature"
+            o.signature_required = True
+        else:
+            o.cvm = "no CVM required"
+        if cid != 0x80:                            # no fDDA in this kernel: no offline approvals
+            o.result = _out.DECLINED
+            o.message = "declined by the card" if cid == 0 else "offline approval not supported: insert card"
+            return
+        f55 = bytearray()
+        for t in _F55:
+            if t in got:
+                f55 += tlv.tlv_encode(t, got[t])
+        o.field55 = bytes(f55)
+        o.online = True
+        psn = got.get(0x5F34)
+        from pos.payments.authorizer import AuthRequest
+        req = AuthRequest("sale" if kind == "sale" else kind, amount, bytes(term.currency_code).hex()[1:], pan,
+                          rest[:4], pan_seq=bytes(psn).hex() if psn else None, track2=pan + "=" + rest,
+                          entry_mode="contactless", icc_data=bytes(f55), scheme=None, aid=o.aid)
+        pan = t2s = rest = None
+        resp = self.authorizer.authorize(req) if self.authorizer is not None else None
+        req = None
+        if resp is None or resp.unable_to_go_online:
+            o.result = _out.DECLINED
+            o.unable_to_go_online = True
+            o.message = "unable to go online"
+            return
+        o.response_code = resp.response_code
+        o.auth_code = resp.auth_code
+        o.result = _out.APPROVED if resp.approved else _out.DECLINED
+        o.message = "" if resp.approved else (resp.text or "declined by the issuer")
+
+
+def _bcd(n, size):
+    s = "%0*d" % (size * 2, n)
+    return bytes(int(s[i:i + 2], 16) for i in range(0, size * 2, 2))
+
+
+def _today():
+    y, mo, d = time.localtime()[:3]
+    return bytes(((y % 100 // 10) << 4 | y % 10, (mo // 10) << 4 | mo % 10, (d // 10) << 4 | d % 10))
+
+
+class Indicators:
+    """Book A 9.2 on the board's four LEDs and buzzer."""
+
+    def __init__(self, leds, buzzer):
+        self.leds = leds
+        self.buzzer = buzzer
+
+    def reading(self):
+        if self.leds:
+            self.leds.show(2)
+
+    def read_done(self):
+        if self.leds:
+            self.leds.show(4)
+
+    def success(self):
+        if self.leds:
+            self.leds.show(4)
+        if self.buzzer:
+            self.buzzer.success()
+
+    def alert(self):
+        if self.leds:
+            self.leds.idle()
+        if self.buzzer:
+            self.buzzer.alert()

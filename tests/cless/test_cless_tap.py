@@ -1,0 +1,46 @@
+"""Contactless on the whole terminal: a card or phone tapped on the PN532 model, Entry Point
+and the Visa-like online kernel on the board, ARQC verified by the acquirer host; LEDs,
+limits, collision and a card leaving the field."""
+import pytest
+
+from smartpos.demos import contactless
+
+
+class Args:
+    save_display = None
+
+
+@pytest.mark.parametrize("name,starts", [
+    ("contactless-visa", "APPROVED ONLINE contactless USD 12.50"),
+    ("contactless-phone", "APPROVED ONLINE phone wallet"),
+    ("contactless-over-limit", "TRY ANOTHER INTERFACE"),
+])
+def test_contactless_demo(name, starts, capsys):
+    ok, outcome = contactless.SCENARIOS[name](Args())
+    out = capsys.readouterr().out
+    assert ok, (outcome, out[-1500:])
+    assert outcome.startswith(starts)
+    assert "4761739001010119" not in out and "4761739001010135" not in out
+    if name != "contactless-over-limit":
+        assert "LEDs [1, 1, 1, 1]" in out                 # Book A: all four on, success
+
+
+def test_two_cards_and_a_card_leaving_the_field():
+    from host_sim.rig import Rig
+    from host_sim.cards.contactless import make_card
+    with Rig() as rig:
+        rig.home()
+        rig.keys(list("1250") + ["ENTER"])
+        rig.wait_text("2 Card")
+        rig.keys(["2"])
+        rig.wait_text("INSERT CARD")
+        nfc = rig.board.devices["pn532"]
+        nfc.tap(make_card("visa-cvn10"))
+        nfc.tap(make_card("visa-credit"))
+        rig.wait_text("PLEASE PRESENT ONE CARD")
+        nfc.remove()
+        nfc.inject("leave")                             # the next card leaves at its first APDU
+        nfc.tap(make_card("visa-cvn10"))
+        text = rig.wait_text("try again", 15)
+        assert "card removed" in text
+        assert rig.batch() == []                        # nothing charged
