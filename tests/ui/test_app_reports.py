@@ -116,3 +116,33 @@ def test_z_report_needs_a_supervisor_and_closes_the_shift(vb):
     assert batch(vb) == []
     text = _x(vb)
     assert "NET USD 0.00" in text
+
+
+def test_power_cut_while_printing_keeps_the_sale_and_reprints(vb):
+    """Paper runs out mid-receipt, then the power is cut: after the reboot the sale is in the
+    batch once (totals right) and its receipt reprints in full from the transaction list."""
+    disp, printer = vb.devices["display"], vb.devices["printer"]
+    home(vb)
+    n_before = len(batch(vb))
+    printer.inject("paper_out")
+    keys(vb, ["9", "9", "9", "ENTER"])
+    wait_text(disp, "1 Cash")
+    keys(vb, ["1"])
+    wait_text(disp, "Cash tendered")
+    keys(vb, ["1", "0", "00", "ENTER"])
+    wait_text(disp, "Load paper")
+    vb.power_cut()
+    vb.power_on()
+    vb.wait_for("smartpos ready", 30)
+    b = batch(vb)
+    assert len(b) == n_before + 1 and b[-1]["amount"] == 999 and b[-1]["tendered"] == 1000
+    printer.clear("paper_out")
+    printer.tear_off()
+    home(vb)
+    keys(vb, ["MENU", "7", "3"])
+    wait_text(disp, "%06d" % b[-1]["inv"])
+    keys(vb, [str(min(len(b), 8))])          # the list shows the last 8: ours is the last
+    wait_text(disp, "Receipt printed")
+    assert printer.wait_for_cuts(1, timeout=5)
+    r = printer.receipts()[-1]
+    assert "REPRINT" in r and "USD 9.99" in r and "CHANGE" in r

@@ -85,3 +85,34 @@ def test_swipe_button_reads_the_stripe(face):
         assert r.status == 200
     rig.wait_text("INSERT CHIP")
     rig.keys(["CANCEL"])
+
+
+def test_tap_sale_by_clicking(face):
+    """The issue's browser test: a sale by clicking the keypad and a card tap; the receipt
+    appears on the page."""
+    from playwright.sync_api import sync_playwright
+    rig, url = face
+    rig.remove()
+    rig.home()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        page = browser.new_page()
+        page.goto(url)
+        page.wait_for_function("document.getElementById('conn').textContent === 'live'", timeout=15000)
+        for k in ("1", "8", "0", "0", "ENTER"):
+            page.click("#keypad button[data-key='%s']" % k)
+            page.wait_for_timeout(60)
+        rig.wait_text("2 Card")
+        page.click("#keypad button[data-key='2']")
+        rig.wait_text("INSERT CARD")
+        page.select_option("#profile", "visa-cvn10")
+        page.click("#tap")
+        rig.wait_text("APPROVED", 30)
+        page.wait_for_function("document.getElementById('receipt').textContent.includes('CONTACTLESS')",
+                               timeout=15000)
+        receipt = page.inner_text("#receipt")
+        assert "USD 18.00" in receipt and "476173******0135" in receipt and "4761739001010135" not in receipt
+        page.click("#lift")
+        browser.close()

@@ -154,6 +154,16 @@ def txn_list(merchant):
 def _reprint(merchant, e):
     if e.get("tender") == "card":
         msg = card.print_both(hw.printer(), merchant, e)
+    elif e.get("tender") == "cash":
+        pr = hw.printer()
+        try:
+            receipt.print_cash_sale(pr, merchant, e["inv"], e["amount"], e.get("tendered", e["amount"]),
+                                    CURRENCY, copy="REPRINT")
+            msg = t("receipt_printed")
+        except escpos.PaperOut:
+            msg = t("paper_out_reprint")
+        except (escpos.PrinterError, AttributeError) as exc:
+            msg = str(exc)[:28]
     else:
         msg = t("not_found")
     return ("push", Info(t("reprint"), ["%s %06d" % (t("invoice"), e["inv"]), msg]))

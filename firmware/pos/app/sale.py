@@ -139,7 +139,8 @@ class CashDone(Screen):
     def finish(self):
         counters.record_sale("cash", self.flow.total)
         batch.record({"inv": self.invoice, "kind": "sale", "tender": "cash", "amount": self.flow.total,
-                      "ok": True, "op": status.operator.name if status.operator else "CASHIER"})
+                      "tendered": self.tendered, "ok": True,
+                      "op": status.operator.name if status.operator else "CASHIER"})
         status.batch_count += 1
         p = self.flow.printer
         if p is None:
