@@ -27,7 +27,9 @@ class ContactlessCard(CardSimulator):
         p = dict(profile)
         if p.get("cl_phone") and p.get("token_pan"):
             p["pan"] = p["token_pan"]
-        p["pdol"] = PDOL.hex()
+        self.qvsdc = p.get("scheme") != "mastercard"     # Mastercard-like: M/Chip flow (GPO, records, GENERATE AC)
+        if self.qvsdc:
+            p["pdol"] = PDOL.hex()
         super().__init__(p, imk_ac)
         self.uid = bytes.fromhex("08") + hashlib.sha256(p["name"].encode()).digest()[:3]   # random-UID style
         self.ats = bytes.fromhex("7577810280")
@@ -45,6 +47,8 @@ class ContactlessCard(CardSimulator):
         return super()._ins_a4(c)
 
     def _ins_a8(self, c):                         # qVSDC GPO: online cryptogram at once
+        if not self.qvsdc:
+            return super()._ins_a8(c)
         if not isinstance(self.selected, dict):
             return b"\x69\x85"
         data = self._data(c)

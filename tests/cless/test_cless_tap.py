@@ -14,13 +14,14 @@ class Args:
     ("contactless-visa", "APPROVED ONLINE contactless USD 12.50"),
     ("contactless-phone", "APPROVED ONLINE phone wallet"),
     ("contactless-over-limit", "TRY ANOTHER INTERFACE"),
+    ("contactless-mastercard", "APPROVED OFFLINE contactless Mastercard-like (M/Chip flow, CDA) USD 30.00, TC"),
 ])
 def test_contactless_demo(name, starts, capsys):
     ok, outcome = contactless.SCENARIOS[name](Args())
     out = capsys.readouterr().out
     assert ok, (outcome, out[-1500:])
     assert outcome.startswith(starts)
-    assert "4761739001010119" not in out and "4761739001010135" not in out
+    assert "4761739001010119" not in out and "4761739001010135" not in out and "5413330089010442" not in out
     if name != "contactless-over-limit":
         assert "LEDs [1, 1, 1, 1]" in out                 # Book A: all four on, success
 

@@ -158,6 +158,14 @@ def run_contactless(nfc, amount, kind="sale"):
     rec = services.Recorder(services.engine())
     ep = EntryPoint(services.emv_config(), nfc.transmit, rec, Indicators(hw.leds(), hw.buzzer()))
     o = ep.process(amount, kind)
+    if ep.kernel2:
+        # Mastercard-like (kernel 2, M/Chip): GPO, records, CDA in GENERATE AC, online with the
+        # issuer's ARPC -- the EMV kernel's own flow over the contactless link
+        ui = ModalUI(status.canvas, status.keypad, amount, CURRENCY, t(kind))
+        k = services.kernel(nfc.transmit, ui, rec)
+        o = k.process(amount, kind)
+        ind = Indicators(hw.leds(), hw.buzzer())
+        (ind.success if o.result in ("approved", "declined") else ind.alert)()
     try:
         nfc.release()
     except Exception:

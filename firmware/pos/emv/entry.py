@@ -45,6 +45,7 @@ class EntryPoint:
         self.ind = indicators
         self.clock = clock
         self.field_us = 0
+        self.kernel2 = False
 
     def _ind(self, what):
         i = self.ind
@@ -105,10 +106,15 @@ class EntryPoint:
             return
         cands.sort()
         _prio, aid, cfg_aid = cands[0]
-        rctl, cvm_limit, floor, _kernel = self.cl.aids[cfg_aid]
+        rctl, cvm_limit, floor, kernel_id = self.cl.aids[cfg_aid]
         if amount > rctl:
             o.result = _out.TERMINATED
             o.message = "try another interface: over the contactless limit"
+            return
+        if kernel_id == 2:
+            self.kernel2 = True                    # Mastercard-like: the caller runs the M/Chip flow
+            o.message = "kernel 2"
+            o.aid = aid.hex().upper()
             return
         fci, sw = self._cmd(b"\x00\xa4\x04\x00" + bytes((len(aid),)) + aid + b"\x00")
         if sw != 0x9000:

@@ -58,5 +58,13 @@ def contactless_over_limit(args):
     return _tap(args, "visa-credit", 25000, expect)
 
 
-SCENARIOS = {"contactless-visa": contactless_visa, "contactless-phone": contactless_phone,
+def contactless_mastercard(args):
+    def expect(which, text, e, rig):
+        return (which == "APPROVED" and e.get("entry") == "CONTACTLESS" and bool(e.get("cryptogram")),
+                "APPROVED %s contactless Mastercard-like (M/Chip flow, CDA) USD 30.00, %s" % (
+                    "ONLINE" if e.get("online") else "OFFLINE", e.get("ctype")))
+    return _tap(args, "mastercard-cvn17", 3000, expect)
+
+
+SCENARIOS = {"contactless-visa": contactless_visa, "contactless-mastercard": contactless_mastercard, "contactless-phone": contactless_phone,
              "contactless-over-limit": contactless_over_limit}
