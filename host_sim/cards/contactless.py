@@ -7,7 +7,8 @@ exchange, as the Visa contactless kernel (EMV Book C-3) expects for online trans
 The ARQC covers the amount, currency, country, date, type and unpredictable number the
 terminal sent in the PDOL data (with TTQ 9F66 first), the AIP and ATC: the acquirer's HSM
 verifies it like a contact ARQC.  Profile extras: "cl_phone": true marks a phone wallet
-(CTQ says consumer device CVM performed; the PAN is a token PAN from "token_pan").
+(CTQ says consumer device CVM performed; the PAN is a token PAN from "token_pan");
+"cl_contact_only": true makes GPO answer 6985 (the terminal must switch to contact).
 """
 import hashlib
 
@@ -47,6 +48,8 @@ class ContactlessCard(CardSimulator):
         return super()._ins_a4(c)
 
     def _ins_a8(self, c):                         # qVSDC GPO: online cryptogram at once
+        if self.profile.get("cl_contact_only"):
+            return b"\x69\x85"                    # conditions of use: the issuer wants the chip
         if not self.qvsdc:
             return super()._ins_a8(c)
         if not isinstance(self.selected, dict):

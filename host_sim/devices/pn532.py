@@ -174,7 +174,7 @@ class PN532(UartDevice):
             self.targets[i] = c
             if brty == 0:
                 uid = bytes(c.uid)
-                ats = bytes(getattr(c, "ats", b""))
+                ats = bytes(getattr(c, "ats", b"") or b"")
                 out += bytes([i]) + bytes(c.atqa) + bytes([c.sak, len(uid)]) + uid
                 if ats:
                     out += bytes([len(ats) + 1]) + ats
@@ -197,6 +197,9 @@ class PN532(UartDevice):
             self.faults.pop("leave", None)
             self.remove(card)
             return b"\x01"
+        if hasattr(card, "tag_command"):           # MIFARE / NTAG: commands, not APDUs
+            st, data = card.tag_command(bytes(p[1:]))
+            return bytes([st]) + data
         self.chain_in += p[1:]
         if more:
             return b"\x00"                           # more to come (host chaining)

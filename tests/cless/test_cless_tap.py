@@ -45,3 +45,21 @@ def test_two_cards_and_a_card_leaving_the_field():
         text = rig.wait_text("try again", 15)
         assert "card removed" in text
         assert rig.batch() == []                        # nothing charged
+
+
+def test_card_that_must_fall_back_to_contact():
+    from host_sim.rig import Rig
+    from host_sim.cards import load_profile
+    from host_sim.cards.contactless import ContactlessCard
+    with Rig() as rig:
+        rig.home()
+        rig.keys(list("1250") + ["ENTER"])
+        rig.wait_text("2 Card")
+        rig.keys(["2"])
+        rig.wait_text("INSERT CARD")
+        p = dict(load_profile("visa-credit"), cl_contact_only=True)
+        rig.board.devices["pn532"].tap(ContactlessCard(p))
+        rig.wait_text("PLEASE INSERT OR SWIPE")
+        rig.board.devices["pn532"].remove()
+        rig.insert("visa-cvn10")                        # then the chip
+        assert "APPROVED" in rig.finish_card("1234")

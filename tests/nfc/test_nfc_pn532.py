@@ -103,3 +103,24 @@ def test_corrupted_response_is_nacked_and_retried(vb):
     out = run(vb, "print(n.firmware_version())")
     assert out.strip() == "(50, 1, 6, 7)"
     assert dev.commands[-1] == 0x02
+
+
+def test_membership_cards_mifare_and_ntag(vb):
+    from host_sim.devices.nfc_tags import MifareClassic1K, Ntag21x
+    dev = vb.devices["pn532"]
+    dev.remove()
+    m = MifareClassic1K()
+    dev.tap(m)
+    out = run(vb, "t = n.list_target()\nprint(t.uid.hex(), t.sak)\n"
+                  "n.mifare_auth(4, b'\\xff' * 6)\n"
+                  "n.mifare_write(5, b'MEMBER-000042\\x00\\x00\\x00')\n"
+                  "print(n.mifare_read(5))\n"
+                  "n.mifare_auth(8, b'\\x00' * 6)")
+    lines = out.strip().split("\n")
+    assert lines[0] == "deadbeef 8"
+    assert lines[1] == "b'MEMBER-000042\\x00\\x00\\x00'"
+    assert lines[2] == "NfcError auth MIFARE authentication failed (wrong key)"
+    dev.remove()
+    dev.tap(Ntag21x(215, ndef_text="MEMBER 0007"))
+    out = run(vb, "n.list_target()\nprint(n.ntag_version().hex())\nprint(n.ntag_ndef_text())")
+    assert out.strip().split("\n") == ["0004040201001103", "MEMBER 0007"]

@@ -216,6 +216,50 @@ class PN532:
             raise NfcError("removed", "card left the field (time-out)")
         raise NfcError("protocol", "PN532 status %02X" % code)
 
+    # -- membership cards (MIFARE Classic, NTAG21x) through InDataExchange ------------
+    def _tag(self, data):
+        if self.target is None:
+            raise NfcError("removed", "no card listed")
+        r = self.command(0x40, bytes((self.target.tg,)) + data)
+        if r[0] & 0x3F:
+            code = r[0] & 0x3F
+            if code == 0x14:
+                raise NfcError("auth", "MIFARE authentication failed (wrong key)")
+            self._status(r[0])
+        return r[1:]
+
+    def mifare_auth(self, block, key, key_b=False):
+        self._tag(bytes((0x61 if key_b else 0x60, block)) + bytes(key) + self.target.uid[:4])
+
+    def mifare_read(self, block):
+        return self._tag(bytes((0x30, block)))
+
+    def mifare_write(self, block, data16):
+        if len(data16) != 16:
+            raise NfcError("protocol", "a MIFARE block is 16 bytes")
+        self._tag(bytes((0xA0, block)) + bytes(data16))
+
+    def ntag_version(self):
+        return self._tag(b"\x60")
+
+    def ntag_read(self, page):
+        """Four pages (16 bytes) from `page`."""
+        return self._tag(bytes((0x30, page)))
+
+    def ntag_ndef_text(self):
+        """The first NDEF Text record's text (membership number), or None."""
+        data = bytearray()
+        for p in range(4, 16, 4):
+            data += self.ntag_read(p)
+        if data[0] != 0x03:
+            return None
+        ln = data[1]
+        rec = data[2:2 + ln]
+        if len(rec) < 5 or rec[3] != 0x54:
+            return None
+        lang = rec[4] & 0x3F
+        return bytes(rec[5 + lang:4 + rec[2]]).decode()
+
     def release(self):
         self.command(0x52, b"\x00")
         self.target = None
