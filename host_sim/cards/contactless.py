@@ -64,6 +64,9 @@ class ContactlessCard(CardSimulator):
             return b"\x69\x85"                    # -> conditions of use: try another interface
         self.atc = (self.atc + 1) & 0xFFFF
         atc = self.atc.to_bytes(2, "big")
+        offline = not ttq[1] & 0x80 and self.profile.get("oda", "CDA") is not None
+        if offline:                               # fDDA + TC: the reader may approve offline
+            return self._offline_tc(v, atc)
         aip = bytes([0x00, 0x80])                 # contactless (EMV mode), no offline data authentication
         self.cvr[1] = 0x20                        # 1st AC: ARQC
         iad = self.crypto.iad(bytes(self.cvr))
@@ -79,6 +82,30 @@ class ContactlessCard(CardSimulator):
         body = tlvs((0x82, aip), (0x9F36, atc), (0x9F26, ac), (0x9F27, b"\x80"), (0x9F10, iad),
                     (0x57, bytes.fromhex(t2)), (0x5F34, bytes.fromhex(self.psn)), (0x9F6C, ctq),
                     (0x5F24, bytes.fromhex(exp)))
+        return enc_tlv(0x77, body) + b"\x90\x00"
+
+
+    def _offline_tc(self, v, atc):
+        """qVSDC offline: TC with fDDA (Book C-3): SDAD 9F4B over the reader's unpredictable
+        number, amount, currency and the card authentication related data 9F69."""
+        from host_sim.cards import crypto as C
+        aip = bytes([0x20, 0x80])                 # DDA supported (fDDA), EMV mode
+        self.cvr[1] = 0x10                        # 1st AC: TC
+        iad = self.crypto.iad(bytes(self.cvr))
+        values = {t: v.get(t) for t in (0x9F02, 0x9F03, 0x9F1A, 0x95, 0x5F2A, 0x9A, 0x9C, 0x9F37)}
+        values.update({0x82: aip, 0x9F36: atc})
+        ac = self.crypto.generate(values, iad)
+        card_un = hashlib.sha256(atc + bytes(v.get(0x9F37) or b"")).digest()[:4]
+        ctq = bytes([0x00, 0x80 if self.phone else 0x00])
+        auth = b"\x01" + card_un + ctq                 # 9F69: version 01, card UN, CTQ
+        sdad = C.signed_dynamic_data(self.icc_key, bytes([2]) + atc,
+                                     bytes(v.get(0x9F37)) + bytes(v.get(0x9F02)) + bytes(v.get(0x5F2A)) + auth)
+        exp = self.profile.get("expiry", "281231")
+        t2 = self.pan + "D" + exp[:4] + self.profile.get("service_code", "201") + "0000000000000"
+        t2 = t2 + ("F" if len(t2) % 2 else "")
+        body = tlvs((0x82, aip), (0x94, self.afl), (0x9F36, atc), (0x9F26, ac), (0x9F27, b"\x40"),
+                    (0x9F10, iad), (0x57, bytes.fromhex(t2)), (0x5F34, bytes.fromhex(self.psn)),
+                    (0x9F6C, ctq), (0x9F69, auth), (0x9F4B, sdad))
         return enc_tlv(0x77, body) + b"\x90\x00"
 
 

@@ -11,7 +11,8 @@ class Args:
 
 
 @pytest.mark.parametrize("name,starts", [
-    ("contactless-visa", "APPROVED ONLINE contactless USD 12.50"),
+    ("contactless-visa", "APPROVED ONLINE contactless USD 35.00"),
+    ("contactless-visa-offline", "APPROVED OFFLINE contactless USD 12.50 (TC with fDDA"),
     ("contactless-phone", "APPROVED ONLINE phone wallet"),
     ("contactless-over-limit", "TRY ANOTHER INTERFACE"),
     ("contactless-mastercard", "APPROVED OFFLINE contactless Mastercard-like (M/Chip flow, CDA) USD 30.00, TC"),
@@ -63,3 +64,19 @@ def test_card_that_must_fall_back_to_contact():
         rig.board.devices["pn532"].remove()
         rig.insert("visa-cvn10")                        # then the chip
         assert "APPROVED" in rig.finish_card("1234")
+
+
+def test_fdda_failure_declines():
+    """A card whose issuer certificate does not recover: its offline TC is not accepted."""
+    from host_sim.rig import Rig
+    from host_sim.cards.contactless import make_card
+    with Rig() as rig:
+        rig.home()
+        rig.keys(list("1250") + ["ENTER"])
+        rig.wait_text("2 Card")
+        rig.keys(["2"])
+        rig.wait_text("INSERT CARD")
+        rig.board.devices["pn532"].tap(make_card("bad-cert"))
+        text = rig.wait_text("DECLINED", 30)
+        assert "fDDA failed" in rig.board.console()
+        assert rig.batch() == []

@@ -174,9 +174,27 @@ class EntryPoint:
             o.signature_required = True
         else:
             o.cvm = "no CVM required"
-        if cid != 0x80:                            # no fDDA in this kernel: no offline approvals
+        if cid == 0x40:                            # card approved offline: fDDA decides (Book C-3)
+            self._fdda(o, g, got, rid=aid[:5])
+            if o.result == _out.APPROVED and hasattr(self.authorizer, "advise_offline"):
+                f55 = bytearray()
+                for t in _F55:
+                    if t in got:
+                        f55 += tlv.tlv_encode(t, got[t])
+                o.field55 = bytes(f55)
+                from pos.payments.authorizer import AuthRequest
+                psn = got.get(0x5F34)
+                try:                               # the batch and the host learn of it (0220)
+                    self.authorizer.advise_offline(
+                        AuthRequest("sale", amount, bytes(term.currency_code).hex()[1:], pan, rest[:4],
+                                    pan_seq=bytes(psn).hex() if psn else None, track2=pan + "=" + rest,
+                                    entry_mode="contactless", icc_data=bytes(f55), aid=o.aid), "Y1", "Y1")
+                except Exception as exc:
+                    log.warning("emv", "offline advice not queued", err=str(exc))
+            return
+        if cid != 0x80:
             o.result = _out.DECLINED
-            o.message = "declined by the card" if cid == 0 else "offline approval not supported: insert card"
+            o.message = "declined by the card"
             return
         f55 = bytearray()
         for t in _F55:
@@ -201,6 +219,44 @@ class EntryPoint:
         o.auth_code = resp.auth_code
         o.result = _out.APPROVED if resp.approved else _out.DECLINED
         o.message = "" if resp.approved else (resp.text or "declined by the issuer")
+
+
+    def _fdda(self, o, g, got, rid):
+        """Read the records the AFL names, recover the issuer and ICC keys from the terminal's CA
+        keys and check the SDAD over UN || amount || currency || 9F69: approve offline or decline."""
+        from pos.emv import oda
+        afl = tlv.tlv_find(g, 0x94) or b""
+        card = {}
+        static = bytearray()
+        for i in range(0, len(afl) - 3, 4):
+            sfi, first, last, n_oda = afl[i] >> 3, afl[i + 1], afl[i + 2], afl[i + 3]
+            for rec in range(first, last + 1):
+                data, sw = self._cmd(bytes((0x00, 0xB2, rec, (sfi << 3) | 4, 0x00)))
+                if sw != 0x9000:
+                    raise CardError("READ RECORD %d/%d answered %04X" % (sfi, rec, sw))
+                body = tlv.tlv_find(data, 0x70)
+                if body is None:
+                    raise CardError("record %d/%d is not a 70 template" % (sfi, rec))
+                if rec - first < n_oda:
+                    static += body
+                for tag, s_, e_, c in tlv.tlv_iter(body):
+                    card[tag] = body[s_:e_]
+        today = self.clock() if self.clock else _today()
+        try:
+            ik = oda.issuer_key(self.cfg, rid, card, today)
+            ck = oda.icc_key(ik, card, bytes(static), today)
+            oda.verify_dynamic(ck, tlv.tlv_find(g, 0x9F4B) or b"",
+                               (bytes(got[0x9F37]), bytes(got[0x9F02]), bytes(got[0x5F2A]),
+                                bytes(tlv.tlv_find(g, 0x9F69) or b"")), "fDDA signature")
+        except oda.OdaFailure as exc:
+            o.result = _out.DECLINED
+            o.oda = "fDDA"
+            o.message = "fDDA failed: %s" % exc
+            return
+        o.oda = "fDDA"
+        o.result = _out.APPROVED
+        o.arc = "Y1"
+        o.auth_code = "Y1"
 
 
 def _bcd(n, size):

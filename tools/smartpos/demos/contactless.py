@@ -40,7 +40,15 @@ def contactless_visa(args):
     def expect(which, text, e, rig):
         t = rig.hosts["alpha"].db.txn("TERM0001", e.get("stan", ""))
         return (which == "APPROVED" and e.get("entry") == "CONTACTLESS" and t is not None,
-                "APPROVED ONLINE contactless USD 12.50 (ARQC verified by the host, no CVM)")
+                "APPROVED ONLINE contactless USD 35.00 (above the contactless floor: ARQC verified by the host, no CVM)")
+    return _tap(args, "visa-cvn10", 3500, expect)
+
+
+def contactless_visa_offline(args):
+    def expect(which, text, e, rig):
+        t = rig.hosts["alpha"].db.txn("TERM0001", e.get("stan", ""))
+        return (which == "APPROVED" and not e.get("online") and e.get("ctype") == "TC" and t is not None,
+                "APPROVED OFFLINE contactless USD 12.50 (TC with fDDA verified on the terminal; advice 0220 sent)")
     return _tap(args, "visa-cvn10", 1250, expect)
 
 
@@ -66,5 +74,5 @@ def contactless_mastercard(args):
     return _tap(args, "mastercard-cvn17", 3000, expect)
 
 
-SCENARIOS = {"contactless-visa": contactless_visa, "contactless-mastercard": contactless_mastercard, "contactless-phone": contactless_phone,
+SCENARIOS = {"contactless-visa": contactless_visa, "contactless-visa-offline": contactless_visa_offline, "contactless-mastercard": contactless_mastercard, "contactless-phone": contactless_phone,
              "contactless-over-limit": contactless_over_limit}
