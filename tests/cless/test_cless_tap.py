@@ -25,6 +25,9 @@ def test_contactless_demo(name, starts, capsys):
     assert "4761739001010119" not in out and "4761739001010135" not in out and "5413330089010442" not in out
     if name != "contactless-over-limit":
         assert "LEDs [1, 1, 1, 1]" in out                 # Book A: all four on, success
+        assert "tones: [1500]" in out                     # one success tone (Book A 9.3)
+    else:
+        assert "tones: [750, 750]" in out                 # alert: two short tones
 
 
 def test_two_cards_and_a_card_leaving_the_field():
@@ -80,3 +83,19 @@ def test_fdda_failure_declines():
         text = rig.wait_text("DECLINED", 30)
         assert "fDDA failed" in rig.board.console()
         assert rig.batch() == []
+
+
+def test_select_next_when_the_first_application_is_blocked():
+    """blocked-app: its first AID answers SELECT with 6283; the Entry Point selects the next."""
+    from host_sim.rig import Rig
+    from host_sim.cards.contactless import make_card
+    with Rig() as rig:
+        rig.home()
+        rig.keys(list("3500") + ["ENTER"])
+        rig.wait_text("2 Card")
+        rig.keys(["2"])
+        rig.wait_text("INSERT CARD")
+        rig.board.devices["pn532"].tap(make_card("blocked-app"))
+        rig.wait_text("APPROVED", 30)
+        assert "select next aid=A000000***1010 sw=6283" in rig.board.console()
+        assert rig.batch()[-1]["aid"] == "A0000000032010"

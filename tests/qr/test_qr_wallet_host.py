@@ -105,3 +105,21 @@ def test_scanner_driver_rejects_garbage_and_overflow():
     assert lines[0] == "ScannerError garbage"          # the noise line
     assert lines[1] == "'WALLET-OK-1'"
     assert lines[2] == "ScannerError overflow"
+
+
+def test_pay_retried_after_host_errors_charges_once(wallet):
+    wallet.fail_next = 1                                # the first request answers 503
+    out = mpy.run("from pos.payments import wallet\n"
+                  "c = wallet.WalletClient('127.0.0.1', %d, 'TERM0001', %r)\n"
+                  "print(c.pay('WALLET-OK-5', 400, '840', 'INV9')['status'])\n" % (wallet.port, TEST_KEY),
+                  heap="192K")
+    assert out.strip() == "success" and len(wallet.payments) == 1
+
+
+def test_unresolved_payment_is_reversed(wallet):
+    code, first = call(wallet, "POST", "/v1/pay", {"code": "WALLET-OK-6", "amount": 900, "idempotency_key": "k9"})
+    assert first["status"] == "success" and len(wallet.payments) == 1
+    assert call(wallet, "POST", "/v1/pay/query", {"idempotency_key": "k9"})[1]["status"] == "success"
+    assert call(wallet, "POST", "/v1/pay/reverse", {"idempotency_key": "k9"})[1]["status"] == "reversed"
+    assert wallet.payments == {}
+    assert call(wallet, "POST", "/v1/pay/query", {"idempotency_key": "never"})[1]["status"] == "unknown"

@@ -186,6 +186,7 @@ class CardTender(Screen):
         self.on_result = on_result      # fn(entry) -> stack action (split tender); None: result screen
         self.chip_failed = chip_failed  # the chip could not be read: a swipe is a fallback
         self.error = t("chip_error_swipe") if chip_failed else ""
+        self.nfc_off = False
         hw.payment_readers()
 
     def draw(self, c):
@@ -204,7 +205,7 @@ class CardTender(Screen):
         if r is not None and r.present() and not self.chip_failed:
             return self.run(r)
         n = hw.nfc()
-        if n is not None and self.kind in ("sale",) and not self.chip_failed:
+        if n is not None and self.kind in ("sale",) and not self.chip_failed and not self.nfc_off:
             try:
                 tgt = n.list_target()
             except Exception as exc:       # two cards: present one; a broken frame: next tick
@@ -216,6 +217,7 @@ class CardTender(Screen):
                 o, e = run_contactless(n, self.amount, self.kind)
                 if o.result == "terminated" and "another interface" in o.message:
                     self.error = t("use_another_interface")
+                    self.nfc_off = True            # no more taps on this tender: insert or swipe
                     return "redraw"
                 if o.result == "terminated":
                     self.error = o.message[:28]

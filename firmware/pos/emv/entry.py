@@ -77,7 +77,8 @@ class EntryPoint:
             o.message = ("try again: card removed" if reason in ("removed", "timeout")
                          else "try again: %s" % exc)
         self.field_us = time.ticks_diff(time.ticks_us(), t0)
-        self._ind("success" if o.result in (_out.APPROVED, _out.DECLINED) else "alert")
+        if not self.kernel2:                       # kernel 2 sounds its own outcome
+            self._ind("success" if o.result in (_out.APPROVED, _out.DECLINED) else "alert")
         log.info("emv", "contactless outcome", result=o.result, msg=o.message, pan=o.masked_pan,
                  field_ms=self.field_us // 1000)
         return o
@@ -105,7 +106,17 @@ class EntryPoint:
             o.message = "no supported application: insert or swipe"
             return
         cands.sort()
-        _prio, aid, cfg_aid = cands[0]
+        # final selection; an application that does not answer 9000 is skipped: Select Next
+        # (Book B 3.3.3)
+        for _prio, aid, cfg_aid in cands:
+            fci, sw = self._cmd(b"\x00\xa4\x04\x00" + bytes((len(aid),)) + aid + b"\x00")
+            if sw == 0x9000:
+                break
+            log.info("emv", "select next", aid=aid.hex().upper(), sw="%04X" % sw)
+        else:
+            o.result = _out.TERMINATED
+            o.message = "try again: no application could be selected"
+            return
         rctl, cvm_limit, floor, kernel_id = self.cl.aids[cfg_aid]
         if amount > rctl:
             o.result = _out.TERMINATED
@@ -115,11 +126,6 @@ class EntryPoint:
             self.kernel2 = True                    # Mastercard-like: the caller runs the M/Chip flow
             o.message = "kernel 2"
             o.aid = aid.hex().upper()
-            return
-        fci, sw = self._cmd(b"\x00\xa4\x04\x00" + bytes((len(aid),)) + aid + b"\x00")
-        if sw != 0x9000:
-            o.result = _out.TERMINATED
-            o.message = "try again: application not selected (%04X)" % sw
             return
         o.aid = aid.hex().upper()
         label = tlv.tlv_find(fci, 0x50)

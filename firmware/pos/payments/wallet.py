@@ -92,9 +92,32 @@ class WalletClient:
 
     # customer-presented
     def pay(self, code, amount, currency, reference):
-        return self.request("POST", "/v1/pay", {"code": code, "amount": amount, "currency": currency,
-                                               "reference": reference,
-                                               "idempotency_key": self.idempotency_key(reference, code)})
+        """Charge a customer's wallet code.  No answer (timeout, 5xx): ask again with the same
+        idempotency key (the wallet answers what it did the first time), then query; a payment
+        still unresolved is reversed, so nothing stays charged that the terminal did not see."""
+        key = self.idempotency_key(reference, code)
+        body = {"code": code, "amount": amount, "currency": currency, "reference": reference,
+                "idempotency_key": key}
+        try:
+            return self.request("POST", "/v1/pay", body)
+        except WalletError:
+            pass
+        try:
+            r = self.request("POST", "/v1/pay", body)        # safe to repeat: idempotent
+            return r
+        except WalletError:
+            pass
+        try:
+            q = self.request("POST", "/v1/pay/query", {"idempotency_key": key})
+        except WalletError:
+            q = {"status": "unknown"}
+        if q.get("status") in ("success", "failed"):
+            return q
+        try:
+            self.request("POST", "/v1/pay/reverse", {"idempotency_key": key})
+        except WalletError:
+            pass
+        raise WalletError("wallet payment unresolved: reversed, ask the customer to pay again")
 
 
 def from_config(path="config/wallet.json"):

@@ -3,6 +3,10 @@
     from host_sim.hosts.wallet import WalletHost
     w = WalletHost(port=0).start()
 
+Customer-presented payments can be looked up and reversed by their idempotency key:
+POST /v1/pay/query and POST /v1/pay/reverse {idempotency_key} (status unknown = never
+arrived, nothing charged).
+
 Merchant-presented: POST /v1/orders {amount, currency, reference, idempotency_key} ->
 {order, status}; GET /v1/orders/<order> -> {status: pending|paid|expired|cancelled};
 POST /v1/orders/<order>/cancel.  The customer's app pays with POST /sim/pay/<order>
@@ -123,6 +127,18 @@ class WalletHost:
             return self._idempotent(term, data, lambda: self._order(term, data))
         if method == "POST" and path == "/v1/pay":
             return self._idempotent(term, data, lambda: self._pay(term, data))
+        if method == "POST" and path in ("/v1/pay/query", "/v1/pay/reverse"):
+            k = (term, data.get("idempotency_key"))
+            with self.lock:
+                first = self.idem.get(k)
+                if first is None:
+                    return 200, {"status": "unknown"}          # never reached the wallet: nothing charged
+                code, body = first
+                if path.endswith("/reverse") and body.get("status") == "success":
+                    self.payments.pop(body.get("txn"), None)
+                    body = dict(body, status="reversed")
+                    self.idem[k] = (code, body)
+                return 200, dict(body)
         if path.startswith("/v1/orders/"):
             ref = path[len("/v1/orders/"):]
             cancel = ref.endswith("/cancel")

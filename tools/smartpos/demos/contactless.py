@@ -27,6 +27,10 @@ def _tap(args, profile, amount, expect, phone=False):
         m = re.findall(r"INFO card contactless done field_ms=(\d+)", log)
         field = m[-1] if m else "?"
         led_state = getattr(leds, "state", None)
+        import time as _t
+        _t.sleep(0.7)                                   # the success tone lasts 500 ms
+        tones = [f for f, sec in getattr(rig.board.devices["buzzer"], "tones", [])]
+        print("tones: %s" % tones)
         print("display: %s" % text.replace("\n", " | "))
         print("card in field: %s ms; LEDs %s" % (field, led_state))
         if getattr(args, "save_display", None):
