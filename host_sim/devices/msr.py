@@ -12,6 +12,12 @@ serial MSR modules): STX, then per track read: the track number ('1'..'3'), a st
 ('0' read and LRC good, 'E' unreadable), for status '0' the track characters with sentinels
 and the LRC character; then ETX and a BCC (XOR of every byte between STX and ETX).
 
+On the stripe itself (`stripe_bits`) every character is its data bits, least significant
+first, followed by an odd-parity bit (track 1: 6 + 1 bits, track 2: 4 + 1 bits); the LRC
+character carries its own odd parity (ISO/IEC 7811-2/-6). A swipe may go either way
+(`direction="reverse"` reads the bits backwards); the module decodes both directions, so
+the frame sent is the same.
+
 Faults: "bad_lrc" (the next swipe's track 2 LRC is wrong), "unreadable" (track 2 reported
 'E'), "noise" (garbage bytes before the frame), "half" (the frame stops after track 1).
 """
@@ -35,6 +41,18 @@ def track2(pan, expiry_yymm, service_code, discretionary="00000000000"):
     return ";%s=%s%s%s?" % (pan, expiry_yymm, service_code, discretionary)
 
 
+def stripe_bits(track, n):
+    """The bit string recorded on track `n` (1 or 2) for `track` (sentinels included) and
+    its LRC: per character the data bits LSB first, then the odd-parity bit."""
+    base, width = (0x20, 6) if n == 1 else (0x30, 4)
+    out = []
+    for c in track + lrc(track, base):
+        v = ord(c) - base
+        bits = [(v >> i) & 1 for i in range(width)]
+        out.extend(bits + [1 - (sum(bits) & 1)])
+    return "".join(str(b) for b in out)
+
+
 class MagstripeReader(UartDevice):
     kind = "msr"
     FAULTS = ("bad_lrc", "unreadable", "noise", "half")
@@ -43,17 +61,26 @@ class MagstripeReader(UartDevice):
         super().__init__(name)
         self.swipes = 0
         self.sent = []
+        self.last_bits = {}
 
     def uart_rx(self, data):
         pass                                     # the module takes no commands in this mode
 
-    def swipe(self, track1=None, track2=None, card=None):
+    def swipe(self, track1=None, track2=None, card=None, direction="forward"):
         """Swipe a stripe: explicit track strings, or `card` = dict(pan, name, expiry (YYMM),
-        service_code)."""
+        service_code). `direction` "forward" or "reverse": the bits the head saw are kept in
+        `self.last_bits` (reversed for a reverse swipe); the frame is the same either way."""
+        if direction not in ("forward", "reverse"):
+            raise ValueError("direction must be 'forward' or 'reverse'")
         if card is not None:
             track1 = globals()["track1"](card["pan"], card.get("name", "TEST/CARDHOLDER"), card["expiry"],
                                          card.get("service_code", "201"))
             track2 = globals()["track2"](card["pan"], card["expiry"], card.get("service_code", "201"))
+        self.last_bits = {}
+        for n, t in ((1, track1), (2, track2)):
+            if t is not None:
+                b = stripe_bits(t, n)
+                self.last_bits[n] = b[::-1] if direction == "reverse" else b
         body = bytearray()
         with self.lock:
             faults = dict(self.faults)
@@ -80,6 +107,6 @@ class MagstripeReader(UartDevice):
             frame = b"\xff\x13\x37" + frame
         self.swipes += 1
         self.sent.append(frame)
-        self.emit(event="swipe", tracks=[n for n, t in ((1, track1), (2, track2)) if t])
+        self.emit(event="swipe", direction=direction, tracks=[n for n, t in ((1, track1), (2, track2)) if t])
         self.uart_tx(frame)
         return frame

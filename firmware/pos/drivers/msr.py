@@ -90,7 +90,9 @@ class MagstripeReader:
 
     def poll(self):
         """A Swipe when a whole frame has arrived, else None; garbage before STX is dropped,
-        a frame longer than the buffer raises MsrError("overflow")."""
+        an unfinished frame (half swipe) is dropped when the next STX comes (STX can only be
+        a frame start: track bytes are printable and the BCC directly follows ETX), a frame
+        longer than the buffer raises MsrError("overflow")."""
         u = self.uart
         while u.any():
             b = u.read(1)
@@ -99,6 +101,8 @@ class MagstripeReader:
             c = b[0]
             if self.n == 0 and c != _STX:
                 continue                        # noise between frames
+            if c == _STX and self.n and self.buf[self.n - 1] != _ETX:
+                self.n = 0                      # a half swipe, then a new frame: start over
             if self.n >= _MAX:
                 self.n = 0
                 raise MsrError("overflow", "swipe data longer than %d bytes" % _MAX)

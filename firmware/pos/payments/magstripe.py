@@ -101,3 +101,47 @@ def evaluate(card, chip_failed, today_yymm):
 def auth_request(card, amount, currency, entry_mode, kind="sale", pin_block=None):
     return AuthRequest(kind, amount, currency, card.pan, card.expiry, track2=card.track2,
                        entry_mode=entry_mode, pin_block=pin_block)
+
+
+class InsertChip:
+    """A chip card swiped before its chip was tried: the terminal shows INSERT CHIP."""
+    __slots__ = ("card",)
+
+    def __init__(self, card):
+        self.card = card
+
+    def __repr__(self):
+        return "InsertChip()"
+
+
+class MagstripeCard:
+    """A swipe ready for the host: `card` (StripeCard), `entry_mode` ('swipe' -> DE 22 90,
+    'fallback' -> DE 22 80); `request(amount, currency)` gives the AuthRequest."""
+    __slots__ = ("card", "entry_mode")
+
+    def __init__(self, card, entry_mode):
+        self.card = card
+        self.entry_mode = entry_mode
+
+    def request(self, amount, currency, kind="sale", pin_block=None):
+        return auth_request(self.card, amount, currency, self.entry_mode, kind, pin_block)
+
+    def __repr__(self):                 # masked: first 6, last 4
+        p = self.card.pan
+        return "MagstripeCard(%s%s%s, %s)" % (p[:6], "*" * (len(p) - 10), p[-4:], self.entry_mode)
+
+
+def read_swipe(reader, chip_failed, today):
+    """One swipe from `reader` (pos.drivers.msr.MagstripeReader, polled until a frame, or a
+    Swipe already read) -> InsertChip or MagstripeCard; `today` = 'YYMM' or (year, month).
+    Driver errors (MsrError) and card errors (MagstripeError) propagate; None if no frame."""
+    s = reader.poll() if hasattr(reader, "poll") else reader
+    if s is None:
+        return None
+    if not isinstance(today, str):
+        today = "%02d%02d" % (today[0] % 100, today[1])
+    c = read_card(s)
+    mode = evaluate(c, chip_failed, today)
+    if mode == INSERT_CHIP:
+        return InsertChip(c)
+    return MagstripeCard(c, mode)
