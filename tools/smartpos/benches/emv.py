@@ -221,3 +221,41 @@ def run():
 
 
 BENCHES = {"emv": run}
+
+
+def _tap_sale(heap, amount=3500):
+    """contactless-visa (online) on the whole terminal at `heap`: card-in-field ms, or None."""
+    import re
+    from host_sim.rig import Rig
+    from host_sim.cards.contactless import make_card
+    try:
+        with Rig(heap=heap) as rig:
+            rig.home()
+            rig.keys(list(str(amount)) + ["ENTER"])
+            rig.wait_text("2 Card")
+            rig.keys(["2"])
+            rig.wait_text("INSERT CARD")
+            rig.board.devices["pn532"].tap(make_card("visa-cvn10"))
+            which, _ = rig.wait_any(["APPROVED", "DECLINED", "try again"], 30)
+            m = re.findall(r"INFO emv contactless outcome field_ms=(\d+)", rig.board.console())
+    except Exception:
+        return None
+    return int(m[-1]) if which == "APPROVED" and m else None
+
+
+def contactless():
+    rows = []
+    ms = [_tap_sale("256K") for _ in range(3)]
+    ms = [m for m in ms if m is not None]
+    if not ms:
+        return [("contactless-visa at 256K", "FAILED", "")]
+    rows.append(("contactless online (qVSDC) on the virtual board: card in field, PPSE to outcome incl. "
+                 "host round trip (median of %d)" % len(ms), statistics.median(ms), "ms"))
+    k = 256
+    while k > 160 and _tap_sale("%dK" % (k - 8)) is not None:
+        k -= 8
+    rows.append(("smallest -X heapsize, whole terminal contactless-visa (frozen, 64-bit port)", k, "KiB"))
+    return rows
+
+
+BENCHES["contactless"] = contactless
