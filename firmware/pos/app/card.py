@@ -179,7 +179,8 @@ class CardTender(Screen):
     or a stripe is read."""
     timeout_ms = 60000
 
-    def __init__(self, merchant, amount, kind="sale", on_result=None, chip_failed=False):
+    def __init__(self, merchant, amount, kind="sale", on_result=None, chip_failed=False, tip=0):
+        self.tip = tip                  # included in amount; the receipt shows base + tip
         self.merchant = merchant
         self.amount = amount
         self.kind = kind
@@ -257,6 +258,8 @@ class CardTender(Screen):
     def run(self, r):
         ui = ModalUI(status.canvas, status.keypad, self.amount, CURRENCY, t(self.kind))
         o, e = run_contact(r, ui, self.amount, self.kind, force_online=self.kind == "balance")
+        if self.tip and e.get("ok"):        # the batch keeps base and tip apart (reports, adjust)
+            e = batch.mark(e["inv"], amount=self.amount - self.tip, tip=self.tip) or e
         if status.keypad is not None:
             status.keypad.flush()          # keys mashed while the card was processed do nothing
         log.info("app", "card result", inv=e["inv"], result=o.result, tvr=o.tvr)

@@ -17,6 +17,7 @@ class SaleFlow:
         self.paid = 0
         self.tenders = []
         self.change = 0
+        self.tip = 0
 
     def start(self, first_key=None):
         entry = AmountEntry(t("sale"), self._amount_done, CURRENCY)
@@ -25,6 +26,12 @@ class SaleFlow:
         return ("push", entry)
 
     def _amount_done(self, minor):
+        from pos.app.shell import _setting
+        if _setting("tips", False) and not getattr(self, "_tip_asked", False):
+            self._tip_asked = True
+            self.base = minor
+            return ("replace", AmountEntry(t("tip"), lambda tip: self._with_tip(minor, tip), CURRENCY,
+                                           limit=max(minor // 2, 1), allow_zero=True))
         self.total = minor
         self.paid = 0
         self.tenders = []          # split tender: [(tender, amount, invoice)]
@@ -74,10 +81,14 @@ class SaleFlow:
             (t("card"), lambda: self._card(part)),
         ]))
 
+    def _with_tip(self, base, tip):
+        self.tip = tip
+        return self._amount_done(base + tip)
+
     def _card(self, amount):
         from pos.app.card import CardTender
         if amount == self.total and not self.tenders:
-            return ("push", CardTender(self.merchant, amount))
+            return ("push", CardTender(self.merchant, amount, tip=getattr(self, "tip", 0)))
         return ("push", CardTender(self.merchant, amount, on_result=self._card_part_done))
 
     def _card_part_done(self, e):

@@ -43,8 +43,8 @@ class Ready(Screen):
     """Idle screen: merchant, date and time, power, network and paper status, promotions."""
     PROMO_EVERY_MS = 5000
 
-    def __init__(self, merchant=DEFAULT_MERCHANT, board_name=""):
-        self.merchant = merchant
+    def __init__(self, merchant=None, board_name=""):
+        self.merchant = merchant or _setting("merchant", DEFAULT_MERCHANT)
         self.board_name = board_name
         self._shown_clock = ""
         self.promos = _promotions()
@@ -129,10 +129,55 @@ def _language(ready):
     ]))
 
 
+def _merchant_name(ready):
+    from pos.app.flows import PinPrompt
+    from pos.ui.widgets import TextEntry
+
+    def save(name):
+        if not name:
+            return ("pop",)
+        _save_setting("merchant", name)
+        ready.merchant = name
+        return ("home",)
+    return ("push", PinPrompt(t("merchant_name"), "settings",
+                              lambda op: ("replace", TextEntry(t("merchant_name"), save, ready.merchant))))
+
+
+def _tips(ready):
+    on = not _setting("tips", False)
+    _save_setting("tips", on)
+    return ("push", Info(t("tips"), [t("on") if on else t("off")]))
+
+
 def _settings(ready):
     return ("push", Menu(t("settings"), [
         (t("language"), lambda: _language(ready)),
+        (t("merchant_name"), lambda: _merchant_name(ready)),
+        (t("tips"), lambda: _tips(ready)),
     ]))
+
+
+def _setting(key, default=None):
+    import json
+    try:
+        with open("config/terminal.json") as f:
+            return json.load(f).get(key, default)
+    except (OSError, ValueError, AttributeError):
+        return default
+
+
+def _save_setting(key, value):
+    import json
+    import os
+    try:
+        with open("config/terminal.json") as f:
+            d = json.load(f)
+    except (OSError, ValueError):
+        d = {}
+    d[key] = value
+    with open("config/terminal.json.tmp", "w") as f:
+        json.dump(d, f)
+    os.rename("config/terminal.json.tmp", "config/terminal.json")
 
 
 def main_menu(ready):

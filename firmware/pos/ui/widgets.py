@@ -71,7 +71,8 @@ class AmountEntry(Screen):
     """Digits shift in from the right (cash-register style); 00 adds two zeros."""
     timeout_ms = 60000
 
-    def __init__(self, title, on_done, currency="USD", exponent=2, limit=99999999):
+    def __init__(self, title, on_done, currency="USD", exponent=2, limit=99999999, allow_zero=False):
+        self.allow_zero = allow_zero
         self.title = title
         self.on_done = on_done
         self.currency = currency
@@ -102,6 +103,52 @@ class AmountEntry(Screen):
             return "redraw"
         if key == "CANCEL":
             return ("pop",)
-        if key == "ENTER" and self.minor > 0:
+        if key == "ENTER" and (self.minor > 0 or self.allow_zero):
             return self.on_done(self.minor)
         return None
+
+
+_TAPS = {"1": " 1.-", "2": "ABC2", "3": "DEF3", "4": "GHI4", "5": "JKL5", "6": "MNO6", "7": "PQRS7",
+         "8": "TUV8", "9": "WXYZ9", "0": "0", "00": "&"}
+
+
+class TextEntry(Screen):
+    """Letters and digits on the numeric keypad, phone style: a key pressed again within a
+    second cycles its letters (2: A B C 2); CLEAR deletes; ENTER gives the text."""
+    timeout_ms = 60000
+
+    def __init__(self, title, on_done, initial="", maxlen=24):
+        self.title = title
+        self.on_done = on_done
+        self.s = initial[:maxlen]
+        self.maxlen = maxlen
+        self._last = None
+        self._t = 0
+
+    def draw(self, c):
+        c.title(self.title)
+        c.text(self.s + "_", 1)
+        c.footer("ENTER ok  CLEAR  CANCEL")
+
+    def on_key(self, key):
+        import time
+        if key == "CANCEL":
+            return ("pop",)
+        if key == "CLEAR":
+            self.s = self.s[:-1]
+            self._last = None
+            return "redraw"
+        if key == "ENTER":
+            return self.on_done(self.s.strip())
+        letters = _TAPS.get(key)
+        if letters is None:
+            return None
+        now = time.ticks_ms()
+        if key == self._last and time.ticks_diff(now, self._t) < 1000 and self.s:
+            i = (letters.find(self.s[-1]) + 1) % len(letters)
+            self.s = self.s[:-1] + letters[i]
+        elif len(self.s) < self.maxlen:
+            self.s += letters[0]
+        self._last = key
+        self._t = now
+        return "redraw"

@@ -74,8 +74,28 @@ def module_path():
     return mpy.module_path((d,) if d else ())
 
 
+def frozen_prelude(heap=mpy.DEFAULT_HEAP):
+    """(code, heap): the firmware's packages as the board runs them, frozen (a ROMFS image
+    mounted at /rom, first on sys.path) with the heap grown by exactly what the unix port
+    keeps in RAM for the image and its qstrs (docs/bridge.md "Frozen firmware"), so the
+    engine gets the board's 192 KB for itself.  (None, heap) when no image can be built."""
+    try:
+        from smartpos.flashing import build_romfs, rom_qstr_bytes
+        from host_sim.board.cpu import rom_heap_cost
+        img = build_romfs()
+    except Exception:
+        return "", heap
+    size = os.path.getsize(img)
+    extra = rom_heap_cost(size) + rom_qstr_bytes(img)
+    base = int(heap[:-1]) * 1024 if str(heap).endswith("K") else int(heap)
+    code = ("import vfs, sys\n_r = bytearray(%d)\nwith open(%r, 'rb') as _f:\n    _f.readinto(_r)\n"
+            "vfs.mount(vfs.VfsRom(_r), '/rom')\nsys.path.insert(0, '/rom')\ndel _r, _f\n" % (size, img))
+    return code, base + extra + extra * 3 // 256
+
+
 def mp_run(code, cwd=None, timeout=120, heap=mpy.DEFAULT_HEAP):
-    return mpy.run(PRELUDE + code, heap=heap, cwd=cwd, timeout=timeout, env={"MICROPYPATH": module_path()})
+    pre, heap = frozen_prelude(heap)
+    return mpy.run(pre + PRELUDE + code, heap=heap, cwd=cwd, timeout=timeout, env={"MICROPYPATH": module_path()})
 
 BOOT = """
 import json, sys
@@ -169,8 +189,9 @@ class Terminal:
         if self.board is not None:
             return self._board_cut(body, cut, timeout)
         env = dict(os.environ, MICROPYPATH=module_path())
-        code = PRELUDE + BOOT % {"cut": cut} + body
-        p = subprocess.Popen([mpy.micropython_binary(), "-X", "heapsize=%s" % mpy.DEFAULT_HEAP, "-c", code],
+        pre, heap = frozen_prelude()
+        code = pre + PRELUDE + BOOT % {"cut": cut} + body
+        p = subprocess.Popen([mpy.micropython_binary(), "-X", "heapsize=%s" % heap, "-c", code],
                              cwd=self.flash, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
         try:
