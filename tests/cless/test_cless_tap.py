@@ -10,6 +10,14 @@ class Args:
     save_display = None
 
 
+def _to_insert_card(rig, minor):
+    rig.home()
+    rig.keys(list(str(minor)) + ["ENTER"])
+    rig.wait_text("2 Card")
+    rig.keys(["2"])
+    rig.wait_text("INSERT CARD")
+
+
 @pytest.mark.parametrize("name,starts", [
     ("contactless-visa", "APPROVED ONLINE contactless USD 35.00"),
     ("contactless-visa-offline", "APPROVED OFFLINE contactless USD 12.50 (TC with fDDA"),
@@ -34,11 +42,7 @@ def test_two_cards_and_a_card_leaving_the_field():
     from host_sim.rig import Rig
     from host_sim.cards.contactless import make_card
     with Rig() as rig:
-        rig.home()
-        rig.keys(list("1250") + ["ENTER"])
-        rig.wait_text("2 Card")
-        rig.keys(["2"])
-        rig.wait_text("INSERT CARD")
+        _to_insert_card(rig, 1250)
         nfc = rig.board.devices["pn532"]
         nfc.tap(make_card("visa-cvn10"))
         nfc.tap(make_card("visa-credit"))
@@ -56,11 +60,7 @@ def test_card_that_must_fall_back_to_contact():
     from host_sim.cards import load_profile
     from host_sim.cards.contactless import ContactlessCard
     with Rig() as rig:
-        rig.home()
-        rig.keys(list("1250") + ["ENTER"])
-        rig.wait_text("2 Card")
-        rig.keys(["2"])
-        rig.wait_text("INSERT CARD")
+        _to_insert_card(rig, 1250)
         p = dict(load_profile("visa-credit"), cl_contact_only=True)
         rig.board.devices["pn532"].tap(ContactlessCard(p))
         rig.wait_text("PLEASE INSERT OR SWIPE")
@@ -74,11 +74,7 @@ def test_fdda_failure_declines():
     from host_sim.rig import Rig
     from host_sim.cards.contactless import make_card
     with Rig() as rig:
-        rig.home()
-        rig.keys(list("1250") + ["ENTER"])
-        rig.wait_text("2 Card")
-        rig.keys(["2"])
-        rig.wait_text("INSERT CARD")
+        _to_insert_card(rig, 1250)
         rig.board.devices["pn532"].tap(make_card("bad-cert"))
         text = rig.wait_text("DECLINED", 30)
         assert "fDDA failed" in rig.board.console()
@@ -90,11 +86,7 @@ def test_select_next_when_the_first_application_is_blocked():
     from host_sim.rig import Rig
     from host_sim.cards.contactless import make_card
     with Rig() as rig:
-        rig.home()
-        rig.keys(list("3500") + ["ENTER"])
-        rig.wait_text("2 Card")
-        rig.keys(["2"])
-        rig.wait_text("INSERT CARD")
+        _to_insert_card(rig, 3500)
         rig.board.devices["pn532"].tap(make_card("blocked-app"))
         rig.wait_text("APPROVED", 30)
         assert "select next aid=A000000***1010 sw=6283" in rig.board.console()
