@@ -33,16 +33,14 @@ if _fs is not None:
     sys.modules["os"] = sys.modules["uos"] = _board_os
     sys.modules["vfs"] = _board_vfs
     del _board_os, _board_vfs
+    machine._send(0x72, 0, 1)      # tell the host: board support up, Ctrl-C may interrupt now
+sys.path[:] = ["", ".frozen", "/rom", "/rom/lib", "/flash", "/flash/lib"] if _rom else \
+    ["", ".frozen", "/flash", "/flash/lib"]
+if _fs is not None:                # after sys.path: keep the window before it as short as it was
     import gc
     gc.collect()
     machine._bsp_heap = gc.mem_alloc() - (int(os.getenv("SMARTPOS_ROM_SIZE")) if _rom else 0)
     del gc
-sys.path[:] = ["", ".frozen", "/rom", "/rom/lib", "/flash", "/flash/lib"] if _rom else \
-    ["", ".frozen", "/flash", "/flash/lib"]
-if _fs is not None:
-    # tell the host: board support up, Ctrl-C may interrupt now -- only once sys.path is set,
-    # so an early Ctrl-C (mpremote, a test's exec) never leaves a REPL without /flash on it
-    machine._send(0x72, 0, 1)
 del _fs, vfs, _rom
 
 
