@@ -2,7 +2,7 @@
 # the interface chip's pins (TDA8035-style): CMDVCC (active low), RST, and the
 # card-detect switch.  Activation, ATR, protocol T=0 or T=1, APDU exchange.
 #
-#   r = Iso7816Reader.from_board(BOARD)
+#   r = iso7816.from_board(BOARD)
 #   if r.present():
 #       atr = r.power_on()            # cold reset; T=1 negotiates IFSD
 #       r.transmit(bytes.fromhex("00A404000E315041592E5359532E444446303100"))
