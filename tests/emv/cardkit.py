@@ -463,26 +463,9 @@ class HostStub:
 
 
 def _find(buf, tag):
-    i = 0
-    while i < len(buf):
-        t = buf[i]
-        i += 1
-        if t & 0x1F == 0x1F:
-            while True:
-                t = (t << 8) | buf[i]
-                i += 1
-                if not buf[i - 1] & 0x80:
-                    break
-        n = buf[i]
-        i += 1
-        if n & 0x80:
-            k = n & 0x7F
-            n = int.from_bytes(buf[i:i + k], "big")
-            i += k
-        if t == tag:
-            return buf[i:i + n]
-        i += n
-    return None
+    """Value of a top-level TLV of field 55 (the card simulator's walker), or None."""
+    from host_sim.cards.card import tlv_children
+    return dict(tlv_children(buf)).get(tag)
 
 
 class HsmHost:
