@@ -1,0 +1,1 @@
+"""Accounts of people: roles, password hashes, bearer tokens."""

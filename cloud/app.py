@@ -1,0 +1,110 @@
+"""The ASGI application: ``create_app(settings)``.
+
+Routers, one per domain, mount under ``/api/v1``; the operator console is served
+at ``/``; ``/openapi.json`` describes every endpoint; ``/healthz`` answers
+without authentication (load balancers).
+"""
+import os
+
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, JSONResponse
+from sqlalchemy import text
+
+from cloud import bootstrap
+from cloud.db import open_database
+from cloud.settings import Settings
+from cloud.tenants.activation import Throttle
+
+CONSOLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "console")
+VERSION = "0.1.0"
+
+
+class BodyLimit:
+    """Refuses a request body over `limit` bytes with 413, by Content-Length and while it streams."""
+
+    def __init__(self, app, limit):
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length":
+                try:
+                    n = int(value)
+                except ValueError:
+                    n = -1
+                if n < 0 or n > self.limit:
+                    return await _refuse(send, 413 if n > self.limit else 400,
+                                         "request body too large (limit %d bytes)" % self.limit
+                                         if n > self.limit else "bad Content-Length")
+        seen = 0
+
+        async def counted():
+            nonlocal seen
+            msg = await receive()
+            if msg["type"] == "http.request":
+                seen += len(msg.get("body", b""))
+                if seen > self.limit:
+                    raise _TooLarge()
+            return msg
+        try:
+            return await self.app(scope, counted, send)
+        except _TooLarge:
+            return await _refuse(send, 413, "request body too large (limit %d bytes)" % self.limit)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _refuse(send, status, message):
+    body = ('{"detail": "%s"}' % message).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+def create_app(settings=None):
+    settings = (settings or Settings()).check()
+    engine, sessionmaker = open_database(settings.resolved_database_url())
+    app = FastAPI(title="smartpos cloud", version=VERSION,
+                  description="Terminal management, app store and back office of smartpos terminals.")
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = sessionmaker
+    app.state.enroll_throttle = Throttle()
+    app.state.bootstrap = bootstrap.ensure_operator(sessionmaker, settings)
+
+    from cloud.accounts.router import router as accounts
+    from cloud.audit.router import router as audit
+    from cloud.tenants.router import router as tenants
+    for r in (accounts, tenants, audit):
+        app.include_router(r)
+
+    @app.get("/healthz", tags=["service"])
+    def healthz():
+        with engine.connect() as c:
+            c.execute(text("SELECT 1"))
+        return {"status": "ok", "database": engine.dialect.name, "version": VERSION}
+
+    @app.get("/", include_in_schema=False)
+    def console():
+        return FileResponse(os.path.join(CONSOLE, "index.html"), headers={"Cache-Control": "no-store"})
+
+    @app.get("/console/{name}", include_in_schema=False)
+    def console_file(name: str):
+        if name not in ("console.js", "console.css"):
+            return JSONResponse({"detail": "not found"}, status_code=404)
+        return FileResponse(os.path.join(CONSOLE, name), headers={"Cache-Control": "no-store"})
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):
+        response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        return response
+
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    return app

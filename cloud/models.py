@@ -1,0 +1,4 @@
+"""Every model of the service, imported in one place (Alembic and the app need them all)."""
+from cloud.tenants.models import Operator, Merchant, Store, Terminal  # noqa: F401
+from cloud.accounts.models import Account, ApiToken  # noqa: F401
+from cloud.audit.models import AuditEntry  # noqa: F401

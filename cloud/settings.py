@@ -1,0 +1,49 @@
+"""Settings of one cloud service instance.
+
+Every value has a default that needs nothing installed: the database is SQLite in
+the data folder.  ``database_url`` takes any SQLAlchemy URL; PostgreSQL is
+``postgresql+psycopg://user:password@host:port/dbname``.
+"""
+import os
+from dataclasses import dataclass, field
+
+DEFAULT_PORT = 8700
+
+
+class SettingsError(ValueError):
+    """A setting the service cannot start with; the message names it."""
+
+
+@dataclass
+class Settings:
+    data_dir: str = "cloud-data"
+    database_url: str = ""                  # empty: SQLite in data_dir/cloud.db
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+    token_ttl_s: int = 12 * 3600            # bearer tokens of people
+    activation_ttl_s: int = 24 * 3600       # terminal activation codes
+    login_max_failures: int = 5             # then the account is locked ...
+    login_lockout_s: int = 15 * 60          # ... for this long
+    max_body_bytes: int = 1 << 20           # larger requests are refused with 413
+    # first start with an empty database: the operator and its admin account
+    bootstrap_operator: str = "default"
+    bootstrap_operator_name: str = "Default operator"
+    bootstrap_admin: str = "admin"
+    bootstrap_admin_password: str = ""      # empty: generated, written to data_dir once
+    extra: dict = field(default_factory=dict)
+
+    def resolved_database_url(self):
+        if self.database_url:
+            return self.database_url
+        return "sqlite:///" + os.path.abspath(os.path.join(self.data_dir, "cloud.db"))
+
+    def check(self):
+        if not (0 <= int(self.port) <= 65535):
+            raise SettingsError("port %r is not a TCP port" % self.port)
+        url = self.resolved_database_url()
+        if not (url.startswith("sqlite") or url.startswith("postgresql")):
+            raise SettingsError("database URL %r: only sqlite:/// and postgresql+psycopg:// are supported"
+                                % url.split("@")[-1])
+        if self.token_ttl_s <= 0 or self.activation_ttl_s <= 0:
+            raise SettingsError("token and activation lifetimes must be positive")
+        return self

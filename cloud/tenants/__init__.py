@@ -1,0 +1,1 @@
+"""Tenants: operator -> merchants -> stores -> terminals."""

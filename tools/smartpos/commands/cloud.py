@@ -1,0 +1,77 @@
+"""`smartpos cloud`: the cloud service (terminal management, operator console).
+
+    smartpos cloud --port 8700                       # SQLite in ./cloud-data
+    smartpos cloud --database-url postgresql+psycopg://pos@db/pos --data /var/lib/smartpos
+    smartpos cloud migrate --database-url ...        # bring the schema up to date and exit
+"""
+import os
+
+from smartpos.cli import CommandError
+
+
+def register(sub):
+    p = sub.add_parser("cloud", help="run the cloud service (operator console, device API)")
+    _common(p)
+    cmds = p.add_subparsers(dest="cloud_command", metavar="SUBCOMMAND")
+    m = cmds.add_parser("migrate", help="bring the database schema to the newest revision and exit")
+    _common(m)
+    p.set_defaults(func=run)
+
+
+def _common(p):
+    p.add_argument("--host", default=None, help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=None, help="port (default 8700)")
+    p.add_argument("--database-url", default=None,
+                   help="SQLAlchemy URL, e.g. postgresql+psycopg://user:pw@host/db "
+                        "(default: SQLite in the data folder; env SMARTPOS_CLOUD_DB)")
+    p.add_argument("--data", default=None, metavar="DIR",
+                   help="data folder (default ./cloud-data; env SMARTPOS_CLOUD_DATA)")
+    p.add_argument("--admin-password", default=None,
+                   help="password of the first operator admin when the database is new "
+                        "(default: generated and written to DATA/initial-admin-password)")
+
+
+def settings_from(args):
+    from cloud.settings import DEFAULT_PORT, Settings
+    return Settings(data_dir=args.data or os.environ.get("SMARTPOS_CLOUD_DATA", "cloud-data"),
+                    database_url=args.database_url or os.environ.get("SMARTPOS_CLOUD_DB", ""),
+                    host=args.host or "127.0.0.1",
+                    port=DEFAULT_PORT if args.port is None else args.port,
+                    bootstrap_admin_password=args.admin_password or "")
+
+
+def run(args):
+    from cloud.settings import SettingsError
+    try:
+        settings = settings_from(args).check()
+    except SettingsError as exc:
+        raise CommandError(str(exc))
+    if args.cloud_command == "migrate":
+        from cloud.db import make_engine, migrate
+        engine = make_engine(settings.resolved_database_url())
+        try:
+            migrate(engine)
+        except Exception as exc:
+            raise CommandError("migration failed: %s" % exc)
+        print("database schema is at the newest revision", flush=True)
+        return 0
+    from cloud.server import CloudServer
+    try:
+        srv = CloudServer(settings, log_level="info")
+    except Exception as exc:
+        raise CommandError("cannot open the database %s: %s"
+                           % (settings.resolved_database_url().split("@")[-1], exc))
+    boot = srv.app.state.bootstrap
+    if boot:
+        op, admin, password = boot
+        where = ("(also in %s)" % os.path.join(settings.data_dir, "initial-admin-password")
+                 if not args.admin_password else "")
+        print("new database: operator %r, admin account %r, password %s %s" % (op, admin, password, where),
+              flush=True)
+    print("smartpos cloud: operator console on http://%s:%d/  (database: %s)"
+          % (settings.host, settings.port, srv.app.state.engine.dialect.name), flush=True)
+    try:
+        srv.serve_forever()
+    except OSError as exc:
+        raise CommandError("cannot listen on %s:%d (%s)" % (settings.host, settings.port, exc.strerror))
+    return 0
