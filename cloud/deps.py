@@ -6,13 +6,46 @@
 A session is one transaction: a router commits when its change is complete; an
 exception rolls everything back (the audit rows of the change with it).
 """
-from fastapi import Depends, HTTPException, Request
+import datetime
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Path, Request
+from pydantic import AfterValidator, BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from cloud.accounts import tokens
 from cloud.accounts.principal import Principal
 from cloud.audit.recorder import act_as
+
+
+def _as_utc(d):
+    return d if d.tzinfo is not None else d.replace(tzinfo=datetime.timezone.utc)
+
+
+# Timestamps are kept naive UTC in the database; the API states the zone (RFC 3339).
+UTCDateTime = Annotated[datetime.datetime, AfterValidator(_as_utc)]
+
+
+# Row ids in paths: refused with 422 outside what the databases' INTEGER holds.
+IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+class Problem(BaseModel):
+    """Every refusal other than a field validation error (422): one sentence that says why."""
+    detail: str
+
+
+def problems(*codes):
+    """`responses=` for a router or route: the refusals it may answer with."""
+    text = {400: "malformed request", 401: "not signed in, or the token is no longer valid",
+            403: "the caller's role may not do this", 404: "not found (or outside the caller's tenancy)",
+            409: "conflicts with the current state", 413: "request body too large",
+            423: "account locked", 429: "too many attempts"}
+    return {c: {"model": Problem, "description": text[c]} for c in codes}
+
+
+AUTHED = problems(400, 401, 403, 404, 409, 413)
 
 
 def session(request: Request):

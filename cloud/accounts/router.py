@@ -1,21 +1,21 @@
 """/api/v1/auth and /api/v1/accounts."""
 import datetime
-from typing import Literal, Optional
+from typing import Annotated, Literal, Optional, Union
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cloud.accounts import passwords, tokens
-from cloud.accounts.models import Account, ROLES
+from cloud.accounts.models import Account
 from cloud.accounts.principal import Principal, role_needs_merchant
 from cloud.audit.recorder import act_as, record
 from cloud.db import utcnow
-from cloud.deps import commit, not_found, principal, require, session, settings, unauthorized
+from cloud.deps import AUTHED, IdPath, UTCDateTime, problems, commit, not_found, principal, require, session, settings, unauthorized
 from cloud.tenants.models import Merchant
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", responses=AUTHED)
 
 Username = Field(min_length=3, max_length=64, pattern=r"^[a-z0-9][a-z0-9._@-]*$")
 Role = Literal["operator_admin", "operator_staff", "merchant_owner", "merchant_staff"]
@@ -37,33 +37,50 @@ class AccountOut(BaseModel):
     disabled: bool
 
 
-class Session_(BaseModel):
+class LoginOut(BaseModel):
     token: str
-    expires_at: datetime.datetime
+    expires_at: UTCDateTime
     account: AccountOut
 
 
-class AccountIn(BaseModel):
+NewPassword = Field(min_length=passwords.MIN_LENGTH, max_length=256)
+
+
+class OperatorAccountIn(BaseModel):
+    """An account of the operator's own people."""
     model_config = ConfigDict(extra="forbid")
     username: str = Username
     display_name: str = Field("", max_length=120)
-    role: Role
-    merchant_id: Optional[int] = Field(None, ge=1, le=2**31 - 1)
-    password: str = Field(min_length=1, max_length=256)
+    role: Literal["operator_admin", "operator_staff"]
+    password: str = NewPassword
+
+
+class MerchantAccountIn(BaseModel):
+    """An account of a merchant's people: names its merchant."""
+    model_config = ConfigDict(extra="forbid")
+    username: str = Username
+    display_name: str = Field("", max_length=120)
+    role: Literal["merchant_owner", "merchant_staff"]
+    merchant_id: int = Field(ge=1, le=2**31 - 1)
+    password: str = NewPassword
+
+
+AccountIn = Annotated[Union[OperatorAccountIn, MerchantAccountIn], Field(discriminator="role")]
 
 
 class AccountPatch(BaseModel):
+    """Role changes stay on the same side (operator or merchant): a new account crosses over."""
     model_config = ConfigDict(extra="forbid")
     display_name: Optional[str] = Field(None, max_length=120)
     role: Optional[Role] = None
     disabled: Optional[bool] = None
-    password: Optional[str] = Field(None, min_length=1, max_length=256)
+    password: Optional[str] = NewPassword
 
 
 class PasswordChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
     old_password: str = Field(min_length=1, max_length=256)
-    new_password: str = Field(min_length=1, max_length=256)
+    new_password: str = NewPassword
 
 
 def account_out(a):
@@ -71,9 +88,7 @@ def account_out(a):
                       operator_id=a.operator_id, merchant_id=a.merchant_id, disabled=a.disabled)
 
 
-@router.post("/auth/login", response_model=Session_, tags=["auth"],
-             responses={401: {"description": "wrong username or password"},
-                        423: {"description": "account locked after repeated failures"}})
+@router.post("/auth/login", response_model=LoginOut, tags=["auth"], responses=problems(423))
 def login(body: Login, db: Session = Depends(session), cfg=Depends(settings)):
     """Sign in; the bearer token in the answer authorizes every other call."""
     name = body.username.strip().lower()
@@ -102,7 +117,7 @@ def login(body: Login, db: Session = Depends(session), cfg=Depends(settings)):
     token, expires = tokens.issue(db, account, cfg.token_ttl_s)
     record(db, "login", "accounts", account.id)
     db.commit()
-    return Session_(token=token, expires_at=expires, account=account_out(account))
+    return LoginOut(token=token, expires_at=expires, account=account_out(account))
 
 
 @router.post("/auth/logout", status_code=204, tags=["auth"])
@@ -131,21 +146,15 @@ def change_password(body: PasswordChange, db: Session = Depends(session), who: P
 
 
 def _set_password(account, password):
-    try:
-        passwords.check_policy(password, account.username)
-    except passwords.PasswordPolicyError as exc:
-        raise HTTPException(status_code=422, detail=str(exc))
-    account.password_hash = passwords.hash_password(password)
+    account.password_hash = passwords.hash_password(passwords.check_policy(password))
 
 
 def _check_grant(db, who, role, merchant_id):
-    if role_needs_merchant(role):
-        if merchant_id is None:
-            raise HTTPException(status_code=422, detail="role %s needs a merchant_id" % role)
-        if not who.sees_merchant(db.get(Merchant, merchant_id)):
-            raise not_found("merchant %d" % merchant_id)
-    elif merchant_id is not None:
-        raise HTTPException(status_code=422, detail="role %s belongs to the operator: leave merchant_id out" % role)
+    if role_needs_merchant(role) != (merchant_id is not None):
+        raise HTTPException(status_code=409, detail="role %s is on the %s side: create a new account instead"
+                            % (role, "merchant" if role_needs_merchant(role) else "operator"))
+    if merchant_id is not None and not who.sees_merchant(db.get(Merchant, merchant_id)):
+        raise not_found("merchant %d" % merchant_id)
     if not who.may_grant(role, merchant_id):
         raise HTTPException(status_code=403, detail="the role %s may not grant %s" % (who.role, role))
 
@@ -158,13 +167,13 @@ def list_accounts(db: Session = Depends(session), who: Principal = Depends(princ
     return [account_out(a) for a in db.scalars(q.order_by(Account.id))]
 
 
-@router.post("/accounts", response_model=AccountOut, status_code=201, tags=["accounts"],
-             responses={409: {"description": "username taken"}})
+@router.post("/accounts", response_model=AccountOut, status_code=201, tags=["accounts"])
 def create_account(body: AccountIn, db: Session = Depends(session), who: Principal = Depends(principal)):
     require(who, "account:write")
-    _check_grant(db, who, body.role, body.merchant_id)
+    merchant_id = body.merchant_id if isinstance(body, MerchantAccountIn) else None
+    _check_grant(db, who, body.role, merchant_id)
     account = Account(username=body.username, display_name=body.display_name, role=body.role,
-                      operator_id=who.operator_id, merchant_id=body.merchant_id, password_hash="")
+                      operator_id=who.operator_id, merchant_id=merchant_id, password_hash="")
     _set_password(account, body.password)
     db.add(account)
     commit(db, "username %r is taken" % body.username)
@@ -179,12 +188,12 @@ def _visible_account(db, who, account_id):
 
 
 @router.get("/accounts/{account_id}", response_model=AccountOut, tags=["accounts"])
-def get_account(account_id: int, db: Session = Depends(session), who: Principal = Depends(principal)):
+def get_account(account_id: IdPath, db: Session = Depends(session), who: Principal = Depends(principal)):
     return account_out(_visible_account(db, who, account_id))
 
 
 @router.patch("/accounts/{account_id}", response_model=AccountOut, tags=["accounts"])
-def update_account(account_id: int, body: AccountPatch, db: Session = Depends(session),
+def update_account(account_id: IdPath, body: AccountPatch, db: Session = Depends(session),
                    who: Principal = Depends(principal)):
     a = _visible_account(db, who, account_id)
     require(who, "account:write")
@@ -206,7 +215,7 @@ def update_account(account_id: int, body: AccountPatch, db: Session = Depends(se
 
 
 @router.delete("/accounts/{account_id}", status_code=204, tags=["accounts"])
-def delete_account(account_id: int, db: Session = Depends(session), who: Principal = Depends(principal)):
+def delete_account(account_id: IdPath, db: Session = Depends(session), who: Principal = Depends(principal)):
     """Accounts are disabled, never deleted: the audit log keeps naming them."""
     a = _visible_account(db, who, account_id)
     require(who, "account:write")

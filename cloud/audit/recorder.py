@@ -70,7 +70,7 @@ def _row(session, obj, action, fields):
     return {"at": utcnow(), "operator_id": _operator_of(obj, op),
             "merchant_id": _merchant_of(obj), "actor": actor[:120],
             "action": action, "entity": type(obj).__tablename__,
-            "entity_id": str(inspect(obj).identity[0] if inspect(obj).identity else ""),
+            "entity_id": "/".join(str(v) for v in inspect(obj).mapper.primary_key_from_instance(obj)),
             "detail": json.dumps(fields, sort_keys=True)}
 
 

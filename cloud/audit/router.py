@@ -1,5 +1,4 @@
 """/api/v1/audit: the audit log, newest first, scoped to the caller's tenancy."""
-import datetime
 import json
 from typing import Optional
 
@@ -10,14 +9,14 @@ from sqlalchemy.orm import Session
 
 from cloud.accounts.principal import Principal
 from cloud.audit.models import AuditEntry
-from cloud.deps import principal, require, session
+from cloud.deps import AUTHED, UTCDateTime, principal, require, session
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", responses=AUTHED)
 
 
 class AuditOut(BaseModel):
     id: int
-    at: datetime.datetime
+    at: UTCDateTime
     actor: str
     action: str
     entity: str
@@ -28,7 +27,7 @@ class AuditOut(BaseModel):
 @router.get("/audit", response_model=list[AuditOut], tags=["audit"])
 def list_audit(entity: Optional[str] = Query(None, max_length=40, pattern=r"^[a-z_]+$"),
                entity_id: Optional[str] = Query(None, max_length=64),
-               before_id: Optional[int] = Query(None, ge=1, le=2**62),
+               before_id: Optional[int] = Query(None, ge=1, le=2**31 - 1),
                limit: int = Query(100, ge=1, le=1000),
                db: Session = Depends(session), who: Principal = Depends(principal)):
     require(who, "audit:read")

@@ -6,7 +6,7 @@ has **stores**; a **terminal** belongs to its operator from the day it is
 registered and to a store once it is placed in one.  ``Terminal.controller_id``
 is the DDI controller id, unique within the operator.
 """
-from sqlalchemy import (Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint)
+from sqlalchemy import DateTime, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cloud.db import Base, utcnow

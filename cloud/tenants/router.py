@@ -1,6 +1,4 @@
 """/api/v1: operator, merchants, stores, terminals, enrollment."""
-import datetime
-import re
 from typing import Literal, Optional
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -11,11 +9,11 @@ from sqlalchemy.orm import Session
 from cloud.accounts.principal import Principal
 from cloud.audit.recorder import act_as, record
 from cloud.db import utcnow
-from cloud.deps import commit, not_found, principal, require, session, settings
+from cloud.deps import AUTHED, IdPath, UTCDateTime, problems, commit, not_found, principal, require, session, settings
 from cloud.tenants import activation
 from cloud.tenants.models import Merchant, Operator, Store, Terminal
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", responses=AUTHED)
 
 Name = Field(min_length=1, max_length=120)
 Id = Field(ge=1, le=2**31 - 1)
@@ -78,8 +76,7 @@ def list_merchants(db: Session = Depends(session), who: Principal = Depends(prin
     return [merchant_out(m) for m in db.scalars(q.order_by(Merchant.id))]
 
 
-@router.post("/merchants", response_model=MerchantOut, status_code=201, tags=["tenants"],
-             responses={409: {"description": "name taken"}})
+@router.post("/merchants", response_model=MerchantOut, status_code=201, tags=["tenants"])
 def create_merchant(body: MerchantIn, db: Session = Depends(session), who: Principal = Depends(principal)):
     require(who, "merchant:write")
     m = Merchant(operator_id=who.operator_id, name=body.name, mid=body.mid, currency=body.currency)
@@ -89,12 +86,12 @@ def create_merchant(body: MerchantIn, db: Session = Depends(session), who: Princ
 
 
 @router.get("/merchants/{merchant_id}", response_model=MerchantOut, tags=["tenants"])
-def get_merchant(merchant_id: int, db: Session = Depends(session), who: Principal = Depends(principal)):
+def get_merchant(merchant_id: IdPath, db: Session = Depends(session), who: Principal = Depends(principal)):
     return merchant_out(_merchant(db, who, merchant_id))
 
 
 @router.patch("/merchants/{merchant_id}", response_model=MerchantOut, tags=["tenants"])
-def update_merchant(merchant_id: int, body: MerchantPatch, db: Session = Depends(session),
+def update_merchant(merchant_id: IdPath, body: MerchantPatch, db: Session = Depends(session),
                     who: Principal = Depends(principal)):
     m = _merchant(db, who, merchant_id)
     require(who, "merchant:write")
@@ -104,9 +101,8 @@ def update_merchant(merchant_id: int, body: MerchantPatch, db: Session = Depends
     return merchant_out(m)
 
 
-@router.delete("/merchants/{merchant_id}", status_code=204, tags=["tenants"],
-               responses={409: {"description": "the merchant still has stores or accounts"}})
-def delete_merchant(merchant_id: int, db: Session = Depends(session), who: Principal = Depends(principal)):
+@router.delete("/merchants/{merchant_id}", status_code=204, tags=["tenants"])
+def delete_merchant(merchant_id: IdPath, db: Session = Depends(session), who: Principal = Depends(principal)):
     m = _merchant(db, who, merchant_id)
     require(who, "merchant:delete")
     if m.stores:
@@ -173,12 +169,12 @@ def create_store(body: StoreIn, db: Session = Depends(session), who: Principal =
 
 
 @router.get("/stores/{store_id}", response_model=StoreOut, tags=["tenants"])
-def get_store(store_id: int, db: Session = Depends(session), who: Principal = Depends(principal)):
+def get_store(store_id: IdPath, db: Session = Depends(session), who: Principal = Depends(principal)):
     return store_out(_store(db, who, store_id))
 
 
 @router.patch("/stores/{store_id}", response_model=StoreOut, tags=["tenants"])
-def update_store(store_id: int, body: StorePatch, db: Session = Depends(session),
+def update_store(store_id: IdPath, body: StorePatch, db: Session = Depends(session),
                  who: Principal = Depends(principal)):
     s = _store(db, who, store_id)
     require(who, "store:write")
@@ -188,9 +184,8 @@ def update_store(store_id: int, body: StorePatch, db: Session = Depends(session)
     return store_out(s)
 
 
-@router.delete("/stores/{store_id}", status_code=204, tags=["tenants"],
-               responses={409: {"description": "terminals are still placed in the store"}})
-def delete_store(store_id: int, db: Session = Depends(session), who: Principal = Depends(principal)):
+@router.delete("/stores/{store_id}", status_code=204, tags=["tenants"])
+def delete_store(store_id: IdPath, db: Session = Depends(session), who: Principal = Depends(principal)):
     s = _store(db, who, store_id)
     require(who, "store:delete")
     placed = db.scalars(select(Terminal.id).where(Terminal.store_id == s.id)).all()
@@ -228,15 +223,15 @@ class TerminalOut(BaseModel):
     state: str
     store_id: Optional[int]
     merchant_id: Optional[int]
-    enrolled_at: Optional[datetime.datetime]
-    last_seen_at: Optional[datetime.datetime]
-    activation_expires_at: Optional[datetime.datetime]
+    enrolled_at: Optional[UTCDateTime]
+    last_seen_at: Optional[UTCDateTime]
+    activation_expires_at: Optional[UTCDateTime]
 
 
 class TerminalActivation(BaseModel):
     terminal: TerminalOut
     activation_code: str = Field(description="shown once; typed on the keypad or scanned as a QR")
-    expires_at: datetime.datetime
+    expires_at: UTCDateTime
 
 
 def terminal_out(t):
@@ -279,8 +274,7 @@ def list_terminals(store_id: Optional[int] = Query(None, ge=1, le=2**31 - 1),
     return [terminal_out(t) for t in db.scalars(stmt)]
 
 
-@router.post("/terminals", response_model=TerminalActivation, status_code=201, tags=["terminals"],
-             responses={409: {"description": "serial or controller id already registered"}})
+@router.post("/terminals", response_model=TerminalActivation, status_code=201, tags=["terminals"])
 def register_terminal(body: TerminalIn, db: Session = Depends(session), who: Principal = Depends(principal),
                       cfg=Depends(settings)):
     """Register a terminal by its serial; the answer carries its first activation code."""
@@ -297,12 +291,12 @@ def register_terminal(body: TerminalIn, db: Session = Depends(session), who: Pri
 
 
 @router.get("/terminals/{terminal_id}", response_model=TerminalOut, tags=["terminals"])
-def get_terminal(terminal_id: int, db: Session = Depends(session), who: Principal = Depends(principal)):
+def get_terminal(terminal_id: IdPath, db: Session = Depends(session), who: Principal = Depends(principal)):
     return terminal_out(_terminal(db, who, terminal_id))
 
 
 @router.patch("/terminals/{terminal_id}", response_model=TerminalOut, tags=["terminals"])
-def update_terminal(terminal_id: int, body: TerminalPatch, db: Session = Depends(session),
+def update_terminal(terminal_id: IdPath, body: TerminalPatch, db: Session = Depends(session),
                     who: Principal = Depends(principal)):
     t = _terminal(db, who, terminal_id)
     require(who, "terminal:write")
@@ -325,7 +319,7 @@ def update_terminal(terminal_id: int, body: TerminalPatch, db: Session = Depends
 
 
 @router.post("/terminals/{terminal_id}/activation", response_model=TerminalActivation, tags=["terminals"])
-def new_activation(terminal_id: int, db: Session = Depends(session), who: Principal = Depends(principal),
+def new_activation(terminal_id: IdPath, db: Session = Depends(session), who: Principal = Depends(principal),
                    cfg=Depends(settings)):
     """A fresh activation code (the previous one stops working); to re-enroll a replaced or reset terminal."""
     t = _terminal(db, who, terminal_id)
@@ -339,7 +333,7 @@ def new_activation(terminal_id: int, db: Session = Depends(session), who: Princi
 
 
 @router.delete("/terminals/{terminal_id}", status_code=204, tags=["terminals"])
-def decommission_terminal(terminal_id: int, db: Session = Depends(session), who: Principal = Depends(principal)):
+def decommission_terminal(terminal_id: IdPath, db: Session = Depends(session), who: Principal = Depends(principal)):
     """Decommission: the terminal's token and activation code stop working; its history stays."""
     t = _terminal(db, who, terminal_id)
     require(who, "terminal:delete")
@@ -366,7 +360,7 @@ ENROLL_REFUSED = "activation code unknown, used, expired, or issued for another 
 
 
 @router.post("/enroll", response_model=EnrollOut, tags=["terminals"],
-             responses={403: {"description": ENROLL_REFUSED}, 429: {"description": "too many failed attempts"}})
+             responses=problems(403, 429))
 def enroll(body: EnrollIn, request: Request, db: Session = Depends(session)):
     """A terminal exchanges its activation code for its DDI identity."""
     throttle = request.app.state.enroll_throttle

@@ -56,7 +56,7 @@ def test_password_policy_and_change_revokes_other_sessions(client):
     h1, h2 = login(client), login(client)
     r = client.post("/api/v1/auth/password", json={"old_password": ADMIN_PASSWORD, "new_password": "short"},
                     headers=h1)
-    assert r.status_code == 422 and "at least 10" in r.json()["detail"]
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "new_password"]
     r = client.post("/api/v1/auth/password", json={"old_password": "wrong", "new_password": "long-enough-1"},
                     headers=h1)
     assert r.status_code == 403
@@ -71,8 +71,11 @@ def test_password_policy_and_change_revokes_other_sessions(client):
 def test_who_may_grant_which_role(client, tenancy):
     t = tenancy
     ma, mb = t["merchant_a"]["id"], t["merchant_b"]["id"]
-    new = lambda role, merchant=None: {"username": "u%s%s" % (role[:5], merchant or ""), "role": role,
-                                        "merchant_id": merchant, "password": "0123456789ab"}
+    def new(role, merchant=None):
+        body = {"username": "u%s%s" % (role[:5], merchant or ""), "role": role, "password": "0123456789ab"}
+        if merchant is not None:
+            body["merchant_id"] = merchant
+        return body
     # operator staff manages no accounts
     assert client.post("/api/v1/accounts", json=new("merchant_staff", ma), headers=t["staff"]).status_code == 403
     # a merchant owner adds staff to its own merchant only, and no owner or operator role
@@ -84,7 +87,7 @@ def test_who_may_grant_which_role(client, tenancy):
     assert client.post("/api/v1/accounts", json=new("merchant_staff", ma), headers=t["staff-a"]).status_code == 403
     # role and merchant must fit together
     r = client.post("/api/v1/accounts", json=new("merchant_owner"), headers=t["admin"])
-    assert r.status_code == 422 and "needs a merchant_id" in r.json()["detail"]
+    assert r.status_code == 422
     r = client.post("/api/v1/accounts", json=new("operator_staff", ma), headers=t["admin"])
     assert r.status_code == 422
     # duplicate username
