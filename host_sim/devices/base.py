@@ -97,6 +97,7 @@ class UartDevice(Device):
     def __init__(self, name=None):
         super().__init__(name)
         self._uart_sinks = []      # fns(bytes) delivering to the board's / TCP client's RX
+        self._tcp_server = None
 
     def connect_uart(self, sink):
         self._uart_sinks.append(sink)
@@ -118,10 +119,14 @@ class UartDevice(Device):
         for sink in list(self._uart_sinks):
             sink(bytes(data))
 
-    def serve_tcp(self, port, host="127.0.0.1"):
-        """Also serve this UART on a raw TCP port (one client at a time).
+    def serve_tcp(self, port, host="127.0.0.1", on_connect=None, on_disconnect=None):
+        """Also serve this UART on a raw TCP port: the client is the other end of the line.
 
-        Returns the listening socket's port (useful with port=0)."""
+        One client at a time, as a UART has one peer: a second client waits until the first
+        disconnects.  ``on_connect()`` runs once the client receives the model's bytes (a
+        model that speaks first, such as a card's ATR, speaks then); ``on_disconnect()``
+        when it leaves.  Returns the listening port (useful with port=0); ``stop_tcp()``
+        closes it."""
         srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         srv.bind((host, port))
@@ -135,6 +140,8 @@ class UartDevice(Device):
                     pass
             self.connect_uart(sink)
             try:
+                if on_connect is not None:
+                    on_connect()
                 while True:
                     data = conn.recv(4096)
                     if not data:
@@ -145,6 +152,8 @@ class UartDevice(Device):
             finally:
                 self.disconnect_uart(sink)
                 conn.close()
+                if on_disconnect is not None:
+                    on_disconnect()
 
         def accept_loop():
             while True:
@@ -152,11 +161,22 @@ class UartDevice(Device):
                     conn, _ = srv.accept()
                 except OSError:
                     return
-                threading.Thread(target=client_loop, args=(conn,), daemon=True).start()
+                conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                client_loop(conn)
 
-        threading.Thread(target=accept_loop, daemon=True, name="%s-tcp" % self.name).start()
         self._tcp_server = srv
+        threading.Thread(target=accept_loop, daemon=True, name="%s-tcp" % self.name).start()
         return srv.getsockname()[1]
+
+    def stop_tcp(self):
+        """Stop listening (a connected client keeps its line until it leaves)."""
+        srv, self._tcp_server = self._tcp_server, None
+        if srv is not None:
+            try:
+                srv.shutdown(socket.SHUT_RDWR)     # wakes the accept() waiting in its thread
+            except OSError:
+                pass
+            srv.close()
 
 
 class SpiDevice(Device):
