@@ -26,6 +26,7 @@ wiring maps roles to board pin names ("PD14").
 """
 import socket
 import threading
+import time
 
 
 class DeviceError(Exception):
@@ -98,6 +99,7 @@ class UartDevice(Device):
         super().__init__(name)
         self._uart_sinks = []      # fns(bytes) delivering to the board's / TCP client's RX
         self._tcp_server = None
+        self._tcp_client_on = False
 
     def connect_uart(self, sink):
         self._uart_sinks.append(sink)
@@ -132,44 +134,65 @@ class UartDevice(Device):
         srv.bind((host, port))
         srv.listen(1)
 
-        def client_loop(conn):
-            def sink(data):
-                try:
-                    conn.sendall(data)
-                except OSError:
-                    pass
-            self.connect_uart(sink)
-            try:
-                if on_connect is not None:
-                    on_connect()
-                while True:
-                    data = conn.recv(4096)
-                    if not data:
-                        break
-                    self.uart_rx(data)
-            except OSError:
-                pass
-            finally:
-                self.disconnect_uart(sink)
-                conn.close()
-                if on_disconnect is not None:
-                    on_disconnect()
-
         def accept_loop():
             while True:
                 try:
                     conn, _ = srv.accept()
                 except OSError:
                     return
-                conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                client_loop(conn)
+                self._tcp_line(conn, on_connect, on_disconnect)
 
         self._tcp_server = srv
         threading.Thread(target=accept_loop, daemon=True, name="%s-tcp" % self.name).start()
         return srv.getsockname()[1]
 
+    def connect_tcp(self, host, port, on_connect=None, on_disconnect=None, retry_s=1.0):
+        """The other way round: connect to a TCP server that is the other end of the line (a
+        Renode UART server-socket terminal), and connect again whenever it goes away."""
+        def connect_loop():
+            while self._tcp_client_on:
+                try:
+                    conn = socket.create_connection((host, port), timeout=5)
+                except OSError:
+                    time.sleep(retry_s)
+                    continue
+                conn.settimeout(None)
+                self._tcp_line(conn, on_connect, on_disconnect)
+                time.sleep(retry_s)
+
+        self._tcp_client_on = True
+        threading.Thread(target=connect_loop, daemon=True, name="%s-tcp-client" % self.name).start()
+
+    def _tcp_line(self, conn, on_connect, on_disconnect):
+        """Carry one TCP connection as the UART line until it closes."""
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+        def sink(data):
+            try:
+                conn.sendall(data)
+            except OSError:
+                pass
+        self.connect_uart(sink)
+        try:
+            if on_connect is not None:
+                on_connect()
+            while True:
+                data = conn.recv(4096)
+                if not data:
+                    break
+                self.uart_rx(data)
+        except OSError:
+            pass
+        finally:
+            self.disconnect_uart(sink)
+            conn.close()
+            if on_disconnect is not None:
+                on_disconnect()
+
     def stop_tcp(self):
-        """Stop listening (a connected client keeps its line until it leaves)."""
+        """Stop listening or connecting again (a connection in use keeps its line until it
+        closes)."""
+        self._tcp_client_on = False
         srv, self._tcp_server = self._tcp_server, None
         if srv is not None:
             try:

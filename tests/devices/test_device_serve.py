@@ -244,3 +244,29 @@ def test_port_in_use(serve):
     r = subprocess.run([SMARTPOS, "device", "serve", "pn532", "--tcp", str(srv.port)], capture_output=True,
                        text=True, timeout=60)
     assert r.returncode == 2 and "cannot listen on 127.0.0.1:%d" % srv.port in r.stderr
+
+
+def test_connect_to_a_uart_server_socket():
+    """--connect: the model dials a server that is the other end of the line, as a Renode
+    UART server-socket terminal is, and dials again when that server drops the line."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+    srv.settimeout(30)
+    port = srv.getsockname()[1]
+    p = subprocess.Popen([SMARTPOS, "device", "serve", "pn532", "--connect", "127.0.0.1:%d" % port],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(2):
+            conn, _ = srv.accept()
+            with conn:
+                conn.settimeout(10)
+                conn.sendall(b"\x55\x55\x00\x00\x00" + bytes.fromhex("0000FF02FED4022A00"))
+                assert pn532_answer(conn) == bytes.fromhex("0332010607")
+    finally:
+        p.terminate()
+        p.wait(10)
+        srv.close()
+    r = subprocess.run([SMARTPOS, "device", "serve", "pn532", "--connect", "nowhere"], capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 2 and "--connect wants HOST:PORT" in r.stderr

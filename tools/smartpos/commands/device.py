@@ -7,9 +7,10 @@
     smartpos device serve scanner --tcp 7533 --scan 'hello'       # sends 'hello' CR to each client
     smartpos device serve msr --tcp 7534 --swipe visa-credit      # swipes that card's stripe
     smartpos device serve contact --tcp 7535 --card visa-credit   # ISO 7816-3 T=0/T=1 card side
+    smartpos device serve pn532 --connect 127.0.0.1:3457          # to Renode's USART2 server socket
 
 The TCP client is the other end of the chip's UART: a PC-side driver, a Renode UART
-server socket joined with socat, or any program.  One client at a time.  The contact
+server socket (with --connect, the model is the client), or any program.  One client at a time.  The contact
 reader has no pins on a TCP line, so a client connecting is a cold reset (the card is
 powered, RST released, and the ATR is sent) and a client leaving powers the card off.
 The model serves until the process is killed (SIGTERM or Ctrl-C).
@@ -40,8 +41,12 @@ def register(sub):
     ls.set_defaults(func=run_list)
     sv = s.add_parser("serve", help="serve one model on a raw TCP port until killed")
     sv.add_argument("name", metavar="NAME", help="pn532, printer, scanner, msr or contact (contact-reader)")
-    sv.add_argument("--tcp", type=int, required=True, metavar="PORT",
-                    help="TCP port to listen on (0: any free port, printed at start)")
+    where = sv.add_mutually_exclusive_group(required=True)
+    where.add_argument("--tcp", type=int, metavar="PORT",
+                       help="TCP port to listen on (0: any free port, printed at start)")
+    where.add_argument("--connect", metavar="HOST:PORT",
+                       help="connect to a TCP server instead (a Renode UART server socket) and "
+                            "connect again whenever it goes away")
     sv.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     sv.add_argument("--card", metavar="PROFILE",
                     help="pn532: a contactless card of this profile in the field; contact: this card "
@@ -192,12 +197,19 @@ def run_serve(args):
         if on_disconnect is not None:
             on_disconnect()
         say("%s: client left" % name)
-    try:
-        port = dev.serve_tcp(args.tcp, args.host, on_connect=connected, on_disconnect=left)
-    except OSError as exc:
-        raise CommandError("cannot listen on %s:%d (%s): choose another --tcp port"
-                           % (args.host, args.tcp, exc.strerror or exc))
-    say("smartpos device: %s model on %s:%d (%s; %s)" % (name, args.host, port, MODELS[name][1], there))
+    if args.connect:
+        host, _, port = args.connect.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise CommandError("--connect wants HOST:PORT, e.g. 127.0.0.1:3457, not %r" % args.connect)
+        dev.connect_tcp(host, int(port), on_connect=connected, on_disconnect=left)
+        say("smartpos device: %s model connecting to %s:%s (%s; %s)" % (name, host, port, MODELS[name][1], there))
+    else:
+        try:
+            port = dev.serve_tcp(args.tcp, args.host, on_connect=connected, on_disconnect=left)
+        except OSError as exc:
+            raise CommandError("cannot listen on %s:%d (%s): choose another --tcp port"
+                               % (args.host, args.tcp, exc.strerror or exc))
+        say("smartpos device: %s model on %s:%d (%s; %s)" % (name, args.host, port, MODELS[name][1], there))
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *a: done.set())
     try:
