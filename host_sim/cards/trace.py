@@ -88,17 +88,8 @@ def split_apdu(apdu):
 
 def walk_tlv(data):
     """Every (tag, value) of a BER-TLV tree, constructed ones and their children."""
-    out = []
-    try:
-        items = tlv_children(data)
-    except (ValueError, IndexError):
-        return out
-    for tag, value in items:
-        out.append((tag, value))
-        first = tag >> (8 * ((tag.bit_length() - 1) // 8))
-        if first & 0x20:
-            out += walk_tlv(value)
-    return out
+    data = bytes(data)
+    return [(tag, data[start:start + n]) for tag, _, start, n in _spans(data)]
 
 
 def dol_entries(dol):

@@ -17,12 +17,11 @@ An ACK frame from the host aborts the waiting command without an answer (UM0701 
 so does any new command frame, which is then executed.  One activation attempt with no card
 takes ATTEMPT_S in this model (a figure of the model, not of the datasheet).
 
-The field: tap(card) / tap(card, other) (two cards at once) / remove(); a card is any object with uid, atqa,
-sak, ats and transmit(apdu) -> response.  Faults: "corrupt" (next response frame with a bad
+The field: tap(card), tap(card, other) (two cards at once), remove(); a card is any object
+with uid, atqa, sak, ats and transmit(apdu) -> response.  Faults: "corrupt" (next response frame with a bad
 DCS), "no_ack" (next command not acknowledged), "leave" (the card leaves at the next APDU).
 """
 import threading
-import time
 
 from host_sim.devices.base import UartDevice
 
