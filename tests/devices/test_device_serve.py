@@ -270,3 +270,33 @@ def test_connect_to_a_uart_server_socket():
     r = subprocess.run([SMARTPOS, "device", "serve", "pn532", "--connect", "nowhere"], capture_output=True,
                        text=True, timeout=60)
     assert r.returncode == 2 and "--connect wants HOST:PORT" in r.stderr
+
+
+def test_device_list_names_each_model_and_its_faults():
+    r = subprocess.run([SMARTPOS, "device", "list"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    rows = {line.split()[0]: line for line in r.stdout.splitlines()}
+    assert sorted(rows) == ["contact", "msr", "pn532", "printer", "scanner"]
+    assert "faults: paper_out, paper_near_end, cover_open" in rows["printer"]
+    assert "faults: corrupt, no_ack, leave" in rows["pn532"]
+
+
+def test_contact_reader_with_a_recorded_card(serve, tmp_path):
+    """A trace (smartpos card record) in the served slot answers as the recorded card."""
+    from host_sim.cards import make_card
+    from host_sim.cards.trace import record_session, save_trace
+    path = str(tmp_path / "card.trace.json")
+    trace = record_session(make_card("visa-credit"), amount=100)
+    save_trace(trace, path)
+    srv = serve("contact", "--card", "trace:" + path)
+    atr = bytes.fromhex(trace["atr"])
+    with srv.connect() as s:
+        assert recv_exact(s, len(atr)) == atr
+        pse = b"1PAY.SYS.DDF01"
+        s.sendall(bytes([0x00, 0xA4, 0x04, 0x00, len(pse)]))
+        assert recv_exact(s, 1) == b"\xa4"
+        s.sendall(pse)
+        sw = recv_exact(s, 2)
+        s.sendall(bytes([0x00, 0xC0, 0x00, 0x00, sw[1]]))
+        r = recv_exact(s, 1 + sw[1] + 2)
+        assert r[1:] == bytes.fromhex(trace["exchanges"][0]["r"])      # the recorded FCI and SW
