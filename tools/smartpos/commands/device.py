@@ -20,14 +20,13 @@ import threading
 
 from smartpos.cli import CommandError
 
-# NAME -> (model "module:Class", what the client speaks)
+# NAME (as host_sim/board/wiring.py names the model) -> what the client speaks
 MODELS = {
-    "pn532": ("host_sim.devices.pn532:PN532", "PN532 HSU frames (UM0701), 115200 8N1"),
-    "printer": ("host_sim.devices.escpos:EscPosPrinter", "ESC/POS, 58 mm / 384 dots"),
-    "scanner": ("host_sim.devices.scanner:Scanner2D", "decoded codes, each ended by CR"),
-    "msr": ("host_sim.devices.msr:MagstripeReader", "STX track frames ETX BCC (ISO 7811 tracks)"),
-    "contact": ("host_sim.devices.contact_reader:ContactReader",
-                "ISO 7816-3 card side: ATR, then T=0 or T=1 as the ATR says"),
+    "pn532": "PN532 HSU frames (UM0701), 115200 8N1",
+    "printer": "ESC/POS, 58 mm / 384 dots",
+    "scanner": "decoded codes, each ended by CR",
+    "msr": "STX track frames ETX BCC (ISO 7811 tracks)",
+    "contact": "ISO 7816-3 card side: ATR, then T=0 or T=1 as the ATR says",
 }
 ALIASES = {"contact-reader": "contact", "escpos": "printer", "nfc": "pn532"}
 TAGS = ("ntag213", "ntag215", "ntag216", "mifare1k")
@@ -64,15 +63,17 @@ def register(sub):
 
 
 def _model_class(name):
+    """The model class the virtual board wires for NAME."""
     import importlib
-    module, _, cls = MODELS[name][0].partition(":")
+    from host_sim.board.wiring import WIRING
+    module, _, cls = WIRING[name]["model"].partition(":")
     return getattr(importlib.import_module(module), cls)
 
 
 def run_list(args):
     for name in sorted(MODELS):
         cls = _model_class(name)
-        print("%-8s %s; faults: %s" % (name, MODELS[name][1], ", ".join(cls.FAULTS) or "-"))
+        print("%-8s %s; faults: %s" % (name, MODELS[name], ", ".join(cls.FAULTS) or "-"))
     return 0
 
 
@@ -202,14 +203,14 @@ def run_serve(args):
         if not host or not port.isdigit() or not 0 < int(port) < 65536:
             raise CommandError("--connect wants HOST:PORT, e.g. 127.0.0.1:3457, not %r" % args.connect)
         dev.connect_tcp(host, int(port), on_connect=connected, on_disconnect=left)
-        say("smartpos device: %s model connecting to %s:%s (%s; %s)" % (name, host, port, MODELS[name][1], there))
+        say("smartpos device: %s model connecting to %s:%s (%s; %s)" % (name, host, port, MODELS[name], there))
     else:
         try:
             port = dev.serve_tcp(args.tcp, args.host, on_connect=connected, on_disconnect=left)
         except OSError as exc:
             raise CommandError("cannot listen on %s:%d (%s): choose another --tcp port"
                                % (args.host, args.tcp, exc.strerror or exc))
-        say("smartpos device: %s model on %s:%d (%s; %s)" % (name, args.host, port, MODELS[name][1], there))
+        say("smartpos device: %s model on %s:%d (%s; %s)" % (name, args.host, port, MODELS[name], there))
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *a: done.set())
     try:
