@@ -2,6 +2,7 @@
 
     from host_sim.cards import load_profile, list_profiles, CardSimulator
     card = CardSimulator(load_profile("visa-credit"))
+    card = make_card("trace:card.trace.json")      # a recorded card (host_sim/cards/trace.py)
 """
 import json
 import os
@@ -61,8 +62,14 @@ def validate(p, source="profile"):
     return p
 
 
+TRACE_PREFIX = "trace:"
+
+
 def load_profile(name_or_path):
     """A profile by name (host_sim/cards/profiles/NAME.json) or by path."""
+    if name_or_path.startswith(TRACE_PREFIX):
+        raise ProfileError("%s is a recorded contact card, not a profile: it goes where a contact card "
+                           "goes (smartpos card vpcd --profile, the contact slot)" % name_or_path)
     path = name_or_path
     if not os.path.sep in name_or_path and not name_or_path.endswith(".json"):
         path = os.path.join(PROFILE_DIR, name_or_path + ".json")
@@ -79,6 +86,11 @@ def load_profile(name_or_path):
 
 
 def make_card(name_or_path):
+    """A contact card: a profile's simulator, or a recorded card for "trace:FILE"
+    (host_sim/cards/trace.py)."""
+    if name_or_path.startswith(TRACE_PREFIX):
+        from host_sim.cards.trace import TraceCard, load_trace
+        return TraceCard(load_trace(name_or_path[len(TRACE_PREFIX):]))
     from host_sim.cards.card import CardSimulator
     return CardSimulator(load_profile(name_or_path))
 

@@ -26,6 +26,7 @@ wiring maps roles to board pin names ("PD14").
 """
 import socket
 import threading
+import time
 
 
 class DeviceError(Exception):
@@ -97,6 +98,8 @@ class UartDevice(Device):
     def __init__(self, name=None):
         super().__init__(name)
         self._uart_sinks = []      # fns(bytes) delivering to the board's / TCP client's RX
+        self._tcp_server = None
+        self._tcp_client_on = False
 
     def connect_uart(self, sink):
         self._uart_sinks.append(sink)
@@ -118,33 +121,18 @@ class UartDevice(Device):
         for sink in list(self._uart_sinks):
             sink(bytes(data))
 
-    def serve_tcp(self, port, host="127.0.0.1"):
-        """Also serve this UART on a raw TCP port (one client at a time).
+    def serve_tcp(self, port, host="127.0.0.1", on_connect=None, on_disconnect=None):
+        """Also serve this UART on a raw TCP port: the client is the other end of the line.
 
-        Returns the listening socket's port (useful with port=0)."""
+        One client at a time, as a UART has one peer: a second client waits until the first
+        disconnects.  ``on_connect()`` runs once the client receives the model's bytes (a
+        model that speaks first, such as a card's ATR, speaks then); ``on_disconnect()``
+        when it leaves.  Returns the listening port (useful with port=0); ``stop_tcp()``
+        closes it."""
         srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         srv.bind((host, port))
         srv.listen(1)
-
-        def client_loop(conn):
-            def sink(data):
-                try:
-                    conn.sendall(data)
-                except OSError:
-                    pass
-            self.connect_uart(sink)
-            try:
-                while True:
-                    data = conn.recv(4096)
-                    if not data:
-                        break
-                    self.uart_rx(data)
-            except OSError:
-                pass
-            finally:
-                self.disconnect_uart(sink)
-                conn.close()
 
         def accept_loop():
             while True:
@@ -152,11 +140,66 @@ class UartDevice(Device):
                     conn, _ = srv.accept()
                 except OSError:
                     return
-                threading.Thread(target=client_loop, args=(conn,), daemon=True).start()
+                self._tcp_line(conn, on_connect, on_disconnect)
 
-        threading.Thread(target=accept_loop, daemon=True, name="%s-tcp" % self.name).start()
         self._tcp_server = srv
+        threading.Thread(target=accept_loop, daemon=True, name="%s-tcp" % self.name).start()
         return srv.getsockname()[1]
+
+    def connect_tcp(self, host, port, on_connect=None, on_disconnect=None, retry_s=1.0):
+        """The other way round: connect to a TCP server that is the other end of the line (a
+        Renode UART server-socket terminal), and connect again whenever it goes away."""
+        def connect_loop():
+            while self._tcp_client_on:
+                try:
+                    conn = socket.create_connection((host, port), timeout=5)
+                except OSError:
+                    time.sleep(retry_s)
+                    continue
+                conn.settimeout(None)
+                self._tcp_line(conn, on_connect, on_disconnect)
+                time.sleep(retry_s)
+
+        self._tcp_client_on = True
+        threading.Thread(target=connect_loop, daemon=True, name="%s-tcp-client" % self.name).start()
+
+    def _tcp_line(self, conn, on_connect, on_disconnect):
+        """Carry one TCP connection as the UART line until it closes."""
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+        def sink(data):
+            try:
+                conn.sendall(data)
+            except OSError:
+                pass
+        self.connect_uart(sink)
+        try:
+            if on_connect is not None:
+                on_connect()
+            while True:
+                data = conn.recv(4096)
+                if not data:
+                    break
+                self.uart_rx(data)
+        except OSError:
+            pass
+        finally:
+            self.disconnect_uart(sink)
+            conn.close()
+            if on_disconnect is not None:
+                on_disconnect()
+
+    def stop_tcp(self):
+        """Stop listening or connecting again (a connection in use keeps its line until it
+        closes)."""
+        self._tcp_client_on = False
+        srv, self._tcp_server = self._tcp_server, None
+        if srv is not None:
+            try:
+                srv.shutdown(socket.SHUT_RDWR)     # wakes the accept() waiting in its thread
+            except OSError:
+                pass
+            srv.close()
 
 
 class SpiDevice(Device):

@@ -53,14 +53,20 @@ class Ntag21x:
     type = "A"
     atqa = bytes.fromhex("0044")
     sak = 0x00
-    SIZES = {213: (45, 0x0F), 215: (135, 0x11), 216: (231, 0x13)}
+    # pages, GET_VERSION storage size byte, capability container data-area size byte (CC byte 2:
+    # NDEF data area / 8) as NXP's NTAG213/215/216 datasheet gives them (section
+    # "Capability Container"): 144, 496 and 872 bytes
+    SIZES = {213: (45, 0x0F, 0x12), 215: (135, 0x11, 0x3E), 216: (231, 0x13, 0x6D)}
 
     def __init__(self, model=213, uid=bytes.fromhex("04112233445566"), ndef_text="MEMBER 0001"):
         self.uid = uid
-        n, size_code = self.SIZES[model]
+        if model not in self.SIZES:
+            raise ValueError("NTAG model must be one of %s" % ", ".join(str(m) for m in sorted(self.SIZES)))
+        self.model = model
+        n, size_code, cc_size = self.SIZES[model]
         self.pages = [bytearray(4) for _ in range(n)]
         self.version = bytes([0x00, 0x04, 0x04, 0x02, 0x01, 0x00, size_code, 0x03])
-        self.pages[3][:] = bytes([0xE1, 0x10, (n - 5) * 4 // 8, 0x00])   # capability container
+        self.pages[3][:] = bytes([0xE1, 0x10, cc_size, 0x00])   # capability container (NFC Forum T2T, v1.0, rw)
         text = ndef_text.encode()
         rec = bytes([0xD1, 0x01, len(text) + 3, 0x54, 0x02]) + b"en" + text     # NDEF Text record
         tlv_ = bytes([0x03, len(rec)]) + rec + b"\xfe"

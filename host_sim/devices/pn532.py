@@ -4,22 +4,33 @@
 NACK 00 00 FF FF 00 00 (the chip then sends its last response again), error frame
 00 00 FF 01 FF 7F 81 00 for a frame it cannot take (bad checksum).
 
-Commands: GetFirmwareVersion (02), SAMConfiguration (14), RFConfiguration (32: RF field,
-MaxRetries), InListPassiveTarget (4A: 106 kbps type A and type B), InDataExchange (40: ISO
-14443-4 APDUs, MI chaining both ways), InRelease (52), InDeselect (44).  Status byte errors
-as the chip reports them: 01 time-out (no/removed card), 02 CRC, 27 command not acceptable
-in this context.
+Commands: GetFirmwareVersion (02), SAMConfiguration (14), RFConfiguration (32: item 01 RF
+field, item 05 MaxRetries), InListPassiveTarget (4A: 106 kbps type A and type B),
+InDataExchange (40: ISO 14443-4 APDUs, MI chaining both ways), InRelease (52), InDeselect
+(44).  Status byte errors as the chip reports them: 01 time-out (no/removed card), 02 CRC,
+27 command not acceptable in this context.
 
-The field: tap(card) / remove() / two cards at once; a card is any object with uid, atqa,
-sak, ats and transmit(apdu) -> response.  Faults: "corrupt" (next response frame with a bad
+InListPassiveTarget with no card in the field waits as the chip does (UM0701 7.3.1, CfgItem
+05): MxRtyPassiveActivation + 1 activation attempts, then the answer "0 targets"; 0xFF (the
+power-on value) means try forever, so the answer comes only when a card enters the field.
+An ACK frame from the host aborts the waiting command without an answer (UM0701 6.2.1.3);
+so does any new command frame, which is then executed.  One activation attempt with no card
+takes ATTEMPT_S in this model (a figure of the model, not of the datasheet).
+
+The field: tap(card), tap(card, other) (two cards at once), remove(); a card is any object
+with uid, atqa, sak, ats and transmit(apdu) -> response.  Faults: "corrupt" (next response frame with a bad
 DCS), "no_ack" (next command not acknowledged), "leave" (the card leaves at the next APDU).
 """
+import threading
+
 from host_sim.devices.base import UartDevice
 
 ACK = bytes.fromhex("0000FF00FF00")
 NACK = bytes.fromhex("0000FFFF0000")
 ERROR_FRAME = bytes.fromhex("0000FF01FF7F8100")
 _MAX_FRAME_DATA = 262
+RETRY_FOREVER = 0xFF
+ATTEMPT_S = 0.005                 # one passive activation attempt with an empty field (model figure)
 
 
 def frame(data):
@@ -49,12 +60,25 @@ class PN532(UartDevice):
         self.chain_in = bytearray()
         self.chain_out = b""
         self.commands = []
+        # RFConfiguration item 05 (UM0701 7.3.1): power-on values
+        self.max_retries = {"atr": 0xFF, "psl": 0x01, "passive": RETRY_FOREVER}
+        self.waiting_list = None      # InListPassiveTarget parameters while it waits for a card
+        self._wait_timer = None
 
     # -- the field ------------------------------------------------------------
-    def tap(self, card):
+    def tap(self, card, *more):
+        """Cards enter the field; several given at once arrive together (a collision for a
+        reader that wants one), whereas two taps may be polled in between."""
+        answer = None
         with self.lock:
             self.cards.append(card)
-        self.emit(event="tap", uid=bytes(getattr(card, "uid", b"")).hex())
+            self.cards.extend(more)
+            if self.waiting_list is not None and self._matching(self.waiting_list):
+                answer = self._end_wait(self._list(self.waiting_list))
+        for c in (card,) + more:
+            self.emit(event="tap", uid=bytes(getattr(c, "uid", b"")).hex())
+        if answer:
+            self.uart_tx(answer)
 
     def remove(self, card=None):
         with self.lock:
@@ -72,6 +96,50 @@ class PN532(UartDevice):
             self.field = True
             self.targets = {}
             self.rx = bytearray()
+            self.max_retries = {"atr": 0xFF, "psl": 0x01, "passive": RETRY_FOREVER}
+            self._cancel_wait()
+
+    # -- InListPassiveTarget waiting for a card (MaxRetries) ------------------------
+    def _matching(self, p):
+        want = "A" if p[1] == 0 else "B"
+        return any(getattr(c, "type", "A") == want for c in self.cards)
+
+    def _start_wait(self, p):
+        """No card: keep the command pending; with finite retries, answer 0 targets later."""
+        self.waiting_list = bytes(p)
+        retries = self.max_retries["passive"]
+        if retries == RETRY_FOREVER:
+            return
+        timer = threading.Timer((retries + 1) * ATTEMPT_S, self._retries_used_up)
+        timer.daemon = True
+        self._wait_timer = timer
+        timer.start()
+
+    def _retries_used_up(self):
+        with self.lock:
+            if self.waiting_list is None or self._wait_timer is not threading.current_thread():
+                return
+            answer = self._end_wait(b"\x00")
+        self.uart_tx(answer)
+
+    def _cancel_wait(self):
+        """An abort (ACK) or a new command: the waiting InListPassiveTarget ends unanswered."""
+        self.waiting_list = None
+        if self._wait_timer is not None:
+            self._wait_timer.cancel()
+            self._wait_timer = None
+
+    def _end_wait(self, resp):
+        self._cancel_wait()
+        return self._respond(0x4A, resp)
+
+    def _respond(self, cmd, resp):
+        f = frame(bytes([0xD5, cmd + 1]) + resp)
+        self.last = f
+        if "corrupt" in self.faults:
+            self.faults.pop("corrupt", None)
+            f = f[:-2] + bytes([f[-2] ^ 0x5A]) + f[-1:]
+        return f
 
     # -- bytes from the host ------------------------------------------------------
     def uart_rx(self, data):
@@ -99,6 +167,7 @@ class PN532(UartDevice):
             return None
         if buf[2:4] == b"\x00\xff":                 # ACK from the host: abort the running command
             del buf[:5]
+            self._cancel_wait()
             return []
         if buf[2:4] == b"\xff\x00":                 # NACK from the host: say the last answer again
             del buf[:5]
@@ -124,16 +193,14 @@ class PN532(UartDevice):
         del buf[:start + n + 2]
         if (sum(data) + dcs) & 0xFF or not data or data[0] != 0xD4:
             return [ERROR_FRAME]
+        self._cancel_wait()                         # a new command ends a waiting one
         if "no_ack" in self.faults:
             self.faults.pop("no_ack", None)
             return []
         resp = self._command(data[1], data[2:])
-        f = frame(bytes([0xD5, data[1] + 1]) + resp)
-        self.last = f
-        if "corrupt" in self.faults:
-            self.faults.pop("corrupt", None)
-            f = f[:-2] + bytes([f[-2] ^ 0x5A]) + f[-1:]
-        return [ACK, f]
+        if resp is None:                            # InListPassiveTarget waits for a card
+            return [ACK]
+        return [ACK, self._respond(data[1], resp)]
 
     # -- commands ---------------------------------------------------------------
     def _command(self, cmd, p):
@@ -143,13 +210,20 @@ class PN532(UartDevice):
         if cmd == 0x14:                              # SAMConfiguration
             self.sam_normal = bool(p) and p[0] == 0x01
             return b""
-        if cmd == 0x32:                              # RFConfiguration
+        if cmd == 0x32:                              # RFConfiguration (UM0701 7.3.1)
             if p[:1] == b"\x01" and len(p) >= 2:
                 self.field = bool(p[1] & 1)
                 if not self.field:
                     self.targets = {}
+            elif p[:1] == b"\x05":                  # MaxRetries: MxRtyATR, MxRtyPSL, MxRtyPassiveActivation
+                if len(p) != 4:
+                    return b"\x27"
+                self.max_retries = {"atr": p[1], "psl": p[2], "passive": p[3]}
             return b""
         if cmd == 0x4A:                              # InListPassiveTarget
+            if len(p) >= 2 and self.field and self.sam_normal and not self._matching(p):
+                self._start_wait(p)
+                return None
             return self._list(p)
         if cmd == 0x40:
             return self._exchange(p)

@@ -44,8 +44,7 @@ def test_two_cards_and_a_card_leaving_the_field():
     with Rig() as rig:
         _to_insert_card(rig, 1250)
         nfc = rig.board.devices["pn532"]
-        nfc.tap(make_card("visa-cvn10"))
-        nfc.tap(make_card("visa-credit"))
+        nfc.tap(make_card("visa-cvn10"), make_card("visa-credit"))     # both enter the field together
         rig.wait_text("PLEASE PRESENT ONE CARD")
         nfc.remove()
         nfc.inject("leave")                             # the next card leaves at its first APDU

@@ -2,11 +2,14 @@
 firmware driver against the model on the virtual board (commands, chaining, faults)."""
 import os
 import shutil
+import threading
+import time
 
 import pytest
 
 from host_sim import mpy
 from host_sim.board import VirtualBoard
+from host_sim.devices.nfc_tags import Ntag21x
 from host_sim.devices.pn532 import ACK, ERROR_FRAME, PN532, frame
 
 
@@ -35,6 +38,105 @@ def _model():
     return m, out
 
 
+def _cmd(data):
+    """A host information frame around D4 + data, built as UM0701 6.2.1.1 describes it."""
+    body = b"\xd4" + data
+    return bytes([0, 0, 0xFF, len(body), (-len(body)) & 0xFF]) + body + bytes([(-sum(body)) & 0xFF, 0])
+
+
+def _wait_out(out, n, timeout=10.0):
+    end = time.monotonic() + timeout
+    while len(out) < n and time.monotonic() < end:
+        time.sleep(0.005)
+    return out
+
+
+SAM_NORMAL = _cmd(b"\x14\x01\x14\x01")
+LIST_A = _cmd(b"\x4a\x01\x00")                     # InListPassiveTarget: 1 target, 106 kbps type A
+
+
+def test_list_waits_for_a_card_with_the_power_on_retries():
+    """MxRtyPassiveActivation is FF after power-on: no card, no answer, until one comes."""
+    m, out = _model()
+    m.uart_rx(SAM_NORMAL)
+    assert out[-1] == frame(b"\xd5\x15")
+    out.clear()
+    m.uart_rx(LIST_A)
+    assert out == [ACK]                             # the command is taken, the chip polls on
+    assert m.waiting_list == b"\x01\x00"
+    card = Ntag21x(213)
+    m.tap(card)
+    assert out[1] == frame(b"\xd5\x4b\x01\x01" + card.atqa + bytes([card.sak, 7]) + card.uid)
+    assert m.waiting_list is None
+
+
+def test_ack_or_a_new_command_aborts_the_waiting_list():
+    m, out = _model()
+    m.uart_rx(SAM_NORMAL)
+    out.clear()
+    m.uart_rx(LIST_A)
+    m.uart_rx(ACK)                                  # abort: the chip answers nothing (UM0701 6.2.1.3)
+    m.tap(Ntag21x(213))
+    assert out == [ACK]
+    m.remove()
+    out.clear()
+    m.uart_rx(LIST_A)
+    m.uart_rx(_cmd(b"\x02"))                       # GetFirmwareVersion instead: it is answered
+    assert out == [ACK, ACK, frame(b"\xd5\x03" + PN532.FIRMWARE)]
+    m.tap(Ntag21x(213))
+    assert len(out) == 3                            # the list was ended: no late answer
+
+
+def test_max_retries_bounds_the_wait_then_zero_targets():
+    m, out = _model()
+    m.uart_rx(SAM_NORMAL)
+    # RFConfiguration CfgItem 05: MxRtyATR FF, MxRtyPSL 01, MxRtyPassiveActivation 02
+    m.uart_rx(_cmd(b"\x32\x05\xff\x01\x02"))
+    assert out[-1] == frame(b"\xd5\x33")
+    assert m.max_retries == {"atr": 0xFF, "psl": 0x01, "passive": 0x02}
+    out.clear()
+    t0 = time.monotonic()
+    m.uart_rx(LIST_A)
+    _wait_out(out, 2)
+    assert out == [ACK, frame(b"\xd5\x4b\x00")]  # three attempts, then no target
+    assert time.monotonic() - t0 >= 3 * 0.005
+    # a malformed MaxRetries item is refused (status 27), the setting kept
+    m.uart_rx(_cmd(b"\x32\x05\x00"))
+    assert out[-1] == frame(b"\xd5\x33\x27") and m.max_retries["passive"] == 0x02
+
+
+def test_driver_lists_a_card_that_arrives_while_the_chip_waits(vb):
+    """The firmware driver with MaxRetries FF: the answer comes when the card does."""
+    dev = vb.devices["pn532"]
+    dev.remove()
+    card = Ntag21x(216)
+
+    def tap_when_waiting():
+        end = time.monotonic() + 30
+        while dev.waiting_list is None and time.monotonic() < end:
+            time.sleep(0.002)
+        dev.tap(card)
+    th = threading.Thread(target=tap_when_waiting)
+    th.start()
+    try:
+        out = run(vb, "n.max_retries(0xFF)\nt = n.list_target()\nprint(t.uid.hex(), t.sak)\n"
+                      "print(n.ntag_read(3)[:4].hex())")
+    finally:
+        th.join()
+        run(vb, "n.max_retries(0x01)")
+    assert out.strip().split("\n") == [card.uid.hex() + " 0", "e1106d00"]
+
+
+@pytest.mark.parametrize("model,cc_size,pages", [(213, 0x12, 45), (215, 0x3E, 135), (216, 0x6D, 231)])
+def test_ntag_capability_container_sizes(model, cc_size, pages):
+    tag = Ntag21x(model)
+    st, data = tag.tag_command(b"\x30\x03")
+    assert st == 0 and data[:4] == bytes([0xE1, 0x10, cc_size, 0x00])
+    assert len(tag.pages) == pages
+    with pytest.raises(ValueError):
+        Ntag21x(214)
+
+
 def test_manual_frames_by_hand():
     m, out = _model()
     # GetFirmwareVersion: 00 00 FF 02 FE D4 02 2A 00 (UM0701 7.2.2 example)
@@ -56,7 +158,7 @@ def vb():
         shutil.copytree(os.path.join(mpy.FIRMWARE_DIR, "pos"), os.path.join(b.flash_dir, "pos"))
         shutil.copytree(os.path.join(mpy.FIRMWARE_DIR, "boards"), os.path.join(b.flash_dir, "boards"))
         b.exec("from pos.drivers import pn532\nfrom pos.board import BOARD\nn = pn532.from_board(BOARD)\n"
-               "print(n.begin())")
+               "print(n.begin())\nn.max_retries(0x01)")       # as pos.hw does: an empty field answers soon
         yield b
 
 

@@ -3,7 +3,10 @@
     smartpos card list
     smartpos card show visa-credit
     smartpos card vpcd --profile visa-credit      # pcscd + vsmartcard-vpcd: PC/SC tools see it
+    smartpos card record --out card.trace.json    # a session with the card in a PC/SC reader
+    smartpos card vpcd --profile trace:card.trace.json     # ... replayed (docs/adding-a-card-profile.md)
 """
+import getpass
 import signal
 import sys
 
@@ -12,7 +15,7 @@ from smartpos.cli import CommandError
 
 def register(sub):
     p = sub.add_parser("card", help="EMV card simulator: list/show profiles, expose a card on PC/SC (vpcd)")
-    s = p.add_subparsers(dest="card_cmd", metavar="{list,show,vpcd,read}")
+    s = p.add_subparsers(dest="card_cmd", metavar="{list,show,vpcd,read,record}")
     s.required = True
     ls = s.add_parser("list", help="the card profiles")
     ls.set_defaults(func=run_list)
@@ -28,6 +31,20 @@ def register(sub):
     rd = s.add_parser("read", help="read the applications of the card in a PC/SC reader (PSE directory)")
     rd.add_argument("--reader", default=None, help="part of the reader's name (default: the first with a card)")
     rd.set_defaults(func=run_read)
+    rc = s.add_parser("record", help="record an EMV session with the card in a PC/SC reader into a trace file")
+    rc.add_argument("--reader", default=None, help="part of the reader's name (default: the first reader)")
+    rc.add_argument("--out", required=True, metavar="FILE",
+                    help="trace file; '-' writes to standard output (only with --mask)")
+    rc.add_argument("--mask", action="store_true",
+                    help="mask the PAN (first 6 and last 4 kept), track data and cardholder name")
+    rc.add_argument("--amount", type=int, default=1000, help="amount in minor units for the DOL data (default 1000)")
+    rc.add_argument("--currency", default="0840", help="transaction currency code 5F2A, 4 digits (default 0840)")
+    rc.add_argument("--country", default="0840", help="terminal country code 9F1A, 4 digits (default 0840)")
+    rc.add_argument("--aid", help="select this AID instead of reading the PSE directory")
+    rc.add_argument("--verify-pin", action="store_true",
+                    help="also VERIFY an offline PIN (asked for; read from standard input when it is not a "
+                         "terminal); the PIN is never stored, and a wrong one costs the card a try")
+    rc.set_defaults(func=run_record)
 
 
 def _mask(pan):
@@ -130,4 +147,55 @@ def run_read(args):
                     d.get(0x4F, b"").hex().upper(), d.get(0x50, b"").decode("ascii", "replace"),
                     d[0x87][0] if 0x87 in d else "-"))
         rec += 1
+    return 0
+
+
+def run_record(args):
+    """Record a terminal's contact session with a PC/SC card (host_sim/cards/trace.py)."""
+    import json
+    import re
+    from host_sim.cards.pcsc_card import PcscCard, PcscError
+    from host_sim.cards.trace import TraceError, masked, record_session, save_trace
+    if args.out == "-" and not args.mask:
+        raise CommandError("a trace with the full PAN and track data goes only to a file (--out FILE); "
+                           "use --mask to write it to standard output")
+    for opt in ("currency", "country"):
+        if not re.fullmatch(r"[0-9]{4}", getattr(args, opt)):
+            raise CommandError("--%s must be 4 digits (ISO 4217 / ISO 3166 numeric, e.g. 0840)" % opt)
+    if args.aid is not None and not re.fullmatch(r"(?:[0-9A-Fa-f]{2}){5,16}", args.aid):
+        raise CommandError("--aid must be 5-16 bytes of hex")
+    if not 0 <= args.amount <= 999999999999:
+        raise CommandError("--amount must be 0 to 999999999999 minor units")
+    pin = None
+    if args.verify_pin:
+        pin = getpass.getpass("card PIN: ") if sys.stdin.isatty() else sys.stdin.readline().strip()
+        if not (pin.isdigit() and 4 <= len(pin) <= 12):
+            raise CommandError("the PIN must be 4-12 digits")
+    try:
+        card = PcscCard(args.reader)
+    except PcscError as exc:
+        raise CommandError(str(exc))
+    log = (lambda m: print(m, file=sys.stderr, flush=True))
+    log("reader %s, ATR %s" % (card.reader_name, card.atr.hex().upper()))
+    try:
+        trace = record_session(card, amount=args.amount, pin=pin, aid=args.aid, currency=args.currency,
+                               country=args.country, log=log)
+    except TraceError as exc:
+        raise CommandError(str(exc))
+    except Exception as exc:                       # the card or the reader went away mid-session
+        raise CommandError("the session stopped: %s (%s); nothing was written" % (exc, type(exc).__name__))
+    trace["reader"] = card.reader_name
+    if args.mask:
+        trace = masked(trace)
+    if args.out == "-":
+        print(json.dumps(trace, indent=1))
+        return 0
+    try:
+        save_trace(trace, args.out)
+    except OSError as exc:
+        raise CommandError("cannot write %s (%s)" % (args.out, exc.strerror or exc))
+    log("%d exchanges recorded into %s" % (len(trace["exchanges"]), args.out))
+    if not args.mask:
+        log("warning: %s holds the card's full PAN and track data; it was written readable by you only "
+            "(mode 0600). Keep it private, or record with --mask to share a trace." % args.out)
     return 0

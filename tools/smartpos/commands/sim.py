@@ -19,9 +19,10 @@ def register(sub):
                         "terminal, on this 64-bit port's 8-byte objects; see docs/bridge.md)")
     p.add_argument("--flash", metavar="DIR", help="flash directory (default: a fresh one per run)")
     p.add_argument("--pty-link", metavar="PATH", help="also expose the REPL on a pty symlinked here")
-    p.add_argument("--contact-reader", metavar="pcsc[:NAME]",
+    p.add_argument("--contact-reader", metavar="pcsc[:NAME]|trace:FILE",
                    help="put the card of a real PC/SC reader (first one, or the one whose name "
-                        "contains NAME) into the terminal's contact slot instead of simulated cards")
+                        "contains NAME) into the terminal's contact slot instead of simulated cards; "
+                        "or a recorded card (a trace made by `smartpos card record`)")
     p.add_argument("--unfrozen", action="store_true",
                    help="firmware compiled into the flash instead of frozen into ROM (development)")
     p.set_defaults(func=run)
@@ -81,21 +82,25 @@ def run(args):
         raise CommandError("virtual board did not start: %s" % exc)
     if args.contact_reader:
         kind, _, name = args.contact_reader.partition(":")
-        if kind != "pcsc":
+        if kind not in ("pcsc", "trace") or (kind == "trace" and not name):
             board.stop()
             for h in hosts.values():
                 h.stop()
-            raise CommandError("--contact-reader: only 'pcsc' or 'pcsc:NAME' is known")
+            raise CommandError("--contact-reader: only 'pcsc', 'pcsc:NAME' or 'trace:FILE' is known")
+        from host_sim.cards import ProfileError, make_card
         from host_sim.cards.pcsc_card import PcscCard, PcscError
         try:
-            real = PcscCard(name or None)
-        except PcscError as exc:
+            real = PcscCard(name or None) if kind == "pcsc" else make_card(args.contact_reader)
+        except (PcscError, ProfileError) as exc:
             board.stop()
             for h in hosts.values():
                 h.stop()
-            raise CommandError("--contact-reader pcsc: %s" % exc)
+            raise CommandError("--contact-reader %s: %s" % (kind, exc))
         board.devices["contact"].insert(real)
-        print("contact slot: the card in %s (ATR %s)" % (real.reader_name, real.atr.hex().upper()))
+        if kind == "pcsc":
+            print("contact slot: the card in %s (ATR %s)" % (real.reader_name, real.atr.hex().upper()))
+        else:
+            print("contact slot: %s" % real.profile["description"])
     term = Terminal(board, hosts=hosts, profiles=_card_profiles())
     for h in hosts.values():
         if hasattr(h, "on_message"):
