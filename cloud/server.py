@@ -61,9 +61,15 @@ class CloudServer:
             raise RuntimeError("the cloud service did not start")
         return self
 
+    def listen(self):
+        """Bind the port now (so that `port` is known, and a busy port fails before serving)."""
+        self._sock = _listen(self.settings.host, self.settings.port)
+        return self
+
     def serve_forever(self):
         """Serve in this thread until Ctrl-C / SIGTERM."""
-        self._sock = _listen(self.settings.host, self.settings.port)
+        if self._sock is None:
+            self.listen()
         self._server = uvicorn.Server(self._config())
         self._server.run(sockets=[self._sock])
 

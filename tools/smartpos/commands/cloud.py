@@ -68,10 +68,11 @@ def run(args):
                  if not args.admin_password else "")
         print("new database: operator %r, admin account %r, password %s %s" % (op, admin, password, where),
               flush=True)
-    print("smartpos cloud: operator console on http://%s:%d/  (database: %s)"
-          % (settings.host, settings.port, srv.app.state.engine.dialect.name), flush=True)
     try:
-        srv.serve_forever()
+        srv.listen()
     except OSError as exc:
         raise CommandError("cannot listen on %s:%d (%s)" % (settings.host, settings.port, exc.strerror))
+    print("smartpos cloud: operator console on http://%s:%d/  (database: %s)"
+          % (settings.host, srv.port, srv.app.state.engine.dialect.name), flush=True)
+    srv.serve_forever()
     return 0

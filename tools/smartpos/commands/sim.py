@@ -23,6 +23,10 @@ def register(sub):
                    help="put the card of a real PC/SC reader (first one, or the one whose name "
                         "contains NAME) into the terminal's contact slot instead of simulated cards; "
                         "or a recorded card (a trace made by `smartpos card record`)")
+    p.add_argument("--cloud-port", type=int, default=8700,
+                   help="cloud service / operator console port (default 8700; 0: any free port)")
+    p.add_argument("--cloud-data", metavar="DIR",
+                   help="cloud data folder (default: a fresh one per run, SQLite inside)")
     p.add_argument("--unfrozen", action="store_true",
                    help="firmware compiled into the flash instead of frozen into ROM (development)")
     p.set_defaults(func=run)
@@ -53,6 +57,24 @@ def _start_hosts():
     return started
 
 
+# The operator admin of the simulator's cloud (TEST, like the terminal's TEST PINs).
+SIM_ADMIN_PASSWORD = "smartpos-test"
+
+
+def _start_cloud(args):
+    """The cloud service beside the hosts (SQLite in a data folder: nothing to install)."""
+    import tempfile
+    from cloud.server import CloudServer
+    from cloud.settings import Settings
+    data = args.cloud_data or tempfile.mkdtemp(prefix="smartpos-cloud-")
+    try:
+        return CloudServer(Settings(data_dir=data, port=args.cloud_port,
+                                    bootstrap_admin_password=SIM_ADMIN_PASSWORD)).start()
+    except OSError as exc:
+        raise CommandError("cloud service cannot listen on 127.0.0.1:%d (%s): choose another --cloud-port"
+                           % (args.cloud_port, exc.strerror))
+
+
 def _card_profiles():
     try:
         mod = importlib.import_module("host_sim.cards.face")
@@ -67,15 +89,35 @@ def run(args):
     from host_sim.web.terminal import Terminal
 
     hosts = _start_hosts()
+    try:
+        cloud = _start_cloud(args)
+    except CommandError:
+        for h in hosts.values():
+            h.stop()
+        raise
+    hosts["cloud"] = cloud
     from host_sim.rig import provision
     acq = {n.split()[-1]: h for n, h in hosts.items() if n.startswith("acquirer ")}
     # the terminal's flash: acquirer addresses and the TEST key-loading file (key injection)
+    from host_sim import fleet
+    enrolled = {}
+
+    def provision_and_enroll(flash_dir):
+        provision(flash_dir, acq, wallet=hosts.get("wallet"))
+        enrolled.update(fleet.enroll(cloud.url, SIM_ADMIN_PASSWORD, flash_dir, serial=serial))
+
     board = VirtualBoard(flash_dir=args.flash, heap=args.heap,
                          firmware=True if args.unfrozen else "frozen",
                          pty_link=args.pty_link, pty=bool(args.pty_link),
-                         provision=lambda d: provision(d, acq, wallet=hosts.get("wallet")))
+                         provision=provision_and_enroll)
+    serial = "SIM-" + board.uid[:8].upper()
     try:
         board.start()
+    except fleet.FleetError as exc:
+        board.stop()
+        for h in hosts.values():
+            h.stop()
+        raise CommandError("enrolling the virtual terminal in the cloud failed: %s" % exc)
     except Exception as exc:
         for h in hosts.values():
             h.stop()
@@ -116,6 +158,9 @@ def run(args):
     print("  board REPL: %s%s" % (board.url, ("  pty: " + args.pty_link) if args.pty_link else ""), flush=True)
     for name in sorted(hosts):
         print("  %s host: 127.0.0.1:%s" % (name, getattr(hosts[name], "port", "?")), flush=True)
+    print("  operator console: %s/  (TEST operator admin: admin / %s; terminal %s enrolled as %s/%s)"
+          % (cloud.url, SIM_ADMIN_PASSWORD, serial, enrolled["tenant"], enrolled["controller_id"]),
+          flush=True)
     print("  Ctrl-C stops everything", flush=True)
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *a: done.set())
@@ -130,5 +175,8 @@ def run(args):
         board.stop()
         for h in hosts.values():
             h.stop()
+        if not args.cloud_data:
+            import shutil
+            shutil.rmtree(cloud.settings.data_dir, ignore_errors=True)
         print("smartpos sim: stopped", flush=True)
     return 0

@@ -1,0 +1,69 @@
+"""The virtual terminal in the cloud service: what an operator and a technician do for a new
+terminal, done for `smartpos sim`.
+
+``enroll(cloud_url, admin_password, flash_dir)`` signs in as the operator admin, creates the
+TEST merchant and store (MID and TID from the terminal's acquirer configuration) and registers
+the terminal by serial, which gives an activation code; then enrolls with that code as the
+terminal does and writes ``config/cloud.json`` (cloud URL, DDI tenant, controller id) to the
+terminal's flash.  The TargetToken is returned to the caller, not written in clear to flash.
+"""
+import json
+import os
+import urllib.error
+import urllib.request
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SIM_SERIAL = "SIM-0001"
+SIM_MODEL = "smartpos virtual board"
+
+
+class FleetError(Exception):
+    """The cloud refused a step of the enrollment; the message says which and why."""
+
+
+def _call(base, method, path, body=None, token=None):
+    req = urllib.request.Request(base + path, method=method,
+                                 data=None if body is None else json.dumps(body).encode())
+    req.add_header("Content-Type", "application/json")
+    if token:
+        req.add_header("Authorization", "Bearer " + token)
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            data = r.read()
+    except urllib.error.HTTPError as exc:
+        raise FleetError("%s %s: %d %s" % (method, path, exc.code, exc.read().decode(errors="replace")[:200]))
+    except OSError as exc:
+        raise FleetError("%s %s: cloud unreachable (%s)" % (method, path, exc))
+    return json.loads(data) if data else None
+
+
+def _acquirer():
+    with open(os.path.join(REPO, "firmware", "config", "acquirers.json")) as f:
+        cfg = json.load(f)
+    first = sorted(cfg["acquirers"])[0]
+    return cfg["acquirers"][first], cfg.get("currency", "978")
+
+
+def enroll(cloud_url, admin_password, flash_dir, admin="admin", serial=SIM_SERIAL):
+    """Returns the enrollment answer (tenant, controller_id, target_token, ddi_path)."""
+    acq, currency = _acquirer()
+    token = _call(cloud_url, "POST", "/api/v1/auth/login", {"username": admin, "password": admin_password})["token"]
+    merchants = {m["name"]: m for m in _call(cloud_url, "GET", "/api/v1/merchants", token=token)}
+    m = merchants.get("TEST Merchant") or _call(cloud_url, "POST", "/api/v1/merchants",
+                                                {"name": "TEST Merchant", "mid": acq["mid"], "currency": currency},
+                                                token=token)
+    stores = {s["name"]: s for s in _call(cloud_url, "GET", "/api/v1/stores?merchant_id=%d" % m["id"], token=token)}
+    s = stores.get("Counter 1") or _call(cloud_url, "POST", "/api/v1/stores",
+                                         {"merchant_id": m["id"], "name": "Counter 1"}, token=token)
+    known = _call(cloud_url, "GET", "/api/v1/terminals?q=" + serial, token=token)
+    if known:
+        code = _call(cloud_url, "POST", "/api/v1/terminals/%d/activation" % known[0]["id"], token=token)
+    else:
+        code = _call(cloud_url, "POST", "/api/v1/terminals",
+                     {"serial": serial, "model": SIM_MODEL, "tid": acq["tid"], "store_id": s["id"]}, token=token)
+    identity = _call(cloud_url, "POST", "/api/v1/enroll",
+                     {"activation_code": code["activation_code"], "serial": serial, "model": SIM_MODEL})
+    os.makedirs(os.path.join(flash_dir, "config"), exist_ok=True)
+    with open(os.path.join(flash_dir, "config", "cloud.json"), "w") as f:
+        json.dump({"url": cloud_url, "tenant": identity["tenant"], "controller_id": identity["controller_id"]}, f)
+    return identity
