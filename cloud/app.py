@@ -5,6 +5,7 @@ at ``/``; ``/openapi.json`` describes every endpoint; ``/healthz`` answers
 without authentication (load balancers).
 """
 import os
+import re
 
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse
@@ -20,24 +21,27 @@ VERSION = "0.1.0"
 
 
 class BodyLimit:
-    """Refuses a request body over `limit` bytes with 413, by Content-Length and while it streams."""
+    """Refuses a request body over `limit` bytes with 413, by Content-Length and while it streams;
+    paths matching `large_paths` may carry up to `large_limit` (artifact uploads)."""
 
-    def __init__(self, app, limit):
-        self.app, self.limit = app, limit
+    def __init__(self, app, limit, large_limit=0, large_paths=None):
+        self.app, self.small_limit, self.large_limit, self.large_paths = app, limit, large_limit, large_paths
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        large = self.large_paths is not None and self.large_paths.match(scope.get("path", ""))
+        limit = self.large_limit if large else self.small_limit
         for name, value in scope.get("headers", ()):
             if name == b"content-length":
                 try:
                     n = int(value)
                 except ValueError:
                     n = -1
-                if n < 0 or n > self.limit:
-                    return await _refuse(send, 413 if n > self.limit else 400,
-                                         "request body too large (limit %d bytes)" % self.limit
-                                         if n > self.limit else "bad Content-Length")
+                if n < 0 or n > limit:
+                    return await _refuse(send, 413 if n > limit else 400,
+                                         "request body too large (limit %d bytes)" % limit
+                                         if n > limit else "bad Content-Length")
         seen = 0
 
         async def counted():
@@ -45,13 +49,13 @@ class BodyLimit:
             msg = await receive()
             if msg["type"] == "http.request":
                 seen += len(msg.get("body", b""))
-                if seen > self.limit:
+                if seen > limit:
                     raise _TooLarge()
             return msg
         try:
             return await self.app(scope, counted, send)
         except _TooLarge:
-            return await _refuse(send, 413, "request body too large (limit %d bytes)" % self.limit)
+            return await _refuse(send, 413, "request body too large (limit %d bytes)" % limit)
 
 
 class _TooLarge(Exception):
@@ -79,7 +83,11 @@ def create_app(settings=None):
     from cloud.accounts.router import router as accounts
     from cloud.audit.router import router as audit
     from cloud.tenants.router import router as tenants
-    for r in (accounts, tenants, audit):
+    from cloud.tms.ddi import router as ddi
+    from cloud.tms.manage import router as tms
+    from cloud.tms.storage import ArtifactStore
+    app.state.artifacts = ArtifactStore(settings.data_dir)
+    for r in (accounts, tenants, audit, tms, ddi):
         app.include_router(r)
 
     @app.get("/healthz", tags=["service"])
@@ -106,5 +114,6 @@ def create_app(settings=None):
         response.headers.setdefault("Referrer-Policy", "no-referrer")
         return response
 
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes, large_limit=settings.max_artifact_bytes,
+                       large_paths=re.compile(r"^/api/v1/tms/modules/[0-9]+/artifacts/[^/]+$"))
     return app

@@ -41,7 +41,8 @@ def problems(*codes):
     text = {400: "malformed request", 401: "not signed in, or the token is no longer valid",
             403: "the caller's role may not do this", 404: "not found (or outside the caller's tenancy)",
             409: "conflicts with the current state", 413: "request body too large",
-            423: "account locked", 429: "too many attempts"}
+            410: "the action is closed", 416: "range not satisfiable", 423: "account locked",
+            429: "too many attempts"}
     return {c: {"model": Problem, "description": text[c]} for c in codes}
 
 

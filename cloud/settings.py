@@ -24,7 +24,9 @@ class Settings:
     activation_ttl_s: int = 24 * 3600       # terminal activation codes
     login_max_failures: int = 5             # then the account is locked ...
     login_lockout_s: int = 15 * 60          # ... for this long
-    max_body_bytes: int = 1 << 20           # larger requests are refused with 413
+    max_body_bytes: int = 1 << 20           # larger requests are refused with 413 ...
+    max_artifact_bytes: int = 32 << 20      # ... except artifact uploads, up to this
+    ddi_poll_s: int = 300                   # DDI polling interval given to terminals
     # first start with an empty database: the operator and its admin account
     bootstrap_operator: str = "default"
     bootstrap_operator_name: str = "Default operator"

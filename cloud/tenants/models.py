@@ -6,7 +6,7 @@ has **stores**; a **terminal** belongs to its operator from the day it is
 registered and to a store once it is placed in one.  ``Terminal.controller_id``
 is the DDI controller id, unique within the operator.
 """
-from sqlalchemy import DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cloud.db import Base, utcnow
@@ -54,6 +54,7 @@ class Terminal(Base):
     __tablename__ = "terminals"
     __audited__ = True
     __audit_secret__ = ("target_token_hash", "activation_code_hash")
+    __audit_quiet__ = ("last_seen_at", "attributes")
     __table_args__ = (UniqueConstraint("operator_id", "controller_id", name="uq_terminal_controller"),
                       UniqueConstraint("operator_id", "serial", name="uq_terminal_serial"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -71,4 +72,7 @@ class Terminal(Base):
     enrolled_at: Mapped[object] = mapped_column(DateTime, nullable=True)
     last_seen_at: Mapped[object] = mapped_column(DateTime, nullable=True)
     created_at: Mapped[object] = mapped_column(DateTime, default=utcnow)
+    # DDI config data (controller attributes) the terminal last sent, as JSON text
+    attributes: Mapped[str] = mapped_column(Text, default="{}")
+    attributes_requested: Mapped[bool] = mapped_column(Boolean, default=True)
     store = relationship("Store")
