@@ -101,7 +101,7 @@ class AsyncAuthorizer:
 
     async def sign_on(self, acq):
         e = self.engine
-        return e.signed_on(acq, await self.links[acq].exchange("0800", e.sign_on_fields(), use_mac=False))
+        return e.signed_on(acq, await self.links[acq].exchange("0800", e.sign_on_fields()))
 
     async def pump(self, acq=None, force=False):
         e = self.engine
