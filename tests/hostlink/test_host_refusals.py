@@ -368,3 +368,48 @@ def test_firmware_with_another_terminal_master_key_is_refused_sign_on(tmp_path):
         assert h.db.transactions() == []                   # nothing reached the issuer
     finally:
         h.stop()
+
+
+def test_terminal_reconnects_after_the_host_closed_an_idle_connection(tmp_path):
+    """The host drops connections idle for `idle_timeout_s`; the terminal's next sale opens a
+    new one instead of sending into the closed one (which would end in a reversal)."""
+    from hostlink.terminal import Terminal
+    h = AcquirerHost(port=0, name="alpha", idle_timeout_s=0.5).start()
+    try:
+        before = h.db.balance(PAN)
+        a, b, st = Terminal(tmp_path, {"alpha": h}).run("""
+import time
+req, r1 = sale(100)
+time.sleep_ms(1500)                  # idle: the host closes the connection
+req, r2 = sale(200)
+out(resp_dict(r1)); out(resp_dict(r2)); out(state())
+""")
+        assert a["approved"] and b["approved"], (a, b)
+        assert st["pending"] == [] and h.db.balance(PAN) == before - 300
+    finally:
+        h.stop()
+
+
+def test_async_link_reconnects_after_the_host_closed_an_idle_connection(tmp_path):
+    from hostlink.terminal import Terminal
+    h = AcquirerHost(port=0, name="alpha", idle_timeout_s=0.5).start()
+    try:
+        before = h.db.balance(PAN)
+        res, st = Terminal(tmp_path, {"alpha": h}, drop_missing=True).run("""
+import asyncio
+from pos.payments.aio import AsyncAuthorizer
+aa = AsyncAuthorizer(eng)
+async def main():
+    res = []
+    for amt in (100, 200):
+        req = AuthRequest("sale", amt, "978", "4761739001010119", "2812", entry_mode="manual")
+        r = await aa.authorize(req)
+        res.append(resp_dict(r))
+        await asyncio.sleep_ms(1500)     # idle: the host closes the connection
+    return res
+out(asyncio.run(main())); out(state())
+""")
+        assert [r["approved"] for r in res] == [True, True], res
+        assert st["pending"] == [] and h.db.balance(PAN) == before - 300
+    finally:
+        h.stop()
