@@ -413,3 +413,16 @@ out(asyncio.run(main())); out(state())
         assert st["pending"] == [] and h.db.balance(PAN) == before - 300
     finally:
         h.stop()
+
+
+def test_cli_refuses_an_old_database_with_a_message(tmp_path, capsys):
+    import sqlite3
+    from smartpos.cli import build_parser
+    path = str(tmp_path / "old.db")
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE accounts (pan TEXT PRIMARY KEY, balance INTEGER)")
+    con.commit()
+    con.close()
+    args = build_parser().parse_args(["host", "acquirer", "--port", "0", "--db", path])
+    assert args.func(args) == 2
+    assert "earlier simulator version" in capsys.readouterr().err

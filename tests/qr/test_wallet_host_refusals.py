@@ -118,3 +118,20 @@ def test_firmware_client_refused_by_a_wallet_an_hour_ahead(wallet):
         assert w.orders == {}
     finally:
         w.stop()
+
+
+@pytest.mark.parametrize("body,error", [(b"[1, 2]", "not a JSON object"), (b"\xff\xfe", "not JSON"),
+                                        (b'"WALLET-OK-4"', "not a JSON object")])
+def test_body_that_is_not_a_json_object_is_refused(wallet, body, error):
+    ts, rid = str(int(time.time())), os.urandom(8).hex()
+    head = ("POST /v1/pay HTTP/1.1\r\nHost: wallet\r\nContent-Length: %d\r\nX-Terminal: TERM0001\r\n"
+            "X-Timestamp: %s\r\nX-Request-Id: %s\r\nX-Signature: %s\r\nConnection: close\r\n\r\n"
+            % (len(body), ts, rid, sign(KEY1, "POST", "/v1/pay", ts, rid, body))).encode()
+    code, answer = raw_request(wallet, head, body)
+    assert code == 400 and error in answer["error"] and wallet.payments == {}
+
+
+@pytest.mark.parametrize("amount", [True, 0, -5, 10 ** 13, "500", 5.5])
+def test_amount_that_is_not_positive_minor_units_is_refused(wallet, amount):
+    code, answer = raw_request(wallet, *signed("POST", "/v1/pay", {"code": "WALLET-OK-5", "amount": amount}))
+    assert code == 400 and "minor units" in answer["error"] and wallet.payments == {}

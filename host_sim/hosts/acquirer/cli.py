@@ -60,7 +60,12 @@ def run(args):
     from host_sim.hosts.acquirer import AcquirerHost
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(name)s %(message)s")
-    host = AcquirerHost(port=args.port, name=args.name, spec=args.spec, db=args.db, tls=args.tls)
+    from host_sim.hosts.acquirer.issuer import IssuerDBError
+    try:
+        host = AcquirerHost(port=args.port, name=args.name, spec=args.spec, db=args.db, tls=args.tls)
+    except IssuerDBError as e:
+        print("acquirer host: %s" % e, file=sys.stderr)
+        return 2
     for kind in args.fault:
         if kind in ("delay", "refuse"):
             host.faults.set(kind, seconds=args.fault_seconds)

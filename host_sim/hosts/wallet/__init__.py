@@ -122,8 +122,10 @@ class WalletHost:
                         return self._reply(503, {"error": "wallet host busy"})
                 try:
                     data = json.loads(body) if body else {}
-                except ValueError:
+                except ValueError:                     # also bytes that are not UTF-8
                     return self._reply(400, {"error": "body is not JSON"})
+                if not isinstance(data, dict):
+                    return self._reply(400, {"error": "body is not a JSON object"})
                 self._reply(*host.route(method, path, term, data))
 
             def do_GET(self):
@@ -209,7 +211,7 @@ class WalletHost:
 
     def _order(self, term, d):
         amount = d.get("amount")
-        if not isinstance(amount, int) or amount <= 0:
+        if not _minor_units(amount):
             return 400, {"error": "amount must be positive minor units"}
         ref = "W%06d" % (len(self.orders) + 1)
         o = {"order": ref, "status": "pending", "amount": amount, "currency": str(d.get("currency", "")),
@@ -240,7 +242,7 @@ class WalletHost:
     def _pay(self, term, d):
         code = str(d.get("code", ""))
         amount = d.get("amount")
-        if not isinstance(amount, int) or amount <= 0:
+        if not _minor_units(amount):
             return 400, {"error": "amount must be positive minor units"}
         if not code.startswith("WALLET-"):
             return 200, {"status": "failed", "reason": "not a wallet code of this wallet"}
@@ -249,6 +251,11 @@ class WalletHost:
         txn = "T%08d" % (len(self.payments) + 1)
         self.payments[txn] = amount
         return 200, {"status": "success", "txn": txn, "amount": amount}
+
+
+def _minor_units(amount):
+    """A positive int amount (JSON true is not 1 cent)."""
+    return isinstance(amount, int) and not isinstance(amount, bool) and 0 < amount <= 10 ** 12
 
 
 def start_for_sim():
