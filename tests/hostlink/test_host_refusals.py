@@ -163,6 +163,21 @@ def test_stan_may_come_back_after_the_batch_closed(host, term):
     assert [r["amount"] for r in host.db.transactions(TID)] == [1000, 3000]
 
 
+@pytest.mark.parametrize("doc,what", [
+    ({"t": "0200", "2": PAN, "3": "000000", "4": "00000000ab12", "11": "000060", "49": "978"}, "amount"),
+    ({"t": "0200", "3": "000000", "4": "000000000100", "11": "000061", "35": PAN + "=2812201?", "49": "978"},
+     "track 2"),
+    ({"t": "0320", "2": PAN, "3": "000000", "4": "000000000100", "11": "000062", "60": "02"}, "DE 60"),
+    ({"t": "0500", "3": "920000", "11": "000063", "60": "abc", "63": "000"}, "DE 60"),
+])
+def test_malformed_elements_are_a_format_error_and_change_nothing(host, term, doc, what):
+    before = host.db.balance(PAN)
+    d, _ = term.send(dict(doc, **{"7": DT}), term.tak)
+    assert d["39"] == "30"                                  # format error, not a host malfunction
+    assert host.db.transactions() == [] and host.db.balance(PAN) == before
+    assert host.stats["errors"] == 0
+
+
 # ------------------------------------------------------------ sign-on
 def test_sign_on_without_a_mac_is_refused_and_keys_stay(host, term):
     keys = dict(host.terminal_keys[TID])
@@ -264,6 +279,27 @@ def test_an_idle_tls_client_does_not_stop_service_to_others():
         assert result == {"rc": "00"}
     finally:
         for s in idle:
+            s.close()
+        h.stop()
+
+
+def test_connections_past_the_limit_are_closed_at_once():
+    h = AcquirerHost(port=0, max_connections=2).start()
+    held = []
+    try:
+        held = [socket.create_connection(("127.0.0.1", h.port), timeout=5) for _ in range(2)]
+        extra = socket.create_connection(("127.0.0.1", h.port), timeout=5)
+        assert _closed_within(extra, 10)
+        extra.close()
+        held.pop().close()
+        deadline = time.monotonic() + 10
+        while h.open_connections() >= 2 and time.monotonic() < deadline:   # the host notices the close
+            time.sleep(0.02)
+        c = Client(h)
+        assert c.sign_on()["39"] == "00"
+        c.close()
+    finally:
+        for s in held:
             s.close()
         h.stop()
 

@@ -20,7 +20,8 @@ original amount incorrect): it gives back exactly what the original took.
 
 Connections: a TLS handshake runs in the connection's own thread (an idle client cannot
 hold up the others), a started message must arrive within `read_timeout_s` and an idle
-connection is closed after `idle_timeout_s`.
+connection is closed after `idle_timeout_s`; past `max_connections` open ones a new
+connection is closed at once.
 Faults (see faults.py) are applied to the reply of the chosen message types.
 """
 import json
@@ -53,7 +54,7 @@ class AcquirerHost:
 
     def __init__(self, port=0, name="alpha", spec="iso87", db=None, host="127.0.0.1", tls=False,
                  imk_ac=None, trace=None, terminals=None, read_timeout_s=15.0, idle_timeout_s=300.0,
-                 handshake_timeout_s=10.0):
+                 handshake_timeout_s=10.0, max_connections=64):
         """`terminals`: {TID: TMK} of the terminals this host knows (a sign-on from any
         other TID is refused); None: every TID uses the acquirer's TEST TMK."""
         self.name = name
@@ -69,6 +70,7 @@ class AcquirerHost:
         self.read_timeout_s = read_timeout_s
         self.idle_timeout_s = idle_timeout_s
         self.handshake_timeout_s = handshake_timeout_s
+        self.max_connections = max_connections
         self.sign_ons = set()            # (tid, DE 11, DE 7) of accepted sign-ons (replays refused)
         self.imk_ac = imk_ac or hsm.TEST_IMK_AC
         self.faults = Faults()
@@ -128,6 +130,10 @@ class AcquirerHost:
             except OSError:
                 pass
 
+    def open_connections(self):
+        """How many terminal connections the host holds now."""
+        return len(self._conns)
+
     def __enter__(self):
         return self.start()
 
@@ -156,6 +162,10 @@ class AcquirerHost:
             try:
                 c, _ = ls.accept()
             except (socket.timeout, OSError, AttributeError):
+                continue
+            if len(self._conns) >= self.max_connections:
+                log.warning("connection refused: %d open already", len(self._conns))
+                c.close()                        # one thread per connection: bounded
                 continue
             self._conns.add(c)
             threading.Thread(target=self._serve, args=(c,), daemon=True).start()
@@ -313,8 +323,12 @@ class AcquirerHost:
             rf[39] = "12"
         else:
             mac_ok = self._check_mac(tid, mti, f, payload)
+            bad = format_error(mti, f) if mac_ok else None
             if not mac_ok:
                 rf[39] = "63"
+            elif bad is not None:
+                log.warning("%s stan %s: format error: %s", mti, f.get(11, ""), bad)
+                rf[39] = "30"
             else:
                 try:
                     handler(mti, f, rf)
@@ -672,6 +686,29 @@ def _mask_track2(raw, pan, track2):
             h = h[:j] + "f" * (len(digits) - len(pan)) + h[i + len(digits):]
         i = h.find(digits, i + 1)
     return bytes.fromhex(h)
+
+
+# data elements whose content the handlers read as digits, with the length they need
+_DIGITS = {n: None for n in hspec.NUMERIC}
+_NEEDS = {"0320": {60: 10}, "0500": {60: 6}, "0400": {90: 42}, "0420": {90: 42}}
+
+
+def format_error(mti, f):
+    """What is wrong with the request's fields (ISO 8583 DE 39 = 30, format error), or None:
+    numeric (n) elements with other than digits, track 2 with other than digits and one
+    separator, DE 60 / DE 90 that do not hold the original MTI and STAN the handler needs."""
+    for n in _DIGITS:
+        v = f.get(n)
+        if v is not None and not v.isdigit():
+            return "DE %d is not numeric" % n
+    t2 = f.get(35)
+    if t2 is not None and (t2.count("=") != 1 or not t2.replace("=", "").isdigit()):
+        return "DE 35 is not track 2 data (digits, one separator)"
+    for n, size in _NEEDS.get(mti, {}).items():
+        v = f.get(n, "")
+        if n in f and (len(v) < size or not v[:size].isdigit()) or (n == 60 and n not in f):
+            return "DE %d must start with %d digits" % (n, size)
+    return None
 
 
 def _is_sign_on(mti, f):
