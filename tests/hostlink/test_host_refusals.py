@@ -462,3 +462,33 @@ def test_cli_refuses_an_old_database_with_a_message(tmp_path, capsys):
     args = build_parser().parse_args(["host", "acquirer", "--port", "0", "--db", path])
     assert args.func(args) == 2
     assert "earlier simulator version" in capsys.readouterr().err
+
+
+def test_pcap_export_of_swiped_sales_carries_no_track_2_remainder(tmp_path):
+    """Swiped sales from the firmware to both profiles (ASCII and packed BCD track 2), recorded
+    by the web face as the `smartpos sim` wiring does, exported as pcap."""
+    from host_sim.web.terminal import Terminal as Face
+    from hostlink.terminal import Terminal
+    face = Face(None)
+    alpha = AcquirerHost(port=0, name="alpha", spec="iso87").start()
+    beta = AcquirerHost(port=0, name="beta", spec="iso87bcd").start()
+    try:
+        for h in (alpha, beta):
+            h.on_message = face.record_host_message
+        a, b = Terminal(tmp_path, {"alpha": alpha, "beta": beta}).run("""
+req, r = sale(100, track2="4761739001010119=28122011234567890", entry="swipe")
+out(resp_dict(r))
+req, r = sale(200, pan="5413330089010434", track2="5413330089010434=28122015555555555", entry="swipe")
+out(resp_dict(r))
+""")
+        assert a["approved"] and b["approved"] and a["acq"] == "alpha" and b["acq"] == "beta"
+        pcap = face.pcap()
+        for secret in ("28122011234567890", "1234567890", "28122015555555555", "5555555555"):
+            assert secret.encode() not in pcap and secret not in pcap.hex()
+        for pan in ("4761739001010119", "5413330089010434"):
+            assert pan.encode() not in pcap and pan not in pcap.hex()
+        assert b"476173******0119*****************" in pcap                 # iso87: ASCII
+        assert "541333ffffff0434" + "f" * 18 in pcap.hex()                  # iso87bcd: packed
+    finally:
+        alpha.stop()
+        beta.stop()
