@@ -135,3 +135,25 @@ def test_body_that_is_not_a_json_object_is_refused(wallet, body, error):
 def test_amount_that_is_not_positive_minor_units_is_refused(wallet, amount):
     code, answer = raw_request(wallet, *signed("POST", "/v1/pay", {"code": "WALLET-OK-5", "amount": amount}))
     assert code == 400 and "minor units" in answer["error"] and wallet.payments == {}
+
+
+def test_a_body_that_stalls_times_out():
+    w = WalletHost(port=0, read_timeout_s=0.5).start()
+    try:
+        head, body = signed("POST", "/v1/pay", {"code": "WALLET-OK-7", "amount": 700})
+        code, answer = raw_request(w, head, body[:5])           # Content-Length says more
+        assert code == 408 and "not received" in answer["error"] and w.payments == {}
+    finally:
+        w.stop()
+
+
+def test_an_idle_connection_is_closed():
+    w = WalletHost(port=0, read_timeout_s=0.5).start()
+    try:
+        s = socket.create_connection(("127.0.0.1", w.port), timeout=10)
+        s.sendall(b"POST /v1/pay HTTP/1.1\r\n")                 # and no more
+        t0 = time.monotonic()
+        assert s.recv(100) == b"" and time.monotonic() - t0 < 5
+        s.close()
+    finally:
+        w.stop()

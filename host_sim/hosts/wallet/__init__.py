@@ -20,7 +20,8 @@ METHOD "\n" PATH "\n" TIMESTAMP "\n" REQUEST-ID "\n" BODY with that terminal's o
 so one terminal's key signs for no other).  Refused: a bad or missing signature or request id
 (401), a timestamp outside +-`window_s` of the wallet's clock (401), a request id already
 seen from that terminal (409: a replayed request does nothing), a Content-Length that is not
-a non-negative number (400) or larger than MAX_BODY (413).  A repeated idempotency key
+a non-negative number (400) or larger than MAX_BODY (413), a request that stalls for
+`read_timeout_s` (408, or the connection closed while the request line and headers are read).  A repeated idempotency key
 returns the first answer (nothing is charged twice).
 """
 import hashlib
@@ -49,9 +50,10 @@ def sign(key, method, path, timestamp, request_id, body):
 
 class WalletHost:
     def __init__(self, port=0, keys=None, order_ttl_s=120.0, confirm_delay_s=0.0, window_s=WINDOW_S,
-                 clock=time.time):
+                 clock=time.time, read_timeout_s=10.0):
         self.keys = keys or {t: terminal_key(t) for t in TEST_TERMINALS}
         self.window = window_s
+        self.read_timeout = read_timeout_s
         self.clock = clock
         self.seen_ids = {}          # (terminal, request id) -> timestamp, kept for the window
         self.orders = {}
@@ -73,6 +75,8 @@ class WalletHost:
         host = self
 
         class Handler(BaseHTTPRequestHandler):
+            timeout = self.read_timeout             # a request line, headers or body that stalls
+
             def log_message(self, *a):
                 pass
 
@@ -92,7 +96,13 @@ class WalletHost:
                 n = int(text)
                 if n > MAX_BODY:
                     return 413, "request too large (%d bytes, at most %d)" % (n, MAX_BODY)
-                return None, (self.rfile.read(n) if n else b"")
+                try:
+                    body = self.rfile.read(n) if n else b""
+                except TimeoutError:                   # socket.timeout: the body stalled
+                    return 408, "request body not received within %g s" % host.read_timeout
+                if len(body) < n:
+                    return 400, "request body shorter than its Content-Length"
+                return None, body
 
             def _refuse(self, code, error):
                 self.close_connection = True           # the rest of the request is not read
