@@ -562,7 +562,7 @@ class AcquirerHost:
 
     def _original(self, f):
         """The transaction a reversal or void names: DE 90 original data elements (n42:
-        MTI, STAN, DE 7, ISO 8583:1987 4.3.90); without DE 90 the request's own STAN."""
+        MTI, STAN, DE 7 of the original, ISO 8583:1987); without DE 90 the request's own STAN."""
         tid = f.get(41, "")
         o = f.get(90, "")
         if len(o) >= 20:
@@ -688,8 +688,8 @@ def _mask_track2(raw, pan, track2):
     return bytes.fromhex(h)
 
 
-# data elements whose content the handlers read as digits, with the length they need
-_DIGITS = {n: None for n in hspec.NUMERIC}
+# per MTI: the data elements whose leading digits a handler reads (original MTI + STAN,
+# batch number, original data elements), and how many
 _NEEDS = {"0320": {60: 10}, "0500": {60: 6}, "0400": {90: 42}, "0420": {90: 42}}
 
 
@@ -697,7 +697,7 @@ def format_error(mti, f):
     """What is wrong with the request's fields (ISO 8583 DE 39 = 30, format error), or None:
     numeric (n) elements with other than digits, track 2 with other than digits and one
     separator, DE 60 / DE 90 that do not hold the original MTI and STAN the handler needs."""
-    for n in _DIGITS:
+    for n in hspec.NUMERIC:
         v = f.get(n)
         if v is not None and not v.isdigit():
             return "DE %d is not numeric" % n
@@ -705,8 +705,10 @@ def format_error(mti, f):
     if t2 is not None and (t2.count("=") != 1 or not t2.replace("=", "").isdigit()):
         return "DE 35 is not track 2 data (digits, one separator)"
     for n, size in _NEEDS.get(mti, {}).items():
-        v = f.get(n, "")
-        if n in f and (len(v) < size or not v[:size].isdigit()) or (n == 60 and n not in f):
+        v = f.get(n)
+        if v is None and n == 90:
+            continue                            # a reversal without DE 90 names its own STAN
+        if v is None or len(v) < size or not v[:size].isdigit():
             return "DE %d must start with %d digits" % (n, size)
     return None
 
