@@ -492,3 +492,10 @@ out(resp_dict(r))
     finally:
         alpha.stop()
         beta.stop()
+
+
+def test_cli_takes_the_timeouts():
+    from smartpos.cli import build_parser
+    args = build_parser().parse_args(["host", "acquirer", "--port", "0", "--read-timeout", "2",
+                                      "--idle-timeout", "30"])
+    assert args.read_timeout == 2.0 and args.idle_timeout == 30.0
