@@ -141,6 +141,17 @@ def test_reversal_gives_back_exactly_the_original(host, term):
     assert host.db.txn(TID, "000008")["reversed"] == 1
 
 
+def test_reversal_of_the_declined_duplicate_undoes_nothing(host, term):
+    """The 94 reply to the reused STAN was lost, so the terminal reverses that request:
+    the host took nothing for it and gives nothing back; the first sale stays charged."""
+    before = host.db.balance(PAN)
+    assert term.sale("000012", 1000)["39"] == "00"
+    assert term.sale("000012", 2000)["39"] == "94"
+    assert term.reversal("000012", 2000)["39"] == "25"
+    assert host.db.balance(PAN) == before - 1000
+    assert host.db.txn(TID, "000012")["reversed"] == 0
+
+
 def test_reversal_for_another_amount_is_refused(host, term):
     before = host.db.balance(PAN)
     assert term.sale("000009", 1000)["39"] == "00"

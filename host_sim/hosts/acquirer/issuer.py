@@ -145,10 +145,10 @@ class IssuerDB:
         rows = self._rows("tid=? AND stan=? AND duplicate=0", (tid, stan))
         return rows[0] if rows else None
 
-    def find(self, tid, stan, mti=None, dt=None, open_only=False):
-        """Transactions (not refused duplicates) of `tid` with `stan`, newest first; `mti` and
-        `dt` (DE 7) narrow them when given; `open_only`: not settled yet."""
-        where, args = "tid=? AND stan=? AND duplicate=0", [tid, stan]
+    def find(self, tid, stan, mti=None, dt=None, open_only=False, duplicates=False):
+        """Transactions of `tid` with `stan`, newest first; `mti` and `dt` (DE 7) narrow them
+        when given; `open_only`: not settled yet; `duplicates`: refused duplicates too."""
+        where, args = "tid=? AND stan=?" + ("" if duplicates else " AND duplicate=0"), [tid, stan]
         if mti:
             where += " AND mti=?"
             args.append(mti)

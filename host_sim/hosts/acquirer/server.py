@@ -560,25 +560,30 @@ class AcquirerHost:
         self.db.record(tid, stan, mti, pcode, pan, amount, f.get(39, "Y1"), f.get(38, ""), self._next_rrn(),
                        effect, self.batch_no.get(tid, 1), f.get(7, ""))
 
-    def _original(self, f):
+    def _original(self, f, duplicates=False):
         """The transaction a reversal or void names: DE 90 original data elements (n42:
-        MTI, STAN, DE 7 of the original, ISO 8583:1987); without DE 90 the request's own STAN."""
+        MTI, STAN, DE 7 of the original, ISO 8583:1987); without DE 90 the request's own STAN.
+        `duplicates`: all the rows it may name (refused duplicates too), accepted ones first."""
         tid = f.get(41, "")
         o = f.get(90, "")
         if len(o) >= 20:
             dt = o[10:20]
-            found = self.db.find(tid, o[4:10], mti=o[:4], dt=None if dt == _NO_DT else dt)
+            found = self.db.find(tid, o[4:10], mti=o[:4], dt=None if dt == _NO_DT else dt, duplicates=duplicates)
         else:
-            found = self.db.find(tid, f.get(11, ""))
+            found = self.db.find(tid, f.get(11, ""), duplicates=duplicates)
+        if duplicates:
+            return sorted(found, key=lambda r: r["duplicate"])
         return found[0] if found else None
 
     def _reversal(self, mti, f, rf):
         rf[4] = f.get(4)
-        orig = self._original(f)
-        if orig is None:
-            rf[39] = "25"                                # never had it: nothing to undo
-            return
         amount = int(f.get(4, "0") or 0)
+        named = self._original(f, duplicates=True)
+        same = [r for r in named if r["amount"] == amount]
+        orig = same[0] if same else (named[0] if named and not named[0]["duplicate"] else None)
+        if orig is None or orig["duplicate"]:
+            rf[39] = "25"                                # never had it (or declined it 94): nothing to undo
+            return
         if amount != orig["amount"]:
             # only the whole original is reversed, for what it took: another amount names
             # another transaction (partial reversals would carry DE 95)
