@@ -9,6 +9,11 @@ terminal sent in the PDOL data (with TTQ 9F66 first), the AIP and ATC: the acqui
 verifies it like a contact ARQC.  Profile extras: "cl_phone": true marks a phone wallet
 (CTQ says consumer device CVM performed; the PAN is a token PAN from "token_pan");
 "cl_contact_only": true makes GPO answer 6985 (the terminal must switch to contact).
+
+Faults of the profile hold on this interface too: "mute" (no answer to any command: the
+PN532 reports a time-out) and "malformed_record", which breaks record 1 (read on the
+offline fDDA path) and the online GPO answer (a last data object, 5F24, claims more bytes
+than follow), so the online qVSDC path, which reads no record, meets it too.
 """
 import hashlib
 
@@ -82,7 +87,13 @@ class ContactlessCard(CardSimulator):
         body = tlvs((0x82, aip), (0x9F36, atc), (0x9F26, ac), (0x9F27, b"\x80"), (0x9F10, iad),
                     (0x57, bytes.fromhex(t2)), (0x5F34, bytes.fromhex(self.psn)), (0x9F6C, ctq),
                     (0x5F24, bytes.fromhex(exp)))
-        return enc_tlv(0x77, body) + b"\x90\x00"
+        return enc_tlv(0x77, self._faulty(body)) + b"\x90\x00"
+
+    def _faulty(self, body):
+        """A GPO answer's data objects as the profile's faults make them."""
+        if self.faults.get("malformed_record"):
+            return body + bytes.fromhex("5F2409281231")   # an expiry that announces 9 bytes, 3 follow
+        return body
 
 
     def _offline_tc(self, v, atc):
@@ -106,7 +117,7 @@ class ContactlessCard(CardSimulator):
         body = tlvs((0x82, aip), (0x94, self.afl), (0x9F36, atc), (0x9F26, ac), (0x9F27, b"\x40"),
                     (0x9F10, iad), (0x57, bytes.fromhex(t2)), (0x5F34, bytes.fromhex(self.psn)),
                     (0x9F6C, ctq), (0x9F69, auth), (0x9F4B, sdad))
-        return enc_tlv(0x77, body) + b"\x90\x00"
+        return enc_tlv(0x77, body) + b"\x90\x00"          # a malformed_record card breaks in record 1
 
 
 def make_card(name):

@@ -55,8 +55,10 @@ class RogueHost:
                     cg, cv = hsm.wrap(hsm.TEST_TMK["alpha"], self.tak)
                     r = {"t": "0810", "11": doc["11"], "39": "00", "41": doc["41"], "70": "001",
                          "48": "TAK" + cg.hex().upper() + cv.hex().upper()}
+                    r["128"] = "00" * 8                              # the 0810 is MACed under the TMK
                     raw, _ = iso8583.encode(r, spec)
-                    c.sendall(struct.pack(">H", len(raw)) + bytes(raw))
+                    raw = bytes(raw[:-8]) + hsm.mac_x919(hsm.TEST_TMK["alpha"], bytes(raw[:-8]))
+                    c.sendall(struct.pack(">H", len(raw)) + raw)
                 elif doc["t"] == "0400":
                     r = {"t": "0410", "11": doc["11"], "39": "00", "41": doc["41"], "64": "00" * 8}
                     raw, _ = iso8583.encode(r, spec)

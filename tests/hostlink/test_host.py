@@ -5,6 +5,7 @@ import struct
 
 import iso8583
 
+from host_sim.hosts.acquirer import hsm
 from host_sim.hosts.acquirer import spec as hspec
 from host_sim.hosts.acquirer.faults import Faults
 
@@ -31,8 +32,9 @@ def test_garbage_and_unknown_mti_do_not_stop_the_host(alpha):
     doc, _ = iso8583.decode(bytearray(_recv(s)), hspec.get("iso87"))
     assert doc["t"] == "0610" and doc["39"] == "12"       # unknown message type: invalid transaction
     raw, _ = iso8583.encode({"t": "0800", "7": "1122113015", "11": "000002", "41": "TERM0009",
-                             "70": "001"}, hspec.get("iso87"))
-    s.sendall(struct.pack(">H", len(raw)) + bytes(raw))
+                             "70": "001", "128": "00" * 8}, hspec.get("iso87"))
+    raw = bytes(raw[:-8]) + hsm.mac_x919(hsm.TEST_TMK["alpha"], bytes(raw[:-8]))   # sign-on MACed under the TMK
+    s.sendall(struct.pack(">H", len(raw)) + raw)
     doc, _ = iso8583.decode(bytearray(_recv(s)), hspec.get("iso87"))
     assert doc["t"] == "0810" and doc["39"] == "00" and doc["48"].startswith("TPK")
     assert alpha.stats["errors"] == 1

@@ -1,13 +1,17 @@
 """The wallet host simulator: signatures, idempotency, both flows; and the firmware's wallet
 client (HMAC-SHA256 of its own) against it on real MicroPython."""
 import json
+import os
+import time
 import urllib.error
 import urllib.request
 
 import pytest
 
 from host_sim import mpy
-from host_sim.hosts.wallet import TEST_KEY, WalletHost, sign
+from host_sim.hosts.wallet import WalletHost, sign, terminal_key
+
+TEST_KEY = terminal_key("TERM0001")
 
 
 @pytest.fixture
@@ -19,9 +23,10 @@ def wallet():
 
 def call(w, method, path, obj=None, key=TEST_KEY, term="TERM0001"):
     body = json.dumps(obj).encode() if obj is not None else b""
+    ts, rid = str(int(time.time())), os.urandom(8).hex()
     req = urllib.request.Request("http://127.0.0.1:%d%s" % (w.port, path), data=body if method == "POST" else None,
-                                 method=method, headers={"X-Terminal": term, "X-Timestamp": "1",
-                                                         "X-Signature": sign(key, method, path, "1", body)})
+                                 method=method, headers={"X-Terminal": term, "X-Timestamp": ts, "X-Request-Id": rid,
+                                                         "X-Signature": sign(key, method, path, ts, rid, body)})
     try:
         with urllib.request.urlopen(req, timeout=5) as r:
             return r.status, json.loads(r.read())
@@ -51,7 +56,8 @@ def test_order_paid_cancelled_and_unknown(wallet):
     code, o2 = call(wallet, "POST", "/v1/orders", {"amount": 100})
     assert call(wallet, "POST", "/v1/orders/%s/cancel" % o2["order"], {})[1]["status"] == "cancelled"
     assert call(wallet, "GET", "/v1/orders/W999999")[0] == 404
-    assert call(wallet, "GET", "/v1/orders/" + o["order"], term="TERM0002")[0] == 404   # another terminal's
+    assert call(wallet, "GET", "/v1/orders/" + o["order"], key=terminal_key("TERM0002"),
+                term="TERM0002")[0] == 404                  # another terminal's
 
 
 def test_firmware_client_signs_as_the_host_expects(wallet, tmp_path):

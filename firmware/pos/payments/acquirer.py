@@ -2,7 +2,7 @@
 # terminal/merchant IDs.  exchange() sends one request and returns the
 # matching reply, verified: right response MTI, same STAN (duplicates and
 # stale replies are skipped, ISO 8583:1987 4.1 MTI + field 11), MAC checked
-# with the session TAK.
+# with the session TAK (the sign-on's with the terminal master key).
 import time
 from pos import log
 from pos.iso8583 import codec, framing, mac, spec as specs
@@ -41,7 +41,7 @@ class Acquirer:
         f = dict(fields)
         f[41] = self.tid
         f[42] = self.mid
-        tak = self.keystore.working_key(self.name, "tak") if use_mac else None
+        tak = self.mac_key(mti, f) if use_mac else None
         try:
             body = mac.encode(self.spec, mti, f, tak) if tak else codec.encode(self.spec, mti, f)
         except Iso8583Error as e:
@@ -49,6 +49,14 @@ class Acquirer:
         if self.trace:
             self.trace(">", mti, f)
         return framing.frame(self.spec, body, self._tpdu()), response_mti(mti), f.get(11), tak
+
+    def mac_key(self, mti, fields):
+        """The session TAK; for the sign-on (0800, DE 70 = 001), which has no working
+        keys yet, the terminal master key: the host refuses a sign-on it cannot
+        authenticate and MACs its 0810 under the same key."""
+        if mti == "0800" and fields.get(70) == "001":
+            return self.keystore.tmk(self.name)
+        return self.keystore.working_key(self.name, "tak")
 
     def accept(self, payload, want, stan, tak):
         """Reply fields when `payload` answers our request; None for a duplicate or

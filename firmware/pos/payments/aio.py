@@ -12,6 +12,7 @@ import time
 from pos import log
 from pos.payments.authorizer import AuthResponse, unable_to_go_online
 from pos.payments.errors import BadReply, ConnectError, HostError, NoResponse, RoutingError
+from pos.payments.transport import closed_by_host
 
 
 class AsyncLink:
@@ -54,6 +55,9 @@ class AsyncLink:
     async def exchange(self, mti, fields, use_mac=True):
         a = self.acq
         frame, want, stan, tak = a.request(mti, fields, use_mac)
+        if self.writer is not None and closed_by_host(self.writer.s):
+            log.info("link", "connection closed by the host while idle; reconnecting", acquirer=a.name)
+            await self.close()
         await self.connect()
         try:
             self.writer.write(frame)
@@ -101,7 +105,7 @@ class AsyncAuthorizer:
 
     async def sign_on(self, acq):
         e = self.engine
-        return e.signed_on(acq, await self.links[acq].exchange("0800", e.sign_on_fields(), use_mac=False))
+        return e.signed_on(acq, await self.links[acq].exchange("0800", e.sign_on_fields()))
 
     async def pump(self, acq=None, force=False):
         e = self.engine

@@ -217,7 +217,7 @@ class PaymentEngine(Authorizer):
 
     def sign_on(self, acq):
         """0800/0810 sign-on with working key exchange (ISO 8583:1987 DE 70 = 001)."""
-        rf = self.acquirers[acq].exchange("0800", self.sign_on_fields(), use_mac=False)
+        rf = self.acquirers[acq].exchange("0800", self.sign_on_fields())
         return self.signed_on(acq, rf)
 
     def echo(self, acq):

@@ -2,11 +2,23 @@
 #
 # Messages are framed by pos.iso8583.framing (2-byte length header).  A
 # connect failure on the primary host tries the secondary; a broken link is
-# reopened on the next send (reconnect).  All waits are bounded by timeouts.
+# reopened on the next send (reconnect), and so is a kept-open connection the
+# host has closed while idle (acquirers drop idle links).  All waits are bounded
+# by timeouts.
+import select
 import socket
 import time
 from pos import log
 from pos.payments.errors import ConnectError, NoResponse, BadReply
+
+
+def closed_by_host(sock):
+    """True when a kept-open connection is readable before a request went out: the
+    host closed it (EOF, reset) or left bytes nobody asked for; either way a fresh
+    connection is the safe place for the next request."""
+    p = select.poll()
+    p.register(sock, select.POLLIN)
+    return bool(p.poll(0))
 
 
 class Endpoint:
@@ -78,6 +90,10 @@ class Link:
 
     def send(self, frame):
         """Send one framed message (connects if needed)."""
+        if self.sock is not None and closed_by_host(self.raw):
+            log.info("link", "connection closed by the host while idle; reconnecting",
+                     host=repr(self.connected_to))
+            self.close()
         self.connect()
         try:
             self.sock.write(frame) if hasattr(self.sock, "write") else self.sock.sendall(frame)

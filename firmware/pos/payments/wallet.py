@@ -1,7 +1,10 @@
 # QR wallet host client: JSON over HTTP/1.1 on a socket, each request signed with
-# HMAC-SHA256 (key from the key store, never logged) over METHOD \n PATH \n TIMESTAMP \n BODY,
+# HMAC-SHA256 (the terminal's own key from the key store, never logged) over
+# METHOD \n PATH \n TIMESTAMP \n REQUEST-ID \n BODY: the timestamp (Unix seconds) lets the
+# wallet refuse stale requests and the request id (random, one per request) replays;
 # idempotency keys on every money-moving request so a retry never charges twice.
 import json
+import os
 import socket
 import time
 
@@ -31,6 +34,19 @@ def _hex(b):
     return hexlify(b).decode()
 
 
+# seconds from 1970-01-01 to the port's epoch (2000-01-01 on ports built that way)
+_UNIX_OFFSET = 946684800 if time.gmtime(0)[0] == 2000 else 0
+
+
+def unix_time():
+    return time.time() + _UNIX_OFFSET
+
+
+def request_id():
+    """A fresh id for one request (16 hex digits from the port's random source)."""
+    return _hex(os.urandom(8))
+
+
 class WalletClient:
     def __init__(self, host, port, terminal_id, key, timeout_s=5):
         self.host = host
@@ -47,11 +63,13 @@ class WalletClient:
 
     def request(self, method, path, obj=None):
         body = json.dumps(obj).encode() if obj is not None else b""
-        ts = str(int(time.time()))
-        sig = _hex(_hmac_sha256(self._key, b"\n".join((method.encode(), path.encode(), ts.encode(), body))))
+        ts = str(int(unix_time()))
+        rid = request_id()
+        sig = _hex(_hmac_sha256(self._key, b"\n".join((method.encode(), path.encode(), ts.encode(), rid.encode(),
+                                                       body))))
         head = ("%s %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"
-                "X-Terminal: %s\r\nX-Timestamp: %s\r\nX-Signature: %s\r\nConnection: close\r\n\r\n"
-                % (method, path, self.host, len(body), self.tid, ts, sig)).encode()
+                "X-Terminal: %s\r\nX-Timestamp: %s\r\nX-Request-Id: %s\r\nX-Signature: %s\r\n"
+                "Connection: close\r\n\r\n" % (method, path, self.host, len(body), self.tid, ts, rid, sig)).encode()
         s = socket.socket()
         try:
             s.settimeout(self.timeout)

@@ -23,6 +23,10 @@ def register(p):
     p.add_argument("--fault", action="append", default=[], choices=KINDS, help="arm a fault at start")
     p.add_argument("--fault-count", type=int, default=1, help="replies each --fault applies to")
     p.add_argument("--fault-seconds", type=float, default=20.0, help="delay / refuse duration (s)")
+    p.add_argument("--read-timeout", type=float, default=15.0,
+                   help="seconds a started message has to arrive in full (default 15)")
+    p.add_argument("--idle-timeout", type=float, default=300.0,
+                   help="seconds an idle connection is kept open (default 300)")
     p.add_argument("--verbose", action="store_true")
 
 
@@ -60,7 +64,13 @@ def run(args):
     from host_sim.hosts.acquirer import AcquirerHost
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(name)s %(message)s")
-    host = AcquirerHost(port=args.port, name=args.name, spec=args.spec, db=args.db, tls=args.tls)
+    from host_sim.hosts.acquirer.issuer import IssuerDBError
+    try:
+        host = AcquirerHost(port=args.port, name=args.name, spec=args.spec, db=args.db, tls=args.tls,
+                            read_timeout_s=args.read_timeout, idle_timeout_s=args.idle_timeout)
+    except IssuerDBError as e:
+        print("acquirer host: %s" % e, file=sys.stderr)
+        return 2
     for kind in args.fault:
         if kind in ("delay", "refuse"):
             host.faults.set(kind, seconds=args.fault_seconds)

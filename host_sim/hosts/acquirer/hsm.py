@@ -29,6 +29,7 @@ TEST_TMK = {k: bytes.fromhex(v) for k, v in _K["tmk"].items()}   # TEST
 TEST_DEK = bytes.fromhex(_K["dek"])                               # TEST
 TEST_PVK = bytes.fromhex(_K["pvk"])                               # TEST
 TEST_IMK_AC = bytes.fromhex(_K["imk_ac"])                         # TEST
+TEST_PAN_HASH_KEY = bytes.fromhex(_K["pan_hash"])                 # TEST
 
 
 class HsmError(ValueError):
@@ -76,6 +77,15 @@ def pin_translate(tpk_in, zpk_out, pan, block):
     """PIN block translate TPK -> ZPK (format 0 to format 0), as an HSM's CA/CC command."""
     pin = pin_from_block(tpk_in, pan, block)
     return pdes.encrypt_tdes_ecb(zpk_out, ppb.encode_pinblock_iso_0(pin, pan))
+
+
+def pan_token(pan, key=TEST_PAN_HASH_KEY):
+    """Keyed hash of a PAN (hex HMAC-SHA256 under a key that stays in the HSM): the host's
+    database matches cards by it and keeps only the masked PAN beside it (PCI DSS 3.4:
+    a PAN at rest is unreadable; an unkeyed hash of a 16-digit PAN is brute-forced)."""
+    import hashlib
+    import hmac
+    return hmac.new(key, pan.encode(), hashlib.sha256).hexdigest()
 
 
 def pvv(pan, pin, pvki="1"):

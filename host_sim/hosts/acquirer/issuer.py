@@ -1,33 +1,55 @@
 """Issuer accounts and the host's transaction log in SQLite (TEST data only).
 
-accounts:     pan, balance, txn_limit, blocked ('' | 'blocked' | 'lost' | 'stolen'),
-              expiry (YYMM), pvv (Visa PVV of the TEST PIN), psn, pin_tries, issuer_online
-transactions: one row per financial message the host accepted (0100/0200/0220/0320),
-              keyed by (tid, stan); reversed flag; batch number
+No clear PAN is stored: cards are matched by a keyed hash (hsm.pan_token, the key stays
+in the HSM) and shown by their masked PAN (first 6, last 4).
+
+accounts:     pan_hash, pan_mask, balance, txn_limit, blocked ('' | 'blocked' | 'lost' |
+              'stolen'), expiry (YYMM), pvv (Visa PVV of the TEST PIN), psn, pin_tries,
+              issuer_online
+transactions: one row per financial message the host received (0100/0200/0220/0320),
+              never replaced: a transaction is the terminal (DE 41), STAN (DE 11),
+              transmission date and time (DE 7) and amount (DE 4) it came with; a
+              refused reuse of a STAN is kept as its own row marked `duplicate`;
+              reversed and settled flags; batch number
 batches:      closed batches per terminal with their totals
 """
-import os
 import sqlite3
 import threading
 
 from host_sim.hosts.acquirer import hsm
 
+SCHEMA_VERSION = 2
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS accounts (
-    pan TEXT PRIMARY KEY, balance INTEGER NOT NULL, txn_limit INTEGER NOT NULL,
-    blocked TEXT NOT NULL DEFAULT '', expiry TEXT NOT NULL, pvv TEXT NOT NULL DEFAULT '',
-    psn TEXT NOT NULL DEFAULT '00', pin_tries INTEGER NOT NULL DEFAULT 0,
+    pan_hash TEXT PRIMARY KEY, pan_mask TEXT NOT NULL, balance INTEGER NOT NULL,
+    txn_limit INTEGER NOT NULL, blocked TEXT NOT NULL DEFAULT '', expiry TEXT NOT NULL,
+    pvv TEXT NOT NULL DEFAULT '', psn TEXT NOT NULL DEFAULT '00', pin_tries INTEGER NOT NULL DEFAULT 0,
     issuer_online INTEGER NOT NULL DEFAULT 1);
 CREATE TABLE IF NOT EXISTS transactions (
-    tid TEXT NOT NULL, stan TEXT NOT NULL, mti TEXT NOT NULL, pcode TEXT NOT NULL,
-    pan TEXT NOT NULL, amount INTEGER NOT NULL, rc TEXT NOT NULL, auth TEXT NOT NULL,
-    rrn TEXT NOT NULL, effect INTEGER NOT NULL, reversed INTEGER NOT NULL DEFAULT 0,
-    batch INTEGER NOT NULL DEFAULT 0, settled INTEGER NOT NULL DEFAULT 0, reply BLOB,
-    dt TEXT NOT NULL DEFAULT '',
-    PRIMARY KEY (tid, stan));
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    tid TEXT NOT NULL, stan TEXT NOT NULL, dt TEXT NOT NULL DEFAULT '', mti TEXT NOT NULL,
+    pcode TEXT NOT NULL, pan_hash TEXT NOT NULL, pan_mask TEXT NOT NULL, amount INTEGER NOT NULL,
+    rc TEXT NOT NULL, auth TEXT NOT NULL, rrn TEXT NOT NULL, effect INTEGER NOT NULL,
+    reversed INTEGER NOT NULL DEFAULT 0, batch INTEGER NOT NULL DEFAULT 0,
+    settled INTEGER NOT NULL DEFAULT 0, reply BLOB, duplicate INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS transactions_by_stan ON transactions (tid, stan);
 CREATE TABLE IF NOT EXISTS batches (
     tid TEXT NOT NULL, batch INTEGER NOT NULL, totals TEXT NOT NULL, PRIMARY KEY (tid, batch));
 """
+TXN_COLUMNS = ("id", "tid", "stan", "dt", "mti", "pcode", "pan_hash", "pan_mask", "amount", "rc", "auth",
+               "rrn", "effect", "reversed", "batch", "settled", "reply", "duplicate")
+ACCOUNT_COLUMNS = ("pan_hash", "pan_mask", "balance", "txn_limit", "blocked", "expiry", "pvv", "psn",
+                   "pin_tries", "issuer_online")
+
+
+class IssuerDBError(ValueError):
+    """The host database cannot be used (names the file and what to do)."""
+
+
+def mask(pan):
+    """First 6 and last 4 digits (PCI DSS 3.3); shorter numbers entirely starred."""
+    return pan[:6] + "*" * (len(pan) - 10) + pan[-4:] if len(pan) > 10 else "*" * len(pan)
+
 
 # TEST accounts (EMVCo-style test PANs; TEST PIN 1234 unless noted)
 TEST_ACCOUNTS = [
@@ -65,24 +87,33 @@ class IssuerDB:
         self.path = path
         self.lock = threading.RLock()
         self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        known = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if version != SCHEMA_VERSION and known & {"accounts", "transactions"}:
+            raise IssuerDBError("%s: host database of an earlier simulator version (it kept clear PANs); "
+                                "delete the file, it is seeded again with the TEST accounts" % path)
         self.db.executescript(SCHEMA)
+        self.db.execute("PRAGMA user_version = %d" % SCHEMA_VERSION)
         if seed and not self.db.execute("SELECT COUNT(*) FROM accounts").fetchone()[0]:
             for pan, bal, lim, blk, exp, pin in TEST_ACCOUNTS:
                 self.add_account(pan, bal, lim, blk, exp, pin)
 
+    # ------------------------------------------------------------ accounts
     def add_account(self, pan, balance, txn_limit=200000, blocked="", expiry="2812", pin="1234", psn="00"):
         with self.lock:
-            self.db.execute("INSERT OR REPLACE INTO accounts VALUES (?,?,?,?,?,?,?,0,1)",
-                            (pan, balance, txn_limit, blocked, expiry, hsm.pvv(pan, pin), psn))
+            self.db.execute("INSERT OR REPLACE INTO accounts VALUES (?,?,?,?,?,?,?,?,0,1)",
+                            (hsm.pan_token(pan), mask(pan), balance, txn_limit, blocked, expiry,
+                             hsm.pvv(pan, pin), psn))
 
     def account(self, pan):
+        """The account of card number `pan` (looked up by its keyed hash), or None."""
+        return self.account_by_token(hsm.pan_token(pan)) if pan else None
+
+    def account_by_token(self, token):
         with self.lock:
-            row = self.db.execute("SELECT pan, balance, txn_limit, blocked, expiry, pvv, psn, pin_tries,"
-                                  " issuer_online FROM accounts WHERE pan=?", (pan,)).fetchone()
-        if row is None:
-            return None
-        keys = ("pan", "balance", "txn_limit", "blocked", "expiry", "pvv", "psn", "pin_tries", "issuer_online")
-        return dict(zip(keys, row))
+            row = self.db.execute("SELECT %s FROM accounts WHERE pan_hash=?" % ", ".join(ACCOUNT_COLUMNS),
+                                  (token,)).fetchone()
+        return None if row is None else dict(zip(ACCOUNT_COLUMNS, row))
 
     def balance(self, pan):
         a = self.account(pan)
@@ -93,44 +124,71 @@ class IssuerDB:
             for k, v in kw.items():
                 if k not in ("balance", "txn_limit", "blocked", "expiry", "pin_tries", "issuer_online"):
                     raise ValueError("unknown account column %s" % k)
-                self.db.execute("UPDATE accounts SET %s=? WHERE pan=?" % k, (v, pan))
+                self.db.execute("UPDATE accounts SET %s=? WHERE pan_hash=?" % k, (v, hsm.pan_token(pan)))
 
     def adjust(self, pan, delta):
+        self.adjust_token(hsm.pan_token(pan), delta)
+
+    def adjust_token(self, token, delta):
         with self.lock:
-            self.db.execute("UPDATE accounts SET balance=balance+? WHERE pan=?", (delta, pan))
+            self.db.execute("UPDATE accounts SET balance=balance+? WHERE pan_hash=?", (delta, token))
+
+    # ------------------------------------------------------------ transactions
+    def _rows(self, where, args):
+        with self.lock:
+            rows = self.db.execute("SELECT %s FROM transactions WHERE %s ORDER BY id DESC"
+                                   % (", ".join(TXN_COLUMNS), where), args).fetchall()
+        return [dict(zip(TXN_COLUMNS, r)) for r in rows]
 
     def txn(self, tid, stan):
-        with self.lock:
-            row = self.db.execute("SELECT tid, stan, mti, pcode, pan, amount, rc, auth, rrn, effect, reversed,"
-                                  " batch, settled, reply, dt FROM transactions WHERE tid=? AND stan=?",
-                                  (tid, stan)).fetchone()
-        if row is None:
-            return None
-        keys = ("tid", "stan", "mti", "pcode", "pan", "amount", "rc", "auth", "rrn", "effect", "reversed",
-                "batch", "settled", "reply", "dt")
-        return dict(zip(keys, row))
+        """The newest transaction (not a refused duplicate) of terminal `tid` with `stan`, or None."""
+        rows = self._rows("tid=? AND stan=? AND duplicate=0", (tid, stan))
+        return rows[0] if rows else None
 
-    def record(self, tid, stan, mti, pcode, pan, amount, rc, auth, rrn, effect, batch, dt="", reply=None):
-        with self.lock:
-            self.db.execute("INSERT OR REPLACE INTO transactions (tid, stan, mti, pcode, pan, amount, rc, auth,"
-                            " rrn, effect, reversed, batch, settled, reply, dt)"
-                            " VALUES (?,?,?,?,?,?,?,?,?,?,0,?,0,?,?)",
-                            (tid, stan, mti, pcode, pan, amount, rc, auth, rrn, effect, batch, reply, dt))
+    def find(self, tid, stan, mti=None, dt=None, open_only=False, duplicates=False):
+        """Transactions of `tid` with `stan`, newest first; `mti` and `dt` (DE 7) narrow them
+        when given; `open_only`: not settled yet; `duplicates`: refused duplicates too."""
+        where, args = "tid=? AND stan=?" + ("" if duplicates else " AND duplicate=0"), [tid, stan]
+        if mti:
+            where += " AND mti=?"
+            args.append(mti)
+        if dt:
+            where += " AND dt=?"
+            args.append(dt)
+        if open_only:
+            where += " AND settled=0"
+        return self._rows(where, args)
 
-    def set_amount(self, tid, stan, amount, effect):
-        with self.lock:
-            self.db.execute("UPDATE transactions SET amount=?, effect=? WHERE tid=? AND stan=?",
-                            (amount, effect, tid, stan))
+    def transactions(self, tid=None):
+        """Every row, oldest first (duplicates included): the host's whole log."""
+        rows = self._rows("tid=?", (tid,)) if tid is not None else self._rows("1", ())
+        return rows[::-1]
 
-    def mark_reversed(self, tid, stan):
+    def record(self, tid, stan, mti, pcode, pan, amount, rc, auth, rrn, effect, batch, dt="", reply=None,
+               duplicate=False):
+        """Append one row (never replaces one); the PAN is kept as keyed hash and masked
+        number only.  Returns the row id."""
         with self.lock:
-            self.db.execute("UPDATE transactions SET reversed=1 WHERE tid=? AND stan=?", (tid, stan))
+            cur = self.db.execute(
+                "INSERT INTO transactions (tid, stan, dt, mti, pcode, pan_hash, pan_mask, amount, rc, auth,"
+                " rrn, effect, reversed, batch, settled, reply, duplicate) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,0,?,0,?,?)",
+                (tid, stan, dt, mti, pcode, hsm.pan_token(pan or ""), mask(pan or ""), amount, rc, auth, rrn,
+                 effect, batch, reply, 1 if duplicate else 0))
+            return cur.lastrowid
+
+    def set_amount(self, row_id, amount, effect):
+        with self.lock:
+            self.db.execute("UPDATE transactions SET amount=?, effect=? WHERE id=?", (amount, effect, row_id))
+
+    def mark_reversed(self, row_id):
+        with self.lock:
+            self.db.execute("UPDATE transactions SET reversed=1 WHERE id=?", (row_id,))
 
     def open_totals(self, tid):
         """(sales count, sales amount, refunds count, refunds amount) of unsettled, unreversed txns."""
         with self.lock:
             rows = self.db.execute("SELECT effect FROM transactions WHERE tid=? AND settled=0 AND reversed=0"
-                                   " AND effect != 0", (tid,)).fetchall()
+                                   " AND duplicate=0 AND effect != 0", (tid,)).fetchall()
         sc = sa = rc = ra = 0
         for (e,) in rows:
             if e < 0:
@@ -154,8 +212,8 @@ class IssuerDB:
     def forget_one(self, tid):
         """Fault helper: lose the host's record of the newest open transaction (reconcile error)."""
         with self.lock:
-            row = self.db.execute("SELECT stan FROM transactions WHERE tid=? AND settled=0 AND reversed=0"
-                                  " AND effect != 0 ORDER BY rowid DESC LIMIT 1", (tid,)).fetchone()
+            row = self.db.execute("SELECT id, stan FROM transactions WHERE tid=? AND settled=0 AND reversed=0"
+                                  " AND duplicate=0 AND effect != 0 ORDER BY id DESC LIMIT 1", (tid,)).fetchone()
             if row:
-                self.db.execute("DELETE FROM transactions WHERE tid=? AND stan=?", (tid, row[0]))
-            return row[0] if row else None
+                self.db.execute("DELETE FROM transactions WHERE id=?", (row[0],))
+            return row[1] if row else None

@@ -1,12 +1,27 @@
 """ISO 8583 acquirer host: TCP server (loopback), pyiso8583 codec, issuer logic.
 
 Messages handled (ISO 8583:1987):
-  0800 DE70=001 sign-on + working keys (TPK, TAK under the acquirer's TMK, in DE 48)
+  0800 DE70=001 sign-on + working keys (TPK, TAK under the terminal's TMK, in DE 48); the
+       request must carry a MAC (DE 64) under the terminal master key, the 0810 carries
+       one under the same key; a sign-on without it, with a wrong one, or replayed (same
+       DE 11 and DE 7 as one already accepted) is refused with 63 / 94 and changes no key
   0800 DE70=301 echo test
   0100 authorization, 0200 financial (sale, refund, void, completion, balance)
   0220 advice (offline approvals), 0400 reversal, 0320 batch upload
   0500 settlement (DE 3 920000 / 960000 after upload): totals in DE 63 reconciled
-Replies: DE 39 response codes 00 05 12 13 14 25 30 51 54 55 57 61 63 75 91 94 95 96.
+Replies: DE 39 response codes 00 05 12 13 14 25 30 51 54 55 57 61 63 64 75 91 94 95 96.
+
+A transaction is identified by terminal (DE 41), STAN (DE 11), transmission date and time
+(DE 7) and amount (DE 4); records are appended, never replaced.  The same request again is
+a retransmission (the first answer, no second charge); an open STAN reused with another
+amount, date or message is declined 94 (duplicate transmission).  A reversal names its
+original in DE 90 (MTI, STAN, DE 7) and must carry the original's amount (else 64,
+original amount incorrect): it gives back exactly what the original took.
+
+Connections: a TLS handshake runs in the connection's own thread (an idle client cannot
+hold up the others), a started message must arrive within `read_timeout_s` and an idle
+connection is closed after `idle_timeout_s`; past `max_connections` open ones a new
+connection is closed at once.
 Faults (see faults.py) are applied to the reply of the chosen message types.
 """
 import json
@@ -22,22 +37,26 @@ import iso8583
 from host_sim.hosts.acquirer import hsm
 from host_sim.hosts.acquirer import spec as hspec
 from host_sim.hosts.acquirer.faults import Faults
-from host_sim.hosts.acquirer.issuer import IssuerDB, luhn_ok
+from host_sim.hosts.acquirer.issuer import IssuerDB, luhn_ok, mask
 
 log = logging.getLogger("smartpos.host.acquirer")
 
 _PCODE_EFFECT = {"00": -1, "20": 1, "02": 0, "31": 0}
+_NO_DT = "0000000000"
 
 
-def mask(pan):
-    return pan[:6] + "*" * (len(pan) - 10) + pan[-4:] if len(pan) > 10 else "*" * len(pan)
+class _Timeout(Exception):
+    """A connection read that did not complete in time (the connection is closed)."""
 
 
 class AcquirerHost:
     """One acquirer's host.  `name` picks its TEST TMK (host_sim/hosts/acquirer/data)."""
 
     def __init__(self, port=0, name="alpha", spec="iso87", db=None, host="127.0.0.1", tls=False,
-                 imk_ac=None, trace=None):
+                 imk_ac=None, trace=None, terminals=None, read_timeout_s=15.0, idle_timeout_s=300.0,
+                 handshake_timeout_s=10.0, max_connections=64):
+        """`terminals`: {TID: TMK} of the terminals this host knows (a sign-on from any
+        other TID is refused); None: every TID uses the acquirer's TEST TMK."""
         self.name = name
         self.spec_name = spec
         self.spec = hspec.get(spec)
@@ -47,6 +66,12 @@ class AcquirerHost:
         self.tls = tls
         self.db = db if isinstance(db, IssuerDB) else IssuerDB(db or ":memory:")
         self.tmk = hsm.TEST_TMK[name]
+        self.terminals = terminals
+        self.read_timeout_s = read_timeout_s
+        self.idle_timeout_s = idle_timeout_s
+        self.handshake_timeout_s = handshake_timeout_s
+        self.max_connections = max_connections
+        self.sign_ons = set()            # (tid, DE 11, DE 7) of accepted sign-ons (replays refused)
         self.imk_ac = imk_ac or hsm.TEST_IMK_AC
         self.faults = Faults()
         self.faults.on_refuse = self._close_listener
@@ -80,9 +105,6 @@ class AcquirerHost:
         s.listen(128)
         s.settimeout(0.2)
         self.port = s.getsockname()[1]
-        if self.tls:
-            from host_sim.hosts.acquirer.tls import server_context
-            s = server_context().wrap_socket(s, server_side=True)
         self._lsock = s
 
     def _close_listener(self):
@@ -107,6 +129,10 @@ class AcquirerHost:
                 c.close()
             except OSError:
                 pass
+
+    def open_connections(self):
+        """How many terminal connections the host holds now."""
+        return len(self._conns)
 
     def __enter__(self):
         return self.start()
@@ -137,27 +163,65 @@ class AcquirerHost:
                 c, _ = ls.accept()
             except (socket.timeout, OSError, AttributeError):
                 continue
-            c.settimeout(None)
+            if len(self._conns) >= self.max_connections:
+                log.warning("connection refused: %d open already", len(self._conns))
+                c.close()                        # one thread per connection: bounded
+                continue
             self._conns.add(c)
             threading.Thread(target=self._serve, args=(c,), daemon=True).start()
 
     # ------------------------------------------------------------ connection
-    def _read_exact(self, c, n):
+    def _read_exact(self, c, n, seconds):
+        """`n` bytes within `seconds`, None when the peer closed first; _Timeout otherwise."""
         buf = bytearray()
+        deadline = time.monotonic() + seconds
         while len(buf) < n:
-            chunk = c.recv(n - len(buf))
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise _Timeout()
+            c.settimeout(left)
+            try:
+                chunk = c.recv(n - len(buf))
+            except socket.timeout:
+                raise _Timeout() from None
             if not chunk:
                 return None
             buf += chunk
         return bytes(buf)
 
-    def _serve(self, c):
+    def _secure(self, c):
+        """The connection, TLS-wrapped here (in its own thread) when the host serves TLS:
+        a client that never finishes its handshake only holds its own thread, for at
+        most `handshake_timeout_s`.  None when the handshake fails."""
+        if not self.tls:
+            return c
+        from host_sim.hosts.acquirer.tls import server_context
+        c.settimeout(self.handshake_timeout_s)
         try:
+            t = server_context().wrap_socket(c, server_side=True)
+        except (OSError, ValueError) as e:       # ssl.SSLError and socket.timeout are OSErrors
+            log.info("TLS handshake failed: %s", e)
+            return None
+        self._conns.discard(c)
+        self._conns.add(t)
+        return t
+
+    def _serve(self, c):
+        raw = c
+        try:
+            c = self._secure(c)
+            if c is None:
+                return
             while not self._stop.is_set():
-                hdr = self._read_exact(c, 2)
+                # between messages the terminal may stay idle (up to idle_timeout_s);
+                # once a message has started, all of it must arrive within read_timeout_s
+                hdr = self._read_exact(c, 1, self.idle_timeout_s)
                 if hdr is None:
                     return
-                payload = self._read_exact(c, struct.unpack(">H", hdr)[0])
+                rest = self._read_exact(c, 1, self.read_timeout_s)
+                if rest is None:
+                    return
+                payload = self._read_exact(c, struct.unpack(">H", hdr + rest)[0], self.read_timeout_s)
                 if payload is None:
                     return
                 with self._lock:
@@ -184,14 +248,20 @@ class AcquirerHost:
                     c.sendall(out)
                 with self._lock:
                     self.stats["replies"] += 1
+        except _Timeout:
+            log.info("connection closed: read timed out")
+            return
         except OSError:
             return
         finally:
-            self._conns.discard(c)
-            try:
-                c.close()
-            except OSError:
-                pass
+            for s in (c, raw):
+                if s is None:
+                    continue
+                self._conns.discard(s)
+                try:
+                    s.close()
+                except OSError:
+                    pass
 
     def _apply_fault(self, c, fault, out, body, tpdu):
         """Send the reply the fault's way; False when the connection is to be dropped."""
@@ -253,8 +323,12 @@ class AcquirerHost:
             rf[39] = "12"
         else:
             mac_ok = self._check_mac(tid, mti, f, payload)
+            bad = format_error(mti, f) if mac_ok else None
             if not mac_ok:
                 rf[39] = "63"
+            elif bad is not None:
+                log.warning("%s stan %s: format error: %s", mti, f.get(11, ""), bad)
+                rf[39] = "30"
             else:
                 try:
                     handler(mti, f, rf)
@@ -262,19 +336,29 @@ class AcquirerHost:
                     log.exception("handler failed")
                     rf[39] = "96"
         rf = {k: v for k, v in rf.items() if v is not None}
-        tak = self.terminal_keys.get(tid, {}).get("tak")
-        body = self._reply(rmti, rf, tak if (mti != "0800" or f.get(70) != "001") else None)
+        if _is_sign_on(mti, f):
+            # the 0810 is authenticated under the same TMK; a refusal is not (no trust yet)
+            key = self.tmk_for(tid) if rf.get(39) == "00" else None
+        else:
+            key = self.terminal_keys.get(tid, {}).get("tak")
+        body = self._reply(rmti, rf, key)
         if self.trace:
             self.trace("<", rmti, rf)
         self._report("in", rmti, rf, body, pan=self._card(f)[0])
         return rmti, body
+
+    def tmk_for(self, tid):
+        """The terminal master key of `tid`, None for a terminal this host does not know."""
+        if self.terminals is None:
+            return self.tmk
+        return self.terminals.get(tid)
 
     def _report(self, direction, mti, f, raw, pan=None):
         if self.on_message is None:
             return
         pan = pan or self._card(f)[0]
         try:
-            self.on_message(direction, summary(mti, f), mask_raw(bytes(raw), pan), (40000, self.port))
+            self.on_message(direction, summary(mti, f), mask_raw(bytes(raw), pan, f.get(35)), (40000, self.port))
         except Exception:
             log.exception("trace listener failed")
 
@@ -289,25 +373,37 @@ class AcquirerHost:
         return body
 
     def _check_mac(self, tid, mti, f, payload):
-        if mti == "0800" and f.get(70) == "001":
-            return True
-        tak = self.terminal_keys.get(tid, {}).get("tak")
-        if tak is None:
-            return False                             # not signed on
-        n = 128 if 128 in f else 64
-        if n not in f:
+        if _is_sign_on(mti, f):
+            key = self.tmk_for(tid)                  # no working keys yet: the TMK
+            if key is None:
+                log.warning("sign-on from unknown terminal %r refused", tid)
+        else:
+            key = self.terminal_keys.get(tid, {}).get("tak")   # None: not signed on
+        if key is None:
             return False
-        return hsm.mac_x919(tak, payload[:-8]) == f[n]
+        n = 128 if 128 in f else 64
+        if n not in f or max(f) != n or len(payload) < 8:
+            return False
+        return hsm.mac_x919(key, payload[:-8]) == f[n]
 
     def _network(self, mti, f, rf):
         code = f.get(70, "")
         rf[70] = code
         if code == "001":                            # sign-on: new working keys under TMK
+            tid = f.get(41, "")
+            once = (tid, f.get(11, ""), f.get(7, ""))
+            with self._lock:
+                replay = once in self.sign_ons
+                self.sign_ons.add(once)
+            if replay:
+                log.warning("replayed sign-on from %s refused", tid)
+                rf[39] = "94"
+                return
             keys = {"tpk": hsm.new_key(), "tak": hsm.new_key()}
-            self.terminal_keys[f.get(41, "")] = keys
+            self.terminal_keys[tid] = keys
             parts = []
             for name in ("tpk", "tak"):
-                cg, cv = hsm.wrap(self.tmk, keys[name])
+                cg, cv = hsm.wrap(self.tmk_for(tid), keys[name])
                 parts.append(name.upper() + cg.hex().upper() + cv.hex().upper())
             rf[48] = "".join(parts)
             rf[39] = "00"
@@ -330,19 +426,43 @@ class AcquirerHost:
             exp = rest[:4]
         return pan or "", exp or ""
 
+    def _seen(self, mti, f, rf, amount):
+        """(False, None) for a new transaction; (True, row) for a retransmission of an open
+        one (same MTI, DE 7, amount and card: answer as the first time, charge nothing
+        twice); (True, None) for a reused STAN that differs in any of them: declined 94
+        (duplicate transmission) in `rf` and kept as a row of its own marked duplicate."""
+        tid, stan = f.get(41, ""), f.get(11, "")
+        prev = self.db.find(tid, stan, open_only=True)
+        if not prev:
+            return False, None
+        p = prev[0]
+        pan, _ = self._card(f)
+        if (p["mti"] == mti and p["dt"] == f.get(7, "") and p["amount"] == amount
+                and p["pan_hash"] == hsm.pan_token(pan)):
+            return True, p
+        rf.update({3: f.get(3), 4: f.get(4), 39: "94"})
+        self.db.record(tid, stan, mti, f.get(3, "000000"), pan, amount, "94", "", "", 0,
+                       self.batch_no.get(tid, 1), f.get(7, ""), duplicate=True)
+        log.warning("%s stan %s reused (first: %s amount %d at %s, now amount %d at %s): duplicate",
+                    mti, stan, p["mti"], p["amount"], p["dt"], amount, f.get(7, ""))
+        return True, None
+
     def _financial(self, mti, f, rf):
         tid = f.get(41, "")
         stan = f.get(11, "")
-        prev = self.db.txn(tid, stan)
-        if (prev is not None and prev["mti"] == mti and prev["reply"] and prev["dt"] == f.get(7, "")
-                and prev["amount"] == int(f.get(4, "0") or 0)):
-            # a retransmission (same TID, STAN, DE 7, amount): same answer, no second charge
-            for k, v in json.loads(prev["reply"]).items():
-                rf[int(k)] = bytes.fromhex(v["hex"]) if isinstance(v, dict) else v
+        amount = int(f.get(4, "0") or 0)
+        seen, prev = self._seen(mti, f, rf, amount)
+        if seen and prev is None:
+            return
+        if prev is not None:
+            if prev["reply"]:
+                for k, v in json.loads(prev["reply"]).items():
+                    rf[int(k)] = bytes.fromhex(v["hex"]) if isinstance(v, dict) else v
+            else:
+                rf.update({3: f.get(3), 4: f.get(4), 39: prev["rc"]})
             return
         pan, exp = self._card(f)
         pcode = f.get(3, "000000")
-        amount = int(f.get(4, "0") or 0)
         rrn = self._next_rrn()
         rf.update({3: pcode, 4: f.get(4), 37: rrn})
         rc, effect, icc = self._decide(mti, f, pan, exp, pcode, amount)
@@ -415,10 +535,10 @@ class AcquirerHost:
         if effect < 0 and acct["balance"] + effect < 0:
             return "51", 0, None
         if kind == "02":                                   # void: give the original back
-            orig = self.db.txn(f.get(41, ""), f.get(90, "")[4:10]) if 90 in f else None
+            orig = self._original(f)
             if orig is None or orig["reversed"]:
                 return "25", 0, None
-            self.db.mark_reversed(orig["tid"], orig["stan"])
+            self.db.mark_reversed(orig["id"])
             effect = -orig["effect"]
         icc = None
         if icc_reply is not None:
@@ -428,32 +548,53 @@ class AcquirerHost:
 
     def _advice(self, mti, f, rf):
         tid, stan = f.get(41, ""), f.get(11, "")
-        prev = self.db.txn(tid, stan)
+        amount = int(f.get(4, "0") or 0)
         rf[39] = "00"
-        if prev is not None:
-            return                                       # duplicate advice: nothing twice
+        if self._seen(mti, f, rf, amount)[0]:
+            return                                       # the same advice again: nothing twice (or 94)
         pan, _ = self._card(f)
         pcode = f.get(3, "000000")
-        amount = int(f.get(4, "0"))
         effect = _PCODE_EFFECT.get(pcode[:2], 0) * amount
         if self.db.account(pan) is not None:
             self.db.adjust(pan, effect)                  # offline approvals are final
         self.db.record(tid, stan, mti, pcode, pan, amount, f.get(39, "Y1"), f.get(38, ""), self._next_rrn(),
                        effect, self.batch_no.get(tid, 1), f.get(7, ""))
 
-    def _reversal(self, mti, f, rf):
+    def _original(self, f, duplicates=False):
+        """The transaction a reversal or void names: DE 90 original data elements (n42:
+        MTI, STAN, DE 7 of the original, ISO 8583:1987); without DE 90 the request's own STAN.
+        `duplicates`: all the rows it may name (refused duplicates too), accepted ones first."""
         tid = f.get(41, "")
-        stan = f.get(90, "")[4:10] if 90 in f else f.get(11, "")
+        o = f.get(90, "")
+        if len(o) >= 20:
+            dt = o[10:20]
+            found = self.db.find(tid, o[4:10], mti=o[:4], dt=None if dt == _NO_DT else dt, duplicates=duplicates)
+        else:
+            found = self.db.find(tid, f.get(11, ""), duplicates=duplicates)
+        if duplicates:
+            return sorted(found, key=lambda r: r["duplicate"])
+        return found[0] if found else None
+
+    def _reversal(self, mti, f, rf):
         rf[4] = f.get(4)
-        orig = self.db.txn(tid, stan)
-        if orig is None:
-            rf[39] = "25"                                # never had it: nothing to undo
+        amount = int(f.get(4, "0") or 0)
+        named = self._original(f, duplicates=True)
+        same = [r for r in named if r["amount"] == amount]
+        orig = same[0] if same else (named[0] if named and not named[0]["duplicate"] else None)
+        if orig is None or orig["duplicate"]:
+            rf[39] = "25"                                # never had it (or declined it 94): nothing to undo
+            return
+        if amount != orig["amount"]:
+            # only the whole original is reversed, for what it took: another amount names
+            # another transaction (partial reversals would carry DE 95)
+            log.warning("reversal of stan %s for %d, original %d: refused", orig["stan"], amount, orig["amount"])
+            rf[39] = "64"
             return
         if not orig["reversed"]:
             if orig["rc"] == "00" and orig["effect"]:
-                self.db.adjust(orig["pan"], -orig["effect"])
-            self.db.mark_reversed(tid, stan)
-            log.info("reversed %s stan %s", mask(orig["pan"]), stan)
+                self.db.adjust_token(orig["pan_hash"], -orig["effect"])
+            self.db.mark_reversed(orig["id"])
+            log.info("reversed %s stan %s amount %d", orig["pan_mask"], orig["stan"], orig["amount"])
         rf[39] = "00"
 
     def _upload(self, mti, f, rf):
@@ -461,7 +602,8 @@ class AcquirerHost:
         o = f.get(60, "")
         omti, ostan = o[:4], o[4:10]
         rf[39] = "00"
-        prev = self.db.txn(tid, ostan)
+        found = self.db.find(tid, ostan, mti=omti or None, open_only=True)
+        prev = found[0] if found else None
         pan, _ = self._card(f)
         pcode = f.get(3, "000000")
         amount = int(f.get(4, "0"))
@@ -469,9 +611,8 @@ class AcquirerHost:
         if prev is not None:
             # a known transaction with another amount: a tip adjusted after authorization
             if prev["amount"] != amount and not prev["settled"] and not prev["reversed"]:
-                self.db.set_amount(tid, ostan, amount, effect)
-                if self.db.account(prev["pan"]) is not None:
-                    self.db.adjust(prev["pan"], effect - prev["effect"])
+                self.db.set_amount(prev["id"], amount, effect)
+                self.db.adjust_token(prev["pan_hash"], effect - prev["effect"])
                 log.info("upload tid %s stan %s: amount %d -> %d (adjusted)", tid, ostan, prev["amount"], amount)
             return
         # the terminal's record wins for the settlement; the account was charged online before
@@ -518,10 +659,14 @@ def summary(mti, f):
     return " ".join(parts)
 
 
-def mask_raw(raw, pan):
-    """`raw` with the PAN's middle digits replaced (ASCII '*' or BCD 'F' nibbles), same length."""
+def mask_raw(raw, pan, track2=None):
+    """`raw` with the PAN's middle digits replaced (ASCII '*' or BCD 'F' nibbles), same length;
+    with `track2` (DE 35 as decoded, '=' separator) everything of it after the PAN's last
+    four digits (separator, expiry, service code, discretionary data) is replaced too."""
     if not pan or len(pan) <= 10:
         return raw
+    if track2 and track2.startswith(pan) and len(track2) > len(pan):
+        raw = _mask_track2(raw, pan, track2)
     m = pan[:6] + "*" * (len(pan) - 10) + pan[-4:]
     raw = raw.replace(pan.encode(), m.encode())
     h = raw.hex()
@@ -531,6 +676,50 @@ def mask_raw(raw, pan):
         if cand in h:
             h = h.replace(cand, rep)
     return bytes.fromhex(h)
+
+
+def _mask_track2(raw, pan, track2):
+    """Track 2 after the PAN: ASCII '*' (iso87) or 'F' nibbles (packed iso87bcd)."""
+    rest = track2[len(pan):]
+    raw = raw.replace(track2.encode(), pan.encode() + b"*" * len(rest))
+    digits = track2.replace("=", "d").lower()
+    h = raw.hex()
+    i = h.find(digits)
+    while i >= 0:
+        if i % 2 == 0:                          # packed track 2 starts on a byte
+            j = i + len(pan)
+            h = h[:j] + "f" * (len(digits) - len(pan)) + h[i + len(digits):]
+        i = h.find(digits, i + 1)
+    return bytes.fromhex(h)
+
+
+# per MTI: the data elements whose leading digits a handler reads (original MTI + STAN,
+# batch number, original data elements), and how many
+_NEEDS = {"0320": {60: 10}, "0500": {60: 6}, "0400": {90: 42}, "0420": {90: 42}}
+
+
+def format_error(mti, f):
+    """What is wrong with the request's fields (ISO 8583 DE 39 = 30, format error), or None:
+    numeric (n) elements with other than digits, track 2 with other than digits and one
+    separator, DE 60 / DE 90 that do not hold the original MTI and STAN the handler needs."""
+    for n in hspec.NUMERIC:
+        v = f.get(n)
+        if v is not None and not v.isdigit():
+            return "DE %d is not numeric" % n
+    t2 = f.get(35)
+    if t2 is not None and (t2.count("=") != 1 or not t2.replace("=", "").isdigit()):
+        return "DE 35 is not track 2 data (digits, one separator)"
+    for n, size in _NEEDS.get(mti, {}).items():
+        v = f.get(n)
+        if v is None and n == 90:
+            continue                            # a reversal without DE 90 names its own STAN
+        if v is None or len(v) < size or not v[:size].isdigit():
+            return "DE %d must start with %d digits" % (n, size)
+    return None
+
+
+def _is_sign_on(mti, f):
+    return mti == "0800" and f.get(70) == "001"
 
 
 def _tlv(tag, value):

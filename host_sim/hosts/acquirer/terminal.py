@@ -21,15 +21,16 @@ REPO = mpy.REPO_ROOT
 PRELUDE = ""
 
 
-def write_kld(path, acquirers=("alpha", "beta")):
-    """A TEST key-loading file for the terminal's flash (keys from the simulator's TEST data)."""
+def write_kld(path, acquirers=("alpha", "beta"), wallet_terminal="TERM0001"):
+    """A TEST key-loading file for the terminal's flash (keys from the simulator's TEST data;
+    the wallet key is the one the wallet host gives `wallet_terminal`)."""
     d = {"acquirers": {a: {"tmk": hsm.TEST_TMK[a].hex().upper(), "kcv": hsm.kcv(hsm.TEST_TMK[a]).hex().upper()}
                        for a in acquirers},
          "dek": hsm.TEST_DEK.hex().upper(), "dek_kcv": hsm.kcv(hsm.TEST_DEK).hex().upper()}
     import hashlib
-    from host_sim.hosts.wallet import TEST_KEY
-    d["secrets"] = {"wallet": {"key": TEST_KEY.hex().upper(),
-                               "kcv": hashlib.sha256(TEST_KEY).digest()[:3].hex().upper()}}
+    from host_sim.hosts.wallet import terminal_key
+    wk = terminal_key(wallet_terminal)
+    d["secrets"] = {"wallet": {"key": wk.hex().upper(), "kcv": hashlib.sha256(wk).digest()[:3].hex().upper()}}
     with open(path, "w") as f:
         json.dump(d, f)
 

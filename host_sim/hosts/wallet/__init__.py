@@ -13,10 +13,16 @@ POST /v1/orders/<order>/cancel.  The customer's app pays with POST /sim/pay/<ord
 (unsigned: the phone, not the terminal).  Customer-presented: POST /v1/pay {code, amount,
 currency, reference, idempotency_key} -> {status: success|failed, txn}.
 
-Every terminal request carries X-Terminal, X-Timestamp and X-Signature = hex HMAC-SHA256
-over METHOD "\n" PATH "\n" TIMESTAMP "\n" BODY with the terminal's TEST key; a bad or
-missing signature is 401, a repeated idempotency key returns the first answer (nothing is
-charged twice).
+Every terminal request carries X-Terminal, X-Timestamp (Unix seconds), X-Request-Id (unique
+per request) and X-Signature = hex HMAC-SHA256 over
+METHOD "\n" PATH "\n" TIMESTAMP "\n" REQUEST-ID "\n" BODY with that terminal's own key
+(terminal_key(): each terminal's TEST key is diversified from the wallet's TEST master key,
+so one terminal's key signs for no other).  Refused: a bad or missing signature or request id
+(401), a timestamp outside +-`window_s` of the wallet's clock (401), a request id already
+seen from that terminal (409: a replayed request does nothing), a Content-Length that is not
+a non-negative number (400) or larger than MAX_BODY (413), a request that stalls for
+`read_timeout_s` (408, or the connection closed while the request line and headers are read).  A repeated idempotency key
+returns the first answer (nothing is charged twice).
 """
 import hashlib
 import hmac
@@ -25,17 +31,31 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-TEST_KEY = bytes.fromhex("5741_4c4c_4554_2d54_4553_542d_4b45_5921".replace("_", ""))   # TEST: "WALLET-TEST-KEY!"
+TEST_MASTER_KEY = bytes.fromhex("5741_4c4c_4554_2d54_4553_542d_4b45_5921".replace("_", ""))   # TEST: "WALLET-TEST-KEY!"
+TEST_TERMINALS = ("TERM0001", "TERM0002")
+MAX_BODY = 8192
+WINDOW_S = 300
 
 
-def sign(key, method, path, timestamp, body):
-    return hmac.new(key, b"\n".join([method.encode(), path.encode(), str(timestamp).encode(), body]),
-                    hashlib.sha256).hexdigest()
+def terminal_key(terminal_id, master=TEST_MASTER_KEY):
+    """The terminal's own 16-byte HMAC key: HMAC-SHA256(master, "wallet-terminal:" + id),
+    first 16 bytes (the key-loading tool puts it in the terminal's key store)."""
+    return hmac.new(master, b"wallet-terminal:" + terminal_id.encode(), hashlib.sha256).digest()[:16]
+
+
+def sign(key, method, path, timestamp, request_id, body):
+    return hmac.new(key, b"\n".join([method.encode(), path.encode(), str(timestamp).encode(),
+                                      str(request_id).encode(), body]), hashlib.sha256).hexdigest()
 
 
 class WalletHost:
-    def __init__(self, port=0, keys=None, order_ttl_s=120.0, confirm_delay_s=0.0):
-        self.keys = keys or {"TERM0001": TEST_KEY, "TERM0002": TEST_KEY}
+    def __init__(self, port=0, keys=None, order_ttl_s=120.0, confirm_delay_s=0.0, window_s=WINDOW_S,
+                 clock=time.time, read_timeout_s=10.0):
+        self.keys = keys or {t: terminal_key(t) for t in TEST_TERMINALS}
+        self.window = window_s
+        self.read_timeout = read_timeout_s
+        self.clock = clock
+        self.seen_ids = {}          # (terminal, request id) -> timestamp, kept for the window
         self.orders = {}
         self.payments = {}
         self.idem = {}
@@ -55,6 +75,8 @@ class WalletHost:
         host = self
 
         class Handler(BaseHTTPRequestHandler):
+            timeout = self.read_timeout             # a request line, headers or body that stalls
+
             def log_message(self, *a):
                 pass
 
@@ -67,24 +89,42 @@ class WalletHost:
                 self.wfile.write(body)
 
             def _body(self):
-                n = int(self.headers.get("Content-Length") or 0)
-                if n > 8192:
-                    return None
-                return self.rfile.read(n) if n else b""
+                """(status, error) for a Content-Length refused, else (None, body)."""
+                text = (self.headers.get("Content-Length") or "0").strip()
+                if not text.isdigit():                 # "-1", "1e3", "0x10": not a length (RFC 9110 8.6)
+                    return 400, "Content-Length %r is not a non-negative number" % text[:20]
+                n = int(text)
+                if n > MAX_BODY:
+                    return 413, "request too large (%d bytes, at most %d)" % (n, MAX_BODY)
+                try:
+                    body = self.rfile.read(n) if n else b""
+                except TimeoutError:                   # socket.timeout: the body stalled
+                    return 408, "request body not received within %g s" % host.read_timeout
+                if len(body) < n:
+                    return 400, "request body shorter than its Content-Length"
+                return None, body
+
+            def _refuse(self, code, error):
+                self.close_connection = True           # the rest of the request is not read
+                return self._reply(code, {"error": error})
 
             def _handle(self, method):
-                body = self._body()
-                if body is None:
-                    return self._reply(413, {"error": "request too large"})
+                code, body = self._body()
+                if code is not None:
+                    return self._refuse(code, body)
                 path = self.path
                 if path.startswith("/sim/pay/"):
                     return self._reply(*host.customer_pays(path[len("/sim/pay/"):]))
                 term = self.headers.get("X-Terminal", "")
                 key = host.keys.get(term)
                 ts = self.headers.get("X-Timestamp", "")
+                rid = self.headers.get("X-Request-Id", "")
                 sig = self.headers.get("X-Signature", "")
-                if key is None or not hmac.compare_digest(sign(key, method, path, ts, body), sig):
+                if key is None or not hmac.compare_digest(sign(key, method, path, ts, rid, body), sig):
                     return self._reply(401, {"error": "bad signature"})
+                refused = host.admit(term, ts, rid)
+                if refused is not None:
+                    return self._reply(*refused)
                 with host.lock:
                     host.requests.append((method, path))
                     if host.fail_next > 0:
@@ -92,8 +132,10 @@ class WalletHost:
                         return self._reply(503, {"error": "wallet host busy"})
                 try:
                     data = json.loads(body) if body else {}
-                except ValueError:
+                except ValueError:                     # also bytes that are not UTF-8
                     return self._reply(400, {"error": "body is not JSON"})
+                if not isinstance(data, dict):
+                    return self._reply(400, {"error": "body is not a JSON object"})
                 self._reply(*host.route(method, path, term, data))
 
             def do_GET(self):
@@ -110,6 +152,27 @@ class WalletHost:
         if self.srv:
             self.srv.shutdown()
             self.srv.server_close()
+
+    def admit(self, term, ts, rid):
+        """None when a correctly signed request is fresh; else (status, error): a timestamp
+        outside the window or a request id this terminal already used (a replay)."""
+        if not rid or len(rid) > 64:
+            return 401, {"error": "X-Request-Id missing or longer than 64 characters"}
+        try:
+            t = int(ts)
+        except ValueError:
+            return 401, {"error": "X-Timestamp is not Unix seconds"}
+        now = self.clock()
+        if abs(now - t) > self.window:
+            return 401, {"error": "X-Timestamp %d is %d s from the wallet's clock (window %d s)"
+                         % (t, int(now - t), self.window)}
+        with self.lock:
+            for k in [k for k, v in self.seen_ids.items() if now - v > self.window]:
+                del self.seen_ids[k]             # older than the window: refused by time anyway
+            if (term, rid) in self.seen_ids:
+                return 409, {"error": "replayed request (request id already used)"}
+            self.seen_ids[(term, rid)] = t
+        return None
 
     # -- the wallet's logic ------------------------------------------------
     def _idempotent(self, term, data, make):
@@ -158,7 +221,7 @@ class WalletHost:
 
     def _order(self, term, d):
         amount = d.get("amount")
-        if not isinstance(amount, int) or amount <= 0:
+        if not _minor_units(amount):
             return 400, {"error": "amount must be positive minor units"}
         ref = "W%06d" % (len(self.orders) + 1)
         o = {"order": ref, "status": "pending", "amount": amount, "currency": str(d.get("currency", "")),
@@ -189,7 +252,7 @@ class WalletHost:
     def _pay(self, term, d):
         code = str(d.get("code", ""))
         amount = d.get("amount")
-        if not isinstance(amount, int) or amount <= 0:
+        if not _minor_units(amount):
             return 400, {"error": "amount must be positive minor units"}
         if not code.startswith("WALLET-"):
             return 200, {"status": "failed", "reason": "not a wallet code of this wallet"}
@@ -198,6 +261,11 @@ class WalletHost:
         txn = "T%08d" % (len(self.payments) + 1)
         self.payments[txn] = amount
         return 200, {"status": "success", "txn": txn, "amount": amount}
+
+
+def _minor_units(amount):
+    """A positive int amount (JSON true is not 1 cent)."""
+    return isinstance(amount, int) and not isinstance(amount, bool) and 0 < amount <= 10 ** 12
 
 
 def start_for_sim():

@@ -119,8 +119,9 @@ def _terminal(port, tid, count, deadline, results):
     try:
         s = socket.create_connection(("127.0.0.1", port), timeout=30)
         raw, _ = iso8583.encode({"t": "0800", "7": "1122113015", "11": "000001", "41": tid,
-                                 "42": "MERCHANT0000001", "70": "001"}, spec)
-        s.sendall(_frame(bytes(raw)))
+                                 "42": "MERCHANT0000001", "70": "001", "128": "00" * 8}, spec)
+        raw = bytes(raw[:-8]) + hsm.mac_x919(hsm.TEST_TMK["alpha"], bytes(raw[:-8]))   # sign-on MAC (TMK)
+        s.sendall(_frame(raw))
         d, _ = iso8583.decode(bytearray(_recv(s)), spec)
         k = d["48"]
         i = k.index("TAK")
