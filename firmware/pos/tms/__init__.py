@@ -1,0 +1,1 @@
+"""Terminal management: the DDI client, firmware updates, parameters, key injection."""

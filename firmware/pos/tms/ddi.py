@@ -1,0 +1,290 @@
+# hawkBit DDI client (Direct Device Integration API v1): the terminal polls its controller
+# resource, sends its attributes when asked (configData), runs deployments (deploymentBase:
+# download with HTTP Range resume, feedback on the way, result at the end) and answers cancel
+# requests (cancelAction).  Polling alone delivers everything; a push (MQTT) only wakes the
+# loop early.  Works against the smartpos cloud and any DDI server (Eclipse hawkBit, goosebit).
+#
+#     client = DdiClient("http://127.0.0.1:8700", "default", "SIM-0001", token)
+#     agent = Agent(client, attributes=lambda: {...}, handlers={"os": firmware_handler})
+#     asyncio.create_task(agent.run())
+import asyncio
+import json
+
+from pos.net import http
+
+# DDI status.execution values (hawkBit DDI API, "State Machine Mapping") and result.finished
+CLOSED = "closed"
+PROCEEDING = "proceeding"
+CANCELED = "canceled"
+SCHEDULED = "scheduled"
+REJECTED = "rejected"
+RESUMED = "resumed"
+DOWNLOADED = "downloaded"
+DOWNLOAD = "download"
+SUCCESS = "success"
+FAILURE = "failure"
+NONE = "none"
+
+MIN_SLEEP_S = 5
+MAX_SLEEP_S = 24 * 3600
+
+
+class DdiError(Exception):
+    """The DDI server refused a request or answered something this client cannot use."""
+
+    def __init__(self, message, status=0):
+        super().__init__(message)
+        self.status = status
+
+
+def parse_sleep(text):
+    """'HH:MM:SS' -> seconds, clamped to [MIN_SLEEP_S, MAX_SLEEP_S]."""
+    try:
+        h, m, s = text.split(":")
+        n = int(h) * 3600 + int(m) * 60 + int(s)
+    except (ValueError, AttributeError):
+        raise DdiError("bad polling interval %r" % (text,))
+    return min(MAX_SLEEP_S, max(MIN_SLEEP_S, n))
+
+
+class Artifact:
+    __slots__ = ("filename", "size", "sha256", "href")
+
+    def __init__(self, d):
+        try:
+            self.filename = d["filename"]
+            self.size = int(d.get("size") or 0)
+            self.sha256 = (d.get("hashes") or {}).get("sha256", "")
+            links = d.get("_links") or {}
+            self.href = (links.get("download") or links.get("download-http"))["href"]
+        except (KeyError, TypeError, ValueError):
+            raise DdiError("malformed artifact in the deployment")
+
+
+class Chunk:
+    __slots__ = ("part", "name", "version", "artifacts")
+
+    def __init__(self, d):
+        try:
+            self.part, self.name, self.version = d["part"], d.get("name", ""), d.get("version", "")
+            self.artifacts = [Artifact(a) for a in d.get("artifacts") or ()]
+        except (KeyError, TypeError):
+            raise DdiError("malformed chunk in the deployment")
+
+    def artifact(self, filename):
+        for a in self.artifacts:
+            if a.filename == filename:
+                return a
+        return None
+
+
+class Deployment:
+    __slots__ = ("action_id", "download", "update", "maintenance_window", "chunks")
+
+    def __init__(self, d):
+        try:
+            self.action_id = str(d["id"])
+            dep = d["deployment"]
+            self.download = dep.get("download", "forced")
+            self.update = dep.get("update", "forced")
+            self.maintenance_window = dep.get("maintenanceWindow", "")
+            self.chunks = [Chunk(c) for c in dep.get("chunks") or ()]
+        except (KeyError, TypeError, AttributeError):
+            raise DdiError("malformed deploymentBase")
+
+    @property
+    def forced(self):
+        return self.update == "forced"
+
+
+class Poll:
+    __slots__ = ("sleep_s", "links")
+
+    def __init__(self, d):
+        try:
+            self.sleep_s = parse_sleep(d["config"]["polling"]["sleep"])
+            self.links = {k: v["href"] for k, v in (d.get("_links") or {}).items()}
+        except (KeyError, TypeError):
+            raise DdiError("malformed poll answer")
+
+
+class DdiClient:
+    def __init__(self, base_url, tenant, controller_id, target_token, timeout_ms=15000, ssl_context=None):
+        self.base = base_url.rstrip("/")
+        self.root = "%s/%s/controller/v1/%s" % (self.base, tenant, controller_id)
+        self._auth = "TargetToken " + target_token
+        self.timeout_ms = timeout_ms
+        self.ssl_context = ssl_context
+
+    def _headers(self, extra=None):
+        h = {"Authorization": self._auth, "Accept": "application/hal+json, application/json"}
+        if extra:
+            h.update(extra)
+        return h
+
+    async def _call(self, method, url, obj=None, ok=(200,)):
+        body = None
+        extra = None
+        if obj is not None:
+            body = json.dumps(obj).encode()
+            extra = {"Content-Type": "application/json"}
+        try:
+            status, _, data = await http.request(method, http.join(self.base, url), self._headers(extra), body,
+                                                 timeout_ms=self.timeout_ms, ssl_context=self.ssl_context)
+        except http.HttpError as e:
+            raise DdiError("cloud unreachable: %s" % e)
+        if status not in ok:
+            raise DdiError("%s %s answered %d" % (method, url.split("/controller/")[-1][:60], status), status)
+        if not data:
+            return None
+        try:
+            return json.loads(data)
+        except ValueError:
+            raise DdiError("answer is not JSON")
+
+    async def poll(self):
+        return Poll(await self._call("GET", self.root))
+
+    async def put_config(self, data, mode="merge"):
+        await self._call("PUT", self.root + "/configData",
+                         {"mode": mode, "data": {k: str(v) for k, v in data.items()}})
+
+    async def deployment(self, href):
+        return Deployment(await self._call("GET", href))
+
+    async def feedback(self, action_id, execution, finished=NONE, details=(), progress=None, cancel=False):
+        result = {"finished": finished}
+        if progress is not None:
+            result["progress"] = {"cnt": progress[0], "of": progress[1]}
+        obj = {"id": str(action_id), "status": {"execution": execution, "result": result,
+                                                 "details": [str(d)[:200] for d in details]}}
+        url = "%s/%s/%s/feedback" % (self.root, "cancelAction" if cancel else "deploymentBase", action_id)
+        await self._call("POST", url, obj)
+
+    async def cancel_request(self, href):
+        d = await self._call("GET", href)
+        try:
+            return str(d["cancelAction"]["stopId"])
+        except (KeyError, TypeError):
+            raise DdiError("malformed cancelAction")
+
+    async def download(self, artifact, sink, offset=0):
+        """Stream `artifact` from byte `offset` into `sink(memoryview)`; returns the new offset.
+        A server that ignores the Range header (200 instead of 206) is handled by dropping the
+        bytes already there."""
+        extra = {"Range": "bytes=%d-" % offset} if offset else None
+        drop = [0]
+
+        def head(status, _hdrs):
+            drop[0] = offset if status == 200 else 0
+
+        def take(mv):
+            if drop[0]:
+                k = min(drop[0], len(mv))
+                drop[0] -= k
+                mv = mv[k:]
+            if len(mv):
+                sink(mv)
+        try:
+            status, _, n = await http.request("GET", http.join(self.base, artifact.href), self._headers(extra),
+                                              sink=take, on_head=head, timeout_ms=self.timeout_ms * 8,
+                                              ssl_context=self.ssl_context)
+        except http.HttpError as e:
+            raise DdiError("download of %s interrupted: %s" % (artifact.filename, e))
+        if status == 416 and offset >= artifact.size:
+            return offset
+        if status not in (200, 206):
+            raise DdiError("download of %s answered %d" % (artifact.filename, status), status)
+        return offset + n if status == 206 else n
+
+
+class Agent:
+    """The polling loop.  `handlers` maps a chunk part ("os", "params", "bApp") to an object with
+    ``async run(client, deployment, chunk, report)`` returning (ok, details); `busy()` returns a
+    reason while the terminal must not be disturbed (a transaction in progress), else None."""
+
+    def __init__(self, client, attributes=None, handlers=None, busy=None, log=None):
+        self.client = client
+        self.attributes = attributes or (lambda: {})
+        self.handlers = handlers or {}
+        self.busy = busy or (lambda: None)
+        self.log = log
+        self.sleep_s = 300
+        self.last_error = None
+        self.last_action = None
+
+    def _note(self, msg, **kv):
+        if self.log is not None:
+            self.log.info("ddi", msg, **kv)
+
+    async def step(self):
+        """One poll and whatever it asks for; returns the seconds to sleep before the next."""
+        p = await self.client.poll()
+        self.sleep_s = p.sleep_s
+        if "configData" in p.links:
+            await self.client.put_config(self.attributes())
+        if "cancelAction" in p.links:
+            stop = await self.client.cancel_request(p.links["cancelAction"])
+            # nothing is left half-installed by the handlers, so a cancel is always honoured
+            await self.client.feedback(stop, CLOSED, SUCCESS, ["cancelled on request"], cancel=True)
+            self._note("cancelled", action=stop)
+        elif "deploymentBase" in p.links:
+            await self._deploy(p.links["deploymentBase"])
+        return self.sleep_s
+
+    async def _deploy(self, href):
+        d = await self.client.deployment(href)
+        if d.download == "skip":
+            return
+        reason = self.busy()
+        if reason and not d.forced:
+            await self.client.feedback(d.action_id, REJECTED, NONE, ["deferred: " + reason])
+            return
+        while reason:                       # forced: wait for the counter to be free, then go
+            await asyncio.sleep(1)
+            reason = self.busy()
+        for c in d.chunks:
+            if c.part not in self.handlers:
+                await self.client.feedback(d.action_id, CLOSED, FAILURE,
+                                           ["no handler for part %r on this terminal" % c.part])
+                return
+        await self.client.feedback(d.action_id, PROCEEDING, NONE, ["started"])
+
+        async def report(execution, details=(), progress=None):
+            await self.client.feedback(d.action_id, execution, NONE, details, progress)
+        for i, c in enumerate(d.chunks):
+            try:
+                ok, details = await self.handlers[c.part].run(self.client, d, c, report)
+            except DdiError:
+                raise                       # the link broke: the action stays open, retried next poll
+            except Exception as e:          # a handler's refusal is the action's result
+                ok, details = False, ["%s: %s" % (type(e).__name__, e)]
+            if not ok:
+                await self.client.feedback(d.action_id, CLOSED, FAILURE, details)
+                self.last_action = (d.action_id, False)
+                return
+            if details is None:             # the handler reboots and reports after the restart
+                return
+        await self.client.feedback(d.action_id, CLOSED, SUCCESS, ["installed"])
+        self.last_action = (d.action_id, True)
+
+    async def run(self, wake=None):
+        """Poll forever; `wake` (an asyncio.Event, set by a push) cuts a sleep short."""
+        backoff = 5
+        while True:
+            try:
+                sleep = await self.step()
+                self.last_error = None
+                backoff = 5
+            except DdiError as e:
+                self.last_error = str(e)
+                self._note("poll failed", err=str(e))
+                sleep, backoff = backoff, min(backoff * 2, self.sleep_s)
+            if wake is None:
+                await asyncio.sleep(sleep)
+            else:
+                try:
+                    await asyncio.wait_for(wake.wait(), sleep)
+                except asyncio.TimeoutError:
+                    pass
+                wake.clear()
