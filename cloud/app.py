@@ -18,6 +18,7 @@ from cloud.tenants.activation import Throttle
 
 CONSOLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "console")
 VERSION = "0.1.0"
+SERVED_BY = "%s-%d" % (os.uname().nodename[:32], os.getpid())
 
 
 class BodyLimit:
@@ -112,6 +113,7 @@ def create_app(settings=None):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers["X-Served-By"] = SERVED_BY
         return response
 
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes, large_limit=settings.max_artifact_bytes,

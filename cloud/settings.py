@@ -34,6 +34,22 @@ class Settings:
     bootstrap_admin_password: str = ""      # empty: generated, written to data_dir once
     extra: dict = field(default_factory=dict)
 
+    ENV = {"data_dir": "SMARTPOS_CLOUD_DATA", "database_url": "SMARTPOS_CLOUD_DB",
+           "ddi_poll_s": "SMARTPOS_CLOUD_POLL_S", "bootstrap_admin_password": "SMARTPOS_CLOUD_ADMIN_PASSWORD"}
+
+    @classmethod
+    def from_env(cls, **given):
+        """Settings from the environment (SMARTPOS_CLOUD_*), as each worker process reads them."""
+        kw = {}
+        for field_name, var in cls.ENV.items():
+            if var in os.environ:
+                kw[field_name] = int(os.environ[var]) if field_name.endswith("_s") else os.environ[var]
+        kw.update({k: v for k, v in given.items() if v not in (None, "")})
+        return cls(**kw)
+
+    def to_env(self):
+        return {var: str(getattr(self, f)) for f, var in self.ENV.items()}
+
     def resolved_database_url(self):
         if self.database_url:
             return self.database_url

@@ -15,6 +15,12 @@ def register(sub):
     cmds = p.add_subparsers(dest="cloud_command", metavar="SUBCOMMAND")
     m = cmds.add_parser("migrate", help="bring the database schema to the newest revision and exit")
     _common(m)
+    lt = cmds.add_parser("loadtest", help="many simulated DDI clients against a running service")
+    _common(lt)
+    lt.add_argument("--url", required=True, help="the service, e.g. http://127.0.0.1:8700")
+    lt.add_argument("--clients", type=int, default=2000)
+    lt.add_argument("--seconds", type=float, default=60)
+    lt.add_argument("--poll-gap", type=float, default=2.0, help="seconds between a client's polls (default 2)")
     p.set_defaults(func=run)
 
 
@@ -26,6 +32,8 @@ def _common(p):
                         "(default: SQLite in the data folder; env SMARTPOS_CLOUD_DB)")
     p.add_argument("--data", default=None, metavar="DIR",
                    help="data folder (default ./cloud-data; env SMARTPOS_CLOUD_DATA)")
+    p.add_argument("--workers", type=int, default=1,
+                   help="worker processes sharing the database (PostgreSQL for more than one)")
     p.add_argument("--admin-password", default=None,
                    help="password of the first operator admin when the database is new "
                         "(default: generated and written to DATA/initial-admin-password)")
@@ -46,6 +54,11 @@ def run(args):
         settings = settings_from(args).check()
     except SettingsError as exc:
         raise CommandError(str(exc))
+    if args.cloud_command == "loadtest":
+        from cloud import loadtest
+        fig = loadtest.run(args.url, settings.resolved_database_url(), args.clients, args.seconds, args.poll_gap)
+        print(loadtest.report(fig), flush=True)
+        return 0 if fig["lost"] == 0 and not fig["errors"] else 1
     if args.cloud_command == "migrate":
         from cloud.db import make_engine, migrate
         engine = make_engine(settings.resolved_database_url())
@@ -55,6 +68,8 @@ def run(args):
             raise CommandError("migration failed: %s" % exc)
         print("database schema is at the newest revision", flush=True)
         return 0
+    if args.workers > 1:
+        return _run_workers(args, settings)
     from cloud.server import CloudServer
     try:
         srv = CloudServer(settings, log_level="info")
@@ -75,4 +90,23 @@ def run(args):
     print("smartpos cloud: operator console on http://%s:%d/  (database: %s)"
           % (settings.host, srv.port, srv.app.state.engine.dialect.name), flush=True)
     srv.serve_forever()
+    return 0
+
+
+def _run_workers(args, settings):
+    """Migrate and bootstrap once here, then let uvicorn fork the workers."""
+    import uvicorn
+    from cloud.bootstrap import ensure_operator
+    from cloud.db import open_database
+    if settings.resolved_database_url().startswith("sqlite"):
+        raise CommandError("--workers > 1 needs PostgreSQL (--database-url postgresql+psycopg://...)")
+    engine, sessionmaker = open_database(settings.resolved_database_url())
+    boot = ensure_operator(sessionmaker, settings)
+    engine.dispose()
+    if boot:
+        print("new database: operator %r, admin account %r, password %s" % boot, flush=True)
+    os.environ.update(settings.to_env())
+    print("smartpos cloud: %d workers on http://%s:%d/" % (args.workers, settings.host, settings.port), flush=True)
+    uvicorn.run("cloud.asgi:create", factory=True, host=settings.host, port=settings.port, workers=args.workers,
+                log_level="warning", access_log=False)
     return 0
