@@ -1,0 +1,281 @@
+# Terminal parameters from terminal management: a bundle of configuration files (EMV AIDs,
+# CAPKs with expiry and revocation, TACs, floor and contactless limits, acquirer routing and
+# hosts, receipt and idle-screen content, currency, language, tips), validated as a whole
+# before anything is written, then swapped in at once: a bad bundle is refused with a reason
+# and the old parameters stay; a power cut during the swap finishes or undoes it at boot.
+#
+#     files = validate(bundle, today="261127")      # ParamsError naming the file and key
+#     apply(files, bundle["version"])               # config.new/ -> config/, atomically
+#     recover()                                     # at boot, before anything reads config/
+import json
+import os
+
+from pos.emv import config as emv_config
+from pos.store.config import ConfigError
+
+ROOT = "config"
+STAGE = "config.new"
+OLD = "config.old"
+VERSION_FILE = "params.version"
+COMPLETE = ".complete"
+FILES = ("emv.json", "capk.json", "contactless.json", "acquirers.json", "terminal.json")
+# CA public key modulus lengths in use (bytes): 1024, 1152, 1408, 1984 bits (EMV Book 2 5.1, Annex A)
+CAPK_LENGTHS = (128, 144, 176, 248)
+CONTACTLESS_KERNELS = (2, 3, 4, 5, 6, 7)
+MAX_BUNDLE = 32768
+
+
+class ParamsError(Exception):
+    """A parameter bundle the terminal refuses; the message says which file, key and why."""
+
+
+def _fail(where, why):
+    raise ParamsError("%s: %s" % (where, why))
+
+
+def _hexstr(v, where, n=None):
+    if not isinstance(v, str) or len(v) % 2 or (n is not None and len(v) != 2 * n):
+        _fail(where, "want %s hex" % ("%d bytes of" % n if n else "an even number of"))
+    try:
+        int(v, 16)
+    except ValueError:
+        _fail(where, "not hex")
+    return v.upper()
+
+
+def _check_capk(d, today):
+    if not isinstance(d, dict) or not isinstance(d.get("keys"), list):
+        _fail("capk.json", "want an object with a list 'keys'")
+    seen = set()
+    for i, k in enumerate(d["keys"]):
+        w = "capk.json: keys[%d]" % i
+        if not isinstance(k, dict):
+            _fail(w, "want an object")
+        rid, idx = _hexstr(k.get("rid"), w + ".rid", 5), _hexstr(k.get("index"), w + ".index", 1)
+        mod = _hexstr(k.get("modulus"), w + ".modulus")
+        if len(mod) // 2 not in CAPK_LENGTHS:
+            _fail(w + ".modulus", "%d bytes: a CA key modulus is %s bytes" % (
+                len(mod) // 2, "/".join(str(n) for n in CAPK_LENGTHS)))
+        if (rid, idx) in seen:
+            _fail(w, "RID %s index %s given twice" % (rid, idx))
+        seen.add((rid, idx))
+        exp = k.get("expiry")
+        if exp is not None:
+            _hexstr(exp, w + ".expiry", 3)
+            if today is not None and exp < today:
+                _fail(w + ".expiry", "key %s/%s expired on %s" % (rid, idx, exp))
+
+
+def _aids_of(emv):
+    out = []
+    for name in emv.get("schemes", {}):
+        for a in emv["schemes"][name].get("aids", ()):
+            out.append(a.get("aid", "").upper())
+    return out
+
+
+def _check_contactless(d, aids):
+    if not isinstance(d, dict) or not isinstance(d.get("aids"), dict):
+        _fail("contactless.json", "want an object with 'aids'")
+    _hexstr(d.get("ttq", ""), "contactless.json: ttq", 4)
+    for aid, a in d["aids"].items():
+        w = "contactless.json: aids.%s" % aid
+        _hexstr(aid, w)
+        if not any(aid.upper().startswith(k) or k.startswith(aid.upper()) for k in aids):
+            _fail(w, "unknown AID: not among the EMV configuration's applications")
+        if not isinstance(a, dict) or a.get("kernel") not in CONTACTLESS_KERNELS:
+            _fail(w + ".kernel", "want one of %s" % (CONTACTLESS_KERNELS,))
+        for lim in ("rctl", "cvm_limit", "floor"):
+            v = a.get(lim)
+            if not isinstance(v, int) or isinstance(v, bool) or not 0 <= v <= 99999999:
+                _fail(w + "." + lim, "want an amount in minor units")
+        if not a["floor"] <= a["rctl"] or not a["cvm_limit"] <= a["rctl"]:
+            _fail(w, "floor and CVM limit must not exceed the transaction limit")
+
+
+def _check_terminal(d):
+    if not isinstance(d, dict):
+        _fail("terminal.json", "want an object")
+    if d.get("language", "en") not in ("en", "zh"):
+        _fail("terminal.json: language", "want 'en' or 'zh'")
+    for k in ("receipt_header", "receipt_footer", "promotions"):
+        v = d.get(k, [])
+        if not isinstance(v, list) or len(v) > 8 or not all(isinstance(x, str) and len(x) <= 48 for x in v):
+            _fail("terminal.json: " + k, "want up to 8 lines of at most 48 characters")
+
+
+def _check_acquirers(d, currency):
+    if not isinstance(d, dict) or not isinstance(d.get("acquirers"), dict) or not d["acquirers"]:
+        _fail("acquirers.json", "want an object with a non-empty 'acquirers'")
+    for name, a in d["acquirers"].items():
+        w = "acquirers.json: acquirers.%s" % name
+        if not isinstance(a, dict) or not isinstance(a.get("host"), str) or not a["host"]:
+            _fail(w + ".host", "want a host name")
+        p = a.get("port")
+        if not isinstance(p, int) or isinstance(p, bool) or not 0 < p < 65536:
+            _fail(w + ".port", "want a TCP port")
+    names = d["acquirers"]
+    for i, r in enumerate(d.get("routes", ())):
+        if not isinstance(r, dict) or r.get("acquirer") not in names:
+            _fail("acquirers.json: routes[%d]" % i, "names no configured acquirer")
+    cur = d.get("currency")
+    if cur is not None and currency is not None and cur.lstrip("0") != currency.lstrip("0"):
+        _fail("acquirers.json: currency", "%s differs from the EMV configuration's %s: one currency per terminal"
+              % (cur, currency))
+
+
+def validate(bundle, current_version=0, today=None):
+    """Check a whole bundle; returns {file name: content} to apply.  Files the bundle leaves out
+    keep their current content, and cross-file rules are checked against that content."""
+    if not isinstance(bundle, dict) or not isinstance(bundle.get("files"), dict):
+        _fail("bundle", "want an object with 'version' and 'files'")
+    v = bundle.get("version")
+    if not isinstance(v, int) or isinstance(v, bool) or v <= current_version:
+        _fail("bundle.version", "%r is not newer than the installed %d" % (v, current_version))
+    files = bundle["files"]
+    for name in files:
+        if name not in FILES:
+            _fail(name, "not a parameter file (allowed: %s)" % ", ".join(FILES))
+
+    def current(name):
+        if name in files:
+            return files[name]
+        try:
+            with open(ROOT + "/" + name) as f:
+                return json.load(f)
+        except (OSError, ValueError):
+            return None
+    emv = current("emv.json")
+    if emv is None:
+        _fail("emv.json", "missing")
+    try:
+        cfg = emv_config.Config(emv)
+    except ConfigError as e:
+        _fail("emv.json", str(e))
+    capk = files.get("capk.json")
+    if capk is not None:
+        _check_capk(capk, today)
+        try:
+            cfg.load_ca_keys(capk, "capk.json")
+        except ConfigError as e:
+            _fail("capk.json", str(e))
+    cl = current("contactless.json")
+    if cl is not None:
+        _check_contactless(cl, _aids_of(emv))
+    if "terminal.json" in files:
+        _check_terminal(files["terminal.json"])
+    acq = current("acquirers.json")
+    if acq is not None and ("acquirers.json" in files or "emv.json" in files):
+        _check_acquirers(acq, emv.get("terminal", {}).get("currency_code"))
+    out = dict(files)
+    if capk is not None:
+        # the EMV configuration names its CA key file: the bundle's keys go there
+        out.pop("capk.json")
+        out[emv.get("capk_file") or "capk.json"] = capk
+    return out
+
+
+def installed_version():
+    try:
+        with open(ROOT + "/" + VERSION_FILE) as f:
+            return int(f.read().strip() or 0)
+    except (OSError, ValueError):
+        return 0
+
+
+def _exists(p):
+    try:
+        os.stat(p)
+        return True
+    except OSError:
+        return False
+
+
+def _rmtree(p):
+    if not _exists(p):
+        return
+    for name in os.listdir(p):
+        os.remove(p + "/" + name)
+    os.rmdir(p)
+
+
+def apply(files, version):
+    """Stage the new files beside config/ and swap the folders; every step survives a power cut
+    (see recover)."""
+    _rmtree(STAGE)
+    os.mkdir(STAGE)
+    for name in os.listdir(ROOT):
+        if name not in files and name != VERSION_FILE:
+            with open(ROOT + "/" + name, "rb") as src, open(STAGE + "/" + name, "wb") as dst:
+                dst.write(src.read())
+    for name in files:
+        with open(STAGE + "/" + name, "w") as f:
+            json.dump(files[name], f)
+    with open(STAGE + "/" + VERSION_FILE, "w") as f:
+        f.write(str(version))
+    with open(STAGE + "/" + COMPLETE, "w") as f:
+        f.write("1")
+    _swap()
+
+
+def _swap():
+    _rmtree(OLD)
+    os.rename(ROOT, OLD)
+    os.rename(STAGE, ROOT)
+    os.remove(ROOT + "/" + COMPLETE)
+    _rmtree(OLD)
+
+
+def recover():
+    """At boot: finish a swap that a power cut interrupted, or drop a half-staged bundle."""
+    staged_complete = _exists(STAGE + "/" + COMPLETE)
+    if _exists(STAGE) and not staged_complete:
+        _rmtree(STAGE)                       # cut while staging: the old parameters stay
+        return "dropped"
+    if staged_complete:
+        if not _exists(ROOT) and _exists(OLD):
+            os.rename(STAGE, ROOT)           # cut between the two renames
+            os.remove(ROOT + "/" + COMPLETE)
+            _rmtree(OLD)
+            return "finished"
+        _swap()                              # cut before the first rename
+        return "finished"
+    if _exists(ROOT + "/" + COMPLETE):
+        os.remove(ROOT + "/" + COMPLETE)     # cut after the renames
+    if _exists(OLD) and _exists(ROOT):
+        _rmtree(OLD)
+    return None
+
+
+class ParamsHandler:
+    """DDI handler for the "params" chunk: artifact `params.json` (the bundle)."""
+
+    def __init__(self, today=None, on_applied=None):
+        self.today = today
+        self.on_applied = on_applied
+
+    async def run(self, client, dep, chunk, report):
+        import hashlib
+        import binascii
+        art = chunk.artifact("params.json")
+        if art is None:
+            return False, ["no params.json in the deployment"]
+        if art.size > MAX_BUNDLE:
+            return False, ["parameter bundle of %d bytes is over %d" % (art.size, MAX_BUNDLE)]
+        buf = bytearray()
+        await client.download(art, buf.extend)
+        if binascii.hexlify(hashlib.sha256(buf).digest()).decode() != art.sha256:
+            return False, ["params.json does not match its SHA-256"]
+        try:
+            bundle = json.loads(buf)
+        except ValueError:
+            return False, ["params.json is not JSON"]
+        del buf
+        try:
+            files = validate(bundle, installed_version(), self.today() if self.today else None)
+        except ParamsError as e:
+            return False, ["refused: %s" % e]
+        apply(files, bundle["version"])
+        if self.on_applied is not None:
+            self.on_applied(bundle["version"], sorted(files))
+        return True, ["parameters version %d applied (%s)" % (bundle["version"], ", ".join(sorted(files)))]
