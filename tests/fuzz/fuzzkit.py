@@ -56,34 +56,52 @@ class MicroPythonWorker:
     """One MicroPython process answering fuzz cases (see mp/fuzz_targets.py)."""
 
     def __init__(self, heap=mpy.DEFAULT_HEAP, timeout=30.0):
+        self.heap = heap
+        self.timeout = timeout
+        self.proc = None
+        self._start()
+
+    def _start(self):
         env = dict(os.environ)
         env["MICROPYPATH"] = mpy.module_path([MP_DIR])
-        self.timeout = timeout
         self.proc = subprocess.Popen(
-            [mpy.micropython_binary(), "-X", "heapsize=%s" % heap, "-c",
+            [mpy.micropython_binary(), "-X", "heapsize=%s" % self.heap, "-c",
              "import fuzz_targets\nfuzz_targets.serve()"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
             cwd=mpy.REPO_ROOT, bufsize=0)
         self._pending = b""
+
+    def _died(self, why):
+        """The process is gone or stuck: report it and start a fresh one for the next case."""
+        self.proc.kill()
+        code = self.proc.wait()
+        err = self.proc.stderr.read().decode("utf-8", "replace")
+        out = self._pending.decode("utf-8", "replace")
+        self.close()
+        self._start()
+        return AssertionError("MicroPython %s (exit %s): %s" % (why, code, (out + err)[-3000:]))
 
     def _readline(self):
         fd = self.proc.stdout.fileno()
         while b"\n" not in self._pending:
             ready, _, _ = select.select([fd], [], [], self.timeout)
             if not ready:
-                raise AssertionError("MicroPython gave no answer within %.0f s (parser hangs?)" % self.timeout)
+                raise self._died("gave no answer within %.0f s (parser hangs?)" % self.timeout)
             chunk = os.read(fd, 65536)
             if not chunk:
-                err = self.proc.stderr.read().decode("utf-8", "replace")
-                raise AssertionError("MicroPython exited (%s): %s" % (self.proc.poll(), err[-2000:]))
+                raise self._died("exited")
             self._pending += chunk
         line, _, self._pending = self._pending.partition(b"\n")
         return line.decode("utf-8", "replace")
 
     def call(self, target, *args):
         """(outcome, detail): outcome 'ok', 'family' or 'crash'."""
-        line = " ".join([target] + [bytes(a).hex() or "-" for a in args]) + "\n"
-        self.proc.stdin.write(line.encode())
+        args = [bytes(a) for a in args]
+        msg = (" ".join([target] + [str(len(a)) for a in args]) + "\n").encode() + b"".join(args)
+        try:
+            self.proc.stdin.write(msg)
+        except BrokenPipeError:
+            raise self._died("exited") from None
         out = self._readline()
         kind, _, rest = out.partition(" ")
         rest = rest.replace("\\n", "\n").replace("\\\\", "\\")
@@ -100,12 +118,16 @@ class MicroPythonWorker:
 
     def close(self):
         if self.proc.poll() is None:
-            self.proc.stdin.close()
+            try:
+                self.proc.stdin.close()
+            except BrokenPipeError:
+                pass
             try:
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        self.proc.stdin.close() if not self.proc.stdin.closed else None
         self.proc.stdout.close()
         self.proc.stderr.close()
 

@@ -1,15 +1,14 @@
 # Fuzz targets that run on MicroPython (the unix port with the board's heap).
 #
 # The CPython side (tests/fuzz/fuzzkit.py) starts one MicroPython process with
-# `serve()` and sends one case per line: a target name and its arguments as hex
-# ("-" for empty bytes).  Each target feeds the arguments to one firmware parser
-# and answers one line:
+# `serve()` and sends one case at a time: a target name and its byte-string
+# arguments.  Each target feeds the arguments to one firmware parser and answers
+# one line:
 #   ok <summary>                 the parser accepted the input (or rejected part of it)
 #   family <Type> <message>      the parser refused it with its documented error
 #   crash <Type> <traceback>     anything else escaped (the defect the fuzzing hunts)
 # Properties beyond "only the family" (round trips, bounds) fail with AssertionError,
 # which is reported as a crash.
-import binascii
 import gc
 import io
 import sys
@@ -39,7 +38,10 @@ def expect(family, fn, *args):
 
 # -- test doubles for the bus and the clock ------------------------------------------------
 class FakeClock:
-    """time.ticks_ms & co. on a virtual clock: waiting advances it, so a timeout costs nothing."""
+    """time.ticks_ms & co. on a virtual clock: waiting advances it, so a timeout costs nothing.
+    A wait of n ms advances at least STEP ms (a T=1 waiting-time extension of 255 x 1.6 s
+    then costs some thousand polls, not 400 000)."""
+    STEP = 100
 
     def __init__(self):
         self.ms = 0
@@ -54,7 +56,7 @@ class FakeClock:
         return a - b
 
     def sleep_ms(self, n):
-        self.ms += n
+        self.ms += max(n, self.STEP)
 
     def sleep(self, s):
         self.ms += int(s * 1000)
@@ -69,7 +71,11 @@ class ScriptedUart:
         self.chunk = chunk
         self.sent = 0
 
+    live = True
+
     def any(self):
+        if not self.live:
+            return 0
         left = len(self.data) - self.pos
         return min(left, self.chunk) if self.chunk else left
 
@@ -93,6 +99,21 @@ class ScriptedUart:
     def write(self, b):
         self.sent += len(b)
         return len(b)
+
+
+class CardResetPin:
+    """The card's RST line: the card starts talking (its ATR, then its answers) when RST rises."""
+
+    def __init__(self, uart):
+        self.uart = uart
+        self.v = 0
+
+    def value(self, v=None):
+        if v is None:
+            return self.v
+        self.v = v
+        if v:
+            self.uart.live = True
 
 
 class FakePin:
@@ -248,7 +269,8 @@ def t_iso7816(op, stream):
     clock = FakeClock()
     iso7816.time = clock
     u = ScriptedUart(stream, chunk=5)
-    r = iso7816.Iso7816Reader(u, FakePin(0), FakePin(1), None)
+    u.live = False
+    r = iso7816.Iso7816Reader(u, CardResetPin(u), FakePin(1), None)
     expect(iso7816.CardError, r.power_on)
     k = op[0] if op else 0
     for i in range(1 + (k >> 4) % 3):
@@ -263,22 +285,24 @@ TARGETS = {
 }
 
 
-def _arg(h):
-    return b"" if h == "-" else binascii.unhexlify(h)
-
-
 def serve():
-    """Read cases from stdin until EOF; one answer line each."""
-    n = 0
+    """Read cases from stdin until EOF; one answer line each.
+
+    A case is a header line "target len1 len2 ..." followed by the arguments' raw bytes
+    (read at their exact size: no text decoding, no doubling, so a long input costs the
+    heap only its own length)."""
+    inp = sys.stdin.buffer
     while True:
-        line = sys.stdin.readline()
+        gc.collect()                       # each case starts on a collected heap, as a fresh call would
+        line = inp.readline()
         if not line:
             break
         parts = line.split()
         if not parts:
             continue
+        args = [inp.read(int(n)) if int(n) else b"" for n in parts[1:]]
         try:
-            r = TARGETS[parts[0]](*[_arg(h) for h in parts[1:]])
+            r = TARGETS[parts[0].decode()](*args)
             out = "ok %s" % (r,)
         except Refused as e:
             out = "family %s %s" % (type(e.exc).__name__, e.exc)
@@ -286,7 +310,5 @@ def serve():
             s = io.StringIO()
             sys.print_exception(e, s)
             out = "crash %s %s" % (type(e).__name__, s.getvalue())
+        args = None
         print(out.replace("\\", "\\\\").replace("\n", "\\n"))
-        n += 1
-        if n % 50 == 0:
-            gc.collect()
