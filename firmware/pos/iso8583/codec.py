@@ -66,6 +66,12 @@ def _bcd_unpack(raw, ndigits, left_pad, n, track=False, what=None):
         s.append(b >> 4)
         s.append(b & 0xF)
     if len(s) > ndigits:
+        # odd digit count: the pad nibble is 0 on the left (n) or F on the right (z); any
+        # other value would be a digit silently dropped
+        pad = s[0] if left_pad else s[-1]
+        if pad != (0 if left_pad else 0xF):
+            raise Iso8583Error("%s: pad nibble %X (want %s)" % (what or "field %d" % n, pad,
+                                                                  "0" if left_pad else "F"), n)
         s = s[1:] if left_pad else s[:ndigits]
     for i in range(len(s)):
         nib = s[i]
