@@ -122,13 +122,13 @@ class PN532(UartDevice):
         data = bytes(buf[start:start + n])
         dcs = buf[start + n]
         del buf[:start + n + 2]
-        if (sum(data) + dcs) & 0xFF or not data or data[0] != 0xD4:
-            return [ERROR_FRAME]
+        if (sum(data) + dcs) & 0xFF or len(data) < 2 or data[0] != 0xD4:
+            return [ERROR_FRAME]                    # bad checksum, no TFI D4 or no command code
         if "no_ack" in self.faults:
             self.faults.pop("no_ack", None)
             return []
         resp = self._command(data[1], data[2:])
-        f = frame(bytes([0xD5, data[1] + 1]) + resp)
+        f = frame(bytes([0xD5, (data[1] + 1) & 0xFF]) + resp)
         self.last = f
         if "corrupt" in self.faults:
             self.faults.pop("corrupt", None)
