@@ -67,15 +67,23 @@ class WalletHost:
                 self.wfile.write(body)
 
             def _body(self):
-                n = int(self.headers.get("Content-Length") or 0)
+                """(status, body): the body of Content-Length bytes, or the refusal -- 400 for a
+                length that is not a decimal number of bytes (negative, signed, spaced, text),
+                413 past 8 KB (RFC 9110 8.6)."""
+                text = self.headers.get("Content-Length")
+                if text is None:
+                    return None, b""
+                if not (text.isdigit() and text.isascii()):
+                    return 400, {"error": "Content-Length %r is not a number of bytes" % text[:20]}
+                n = int(text)
                 if n > 8192:
-                    return None
-                return self.rfile.read(n) if n else b""
+                    return 413, {"error": "request too large"}
+                return None, self.rfile.read(n) if n else b""
 
             def _handle(self, method):
-                body = self._body()
-                if body is None:
-                    return self._reply(413, {"error": "request too large"})
+                refused, body = self._body()
+                if refused is not None:
+                    return self._reply(refused, body)
                 path = self.path
                 if path.startswith("/sim/pay/"):
                     return self._reply(*host.customer_pays(path[len("/sim/pay/"):]))
@@ -94,6 +102,8 @@ class WalletHost:
                     data = json.loads(body) if body else {}
                 except ValueError:
                     return self._reply(400, {"error": "body is not JSON"})
+                if not isinstance(data, dict):
+                    return self._reply(400, {"error": "body is not a JSON object"})
                 self._reply(*host.route(method, path, term, data))
 
             def do_GET(self):
@@ -158,7 +168,7 @@ class WalletHost:
 
     def _order(self, term, d):
         amount = d.get("amount")
-        if not isinstance(amount, int) or amount <= 0:
+        if not _minor_units(amount):
             return 400, {"error": "amount must be positive minor units"}
         ref = "W%06d" % (len(self.orders) + 1)
         o = {"order": ref, "status": "pending", "amount": amount, "currency": str(d.get("currency", "")),
@@ -189,7 +199,7 @@ class WalletHost:
     def _pay(self, term, d):
         code = str(d.get("code", ""))
         amount = d.get("amount")
-        if not isinstance(amount, int) or amount <= 0:
+        if not _minor_units(amount):
             return 400, {"error": "amount must be positive minor units"}
         if not code.startswith("WALLET-"):
             return 200, {"status": "failed", "reason": "not a wallet code of this wallet"}
@@ -198,6 +208,11 @@ class WalletHost:
         txn = "T%08d" % (len(self.payments) + 1)
         self.payments[txn] = amount
         return 200, {"status": "success", "txn": txn, "amount": amount}
+
+
+def _minor_units(amount):
+    """An amount in minor units: a positive JSON integer (true/false are not amounts)."""
+    return isinstance(amount, int) and not isinstance(amount, bool) and amount > 0
 
 
 def start_for_sim():
