@@ -104,6 +104,8 @@ class WalletHost:
                     return self._reply(400, {"error": "body is not JSON"})
                 if not isinstance(data, dict):
                     return self._reply(400, {"error": "body is not a JSON object"})
+                if not isinstance(data.get("idempotency_key", ""), str):
+                    return self._reply(400, {"error": "idempotency_key is not a string"})
                 self._reply(*host.route(method, path, term, data))
 
             def do_GET(self):
