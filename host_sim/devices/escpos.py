@@ -16,6 +16,10 @@ reprint.  The cash drawer kick (ESC p) is recorded.
 
 It is tested against bytes produced by python-escpos (other ESC/POS software
 for this printer class), not only against our firmware driver.
+
+Like the printer, it takes any byte stream without raising: an unknown command is
+recorded in `unknown`, a parameter outside its range is ignored, an empty image
+prints nothing, QR data beyond a symbol's capacity prints no symbol.
 """
 import os
 import threading

@@ -13,6 +13,9 @@ in this context.
 The field: tap(card) / remove() / two cards at once; a card is any object with uid, atqa,
 sak, ats and transmit(apdu) -> response.  Faults: "corrupt" (next response frame with a bad
 DCS), "no_ack" (next command not acknowledged), "leave" (the card leaves at the next APDU).
+
+Whatever bytes the host sends, uart_rx() raises nothing: a frame the chip cannot take (bad
+length or data checksum, no TFI D4, no command code) is answered with the error frame.
 """
 from host_sim.devices.base import UartDevice
 

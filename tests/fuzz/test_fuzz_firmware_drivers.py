@@ -1,9 +1,10 @@
-"""Firmware drivers' receive-side parsers on MicroPython: scanner lines, PN532 frames,
-ISO 7816-3 ATRs and T=0 / T=1 exchanges.  The bus is a scripted UART and the clock a virtual
+"""Firmware drivers' receive-side parsers on MicroPython: scanner lines, magstripe reader
+frames, PN532 frames, ISO 7816-3 ATRs and T=0 / T=1 exchanges.  The bus is a scripted UART and the clock a virtual
 one (a timeout costs nothing), so every byte the chip or card could send is reachable.
 
 Each raises only its documented error family:
   pos.drivers.scanner   ScannerError ("overflow", "garbage")
+  pos.drivers.msr       MsrError ("frame", "overflow"; a bad track is reported in Swipe.errors)
   pos.drivers.pn532     NfcError ("timeout", "frame", "removed", "collision", "protocol", "auth")
   pos.drivers.iso7816   CardError ("removed", "mute", "atr", "protocol")
 """
@@ -11,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fuzzkit import fuzz_settings, mutated, reached
+from host_sim.devices import msr as msr_model
 from host_sim.devices.pn532 import ACK, frame
 
 
@@ -30,6 +32,36 @@ def test_scanner_lines(mp_fuzz):
         mp_fuzz.check("scanner", *chunks, parser="scanner lines")
     prop()
     reached("scanner lines", "ok")
+
+
+# -- magstripe reader ---------------------------------------------------------------------------
+_DIGITS = st.text(alphabet="0123456789", min_size=1, max_size=19)
+
+
+@st.composite
+def _swipe_frame(draw):
+    """A frame as the reader module sends it (the device model builds it), tracks of TEST data
+    sometimes outside their character set; then damaged."""
+    t1 = msr_model.track1(draw(_DIGITS), draw(st.text(alphabet="ABCXYZ /^?a", max_size=26)), draw(_DIGITS),
+                          draw(_DIGITS)) if draw(st.booleans()) else None
+    t2 = msr_model.track2(draw(_DIGITS), draw(_DIGITS), draw(_DIGITS), draw(st.text(alphabet="0123=?A", max_size=8))) \
+        if draw(st.integers(0, 3)) else None
+    model = msr_model.MagstripeReader()
+    for fault in draw(st.lists(st.sampled_from(("bad_lrc", "unreadable", "noise", "half")), max_size=2)):
+        model.inject(fault)
+    frame = model.swipe(t1, t2)
+    return draw(mutated(st.just(frame), max_ops=2))
+
+
+def test_msr_frames(mp_fuzz):
+    @fuzz_settings(250)
+    @given(st.lists(_swipe_frame(), min_size=1, max_size=3).map(b"".join).flatmap(
+        lambda s: st.lists(st.integers(0, len(s)), max_size=3).map(
+            lambda cuts: [s[a:b] for a, b in zip([0] + sorted(cuts), sorted(cuts) + [len(s)])])))
+    def prop(chunks):
+        mp_fuzz.check("msr", *chunks, parser="magstripe frames")
+    prop()
+    reached("magstripe frames", "ok", "family")
 
 
 # -- PN532 --------------------------------------------------------------------------------------

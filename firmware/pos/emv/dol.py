@@ -1,4 +1,6 @@
 # Data Object Lists (PDOL, CDOL1, CDOL2, DDOL, TDOL): EMV 4.4 Book 3, 5.4.
+# A malformed DOL (a truncated tag, a tag without its length byte) raises TLVError,
+# the BER-TLV layer's family, and nothing else.
 from pos.emv.tags import FORMAT
 from pos.emv.tlv import TLVError, _read_tag
 

@@ -4,7 +4,9 @@
 # str for n/an/ans/z/track elements (ints accepted for n), bytes for b.
 # The body produced here starts at the MTI; length header and TPDU are
 # added by pos.iso8583.framing.  Errors name the data element, never its
-# contents (PAN, track data).
+# contents (PAN, track data).  Whatever bytes it is given, decode() raises
+# Iso8583Error (pos.iso8583.errors) and nothing else -- a bad BCD nibble in an
+# MTI, a length prefix or a numeric field included.
 from micropython import const
 from pos.iso8583.errors import Iso8583Error
 

@@ -5,7 +5,8 @@ from pos import crypto
 
 
 class MpmError(ValueError):
-    """A payload that is not a valid EMVCo MPM payload (names the data object)."""
+    """A payload that is not a valid EMVCo QR payload (names the data object): the one
+    exception parse_mpm() and decode_cpm() raise, whatever text they are given."""
 
 
 MAX_PAYLOAD = 512                 # EMVCo: at most 512 characters

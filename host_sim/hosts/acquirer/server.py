@@ -7,6 +7,8 @@ Messages handled (ISO 8583:1987):
   0220 advice (offline approvals), 0400 reversal, 0320 batch upload
   0500 settlement (DE 3 920000 / 960000 after upload): totals in DE 63 reconciled
 Replies: DE 39 response codes 00 05 12 13 14 25 30 51 54 55 57 61 63 75 91 94 95 96.
+A request that pyiso8583 cannot decode, or whose MTI is not 4 digits, gets no reply; one
+with a numeric or track-2 field not of its type gets 30 (format error).
 Faults (see faults.py) are applied to the reply of the chosen message types.
 """
 import json

@@ -16,7 +16,9 @@ currency, reference, idempotency_key} -> {status: success|failed, txn}.
 Every terminal request carries X-Terminal, X-Timestamp and X-Signature = hex HMAC-SHA256
 over METHOD "\n" PATH "\n" TIMESTAMP "\n" BODY with the terminal's TEST key; a bad or
 missing signature is 401, a repeated idempotency key returns the first answer (nothing is
-charged twice).
+charged twice).  Malformed requests are answered, never dropped: 400 for a Content-Length
+that is not a decimal byte count, a body that is not a JSON object, an idempotency_key that
+is not a string or an amount that is not a positive integer; 413 past 8 KB.
 """
 import hashlib
 import hmac

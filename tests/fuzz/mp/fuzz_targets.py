@@ -17,7 +17,7 @@ from pos.emv import dol, tlv
 from pos.iso8583 import codec, framing, icc, mac, spec as specs
 from pos.iso8583.errors import Iso8583Error
 from pos.qr import emvco
-from pos.drivers import iso7816, pn532, scanner
+from pos.drivers import iso7816, msr, pn532, scanner
 
 
 class Refused(Exception):
@@ -223,6 +223,22 @@ def t_scanner(*chunks):
     return "%d %d" % (codes, refused)
 
 
+def t_msr(*chunks):
+    """Chunks arrive one after the other on the magstripe reader's UART, polled after each."""
+    rd = msr.MagstripeReader(None)
+    swipes = 0
+    for c in chunks:
+        u = ScriptedUart(c)
+        rd.uart = u
+        while u.any():
+            s = expect(msr.MsrError, rd.poll)
+            if s is not None:
+                for n, t in s.tracks.items():
+                    assert n in (1, 2, 3) and t[0] in "%;" and t[-1] == "?", "track not checked"
+                swipes += 1
+    return swipes
+
+
 def t_pn532(op, script):
     clock = FakeClock()
     pn532.time = clock
@@ -281,7 +297,7 @@ def t_iso7816(op, stream):
 
 TARGETS = {
     "tlv": t_tlv, "dol": t_dol, "iso87": t_iso87, "iso87bcd": t_iso87bcd, "mpm": t_mpm, "cpm": t_cpm,
-    "scanner": t_scanner, "pn532": t_pn532, "atr": t_atr, "iso7816": t_iso7816,
+    "scanner": t_scanner, "msr": t_msr, "pn532": t_pn532, "atr": t_atr, "iso7816": t_iso7816,
 }
 
 
