@@ -100,3 +100,26 @@ def test_cpm(mp_fuzz):
         mp_fuzz.check("cpm", text, parser="EMVCo CPM")
     prop()
     reached("EMVCo CPM", "ok", "family")
+
+
+_HTTP_STATUS = st.sampled_from((b"HTTP/1.0 200 OK", b"HTTP/1.1 201 Created", b"HTTP/1.0 400 Bad Request",
+                                b"HTTP/1.0 401 Unauthorized", b"HTTP/1.0 503 Busy", b"HTTP/1.1 2x0 OK", b"HTTP/1.1",
+                                b"", b"garbage"))
+_JSON_BODY = st.one_of(
+    st.fixed_dictionaries({}, optional={"status": st.sampled_from(("pending", "paid", "success", "failed")),
+                                        "order": st.text(max_size=8), "error": st.text(max_size=10) | st.integers()}),
+    st.lists(st.integers(), max_size=3), st.text(max_size=10), st.integers(), st.none()).map(
+        lambda o: __import__("json").dumps(o).encode())
+
+
+def test_wallet_client_answers(mp_fuzz):
+    # the firmware's wallet client reading the wallet host's HTTP answer: WalletError or a JSON object
+    @fuzz_settings(250)
+    @given(reply=mutated(st.tuples(_HTTP_STATUS, st.sampled_from((b"\r\nContent-Type: application/json", b"")),
+                                   _JSON_BODY | st.binary(max_size=20)).map(lambda t: t[0] + t[1] + b"\r\n\r\n" + t[2]),
+                         max_ops=1),
+           chunk=st.binary(min_size=1, max_size=1))
+    def prop(reply, chunk):
+        mp_fuzz.check("wallet", reply, chunk, parser="wallet client answers")
+    prop()
+    reached("wallet client answers", "ok", "family")

@@ -17,6 +17,7 @@ from pos.emv import dol, tlv
 from pos.iso8583 import codec, framing, icc, mac, spec as specs
 from pos.iso8583.errors import Iso8583Error
 from pos.qr import emvco
+from pos.payments import wallet
 from pos.drivers import iso7816, msr, pn532, scanner
 
 
@@ -295,9 +296,57 @@ def t_iso7816(op, stream):
     return r.protocol
 
 
+# -- wallet host answers (the firmware's wallet client) ---------------------------------------
+class ScriptedNet:
+    """Stands for the socket module: every connection receives `reply` in `chunk`-byte pieces."""
+
+    def __init__(self, reply, chunk):
+        self.reply = reply
+        self.chunk = chunk
+
+    def getaddrinfo(self, host, port):
+        return [(0, 0, 0, "", (host, port))]
+
+    def socket(self):
+        return ScriptedSocket(self.reply, self.chunk)
+
+
+class ScriptedSocket:
+    def __init__(self, reply, chunk):
+        self.reply = reply
+        self.pos = 0
+        self.chunk = chunk
+
+    def settimeout(self, t):
+        pass
+
+    def connect(self, addr):
+        pass
+
+    def send(self, b):
+        return len(b)
+
+    def recv(self, n):
+        k = min(n, self.chunk, len(self.reply) - self.pos)
+        b = self.reply[self.pos:self.pos + k]
+        self.pos += k
+        return b
+
+    def close(self):
+        pass
+
+
+def t_wallet(reply, chunk):
+    wallet.socket = ScriptedNet(reply, 1 + (chunk[0] if chunk else 2047))
+    c = wallet.WalletClient("127.0.0.1", 8600, "TERM0001", b"K" * 16)
+    r = expect(wallet.WalletError, c.order_status, "W000001")
+    assert isinstance(r, dict), "answer handed on is not an object"
+    return len(r)
+
+
 TARGETS = {
     "tlv": t_tlv, "dol": t_dol, "iso87": t_iso87, "iso87bcd": t_iso87bcd, "mpm": t_mpm, "cpm": t_cpm,
-    "scanner": t_scanner, "msr": t_msr, "pn532": t_pn532, "atr": t_atr, "iso7816": t_iso7816,
+    "wallet": t_wallet, "scanner": t_scanner, "msr": t_msr, "pn532": t_pn532, "atr": t_atr, "iso7816": t_iso7816,
 }
 
 
