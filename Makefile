@@ -46,17 +46,19 @@ native:
 	$(CC) $(NATIVE_CFLAGS) -O2 $(NATIVE_SRC) native/tests/test_core.c -o native/build/test_core
 	native/build/test_core
 
-# libFuzzer on the TLV parser (clang + libclang-rt); FUZZ_SECONDS bounds the run.
+# libFuzzer (ASan + UBSan) on the C core's entry points that take outside data: TLV, DOL, MACs,
+# PIN blocks, RSA (clang + libclang-rt); FUZZ_SECONDS bounds each run.  New inputs go to
+# native/build/fuzz-corpus-NAME; the committed seeds in native/fuzz/corpus/NAME are only read.
 FUZZ_SECONDS ?= 20
+FUZZ_TARGETS := tlv dol mac pinblock rsa
 fuzz:
-	@mkdir -p native/build/fuzz-corpus
-	clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Inative/include \
-	  $(NATIVE_SRC) native/fuzz/fuzz_tlv.c -o native/build/fuzz_tlv
-	clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Inative/include \
-	  $(NATIVE_SRC) native/fuzz/fuzz_dol.c -o native/build/fuzz_dol
-	native/build/fuzz_tlv -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 native/build/fuzz-corpus native/fuzz/corpus/tlv
-	@mkdir -p native/build/fuzz-corpus-dol
-	native/build/fuzz_dol -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 native/build/fuzz-corpus-dol native/fuzz/corpus/dol
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p native/build/fuzz-corpus-$$t || exit 1; \
+	  clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Inative/include \
+	    $(NATIVE_SRC) native/fuzz/fuzz_$$t.c -o native/build/fuzz_$$t || exit 1; \
+	  native/build/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    -artifact_prefix=native/build/ native/build/fuzz-corpus-$$t native/fuzz/corpus/$$t || exit 1; \
+	done
 
 # Cortex-M4 build of the core (freestanding, size report) and its C unit tests on qemu mps2-an386 via semihosting.
 ARM_CC := arm-none-eabi-gcc -mcpu=cortex-m4 -mthumb -Os

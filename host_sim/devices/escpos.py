@@ -16,6 +16,10 @@ reprint.  The cash drawer kick (ESC p) is recorded.
 
 It is tested against bytes produced by python-escpos (other ESC/POS software
 for this printer class), not only against our firmware driver.
+
+Like the printer, it takes any byte stream without raising: an unknown command is
+recorded in `unknown`, a parameter outside its range is ignored, an empty image
+prints nothing, QR data beyond a symbol's capacity prints no symbol.
 """
 import os
 import threading
@@ -412,12 +416,16 @@ class EscPosPrinter(UartDevice):
             self._unknown(b"\x1d(k" + body[:2])
             return
         fn = body[1]
-        if fn == 0x41 and len(body) >= 3:      # 165: select model
-            self.qr["model"] = body[2]
-        elif fn == 0x43 and len(body) >= 3:    # 167: module size
-            self.qr["size"] = body[2]
-        elif fn == 0x45 and len(body) >= 3:    # 169: error correction level
-            self.qr["ec"] = body[2]
+        # parameters outside the ranges Epson gives are ignored, as the printer does
+        if fn == 0x41 and len(body) >= 3:      # 165: select model (49, 50, 51)
+            if 49 <= body[2] <= 51:
+                self.qr["model"] = body[2]
+        elif fn == 0x43 and len(body) >= 3:    # 167: module size 1..16 dots
+            if 1 <= body[2] <= 16:
+                self.qr["size"] = body[2]
+        elif fn == 0x45 and len(body) >= 3:    # 169: error correction level (48..51: L, M, Q, H)
+            if 48 <= body[2] <= 51:
+                self.qr["ec"] = body[2]
         elif fn == 0x50:                       # 180: store data (m = 0x30)
             self.qr["data"] = body[3:]
         elif fn == 0x51:                       # 181: print stored symbol
@@ -427,8 +435,14 @@ class EscPosPrinter(UartDevice):
             if self._line:
                 self._print_line()
             text = self.qr["data"].decode("utf-8", "replace")
+            fits, img = self._render_qr(self.qr["data"])
+            if not fits:
+                # more data than a QR Code symbol holds: the printer prints no symbol
+                self.lines.append("[QR NOT PRINTED: %d bytes]" % len(self.qr["data"]))
+                return
             self.lines.append("[QR %s]" % text)
-            self._render_qr(self.qr["data"])
+            if img is not None:
+                self._place(img)
 
     # -------------------------------------------------------------- text lines
     def _cell(self):
@@ -536,8 +550,8 @@ class EscPosPrinter(UartDevice):
 
     def _raster(self, data, xbytes, ydots, mode):
         self.lines.append("[IMAGE %dx%d]" % (xbytes * 8, ydots))
-        if Image is None:
-            return
+        if Image is None or not xbytes or not ydots:
+            return                                  # an empty image prints nothing
         img = Image.frombytes("1", (xbytes * 8, ydots), bytes(b ^ 0xFF for b in data))
         if mode & 1:
             img = img.resize((img.width * 2, img.height))
@@ -547,7 +561,7 @@ class EscPosPrinter(UartDevice):
 
     def _bit_image_columns(self, data, ncols, per_col, m):
         self.lines.append("[IMAGE %dx%d]" % (ncols, per_col * 8))
-        if Image is None:
+        if Image is None or not ncols:
             return
         img = Image.new("1", (ncols, per_col * 8), 1)
         px = img.load()
@@ -585,15 +599,21 @@ class EscPosPrinter(UartDevice):
         self._place(img)
 
     def _render_qr(self, data):
+        """(fits, image of the symbol or None without Pillow); fits is False when the data
+        does not fit any QR Code version (40-L holds 2953 bytes)."""
         if Image is None:
-            return
+            return True, None
         import qrcode
+        import qrcode.exceptions
         ec = {48: qrcode.constants.ERROR_CORRECT_L, 49: qrcode.constants.ERROR_CORRECT_M,
               50: qrcode.constants.ERROR_CORRECT_Q, 51: qrcode.constants.ERROR_CORRECT_H}
         qr = qrcode.QRCode(error_correction=ec.get(self.qr["ec"], qrcode.constants.ERROR_CORRECT_L),
                            box_size=max(1, self.qr["size"]), border=0)
         qr.add_data(data)
-        qr.make(fit=True)
+        try:
+            qr.make(fit=True)
+        except (ValueError, qrcode.exceptions.DataOverflowError):
+            return False, None
         mat = qr.get_matrix()
         size = max(1, self.qr["size"])
         n = len(mat)
@@ -604,7 +624,7 @@ class EscPosPrinter(UartDevice):
                 if dark:
                     d.rectangle([(x + 4) * size, (y + 4) * size, (x + 5) * size - 1, (y + 5) * size - 1],
                                 fill=0)
-        self._place(img)
+        return True, img
 
     def _unknown(self, head):
         self.unknown.append(bytes(head).hex())

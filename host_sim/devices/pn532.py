@@ -20,6 +20,9 @@ takes ATTEMPT_S in this model (a figure of the model, not of the datasheet).
 The field: tap(card), tap(card, other) (two cards at once), remove(); a card is any object
 with uid, atqa, sak, ats and transmit(apdu) -> response.  Faults: "corrupt" (next response frame with a bad
 DCS), "no_ack" (next command not acknowledged), "leave" (the card leaves at the next APDU).
+
+Whatever bytes the host sends, uart_rx() raises nothing: a frame the chip cannot take (bad
+length or data checksum, no TFI D4, no command code) is answered with the error frame.
 """
 import threading
 
@@ -134,7 +137,7 @@ class PN532(UartDevice):
         return self._respond(0x4A, resp)
 
     def _respond(self, cmd, resp):
-        f = frame(bytes([0xD5, cmd + 1]) + resp)
+        f = frame(bytes([0xD5, (cmd + 1) & 0xFF]) + resp)
         self.last = f
         if "corrupt" in self.faults:
             self.faults.pop("corrupt", None)
@@ -191,7 +194,7 @@ class PN532(UartDevice):
         data = bytes(buf[start:start + n])
         dcs = buf[start + n]
         del buf[:start + n + 2]
-        if (sum(data) + dcs) & 0xFF or not data or data[0] != 0xD4:
+        if (sum(data) + dcs) & 0xFF or len(data) < 2 or data[0] != 0xD4:
             return [ERROR_FRAME]
         self._cancel_wait()                         # a new command ends a waiting one
         if "no_ack" in self.faults:

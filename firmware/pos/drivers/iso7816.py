@@ -201,8 +201,9 @@ class Iso7816Reader:
             self.ifsc = self.atr.ifsc
             self._ifs_request()
         elif self.protocol != 0:
-            self.power_off()
-            raise CardError("atr", "card offers T=%d only; this reader speaks T=0 and T=1" % self.protocol)
+            offered = self.protocol
+            self.power_off()                # (clears self.protocol)
+            raise CardError("atr", "card offers T=%d only; this reader speaks T=0 and T=1" % offered)
         return self.atr
 
     def power_off(self):

@@ -5,9 +5,11 @@
 #   t = nfc.list_target()            # Target(tg, uid, atqa, sak, ats) or None
 #   nfc.transmit(apdu)               # ISO 14443-4 APDU through InDataExchange (chaining)
 #
-# Errors: NfcError with .reason "timeout" (no answer), "frame" (corrupted frame after
-# retries), "removed" (card left the field: status 01 time-out), "collision" (more than one
-# card), "protocol" (status byte other than 00).  APDU bodies are never logged.
+# Errors: NfcError, and only NfcError, whatever the chip sends, with .reason "timeout" (no
+# answer), "frame" (corrupted frame after retries), "removed" (card left the field: status
+# 01 time-out), "collision" (more than one card), "protocol" (status byte other than 00, or
+# an answer shorter or otherwise not as UM0701 describes it), "auth" (MIFARE key refused).
+# APDU bodies are never logged.
 import time
 
 from micropython import const
@@ -154,6 +156,8 @@ class PN532:
 
     def firmware_version(self):
         r = self.command(0x02)
+        if len(r) < 4:
+            raise NfcError("protocol", "GetFirmwareVersion answer of %d bytes (want 4)" % len(r))
         return r[0], r[1], r[2], r[3]
 
     def sam_config(self):
@@ -174,6 +178,10 @@ class PN532:
             return None
         if r[0] > 1:
             raise NfcError("collision", "more than one card in the field")
+        # UM0701 7.3.5: Tg, then SENS_RES (2), SEL_RES, NFCIDLength, NFCID1, [ATS] for type A;
+        # Tg, ATQB (12), ATTRIB_RES length and bytes for type B
+        if len(r) < (13 if type_b else 6) or (not type_b and len(r) < 6 + r[5]):
+            raise NfcError("protocol", "InListPassiveTarget answer too short (%d bytes)" % len(r))
         if type_b:
             self.target = Target(r[1], bytes(r[3:7]), b"", 0x20, b"")
             return self.target
@@ -182,6 +190,8 @@ class PN532:
         ats = b""
         if len(r) > 6 + ul:
             al = r[6 + ul]
+            if al < 1 or len(r) < 6 + ul + al:
+                raise NfcError("protocol", "ATS length %d does not match the answer" % al)
             ats = bytes(r[7 + ul:6 + ul + al])
         self.target = Target(tg, uid, atqa, sak, ats)
         return self.target
@@ -196,18 +206,25 @@ class PN532:
         step = 250
         for off in range(0, max(len(apdu), 1), step):
             more = off + step < len(apdu)
-            r = self.command(0x40, bytes((tg | (0x40 if more else 0),)) + bytes(mv[off:off + step]))
+            r = self._data_exchange(bytes((tg | (0x40 if more else 0),)) + bytes(mv[off:off + step]))
             if r[0] & 0x3F:
                 self._status(r[0])
         out += r[1:]
         while r[0] & 0x40:                      # MI: the card's answer continues
-            r = self.command(0x40, bytes((tg,)))
+            r = self._data_exchange(bytes((tg,)))
             if r[0] & 0x3F:
                 self._status(r[0])
             out += r[1:]
         if len(out) < 2:
             raise NfcError("protocol", "answer without status word")
         return bytes(out)
+
+    def _data_exchange(self, params):
+        """InDataExchange; the answer starts with the status byte (UM0701 7.3.8)."""
+        r = self.command(0x40, params)
+        if not r:
+            raise NfcError("protocol", "InDataExchange answer without status byte")
+        return r
 
     def _status(self, st):
         code = st & 0x3F
@@ -220,7 +237,7 @@ class PN532:
     def _tag(self, data):
         if self.target is None:
             raise NfcError("removed", "no card listed")
-        r = self.command(0x40, bytes((self.target.tg,)) + data)
+        r = self._data_exchange(bytes((self.target.tg,)) + data)
         if r[0] & 0x3F:
             code = r[0] & 0x3F
             if code == 0x14:
@@ -251,14 +268,17 @@ class PN532:
         data = bytearray()
         for p in range(4, 16, 4):
             data += self.ntag_read(p)
-        if data[0] != 0x03:
+        if len(data) < 2 or data[0] != 0x03:
             return None
         ln = data[1]
         rec = data[2:2 + ln]
         if len(rec) < 5 or rec[3] != 0x54:
             return None
         lang = rec[4] & 0x3F
-        return bytes(rec[5 + lang:4 + rec[2]]).decode()
+        try:
+            return bytes(rec[5 + lang:4 + rec[2]]).decode()
+        except UnicodeError:
+            raise NfcError("protocol", "NDEF Text record is not UTF-8")
 
     def release(self):
         self.command(0x52, b"\x00")

@@ -1,6 +1,8 @@
 # Data Object Lists (PDOL, CDOL1, CDOL2, DDOL, TDOL): EMV 4.4 Book 3, 5.4.
+# A malformed DOL (a truncated tag, a tag without its length byte) raises TLVError,
+# the BER-TLV layer's family, and nothing else.
 from pos.emv.tags import FORMAT
-from pos.emv.tlv import TLVError, _read_tag
+from pos.emv.tlv import TLVError, read_tag
 
 
 def dol_parse(dol):
@@ -9,7 +11,7 @@ def dol_parse(dol):
     i = 0
     n = len(dol)
     while i < n:
-        t, i = _read_tag(dol, i, n)
+        t, i = read_tag(dol, i, n)
         if i >= n:
             raise TLVError("DOL: tag %X has no length" % t)
         out.append((t, dol[i]))

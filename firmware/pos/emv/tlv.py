@@ -14,7 +14,7 @@ class TLVError(ValueError):
     pass
 
 
-def _read_tag(buf, i, end):
+def read_tag(buf, i, end):
     """(tag, offset after it) of the tag at offset i (B1: 1F in the first byte
     means more tag bytes follow, each with b8 set but the last)."""
     start = i
@@ -39,7 +39,7 @@ def _read_tag(buf, i, end):
 def _header(buf, i, end):
     """(tag, value_start, value_end) of the object at offset i."""
     start = i
-    t, i = _read_tag(buf, i, end)
+    t, i = read_tag(buf, i, end)
     if i >= end:
         raise TLVError("missing length for tag %X at offset %d" % (t, start))
     ln = buf[i]

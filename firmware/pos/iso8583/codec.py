@@ -4,7 +4,9 @@
 # str for n/an/ans/z/track elements (ints accepted for n), bytes for b.
 # The body produced here starts at the MTI; length header and TPDU are
 # added by pos.iso8583.framing.  Errors name the data element, never its
-# contents (PAN, track data).
+# contents (PAN, track data).  Whatever bytes it is given, decode() raises
+# Iso8583Error (pos.iso8583.errors) and nothing else -- a bad BCD nibble in an
+# MTI, a length prefix or a numeric field included.
 from micropython import const
 from pos.iso8583.errors import Iso8583Error
 
@@ -56,23 +58,31 @@ def _bcd_pack(digits, out, pos, left_pad):
     return pos
 
 
-def _bcd_unpack(raw, ndigits, left_pad, n):
+def _bcd_unpack(raw, ndigits, left_pad, n, track=False, what=None):
     # ndigits digits from packed BCD; the pad nibble (0 on the left for n, F on the
-    # right for z) is dropped; 'D' becomes '=' (track 2 field separator)
+    # right for z) is dropped; in track 2 data (z) 'D' becomes '=' (field separator);
+    # any other nibble above 9 -- in an MTI, a length prefix or a numeric field -- is
+    # refused as Iso8583Error naming where it was (`what`, else the data element)
     s = bytearray()
     for b in raw:
         s.append(b >> 4)
         s.append(b & 0xF)
     if len(s) > ndigits:
+        # odd digit count: the pad nibble is 0 on the left (n) or F on the right (z); any
+        # other value would be a digit silently dropped
+        pad = s[0] if left_pad else s[-1]
+        if pad != (0 if left_pad else 0xF):
+            raise Iso8583Error("%s: pad nibble %X (want %s)" % (what or "field %d" % n, pad,
+                                                                  "0" if left_pad else "F"), n)
         s = s[1:] if left_pad else s[:ndigits]
     for i in range(len(s)):
         nib = s[i]
         if nib <= 9:
             s[i] = 0x30 + nib
-        elif nib == 0xD:
+        elif nib == 0xD and track:
             s[i] = 0x3D
         else:
-            raise Iso8583Error("field %d: invalid BCD digit" % n, n)
+            raise Iso8583Error("%s: invalid BCD digit %X" % (what or "field %d" % n, nib), n)
     return s
 
 
@@ -192,7 +202,7 @@ def _read_len(spec, raw, pos, lt, n):
     s = raw[pos:pos + nb]
     if len(s) < nb:
         raise Iso8583Error("field %d: truncated length prefix" % n, n)
-    d = _bcd_unpack(s, nb * 2, True, n)
+    d = _bcd_unpack(s, nb * 2, True, n, what="field %d length prefix" % n)
     return int(bytes(d)), pos + nb
 
 
@@ -211,7 +221,7 @@ def decode(spec, data):
     else:
         if total < 2:
             raise Iso8583Error("message shorter than the MTI (%d bytes)" % total)
-        mti = bytes(_bcd_unpack(raw[0:2], 4, True, 0)).decode()
+        mti = bytes(_bcd_unpack(raw[0:2], 4, True, None, what="MTI")).decode()
         pos = 2
     bml = 8 if spec.bitmap == "bin" else 16
 
@@ -258,7 +268,7 @@ def decode(spec, data):
             fields[n] = bytes(chunk)
             continue
         if f.enc == "bcd":
-            b = _bcd_unpack(chunk, ln, f.kind == "n", n)
+            b = _bcd_unpack(chunk, ln, f.kind == "n", n, f.kind == "z")
         else:
             b = bytes(chunk)
         _check_chars(f, n, b)

@@ -12,7 +12,7 @@ def build(items):
 
 
 def parse(data):
-    """{tag: value} of the top-level objects (raises ValueError on bad TLV)."""
+    """{tag: value} of the top-level objects (raises pos.emv.tlv.TLVError on bad TLV)."""
     d = {}
     mv = bytes(data)
     for tag, s, e, _c in tlv.tlv_iter(mv):

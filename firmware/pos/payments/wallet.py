@@ -12,7 +12,8 @@ import hashlib
 
 
 class WalletError(Exception):
-    """No usable answer from the wallet host (the caller queries or cancels; nothing charged)."""
+    """No usable answer from the wallet host (the caller queries or cancels; nothing charged).
+    The only exception request() raises, whatever the host sends back."""
 
 
 def _hmac_sha256(key, msg):
@@ -90,6 +91,8 @@ class WalletClient:
             code = int(head.split(b" ", 2)[1])
             data = json.loads(payload) if payload else {}
         except (ValueError, IndexError):
+            raise WalletError("wallet host answer not understood")
+        if not isinstance(data, dict):       # every answer of the wallet API is a JSON object
             raise WalletError("wallet host answer not understood")
         if code >= 500:
             raise WalletError("wallet host error %d" % code)

@@ -5,7 +5,8 @@ from pos import crypto
 
 
 class MpmError(ValueError):
-    """A payload that is not a valid EMVCo MPM payload (names the data object)."""
+    """A payload that is not a valid EMVCo QR payload (names the data object): the one
+    exception parse_mpm() and decode_cpm() raise, whatever text they are given."""
 
 
 MAX_PAYLOAD = 512                 # EMVCo: at most 512 characters
@@ -128,7 +129,8 @@ def amount_minor(d):
 
 def decode_cpm(text):
     """Consumer-presented payload (base64 of BER-TLV, tag 85 'CPV01' first) -> {tag: value}
-    of the application template 61 (and 85)."""
+    of the application template 61 (and 85).  MpmError (the QR payload family) for
+    anything malformed: not base64, bad BER-TLV at any level, 85 not first, no 4F."""
     import binascii
     from pos.emv import tlv
     try:
@@ -144,8 +146,11 @@ def decode_cpm(text):
     out = {0x85: raw[items[0][1]:items[0][2]]}
     for tag, s, e, constructed in items[1:]:
         if tag == 0x61:
-            for t2, s2, e2, _c in tlv.tlv_iter(raw[s:e]):
-                out[t2] = raw[s:e][s2:e2]
+            try:
+                for t2, s2, e2, _c in tlv.tlv_iter(raw, s, e):
+                    out[t2] = raw[s2:e2]
+            except ValueError as exc:
+                raise MpmError("CPM application template 61: %s" % exc)
     if 0x4F not in out:
         raise MpmError("CPM application template without 4F AID")
     return out

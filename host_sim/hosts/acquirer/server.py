@@ -22,6 +22,8 @@ Connections: a TLS handshake runs in the connection's own thread (an idle client
 hold up the others), a started message must arrive within `read_timeout_s` and an idle
 connection is closed after `idle_timeout_s`; past `max_connections` open ones a new
 connection is closed at once.
+A request that pyiso8583 cannot decode, or whose MTI is not 4 digits, gets no reply; one
+with a numeric or track-2 field not of its type gets 30 (format error).
 Faults (see faults.py) are applied to the reply of the chosen message types.
 """
 import json
@@ -309,6 +311,11 @@ class AcquirerHost:
             log.warning("undecodable request: %s", e)
             return None
         mti = doc["t"]
+        if not _is_digits(mti):
+            with self._lock:
+                self.stats["errors"] += 1
+            log.warning("request with an MTI that is not 4 digits: not answered")
+            return None
         if self.trace:
             self.trace(">", mti, doc)
         f = hspec.from_host(self.spec_name, doc)
@@ -318,8 +325,12 @@ class AcquirerHost:
         handler = {"0800": self._network, "0100": self._financial, "0200": self._financial,
                    "0220": self._advice, "0400": self._reversal, "0420": self._reversal,
                    "0320": self._upload, "0500": self._settlement}.get(mti)
-        rf = {11: f.get(11, "000000"), 41: tid}
-        if handler is None:
+        bad = _format_errors(f)
+        rf = {11: f.get(11, "000000") if 11 not in bad else "000000", 41: tid}
+        if bad:
+            rf[39] = "30"                            # format error: a field not of its type
+            log.warning("%s from %s: field(s) %s not of their type", mti, tid, ",".join(map(str, bad)))
+        elif handler is None:
             rf[39] = "12"
         else:
             mac_ok = self._check_mac(tid, mti, f, payload)
@@ -388,7 +399,7 @@ class AcquirerHost:
 
     def _network(self, mti, f, rf):
         code = f.get(70, "")
-        rf[70] = code
+        rf[70] = code or None                        # echoed when present
         if code == "001":                            # sign-on: new working keys under TMK
             tid = f.get(41, "")
             once = (tid, f.get(11, ""), f.get(7, ""))
@@ -621,10 +632,13 @@ class AcquirerHost:
 
     def _settlement(self, mti, f, rf):
         tid = f.get(41, "")
-        batch = int(f.get(60, "0") or 0)
-        theirs = f.get(63, "")
         rf[3] = f.get(3)
         rf[60] = f.get(60)
+        if not _is_digits(f.get(60, "0") or "0"):
+            rf[39] = "30"                            # DE 60 of a 0500 carries the batch number
+            return
+        batch = int(f.get(60, "0") or 0)
+        theirs = f.get(63, "")
         closed = self.db.closed_batch(tid, batch)
         if closed is not None:
             rf[39] = "00" if closed == theirs else "95"   # a repeated 0500 for a closed batch
@@ -642,6 +656,20 @@ class AcquirerHost:
         else:
             rf[39] = "95"
         log.info("settlement tid %s batch %d: terminal %s host %s -> %s", tid, batch, theirs, ours, rf[39])
+
+
+def _is_digits(text):
+    return text.isdigit() and text.isascii()
+
+
+def _format_errors(f):
+    """Numbers of the data elements whose value is not of their type: n fields digits only,
+    track 2 (z) digits with one '=' separator (ISO 7813)."""
+    bad = [n for n in hspec.NUMERIC if n in f and not _is_digits(f[n])]
+    for n in hspec.TRACK2:
+        if n in f and not (f[n].count("=") == 1 and _is_digits(f[n].replace("=", ""))):
+            bad.append(n)
+    return bad
 
 
 def summary(mti, f):

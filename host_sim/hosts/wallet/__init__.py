@@ -23,6 +23,8 @@ seen from that terminal (409: a replayed request does nothing), a Content-Length
 a non-negative number (400) or larger than MAX_BODY (413), a request that stalls for
 `read_timeout_s` (408, or the connection closed while the request line and headers are read).  A repeated idempotency key
 returns the first answer (nothing is charged twice).
+Malformed requests are answered, never dropped: 400 also for a body that is not a JSON
+object, an idempotency_key that is not a string or an amount that is not a positive integer.
 """
 import hashlib
 import hmac
@@ -136,6 +138,8 @@ class WalletHost:
                     return self._reply(400, {"error": "body is not JSON"})
                 if not isinstance(data, dict):
                     return self._reply(400, {"error": "body is not a JSON object"})
+                if not isinstance(data.get("idempotency_key", ""), str):
+                    return self._reply(400, {"error": "idempotency_key is not a string"})
                 self._reply(*host.route(method, path, term, data))
 
             def do_GET(self):
