@@ -11,7 +11,7 @@ import json
 import os
 
 from pos.emv import config as emv_config
-from pos.store.config import ConfigError
+from pos.emv.errors import ConfigError
 
 ROOT = "config"
 STAGE = "config.new"

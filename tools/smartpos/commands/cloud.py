@@ -106,7 +106,13 @@ def _run_workers(args, settings):
     if boot:
         print("new database: operator %r, admin account %r, password %s" % boot, flush=True)
     os.environ.update(settings.to_env())
-    print("smartpos cloud: %d workers on http://%s:%d/" % (args.workers, settings.host, settings.port), flush=True)
-    uvicorn.run("cloud.asgi:create", factory=True, host=settings.host, port=settings.port, workers=args.workers,
+    from cloud.server import listen_socket
+    try:
+        sock = listen_socket(settings.host, settings.port)      # TCP_NODELAY: see cloud.server
+    except OSError as exc:
+        raise CommandError("cannot listen on %s:%d (%s)" % (settings.host, settings.port, exc.strerror))
+    print("smartpos cloud: %d workers on http://%s:%d/" % (args.workers, settings.host, sock.getsockname()[1]),
+          flush=True)
+    uvicorn.run("cloud.asgi:create", factory=True, fd=sock.fileno(), workers=args.workers,
                 log_level="warning", access_log=False)
     return 0
