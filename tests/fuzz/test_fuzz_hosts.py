@@ -9,7 +9,9 @@ acquirer host's ISO 8583 requests.
                   not of its type) or returns None for bytes that are not an ISO 8583 message;
                   it never raises and no handler fails (which would answer 96).
 """
+import itertools
 import json
+import time
 import logging
 import socket
 
@@ -22,7 +24,7 @@ from fuzzkit import fuzz_settings, mutated, record, reached
 from host_sim.hosts.acquirer import hsm
 from host_sim.hosts.acquirer import spec as hspec
 from host_sim.hosts.acquirer.server import AcquirerHost
-from host_sim.hosts.wallet import TEST_KEY, WalletHost, sign
+from host_sim.hosts.wallet import WalletHost, sign, terminal_key
 from hostlink.messages import SAMPLES
 
 # -- wallet host ------------------------------------------------------------------------------
@@ -44,21 +46,31 @@ def _wallet_request(draw):
         body = json.dumps({"amount": draw(st.integers(1, 10 ** 6)), "currency": "978", "reference": "R1",
                            "code": draw(st.sampled_from(("WALLET-OK-1", "WALLET-NOFUNDS-2", "OTHER"))),
                            "idempotency_key": draw(st.text("abc123", max_size=4) | _VALUE)}).encode()
-        term, ts = "TERM0001", "1700000000"
-        return _http(method, path, body, term, ts, sign(TEST_KEY, method, path, ts, body), str(len(body))), str(len(body))
+        term, ts, rid = "TERM0001", str(int(time.time())), _request_id()
+        return (_http(method, path, body, term, ts, sign(terminal_key(term), method, path, ts, rid, body),
+                      str(len(body)), rid), str(len(body)))
     method = draw(st.sampled_from(("GET", "POST", "POST", "PUT", "DELETE")))
     path = draw(st.sampled_from(_PATHS) | st.text(alphabet="abcdefW0123456789/._-%", max_size=24).map(lambda s: "/" + s))
     body = draw(_JSON.map(lambda o: json.dumps(o).encode()) | st.binary(max_size=40))
     term = draw(st.sampled_from(("TERM0001", "TERM0001", "TERM0002", "NOPE", "")))
-    ts = "1700000000"
-    sig = sign(TEST_KEY, method, path, ts, body) if draw(st.integers(0, 4)) else draw(st.text("0123456789abcdef", max_size=64))
+    ts = draw(st.sampled_from((str(int(time.time())),) * 3 + ("1700000000", "x", "")))
+    rid = draw(st.sampled_from((_request_id(),) * 3 + ("", "r" * 80)))
+    sig = (sign(terminal_key(term), method, path, ts, rid, body) if draw(st.integers(0, 4))
+           else draw(st.text("0123456789abcdef", max_size=64)))
     length = draw(st.sampled_from((str(len(body)),) * 4 + ("-1", "-100", "abc", "99999", "1e3", " 5", "", None)))
-    return _http(method, path, body, term, ts, sig, length), length
+    return _http(method, path, body, term, ts, sig, length, rid), length
 
 
-def _http(method, path, body, term, ts, sig, length):
+_ids = itertools.count()
+
+
+def _request_id():
+    return "fuzz-%d" % next(_ids)
+
+
+def _http(method, path, body, term, ts, sig, length, rid=""):
     head = ["%s %s HTTP/1.1" % (method, path), "Host: 127.0.0.1", "X-Terminal: " + term, "X-Timestamp: " + ts,
-            "X-Signature: " + sig]
+            "X-Request-Id: " + rid, "X-Signature: " + sig]
     if length is not None:
         head.append("Content-Length: " + length)
     return ("\r\n".join(head) + "\r\n\r\n").encode() + body
@@ -124,10 +136,11 @@ class _Failures(logging.Handler):
 
 def _signed_on(spec):
     host = AcquirerHost(port=0, name="alpha", spec=spec)
-    doc = hspec.to_host(spec, {3: "990000", 11: "000001", 41: TID, 70: "001"})
+    doc = hspec.to_host(spec, {3: "990000", 11: "000001", 41: TID, 70: "001", 128: bytes(8)})
     doc["t"] = "0800"
-    raw, _ = iso8583.encode(doc, host.spec)
-    r = host.handle(bytes(raw))
+    raw = bytes(iso8583.encode(doc, host.spec)[0])
+    raw = raw[:-8] + hsm.mac_x919(host.tmk_for(TID), raw[:-8])      # sign-on is MACed under the TMK
+    r = host.handle(raw)
     assert r is not None and host.terminal_keys[TID]["tak"], "sign-on failed"
     return host
 

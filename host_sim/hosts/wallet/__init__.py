@@ -92,8 +92,9 @@ class WalletHost:
 
             def _body(self):
                 """(status, error) for a Content-Length refused, else (None, body)."""
-                text = (self.headers.get("Content-Length") or "0").strip()
-                if not text.isdigit():                 # "-1", "1e3", "0x10": not a length (RFC 9110 8.6)
+                text = self.headers.get("Content-Length")
+                text = "0" if text is None else text.strip()
+                if not (text.isdigit() and text.isascii()):                 # "-1", "1e3", "0x10": not a length (RFC 9110 8.6)
                     return 400, "Content-Length %r is not a non-negative number" % text[:20]
                 n = int(text)
                 if n > MAX_BODY:
