@@ -1,31 +1,56 @@
 # 2D scanner module on a UART: codes arrive as bytes terminated by CR (or LF).  Lines longer
 # than the buffer, or with control characters, are dropped with ScannerError; a code is
 # never logged (a wallet code is a payment credential).
+#
+# A scanner sends each decoded code in one burst (at 9600 baud a byte every ~1 ms).  A code
+# whose terminator never came (noise, a code cut short) is dropped once the line has been
+# quiet for GAP_MS: it is never joined to the next code, which would pay with a code the
+# customer never showed.  Poll more often than every GAP_MS while a scan is expected.
+#
+#     sc = Scanner(uart)
+#     code = sc.poll()        # None, a code, or ScannerError (scan again)
+import time
+
 from micropython import const
 
 _MAX = const(1024)
+GAP_MS = const(150)            # silence that ends a burst (150 bytes' time at 9600 baud)
 
 
 class ScannerError(Exception):
     def __init__(self, reason, text):
         super().__init__(text)
-        self.reason = reason            # "overflow", "garbage"
+        self.reason = reason            # "overflow", "garbage", "incomplete"
 
 
 class Scanner:
-    def __init__(self, uart):
+    def __init__(self, uart, gap_ms=GAP_MS):
         self.uart = uart
+        self.gap_ms = gap_ms
         self.buf = bytearray(_MAX)
         self.n = 0
         self.overflow = False
+        self.last_byte = time.ticks_ms()
+
+    def _stale(self):
+        return time.ticks_diff(time.ticks_ms(), self.last_byte) > self.gap_ms
+
+    def _drop_unterminated(self):
+        """A held partial code whose burst ended without CR/LF: drop it, say so."""
+        self.n = 0
+        self.overflow = False
+        raise ScannerError("incomplete", "code cut short: scan again")
 
     def poll(self):
         """The next complete code (str) or None."""
         u = self.uart
+        if (self.n or self.overflow) and self._stale():
+            self._drop_unterminated()
         while u.any():
             b = u.read(1)
             if not b:
                 break
+            self.last_byte = time.ticks_ms()
             c = b[0]
             if c in (13, 10):
                 if self.overflow:
