@@ -1,5 +1,5 @@
 """The scanner driver on real MicroPython, fed the scanner model's bytes: a code whose
-terminator never came is dropped, never joined to the next code (500 ms of quiet line
+terminator never came is dropped, never joined to the next code (1 s of quiet line
 is more than the driver's gap, GAP_MS)."""
 from host_sim import mpy
 from host_sim.devices.scanner import Scanner2D
@@ -44,7 +44,7 @@ def test_code_cut_short_is_not_joined_to_the_next_scan():
     out = mpy.run(_UART + """
 u.feed(%r)
 print(poll())                       # the cut code: held, nothing yet
-time.sleep_ms(500)                 # the burst is over: the line stays quiet
+time.sleep_ms(1000)                # the burst is over: the line stays quiet
 print(poll())
 u.feed(%r)
 print(poll())
@@ -59,7 +59,7 @@ def test_missing_terminator_then_next_code_in_a_later_burst():
     out = mpy.run(_UART + """
 u.feed(%r)
 print(poll())
-time.sleep_ms(500)
+time.sleep_ms(1000)
 u.feed(%r)
 print(poll())
 print(poll())

@@ -5,7 +5,9 @@
 # A scanner sends each decoded code in one burst (at 9600 baud a byte every ~1 ms).  A code
 # whose terminator never came (noise, a code cut short) is dropped once the line has been
 # quiet for GAP_MS: it is never joined to the next code, which would pay with a code the
-# customer never showed.  Poll more often than every GAP_MS while a scan is expected.
+# customer never showed.  The gap is measured from the last byte the driver read, so it is
+# longer than the UI's tick (250 ms): a poll loop stalled for longer than GAP_MS in the
+# middle of a burst makes the customer scan again (safe), never a joined code.
 #
 #     sc = Scanner(uart)
 #     code = sc.poll()        # None, a code, or ScannerError (scan again)
@@ -14,7 +16,7 @@ import time
 from micropython import const
 
 _MAX = const(1024)
-GAP_MS = const(150)            # silence that ends a burst (150 bytes' time at 9600 baud)
+GAP_MS = const(500)            # silence that ends a burst (2 UI ticks; 480 bytes at 9600 baud)
 
 
 class ScannerError(Exception):
