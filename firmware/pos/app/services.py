@@ -6,6 +6,7 @@ import time
 from micropython import const
 
 from pos import log
+from pos.app import status
 
 _engine = None
 _emv = None
@@ -56,27 +57,31 @@ def _make_engine():
     from pos.payments import config as pcfg
     from pos.payments.engine import PaymentEngine
     from pos.store.journal import Journal
-    from pos.store.keystore import KeyStore
     try:
-        return PaymentEngine(pcfg.load("config/acquirers.json"), KeyStore("keys.kld", "."),
-                             Journal("journal.bin"))
+        e = PaymentEngine(pcfg.load("config/acquirers.json"), _open_keys(), Journal("journal.bin"))
     except (OSError, ValueError) as exc:
         raise ServiceError("payments not configured: %s" % exc)
+    status.test_keys = bool(e.keystore.test_keys())
+    return e
+
+
+def _open_keys():
+    """The key store; a refusal (altered, foreign, no KEK) is kept for the Ready screen."""
+    from pos.store.keystore import KeyStore, KeyStoreError
+    try:
+        ks = KeyStore("keys.kld", ".")
+    except KeyStoreError as exc:
+        status.keys_error = str(exc)
+        raise
+    status.keys_error = None
+    return ks
 
 
 def engine():
     """The transaction engine (ISO 8583 host link, journal, reversals, batch)."""
     global _engine
     if _engine is None:
-        from pos.payments import config as pcfg
-        from pos.payments.engine import PaymentEngine
-        from pos.store.journal import Journal
-        from pos.store.keystore import KeyStore
-        try:
-            e = PaymentEngine(pcfg.load("config/acquirers.json"), KeyStore("keys.kld", "."),
-                              Journal("journal.bin"))
-        except (OSError, ValueError) as exc:
-            raise ServiceError("payments not configured: %s" % exc)
+        e = _make_engine()
         try:
             e.start()
         except Exception as exc:      # no host now: sign-on is retried on the next transaction
