@@ -62,3 +62,13 @@ def test_an_altered_key_store_is_refused_on_the_ready_screen(rig):
     finally:
         with open(path, "wb") as f:
             f.write(good)
+
+
+def test_key_status_alone_marks_test_keys_when_the_engine_waits(rig):
+    """On the board the heap is too small to preload the engine at boot: the Ready screen
+    still learns about TEST keys (last test of the module: it stops main.py)."""
+    out = rig.board.exec("from pos.app import services, status\n"
+                         "status.test_keys = False\n"
+                         "services.key_status()\n"
+                         "print('TEST', status.test_keys, status.keys_error)\n")
+    assert "TEST True None" in out

@@ -30,6 +30,7 @@ def preload():
     gc.collect()
     if gc.mem_free() < PRELOAD_MIN_FREE:
         log.warning("app", "payment services load on first use", heap_free=gc.mem_free())
+        key_status()
         return "heap too small to preload"
     try:
         emv_config()
@@ -75,6 +76,17 @@ def _open_keys():
         raise
     status.keys_error = None
     return ks
+
+
+def key_status():
+    """Open the key store for the Ready screen alone (TEST KEYS, KEY STORE REFUSED) when the
+    engine waits for the first card; a key-loading file on flash is sealed now too."""
+    try:
+        ks = _open_keys()
+    except (OSError, ValueError) as exc:
+        log.error("app", "key store", err=str(exc))
+        return
+    status.test_keys = bool(ks.test_keys())
 
 
 def engine():
