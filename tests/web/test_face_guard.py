@@ -5,6 +5,7 @@ import base64
 import http.client
 import json
 import re
+import time
 
 import pytest
 
@@ -148,3 +149,78 @@ def test_beyond_loopback_the_face_asks_for_a_password():
     finally:
         srv.shutdown()
         srv.server_close()
+
+
+EVIL_PAGE = """<!doctype html><html><body>
+<form id="f" method="POST" action="http://127.0.0.1:%(port)d/api/key" enctype="text/plain">
+<input name='{"key": "1", "x": "' value='"}'></form>
+<script>
+async function attack() {
+  const h = "http://127.0.0.1:%(port)d";
+  const res = [];
+  for (const init of [
+      {method: "POST", mode: "no-cors", credentials: "include", headers: {"Content-Type": "text/plain"},
+       body: '{"key": "2"}'},
+      {method: "POST", mode: "cors", credentials: "include", headers: {"Content-Type": "application/json"},
+       body: '{"key": "3"}'}]) {
+    try { const r = await fetch(h + "/api/key", init); res.push(r.type + ":" + r.status); }
+    catch (e) { res.push("blocked"); }
+  }
+  document.title = res.join(",");
+}
+</script></body></html>"""
+
+
+def test_a_cross_site_page_in_chromium_cannot_press_keys(face):
+    """Chromium on the face (a session cookie), then on another site's page that posts to the
+    face by fetch (simple and preflighted) and by a form: no key reaches the board."""
+    import os
+    import shutil
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    if not os.path.exists(chromium):
+        pytest.skip("Debian chromium not installed")
+    from playwright.sync_api import sync_playwright
+    term, port = face
+    page_html = (EVIL_PAGE % {"port": port}).encode()
+
+    class Evil(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(page_html)))
+            self.end_headers()
+            self.wfile.write(page_html)
+
+        def log_message(self, *a):
+            pass
+
+    evil = ThreadingHTTPServer(("127.0.0.1", 0), Evil)
+    threading.Thread(target=evil.serve_forever, daemon=True).start()
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=[
+                "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run"])
+            pg = browser.new_page()
+            pg.goto("http://127.0.0.1:%d/" % port)        # the cashier has the face open
+            pg.wait_for_function("document.querySelector('meta[name=smartpos-token]').content.length == 64")
+            # the page's own control goes through (the face's JavaScript and its token)
+            pg.evaluate("post('/api/key', {key: 'CANCEL'})")
+            pg.wait_for_function("document.getElementById('message').textContent === ''")
+            deadline = time.monotonic() + 10
+            while term.keys != ["CANCEL"] and time.monotonic() < deadline:
+                pg.wait_for_timeout(50)
+            assert term.keys == ["CANCEL"]
+            ev = browser.new_page()
+            ev.goto("http://localhost:%d/" % evil.server_address[1])   # another site
+            ev.evaluate("attack()")
+            ev.wait_for_function("document.title.length > 0")
+            with ev.expect_navigation():
+                ev.evaluate("document.getElementById('f').submit()")
+            browser.close()
+    finally:
+        evil.shutdown()
+        evil.server_close()
+    assert term.keys == ["CANCEL"]          # nothing from the other site
