@@ -601,7 +601,8 @@ def _system_memory():
 class _Mem:
     def __init__(self, width):
         self.width = width
-        self._otp = None
+        self._otp = None            # read from the environment on first use
+        self._uid = None
 
     def __getitem__(self, addr):
         if self._otp is None:
