@@ -76,3 +76,34 @@ u.feed(%r)
 print(poll())
 """ % (whole[:5], whole[5:]), heap="192K")
     assert out.split("\n")[:2] == ["None", "'WALLET-OK-55'"]
+
+
+def test_flush_drops_input_nobody_asked_for():
+    stale, fresh = _bursts(("truncated", "WALLET-OK-66"), (None, "WALLET-OK-77"))
+    out = mpy.run(_UART + """
+u.feed(%r + b"WALLET-OK-65\\r")
+s.flush()
+u.feed(%r)
+print(poll())
+""" % (stale, fresh), heap="192K")
+    assert out.split("\n")[0] == "'WALLET-OK-77'"
+
+
+def test_a_code_scanned_before_the_terminal_asked_is_not_charged():
+    """On the whole terminal: a code scanned at the Ready screen (nobody polls the scanner
+    there) is not paid when the cashier opens SCAN CUSTOMER CODE; the next scan is."""
+    from host_sim.rig import Rig
+    with Rig() as rig:
+        rig.home()
+        rig.board.devices["scanner"].scan("WALLET-NOFUNDS-STALE")
+        rig.keys(list("450") + ["ENTER"])
+        rig.wait_text("3 QR")
+        rig.keys(["3"])
+        rig.wait_text("2 Scan customer code")
+        rig.keys(["2"])
+        rig.wait_text("SCAN CUSTOMER CODE")
+        rig.board.devices["scanner"].scan("WALLET-OK-FRESH1")
+        text = rig.wait_text("Paid", 20)
+        assert "4.50" in text
+        pays = [r for r in rig.wallet.requests if r == ("POST", "/v1/pay")]
+        assert len(pays) == 1 and len(rig.wallet.payments) == 1

@@ -10,6 +10,7 @@
 # middle of a burst makes the customer scan again (safe), never a joined code.
 #
 #     sc = Scanner(uart)
+#     sc.flush()              # the terminal asks for a code now: older input is not this payment
 #     code = sc.poll()        # None, a code, or ScannerError (scan again)
 import time
 
@@ -42,6 +43,15 @@ class Scanner:
         self.n = 0
         self.overflow = False
         raise ScannerError("incomplete", "code cut short: scan again")
+
+    def flush(self):
+        """Drop what arrived while nobody asked for a code (called when a scan is asked for)."""
+        u = self.uart
+        while u.any():
+            if not u.read(u.any()):
+                break
+        self.n = 0
+        self.overflow = False
 
     def poll(self):
         """The next complete code (str) or None."""
