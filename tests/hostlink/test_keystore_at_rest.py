@@ -115,3 +115,16 @@ def test_a_tampered_key_loading_file_is_refused_and_not_sealed(tmp_path):
     out = _attempt(tmp_path)
     assert out == "KeyStoreError TMK of alpha: check value does not match"
     assert (tmp_path / "keys.kld").exists() and not (tmp_path / "keystore.bin").exists()
+
+
+def test_power_cut_during_sealing_loses_no_key(tmp_path):
+    """Sealing writes keystore.bin.tmp, renames it, then removes keys.kld: a cut after the
+    write (a stale .tmp) or after the rename (both files) still boots with the keys."""
+    write_kld(tmp_path / "keys.kld")
+    kld = (tmp_path / "keys.kld").read_bytes()
+    (tmp_path / "keystore.bin.tmp").write_bytes(b"SPKS\x01" + bytes(20))     # torn temp file
+    assert _attempt(tmp_path).startswith("OPEN alpha,beta")
+    (tmp_path / "keys.kld").write_bytes(kld)                                   # cut before the remove
+    assert _attempt(tmp_path).startswith("OPEN alpha,beta")
+    assert not (tmp_path / "keys.kld").exists()
+    assert _attempt(tmp_path).startswith("OPEN alpha,beta")
