@@ -80,13 +80,18 @@ def _open_keys():
 
 def key_status():
     """Open the key store for the Ready screen alone (TEST KEYS, KEY STORE REFUSED) when the
-    engine waits for the first card; a key-loading file on flash is sealed now too."""
+    engine waits for the first card; a key-loading file on flash is sealed now too.  The
+    modules it loads are dropped again: the heap goes to the UI, the engine loads them later."""
+    import sys
+    before = set(sys.modules)
     try:
-        ks = _open_keys()
+        status.test_keys = bool(_open_keys().test_keys())
     except (OSError, ValueError) as exc:
         log.error("app", "key store", err=str(exc))
-        return
-    status.test_keys = bool(ks.test_keys())
+    for m in list(sys.modules):
+        if m not in before:
+            del sys.modules[m]
+    gc.collect()
 
 
 def engine():
