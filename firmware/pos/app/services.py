@@ -91,6 +91,12 @@ def key_status():
     for m in list(sys.modules):
         if m not in before:
             del sys.modules[m]
+            parent, _, name = m.rpartition(".")
+            if parent in before:                 # the package keeps its submodule as an attribute
+                try:
+                    delattr(sys.modules[parent], name)
+                except AttributeError:
+                    pass
     gc.collect()
 
 
