@@ -37,7 +37,9 @@ def provision(flash_dir, hosts, timeout_ms=5000, random_selection=True, wallet=N
         a["secondary"] = None
     with open(os.path.join(flash_dir, "config", "acquirers.json"), "w") as f:
         json.dump(cfg, f)
-    if not os.path.exists(os.path.join(flash_dir, "keys.kld")):
+    # key injection: a TEST key-loading file, sealed into keystore.bin by the terminal at boot;
+    # a terminal that already has a key store keeps it
+    if not any(os.path.exists(os.path.join(flash_dir, f)) for f in ("keys.kld", "keystore.bin")):
         write_kld(os.path.join(flash_dir, "keys.kld"))
     if wallet is not None:
         with open(os.path.join(REPO, "firmware", "config", "wallet.json")) as f:

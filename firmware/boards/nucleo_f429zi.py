@@ -17,6 +17,11 @@ from micropython import const
 NAME = "NUCLEO-F429ZI"
 MCU = "STM32F429ZI"
 
+# Key-encryption key (32 bytes) written at manufacture into OTP block 0 and locked
+# (RM0090 3.8: OTP at 0x1FFF7800, lock bytes from 0x1FFF7A00); read with machine.mem8.
+# The key store on flash is sealed under a key derived from it and machine.unique_id().
+KEK_OTP = const(0x1FFF7800)
+
 # REPL: USART3 on PD8/PD9, wired to the ST-LINK virtual COM port.
 REPL_UART = const(3)
 REPL_BAUD = const(115200)

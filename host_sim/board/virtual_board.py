@@ -26,6 +26,9 @@ from host_sim.board import wiring as wiring_mod
 from host_sim.mpy import FIRMWARE_DIR
 
 DEFAULT_FLASH_SIZE = 1 << 20      # bytes of filesystem the firmware sees at /flash
+# The key-encryption key every virtual board leaves "manufacture" with (TEST: it is public,
+# so a virtual board's key store is protected only by its unique id being its own).
+TEST_KEK = bytes.fromhex("5EC0DE5EC0DE5EC0DE5EC0DE5EC0DE5E" "C0DE5EC0DE5EC0DE5EC0DE5EC0DE5EC0")
 
 
 class BoardError(Exception):
@@ -105,7 +108,7 @@ def install_firmware(flash_dir, src=FIRMWARE_DIR, frozen=False):
 class VirtualBoard:
     def __init__(self, flash_dir=None, heap="192K", firmware=False, wiring=None, devices=None,
                  pty_link=None, socket_port=0, pty=True, flash_size=DEFAULT_FLASH_SIZE, uid=None, rom=None,
-                 provision=None):
+                 provision=None, kek=None):
         self._tmp = None
         if flash_dir is None:
             self._tmp = tempfile.mkdtemp(prefix="smartpos-flash-")
@@ -122,6 +125,9 @@ class VirtualBoard:
         self.socket_port = socket_port
         self.flash_size = flash_size
         self.uid = uid or hashlib.sha256(self.flash_dir.encode()).hexdigest()[:24]
+        # OTP block 0: the key-encryption key written at manufacture (docs/keys-at-rest.md);
+        # b"" leaves the OTP erased, as on a board that missed that step
+        self.kek = TEST_KEK if kek is None else kek
         self.devices = {}
         self.bridge = None
         self.cpu = None
@@ -150,7 +156,8 @@ class VirtualBoard:
             self.devices[name] = dev
         self.bridge.start()
         self.cpu = Cpu(self.flash_dir, heap=self.heap, flash_size=self.flash_size, rom=self.rom,
-                       env={"SMARTPOS_BRIDGE": "unix:" + self.bridge.path, "SMARTPOS_UID": self.uid})
+                       env={"SMARTPOS_BRIDGE": "unix:" + self.bridge.path, "SMARTPOS_UID": self.uid,
+                            "SMARTPOS_OTP0": self.kek.hex()})
         self.cpu.start_dir = prepare_bsp(os.path.join(self._rundir, "bsp"))
         self.cpu.sinks.append(self._record)
         self.cpu.on_hard_reset = self._power_on_models

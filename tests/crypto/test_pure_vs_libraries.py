@@ -198,3 +198,30 @@ def test_bad_input_is_a_clear_crypto_error(name, args, err):
     (r,) = call_many([(name, args)])
     assert isinstance(r, dict) and r["err"].startswith("CryptoError: "), r
     assert err in r["err"]
+
+
+def test_hmac_hkdf_pbkdf2_against_cpython_and_rfc5869():
+    import hmac
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+    cases = []
+    for _ in range(20):
+        key = rbytes(rnd.choice((0, 1, 16, 32, 64, 65, 100)))
+        data = rbytes(rnd.randint(0, 200))
+        cases.append(("hmac_sha256", [key, data], hmac.new(key, data, "sha256").digest()))
+        salt = rbytes(rnd.choice((0, 13, 16, 32)))
+        info = rbytes(rnd.randint(0, 20))
+        n = rnd.randint(1, 100)
+        want = HKDF(hashes.SHA256(), n, salt or None, info).derive(key or b"\0")
+        cases.append(("hkdf_sha256", [key or b"\0", salt, info, n], want))
+        it = rnd.randint(1, 300)
+        dklen = rnd.choice((16, 32, 48, 64))
+        cases.append(("pbkdf2_hmac_sha256", [key, salt, it, dklen], hashlib.pbkdf2_hmac("sha256", key, salt, it, dklen)))
+    # RFC 5869 A.1
+    cases.append(("hkdf_sha256", [bytes([0x0B] * 22), bytes(range(13)), bytes(range(0xF0, 0xFA)), 42],
+                  bytes.fromhex("3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf"
+                                "34007208d5b887185865")))
+    check(cases)
+    bad = call_many([("pbkdf2_hmac_sha256", [b"k", b"s", 0, 32]), ("hkdf_sha256", [b"k", b"", b"", 0])])
+    assert bad[0] == {"err": "CryptoError: PBKDF2 needs at least 1 iteration"}
+    assert bad[1] == {"err": "CryptoError: HKDF length 0 out of range (1 to 8160)"}

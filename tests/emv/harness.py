@@ -136,7 +136,7 @@ class Harness:
         params = {"config": self.config, "capk": self.capk, "transactions": transactions,
                   "keys": self.keys, "draws": self.draws, "date": self.date, "seed": self.seed,
                   "authorizer": self.with_authorizer, "memtrace": self.memtrace,
-                  "engine": bool(self.engine)}
+                  "engine": bool(self.engine), "device": _test_device()}
         try:
             results, cur, config_error = self._serve(proc.stdout, proc.stdin, params)
             proc.wait(self.timeout)
@@ -246,3 +246,11 @@ class ConfigFailure(Exception):
     def __init__(self, key, text):
         super().__init__(text)
         self.key = key
+
+
+def _test_device():
+    """The TEST device identity (unique id, KEK; hex) a process without board support seals
+    the engine's key store under."""
+    from host_sim.board.virtual_board import TEST_KEK
+    from host_sim.hosts.acquirer.terminal import TEST_UID
+    return [TEST_UID.hex(), TEST_KEK.hex()]

@@ -240,9 +240,11 @@ def main():
         # cwd is the terminal's flash directory (config/acquirers.json, keys.kld, journal.bin)
         from pos.store.journal import Journal
         from pos.store.keystore import KeyStore
+        from pos.store.devicekey import DeviceKey
         from pos.payments import config as pcfg
         from pos.payments.engine import PaymentEngine
-        auth = PaymentEngine(pcfg.load("config/acquirers.json"), KeyStore("keys.kld", "."), Journal("journal.bin"))
+        dev = DeviceKey(bytes.fromhex(p["device"][0]), bytes.fromhex(p["device"][1]))
+        auth = PaymentEngine(pcfg.load("config/acquirers.json"), KeyStore("keys.kld", ".", dev), Journal("journal.bin"))
         auth.start()
         gc.collect()
     k = Kernel(cfg, transmit, ui=UI(), authorizer=auth,

@@ -4,6 +4,9 @@ import os
 
 from hostlink import mp
 from hostlink.keys import write_kld, TEST_TMK, TEST_DEK
+from host_sim.hosts.acquirer.terminal import device_key_code
+
+DEV = device_key_code()
 
 
 def _records(path):
@@ -91,7 +94,7 @@ def test_keystore_unwraps_working_keys_under_tmk_and_never_prints_keys(tmp_path)
     out = mp.run("""
 import binascii
 from pos.store.keystore import KeyStore, KeyStoreError
-ks = KeyStore("keys.kld", ".")
+ks = KeyStore("keys.kld", ".", %s)
 try:
     ks.working_key("alpha", "tak")
 except KeyStoreError as e:
@@ -101,11 +104,11 @@ try:
     ks.store_working_keys("alpha", {"tpk": (binascii.unhexlify(%r), b"\\x00\\x00\\x00")})
 except KeyStoreError as e:
     print("E2", e)
-ks2 = KeyStore("keys.kld", ".")
+ks2 = KeyStore("keys.kld", ".", %s)
 print("TAK", binascii.hexlify(ks2.working_key("alpha", "tak")).decode() == %r)
 s = ks2.seal("4761739001010119")
 print("SEALED", "4761739001010119" not in s and "19" * 0 == "", ks2.unseal(s) == "4761739001010119")
-""" % (cg.hex(), cv.hex(), cg.hex(), tak.hex()), cwd=str(tmp_path))
+""" % (DEV, cg.hex(), cv.hex(), cg.hex(), DEV, tak.hex()), cwd=str(tmp_path))
     assert "E1 no working keys for alpha (sign-on needed)" in out
     assert "E2 TPK for alpha: check value does not match" in out
     assert "TAK True" in out

@@ -79,8 +79,13 @@ def test_swipe_button_reads_the_stripe(face):
     rig.wait_text("2 Card")
     rig.keys(["2"])
     rig.wait_text("INSERT CARD")
+    # a script drives the face as the page does: the session cookie and its token on every POST
+    with urllib.request.urlopen(url + "api/session") as r:
+        cookie = r.headers["Set-Cookie"].split(";")[0]
+        token = json.loads(r.read())["token"]
     req = urllib.request.Request(url + "api/swipe", data=json.dumps({"profile": "visa-credit"}).encode(),
-                                 headers={"Content-Type": "application/json"}, method="POST")
+                                 headers={"Content-Type": "application/json", "Cookie": cookie,
+                                          "X-Smartpos-Token": token}, method="POST")
     with urllib.request.urlopen(req) as r:
         assert r.status == 200
     rig.wait_text("INSERT CHIP")

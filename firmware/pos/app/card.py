@@ -257,7 +257,13 @@ class CardTender(Screen):
 
     def run(self, r):
         ui = ModalUI(status.canvas, status.keypad, self.amount, CURRENCY, t(self.kind))
-        o, e = run_contact(r, ui, self.amount, self.kind, force_online=self.kind == "balance")
+        try:
+            o, e = run_contact(r, ui, self.amount, self.kind, force_online=self.kind == "balance")
+        except services.ServiceError as exc:     # payments cannot start (config, key store refused)
+            from pos.ui.widgets import Info
+            why = status.keys_error or str(exc)
+            return ("replace", Info(t("keys_refused") if status.keys_error else t(self.kind),
+                                    [why[i:i + 28] for i in range(0, min(len(why), 28 * 6), 28)]))
         if self.tip and e.get("ok"):        # the batch keeps base and tip apart (reports, adjust)
             e = batch.mark(e["inv"], amount=self.amount - self.tip, tip=self.tip) or e
         if status.keypad is not None:

@@ -124,6 +124,10 @@ class CustomerQR(Screen):
         self.reference = reference
         self.on_result = on_result
         self.error = ""
+        from pos import hw
+        sc = hw.scanner()
+        if sc is not None:
+            sc.flush()          # a code scanned before the terminal asked is not this payment
 
     def draw(self, c):
         c.title(t("qr"), format_amount(self.amount, CURRENCY))

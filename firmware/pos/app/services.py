@@ -6,6 +6,7 @@ import time
 from micropython import const
 
 from pos import log
+from pos.app import status
 
 _engine = None
 _emv = None
@@ -29,6 +30,7 @@ def preload():
     gc.collect()
     if gc.mem_free() < PRELOAD_MIN_FREE:
         log.warning("app", "payment services load on first use", heap_free=gc.mem_free())
+        key_status()
         return "heap too small to preload"
     try:
         emv_config()
@@ -56,27 +58,53 @@ def _make_engine():
     from pos.payments import config as pcfg
     from pos.payments.engine import PaymentEngine
     from pos.store.journal import Journal
-    from pos.store.keystore import KeyStore
     try:
-        return PaymentEngine(pcfg.load("config/acquirers.json"), KeyStore("keys.kld", "."),
-                             Journal("journal.bin"))
+        e = PaymentEngine(pcfg.load("config/acquirers.json"), _open_keys(), Journal("journal.bin"))
     except (OSError, ValueError) as exc:
         raise ServiceError("payments not configured: %s" % exc)
+    status.test_keys = bool(e.keystore.test_keys())
+    return e
+
+
+def _open_keys():
+    """The key store; a refusal (altered, foreign, no KEK) is kept for the Ready screen."""
+    from pos.store.keystore import KeyStore, KeyStoreError
+    try:
+        ks = KeyStore("keys.kld", ".")
+    except KeyStoreError as exc:
+        status.keys_error = str(exc)
+        raise
+    status.keys_error = None
+    return ks
+
+
+def key_status():
+    """Open the key store for the Ready screen alone (TEST KEYS, KEY STORE REFUSED) when the
+    engine waits for the first card; a key-loading file on flash is sealed now too.  The
+    modules it loads are dropped again: the heap goes to the UI, the engine loads them later."""
+    import sys
+    before = set(sys.modules)
+    try:
+        status.test_keys = bool(_open_keys().test_keys())
+    except (OSError, ValueError) as exc:
+        log.error("app", "key store", err=str(exc))
+    for m in list(sys.modules):
+        if m not in before:
+            del sys.modules[m]
+            parent, _, name = m.rpartition(".")
+            if parent in before:                 # the package keeps its submodule as an attribute
+                try:
+                    delattr(sys.modules[parent], name)
+                except AttributeError:
+                    pass
+    gc.collect()
 
 
 def engine():
     """The transaction engine (ISO 8583 host link, journal, reversals, batch)."""
     global _engine
     if _engine is None:
-        from pos.payments import config as pcfg
-        from pos.payments.engine import PaymentEngine
-        from pos.store.journal import Journal
-        from pos.store.keystore import KeyStore
-        try:
-            e = PaymentEngine(pcfg.load("config/acquirers.json"), KeyStore("keys.kld", "."),
-                              Journal("journal.bin"))
-        except (OSError, ValueError) as exc:
-            raise ServiceError("payments not configured: %s" % exc)
+        e = _make_engine()
         try:
             e.start()
         except Exception as exc:      # no host now: sign-on is retried on the next transaction

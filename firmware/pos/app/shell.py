@@ -58,6 +58,10 @@ class Ready(Screen):
         c.center(self._shown_clock, 4)
         if status.batch_count:
             c.center("BATCH %d" % status.batch_count, 6)
+        if status.keys_error:
+            c.center(t("keys_refused"), 7)
+        elif status.test_keys:
+            c.center(t("test_keys"), 7)
         if self.promos:
             c.center(self.promos[self._promo % len(self.promos)], 9)
         c.footer(t("press_menu"))

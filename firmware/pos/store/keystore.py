@@ -4,24 +4,37 @@
 #
 # Key-loading file (JSON, written by the key-injection tool; TEST files live
 # in test fixtures/simulator data only):
-#   {"acquirers": {"<name>": {"tmk": "<32 hex>", "kcv": "<6 hex>"}},
-#    "dek": "<32 hex>", "dek_kcv": "<6 hex>"}
+#   {"acquirers": {"<name>": {"tmk": "<32 hex>", "kcv": "<6 hex>", "test": true}},
+#    "dek": "<32 hex>", "dek_kcv": "<6 hex>", "dek_test": true,
+#    "secrets": {"<name>": {"key": "<32 hex>", "kcv": "<6 hex>", "test": true}}}
 # `dek` is the terminal's local data key: journal fields that must survive a
 # reboot but never sit on flash in clear (PAN, expiry) are sealed under it.
+# "test": true marks a TEST key (test_keys(); the Ready screen says TEST KEYS).
+#
+# At rest the keys live in the sealed key store (keystore.bin, docs/keys-at-rest.md):
+# the key-loading file's content, AES + HMAC-SHA256 under the device key (KEK in OTP +
+# the board's unique id, pos.store.devicekey).  A key-loading file found on flash is
+# checked, sealed into the store and then removed (key injection; also the migration
+# of a terminal that kept its keys in clear).  An altered or foreign store gives
+# KeyStoreError and the clear file, if any, is kept: nothing is lost.
+#
+#     ks = KeyStore("keys.kld", ".")            # device key from the board
+#     ks.tmk("alpha"); ks.test_keys()
 #
 # Key values never pass to the log, a print or an exception message.
 import json
 import os
 from pos import crypto
+from pos import log
+from pos.store import devicekey
 from pos.store.config import ConfigError
 
 _ZERO8 = bytes(8)
+STORE = "keystore.bin"
 
 
 class KeyStoreError(ValueError):
-    """A key is missing or its check value does not match."""
-
-
+    """A key is missing, its check value does not match, or the sealed store does not open."""
 
 
 def kcv(key):
@@ -39,42 +52,117 @@ def _unhex(s, what):
     return b
 
 
+def _exists(path):
+    try:
+        os.stat(path)
+        return True
+    except OSError:
+        return False
+
+
 class KeyStore:
-    def __init__(self, kld_path="keys.kld", wk_dir="."):
+    def __init__(self, kld_path="keys.kld", wk_dir=".", device=None):
+        """`device`: the pos.store.devicekey.DeviceKey to seal under (None: this board's)."""
         self.wk_dir = wk_dir
+        self.store_path = "%s/%s" % (wk_dir, STORE)
+        self._device = device
+        if _exists(kld_path):
+            d = self._load_kld(kld_path)
+            self._check(d, kld_path)
+            self._seal_store(d, kld_path)
+        elif _exists(self.store_path):
+            d = self._open_store()
+            self._check(d, self.store_path)
+        else:
+            raise ConfigError("no keys on flash (neither %s nor a key-loading file %s): inject keys"
+                              % (STORE, kld_path))
+
+    def _device_key(self):
+        if self._device is None:
+            try:
+                self._device = devicekey.from_board()
+            except devicekey.DeviceKeyError as exc:
+                raise KeyStoreError("key store cannot be sealed or opened: %s" % exc)
+        return self._device
+
+    def _load_kld(self, kld_path):
         try:
             with open(kld_path) as f:
                 d = json.loads(f.read())
         except OSError:
-            raise ConfigError("%s: key-loading file missing from flash" % kld_path)
+            raise ConfigError("%s: key-loading file cannot be read" % kld_path)
         except ValueError:
             raise ConfigError("%s: key-loading file is not valid JSON" % kld_path)
+        if not isinstance(d, dict):
+            raise ConfigError("%s: key-loading file is not a JSON object" % kld_path)
+        return d
+
+    def _seal_store(self, d, kld_path):
+        """Seal the checked key-loading content into the store (temp file + rename, power-cut
+        safe), then remove the clear file."""
+        blob = self._device_key().seal(json.dumps(d).encode())
+        with open(self.store_path + ".tmp", "wb") as f:
+            f.write(blob)
+        os.rename(self.store_path + ".tmp", self.store_path)
+        os.remove(kld_path)
+        log.info("keys", "key-loading file sealed into the key store", acquirers=len(self._tmk))
+
+    def _open_store(self):
+        try:
+            with open(self.store_path, "rb") as f:
+                blob = f.read()
+        except OSError:
+            raise ConfigError("%s: key store cannot be read" % self.store_path)
+        try:
+            plain = self._device_key().open(blob)
+        except devicekey.DeviceKeyError as exc:
+            log.error("keys", "key store refused", err=str(exc))
+            raise KeyStoreError("%s: %s: re-inject the keys" % (STORE, exc))
+        try:
+            d = json.loads(plain)
+        except ValueError:
+            raise KeyStoreError("%s: sealed content is not a key list: re-inject the keys" % STORE)
+        if not isinstance(d, dict):
+            raise KeyStoreError("%s: sealed content is not a key list: re-inject the keys" % STORE)
+        return d
+
+    def _check(self, d, where):
+        self._test = []
         self._tmk = {}
         acqs = d.get("acquirers")
         if not isinstance(acqs, dict):
-            raise ConfigError("%s: acquirers: missing" % kld_path, "acquirers")
+            raise ConfigError("%s: acquirers: missing" % where, "acquirers")
         for name in acqs:
             e = acqs[name]
             k = _unhex(e.get("tmk", ""), "TMK of %s" % name)
             if kcv(k).hex().upper() != str(e.get("kcv", "")).upper():
                 raise KeyStoreError("TMK of %s: check value does not match" % name)
             self._tmk[name] = k
+            if e.get("test") is True:
+                self._test.append("TMK " + name)
         self._dek = None
         if "dek" in d:
             k = _unhex(d["dek"], "DEK")
             if kcv(k).hex().upper() != str(d.get("dek_kcv", "")).upper():
                 raise KeyStoreError("DEK: check value does not match")
             self._dek = k
+            if d.get("dek_test") is True:
+                self._test.append("DEK")
         self._wk = {}
         # other services' keys (e.g. the QR wallet host's HMAC key): {"name": {"key", "kcv"}},
         # kcv = first 3 bytes of SHA-256 of the key (HMAC keys are not DES keys)
         self._secrets = {}
         for name, e in (d.get("secrets") or {}).items():
             k = _unhex(e.get("key", ""), "key of %s" % name)
-            import hashlib
-            if hashlib.sha256(k).digest()[:3].hex().upper() != str(e.get("kcv", "")).upper():
+            if crypto.sha256(k)[:3].hex().upper() != str(e.get("kcv", "")).upper():
                 raise KeyStoreError("key of %s: check value does not match" % name)
             self._secrets[name] = k
+            if e.get("test") is True:
+                self._test.append(name)
+
+    def test_keys(self):
+        """Names of the TEST keys loaded ([] on a terminal with live keys only)."""
+        return sorted(self._test)
 
     def secret(self, name):
         """A service key from the key-loading file (never logged); KeyStoreError if absent."""

@@ -2,6 +2,8 @@
 # Simplified Chinese; another language adds a dict with the same keys.
 _EN = {
     "ready": "READY",
+    "test_keys": "TEST KEYS",
+    "keys_refused": "KEY STORE REFUSED",
     "press_menu": "MENU: functions",
     "menu": "MENU",
     "sale": "Sale",

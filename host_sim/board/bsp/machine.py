@@ -579,6 +579,51 @@ def unique_id():
     return binascii.unhexlify(_uid)
 
 
+# System memory the firmware reads by address, as on the STM32F429 (RM0090): the OTP area
+# (0x1FFF7800, 16 blocks of 32 bytes + 16 lock bytes, 3.8; block 0 carries the key-encryption
+# key written at manufacture, SMARTPOS_OTP0 in hex) and the 96-bit unique device ID (0x1FFF7A10,
+# 39.1).  Any other address is not modelled and raises instead of reading the host's memory.
+_OTP_BASE = const(0x1FFF7800)
+_OTP_SIZE = const(528)
+_UID_BASE = const(0x1FFF7A10)
+
+
+def _system_memory():
+    import binascii
+    otp = bytearray(b"\xff" * _OTP_SIZE)         # erased OTP reads 0xFF
+    blk = binascii.unhexlify(os.getenv("SMARTPOS_OTP0") or "")
+    otp[:len(blk)] = blk
+    if blk:
+        otp[512] = 0x00                           # block 0 locked (RM0090 3.8: lock byte 0x00)
+    return otp, unique_id()
+
+
+class _Mem:
+    def __init__(self, width):
+        self.width = width
+        self._otp = None            # read from the environment on first use
+        self._uid = None
+
+    def __getitem__(self, addr):
+        if self._otp is None:
+            self._otp, self._uid = _system_memory()
+        if _OTP_BASE <= addr and addr + self.width <= _OTP_BASE + _OTP_SIZE:
+            b = self._otp[addr - _OTP_BASE:addr - _OTP_BASE + self.width]
+        elif _UID_BASE <= addr and addr + self.width <= _UID_BASE + 12:
+            b = self._uid[addr - _UID_BASE:addr - _UID_BASE + self.width]
+        else:
+            raise ValueError("address 0x%08x is not modelled by the virtual board" % addr)
+        return int.from_bytes(b, "little")
+
+    def __setitem__(self, addr, value):
+        raise ValueError("system memory is read-only (OTP is written at manufacture)")
+
+
+mem8 = _Mem(1)
+mem16 = _Mem(2)
+mem32 = _Mem(4)
+
+
 def reset():
     """Hard reset: the host restarts the CPU and power-cycles the device models."""
     _send(_OP_RESET, 0, 0)   # arg 0 = hard, 1 = soft

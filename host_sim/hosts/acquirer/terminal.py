@@ -22,17 +22,34 @@ PRELUDE = ""
 
 
 def write_kld(path, acquirers=("alpha", "beta"), wallet_terminal="TERM0001"):
-    """A TEST key-loading file for the terminal's flash (keys from the simulator's TEST data;
-    the wallet key is the one the wallet host gives `wallet_terminal`)."""
-    d = {"acquirers": {a: {"tmk": hsm.TEST_TMK[a].hex().upper(), "kcv": hsm.kcv(hsm.TEST_TMK[a]).hex().upper()}
+    """A TEST key-loading file for the terminal's flash (keys from the simulator's TEST data, each
+    marked "test"; the wallet key is the one the wallet host gives `wallet_terminal`).  The
+    terminal seals it into its key store at the next boot."""
+    d = {"acquirers": {a: {"tmk": hsm.TEST_TMK[a].hex().upper(), "kcv": hsm.kcv(hsm.TEST_TMK[a]).hex().upper(),
+                           "test": True}
                        for a in acquirers},
-         "dek": hsm.TEST_DEK.hex().upper(), "dek_kcv": hsm.kcv(hsm.TEST_DEK).hex().upper()}
+         "dek": hsm.TEST_DEK.hex().upper(), "dek_kcv": hsm.kcv(hsm.TEST_DEK).hex().upper(), "dek_test": True}
     import hashlib
     from host_sim.hosts.wallet import terminal_key
     wk = terminal_key(wallet_terminal)
-    d["secrets"] = {"wallet": {"key": wk.hex().upper(), "kcv": hashlib.sha256(wk).digest()[:3].hex().upper()}}
+    d["secrets"] = {"wallet": {"key": wk.hex().upper(), "kcv": hashlib.sha256(wk).digest()[:3].hex().upper(),
+                               "test": True}}
     with open(path, "w") as f:
         json.dump(d, f)
+
+
+# A plain MicroPython process (no board support) has no unique id or OTP: the engine there
+# seals its key store under this TEST device identity instead (the virtual board's own KEK).
+TEST_UID = bytes.fromhex("0123456789ABCDEF01234567")
+
+
+def device_key_code(board=None):
+    """MicroPython expression for KeyStore's `device`: None on a board (its own identity)."""
+    if board is not None:
+        return "None"
+    from host_sim.board.virtual_board import TEST_KEK
+    return ("__import__('pos.store.devicekey', None, None, ('DeviceKey',)).DeviceKey(bytes.fromhex(%r), "
+            "bytes.fromhex(%r))" % (TEST_UID.hex(), TEST_KEK.hex()))
 
 
 _MPY = {}
@@ -116,7 +133,7 @@ def _hook(n, r):
         while True:                   # the test kills us here (power cut)
             time.sleep_ms(50)
 cfg = pcfg.load("config/acquirers.json")
-ks = KeyStore("keys.kld", ".")
+ks = KeyStore("keys.kld", ".", %(device)s)
 j = Journal("journal.bin", on_write=_hook)
 eng = PaymentEngine(cfg, ks, j)
 eng.start()
@@ -179,9 +196,9 @@ class Terminal:
         if self.board is not None:
             self.board.hard_reset()                    # a fresh boot, as after power-on
             self.board.wait_ready(timeout)
-            out = self.board.exec(PRELUDE + BOOT % {"cut": 0} + body, timeout=timeout)
+            out = self.board.exec(PRELUDE + BOOT % {"cut": 0, "device": "None"} + body, timeout=timeout)
         else:
-            out = mp_run(BOOT % {"cut": 0} + body, cwd=self.flash, timeout=timeout)
+            out = mp_run(BOOT % {"cut": 0, "device": device_key_code()} + body, cwd=self.flash, timeout=timeout)
         return [json.loads(line[2:]) for line in out.splitlines() if line.startswith("@@")]
 
     def run_until_cut(self, body, cut, timeout=60):
@@ -191,7 +208,7 @@ class Terminal:
             return self._board_cut(body, cut, timeout)
         env = dict(os.environ, MICROPYPATH=module_path())
         pre, heap = frozen_prelude()
-        code = pre + PRELUDE + BOOT % {"cut": cut} + body
+        code = pre + PRELUDE + BOOT % {"cut": cut, "device": device_key_code()} + body
         p = subprocess.Popen([mpy.micropython_binary(), "-X", "heapsize=%s" % heap, "-c", code],
                              cwd=self.flash, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
@@ -216,7 +233,7 @@ class Terminal:
         vb.write(b"\r\x03\x03\r\x01")
         vb.wait_for(b"raw REPL; CTRL-B to exit\r\n>", timeout, m)
         m = vb.mark()
-        vb.write((PRELUDE + BOOT % {"cut": cut} + body).encode() + b"\x04")
+        vb.write((PRELUDE + BOOT % {"cut": cut, "device": "None"} + body).encode() + b"\x04")
         try:
             i = vb.wait_for(b"@@CUT ", timeout, m)
             vb.wait_for(b"\n", 5, i)

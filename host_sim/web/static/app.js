@@ -4,9 +4,13 @@ const $ = (id) => document.getElementById(id);
 const seen = { apdu: 0, iso8583: 0 };
 let displayVersion = null;
 
+// the per-session token the server put in the page; every POST carries it
+const token = document.querySelector('meta[name="smartpos-token"]').content;
+
 async function post(path, body) {
   $("message").textContent = "";
-  const r = await fetch(path, { method: "POST", headers: { "Content-Type": "application/json" },
+  const r = await fetch(path, { method: "POST",
+                                headers: { "Content-Type": "application/json", "X-Smartpos-Token": token },
                                 body: JSON.stringify(body || {}) });
   const j = await r.json().catch(() => ({}));
   if (!r.ok) { $("message").textContent = j.error || ("error " + r.status); }

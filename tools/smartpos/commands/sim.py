@@ -5,6 +5,7 @@ the firmware flashed and every device model wired, and the web face on
 http://127.0.0.1:PORT; Ctrl-C shuts everything down.
 """
 import importlib
+import os
 import signal
 import threading
 
@@ -14,6 +15,11 @@ from smartpos.cli import CommandError
 def register(sub):
     p = sub.add_parser("sim", help="run the whole stack with the web terminal face")
     p.add_argument("--port", type=int, default=8080, help="web face port (default 8080)")
+    p.add_argument("--bind", default="127.0.0.1", metavar="ADDR",
+                   help="address the web face listens on (default 127.0.0.1; any other address "
+                        "needs a password: --password, or one is made and printed)")
+    p.add_argument("--password", help="password the face asks for when bound beyond 127.0.0.1 "
+                                      "(default: $SMARTPOS_FACE_PASSWORD)")
     p.add_argument("--heap", default="256K",
                    help="board heap (default 256K: the NUCLEO-F429ZI's 192K budget for the whole "
                         "terminal, on this 64-bit port's 8-byte objects; see docs/bridge.md)")
@@ -85,7 +91,7 @@ def _card_profiles():
 
 def run(args):
     from host_sim.board import VirtualBoard
-    from host_sim.web.server import serve_in_thread
+    from host_sim.web.server import is_loopback, serve_in_thread
     from host_sim.web.terminal import Terminal
 
     hosts = _start_hosts()
@@ -147,14 +153,21 @@ def run(args):
     for h in hosts.values():
         if hasattr(h, "on_message"):
             h.on_message = term.record_host_message     # the ISO 8583 pane and pcap export
+    password = args.password or os.environ.get("SMARTPOS_FACE_PASSWORD")
+    made = False
+    if not password and not is_loopback(args.bind):
+        import secrets
+        password, made = secrets.token_urlsafe(12), True
     try:
-        srv = serve_in_thread(term, args.port)
+        srv = serve_in_thread(term, args.port, args.bind, password if not is_loopback(args.bind) else None)
     except OSError as exc:
         board.stop()
         for h in hosts.values():
             h.stop()
-        raise CommandError("cannot listen on 127.0.0.1:%d (%s): choose another --port" % (args.port, exc.strerror))
-    print("smartpos sim: terminal face at http://127.0.0.1:%d/" % args.port, flush=True)
+        raise CommandError("cannot listen on %s:%d (%s): choose another --port" % (args.bind, args.port, exc.strerror))
+    print("smartpos sim: terminal face at http://%s:%d/" % (args.bind, args.port), flush=True)
+    if not is_loopback(args.bind):
+        print("  the face asks for a password%s" % ((": " + password) if made else " (the one given)"), flush=True)
     print("  board REPL: %s%s" % (board.url, ("  pty: " + args.pty_link) if args.pty_link else ""), flush=True)
     for name in sorted(hosts):
         print("  %s host: 127.0.0.1:%s" % (name, getattr(hosts[name], "port", "?")), flush=True)
