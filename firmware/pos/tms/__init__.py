@@ -1,0 +1,1 @@
+"""Terminal management: the device side of the cloud service (docs/cloud.md)."""
