@@ -47,6 +47,10 @@ class KeyBlockKbpkError(KeyBlockError):
     reason = "wrong KBPK"
 
 
+class KeyBlockAlgorithmError(KeyBlockError):
+    reason = "unsupported algorithm"
+
+
 class KeyBlockUsageError(KeyBlockError):
     reason = "wrong usage"
 
@@ -102,7 +106,7 @@ def _hex_int(s, what):
 class KeyBlock:
     """A key block that passed every check: header fields, optional blocks, the key."""
 
-    def __init__(self, header, optional, key):
+    def __init__(self, header, optional, key, check_value):
         self.version = header[0]
         self.usage = header[5:7]
         self.algorithm = header[7]
@@ -112,9 +116,11 @@ class KeyBlock:
         self.context = header[14]
         self.optional = optional        # {"KS": "...", ...} without the pad block
         self.key = key
+        self._kcv = check_value
 
     def kcv(self):
-        return kcv(self.key, self.algorithm)
+        """Check value of the key (bytes): 3 bytes for TDES, 5 for AES."""
+        return self._kcv
 
     def __repr__(self):
         return "<KeyBlock %s %s%s%s v%s %s KCV %s>" % (
@@ -305,11 +311,14 @@ def unwrap(kbpk, block, kbpk_algorithm):
     if not _check_value(optional, "KP", kbpk, kalg):
         raise KeyBlockKbpkError("block was made under another KBPK (KP check value differs): "
                                 "load this terminal's KEK or wrap under it")
-    kbek, kbak = _derive(kbpk, version)
-    if version == "B":
-        clear = crypto.des_cbc_decrypt(kbek, mac, enc)
-    else:
-        clear = crypto.aes_cbc_decrypt(kbek, mac, enc)
+    try:
+        kbek, kbak = _derive(kbpk, version)
+        if version == "B":
+            clear = crypto.des_cbc_decrypt(kbek, mac, enc)
+        else:
+            clear = crypto.aes_cbc_decrypt(kbek, mac, enc)
+    except crypto.CryptoError as e:     # AES-192 without _posnative (docs/crypto-api.md)
+        raise KeyBlockKbpkError("this firmware cannot use a %d-byte KBPK: %s" % (len(kbpk), e))
     buf = bytearray(hlen + len(clear))
     for i in range(hlen):
         buf[i] = ord(block[i])
@@ -327,6 +336,11 @@ def unwrap(kbpk, block, kbpk_algorithm):
         raise KeyBlockLengthError("key length field says %d bits, not a %s key length that fits the block"
                                   % (bits, "TDES" if alg == "T" else "AES"))
     key = bytes(clear[2:2 + klen])
+    try:
+        cv = kcv(key, alg)
+    except crypto.CryptoError as e:     # an AES-192 key without _posnative
+        raise KeyBlockAlgorithmError("this firmware cannot use a %d-byte %s key: %s"
+                                     % (klen, "AES" if alg == "A" else "TDES", e))
     if not _check_value(optional, "KC", key, alg):
         raise KeyBlockMacError("key check value (KC) does not match the key in the block")
-    return KeyBlock(block[:_HEADER], optional, key)
+    return KeyBlock(block[:_HEADER], optional, key, cv)

@@ -1,0 +1,1 @@
+"""Terminal management: fleet, parameters, keys, rollouts (hawkBit DDI device API)."""
