@@ -10,8 +10,8 @@
 # their lengths, printable data, header a whole number of cipher blocks), the
 # length field equals the length received, the KBPK suits the version, the MAC
 # over header + clear payload (compared in time that does not depend on where it
-# differs), the key length inside the payload, then the optional check values
-# (KP of the KBPK, KC of the key).  Policy for a terminal slot (which usage may
+# differs; a KP check value of another KBPK names that as the cause), the key
+# length inside the payload, then the KC check value of the key.  Policy for a terminal slot (which usage may
 # go where, replay) is pos.tms.keyinject's.
 #
 # The key never passes to a message, a log line or repr().
@@ -308,9 +308,6 @@ def unwrap(kbpk, block, kbpk_algorithm):
         mac = bytes.fromhex(block[hlen + body:])
     except ValueError:
         raise KeyBlockHeaderError("encrypted key data or MAC is not hexadecimal")
-    if not _check_value(optional, "KP", kbpk, kalg):
-        raise KeyBlockKbpkError("block was made under another KBPK (KP check value differs): "
-                                "load this terminal's KEK or wrap under it")
     try:
         kbek, kbak = _derive(kbpk, version)
         if version == "B":
@@ -327,8 +324,15 @@ def unwrap(kbpk, block, kbpk_algorithm):
         want = _tdes_cmac_whole(kbak, buf)
     else:
         want = crypto.aes_cmac(kbak, buf)
+    same_kbpk = _check_value(optional, "KP", kbpk, kalg)
     if not _equal(want, mac):
+        # KP is not authenticated until the MAC is: it only names the likelier cause
+        if not same_kbpk:
+            raise KeyBlockKbpkError("block was made under another KBPK (KP check value differs): "
+                                    "load this terminal's KEK or wrap under it")
         raise KeyBlockMacError("key block MAC does not verify: altered in transit or wrapped under another KEK")
+    if not same_kbpk:
+        raise KeyBlockHeaderError("KP check value does not match the KBPK the block verifies under")
     bits = (clear[0] << 8) | clear[1]
     klen = bits >> 3
     alg = block[7]
