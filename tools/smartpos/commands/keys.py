@@ -90,6 +90,8 @@ def write_over_repl(port, kek, reset=True):
 
 
 def load_kek(args):
+    if args.flash and not os.path.isdir(args.flash):      # before a --generate file is made
+        raise CommandError("no flash folder %s: give the virtual board's --flash folder" % args.flash)
     kek = read_kek(args)
     if args.flash:
         where = write_to_flash(args.flash, kek)
