@@ -8,7 +8,7 @@ The KEK (TR-31 key block protection key) is loaded into the terminal at manufact
 key block under it: version D (AES key derivation binding) under an AES KEK, version B
 (TDES key derivation binding) under a TDES KEK. Every block carries the key version the
 terminal uses to refuse replays, and the check values of the key (KC) and of the KEK (KP)
-so a wrong KEK is named as such (X9.143 6.3.6). The terminal side is
+so a wrong KEK is named as such (X9.143 optional blocks KC and KP). The terminal side is
 ``firmware/pos/tms/tr31.py`` and ``keyinject.py``; docs/key-injection.md has the picture.
 """
 import json
@@ -126,7 +126,7 @@ def wrap_working_key(kek: Kek, slot: str, key: bytes, key_version: int, *, algor
                               key_usage=usage or slot_usage, algorithm=algorithm,
                               mode_of_use=mode or slot_mode, version_num="%02d" % key_version,
                               exportability=exportability)
-    # X9.143 6.3.6: "00" legacy KCV, "01" CMAC KCV
+    # X9.143 optional blocks KC, KP: "00" legacy KCV, "01" CMAC KCV
     header.blocks["KC"] = ("01" if algorithm == "A" else "00") + kcv(key, algorithm).hex().upper()
     header.blocks["KP"] = ("01" if kek.algorithm == "A" else "00") + kek.kcv()
     return psec.tr31.wrap(kek.key, header, key)

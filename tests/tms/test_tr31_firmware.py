@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.cmac import CMAC
 from tests.tms import tr31_mp
 from tests.tms.tr31_mp import unwrap_many
 
-# firmware/pos/tms/tr31.py MODES_FOR_USAGE (X9.143 Tables 2 and 6), written out again from the standard
+# firmware/pos/tms/tr31.py MODES_FOR_USAGE (X9.143 key usage and mode of use), written out again from the standard
 MODES = {"B0": "X", "B1": "X", "B2": "X", "C0": "CGV", "D0": "BDE", "D2": "BDE",
          "E0": "X", "E1": "X", "E2": "X", "E3": "X", "E4": "X", "E5": "X", "E6": "X",
          "I0": "N", "K0": "BDE", "K1": "BDE",
@@ -238,7 +238,7 @@ def test_wrong_kbpk_named_by_kp_and_otherwise_a_bad_mac_and_kc_checked(tmp_path)
 
 
 def _d_block(kbpk, header, payload):
-    """A version D block from raw payload, written from X9.143 6.3.2 with `cryptography` (not psec):
+    """A version D block from raw payload, written from X9.143 (key derivation binding, version D) with `cryptography` (not psec):
     lets a test put what it likes in the key length field while the MAC stays right."""
     n = len(kbpk)
     alg_id, parts = {16: (2, 1), 32: (4, 2)}[n]

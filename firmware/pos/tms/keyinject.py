@@ -6,8 +6,8 @@
 #
 # A block is stored only after pos.tms.tr31 has authenticated it and the slot's
 # policy below accepts its header; a block whose key version is not newer than
-# the stored one, or that carries the stored key again, is a replay (X9.143 6.2:
-# the key version number "may be used to prevent re-injection of old keys").
+# the stored one, or that carries the stored key again, is a replay (X9.143 key block header,
+# key version number: it "may be used to prevent re-injection of old keys").
 from pos.store.keystore import KeyStoreError
 from pos.tms import tr31
 from pos.tms.tr31 import KeyBlockReplayError, KeyBlockUsageError
@@ -50,7 +50,7 @@ def check_slot(kb, slot):
 
 
 def _version_number(v):
-    # X9.143 6.2 Table 4: "00" = no versioning, "c?" = a key component
+    # X9.143 header, key version number: "00" = no versioning, "c?" = a key component
     if not v.isdigit() or v == "00":
         raise KeyBlockReplayError("key version %r: injected keys need a numeric version 01-99 "
                                   "so that an old block cannot be sent again" % v)

@@ -3,10 +3,10 @@
 #   kb = unwrap(kbpk, "D0144P0AE01N0000...", "A")   # KeyBlockError unless every check passes
 #   kb.usage, kb.mode, kb.key_version, kb.key       # the clear key only on success
 #
-# Versions B (TDES key derivation binding, X9.143 6.3 / TR-31:2018 5.3.2.1) and
-# D (AES key derivation binding, X9.143 6.3.2.2); the key variant methods A and C
-# are deprecated (X9.143 Annex A) and refused.  Checks, in order: the block is
-# ASCII and its header well formed (X9.143 6.2: fixed fields, optional blocks with
+# Versions B (TDES key derivation binding method) and D (AES key derivation
+# binding method); the key variant binding versions A and C are deprecated by
+# X9.143 and refused.  Checks, in order: the block is
+# ASCII and its header well formed (X9.143 key block header: fixed fields, optional blocks with
 # their lengths, printable data, header a whole number of cipher blocks), the
 # length field equals the length received, the KBPK suits the version, the MAC
 # over header + clear payload (compared in time that does not depend on where it
@@ -62,7 +62,7 @@ class KeyBlockReplayError(KeyBlockError):
 # version id : (cipher block size, MAC length in bytes, KBPK algorithm)
 _VERSIONS = {"B": (8, 8, "T"), "D": (16, 16, "A")}
 
-# X9.143 Table 2 (key usage) with the modes of use Table 6 allows for it.
+# X9.143 key usage values with the modes of use allowed for each.
 # Symmetric usages only: a terminal receives no asymmetric keys in TR-31.
 MODES_FOR_USAGE = {
     "B0": "X", "B1": "X", "B2": "X", "C0": "CGV", "D0": "BDE", "D2": "BDE",
@@ -72,9 +72,9 @@ MODES_FOR_USAGE = {
     "M6": "CGV", "M7": "CGV", "M8": "CGV",
     "P0": "BDE", "V0": "CGV", "V1": "CGV", "V2": "CGV", "V3": "CGV", "V4": "CGV",
 }
-# key algorithm (X9.143 Table 3) : key lengths in bytes accepted
+# X9.143 key algorithm : key lengths in bytes accepted
 KEY_LENGTHS = {"T": (16, 24), "A": (16, 24, 32)}
-EXPORTABILITY = "ENS"       # X9.143 Table 5: trusted key / not exportable / sensitive
+EXPORTABILITY = "ENS"       # X9.143 exportability: trusted key / not exportable / sensitive
 
 
 def kcv(key, algorithm):
@@ -129,7 +129,7 @@ class KeyBlock:
 
 
 def parse_header(block):
-    """Check the fixed header and the optional blocks (X9.143 6.2, 6.3).
+    """Check the fixed header and the optional blocks (X9.143 key block header).
 
     Returns (header length in characters, {block id: data}).  Raises
     KeyBlockVersionError / KeyBlockHeaderError / KeyBlockLengthError."""
@@ -139,7 +139,7 @@ def parse_header(block):
     version = block[0]
     if version not in _VERSIONS:
         if version in "AC":
-            raise KeyBlockVersionError("version %s (key variant binding) is deprecated (X9.143 Annex A): "
+            raise KeyBlockVersionError("version %s (key variant binding) is deprecated by X9.143: "
                                        "send version B (TDES) or D (AES)" % version)
         raise KeyBlockVersionError("version %r is not supported: send version B (TDES) or D (AES)" % version)
     if not _alnum(block[1:_HEADER]):
@@ -176,7 +176,7 @@ def parse_header(block):
             raise KeyBlockHeaderError("optional block id %r is not alphanumeric" % bid)
         ln = _hex_int(block[i + 2:i + 4], "optional block %s length" % bid)
         start = i + 4
-        if ln == 0:     # extended length: length of length, then the length (X9.143 6.3.1)
+        if ln == 0:     # extended length: length of length, then the length (X9.143 optional blocks)
             lol = _hex_int(block[start:start + 2], "optional block %s length of length" % bid) * 2
             if lol == 0 or n < start + 2 + lol:
                 raise KeyBlockHeaderError("optional block %s has a bad extended length" % bid)
@@ -205,7 +205,7 @@ def parse_header(block):
 
 
 def _check_value(opt, name, key, algorithm):
-    """Optional block KP / KC: '00' + legacy KCV or '01' + CMAC KCV (X9.143 6.3.6)."""
+    """Optional block KP / KC: '00' + legacy KCV or '01' + CMAC KCV (X9.143 optional blocks KC, KP)."""
     v = opt.get(name)
     if v is None:
         return True
@@ -252,7 +252,7 @@ def _tdes_cmac_whole(key, buf):
 
 
 def _derive(kbpk, version):
-    """KBEK, KBAK from the KBPK (X9.143 6.3.2: CMAC over counter | usage | 00 | algorithm | length)."""
+    """KBEK, KBAK from the KBPK (X9.143 key derivation binding: CMAC over counter | usage | 00 | algorithm | length)."""
     n = len(kbpk)
     dd = bytearray(8)
     if version == "B":
