@@ -1,1 +1,2 @@
-"""Terminal management: fleet, parameters, keys, rollouts (hawkBit DDI device API)."""
+"""Terminal management: software modules and their artifacts, deployment actions, and the
+hawkBit DDI device API the terminals poll (docs/tms.md)."""

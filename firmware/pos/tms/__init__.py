@@ -1,1 +1,1 @@
-"""Terminal management: the device side of the cloud service (docs/cloud.md)."""
+"""Terminal management: the DDI client, firmware updates, parameters, key injection."""
