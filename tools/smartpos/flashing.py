@@ -171,6 +171,17 @@ print(repr((sys.implementation._mpy if hasattr(sys.implementation, '_mpy') else 
 del walk, m, s, r
 """
 
+# the flash root alone (as _PROBE finds it)
+_ROOT = """
+import os
+try:
+    os.stat('/flash'); r = '/flash'
+except OSError:
+    r = os.getcwd()
+print('' if r == '/' else r)
+del r
+"""
+
 
 class Flasher:
     def __init__(self, port, progress=None, ready_timeout=30, connect_timeout=10):
@@ -254,6 +265,25 @@ class Flasher:
                 result["ready"] = self._reset_and_wait(src)
             result["seconds"] = time.monotonic() - t0
             return result
+        finally:
+            self.close()
+
+    def put_file(self, rel, data, reset=True):
+        """Write one file `rel` under the board's flash root: to a temporary name, then
+        renamed (a cut leaves the old file or the new one); then reset and wait for the
+        firmware unless `reset` is false.  Returns the path written on the board."""
+        self.connect()
+        try:
+            root = self._exec(_ROOT).strip()
+            path = (root + "/" if root else "") + rel
+            try:
+                self._write_file(path + ".tmp", data)
+                self._exec("import os\nos.rename(%r, %r)" % (path + ".tmp", path))
+            except _BoardError as exc:
+                raise FlashError("cannot write %s on the board: %s" % (path, exc))
+            if reset:
+                self._reset_and_wait(FIRMWARE_DIR)
+            return path
         finally:
             self.close()
 

@@ -42,6 +42,11 @@ def kcv(key):
     return crypto.des_encrypt(key, _ZERO8)[:3]
 
 
+def kcv_aes(key):
+    """AES key check value: first 5 bytes of AES-CMAC(key, 16 zero bytes) (X9.24-1:2017 CMAC KCV)."""
+    return crypto.aes_cmac(key, bytes(16))[:5]
+
+
 def _unhex(s, what):
     try:
         b = bytes.fromhex(s)
@@ -221,6 +226,57 @@ class KeyStore:
         if k is None:
             raise KeyStoreError("no %s for %s (sign-on needed)" % (name.upper(), acq))
         return k
+
+    # ------------------------------------------------------ TR-31 key injection
+    # The key-encryption key (KEK, the TR-31 key block protection key) written at
+    # manufacture (`smartpos keys load-kek`) to KBPK_FILE beside the working keys:
+    #   {"kbpk": "<hex>", "algorithm": "A" | "T", "kcv": "<hex>"}
+    # Working keys injected under it stay as the TR-31 blocks received, with their
+    # key version and check value, in tr31_<acquirer>.json: {slot: [block, version, kcv]}.
+    KBPK_FILE = "kbpk.json"
+
+    def kbpk(self):
+        """(key, algorithm 'A' or 'T') of the KEK; KeyStoreError if missing or its check value differs."""
+        try:
+            with open("%s/%s" % (self.wk_dir, self.KBPK_FILE)) as f:
+                d = json.loads(f.read())
+        except (OSError, ValueError):
+            raise KeyStoreError("no key-encryption key: load one at manufacture (smartpos keys load-kek)")
+        alg = d.get("algorithm")
+        try:
+            k = bytes.fromhex(d.get("kbpk", ""))
+        except (ValueError, TypeError):
+            k = b""
+        if alg not in ("A", "T") or len(k) not in ((16, 24, 32) if alg == "A" else (16, 24)):
+            raise KeyStoreError("%s: KEK is not an AES or TDES key" % self.KBPK_FILE)
+        cv = kcv_aes(k) if alg == "A" else kcv(k)
+        if cv.hex().upper() != str(d.get("kcv", "")).upper():
+            raise KeyStoreError("%s: KEK check value does not match" % self.KBPK_FILE)
+        return k, alg
+
+    def _tr31_path(self, acq):
+        return "%s/tr31_%s.json" % (self.wk_dir, acq)
+
+    def _tr31_record(self, acq):
+        try:
+            with open(self._tr31_path(acq)) as f:
+                return json.loads(f.read())
+        except (OSError, ValueError):
+            return {}
+
+    def store_key_block(self, acq, slot, block, key_version, kcv_hex):
+        """Keep a verified TR-31 block for (acq, slot) with its key version and KCV (temp file + rename)."""
+        rec = self._tr31_record(acq)
+        rec[slot] = [block, key_version, kcv_hex]
+        path = self._tr31_path(acq)
+        with open(path + ".tmp", "w") as f:
+            f.write(json.dumps(rec))
+        os.rename(path + ".tmp", path)
+
+    def key_block(self, acq, slot):
+        """(block, key version, KCV hex) stored for (acq, slot), or None."""
+        e = self._tr31_record(acq).get(slot)
+        return tuple(e) if e else None
 
     def has_working_keys(self, acq):
         try:
