@@ -117,7 +117,8 @@ async def main():
     gc.collect()
     print("smartpos ready")
     log.info("app", "ready", heap_free=gc.mem_free())
-    await asyncio.gather(keypad_task(keypad, stack, flag), tick_task(stack), network_task(stack))
+    from pos.tms import service as tms
+    await asyncio.gather(keypad_task(keypad, stack, flag), tick_task(stack), network_task(stack), tms.task())
 
 
 asyncio.run(main())

@@ -5,7 +5,8 @@ terminal, done for `smartpos sim`.
 TEST merchant and store (MID and TID from the terminal's acquirer configuration) and registers
 the terminal by serial, which gives an activation code; then enrolls with that code as the
 terminal does and writes ``config/cloud.json`` (cloud URL, DDI tenant, controller id) to the
-terminal's flash.  The TargetToken is returned to the caller, not written in clear to flash.
+terminal's flash, and the TargetToken into its key-loading file (sealed into the key store at
+boot).
 """
 import json
 import os
@@ -66,4 +67,23 @@ def enroll(cloud_url, admin_password, flash_dir, admin="admin", serial=SIM_SERIA
     os.makedirs(os.path.join(flash_dir, "config"), exist_ok=True)
     with open(os.path.join(flash_dir, "config", "cloud.json"), "w") as f:
         json.dump({"url": cloud_url, "tenant": identity["tenant"], "controller_id": identity["controller_id"]}, f)
+    add_token_to_kld(os.path.join(flash_dir, "keys.kld"), identity["target_token"])
     return identity
+
+
+def add_token_to_kld(path, token):
+    """The TargetToken goes into the key-loading file the terminal seals into its key store at
+    boot (secret "ddi"), never into a configuration file."""
+    import hashlib
+    if not os.path.exists(path):
+        # keys already sealed on this flash: a new key-loading file replaces them all, so it
+        # carries the simulator's TEST keys again (a key-injection station does the same)
+        from host_sim.hosts.acquirer.terminal import write_kld
+        write_kld(path)
+    with open(path) as f:
+        d = json.load(f)
+    key = bytes.fromhex(token)
+    d.setdefault("secrets", {})["ddi"] = {"key": key.hex().upper(),
+                                          "kcv": hashlib.sha256(key).digest()[:3].hex().upper()}
+    with open(path, "w") as f:
+        json.dump(d, f)

@@ -67,6 +67,8 @@ def test_the_simulator_enrolls_its_terminal(tmp_path):
         cfg = json.loads((flash / "config" / "cloud.json").read_text())
         assert cfg == {"url": srv.url, "tenant": "default", "controller_id": "SIM-TEST1"}
         assert ident["target_token"] not in (flash / "config" / "cloud.json").read_text()
+        kld = json.loads((flash / "keys.kld").read_text())
+        assert kld["secrets"]["ddi"]["key"] == ident["target_token"].upper()
         # a second start of the same flash re-enrolls the same terminal with a fresh code
         again = fleet.enroll(srv.url, "sim-password-1", str(flash), serial="SIM-TEST1")
         assert again["controller_id"] == "SIM-TEST1" and again["target_token"] != ident["target_token"]

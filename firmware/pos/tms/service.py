@@ -1,0 +1,95 @@
+# Terminal management at run time: when config/cloud.json names a cloud (written at
+# enrollment) and the key store holds the DDI TargetToken (secret "ddi"), a background task
+# polls the cloud with the DDI client, sends the terminal's attributes when asked, and runs
+# deployments through the handlers: "params" (parameter bundles), "keys" (TR-31 working keys),
+# "os" (firmware images, where the updater is built in).  Without a cloud the task idles:
+# the counter never depends on it.
+#
+#     asyncio.gather(..., service.task(busy=lambda: None))
+import asyncio
+import gc
+import json
+import os
+
+from pos import log
+
+CONFIG = "config/cloud.json"
+FIRMWARE_VERSION = "0.1.0"
+
+last_transaction = None        # set by the counter after each completed sale (attribute)
+busy_reason = None             # set by the counter while a transaction runs
+
+
+def _config():
+    try:
+        with open(CONFIG) as f:
+            c = json.load(f)
+        return c["url"], c["tenant"], c["controller_id"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _token():
+    from pos.store.keystore import KeyStore, KeyStoreError
+    try:
+        return "".join("%02x" % b for b in KeyStore("keys.kld", ".").secret("ddi"))
+    except (KeyStoreError, OSError, ValueError) as e:
+        log.warning("tms", "no DDI token", err=str(e))
+        return None
+
+
+def attributes():
+    """DDI config data: what an operator sees of this terminal in the console."""
+    import sys
+    import machine
+    gc.collect()
+    a = {"model": "smartpos " + sys.platform, "serial": "".join("%02X" % b for b in machine.unique_id()),
+         "firmware": FIRMWARE_VERSION, "micropython": ".".join(str(v) for v in sys.implementation.version[:3]),
+         "heap_free": gc.mem_free()}
+    try:
+        st = os.statvfs(".")
+        a["flash_free"] = st[0] * st[3]
+    except (OSError, AttributeError):
+        pass
+    try:
+        from pos.app import status
+        a["paper"] = status.paper or "unknown"
+    except ImportError:
+        pass
+    try:
+        from pos.tms import params
+        a["params_version"] = params.installed_version()
+    except ImportError:
+        pass
+    if last_transaction is not None:
+        a["last_transaction"] = last_transaction
+    return a
+
+
+def _handlers():
+    from pos.tms.params import ParamsHandler
+    return {"params": ParamsHandler()}
+
+
+def make_agent():
+    """The DDI agent, or None (with the reason logged) when this terminal is not enrolled."""
+    cfg = _config()
+    if cfg is None:
+        log.info("tms", "no cloud configured (config/cloud.json): terminal management off")
+        return None
+    token = _token()
+    if token is None:
+        return None
+    from pos.tms.ddi import Agent, DdiClient
+    return Agent(DdiClient(cfg[0], cfg[1], cfg[2], token), attributes=attributes, handlers=_handlers(),
+                 busy=lambda: busy_reason, log=log)
+
+
+async def task(wake=None):
+    """The terminal-management loop (idles when not enrolled)."""
+    agent = make_agent()
+    gc.collect()
+    if agent is None:
+        while True:
+            await asyncio.sleep(3600)
+    await agent.run(wake)
