@@ -10,6 +10,9 @@ from pos import hw
 display = hw.display()
 gc.collect()
 
+from pos.net import http            # noqa: E402  the cloud link's one body buffer, while the heap is whole
+http.reserve()
+
 # the payment services next, while the heap is in one piece (see pos.app.services)
 from pos.app import services        # noqa: E402
 services_error = services.preload()

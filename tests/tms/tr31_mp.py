@@ -7,6 +7,7 @@ import json
 import warnings
 
 from host_sim import mpy
+from host_sim.hosts.acquirer.terminal import device_key_code
 
 warnings.filterwarnings("ignore", module="psec")
 AES_BACKEND = None
@@ -65,8 +66,8 @@ def unwrap_many(tmp_path, cases, heap=mpy.DEFAULT_HEAP):
 
 def run_on_flash(flash_dir, code, heap=mpy.DEFAULT_HEAP):
     """Run `code` with the key store of a flash folder open as `ks`; return the JSON of its '@@' lines."""
-    prelude = ("import json\nfrom pos.store.keystore import KeyStore, KeyStoreError\n"
-               "from pos.tms import keyinject, tr31\nks = KeyStore('keys.kld', '.')\n"
+    prelude = ("DEVICE = %s\n" % device_key_code()) + ("import json\nfrom pos.store.keystore import KeyStore, KeyStoreError\n"
+               "from pos.tms import keyinject, tr31\nks = KeyStore('keys.kld', '.', DEVICE)\n"
                "def answer(fn):\n"
                "    try:\n        r = fn()\n"
                "    except tr31.KeyBlockError as e:\n        r = {'err': type(e).__name__, 'reason': e.reason, 'msg': str(e)}\n"

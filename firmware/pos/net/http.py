@@ -70,14 +70,30 @@ async def _within(coro, deadline):
         raise HttpError("no reply within the timeout")
 
 
-async def _read_into(reader, n, deadline, sink, collect):
+def reserve(size=_BUF):
+    """Allocate the one body buffer now (at boot, while the heap is in one piece); later, a
+    fragmented heap would get a smaller one (slower, never failing for want of 2 KB in one block)."""
     global _buf
-    if _buf is None:
-        _buf = bytearray(_BUF)
+    if _buf is not None:
+        return len(_buf)
+    while True:
+        try:
+            _buf = bytearray(size)
+            return size
+        except MemoryError:
+            if size <= 128:
+                raise
+            import gc
+            gc.collect()
+            size //= 2
+
+
+async def _read_into(reader, n, deadline, sink, collect):
+    size = reserve()
     mv = memoryview(_buf)
     got = 0
     while got < n:
-        want = min(_BUF, n - got)
+        want = min(size, n - got)
         k = await _within(reader.readinto(mv[:want]), deadline)
         if not k:
             raise HttpError("connection closed after %d of %d body bytes" % (got, n))

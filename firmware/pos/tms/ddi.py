@@ -276,9 +276,9 @@ class Agent:
                 sleep = await self.step()
                 self.last_error = None
                 backoff = 5
-            except DdiError as e:
-                self.last_error = str(e)
-                self._note("poll failed", err=str(e))
+            except Exception as e:          # never let management take the counter down
+                self.last_error = "%s: %s" % (type(e).__name__, e)
+                self._note("poll failed", err=self.last_error)
                 sleep, backoff = backoff, min(backoff * 2, self.sleep_s)
             if wake is None:
                 await asyncio.sleep(sleep)

@@ -10,8 +10,6 @@
 import json
 import os
 
-from pos.emv import config as emv_config
-from pos.emv.errors import ConfigError
 
 ROOT = "config"
 STAGE = "config.new"
@@ -148,6 +146,8 @@ def validate(bundle, current_version=0, today=None):
     emv = current("emv.json")
     if emv is None:
         _fail("emv.json", "missing")
+    from pos.emv import config as emv_config          # loaded only while a bundle is checked
+    from pos.emv.errors import ConfigError
     try:
         cfg = emv_config.Config(emv)
     except ConfigError as e:
