@@ -11,6 +11,13 @@ import os
 from sqlalchemy import create_engine, event
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 
+# Requests run in a pool of REQUEST_THREADS threads (anyio's default limiter) and each holds one
+# connection; the connection pool is larger, so a thread never waits for a connection that a
+# request waiting for a thread holds (that wait, under load, was a deadlock).
+REQUEST_THREADS = 40
+POOL_SIZE = 20
+POOL_OVERFLOW = REQUEST_THREADS + 10 - POOL_SIZE
+
 MIGRATIONS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "migrations")
 
 
@@ -28,7 +35,8 @@ def make_engine(url):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                               pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW, pool_timeout=60)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):
@@ -38,7 +46,7 @@ def make_engine(url):
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
         return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return create_engine(url, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW, pool_timeout=60, pool_pre_ping=True)
 
 
 def alembic_config(engine):
