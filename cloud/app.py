@@ -86,9 +86,10 @@ def create_app(settings=None):
     from cloud.tenants.router import router as tenants
     from cloud.tms.ddi import router as ddi
     from cloud.tms.manage import router as tms
+    from cloud.tms.parameters import router as parameters
     from cloud.tms.storage import ArtifactStore
     app.state.artifacts = ArtifactStore(settings.data_dir)
-    for r in (accounts, tenants, audit, tms, ddi):
+    for r in (accounts, tenants, audit, tms, parameters, ddi):
         app.include_router(r)
 
     @app.get("/healthz", tags=["service"])

@@ -87,3 +87,78 @@ def add_token_to_kld(path, token):
                                           "kcv": hashlib.sha256(key).digest()[:3].hex().upper()}
     with open(path, "w") as f:
         json.dump(d, f)
+
+
+class ManagedTerminal:
+    """A cloud service and one virtual terminal enrolled in it, for tests and demos:
+
+        with ManagedTerminal() as mt:
+            mt.api("PUT", "/api/v1/tms/parameters/operator/0", {"files": {...}})
+            state = mt.wait_action(action_id)          # the terminal polls every `poll_s`
+    """
+
+    def __init__(self, poll_s=2, heap=None, admin_password="managed-terminal-1", serial="SIM-MANAGED"):
+        self.poll_s, self.heap, self.password, self.serial = poll_s, heap, admin_password, serial
+        self.cloud = self.board = self._tmp = None
+        self.identity = {}
+
+    def __enter__(self):
+        import tempfile
+        from cloud.server import CloudServer
+        from cloud.settings import Settings
+        from host_sim.board import VirtualBoard
+        from host_sim.rig import PRODUCT_HEAP, provision
+        self._tmp = tempfile.mkdtemp(prefix="smartpos-managed-")
+        self.cloud = CloudServer(Settings(data_dir=os.path.join(self._tmp, "cloud"), port=0,
+                                          ddi_poll_s=self.poll_s, bootstrap_admin_password=self.password)).start()
+
+        def prov(flash_dir):
+            provision(flash_dir, {})
+            self.identity.update(enroll(self.cloud.url, self.password, flash_dir, serial=self.serial))
+        try:
+            self.board = VirtualBoard(heap=self.heap or PRODUCT_HEAP, firmware="frozen", provision=prov, pty=False)
+            self.board.start()
+            self.board.wait_for("smartpos ready", 60)
+        except Exception:
+            self.__exit__()
+            raise
+        self._token = _call(self.cloud.url, "POST", "/api/v1/auth/login",
+                            {"username": "admin", "password": self.password})["token"]
+        self.terminal = _call(self.cloud.url, "GET", "/api/v1/terminals?q=" + self.serial, token=self._token)[0]
+        return self
+
+    def __exit__(self, *exc):
+        import shutil
+        if self.board is not None:
+            self.board.stop()
+        if self.cloud is not None:
+            self.cloud.stop()
+        if self._tmp:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+
+    def api(self, method, path, body=None):
+        return _call(self.cloud.url, method, path, body, token=self._token)
+
+    def wait_action(self, action_id, timeout=60, until=("success", "failed", "cancelled")):
+        """The action once it reaches one of `until` (the terminal polls on its own)."""
+        import time
+        deadline = time.monotonic() + timeout
+        while True:
+            a = self.api("GET", "/api/v1/tms/actions/%d" % action_id)
+            if a["state"] in until or time.monotonic() > deadline:
+                return a
+            time.sleep(0.5)
+
+    def attributes(self):
+        """The terminal's DDI attributes as the cloud last received them."""
+        import sqlite3
+        db = sqlite3.connect(os.path.join(self._tmp, "cloud", "cloud.db"))
+        try:
+            return json.loads(db.execute("SELECT attributes FROM terminals WHERE id = ?",
+                                         (self.terminal["id"],)).fetchone()[0])
+        finally:
+            db.close()
+
+    def flash_json(self, rel):
+        with open(os.path.join(self.board.flash_dir, rel)) as f:
+            return json.load(f)

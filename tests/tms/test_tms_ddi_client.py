@@ -84,6 +84,7 @@ asyncio.run(main())
     assert got["state"] == "success"
     execs = [(h["execution"], h["finished"]) for h in got["history"]]
     assert execs == [("proceeding", "none"), ("downloaded", "none"), ("closed", "success")]
+    assert got["history"][2]["details"][0].startswith("verified ")
     assert got["history"][1]["details"] == ["%d bytes" % len(IMAGE)]
     t = cloud["api"].get("/api/v1/terminals/%d" % cloud["terminal"]["id"], headers=cloud["admin"]).json()
     assert t["last_seen_at"]

@@ -156,3 +156,20 @@ def test_a_power_cut_at_every_file_operation_leaves_old_or_new_whole(tmp_path):
             break
         n += 1
     assert n > 10 and outcomes[1] == "old" and outcomes[n] == "new"
+
+
+def test_bundle_files_are_merge_patches_over_the_current_files(flash):
+    bundle = {"version": 2, "files": {
+        "contactless.json": {"aids": {"A0000000031010": {"rctl": 25000}, "A0000000032010": None}},
+        "terminal.json": {"promotions": None, "receipt_footer": ["BYE"]}}}
+    run("""
+import json
+from pos.tms import params
+b = json.loads(%r)
+params.apply(params.validate(b, 0), 2)
+""" % json.dumps(bundle), cwd=str(flash))
+    cl = json.loads((flash / "config" / "contactless.json").read_text())
+    assert cl["aids"]["A0000000031010"] == {"kernel": 3, "rctl": 25000, "cvm_limit": 5000, "floor": 2000}
+    assert "A0000000032010" not in cl["aids"] and cl["ttq"] == "36004000"
+    term = json.loads((flash / "config" / "terminal.json").read_text())
+    assert term == {"language": "en", "receipt_footer": ["BYE"]}

@@ -252,6 +252,7 @@ class Agent:
 
         async def report(execution, details=(), progress=None):
             await self.client.feedback(d.action_id, execution, NONE, details, progress)
+        done = []
         for i, c in enumerate(d.chunks):
             try:
                 ok, details = await self.handlers[c.part].run(self.client, d, c, report)
@@ -265,7 +266,8 @@ class Agent:
                 return
             if details is None:             # the handler reboots and reports after the restart
                 return
-        await self.client.feedback(d.action_id, CLOSED, SUCCESS, ["installed"])
+            done.extend(details)
+        await self.client.feedback(d.action_id, CLOSED, SUCCESS, done or ["installed"])
         self.last_action = (d.action_id, True)
 
     async def run(self, wake=None):

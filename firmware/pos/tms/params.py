@@ -122,41 +122,65 @@ def _check_acquirers(d, currency):
               % (cur, currency))
 
 
+def merge_patch(target, patch):
+    """RFC 7386 JSON Merge Patch: objects merged key by key, null removes a key, anything else
+    replaces."""
+    if not isinstance(patch, dict):
+        return patch
+    out = dict(target) if isinstance(target, dict) else {}
+    for k in patch:
+        v = patch[k]
+        if v is None:
+            out.pop(k, None)
+        else:
+            out[k] = merge_patch(out.get(k), v)
+    return out
+
+
+def _read(name):
+    try:
+        with open(ROOT + "/" + name) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
 def validate(bundle, current_version=0, today=None):
-    """Check a whole bundle; returns {file name: content} to apply.  Files the bundle leaves out
-    keep their current content, and cross-file rules are checked against that content."""
+    """Check a whole bundle; returns {file name: new content} to apply.  Each file of the bundle
+    is a merge patch (RFC 7386) over the terminal's current file; files it leaves out stay as
+    they are, and the rules across files are checked against the result."""
     if not isinstance(bundle, dict) or not isinstance(bundle.get("files"), dict):
         _fail("bundle", "want an object with 'version' and 'files'")
     v = bundle.get("version")
     if not isinstance(v, int) or isinstance(v, bool) or v <= current_version:
         _fail("bundle.version", "%r is not newer than the installed %d" % (v, current_version))
-    files = bundle["files"]
-    for name in files:
+    patches = bundle["files"]
+    for name in patches:
         if name not in FILES:
             _fail(name, "not a parameter file (allowed: %s)" % ", ".join(FILES))
+        if not isinstance(patches[name], dict):
+            _fail(name, "want an object")
+    emv = merge_patch(_read("emv.json"), patches.get("emv.json", {}))
+    if not emv:
+        _fail("emv.json", "missing")
+    capk_name = emv.get("capk_file") or "capk.json"
+    files = {}
+    for name in patches:
+        on_flash = capk_name if name == "capk.json" else name
+        files[on_flash] = emv if name == "emv.json" else merge_patch(_read(on_flash), patches[name])
 
     def current(name):
-        if name in files:
-            return files[name]
-        try:
-            with open(ROOT + "/" + name) as f:
-                return json.load(f)
-        except (OSError, ValueError):
-            return None
-    emv = current("emv.json")
-    if emv is None:
-        _fail("emv.json", "missing")
+        return files[name] if name in files else _read(name)
     from pos.emv import config as emv_config          # loaded only while a bundle is checked
     from pos.emv.errors import ConfigError
     try:
         cfg = emv_config.Config(emv)
     except ConfigError as e:
         _fail("emv.json", str(e))
-    capk = files.get("capk.json")
-    if capk is not None:
-        _check_capk(capk, today)
+    if capk_name in files:
+        _check_capk(files[capk_name], today)
         try:
-            cfg.load_ca_keys(capk, "capk.json")
+            cfg.load_ca_keys(files[capk_name], "capk.json")
         except ConfigError as e:
             _fail("capk.json", str(e))
     cl = current("contactless.json")
@@ -167,12 +191,7 @@ def validate(bundle, current_version=0, today=None):
     acq = current("acquirers.json")
     if acq is not None and ("acquirers.json" in files or "emv.json" in files):
         _check_acquirers(acq, emv.get("terminal", {}).get("currency_code"))
-    out = dict(files)
-    if capk is not None:
-        # the EMV configuration names its CA key file: the bundle's keys go there
-        out.pop("capk.json")
-        out[emv.get("capk_file") or "capk.json"] = capk
-    return out
+    return files
 
 
 def installed_version():
@@ -204,10 +223,15 @@ def apply(files, version):
     (see recover)."""
     _rmtree(STAGE)
     os.mkdir(STAGE)
+    buf = bytearray(256)                       # copied in small pieces: the heap may be fragmented
     for name in os.listdir(ROOT):
         if name not in files and name != VERSION_FILE:
             with open(ROOT + "/" + name, "rb") as src, open(STAGE + "/" + name, "wb") as dst:
-                dst.write(src.read())
+                while True:
+                    n = src.readinto(buf)
+                    if not n:
+                        break
+                    dst.write(memoryview(buf)[:n])
     for name in files:
         with open(STAGE + "/" + name, "w") as f:
             json.dump(files[name], f)
@@ -262,15 +286,26 @@ class ParamsHandler:
             return False, ["no params.json in the deployment"]
         if art.size > MAX_BUNDLE:
             return False, ["parameter bundle of %d bytes is over %d" % (art.size, MAX_BUNDLE)]
-        buf = bytearray()
-        await client.download(art, buf.extend)
-        if binascii.hexlify(hashlib.sha256(buf).digest()).decode() != art.sha256:
-            return False, ["params.json does not match its SHA-256"]
+        import gc
+        gc.collect()
+        buf = bytearray(art.size)                  # one block of the announced size, filled in place
+        got = [0]
+
+        def fill(mv):
+            n = len(mv)
+            if got[0] + n > len(buf):
+                raise ParamsError("params.json is longer than announced")
+            buf[got[0]:got[0] + n] = mv
+            got[0] += n
+        await client.download(art, fill)
+        if got[0] != art.size or binascii.hexlify(hashlib.sha256(buf).digest()).decode() != art.sha256:
+            return False, ["params.json does not match its length and SHA-256"]
         try:
             bundle = json.loads(buf)
         except ValueError:
             return False, ["params.json is not JSON"]
         del buf
+        gc.collect()
         try:
             files = validate(bundle, installed_version(), self.today() if self.today else None)
         except ParamsError as e:
