@@ -87,9 +87,10 @@ def create_app(settings=None):
     from cloud.tms.ddi import router as ddi
     from cloud.tms.manage import router as tms
     from cloud.tms.parameters import router as parameters
+    from cloud.tms.keyvault import router as keyvault
     from cloud.tms.storage import ArtifactStore
     app.state.artifacts = ArtifactStore(settings.data_dir)
-    for r in (accounts, tenants, audit, tms, parameters, ddi):
+    for r in (accounts, tenants, audit, tms, parameters, keyvault, ddi):
         app.include_router(r)
 
     @app.get("/healthz", tags=["service"])

@@ -4,3 +4,4 @@ from cloud.accounts.models import Account, ApiToken  # noqa: F401
 from cloud.audit.models import AuditEntry  # noqa: F401
 from cloud.tms.models import SoftwareModule, Artifact, Action, ActionStatus  # noqa: F401
 from cloud.tms.parameters import ParameterSet  # noqa: F401
+from cloud.tms.keyvault import TerminalKek  # noqa: F401

@@ -97,8 +97,10 @@ class ManagedTerminal:
             state = mt.wait_action(action_id)          # the terminal polls every `poll_s`
     """
 
-    def __init__(self, poll_s=2, heap=None, admin_password="managed-terminal-1", serial="SIM-MANAGED"):
+    def __init__(self, poll_s=2, heap=None, admin_password="managed-terminal-1", serial="SIM-MANAGED",
+                 before_boot=None):
         self.poll_s, self.heap, self.password, self.serial = poll_s, heap, admin_password, serial
+        self.before_boot = before_boot      # fn(flash_dir): manufacture steps (e.g. load a KEK)
         self.cloud = self.board = self._tmp = None
         self.identity = {}
 
@@ -114,6 +116,8 @@ class ManagedTerminal:
 
         def prov(flash_dir):
             provision(flash_dir, {})
+            if self.before_boot is not None:
+                self.before_boot(flash_dir)
             self.identity.update(enroll(self.cloud.url, self.password, flash_dir, serial=self.serial))
         try:
             self.board = VirtualBoard(heap=self.heap or PRODUCT_HEAP, firmware="frozen", provision=prov, pty=False)
@@ -158,6 +162,26 @@ class ManagedTerminal:
                                          (self.terminal["id"],)).fetchone()[0])
         finally:
             db.close()
+
+    def stored_key_blocks(self, acquirer):
+        """{slot: [block, key version, KCV]} the terminal stored for `acquirer` (TR-31 injection)."""
+        try:
+            return self.flash_json("tr31_%s.json" % acquirer)
+        except FileNotFoundError:
+            return {}
+
+    def deploy_key_blocks(self, acquirer, blocks):
+        """Deploy key blocks made elsewhere (an operator's HSM) as a keys module; the closed action."""
+        m = self.api("POST", "/api/v1/tms/modules", {"kind": "keys", "name": "hsm-keys",
+                                                     "version": "%d" % (len(self.api("GET", "/api/v1/tms/modules?kind=keys")) + 1)})
+        body = json.dumps({"acquirer": acquirer, "blocks": blocks}).encode()
+        req = urllib.request.Request(self.cloud.url + "/api/v1/tms/modules/%d/artifacts/keys.json" % m["id"],
+                                     data=body, method="PUT",
+                                     headers={"Authorization": "Bearer " + self._token,
+                                              "Content-Type": "application/octet-stream"})
+        urllib.request.urlopen(req, timeout=30).read()
+        a = self.api("POST", "/api/v1/tms/actions", {"terminal_id": self.terminal["id"], "module_id": m["id"]})
+        return self.wait_action(a["id"])
 
     def flash_json(self, rel):
         with open(os.path.join(self.board.flash_dir, rel)) as f:

@@ -27,7 +27,7 @@ FILENAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
 
 class ModuleIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    kind: Literal["firmware", "params", "app"]
+    kind: Literal["firmware", "params", "app", "keys"]
     name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9 ._-]*$")
     version: str = Field(pattern=VERSION)
     description: str = Field("", max_length=240)
@@ -61,7 +61,7 @@ def _module(db, who, module_id):
 
 
 @router.get("/modules", response_model=list[ModuleOut])
-def list_modules(kind: Optional[Literal["firmware", "params", "app"]] = None, db: Session = Depends(session),
+def list_modules(kind: Optional[Literal["firmware", "params", "app", "keys"]] = None, db: Session = Depends(session),
                  who: Principal = Depends(principal)):
     if not who.is_operator:
         return []

@@ -57,12 +57,8 @@ def _version_number(v):
     return int(v)
 
 
-def inject(keystore, acquirer, slot, block):
-    """Verify `block` for (acquirer, slot) and store it; return the KeyBlock.
-
-    Raises a tr31.KeyBlockError subclass (reason: bad MAC, wrong usage, unsupported
-    version, malformed header, length mismatch, wrong KBPK, replayed block) or
-    KeyStoreError (no KEK); on any error nothing is stored."""
+def verify(keystore, acquirer, slot, block):
+    """Everything `inject` checks, storing nothing; returns (KeyBlock, version, KCV hex)."""
     kbpk, alg = keystore.kbpk()
     kb = tr31.unwrap(kbpk, block, alg)
     check_slot(kb, slot)
@@ -75,9 +71,57 @@ def inject(keystore, acquirer, slot, block):
                                       % (version, acquirer, slot, held[1]))
         if cv == held[2]:
             raise KeyBlockReplayError("block for %s %s carries the key already stored (KCV %s)" % (acquirer, slot, cv))
+    return kb, version, cv
+
+
+def inject(keystore, acquirer, slot, block):
+    """Verify `block` for (acquirer, slot) and store it; return the KeyBlock.
+
+    Raises a tr31.KeyBlockError subclass (reason: bad MAC, wrong usage, unsupported
+    version, malformed header, length mismatch, wrong KBPK, replayed block) or
+    KeyStoreError (no KEK); on any error nothing is stored."""
+    kb, _, cv = verify(keystore, acquirer, slot, block)
     keystore.store_key_block(acquirer, slot, block if isinstance(block, str) else bytes(block).decode(),
                              kb.key_version, cv)
     return kb
+
+
+class KeysHandler:
+    """DDI handler for the "keys" chunk: artifact `keys.json` = {"acquirer": name,
+    "blocks": {slot: TR-31 block}}.  Every block is verified before any is stored: one refused
+    block (bad MAC, wrong usage, replay, wrong KEK) refuses the delivery and keeps the old keys."""
+
+    def __init__(self, keystore_factory):
+        self.keystore_factory = keystore_factory
+
+    async def run(self, client, dep, chunk, report):
+        import json
+        art = chunk.artifact("keys.json")
+        if art is None or art.size > 8192:
+            return False, ["no keys.json of at most 8 KB in the deployment"]
+        buf = bytearray()
+        await client.download(art, buf.extend)
+        try:
+            d = json.loads(buf)
+            acquirer, blocks = d["acquirer"], d["blocks"]
+            if not isinstance(acquirer, str) or not isinstance(blocks, dict) or not blocks:
+                raise ValueError
+        except (ValueError, KeyError, TypeError):
+            return False, ["keys.json is not {acquirer, blocks}"]
+        ks = self.keystore_factory()
+        checked = []
+        for slot in sorted(blocks):
+            try:
+                kb, version, cv = verify(ks, acquirer, slot, blocks[slot])
+            except tr31.KeyBlockError as e:
+                return False, ["%s %s refused (%s): %s" % (acquirer, slot, e.reason, e)]
+            except KeyStoreError as e:
+                return False, ["%s %s refused: %s" % (acquirer, slot, e)]
+            checked.append((slot, kb, cv))
+        for slot, kb, cv in checked:
+            ks.store_key_block(acquirer, slot, blocks[slot], kb.key_version, cv)
+        return True, ["%s %s key version %s stored (KCV %s)" % (acquirer, slot, kb.key_version, cv)
+                      for slot, kb, cv in checked]
 
 
 def injected_key(keystore, acquirer, slot):

@@ -304,7 +304,7 @@ class ParamsHandler:
             bundle = json.loads(buf)
         except ValueError:
             return False, ["params.json is not JSON"]
-        del buf
+        buf = None                                 # the parsed bundle is all that is needed now
         gc.collect()
         try:
             files = validate(bundle, installed_version(), self.today() if self.today else None)

@@ -66,9 +66,40 @@ def attributes():
     return a
 
 
+def _keystore():
+    from pos.store.keystore import KeyStore
+    return KeyStore("keys.kld", ".")
+
+
+class _OnDemand:
+    """A handler whose module loads only when a deployment needs it (the heap stays free at Ready)."""
+
+    def __init__(self, module, name, *args):
+        self.module, self.name, self.args = module, name, args
+
+    async def run(self, client, dep, chunk, report):
+        import sys
+        before = set(sys.modules)
+        handler = getattr(__import__(self.module, None, None, (self.name,)), self.name)(*self.args)
+        try:
+            return await handler.run(client, dep, chunk, report)
+        finally:
+            del handler
+            for m in list(sys.modules):
+                if m not in before:
+                    del sys.modules[m]
+                    parent, _, name = m.rpartition(".")
+                    if parent in sys.modules:        # the package keeps its submodule as an attribute
+                        try:
+                            delattr(sys.modules[parent], name)
+                        except AttributeError:
+                            pass
+            gc.collect()
+
+
 def _handlers():
-    from pos.tms.params import ParamsHandler
-    return {"params": ParamsHandler()}
+    return {"params": _OnDemand("pos.tms.params", "ParamsHandler"),
+            "keys": _OnDemand("pos.tms.keyinject", "KeysHandler", _keystore)}
 
 
 def make_agent():
