@@ -80,6 +80,10 @@ def create_app(settings=None):
     app.state.sessionmaker = sessionmaker
     app.state.enroll_throttle = Throttle()
     app.state.bootstrap = bootstrap.ensure_operator(sessionmaker, settings)
+    app.state.waker = None
+    if settings.mqtt_url:
+        from cloud.push import Waker
+        app.state.waker = Waker(settings.mqtt_url)
 
     from cloud.accounts.router import router as accounts
     from cloud.audit.router import router as audit

@@ -51,6 +51,7 @@ AUTHED = problems(400, 401, 403, 404, 409, 413)
 
 def session(request: Request):
     db = request.app.state.sessionmaker()
+    db.info["waker"] = request.app.state.waker      # wake messages after commits (cloud.push)
     try:
         yield db
     finally:

@@ -83,4 +83,6 @@ class CloudServer:
             self._thread.join(10)
         if self._sock is not None:
             self._sock.close()
+        if self.app.state.waker is not None:
+            self.app.state.waker.close()
         self.app.state.engine.dispose()

@@ -27,6 +27,7 @@ class Settings:
     max_body_bytes: int = 1 << 20           # larger requests are refused with 413 ...
     max_artifact_bytes: int = 32 << 20      # ... except artifact uploads, up to this
     ddi_poll_s: int = 300                   # DDI polling interval given to terminals
+    mqtt_url: str = ""                      # broker for wake messages (mqtt://host:port); empty: none
     # first start with an empty database: the operator and its admin account
     bootstrap_operator: str = "default"
     bootstrap_operator_name: str = "Default operator"
@@ -35,7 +36,8 @@ class Settings:
     extra: dict = field(default_factory=dict)
 
     ENV = {"data_dir": "SMARTPOS_CLOUD_DATA", "database_url": "SMARTPOS_CLOUD_DB",
-           "ddi_poll_s": "SMARTPOS_CLOUD_POLL_S", "bootstrap_admin_password": "SMARTPOS_CLOUD_ADMIN_PASSWORD"}
+           "ddi_poll_s": "SMARTPOS_CLOUD_POLL_S", "bootstrap_admin_password": "SMARTPOS_CLOUD_ADMIN_PASSWORD",
+           "mqtt_url": "SMARTPOS_CLOUD_MQTT"}
 
     @classmethod
     def from_env(cls, **given):

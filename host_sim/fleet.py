@@ -45,7 +45,7 @@ def _acquirer():
     return cfg["acquirers"][first], cfg.get("currency", "978")
 
 
-def enroll(cloud_url, admin_password, flash_dir, admin="admin", serial=SIM_SERIAL):
+def enroll(cloud_url, admin_password, flash_dir, admin="admin", serial=SIM_SERIAL, mqtt=None):
     """Returns the enrollment answer (tenant, controller_id, target_token, ddi_path)."""
     acq, currency = _acquirer()
     token = _call(cloud_url, "POST", "/api/v1/auth/login", {"username": admin, "password": admin_password})["token"]
@@ -66,7 +66,10 @@ def enroll(cloud_url, admin_password, flash_dir, admin="admin", serial=SIM_SERIA
                      {"activation_code": code["activation_code"], "serial": serial, "model": SIM_MODEL})
     os.makedirs(os.path.join(flash_dir, "config"), exist_ok=True)
     with open(os.path.join(flash_dir, "config", "cloud.json"), "w") as f:
-        json.dump({"url": cloud_url, "tenant": identity["tenant"], "controller_id": identity["controller_id"]}, f)
+        cfg = {"url": cloud_url, "tenant": identity["tenant"], "controller_id": identity["controller_id"]}
+        if mqtt:
+            cfg["mqtt"] = mqtt              # "host:port" of the broker that wakes the terminal
+        json.dump(cfg, f)
     add_token_to_kld(os.path.join(flash_dir, "keys.kld"), identity["target_token"])
     return identity
 
@@ -98,9 +101,10 @@ class ManagedTerminal:
     """
 
     def __init__(self, poll_s=2, heap=None, admin_password="managed-terminal-1", serial="SIM-MANAGED",
-                 before_boot=None):
+                 before_boot=None, mqtt_url=None):
         self.poll_s, self.heap, self.password, self.serial = poll_s, heap, admin_password, serial
         self.before_boot = before_boot      # fn(flash_dir): manufacture steps (e.g. load a KEK)
+        self.mqtt_url = mqtt_url            # mqtt://host:port: the cloud wakes the terminal through it
         self.cloud = self.board = self._tmp = None
         self.identity = {}
 
@@ -112,13 +116,15 @@ class ManagedTerminal:
         from host_sim.rig import PRODUCT_HEAP, provision
         self._tmp = tempfile.mkdtemp(prefix="smartpos-managed-")
         self.cloud = CloudServer(Settings(data_dir=os.path.join(self._tmp, "cloud"), port=0,
-                                          ddi_poll_s=self.poll_s, bootstrap_admin_password=self.password)).start()
+                                          ddi_poll_s=self.poll_s, bootstrap_admin_password=self.password,
+                                          mqtt_url=self.mqtt_url or "")).start()
+        broker = self.mqtt_url[7:] if self.mqtt_url else None
 
         def prov(flash_dir):
             provision(flash_dir, {})
             if self.before_boot is not None:
                 self.before_boot(flash_dir)
-            self.identity.update(enroll(self.cloud.url, self.password, flash_dir, serial=self.serial))
+            self.identity.update(enroll(self.cloud.url, self.password, flash_dir, serial=self.serial, mqtt=broker))
         try:
             self.board = VirtualBoard(heap=self.heap or PRODUCT_HEAP, firmware="frozen", provision=prov, pty=False)
             self.board.start()

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 from cloud.accounts.principal import Principal
 from cloud.db import utcnow
 from cloud.deps import AUTHED, IdPath, UTCDateTime, commit, not_found, principal, require, session
-from cloud.tenants.models import Terminal
+from cloud.push import wake_after_commit
+from cloud.tenants.models import Operator, Terminal
 from cloud.tms.models import CLOSED_STATES, OPEN_STATES, Action, ActionStatus, Artifact, SoftwareModule
 
 router = APIRouter(prefix="/api/v1/tms", responses=AUTHED, tags=["terminal management"])
@@ -174,6 +175,7 @@ def assign(db, terminal, module, forced=False, maintenance_window=""):
                maintenance_window=maintenance_window, state="scheduled")
     db.add(a)
     db.flush()
+    wake_after_commit(db, db.get(Operator, terminal.operator_id).slug, terminal.controller_id)
     return a
 
 
@@ -230,6 +232,7 @@ def cancel(action_id: IdPath, db: Session = Depends(session), who: Principal = D
         a.state, a.closed_at = "cancelled", utcnow()
     else:
         a.state = "cancelling"
+        wake_after_commit(db, db.get(Operator, a.operator_id).slug, a.terminal.controller_id)
     a.updated_at = utcnow()
     commit(db)
     return action_out(db, a)

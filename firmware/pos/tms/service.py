@@ -24,8 +24,8 @@ def _config():
     try:
         with open(CONFIG) as f:
             c = json.load(f)
-        return c["url"], c["tenant"], c["controller_id"]
-    except (OSError, ValueError, KeyError, TypeError):
+        return c["url"], c["tenant"], c["controller_id"], c.get("mqtt")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
 
 
@@ -116,11 +116,29 @@ def make_agent():
                  busy=lambda: busy_reason, log=log)
 
 
-async def task(wake=None):
+def _subscriber(cfg, wake):
+    """An MQTT subscription that wakes the agent ("host:port" in config/cloud.json), or None."""
+    if not cfg[3]:
+        return None
+    host, _, port = cfg[3].rpartition(":")
+    from pos.net.mqtt import Subscriber
+    return Subscriber(host or "127.0.0.1", int(port or 1883), cfg[2], "smartpos/%s/%s/wake" % (cfg[1], cfg[2]),
+                      lambda topic, payload: wake.set())
+
+
+async def task():
     """The terminal-management loop (idles when not enrolled)."""
     agent = make_agent()
     gc.collect()
     if agent is None:
         while True:
             await asyncio.sleep(3600)
+    wake = asyncio.Event()
+    try:
+        sub = _subscriber(_config(), wake)
+    except (ValueError, ImportError) as e:
+        log.warning("tms", "push off", err=str(e))
+        sub = None
+    if sub is not None:
+        asyncio.create_task(sub.run())
     await agent.run(wake)

@@ -32,6 +32,9 @@ def _common(p):
                         "(default: SQLite in the data folder; env SMARTPOS_CLOUD_DB)")
     p.add_argument("--data", default=None, metavar="DIR",
                    help="data folder (default ./cloud-data; env SMARTPOS_CLOUD_DATA)")
+    p.add_argument("--mqtt", default=None, metavar="URL|embedded",
+                   help="broker for wake messages: mqtt://host:port (e.g. mosquitto), or 'embedded' to run one "
+                        "in this process on 127.0.0.1:1883 (default: no push; terminals poll)")
     p.add_argument("--workers", type=int, default=1,
                    help="worker processes sharing the database (PostgreSQL for more than one)")
     p.add_argument("--admin-password", default=None,
@@ -45,7 +48,9 @@ def settings_from(args):
                     database_url=args.database_url or os.environ.get("SMARTPOS_CLOUD_DB", ""),
                     host=args.host or "127.0.0.1",
                     port=DEFAULT_PORT if args.port is None else args.port,
-                    bootstrap_admin_password=args.admin_password or "")
+                    bootstrap_admin_password=args.admin_password or "",
+                    mqtt_url=getattr(args, "mqtt", None) if getattr(args, "mqtt", None) not in (None, "embedded")
+                    else "")
 
 
 def run(args):
@@ -68,6 +73,15 @@ def run(args):
             raise CommandError("migration failed: %s" % exc)
         print("database schema is at the newest revision", flush=True)
         return 0
+    broker = None
+    if getattr(args, "mqtt", None) == "embedded":
+        from cloud.push import EmbeddedBroker
+        try:
+            broker = EmbeddedBroker(port=1883).start()
+        except RuntimeError as exc:
+            raise CommandError("%s: is another broker on port 1883? give --mqtt mqtt://host:port" % exc)
+        settings.mqtt_url = broker.url
+        print("embedded MQTT broker on %s" % broker.url, flush=True)
     if args.workers > 1:
         return _run_workers(args, settings)
     from cloud.server import CloudServer

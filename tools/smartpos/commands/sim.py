@@ -72,11 +72,18 @@ def _start_cloud(args):
     import tempfile
     from cloud.server import CloudServer
     from cloud.settings import Settings
+    from cloud.push import EmbeddedBroker
     data = args.cloud_data or tempfile.mkdtemp(prefix="smartpos-cloud-")
     try:
-        return CloudServer(Settings(data_dir=data, port=args.cloud_port,
-                                    bootstrap_admin_password=SIM_ADMIN_PASSWORD)).start()
+        broker = EmbeddedBroker(port=0).start()     # wakes the terminal when an action is created
+    except RuntimeError as exc:
+        raise CommandError(str(exc))
+    try:
+        srv = CloudServer(Settings(data_dir=data, port=args.cloud_port, mqtt_url=broker.url,
+                                   bootstrap_admin_password=SIM_ADMIN_PASSWORD)).start()
+        return srv, broker
     except OSError as exc:
+        broker.stop()
         raise CommandError("cloud service cannot listen on 127.0.0.1:%d (%s): choose another --cloud-port"
                            % (args.cloud_port, exc.strerror))
 
@@ -96,12 +103,13 @@ def run(args):
 
     hosts = _start_hosts()
     try:
-        cloud = _start_cloud(args)
+        cloud, broker = _start_cloud(args)
     except CommandError:
         for h in hosts.values():
             h.stop()
         raise
     hosts["cloud"] = cloud
+    hosts["mqtt"] = broker
     from host_sim.rig import provision
     acq = {n.split()[-1]: h for n, h in hosts.items() if n.startswith("acquirer ")}
     # the terminal's flash: acquirer addresses and the TEST key-loading file (key injection)
@@ -110,7 +118,8 @@ def run(args):
 
     def provision_and_enroll(flash_dir):
         provision(flash_dir, acq, wallet=hosts.get("wallet"))
-        enrolled.update(fleet.enroll(cloud.url, SIM_ADMIN_PASSWORD, flash_dir, serial=serial))
+        enrolled.update(fleet.enroll(cloud.url, SIM_ADMIN_PASSWORD, flash_dir, serial=serial,
+                                     mqtt=broker.url[7:]))
 
     board = VirtualBoard(flash_dir=args.flash, heap=args.heap,
                          firmware=True if args.unfrozen else "frozen",
@@ -174,6 +183,7 @@ def run(args):
     print("  operator console: %s/  (TEST operator admin: admin / %s; terminal %s enrolled as %s/%s)"
           % (cloud.url, SIM_ADMIN_PASSWORD, serial, enrolled["tenant"], enrolled["controller_id"]),
           flush=True)
+
     print("  Ctrl-C stops everything", flush=True)
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *a: done.set())
