@@ -92,9 +92,10 @@ def create_app(settings=None):
     from cloud.tms.manage import router as tms
     from cloud.tms.parameters import router as parameters
     from cloud.tms.keyvault import router as keyvault
+    from cloud.tms.rollouts import router as rollouts
     from cloud.tms.storage import ArtifactStore
     app.state.artifacts = ArtifactStore(settings.data_dir)
-    for r in (accounts, tenants, audit, tms, parameters, keyvault, ddi):
+    for r in (accounts, tenants, audit, tms, parameters, keyvault, rollouts, ddi):
         app.include_router(r)
 
     @app.get("/healthz", tags=["service"])

@@ -5,3 +5,4 @@ from cloud.audit.models import AuditEntry  # noqa: F401
 from cloud.tms.models import SoftwareModule, Artifact, Action, ActionStatus  # noqa: F401
 from cloud.tms.parameters import ParameterSet  # noqa: F401
 from cloud.tms.keyvault import TerminalKek  # noqa: F401
+from cloud.tms.rollouts import TerminalGroup, GroupMember, Rollout, RolloutTarget  # noqa: F401

@@ -33,6 +33,7 @@ from cloud.deps import problems, session, settings
 from cloud.tenants.activation import digest
 from cloud.tenants.models import Operator, Terminal
 from cloud.tms import actions as act
+from cloud.tms.rollouts import advance_for_action
 from cloud.tms.models import CLOSED_STATES, DDI_PART, OPEN_STATES, Action, ActionStatus, SoftwareModule
 
 router = APIRouter(prefix="/{tenant}/controller/v1/{controller_id}", tags=["DDI (device API)"],
@@ -191,6 +192,8 @@ def deployment_feedback(action_id: int, body: Feedback, db: Session = Depends(se
         raise HTTPException(status_code=410, detail=str(exc))
     if a.state == "success":
         t.attributes_requested = True        # hawkBit asks for config data again after an update
+    if a.state in CLOSED_STATES:
+        advance_for_action(db, a.id)         # a staged rollout may start its next stage, or stop
     db.commit()
     return Response(status_code=200)
 
