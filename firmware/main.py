@@ -10,8 +10,13 @@ from pos import hw
 display = hw.display()
 gc.collect()
 
-from pos.net import http            # noqa: E402  the cloud link's one body buffer, while the heap is whole
-http.reserve()
+try:                                # enrolled in a cloud: its link's one body buffer, while the heap is whole
+    open("config/cloud.json").close()
+    from pos.net import http        # noqa: E402
+    http.reserve()
+    cloud_enrolled = True
+except OSError:
+    cloud_enrolled = False          # not enrolled: terminal management costs the heap nothing
 
 # the payment services next, while the heap is in one piece (see pos.app.services)
 from pos.app import services        # noqa: E402
@@ -120,8 +125,11 @@ async def main():
     gc.collect()
     print("smartpos ready")
     log.info("app", "ready", heap_free=gc.mem_free())
-    from pos.tms import service as tms
-    await asyncio.gather(keypad_task(keypad, stack, flag), tick_task(stack), network_task(stack), tms.task())
+    tasks = [keypad_task(keypad, stack, flag), tick_task(stack), network_task(stack)]
+    if cloud_enrolled:
+        from pos.tms import service as tms
+        tasks.append(tms.task())
+    await asyncio.gather(*tasks)
 
 
 asyncio.run(main())
