@@ -16,6 +16,7 @@ services_error = services.preload()
 gc.collect()
 
 import asyncio                      # noqa: E402  (after the big allocations, on purpose)
+import time                         # noqa: E402
 
 from pos import log                 # noqa: E402
 from pos.app import shell, status   # noqa: E402
@@ -80,12 +81,32 @@ async def network_task(stack, every_s=30):
             log.info("app", "network", up=up)
             if isinstance(stack.top, shell.Ready):
                 stack.redraw()
+        if up and isinstance(stack.top, shell.Ready):
+            services.sign_on_missing()  # working keys before the first PIN needs them
         await asyncio.sleep(every_s)
 
 
-async def tick_task(stack):
+async def paper_task(stack, printer, every_s=2):
+    """Paper state for the status bar: the printer's real-time status, read at Ready."""
+    while printer is not None:
+        await asyncio.sleep(every_s)
+        if not isinstance(stack.top, shell.Ready):
+            continue                    # a receipt may be printing: the job reads it itself
+        before = status.paper
+        _check_paper(printer)
+        if status.paper != before:
+            log.info("app", "paper", state=status.paper)
+            stack.redraw()
+
+
+async def tick_task(stack, leds):
     while True:
         await asyncio.sleep_ms(250)
+        at = status.lights_dark_at
+        if at is not None and time.ticks_diff(time.ticks_ms(), at) >= 0:
+            status.lights_dark_at = None
+            if leds:
+                leds.off()                 # Book A 9.2: dark after the outcome was shown
         stack.tick()
 
 
@@ -98,7 +119,7 @@ async def main():
     keypad.init()
     leds = hw.leds()
     if leds:
-        leds.idle()
+        leds.off()                  # contactless not polled at Ready: lights dark (Book A 9.2)
     printer = hw.printer()
     if printer:
         printer.init()
@@ -109,6 +130,8 @@ async def main():
     canvas = Canvas(display)
     status.canvas = canvas
     status.keypad = keypad
+    from pos.app import batch
+    status.batch_count = batch.count()
     stack = ScreenStack(canvas, shell.Ready(board_name=BOARD.NAME))
     flag = asyncio.ThreadSafeFlag()
     keypad.irq(lambda pin: flag.set())
@@ -117,7 +140,8 @@ async def main():
     gc.collect()
     print("smartpos ready")
     log.info("app", "ready", heap_free=gc.mem_free())
-    await asyncio.gather(keypad_task(keypad, stack, flag), tick_task(stack), network_task(stack))
+    await asyncio.gather(keypad_task(keypad, stack, flag), tick_task(stack, leds), network_task(stack),
+                         paper_task(stack, printer))
 
 
 asyncio.run(main())

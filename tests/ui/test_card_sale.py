@@ -63,7 +63,7 @@ def test_card_pulled_mid_transaction(rig):
     rig.keys(list("150000") + ["ENTER"])
     rig.wait_text("2 Card")
     rig.keys(["2"])
-    rig.wait_text("INSERT CARD")
+    rig.wait_text("INSERT")
     rig.insert("visa-credit")
     rig.wait_text("ENTER PIN")
     rig.remove()                              # pulled while the PIN pad is up
@@ -80,7 +80,7 @@ def test_balance_inquiry(rig):
     for _ in range(9):
         rig.keys(["DOWN"], pace=0.08)
     rig.keys(["ENTER"])
-    rig.wait_text("INSERT CARD")
+    rig.wait_text("INSERT")
     n = len(rig.receipts())
     rig.insert("visa-cvn10")
     text = rig.finish_card("1234")

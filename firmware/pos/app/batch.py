@@ -4,15 +4,37 @@
 # last line (power cut) is skipped on reading.  Cleared by the Z report.
 import json
 
+from pos.app import status
+
 PATH = "batch.jsonl"
 
 
 def record(entry):
-    """Append `entry` (dict: inv, kind, tender, amount, result...)."""
+    """Append `entry` (dict: inv, kind, tender, amount, result...); the Ready screen's count
+    of transactions in the open batch goes up by one."""
     line = json.dumps(entry)
     with open(PATH, "a") as f:
         f.write(line)
         f.write("\n")
+    status.batch_count += 1
+
+
+def count():
+    """Transactions in the open batch (lines of the file; read at boot for the Ready screen)."""
+    n = 0
+    buf = bytearray(256)
+    try:
+        f = open(PATH, "rb")
+    except OSError:
+        return 0
+    with f:
+        while True:
+            got = f.readinto(buf)
+            if not got:
+                return n
+            for i in range(got):
+                if buf[i] == 10:
+                    n += 1
 
 
 def entries():

@@ -1,8 +1,31 @@
-# Receipts on the ESC/POS printer (58 mm, 32 columns of font A).
+# Receipts on the ESC/POS printer (58 mm, 32 columns of font A).  Nothing on a receipt
+# is cut short: a merchant name longer than a line wraps at a space (or is split), and
+# fields that can be long (application label, host text) wrap the same way.
 import time
 
+from pos.app import status
 from pos.drivers import escpos
-from pos.ui.widgets import format_amount
+from pos.ui.widgets import format_amount, wrap
+
+WIDE_COLUMNS = escpos.COLUMNS // 2          # double-width characters per line
+
+
+def printed(job, printer):
+    """Run `job(printer)` (one whole receipt or report); the message for the screen.  The
+    printer's status is read before anything prints (escpos.check_ready in each job) and
+    the status bar learns the paper state either way."""
+    from pos.ui.messages import t
+    if printer is None:
+        return t("no_printer")
+    try:
+        job(printer)
+        status.paper = "ok"
+        return t("receipt_printed")
+    except escpos.PaperOut:
+        status.paper = "out"
+        return t("paper_out_reprint")
+    except escpos.PrinterError as exc:
+        return str(exc)[:28]
 
 
 def _now():
@@ -17,15 +40,25 @@ def _header(printer, merchant):
     p.init()
     p.align(escpos.ALIGN_CENTER)
     p.double()
-    p.line(merchant[:16])
+    for ln in wrap(merchant, WIDE_COLUMNS):
+        p.line(ln)
     p.normal()
     return p
 
 
-def print_cash_sale(printer, merchant, invoice, total, tendered, currency="USD", copy="CUSTOMER COPY"):
+def _ids(p, mid, tid):
+    if mid:
+        p.line("MID %s" % mid)
+    if tid:
+        p.line("TID %s" % tid)
+
+
+def print_cash_sale(printer, merchant, invoice, total, tendered, currency="USD", copy="CUSTOMER COPY",
+                    mid="", tid=""):
     """One cash-sale receipt; raises escpos.PrinterError (nothing half-printed is
     counted as printed: the caller reprints the whole receipt after the fix)."""
     p = _header(printer, merchant)
+    _ids(p, mid, tid)
     p.line(_now())
     p.line("INVOICE %06d" % invoice)
     p.align(escpos.ALIGN_LEFT)
@@ -65,8 +98,7 @@ def print_card(printer, merchant, e, currency="USD", copy="CUSTOMER COPY"):
     schemes ask for; the PAN is the masked one the entry holds.  Raises
     escpos.PrinterError like print_cash_sale (the caller reprints in full)."""
     p = _header(printer, merchant)
-    p.line("MID %s" % e.get("mid", ""))
-    p.line("TID %s" % e.get("tid", ""))
+    _ids(p, e.get("mid", ""), e.get("tid", ""))
     p.line(e.get("dt") or _now())
     p.align(escpos.ALIGN_LEFT)
     p.columns("INVOICE %06d" % e["inv"], "STAN %s" % e.get("stan", ""))
@@ -74,7 +106,14 @@ def print_card(printer, merchant, e, currency="USD", copy="CUSTOMER COPY"):
     p.bold()
     p.line(_KIND_TITLE.get(e["kind"], e["kind"].upper()))
     p.bold(False)
-    p.columns(e.get("label", "CARD")[:16], e.get("entry", "CHIP"))
+    label = e.get("label") or "CARD"
+    entry = e.get("entry", "CHIP")
+    if len(label) + len(entry) < escpos.COLUMNS:
+        p.columns(label, entry)
+    else:
+        for ln in wrap(label, escpos.COLUMNS):
+            p.line(ln)
+        p.columns("", entry)
     p.line(e.get("pan", ""))
     if e.get("aid"):
         p.columns("AID", e["aid"])
@@ -100,9 +139,11 @@ def print_card(printer, merchant, e, currency="USD", copy="CUSTOMER COPY"):
     if e.get("auth"):
         p.line("APPROVAL CODE %s" % e["auth"])
     if e.get("rc"):
-        p.line("RESPONSE %s %s" % (e["rc"], e.get("text", "")[:18]))
+        for ln in wrap("RESPONSE %s %s" % (e["rc"], e.get("text", "")), escpos.COLUMNS):
+            p.line(ln)
     elif e.get("text"):
-        p.line(e["text"][:escpos.COLUMNS])
+        for ln in wrap(e["text"], escpos.COLUMNS):
+            p.line(ln)
     cvm = cvm_text(e.get("cvm", ""), e.get("sig", False))
     if cvm == "SIGNATURE" and copy == "MERCHANT COPY":
         p.feed(2)
@@ -113,6 +154,32 @@ def print_card(printer, merchant, e, currency="USD", copy="CUSTOMER COPY"):
     if e.get("ref"):
         p.qr(e["ref"], module=4)
     p.line(copy)
+    p.cut()
+
+
+def print_qr(printer, merchant, e, currency="USD", mid="", tid="", copy="CUSTOMER COPY"):
+    """A wallet (QR) payment's receipt from its batch entry `e`."""
+    p = _header(printer, merchant)
+    _ids(p, mid, tid)
+    p.line(_now())
+    p.line("INVOICE %06d" % e["inv"])
+    p.align(escpos.ALIGN_LEFT)
+    p.line("-" * escpos.COLUMNS)
+    p.bold()
+    p.columns("SALE", "QR WALLET")
+    p.columns("TOTAL", format_amount(e["amount"], currency))
+    p.bold(False)
+    if e.get("order"):
+        p.columns("ORDER", e["order"])
+    if e.get("wallet"):
+        p.columns("WALLET TXN", e["wallet"])
+    p.line("-" * escpos.COLUMNS)
+    p.align(escpos.ALIGN_CENTER)
+    p.double(False, True)
+    p.line(e.get("result", "APPROVED"))
+    p.normal()
+    p.line(copy)
+    p.line("THANK YOU")
     p.cut()
 
 

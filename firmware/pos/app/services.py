@@ -22,7 +22,7 @@ PRELOAD_MIN_FREE = const(200000)
 
 def preload():
     """At boot, before the UI's modules: the EMV configuration, the kernel's modules and the
-    engine (journal recovery only; sign-on waits for the first transaction), while the heap
+    engine (journal recovery only; main.py signs on once the host answers), while the heap
     is still in one piece.  Skipped (the services then load at the first card) when the heap
     is too small; never stops the boot.  Returns an error text or None."""
     global _engine, _emv
@@ -84,6 +84,29 @@ def engine():
         _engine = e
         gc.collect()
     return _engine
+
+
+def sign_on_missing():
+    """Sign on (0800/0810, new working keys) to every acquirer that has no working keys: at
+    boot once the host answers, and before a PIN is asked for (a PIN must never be keyed
+    that the terminal cannot encipher).  Never raises; returns the acquirers still without
+    keys."""
+    try:
+        e = engine()
+    except ServiceError as exc:
+        log.warning("app", "no sign-on", err=str(exc))
+        return []
+    missing = []
+    for acq in e.acquirers:
+        if e.keystore.has_working_keys(acq):
+            continue
+        try:
+            e.sign_on(acq)
+        except Exception as exc:
+            log.warning("app", "sign-on failed", acquirer=acq, err=str(exc))
+            missing.append(acq)
+    gc.collect()
+    return missing
 
 
 def emv_config():
