@@ -321,6 +321,7 @@ def test_sign_on_before_pin_entry_when_no_working_key():
     before the PIN is asked for, and is approved (not refused for want of keys)."""
     with Rig(before_boot=_first_sign_on_unanswered) as rig:
         wait_until(lambda: rig.hosts["alpha"].faults.fired, 30, "the boot sign-on reached the host")
+        wait_until(lambda: "sign-on failed" in rig.board.console(), 30, "the boot sign-on given up")
         rig.home()
         assert not os.path.exists(os.path.join(rig.flash_dir, "wk_alpha.json"))
         text = rig.sale_by_card(2500, "unionpay-debit", pin="1234")

@@ -43,7 +43,7 @@ class ModalUI:
         self.exponent = exponent
         self.title = title or t("card")
         self.card_present = card_present            # fn() -> bool (contact slot), None: not watched
-        self.before_online_pin = before_online_pin  # fn(): the PIN key ready (sign-on) before asking
+        self.before_online_pin = before_online_pin  # fn(notify): PIN key ready (sign-on) before asking
         self.pin_tries = None        # the card's PIN try counter as last seen (wrong-PIN notice)
         self.cancelled = None
         self.messages = []           # what the cardholder was shown (for the receipt/tests)
@@ -94,8 +94,8 @@ class ModalUI:
         n = 0
         note = ""
         if online and self.before_online_pin is not None:
-            self._page([t("signing_on")])
-            self.before_online_pin()                # no PIN asked that could not be enciphered
+            # no PIN is asked for that could not be enciphered under a working key
+            self.before_online_pin(lambda: self._page([t("signing_on")]))
         if tries_left is not None and self.pin_tries is not None and tries_left < self.pin_tries:
             # the card counted a wrong PIN (VERIFY 63Cx, Book 3 6.5.12)
             note = t("wrong_pin_tries", n=tries_left) if tries_left > 1 else t("wrong_pin_last")
