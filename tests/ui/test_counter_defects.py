@@ -62,6 +62,36 @@ def test_signs_on_at_boot_when_the_host_answers(rig):
     wait_until(lambda: os.path.exists(os.path.join(rig.flash_dir, "wk_alpha.json")), 10, "keys stored")
 
 
+# -- merchant QR ---------------------------------------------------------------------
+def test_paid_merchant_qr_prints_and_ends_the_sale(rig):
+    rig.home()
+    b0 = len(rig.batch())
+    n0 = len(rig.receipts())
+    rig.keys(list("1250") + ["ENTER"])
+    rig.wait_text("3 QR")
+    rig.keys(["3"])
+    rig.wait_text("1 Show QR")
+    rig.keys(["1"])
+    rig.wait_text("Scan with your wallet app", 30)
+    order = [o for o in rig.wallet.orders.values() if o["status"] == "pending"][-1]
+    assert order["amount"] == 1250 and order["currency"] == "840"
+    code, _ = rig.wallet.customer_pays(order["order"])
+    assert code == 200
+    text = rig.wait_text("PAID BY WALLET", 15)
+    assert "USD 12.50" in text
+    assert rig.printer.wait_for_cuts(n0 + 1, timeout=10)
+    r = rig.receipts()[-1]
+    assert re.search(r"TOTAL +USD 12\.50", r) and order["order"] in r and "TID TERM0001" in r
+    rig.keys(["ENTER"])
+    text = rig.wait_text("READY")
+    assert "Sale USD" not in text
+    rig.keys(["ENTER"])                               # nothing leads back to the tender menu
+    time.sleep(0.5)
+    assert "1 Cash" not in rig.display.text()
+    b = rig.batch()
+    assert len(b) == b0 + 1 and b[-1]["tender"] == "qr" and b[-1]["amount"] == 1250
+
+
 # -- amount entry -------------------------------------------------------------------------
 def test_decimal_point_key(rig):
     _amount(rig, ["1", "2", ".", "5"])
@@ -109,36 +139,6 @@ def test_quick_cash_keys(rig):
     text = rig.wait_text("READY")
     # the Ready screen's counter says what it counts
     assert re.search(r"In open batch: \d+ transactions?", text), text
-
-
-# -- merchant QR ---------------------------------------------------------------------
-def test_paid_merchant_qr_prints_and_ends_the_sale(rig):
-    rig.home()
-    b0 = len(rig.batch())
-    n0 = len(rig.receipts())
-    rig.keys(list("1250") + ["ENTER"])
-    rig.wait_text("3 QR")
-    rig.keys(["3"])
-    rig.wait_text("1 Show QR")
-    rig.keys(["1"])
-    rig.wait_text("Scan with your wallet app", 30)
-    order = [o for o in rig.wallet.orders.values() if o["status"] == "pending"][-1]
-    assert order["amount"] == 1250 and order["currency"] == "840"
-    code, _ = rig.wallet.customer_pays(order["order"])
-    assert code == 200
-    text = rig.wait_text("PAID BY WALLET", 15)
-    assert "USD 12.50" in text
-    assert rig.printer.wait_for_cuts(n0 + 1, timeout=10)
-    r = rig.receipts()[-1]
-    assert re.search(r"TOTAL +USD 12\.50", r) and order["order"] in r and "TID TERM0001" in r
-    rig.keys(["ENTER"])
-    text = rig.wait_text("READY")
-    assert "Sale USD" not in text
-    rig.keys(["ENTER"])                               # nothing leads back to the tender menu
-    time.sleep(0.5)
-    assert "1 Cash" not in rig.display.text()
-    b = rig.batch()
-    assert len(b) == b0 + 1 and b[-1]["tender"] == "qr" and b[-1]["amount"] == 1250
 
 
 # -- paper ----------------------------------------------------------------------------

@@ -52,6 +52,33 @@ def _key(page, k):
     page.wait_for_timeout(60)
 
 
+def test_customer_pays_the_shown_merchant_qr_from_the_face(face, page):
+    rig, _ = face
+    rig.home()
+    for k in ("8", ".", "7", "5", "ENTER"):
+        _key(page, k)
+    rig.wait_text("3 QR")
+    _key(page, "3")
+    rig.wait_text("1 Show QR")
+    _key(page, "1")
+    rig.wait_text("Scan with your wallet app", 30)
+    page.click("#wallet-pay")
+    page.wait_for_function("document.getElementById('message').textContent.includes('wallet paid order')",
+                           timeout=30000)
+    text = rig.wait_text("PAID BY WALLET", 15)
+    assert "USD 8.75" in text
+    paid = [o for o in rig.wallet.orders.values() if o["status"] == "paid"]
+    assert len(paid) == 1 and paid[0]["amount"] == 875
+    e = rig.batch()[-1]
+    assert e["tender"] == "qr" and e["amount"] == 875
+    _key(page, "ENTER")
+    rig.wait_text("READY")
+    # nothing on the display to pay now: the control says so
+    page.click("#wallet-pay")
+    page.wait_for_function("document.getElementById('message').textContent.includes('no QR code')",
+                           timeout=30000)
+
+
 def test_card_list_defaults_to_an_approving_card_with_its_pin(face, page):
     page.wait_for_function("document.getElementById('profile').options.length > 5", timeout=10000)
     assert page.input_value("#profile") == "visa-credit"
@@ -91,30 +118,3 @@ def test_apdu_pane_shows_commands_and_responses(face, page):
     assert "4761739001010119" not in trace
     page.click("#remove")
     rig.keys(["ENTER"])
-
-
-def test_customer_pays_the_shown_merchant_qr_from_the_face(face, page):
-    rig, _ = face
-    rig.home()
-    for k in ("8", ".", "7", "5", "ENTER"):
-        _key(page, k)
-    rig.wait_text("3 QR")
-    _key(page, "3")
-    rig.wait_text("1 Show QR")
-    _key(page, "1")
-    rig.wait_text("Scan with your wallet app", 30)
-    page.click("#wallet-pay")
-    page.wait_for_function("document.getElementById('message').textContent.includes('wallet paid order')",
-                           timeout=30000)
-    text = rig.wait_text("PAID BY WALLET", 15)
-    assert "USD 8.75" in text
-    paid = [o for o in rig.wallet.orders.values() if o["status"] == "paid"]
-    assert len(paid) == 1 and paid[0]["amount"] == 875
-    e = rig.batch()[-1]
-    assert e["tender"] == "qr" and e["amount"] == 875
-    _key(page, "ENTER")
-    rig.wait_text("READY")
-    # nothing on the display to pay now: the control says so
-    page.click("#wallet-pay")
-    page.wait_for_function("document.getElementById('message').textContent.includes('no QR code')",
-                           timeout=30000)
