@@ -82,7 +82,8 @@ async def network_task(stack, every_s=30):
             if isinstance(stack.top, shell.Ready):
                 stack.redraw()
         if up and isinstance(stack.top, shell.Ready):
-            await services.sign_on_missing_async()   # keys before the first PIN needs them
+            from pos.app import signon
+            await signon.sign_on_missing_async()     # keys before the first PIN needs them
         await asyncio.sleep(every_s)
 
 

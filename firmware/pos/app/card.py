@@ -20,6 +20,11 @@ LIGHTS_MS = 750
 _ENTRY = {"chip": "CHIP", "contactless": "CONTACTLESS", "swipe": "SWIPE", "fallback": "FALLBACK"}
 
 
+def _sign_on_missing(notify):
+    from pos.app import signon
+    return signon.sign_on_missing(notify)
+
+
 def reader():
     return hw.contact_reader()
 
@@ -271,7 +276,7 @@ class CardTender(Screen):
         if leds is not None:
             leds.off()                     # a card in the slot: no tap now (Book A 9.2)
         ui = ModalUI(status.canvas, status.keypad, self.amount, CURRENCY, t(self.kind), money.EXPONENT,
-                     card_present=r.present, before_online_pin=services.sign_on_missing)
+                     card_present=r.present, before_online_pin=_sign_on_missing)
         o, e = run_contact(r, ui, self.amount, self.kind, force_online=self.kind == "balance")
         if self.tip and e.get("ok"):        # the batch keeps base and tip apart (reports, adjust)
             e = batch.mark(e["inv"], amount=self.amount - self.tip, tip=self.tip) or e

@@ -7,6 +7,7 @@ import time
 
 from pos import log
 from pos.app import batch, counters, money, receipt, status
+from pos.drivers import escpos
 
 from pos.qr import emvco, encoder
 from pos.ui.messages import t
@@ -174,6 +175,32 @@ class CustomerQR(Screen):
         return None
 
 
+def print_receipt(printer, merchant, e, currency="USD", mid="", tid="", copy="CUSTOMER COPY"):
+    """A wallet (QR) payment's receipt from its batch entry `e`."""
+    p = receipt.header(printer, merchant)
+    receipt.ids(p, mid, tid)
+    p.line(receipt.now())
+    p.line("INVOICE %06d" % e["inv"])
+    p.align(escpos.ALIGN_LEFT)
+    p.line("-" * escpos.COLUMNS)
+    p.bold()
+    p.columns("SALE", "QR WALLET")
+    p.columns("TOTAL", format_amount(e["amount"], currency))
+    p.bold(False)
+    if e.get("order"):
+        p.columns("ORDER", e["order"])
+    if e.get("wallet"):
+        p.columns("WALLET TXN", e["wallet"])
+    p.line("-" * escpos.COLUMNS)
+    p.align(escpos.ALIGN_CENTER)
+    p.double(False, True)
+    p.line(e.get("result", "APPROVED"))
+    p.normal()
+    p.line(copy)
+    p.line("THANK YOU")
+    p.cut()
+
+
 def _printer():
     from pos import hw
     return hw.printer()
@@ -194,7 +221,7 @@ class QRResult(Screen):
     def _print(self):
         from pos.app import services
         mid, tid = services.terminal_ids()
-        self.message = receipt.printed(lambda p: receipt.print_qr(p, self.merchant, self.e, CURRENCY, mid, tid),
+        self.message = receipt.printed(lambda p: print_receipt(p, self.merchant, self.e, CURRENCY, mid, tid),
                                        self.printer)
 
     def draw(self, c):

@@ -28,12 +28,12 @@ def printed(job, printer):
         return str(exc)[:28]
 
 
-def _now():
+def now():
     y, mo, d, h, mi, s = time.localtime()[:6]
     return "%04d-%02d-%02d %02d:%02d:%02d" % (y, mo, d, h, mi, s)
 
 
-def _header(printer, merchant):
+def header(printer, merchant):
     """Check the printer, then the merchant's name (double size), centred; returns the printer."""
     printer.check_ready()
     p = printer
@@ -46,7 +46,7 @@ def _header(printer, merchant):
     return p
 
 
-def _ids(p, mid, tid):
+def ids(p, mid, tid):
     if mid:
         p.line("MID %s" % mid)
     if tid:
@@ -57,9 +57,9 @@ def print_cash_sale(printer, merchant, invoice, total, tendered, currency="USD",
                     mid="", tid=""):
     """One cash-sale receipt; raises escpos.PrinterError (nothing half-printed is
     counted as printed: the caller reprints the whole receipt after the fix)."""
-    p = _header(printer, merchant)
-    _ids(p, mid, tid)
-    p.line(_now())
+    p = header(printer, merchant)
+    ids(p, mid, tid)
+    p.line(now())
     p.line("INVOICE %06d" % invoice)
     p.align(escpos.ALIGN_LEFT)
     p.line("-" * escpos.COLUMNS)
@@ -97,9 +97,9 @@ def print_card(printer, merchant, e, currency="USD", copy="CUSTOMER COPY"):
     """A card receipt from a batch entry `e` (pos.app.batch): the fields EMV and the
     schemes ask for; the PAN is the masked one the entry holds.  Raises
     escpos.PrinterError like print_cash_sale (the caller reprints in full)."""
-    p = _header(printer, merchant)
-    _ids(p, e.get("mid", ""), e.get("tid", ""))
-    p.line(e.get("dt") or _now())
+    p = header(printer, merchant)
+    ids(p, e.get("mid", ""), e.get("tid", ""))
+    p.line(e.get("dt") or now())
     p.align(escpos.ALIGN_LEFT)
     p.columns("INVOICE %06d" % e["inv"], "STAN %s" % e.get("stan", ""))
     p.line("-" * escpos.COLUMNS)
@@ -157,36 +157,10 @@ def print_card(printer, merchant, e, currency="USD", copy="CUSTOMER COPY"):
     p.cut()
 
 
-def print_qr(printer, merchant, e, currency="USD", mid="", tid="", copy="CUSTOMER COPY"):
-    """A wallet (QR) payment's receipt from its batch entry `e`."""
-    p = _header(printer, merchant)
-    _ids(p, mid, tid)
-    p.line(_now())
-    p.line("INVOICE %06d" % e["inv"])
-    p.align(escpos.ALIGN_LEFT)
-    p.line("-" * escpos.COLUMNS)
-    p.bold()
-    p.columns("SALE", "QR WALLET")
-    p.columns("TOTAL", format_amount(e["amount"], currency))
-    p.bold(False)
-    if e.get("order"):
-        p.columns("ORDER", e["order"])
-    if e.get("wallet"):
-        p.columns("WALLET TXN", e["wallet"])
-    p.line("-" * escpos.COLUMNS)
-    p.align(escpos.ALIGN_CENTER)
-    p.double(False, True)
-    p.line(e.get("result", "APPROVED"))
-    p.normal()
-    p.line(copy)
-    p.line("THANK YOU")
-    p.cut()
-
-
 def print_split(printer, merchant, total, tenders, currency="USD"):
     """The summary of a sale paid with several tenders [(tender, amount, invoice)]."""
-    p = _header(printer, merchant)
-    p.line(_now())
+    p = header(printer, merchant)
+    p.line(now())
     p.line("SPLIT TENDER")
     p.align(escpos.ALIGN_LEFT)
     p.line("-" * escpos.COLUMNS)

@@ -65,7 +65,7 @@ def print_report(printer, merchant, title, tot, extra=()):
     p.normal()
     for ln in wrap(merchant, escpos.COLUMNS):
         p.line(ln)
-    p.line(receipt._now())
+    p.line(receipt.now())
     p.align(escpos.ALIGN_LEFT)
     p.line("-" * escpos.COLUMNS)
     for ln in _lines(tot):
@@ -164,7 +164,8 @@ def _reprint(merchant, e):
             mid=mid, tid=tid), hw.printer())
     elif e.get("tender") == "qr":
         mid, tid = services.terminal_ids()
-        msg = receipt.printed(lambda p: receipt.print_qr(p, merchant, e, CURRENCY, mid, tid, copy="REPRINT"),
+        from pos.app.qr_pay import print_receipt
+        msg = receipt.printed(lambda p: print_receipt(p, merchant, e, CURRENCY, mid, tid, copy="REPRINT"),
                               hw.printer())
     else:
         msg = t("not_found")

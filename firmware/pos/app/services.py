@@ -86,58 +86,6 @@ def engine():
     return _engine
 
 
-def sign_on_missing(notify=None):
-    """Sign on (0800/0810, new working keys) to every acquirer that has no working keys: at
-    boot once the host answers, and before a PIN is asked for (a PIN must never be keyed
-    that the terminal cannot encipher).  notify() is called before the first 0800 is sent.
-    Never raises; returns the acquirers still without keys."""
-    try:
-        e = engine()
-    except ServiceError as exc:
-        log.warning("app", "no sign-on", err=str(exc))
-        return []
-    missing = []
-    for acq in e.acquirers:
-        if e.keystore.has_working_keys(acq):
-            continue
-        if notify is not None:
-            notify()                   # e.g. the screen says why the PIN prompt waits
-            notify = None
-        try:
-            e.sign_on(acq)
-        except Exception as exc:
-            log.warning("app", "sign-on failed", acquirer=acq, err=str(exc))
-            missing.append(acq)
-    gc.collect()
-    return missing
-
-
-async def sign_on_missing_async():
-    """sign_on_missing() for the boot: the same 0800/0810 over asyncio streams, so the
-    keypad and the screen stay live while the host answers.  A transaction that signs on
-    meanwhile wins: a late 0810 is then dropped, not stored over the newer keys."""
-    try:
-        e = engine()
-    except ServiceError as exc:
-        log.warning("app", "no sign-on", err=str(exc))
-        return
-    missing = [a for a in e.acquirers if not e.keystore.has_working_keys(a)]
-    if not missing:
-        return
-    from pos.payments.aio import AsyncLink
-    for acq in missing:
-        link = AsyncLink(e.acquirers[acq])
-        try:
-            rf = await link.exchange("0800", e.sign_on_fields(), use_mac=False)
-            if not e.keystore.has_working_keys(acq):
-                e.signed_on(acq, rf)
-        except Exception as exc:
-            log.warning("app", "sign-on failed", acquirer=acq, err=str(exc))
-        finally:
-            await link.close()
-    gc.collect()
-
-
 def emv_config():
     global _emv
     if _emv is None:
@@ -202,11 +150,17 @@ def kernel(transmit, ui, recorder):
 
 
 def terminal_ids(acq=None):
-    """(merchant ID, terminal ID) of `acq` (default route's acquirer when None)."""
-    try:
-        cfg = engine().cfg
-    except ServiceError:
-        return "", ""
+    """(merchant ID, terminal ID) of `acq` (default route's acquirer when None), from the
+    acquirer configuration: the engine's when it runs, else the file (a cash receipt never
+    starts the host link)."""
+    if _engine is not None:
+        cfg = _engine.cfg
+    else:
+        from pos.payments import config as pcfg
+        try:
+            cfg = pcfg.load("config/acquirers.json")
+        except (OSError, ValueError):
+            return "", ""
     if acq is None:
         acq = [r["acquirer"] for r in cfg["routes"] if r.get("default")][0]
     a = cfg["acquirers"].get(acq, {})

@@ -1,0 +1,61 @@
+# Sign-on (ISO 8583:1987 0800/0810, DE 70 = 001): the acquirers' working keys (PIN key
+# TPK, MAC key TAK) fetched before anything needs them -- at boot once the host answers
+# (main.py, over asyncio streams so the keypad stays live) and before a PIN is asked for
+# when no working key exists (pos.app.card), so that no PIN is keyed that the terminal
+# could not encipher.
+import gc
+
+from pos import log
+from pos.app import services
+
+
+def sign_on_missing(notify=None):
+    """Sign on (0800/0810, new working keys) to every acquirer that has no working keys: at
+    boot once the host answers, and before a PIN is asked for (a PIN must never be keyed
+    that the terminal cannot encipher).  notify() is called before the first 0800 is sent.
+    Never raises; returns the acquirers still without keys."""
+    try:
+        e = services.engine()
+    except services.ServiceError as exc:
+        log.warning("app", "no sign-on", err=str(exc))
+        return []
+    missing = []
+    for acq in e.acquirers:
+        if e.keystore.has_working_keys(acq):
+            continue
+        if notify is not None:
+            notify()                   # e.g. the screen says why the PIN prompt waits
+            notify = None
+        try:
+            e.sign_on(acq)
+        except Exception as exc:
+            log.warning("app", "sign-on failed", acquirer=acq, err=str(exc))
+            missing.append(acq)
+    gc.collect()
+    return missing
+
+
+async def sign_on_missing_async():
+    """sign_on_missing() for the boot: the same 0800/0810 over asyncio streams, so the
+    keypad and the screen stay live while the host answers.  A transaction that signs on
+    meanwhile wins: a late 0810 is then dropped, not stored over the newer keys."""
+    try:
+        e = services.engine()
+    except services.ServiceError as exc:
+        log.warning("app", "no sign-on", err=str(exc))
+        return
+    missing = [a for a in e.acquirers if not e.keystore.has_working_keys(a)]
+    if not missing:
+        return
+    from pos.payments.aio import AsyncLink
+    for acq in missing:
+        link = AsyncLink(e.acquirers[acq])
+        try:
+            rf = await link.exchange("0800", e.sign_on_fields(), use_mac=False)
+            if not e.keystore.has_working_keys(acq):
+                e.signed_on(acq, rf)
+        except Exception as exc:
+            log.warning("app", "sign-on failed", acquirer=acq, err=str(exc))
+        finally:
+            await link.close()
+    gc.collect()
