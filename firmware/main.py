@@ -10,10 +10,47 @@ from pos import hw
 display = hw.display()
 gc.collect()
 
+
+def _acquirer_address():
+    """(host, port) of the default route's acquirer in config/acquirers.json, or None."""
+    import json
+    try:
+        with open("config/acquirers.json") as f:
+            cfg = json.load(f)
+        name = [r["acquirer"] for r in cfg["routes"] if r.get("default")][0]
+        a = cfg["acquirers"][name]
+        return a["host"], a["port"]
+    except (OSError, ValueError, KeyError, IndexError):
+        return None
+
+
+def _host_answers(addr, timeout_s=1):
+    """Does the acquirer at `addr` accept a connection now (a refusal comes at once)?"""
+    import socket
+    s = socket.socket()
+    try:
+        s.settimeout(timeout_s)
+        s.connect(socket.getaddrinfo(addr[0], addr[1])[0][-1])
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
 # the payment services next, while the heap is in one piece (see pos.app.services)
 from pos.app import services        # noqa: E402
 services_error = services.preload()
 gc.collect()
+if services_error is None:
+    # working keys (ISO 8583 0800/0810) before the first sale, still before the UI's blocks:
+    # only when the default acquirer accepts a connection; else network_task signs on
+    # once the host answers
+    _addr = _acquirer_address()
+    if _addr is not None and _host_answers(_addr):
+        from pos.app import signon  # noqa: E402
+        signon.sign_on_missing()
+    gc.collect()
 
 import asyncio                      # noqa: E402  (after the big allocations, on purpose)
 import time                         # noqa: E402
@@ -43,19 +80,6 @@ async def keypad_task(keypad, stack, flag):
         for name, pressed, code in keypad.read_events():
             if pressed and name:
                 stack.key(name)
-
-
-def _acquirer_address():
-    """(host, port) of the default route's acquirer in config/acquirers.json, or None."""
-    import json
-    try:
-        with open("config/acquirers.json") as f:
-            cfg = json.load(f)
-        name = [r["acquirer"] for r in cfg["routes"] if r.get("default")][0]
-        a = cfg["acquirers"][name]
-        return a["host"], a["port"]
-    except (OSError, ValueError, KeyError, IndexError):
-        return None
 
 
 async def network_task(stack, every_s=30):
@@ -108,6 +132,7 @@ async def tick_task(stack, leds):
             status.lights_dark_at = None
             if leds:
                 leds.off()                 # Book A 9.2: dark after the outcome was shown
+            stack.redraw()                 # a card prompt still up lights "ready to read" again
         stack.tick()
 
 
