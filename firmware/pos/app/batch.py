@@ -37,19 +37,22 @@ def count():
                     n += 1
 
 
-def entries():
-    out = []
+def each():
+    """The entries one at a time (reports add them up without the whole batch in RAM)."""
     try:
         f = open(PATH)
     except OSError:
-        return out
+        return
     with f:
         for line in f:
             try:
-                out.append(json.loads(line))
+                yield json.loads(line)
             except ValueError:
                 pass            # torn write at a power cut: that receipt was never finished
-    return out
+
+
+def entries():
+    return list(each())
 
 
 def find(inv):

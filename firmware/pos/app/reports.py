@@ -24,7 +24,7 @@ _SIGN = {"sale": 1, "completion": 1, "refund": -1, "void": -1, "preauth": 0, "ba
 def totals(entries=None):
     """{"tender": {name: [count, amount]}, "scheme": {...}, "operator": {...}, "net": int, "count": int}
     over the approved entries of the open batch (voids subtract the voided total)."""
-    es = batch.entries() if entries is None else entries
+    es = batch.each() if entries is None else entries
     out = {"tender": {}, "scheme": {}, "operator": {}, "net": 0, "count": 0}
     for e in es:
         if not e.get("ok"):
@@ -142,11 +142,15 @@ def z_report(merchant):
 
 
 def txn_list(merchant):
-    es = batch.entries()
+    es = []
+    for e in batch.each():                 # the last eight, without the whole batch in RAM
+        es.append(e)
+        if len(es) > 8:
+            es.pop(0)
     if not es:
         return ("push", Info(t("txn_list"), [t("not_found")]))
     items = []
-    for e in es[-8:]:
+    for e in es:
         amount = format_amount(e["amount"] + e.get("tip", 0), "", money.EXPONENT).strip()
         label = "%06d %s %s%s" % (e["inv"], _KIND_SHORT.get(e["kind"], abbreviate(e["kind"].upper(), 4)), amount,
                                   " V" if e.get("voided") else "")

@@ -103,6 +103,7 @@ _EN = {
     "batch_open_1": "In open batch: 1 transaction",
     "batch_open_n": "In open batch: {n} transactions",
     "qr_paid": "PAID BY WALLET",
+    "error": "ERROR",
     "english": "English",
     "chinese": "中文",
 }
@@ -206,6 +207,7 @@ _ZH = {
     "batch_open_1": "本批次: 1 笔交易",
     "batch_open_n": "本批次: {n} 笔交易",
     "qr_paid": "钱包已付款",
+    "error": "错误",
     "english": "English",
     "chinese": "中文",
 }
