@@ -24,32 +24,15 @@ def _acquirer_address():
         return None
 
 
-def _host_answers(addr, timeout_s=1):
-    """Does the acquirer at `addr` accept a connection now (a refusal comes at once)?"""
-    import socket
-    s = socket.socket()
-    try:
-        s.settimeout(timeout_s)
-        s.connect(socket.getaddrinfo(addr[0], addr[1])[0][-1])
-        return True
-    except OSError:
-        return False
-    finally:
-        s.close()
-
-
 # the payment services next, while the heap is in one piece (see pos.app.services)
 from pos.app import services        # noqa: E402
 services_error = services.preload()
 gc.collect()
 if services_error is None:
-    # working keys (ISO 8583 0800/0810) before the first sale, still before the UI's blocks:
-    # only when the default acquirer accepts a connection; else network_task signs on
-    # once the host answers
-    _addr = _acquirer_address()
-    if _addr is not None and _host_answers(_addr):
-        from pos.app import signon  # noqa: E402
-        signon.sign_on_missing()
+    # working keys (ISO 8583 0800/0810) before the first sale, still before the UI's blocks;
+    # a host that is down now is signed on to by network_task once it answers
+    from pos.app import signon      # noqa: E402
+    signon.at_boot(_acquirer_address())
     gc.collect()
 
 import asyncio                      # noqa: E402  (after the big allocations, on purpose)

@@ -194,10 +194,12 @@ class CardTender(Screen):
         return self.kind == "sale" and not self.chip_failed and not self.nfc_off and hw.nfc() is not None
 
     def _prompt(self):
+        if self.chip_failed:
+            return ""                  # the error line says it: CHIP ERROR: SWIPE CARD
         if self._taps():
             return t("tap_insert_swipe")
         if self.kind in ("sale", "refund", "preauth") and hw.msr() is not None:
-            return t("insert_or_swipe")
+            return t("use_another_interface")
         return t("insert_card")
 
     def draw(self, c):
@@ -206,7 +208,9 @@ class CardTender(Screen):
             c.center(format_amount(self.amount, CURRENCY, money.EXPONENT), 1, scale=2)
         else:
             c.title(t(self.kind))
-        c.center(self._prompt(), 4)
+        prompt = self._prompt()
+        if prompt:
+            c.center(prompt, 4)
         if self.error:
             c.center(self.error[:28], 6)
         c.footer(t("press_cancel"))

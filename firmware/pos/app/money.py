@@ -7,10 +7,8 @@
 #   money.CODE, money.NUMERIC, money.EXPONENT      # 'USD', '840', 2
 import json
 
-# ISO 4217 alphabetic codes of the numeric codes a terminal configuration may name
-_ALPHA = {"036": "AUD", "124": "CAD", "156": "CNY", "344": "HKD", "392": "JPY", "410": "KRW",
-          "458": "MYR", "554": "NZD", "702": "SGD", "756": "CHF", "764": "THB", "826": "GBP",
-          "840": "USD", "901": "TWD", "978": "EUR"}
+# ISO 4217: numeric code then alphabetic code, for the codes a terminal configuration may name
+_ISO4217 = "036AUD124CAD156CNY344HKD392JPY410KRW458MYR554NZD702SGD756CHF764THB826GBP840USD901TWD978EUR"
 
 CODE = "USD"
 NUMERIC = "840"
@@ -31,7 +29,8 @@ def load(path="config/emv.json"):
         return
     NUMERIC = num
     EXPONENT = exp
-    CODE = _ALPHA.get(num, num)
+    i = _ISO4217.find(num)
+    CODE = _ISO4217[i + 3:i + 6] if i >= 0 and i % 6 == 0 else num
 
 
 load()

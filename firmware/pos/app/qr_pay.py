@@ -69,6 +69,11 @@ class MerchantQR(Screen):
         except Exception as exc:
             log.warning("qr", "status query failed", err=str(exc))
             return False                          # asked again on the next tick
+        return self._answer(st)
+
+    def _answer(self, st):
+        """Act on the order's status from the wallet host: paid -> the result (or the next
+        tender); expired/cancelled -> say so; pending -> nothing."""
         s = st.get("status")
         if s == "paid":
             e = {"inv": counters.next_invoice(), "kind": "sale", "tender": "qr", "amount": self.amount,
@@ -103,14 +108,30 @@ class MerchantQR(Screen):
         c.footer(t("scan_to_pay"))
 
     def on_key(self, key):
-        if key in ("CANCEL", "ENTER"):
-            if self.order is not None:
-                try:
-                    self.client.cancel_order(self.order)     # an unpaid order must not stay open
-                except Exception as exc:
-                    log.warning("qr", "cancel failed", err=str(exc))
+        """ENTER asks the wallet host now; CANCEL cancels the order -- but an order the
+        customer has paid in the meantime ends as paid, never back at the tender menu."""
+        if key not in ("CANCEL", "ENTER"):
+            return None
+        if self.order is None:
+            return ("pop",) if key == "CANCEL" else None
+        try:
+            st = self.client.order_status(self.order)
+        except Exception as exc:
+            log.warning("qr", "status query failed", err=str(exc))
+            st = {}
+        r = self._answer(st)
+        if isinstance(r, tuple) or key == "ENTER":
+            return r
+        if self.order is None:                        # expired or cancelled on the host
             return ("pop",)
-        return None
+        try:
+            st = self.client.cancel_order(self.order)     # an unpaid order must not stay open
+        except Exception as exc:
+            log.warning("qr", "cancel failed", err=str(exc))
+            return "redraw"          # not known to be cancelled: stay, ask again
+        if st.get("status") == "paid":                # paid between the two questions
+            return self._answer(st)
+        return ("pop",)
 
 
 class CustomerQR(Screen):

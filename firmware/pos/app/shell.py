@@ -61,7 +61,7 @@ class Ready(Screen):
         c.center(self._shown_clock, 4)
         n = status.batch_count
         if n:
-            c.center(t("batch_open_1") if n == 1 else t("batch_open_n", n=n), 6)
+            c.center(t("batch_open", n=n), 6)
         leds = hw.leds()
         if leds is not None and status.lights_dark_at is None:
             leds.off()                 # no contactless polling at Ready (Book A 9.2)

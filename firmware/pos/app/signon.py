@@ -59,3 +59,24 @@ async def sign_on_missing_async():
         finally:
             await link.close()
     gc.collect()
+
+
+def _host_answers(addr, timeout_s=1):
+    """Does the acquirer at `addr` accept a connection now (a refusal comes at once)?"""
+    import socket
+    s = socket.socket()
+    try:
+        s.settimeout(timeout_s)
+        s.connect(socket.getaddrinfo(addr[0], addr[1])[0][-1])
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+def at_boot(addr):
+    """Sign on at boot when the default acquirer at `addr` ((host, port) or None) accepts a
+    connection; a host that is down costs the boot nothing."""
+    if addr is not None and _host_answers(addr):
+        sign_on_missing()

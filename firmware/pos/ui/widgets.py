@@ -114,7 +114,7 @@ class AmountEntry(Screen):
             c.center(self.error, 5)
         for i, (_key, label, minor) in enumerate(self.quick[:3]):
             c.text("%s %s" % (label, format_amount(minor, self.currency, self.exponent)), 6 + i)
-        c.footer(t("amount_footer"))
+        c.footer("ENTER ok . CLEAR CANCEL")
 
     def _digit(self, key):
         if self.prefilled:                # the first digit replaces the prefilled amount
@@ -131,7 +131,7 @@ class AmountEntry(Screen):
             return
         value = self.minor * 10 ** n + int(key)
         if len(str(value)) > self.MAX_DIGITS:
-            self.error = t("too_many_digits")
+            self.error = t("amount_too_large")
             return
         self.minor = value
 
