@@ -51,6 +51,7 @@ async def sign_on_missing_async():
     for acq in missing:
         link = AsyncLink(e.acquirers[acq])
         try:
+            # as PaymentEngine.sign_on sends it (no MAC: the working keys are what it fetches)
             rf = await link.exchange("0800", e.sign_on_fields(), use_mac=False)
             if not e.keystore.has_working_keys(acq):
                 e.signed_on(acq, rf)
