@@ -18,12 +18,33 @@ try:                                # enrolled in a cloud: its link's one body b
 except OSError:
     cloud_enrolled = False          # not enrolled: terminal management costs the heap nothing
 
+
+def _acquirer_address():
+    """(host, port) of the default route's acquirer in config/acquirers.json, or None."""
+    import json
+    try:
+        with open("config/acquirers.json") as f:
+            cfg = json.load(f)
+        name = [r["acquirer"] for r in cfg["routes"] if r.get("default")][0]
+        a = cfg["acquirers"][name]
+        return a["host"], a["port"]
+    except (OSError, ValueError, KeyError, IndexError):
+        return None
+
+
 # the payment services next, while the heap is in one piece (see pos.app.services)
 from pos.app import services        # noqa: E402
 services_error = services.preload()
 gc.collect()
+if services_error is None:
+    # working keys (ISO 8583 0800/0810) before the first sale, still before the UI's blocks;
+    # a host that is down now is signed on to by network_task once it answers
+    from pos.app import signon      # noqa: E402
+    signon.at_boot(_acquirer_address())
+    gc.collect()
 
 import asyncio                      # noqa: E402  (after the big allocations, on purpose)
+import time                         # noqa: E402
 
 from pos import log                 # noqa: E402
 from pos.app import shell, status   # noqa: E402
@@ -52,19 +73,6 @@ async def keypad_task(keypad, stack, flag):
                 stack.key(name)
 
 
-def _acquirer_address():
-    """(host, port) of the default route's acquirer in config/acquirers.json, or None."""
-    import json
-    try:
-        with open("config/acquirers.json") as f:
-            cfg = json.load(f)
-        name = [r["acquirer"] for r in cfg["routes"] if r.get("default")][0]
-        a = cfg["acquirers"][name]
-        return a["host"], a["port"]
-    except (OSError, ValueError, KeyError, IndexError):
-        return None
-
-
 async def network_task(stack, every_s=30):
     """Network status for the status bar: can the default acquirer be reached?"""
     addr = _acquirer_address()
@@ -88,12 +96,34 @@ async def network_task(stack, every_s=30):
             log.info("app", "network", up=up)
             if isinstance(stack.top, shell.Ready):
                 stack.redraw()
+        if up and isinstance(stack.top, shell.Ready):
+            from pos.app import signon
+            await signon.sign_on_missing_async()     # keys before the first PIN needs them
         await asyncio.sleep(every_s)
 
 
-async def tick_task(stack):
+async def paper_task(stack, printer, every_s=2):
+    """Paper state for the status bar: the printer's real-time status, read at Ready."""
+    while printer is not None:
+        await asyncio.sleep(every_s)
+        if not isinstance(stack.top, shell.Ready):
+            continue                    # a receipt may be printing: the job reads it itself
+        before = status.paper
+        _check_paper(printer)
+        if status.paper != before:
+            log.info("app", "paper", state=status.paper)
+            stack.redraw()
+
+
+async def tick_task(stack, leds):
     while True:
         await asyncio.sleep_ms(250)
+        at = status.lights_dark_at
+        if at is not None and time.ticks_diff(time.ticks_ms(), at) >= 0:
+            status.lights_dark_at = None
+            if leds:
+                leds.off()                 # Book A 9.2: dark after the outcome was shown
+            stack.redraw()                 # a card prompt still up lights "ready to read" again
         stack.tick()
 
 
@@ -106,7 +136,7 @@ async def main():
     keypad.init()
     leds = hw.leds()
     if leds:
-        leds.idle()
+        leds.off()                  # contactless not polled at Ready: lights dark (Book A 9.2)
     printer = hw.printer()
     if printer:
         printer.init()
@@ -117,6 +147,8 @@ async def main():
     canvas = Canvas(display)
     status.canvas = canvas
     status.keypad = keypad
+    from pos.app import batch
+    status.batch_count = batch.count()
     stack = ScreenStack(canvas, shell.Ready(board_name=BOARD.NAME))
     flag = asyncio.ThreadSafeFlag()
     keypad.irq(lambda pin: flag.set())
@@ -125,7 +157,8 @@ async def main():
     gc.collect()
     print("smartpos ready")
     log.info("app", "ready", heap_free=gc.mem_free())
-    tasks = [keypad_task(keypad, stack, flag), tick_task(stack), network_task(stack)]
+    tasks = [keypad_task(keypad, stack, flag), tick_task(stack, leds), network_task(stack),
+             paper_task(stack, printer)]
     if cloud_enrolled:
         from pos.tms import service as tms
         tasks.append(tms.task())

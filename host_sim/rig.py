@@ -65,8 +65,12 @@ PRODUCT_HEAP = "256K"
 
 
 class Rig:
-    def __init__(self, heap=PRODUCT_HEAP, flash_dir=None, firmware="frozen", random_selection=False):
+    def __init__(self, heap=PRODUCT_HEAP, flash_dir=None, firmware="frozen", random_selection=False,
+                 before_boot=None):
+        """before_boot(rig): called with the hosts up and the flash provisioned, before the
+        board starts (arm a host fault, write a setting)."""
         self.random_selection = random_selection
+        self.before_boot = before_boot
         self._tmp = None
         if flash_dir is None:
             self._tmp = tempfile.mkdtemp(prefix="smartpos-rig-")
@@ -83,10 +87,12 @@ class Rig:
         from host_sim.hosts.wallet import WalletHost
         self.wallet = WalletHost(port=0).start()
         os.makedirs(self.flash_dir, exist_ok=True)
+        def prepare(d):
+            provision(d, self.hosts, random_selection=self.random_selection, wallet=self.wallet)
+            if self.before_boot is not None:
+                self.before_boot(self)
         self.board = VirtualBoard(self.flash_dir, heap=self.heap, firmware=self.firmware, pty=False,
-                                  provision=lambda d: provision(d, self.hosts,
-                                                                random_selection=self.random_selection,
-                                                                wallet=self.wallet))
+                                  provision=prepare)
         self.board.start()
         self.board.wait_for("smartpos ready", 30)
         return self
@@ -182,7 +188,7 @@ class Rig:
         self.keys(self.amount_keys(minor) + ["ENTER"])
         self.wait_text("2 Card")
         self.keys(["2"])
-        self.wait_text("INSERT CARD")
+        self.wait_text("INSERT")
         card = self.insert(profile)
         self.last_card = card
         return self.finish_card(pin, timeout)

@@ -287,7 +287,9 @@ class ContactReader(UartDevice):
         if len(r) < 2:
             r = b"\x6F\x00"
         self.apdus.append((bytes(apdu), r))
-        self.emit(event="apdu", ins=apdu[1] if len(apdu) > 1 else 0, sw=r[-2:].hex())
+        self.emit(event="apdu", ins=apdu[1] if len(apdu) > 1 else 0, sw=r[-2:].hex(),
+                  header=bytes(apdu[:4]).hex(), lc=max(0, len(apdu) - 5), rlen=len(r) - 2,
+                  aid=bytes(apdu[5:5 + apdu[4]]).hex() if apdu[1:2] == b"\xa4" and len(apdu) > 5 else "")
         return r
 
     # --- T=1 --------------------------------------------------------------

@@ -286,7 +286,9 @@ class PN532(UartDevice):
             r = bytes(card.transmit(apdu))
         except Exception:
             return b"\x01"
-        self.emit(event="apdu", ins=apdu[1] if len(apdu) > 1 else 0, sw=r[-2:].hex())
+        self.emit(event="apdu", ins=apdu[1] if len(apdu) > 1 else 0, sw=r[-2:].hex(),
+                  header=bytes(apdu[:4]).hex(), lc=max(0, len(apdu) - 5), rlen=len(r) - 2,
+                  aid=bytes(apdu[5:5 + apdu[4]]).hex() if apdu[1:2] == b"\xa4" and len(apdu) > 5 else "")
         if len(r) > _MAX_FRAME_DATA - 3:
             self.chain_out = r[_MAX_FRAME_DATA - 3:]
             return b"\x40" + r[:_MAX_FRAME_DATA - 3]

@@ -293,6 +293,9 @@ class FaceHandler(BaseHTTPRequestHandler):
                 t.printer_control(str(data.get("action", "")))
             elif path == "/api/drawer":
                 t.drawer(str(data.get("action", "close")))
+            elif path == "/api/wallet/pay":
+                paid = t.pay_with_wallet()
+                return self._send(200, {"ok": True, "paid": paid, "state": t.state()})
             else:
                 return self._send(404, {"error": "not found: %s" % path})
         except ControlError as exc:

@@ -6,6 +6,7 @@ module not built yet) makes its control answer a clear error instead of
 failing the whole page.
 """
 import io
+import json
 import struct
 import threading
 import time
@@ -16,6 +17,82 @@ try:
     from PIL import Image
 except ImportError:  # pragma: no cover
     Image = None
+
+DEFAULT_PROFILE = "visa-credit"      # approves: offline PIN (TEST PIN 1234), then online
+# APDU instruction names for the trace pane (ISO 7816-4, EMV Book 3 6.5)
+INS_NAMES = {0xA4: "SELECT", 0xB2: "READ RECORD", 0xA8: "GET PROCESSING OPTIONS", 0xAE: "GENERATE AC",
+             0x20: "VERIFY", 0xCA: "GET DATA", 0x84: "GET CHALLENGE", 0x88: "INTERNAL AUTHENTICATE",
+             0x82: "EXTERNAL AUTHENTICATE", 0xC0: "GET RESPONSE", 0x1E: "APPLICATION BLOCK",
+             0x18: "APPLICATION UNBLOCK", 0x24: "PIN CHANGE/UNBLOCK", 0x2A: "COMPUTE CRYPTOGRAPHIC CHECKSUM"}
+
+
+def apdu_lines(ev):
+    """(command line, response line) for a model's apdu event: the header, the command's
+    name and data length, the AID of a SELECT; the response's length and status word.  No
+    other data: records (PAN, track), VERIFY (PIN block) stay out of the pane."""
+    ins = ev.get("ins", 0) or 0
+    header = (ev.get("header") or "").upper()
+    head = " ".join(header[i:i + 2] for i in range(0, len(header), 2))
+    cmd = "%s %s" % (head or "%02X" % ins, INS_NAMES.get(ins, "INS %02X" % ins))
+    if ev.get("aid"):
+        cmd += " " + ev["aid"].upper()
+    elif ev.get("lc"):
+        cmd += " [%d bytes]" % ev["lc"]
+    sw = (ev.get("sw") or "").upper()
+    resp = "%s %s" % (sw[:2], sw[2:]) if sw else "(no answer)"
+    if ev.get("rlen"):
+        resp += " [%d bytes]" % ev["rlen"]
+    return cmd, resp
+
+
+def _asks_pin(p):
+    """Does the profile's CVM list name a PIN method (Book 3 C3: 01-05 offline/online)?"""
+    cvm = p.get("cvm_list", "")
+    rules = cvm[16:]
+    return any(int(rules[i:i + 2], 16) & 0x3F in (1, 2, 3, 4, 5) for i in range(0, len(rules) - 1, 4)) \
+        if cvm else "pin" in p
+
+
+def read_qr(png):
+    """The text of the QR code in a PNG image (zbarimg, as a phone's camera app), or None."""
+    import shutil
+    import subprocess
+    import tempfile
+    zbar = shutil.which("zbarimg")
+    if zbar is None:
+        raise ControlError("zbarimg is not installed (apt install zbar-tools)")
+    with tempfile.NamedTemporaryFile(suffix=".png") as f:
+        f.write(png)
+        f.flush()
+        r = subprocess.run([zbar, "--raw", "-q", f.name], capture_output=True, text=True, timeout=20)
+    text = r.stdout.strip()
+    return text or None
+
+
+def mpm_fields(payload):
+    """EMVCo MPM ID/length/value fields; template 62 (additional data) split into its
+    sub-fields.  ControlError for a payload that does not parse or fails its CRC (ID 63)."""
+    import binascii
+    if len(payload) < 8 or payload[-8:-4] != "6304" or \
+            "%04X" % binascii.crc_hqx(payload[:-4].encode(), 0xFFFF) != payload[-4:].upper():
+        raise ControlError("the QR code on the display is not an EMVCo payload with a valid CRC")
+
+    def walk(s):
+        out = {}
+        i = 0
+        while i + 4 <= len(s):
+            tag, n = s[i:i + 2], int(s[i + 2:i + 4])
+            out[tag] = s[i + 4:i + 4 + n]
+            i += 4 + n
+        return out
+    try:
+        f = walk(payload)
+        if "62" in f:
+            f["62"] = walk(f["62"])
+    except ValueError:
+        raise ControlError("the QR code on the display does not parse as EMVCo MPM")
+    return f
+
 
 KEYS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "00", "0", ".",
         "CANCEL", "CLEAR", "ENTER", "F1", "F2", "F3", "F4", "MENU", "UP", "DOWN")
@@ -72,7 +149,10 @@ class Terminal:
     def _on_event(self, ev):
         kind = ev.get("event")
         if kind == "apdu":
-            self.traces["apdu"].add(dir=ev.get("dir"), data=ev.get("data"), device=ev.get("device"))
+            cmd, resp = apdu_lines(ev)
+            dev = ev.get("device")
+            self.traces["apdu"].add(dir="out", data=cmd, device=dev)
+            self.traces["apdu"].add(dir="in", data=resp, device=dev)
         elif kind == "drawer":
             self.drawer_open = True
 
@@ -113,7 +193,46 @@ class Terminal:
         return st
 
     def profiles(self):
-        return sorted(self._profiles) if isinstance(self._profiles, dict) else list(self._profiles)
+        """The card list for the face: [{name, description, pin}], an approving card first."""
+        names = sorted(self._profiles) if isinstance(self._profiles, dict) else list(self._profiles)
+        out = []
+        for name in names:
+            try:
+                from host_sim.cards import load_profile
+                p = load_profile(name)
+            except Exception:                    # a file-less or broken profile: still listed
+                p = {}
+            out.append({"name": name, "description": p.get("description", ""),
+                        "pin": p.get("pin", "") if _asks_pin(p) else ""})
+        out.sort(key=lambda x: x["name"] != DEFAULT_PROFILE)
+        return out
+
+    def pay_with_wallet(self):
+        """The customer's phone: read the merchant QR on the display (a real QR decoder on the
+        display's image), take the order from the EMVCo payload (template 62, bill number)
+        and pay it on the wallet host as the wallet app would."""
+        wallet = self.hosts.get("wallet")
+        if wallet is None:
+            raise ControlError("no wallet host runs beside this terminal")
+        payload = read_qr(self.display_png())
+        if payload is None:
+            raise ControlError("no QR code on the display: choose QR > Show QR on the terminal first")
+        fields = mpm_fields(payload)
+        order = fields.get("62", {}).get("01") if isinstance(fields.get("62"), dict) else None
+        if not order:
+            raise ControlError("the QR code on the display is not a merchant payment code")
+        import urllib.request
+        import urllib.error
+        req = urllib.request.Request("http://127.0.0.1:%d/sim/pay/%s" % (wallet.port, order), data=b"",
+                                     method="POST")
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                body = json.loads(r.read() or b"{}")
+        except urllib.error.HTTPError as exc:
+            raise ControlError("wallet: %s" % (json.loads(exc.read() or b"{}").get("error", exc.code)))
+        except OSError as exc:
+            raise ControlError("wallet host not answering: %s" % exc)
+        return {"order": order, "amount": fields.get("54", ""), "txn": body.get("txn", "")}
 
     def trace(self, kind, since=0):
         if kind not in self.traces:

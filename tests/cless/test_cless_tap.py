@@ -15,7 +15,7 @@ def _to_insert_card(rig, minor):
     rig.keys(list(str(minor)) + ["ENTER"])
     rig.wait_text("2 Card")
     rig.keys(["2"])
-    rig.wait_text("INSERT CARD")
+    rig.wait_text("INSERT")
 
 
 @pytest.mark.parametrize("name,starts", [

@@ -44,7 +44,8 @@ def test_cash_sale_change_drawer_receipt(vb):
     assert len(printer.drawer_kicks) == kicks + 1
     (r,) = printer.receipts()
     lines = r.split("\n")
-    assert lines[0].strip() == "SMARTPOS DEMO ST"    # double width: 16 columns
+    # double width: 16 columns a line, the name wrapped at a space, never cut
+    assert [lines[0].strip(), lines[1].strip()] == ["SMARTPOS DEMO", "STORE"]
     assert any(l.strip().startswith("INVOICE ") for l in lines)
     assert "TOTAL                  USD 12.50" in lines
     assert "CASH                   USD 20.00" in lines

@@ -47,7 +47,7 @@ def test_card_sale_by_clicking(face):
             key(k)
         rig.wait_text("2 Card")
         key("2")
-        rig.wait_text("INSERT CARD")
+        rig.wait_text("INSERT")
         page.select_option("#profile", "visa-cvn10")
         page.click("#insert")
         rig.wait_text("ENTER PIN")
@@ -69,7 +69,7 @@ def test_card_sale_by_clicking(face):
 
 def test_swipe_button_reads_the_stripe(face):
     """The page's Swipe control sends the profile's stripe to the MSR model: a chip card
-    swiped at INSERT CARD is told to insert its chip."""
+    swiped at the card prompt is told to insert its chip."""
     import json
     import urllib.request
     rig, url = face
@@ -78,7 +78,7 @@ def test_swipe_button_reads_the_stripe(face):
     rig.keys(list("500") + ["ENTER"])
     rig.wait_text("2 Card")
     rig.keys(["2"])
-    rig.wait_text("INSERT CARD")
+    rig.wait_text("INSERT")
     # a script drives the face as the page does: the session cookie and its token on every POST
     with urllib.request.urlopen(url + "api/session") as r:
         cookie = r.headers["Set-Cookie"].split(";")[0]
@@ -111,7 +111,7 @@ def test_tap_sale_by_clicking(face):
             page.wait_for_timeout(60)
         rig.wait_text("2 Card")
         page.click("#keypad button[data-key='2']")
-        rig.wait_text("INSERT CARD")
+        rig.wait_text("INSERT")
         page.select_option("#profile", "visa-cvn10")
         page.click("#tap")
         rig.wait_text("APPROVED", 30)

@@ -4,30 +4,55 @@
 # last line (power cut) is skipped on reading.  Cleared by the Z report.
 import json
 
+from pos.app import status
+
 PATH = "batch.jsonl"
 
 
 def record(entry):
-    """Append `entry` (dict: inv, kind, tender, amount, result...)."""
+    """Append `entry` (dict: inv, kind, tender, amount, result...); the Ready screen's count
+    of transactions in the open batch goes up by one."""
     line = json.dumps(entry)
     with open(PATH, "a") as f:
         f.write(line)
         f.write("\n")
+    status.batch_count += 1
 
 
-def entries():
-    out = []
+def count():
+    """Transactions in the open batch (lines of the file; read at boot for the Ready screen)."""
+    n = 0
+    buf = bytearray(256)
+    try:
+        f = open(PATH, "rb")
+    except OSError:
+        return 0
+    with f:
+        while True:
+            got = f.readinto(buf)
+            if not got:
+                return n
+            for i in range(got):
+                if buf[i] == 10:
+                    n += 1
+
+
+def each():
+    """The entries one at a time (reports add them up without the whole batch in RAM)."""
     try:
         f = open(PATH)
     except OSError:
-        return out
+        return
     with f:
         for line in f:
             try:
-                out.append(json.loads(line))
+                yield json.loads(line)
             except ValueError:
                 pass            # torn write at a power cut: that receipt was never finished
-    return out
+
+
+def entries():
+    return list(each())
 
 
 def find(inv):

@@ -7,15 +7,22 @@ import gc
 import time
 
 from pos import hw, log
-from pos.app import batch, counters, receipt, services, status
-from pos.app.modal import Cancelled, ModalUI
-from pos.drivers import escpos
+from pos.app import batch, counters, money, receipt, services, status
+from pos.app.modal import ModalUI
 from pos.ui.messages import t
 from pos.ui.screen import Screen
 from pos.ui.widgets import format_amount
 
-CURRENCY = "USD"
+CURRENCY = money.CODE
+# EMV Contactless Book A 9.2: after the outcome the four lights stay on for 750 ms
+# (+/- 250 ms), then go dark
+LIGHTS_MS = 750
 _ENTRY = {"chip": "CHIP", "contactless": "CONTACTLESS", "swipe": "SWIPE", "fallback": "FALLBACK"}
+
+
+def _sign_on_missing(notify):
+    from pos.app import signon
+    return signon.sign_on_missing(notify)
 
 
 def reader():
@@ -56,8 +63,11 @@ def run_contact(rdr, ui, amount, kind="sale", force_online=False):
             rdr.power_off()
         except Exception:
             pass
+    if o.result == TERMINATED and not ui.cancelled and not rdr.present():
+        ui.cancelled = "card_removed"      # pulled out while the kernel talked to it
     if ui.cancelled:
-        o.message = t("cancelled") if ui.cancelled == "cancelled" else t("timed_out")
+        o.message = {"cancelled": t("cancelled"), "card_removed": t("card_removed")}.get(ui.cancelled,
+                                                                                          t("timed_out"))
     return o, _entry(o, amount, kind, rec)
 
 
@@ -88,7 +98,6 @@ def _entry(o, amount, kind, rec, entry="CHIP"):
     if e["ok"]:
         batch.record(e)
         counters.record_sale("card" if kind != "refund" else "card_refund", amount)
-        status.batch_count += 1
     return e
 
 
@@ -105,18 +114,10 @@ def balance(amounts):
 
 def print_both(printer, merchant, e):
     """Merchant copy then customer copy; returns the message for the screen."""
-    if printer is None:
-        return t("no_printer")
-    try:
-        receipt.print_card(printer, merchant, e, CURRENCY, copy="MERCHANT COPY")
-        receipt.print_card(printer, merchant, e, CURRENCY, copy="CUSTOMER COPY")
-        status.paper = "ok"
-        return t("receipt_printed")
-    except escpos.PaperOut:
-        status.paper = "out"
-        return t("paper_out_reprint")
-    except escpos.PrinterError as exc:
-        return str(exc)[:28]
+    def both(p):
+        receipt.print_card(p, merchant, e, CURRENCY, copy="MERCHANT COPY")
+        receipt.print_card(p, merchant, e, CURRENCY, copy="CUSTOMER COPY")
+    return receipt.printed(both, printer)
 
 
 def run_swipe(swipe, amount, kind, chip_failed):
@@ -132,8 +133,7 @@ def run_swipe(swipe, amount, kind, chip_failed):
     if mode == M.INSERT_CHIP:
         return None, t("insert_chip")
     rec = services.Recorder(services.engine())
-    currency = "840"
-    resp = rec.authorize(M.auth_request(c, amount, currency, mode, kind))
+    resp = rec.authorize(M.auth_request(c, amount, money.NUMERIC, mode, kind))
     from pos.log import mask_pan
     mid, tid = services.terminal_ids(resp.acquirer or None)
     e = {"inv": counters.next_invoice(), "kind": kind, "tender": "card", "amount": amount,
@@ -148,7 +148,6 @@ def run_swipe(swipe, amount, kind, chip_failed):
     if e["ok"]:
         batch.record(e)
         counters.record_sale("card", amount)
-        status.batch_count += 1
     return e, ""
 
 
@@ -161,7 +160,7 @@ def run_contactless(nfc, amount, kind="sale"):
     if ep.kernel2:
         # Mastercard-like (kernel 2, M/Chip): GPO, records, CDA in GENERATE AC, online with the
         # issuer's ARPC -- the EMV kernel's own flow over the contactless link
-        ui = ModalUI(status.canvas, status.keypad, amount, CURRENCY, t(kind))
+        ui = ModalUI(status.canvas, status.keypad, amount, CURRENCY, t(kind), money.EXPONENT)
         k = services.kernel(nfc.transmit, ui, rec)
         o = k.process(amount, kind)
         ind = Indicators(hw.leds(), hw.buzzer())
@@ -170,6 +169,7 @@ def run_contactless(nfc, amount, kind="sale"):
         nfc.release()
     except Exception:
         pass
+    status.lights_dark_at = time.ticks_add(time.ticks_ms(), LIGHTS_MS)
     log.info("card", "contactless done", result=o.result, field_ms=ep.field_us // 1000)
     return o, _entry(o, amount, kind, rec, "CONTACTLESS")
 
@@ -190,16 +190,34 @@ class CardTender(Screen):
         self.nfc_off = False
         hw.payment_readers()
 
+    def _taps(self):
+        return self.kind == "sale" and not self.chip_failed and not self.nfc_off and hw.nfc() is not None
+
+    def _prompt(self):
+        if self.chip_failed:
+            return ""                  # the error line says it: CHIP ERROR: SWIPE CARD
+        if self._taps():
+            return t("tap_insert_swipe")
+        if self.kind in ("sale", "refund", "preauth") and hw.msr() is not None:
+            return t("use_another_interface")
+        return t("insert_card")
+
     def draw(self, c):
         if self.kind != "balance":
-            c.title(t(self.kind), format_amount(self.amount, CURRENCY))
-            c.center(format_amount(self.amount, CURRENCY), 1, scale=2)
+            c.title(t(self.kind), format_amount(self.amount, CURRENCY, money.EXPONENT))
+            c.center(format_amount(self.amount, CURRENCY, money.EXPONENT), 1, scale=2)
         else:
             c.title(t(self.kind))
-        c.center(t("insert_card"), 4)
+        prompt = self._prompt()
+        if prompt:
+            c.center(prompt, 4)
         if self.error:
             c.center(self.error[:28], 6)
         c.footer(t("press_cancel"))
+        leds = hw.leds()
+        if leds is not None and status.lights_dark_at is None:
+            # Book A 9.2 "ready to read": the first light on while a tap is accepted
+            leds.show(1 if self._taps() else 0)
 
     def tick(self, c):
         r = reader()
@@ -216,6 +234,8 @@ class CardTender(Screen):
                 tgt = None
             if tgt is not None:
                 o, e = run_contactless(n, self.amount, self.kind)
+                if status.keypad is not None:
+                    status.keypad.flush()
                 if o.result == "terminated" and "another interface" in o.message:
                     self.error = t("use_another_interface")
                     self.nfc_off = True            # no more taps on this tender: insert or swipe
@@ -256,7 +276,11 @@ class CardTender(Screen):
         return None
 
     def run(self, r):
-        ui = ModalUI(status.canvas, status.keypad, self.amount, CURRENCY, t(self.kind))
+        leds = hw.leds()
+        if leds is not None:
+            leds.off()                     # a card in the slot: no tap now (Book A 9.2)
+        ui = ModalUI(status.canvas, status.keypad, self.amount, CURRENCY, t(self.kind), money.EXPONENT,
+                     card_present=r.present, before_online_pin=_sign_on_missing)
         try:
             o, e = run_contact(r, ui, self.amount, self.kind, force_online=self.kind == "balance")
         except services.ServiceError as exc:     # payments cannot start (config, key store refused)
@@ -283,17 +307,28 @@ class CardTender(Screen):
 
 
 class CardResult(Screen):
-    """APPROVED / DECLINED, the approval code, REMOVE CARD; F1 reprints both copies."""
+    """APPROVED / DECLINED, the approval code; REMOVE CARD while the card is in the slot
+    (the line goes when the card is out); F1 reprints both copies."""
     timeout_ms = 30000
 
     def __init__(self, merchant, e, message=""):
         self.merchant = merchant
         self.e = e
         self.message = message
+        r = reader()
+        self.card_in = r is not None and r.present()
+
+    def tick(self, c):
+        r = reader()
+        now_in = r is not None and r.present()
+        if now_in != self.card_in:
+            self.card_in = now_in
+            return "redraw"
+        return False
 
     def draw(self, c):
         e = self.e
-        c.title(t(e["kind"]), format_amount(e["amount"], CURRENCY) if e["kind"] != "balance" else "")
+        c.title(t(e["kind"]), format_amount(e["amount"], CURRENCY, money.EXPONENT) if e["kind"] != "balance" else "")
         c.center(e["result"], 1, scale=2)
         if "balance" in e:
             c.center("%s %s" % (t("balance"), format_amount(e["balance"], CURRENCY)), 3)
@@ -302,9 +337,8 @@ class CardResult(Screen):
         if e.get("text") and not e["ok"]:
             c.center(e["text"][:28], 5)
         c.center(e.get("pan", ""), 6)
-        r = reader()
-        if r is not None and r.present():
-            c.center(t("remove_card"), 8)
+        if self.card_in:
+            c.center(t("remove_card"), 7, scale=2)
         c.text(self.message[:28], 9)
         c.footer(t("enter_done_f1_reprint"))
 

@@ -6,7 +6,7 @@
 # under the key store's data key, and is never shown or kept in RAM longer
 # than the request takes.
 from pos import hw, log
-from pos.app import batch, card, counters, operators, services, status
+from pos.app import batch, card, counters, money, operators, services, status
 from pos.ui.messages import t
 from pos.ui.screen import Screen
 from pos.ui.widgets import AmountEntry, Info, format_amount
@@ -183,17 +183,17 @@ def refund(merchant):
             e, err = _find(inv, ("sale", "completion"), "refund")
             if err:
                 return err
+            # the original amount prefilled; more than it is refused at ENTER, the entry kept
             limit = e["amount"] + e.get("tip", 0)
-            return ("replace", AmountEntry(t("refund"), lambda a: _referenced("refund", merchant, e, a, op)
-                                           if a <= limit else ("push", Info(t("refund"), [t("amount_too_large")])),
-                                           CURRENCY, limit=limit))
+            return ("replace", AmountEntry(t("refund"), lambda a: _referenced("refund", merchant, e, a, op),
+                                           CURRENCY, money.EXPONENT, limit=limit, initial=limit))
         return ("replace", NumberEntry(t("refund"), t("original_inv"), got))
     return ("push", PinPrompt(t("refund"), "refund", with_op))
 
 
 def preauth(merchant):
     return ("push", AmountEntry(t("preauth"), lambda a: ("replace", card.CardTender(merchant, a, "preauth")),
-                                CURRENCY))
+                                CURRENCY, money.EXPONENT))
 
 
 def completion(merchant):
@@ -206,7 +206,7 @@ def completion(merchant):
         # completion may not exceed the authorized amount by more than 15 % (acquirer rule)
         limit = e["amount"] * 115 // 100
         return ("replace", AmountEntry(t("completion"), lambda a: _referenced("completion", merchant, e, a, op),
-                                       CURRENCY, limit=limit))
+                                       CURRENCY, money.EXPONENT, limit=limit, initial=e["amount"]))
     return ("push", NumberEntry(t("completion"), t("original_inv"), got))
 
 
@@ -231,5 +231,6 @@ def tip_adjust(merchant):
                                                      "%s %s" % (t("total"), format_amount(e["amount"] + tip, CURRENCY)),
                                                      msg]))
         # a tip of up to 50 % of the sale (keying-error guard)
-        return ("replace", AmountEntry(t("tip"), tip_done, CURRENCY, limit=max(e["amount"] // 2, 1)))
+        return ("replace", AmountEntry(t("tip"), tip_done, CURRENCY, money.EXPONENT,
+                                       limit=max(e["amount"] // 2, 1)))
     return ("push", NumberEntry(t("tip_adjust"), t("original_inv"), got))

@@ -7,7 +7,8 @@
 #
 # PIN entry (PCI PTS habits): digits go into a preallocated buffer, only
 # asterisks are drawn, nothing is logged, the buffer is wiped when the PIN has
-# been handed on; CANCEL and the entry timeout abort the transaction.
+# been handed on; CANCEL and the entry timeout abort the transaction, and so does the
+# card leaving the slot (checked while waiting for every key: CARD REMOVED at once).
 import time
 
 from micropython import const
@@ -33,12 +34,17 @@ class Cancelled(Exception):
 class ModalUI:
     """The kernel's `ui`: draws on `canvas`, reads `keypad` (TCA8418 driver)."""
 
-    def __init__(self, canvas, keypad, amount=0, currency="USD", title=""):
+    def __init__(self, canvas, keypad, amount=0, currency="USD", title="", exponent=2,
+                 card_present=None, before_online_pin=None):
         self.c = canvas
         self.keypad = keypad
         self.amount = amount
         self.currency = currency
+        self.exponent = exponent
         self.title = title or t("card")
+        self.card_present = card_present            # fn() -> bool (contact slot), None: not watched
+        self.before_online_pin = before_online_pin  # fn(notify): PIN key ready (sign-on) before asking
+        self.pin_tries = None        # the card's PIN try counter as last seen (wrong-PIN notice)
         self.cancelled = None
         self.messages = []           # what the cardholder was shown (for the receipt/tests)
         self.wait_us = 0             # time waiting for the cardholder's keys (for figures)
@@ -50,8 +56,13 @@ class ModalUI:
         kp = self.keypad
         t0 = time.ticks_ms()
         u0 = time.ticks_us()
+        present = self.card_present
         try:
             while time.ticks_diff(time.ticks_ms(), t0) < timeout_ms:
+                if present is not None and not present():
+                    self._wipe()
+                    self.cancelled = "card_removed"
+                    raise Cancelled("card_removed")
                 if kp is not None and kp.int_asserted():
                     for name, pressed, _code in kp.read_events():
                         if pressed and name:
@@ -64,7 +75,7 @@ class ModalUI:
     def _page(self, lines, footer=""):
         c = self.c
         c.clear()
-        c.title(self.title, format_amount(self.amount, self.currency) if self.amount else "")
+        c.title(self.title, format_amount(self.amount, self.currency, self.exponent) if self.amount else "")
         for i, line in enumerate(lines):
             if line:
                 c.center(line, i * 2 + 1)
@@ -82,8 +93,16 @@ class ModalUI:
         buf = self._pin
         n = 0
         note = ""
-        if tries_left == 1:
+        if online and self.before_online_pin is not None:
+            # no PIN is asked for that could not be enciphered under a working key
+            self.before_online_pin(lambda: self._page([t("signing_on")]))
+        if tries_left is not None and self.pin_tries is not None and tries_left < self.pin_tries:
+            # the card counted a wrong PIN (VERIFY 63Cx, Book 3 6.5.12)
+            note = t("wrong_pin_tries", n=tries_left) if tries_left > 1 else t("wrong_pin_last")
+        elif tries_left == 1:
             note = t("last_pin_try")
+        if tries_left is not None:
+            self.pin_tries = tries_left
         while True:
             self._page([t("online_pin") if online else t("enter_pin"), "*" * n, note],
                        t("pin_footer"))

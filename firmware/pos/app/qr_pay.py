@@ -6,14 +6,15 @@ import json
 import time
 
 from pos import log
-from pos.app import batch, counters, status
+from pos.app import batch, counters, money, receipt, status
+from pos.drivers import escpos
 
 from pos.qr import emvco, encoder
 from pos.ui.messages import t
 from pos.ui.screen import Screen
 from pos.ui.widgets import format_amount
 
-CURRENCY = "USD"
+CURRENCY = money.CODE
 _CONFIG = "config/wallet.json"
 
 
@@ -25,7 +26,7 @@ def merchant_payload(amount, reference, terminal_id="TERM0001"):
         raise emvco.MpmError("wallet config %s: %s" % (_CONFIG, exc))
     try:
         return emvco.build_mpm({c["account_id"]: {"00": c["guid"], "01": c["merchant_account"]}},
-                               c["mcc"], c["currency"], c["country"], c["merchant_name"], c["city"],
+                               c["mcc"], money.NUMERIC, c["country"], c["merchant_name"], c["city"],
                                amount=amount, bill=reference, terminal=terminal_id)
     except KeyError as exc:
         raise emvco.MpmError("wallet config %s: missing %s" % (_CONFIG, exc))
@@ -47,7 +48,7 @@ class MerchantQR(Screen):
         try:
             from pos.payments import wallet
             self.client = wallet.from_config()
-            o = self.client.create_order(amount, "840", reference)
+            o = self.client.create_order(amount, money.NUMERIC, reference)
             self.order = o["order"]
         except Exception as exc:      # no wallet host/key: say so, nothing charged
             self.error = str(exc)[:56]
@@ -68,6 +69,11 @@ class MerchantQR(Screen):
         except Exception as exc:
             log.warning("qr", "status query failed", err=str(exc))
             return False                          # asked again on the next tick
+        return self._answer(st)
+
+    def _answer(self, st):
+        """Act on the order's status from the wallet host: paid -> the result (or the next
+        tender); expired/cancelled -> say so; pending -> nothing."""
         s = st.get("status")
         if s == "paid":
             e = {"inv": counters.next_invoice(), "kind": "sale", "tender": "qr", "amount": self.amount,
@@ -75,13 +81,11 @@ class MerchantQR(Screen):
                  "scheme": "wallet", "op": status.operator.name if status.operator else "CASHIER"}
             batch.record(e)
             counters.record_sale("qr", self.amount)
-            status.batch_count += 1
             log.info("qr", "paid", order=self.order, inv=e["inv"])
+            self.order = None                     # paid: nothing left to poll or cancel
             if self.on_result is not None:
                 return self.on_result(e)
-            from pos.ui.widgets import Info
-            return ("replace", Info(t("qr"), [t("paid") + " " + format_amount(self.amount, CURRENCY),
-                                               "%s %06d" % (t("invoice"), e["inv"]), st.get("txn", "")]))
+            return ("replace", QRResult(_printer(), "", e))
         if s in ("expired", "cancelled"):
             self.error = s.upper()
             self.qr = None
@@ -104,14 +108,30 @@ class MerchantQR(Screen):
         c.footer(t("scan_to_pay"))
 
     def on_key(self, key):
-        if key in ("CANCEL", "ENTER"):
-            if self.order is not None:
-                try:
-                    self.client.cancel_order(self.order)     # an unpaid order must not stay open
-                except Exception as exc:
-                    log.warning("qr", "cancel failed", err=str(exc))
+        """ENTER asks the wallet host now; CANCEL cancels the order -- but an order the
+        customer has paid in the meantime ends as paid, never back at the tender menu."""
+        if key not in ("CANCEL", "ENTER"):
+            return None
+        if self.order is None:
+            return ("pop",) if key == "CANCEL" else None
+        try:
+            st = self.client.order_status(self.order)
+        except Exception as exc:
+            log.warning("qr", "status query failed", err=str(exc))
+            st = {}
+        r = self._answer(st)
+        if isinstance(r, tuple) or key == "ENTER":
+            return r
+        if self.order is None:                        # expired or cancelled on the host
             return ("pop",)
-        return None
+        try:
+            st = self.client.cancel_order(self.order)     # an unpaid order must not stay open
+        except Exception as exc:
+            log.warning("qr", "cancel failed", err=str(exc))
+            return "redraw"          # not known to be cancelled: stay, ask again
+        if st.get("status") == "paid":                # paid between the two questions
+            return self._answer(st)
+        return ("pop",)
 
 
 class CustomerQR(Screen):
@@ -157,7 +177,7 @@ class CustomerQR(Screen):
             return "redraw"
         try:
             from pos.payments import wallet
-            r = wallet.from_config().pay(code, self.amount, "840", self.reference)
+            r = wallet.from_config().pay(code, self.amount, money.NUMERIC, self.reference)
         except Exception as exc:
             self.error = str(exc)[:28]
             return "redraw"
@@ -170,14 +190,80 @@ class CustomerQR(Screen):
              "op": status.operator.name if status.operator else "CASHIER"}
         batch.record(e)
         counters.record_sale("qr", self.amount)
-        status.batch_count += 1
         if self.on_result is not None:
             return self.on_result(e)
-        from pos.ui.widgets import Info
-        return ("replace", Info(t("qr"), [t("paid") + " " + format_amount(self.amount, CURRENCY),
-                                           "%s %06d" % (t("invoice"), e["inv"]), r.get("txn", "")]))
+        return ("replace", QRResult(_printer(), "", e))
 
     def on_key(self, key):
         if key in ("CANCEL",):
             return ("pop",)
+        return None
+
+
+def print_receipt(printer, merchant, e, currency="USD", mid="", tid="", copy="CUSTOMER COPY"):
+    """A wallet (QR) payment's receipt from its batch entry `e`."""
+    p = receipt.header(printer, merchant)
+    receipt.ids(p, mid, tid)
+    p.line(receipt.now())
+    p.line("INVOICE %06d" % e["inv"])
+    p.align(escpos.ALIGN_LEFT)
+    p.line("-" * escpos.COLUMNS)
+    p.bold()
+    p.columns("SALE", "QR WALLET")
+    p.columns("TOTAL", format_amount(e["amount"], currency))
+    p.bold(False)
+    if e.get("order"):
+        p.columns("ORDER", e["order"])
+    if e.get("wallet"):
+        p.columns("WALLET TXN", e["wallet"])
+    p.line("-" * escpos.COLUMNS)
+    p.align(escpos.ALIGN_CENTER)
+    p.double(False, True)
+    p.line(e.get("result", "APPROVED"))
+    p.normal()
+    p.line(copy)
+    p.line("THANK YOU")
+    p.cut()
+
+
+def _printer():
+    from pos import hw
+    return hw.printer()
+
+
+class QRResult(Screen):
+    """A wallet payment went through: PAID, the invoice, the receipt printed; ENTER ends the
+    sale (back to Ready).  There is no way from here back to taking payment."""
+    timeout_ms = 30000
+
+    def __init__(self, printer, merchant, e):
+        self.printer = printer
+        self.merchant = merchant
+        self.e = e
+        self.message = ""
+        self._print()
+
+    def _print(self):
+        from pos.app import services
+        mid, tid = services.terminal_ids()
+        self.message = receipt.printed(lambda p: print_receipt(p, self.merchant, self.e, CURRENCY, mid, tid),
+                                       self.printer)
+
+    def draw(self, c):
+        e = self.e
+        c.title(t("qr"), format_amount(e["amount"], CURRENCY))
+        c.center(t("qr_paid"), 1, scale=2 if len(t("qr_paid")) <= 14 else 1)
+        c.center(format_amount(e["amount"], CURRENCY), 3)
+        c.center("%s %06d" % (t("invoice"), e["inv"]), 5)
+        if e.get("wallet"):
+            c.center(e["wallet"], 6)
+        c.text(self.message[:28], 8)
+        c.footer(t("enter_done_f1_reprint"))
+
+    def on_key(self, key):
+        if key == "F1":
+            self._print()
+            return "redraw"
+        if key in ("ENTER", "CANCEL"):
+            return ("home",)
         return None

@@ -1,32 +1,65 @@
-# Receipts on the ESC/POS printer (58 mm, 32 columns of font A).
+# Receipts on the ESC/POS printer (58 mm, 32 columns of font A).  Nothing on a receipt
+# is cut short: a merchant name longer than a line wraps at a space (or is split), and
+# fields that can be long (application label, host text) wrap the same way.
 import time
 
+from pos.app import status
 from pos.drivers import escpos
-from pos.ui.widgets import format_amount
+from pos.ui.widgets import format_amount, wrap
+
+WIDE_COLUMNS = escpos.COLUMNS // 2          # double-width characters per line
 
 
-def _now():
+def printed(job, printer):
+    """Run `job(printer)` (one whole receipt or report); the message for the screen.  The
+    printer's status is read before anything prints (escpos.check_ready in each job) and
+    the status bar learns the paper state either way."""
+    from pos.ui.messages import t
+    if printer is None:
+        return t("no_printer")
+    try:
+        job(printer)
+        status.paper = "ok"
+        return t("receipt_printed")
+    except escpos.PaperOut:
+        status.paper = "out"
+        return t("paper_out_reprint")
+    except escpos.PrinterError as exc:
+        return str(exc)[:28]
+
+
+def now():
     y, mo, d, h, mi, s = time.localtime()[:6]
     return "%04d-%02d-%02d %02d:%02d:%02d" % (y, mo, d, h, mi, s)
 
 
-def _header(printer, merchant):
+def header(printer, merchant):
     """Check the printer, then the merchant's name (double size), centred; returns the printer."""
     printer.check_ready()
     p = printer
     p.init()
     p.align(escpos.ALIGN_CENTER)
     p.double()
-    p.line(merchant[:16])
+    for ln in wrap(merchant, WIDE_COLUMNS):
+        p.line(ln)
     p.normal()
     return p
 
 
-def print_cash_sale(printer, merchant, invoice, total, tendered, currency="USD", copy="CUSTOMER COPY"):
+def ids(p, mid, tid):
+    if mid:
+        p.line("MID %s" % mid)
+    if tid:
+        p.line("TID %s" % tid)
+
+
+def print_cash_sale(printer, merchant, invoice, total, tendered, currency="USD", copy="CUSTOMER COPY",
+                    mid="", tid=""):
     """One cash-sale receipt; raises escpos.PrinterError (nothing half-printed is
     counted as printed: the caller reprints the whole receipt after the fix)."""
-    p = _header(printer, merchant)
-    p.line(_now())
+    p = header(printer, merchant)
+    ids(p, mid, tid)
+    p.line(now())
     p.line("INVOICE %06d" % invoice)
     p.align(escpos.ALIGN_LEFT)
     p.line("-" * escpos.COLUMNS)
@@ -64,17 +97,23 @@ def print_card(printer, merchant, e, currency="USD", copy="CUSTOMER COPY"):
     """A card receipt from a batch entry `e` (pos.app.batch): the fields EMV and the
     schemes ask for; the PAN is the masked one the entry holds.  Raises
     escpos.PrinterError like print_cash_sale (the caller reprints in full)."""
-    p = _header(printer, merchant)
-    p.line("MID %s" % e.get("mid", ""))
-    p.line("TID %s" % e.get("tid", ""))
-    p.line(e.get("dt") or _now())
+    p = header(printer, merchant)
+    ids(p, e.get("mid", ""), e.get("tid", ""))
+    p.line(e.get("dt") or now())
     p.align(escpos.ALIGN_LEFT)
     p.columns("INVOICE %06d" % e["inv"], "STAN %s" % e.get("stan", ""))
     p.line("-" * escpos.COLUMNS)
     p.bold()
     p.line(_KIND_TITLE.get(e["kind"], e["kind"].upper()))
     p.bold(False)
-    p.columns(e.get("label", "CARD")[:16], e.get("entry", "CHIP"))
+    label = e.get("label") or "CARD"
+    entry = e.get("entry", "CHIP")
+    if len(label) + len(entry) < escpos.COLUMNS:
+        p.columns(label, entry)
+    else:
+        for ln in wrap(label, escpos.COLUMNS):
+            p.line(ln)
+        p.columns("", entry)
     p.line(e.get("pan", ""))
     if e.get("aid"):
         p.columns("AID", e["aid"])
@@ -100,9 +139,11 @@ def print_card(printer, merchant, e, currency="USD", copy="CUSTOMER COPY"):
     if e.get("auth"):
         p.line("APPROVAL CODE %s" % e["auth"])
     if e.get("rc"):
-        p.line("RESPONSE %s %s" % (e["rc"], e.get("text", "")[:18]))
+        for ln in wrap("RESPONSE %s %s" % (e["rc"], e.get("text", "")), escpos.COLUMNS):
+            p.line(ln)
     elif e.get("text"):
-        p.line(e["text"][:escpos.COLUMNS])
+        for ln in wrap(e["text"], escpos.COLUMNS):
+            p.line(ln)
     cvm = cvm_text(e.get("cvm", ""), e.get("sig", False))
     if cvm == "SIGNATURE" and copy == "MERCHANT COPY":
         p.feed(2)
@@ -118,8 +159,8 @@ def print_card(printer, merchant, e, currency="USD", copy="CUSTOMER COPY"):
 
 def print_split(printer, merchant, total, tenders, currency="USD"):
     """The summary of a sale paid with several tenders [(tender, amount, invoice)]."""
-    p = _header(printer, merchant)
-    p.line(_now())
+    p = header(printer, merchant)
+    p.line(now())
     p.line("SPLIT TENDER")
     p.align(escpos.ALIGN_LEFT)
     p.line("-" * escpos.COLUMNS)

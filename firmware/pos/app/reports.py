@@ -2,19 +2,29 @@
 # settles every acquirer's batch over ISO 8583 0500, closes the shift), the
 # transaction list of the open batch and reprint of any of its receipts.
 from pos import hw, log
-from pos.app import batch, card, counters, receipt, services, status
+from pos.app import batch, card, counters, money, receipt, services, status
 from pos.drivers import escpos
 from pos.ui.messages import t
-from pos.ui.widgets import Info, Menu, format_amount
+from pos.ui.widgets import Info, Menu, format_amount, wrap
 
 CURRENCY = card.CURRENCY
+
+
+# the transaction list's kind column, four letters chosen, not cut
+_KIND_SHORT = {"sale": "SALE", "refund": "RFND", "void": "VOID", "preauth": "PRE", "completion": "COMP",
+               "balance": "BAL"}
+
+
+def abbreviate(name, width):
+    """`name` in `width` characters: whole, or cut with a "." that says it was cut."""
+    return name if len(name) <= width else name[:width - 1] + "."
 _SIGN = {"sale": 1, "completion": 1, "refund": -1, "void": -1, "preauth": 0, "balance": 0}
 
 
 def totals(entries=None):
     """{"tender": {name: [count, amount]}, "scheme": {...}, "operator": {...}, "net": int, "count": int}
     over the approved entries of the open batch (voids subtract the voided total)."""
-    es = batch.entries() if entries is None else entries
+    es = batch.each() if entries is None else entries
     out = {"tender": {}, "scheme": {}, "operator": {}, "net": 0, "count": 0}
     for e in es:
         if not e.get("ok"):
@@ -40,7 +50,7 @@ def _lines(tot):
         lines.append(key.upper())
         for name in sorted(tot[key]):
             c, a = tot[key][name]
-            lines.append((" %-10s %3d" % (name[:10], c), format_amount(a, CURRENCY)))
+            lines.append((" %-12s %3d" % (abbreviate(name, 12), c), format_amount(a, CURRENCY)))
     lines.append(("NET (%d)" % tot["count"], format_amount(tot["net"], CURRENCY)))
     return lines
 
@@ -53,8 +63,9 @@ def print_report(printer, merchant, title, tot, extra=()):
     p.double()
     p.line(title)
     p.normal()
-    p.line(merchant[:escpos.COLUMNS])
-    p.line(receipt._now())
+    for ln in wrap(merchant, escpos.COLUMNS):
+        p.line(ln)
+    p.line(receipt.now())
     p.align(escpos.ALIGN_LEFT)
     p.line("-" * escpos.COLUMNS)
     for ln in _lines(tot):
@@ -66,22 +77,13 @@ def print_report(printer, merchant, title, tot, extra=()):
             p.bold(False)
     p.line("-" * escpos.COLUMNS)
     for ln in extra:
-        p.line(ln[:escpos.COLUMNS])
+        for part in wrap(ln, escpos.COLUMNS):
+            p.line(part)
     p.cut()
 
 
 def _print(merchant, title, tot, extra=()):
-    pr = hw.printer()
-    if pr is None:
-        return t("no_printer")
-    try:
-        print_report(pr, merchant, title, tot, extra)
-        return t("receipt_printed")
-    except escpos.PaperOut:
-        status.paper = "out"
-        return t("paper_out_reprint")
-    except escpos.PrinterError as exc:
-        return str(exc)[:28]
+    return receipt.printed(lambda p: print_report(p, merchant, title, tot, extra), hw.printer())
 
 
 def x_report(merchant):
@@ -94,7 +96,7 @@ def _screen(tot):
     out = []
     for name in sorted(tot["tender"]):
         c, a = tot["tender"][name]
-        out.append("%-8s%2d %s" % (name[:8], c, format_amount(a, CURRENCY)))
+        out.append("%-8s%3d %s" % (abbreviate(name, 8), c, format_amount(a, CURRENCY)))
     out.append("NET %s" % format_amount(tot["net"], CURRENCY))
     return out[:8]
 
@@ -140,14 +142,19 @@ def z_report(merchant):
 
 
 def txn_list(merchant):
-    es = batch.entries()
+    es = []
+    for e in batch.each():                 # the last eight, without the whole batch in RAM
+        es.append(e)
+        if len(es) > 8:
+            es.pop(0)
     if not es:
         return ("push", Info(t("txn_list"), [t("not_found")]))
     items = []
-    for e in es[-8:]:
-        label = "%06d %s %s%s" % (e["inv"], e["kind"][:4].upper(), format_amount(e["amount"] + e.get("tip", 0), ""),
+    for e in es:
+        amount = format_amount(e["amount"] + e.get("tip", 0), "", money.EXPONENT).strip()
+        label = "%06d %s %s%s" % (e["inv"], _KIND_SHORT.get(e["kind"], abbreviate(e["kind"].upper(), 4)), amount,
                                   " V" if e.get("voided") else "")
-        items.append((label.replace("  ", " "), (lambda e=e: _reprint(merchant, e))))
+        items.append((label, (lambda e=e: _reprint(merchant, e))))
     return ("push", Menu(t("txn_list"), items))
 
 
@@ -155,15 +162,15 @@ def _reprint(merchant, e):
     if e.get("tender") == "card":
         msg = card.print_both(hw.printer(), merchant, e)
     elif e.get("tender") == "cash":
-        pr = hw.printer()
-        try:
-            receipt.print_cash_sale(pr, merchant, e["inv"], e["amount"], e.get("tendered", e["amount"]),
-                                    CURRENCY, copy="REPRINT")
-            msg = t("receipt_printed")
-        except escpos.PaperOut:
-            msg = t("paper_out_reprint")
-        except (escpos.PrinterError, AttributeError) as exc:
-            msg = str(exc)[:28]
+        mid, tid = services.terminal_ids()
+        msg = receipt.printed(lambda p: receipt.print_cash_sale(
+            p, merchant, e["inv"], e["amount"], e.get("tendered", e["amount"]), CURRENCY, copy="REPRINT",
+            mid=mid, tid=tid), hw.printer())
+    elif e.get("tender") == "qr":
+        mid, tid = services.terminal_ids()
+        from pos.app.qr_pay import print_receipt
+        msg = receipt.printed(lambda p: print_receipt(p, merchant, e, CURRENCY, mid, tid, copy="REPRINT"),
+                              hw.printer())
     else:
         msg = t("not_found")
     return ("push", Info(t("reprint"), ["%s %06d" % (t("invoice"), e["inv"]), msg]))

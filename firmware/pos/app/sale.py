@@ -1,12 +1,24 @@
 # The sale flow: amount, tender, and for cash the amount tendered, change,
 # cash drawer and receipt.  Card and QR tenders join here as their flows land.
-from pos.app import batch, counters, receipt, status
-from pos.drivers import escpos
+from pos.app import batch, counters, money, receipt, status
 from pos.ui.messages import t
 from pos.ui.screen import Screen
 from pos.ui.widgets import AmountEntry, Info, Menu, format_amount
 
-CURRENCY = "USD"
+CURRENCY = money.CODE
+# round notes offered as quick-cash keys (F2-F4) above the amount due, in whole units
+NOTES = (5, 10, 20, 50, 100, 200, 500, 1000)
+
+
+def quick_cash(due):
+    """[(key, label, minor)]: F1 the exact amount, then the next round notes above it."""
+    out = [("F1", t("exact"), due)]
+    unit = 10 ** money.EXPONENT
+    for note in NOTES:
+        minor = note * unit
+        if minor > due and len(out) < 4:
+            out.append(("F%d" % (len(out) + 1), "F%d" % (len(out) + 1), minor))
+    return out
 
 
 class SaleFlow:
@@ -18,20 +30,20 @@ class SaleFlow:
         self.tenders = []
         self.change = 0
         self.tip = 0
+        self.tip_asked = False
 
     def start(self, first_key=None):
-        entry = AmountEntry(t("sale"), self._amount_done, CURRENCY)
+        entry = AmountEntry(t("sale"), self._amount_done, CURRENCY, money.EXPONENT)
         if first_key:
             entry.on_key(first_key)
         return ("push", entry)
 
     def _amount_done(self, minor):
         from pos.app.shell import _setting
-        if _setting("tips", False) and not getattr(self, "_tip_asked", False):
-            self._tip_asked = True
-            self.base = minor
+        if _setting("tips", False) and not self.tip_asked:
+            self.tip_asked = True
             return ("replace", AmountEntry(t("tip"), lambda tip: self._with_tip(minor, tip), CURRENCY,
-                                           limit=max(minor // 2, 1), allow_zero=True))
+                                           money.EXPONENT, limit=max(minor // 2, 1), allow_zero=True))
         self.total = minor
         self.paid = 0
         self.tenders = []          # split tender: [(tender, amount, invoice)]
@@ -58,21 +70,26 @@ class SaleFlow:
 
     def _qr_scan(self):
         from pos.app.qr_pay import CustomerQR
-        part = self._qr_part_done if (self.tenders or self.remaining != self.total) else None
-        return ("replace", CustomerQR(self.remaining, "%06d" % counters.peek_invoice(), on_result=part))
+        return ("replace", CustomerQR(self.remaining, "%06d" % counters.peek_invoice(), on_result=self._qr_done))
 
     def _qr_show(self):
         from pos.app.qr_pay import MerchantQR
-        if self.tenders or self.remaining != self.total:
-            return ("replace", MerchantQR(self.remaining, "%06d" % counters.peek_invoice(), on_result=self._qr_part_done))
-        return ("replace", MerchantQR(self.remaining, "%06d" % counters.peek_invoice()))
+        return ("replace", MerchantQR(self.remaining, "%06d" % counters.peek_invoice(), on_result=self._qr_done))
 
-    def _qr_part_done(self, e):
-        return self._paid("qr", e["amount"], e["inv"])
+    def _qr_done(self, e):
+        """A wallet paid: its receipt, then the sale goes on (split) or ends -- never back to
+        a tender menu for an amount already paid."""
+        from pos.app.qr_pay import QRResult
+        if self.tenders or e["amount"] != self.total:
+            return self._paid("qr", e["amount"], e["inv"])
+        self.paid = self.total
+        self.tenders.append(("qr", e["amount"], e["inv"]))
+        return ("replace", QRResult(self.printer, self.merchant, e))
 
     def _split(self):
         """Split tender: an amount for this tender, then the tender; repeat until paid."""
-        return ("push", AmountEntry(t("split"), self._split_amount, CURRENCY, limit=self.remaining))
+        return ("push", AmountEntry(t("split"), self._split_amount, CURRENCY, money.EXPONENT,
+                                    limit=self.remaining))
 
     def _split_amount(self, part):
         self.part = part
@@ -88,7 +105,7 @@ class SaleFlow:
     def _card(self, amount):
         from pos.app.card import CardTender
         if amount == self.total and not self.tenders:
-            return ("push", CardTender(self.merchant, amount, tip=getattr(self, "tip", 0)))
+            return ("push", CardTender(self.merchant, amount, tip=self.tip))
         return ("push", CardTender(self.merchant, amount, on_result=self._card_part_done))
 
     def _card_part_done(self, e):
@@ -111,7 +128,6 @@ class SaleFlow:
     def _paid(self, tender, amount, inv):
         self.paid += amount
         self.tenders.append((tender, amount, inv))
-        status.batch_count += 1
         if self.remaining > 0:
             return ("replace", self._tender_menu())
         done = SplitDone(self)
@@ -120,8 +136,9 @@ class SaleFlow:
 
     def _cash(self):
         # a tendered amount more than 10,000.00 over what is due is a keying error
-        return ("push", AmountEntry(t("cash_tendered"), self._tendered, CURRENCY,
-                                    limit=self.remaining + 1000000))
+        due = self.remaining
+        return ("push", AmountEntry(t("cash_tendered"), self._tendered, CURRENCY, money.EXPONENT,
+                                    limit=due + 10000 * 10 ** money.EXPONENT, quick=quick_cash(due)))
 
     def _tendered(self, minor):
         due = self.remaining
@@ -152,7 +169,6 @@ class CashDone(Screen):
         batch.record({"inv": self.invoice, "kind": "sale", "tender": "cash", "amount": self.flow.total,
                       "tendered": self.tendered, "ok": True,
                       "op": status.operator.name if status.operator else "CASHIER"})
-        status.batch_count += 1
         p = self.flow.printer
         if p is None:
             self.message = t("no_printer")
@@ -161,16 +177,11 @@ class CashDone(Screen):
         self._print()
 
     def _print(self):
-        try:
-            receipt.print_cash_sale(self.flow.printer, self.flow.merchant, self.invoice,
-                                    self.flow.total, self.tendered, CURRENCY)
-            self.message = t("receipt_printed")
-            status.paper = "ok"
-        except escpos.PaperOut:
-            status.paper = "out"
-            self.message = t("paper_out_reprint")
-        except escpos.PrinterError as e:
-            self.message = str(e)[:28]
+        from pos.app import services
+        mid, tid = services.terminal_ids()
+        self.message = receipt.printed(lambda p: receipt.print_cash_sale(
+            p, self.flow.merchant, self.invoice, self.flow.total, self.tendered, CURRENCY, mid=mid, tid=tid),
+            self.flow.printer)
 
     def draw(self, c):
         c.title(t("sale") + " " + t("cash"))
@@ -206,15 +217,8 @@ class SplitDone(Screen):
         self._print()
 
     def _print(self):
-        try:
-            receipt.print_split(self.flow.printer, self.flow.merchant, self.flow.total, self.flow.tenders,
-                                CURRENCY)
-            self.message = t("receipt_printed")
-        except escpos.PaperOut:
-            status.paper = "out"
-            self.message = t("paper_out_reprint")
-        except escpos.PrinterError as e:
-            self.message = str(e)[:28]
+        self.message = receipt.printed(lambda p: receipt.print_split(
+            p, self.flow.merchant, self.flow.total, self.flow.tenders, CURRENCY), self.flow.printer)
 
     def draw(self, c):
         c.title(t("split"), format_amount(self.flow.total, CURRENCY))

@@ -23,7 +23,7 @@ PRELOAD_MIN_FREE = const(200000)
 
 def preload():
     """At boot, before the UI's modules: the EMV configuration, the kernel's modules and the
-    engine (journal recovery only; sign-on waits for the first transaction), while the heap
+    engine (journal recovery only; main.py signs on once the host answers), while the heap
     is still in one piece.  Skipped (the services then load at the first card) when the heap
     is too small; never stops the boot.  Returns an error text or None."""
     global _engine, _emv
@@ -178,11 +178,17 @@ def kernel(transmit, ui, recorder):
 
 
 def terminal_ids(acq=None):
-    """(merchant ID, terminal ID) of `acq` (default route's acquirer when None)."""
-    try:
-        cfg = engine().cfg
-    except ServiceError:
-        return "", ""
+    """(merchant ID, terminal ID) of `acq` (default route's acquirer when None), from the
+    acquirer configuration: the engine's when it runs, else the file (a cash receipt never
+    starts the host link)."""
+    if _engine is not None:
+        cfg = _engine.cfg
+    else:
+        from pos.payments import config as pcfg
+        try:
+            cfg = pcfg.load("config/acquirers.json")
+        except (OSError, ValueError):
+            return "", ""
     if acq is None:
         acq = [r["acquirer"] for r in cfg["routes"] if r.get("default")][0]
     a = cfg["acquirers"].get(acq, {})

@@ -9,9 +9,10 @@ from pos.app import status
 from pos.app.sale import SaleFlow
 from pos.ui.messages import t
 from pos.ui.screen import Screen
-from pos.ui.widgets import Info, Menu, format_amount
+from pos.ui.widgets import Info, Menu, format_amount, wrap
 
 DEFAULT_MERCHANT = "SMARTPOS DEMO STORE"
+LINE_CHARS = 28                 # characters of the 8x8 font on one display row
 
 
 def _clock():
@@ -53,15 +54,21 @@ class Ready(Screen):
 
     def draw(self, c):
         c.title(t("ready"), status.power + " " + _net_icon() + " " + _paper_icon())
-        c.center(self.merchant[:28], 2)
+        lines = wrap(self.merchant, LINE_CHARS)
+        for i, ln in enumerate(lines[:2]):
+            c.center(ln, 2 - (len(lines) > 1) + i)
         self._shown_clock = _clock()
         c.center(self._shown_clock, 4)
-        if status.batch_count:
-            c.center("BATCH %d" % status.batch_count, 6)
+        n = status.batch_count
+        if n:
+            c.center(t("batch_open", n=n), 6)
         if status.keys_error:
             c.center(t("keys_refused"), 7)
         elif status.test_keys:
             c.center(t("test_keys"), 7)
+        leds = hw.leds()
+        if leds is not None and status.lights_dark_at is None:
+            leds.off()                 # no contactless polling at Ready (Book A 9.2)
         if self.promos:
             c.center(self.promos[self._promo % len(self.promos)], 9)
         c.footer(t("press_menu"))

@@ -10,3 +10,4 @@ power = "AC"         # "AC" mains; a board with a battery gauge sets "BAT" + per
 canvas = None
 keypad = None
 operator = None      # pos.app.operators.Operator signed in (None: the default cashier)
+lights_dark_at = None  # ticks_ms when the contactless lights go dark after an outcome (Book A 9.2)

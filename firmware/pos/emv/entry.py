@@ -128,6 +128,8 @@ class EntryPoint:
             o.aid = aid.hex().upper()
             return
         o.aid = aid.hex().upper()
+        sch = self.cfg.scheme_for(aid)             # reports and routing count it under its scheme
+        o.scheme = sch.name if sch is not None else ""
         label = tlv.tlv_find(fci, 0x50)
         o.label = label.decode() if label else ""
         pdol = tlv.tlv_find(fci, 0x9F38) or b""
@@ -276,7 +278,10 @@ def _today():
 
 
 class Indicators:
-    """Book A 9.2 on the board's four LEDs and buzzer."""
+    """Book A 9.2 on the board's four LEDs and buzzer: ready to read = light 1 (the caller,
+    while it polls for a card); processing = lights 1-2; card read = lights 1-3; success =
+    all four with the success tone (the caller turns them off 750 ms later); processing
+    error = all off with the alert tone."""
 
     def __init__(self, leds, buzzer):
         self.leds = leds
@@ -288,7 +293,7 @@ class Indicators:
 
     def read_done(self):
         if self.leds:
-            self.leds.show(4)
+            self.leds.show(3)
 
     def success(self):
         if self.leds:
@@ -298,6 +303,6 @@ class Indicators:
 
     def alert(self):
         if self.leds:
-            self.leds.idle()
+            self.leds.off()
         if self.buzzer:
             self.buzzer.alert()

@@ -32,7 +32,7 @@ SCHEMA = {
     "routes": Each(ROUTE),
     "retry": Opt({"base_ms": Opt(int, 2000), "max_ms": Opt(int, 300000)},
                  {"base_ms": 2000, "max_ms": 300000}),
-    "currency": Opt(str, "978"),
+    "currency": Opt(str, None),     # not used: the terminal's one currency is 5F2A in config/emv.json
 }
 
 

@@ -78,7 +78,7 @@ class WalletClient:
             s.send(head + body)
             resp = b""
             while len(resp) < 16384:
-                chunk = s.recv(2048)
+                chunk = s.recv(512)         # small blocks: a 2 KB hole is not always there
                 if not chunk:
                     break
                 resp += chunk

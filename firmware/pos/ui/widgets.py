@@ -57,6 +57,21 @@ class Info(Screen):
         return None
 
 
+def wrap(text, width):
+    """`text` as lines of at most `width` characters, broken at spaces where it can be."""
+    out = []
+    text = text.strip()
+    while len(text) > width:
+        cut = text.rfind(" ", 0, width + 1)
+        if cut <= 0:
+            cut = width
+        out.append(text[:cut].rstrip())
+        text = text[cut:].lstrip()
+    if text or not out:
+        out.append(text)
+    return out
+
+
 def format_amount(minor, currency="USD", exponent=2):
     """1234 -> 'USD 12.34' (ISO 4217 minor units)."""
     if exponent == 0:
@@ -68,17 +83,27 @@ def format_amount(minor, currency="USD", exponent=2):
 
 
 class AmountEntry(Screen):
-    """Digits shift in from the right (cash-register style); 00 adds two zeros."""
+    """Amount entry as merchants key it.  Digits shift in from the right (cash-register
+    style: 1 2 5 0 is 12.50, 00 adds two zeros) until "." is pressed; after "." the digits
+    keyed so far are whole units and the next ones the decimals (1 2 . 5 is 12.50).
+    `initial` is shown prefilled (the first digit replaces it).  Over `limit` the entry is
+    refused at ENTER with the limit shown and kept for correction; ENTER on nothing says so.
+    `quick` [(key, label, minor)]: keys that enter a whole amount at once (quick cash)."""
     timeout_ms = 60000
+    MAX_DIGITS = 10
 
-    def __init__(self, title, on_done, currency="USD", exponent=2, limit=99999999, allow_zero=False):
+    def __init__(self, title, on_done, currency="USD", exponent=2, limit=99999999, allow_zero=False,
+                 initial=0, quick=()):
         self.allow_zero = allow_zero
         self.title = title
         self.on_done = on_done
         self.currency = currency
         self.exponent = exponent
         self.limit = limit
-        self.minor = 0
+        self.minor = initial
+        self.prefilled = initial > 0
+        self.decimals = -1               # -1: no "." keyed; else decimals keyed after it
+        self.quick = quick
         self.error = ""
 
     def draw(self, c):
@@ -86,24 +111,70 @@ class AmountEntry(Screen):
         c.text(t("enter_amount"), 0)
         c.center(format_amount(self.minor, self.currency, self.exponent), 2, scale=2)
         if self.error:
-            c.text(self.error, 5)
-        c.footer("ENTER ok  CLEAR  CANCEL")
+            c.center(self.error, 5)
+        for i, (_key, label, minor) in enumerate(self.quick[:3]):
+            c.text("%s %s" % (label, format_amount(minor, self.currency, self.exponent)), 6 + i)
+        c.footer("ENTER ok . CLEAR CANCEL")
+
+    def _digit(self, key):
+        if self.prefilled:                # the first digit replaces the prefilled amount
+            self.minor = 0
+            self.prefilled = False
+        n = len(key)
+        if self.decimals >= 0:
+            if self.decimals + n > self.exponent:
+                self.error = t("decimals_max", n=self.exponent)
+                return
+            for ch in key:
+                self.decimals += 1
+                self.minor += int(ch) * 10 ** (self.exponent - self.decimals)
+            return
+        value = self.minor * 10 ** n + int(key)
+        if len(str(value)) > self.MAX_DIGITS:
+            self.error = t("amount_too_large")
+            return
+        self.minor = value
 
     def on_key(self, key):
         self.error = ""
         if key in ("0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "00"):
-            value = self.minor * (100 if key == "00" else 10) + (0 if key == "00" else int(key))
-            if value > self.limit:
-                self.error = t("amount_too_large")
-            else:
-                self.minor = value
+            self._digit(key)
+            return "redraw"
+        if key == ".":
+            if self.exponent and self.decimals < 0:
+                if self.prefilled:
+                    self.minor = 0
+                    self.prefilled = False
+                self.minor *= 10 ** self.exponent       # the digits so far are whole units
+                self.decimals = 0
             return "redraw"
         if key == "CLEAR":
-            self.minor //= 10
+            self.prefilled = False
+            if self.decimals > 0:
+                unit = 10 ** (self.exponent - self.decimals)
+                self.minor -= (self.minor // unit) % 10 * unit
+                self.decimals -= 1
+            elif self.decimals == 0:
+                self.minor //= 10 ** self.exponent
+                self.decimals = -1
+            else:
+                self.minor //= 10
             return "redraw"
         if key == "CANCEL":
             return ("pop",)
-        if key == "ENTER" and (self.minor > 0 or self.allow_zero):
+        for qkey, _label, minor in self.quick:
+            if key == qkey:
+                self.minor = minor
+                self.decimals = -1
+                key = "ENTER"
+                break
+        if key == "ENTER":
+            if self.minor == 0 and not self.allow_zero:
+                self.error = t("amount_needed")
+                return "redraw"
+            if self.minor > self.limit:
+                self.error = t("over_limit", max=format_amount(self.limit, self.currency, self.exponent))
+                return "redraw"
             return self.on_done(self.minor)
         return None
 

@@ -677,6 +677,8 @@ def summary(mti, f):
     parts = [mti, "STAN %s" % f.get(11, "-")]
     if 4 in f:
         parts.append("amount %s" % f[4])
+    if 49 in f:
+        parts.append("currency %s" % f[49])
     pan = f.get(2) or (f.get(35, "").partition("=")[0] if 35 in f else "")
     if pan:
         parts.append("PAN %s" % mask(pan))

@@ -72,7 +72,27 @@ $("tear-off").onclick = () => post("/api/printer", { action: "tear_off" });
 $("power-cut").onclick = () => post("/api/power", { action: "cut" });
 $("power-on").onclick = () => post("/api/power", { action: "on" });
 
-fetch("/api/profiles").then((r) => r.json()).then((names) => {
-  for (const n of names) { const o = document.createElement("option"); o.value = o.textContent = n; $("profile").appendChild(o); }
+// the card list: each profile's description and TEST PIN; the first (an approving card) chosen
+let cards = [];
+function showCard() {
+  const c = cards.find((x) => x.name === profile());
+  $("profile-note").textContent = c ? (c.description + (c.pin ? " — TEST PIN " + c.pin : " — no PIN")) : "";
+}
+fetch("/api/profiles").then((r) => r.json()).then((list) => {
+  cards = list;
+  for (const c of list) {
+    const o = document.createElement("option");
+    o.value = c.name;
+    o.textContent = c.name + (c.pin ? " (PIN " + c.pin + ")" : "");
+    o.title = c.description;
+    $("profile").appendChild(o);
+  }
+  if (list.length) $("profile").value = list[0].name;
+  showCard();
 });
+$("profile").addEventListener("change", showCard);
+$("wallet-pay").onclick = async () => {
+  const j = await post("/api/wallet/pay", {});
+  if (j.paid) $("message").textContent = "wallet paid order " + j.paid.order + " (" + j.paid.txn + ")";
+};
 connect();

@@ -234,7 +234,7 @@ def _tap_sale(heap, amount=3500):
             rig.keys(list(str(amount)) + ["ENTER"])
             rig.wait_text("2 Card")
             rig.keys(["2"])
-            rig.wait_text("INSERT CARD")
+            rig.wait_text("INSERT")
             rig.board.devices["pn532"].tap(make_card("visa-cvn10"))
             which, _ = rig.wait_any(["APPROVED", "DECLINED", "try again"], 30)
             m = re.findall(r"INFO emv contactless outcome field_ms=(\d+)", rig.board.console())

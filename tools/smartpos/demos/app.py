@@ -91,7 +91,7 @@ def split_tender(args):
         rig.keys(["1"])                                   # 20.00 cash
         rig.wait_text("Sale USD 30.00")
         rig.keys(["2"])                                   # the rest by card
-        rig.wait_text("INSERT CARD")
+        rig.wait_text("INSERT")
         rig.insert("visa-cvn10")
         rig.finish_card("1234", done=("Paid", "DECLINED", "NOT COMPLETED"))
         text = rig.wait_text("Paid")
@@ -153,7 +153,7 @@ def preauth_completion(args):
     with Rig() as rig:
         _menu(rig, "4", "Enter amount")
         rig.keys(list("10000") + ["ENTER"])
-        rig.wait_text("INSERT CARD")
+        rig.wait_text("INSERT")
         rig.insert("visa-credit")
         text = rig.finish_card("1234")
         pre = rig.batch()[-1]

@@ -13,7 +13,7 @@ def _tap(args, profile, amount, expect, phone=False):
         rig.keys(list(str(amount)) + ["ENTER"])
         rig.wait_text("2 Card")
         rig.keys(["2"])
-        rig.wait_text("INSERT CARD")
+        rig.wait_text("INSERT")
         p = dict(load_profile(profile))
         if phone:
             p.update({"cl_phone": True, "token_pan": "4761739001010119"})
@@ -26,7 +26,8 @@ def _tap(args, profile, amount, expect, phone=False):
         log = rig.board.console()
         m = re.findall(r"INFO card contactless done field_ms=(\d+)", log)
         field = m[-1] if m else "?"
-        led_state = getattr(leds, "state", None)
+        # the lights at the outcome (Book A 9.2: all four, then dark 750 ms later)
+        led_state = list(max(leds.sequence() or [(0, 0, 0, 0)], key=sum))
         import time as _t
         _t.sleep(0.7)                                   # the success tone lasts 500 ms
         tones = [f for f, sec in getattr(rig.board.devices["buzzer"], "tones", [])]

@@ -12,7 +12,7 @@ def magstripe_fallback(args):
         rig.keys(list("2500") + ["ENTER"])
         rig.wait_text("2 Card")
         rig.keys(["2"])
-        rig.wait_text("INSERT CARD")
+        rig.wait_text("INSERT")
         stripe = {"pan": PAN, "expiry": "2812", "service_code": "201", "name": "TEST/CARDHOLDER"}
         msr = rig.board.devices["msr"]
         msr.swipe(card=stripe)                            # chip card swiped: refused

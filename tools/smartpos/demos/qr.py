@@ -46,7 +46,7 @@ def qr_merchant(args):
         req = urllib.request.Request("http://127.0.0.1:%d/sim/pay/%s" % (rig.wallet.port, order.group(1)),
                                      data=b"", method="POST")
         urllib.request.urlopen(req, timeout=5).read()
-        text = rig.wait_text("Paid", 15)                 # the terminal polled the wallet host
+        text = rig.wait_text("PAID BY WALLET", 15)                 # the terminal polled the wallet host
         e = rig.batch()[-1]
         ok = ok and e["tender"] == "qr" and e["amount"] == 1250
         rig.keys(["ENTER"])
@@ -70,7 +70,7 @@ def qr_customer(args):
         t1 = rig.wait_text("DECLINED", 15)
         print("first code: %s" % [l for l in t1.split("\n") if "DECLINED" in l][0])
         rig.board.devices["scanner"].scan("WALLET-OK-7F3A9C")
-        text = rig.wait_text("Paid", 15)
+        text = rig.wait_text("PAID BY WALLET", 15)
         if getattr(args, "save_display", None):
             rig.display.image().save(args.save_display)
         e = rig.batch()[-1]
