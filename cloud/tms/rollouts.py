@@ -18,7 +18,7 @@ scheduled, downloading, downloaded, installing, deferred (busy), success, failed
 """
 import json
 import math
-from typing import Literal
+from typing import Literal, Optional
 
 from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel, ConfigDict, Field
@@ -172,11 +172,20 @@ def advance_for_action(db, action_id):
 router = APIRouter(responses=AUTHED, tags=["rollouts"])
 
 
+class GroupFilter(BaseModel):
+    """Terminals of a dynamic group: every given field must match."""
+    model_config = ConfigDict(extra="forbid")
+    model: Optional[str] = Field(None, max_length=64)
+    firmware: Optional[str] = Field(None, max_length=32)
+    merchant_id: Optional[int] = Field(None, ge=1, le=2**31 - 1)
+    store_id: Optional[int] = Field(None, ge=1, le=2**31 - 1)
+
+
 class GroupIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=80)
     kind: Literal["static", "dynamic"] = "static"
-    filter: dict[Literal["model", "firmware", "merchant_id", "store_id"], str | int] = Field(default_factory=dict)
+    filter: GroupFilter = Field(default_factory=GroupFilter)
 
 
 class GroupOut(BaseModel):
@@ -201,10 +210,10 @@ def _group(db, who, gid):
 @router.post("/api/v1/tms/groups", response_model=GroupOut, status_code=201)
 def create_group(body: GroupIn, db: Session = Depends(session), who: Principal = Depends(principal)):
     require(who, "terminal:write")
-    if body.kind == "static" and body.filter:
+    f = body.filter.model_dump(exclude_none=True)
+    if body.kind == "static" and f:
         raise HTTPException(status_code=409, detail="a static group lists members; filters are for dynamic groups")
-    g = TerminalGroup(operator_id=who.operator_id, name=body.name, kind=body.kind,
-                      filter=json.dumps(body.filter, sort_keys=True))
+    g = TerminalGroup(operator_id=who.operator_id, name=body.name, kind=body.kind, filter=json.dumps(f, sort_keys=True))
     db.add(g)
     commit(db, "a group named %r exists" % body.name)
     return group_out(db, g)
