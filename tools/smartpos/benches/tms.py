@@ -1,0 +1,63 @@
+"""Terminal management on the virtual terminal (frozen firmware, the sim's heap): what the DDI
+client costs at Ready, a poll's round trip, a parameter bundle applied end to end, and the
+cloud's DDI poll served in-process."""
+import time
+
+
+def _ready_heap(board):
+    """heap_free of the terminal's own "ready" log line (main.py, before its tasks start)."""
+    import re
+    board.wait_for("heap_free=", 60)
+    return int(re.search(r"ready heap_free=(\d+)", board.console()).group(1))
+
+
+def terminal():
+    from host_sim.board import VirtualBoard
+    from host_sim.fleet import ManagedTerminal
+    from host_sim.rig import PRODUCT_HEAP, provision
+    rows = []
+    with VirtualBoard(heap=PRODUCT_HEAP, firmware="frozen", provision=lambda d: provision(d, {}), pty=False) as vb:
+        plain = _ready_heap(vb)
+    with ManagedTerminal(poll_s=2) as mt:
+        deadline = time.monotonic() + 60
+        while not mt.attributes() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        enrolled = _ready_heap(mt.board)
+        idle = int(mt.attributes()["heap_free"])      # measured by the agent itself, after gc
+        mt.api("PUT", "/api/v1/tms/parameters/operator/0",
+               {"files": {"contactless.json": {"aids": {"A0000000031010": {"rctl": 30000}}}}})
+        t0 = time.monotonic()
+        pushed = mt.api("POST", "/api/v1/tms/parameters/push", {"terminal_ids": [mt.terminal["id"]]})[0]
+        mt.wait_action(pushed["action_id"])
+        push_s = time.monotonic() - t0
+    rows += [("heap free at Ready, not enrolled (256K, frozen)", plain, "B"),
+             ("heap free at Ready, enrolled (body buffer reserved)", enrolled, "B"),
+             ("heap free with the DDI agent running, after its poll", idle, "B"),
+             ("DDI client, MQTT subscriber and their tasks at idle", plain - idle, "B"),
+             ("parameter push to applied (no MQTT: the next poll, 2 s)", push_s, "s")]
+    return rows
+
+
+def cloud_poll():
+    import tempfile
+    from fastapi.testclient import TestClient
+    from cloud.app import create_app
+    from cloud.settings import Settings
+    app = create_app(Settings(data_dir=tempfile.mkdtemp(), bootstrap_admin_password="bench-password-1"))
+    c = TestClient(app)
+    h = {"Authorization": "Bearer " + c.post("/api/v1/auth/login", json={"username": "admin",
+                                                                         "password": "bench-password-1"}).json()["token"]}
+    reg = c.post("/api/v1/terminals", json={"serial": "B-1"}, headers=h).json()
+    tok = c.post("/api/v1/enroll", json={"activation_code": reg["activation_code"], "serial": "B-1"}).json()["target_token"]
+    d = {"Authorization": "TargetToken " + tok}
+    n = 300
+    t0 = time.perf_counter()
+    for _ in range(n):
+        c.get("/default/controller/v1/B-1", headers=d)
+    dt = (time.perf_counter() - t0) / n
+    app.state.engine.dispose()
+    return [("DDI poll served in-process (SQLite, one thread)", dt * 1000, "ms"),
+            ("  polls per second, one worker thread", 1 / dt, "/s")]
+
+
+BENCHES = {"tms-terminal": terminal, "tms-cloud-poll": cloud_poll}
