@@ -193,6 +193,8 @@ def _read_len(spec, raw, pos, lt, n):
     if len(s) < nb:
         raise Iso8583Error("field %d: truncated length prefix" % n, n)
     d = _bcd_unpack(s, nb * 2, True, n)
+    if not _is_digits(d):            # a D nibble unpacks as '=': not a length
+        raise Iso8583Error("field %d: length prefix is not BCD digits" % n, n)
     return int(bytes(d)), pos + nb
 
 
@@ -211,7 +213,10 @@ def decode(spec, data):
     else:
         if total < 2:
             raise Iso8583Error("message shorter than the MTI (%d bytes)" % total)
-        mti = bytes(_bcd_unpack(raw[0:2], 4, True, 0)).decode()
+        m = _bcd_unpack(raw[0:2], 4, True, 0)
+        if not _is_digits(m):
+            raise Iso8583Error("MTI is not 4 BCD digits")
+        mti = bytes(m).decode()
         pos = 2
     bml = 8 if spec.bitmap == "bin" else 16
 

@@ -18,7 +18,7 @@ from pos.payments import responses, settlement
 from pos.payments.clock import now_fields as _now_fields
 from pos.payments.acquirer import Acquirer
 from pos.payments.authorizer import Authorizer, AuthResponse, AuthError, unable_to_go_online
-from pos.payments.errors import HostError, ConnectError, BadReply, RoutingError
+from pos.payments.errors import HostError, ConnectError, BadReply, RoutingError, as_host_error
 from pos.payments.routing import Router
 
 # kind -> (MTI, processing code (ISO 8583:1987 DE 3), sign for totals)
@@ -234,7 +234,7 @@ class PaymentEngine(Authorizer):
             if not self.keystore.has_working_keys(acq):
                 try:
                     self.sign_on(acq)
-                except (HostError, ValueError) as e:
+                except Exception as e:     # no host now: retried before the next request
                     log.warning("engine", "sign-on failed", acquirer=acq, err=str(e))
         self.pump(force=True)
 
@@ -254,9 +254,12 @@ class PaymentEngine(Authorizer):
         acq, mti, f, stan = step
         try:
             rf = self.acquirers[acq].exchange(mti, f)
-        except HostError as e:
-            return self._failed(req, acq, stan, e)
-        return self._answered(req, acq, stan, rf)
+        except Exception as e:         # the one outcome rule: see _failed
+            return self._failed(req, acq, stan, as_host_error(e))
+        try:
+            return self._answered(req, acq, stan, rf)
+        except Exception as e:         # a reply the terminal cannot act on
+            return self._failed(req, acq, stan, as_host_error(e))
 
     def _prepare(self, req):
         """Route, sign on if needed, flush reversals, build the request and
@@ -271,7 +274,7 @@ class PaymentEngine(Authorizer):
         if not self.keystore.has_working_keys(acq):
             try:
                 self.sign_on(acq)
-            except (HostError, ValueError) as e:
+            except Exception as e:         # nothing financial was sent
                 log.warning("engine", "sign-on failed", acquirer=acq, err=str(e))
                 return unable_to_go_online("Host unavailable", acq)
         # acquirer rule: outstanding reversals go before the next financial request
@@ -385,7 +388,7 @@ class PaymentEngine(Authorizer):
                 else:
                     self._send_reversal(x)
                 self._backoff.pop(x.acq, None)
-            except (HostError, ValueError) as e:     # ValueError: key store (sign-on refused)
+            except Exception as e:     # HostError, key store (sign-on refused), anything else
                 self._retry_later(x, e, now)
                 blocked.add(x.acq)
         return len(self.pending)
