@@ -117,7 +117,9 @@ async def main():
     gc.collect()
     print("smartpos ready")
     log.info("app", "ready", heap_free=gc.mem_free())
-    await asyncio.gather(keypad_task(keypad, stack, flag), tick_task(stack), network_task(stack))
+    from pos.app import forward
+    await asyncio.gather(keypad_task(keypad, stack, flag), tick_task(stack), network_task(stack),
+                         forward.sender(stack, lambda: isinstance(stack.top, shell.Ready)))
 
 
 asyncio.run(main())

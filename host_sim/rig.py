@@ -63,8 +63,12 @@ PRODUCT_HEAP = "256K"
 
 
 class Rig:
-    def __init__(self, heap=PRODUCT_HEAP, flash_dir=None, firmware="frozen", random_selection=False):
+    def __init__(self, heap=PRODUCT_HEAP, flash_dir=None, firmware="frozen", random_selection=False,
+                 power_cuts=False):
+        """power_cuts: number and log every flash operation so a test can cut the power at
+        any of them (VirtualBoard.arm_power_cut, power_cycle)."""
         self.random_selection = random_selection
+        self.power_cuts = power_cuts
         self._tmp = None
         if flash_dir is None:
             self._tmp = tempfile.mkdtemp(prefix="smartpos-rig-")
@@ -81,10 +85,14 @@ class Rig:
         from host_sim.hosts.wallet import WalletHost
         self.wallet = WalletHost(port=0).start()
         os.makedirs(self.flash_dir, exist_ok=True)
+        ctl = None
+        if self.power_cuts:
+            ctl = os.path.join(self._tmp or os.path.dirname(self.flash_dir), "flash-ctl")
         self.board = VirtualBoard(self.flash_dir, heap=self.heap, firmware=self.firmware, pty=False,
                                   provision=lambda d: provision(d, self.hosts,
                                                                 random_selection=self.random_selection,
-                                                                wallet=self.wallet))
+                                                                wallet=self.wallet),
+                                  flash_ctl=ctl)
         self.board.start()
         self.board.wait_for("smartpos ready", 30)
         return self
@@ -105,6 +113,20 @@ class Rig:
 
     def __exit__(self, *exc):
         self.stop()
+
+    def power_cycle(self, off_s=0.0, timeout=30):
+        """Power off (if a test point has not already) and on again; wait for Ready.
+        Flash operations are numbered from 1 again after this boot."""
+        if self.board.powered:
+            self.board.power_cut()
+        if off_s:
+            time.sleep(off_s)
+        if self.power_cuts:
+            self.board.clear_flash_ops()
+        m = self.board.mark()
+        self.board.power_on()
+        self.board.wait_for("smartpos ready", timeout, since=m)
+        self.wait_text("READY", timeout)
 
     # -- the cashier's hands ----------------------------------------------
     @property

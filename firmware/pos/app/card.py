@@ -89,6 +89,8 @@ def _entry(o, amount, kind, rec, entry="CHIP"):
         batch.record(e)
         counters.record_sale("card" if kind != "refund" else "card_refund", amount)
         status.batch_count += 1
+    else:
+        rec.recorded(False)          # a host approval the terminal did not take: reversed
     return e
 
 

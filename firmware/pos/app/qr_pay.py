@@ -42,6 +42,7 @@ class MerchantQR(Screen):
         self.error = ""
         self.order = None
         self.client = None
+        self.ledger = None
         self.qr = None
         self._t = time.ticks_ms()
         try:
@@ -49,6 +50,9 @@ class MerchantQR(Screen):
             self.client = wallet.from_config()
             o = self.client.create_order(amount, "840", reference)
             self.order = o["order"]
+            from pos.app import services
+            self.ledger = services.orders()
+            self.ledger.opened(self.order, amount, reference)   # before the code is shown
         except Exception as exc:      # no wallet host/key: say so, nothing charged
             self.error = str(exc)[:56]
             log.warning("qr", "order not created", err=repr(exc))
@@ -70,24 +74,25 @@ class MerchantQR(Screen):
             return False                          # asked again on the next tick
         s = st.get("status")
         if s == "paid":
-            e = {"inv": counters.next_invoice(), "kind": "sale", "tender": "qr", "amount": self.amount,
-                 "ok": True, "result": t("approved"), "wallet": st.get("txn", ""), "order": self.order,
-                 "scheme": "wallet", "op": status.operator.name if status.operator else "CASHIER"}
-            batch.record(e)
-            counters.record_sale("qr", self.amount)
-            status.batch_count += 1
-            log.info("qr", "paid", order=self.order, inv=e["inv"])
-            if self.on_result is not None:
-                return self.on_result(e)
-            from pos.ui.widgets import Info
-            return ("replace", Info(t("qr"), [t("paid") + " " + format_amount(self.amount, CURRENCY),
-                                               "%s %06d" % (t("invoice"), e["inv"]), st.get("txn", "")]))
+            return self._paid(st)
         if s in ("expired", "cancelled"):
+            self.ledger.closed(self.order, s)
             self.error = s.upper()
             self.qr = None
             self.order = None
             return "redraw"
         return False
+
+    def _paid(self, st):
+        from pos.app import reconcile
+        e = reconcile.record_order_paid(self.amount, self.order, st.get("txn", ""))
+        self.ledger.closed(self.order, "recorded")
+        log.info("qr", "paid", order=self.order, inv=e["inv"])
+        if self.on_result is not None:
+            return self.on_result(e)
+        from pos.ui.widgets import Info
+        return ("replace", Info(t("qr"), [t("paid") + " " + format_amount(self.amount, CURRENCY),
+                                           "%s %06d" % (t("invoice"), e["inv"]), st.get("txn", "")]))
 
     def draw(self, c):
         c.title(t("qr"), format_amount(self.amount, CURRENCY))
@@ -107,9 +112,16 @@ class MerchantQR(Screen):
         if key in ("CANCEL", "ENTER"):
             if self.order is not None:
                 try:
-                    self.client.cancel_order(self.order)     # an unpaid order must not stay open
-                except Exception as exc:
+                    st = self.client.cancel_order(self.order)    # an unpaid order must not stay open
+                except Exception as exc:      # left open in the ledger: settled in the background
                     log.warning("qr", "cancel failed", err=str(exc))
+                    return ("pop",)
+                s = st.get("status")
+                if s == "paid":               # the customer paid before the cancel: a sale
+                    log.warning("qr", "cancelled order was paid", order=self.order)
+                    return self._paid(st)
+                if s in ("cancelled", "expired"):
+                    self.ledger.closed(self.order, s)
             return ("pop",)
         return None
 

@@ -58,6 +58,8 @@ class Ready(Screen):
         c.center(self._shown_clock, 4)
         if status.batch_count:
             c.center("BATCH %d" % status.batch_count, 6)
+        if status.pending:
+            c.center("%s %d" % (t("pending"), status.pending), 7)
         if self.promos:
             c.center(self.promos[self._promo % len(self.promos)], 9)
         c.footer(t("press_menu"))

@@ -153,6 +153,10 @@ class PaymentEngine(Authorizer):
             x.state = "advised"
             if s in self.pending:
                 self.pending.remove(s)
+        elif t == "adv_void":        # an offline approval the terminal never recorded: not sent
+            x.state = "dropped"
+            if s in self.pending:
+                self.pending.remove(s)
 
     def details(self, stans):
         """{stan: merged journal fields} for the given STANs, in one pass over the
@@ -199,6 +203,32 @@ class PaymentEngine(Authorizer):
         if queued:
             log.warning("engine", "unfinished transactions queued for reversal", count=len(queued))
         return queued
+
+    def abandon(self, stan, why):
+        """The terminal did not record transaction `stan` as approved (the flow failed after
+        the host's reply, or the power went before the batch entry was written): what the
+        host may have charged is reversed, an offline approval not yet advised is dropped.
+        Only queued here; pump() or the background sender sends it.  True when queued."""
+        x = self.txns.get(stan)
+        if x is None:
+            return False
+        if x.state == "advice":
+            self._write({"t": "adv_void", "stan": stan, "why": why})
+            return True
+        if x.state in ("sent", "await_card") or x.charged():
+            self._write({"t": "rev", "stan": stan, "why": why})
+            log.warning("engine", "unrecorded outcome queued for reversal", stan=stan, why=why)
+            return True
+        return False
+
+    def open_batch(self):
+        """Transactions of the open batches that move money or may have (STAN -> Txn)."""
+        out = {}
+        for s in self.txns:
+            x = self.txns[s]
+            if x.batch == self.batches.get(x.acq) and (x.charged() or x.state in ("sent", "await_card")):
+                out[s] = x
+        return out
 
     # ------------------------------------------------------------ network management
     def sign_on_fields(self):

@@ -2,6 +2,7 @@
 # Simplified Chinese; another language adds a dict with the same keys.
 _EN = {
     "ready": "READY",
+    "pending": "TO SEND",
     "press_menu": "MENU: functions",
     "menu": "MENU",
     "sale": "Sale",
@@ -97,6 +98,7 @@ _EN = {
 # the glyphs come from the build-time subset (tools/smartpos/fontgen.py).
 _ZH = {
     "ready": "就绪",
+    "pending": "待发送",
     "press_menu": "MENU: 功能菜单",
     "menu": "菜单",
     "sale": "消费",

@@ -1,0 +1,106 @@
+# The background sender: what the terminal owes the hosts goes out as soon as they answer
+# -- at boot, after the link comes back, with the engine's backoff (config "retry") --
+# not only before the next sale.  Owed: reversals and advices in the journal
+# (pos.payments.engine), wallet orders left open (pos.app.reconcile).  The Ready screen
+# shows how many are waiting (status.pending).
+#
+#   asyncio.create_task(forward.sender(stack, is_idle))
+#
+# Work is done only while the terminal is idle (Ready on top), so it never competes
+# with a sale for the host link; a sale flushes the journal's queue itself before its
+# own request (acquirer rule: reversals first).
+import asyncio
+import time
+
+from pos import log
+from pos.app import reconcile, services, status
+
+WALLET_RETRY_MS = 30000
+
+
+class Sender:
+    def __init__(self):
+        self.engine = None
+        self.aauth = None
+        self.reconciled = False
+        self.orders_left = -1          # unknown until the first look at the ledger
+        self._wallet_next = time.ticks_ms()
+        self._wallet_tries = 0
+
+    def _engine(self):
+        if self.engine is None:
+            self.engine = services.loaded_engine()
+            if self.engine is None:
+                try:
+                    self.engine = services.engine()
+                except Exception as exc:       # payments not configured: nothing to send
+                    log.warning("forward", "no payment engine", err=str(exc))
+                    return None
+            from pos.payments.aio import AsyncAuthorizer
+            self.aauth = AsyncAuthorizer(self.engine)
+        return self.engine
+
+    def boot(self):
+        """Journal against batch, once (before any sale)."""
+        eng = self._engine()
+        if eng is not None and not self.reconciled:
+            reconcile.cards(eng)
+            self.reconciled = True
+
+    def pending(self):
+        n = len(self.engine.pending) if self.engine is not None else 0
+        return n + max(self.orders_left, 0)
+
+    async def step(self):
+        """One round: reversals/advices that are due, then open wallet orders when due."""
+        eng = self._engine()
+        if eng is not None and eng.pending:
+            await self.aauth.pump()
+        if self.orders_left != 0 and time.ticks_diff(time.ticks_ms(), self._wallet_next) >= 0:
+            self.orders_left = self._wallet_orders()
+            self._wallet_tries = self._wallet_tries + 1 if self.orders_left else 0
+            delay = min(WALLET_RETRY_MS, 2000 << min(self._wallet_tries, 4))
+            self._wallet_next = time.ticks_add(time.ticks_ms(), delay)
+
+    def _wallet_orders(self):
+        ledger = services.orders()
+        if not ledger.open_orders():
+            ledger.compact()
+            return 0
+        try:
+            from pos.payments import wallet
+            client = wallet.from_config()
+            client.timeout = 2
+        except Exception as exc:
+            log.warning("forward", "no wallet client", err=str(exc))
+            return len(ledger.open_orders())
+        return reconcile.wallet_orders(ledger, client)
+
+    def order_opened(self):
+        """A flow opened a wallet order: look at the ledger again on the next round."""
+        self.orders_left = -1
+
+
+SENDER = Sender()
+
+
+async def sender(stack, is_idle, every_ms=1000):
+    s = SENDER
+    try:
+        s.boot()
+    except Exception as exc:
+        log.error("forward", "boot reconciliation failed", err=repr(exc))
+    shown = None
+    while True:
+        if is_idle():
+            try:
+                await s.step()
+            except Exception as exc:          # never stop sending for one bad round
+                log.error("forward", "send round failed", err=repr(exc))
+        n = s.pending()
+        if n != status.pending:
+            status.pending = n
+        if n != shown and is_idle():
+            shown = n
+            stack.redraw()
+        await asyncio.sleep_ms(every_ms)
