@@ -190,6 +190,10 @@ class Sweep:
         w = self.rig.wallet
         with w.lock:
             pending = [o for o in w.orders.values() if o["status"] == "pending"]
+        if not pending:
+            if self.rig.board.wait_power_cut(1.0):
+                raise PowerCut()
+            raise TimeoutError("the QR code is shown but no order is pending on the wallet host")
         order = pending[-1]["order"]
         w.customer_pays(order)                        # the customer's app pays the order
         if after_reply:

@@ -192,7 +192,13 @@ class Rig:
         p = os.path.join(self.flash_dir, "batch.jsonl")
         if not os.path.exists(p):
             return []
-        return [json.loads(l) for l in open(p) if l.strip()]
+        out = []
+        for line in open(p):
+            try:
+                out.append(json.loads(line))
+            except ValueError:
+                pass              # torn by a power cut: the firmware skips it too
+        return out
 
     # -- whole flows ------------------------------------------------------------
     def sale_by_card(self, minor, profile, pin=None, timeout=60):

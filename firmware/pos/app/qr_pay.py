@@ -48,11 +48,12 @@ class MerchantQR(Screen):
         try:
             from pos.payments import wallet
             self.client = wallet.from_config()
-            o = self.client.create_order(amount, "840", reference)
-            self.order = o["order"]
             from pos.app import services
             self.ledger = services.orders()
-            self.ledger.opened(self.order, amount, reference)   # before the code is shown
+            att = self.ledger.opening(amount, reference)         # before the order exists
+            o = self.client.create_order(amount, "840", reference, att)
+            self.order = o["order"]
+            self.ledger.opened(self.order, amount, reference, att)   # before the code is shown
         except Exception as exc:      # no wallet host/key: say so, nothing charged
             self.error = str(exc)[:56]
             log.warning("qr", "order not created", err=repr(exc))

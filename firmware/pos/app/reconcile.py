@@ -58,11 +58,17 @@ def wallet_orders(ledger, client, entries=None):
     in_batch = set(e.get("order") for e in es if e.get("tender") == "qr" and e.get("ok"))
     left = 0
     for order in opened:
-        amount, ref = opened[order]
+        amount, ref, att = opened[order]
         if order in in_batch:
             ledger.closed(order, "recorded")
             continue
         try:
+            if order.startswith("?"):        # its number never reached flash: ask again
+                order = client.create_order(amount, "840", ref, att)["order"]   # same key: same order
+                ledger.opened(order, amount, ref, att)
+                if order in in_batch:
+                    ledger.closed(order, "recorded")
+                    continue
             st = client.order_status(order)
             if st.get("status") == "pending":
                 st = client.cancel_order(order)
