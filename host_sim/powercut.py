@@ -147,10 +147,10 @@ class Sweep:
         raise TimeoutError("terminal not idle (still owes the host?):\n%s" % text)
 
     # -- one sale of each tender, as the cashier and the customer ---------------
-    def sale(self, tender, after_reply=None):
+    def sale(self, tender, after_reply=None, **override):
         """Run one sale; raises PowerCut when the power went.  after_reply(): called right
-        after the host answered (timed cut points)."""
-        t = TENDERS[tender]
+        after the host answered (timed cut points).  override: amount, profile, pin."""
+        t = dict(TENDERS[tender], **override)
         self._keys(["CANCEL", "CANCEL"])
         self._wait(["READY"])
         self._keys(list(str(t["amount"])) + ["ENTER"])
@@ -249,6 +249,62 @@ class Sweep:
                 bad.append("order %s left pending on the wallet host" % o["order"])
         return bad
 
+    # -- the Z report against the settlement, a reprint ----------------------------
+    def z_report(self):
+        """Z report (supervisor 2222): (net printed on the Z report, {acq: settlement
+        result shown}, net the acquirer hosts hold open for this terminal before it)."""
+        rig = self.rig
+        host_net = 0
+        for name, h in rig.hosts.items():
+            sc, sa, rc, ra = h.db.open_totals(self.tids[name])
+            host_net += sa - ra
+        n = len(rig.receipts())
+        self.idle()
+        rig.keys(["MENU"])
+        rig.wait_text("Reports")
+        rig.keys(["7"])
+        rig.wait_text("Z report")
+        rig.keys(["2"])
+        rig.wait_text("PIN")
+        rig.keys(list("2222") + ["ENTER"])
+        text = rig.wait_text("NET", 60)
+        results = {}
+        for name in rig.hosts:
+            for line in text.splitlines():
+                if line.strip().startswith(name):
+                    results[name] = line.strip()[len(name):].strip()
+        end = time.monotonic() + 10
+        while len(rig.receipts()) == n and time.monotonic() < end:
+            time.sleep(0.1)
+        z = rig.receipts()[-1] if len(rig.receipts()) > n else ""
+        z = z if isinstance(z, str) else str(z)
+        printed = None
+        for line in z.splitlines():
+            if line.startswith("NET ("):
+                printed = _minor(line.split()[-1])
+        self.idle()
+        return printed, results, host_net
+
+    def reprint_last(self):
+        """Reports > Transaction list > the newest entry: its receipt printed again (text)."""
+        rig = self.rig
+        n = len(rig.receipts())
+        k = min(len(rig.batch()), 8)
+        self.idle()
+        rig.keys(["MENU"])
+        rig.wait_text("Reports")
+        rig.keys(["7"])
+        rig.wait_text("Z report")
+        rig.keys(["3"])
+        time.sleep(0.5)
+        rig.keys([str(k)])
+        end = time.monotonic() + 15
+        while len(rig.receipts()) < n + 1 and time.monotonic() < end:
+            time.sleep(0.1)
+        out = rig.receipts()[n:]
+        self.idle()
+        return out
+
     # -- the sweep --------------------------------------------------------------
     def reference(self, tender):
         """The uncut sale's flash operations (after a warm-up sale: signed on, keys stored)."""
@@ -335,3 +391,12 @@ class Sweep:
         for h, prev in getattr(self, "_hooked", []):
             h.on_message = prev
         self._hooked = []
+
+
+def _minor(text):
+    """'USD 1,234.50' / '1234.50' -> 123450."""
+    digits = "".join(c for c in text if c.isdigit() or c in ".-")
+    try:
+        return int(round(float(digits) * 100))
+    except ValueError:
+        return None

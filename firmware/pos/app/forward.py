@@ -8,7 +8,8 @@
 #
 # Work is done only while the terminal is idle (Ready on top), so it never competes
 # with a sale for the host link; a sale flushes the journal's queue itself before its
-# own request (acquirer rule: reversals first).
+# own request (acquirer rule: reversals first).  A send blocks the loop for at most
+# the acquirer's timeout, and only when something is owed and its backoff has run out.
 import asyncio
 import time
 
@@ -21,7 +22,6 @@ WALLET_RETRY_MS = 30000
 class Sender:
     def __init__(self):
         self.engine = None
-        self.aauth = None
         self.reconciled = False
         self.orders_left = -1          # unknown until the first look at the ledger
         self._wallet_next = time.ticks_ms()
@@ -36,8 +36,6 @@ class Sender:
                 except Exception as exc:       # payments not configured: nothing to send
                     log.warning("forward", "no payment engine", err=str(exc))
                     return None
-            from pos.payments.aio import AsyncAuthorizer
-            self.aauth = AsyncAuthorizer(self.engine)
         return self.engine
 
     def boot(self):
@@ -55,7 +53,14 @@ class Sender:
         """One round: reversals/advices that are due, then open wallet orders when due."""
         eng = self._engine()
         if eng is not None and eng.pending:
-            await self.aauth.pump()
+            # the engine's own (blocking) links, bounded by the acquirers' timeouts and
+            # spaced by its backoff: asyncio streams kept ~13 KB of heap for good, which
+            # the next QR order then lacked
+            eng.pump()
+            if not eng.pending:
+                for a in eng.acquirers.values():
+                    a.link.close()
+                log.info("forward", "nothing owed")
         if self.orders_left != 0 and time.ticks_diff(time.ticks_ms(), self._wallet_next) >= 0:
             self.orders_left = self._wallet_orders()
             self._wallet_tries = self._wallet_tries + 1 if self.orders_left else 0
