@@ -167,7 +167,14 @@ class Sweep:
             self.rig.board.devices["pn532"].tap(make_card(t["profile"]))
         try:
             while True:
-                which, text = self._wait(["ENTER PIN", "APPROVED", "DECLINED", "NOT COMPLETED", "try again"], 60)
+                which, text = self._wait(["ENTER PIN", "CHOOSE APPLICATION", "APPROVED", "DECLINED",
+                                          "NOT COMPLETED", "try again"], 60)
+                if which == "CHOOSE APPLICATION":
+                    self._keys(["1"])
+                    end = time.monotonic() + 5
+                    while "CHOOSE APPLICATION" in self.rig.display.text() and time.monotonic() < end:
+                        time.sleep(0.05)
+                    continue
                 if which != "ENTER PIN":
                     break
                 self._keys(list(t["pin"]) + ["ENTER"])
@@ -318,6 +325,7 @@ class Sweep:
         """Cut at the given flash operations of the sale (None: every one) and `delays`
         seconds after the host's reply; returns a Report."""
         rep = report or Report(tender)
+        self.rig.power_cycle()                 # each tender from a fresh boot (heap)
         self.reference(tender)                 # warm-up: sign-on, working keys stored
         rep.ops = self.reference(tender)
         n = len(rep.ops)

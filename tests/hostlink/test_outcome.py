@@ -8,7 +8,7 @@ import pytest
 from hostlink.terminal import Terminal
 
 PAN = "4761739001010119"
-MC_PAN = "5413330089020011"     # routes to beta (the packed BCD profile)
+MC_PAN = "5413330089010434"     # routes to beta (the packed BCD profile)
 
 SALE = """
 req, r = sale(%(amount)d, pan=%(pan)r)
