@@ -73,6 +73,8 @@ class WalletClient:
             data = json.loads(payload) if payload else {}
         except (ValueError, IndexError):
             raise WalletError("wallet host answer not understood")
+        if not isinstance(data, dict):         # valid JSON, but not an answer object
+            raise WalletError("wallet host answer not understood")
         if code >= 500:
             raise WalletError("wallet host error %d" % code)
         if code >= 400:

@@ -187,11 +187,62 @@ def host_chaos(args):
             "wallet: status replies fail (503) x3", "PAID" if es else "nothing", 9.90, "ok" if ok else "WRONG"))
         if not ok:
             failures.append("wallet status fails")
+        # customer-presented codes: the wallet charges, then its answer is lost
+        for label, how in (("wallet: charge answered after the timeout", "delay"),
+                           ("wallet: charge answer dropped", "drop"),
+                           ("wallet: charge answer not JSON object", "garble")):
+            paid = sum(w.payments.values())
+            _wallet_fault_once(w, "/v1/pay", how)
+            which = _scan_code(rig, sweep, 875, "WALLET-OK-%s" % how.upper())
+            sweep.idle()
+            charged = sum(w.payments.values()) - paid
+            recorded = [e.get("wallet") for e in rig.batch() if e.get("tender") == "qr" and e.get("ok")]
+            once = all(recorded.count(txn) == 1 for txn in w.payments if txn.startswith("T"))
+            ok = ((charged == 875) == (which == "Paid") and charged in (0, 875) and once
+                  and not sweep.agreement())
+            lines.append("%-44s terminal %-13s customer charged %6.2f  %s" % (
+                label, which.upper(), charged / 100, "ok" if ok else "WRONG"))
+            print(lines[-1])
+            if not ok:
+                failures.append(label)
     for ln in lines:
         print(ln)
     return not failures, "%d sales against faulty hosts: %s (%.0f s)" % (
         len(lines), "every customer charged exactly once or not at all" if not failures else
         "WRONG: " + ", ".join(failures), time.monotonic() - t0)
+
+
+def _wallet_fault_once(w, path, how):
+    """The wallet's next answer to `path` is delayed past the terminal's timeout, dropped
+    (connection closed unanswered) or garbled -- after the wallet has acted on it."""
+    orig = w.route
+
+    def route(method, p, term, data):
+        if p != path:
+            return orig(method, p, term, data)
+        w.route = orig                        # once
+        answer = orig(method, p, term, data)  # the wallet charged
+        if how == "delay":
+            time.sleep(7.0)
+            return answer
+        if how == "drop":
+            raise ConnectionAbortedError("answer dropped")
+        return 200, "<html>gateway error</html>"
+    w.route = route
+
+
+def _scan_code(rig, sweep, amount, code):
+    sweep.idle()
+    rig.keys(list(str(amount)) + ["ENTER"])
+    rig.wait_text("3 QR")
+    rig.keys(["3"])
+    rig.wait_text("2 Scan customer code")
+    rig.keys(["2"])
+    rig.wait_text("SCAN CUSTOMER CODE")
+    rig.board.devices["scanner"].scan(code)
+    which, _ = rig.wait_any(["Paid", "DECLINED", "unresolved", "wallet host"], 60)
+    rig.keys(["ENTER"])
+    return which
 
 
 SCENARIOS = {"power-cut-sweep": power_cut_sweep, "host-chaos": host_chaos}
