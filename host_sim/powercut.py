@@ -136,13 +136,16 @@ class Sweep:
     def idle(self, timeout=60):
         """Ready on the display and nothing left to send (no TO SEND line)."""
         rig = self.rig
-        rig.keys(["CANCEL", "CANCEL", "CANCEL"])
         end = time.monotonic() + timeout
         text = ""
+        back = 0.0
         while time.monotonic() < end:
             text = rig.display.text()
             if "READY" in text and "TO SEND" not in text:
                 return text
+            if "READY" not in text and time.monotonic() > back:
+                rig.keys(["CANCEL", "CANCEL", "CANCEL"])       # back to Ready from any screen
+                back = time.monotonic() + 2.0
             time.sleep(0.1)
         raise TimeoutError("terminal not idle (still owes the host?):\n%s" % text)
 
@@ -258,8 +261,8 @@ class Sweep:
 
     # -- the Z report against the settlement, a reprint ----------------------------
     def z_report(self):
-        """Z report (supervisor 2222): (net printed on the Z report, {acq: settlement
-        result shown}, net the acquirer hosts hold open for this terminal before it)."""
+        """Z report (supervisor 2222): (card net printed on the Z report, {acq: settlement
+        result shown}, net the acquirer hosts held open for this terminal before it)."""
         rig = self.rig
         host_net = 0
         for name, h in rig.hosts.items():
@@ -285,9 +288,12 @@ class Sweep:
             time.sleep(0.1)
         z = rig.receipts()[-1] if len(rig.receipts()) > n else ""
         z = z if isinstance(z, str) else str(z)
-        printed = None
+        printed = 0                      # the TENDER section's card line (QR is the wallet's)
+        section = ""
         for line in z.splitlines():
-            if line.startswith("NET ("):
+            if line and not line.startswith(" "):
+                section = line.strip()
+            elif section == "TENDER" and line.split()[:1] == ["card"]:
                 printed = _minor(line.split()[-1])
         self.idle()
         return printed, results, host_net

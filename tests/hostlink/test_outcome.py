@@ -35,6 +35,7 @@ def test_bcd_reply_with_bad_length_nibble_is_reversed(tmp_path, alpha, beta):
     terminal showed DECLINED, sent no reversal and the host kept the charge."""
     t = Terminal(tmp_path, {"alpha": alpha, "beta": beta}, timeout_ms=1500)
     before = beta.db.balance(MC_PAN)
+    assert before is not None
     _bad_length_nibble(beta)
     r, st = t.run(SALE % {"amount": 900, "pan": MC_PAN})
     assert r["acq"] == "beta" and not r["approved"]

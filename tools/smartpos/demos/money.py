@@ -42,8 +42,9 @@ def power_cut_sweep(args):
         print("reprint of the newest card receipt: %s" % ("ok" if reprint_ok else "MISSING"))
         # the Z report's net against what the acquirers settle
         printed, results, host_net = sweep.z_report()
-        z_ok = all(r.startswith("balanced") for r in results.values()) and results
-        print("Z report: net %s printed; settlement %s; acquirers held %d open" % (printed, results, host_net))
+        z_ok = bool(results) and all(r.startswith("balanced") for r in results.values()) and printed == host_net
+        print("Z report: card net %s printed; settlement %s; the acquirers held %s open" % (
+            _money(printed), results, _money(host_net)))
     points = sum(len(r.points) for r in reports)
     bad = [m for r in reports for m in r.mismatches]
     not_cut = [p for r in reports for p in r.points if p[1] != "cut"]
@@ -56,6 +57,10 @@ def power_cut_sweep(args):
         points, ", ".join(r.line().split(":")[0] + " " + str(len(r.points)) for r in reports), len(bad),
         "ok" if reprint_ok else "FAILED", "balanced with the settlement" if z_ok else "NOT balanced",
         time.monotonic() - t0)
+
+
+def _money(minor):
+    return "?" if minor is None else "%.2f" % (minor / 100)
 
 
 # -------------------------------------------------------------------- host chaos
