@@ -346,7 +346,7 @@ class Sweep:
             self._point(rep, label, None, delay=d)
         return rep
 
-    def _point(self, rep, label, arm, delay=None):
+    def _point(self, rep, label, arm, delay=None, retry=True):
         rig = self.rig
         self.idle()
         base = len(rig.board.flash_ops())
@@ -367,9 +367,14 @@ class Sweep:
         finally:
             rig.board.disarm_power_cut()
             self._unhook()
-        if rig.board.powered:
-            if outcome.startswith("stuck"):
+        if outcome.startswith("stuck"):
+            tail = [ln for ln in rig.board.console().splitlines()[-12:] if ln.strip()]
+            self.log("  %s: %s\n    board: %s" % (label, outcome, "\n    board: ".join(tail)))
+            if rig.board.powered:
                 rig.board.power_cut()
+            if retry:                     # the sale never got there: try the point once more
+                rig.power_cycle()
+                return self._point(rep, label + " (again)", arm, delay, retry=False)
         rig.power_cycle()
         try:
             self.idle(90)

@@ -23,7 +23,7 @@ class Sender:
     def __init__(self):
         self.engine = None
         self.reconciled = False
-        self.orders_left = -1          # unknown until the first look at the ledger
+        self.orders_left = 0           # wallet orders found open at the last look
         self._wallet_next = time.ticks_ms()
         self._wallet_tries = 0
 
@@ -39,11 +39,12 @@ class Sender:
         return self.engine
 
     def boot(self):
-        """Journal against batch, once (before any sale)."""
+        """Journal against batch, once (before any sale); the order ledger compacted."""
         eng = self._engine()
         if eng is not None and not self.reconciled:
             reconcile.cards(eng)
             self.reconciled = True
+        services.orders().compact()
 
     def pending(self):
         n = len(self.engine.pending) if self.engine is not None else 0
@@ -61,16 +62,16 @@ class Sender:
                 for a in eng.acquirers.values():
                     a.link.close()
                 log.info("forward", "nothing owed")
-        if self.orders_left != 0 and time.ticks_diff(time.ticks_ms(), self._wallet_next) >= 0:
+        if time.ticks_diff(time.ticks_ms(), self._wallet_next) >= 0:
+            # a cancel that got no answer leaves its order open: looked at again here
             self.orders_left = self._wallet_orders()
             self._wallet_tries = self._wallet_tries + 1 if self.orders_left else 0
-            delay = min(WALLET_RETRY_MS, 2000 << min(self._wallet_tries, 4))
+            delay = min(WALLET_RETRY_MS, 2000 << min(self._wallet_tries, 4)) if self.orders_left else WALLET_RETRY_MS
             self._wallet_next = time.ticks_add(time.ticks_ms(), delay)
 
     def _wallet_orders(self):
         ledger = services.orders()
         if not ledger.open_orders():
-            ledger.compact()
             return 0
         try:
             from pos.payments import wallet
@@ -80,10 +81,6 @@ class Sender:
             log.warning("forward", "no wallet client", err=str(exc))
             return len(ledger.open_orders())
         return reconcile.wallet_orders(ledger, client)
-
-    def order_opened(self):
-        """A flow opened a wallet order: look at the ledger again on the next round."""
-        self.orders_left = -1
 
 
 SENDER = Sender()

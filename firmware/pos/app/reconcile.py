@@ -52,7 +52,6 @@ def wallet_orders(ledger, client, entries=None):
     """Settle the wallet orders left open; returns how many are still open (host unreachable)."""
     opened = ledger.open_orders()
     if not opened:
-        ledger.compact()
         return 0
     es = batch.entries() if entries is None else entries
     in_batch = set(e.get("order") for e in es if e.get("tender") == "qr" and e.get("ok"))
