@@ -352,7 +352,7 @@ class Sweep:
         base = len(rig.board.flash_ops())
         after = None
         if delay is not None:
-            after = self._cut_later(delay)
+            after = self.cut_after_reply(delay)
         if arm is not None:
             arm(base)
         outcome = "completed"
@@ -366,7 +366,7 @@ class Sweep:
             outcome = "stuck: %s" % str(exc).splitlines()[0]
         finally:
             rig.board.disarm_power_cut()
-            self._unhook()
+            self.unhook()
         if outcome.startswith("stuck"):
             tail = [ln for ln in rig.board.console().splitlines()[-12:] if ln.strip()]
             self.log("  %s: %s\n    board: %s" % (label, outcome, "\n    board: ".join(tail)))
@@ -387,7 +387,9 @@ class Sweep:
         self.log("  %-58s %-22s %s" % (label[:58], outcome[:22], "AGREE" if not bad else "MISMATCH: " + "; ".join(bad)))
 
     # -- timed cuts after a host's reply -------------------------------------------
-    def _cut_later(self, delay):
+    def cut_after_reply(self, delay):
+        """Cut the power `delay` seconds after the next 0110/0210 an acquirer sends (until
+        unhook()); returns a function that starts the same countdown by hand (QR)."""
         import threading
         board = self.rig.board
 
@@ -398,7 +400,7 @@ class Sweep:
 
         def on_message(direction, summary, raw, peer):
             if direction == "in" and summary[:4] in ("0110", "0210"):
-                self._unhook()
+                self.unhook()
                 threading.Thread(target=cut, daemon=True).start()
         self._hooked = []
         for h in self.rig.hosts.values():
@@ -406,7 +408,7 @@ class Sweep:
             h.on_message = on_message
         return lambda: threading.Thread(target=cut, daemon=True).start()
 
-    def _unhook(self):
+    def unhook(self):
         for h, prev in getattr(self, "_hooked", []):
             h.on_message = prev
         self._hooked = []

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from host_sim.powercut import Sweep, read_journal, journal_state
+from host_sim.powercut import PowerCut, Sweep, read_journal, journal_state
 from host_sim.rig import Rig
 
 PAN = "4761739001010135"          # visa-cvn10 (the tap card)
@@ -60,10 +60,10 @@ def test_reversal_owed_after_a_power_cut_goes_out_while_idle(rig):
     sweep.idle()
     host = rig.hosts["alpha"]
     before = host.db.balance(PAN)
-    sweep._cut_later(0.0)                         # the power goes as the approval arrives
-    with pytest.raises(Exception):
+    sweep.cut_after_reply(0.0)                         # the power goes as the approval arrives
+    with pytest.raises(PowerCut):
         sweep.sale("tap")
-    sweep._unhook()
+    sweep.unhook()
     assert host.db.balance(PAN) == before - 3500  # the host charged the customer
     host.faults.set("refuse", seconds=600)        # the host is down at boot
     try:

@@ -16,7 +16,7 @@ import time
 from pos import log
 from pos.app import reconcile, services, status
 
-WALLET_RETRY_MS = 30000
+WALLET_RETRY_MS = 30000         # longest wait between tries for an open order
 
 
 class Sender:
@@ -62,11 +62,15 @@ class Sender:
                 for a in eng.acquirers.values():
                     a.link.close()
                 log.info("forward", "nothing owed")
-        if time.ticks_diff(time.ticks_ms(), self._wallet_next) >= 0:
-            # a cancel that got no answer leaves its order open: looked at again here
+        ledger = services.orders()
+        if not ledger.open:
+            self.orders_left = 0
+            self._wallet_tries = 0
+        elif time.ticks_diff(time.ticks_ms(), self._wallet_next) >= 0:
+            # a cancel that got no answer leaves its order open: settled from here
             self.orders_left = self._wallet_orders()
             self._wallet_tries = self._wallet_tries + 1 if self.orders_left else 0
-            delay = min(WALLET_RETRY_MS, 2000 << min(self._wallet_tries, 4)) if self.orders_left else WALLET_RETRY_MS
+            delay = min(WALLET_RETRY_MS, 2000 << min(self._wallet_tries, 4))
             self._wallet_next = time.ticks_add(time.ticks_ms(), delay)
 
     def _wallet_orders(self):

@@ -17,6 +17,7 @@ from pos.store.journal import Journal
 class OrderLedger:
     def __init__(self, path="orders.bin", on_write=None):
         self.journal = Journal(path, on_write)
+        self.open = len(self.open_orders())     # kept up to date: nobody re-reads the file to know
 
     def opening(self, amount, reference):
         """Before the order is asked for; returns the attempt tag to ask with.  A power cut
@@ -26,6 +27,7 @@ class OrderLedger:
         from binascii import hexlify
         att = hexlify(os.urandom(4)).decode()
         self.journal.append({"t": "opening", "amt": amount, "ref": reference, "att": att})
+        self.open += 1
         return att
 
     def opened(self, order, amount, reference, attempt=""):
@@ -34,6 +36,7 @@ class OrderLedger:
     def closed(self, order, how):
         """`how`: recorded (in the batch), cancelled, expired."""
         self.journal.append({"t": "closed", "order": order, "how": how})
+        self.open = max(0, self.open - 1)
 
     def open_orders(self):
         """{order: (amount, reference, attempt)} opened and not closed.  An order asked
@@ -53,5 +56,5 @@ class OrderLedger:
 
     def compact(self):
         """Start an empty ledger when nothing is open (keeps the file small)."""
-        if not self.open_orders() and self.journal.count:
+        if not self.open and self.journal.count:
             self.journal.rotate([])

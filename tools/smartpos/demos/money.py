@@ -194,6 +194,28 @@ def host_chaos(args):
             "wallet: status replies fail (503) x3", "PAID" if es else "nothing", 9.90, "ok" if ok else "WRONG"))
         if not ok:
             failures.append("wallet status fails")
+        # the cashier cancels an unpaid order and the cancel gets no answer: the order
+        # stays open in the terminal's ledger and the background sender cancels it
+        rig.keys(list("1500") + ["ENTER"])
+        rig.wait_text("3 QR")
+        rig.keys(["3"])
+        rig.wait_text("1 Show QR")
+        rig.keys(["1"])
+        rig.wait_text("Scan with your wallet app", 30)
+        with w.lock:
+            order = [o for o in w.orders.values() if o["status"] == "pending"][-1]["order"]
+        w.fail_next = 1
+        rig.board.devices["keypad"].tap("CANCEL")
+        end = time.monotonic() + 60
+        while w.orders[order]["status"] == "pending" and time.monotonic() < end:
+            time.sleep(0.2)
+        sweep.idle()
+        ok = w.orders[order]["status"] == "cancelled" and not sweep.agreement()
+        lines.append("%-44s terminal %-13s customer charged %6.2f  %s" % (
+            "wallet: the cancel gets no answer (503)", "cancelled", 0, "ok" if ok else "WRONG"))
+        print(lines[-1])
+        if not ok:
+            failures.append("wallet cancel unanswered")
         # customer-presented codes: the wallet charges, then its answer is lost
         for label, how in (("wallet: charge answered after the timeout", "delay"),
                            ("wallet: charge answer dropped", "drop"),
