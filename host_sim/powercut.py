@@ -327,15 +327,18 @@ class Sweep:
         self.idle()
         return self.rig.board.flash_ops()[b:]
 
-    def run(self, tender, points=None, hows=("torn",), delays=(), report=None):
-        """Cut at the given flash operations of the sale (None: every one) and `delays`
-        seconds after the host's reply; returns a Report."""
+    def run(self, tender, points=None, hows=("torn",), delays=(), report=None, select=None):
+        """Cut at the given flash operations of the sale (None: every one; `select`:
+        those operations (n, kind, path, bytes) it accepts) and `delays` seconds after
+        the host's reply; returns a Report."""
         rep = report or Report(tender)
         self.rig.power_cycle()                 # each tender from a fresh boot (heap)
         self.reference(tender)                 # warm-up: sign-on, working keys stored
         rep.ops = self.reference(tender)
         n = len(rep.ops)
         todo = range(1, n + 1) if points is None else [p for p in points if 1 <= p <= n]
+        if select is not None:
+            todo = [k for k in todo if select(rep.ops[k - 1])]
         for k in todo:
             for how in hows:
                 op = rep.ops[k - 1]

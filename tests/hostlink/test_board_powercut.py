@@ -18,19 +18,27 @@ MONEY_FILES = ("/journal.bin", "/batch.jsonl", "/orders.bin")
 
 @pytest.fixture(scope="module")
 def rig():
+    """The card tenders' terminal."""
+    with Rig(power_cuts=True) as r:
+        yield r
+
+
+@pytest.fixture(scope="module")
+def wallet_rig():
+    """The wallet tender's terminal (its own: a QR order needs 2 KB of heap in one piece,
+    which a long card journal on the same boot may leave fragmented)."""
     with Rig(power_cuts=True) as r:
         yield r
 
 
 @pytest.mark.parametrize("tender", ["tap", "chip", "qr"])
-def test_power_cut_at_the_money_writes_of_a_sale(rig, tender):
+def test_power_cut_at_the_money_writes_of_a_sale(rig, wallet_rig, tender):
+    if tender == "qr":
+        rig = wallet_rig
     sweep = Sweep(rig, log=print)
-    sweep.reference(tender)                                   # warm-up (sign-on, keys)
-    ops = sweep.reference(tender)
-    points = [i + 1 for i, op in enumerate(ops) if op[2] in MONEY_FILES]
-    assert len(points) >= 3, ops
-    rep = sweep.run(tender, points=points)
-    assert [o for _l, o in rep.points] == ["cut"] * len(points), rep.points
+    rep = sweep.run(tender, select=lambda op: op[2] in MONEY_FILES)
+    assert len(rep.points) >= 3, rep.ops
+    assert [o for _l, o in rep.points] == ["cut"] * len(rep.points), rep.points
     assert rep.mismatches == []
 
 
@@ -82,9 +90,10 @@ def test_reversal_owed_after_a_power_cut_goes_out_while_idle(rig):
     assert sweep.agreement() == []
 
 
-def test_merchant_qr_paid_then_cancelled_is_recorded(rig):
+def test_merchant_qr_paid_then_cancelled_is_recorded(wallet_rig):
     """Known defect: the customer paid, the cashier cancelled, the wallet said "paid" to the
     cancel and the terminal recorded nothing."""
+    rig = wallet_rig
     sweep = Sweep(rig, log=print)
     sweep.idle()
     n_batch = len(rig.batch())
