@@ -98,3 +98,35 @@ def test_any_exception_on_the_host_path_reverses(tmp_path, alpha, step, err):
     assert st["states"][str(stan)] == "reversed", st
     assert st["pending"] == [] and st["net"] == 0
     assert alpha.db.balance(PAN) == before
+
+
+def test_a_torn_batch_line_never_swallows_the_next_entry(tmp_path):
+    """A power cut mid-append left half a line without its newline; the next entry used to
+    be glued to it and lost with it on reading."""
+    from host_sim.hosts.acquirer.terminal import mp_run
+    (tmp_path / "batch.jsonl").write_text('{"inv": 1, "ok": true}\n{"inv": 2, "o')
+    out = mp_run("from pos.app import batch\nbatch.record({'inv': 3, 'ok': True})\n"
+                 "print([e['inv'] for e in batch.entries()])\n", cwd=str(tmp_path))
+    assert out.strip() == "[1, 3]"
+
+
+def test_order_ledger_survives_a_torn_record_and_counts_open_orders(tmp_path):
+    from host_sim.hosts.acquirer.terminal import mp_run
+    code = """
+from pos.payments.orders import OrderLedger
+l = OrderLedger("orders.bin")
+a = l.opening(1250, "000007")
+l.opened("W000001", 1250, "000007", a)
+b = l.opening(990, "000008")
+print(l.open, sorted(l.open_orders()))
+"""
+    out = mp_run(code, cwd=str(tmp_path)).strip()
+    assert out.startswith("2 ['?") and out.endswith("'W000001']"), out
+    data = (tmp_path / "orders.bin").read_bytes()
+    (tmp_path / "orders.bin").write_bytes(data[:-5])          # the last record torn
+    out = mp_run("from pos.payments.orders import OrderLedger\nl = OrderLedger('orders.bin')\n"
+                 "print(l.open, list(l.open_orders()))\nl.closed('W000001', 'cancelled')\nl.compact()\n"
+                 "print(l.open, l.journal.count)\n", cwd=str(tmp_path))
+    lines = out.splitlines()
+    assert "torn record discarded" in lines[0]
+    assert lines[1:] == ["1 ['W000001']", "0 0"]
