@@ -14,9 +14,52 @@ import asyncio
 import time
 
 from pos import log
-from pos.app import reconcile, services, status
+from pos.app import services, status
 
 WALLET_RETRY_MS = 30000         # longest wait between tries for an open order
+
+
+def owed(path="journal.bin", entries=None):
+    """True when the journal may hold work for the engine at boot: a request without an
+    answer, a reversal or advice not acknowledged, an approval with no batch entry.  A
+    streaming look (one record at a time), so that a terminal whose engine loads on first
+    use (small heap) builds it at boot only when there is something to send."""
+    import os
+    try:
+        os.stat(path)
+    except OSError:
+        return False
+    from pos.payments import responses
+    from pos.store.journal import Journal
+    if entries is None:
+        from pos.app import batch
+        entries = batch.entries()
+    es = entries
+    recorded = set()
+    for e in es:
+        if e.get("ok") and e.get("stan"):
+            recorded.add(int(e["stan"]))
+    open_ = {}                       # STAN -> True while something is owed for it
+    j = Journal(path)
+    try:
+        for r in j.replay():
+            t = r["t"]
+            s = r.get("stan")
+            if t in ("req", "adv", "rev"):
+                open_[s] = True
+            elif t == "resp":
+                open_[s] = responses.approved(r.get("rc", "")) and s not in recorded
+            elif t in ("fail", "rev_ok", "adv_ok", "adv_void"):
+                open_[s] = False
+            elif t == "done" and s in open_:
+                open_[s] = s not in recorded
+    finally:
+        j.close()
+    for s in open_:
+        if open_[s]:
+            return True
+    return False
+
 
 
 class Sender:
@@ -27,10 +70,12 @@ class Sender:
         self._wallet_next = time.ticks_ms()
         self._wallet_tries = 0
 
-    def _engine(self):
+    def _engine(self, build=False):
+        """The payment engine once it is loaded (by preload, a card sale, or here at boot
+        when the journal owes something: build=True)."""
         if self.engine is None:
             self.engine = services.loaded_engine()
-            if self.engine is None:
+            if self.engine is None and build:
                 try:
                     self.engine = services.engine()
                 except Exception as exc:       # payments not configured: nothing to send
@@ -40,11 +85,14 @@ class Sender:
 
     def boot(self):
         """Journal against batch, once (before any sale); the order ledger compacted."""
-        eng = self._engine()
+        eng = self._engine(build=owed())
         if eng is not None and not self.reconciled:
+            from pos.app import reconcile         # only when there is an engine to reconcile
             reconcile.cards(eng)
             self.reconciled = True
-        services.orders().compact()
+        ledger = services.orders_if_any()
+        if ledger is not None:
+            ledger.compact()
 
     def pending(self):
         n = len(self.engine.pending) if self.engine is not None else 0
@@ -62,8 +110,8 @@ class Sender:
                 for a in eng.acquirers.values():
                     a.link.close()
                 log.info("forward", "nothing owed")
-        ledger = services.orders()
-        if not ledger.open:
+        ledger = services.orders_if_any()
+        if ledger is None or not ledger.open:
             self.orders_left = 0
             self._wallet_tries = 0
         elif time.ticks_diff(time.ticks_ms(), self._wallet_next) >= 0:
@@ -84,6 +132,7 @@ class Sender:
         except Exception as exc:
             log.warning("forward", "no wallet client", err=str(exc))
             return len(ledger.open_orders())
+        from pos.app import reconcile
         return reconcile.wallet_orders(ledger, client)
 
 

@@ -103,6 +103,17 @@ def orders():
     return _orders
 
 
+def orders_if_any():
+    """The wallet order ledger if this terminal has one (None: no QR order ever opened)."""
+    if _orders is None:
+        import os
+        try:
+            os.stat("orders.bin")
+        except OSError:
+            return None
+    return orders()
+
+
 def emv_config():
     global _emv
     if _emv is None:
