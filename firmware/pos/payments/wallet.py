@@ -59,7 +59,7 @@ class WalletClient:
             s.send(head + body)
             resp = b""
             while len(resp) < 16384:
-                chunk = s.recv(2048)
+                chunk = s.recv(512)        # small blocks: the heap is fragmented by then
                 if not chunk:
                     break
                 resp += chunk

@@ -211,6 +211,7 @@ def host_chaos(args):
             order = [o for o in w.orders.values() if o["status"] == "pending"][-1]["order"]
         w.fail_next = 1
         rig.board.devices["keypad"].tap("CANCEL")
+        sweep.idle()                                      # the cashier goes back to Ready
         end = time.monotonic() + 60
         while w.orders[order]["status"] == "pending" and time.monotonic() < end:
             time.sleep(0.2)
