@@ -157,8 +157,9 @@ async def main():
     gc.collect()
     print("smartpos ready")
     log.info("app", "ready", heap_free=gc.mem_free())
+    from pos.app import forward
     tasks = [keypad_task(keypad, stack, flag), tick_task(stack, leds), network_task(stack),
-             paper_task(stack, printer)]
+             paper_task(stack, printer), forward.sender(stack, lambda: isinstance(stack.top, shell.Ready))]
     if cloud_enrolled:
         from pos.tms import service as tms
         tasks.append(tms.task())

@@ -54,6 +54,7 @@ OP_RESET = 0x70
 OP_BOOT_STAGE = 0x72
 OP_WDT_START = 0x74
 OP_WDT_FEED = 0x75
+OP_POWER_CUT = 0x76        # a power-cut test point in the flash layer fired (tests)
 
 ROLE_CONTROL, ROLE_IRQ, ROLE_UART = 0, 1, 2
 
@@ -134,6 +135,7 @@ class Bridge:
         self.rtc_offset = 0.0
         self.on_reset = None     # fn(kind) on a reset request: True hard, False soft, "wdt" watchdog
         self.on_stage = None     # fn(stage) called as the CPU's start-up progresses
+        self.on_power_cut = None  # fn(op number): a flash test point asks for the power to go
         self.stats = {"frames": 0, "spi_bytes": 0, "uart_tx": 0, "uart_rx": 0}
         self._srv = None
         self._conns = set()
@@ -322,6 +324,10 @@ class Bridge:
         if op == OP_WDT_FEED:
             if self._wdt_timeout:
                 self._wdt_feed()
+            return None
+        if op == OP_POWER_CUT:
+            if self.on_power_cut:
+                threading.Thread(target=self.on_power_cut, args=(arg,), daemon=True).start()
             return None
         if op == OP_BOOT_STAGE:
             if self.on_stage:

@@ -108,7 +108,7 @@ def install_firmware(flash_dir, src=FIRMWARE_DIR, frozen=False):
 class VirtualBoard:
     def __init__(self, flash_dir=None, heap="192K", firmware=False, wiring=None, devices=None,
                  pty_link=None, socket_port=0, pty=True, flash_size=DEFAULT_FLASH_SIZE, uid=None, rom=None,
-                 provision=None, kek=None):
+                 provision=None, kek=None, flash_ctl=None):
         self._tmp = None
         if flash_dir is None:
             self._tmp = tempfile.mkdtemp(prefix="smartpos-flash-")
@@ -128,6 +128,11 @@ class VirtualBoard:
         # OTP block 0: the key-encryption key written at manufacture (docs/keys-at-rest.md);
         # b"" leaves the OTP erased, as on a board that missed that step
         self.kek = TEST_KEK if kek is None else kek
+        # power-cut test points: a host directory where the flash layer logs every flash
+        # operation (writes.log) and reads where to cut (see arm_power_cut)
+        self.flash_ctl = flash_ctl
+        self.power_cuts = []            # flash operation numbers where a test point cut the power
+        self._cut_done = threading.Event()
         self.devices = {}
         self.bridge = None
         self.cpu = None
@@ -155,14 +160,18 @@ class VirtualBoard:
                                address=spec.get("address"), pins=spec.get("pins"))
             self.devices[name] = dev
         self.bridge.start()
-        self.cpu = Cpu(self.flash_dir, heap=self.heap, flash_size=self.flash_size, rom=self.rom,
-                       env={"SMARTPOS_BRIDGE": "unix:" + self.bridge.path, "SMARTPOS_UID": self.uid,
-                            "SMARTPOS_OTP0": self.kek.hex()})
+        env = {"SMARTPOS_BRIDGE": "unix:" + self.bridge.path, "SMARTPOS_UID": self.uid,
+               "SMARTPOS_OTP0": self.kek.hex()}
+        if self.flash_ctl:
+            os.makedirs(self.flash_ctl, exist_ok=True)
+            env["SMARTPOS_FLASH_CTL"] = os.path.abspath(self.flash_ctl)
+        self.cpu = Cpu(self.flash_dir, heap=self.heap, flash_size=self.flash_size, rom=self.rom, env=env)
         self.cpu.start_dir = prepare_bsp(os.path.join(self._rundir, "bsp"))
         self.cpu.sinks.append(self._record)
         self.cpu.on_hard_reset = self._power_on_models
         self.bridge.on_reset = self._reset_request
         self.bridge.on_stage = self.cpu.board_up
+        self.bridge.on_power_cut = self._test_point_cut
         self.socket = SocketPort(self.cpu, self.socket_port)
         if self.want_pty:
             self.pty = PtyPort(self.cpu, self.pty_link)
@@ -322,9 +331,55 @@ class VirtualBoard:
         self.cpu.power_off()
         self.bridge.cpu_gone()
         self.bridge.wdt_stop()
+        self._cut_done.set()
+
+    # --- power-cut test points (flash_ctl) ----------------------------------
+    def flash_ops(self):
+        """[(number, kind, path, bytes)] of every flash operation since power-on
+        (kind: write, rename, remove); numbering restarts at each boot."""
+        try:
+            with open(os.path.join(self.flash_ctl, "writes.log")) as f:
+                lines = f.read().splitlines()
+        except OSError:
+            return []
+        out = []
+        for ln in lines:
+            n, kind, path, size = ln.split(" ")
+            out.append((int(n), kind, path, int(size)))
+        return out
+
+    def clear_flash_ops(self):
+        try:
+            os.remove(os.path.join(self.flash_ctl, "writes.log"))
+        except OSError:
+            pass
+
+    def arm_power_cut(self, op, how="torn"):
+        """Cut the power at flash operation number `op` of this boot: "torn" (half of a
+        write's bytes reach flash), "whole" (all of them) or "before" (none)."""
+        tmp = os.path.join(self.flash_ctl, "cut.tmp")
+        with open(tmp, "w") as f:
+            f.write("%d %s" % (op, how))
+        os.replace(tmp, os.path.join(self.flash_ctl, "cut"))
+
+    def disarm_power_cut(self):
+        try:
+            os.remove(os.path.join(self.flash_ctl, "cut"))
+        except OSError:
+            pass
+
+    def wait_power_cut(self, timeout):
+        """True once the power is off (a test point, or power_cut()) since the last power-on."""
+        return self._cut_done.wait(timeout)
+
+    def _test_point_cut(self, op):
+        self.disarm_power_cut()
+        self.power_cuts.append(op)
+        self.power_cut()
 
     def power_on(self, timeout=None):
         """Power back on: models at their power-on state, cold boot (reset cause PWRON_RESET)."""
+        self._cut_done.clear()
         self._power_on_models()
         self.cpu.power_on()
         if timeout:

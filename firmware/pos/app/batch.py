@@ -9,13 +9,28 @@ from pos.app import status
 PATH = "batch.jsonl"
 
 
+def _torn_tail():
+    """True when the file's last line was cut short by a power cut (no newline)."""
+    import os
+    try:
+        size = os.stat(PATH)[6]
+    except OSError:
+        return False
+    if not size:
+        return False
+    with open(PATH, "rb") as f:
+        f.seek(size - 1)
+        return f.read(1) != b"\n"
+
+
 def record(entry):
-    """Append `entry` (dict: inv, kind, tender, amount, result...); the Ready screen's count
-    of transactions in the open batch goes up by one."""
-    line = json.dumps(entry)
+    """Append `entry` (dict: inv, kind, tender, amount, result...) in one write; a line
+    torn by a power cut is ended first, so it never swallows this one."""
+    line = json.dumps(entry) + "\n"
+    if _torn_tail():
+        line = "\n" + line
     with open(PATH, "a") as f:
         f.write(line)
-        f.write("\n")
     status.batch_count += 1
 
 

@@ -98,6 +98,8 @@ def _entry(o, amount, kind, rec, entry="CHIP"):
     if e["ok"]:
         batch.record(e)
         counters.record_sale("card" if kind != "refund" else "card_refund", amount)
+    else:
+        rec.recorded(False)          # a host approval the terminal did not take: reversed
     return e
 
 

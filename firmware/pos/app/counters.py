@@ -22,7 +22,7 @@ def _load():
 def _save():
     tmp = PATH + ".tmp"
     with open(tmp, "w") as f:
-        json.dump(_state, f)
+        f.write(json.dumps(_state))     # one write (json.dump writes token by token)
     os.rename(tmp, PATH)
 
 

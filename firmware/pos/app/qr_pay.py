@@ -43,13 +43,18 @@ class MerchantQR(Screen):
         self.error = ""
         self.order = None
         self.client = None
+        self.ledger = None
         self.qr = None
         self._t = time.ticks_ms()
         try:
             from pos.payments import wallet
             self.client = wallet.from_config()
-            o = self.client.create_order(amount, money.NUMERIC, reference)
+            from pos.app import services
+            self.ledger = services.orders()
+            att = self.ledger.opening(amount, reference)         # before the order exists
+            o = self.client.create_order(amount, money.NUMERIC, reference, att)
             self.order = o["order"]
+            self.ledger.opened(self.order, amount, reference, att)   # before the code is shown
         except Exception as exc:      # no wallet host/key: say so, nothing charged
             self.error = str(exc)[:56]
             log.warning("qr", "order not created", err=repr(exc))
@@ -76,22 +81,26 @@ class MerchantQR(Screen):
         tender); expired/cancelled -> say so; pending -> nothing."""
         s = st.get("status")
         if s == "paid":
-            e = {"inv": counters.next_invoice(), "kind": "sale", "tender": "qr", "amount": self.amount,
-                 "ok": True, "result": t("approved"), "wallet": st.get("txn", ""), "order": self.order,
-                 "scheme": "wallet", "op": status.operator.name if status.operator else "CASHIER"}
-            batch.record(e)
-            counters.record_sale("qr", self.amount)
-            log.info("qr", "paid", order=self.order, inv=e["inv"])
-            self.order = None                     # paid: nothing left to poll or cancel
-            if self.on_result is not None:
-                return self.on_result(e)
-            return ("replace", QRResult(_printer(), "", e))
+            return self._paid(st)
         if s in ("expired", "cancelled"):
+            self.ledger.closed(self.order, s)
             self.error = s.upper()
             self.qr = None
             self.order = None
             return "redraw"
         return False
+
+    def _paid(self, st):
+        """A paid order: recorded once in the batch, its ledger entry closed, the result shown
+        (with its receipt) or the next tender; nothing left to poll or cancel."""
+        from pos.app import reconcile
+        e = reconcile.record_order_paid(self.amount, self.order, st.get("txn", ""))
+        self.ledger.closed(self.order, "recorded")
+        log.info("qr", "paid", order=self.order, inv=e["inv"])
+        self.order = None
+        if self.on_result is not None:
+            return self.on_result(e)
+        return ("replace", QRResult(_printer(), "", e))
 
     def draw(self, c):
         c.title(t("qr"), format_amount(self.amount, CURRENCY))
@@ -129,8 +138,11 @@ class MerchantQR(Screen):
         except Exception as exc:
             log.warning("qr", "cancel failed", err=str(exc))
             return "redraw"          # not known to be cancelled: stay, ask again
-        if st.get("status") == "paid":                # paid between the two questions
+        s = st.get("status")
+        if s == "paid":                               # paid between the two questions
             return self._answer(st)
+        if s in ("cancelled", "expired"):
+            self.ledger.closed(self.order, s)
         return ("pop",)
 
 

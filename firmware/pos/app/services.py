@@ -114,6 +114,34 @@ def engine():
     return _engine
 
 
+def loaded_engine():
+    """The engine if it is already built (None: payments load on first use)."""
+    return _engine
+
+
+_orders = None
+
+
+def orders():
+    """The wallet order ledger (pos.payments.orders), on flash."""
+    global _orders
+    if _orders is None:
+        from pos.payments.orders import OrderLedger
+        _orders = OrderLedger("orders.bin")
+    return _orders
+
+
+def orders_if_any():
+    """The wallet order ledger if this terminal has one (None: no QR order ever opened)."""
+    if _orders is None:
+        import os
+        try:
+            os.stat("orders.bin")
+        except OSError:
+            return None
+    return orders()
+
+
 def emv_config():
     global _emv
     if _emv is None:
@@ -149,6 +177,19 @@ class Recorder:
             return self.engine.complete(req, resp, card_approved, icc_data)
         finally:
             self.host_us += time.ticks_diff(time.ticks_us(), t0)
+
+    def recorded(self, ok):
+        """The terminal's outcome is final: a host approval the terminal did not record as
+        approved (the kernel failed after the reply, the card left the field, the flow was
+        cancelled) is reversed -- the one outcome rule, at the flow's end."""
+        stan = self.advice_stan if self.advice_stan else (self.resp.stan if self.resp is not None else "")
+        if ok or not stan:
+            return False
+        try:
+            return self.engine.abandon(int(stan), "not-recorded")
+        except Exception as exc:        # the journal cannot be written: boot recovery finds it
+            log.error("app", "reversal not queued", err=repr(exc))
+            return False
 
     def advise_offline(self, req, *a, **kw):
         self.req = req

@@ -69,6 +69,8 @@ class Ready(Screen):
         leds = hw.leds()
         if leds is not None and status.lights_dark_at is None:
             leds.off()                 # no contactless polling at Ready (Book A 9.2)
+        if status.pending:
+            c.center("%s %d" % (t("pending"), status.pending), 8)     # owed to the hosts, sent when idle
         if self.promos:
             c.center(self.promos[self._promo % len(self.promos)], 9)
         c.footer(t("press_menu"))

@@ -5,6 +5,7 @@ paper = None         # "ok", "low", "out"
 batch_count = 0
 test_keys = False    # TEST keys loaded (the key store marks them): the Ready screen says so
 keys_error = None    # the key store refused to open (altered, foreign, no KEK): its message
+pending = 0          # reversals, advices and wallet orders not yet taken by the hosts
 power = "AC"         # "AC" mains; a board with a battery gauge sets "BAT" + percent
 # the UI's hardware, set by main.py (screens that run modal card work need them)
 canvas = None

@@ -6,8 +6,8 @@
 import time
 from pos import log
 from pos.iso8583 import codec, framing, mac, spec as specs
-from pos.iso8583.errors import Iso8583Error, MacError
-from pos.payments.errors import BadReply, NoResponse
+from pos.iso8583.errors import Iso8583Error
+from pos.payments.errors import BadReply, HostError, NoResponse, as_host_error
 from pos.payments.transport import Endpoint, Link
 
 
@@ -64,7 +64,7 @@ class Acquirer:
         try:
             _tp, rbody = framing.split(self.spec, payload)
             rmti, rf = codec.decode(self.spec, rbody)
-        except Iso8583Error as e:
+        except Exception as e:         # Iso8583Error, or anything else the codec raises
             log.error("host", "malformed reply", acquirer=self.name, err=str(e))
             raise BadReply("malformed reply from %s: %s" % (self.name, e), sent=True)
         if rmti != want or rf.get(11) != stan:
@@ -75,7 +75,7 @@ class Acquirer:
         if tak is not None and (64 in rf or 128 in rf or rf.get(39) == "00"):
             try:
                 mac.verify(self.spec, rbody, rf, tak)
-            except MacError as e:
+            except Exception as e:     # MacError, or the MAC code failing on this reply
                 log.error("host", "reply MAC failure", acquirer=self.name, mti=rmti, stan=stan)
                 raise BadReply("reply MAC failure from %s: %s" % (self.name, e), sent=True)
         if self.trace:
@@ -83,7 +83,19 @@ class Acquirer:
         return rf
 
     def exchange(self, mti, fields, use_mac=True):
-        """Send `mti`/`fields` and return the verified reply fields.  Raises HostError."""
+        """Send `mti`/`fields` and return the verified reply fields.  Raises HostError only:
+        any other exception on the way (a bug, the key store, the socket layer) comes out
+        as BadReply(sent=True), so the caller treats the outcome as unknown."""
+        try:
+            return self._exchange(mti, fields, use_mac)
+        except HostError:
+            raise
+        except Exception as e:
+            self.link.close()
+            log.error("host", "host path failed", acquirer=self.name, err=repr(e))
+            raise as_host_error(e)
+
+    def _exchange(self, mti, fields, use_mac):
         frame, want, stan, tak = self.request(mti, fields, use_mac)
         self.link.send(frame)
         deadline = time.ticks_add(time.ticks_ms(), self.timeout_ms)

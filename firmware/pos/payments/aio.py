@@ -11,7 +11,7 @@ import asyncio
 import time
 from pos import log
 from pos.payments.authorizer import AuthResponse, unable_to_go_online
-from pos.payments.errors import BadReply, ConnectError, HostError, NoResponse, RoutingError
+from pos.payments.errors import BadReply, ConnectError, HostError, NoResponse, RoutingError, as_host_error
 from pos.payments.transport import closed_by_host
 
 
@@ -53,6 +53,18 @@ class AsyncLink:
                 pass
 
     async def exchange(self, mti, fields, use_mac=True):
+        """The verified reply fields; raises HostError only (any other exception on the way
+        comes out as BadReply(sent=True): outcome unknown, the engine reverses)."""
+        try:
+            return await self._exchange(mti, fields, use_mac)
+        except HostError:
+            raise
+        except Exception as e:
+            await self.close()
+            log.error("host", "host path failed", acquirer=self.acq.name, err=repr(e))
+            raise as_host_error(e)
+
+    async def _exchange(self, mti, fields, use_mac):
         a = self.acq
         frame, want, stan, tak = a.request(mti, fields, use_mac)
         if self.writer is not None and closed_by_host(self.writer.s):
@@ -122,7 +134,7 @@ class AsyncAuthorizer:
                 else:
                     e._reversal_answered(x, await self.links[x.acq].exchange("0400", e._reversal_fields(x)))
                 e._backoff.pop(x.acq, None)
-            except (HostError, ValueError) as err:
+            except Exception as err:       # HostError, key store, anything else: later
                 e._retry_later(x, err, now)
                 blocked.add(x.acq)
         return len(e.pending)
@@ -137,18 +149,18 @@ class AsyncAuthorizer:
         if not e.keystore.has_working_keys(acq):
             try:
                 await self.sign_on(acq)
-            except (HostError, ValueError) as err:
+            except Exception as err:           # nothing financial was sent
                 log.warning("engine", "sign-on failed", acquirer=acq, err=str(err))
                 return unable_to_go_online("Host unavailable", acq)
         await self.pump(acq, force=True)
         acq, mti, f, stan = e._build(req, acq)
         try:
             rf = await self.links[acq].exchange(mti, f)
-        except HostError as err:
-            resp = e._failed(req, acq, stan, err, pump=False)
+            return e._answered(req, acq, stan, rf)
+        except Exception as err:               # the one outcome rule (engine._failed)
+            resp = e._failed(req, acq, stan, as_host_error(err), pump=False)
             await self.pump(acq, force=True)
             return resp
-        return e._answered(req, acq, stan, rf)
 
     async def complete(self, req, resp, card_approved, icc_data=b""):
         e = self.engine

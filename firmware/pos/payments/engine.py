@@ -18,7 +18,7 @@ from pos.payments import responses, settlement
 from pos.payments.clock import now_fields as _now_fields
 from pos.payments.acquirer import Acquirer
 from pos.payments.authorizer import Authorizer, AuthResponse, AuthError, unable_to_go_online
-from pos.payments.errors import HostError, ConnectError, BadReply, RoutingError
+from pos.payments.errors import HostError, ConnectError, BadReply, RoutingError, as_host_error
 from pos.payments.routing import Router
 
 # kind -> (MTI, processing code (ISO 8583:1987 DE 3), sign for totals)
@@ -153,6 +153,10 @@ class PaymentEngine(Authorizer):
             x.state = "advised"
             if s in self.pending:
                 self.pending.remove(s)
+        elif t == "adv_void":        # an offline approval the terminal never recorded: not sent
+            x.state = "dropped"
+            if s in self.pending:
+                self.pending.remove(s)
 
     def details(self, stans):
         """{stan: merged journal fields} for the given STANs, in one pass over the
@@ -200,6 +204,32 @@ class PaymentEngine(Authorizer):
             log.warning("engine", "unfinished transactions queued for reversal", count=len(queued))
         return queued
 
+    def abandon(self, stan, why):
+        """The terminal did not record transaction `stan` as approved (the flow failed after
+        the host's reply, or the power went before the batch entry was written): what the
+        host may have charged is reversed, an offline approval not yet advised is dropped.
+        Only queued here; pump() or the background sender sends it.  True when queued."""
+        x = self.txns.get(stan)
+        if x is None:
+            return False
+        if x.state == "advice":
+            self._write({"t": "adv_void", "stan": stan, "why": why})
+            return True
+        if x.state in ("sent", "await_card") or x.charged():
+            self._write({"t": "rev", "stan": stan, "why": why})
+            log.warning("engine", "unrecorded outcome queued for reversal", stan=stan, why=why)
+            return True
+        return False
+
+    def open_batch(self):
+        """Transactions of the open batches that move money or may have (STAN -> Txn)."""
+        out = {}
+        for s in self.txns:
+            x = self.txns[s]
+            if x.batch == self.batches.get(x.acq) and (x.charged() or x.state in ("sent", "await_card")):
+                out[s] = x
+        return out
+
     # ------------------------------------------------------------ network management
     def sign_on_fields(self):
         dt, _, _ = _now_fields()
@@ -234,7 +264,7 @@ class PaymentEngine(Authorizer):
             if not self.keystore.has_working_keys(acq):
                 try:
                     self.sign_on(acq)
-                except (HostError, ValueError) as e:
+                except Exception as e:     # no host now: retried before the next request
                     log.warning("engine", "sign-on failed", acquirer=acq, err=str(e))
         self.pump(force=True)
 
@@ -254,9 +284,12 @@ class PaymentEngine(Authorizer):
         acq, mti, f, stan = step
         try:
             rf = self.acquirers[acq].exchange(mti, f)
-        except HostError as e:
-            return self._failed(req, acq, stan, e)
-        return self._answered(req, acq, stan, rf)
+        except Exception as e:         # the one outcome rule: see _failed
+            return self._failed(req, acq, stan, as_host_error(e))
+        try:
+            return self._answered(req, acq, stan, rf)
+        except Exception as e:         # a reply the terminal cannot act on
+            return self._failed(req, acq, stan, as_host_error(e))
 
     def _prepare(self, req):
         """Route, sign on if needed, flush reversals, build the request and
@@ -271,7 +304,7 @@ class PaymentEngine(Authorizer):
         if not self.keystore.has_working_keys(acq):
             try:
                 self.sign_on(acq)
-            except (HostError, ValueError) as e:
+            except Exception as e:         # nothing financial was sent
                 log.warning("engine", "sign-on failed", acquirer=acq, err=str(e))
                 return unable_to_go_online("Host unavailable", acq)
         # acquirer rule: outstanding reversals go before the next financial request
@@ -385,7 +418,7 @@ class PaymentEngine(Authorizer):
                 else:
                     self._send_reversal(x)
                 self._backoff.pop(x.acq, None)
-            except (HostError, ValueError) as e:     # ValueError: key store (sign-on refused)
+            except Exception as e:     # HostError, key store (sign-on refused), anything else
                 self._retry_later(x, e, now)
                 blocked.add(x.acq)
         return len(self.pending)

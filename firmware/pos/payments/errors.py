@@ -24,3 +24,12 @@ class BadReply(HostError):
 
 class RoutingError(ValueError):
     """No acquirer in the routing table takes this card/wallet."""
+
+
+def as_host_error(e, sent=True):
+    """The one outcome rule: whatever raised on the host path once the request was built
+    (codec, MAC, transport, key store, a bug) is a HostError; with sent=True the engine
+    treats the outcome as unknown and reverses (the request may have reached the host)."""
+    if isinstance(e, HostError):
+        return e
+    return BadReply("%s on the host path: %s" % (type(e).__name__, e), sent=sent)

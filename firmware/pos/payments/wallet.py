@@ -101,9 +101,13 @@ class WalletClient:
         return data
 
     # merchant-presented
-    def create_order(self, amount, currency, reference):
+    def create_order(self, amount, currency, reference, attempt=""):
+        """`attempt`: this order's own tag (a reference may be offered again after a
+        cancelled order: a new order, not the old one); asking again with the same
+        attempt returns the same order."""
         return self.request("POST", "/v1/orders", {"amount": amount, "currency": currency, "reference": reference,
-                                                  "idempotency_key": self.idempotency_key(reference, amount)})
+                                                  "idempotency_key": self.idempotency_key(
+                                                      reference, "%s/%s" % (amount, attempt) if attempt else amount)})
 
     def order_status(self, order):
         return self.request("GET", "/v1/orders/" + order)

@@ -4,6 +4,7 @@ _EN = {
     "ready": "READY",
     "test_keys": "TEST KEYS",
     "keys_refused": "KEY STORE REFUSED",
+    "pending": "TO SEND",
     "press_menu": "MENU: functions",
     "menu": "MENU",
     "sale": "Sale",
@@ -111,6 +112,7 @@ _EN = {
 # the glyphs come from the build-time subset (tools/smartpos/fontgen.py).
 _ZH = {
     "ready": "就绪",
+    "pending": "待发送",
     "press_menu": "MENU: 功能菜单",
     "menu": "菜单",
     "sale": "消费",

@@ -14,12 +14,22 @@ _BLOCK = 512
 class _Budget(io.IOBase):
     """A file opened for writing, charged against the free space."""
 
-    def __init__(self, f, free):
+    def __init__(self, f, free, fs=None, path=""):
         self._f = f
         self._free = free
+        self._fs = fs
+        self._path = path
 
     def write(self, buf):
         n = len(buf)
+        if self._fs is not None and self._fs._ctl:
+            how = self._fs._flash_op("write", self._path, n)
+            if how is not None:
+                if how == "torn" and n > 1:
+                    self._f.write(memoryview(buf)[:n // 2])     # the power goes mid-write
+                elif how == "whole":
+                    self._f.write(buf)
+                self._fs._power_cut()
         if n > self._free:
             if self._free > 0:
                 self._f.write(memoryview(buf)[:self._free])
@@ -57,11 +67,34 @@ class _Budget(io.IOBase):
 
 
 class FlashFS:
-    def __init__(self, root, capacity):
+    def __init__(self, root, capacity, ctl=None):
         self._fs = vfs.VfsPosix()
         self._root = root.rstrip("/")
         self._cwd = "/"
         self._cap = capacity
+        # power-cut test points (host directory, tests only): every flash operation is
+        # numbered and logged to CTL/writes.log; when CTL/cut says "N how", operation N
+        # is where the power goes ("torn": half of the bytes reach flash, "whole": all of
+        # them, "before": none; renames and removes never happen)
+        self._ctl = ctl
+        self._ops = 0
+
+    def _flash_op(self, kind, path, n=0):
+        self._ops += 1
+        with self._fs.open(self._ctl + "/writes.log", "a") as f:
+            f.write("%d %s %s %d\n" % (self._ops, kind, path[len(self._root):], n))
+        try:
+            with self._fs.open(self._ctl + "/cut", "r") as f:
+                at, how = f.read().split()
+        except (OSError, ValueError):
+            return None
+        return how if int(at) == self._ops else None
+
+    def _power_cut(self):
+        import machine
+        machine._send(0x76, 0, self._ops & 0xFFFF)      # the host pulls the power now
+        while True:
+            pass
 
     def _abs(self, path):
         if not path.startswith("/"):
@@ -99,7 +132,7 @@ class FlashFS:
         f = self._fs.open(self._abs(path), mode)
         if "r" in mode and "+" not in mode:
             return f
-        return _Budget(f, self._cap - self._used())
+        return _Budget(f, self._cap - self._used(), self, self._abs(path))
 
     def ilistdir(self, path):
         # (name, type, inode, size) as littlefs/FAT on the board report it
@@ -121,9 +154,13 @@ class FlashFS:
         self._fs.rmdir(self._abs(path))
 
     def remove(self, path):
+        if self._ctl and self._flash_op("remove", self._abs(path)) is not None:
+            self._power_cut()
         self._fs.remove(self._abs(path))
 
     def rename(self, old, new):
+        if self._ctl and self._flash_op("rename", self._abs(new)) is not None:
+            self._power_cut()
         self._fs.rename(self._abs(old), self._abs(new))
 
     def chdir(self, path):

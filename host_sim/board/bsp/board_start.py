@@ -19,7 +19,8 @@ try:
     import _flashfs
     import _board_os
     import _board_vfs
-    _fs = _flashfs.FlashFS(os.getenv("SMARTPOS_FLASH"), int(os.getenv("SMARTPOS_FLASH_SIZE")))
+    _fs = _flashfs.FlashFS(os.getenv("SMARTPOS_FLASH"), int(os.getenv("SMARTPOS_FLASH_SIZE")),
+                          os.getenv("SMARTPOS_FLASH_CTL"))
 except BaseException as _e:       # no board support: still never expose the host's files
     sys.print_exception(_e)
     _fs = None
