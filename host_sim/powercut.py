@@ -161,7 +161,7 @@ class Sweep:
         if tender == "qr":
             return self._qr(t, after_reply)
         self._keys(["2"])
-        self._wait(["INSERT CARD"])
+        self._wait(["TAP, INSERT OR SWIPE"])
         if tender == "chip":
             from host_sim.cards import make_card
             self.rig.slot.insert(make_card(t["profile"]))

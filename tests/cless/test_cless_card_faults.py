@@ -13,7 +13,7 @@ def _tap(rig, minor, card):
     rig.keys(list(str(minor)) + ["ENTER"])
     rig.wait_text("2 Card")
     rig.keys(["2"])
-    rig.wait_text("INSERT CARD")
+    rig.wait_text("TAP, INSERT OR SWIPE")
     rig.board.devices["pn532"].tap(card)
     which, text = rig.wait_any(["try again", "APPROVED", "DECLINED"], 40)
     rig.board.devices["pn532"].remove()

@@ -53,7 +53,7 @@ def test_an_altered_key_store_is_refused_on_the_ready_screen(rig):
         rig.keys(list("500") + ["ENTER"])
         rig.wait_text("2 Card")
         rig.keys(["2"])
-        rig.wait_text("INSERT CARD")
+        rig.wait_text("TAP, INSERT OR SWIPE")
         rig.insert("visa-credit")
         text = rig.wait_text("re-inject", timeout=30)      # said, not a frozen INSERT CARD
         assert text.startswith("KEY STORE REFUSED") and "does not authenticate" in text.replace("\n", "")
