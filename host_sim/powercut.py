@@ -208,7 +208,7 @@ class Sweep:
         w.customer_pays(order)                        # the customer's app pays the order
         if after_reply:
             after_reply()
-        self._wait(["Paid"], 30)
+        self._wait(["PAID BY WALLET"], 30)
         self._keys(["ENTER"])
         return "APPROVED"
 

@@ -111,7 +111,7 @@ def test_merchant_qr_paid_then_cancelled_is_recorded(wallet_rig):
     rig.board.devices["keypad"].tap("CANCEL")     # at once: before the terminal's next poll
     # the cancel's answer says "paid" (PAID shown), or the poll saw it first and the CANCEL
     # then left the PAID screen: either way the sale is in the batch once
-    rig.wait_any(["Paid", "READY"], 15)
+    rig.wait_any(["PAID BY WALLET", "READY"], 15)
     end = time.monotonic() + 10
     while not [e for e in rig.batch() if e.get("order") == order] and time.monotonic() < end:
         time.sleep(0.1)

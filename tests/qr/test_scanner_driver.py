@@ -103,7 +103,7 @@ def test_a_code_scanned_before_the_terminal_asked_is_not_charged():
         rig.keys(["2"])
         rig.wait_text("SCAN CUSTOMER CODE")
         rig.board.devices["scanner"].scan("WALLET-OK-FRESH1")
-        text = rig.wait_text("Paid", 20)
+        text = rig.wait_text("PAID BY WALLET", 20)
         assert "4.50" in text
         pays = [r for r in rig.wallet.requests if r == ("POST", "/v1/pay")]
         assert len(pays) == 1 and len(rig.wallet.payments) == 1

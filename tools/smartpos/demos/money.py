@@ -172,7 +172,9 @@ def host_chaos(args):
             order = [o for o in w.orders.values() if o["status"] == "pending"][-1]["order"]
         w.customer_pays(order)
         rig.board.devices["keypad"].tap("CANCEL")
-        which, _ = rig.wait_any(["Paid", "READY"], 30)
+        which, _ = rig.wait_any(["PAID BY WALLET", "READY"], 30)
+        if which == "PAID BY WALLET":
+            rig.keys(["ENTER"])                     # the result screen, with its receipt, to Ready
         sweep.idle()
         es = [e for e in rig.batch() if e.get("order") == order and e.get("ok")]
         ok = len(es) == 1 and not sweep.agreement()
@@ -191,7 +193,8 @@ def host_chaos(args):
             order = [o for o in w.orders.values() if o["status"] == "pending"][-1]["order"]
         w.fail_next = 3
         w.customer_pays(order)
-        rig.wait_text("Paid", 30)
+        rig.wait_text("PAID BY WALLET", 30)
+        rig.keys(["ENTER"])
         sweep.idle()
         es = [e for e in rig.batch() if e.get("order") == order and e.get("ok")]
         ok = len(es) == 1 and not sweep.agreement()
@@ -233,7 +236,7 @@ def host_chaos(args):
             charged = sum(w.payments.values()) - paid
             recorded = [e.get("wallet") for e in rig.batch() if e.get("tender") == "qr" and e.get("ok")]
             once = all(recorded.count(txn) == 1 for txn in w.payments if txn.startswith("T"))
-            ok = ((charged == 875) == (which == "Paid") and charged in (0, 875) and once
+            ok = ((charged == 875) == (which == "PAID BY WALLET") and charged in (0, 875) and once
                   and not sweep.agreement())
             lines.append("%-44s terminal %-13s customer charged %6.2f  %s" % (
                 label, which.upper(), charged / 100, "ok" if ok else "WRONG"))
@@ -275,7 +278,7 @@ def _scan_code(rig, sweep, amount, code):
     rig.keys(["2"])
     rig.wait_text("SCAN CUSTOMER CODE")
     rig.board.devices["scanner"].scan(code)
-    which, _ = rig.wait_any(["Paid", "DECLINED", "unresolved", "wallet host"], 60)
+    which, _ = rig.wait_any(["PAID BY WALLET", "DECLINED", "unresolved", "wallet host"], 60)
     rig.keys(["ENTER"])
     return which
 
