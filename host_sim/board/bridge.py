@@ -133,7 +133,7 @@ class Bridge:
         self.irq_conn = None
         self.rtc_offset = 0.0
         self.on_reset = None     # fn(kind) on a reset request: True hard, False soft, "wdt" watchdog
-        self.on_stage = None     # fn(stage) called as the CPU's start-up progresses
+        self.on_stage = None     # fn(stage) -> Ctrl-C held (stage 1) as the CPU's start-up progresses
         self.stats = {"frames": 0, "spi_bytes": 0, "uart_tx": 0, "uart_rx": 0}
         self._srv = None
         self._conns = set()
@@ -324,9 +324,8 @@ class Bridge:
                 self._wdt_feed()
             return None
         if op == OP_BOOT_STAGE:
-            if self.on_stage:
-                self.on_stage(arg)
-            return None
+            held = self.on_stage(arg) if self.on_stage else 0
+            return (0, held, b"") if arg == 1 else None     # stage 1 is a request
         return errno.EINVAL, 0, b""
 
     # --- watchdog (IWDG) ---------------------------------------------------
