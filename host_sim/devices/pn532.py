@@ -10,9 +10,10 @@ MaxRetries), InListPassiveTarget (4A: 106 kbps type A and type B), InDataExchang
 as the chip reports them: 01 time-out (no/removed card), 02 CRC, 27 command not acceptable
 in this context.
 
-The field: tap(card) / remove() / two cards at once; a card is any object with uid, atqa,
-sak, ats and transmit(apdu) -> response.  Faults: "corrupt" (next response frame with a bad
-DCS), "no_ack" (next command not acknowledged), "leave" (the card leaves at the next APDU).
+The field: tap(card) / remove() / two cards at once (tap(card1, card2)); a card is any
+object with uid, atqa, sak, ats and transmit(apdu) -> response.  Faults: "corrupt" (next
+response frame with a bad DCS), "no_ack" (next command not acknowledged), "leave" (the card
+leaves at the next APDU).
 """
 from host_sim.devices.base import UartDevice
 
@@ -51,10 +52,13 @@ class PN532(UartDevice):
         self.commands = []
 
     # -- the field ------------------------------------------------------------
-    def tap(self, card):
+    def tap(self, *cards):
+        """Cards enter the field; several given at once enter together (a collision for the
+        next InListPassiveTarget, never one of them alone)."""
         with self.lock:
-            self.cards.append(card)
-        self.emit(event="tap", uid=bytes(getattr(card, "uid", b"")).hex())
+            self.cards.extend(cards)
+        for card in cards:
+            self.emit(event="tap", uid=bytes(getattr(card, "uid", b"")).hex())
 
     def remove(self, card=None):
         with self.lock:
