@@ -1,11 +1,12 @@
 """Waiting for the display model to show something (tests on the virtual board)."""
 
 
-def wait_text(display, needle, timeout=30):
-    """Return the screen text once it contains `needle` (read each time the firmware draws,
-    see ST7789.wait_text); fail with what it shows after `timeout` seconds."""
-    text = display.wait_text(needle, timeout)
+def wait_text(display, *needles, timeout=30):
+    """Return the screen text once it contains every one of `needles` (read each time the
+    firmware draws, see ST7789.wait_until); fail with what it shows after `timeout` seconds.
+    A screen is drawn in bands: wait for each part a test then asserts on, not only the first."""
+    text = display.wait_until(lambda t: all(n in t for n in needles), timeout)
     if text is None:
-        raise AssertionError("display never showed %r within %ss; it shows:\n%s"
-                             % (needle, timeout, display.text()))
+        raise AssertionError("display never showed %s within %ss; it shows:\n%s"
+                             % (" and ".join(map(repr, needles)), timeout, display.text()))
     return text

@@ -465,7 +465,7 @@ class Bridge:
         with self._rx_lock:
             self._busy[conn] -= 1
 
-    def settle(self, timeout=2.0):
+    def settle(self, timeout=30.0):
         """Wait until every byte the CPU has written so far has been handled by the models.
 
         Writes (SPI_WRITE, PIN_WRITE, UART bytes) are not acknowledged; after the

@@ -267,7 +267,7 @@ class Cpu:
         self._kill()
         t = self._pump_thread
         if t is not None and t is not threading.current_thread():
-            t.join(2)
+            t.join(30)          # ends as soon as the dead process's pipe is read empty
 
     # --- output path -------------------------------------------------------
     def _emit(self, data):

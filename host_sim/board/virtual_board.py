@@ -270,7 +270,8 @@ class VirtualBoard:
             except BoardTimeout:
                 self.write(b"\x03")
                 raise BoardTimeout("code did not finish within %ss (interrupted)" % timeout)
-            self.bridge.settle()          # the models have seen every write the code made
+            if not self.bridge.settle():  # the models have seen every write the code made
+                raise BoardTimeout("the device models did not take the board's writes within 30 s")
             with self._out_lock:
                 blob = bytes(self._out[m:end2])
             if not blob.startswith(b"OK"):

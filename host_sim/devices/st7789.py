@@ -248,15 +248,16 @@ class ST7789(SpiDevice):
         self._text = (changes, text)
         return text
 
-    def wait_until(self, test, timeout=30):
-        """Read the screen each time the firmware changed it until test(text) holds; return
-        that text, or None if it did not within `timeout` seconds (display.text() then says
-        what is shown)."""
+    def wait_until(self, test, timeout=30, read=None):
+        """Read the screen each time the firmware changed it until test(what was read) holds;
+        return that, or None if it did not within `timeout` seconds (display.text() then says
+        what is shown).  read: self.text (default) or self.image for pixels."""
+        read = read or self.text
         end = time.monotonic() + timeout
         while True:
             with self.lock:
                 seen = self.changes
-            text = self.text()
+            text = read()
             if test(text):
                 return text
             with self._changed:

@@ -56,8 +56,7 @@ def test_split_tender_cash_and_cash(vb):
     keys(vb, ["1"])
     wait_text(disp, "Cash tendered")
     keys(vb, ["2", "5", "00", "ENTER"])             # 25.00 for the last 20.00
-    text = wait_text(disp, "Paid")
-    assert "Change USD 5.00" in text
+    wait_text(disp, "Paid", "Change USD 5.00")
     assert printer.wait_for_cuts(1)
     r = printer.receipts()[-1]
     assert "SPLIT TENDER" in r

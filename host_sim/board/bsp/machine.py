@@ -54,8 +54,43 @@ def _connect(role, bus=0):
 
 
 _ctl = _connect(0)
+_hdr_mv = memoryview(_hdr)
 _busy = 0           # >0 while a control transaction is on the wire
 _deferred = []      # IRQ handlers that fired during a transaction
+
+
+# A bus transaction is C code on the board: a Ctrl-C that comes in the middle raises
+# KeyboardInterrupt once it is over.  Here it is Python on a socket, and SIGINT raises inside
+# a blocked send/recv or at the next jump; so the frame is carried on to its end by the loops
+# below (a syscall interrupted by a signal moved no byte, and the count is kept before any
+# jump) and the KeyboardInterrupt raised after it: the connection never loses its framing.
+def _write_all(buf):
+    n = len(buf)
+    off = 0
+    intr = False
+    while off < n:
+        try:
+            while off < n:
+                off += _ctl.send(memoryview(buf)[off:] if off else buf)
+        except KeyboardInterrupt:
+            intr = True
+    return intr
+
+
+def _read_all(mv):
+    n = len(mv)
+    off = 0
+    intr = False
+    while off < n:
+        try:
+            while off < n:
+                r = _ctl.readinto(mv[off:] if off else mv)
+                off += r
+                if not r:
+                    raise OSError(5)  # EIO: host went away
+        except KeyboardInterrupt:
+            intr = True
+    return intr
 
 
 def _send(op, bus, arg, data=None):
@@ -64,38 +99,46 @@ def _send(op, bus, arg, data=None):
     try:
         n = len(data) if data else 0
         struct.pack_into("<BBHI", _hdr, 0, op, bus, arg, n)
-        _ctl.write(_hdr)
+        intr = _write_all(_hdr)
         if n:
-            _ctl.write(data)
+            intr = _write_all(data) or intr
     finally:
         _busy -= 1
         if not _busy and _deferred:
             _run_deferred()
+    if intr:
+        raise KeyboardInterrupt
 
 
 def _call(op, bus, arg, data=None, into=None):
     """One request/response on the control connection; returns (arg, payload)."""
     global _busy
     _busy += 1
+    intr = False
     try:
-        _send(op, bus, arg, data)
-        if _ctl.readinto(_hdr) != 8:
-            raise OSError(5)  # EIO: host went away
+        try:
+            _send(op, bus, arg, data)
+        except KeyboardInterrupt:
+            intr = True         # the request is out whole: its answer must still be read
+        intr = _read_all(_hdr_mv) or intr
         status, _, rarg, n = struct.unpack("<BBHI", _hdr)
         if into is not None and n:
-            mv = memoryview(into)
-            if _ctl.readinto(mv[:n]) != n:
-                raise OSError(5)
+            intr = _read_all(memoryview(into)[:n]) or intr
             payload = None
+        elif n:
+            payload = bytearray(n)
+            intr = _read_all(memoryview(payload)) or intr
         else:
-            payload = _ctl.read(n) if n else b""
-        if status:
-            raise OSError(status)
-        return rarg, payload
+            payload = b""
     finally:
         _busy -= 1
         if not _busy and _deferred:
             _run_deferred()
+    if intr:
+        raise KeyboardInterrupt
+    if status:
+        raise OSError(status)
+    return rarg, payload
 
 
 def _run_deferred():
