@@ -136,14 +136,25 @@ class Rig:
         if text is None:
             raise TimeoutError("display never showed %r within %ss; it shows:\n%s"
                                % (needle, timeout, self.display.text()))
-        return text
+        return self._whole(text, lambda t: needle in t)
 
     def wait_any(self, needles, timeout=30):
-        text = self.display.wait_until(lambda t: any(n in t for n in needles), timeout)
+        def shown(t):
+            return any(n in t for n in needles)
+        text = self.display.wait_until(shown, timeout)
         if text is None:
             raise TimeoutError("display never showed any of %r within %ss; it shows:\n%s"
                                % (needles, timeout, self.display.text()))
+        text = self._whole(text, shown)
         return [n for n in needles if n in text][0], text
+
+    def _whole(self, text, shown):
+        """A screen goes out in bands, top first: the text is read as soon as the awaited part
+        is there.  Read again once the models have taken what the board has sent so far (the
+        rest of that screen, as a rule), unless that shows another screen already."""
+        self.board.bridge.settle()
+        again = self.display.text()
+        return again if shown(again) else text
 
     def home(self):
         self.keys(["CANCEL", "CANCEL", "CANCEL"])
