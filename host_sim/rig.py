@@ -100,7 +100,7 @@ class Rig:
         self.board = VirtualBoard(self.flash_dir, heap=self.heap, firmware=self.firmware, pty=False,
                                   provision=prepare, flash_ctl=ctl)
         self.board.start()
-        self.board.wait_for("smartpos ready", 30)
+        self.board.wait_for("smartpos ready", 120)
         return self
 
     def stop(self):
@@ -147,34 +147,42 @@ class Rig:
     def slot(self):
         return self.board.devices["contact"]
 
-    def keys(self, seq, pace=0.05):
+    def keys(self, seq, pace=0):
+        """Press keys as a cashier does: each once the firmware has read the one before from
+        the keypad's FIFO (which holds five taps); `pace` adds a pause (s) between keys."""
+        keypad = self.board.devices["keypad"]
         for k in seq:
-            self.board.devices["keypad"].tap(k)
-            time.sleep(pace)
+            keypad.type([k])
+            if pace:
+                time.sleep(pace)
 
     def amount_keys(self, minor):
         return list(str(minor))
 
-    def wait_text(self, needle, timeout=15):
-        end = time.monotonic() + timeout
-        text = ""
-        while time.monotonic() < end:
-            text = self.display.text()
-            if needle in text:
-                return text
-            time.sleep(0.1)
-        raise TimeoutError("display never showed %r; it shows:\n%s" % (needle, text))
+    def wait_text(self, needle, timeout=30):
+        text = self.display.wait_text(needle, timeout)
+        if text is None:
+            raise TimeoutError("display never showed %r within %ss; it shows:\n%s"
+                               % (needle, timeout, self.display.text()))
+        return self._whole(text, lambda t: needle in t)
 
     def wait_any(self, needles, timeout=30):
-        end = time.monotonic() + timeout
-        text = ""
-        while time.monotonic() < end:
-            text = self.display.text()
-            for n in needles:
-                if n in text:
-                    return n, text
-            time.sleep(0.1)
-        raise TimeoutError("display never showed any of %r; it shows:\n%s" % (needles, text))
+        def shown(t):
+            return any(n in t for n in needles)
+        text = self.display.wait_until(shown, timeout)
+        if text is None:
+            raise TimeoutError("display never showed any of %r within %ss; it shows:\n%s"
+                               % (needles, timeout, self.display.text()))
+        text = self._whole(text, shown)
+        return [n for n in needles if n in text][0], text
+
+    def _whole(self, text, shown):
+        """A screen goes out in bands, top first: the text is read as soon as the awaited part
+        is there.  Read again once the models have taken what the board has sent so far (the
+        rest of that screen, as a rule), unless that shows another screen already."""
+        self.board.bridge.settle()
+        again = self.display.text()
+        return again if shown(again) else text
 
     def home(self):
         self.keys(["CANCEL", "CANCEL", "CANCEL"])
@@ -229,6 +237,5 @@ class Rig:
                 self.keys(["ENTER"])          # bypass
             else:
                 self.keys(list(pin) + ["ENTER"])
-            t = time.monotonic() + 5           # the kernel takes the PIN: the prompt goes away
-            while "ENTER PIN" in self.display.text() and time.monotonic() < t:
-                time.sleep(0.05)
+            # the kernel takes the PIN: the prompt goes away (then a result, or ENTER PIN again)
+            self.display.wait_until(lambda t: "ENTER PIN" not in t, max(1, end - time.monotonic()))

@@ -95,7 +95,7 @@ def board(request, tmp_path_factory):
         from smartpos.flashing import Flasher
         vb = VirtualBoard(tmp_path_factory.mktemp("board-flash"), pty=False)
         vb.start()
-        Flasher(vb.url).flash()        # the same path as `smartpos flash --port socket://...`
+        Flasher(vb.url, ready_timeout=120).flash()     # the same path as `smartpos flash --port socket://...`
         handle = VirtualHandle(vb)
     yield handle
     handle.close()

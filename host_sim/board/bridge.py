@@ -134,7 +134,7 @@ class Bridge:
         self.irq_conn = None
         self.rtc_offset = 0.0
         self.on_reset = None     # fn(kind) on a reset request: True hard, False soft, "wdt" watchdog
-        self.on_stage = None     # fn(stage) called as the CPU's start-up progresses
+        self.on_stage = None     # fn(stage) -> Ctrl-C held (stage 1) as the CPU's start-up progresses
         self.on_power_cut = None  # fn(op number): a flash test point asks for the power to go
         self.stats = {"frames": 0, "spi_bytes": 0, "uart_tx": 0, "uart_rx": 0}
         self._srv = None
@@ -330,9 +330,8 @@ class Bridge:
                 threading.Thread(target=self.on_power_cut, args=(arg,), daemon=True).start()
             return None
         if op == OP_BOOT_STAGE:
-            if self.on_stage:
-                self.on_stage(arg)
-            return None
+            held = self.on_stage(arg) if self.on_stage else 0
+            return (0, held, b"") if arg == 1 else None     # stage 1 is a request
         return errno.EINVAL, 0, b""
 
     # --- watchdog (IWDG) ---------------------------------------------------
@@ -472,7 +471,7 @@ class Bridge:
         with self._rx_lock:
             self._busy[conn] -= 1
 
-    def settle(self, timeout=2.0):
+    def settle(self, timeout=30.0):
         """Wait until every byte the CPU has written so far has been handled by the models.
 
         Writes (SPI_WRITE, PIN_WRITE, UART bytes) are not acknowledged; after the

@@ -108,8 +108,8 @@ class Cpu:
         self._pump_thread = None
         self._inq = queue.Queue()
         threading.Thread(target=self._writer, daemon=True, name="cpu-in").start()
-        self.up = False                 # board support up: Ctrl-C may interrupt now
-        self._intr = False              # Ctrl-C held until then
+        self.up = False                 # the start-up lets Ctrl-C interrupt now (BOOT_STAGE 2)
+        self._intr = False              # Ctrl-C held until boot.py starts
         self.start_dir = BSP_DIR        # where board_start.py and the bsp live (maybe compiled)
 
     # --- lifecycle -------------------------------------------------------
@@ -149,9 +149,9 @@ class Cpu:
         self._spawn_raw = self.raw
         if not self.booting:
             self._queue = []
+            self._intr = False      # a Ctrl-C typed while resetting is kept for the new start-up
         self.booting = True
         self.up = False
-        self._intr = False
         self.ready.clear()
         self._line = b""
         self._swallow = 0
@@ -176,15 +176,25 @@ class Cpu:
                                              name="cpu-out")
         self._pump_thread.start()
 
-    def board_up(self, stage=1):
-        """The start-up reports the flash mounted: a held Ctrl-C is delivered now."""
+    def board_up(self, stage):
+        """The start-up reached `stage` (docs/bridge.md, BOOT_STAGE).
+
+        1: boot.py is about to start; returns 1 if a Ctrl-C was typed since power-on (held
+           until now), which the start-up then raises at boot.py's first line, 0 if not.
+           Ctrl-C typed from here to stage 2 is held again.
+        2: Ctrl-C may interrupt from now on: one held since stage 1 is delivered."""
         with self._lock:
             if self.up or not self.booting:
-                return          # the REPL is already up (this message came late)
+                return 0        # the REPL is already up (this message came late)
+            if stage == 1:
+                held, self._intr = self._intr, False
+                return 1 if held else 0
             self.up = True
             if self._intr:
                 self._intr = False
-                self._interrupt()
+                if not self._interrupt():
+                    self._queue.insert(0, b"\x03")
+            return 0
 
     def _resetting(self):
         # from now on wait_ready() waits for the new boot, and input is held for it
@@ -257,7 +267,7 @@ class Cpu:
         self._kill()
         t = self._pump_thread
         if t is not None and t is not threading.current_thread():
-            t.join(2)
+            t.join(30)          # ends as soon as the dead process's pipe is read empty
 
     # --- output path -------------------------------------------------------
     def _emit(self, data):
@@ -336,7 +346,7 @@ class Cpu:
         self.up = True
         self.last_boot_s = time.monotonic() - self._t_start
         q, self._queue = self._queue, []
-        if self._intr:          # a Ctrl-C that came before the board support was up
+        if self._intr:          # held, and the start-up never said boot.py starts (no board support)
             self._intr = False
             q.insert(0, b"\x03")
         if enter_raw:
@@ -417,7 +427,7 @@ class Cpu:
                     break
                 # Ctrl-C
                 if not self.up:
-                    self._intr = True       # never interrupt the board-support start-up
+                    self._intr = True       # never interrupt the start-up before boot.py
                 elif self._interrupt():
                     pass
                 elif self.booting:

@@ -145,7 +145,9 @@ class VirtualBoard:
         self.started = False
 
     # --- lifecycle -------------------------------------------------------
-    def start(self, timeout=20):
+    def start(self, timeout=60, wait=None):
+        """Power the board on.  wait: return once the REPL is up (default: unless the
+        firmware is installed, whose main.py runs for ever; then wait_for its output)."""
         os.makedirs(self.flash_dir, exist_ok=True)
         if self.firmware == "frozen" and self.rom is None:
             self.rom = install_firmware(self.flash_dir, frozen=True)
@@ -177,7 +179,7 @@ class VirtualBoard:
             self.pty = PtyPort(self.cpu, self.pty_link)
         self.cpu.start()
         self.started = True
-        if not self.firmware:
+        if wait if wait is not None else not self.firmware:
             self.wait_ready(timeout)
         return self
 
@@ -245,7 +247,7 @@ class VirtualBoard:
         with self._out_lock:
             return len(self._out)
 
-    def wait_for(self, text, timeout=10, since=0):
+    def wait_for(self, text, timeout=30, since=0):
         """Wait until `text` (str/bytes) appears in the console output after offset `since`."""
         pat = text.encode() if isinstance(text, str) else text
         end = time.monotonic() + timeout
@@ -260,7 +262,7 @@ class VirtualBoard:
                                        % (text, timeout, bytes(self._out[-200:])))
                 self._out_lock.wait(left)
 
-    def wait_ready(self, timeout=20):
+    def wait_ready(self, timeout=60):
         if not self.cpu.ready.wait(timeout):
             raise BoardTimeout("board did not reach its REPL within %ss" % timeout)
 
@@ -284,7 +286,8 @@ class VirtualBoard:
             except BoardTimeout:
                 self.write(b"\x03")
                 raise BoardTimeout("code did not finish within %ss (interrupted)" % timeout)
-            self.bridge.settle()          # the models have seen every write the code made
+            if not self.bridge.settle():  # the models have seen every write the code made
+                raise BoardTimeout("the device models did not take the board's writes within 30 s")
             with self._out_lock:
                 blob = bytes(self._out[m:end2])
             if not blob.startswith(b"OK"):
@@ -312,7 +315,7 @@ class VirtualBoard:
         self.write(b"\r\x01")
         self.wait_for(b"raw REPL; CTRL-B to exit\r\n>", timeout, m)
 
-    def soft_reset(self, timeout=20):
+    def soft_reset(self, timeout=60):
         """Ctrl-D at the friendly REPL: fresh interpreter, boot.py, main.py."""
         with self._exec_lock:
             m = self.mark()

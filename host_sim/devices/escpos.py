@@ -74,6 +74,7 @@ class EscPosPrinter(UartDevice):
         self.lines = []              # transcript lines of the whole roll
         self._rows = []              # PIL images (1-bit) of printed rows, top to bottom
         self._lock_render = threading.Lock()
+        self._cut = threading.Condition(self.lock)    # notified on every cut
         self._reset_modes()
         self._line = []              # current line: list of (char, style tuple)
 
@@ -300,6 +301,7 @@ class EscPosPrinter(UartDevice):
                 self.cuts += 1
                 self.lines.append("[CUT]")
                 PRINTED.append(self.receipts()[-1] if self.receipts() else "")
+                self._cut.notify_all()
                 self.emit(event="cut")
             return used
         if c == 0x21:                    # GS ! n: character size
@@ -663,15 +665,11 @@ class EscPosPrinter(UartDevice):
         self.image().save(path)
         return path
 
-    def wait_for_cuts(self, n, timeout=5.0):
-        """Wait until the roll has been cut n times (bytes arrive asynchronously)."""
-        import time
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            if self.cuts >= n:
-                return True
-            time.sleep(0.01)
-        return self.cuts >= n
+    def wait_for_cuts(self, n, timeout=30.0):
+        """Wait until the roll has been cut n times (bytes arrive asynchronously); False if
+        it has not after `timeout` seconds."""
+        with self._cut:
+            return self._cut.wait_for(lambda: self.cuts >= n, timeout)
 
     def tear_off(self):
         """Remove the printed roll (after a test reads it)."""

@@ -14,6 +14,7 @@ the panel shows), ``save_png(path)``, ``pixel(x, y)`` (RGB565) and ``text()``
 and 2; see glyphs.py).
 """
 import threading
+import time
 
 from host_sim.devices.base import SpiDevice
 
@@ -43,6 +44,9 @@ class ST7789(SpiDevice):
         self.version = 0              # bumped on every frame-memory write burst
         self.commands = []            # (cmd, params) log of non-pixel commands, bounded
         self._render_lock = threading.Lock()
+        self.changes = 0              # bumped on everything that can change what is shown
+        self._changed = threading.Condition(self.lock)
+        self._text = (-1, "")         # (changes, text) of the last read
         self._reset_state()
 
     def _reset_state(self):
@@ -65,6 +69,12 @@ class ST7789(SpiDevice):
             self._reset_state()
             self.pins.clear()         # the board's GPIOs restart as inputs: forget D/CX, CSX
             self.commands = []
+            self._shown_changed()
+
+    def _shown_changed(self):
+        # under self.lock
+        self.changes += 1
+        self._changed.notify_all()
 
     # ------------------------------------------------------------ pins
     def pin_changed(self, role, value):
@@ -72,6 +82,7 @@ class ST7789(SpiDevice):
         if role == "rst" and value == 0:
             with self.lock:           # hardware reset: registers to defaults, RAM kept
                 self._reset_state()
+                self._shown_changed()
         elif role == "bl":
             self.backlight = value
         elif role == "cs" and value == 1:
@@ -90,6 +101,7 @@ class ST7789(SpiDevice):
                     self._command(b)
             else:
                 self._data(memoryview(bytes(data)))
+            self._shown_changed()
 
     def _command(self, cmd):
         self._writing = False
@@ -228,6 +240,36 @@ class ST7789(SpiDevice):
 
     def text(self):
         """The text on the screen, read from the pixels, one line per text row."""
+        with self.lock:
+            changes = self.changes
+        if self._text[0] == changes:
+            return self._text[1]      # nothing written since the last read
+        text = self._read_text()
+        self._text = (changes, text)
+        return text
+
+    def wait_until(self, test, timeout=30, read=None):
+        """Read the screen each time the firmware changed it until test(what was read) holds;
+        return that, or None if it did not within `timeout` seconds (display.text() then says
+        what is shown).  read: self.text (default) or self.image for pixels."""
+        read = read or self.text
+        end = time.monotonic() + timeout
+        while True:
+            with self.lock:
+                seen = self.changes
+            text = read()
+            if test(text):
+                return text
+            with self._changed:
+                left = end - time.monotonic()
+                if left <= 0 or not self._changed.wait_for(lambda: self.changes != seen, left):
+                    return None
+
+    def wait_text(self, needle, timeout=30):
+        """The screen's text once it contains `needle`, or None after `timeout` seconds."""
+        return self.wait_until(lambda text: needle in text, timeout)
+
+    def _read_text(self):
         from host_sim.devices.glyphs import font8x8
         img = self.image().convert("L")
         px = img.load()

@@ -6,6 +6,7 @@ stays asserted while K_INT (or OVR_FLOW_INT) is set and enabled.  Keys are
 pressed by name on the POS keypad matrix (the same map as the firmware's
 driver, checked by a test).
 """
+import threading
 import time
 
 from host_sim.devices.base import DeviceError, I2cDevice
@@ -32,6 +33,7 @@ class TCA8418(I2cDevice):
 
     def __init__(self, name="keypad"):
         super().__init__(name)
+        self._taken = threading.Condition(self.lock)   # the host serviced the key interrupt
         self.power_on_reset()
 
     def power_on_reset(self):
@@ -42,6 +44,9 @@ class TCA8418(I2cDevice):
             self.held = set()
             self.presses = []          # log of key names pressed (for tests)
             self._int_level = 1
+            self._queued = 0           # key events put in the FIFO so far
+            self._serviced = 0         # ... of which the host had finished reading at its last check
+            self._taken.notify_all()
         self._update_int()
 
     # ------------------------------------------------------------- bus
@@ -85,6 +90,10 @@ class TCA8418(I2cDevice):
 
     def _read_reg(self, reg):
         if reg == KEY_LCK_EC:
+            if not self.fifo and not self.regs[INT_STAT] & K_INT:
+                # the end of the service routine: events read, K_INT cleared, count read back 0
+                self._serviced = self._queued
+                self._taken.notify_all()
             return (self.regs[reg] & 0x70) | len(self.fifo)
         if reg == KEY_EVENT_A:
             return self.fifo.pop(0) if self.fifo else 0
@@ -111,6 +120,7 @@ class TCA8418(I2cDevice):
                 else:
                     return False
             self.fifo.append(code | (0x80 if pressed else 0))
+            self._queued += 1
             self.regs[INT_STAT] |= K_INT
         self._update_int()
         return True
@@ -134,11 +144,23 @@ class TCA8418(I2cDevice):
         self.release(key)
         return ok
 
-    def type(self, keys, gap=0.05):
-        """Tap a sequence of keys (a list, or a string of digits)."""
+    def wait_taken(self, timeout=30):
+        """Wait until the host has serviced the key interrupt for every event so far: it read
+        the FIFO empty, cleared K_INT in INT_STAT and read the event count back as 0 (the
+        datasheet's service routine; a key pressed before that last check would be read in
+        the same batch).  Returns False if it has not after `timeout` seconds."""
+        with self._taken:
+            return self._taken.wait_for(lambda: self._serviced == self._queued, timeout)
+
+    def type(self, keys, timeout=30):
+        """Tap a sequence of keys (a list, or a string of digits), each once the firmware has
+        taken the one before (wait_taken: one key per interrupt, never more keys than the FIFO
+        holds).  DeviceError if a key is not taken within `timeout` s."""
         for k in keys:
             self.tap(k)
-            time.sleep(gap)
+            if not self.wait_taken(timeout):
+                raise DeviceError("keypad: key %r not read by the firmware within %ss (%d events "
+                                  "in the FIFO)" % (k, timeout, len(self.fifo)))
 
     @staticmethod
     def _code(key):

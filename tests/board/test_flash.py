@@ -34,7 +34,7 @@ def vb(tmp_path):
 
 def flash(vb, src, port=None, **kw):
     lines = []
-    r = Flasher(port or vb.url, lines.append, ready_timeout=kw.pop("ready_timeout", 10), **kw).flash(str(src))
+    r = Flasher(port or vb.url, lines.append, ready_timeout=kw.pop("ready_timeout", 60), **kw).flash(str(src))
     return r, lines
 
 
@@ -53,7 +53,7 @@ def test_flash_compiles_copies_resets_and_waits_for_ready(vb, tmp_path):
     assert open(os.path.join(fl, "pos", "util_b.mpy"), "rb").read()[:2] == b"M\x06"   # .mpy v6
     assert any(l.startswith("[5/5] ") for l in lines)
     assert vb.cpu.hard_resets == 1
-    assert vb.wait_for("smartpos ready", 5)
+    assert vb.wait_for("smartpos ready")
 
 
 def test_second_flash_copies_only_changes_and_removes_stale(vb, tmp_path):
@@ -109,7 +109,7 @@ def test_unknown_port_and_silent_board(tmp_path):
         with pytest.raises(FlashError) as e:
             Flasher(os.ttyname(slave), connect_timeout=1).flash()
         assert "does not answer" in str(e.value)
-        assert time.monotonic() - t0 < 15
+        assert time.monotonic() - t0 < 60           # gives up, does not hang
     finally:
         os.close(master)
         os.close(slave)

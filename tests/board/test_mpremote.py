@@ -6,7 +6,6 @@ import os
 import subprocess
 import sys
 import threading
-import time
 
 import pytest
 
@@ -70,11 +69,9 @@ def test_soft_reset_gives_fresh_interpreter(port):
 
 
 def test_reset_is_hard(vb, port):
-    hard = vb.cpu.hard_resets
+    hard, m = vb.cpu.hard_resets, vb.mark()
     mpr(port, "reset")          # exec --no-follow "...; time.sleep_ms(100); machine.reset()"
-    end = time.monotonic() + 5
-    while vb.cpu.hard_resets == hard and time.monotonic() < end:
-        time.sleep(0.05)
+    vb.wait_for("MicroPython v", 60, m)         # the board restarted: its banner
     assert vb.cpu.hard_resets == hard + 1
     assert mpr(port, "eval", "__import__('machine').reset_cause()").strip() == "5"   # soft: mpremote's own
     assert vb.cpu.proc.poll() is None

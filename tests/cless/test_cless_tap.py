@@ -49,7 +49,7 @@ def test_two_cards_and_a_card_leaving_the_field():
         nfc.remove()
         nfc.inject("leave")                             # the next card leaves at its first APDU
         nfc.tap(make_card("visa-cvn10"))
-        text = rig.wait_text("try again", 15)
+        text = rig.wait_text("try again")
         assert "card removed" in text
         assert rig.batch() == []                        # nothing charged
 
@@ -75,7 +75,7 @@ def test_fdda_failure_declines():
     with Rig() as rig:
         _to_insert_card(rig, 1250)
         rig.board.devices["pn532"].tap(make_card("bad-cert"))
-        text = rig.wait_text("DECLINED", 30)
+        text = rig.wait_text("DECLINED", 60)
         assert "fDDA failed" in rig.board.console()
         assert rig.batch() == []
 
@@ -87,6 +87,6 @@ def test_select_next_when_the_first_application_is_blocked():
     with Rig() as rig:
         _to_insert_card(rig, 3500)
         rig.board.devices["pn532"].tap(make_card("blocked-app"))
-        rig.wait_text("APPROVED", 30)
+        rig.wait_text("APPROVED", 60)
         assert "select next aid=A000000***1010 sw=6283" in rig.board.console()
         assert rig.batch()[-1]["aid"] == "A0000000032010"

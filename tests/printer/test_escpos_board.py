@@ -22,7 +22,7 @@ def printer(vb):
 
 def test_receipt_over_uart(vb, printer):
     vb.exec(SETUP + "p.init(); p.line('HELLO'); p.columns('TOTAL', '9.99'); p.cut()\n")
-    assert printer.wait_for_cuts(1, timeout=5)
+    assert printer.wait_for_cuts(1)
     assert printer.receipts() == ["HELLO\nTOTAL                       9.99"]
 
 

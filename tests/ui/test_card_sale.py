@@ -22,7 +22,7 @@ def test_offline_pin_card_sale(rig):
     before = len(rig.receipts())
     text = rig.sale_by_card(1250, "visa-credit", pin="1234")
     assert "APPROVED" in text and "476173******0119" in text
-    assert rig.printer.wait_for_cuts(before + 2, timeout=10)
+    assert rig.printer.wait_for_cuts(before + 2)
     merchant, customer = _receipt_pairs(rig, before)[:2]
     for r in (merchant, customer):
         assert "476173******0119" in r and "4761739001010119" not in r

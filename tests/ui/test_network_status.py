@@ -2,7 +2,6 @@
 import json
 import os
 import socket
-import time
 
 from host_sim.board import VirtualBoard
 from host_sim.hosts.acquirer.server import AcquirerHost
@@ -27,21 +26,20 @@ def point_config_at(flash, port):
 def title_after_reset(vb):
     mark = vb.mark()
     vb.hard_reset()
-    vb.wait_for("smartpos ready", 30, since=mark)
-    end = time.monotonic() + 5
-    title = ""
-    while time.monotonic() < end:
-        title = vb.devices["display"].text().split("\n")[0]
-        if title.startswith("READY") and "NET?" not in title:
-            break
-        time.sleep(0.1)
-    return title
+    vb.wait_for("smartpos ready", 120, since=mark)
+    disp = vb.devices["display"]
+
+    def known(text):                # Ready, with the network status found out
+        title = text.split("\n")[0]
+        return title.startswith("READY") and "NET?" not in title
+    disp.wait_until(known, 60)
+    return disp.text().split("\n")[0]
 
 
 def test_network_down_then_up():
     port = free_port()
     with VirtualBoard(firmware=True, pty=False) as vb:
-        vb.wait_for("smartpos ready", 30)
+        vb.wait_for("smartpos ready", 120)
         point_config_at(vb.flash_dir, port)
         assert "NET!" in title_after_reset(vb)                 # nothing listens: down
         host = AcquirerHost(port=port, name="alpha", spec="iso87").start()

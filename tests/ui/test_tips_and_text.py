@@ -29,7 +29,7 @@ def test_tip_entered_at_sale_goes_on_the_card_and_the_receipt(rig):
     n0 = len(rig.receipts())
     rig.insert("visa-cvn10")
     assert "APPROVED" in rig.finish_card("1234")
-    rig.printer.wait_for_cuts(n0 + 2, timeout=10)
+    rig.printer.wait_for_cuts(n0 + 2)
     r = rig.receipts()[-1]
     assert re.search(r"BASE +USD 40\.00", r) and re.search(r"TIP +USD 6\.00", r) and re.search(r"TOTAL +USD 46\.00", r)
     e = rig.batch()[-1]

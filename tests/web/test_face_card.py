@@ -6,6 +6,7 @@ import socket
 
 import pytest
 
+from face_clicks import click_key, click_keys
 from host_sim.rig import Rig
 from host_sim.web.server import serve_in_thread
 from host_sim.web.terminal import Terminal
@@ -38,29 +39,24 @@ def test_card_sale_by_clicking(face):
             "--disable-component-update", "--disable-sync", "--no-first-run"])
         page = browser.new_page()
         page.goto(url)
-        page.wait_for_function("document.getElementById('conn').textContent === 'live'", timeout=15000)
-
-        def key(k):
-            page.click("#keypad button[data-key='%s']" % k)
-            page.wait_for_timeout(60)
-        for k in ("4", "2", "0", "0", "ENTER"):
-            key(k)
+        page.wait_for_function("document.getElementById('conn').textContent === 'live'", timeout=60000)
+        keypad = rig.board.devices["keypad"]
+        click_keys(page, keypad, ("4", "2", "0", "0", "ENTER"))
         rig.wait_text("2 Card")
-        key("2")
+        click_key(page, keypad, "2")
         rig.wait_text("INSERT")
         page.select_option("#profile", "visa-cvn10")
         page.click("#insert")
         rig.wait_text("ENTER PIN")
-        for k in ("1", "2", "3", "4", "ENTER"):
-            key(k)
-        rig.wait_text("APPROVED", 30)
+        click_keys(page, keypad, ("1", "2", "3", "4", "ENTER"))
+        rig.wait_text("APPROVED", 60)
         page.wait_for_function("document.getElementById('receipt').textContent.includes('CUSTOMER COPY')",
-                               timeout=15000)
+                               timeout=60000)
         receipt = page.inner_text("#receipt")
         assert "476173******0135" in receipt and "4761739001010135" not in receipt
         assert "APPROVED" in receipt and "PIN VERIFIED" in receipt and "USD 42.00" in receipt
         # the APDU pane saw the exchange (headers and status words only)
-        page.wait_for_function("document.getElementById('trace-apdu').textContent.length > 0", timeout=10000)
+        page.wait_for_function("document.getElementById('trace-apdu').textContent.length > 0", timeout=60000)
         trace = page.inner_text("#trace-apdu")
         assert "4761739001010135" not in trace
         page.screenshot(path=os.path.join(os.environ.get("TMPDIR", "/tmp"), "face-card-sale.png"))
@@ -105,18 +101,17 @@ def test_tap_sale_by_clicking(face):
             "--disable-component-update", "--disable-sync", "--no-first-run"])
         page = browser.new_page()
         page.goto(url)
-        page.wait_for_function("document.getElementById('conn').textContent === 'live'", timeout=15000)
-        for k in ("1", "8", "0", "0", "ENTER"):
-            page.click("#keypad button[data-key='%s']" % k)
-            page.wait_for_timeout(60)
+        page.wait_for_function("document.getElementById('conn').textContent === 'live'", timeout=60000)
+        keypad = rig.board.devices["keypad"]
+        click_keys(page, keypad, ("1", "8", "0", "0", "ENTER"))
         rig.wait_text("2 Card")
-        page.click("#keypad button[data-key='2']")
+        click_key(page, keypad, "2")
         rig.wait_text("INSERT")
         page.select_option("#profile", "visa-cvn10")
         page.click("#tap")
-        rig.wait_text("APPROVED", 30)
+        rig.wait_text("APPROVED", 60)
         page.wait_for_function("document.getElementById('receipt').textContent.includes('CONTACTLESS')",
-                               timeout=15000)
+                               timeout=60000)
         receipt = page.inner_text("#receipt")
         assert "USD 18.00" in receipt and "476173******0135" in receipt and "4761739001010135" not in receipt
         page.click("#lift")

@@ -34,10 +34,9 @@ if _fs is not None:
     sys.modules["os"] = sys.modules["uos"] = _board_os
     sys.modules["vfs"] = _board_vfs
     del _board_os, _board_vfs
-    machine._send(0x72, 0, 1)      # tell the host: board support up, Ctrl-C may interrupt now
 sys.path[:] = ["", ".frozen", "/rom", "/rom/lib", "/flash", "/flash/lib"] if _rom else \
     ["", ".frozen", "/flash", "/flash/lib"]
-if _fs is not None:                # after sys.path: keep the window before it as short as it was
+if _fs is not None:
     import gc
     gc.collect()
     machine._bsp_heap = gc.mem_alloc() - (int(os.getenv("SMARTPOS_ROM_SIZE")) if _rom else 0)
@@ -45,16 +44,22 @@ if _fs is not None:                # after sys.path: keep the window before it a
 del _fs, vfs, _rom
 
 
-def _run_file(_name):
+def _run_file(_name, _intr=0):
+    """Run a file from flash as the stm32 port's pyexec_file does: None if there is no such
+    file, True if it ran to its end, False if it raised (KeyboardInterrupt included).
+    _intr: a Ctrl-C the host held until now lands on the file's first line."""
     try:
         os.stat(_name)
     except OSError:
-        return
+        return None
     try:
         try:
+            if _intr:
+                raise KeyboardInterrupt
             with open(_name) as _f:
                 _code = compile(_f.read(), _name, "exec")
             exec(_code, globals())
+            return True
         except SystemExit:
             machine._send(0x70, 0, 1)  # stm32: SystemExit from boot.py/main.py is a soft reset
             while True:
@@ -63,13 +68,29 @@ def _run_file(_name):
             sys.print_exception(_e)
     except KeyboardInterrupt:          # a second Ctrl-C while the first one was being reported
         pass
+    return False
 
 
 if "_flashfs" in sys.modules:
-    _run_file("boot.py")
-    if os.getenv("SMARTPOS_RAW") != "1":
-        _run_file("main.py")
-    del _flashfs
+    # Ctrl-C and the start-up (docs/bridge.md, BOOT_STAGE): the host holds every Ctrl-C typed
+    # since power-on until boot.py starts.  Stage 1 asks for it (a request: the answer says
+    # whether one was held, so where it lands does not depend on timing); stage 2 lets later
+    # ones through as KeyboardInterrupt, which from here on can only land inside this try.
+    _held = _ok = 0
+    try:
+        _held = machine._call(0x72, 0, 1)[0]
+        machine._send(0x72, 0, 2)
+        _ok = _run_file("boot.py", _held)
+        if _ok is None:                # no boot.py: the held Ctrl-C is main.py's
+            _ok = True
+        else:
+            _held = 0
+        # stm32 boardctrl_run_boot_py: boot.py that raised (or was interrupted) -> no main.py
+        if _ok and os.getenv("SMARTPOS_RAW") != "1":
+            _run_file("main.py", _held)
+    except KeyboardInterrupt:          # between the files: nothing left to run but the REPL
+        pass
+    del _flashfs, _held, _ok
 del _run_file, sys, os, machine
 import gc
 gc.collect()

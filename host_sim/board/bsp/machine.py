@@ -54,48 +54,96 @@ def _connect(role, bus=0):
 
 
 _ctl = _connect(0)
+_hdr_mv = memoryview(_hdr)
+_EMPTY = memoryview(b"")
 _busy = 0           # >0 while a control transaction is on the wire
 _deferred = []      # IRQ handlers that fired during a transaction
 
 
-def _send(op, bus, arg, data=None):
+# A bus transaction is C code on the board: a Ctrl-C that comes in the middle raises
+# KeyboardInterrupt once it is over.  Here it is Python on a socket, and SIGINT raises
+# KeyboardInterrupt inside a blocked send/recv (which then moved no byte) or at the next jump
+# opcode.  So a frame is written (_frame) and an answer read (_reply) each in one loop whose
+# jumps all sit inside its try, with the byte count kept before any jump: a KeyboardInterrupt
+# is caught there, the frame carried on, and raised by the caller once the frame is whole.  A
+# `while True` has no jump on entry, so nothing can be raised between two frames' halves.
+def _frame(op, bus, arg, data):
+    """Write one request frame whole; True if a Ctrl-C came in the middle."""
+    n = len(data)
+    struct.pack_into("<BBHI", _hdr, 0, op, bus, arg, n)
+    n += 8
+    off = 0
+    intr = False
+    while True:
+        try:
+            while off < n:
+                if off < 8:
+                    off += _ctl.send(_hdr_mv[off:] if off else _hdr)
+                else:
+                    off += _ctl.send(data if off == 8 else memoryview(data)[off - 8:])
+            return intr
+        except KeyboardInterrupt:
+            intr = True
+
+
+def _reply(into):
+    """Read one response frame whole: (Ctrl-C came, status, arg, payload); the payload goes
+    into `into` when given (then None is returned for it)."""
+    got = 0
+    n = -1
+    buf = None
+    off = 0
+    intr = False
+    while True:
+        try:
+            while got < 8:
+                r = _ctl.readinto(_hdr_mv[got:] if got else _hdr_mv)
+                got += r
+                if not r:
+                    raise OSError(5)  # EIO: host went away
+            if n < 0:
+                ln = _hdr[4] | _hdr[5] << 8 | _hdr[6] << 16 | _hdr[7] << 24
+                buf = memoryview(into)[:ln] if into is not None else (memoryview(bytearray(ln)) if ln else _EMPTY)
+                n = ln
+            while off < n:
+                r = _ctl.readinto(buf[off:] if off else buf)
+                off += r
+                if not r:
+                    raise OSError(5)
+            return intr, _hdr[0], _hdr[2] | _hdr[3] << 8, None if into is not None else buf
+        except KeyboardInterrupt:
+            intr = True
+
+
+def _send(op, bus, arg, data=b""):
     global _busy
     _busy += 1          # an IRQ handler must not write its frame into the middle of this one
     try:
-        n = len(data) if data else 0
-        struct.pack_into("<BBHI", _hdr, 0, op, bus, arg, n)
-        _ctl.write(_hdr)
-        if n:
-            _ctl.write(data)
+        intr = _frame(op, bus, arg, data)
     finally:
         _busy -= 1
         if not _busy and _deferred:
             _run_deferred()
+    if intr:
+        raise KeyboardInterrupt
 
 
-def _call(op, bus, arg, data=None, into=None):
+def _call(op, bus, arg, data=b"", into=None):
     """One request/response on the control connection; returns (arg, payload)."""
     global _busy
     _busy += 1
     try:
-        _send(op, bus, arg, data)
-        if _ctl.readinto(_hdr) != 8:
-            raise OSError(5)  # EIO: host went away
-        status, _, rarg, n = struct.unpack("<BBHI", _hdr)
-        if into is not None and n:
-            mv = memoryview(into)
-            if _ctl.readinto(mv[:n]) != n:
-                raise OSError(5)
-            payload = None
-        else:
-            payload = _ctl.read(n) if n else b""
-        if status:
-            raise OSError(status)
-        return rarg, payload
+        intr = _frame(op, bus, arg, data)
+        late, status, rarg, payload = _reply(into)
     finally:
         _busy -= 1
         if not _busy and _deferred:
             _run_deferred()
+    if intr or late:
+        raise KeyboardInterrupt
+    if status:
+        raise OSError(status)
+    return rarg, payload
 
 
 def _run_deferred():

@@ -3,6 +3,7 @@
 const $ = (id) => document.getElementById(id);
 const seen = { apdu: 0, iso8583: 0 };
 let displayVersion = null;
+let receiptAsked = 0;             // answers can come back out of order: show only the newest
 
 // the per-session token the server put in the page; every POST carries it
 const token = document.querySelector('meta[name="smartpos-token"]').content;
@@ -21,7 +22,10 @@ function refreshImages() {
   const t = Date.now();
   $("display").src = "/display.png?t=" + t;
   $("roll").src = "/printer.png?t=" + t;
-  fetch("/printer.txt").then((r) => r.ok ? r.text() : "").then((s) => { $("receipt").textContent = s; });
+  const asked = ++receiptAsked;
+  fetch("/printer.txt").then((r) => r.ok ? r.text() : "").then((s) => {
+    if (asked === receiptAsked) $("receipt").textContent = s;
+  });
 }
 
 async function refreshTrace(kind) {
