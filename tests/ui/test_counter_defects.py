@@ -380,3 +380,22 @@ def test_sign_on_before_pin_entry_when_no_working_key():
         assert len(sign_ons) == 3 and auths and sign_ons[2] < auths[0], ins
         rig.remove()
 
+
+
+def test_a_pin_typed_in_one_burst_loses_no_digit():
+    """A cardholder types faster than the terminal reads its keypad: every key of a FIFO read
+    counts (the PIN prompt used to keep only the first key of each read)."""
+    from host_sim.rig import Rig
+    with Rig() as rig:
+        rig.keys(rig.amount_keys(1500) + ["ENTER"])
+        rig.wait_text("2 Card")
+        rig.keys(["2"])
+        rig.wait_text("TAP, INSERT OR SWIPE")
+        rig.insert("visa-cvn10")
+        rig.wait_text("ENTER PIN", 60)
+        kp = rig.board.devices["keypad"]
+        for k in "1234":                 # all in the FIFO before the firmware reads once
+            kp.tap(k)
+        kp.tap("ENTER")
+        which, text = rig.wait_any(["APPROVED", "DECLINED", "NOT COMPLETED", "WRONG PIN"], 60)
+    assert which == "APPROVED", text

@@ -49,10 +49,14 @@ class ModalUI:
         self.messages = []           # what the cardholder was shown (for the receipt/tests)
         self.wait_us = 0             # time waiting for the cardholder's keys (for figures)
         self._pin = bytearray(PIN_MAX)
+        self._keys = []              # keys read from the keypad's FIFO and not yet taken
 
     # -- keys ------------------------------------------------------------
     def _key(self, timeout_ms):
-        """The next key pressed, or None at the timeout."""
+        """The next key pressed, or None at the timeout.  Every key of a FIFO read is kept: a
+        cardholder typing fast presses several keys between two reads."""
+        if self._keys:
+            return self._keys.pop(0)
         kp = self.keypad
         t0 = time.ticks_ms()
         u0 = time.ticks_us()
@@ -66,7 +70,9 @@ class ModalUI:
                 if kp is not None and kp.int_asserted():
                     for name, pressed, _code in kp.read_events():
                         if pressed and name:
-                            return name
+                            self._keys.append(name)
+                    if self._keys:
+                        return self._keys.pop(0)
                 time.sleep_ms(10)
             return None
         finally:
@@ -138,6 +144,7 @@ class ModalUI:
         buf = self._pin
         for i in range(len(buf)):
             buf[i] = 0
+        del self._keys[:]            # digits typed ahead are PIN digits too
 
     def choose_application(self, labels):
         sel = 0
