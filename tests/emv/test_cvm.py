@@ -131,7 +131,7 @@ def test_online_pin_needs_key_store(pki, run):
 
 
 _ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
-HAVE_DES = os.path.exists(os.path.join(_ROOT, "firmware", "pos", "crypto.py")) or \
+HAVE_DES = os.path.exists(os.path.join(_ROOT, "firmware", "pos", "crypto", "__init__.py")) or \
     os.path.exists(os.path.join(_ROOT, "tests", "hostlink", "standin", "hl_standin_crypto.py"))
 
 
