@@ -164,7 +164,7 @@ def test_enciphered_pin_with_pin_encipherment_key(pki, run):
 
 
 def test_enciphered_pin_key_unrecoverable_fails_cvm(pki, run):
-    card = MiniCard(pki, oda="DDA", cvm_list=cvm_list("4400", "1E00"), issuer_cert_kw={"tamper_hash": True})
+    card = MiniCard(pki, oda="DDA", cvm_list=cvm_list("4400", "1E00"), issuer_cert_kw={"tamper": True})
     r = run(card, 1000, pins=["1234"])
     assert verifies(r) == [] and r.cvm_results == "1E0000"
     assert any("PIN encipherment key" in t for t in r.trace)
