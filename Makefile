@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PORT   ?=
 
-.PHONY: all venv sim test flash demo bench native native-arm firmware fuzz clean
+.PHONY: all venv sim test flash demo bench native native-arm fuzz clean
 
 all: test
 
@@ -75,27 +75,5 @@ native-arm:
 	qemu-system-arm -M mps2-an386 -nographic -monitor none -serial none -icount shift=0 \
 	  -semihosting-config enable=on,target=native -kernel native/build/arm/bench.elf
 
-# Board firmware with the C core built in (_posnative) and the firmware frozen, from a MicroPython
-# source tree (git clone https://github.com/micropython/micropython; same version as the unix
-# port wheel, v1.29).  PORT=stm32 (default): NUCLEO-F429ZI; needs the tree's lib/stm32lib and
-# micropython-lib submodules (make -C $(MICROPY_DIR)/ports/stm32 submodules).  PORT=unix: the
-# unix port with _posnative and the frozen firmware (no submodules needed), copied to
-# native/build/micropython-smartpos, which `make bench` then measures too.
-MICROPY_DIR ?=
-PORT ?= stm32
-firmware:
-	@test -n "$(MICROPY_DIR)" -a -f "$(MICROPY_DIR)/py/mpconfig.h" || { echo "usage: make firmware MICROPY_DIR=/path/to/micropython [PORT=stm32|unix]  (a MicroPython source tree, v1.29)"; exit 2; }
-	$(MAKE) -C $(MICROPY_DIR)/mpy-cross
-ifeq ($(PORT),unix)
-	@mkdir -p native/build/mplib-stub && echo "no micropython-lib needed by native/micropython/manifest_unix.py" > native/build/mplib-stub/README.md
-	$(MAKE) -C $(MICROPY_DIR)/ports/unix VARIANT=standard PROG=micropython-smartpos \
-	  MPY_LIB_DIR=$(CURDIR)/native/build/mplib-stub USER_C_MODULES=$(CURDIR)/native/micropython \
-	  FROZEN_MANIFEST=$(CURDIR)/native/micropython/manifest_unix.py \
-	  MICROPY_PY_FFI=0 MICROPY_PY_BTREE=0 MICROPY_SSL_MBEDTLS=0 MICROPY_SSL_AXTLS=0 MICROPY_PY_SSL=0
-	@mkdir -p native/build && cp $(MICROPY_DIR)/ports/unix/build-standard/micropython-smartpos native/build/
-	native/build/micropython-smartpos -c "import _posnative, pos.crypto; print('_posnative', pos.crypto.backend('des_encrypt'))"
-else
-	$(MAKE) -C $(MICROPY_DIR)/ports/stm32 BOARD=NUCLEO_F429ZI USER_C_MODULES=$(CURDIR)/native/micropython \
-	  FROZEN_MANIFEST=$(CURDIR)/native/micropython/manifest.py
-	@echo "flash: $(MICROPY_DIR)/ports/stm32/build-NUCLEO_F429ZI/firmware.dfu (or .hex with st-flash / mpremote-free SWD)"
-endif
+# The board firmware with _posnative is built in a MicroPython source tree, as any user C
+# module is: native/micropython/micropython.mk (or .cmake) and docs/native.md.

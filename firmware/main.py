@@ -32,9 +32,9 @@ def _acquirer_address():
         return None
 
 
-# the payment services next, while the heap is in one piece (see pos.app.services)
+# the payment services and the card tender next, while the heap is in one piece (pos.app.services)
 from pos.app import services        # noqa: E402
-services_error = services.preload()
+services_error = services.preload("pos.app.card")
 gc.collect()
 if services_error is None:
     # working keys (ISO 8583 0800/0810) before the first sale, still before the UI's blocks;

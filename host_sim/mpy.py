@@ -27,8 +27,8 @@ class MicroPythonError(RuntimeError):
 
 def micropython_binary():
     """Path of the `micropython` executable installed beside this Python, or the one named by
-    $SMARTPOS_MICROPYTHON (e.g. native/build/micropython-smartpos from `make firmware PORT=unix`,
-    to run the same tests with _posnative built in)."""
+    $SMARTPOS_MICROPYTHON (e.g. native/build/micropython-smartpos, the unix port built with
+    _posnative as docs/native.md describes, to run the same tests with the C module built in)."""
     env = os.environ.get("SMARTPOS_MICROPYTHON")
     if env:
         return env

@@ -1,5 +1,5 @@
 // _posnative: the C core (native/src) as a MicroPython user C module, with the API of
-// docs/crypto-api.md so that firmware/pos/crypto.py takes these functions over the pure
+// docs/crypto-api.md so that firmware/pos/crypto/ takes these functions over the pure
 // MicroPython ones.  Errors raise ValueError("PN_ERR_...: what").
 #include "py/runtime.h"
 #include "py/objstr.h"

@@ -1,4 +1,4 @@
-/* FIPS 46-3 tables (generated from firmware/pos/crypto_des.py's copies of the standard's tables). */
+/* FIPS 46-3 tables (generated from firmware/pos/crypto/des.py's copies of the standard's tables). */
 static const uint8_t DES_IP[64] = {
     58, 50, 42, 34, 26, 18, 10, 2, 60, 52, 44, 36, 28, 20, 12, 4,
     62, 54, 46, 38, 30, 22, 14, 6, 64, 56, 48, 40, 32, 24, 16, 8,

@@ -2,16 +2,20 @@
 
 Everything here is test data: a test CA, issuer and ICC RSA keys generated per
 session (EMV 4.4 Book 2 formats), and MiniCard, a card that answers the EMV
-commands from its fields so each test can break exactly one thing.  The full
-card simulator (host_sim/cards/, engineer "emvcard") is used by the
-integration tests; MiniCard keeps kernel unit tests independent of it.
+commands from its fields so each test can break exactly one thing.  The keys,
+certificates, signatures and TLV encoding are the card simulator's
+(host_sim/cards/crypto.py, host_sim/cards/card.py); the full card simulator is
+used by the integration tests, MiniCard keeps the kernel unit tests able to
+break one field at a time.
 """
 import hashlib
 import hmac
 import json
 import os
 
-from cryptography.hazmat.primitives.asymmetric import rsa
+from host_sim.cards.card import enc_tlv, tlv_children, tlvs  # noqa: F401  (tests import them from here)
+from host_sim.cards.crypto import (RsaKey, icc_certificate, issuer_certificate, sha1,  # noqa: F401
+                                   signed_dynamic_data, signed_static_data)
 
 
 RID = bytes.fromhex("A000000003")
@@ -20,94 +24,12 @@ PAN = "4761739001010010"
 TEST_PIN = "1234"
 
 
-def sha1(b):
-    return hashlib.sha1(b).digest()
-
-
-def enc_tlv(tag, value):
-    tb = tag.to_bytes((tag.bit_length() + 7) // 8 or 1, "big")
-    n = len(value)
-    if n < 0x80:
-        lb = bytes([n])
-    elif n < 0x100:
-        lb = bytes([0x81, n])
-    else:
-        lb = bytes([0x82, n >> 8, n & 0xFF])
-    return tb + lb + bytes(value)
-
-
-def tlvs(*pairs):
-    return b"".join(enc_tlv(t, v) for t, v in pairs)
-
-
-class RsaKey:
-    def __init__(self, bits, e=3):
-        k = rsa.generate_private_key(public_exponent=e, key_size=bits)
-        pn = k.private_numbers()
-        self.n = pn.public_numbers.n
-        self.e = e
-        self.d = pn.d
-        self.size = bits // 8
-
-    @property
-    def modulus(self):
-        return self.n.to_bytes(self.size, "big")
-
-    @property
-    def exponent(self):
-        return self.e.to_bytes(1 if self.e == 3 else 3, "big")
-
-    def sign(self, m):            # RSA private operation (recovery on the terminal = public op)
-        assert len(m) == self.size
-        return pow(int.from_bytes(m, "big"), self.d, self.n).to_bytes(self.size, "big")
-
-    def decrypt(self, c):
-        return pow(int.from_bytes(c, "big"), self.d, self.n).to_bytes(self.size, "big")
-
-
-def _pad_digits(digits, nbytes):
-    return bytes.fromhex(digits + "F" * (nbytes * 2 - len(digits)))
-
-
-def issuer_certificate(ca, issuer, pan_prefix="476173", expiry="1230", serial=b"\x00\x00\x01",
-                       header=0x6A, fmt=0x02, tamper_hash=False):
-    """Issuer Public Key Certificate (90), remainder (92) per Book 2 Table 13."""
-    n_ca = ca.size
-    lead = issuer.modulus[:n_ca - 36]
-    rem = issuer.modulus[n_ca - 36:]
-    if len(lead) < n_ca - 36:
-        lead = lead + b"\xbb" * (n_ca - 36 - len(lead))
-    body = (bytes([fmt]) + _pad_digits(pan_prefix, 4) + bytes.fromhex(expiry) + serial
-            + b"\x01\x01" + bytes([issuer.size, len(issuer.exponent)]) + lead)
-    h = sha1(body + rem + issuer.exponent)
-    if tamper_hash:
-        h = bytes(20)
-    return ca.sign(bytes([header]) + body + h + b"\xbc"), rem
-
-
-def icc_certificate(issuer, icc, pan, static_data, expiry="1230", fmt=0x04):
-    n = issuer.size
-    lead = icc.modulus[:n - 42]
-    rem = icc.modulus[n - 42:]
-    if len(lead) < n - 42:
-        lead = lead + b"\xbb" * (n - 42 - len(lead))
-    body = (bytes([fmt]) + _pad_digits(pan, 10) + bytes.fromhex(expiry) + b"\x00\x00\x01"
-            + b"\x01\x01" + bytes([icc.size, len(icc.exponent)]) + lead)
-    h = sha1(body + rem + icc.exponent + (static_data if static_data is not None else b""))
-    return issuer.sign(b"\x6a" + body + h + b"\xbc"), rem
-
-
-def signed_static_data(issuer, static_data, dac=b"\xda\xc1"):
-    n = issuer.size
-    body = b"\x03\x01" + dac + b"\xbb" * (n - 26)
-    return issuer.sign(b"\x6a" + body + sha1(body + static_data) + b"\xbc")
-
-
-def signed_dynamic_data(icc, dyn, extra):
-    n = icc.size
-    body = b"\x05\x01" + bytes([len(dyn)]) + dyn
-    body += b"\xbb" * (n - 22 - len(body))
-    return icc.sign(b"\x6a" + body + sha1(body + extra) + b"\xbc")
+def with_header(ca, certificate, header):
+    """`certificate` signed again by `ca` with its recovered header byte replaced (Book 2
+    Table 13: a terminal must reject any header but 6A)."""
+    m = bytearray(pow(int.from_bytes(certificate, "big"), ca.e, ca.n).to_bytes(ca.size, "big"))
+    m[0] = header
+    return ca.private(bytes(m))
 
 
 class TestPki:
@@ -187,18 +109,23 @@ class MiniCard:
             from host_sim.hosts.acquirer import hsm
             self.hsm = hsm
         p = pki
-        ic, irem = issuer_certificate(p.ca, p.issuer, **(issuer_cert_kw or {}))
+        kw = {"issuer_id": "476173", "expiry_mmyy": "1230", "serial": b"\x00\x00\x01"}
+        kw.update(issuer_cert_kw or {})
+        header = kw.pop("header", None)
+        ic, irem = issuer_certificate(p.ca, p.issuer, **kw)
+        if header is not None:
+            ic = with_header(p.ca, ic, header)
         cert_rec = [(0x8F, bytes([p.index])), (0x90, ic), (0x92, irem), (0x9F32, p.issuer.exponent)]
         pin_rec = []
         if oda == "SDA":
             icc_rec = [(0x93, signed_static_data(p.issuer, self.static_data))]
         else:
-            cc, crem = icc_certificate(p.issuer, p.icc, pan, self.static_data, expiry=icc_expiry)
+            cc, crem = icc_certificate(p.issuer, p.icc, pan, icc_expiry, self.static_data)
             icc_rec = [(0x9F46, cc), (0x9F48, crem), (0x9F47, p.icc.exponent)]
             if ddol:
                 icc_rec.append((0x9F49, b"\x9f\x37\x04"))
         if pin_key is not None:
-            pc, prem = icc_certificate(p.issuer, pin_key, pan, None)
+            pc, prem = icc_certificate(p.issuer, pin_key, pan, "1230", None)
             pin_rec = [(0x9F2D, pc), (0x9F2F, prem), (0x9F2E, pin_key.exponent)]
         # records stay within a short R-APDU (at most 254 bytes, Book 3 5.2)
         self.records = {(1, 1): enc_tlv(0x70, self.rec1), (2, 1): enc_tlv(0x70, tlvs(*cert_rec))}
@@ -324,7 +251,7 @@ class MiniCard:
         if c[3] == 0x80:
             return self._check_pin(data)
         if c[3] == 0x88:
-            m = (self.pin_key or self.pki.icc).decrypt(data)
+            m = (self.pin_key or self.pki.icc).private(data)
             if m[0] != 0x7F or m[9:17] != self._challenge:
                 return b"\x69\x85"
             return self._check_pin(m[1:9])
@@ -463,8 +390,7 @@ class HostStub:
 
 
 def _find(buf, tag):
-    """Value of a top-level TLV of field 55 (the card simulator's walker), or None."""
-    from host_sim.cards.card import tlv_children
+    """Value of a top-level TLV of field 55, or None."""
     return dict(tlv_children(buf)).get(tag)
 
 
@@ -483,22 +409,7 @@ class HsmHost:
 
     def authorize(self, req):
         self.requests.append(req)
-        f55 = bytes.fromhex(req["icc_data"])
-        tags = {}
-        i = 0
-        while i < len(f55):
-            t = f55[i]
-            i += 1
-            if t & 0x1F == 0x1F:
-                while True:
-                    t = (t << 8) | f55[i]
-                    i += 1
-                    if not f55[i - 1] & 0x80:
-                        break
-            n = f55[i]
-            i += 1
-            tags[t] = f55[i:i + n]
-            i += n
+        tags = dict(tlv_children(bytes.fromhex(req["icc_data"])))
         psn = (req.get("pan_seq") or "00")[-2:]
         ok, arpc = self.hsm.arqc_verify_arpc(self.hsm.TEST_IMK_AC, req["pan"], psn, tags, self.arc)
         if not ok:

@@ -131,7 +131,7 @@ def test_online_pin_needs_key_store(pki, run):
 
 
 _ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
-HAVE_DES = os.path.exists(os.path.join(_ROOT, "firmware", "pos", "crypto.py")) or \
+HAVE_DES = os.path.exists(os.path.join(_ROOT, "firmware", "pos", "crypto", "__init__.py")) or \
     os.path.exists(os.path.join(_ROOT, "tests", "hostlink", "standin", "hl_standin_crypto.py"))
 
 
@@ -164,7 +164,7 @@ def test_enciphered_pin_with_pin_encipherment_key(pki, run):
 
 
 def test_enciphered_pin_key_unrecoverable_fails_cvm(pki, run):
-    card = MiniCard(pki, oda="DDA", cvm_list=cvm_list("4400", "1E00"), issuer_cert_kw={"tamper_hash": True})
+    card = MiniCard(pki, oda="DDA", cvm_list=cvm_list("4400", "1E00"), issuer_cert_kw={"tamper": True})
     r = run(card, 1000, pins=["1234"])
     assert verifies(r) == [] and r.cvm_results == "1E0000"
     assert any("PIN encipherment key" in t for t in r.trace)

@@ -63,7 +63,7 @@ def test_cda_bad_signature_declines(pki, run):
 
 
 def test_bad_issuer_certificate_hash(pki, run):
-    card = MiniCard(pki, oda="CDA", issuer_cert_kw={"tamper_hash": True})
+    card = MiniCard(pki, oda="CDA", issuer_cert_kw={"tamper": True})
     r = run(card, 1000, pins=["1234"])
     assert B.tvr(r, B.CDA_FAILED)
     assert gen_ac_p1(r) & 0x10 == 0               # no CDA requested without a recovered key
@@ -79,7 +79,7 @@ def test_bad_issuer_certificate_header(pki, run):
 
 
 def test_expired_issuer_certificate(pki, run):
-    r = run(MiniCard(pki, oda="SDA", issuer_cert_kw={"expiry": "1025"}), 1000, pins=["1234"])
+    r = run(MiniCard(pki, oda="SDA", issuer_cert_kw={"expiry_mmyy": "1025"}), 1000, pins=["1234"])
     assert B.tvr(r, B.SDA_FAILED)
     assert any("expired" in t for t in r.trace)
 

@@ -22,9 +22,10 @@ def quick_cash(due):
 
 
 class SaleFlow:
-    def __init__(self, printer, merchant):
+    def __init__(self, printer, merchant, tips=False):
         self.printer = printer
         self.merchant = merchant
+        self.tips = tips           # the merchant's setting: ask for a tip after the amount
         self.total = 0
         self.paid = 0
         self.tenders = []
@@ -39,8 +40,7 @@ class SaleFlow:
         return ("push", entry)
 
     def _amount_done(self, minor):
-        from pos.app.shell import _setting
-        if _setting("tips", False) and not self.tip_asked:
+        if self.tips and not self.tip_asked:
             self.tip_asked = True
             return ("replace", AmountEntry(t("tip"), lambda tip: self._with_tip(minor, tip), CURRENCY,
                                            money.EXPONENT, limit=max(minor // 2, 1), allow_zero=True))

@@ -21,8 +21,9 @@ class ServiceError(Exception):
 PRELOAD_MIN_FREE = const(200000)
 
 
-def preload():
-    """At boot, before the UI's modules: the EMV configuration, the kernel's modules and the
+def preload(tender=None):
+    """At boot, before the UI's modules: the EMV configuration, the kernel's modules, the
+    module `tender` (the card tender and its modal screens, named by the caller) and the
     engine (journal recovery only; main.py signs on once the host answers), while the heap
     is still in one piece.  Skipped (the services then load at the first card) when the heap
     is too small; never stops the boot.  Returns an error text or None."""
@@ -35,7 +36,8 @@ def preload():
     try:
         emv_config()
         import pos.emv.kernel      # noqa: F401  (its modules, before the heap fragments)
-        import pos.app.card        # noqa: F401  (the card tender and its modal screens)
+        if tender:
+            __import__(tender)
         from pos import hw
         hw.contact_reader()        # the reader driver and its buffers
         _engine = _make_engine()

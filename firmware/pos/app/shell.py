@@ -96,7 +96,7 @@ class Ready(Screen):
             return ("push", main_menu(self))
         if key in ("1", "2", "3", "4", "5", "6", "7", "8", "9"):
             # typing an amount on the idle screen starts a sale
-            return SaleFlow(hw.printer(), self.merchant).start(key)
+            return SaleFlow(hw.printer(), self.merchant, _setting("tips", False)).start(key)
         return None
 
 
@@ -195,7 +195,7 @@ def _save_setting(key, value):
 
 def main_menu(ready):
     return Menu(t("menu"), [
-        (t("sale"), lambda: SaleFlow(hw.printer(), ready.merchant).start()),
+        (t("sale"), lambda: SaleFlow(hw.printer(), ready.merchant, _setting("tips", False)).start()),
         (t("refund"), lambda: _flow("refund", ready)),
         (t("void"), lambda: _flow("void", ready)),
         (t("preauth"), lambda: _flow("preauth", ready)),

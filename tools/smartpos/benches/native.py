@@ -3,8 +3,9 @@
 For each operation: microseconds per call of the C core through cffi (CPython), of the pure
 MicroPython fallback on the unix port (the virtual board's CPU, 192K heap), and of the C
 core inside MicroPython (`_posnative`) when a unix port built with it is found
-($SMARTPOS_MICROPYTHON_NATIVE or native/build/micropython-smartpos: `make firmware PORT=unix
-MICROPY_DIR=...`).  The ratio is pure / C: how much the board gains by building the module in.
+($SMARTPOS_MICROPYTHON_NATIVE or native/build/micropython-smartpos: the unix port built
+with the user C module as docs/native.md describes).  The ratio is pure / C: how much the
+board gains by building the module in.
 Instruction counts on an emulated Cortex-M4 come from `make native-arm`.
 """
 import json

@@ -1,12 +1,12 @@
 # ISO 9564-1 PIN blocks, formats 0, 1 and 3 (clear blocks).
-from pos.crypto_des import CryptoError, _bytes, _digits
+from pos.crypto.args import CryptoError, as_bytes, ascii_digits
 
 
 # ---------------------------------------------------------------------------
 # PIN blocks (ISO 9564-1)
 # ---------------------------------------------------------------------------
-def _pin_digits(pin):
-    pin = _digits(pin, "PIN")
+def pin_digits(pin):
+    pin = ascii_digits(pin, "PIN")
     if not 4 <= len(pin) <= 12:
         raise CryptoError("PIN length %d out of range (4 to 12)" % len(pin))
     return pin
@@ -14,7 +14,7 @@ def _pin_digits(pin):
 
 def _pan_field(pan):
     # 0000 then the 12 rightmost PAN digits excluding the check digit
-    pan = _digits(pan, "PAN")
+    pan = ascii_digits(pan, "PAN")
     if len(pan) < 2:
         raise CryptoError("PAN too short for a PIN block")
     d = pan[:-1][-12:]
@@ -39,8 +39,8 @@ def pinblock_build(fmt, pin, pan=b"", fill=b""):
     """Clear ISO 9564-1 PIN block, format 0, 1 or 3 (8 bytes)."""
     if fmt not in (0, 1, 3):
         raise CryptoError("PIN block format %r not built here (0, 1, 3; 4 is pinblock4_encipher)" % (fmt,))
-    pin = _pin_digits(pin)
-    fill = _bytes(fill, "fill")
+    pin = pin_digits(pin)
+    fill = as_bytes(fill, "fill")
     if fill and len(fill) < 8:
         raise CryptoError("fill must be 8 bytes")
     nib = bytearray(16)
@@ -62,7 +62,7 @@ def pinblock_build(fmt, pin, pan=b"", fill=b""):
 
 def pinblock_parse(fmt, block, pan=b""):
     """The PIN (ASCII digits) from a clear format 0, 1 or 3 block."""
-    block = _bytes(block, "block")
+    block = as_bytes(block, "block")
     if len(block) != 8:
         raise CryptoError("PIN block must be 8 bytes, not %d" % len(block))
     if fmt not in (0, 1, 3):

@@ -4,22 +4,22 @@ try:
 except ImportError:          # pragma: no cover
     hashlib = None
 
-from pos.crypto_des import CryptoError, _bytes, _digits
+from pos.crypto.args import CryptoError, as_bytes, ascii_digits
 
 
 # ---------------------------------------------------------------------------
 # RSA public operation and hashes
 # ---------------------------------------------------------------------------
 def rsa_public(modulus, exponent, data):
-    modulus = _bytes(modulus, "modulus")
-    data = _bytes(data)
+    modulus = as_bytes(modulus, "modulus")
+    data = as_bytes(data)
     k = len(modulus)
     if not 1 <= k <= 256:
         raise CryptoError("modulus of %d bytes unsupported (1 to 256)" % k)
     if len(data) != k:
         raise CryptoError("data is %d bytes, modulus %d" % (len(data), k))
     n = int.from_bytes(bytes(modulus), "big")
-    e = int.from_bytes(bytes(_bytes(exponent, "exponent")), "big")
+    e = int.from_bytes(bytes(as_bytes(exponent, "exponent")), "big")
     x = int.from_bytes(bytes(data), "big")
     if n < 3 or not n & 1:
         raise CryptoError("modulus is not an odd number > 2")
@@ -31,11 +31,11 @@ def rsa_public(modulus, exponent, data):
 
 
 def sha1(data):
-    return hashlib.sha1(bytes(_bytes(data))).digest()
+    return hashlib.sha1(bytes(as_bytes(data))).digest()
 
 
 def sha256(data):
-    return hashlib.sha256(bytes(_bytes(data))).digest()
+    return hashlib.sha256(bytes(as_bytes(data))).digest()
 
 
 # ---------------------------------------------------------------------------
@@ -43,7 +43,7 @@ def sha256(data):
 # ---------------------------------------------------------------------------
 def crc16_ccitt_false(data):
     crc = 0xFFFF
-    for b in _bytes(data):
+    for b in as_bytes(data):
         crc ^= b << 8
         for _ in range(8):
             crc = ((crc << 1) ^ 0x1021) & 0xFFFF if crc & 0x8000 else (crc << 1) & 0xFFFF
@@ -65,14 +65,14 @@ def _luhn_sum(digits, double_first):
 
 
 def luhn_valid(digits):
-    digits = _digits(digits, "digits")
+    digits = ascii_digits(digits, "digits")
     if len(digits) < 2:
         raise CryptoError("need at least 2 digits")
     return _luhn_sum(digits, False) % 10 == 0
 
 
 def luhn_digit(digits):
-    digits = _digits(digits, "digits")
+    digits = ascii_digits(digits, "digits")
     if not digits:
         raise CryptoError("need at least 1 digit")
     return (10 - _luhn_sum(digits, True) % 10) % 10

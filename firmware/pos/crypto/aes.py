@@ -1,15 +1,15 @@
 # AES (through the port's cryptolib), AES-CMAC and ISO 9564-1 format 4 PIN blocks.
 import cryptolib
 
-from pos.crypto_des import CryptoError, _bytes, _check_blocks, _digits, _iv
-from pos.crypto_pin import _pin_digits
+from pos.crypto.args import CryptoError, as_bytes, ascii_digits, check_iv, whole_blocks
+from pos.crypto.pin import pin_digits
 
 
 # ---------------------------------------------------------------------------
 # AES through the port's cryptolib (FIPS 197 in C on every MicroPython port).
 # ---------------------------------------------------------------------------
 def _aes_key(key):
-    key = _bytes(key, "key")
+    key = as_bytes(key, "key")
     if len(key) not in (16, 24, 32):
         raise CryptoError("bad AES key length %d (want 16, 24 or 32)" % len(key))
     if len(key) == 24:
@@ -19,24 +19,24 @@ def _aes_key(key):
 
 
 def aes_encrypt(key, data):
-    data = _check_blocks(data, 16)
+    data = whole_blocks(data, 16)
     return bytes(cryptolib.aes(_aes_key(key), 1).encrypt(bytes(data))) if data else b""
 
 
 def aes_decrypt(key, data):
-    data = _check_blocks(data, 16)
+    data = whole_blocks(data, 16)
     return bytes(cryptolib.aes(_aes_key(key), 1).decrypt(bytes(data))) if data else b""
 
 
 def aes_cbc_encrypt(key, iv, data):
-    data = _check_blocks(data, 16)
-    iv = bytes(_iv(iv, 16))
+    data = whole_blocks(data, 16)
+    iv = bytes(check_iv(iv, 16))
     return bytes(cryptolib.aes(_aes_key(key), 2, iv).encrypt(bytes(data))) if data else b""
 
 
 def aes_cbc_decrypt(key, iv, data):
-    data = _check_blocks(data, 16)
-    iv = bytes(_iv(iv, 16))
+    data = whole_blocks(data, 16)
+    iv = bytes(check_iv(iv, 16))
     return bytes(cryptolib.aes(_aes_key(key), 2, iv).decrypt(bytes(data))) if data else b""
 
 
@@ -56,7 +56,7 @@ def _dbl(block):
 
 def aes_cmac(key, data):
     key = _aes_key(key)
-    data = _bytes(data)
+    data = as_bytes(data)
     ecb = cryptolib.aes(key, 1)
     l = ecb.encrypt(bytes(16))
     k1 = _dbl(l)
@@ -86,8 +86,8 @@ def aes_cmac(key, data):
 
 
 def _pin_field4(pin, fill):
-    pin = _pin_digits(pin)
-    fill = _bytes(fill, "fill")
+    pin = pin_digits(pin)
+    fill = as_bytes(fill, "fill")
     if len(fill) != 8:
         raise CryptoError("format 4 needs 8 random fill bytes, not %d" % len(fill))
     nib = bytearray(16)
@@ -105,7 +105,7 @@ def _pin_field4(pin, fill):
 
 
 def _pan_field4(pan):
-    pan = _digits(pan, "PAN")
+    pan = ascii_digits(pan, "PAN")
     if len(pan) > 19:
         raise CryptoError("PAN longer than 19 digits")
     if len(pan) < 12:
@@ -133,7 +133,7 @@ def pinblock4_encipher(key, pin, pan, fill):
 
 def pinblock4_decipher(key, block, pan):
     key = _aes_key(key)
-    block = _bytes(block, "block")
+    block = as_bytes(block, "block")
     if len(block) != 16:
         raise CryptoError("format 4 PIN block must be 16 bytes, not %d" % len(block))
     ecb = cryptolib.aes(key, 1)

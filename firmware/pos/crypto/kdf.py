@@ -7,13 +7,13 @@
 #     dk = crypto.pbkdf2_hmac_sha256(pin, salt, 2000, 32)
 import hashlib
 
-from pos.crypto_des import CryptoError, _bytes
+from pos.crypto.args import CryptoError, as_bytes
 
 _BLOCK = 64                  # SHA-256 block size (FIPS 180-4)
 
 
 def _pads(key):
-    key = bytes(_bytes(key, "key"))
+    key = bytes(as_bytes(key, "key"))
     if len(key) > _BLOCK:
         key = hashlib.sha256(key).digest()
     k = bytearray(_BLOCK)
@@ -34,7 +34,7 @@ def _hmac(ipad, opad, data):
 def hmac_sha256(key, data):
     """HMAC-SHA256 (RFC 2104): 32 bytes."""
     ipad, opad = _pads(key)
-    return _hmac(ipad, opad, bytes(_bytes(data)))
+    return _hmac(ipad, opad, bytes(as_bytes(data)))
 
 
 def hkdf_sha256(ikm, salt, info, length):
@@ -43,7 +43,7 @@ def hkdf_sha256(ikm, salt, info, length):
         raise CryptoError("HKDF length %d out of range (1 to 8160)" % length)
     prk = hmac_sha256(salt or bytes(32), ikm)
     ipad, opad = _pads(prk)
-    info = bytes(_bytes(info, "info"))
+    info = bytes(as_bytes(info, "info"))
     out = bytearray()
     t = b""
     i = 1
@@ -61,7 +61,7 @@ def pbkdf2_hmac_sha256(password, salt, iterations, length=32):
     if not 0 < length <= 1024:
         raise CryptoError("PBKDF2 length %d out of range (1 to 1024)" % length)
     ipad, opad = _pads(password)
-    salt = bytes(_bytes(salt, "salt"))
+    salt = bytes(as_bytes(salt, "salt"))
     out = bytearray()
     block = 1
     while len(out) < length:

@@ -2,40 +2,10 @@
 from micropython import const
 from array import array
 
+from pos.crypto.args import CryptoError, as_bytes, check_iv, whole_blocks
+
 
 _M32 = const(0xFFFFFFFF)
-
-
-class CryptoError(ValueError):
-    pass
-
-
-def _bytes(data, what="data"):
-    if not isinstance(data, (bytes, bytearray, memoryview)):
-        raise CryptoError("%s must be bytes, not %s" % (what, type(data).__name__))
-    return data
-
-
-def _check_blocks(data, size):
-    data = _bytes(data)
-    if len(data) % size:
-        raise CryptoError("data length %d is not a multiple of %d (pad it first)" % (len(data), size))
-    return data
-
-
-def _iv(iv, n):
-    iv = _bytes(iv, "iv")
-    if len(iv) != n:
-        raise CryptoError("bad iv length %d (want %d)" % (len(iv), n))
-    return iv
-
-
-def _digits(s, what):
-    s = _bytes(s, what)
-    for c in s:
-        if not 0x30 <= c <= 0x39:
-            raise CryptoError("%s must be ASCII digits" % what)
-    return bytes(s)
 
 
 # ---------------------------------------------------------------------------
@@ -201,7 +171,7 @@ def _des_block(ks, block, decrypt, out, o):
 
 
 def _tdes_keys(key):
-    key = _bytes(key, "key")
+    key = as_bytes(key, "key")
     n = len(key)
     if n == 8:
         return (_schedule(key),)
@@ -229,7 +199,7 @@ def _tdes_block(keys, block, decrypt, out, o):
 
 def _ecb(key, data, decrypt):
     keys = _tdes_keys(key)
-    data = memoryview(_check_blocks(data, 8))
+    data = memoryview(whole_blocks(data, 8))
     out = bytearray(len(data))
     for o in range(0, len(data), 8):
         _tdes_block(keys, data[o:o + 8], decrypt, out, o)
@@ -246,8 +216,8 @@ def des_decrypt(key, data):
 
 def des_cbc_encrypt(key, iv, data):
     keys = _tdes_keys(key)
-    data = _check_blocks(data, 8)
-    chain = bytearray(_iv(iv, 8))
+    data = whole_blocks(data, 8)
+    chain = bytearray(check_iv(iv, 8))
     out = bytearray(len(data))
     for o in range(0, len(data), 8):
         for i in range(8):
@@ -259,8 +229,8 @@ def des_cbc_encrypt(key, iv, data):
 
 def des_cbc_decrypt(key, iv, data):
     keys = _tdes_keys(key)
-    data = _check_blocks(data, 8)
-    prev = bytes(_iv(iv, 8))
+    data = whole_blocks(data, 8)
+    prev = bytes(check_iv(iv, 8))
     out = bytearray(len(data))
     for o in range(0, len(data), 8):
         blk = bytes(data[o:o + 8])
@@ -287,8 +257,8 @@ def _pad(data, pad, size=8):
 
 def mac_iso9797_1(key, data, alg, pad):
     """ISO/IEC 9797-1 MAC algorithm 1 or 3 with padding method 1 or 2 (8 bytes)."""
-    key = _bytes(key, "key")
-    data = _pad(_bytes(data), pad)
+    key = as_bytes(key, "key")
+    data = _pad(as_bytes(data), pad)
     if alg == 1:
         keys = _tdes_keys(key)
     elif alg == 3:

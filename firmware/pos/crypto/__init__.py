@@ -6,15 +6,16 @@
 # ISO 9797-1 MACs (every host message) load with this module; the rest load on
 # first use, so a firmware that never verifies a certificate spends no heap
 # on RSA.  Callers import only pos.crypto.
-from pos.crypto_des import (CryptoError, des_encrypt, des_decrypt,  # noqa: F401
-                            des_cbc_encrypt, des_cbc_decrypt, mac_iso9797_1)
+from pos.crypto.args import CryptoError  # noqa: F401
+from pos.crypto.des import (des_encrypt, des_decrypt, des_cbc_encrypt,  # noqa: F401
+                            des_cbc_decrypt, mac_iso9797_1)
 
 try:
     import _posnative as _native
 except ImportError:
     _native = None
 
-# pure module (pos.crypto_<suffix>) : the functions it provides
+# pure module (pos.crypto.<suffix>) : the functions it provides
 _LAZY = (("aes", "aes_encrypt aes_decrypt aes_cbc_encrypt aes_cbc_decrypt aes_cmac "
                  "pinblock4_encipher pinblock4_decipher"),
          ("pin", "pinblock_build pinblock_parse"),
@@ -33,7 +34,7 @@ def __getattr__(name):
     if fn is None:
         for suffix, names in _LAZY:
             if name in names.split():
-                fn = getattr(__import__("pos.crypto_" + suffix, None, None, (name,)), name)
+                fn = getattr(__import__("pos.crypto." + suffix, None, None, (name,)), name)
                 break
         else:
             raise AttributeError(name)

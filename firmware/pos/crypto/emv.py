@@ -1,6 +1,6 @@
 # EMV key derivation and cryptogram helpers (EMV 4.4 Book 2, Annex A1).
-from pos.crypto_des import CryptoError, _bytes, _digits
-from pos.crypto_des import des_encrypt, mac_iso9797_1
+from pos.crypto.args import CryptoError, as_bytes, ascii_digits
+from pos.crypto.des import des_encrypt, mac_iso9797_1
 
 
 # ---------------------------------------------------------------------------
@@ -28,10 +28,10 @@ def _bcd(digits):
 
 def emv_derive_icc_mk(imk, pan, psn=b"00"):
     """ICC master key, option A (A1.4.1): Y = rightmost 16 digits of PAN || PSN."""
-    if len(_bytes(imk, "imk")) != 16:
+    if len(as_bytes(imk, "imk")) != 16:
         raise CryptoError("issuer master key must be 16 bytes")
-    pan = _digits(pan, "PAN")
-    psn = _digits(psn or b"00", "PSN")
+    pan = ascii_digits(pan, "PAN")
+    psn = ascii_digits(psn or b"00", "PSN")
     if len(psn) != 2:
         raise CryptoError("PSN must be 2 digits")
     y = pan + psn
@@ -46,9 +46,9 @@ def emv_derive_icc_mk(imk, pan, psn=b"00"):
 
 def emv_session_key(mk, atc):
     """Common session key derivation (A1.3) from the 2-byte ATC; DES odd parity set."""
-    if len(_bytes(mk, "mk")) != 16:
+    if len(as_bytes(mk, "mk")) != 16:
         raise CryptoError("master key must be 16 bytes")
-    atc = _bytes(atc, "atc")
+    atc = as_bytes(atc, "atc")
     if len(atc) != 2:
         raise CryptoError("ATC must be 2 bytes")
     left = bytes(atc) + b"\xf0" + bytes(5)
@@ -62,8 +62,8 @@ def emv_mac(key, data):
 
 def emv_arpc1(key, arqc, arc):
     """ARPC method 1 (A1.2.1): 3DES(SK, ARQC XOR (ARC || 00..00))."""
-    arqc = _bytes(arqc, "arqc")
-    arc = _bytes(arc, "arc")
+    arqc = as_bytes(arqc, "arqc")
+    arc = as_bytes(arc, "arc")
     if len(arqc) != 8 or len(arc) != 2:
         raise CryptoError("ARQC must be 8 bytes and ARC 2 bytes")
     x = bytearray(arqc)
@@ -74,8 +74,8 @@ def emv_arpc1(key, arqc, arc):
 
 def emv_arpc2(key, arqc, csu, prop_auth_data=b""):
     """ARPC method 2 (A1.2.2): leftmost 4 bytes of MAC(SK, ARQC || CSU || PAD)."""
-    arqc = _bytes(arqc, "arqc")
-    csu = _bytes(csu, "csu")
+    arqc = as_bytes(arqc, "arqc")
+    csu = as_bytes(csu, "csu")
     if len(arqc) != 8 or len(csu) != 4:
         raise CryptoError("ARQC must be 8 bytes and CSU 4 bytes")
     if len(prop_auth_data) > 8:
