@@ -112,7 +112,7 @@ def test_wrong_target_is_refused():
 
 def test_canonical_json_matches_securesystemslib():
     obj = {"b": [1, True, None, "a\"b\\c"], "a": {"z": "é", "y": -5}, "c": ""}
-    got = mpy.run("from pos.tms.tuf import canonical\nout = []\ncanonical(%r, out)\n"
+    got = mpy.run("from pos.tms.tuf import canonical\nout = []\ncanonical(%r, out.append)\n"
                   "import sys\nsys.stdout.write(''.join(out))" % (obj,))
     assert got.encode() == encode_canonical(obj).encode()
 

@@ -9,6 +9,7 @@
 #
 # Every failure raises MetadataError with a reason naming the role and the rule.
 import binascii
+import hashlib
 import json
 
 from pos import crypto
@@ -22,39 +23,51 @@ class MetadataError(ValueError):
     """Update metadata that may not be trusted; the message says which rule failed."""
 
 
-def canonical(obj, out):
-    """Append the canonical JSON of obj to the list `out` (sorted keys, no spaces, only
-    backslash and quote escaped in strings, integers only)."""
+def canonical(obj, write):
+    """Feed the canonical JSON of obj to write(str) piece by piece (sorted keys, no spaces,
+    only backslash and quote escaped in strings, integers only): hashed as it goes, never
+    built whole in the heap."""
     if isinstance(obj, dict):
-        out.append("{")
+        write("{")
         first = True
         for k in sorted(obj):
             if not first:
-                out.append(",")
+                write(",")
             first = False
-            canonical(k, out)
-            out.append(":")
-            canonical(obj[k], out)
-        out.append("}")
+            canonical(k, write)
+            write(":")
+            canonical(obj[k], write)
+        write("}")
     elif isinstance(obj, (list, tuple)):
-        out.append("[")
+        write("[")
         for i, v in enumerate(obj):
             if i:
-                out.append(",")
-            canonical(v, out)
-        out.append("]")
+                write(",")
+            canonical(v, write)
+        write("]")
     elif isinstance(obj, str):
-        out.append('"' + obj.replace("\\", "\\\\").replace('"', '\\"') + '"')
+        write('"')
+        if "\\" in obj or '"' in obj:
+            obj = obj.replace("\\", "\\\\").replace('"', '\\"')
+        write(obj)
+        write('"')
     elif obj is True:
-        out.append("true")
+        write("true")
     elif obj is False:
-        out.append("false")
+        write("false")
     elif obj is None:
-        out.append("null")
+        write("null")
     elif isinstance(obj, int):
-        out.append(str(obj))
+        write(str(obj))
     else:
         raise MetadataError("canonical JSON has no floats")
+
+
+def signed_digest(signed):
+    """SHA-256 of the canonical form of `signed` (what a TUF signature covers)."""
+    h = hashlib.sha256()
+    canonical(signed, lambda s: h.update(s.encode()))
+    return h.digest()
 
 
 def _der(buf, i):
@@ -87,14 +100,14 @@ def rsa_public_key(pem):
     return bytes(n), bytes(der[e0:e1])
 
 
-def verify_pkcs1(key, message, sig):
-    """RSASSA-PKCS1-v1_5 verification with SHA-256 (RFC 8017 8.2.2, EMSA-PKCS1-v1_5 9.2)."""
+def verify_pkcs1(key, digest, sig):
+    """RSASSA-PKCS1-v1_5 verification with SHA-256 (RFC 8017 8.2.2, EMSA-PKCS1-v1_5 9.2) of a
+    message given by its digest."""
     n, e = key
     k = len(n)
     if len(sig) != k or sig >= n:
         return False
     em = crypto.rsa_public(n, e, sig)
-    digest = crypto.sha256(message)
     pad = k - 3 - len(_SHA256_INFO) - len(digest)
     if pad < 8 or em[0] != 0 or em[1] != 1 or em[2 + pad] != 0:
         return False
@@ -117,9 +130,7 @@ def check_signatures(name, signed, signatures, root, role):
     r = root["roles"].get(role)
     if r is None:
         raise MetadataError("%s: root has no role %s" % (name, role))
-    out = []
-    canonical(signed, out)
-    msg = "".join(out).encode()
+    msg = signed_digest(signed)
     good = []
     for s in signatures:
         kid = s.get("keyid")

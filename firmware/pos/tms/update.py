@@ -11,7 +11,7 @@
 # The slot is written through vfs.rom_ioctl (MicroPython's ROMFS partition API); progress is
 # kept on flash (tms/progress.json) after every write, so a power cut resumes at the last
 # erase block written; nothing is armed until the whole image matches the target.  The trust
-# state (root metadata, the versions seen) lives in tms/trust.json; the shipped TEST root is
+# state lives in tms/trust.json (versions seen) and tms/root.json (a rotated root); the shipped TEST root is
 # config/tuf_root.json.  Policy (config/update.json): maintenance window, open-batch limit.
 import gc
 import json
@@ -26,12 +26,13 @@ from pos.tms import bootctl
 from pos.tms.tuf import MetadataError, Target, Trust
 
 STATE_DIR = "tms"
-TRUST = "tms/trust.json"
+TRUST = "tms/trust.json"            # versions seen per role (never go back)
+ROTATED_ROOT = "tms/root.json"      # the trusted root once a new one was accepted
 PROGRESS = "tms/progress.json"
 ROOT = "config/tuf_root.json"
 POLICY = "config/update.json"
 _ROM_PREPARE, _ROM_WRITE, _ROM_COMPLETE, _ROM_PARTITION, _ROM_BLOCK = 3, 4, 5, 2, 6
-_HASH_CHUNK = 2048
+_HASH_CHUNK = 512
 
 
 class UpdateError(Exception):
@@ -55,14 +56,14 @@ def _version_tuple(v):
 def _save(path, obj):
     tmp = path + ".new"
     with open(tmp, "w") as f:
-        f.write(json.dumps(obj))
+        json.dump(obj, f)            # streamed: no copy of the whole text in the heap
     os.rename(tmp, path)
 
 
 def _load(path):
     try:
         with open(path) as f:
-            return json.loads(f.read())
+            return json.load(f)      # parsed from the stream, never read whole
     except (OSError, ValueError):
         return None
 
@@ -96,7 +97,8 @@ class Installer:
         self.policy = policy
         self.activity = activity
         self.clock = clock
-        self._trust_state = _load(TRUST) or {"root": root, "versions": {}}
+        self.root = root
+        self.versions = _load(TRUST) or {}
         self._progress = _load(PROGRESS)
 
     @classmethod
@@ -106,7 +108,7 @@ class Installer:
             os.mkdir(STATE_DIR)
         except OSError:
             pass
-        root = _load(ROOT)
+        root = _load(ROTATED_ROOT) or _load(ROOT)
         if root is None:
             raise UpdateError("no trusted root metadata (%s)" % ROOT)
         policy = _load(POLICY) or {}
@@ -148,8 +150,8 @@ class Installer:
     def verify_metadata(self, files):
         """Check the TUF metadata (signatures, thresholds, expiry, versions, hashes) and return
         the firmware Target; the new trust state is stored.  Raises UpdateError."""
-        st = self._trust_state
-        trust = Trust(st["root"], dict(st["versions"]), self.clock())
+        gc.collect()
+        trust = Trust(self.root, dict(self.versions), self.clock())
         from pos.board import BOARD
         try:
             target = trust.update(files, BOARD.NAME)
@@ -164,8 +166,11 @@ class Installer:
                               % (target.version, have))
         if target.length > len(self.rom_ioctl(_ROM_PARTITION, 1 - rec.booted())):
             raise UpdateError("image of %d bytes does not fit the slot" % target.length)
-        self._trust_state = {"root": trust.root, "versions": trust.versions}
-        _save(TRUST, self._trust_state)
+        if trust.root is not self.root:
+            _save(ROTATED_ROOT, trust.root)
+            self.root = trust.root
+        self.versions = trust.versions
+        _save(TRUST, self.versions)
         gc.collect()
         return target
 
@@ -230,6 +235,7 @@ class Installer:
                 raise UpdateDeferred("outside the maintenance window")
         slot = p["slot"]
         self._check(self.rom_ioctl(_ROM_COMPLETE, slot), "complete")
+        gc.collect()
         if self._slot_sha256(slot, target.length) != target.sha256:
             self._progress = None
             try:

@@ -45,6 +45,7 @@ class _Partition:
 
 
 _BLANK = b"\xff" * 512
+_CHECK = bytearray(256)
 
 
 def _erase(i, offset, length):
@@ -70,10 +71,15 @@ def _program(i, offset, buf):
         return -_EINVAL
     with _fs.open(_path(i), "r+b") as f:
         f.seek(offset)
-        old = f.read(n)
-        for b in old:        # NOR flash: only erased bytes can be programmed
-            if b != 0xFF:
-                return -_EIO
+        left = n
+        while left:          # NOR flash: only erased bytes can be programmed
+            k = f.readinto(_CHECK)
+            if not k:
+                break
+            for j in range(min(k, left)):
+                if _CHECK[j] != 0xFF:
+                    return -_EIO
+            left -= min(k, left)
         f.seek(offset)
         _powercut.write(f, buf)
     return 0
