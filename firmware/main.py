@@ -10,6 +10,9 @@ from pos import hw
 display = hw.display()
 gc.collect()
 
+from pos.tms import update          # noqa: E402
+update.reserve_heap()               # contiguous room a firmware update needs later
+
 # the payment services next, while the heap is in one piece (see pos.app.services)
 from pos.app import services        # noqa: E402
 services_error = services.preload()

@@ -11,7 +11,7 @@ import pytest
 
 from cloud.tms import release
 from host_sim.board import VirtualBoard
-from updates import SETTLE, boot_and_wait, install_code, put_download
+from updates import SETTLE, boot_and_wait, put_download, run_install
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +51,7 @@ def _record(vb):
 
 def test_good_update_installs_on_trial_passes_selftest_and_confirms(vb, releases):
     put_download(vb.flash_dir, releases["1.0.1"])
-    out = vb.exec(install_code(), timeout=120)
+    out = run_install(vb)
     assert _lines(out, "ARMED") == ["1.0.1"], out
     assert _record(vb)["versions"] == ["0.1.0", "1.0.1"] and _record(vb)["trial"] == 1
     assert _version(vb) == "0.1.0"                 # nothing changes until the reset
@@ -70,7 +70,7 @@ def test_good_update_installs_on_trial_passes_selftest_and_confirms(vb, releases
 
 def test_release_whose_selftest_fails_reverts_with_the_failure_recorded(vb, releases):
     put_download(vb.flash_dir, releases["1.0.2"])
-    assert _lines(vb.exec(install_code(), timeout=120), "ARMED") == ["1.0.2"]
+    assert _lines(run_install(vb), "ARMED") == ["1.0.2"]
     boot_and_wait(vb)
     assert _version(vb) == "1.0.2"
     out = vb.exec(SETTLE, timeout=120)
@@ -85,7 +85,7 @@ def test_release_whose_selftest_fails_reverts_with_the_failure_recorded(vb, rele
 
 def test_trial_that_never_confirms_reverts_on_the_next_boot(vb, releases):
     put_download(vb.flash_dir, releases["1.0.1"])
-    assert _lines(vb.exec(install_code(), timeout=120), "ARMED") == ["1.0.1"]
+    assert _lines(run_install(vb), "ARMED") == ["1.0.1"]
     boot_and_wait(vb)
     assert _version(vb) == "1.0.1"
     vb.power_cut()                                 # e.g. it hangs and the merchant pulls the plug
@@ -95,7 +95,7 @@ def test_trial_that_never_confirms_reverts_on_the_next_boot(vb, releases):
 
 
 def _refused(vb, why_re):
-    out = vb.exec(install_code(), timeout=120)
+    out = run_install(vb)
     refused = _lines(out, "REFUSED")
     assert refused and re.search(why_re, refused[0]), out
     rec = _record(vb)
@@ -135,11 +135,11 @@ def test_expired_metadata_is_refused(vb, releases, tmp_path):
 
 def test_older_version_is_refused(vb, releases):
     put_download(vb.flash_dir, releases["1.0.1"])
-    assert _lines(vb.exec(install_code(), timeout=120), "ARMED") == ["1.0.1"]
+    assert _lines(run_install(vb), "ARMED") == ["1.0.1"]
     boot_and_wait(vb)
     assert "'result': 'confirmed'" in vb.exec(SETTLE, timeout=120)
     put_download(vb.flash_dir, releases["0.0.9"])          # older firmware, older metadata
-    out = vb.exec(install_code(), timeout=120)
+    out = run_install(vb)
     assert "rollback attack" in out or "not newer" in out, out
     assert _record(vb)["trial"] is None
     boot_and_wait(vb)

@@ -74,3 +74,12 @@ r = selftest.settle_trial(inst, cloud=lambda: True, reset=lambda: print("RESETTI
 print("SELFTEST", r)
 print("RESULT", inst.last_result())
 """
+
+
+def run_install(vb, chunk=1024, force=False, timeout=120):
+    """The install on the board; its output.  A board-side exception fails with its traceback."""
+    from host_sim.board.virtual_board import ExecError
+    try:
+        return vb.exec(install_code(chunk, force), timeout=timeout)
+    except ExecError as e:
+        raise AssertionError("install raised on the board:\n" + e.traceback)

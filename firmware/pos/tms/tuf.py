@@ -9,6 +9,7 @@
 #
 # Every failure raises MetadataError with a reason naming the role and the rule.
 import binascii
+import gc
 import hashlib
 import json
 
@@ -107,6 +108,7 @@ def verify_pkcs1(key, digest, sig):
     k = len(n)
     if len(sig) != k or sig >= n:
         return False
+    gc.collect()                 # the modular exponentiation needs 514-byte blocks: make room
     em = crypto.rsa_public(n, e, sig)
     pad = k - 3 - len(_SHA256_INFO) - len(digest)
     if pad < 8 or em[0] != 0 or em[1] != 1 or em[2 + pad] != 0:

@@ -35,6 +35,30 @@ _ROM_PREPARE, _ROM_WRITE, _ROM_COMPLETE, _ROM_PARTITION, _ROM_BLOCK = 3, 4, 5, 2
 _HASH_CHUNK = 512
 
 
+# An update needs a few contiguous blocks (the signature checks' big-number temporaries are
+# 514 bytes each) that a running application's heap no longer has: main.py reserves this much
+# at boot while the heap is in one piece; an update session frees it (Installer.from_board)
+# and gives it back (Installer.close).
+RESERVE = 8 * 1024
+_reserve = None
+
+
+def reserve_heap():
+    """At boot, before the application fragments the heap."""
+    global _reserve
+    if _reserve is None:
+        try:
+            _reserve = bytearray(RESERVE)
+        except MemoryError:
+            pass
+
+
+def _release_heap():
+    global _reserve
+    _reserve = None
+    gc.collect()
+
+
 class UpdateError(Exception):
     """An update refused or failed; str() is the reason for the DDI feedback."""
 
@@ -103,6 +127,8 @@ class Installer:
 
     @classmethod
     def from_board(cls, activity=None, clock=time.time):
+        """The installer of this board (one update session: it uses the heap reserved at boot)."""
+        _release_heap()
         from pos.board import BOARD
         try:
             os.mkdir(STATE_DIR)
@@ -115,6 +141,11 @@ class Installer:
         return cls(bootctl.BootControl(BOARD.boot_control()), vfs.rom_ioctl,
                    root.get("signed", root), policy,
                    PaymentsActivity(activity) if activity is not None else None, clock)
+
+    def close(self):
+        """End of the update session: take the heap reserve back for the next one."""
+        gc.collect()
+        reserve_heap()
 
     # ------------------------------------------------------------ state
     def _record(self):
