@@ -11,7 +11,7 @@ import pytest
 
 from cloud.tms import release
 from host_sim.board import VirtualBoard
-from updates import SETTLE, boot_and_wait, put_download, run_install
+from updates import SETTLE, at_repl, boot_and_wait, put_download, run_install
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +32,7 @@ def vb(tmp_path):
     b.start()
     m = b.wait_for("smartpos ready", 60)
     b.wait_for("INFO app network up=", 60, m)
+    at_repl(b)
     yield b
     b.stop()
 

@@ -63,6 +63,20 @@ def boot_and_wait(vb, how="reset", timeout=60):
         vb.power_on()
     m = vb.wait_for("smartpos ready", timeout, m)
     vb.wait_for("INFO app network up=", timeout, m)   # the app settled: Ctrl-C now stops main.py
+    at_repl(vb)
+
+
+def at_repl(vb, tries=6):
+    """Stop main.py and reach the raw REPL.  A Ctrl-C that lands in a board-support thread
+    instead of main.py is lost (the app keeps running): send it again."""
+    from host_sim.board.virtual_board import BoardTimeout
+    for _ in range(tries):
+        try:
+            vb.exec("pass", timeout=8)
+            return
+        except BoardTimeout:
+            continue
+    raise BoardTimeout("main.py could not be stopped for the raw REPL")
 
 
 SETTLE = """
