@@ -220,11 +220,12 @@ class Bootloader:
     def __init__(self, store):
         self.store = store
 
-    def factory_program(self, image, version):
-        """What the factory does: the image in slot 0, confirmed (an empty board only)."""
+    def factory_program(self, image, version, again=False):
+        """What the factory (or a programmer on the debug port) does: the image in slot 0,
+        confirmed, slot 1 empty.  Only on an empty board unless `again`."""
         self.store.create()
         rec, _ = self.store.record()
-        if rec is not None:
+        if rec is not None and not again:
             return rec
         self.store.program_slot(0, image)
         rec = BootRecord(confirmed=0)

@@ -162,9 +162,9 @@ class VirtualBoard:
             from host_sim.board.bootloader import Bootloader, SlotStore
             self.slot_store = SlotStore.beside(self.flash_dir)
             self.bootloader = Bootloader(self.slot_store)
-            if self.rom is not None:
+            if self.rom is not None:      # the current build, programmed as by a debug probe
                 with open(self.rom, "rb") as f:
-                    self.bootloader.factory_program(f.read(), firmware_version())
+                    self.bootloader.factory_program(f.read(), firmware_version(), again=True)
             env["SMARTPOS_ROMSLOTS"] = self.slot_store.dir
         self._rundir = tempfile.mkdtemp(prefix="smartpos-vb-")
         self.bridge = Bridge(os.path.join(self._rundir, "bridge.sock"))
@@ -373,8 +373,8 @@ class VirtualBoard:
                     left = end - time.monotonic()
                     if left <= 0:
                         self.write(b"\x03")
-                        raise BoardTimeout("code neither finished nor reached flash write %d within %ss"
-                                           % (write, timeout))
+                        raise BoardTimeout("code neither finished nor reached flash write %d within %ss;"
+                                           " last output: %r" % (write, timeout, bytes(self._out[-300:])))
                     self._out_lock.wait(left)
         self.power_cut()
         return True

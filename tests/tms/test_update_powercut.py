@@ -25,7 +25,7 @@ def _board(path):
     vb.start()
     m = vb.wait_for("smartpos ready", 60)
     vb.wait_for("INFO app network up=", 60, m)
-    at_repl(vb)
+    at_repl(vb, fresh=True)
     return vb
 
 
@@ -48,10 +48,10 @@ def test_power_cut_at_every_write_of_the_update(tmp_path, rel, how):
         vb = _board(tmp_path / ("f%02d" % k))
         try:
             put_download(vb.flash_dir, rel)
-            if not vb.run_until_cut(install_code(CHUNK), k, torn=how == "torn", timeout=120):
+            if not vb.run_until_cut(install_code(CHUNK), k, torn=how == "torn", timeout=40):
                 assert "ARMED 1.0.1" in vb.console()
                 break                                  # write k does not exist: all were cut
-            boot_and_wait(vb, "power")
+            boot_and_wait(vb, "power", fresh=True)
             c, rec = _booted_verified(vb)
             if c.version == "1.0.1":
                 # the cut came after the arming record was complete: the trial boots, confirms
@@ -82,12 +82,12 @@ def test_power_cut_at_every_write_of_the_confirmation(tmp_path, rel, how):
         try:
             put_download(vb.flash_dir, rel)
             assert "ARMED 1.0.1" in run_install(vb, CHUNK)
-            boot_and_wait(vb)
+            boot_and_wait(vb, fresh=True)
             assert vb.cpu.boot_choice.trial
-            if not vb.run_until_cut(SETTLE, k, torn=how == "torn", timeout=120):
+            if not vb.run_until_cut(SETTLE, k, torn=how == "torn", timeout=40):
                 assert k == 3                          # the confirmation is an erase and a program
                 break
-            boot_and_wait(vb, "power")
+            boot_and_wait(vb, "power", fresh=True)
             c, rec = _booted_verified(vb)
             if k == 2 and how == "clean":
                 assert (c.version, c.trial, rec.confirmed) == ("1.0.1", False, 1)   # confirmed

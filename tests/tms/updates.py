@@ -55,7 +55,7 @@ def put_download(flash_dir, release_dir, image=None, metadata=None):
     return data
 
 
-def boot_and_wait(vb, how="reset", timeout=60):
+def boot_and_wait(vb, how="reset", timeout=60, fresh=False):
     m = vb.mark()
     if how == "reset":
         vb.hard_reset()
@@ -63,20 +63,27 @@ def boot_and_wait(vb, how="reset", timeout=60):
         vb.power_on()
     m = vb.wait_for("smartpos ready", timeout, m)
     vb.wait_for("INFO app network up=", timeout, m)   # the app settled: Ctrl-C now stops main.py
-    at_repl(vb)
+    at_repl(vb, fresh)
 
 
-def at_repl(vb, tries=6):
+def at_repl(vb, fresh=False, tries=6):
     """Stop main.py and reach the raw REPL.  A Ctrl-C that lands in a board-support thread
-    instead of main.py is lost (the app keeps running): send it again."""
+    instead of main.py is lost (the app keeps running): send it again.  fresh: then soft-reset
+    in raw mode (a fresh interpreter without the application: nothing it held, such as a bus
+    lock taken when the Ctrl-C came, is left behind)."""
     from host_sim.board.virtual_board import BoardTimeout
     for _ in range(tries):
         try:
             vb.exec("pass", timeout=8)
-            return
+            break
         except BoardTimeout:
             continue
-    raise BoardTimeout("main.py could not be stopped for the raw REPL")
+    else:
+        raise BoardTimeout("main.py could not be stopped for the raw REPL")
+    if fresh:
+        m = vb.mark()
+        vb.write(b"\x04")
+        vb.wait_for(b"raw REPL; CTRL-B to exit\r\n>", 30, m)
 
 
 SETTLE = """
