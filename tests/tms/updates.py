@@ -71,12 +71,12 @@ def at_repl(vb, fresh=False, tries=6):
     instead of main.py is lost (the app keeps running): send it again.  fresh: then soft-reset
     in raw mode (a fresh interpreter without the application: nothing it held, such as a bus
     lock taken when the Ctrl-C came, is left behind)."""
-    from host_sim.board.virtual_board import BoardTimeout
+    from host_sim.board.virtual_board import BoardError, BoardTimeout
     for _ in range(tries):
         try:
             vb.exec("pass", timeout=8)
             break
-        except BoardTimeout:
+        except BoardError:          # timed out, or a stale prompt came first: again
             continue
     else:
         raise BoardTimeout("main.py could not be stopped for the raw REPL")
