@@ -77,10 +77,14 @@ def _version_tuple(v):
     return tuple(out)
 
 
-def _save(path, obj):
+def _save(path, obj, stream=False):
+    """Write-then-rename; one write for small state, streamed for a large one (a root)."""
     tmp = path + ".new"
     with open(tmp, "w") as f:
-        json.dump(obj, f)            # streamed: no copy of the whole text in the heap
+        if stream:
+            json.dump(obj, f)        # no copy of the whole text in the heap
+        else:
+            f.write(json.dumps(obj))
     os.rename(tmp, path)
 
 
@@ -198,7 +202,7 @@ class Installer:
         if target.length > len(self.rom_ioctl(_ROM_PARTITION, 1 - rec.booted())):
             raise UpdateError("image of %d bytes does not fit the slot" % target.length)
         if trust.root is not self.root:
-            _save(ROTATED_ROOT, trust.root)
+            _save(ROTATED_ROOT, trust.root, stream=True)
             self.root = trust.root
         self.versions = trust.versions
         _save(TRUST, self.versions)
