@@ -2,10 +2,9 @@
 bootloader, the board's 192 KB heap): a good release installs on trial, passes the self-test
 and confirms; a release whose self-test fails reverts on the next boot with the failure
 recorded; a tampered image, tampered or expired metadata, an older version and a truncated
-download are refused with nothing armed and the old slot still boots.  Installs run beside the
-stopped application (its heap as it left it); the trial boot's self-test runs in a fresh
-interpreter (a Ctrl-C in the middle of a bus transfer leaves the board support's control
-connection out of step)."""
+download are refused with nothing armed and the old slot still boots.  The board's main.py
+only reports the image that booted (tests/tms/updates.py); `smartpos bench updates` installs
+beside the running application."""
 import json
 import os
 import re
@@ -13,8 +12,7 @@ import re
 import pytest
 
 from cloud.tms import release
-from host_sim.board import VirtualBoard
-from updates import SETTLE, at_repl, boot_and_wait, put_download, run_install
+from updates import SETTLE, put_download, quiet_board, reboot, run_install
 
 
 @pytest.fixture(scope="module")
@@ -31,11 +29,7 @@ def releases(tmp_path_factory):
 
 @pytest.fixture
 def vb(tmp_path):
-    b = VirtualBoard(str(tmp_path / "flash"), heap="192K", firmware="frozen", pty=False)
-    b.start()
-    m = b.wait_for("smartpos ready", 60)
-    b.wait_for("INFO app network up=", 60, m)
-    at_repl(b)
+    b = quiet_board(tmp_path / "flash")
     yield b
     b.stop()
 
@@ -59,7 +53,7 @@ def test_good_update_installs_on_trial_passes_selftest_and_confirms(vb, releases
     assert _lines(out, "ARMED") == ["1.0.1"], out
     assert _record(vb)["versions"] == ["0.1.0", "1.0.1"] and _record(vb)["trial"] == 1
     assert _version(vb) == "0.1.0"                 # nothing changes until the reset
-    boot_and_wait(vb, fresh=True)
+    reboot(vb)
     assert vb.cpu.boot_choice.trial and _version(vb) == "1.0.1"
     out = vb.exec(SETTLE, timeout=120)
     assert _lines(out, "TRIAL") == ["1.0.1"]
@@ -67,7 +61,7 @@ def test_good_update_installs_on_trial_passes_selftest_and_confirms(vb, releases
     assert "'result': 'confirmed'" in out and "'version': '1.0.1'" in out
     rec = _record(vb)
     assert (rec["confirmed"], rec["trial"], rec["result"]) == (1, None, "confirmed")
-    boot_and_wait(vb, fresh=True)                              # and it stays
+    reboot(vb)                              # and it stays
     assert not vb.cpu.boot_choice.trial and _version(vb) == "1.0.1"
     assert "TRIAL None" in vb.exec(SETTLE, timeout=120)
 
@@ -75,12 +69,12 @@ def test_good_update_installs_on_trial_passes_selftest_and_confirms(vb, releases
 def test_release_whose_selftest_fails_reverts_with_the_failure_recorded(vb, releases):
     put_download(vb.flash_dir, releases["1.0.2"])
     assert _lines(run_install(vb), "ARMED") == ["1.0.2"]
-    boot_and_wait(vb, fresh=True)
+    reboot(vb)
     assert _version(vb) == "1.0.2"
     out = vb.exec(SETTLE, timeout=120)
     assert "RESETTING" in out                      # the self-test failed: reset into the old slot
     assert "deliberately broken release" in out
-    boot_and_wait(vb, fresh=True)
+    reboot(vb)
     assert _version(vb) == "0.1.0" and vb.cpu.boot_choice.slot == 0
     out = vb.exec("from pos.tms.update import Installer\nprint(Installer.from_board().last_result())")
     assert "'result': 'reverted'" in out and "'version': '1.0.2'" in out
@@ -90,10 +84,10 @@ def test_release_whose_selftest_fails_reverts_with_the_failure_recorded(vb, rele
 def test_trial_that_never_confirms_reverts_on_the_next_boot(vb, releases):
     put_download(vb.flash_dir, releases["1.0.1"])
     assert _lines(run_install(vb), "ARMED") == ["1.0.1"]
-    boot_and_wait(vb, fresh=True)
+    reboot(vb)
     assert _version(vb) == "1.0.1"
     vb.power_cut()                                 # e.g. it hangs and the merchant pulls the plug
-    boot_and_wait(vb, "power", fresh=True)
+    reboot(vb, "power")
     assert _version(vb) == "0.1.0"
     assert _record(vb)["result"] == "reverted" and _record(vb)["result_reason"] == "trial boot not confirmed"
 
@@ -104,7 +98,7 @@ def _refused(vb, why_re):
     assert refused and re.search(why_re, refused[0]), out
     rec = _record(vb)
     assert rec["trial"] is None and rec["state"] == 0 and rec["confirmed"] == 0
-    boot_and_wait(vb, fresh=True)
+    reboot(vb)
     assert vb.cpu.boot_choice.slot == 0 and _version(vb) == "0.1.0"
     return refused[0]
 
@@ -140,11 +134,11 @@ def test_expired_metadata_is_refused(vb, releases, tmp_path):
 def test_older_version_is_refused(vb, releases):
     put_download(vb.flash_dir, releases["1.0.1"])
     assert _lines(run_install(vb), "ARMED") == ["1.0.1"]
-    boot_and_wait(vb, fresh=True)
+    reboot(vb)
     assert "'result': 'confirmed'" in vb.exec(SETTLE, timeout=120)
     put_download(vb.flash_dir, releases["0.0.9"])          # older firmware, older metadata
     out = run_install(vb)
     assert "rollback attack" in out or "not newer" in out, out
     assert _record(vb)["trial"] is None
-    boot_and_wait(vb, fresh=True)
+    reboot(vb)
     assert _version(vb) == "1.0.1"

@@ -4,13 +4,10 @@ boot-control record) is cut once whole ("clean") and once half written ("torn").
 cut the board boots an image whose bytes match its boot-control record (the old one, or the
 new one on trial once the arming record is complete), nothing half-installed is ever armed,
 and the install resumes and completes."""
-import os
-
 import pytest
 
 from cloud.tms import release
-from host_sim.board import VirtualBoard
-from updates import SETTLE, install_code, put_download, run_install
+from updates import SETTLE, install_code, put_download, quiet_board, reboot, run_install
 
 CHUNK = 64 * 1024     # few writes per image; the heap is grown for these chunks (not what is tested)
 
@@ -22,32 +19,8 @@ def rel(tmp_path_factory):
     return d
 
 
-# main.py on flash only reports the image that booted (the application is not what is under
-# test here, and nothing has to be interrupted to reach the REPL)
-MAIN = "import pos\nprint('smartpos ready', pos.VERSION)\n"
-
-
-def _provision(flash_dir):
-    with open(os.path.join(flash_dir, "main.py"), "w") as f:
-        f.write(MAIN)
-
-
 def _board(path):
-    vb = VirtualBoard(str(path), heap="512K", firmware="frozen", pty=False, provision=_provision)
-    vb.start()
-    vb.wait_for("smartpos ready", 60)
-    vb.wait_ready(60)
-    return vb
-
-
-def boot_and_wait(vb, how="reset"):
-    m = vb.mark()
-    if how == "reset":
-        vb.hard_reset()
-    else:
-        vb.power_on()
-    vb.wait_for("smartpos ready", 60, m)
-    vb.wait_ready(60)
+    return quiet_board(path, heap="512K")
 
 
 def _booted_verified(vb):
@@ -72,7 +45,7 @@ def test_power_cut_at_every_write_of_the_update(tmp_path, rel, how):
             if not vb.run_until_cut(install_code(CHUNK), k, torn=how == "torn", timeout=40):
                 assert "ARMED 1.0.1" in vb.console()
                 break                                  # write k does not exist: all were cut
-            boot_and_wait(vb, "power")
+            reboot(vb, "power")
             c, rec = _booted_verified(vb)
             if c.version == "1.0.1":
                 # the cut came after the arming record was complete: the trial boots, confirms
@@ -103,12 +76,12 @@ def test_power_cut_at_every_write_of_the_confirmation(tmp_path, rel, how):
         try:
             put_download(vb.flash_dir, rel)
             assert "ARMED 1.0.1" in run_install(vb, CHUNK)
-            boot_and_wait(vb)
+            reboot(vb)
             assert vb.cpu.boot_choice.trial
             if not vb.run_until_cut(SETTLE, k, torn=how == "torn", timeout=40):
                 assert k == 3                          # the confirmation is an erase and a program
                 break
-            boot_and_wait(vb, "power")
+            reboot(vb, "power")
             c, rec = _booted_verified(vb)
             if k == 2 and how == "clean":
                 assert (c.version, c.trial, rec.confirmed) == ("1.0.1", False, 1)   # confirmed

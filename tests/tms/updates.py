@@ -55,35 +55,34 @@ def put_download(flash_dir, release_dir, image=None, metadata=None):
     return data
 
 
-def boot_and_wait(vb, how="reset", timeout=60, fresh=False):
+# main.py on flash for the update tests: it reports the image that booted and stops, so the
+# tests reach the REPL without interrupting the application (a Ctrl-C in the middle of a bus
+# transfer leaves the board support's control connection out of step)
+QUIET_MAIN = "import pos\nprint('smartpos ready', pos.VERSION)\n"
+
+
+def quiet_main(flash_dir):
+    with open(os.path.join(flash_dir, "main.py"), "w") as f:
+        f.write(QUIET_MAIN)
+
+
+def quiet_board(path, heap="192K"):
+    from host_sim.board import VirtualBoard
+    vb = VirtualBoard(str(path), heap=heap, firmware="frozen", pty=False, provision=quiet_main)
+    vb.start()
+    vb.wait_for("smartpos ready", 60)
+    vb.wait_ready(60)
+    return vb
+
+
+def reboot(vb, how="reset"):
     m = vb.mark()
     if how == "reset":
         vb.hard_reset()
     else:
         vb.power_on()
-    m = vb.wait_for("smartpos ready", timeout, m)
-    vb.wait_for("INFO app network up=", timeout, m)   # the app settled: Ctrl-C now stops main.py
-    at_repl(vb, fresh)
-
-
-def at_repl(vb, fresh=False, tries=6):
-    """Stop main.py and reach the raw REPL.  A Ctrl-C that lands in a board-support thread
-    instead of main.py is lost (the app keeps running): send it again.  fresh: then soft-reset
-    in raw mode (a fresh interpreter without the application: nothing it held, such as a bus
-    lock taken when the Ctrl-C came, is left behind)."""
-    from host_sim.board.virtual_board import BoardError, BoardTimeout
-    for _ in range(tries):
-        try:
-            vb.exec("pass", timeout=8)
-            break
-        except BoardError:          # timed out, or a stale prompt came first: again
-            continue
-    else:
-        raise BoardTimeout("main.py could not be stopped for the raw REPL")
-    if fresh:
-        m = vb.mark()
-        vb.write(b"\x04")
-        vb.wait_for(b"raw REPL; CTRL-B to exit\r\n>", 30, m)
+    vb.wait_for("smartpos ready", 60, m)
+    vb.wait_ready(60)
 
 
 SETTLE = """
