@@ -49,7 +49,10 @@ def load_keys(key_dir=TEST_KEY_DIR):
 
 def metadata_version(version):
     """'1.0.1' -> 1000001: metadata versions that grow with the firmware version."""
-    parts = [int(p) for p in version.split(".")]
+    try:
+        parts = [int(p) for p in version.split(".")]
+    except ValueError:
+        parts = []
     if len(parts) != 3 or any(p < 0 or p > 999 for p in parts):
         raise ReleaseError("version %r: want MAJOR.MINOR.PATCH, each 0-999" % version)
     return max(1, parts[0] * 1000000 + parts[1] * 1000 + parts[2])
