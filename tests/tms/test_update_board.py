@@ -12,7 +12,7 @@ import re
 import pytest
 
 from cloud.tms import release
-from updates import SETTLE, put_download, quiet_board, reboot, run_install
+from tms.updates import SETTLE, put_download, quiet_board, reboot, run_install
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ and the install resumes and completes."""
 import pytest
 
 from cloud.tms import release
-from updates import SETTLE, install_code, put_download, quiet_board, reboot, run_install
+from tms.updates import SETTLE, install_code, put_download, quiet_board, reboot, run_install
 
 CHUNK = 64 * 1024     # few writes per image; the heap is grown for these chunks (not what is tested)
 
