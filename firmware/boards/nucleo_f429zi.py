@@ -93,3 +93,10 @@ BUZZER_FREQ = const(2700)
 # The four contactless status indicators (EMV Book A, 9.2 / Book D):
 # LED 1 (blue: not in use / ready), 2, 3, 4 in order, active high.
 LED_PINS = ("PE2", "PE3", "PE4", "PE6")
+
+
+def boot_control():
+    """The boot-control region (two copies of the record, docs/updates.md) as a block device:
+    two 16 KiB sectors of internal flash the bootloader also reads."""
+    import pyb
+    return pyb.Flash(start=0x08008000, len=0x8000)

@@ -7,3 +7,10 @@ from boards.nucleo_f429zi import *  # noqa: F401,F403  (the same buses and pins)
 
 NAME = "sim"
 MCU = "STM32F429ZI"  # emulated by the MicroPython unix port
+
+
+def boot_control():
+    """The virtual board's boot-control region (host_sim/board/bootloader.py): a block device
+    given by the board support, outside the flash filesystem."""
+    import _romslots
+    return _romslots.BootControl()

@@ -61,7 +61,7 @@ def parse_heap(text):
 # start-up; on the board this is the port's C code and costs no heap.  With frozen firmware
 # the heap is grown by this much so the firmware keeps the board's heap for itself
 # (tests/board/test_frozen_firmware.py checks the layer stays within it).
-BSP_HEAP_ALLOWANCE = 32 * 1024
+BSP_HEAP_ALLOWANCE = 36 * 1024    # + the ROMFS slot and power-cut support (about 2.5 KB)
 
 
 def rom_qstrs(image):
@@ -85,6 +85,11 @@ class Cpu:
         self.flash_dir = os.path.abspath(flash_dir)
         self.heap = heap
         self.rom = rom                  # ROMFS image (frozen firmware), memory-mapped like the board's flash
+        self.rom_length = None          # bytes of `rom` that hold the image (a slot is larger)
+        self.rom_qstr = None            # measured qstr cost of that image (None: from rom + ".qstr")
+        self.bootloader = None          # host_sim.board.bootloader.Bootloader: picks the slot on reset
+        self.boot_choice = None         # what it picked last
+        self.boot_error = None
         self.flash_size = flash_size
         self.extra_env = dict(env or {})
         self.sinks = []                 # fn(bytes): REPL ports and listeners
@@ -146,6 +151,11 @@ class Cpu:
             "MICROPYPATH": ".frozen",
             "HOME": self.flash_dir + "/.home-never-used",   # no REPL history written into the user's home
         })
+        if cause != SOFT_RESET and self.bootloader is not None:
+            if not self._run_bootloader(env):
+                return
+        elif self.boot_choice is not None:
+            env["SMARTPOS_BOOT_SLOT"] = str(self.boot_choice.slot)
         self._spawn_raw = self.raw
         if not self.booting:
             self._queue = []
@@ -161,10 +171,11 @@ class Cpu:
             # The board executes frozen bytecode in place from its flash; the unix port can
             # only map the image inside its GC heap, so the heap grows by exactly the image
             # (one block allocated first by board_start.py) and the firmware keeps `heap` free.
-            size = os.path.getsize(self.rom)
+            size = self.rom_length or os.path.getsize(self.rom)
             env["SMARTPOS_ROM"] = self.rom
             env["SMARTPOS_ROM_SIZE"] = str(size)
-            extra = rom_heap_cost(size) + BSP_HEAP_ALLOWANCE + rom_qstrs(self.rom)
+            qstr = self.rom_qstr if self.rom_qstr is not None else rom_qstrs(self.rom)
+            extra = rom_heap_cost(size) + BSP_HEAP_ALLOWANCE + qstr
             heap += extra + extra * 3 // 256   # + the GC tables: 3 bits per 32-byte block on x64
         argv = [micropython_binary(), "-X", "heapsize=%d" % heap, "-i",
                 os.path.join(self.start_dir, "board_start.py")]
@@ -175,6 +186,32 @@ class Cpu:
         self._pump_thread = threading.Thread(target=self._pump, args=(self.proc, gen), daemon=True,
                                              name="cpu-out")
         self._pump_thread.start()
+
+    def _run_bootloader(self, env):
+        """Power-on / system reset: the bootloader picks the slot mapped at /rom.  False when
+        no slot may boot (the board then prints why and stays stopped, as a bricked board)."""
+        from host_sim.board.bootloader import BootError
+        try:
+            choice = self.bootloader.boot()
+        except BootError as exc:
+            self.boot_error = str(exc)
+            self.boot_choice = None
+            self.proc = None
+            self._emit(b"bootloader: " + str(exc).encode() + b"\r\n")
+            return False
+        self.boot_error = None
+        self.boot_choice = choice
+        self.rom = choice.path
+        self.rom_length = choice.length
+        with open(choice.path, "rb") as f:
+            image = f.read(choice.length)
+        try:
+            from smartpos.flashing import image_qstr_bytes
+            self.rom_qstr = image_qstr_bytes(image)
+        except ImportError:
+            self.rom_qstr = 0
+        env["SMARTPOS_BOOT_SLOT"] = str(choice.slot)
+        return True
 
     def board_up(self, stage):
         """The start-up reached `stage` (docs/bridge.md, BOOT_STAGE).

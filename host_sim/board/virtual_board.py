@@ -3,6 +3,7 @@
     from host_sim.board import VirtualBoard
     vb = VirtualBoard(flash_dir, heap="192K", firmware=True)   # firmware/ compiled into the flash
     vb = VirtualBoard(heap="192K", firmware="frozen")  # pos/ frozen into a ROM image at /rom, the rest in flash
+    vb = VirtualBoard(heap="192K", firmware="frozen", slots=True)   # two ROMFS slots + bootloader (updates)
     vb.start()
     vb.devices["display"]            # the device models, by wiring name
     vb.exec("print(1 + 1)")          # -> "2\\n" (raw REPL; raises ExecError on an exception)
@@ -105,10 +106,19 @@ def install_firmware(flash_dir, src=FIRMWARE_DIR, frozen=False):
         copy_firmware(flash_dir, src)
 
 
+def firmware_version(src=FIRMWARE_DIR):
+    """pos.VERSION of a firmware tree (what the factory records for the image it programs)."""
+    with open(os.path.join(src, "pos", "__init__.py")) as f:
+        for line in f:
+            if line.startswith("VERSION"):
+                return line.split("=", 1)[1].strip().strip("\"'")
+    return "0"
+
+
 class VirtualBoard:
     def __init__(self, flash_dir=None, heap="192K", firmware=False, wiring=None, devices=None,
                  pty_link=None, socket_port=0, pty=True, flash_size=DEFAULT_FLASH_SIZE, uid=None, rom=None,
-                 provision=None, kek=None, flash_ctl=None):
+                 provision=None, kek=None, flash_ctl=None, slots=None):
         self._tmp = None
         if flash_dir is None:
             self._tmp = tempfile.mkdtemp(prefix="smartpos-flash-")
@@ -118,6 +128,12 @@ class VirtualBoard:
         self.firmware = firmware        # False, True (compiled into flash) or "frozen" (pos/ in ROM)
         self.rom = rom                  # ROMFS image mapped at /rom (frozen firmware)
         self.provision = provision      # fn(flash_dir): terminal-specific files after the firmware
+        # slots=True: frozen firmware boots from two ROMFS slots beside the flash directory
+        # through the bootloader (host_sim/board/bootloader.py), as a board taking firmware
+        # updates does; otherwise `rom` is mapped directly
+        self.slots = bool(slots) and firmware == "frozen"
+        self.slot_store = None
+        self.bootloader = None
         self.wiring = wiring if wiring is not None else wiring_mod.WIRING
         self.only = devices
         self.pty_link = pty_link
@@ -155,6 +171,15 @@ class VirtualBoard:
             install_firmware(self.flash_dir)
         if self.provision is not None:
             self.provision(self.flash_dir)
+        env = {"SMARTPOS_BRIDGE": None, "SMARTPOS_UID": self.uid}
+        if self.slots:
+            from host_sim.board.bootloader import Bootloader, SlotStore
+            self.slot_store = SlotStore.beside(self.flash_dir)
+            self.bootloader = Bootloader(self.slot_store)
+            if self.rom is not None:      # the current build, programmed as by a debug probe
+                with open(self.rom, "rb") as f:
+                    self.bootloader.factory_program(f.read(), firmware_version(), again=True)
+            env["SMARTPOS_ROMSLOTS"] = self.slot_store.dir
         self._rundir = tempfile.mkdtemp(prefix="smartpos-vb-")
         self.bridge = Bridge(os.path.join(self._rundir, "bridge.sock"))
         for name, (dev, spec) in wiring_mod.build_devices(self.wiring, self.only).items():
@@ -162,12 +187,13 @@ class VirtualBoard:
                                address=spec.get("address"), pins=spec.get("pins"))
             self.devices[name] = dev
         self.bridge.start()
-        env = {"SMARTPOS_BRIDGE": "unix:" + self.bridge.path, "SMARTPOS_UID": self.uid,
-               "SMARTPOS_OTP0": self.kek.hex()}
+        env["SMARTPOS_BRIDGE"] = "unix:" + self.bridge.path
+        env["SMARTPOS_OTP0"] = self.kek.hex()
         if self.flash_ctl:
             os.makedirs(self.flash_ctl, exist_ok=True)
             env["SMARTPOS_FLASH_CTL"] = os.path.abspath(self.flash_ctl)
         self.cpu = Cpu(self.flash_dir, heap=self.heap, flash_size=self.flash_size, rom=self.rom, env=env)
+        self.cpu.bootloader = self.bootloader
         self.cpu.start_dir = prepare_bsp(os.path.join(self._rundir, "bsp"))
         self.cpu.sinks.append(self._record)
         self.cpu.on_hard_reset = self._power_on_models
@@ -196,6 +222,8 @@ class VirtualBoard:
         shutil.rmtree(self._rundir, ignore_errors=True)
         if self._tmp:
             shutil.rmtree(self._tmp, ignore_errors=True)
+            if self.slot_store is not None:
+                shutil.rmtree(self.slot_store.dir, ignore_errors=True)
 
     def __enter__(self):
         return self.start()
@@ -387,6 +415,35 @@ class VirtualBoard:
         self.cpu.power_on()
         if timeout:
             self.wait_ready(timeout)
+
+    def run_until_cut(self, code, write, torn=False, timeout=60):
+        """Run `code` in the raw REPL with a power cut armed at its `write`-th flash write
+        (filesystem, ROMFS partition or boot-control region; torn: only half of that write
+        reaches flash).  Returns True if the cut happened (the board is then off: power_on()),
+        False if the code finished first (its output is in console())."""
+        if isinstance(code, str):
+            code = code.encode()
+        with self._exec_lock:
+            self._enter_raw(timeout)
+            m = self.mark()
+            self.write(b"import _powercut\n_powercut.arm(%d, %s)\n" % (write, b"True" if torn else b"False")
+                       + code + b"\x04")
+            end = time.monotonic() + timeout
+            with self._out_lock:
+                while True:
+                    if self._out.find(b"*** POWER-CUT at flash write", m) >= 0:
+                        break
+                    i = self._out.find(b"\x04", m)
+                    if i >= 0 and self._out.find(b"\x04", i + 1) >= 0:
+                        return False
+                    left = end - time.monotonic()
+                    if left <= 0:
+                        self.write(b"\x03")
+                        raise BoardTimeout("code neither finished nor reached flash write %d within %ss;"
+                                           " last output: %r" % (write, timeout, bytes(self._out[-300:])))
+                    self._out_lock.wait(left)
+        self.power_cut()
+        return True
 
     @property
     def powered(self):

@@ -508,6 +508,64 @@ def measure_rom_qstrs(image, modules):
     return max(0, totals[1] - totals[0])
 
 
+def image_qstr_bytes(image):
+    """rom_qstr_bytes() for a ROMFS image given as bytes (e.g. what a board's slot holds),
+    measured once per image content (every module found in the image is imported)."""
+    h = hashlib.sha256(image).hexdigest()[:20]
+    cache = os.path.join(tempfile.gettempdir(), "smartpos-mpy-cache-%d" % os.getuid())
+    path = os.path.join(cache, "image-%s.romfs" % h)
+    known = rom_qstr_bytes(path)
+    if known or os.path.exists(path + ".qstr"):
+        return known
+    os.makedirs(cache, exist_ok=True)
+    part = path + ".%d.part" % os.getpid()
+    with open(part, "wb") as f:
+        f.write(image)
+    os.replace(part, path)
+    mods = romfs_modules(image)
+    qstr = measure_rom_qstrs(path, mods)
+    with open(path + ".qstr", "w") as f:
+        f.write("%d\n" % qstr)
+    return qstr
+
+
+def romfs_modules(image):
+    """Dotted names of the .mpy modules inside a ROMFS image (MicroPython's VfsRom format:
+    records of kind, varuint length, payload; see mpremote.romfs)."""
+    out = []
+
+    def varuint(buf, i):
+        v = 0
+        while True:
+            b = buf[i]
+            i += 1
+            v = (v << 7) | (b & 0x7F)
+            if not b & 0x80:
+                return v, i
+
+    def walk(buf, prefix):
+        i = 0
+        while i < len(buf):
+            kind, i = varuint(buf, i)
+            n, i = varuint(buf, i)
+            body = buf[i:i + n]
+            i += n
+            if kind in (4, 5):                  # directory / file: name length, name, payload
+                ln, j = varuint(body, 0)
+                name = body[j:j + ln].decode()
+                rest = body[j + ln:]
+                if kind == 4:
+                    walk(rest, prefix + name + ".")
+                elif name.endswith(".mpy"):
+                    mod = prefix + name[:-4]
+                    out.append(mod[:-len(".__init__")] if mod.endswith(".__init__") else mod)
+
+    kind, i = varuint(image, 0)
+    n, i = varuint(image, i)
+    walk(image[i:i + n], "")
+    return out
+
+
 def rom_qstr_bytes(image):
     """The measured qstr cost of a ROM image built by build_romfs (0 if unknown)."""
     try:

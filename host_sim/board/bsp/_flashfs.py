@@ -7,6 +7,7 @@
 # littlefs/FAT do on the real board.
 import io
 import vfs
+import _powercut
 
 _BLOCK = 512
 
@@ -36,7 +37,7 @@ class _Budget(io.IOBase):
             self._free = 0
             raise OSError(28)  # ENOSPC
         self._free -= n
-        return self._f.write(buf)
+        return _powercut.write(self._f, buf)
 
     def read(self, *a):
         return self._f.read(*a)

@@ -19,6 +19,8 @@ try:
     import _flashfs
     import _board_os
     import _board_vfs
+    import _romslots              # ROMFS partitions + boot-control region (outside flash)
+    _board_vfs.rom_ioctl = _romslots.rom_ioctl
     _fs = _flashfs.FlashFS(os.getenv("SMARTPOS_FLASH"), int(os.getenv("SMARTPOS_FLASH_SIZE")),
                           os.getenv("SMARTPOS_FLASH_CTL"))
 except BaseException as _e:       # no board support: still never expose the host's files
