@@ -63,8 +63,10 @@ PRODUCT_HEAP = "256K"
 
 
 class Rig:
-    def __init__(self, heap=PRODUCT_HEAP, flash_dir=None, firmware="frozen", random_selection=False):
+    def __init__(self, heap=PRODUCT_HEAP, flash_dir=None, firmware="frozen", random_selection=False,
+                 cpu_env=None):
         self.random_selection = random_selection
+        self.cpu_env = cpu_env          # extra environment of the board's CPU (host_sim.alloc_probe)
         self._tmp = None
         if flash_dir is None:
             self._tmp = tempfile.mkdtemp(prefix="smartpos-rig-")
@@ -82,6 +84,7 @@ class Rig:
         self.wallet = WalletHost(port=0).start()
         os.makedirs(self.flash_dir, exist_ok=True)
         self.board = VirtualBoard(self.flash_dir, heap=self.heap, firmware=self.firmware, pty=False,
+                                  env=self.cpu_env,
                                   provision=lambda d: provision(d, self.hosts,
                                                                 random_selection=self.random_selection,
                                                                 wallet=self.wallet))

@@ -105,8 +105,9 @@ def install_firmware(flash_dir, src=FIRMWARE_DIR, frozen=False):
 class VirtualBoard:
     def __init__(self, flash_dir=None, heap="192K", firmware=False, wiring=None, devices=None,
                  pty_link=None, socket_port=0, pty=True, flash_size=DEFAULT_FLASH_SIZE, uid=None, rom=None,
-                 provision=None):
+                 provision=None, env=None):
         self._tmp = None
+        self.env = dict(env or {})      # extra environment of the CPU process (measurement probes)
         if flash_dir is None:
             self._tmp = tempfile.mkdtemp(prefix="smartpos-flash-")
             flash_dir = self._tmp
@@ -150,7 +151,7 @@ class VirtualBoard:
             self.devices[name] = dev
         self.bridge.start()
         self.cpu = Cpu(self.flash_dir, heap=self.heap, flash_size=self.flash_size, rom=self.rom,
-                       env={"SMARTPOS_BRIDGE": "unix:" + self.bridge.path, "SMARTPOS_UID": self.uid})
+                       env=dict(self.env, SMARTPOS_BRIDGE="unix:" + self.bridge.path, SMARTPOS_UID=self.uid))
         self.cpu.start_dir = prepare_bsp(os.path.join(self._rundir, "bsp"))
         self.cpu.sinks.append(self._record)
         self.cpu.on_hard_reset = self._power_on_models

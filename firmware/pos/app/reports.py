@@ -14,7 +14,7 @@ _SIGN = {"sale": 1, "completion": 1, "refund": -1, "void": -1, "preauth": 0, "ba
 def totals(entries=None):
     """{"tender": {name: [count, amount]}, "scheme": {...}, "operator": {...}, "net": int, "count": int}
     over the approved entries of the open batch (voids subtract the voided total)."""
-    es = batch.entries() if entries is None else entries
+    es = batch.each() if entries is None else entries
     out = {"tender": {}, "scheme": {}, "operator": {}, "net": 0, "count": 0}
     for e in es:
         if not e.get("ok"):
@@ -140,11 +140,11 @@ def z_report(merchant):
 
 
 def txn_list(merchant):
-    es = batch.entries()
+    es = batch.last(8)
     if not es:
         return ("push", Info(t("txn_list"), [t("not_found")]))
     items = []
-    for e in es[-8:]:
+    for e in es:
         label = "%06d %s %s%s" % (e["inv"], e["kind"][:4].upper(), format_amount(e["amount"] + e.get("tip", 0), ""),
                                   " V" if e.get("voided") else "")
         items.append((label.replace("  ", " "), (lambda e=e: _reprint(merchant, e))))

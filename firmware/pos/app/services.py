@@ -38,12 +38,22 @@ def preload():
         hw.contact_reader()        # the reader driver and its buffers
         _engine = _make_engine()
         _engine.recover()
+        # the other flows' modules too: loaded at the first sale of their kind, they would
+        # land amid that sale's garbage and stay there, splitting the free heap for the day
+        import pos.app.qr_pay      # noqa: F401  (QR encoder, EMVCo MPM, wallet client)
+        import pos.payments.wallet  # noqa: F401  (its answer buffer)
+        import pos.app.flows       # noqa: F401  (refund, void, completion, tip adjust)
+        import pos.app.reports     # noqa: F401
+        import pos.emv.entry       # noqa: F401  (contactless Entry Point and kernels)
+        import pos.payments.magstripe  # noqa: F401  (swipe and fallback rules)
+        import pos.payments.adjust  # noqa: F401  (tip adjust)
     except Exception as exc:       # MemoryError included: give the heap back to the UI
         _engine = None
         _emv = None
         import sys
         for m in list(sys.modules):
-            if m.startswith(("pos.emv", "pos.payments", "pos.iso8583", "pos.app.card", "pos.app.modal")):
+            if m.startswith(("pos.emv", "pos.payments", "pos.iso8583", "pos.app.card", "pos.app.modal",
+                             "pos.app.qr_pay", "pos.qr", "pos.app.flows", "pos.app.reports")):
                 del sys.modules[m]
         log.error("app", "payment services not started", err=repr(exc))
         gc.collect()

@@ -12,6 +12,14 @@ class WalletError(Exception):
     """No usable answer from the wallet host (the caller queries or cancels; nothing charged)."""
 
 
+# One receive buffer for every answer, made when the module loads (at boot, with the other
+# payment services): a merchant QR polls the host every second, and a fresh buffer per answer
+# (with the growing bytes it was joined into) scattered blocks over the heap all day.
+# The wallet's answers are a status line, a few headers and a small JSON object.
+ANSWER_MAX = 2048
+_answer = bytearray(ANSWER_MAX)
+
+
 def _hmac_sha256(key, msg):
     block = 64
     if len(key) > block:
@@ -57,17 +65,14 @@ class WalletClient:
             s.settimeout(self.timeout)
             s.connect(socket.getaddrinfo(self.host, self.port)[0][-1])
             s.send(head + body)
-            resp = b""
-            while len(resp) < 16384:
-                chunk = s.recv(2048)
-                if not chunk:
-                    break
-                resp += chunk
+            n = _receive(s)
         except OSError as exc:
             raise WalletError("wallet host unreachable: %s" % exc)
         finally:
             s.close()
+        resp = bytes(memoryview(_answer)[:n])   # the answer's own size, not the buffer's
         head, _, payload = resp.partition(b"\r\n\r\n")
+        resp = None
         try:
             code = int(head.split(b" ", 2)[1])
             data = json.loads(payload) if payload else {}
@@ -118,6 +123,22 @@ class WalletClient:
         except WalletError:
             pass
         raise WalletError("wallet payment unresolved: reversed, ask the customer to pay again")
+
+
+def _receive(s):
+    """Read the whole answer (the host closes the connection) into the shared buffer: its
+    length.  An answer that does not fit is refused, never truncated."""
+    mv = memoryview(_answer)
+    n = 0
+    while True:
+        if n == ANSWER_MAX:
+            if s.readinto(bytearray(1)):
+                raise WalletError("wallet host answer longer than %d bytes" % ANSWER_MAX)
+            return n
+        got = s.readinto(mv[n:])
+        if not got:
+            return n
+        n += got
 
 
 def from_config(path="config/wallet.json"):
