@@ -365,7 +365,9 @@ class TradingDay:
 
     def _preauth_completion(self):
         rig = self.rig
-        minor = self._amount(2000, 9000)
+        # above the floor limit (50.00): a pre-authorization approved offline by the card has
+        # no host reference (STAN) for its completion, which the terminal then refuses
+        minor = self._amount(6000, 9000)
         self._menu("4", "Enter amount")
         rig.keys(list(str(minor)) + ["ENTER"])
         rig.wait_text("INSERT CARD")
@@ -434,11 +436,6 @@ class TradingDay:
 
     def _z_report(self):
         rig = self.rig
-        # the hosts' record of card money: what left the cardholders' accounts today (sales,
-        # completions and tips out; refunds, voids and reversals back)
-        after = self._balances()
-        self.report.host_card_net = sum(self._start_balances[k] - after[k] for k in after)
-        self.report.wallet_total = sum(rig.wallet.payments.values())
         n0 = len(rig.receipts())
         self._menu("7", "2 Z report")
         rig.keys(["2"])
@@ -448,6 +445,12 @@ class TradingDay:
         self.report.z_tenders = z_tenders(z)
         self.report.z_settlement = " ".join(l.strip() for l in z.splitlines() if l.startswith("SETTLE"))
         rig.wait_text("Z report", 30)
+        # the hosts' record of card money once the batch is settled (tips adjusted on the
+        # terminal reach the host in the batch upload): what left the cardholders' accounts
+        # today (sales, completions and tips out; refunds, voids and reversals back)
+        after = self._balances()
+        self.report.host_card_net = sum(self._start_balances[k] - after[k] for k in after)
+        self.report.wallet_total = sum(rig.wallet.payments.values())
         rig.keys(["ENTER"])
         rig.home()
         self.report.heap_after_z = self._wait_idle()
