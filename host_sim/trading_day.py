@@ -183,10 +183,39 @@ class TradingDay:
     def _amount(self, lo=100, hi=6000):
         return self.rng.randrange(lo // 5, hi // 5) * 5
 
+    def _key_amount(self, minor):
+        """Key an amount on the amount entry shown (emptied first if it came prefilled), and
+        ENTER once the display shows it: a key lost on a busy board shows, not a wrong sale."""
+        rig = self.rig
+        for _ in range(12):
+            text = rig.display.text()
+            if "USD 0.00" in text or "CLEAR" not in text:     # empty, or no entry open yet (Ready)
+                break
+            rig.keys(["CLEAR"])
+        want = _money(minor)
+        for _ in range(3):
+            rig.keys(list(str(minor)))
+            try:
+                rig.wait_text(want, 5)
+                break
+            except TimeoutError:
+                rig.keys(["CLEAR"] * 8)
+        rig.keys(["ENTER"])
+
+    def _key_invoice(self, inv):
+        rig = self.rig
+        rig.keys(list(str(inv)))
+        end = time.monotonic() + 5
+        while str(inv) not in [line.strip() for line in rig.display.text().splitlines()]:
+            if time.monotonic() > end:
+                raise DayError("invoice %d keyed, the display shows:\n%s" % (inv, rig.display.text()))
+            time.sleep(0.05)
+        rig.keys(["ENTER"])
+
     def _sale_start(self, minor, tender_key, wait):
         rig = self.rig
         rig.home()
-        rig.keys(list(str(minor)) + ["ENTER"])
+        self._key_amount(minor)
         rig.wait_text("1 Cash")
         rig.keys([tender_key])
         rig.wait_text(wait)
@@ -222,7 +251,7 @@ class TradingDay:
         minor = self._amount()
         tendered = (minor // 1000 + 1) * 1000         # the next round note
         self._sale_start(minor, "1", "Cash tendered")
-        self.rig.keys(list(str(tendered)) + ["ENTER"])
+        self._key_amount(tendered)
         self.rig.wait_text("Change")
         self.report.cash_total += minor
         self.rig.keys(["ENTER"])
@@ -299,11 +328,11 @@ class TradingDay:
         minor = self._amount(2000, 8000)
         cash = self._amount(500, minor - 500)
         rig.home()
-        rig.keys(list(str(minor)) + ["ENTER"])
+        self._key_amount(minor)
         rig.wait_text("4 Split tender")
         rig.keys(["4"])
         rig.wait_text("Split tender")
-        rig.keys(list(str(cash)) + ["ENTER"])
+        self._key_amount(cash)
         rig.wait_text("1 Cash")
         n0 = len(rig.batch())
         rig.keys(["1"])
@@ -342,10 +371,10 @@ class TradingDay:
         self._menu("2", "Supervisor PIN")
         self._supervisor()
         rig.wait_text("Original invoice")
-        rig.keys(list(str(s["inv"])) + ["ENTER"])
+        self._key_invoice(s["inv"])
         rig.wait_text("Enter amount")
         amount = max(5, (s["amount"] + s["tip"]) // 2 // 5 * 5)
-        rig.keys(["CLEAR"] * 8 + list(str(amount)) + ["ENTER"])
+        self._key_amount(amount)
         if self._result(30) == "APPROVED":
             s["refunded"] = True
         rig.keys(["ENTER"])
@@ -358,7 +387,7 @@ class TradingDay:
         self._menu("3", "Supervisor PIN")
         self._supervisor()
         rig.wait_text("Original invoice")
-        rig.keys(list(str(s["inv"])) + ["ENTER"])
+        self._key_invoice(s["inv"])
         if self._result(30) == "APPROVED":
             s["voided"] = True
         rig.keys(["ENTER"])
@@ -369,7 +398,7 @@ class TradingDay:
         # no host reference (STAN) for its completion, which the terminal then refuses
         minor = self._amount(6000, 9000)
         self._menu("4", "Enter amount")
-        rig.keys(list(str(minor)) + ["ENTER"])
+        self._key_amount(minor)
         rig.wait_text("INSERT CARD")
         rig.insert("visa-credit")
         text = self._cardholder("1234")
@@ -380,10 +409,10 @@ class TradingDay:
         pre = rig.batch()[-1]
         rig.home()
         self._menu("5", "Original invoice")
-        rig.keys(list(str(pre["inv"])) + ["ENTER"])
+        self._key_invoice(pre["inv"])
         rig.wait_text("Enter amount")
         final = minor * self.rng.randrange(80, 111) // 100 // 5 * 5
-        rig.keys(["CLEAR"] * 8 + list(str(final)) + ["ENTER"])
+        self._key_amount(final)
         if self._result(30) == "APPROVED":
             e = rig.batch()[-1]
             self.card_sales.append({"inv": e["inv"], "amount": e["amount"], "tip": 0,
@@ -396,10 +425,10 @@ class TradingDay:
             return self._cash()
         rig = self.rig
         self._menu("6", "Original invoice")
-        rig.keys(list(str(s["inv"])) + ["ENTER"])
+        self._key_invoice(s["inv"])
         rig.wait_text("Enter amount")
         tip = max(5, s["amount"] // 10 // 5 * 5)
-        rig.keys(list(str(tip)) + ["ENTER"])
+        self._key_amount(tip)
         rig.wait_text("Tip " + _money(tip))
         s["tip"] = tip
         rig.keys(["ENTER"])

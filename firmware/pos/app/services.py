@@ -159,6 +159,18 @@ def kernel(transmit, ui, recorder):
     return k
 
 
+def idle():
+    """Back at Ready: the services that live all day let go of the last transaction (the
+    kernel's card link, cardholder UI and authorizer with its request and reply, PAN and
+    ICC data included), so nothing of it stays in RAM until the next card."""
+    k = _kernel
+    if k is not None:
+        k.card = None
+        k.ui = None
+        k.authorizer = None
+        k._host = None
+
+
 def terminal_ids(acq=None):
     """(merchant ID, terminal ID) of `acq` (default route's acquirer when None)."""
     try:

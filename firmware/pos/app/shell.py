@@ -68,6 +68,8 @@ class Ready(Screen):
         is never interleaved with the last one's) and no collection runs mid-transaction
         for that garbage.  The free heap is logged: the figure a day at the counter is
         judged by."""
+        from pos.app import services
+        services.idle()
         gc.collect()
         log.info("app", "idle", heap_free=gc.mem_free())
 
