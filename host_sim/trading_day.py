@@ -6,7 +6,8 @@ in an order drawn from a seed, then the Z report.  What a day is judged by:
 - the heap free at Ready (the firmware logs it each time it is back at Ready, after
   collecting) at the end of the day within 10 % of what it was after the first ten;
 - the Z report's totals equal to the hosts' records: card net to the acquirer hosts'
-  open batches, QR to the wallet host's payments, cash to what the cashier took in.
+  transaction records after the settlement, QR to the wallet host's payments, cash to what
+  the cashier took in.
 
     with Rig() as rig:
         day = TradingDay(rig, seed=11, transactions=300)
@@ -126,7 +127,6 @@ class TradingDay:
     def run(self):
         t0 = time.monotonic()
         rig = self.rig
-        self._start_balances = self._balances()
         self._wait_idle(first=True)
         for i, kind in enumerate(self.plan()):
             if self.probe is not None:
@@ -244,7 +244,7 @@ class TradingDay:
         if which == "APPROVED":
             e = rig.batch()[-1]
             self.card_sales.append({"inv": e["inv"], "amount": e["amount"], "tip": e.get("tip", 0),
-                                    "voided": False, "refunded": False})
+                                    "voided": False, "refunded": False, "stan": e.get("stan", "")})
         rig.keys(["ENTER"])
 
     def _cash(self):
@@ -345,7 +345,7 @@ class TradingDay:
         if "Paid" in text:
             e = [x for x in rig.batch()[n0:] if x.get("tender") == "card"][-1]
             self.card_sales.append({"inv": e["inv"], "amount": e["amount"], "tip": 0,
-                                    "voided": False, "refunded": False})
+                                    "voided": False, "refunded": False, "stan": e.get("stan", "")})
         rig.keys(["ENTER"])
         rig.remove()
 
@@ -360,7 +360,9 @@ class TradingDay:
         self.rig.keys(list(SUPERVISOR) + ["ENTER"])
 
     def _open_sale(self, pred):
-        cands = [s for s in self.card_sales if not s["voided"] and pred(s)]
+        # only sales the host knows by a STAN: the terminal cannot refund, void or adjust a
+        # sale approved offline whose advice has no STAN on the batch entry yet
+        cands = [s for s in self.card_sales if not s["voided"] and s["stan"] and pred(s)]
         return self.rng.choice(cands) if cands else None
 
     def _refund(self):
@@ -416,7 +418,7 @@ class TradingDay:
         if self._result(30) == "APPROVED":
             e = rig.batch()[-1]
             self.card_sales.append({"inv": e["inv"], "amount": e["amount"], "tip": 0,
-                                    "voided": False, "refunded": False})
+                                    "voided": False, "refunded": False, "stan": e.get("stan", "")})
         rig.keys(["ENTER"])
 
     def _tip_adjust(self):
@@ -454,14 +456,14 @@ class TradingDay:
         rig.printer.wait_for_cuts(n0 + 1, timeout=20)
         rig.keys(["CANCEL"])
 
-    def _balances(self):
-        """{(host, pan): balance} of every account on the acquirer hosts."""
-        out = {}
-        for name, h in self.rig.hosts.items():
+    def _host_records_net(self, tid="TERM0001"):
+        net = 0
+        for h in self.rig.hosts.values():
             with h.db.lock:
-                for pan, bal in h.db.db.execute("SELECT pan, balance FROM accounts").fetchall():
-                    out[(name, pan)] = bal
-        return out
+                rows = h.db.db.execute("SELECT effect FROM transactions WHERE tid=? AND reversed=0"
+                                       " AND pcode NOT LIKE '02%'", (tid,)).fetchall()
+            net -= sum(e for (e,) in rows)
+        return net
 
     def _z_report(self):
         rig = self.rig
@@ -474,11 +476,11 @@ class TradingDay:
         self.report.z_tenders = z_tenders(z)
         self.report.z_settlement = " ".join(l.strip() for l in z.splitlines() if l.startswith("SETTLE"))
         rig.wait_text("Z report", 30)
-        # the hosts' record of card money once the batch is settled (tips adjusted on the
-        # terminal reach the host in the batch upload): what left the cardholders' accounts
-        # today (sales, completions and tips out; refunds, voids and reversals back)
-        after = self._balances()
-        self.report.host_card_net = sum(self._start_balances[k] - after[k] for k in after)
+        # the acquirer hosts' records once the batch is settled (tips adjusted on the terminal
+        # and advices reach the host at the latest in the batch upload): every transaction of
+        # the day that moves money, net (sales, completions, tips in; refunds out; a voided
+        # or reversed sale and its void count nothing)
+        self.report.host_card_net = self._host_records_net()
         self.report.wallet_total = sum(rig.wallet.payments.values())
         rig.keys(["ENTER"])
         rig.home()
