@@ -71,10 +71,15 @@ class WalletClient:
         finally:
             s.close()
         resp = bytes(memoryview(_answer)[:n])   # the answer's own size, not the buffer's
-        head, _, payload = resp.partition(b"\r\n\r\n")
+        head, end, payload = resp.partition(b"\r\n\r\n")
         resp = None
         try:
-            code = int(head.split(b" ", 2)[1])
+            status = head.split(b" ", 2)[1]
+            if not end or len(status) != 3:      # the host closed before its headers ended
+                raise ValueError
+            code = int(status)
+            if len(payload) != _content_length(head, len(payload)):
+                raise WalletError("wallet host answer cut short (%d bytes of its body)" % len(payload))
             data = json.loads(payload) if payload else {}
         except (ValueError, IndexError):
             raise WalletError("wallet host answer not understood")
@@ -123,6 +128,15 @@ class WalletClient:
         except WalletError:
             pass
         raise WalletError("wallet payment unresolved: reversed, ask the customer to pay again")
+
+
+def _content_length(head, default):
+    """Content-Length of the answer's headers (RFC 9110 8.6), or `default` when absent."""
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            return int(value.strip())
+    return default
 
 
 def _receive(s):
