@@ -38,15 +38,7 @@ def preload():
         hw.contact_reader()        # the reader driver and its buffers
         _engine = _make_engine()
         _engine.recover()
-        # the other flows' modules too: loaded at the first sale of their kind, they would
-        # land amid that sale's garbage and stay there, splitting the free heap for the day
-        import pos.app.qr_pay      # noqa: F401  (QR encoder, EMVCo MPM, wallet client)
-        import pos.payments.wallet  # noqa: F401  (its answer buffer)
-        import pos.app.flows       # noqa: F401  (refund, void, completion, tip adjust)
-        import pos.app.reports     # noqa: F401
-        import pos.emv.entry       # noqa: F401  (contactless Entry Point and kernels)
-        import pos.payments.magstripe  # noqa: F401  (swipe and fallback rules)
-        import pos.payments.adjust  # noqa: F401  (tip adjust)
+        import pos.payments.wallet  # noqa: F401  (its answer buffer, made once)
     except Exception as exc:       # MemoryError included: give the heap back to the UI
         _engine = None
         _emv = None
@@ -159,16 +151,31 @@ def kernel(transmit, ui, recorder):
     return k
 
 
+# Modules of the flows a day needs now and then, never at once: loaded for their transaction
+# (from ROM: no bytecode in RAM, only their functions and globals) and let go at Ready, so
+# what they take is the next transaction's headroom.  A chip sale with online authorization
+# needs some 30 KB at its peak on the 64-bit unix port; kept loaded all day, these left it
+# short of that after a few dozen transactions.
+_FOR_ONE_TRANSACTION = ("pos.app.qr_pay", "pos.qr.encoder", "pos.qr.emvco", "pos.app.flows",
+                        "pos.app.reports", "pos.emv.entry", "pos.payments.magstripe",
+                        "pos.payments.adjust")
+
+
 def idle():
     """Back at Ready: the services that live all day let go of the last transaction (the
     kernel's card link, cardholder UI and authorizer with its request and reply, PAN and
-    ICC data included), so nothing of it stays in RAM until the next card."""
-    k = _kernel
-    if k is not None:
-        k.card = None
-        k.ui = None
-        k.authorizer = None
-        k._host = None
+    ICC data included), and the modules of one transaction's flow are unloaded."""
+    import sys
+    if _kernel is not None:
+        _kernel.detach()
+    for name in _FOR_ONE_TRANSACTION:
+        m = sys.modules.pop(name, None)
+        if m is None:
+            continue
+        parent, _, child = name.rpartition(".")
+        pkg = sys.modules.get(parent)
+        if pkg is not None and child in dir(pkg):
+            delattr(pkg, child)          # the package's reference, or the module stays
 
 
 def terminal_ids(acq=None):

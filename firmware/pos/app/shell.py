@@ -5,7 +5,7 @@ import time
 
 import pos
 from pos import hw, log
-from pos.app import status
+from pos.app import services, status
 from pos.app.sale import SaleFlow
 from pos.ui.messages import t
 from pos.ui.screen import Screen
@@ -68,7 +68,6 @@ class Ready(Screen):
         is never interleaved with the last one's) and no collection runs mid-transaction
         for that garbage.  The free heap is logged: the figure a day at the counter is
         judged by."""
-        from pos.app import services
         services.idle()
         gc.collect()
         log.info("app", "idle", heap_free=gc.mem_free())
