@@ -200,7 +200,14 @@ class TradingDay:
                 break
             except TimeoutError:
                 rig.keys(["CLEAR"] * 8)
-        rig.keys(["ENTER"])
+        for _ in range(3):                   # ENTER lost on a busy board: the entry stays
+            rig.keys(["ENTER"])
+            end = time.monotonic() + 5
+            while time.monotonic() < end:
+                text = rig.display.text()
+                if want not in text or "ENTER ok" not in text:
+                    return
+                time.sleep(0.1)
 
     def _key_invoice(self, inv):
         rig = self.rig
