@@ -217,7 +217,14 @@ class TradingDay:
             if time.monotonic() > end:
                 raise DayError("invoice %d keyed, the display shows:\n%s" % (inv, rig.display.text()))
             time.sleep(0.05)
-        rig.keys(["ENTER"])
+        for _ in range(3):                   # ENTER lost on a busy board: the entry stays
+            rig.keys(["ENTER"])
+            end = time.monotonic() + 5
+            while time.monotonic() < end:
+                text = rig.display.text()
+                if "Original invoice" not in text or "ENTER ok" not in text:
+                    return
+                time.sleep(0.1)
 
     def _sale_start(self, minor, tender_key, wait):
         rig = self.rig
