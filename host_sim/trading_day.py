@@ -46,6 +46,7 @@ class DayReport:
         self.largest_alloc = None        # bytes, with the probe
         self.largest_alloc_kind = ""
         self.faults = []                 # console lines with MemoryError / tracebacks
+        self.stopped = ""                # why the day stopped before its end (the cashier was stuck)
         self.z_tenders = {}              # tender -> (count, minor) from the printed Z report
         self.host_card_net = 0
         self.wallet_total = 0
@@ -65,6 +66,8 @@ class DayReport:
     def problems(self, first=10):
         """What fails the day's criteria (empty list: a good day)."""
         out = list("board: %s" % f for f in self.faults)
+        if self.stopped:
+            out.append("stopped at %s" % self.stopped)
         h10, hend = self.heap_at(first), self.heap_after_z
         if h10 is None or hend is None:
             out.append("heap figures missing (after %d: %s, after the Z report: %s)" % (first, h10, hend))
@@ -135,7 +138,10 @@ class TradingDay:
                 getattr(self, "_" + kind)()
                 rig.home()
             except (TimeoutError, DayError) as exc:
-                raise DayError("transaction %d (%s): %s" % (i + 1, kind, exc))
+                # the figures so far still tell: the day stops here, without its Z report
+                self.report.stopped = "transaction %d (%s): %s" % (i + 1, kind, exc)
+                self._check_console()
+                break
             heap = self._wait_idle()
             if self.probe is not None:
                 big = self.probe.largest()
@@ -148,7 +154,7 @@ class TradingDay:
             self._check_console()
             if self.report.faults:
                 break
-        if not self.report.faults:
+        if not self.report.faults and not self.report.stopped:
             self._z_report()
         self._check_console()
         self.report.seconds = time.monotonic() - t0
