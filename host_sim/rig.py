@@ -66,7 +66,7 @@ PRODUCT_HEAP = "256K"
 
 class Rig:
     def __init__(self, heap=PRODUCT_HEAP, flash_dir=None, firmware="frozen", random_selection=False,
-                 before_boot=None, power_cuts=False):
+                 before_boot=None, power_cuts=False, cpu_env=None):
         """before_boot(rig): called with the hosts up and the flash provisioned, before the
         board starts (arm a host fault, write a setting).  power_cuts: number and log every
         flash operation so a test can cut the power at any of them (VirtualBoard.arm_power_cut,
@@ -74,6 +74,7 @@ class Rig:
         self.random_selection = random_selection
         self.before_boot = before_boot
         self.power_cuts = power_cuts
+        self.cpu_env = cpu_env          # extra environment of the board's CPU (host_sim.alloc_probe)
         self._tmp = None
         if flash_dir is None:
             self._tmp = tempfile.mkdtemp(prefix="smartpos-rig-")
@@ -98,7 +99,7 @@ class Rig:
         if self.power_cuts:
             ctl = os.path.join(self._tmp or os.path.dirname(self.flash_dir), "flash-ctl")
         self.board = VirtualBoard(self.flash_dir, heap=self.heap, firmware=self.firmware, pty=False,
-                                  provision=prepare, flash_ctl=ctl)
+                                  provision=prepare, flash_ctl=ctl, env=self.cpu_env)
         self.board.start()
         self.board.wait_for("smartpos ready", 120)
         return self

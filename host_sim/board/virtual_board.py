@@ -118,8 +118,9 @@ def firmware_version(src=FIRMWARE_DIR):
 class VirtualBoard:
     def __init__(self, flash_dir=None, heap="192K", firmware=False, wiring=None, devices=None,
                  pty_link=None, socket_port=0, pty=True, flash_size=DEFAULT_FLASH_SIZE, uid=None, rom=None,
-                 provision=None, kek=None, flash_ctl=None, slots=None):
+                 provision=None, kek=None, flash_ctl=None, slots=None, env=None):
         self._tmp = None
+        self.env = dict(env or {})      # extra environment of the CPU process (measurement probes)
         if flash_dir is None:
             self._tmp = tempfile.mkdtemp(prefix="smartpos-flash-")
             flash_dir = self._tmp
@@ -187,6 +188,7 @@ class VirtualBoard:
                                address=spec.get("address"), pins=spec.get("pins"))
             self.devices[name] = dev
         self.bridge.start()
+        env.update(self.env)
         env["SMARTPOS_BRIDGE"] = "unix:" + self.bridge.path
         env["SMARTPOS_OTP0"] = self.kek.hex()
         if self.flash_ctl:

@@ -87,3 +87,18 @@ def test_no_trm_when_aip_says_not(pki, run):
 def test_merchant_forced_online(pki, run):
     r = run(MiniCard(pki), {"amount": 100, "force_online": True}, pins=["1234"], authorizer=HostStub())
     assert B.tvr(r, B.FORCED_ONLINE) and r.first_cryptogram_type == "ARQC"
+
+
+def test_transaction_log_keeps_the_newest_per_card_in_a_fixed_ring():
+    # Book 3 10.6.1 split sales: the last approved amount of the same card; the log's buffers
+    # are made once, so the oldest entries give way (run on MicroPython)
+    from host_sim import mpy
+    out = mpy.run(
+        "from pos.emv.risk import TransactionLog\n"
+        "t = TransactionLog(3)\n"
+        "t.record('4761739001010119', 100); t.record('5413330089010434', 200); t.record('4761739001010119', 300)\n"
+        "print(t.last_amount('4761739001010119'), t.last_amount('5413330089010434'), t.last_amount('6250941006528599'))\n"
+        "t.record('6250941006528599', 5); t.record('6250941006528599', 6)\n"
+        "print(t.last_amount('5413330089010434'), t.last_amount('4761739001010119'), t.last_amount('6250941006528599'))\n"
+        "print(TransactionLog(0).last_amount('4761739001010119'))\n", heap="64K")
+    assert out.split() == ["300", "200", "0", "0", "300", "6", "0"]

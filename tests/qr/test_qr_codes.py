@@ -86,6 +86,65 @@ def test_mpm_round_trip_crc_and_bad_payloads():
     assert all(l.startswith("MpmError") for l in out[2:]), out
 
 
+def _tlv(id_, value):
+    return "%s%02d%s" % (id_, len(value), value)
+
+
+def _with_crc(body):
+    body += "6304"
+    return body + "%04X" % binascii.crc_hqx(body.encode(), 0xFFFF)
+
+
+def _payload_with_language_and_unreserved(bill):
+    """A payload as another acquirer's terminal would print it: 64 (alternate language) and
+    80/99 (unreserved templates) next to the usual objects; built here, not by the firmware."""
+    return _with_crc(_tlv("00", "01") + _tlv("01", "12")
+                     + _tlv("26", _tlv("00", "com.smartpos.wallet") + _tlv("01", "MERCHANT0000001"))
+                     + _tlv("52", "5812") + _tlv("53", "840") + _tlv("54", "12.50") + _tlv("58", "US")
+                     + _tlv("59", "SMARTPOS DEMO STORE") + _tlv("60", "SAN DIEGO")
+                     + _tlv("62", _tlv("01", bill))
+                     + _tlv("64", _tlv("00", "ZH") + _tlv("01", "智能收银") + _tlv("02", "圣地亚哥"))
+                     + _tlv("80", _tlv("00", "com.example.loyalty") + _tlv("01", "MEMBER-77"))
+                     + _tlv("99", _tlv("00", "A000000999") + _tlv("05", "X")))
+
+
+_PARSE = r"""
+from pos.qr import emvco
+for p in %r:
+    try:
+        d = emvco.parse_mpm(p)
+        print("ok", *("%%s=%%s" %% (t, ",".join(k + ":" + d[t][k] for k in sorted(d[t]))) for t in ("64", "80", "99", "62")))
+    except emvco.MpmError as e:
+        print("MpmError", e)
+"""
+
+
+def test_mpm_language_and_unreserved_templates_split_into_sub_fields():
+    p = _payload_with_language_and_unreserved("000042")
+    out = mpy.run(_PARSE % ([p],), heap="192K").strip().split("\n")
+    assert out == ["ok 64=00:ZH,01:智能收银,02:圣地亚哥 80=00:com.example.loyalty,01:MEMBER-77 "
+                   "99=00:A000000999,05:X 62=01:000042"], out
+
+
+def test_mpm_bad_sub_fields_in_the_new_templates_are_refused():
+    good = _payload_with_language_and_unreserved("000042")
+    broken_64 = _with_crc(good[:-8].replace(_tlv("00", "ZH"), "0009ZH", 1))         # runs past 64's end
+    broken_80 = _with_crc(good[:-8].replace(_tlv("01", "MEMBER-77"), "0199MEMBER-77", 1))  # runs past 80's end
+    out = mpy.run(_PARSE % ([broken_64, broken_80],), heap="192K").strip().split("\n")
+    assert out[0].startswith("MpmError template 64"), out
+    assert out[1].startswith("MpmError template 80"), out
+
+
+def test_mpm_lowercase_crc_is_refused():
+    # a bill number whose CRC has a letter in it, so lowercase differs from uppercase
+    p = next(q for q in (_payload_with_language_and_unreserved("%06d" % n) for n in range(100))
+             if any(c in "ABCDEF" for c in q[-4:]))
+    lower = p[:-4] + p[-4:].lower()
+    out = mpy.run(_PARSE % ([p, lower],), heap="192K").strip().split("\n")
+    assert out[0].startswith("ok "), out
+    assert out[1] == "MpmError 63 CRC %s must be uppercase hexadecimal (%s)" % (lower[-4:], p[-4:]), out
+
+
 def test_cpm_decode():
     body = bytes.fromhex("4F07A0000000031010" "5A084761739001010010" "5F2403281231")
     payload = bytes.fromhex("8505") + b"CPV01" + bytes([0x61, len(body)]) + body

@@ -129,3 +129,51 @@ def test_unresolved_payment_is_reversed(wallet):
     assert call(wallet, "POST", "/v1/pay/reverse", {"idempotency_key": "k9"})[1]["status"] == "reversed"
     assert wallet.payments == {}
     assert call(wallet, "POST", "/v1/pay/query", {"idempotency_key": "never"})[1]["status"] == "unknown"
+
+
+def _one_answer_server(answer):
+    """A TCP server that answers one request with `answer` (bytes) and closes."""
+    import socket
+    import threading
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+
+    def serve():
+        c, _ = srv.accept()
+        c.settimeout(5)
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = c.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+        c.sendall(answer)
+        c.close()
+        srv.close()
+    threading.Thread(target=serve, daemon=True).start()
+    return srv.getsockname()[1]
+
+
+@pytest.mark.parametrize("answer,expect", [
+    # an answer that fits the client's one receive buffer, in pieces
+    (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n" + json.dumps({"status": "paid", "pad": "x" * 1500}).encode(),
+     "ok paid 1500"),
+    # longer than the buffer: refused, never cut short and misread
+    (b"HTTP/1.1 200 OK\r\n\r\n" + json.dumps({"status": "paid", "pad": "x" * 3000}).encode(),
+     "WalletError wallet host answer longer than 2048 bytes"),
+    # the host closes before the end of its headers, or in the middle of its body
+    (b"HTTP/1.1 20", "WalletError wallet host answer not understood"),
+    (b"HTTP/1.1 200 OK\r\nContent-Length: 40\r\n\r\n{\"status\": \"pa",
+     "WalletError wallet host answer cut short (14 bytes of its body)"),
+])
+def test_firmware_client_reads_answers_into_its_one_buffer(answer, expect):
+    port = _one_answer_server(answer)
+    out = mpy.run("from pos.payments import wallet\n"
+                  "c = wallet.WalletClient('127.0.0.1', %d, 'TERM0001', b'k' * 16)\n"
+                  "try:\n"
+                  "    d = c.order_status('W000001')\n"
+                  "    print('ok', d['status'], len(d['pad']))\n"
+                  "except wallet.WalletError as e:\n"
+                  "    print('WalletError', e)\n" % port, heap="192K")
+    assert out.strip() == expect

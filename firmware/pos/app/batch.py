@@ -53,7 +53,9 @@ def count():
 
 
 def each():
-    """The entries one at a time (reports add them up without the whole batch in RAM)."""
+    """The entries one at a time, oldest first.  Never the whole batch at once: a day's batch
+    of hundreds of entries is larger than the heap (one entry is a dict of some thirty
+    fields), so reports, look-ups and rewrites stream the file."""
     try:
         f = open(PATH)
     except OSError:
@@ -61,38 +63,61 @@ def each():
     with f:
         for line in f:
             try:
-                yield json.loads(line)
+                e = json.loads(line)
             except ValueError:
-                pass            # torn write at a power cut: that receipt was never finished
+                continue        # torn write at a power cut: that receipt was never finished
+            yield e
+
+
+def last(n):
+    """The newest `n` entries, oldest first, holding at most n in RAM."""
+    out = []
+    for e in each():
+        out.append(e)
+        if len(out) > n:
+            out.pop(0)
+    return out
 
 
 def entries():
+    """Every entry in a list: only for a batch known to be small (boot reconciliation of a
+    handful of open transactions); reports and look-ups use each()."""
     return list(each())
 
 
 def find(inv):
-    for e in entries():
+    for e in each():
         if e.get("inv") == inv:
             return e
     return None
 
 
 def mark(inv, **changes):
-    """Rewrite the entry `inv` with `changes` (void, tip adjust), whole file via a temp name."""
+    """Rewrite the entry `inv` with `changes` (void, tip adjust), whole file via a temp name,
+    one line in RAM at a time."""
     import os
-    es = entries()
     hit = None
-    for e in es:
-        if e.get("inv") == inv:
-            e.update(changes)
-            hit = e
-    if hit is None:
-        return None
     tmp = PATH + ".tmp"
-    with open(tmp, "w") as f:
-        for e in es:
-            f.write(json.dumps(e))
-            f.write("\n")
+    try:
+        src = open(PATH)
+    except OSError:
+        return None
+    with src:
+        with open(tmp, "w") as f:
+            for line in src:
+                try:
+                    e = json.loads(line)
+                except ValueError:
+                    continue
+                if e.get("inv") == inv:
+                    e.update(changes)
+                    hit = e
+                    line = json.dumps(e) + "\n"
+                e = None
+                f.write(line)
+    if hit is None:
+        os.remove(tmp)
+        return None
     os.rename(tmp, PATH)
     return hit
 

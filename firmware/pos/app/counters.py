@@ -40,8 +40,12 @@ def peek_invoice():
 
 def record_sale(tender, minor):
     st = _load()
-    count, amount = st["totals"].get(tender, (0, 0))
-    st["totals"][tender] = (count + 1, amount + minor)
+    c = st["totals"].get(tender)
+    if c is None:
+        st["totals"][tender] = [1, minor]
+    else:                           # in place: no new object kept per sale
+        c[0] += 1
+        c[1] += minor
     _save()
 
 

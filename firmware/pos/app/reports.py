@@ -142,11 +142,7 @@ def z_report(merchant):
 
 
 def txn_list(merchant):
-    es = []
-    for e in batch.each():                 # the last eight, without the whole batch in RAM
-        es.append(e)
-        if len(es) > 8:
-            es.pop(0)
+    es = batch.last(8)
     if not es:
         return ("push", Info(t("txn_list"), [t("not_found")]))
     items = []

@@ -42,12 +42,14 @@ def preload(tender=None):
         hw.contact_reader()        # the reader driver and its buffers
         _engine = _make_engine()
         _engine.recover()
+        import pos.payments.wallet  # noqa: F401  (its answer buffer, made once)
     except Exception as exc:       # MemoryError included: give the heap back to the UI
         _engine = None
         _emv = None
         import sys
         for m in list(sys.modules):
-            if m.startswith(("pos.emv", "pos.payments", "pos.iso8583", "pos.app.card", "pos.app.modal")):
+            if m.startswith(("pos.emv", "pos.payments", "pos.iso8583", "pos.app.card", "pos.app.modal",
+                             "pos.app.qr_pay", "pos.qr", "pos.app.flows", "pos.app.reports")):
                 del sys.modules[m]
         log.error("app", "payment services not started", err=repr(exc))
         gc.collect()
@@ -218,6 +220,33 @@ def kernel(transmit, ui, recorder):
     k.ui = ui
     k.authorizer = recorder
     return k
+
+
+# Modules of the flows a day needs now and then, never at once: loaded for their transaction
+# (from ROM: no bytecode in RAM, only their functions and globals) and let go at Ready, so
+# what they take is the next transaction's headroom.  A chip sale with online authorization
+# needs some 30 KB at its peak on the 64-bit unix port; kept loaded all day, these left it
+# short of that after a few dozen transactions.
+_FOR_ONE_TRANSACTION = ("pos.app.qr_pay", "pos.qr.encoder", "pos.qr.emvco", "pos.app.flows",
+                        "pos.app.reports", "pos.emv.entry", "pos.payments.magstripe",
+                        "pos.payments.adjust")
+
+
+def idle():
+    """Back at Ready: the services that live all day let go of the last transaction (the
+    kernel's card link, cardholder UI and authorizer with its request and reply, PAN and
+    ICC data included), and the modules of one transaction's flow are unloaded."""
+    import sys
+    if _kernel is not None:
+        _kernel.detach()
+    for name in _FOR_ONE_TRANSACTION:
+        m = sys.modules.pop(name, None)
+        if m is None:
+            continue
+        parent, _, child = name.rpartition(".")
+        pkg = sys.modules.get(parent)
+        if pkg is not None and child in dir(pkg):
+            delattr(pkg, child)          # the package's reference, or the module stays
 
 
 def terminal_ids(acq=None):

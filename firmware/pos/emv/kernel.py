@@ -194,6 +194,15 @@ class Kernel:
         self.sequence = 0
 
     # ------------------------------------------------------------------ public
+    def detach(self):
+        """Between transactions: drop the card link, the cardholder UI, the authorizer and the
+        last host exchange (request and reply: PAN, ICC data), so nothing of a finished
+        transaction stays in RAM; the next transaction sets them again."""
+        self.card = None
+        self.ui = None
+        self.authorizer = None
+        self._host = None
+
     def process(self, amount, kind="sale", other_amount=0, force_online=False):
         """Run one transaction; always returns an Outcome (never raises for card faults)."""
         if not isinstance(amount, int) or amount < 0 or amount > 999999999999:

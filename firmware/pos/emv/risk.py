@@ -9,12 +9,18 @@ class TransactionLog:
     """Recent approved amounts per card, for split-sale floor limit checks.
 
     Book 3 10.6.1 keys the log by PAN; this log keeps only a SHA-256 digest
-    of the PAN (never the PAN itself) and a bounded number of entries.
+    of the PAN (never the PAN itself) and a bounded number of entries, in
+    buffers made once: recording a transaction allocates nothing that stays
+    (a new entry object per card, kept for a dozen more cards, would sit
+    amid each transaction's garbage and split the free heap).
     """
+    _DIGEST = 16
 
     def __init__(self, size=16):
         self.size = size
-        self._entries = []          # [(pan_digest, amount)], newest last
+        self._digests = bytearray(self._DIGEST * size)
+        self._amounts = [0] * size
+        self._n = 0                 # entries recorded so far (the newest at (_n - 1) % size)
 
     @staticmethod
     def _key(pan):
@@ -22,17 +28,20 @@ class TransactionLog:
 
     def last_amount(self, pan):
         k = self._key(pan)
-        for i in range(len(self._entries) - 1, -1, -1):
-            if self._entries[i][0] == k:
-                return self._entries[i][1]
+        d = self._DIGEST
+        for j in range(min(self._n, self.size)):
+            i = (self._n - 1 - j) % self.size
+            if self._digests[i * d:(i + 1) * d] == k:
+                return self._amounts[i]
         return 0
 
     def record(self, pan, amount):
         if not self.size:
             return
-        self._entries.append((self._key(pan), amount))
-        if len(self._entries) > self.size:
-            self._entries.pop(0)
+        i = self._n % self.size
+        self._digests[i * self._DIGEST:(i + 1) * self._DIGEST] = self._key(pan)
+        self._amounts[i] = amount
+        self._n += 1
 
 
 def floor_limit(tx, log):

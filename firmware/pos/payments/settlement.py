@@ -5,6 +5,8 @@ from pos.payments import responses
 from pos.payments.clock import now_fields as _now_fields
 from pos.payments.errors import HostError
 
+_UPLOAD_CHUNK = 8            # transactions read back from the journal per pass (batch upload)
+
 
 def settle(engine, acq):
     """0500 settlement; on 95 (reconcile error) batch upload 0320 then 0500 again.
@@ -28,20 +30,27 @@ def settle(engine, acq):
         first = engine.stan + 1
         engine._write({"t": "ctr", "stan": engine.stan + len(items) + 1, "inv": engine.invoice})
         s = first
-        info = engine.details([x.stan for x in items])
-        for x in items:
-            d = info[x.stan]
-            pan, _, exp = engine.keystore.unseal(d["ps"]).partition("=")
-            uf = {2: pan, 3: d["pc"], 4: "%012d" % x.amount, 7: dt, 11: "%06d" % s,
-                  37: d.get("rrn") or "%012d" % 0, 38: (d.get("auth") or "000000")[:6],
-                  39: (d.get("rc") or "00")[:2], 49: d["cur"], 60: "%s%06d" % (d["mti"], x.stan),
-                  62: "%06d" % d.get("inv", 0)}
-            if exp:
-                uf[14] = exp
-            urf = a.exchange("0320", uf)
-            if urf.get(39) != "00":
-                raise HostError("batch upload of STAN %06d refused: %s" % (x.stan, urf.get(39)))
-            s += 1
+        # the journal's details of a few transactions at a time: a day's batch of hundreds
+        # read back at once is larger than the heap
+        for i in range(0, len(items), _UPLOAD_CHUNK):
+            chunk = items[i:i + _UPLOAD_CHUNK]
+            info = engine.details([x.stan for x in chunk])
+            for x in chunk:
+                d = info[x.stan]
+                pan, _, exp = engine.keystore.unseal(d["ps"]).partition("=")
+                uf = {2: pan, 3: d["pc"], 4: "%012d" % x.amount, 7: dt, 11: "%06d" % s,
+                      37: d.get("rrn") or "%012d" % 0, 38: (d.get("auth") or "000000")[:6],
+                      39: (d.get("rc") or "00")[:2], 49: d["cur"], 60: "%s%06d" % (d["mti"], x.stan),
+                      62: "%06d" % d.get("inv", 0)}
+                if exp:
+                    uf[14] = exp
+                d = pan = exp = None
+                urf = a.exchange("0320", uf)
+                uf = None
+                if urf.get(39) != "00":
+                    raise HostError("batch upload of STAN %06d refused: %s" % (x.stan, urf.get(39)))
+                s += 1
+            info = chunk = None
         stan2 = s
         rf = a.exchange("0500", {3: "960000", 7: dt, 11: "%06d" % stan2, 60: "%06d" % b, 63: t63})
         rc = rf.get(39, "")
@@ -55,20 +64,20 @@ def settle(engine, acq):
 
 
 def compact(engine):
-    """Rotate the journal once nothing of a closed batch is still needed."""
-    keep = []
-    for r in engine.journal.replay():
-        t = r["t"]
-        if t in ("ctr", "stl", "stl_req"):
-            continue
-        x = engine.txns.get(r.get("stan"))
-        if x is None:
-            continue
-        if x.stan in engine.pending or x.batch >= engine.batches.get(x.acq, 1):
-            keep.append(r)
-    ctr = {"t": "ctr", "stan": engine.stan, "inv": engine.invoice, "batches": dict(engine.batches)}
-    engine.journal.rotate([ctr] + keep)
+    """Rotate the journal once nothing of a closed batch is still needed.  The records kept
+    (other acquirers' open batches, pending reversals and advices) are streamed from the
+    old journal into the new one, never held in RAM together."""
+    def kept():
+        yield {"t": "ctr", "stan": engine.stan, "inv": engine.invoice, "batches": dict(engine.batches)}
+        for r in engine.journal.replay():
+            t = r["t"]
+            if t in ("ctr", "stl", "stl_req"):
+                continue
+            x = engine.txns.get(r.get("stan"))
+            if x is None:
+                continue
+            if x.stan in engine.pending or x.batch >= engine.batches.get(x.acq, 1):
+                yield r
+    engine.journal.rotate(kept())
     engine.txns = {s: x for s, x in engine.txns.items() if x.stan in engine.pending
-                 or x.batch >= engine.batches.get(x.acq, 1)}
-
-
+                   or x.batch >= engine.batches.get(x.acq, 1)}

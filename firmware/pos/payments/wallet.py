@@ -16,6 +16,14 @@ class WalletError(Exception):
     The only exception request() raises, whatever the host sends back."""
 
 
+# One receive buffer for every answer, made when the module loads (at boot, with the other
+# payment services): a merchant QR polls the host every second, and a fresh buffer per answer
+# (with the growing bytes it was joined into) scattered blocks over the heap all day.
+# The wallet's answers are a status line, a few headers and a small JSON object.
+ANSWER_MAX = 2048
+_answer = bytearray(ANSWER_MAX)
+
+
 def _hmac_sha256(key, msg):
     block = 64
     if len(key) > block:
@@ -76,19 +84,21 @@ class WalletClient:
             s.settimeout(self.timeout)
             s.connect(socket.getaddrinfo(self.host, self.port)[0][-1])
             s.send(head + body)
-            resp = b""
-            while len(resp) < 16384:
-                chunk = s.recv(512)         # small blocks: a 2 KB hole is not always there
-                if not chunk:
-                    break
-                resp += chunk
+            n = _receive(s)
         except OSError as exc:
             raise WalletError("wallet host unreachable: %s" % exc)
         finally:
             s.close()
-        head, _, payload = resp.partition(b"\r\n\r\n")
+        resp = bytes(memoryview(_answer)[:n])   # the answer's own size, not the buffer's
+        head, end, payload = resp.partition(b"\r\n\r\n")
+        resp = None
         try:
-            code = int(head.split(b" ", 2)[1])
+            status = head.split(b" ", 2)[1]
+            if not end or len(status) != 3:      # the host closed before its headers ended
+                raise ValueError
+            code = int(status)
+            if len(payload) != _content_length(head, len(payload)):
+                raise WalletError("wallet host answer cut short (%d bytes of its body)" % len(payload))
             data = json.loads(payload) if payload else {}
         except (ValueError, IndexError):
             raise WalletError("wallet host answer not understood")
@@ -143,6 +153,31 @@ class WalletClient:
         except WalletError:
             pass
         raise WalletError("wallet payment unresolved: reversed, ask the customer to pay again")
+
+
+def _content_length(head, default):
+    """Content-Length of the answer's headers (RFC 9110 8.6), or `default` when absent."""
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            return int(value.strip())
+    return default
+
+
+def _receive(s):
+    """Read the whole answer (the host closes the connection) into the shared buffer: its
+    length.  An answer that does not fit is refused, never truncated."""
+    mv = memoryview(_answer)
+    n = 0
+    while True:
+        if n == ANSWER_MAX:
+            if s.readinto(bytearray(1)):
+                raise WalletError("wallet host answer longer than %d bytes" % ANSWER_MAX)
+            return n
+        got = s.readinto(mv[n:])
+        if not got:
+            return n
+        n += got
 
 
 def from_config(path="config/wallet.json"):

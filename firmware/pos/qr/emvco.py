@@ -82,8 +82,17 @@ def _objects(s, where):
     return out
 
 
+def _is_template(n):
+    """IDs whose value is itself ID-length-value data objects (QRCPS-MPM 1.1 table of data
+    objects): 26-51 merchant account information, 62 additional data field, 64 merchant
+    information in an alternate language (00 language, 01 name, 02 city), 80-99 unreserved
+    templates (00 globally unique identifier, then context-specific data)."""
+    return 26 <= n <= 51 or n == 62 or n == 64 or 80 <= n <= 99
+
+
 def parse_mpm(payload):
-    """{ID: value} (templates 26-51 and 62 as {sub-ID: value}); MpmError names the problem."""
+    """{ID: value} (templates 26-51, 62, 64 and 80-99 as {sub-ID: value}); MpmError names
+    the problem."""
     if isinstance(payload, (bytes, bytearray)):
         try:
             payload = bytes(payload).decode()
@@ -96,14 +105,18 @@ def parse_mpm(payload):
         raise MpmError("00 payload format indicator '01' must come first")
     if objs[-1][0] != "63" or len(objs[-1][1]) != 4:
         raise MpmError("63 CRC (4 hex digits) must come last")
+    # ID 63: the CRC's two bytes as four hexadecimal digits, 0-9 and A-F (QRCPS-MPM 1.1,
+    # CRC data object; "6304007B" in its example): lowercase digits are not that encoding
     want = "%04X" % crypto.crc16_ccitt_false(payload[:-4].encode())
-    if objs[-1][1].upper() != want:
+    if objs[-1][1] != want:
+        if objs[-1][1].upper() == want:
+            raise MpmError("63 CRC %s must be uppercase hexadecimal (%s)" % (objs[-1][1], want))
         raise MpmError("63 CRC %s does not match the payload (%s)" % (objs[-1][1], want))
     d = {}
     for id_, v in objs:
         if id_ in d:
             raise MpmError("data object %s appears twice" % id_)
-        if 26 <= int(id_) <= 51 or id_ == "62":
+        if _is_template(int(id_)):
             d[id_] = dict(_objects(v, "template " + id_))
         else:
             d[id_] = v

@@ -17,6 +17,8 @@ _BLOCKS = {
 _ALIGN = {2: (6, 18), 3: (6, 22), 4: (6, 26), 5: (6, 30), 6: (6, 34), 7: (6, 22, 38),
           8: (6, 24, 42), 9: (6, 26, 46), 10: (6, 28, 50)}
 MAX_VERSION = const(10)
+_N3_AFTER = const(0b10111010000)     # 1011101 then 4 light modules
+_N3_BEFORE = const(0b00001011101)    # 4 light modules then 1011101
 
 # GF(256), primitive polynomial x^8 + x^4 + x^3 + x^2 + 1 (0x11D)
 _EXP = bytearray(512)
@@ -70,13 +72,14 @@ def _rs_remainder(data, gen, n):
 def _codewords(data, version):
     cap = _capacity(version)
     count_bits = 8 if version < 10 else 16
-    bits = bytearray(cap * 8)                 # one bit per byte while building: simple and small
+    out = bytearray(cap)                     # the bit stream is written straight into the codewords
     pos = 0
 
     def put(v, n):
         nonlocal pos
         for i in range(n - 1, -1, -1):
-            bits[pos] = (v >> i) & 1
+            if (v >> i) & 1:
+                out[pos >> 3] |= 0x80 >> (pos & 7)
             pos += 1
     put(0b0100, 4)                           # byte mode
     put(len(data), count_bits)
@@ -84,12 +87,6 @@ def _codewords(data, version):
         put(b, 8)
     put(0, min(4, cap * 8 - pos))            # terminator
     pos = (pos + 7) & ~7
-    out = bytearray(cap)
-    for i in range(pos // 8):
-        v = 0
-        for j in range(8):
-            v = (v << 1) | bits[i * 8 + j]
-        out[i] = v
     pad = 0xEC
     for i in range(pos // 8, cap):
         out[i] = pad
@@ -308,16 +305,19 @@ class QRCode:
                 v = get(x, y)
                 if v == get(x + 1, y) and v == get(x, y + 1) and v == get(x + 1, y + 1):
                     score += 3
-        for y in range(s):                   # N3 finder-like 1011101 with 4 light on a side
-            for x in range(s - 10):
-                a = (get(x, y), get(x + 1, y), get(x + 2, y), get(x + 3, y), get(x + 4, y), get(x + 5, y),
-                     get(x + 6, y), get(x + 7, y), get(x + 8, y), get(x + 9, y), get(x + 10, y))
-                if a == (1, 0, 1, 1, 1, 0, 1, 0, 0, 0, 0) or a == (0, 0, 0, 0, 1, 0, 1, 1, 1, 0, 1):
+        # N3 finder-like 1011101 with 4 light modules on a side: the last 11 modules of the
+        # row (column) as an 11-bit window, compared with the two patterns (no tuples made)
+        for y in range(s):
+            w = 0
+            for x in range(s):
+                w = ((w << 1) | get(x, y)) & 0x7FF
+                if x >= 10 and (w == _N3_AFTER or w == _N3_BEFORE):
                     score += 40
         for x in range(s):
-            for y in range(s - 10):
-                a = tuple(get(x, y + k) for k in range(11))
-                if a == (1, 0, 1, 1, 1, 0, 1, 0, 0, 0, 0) or a == (0, 0, 0, 0, 1, 0, 1, 1, 1, 0, 1):
+            w = 0
+            for y in range(s):
+                w = ((w << 1) | get(x, y)) & 0x7FF
+                if y >= 10 and (w == _N3_AFTER or w == _N3_BEFORE):
                     score += 40
         k = abs(dark * 20 - s * s * 10) // (s * s)  # N4: each 5 % from 50 % costs 10
         score += k * 10

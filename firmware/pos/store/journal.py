@@ -156,7 +156,8 @@ class Journal:
             self._f = None
 
     def rotate(self, first_records):
-        """Start a new journal holding only `first_records` (after a batch closes).
+        """Start a new journal holding only `first_records` (after a batch closes); they may
+        be a generator over this journal's replay() (the new file is written beside the old).
 
         The new file is written completely and renamed over the old one: a power
         cut leaves either the old or the new journal, both consistent."""
@@ -167,9 +168,11 @@ class Journal:
         except OSError:
             pass
         j = Journal(tmp)
-        for r in first_records:
+        n = 0
+        for r in first_records:          # a list, or a generator reading the old journal
             j.append(r)
+            n += 1
         j.close()
         os.rename(tmp, self.path)
-        self.count = len(first_records)
+        self.count = n
         self._f = open(self.path, "ab")

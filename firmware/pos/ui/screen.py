@@ -16,6 +16,10 @@ class Screen:
     def on_key(self, key):
         return None
 
+    def entered(self):
+        """Called when the screen comes back on top of the stack (the screens above it
+        finished)."""
+
     def tick(self, canvas):
         """Called about four times a second while on top (clocks, countdowns, card slot):
         False, True (canvas changed: show), "redraw", or a stack action."""
@@ -54,6 +58,8 @@ class ScreenStack:
                 self.stack.append(action[1])
         elif kind == "home":
             del self.stack[1:]
+        if kind != "push":
+            self.top.entered()
         self.redraw()
 
     def key(self, name):

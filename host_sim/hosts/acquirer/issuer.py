@@ -187,8 +187,10 @@ class IssuerDB:
     def open_totals(self, tid):
         """(sales count, sales amount, refunds count, refunds amount) of unsettled, unreversed txns."""
         with self.lock:
+            # a void (processing code 02) gives the voided sale back, which is then marked
+            # reversed: neither counts, as on the terminal (a void is not a refund)
             rows = self.db.execute("SELECT effect FROM transactions WHERE tid=? AND settled=0 AND reversed=0"
-                                   " AND duplicate=0 AND effect != 0", (tid,)).fetchall()
+                                   " AND duplicate=0 AND effect != 0 AND pcode NOT LIKE '02%'", (tid,)).fetchall()
         sc = sa = rc = ra = 0
         for (e,) in rows:
             if e < 0:

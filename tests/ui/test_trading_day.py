@@ -1,0 +1,65 @@
+"""A shorter trading day on the whole terminal (the product heap, frozen firmware): every
+kind of transaction at least once in a seeded order, then the Z report.  The full day
+(300 transactions) is `smartpos demo --scenario trading-day` and `smartpos bench trading-day`."""
+import pytest
+
+from host_sim.rig import Rig
+from host_sim.trading_day import KINDS, TradingDay, z_tenders
+from host_sim import alloc_probe
+
+SHORT_DAY = 18           # every kind once (14) and a few more
+
+
+@pytest.fixture(scope="module")
+def day():
+    try:
+        probe = alloc_probe.AllocProbe()
+    except alloc_probe.ProbeError:
+        probe = None
+    with Rig(cpu_env=probe.env() if probe else None) as rig:
+        rep = TradingDay(rig, seed=7, transactions=SHORT_DAY, probe=probe).run()
+        yield rig, rep, probe
+    if probe is not None:
+        probe.close()
+
+
+def test_the_day_runs_without_memory_errors_or_exceptions(day):
+    rig, rep, _ = day
+    assert rep.done == SHORT_DAY
+    assert sorted(rep.kinds) == sorted(k for k, _ in KINDS)
+    assert rep.faults == []
+    for fault in ("MemoryError", "Traceback", "memory allocation failed"):
+        assert fault not in rig.board.console()
+
+
+def test_heap_free_at_ready_comes_back_after_the_day(day):
+    _, rep, _ = day
+    h10 = rep.heap_at(10)
+    assert h10 and rep.heap_after_z
+    assert abs(rep.heap_after_z - h10) <= h10 // 10, (h10, rep.heap_after_z, rep.heap_after)
+
+
+def test_z_report_totals_are_the_hosts_records(day):
+    _, rep, _ = day
+    assert rep.z_tenders.get("cash", (0, 0))[1] == rep.cash_total > 0
+    assert rep.z_tenders.get("qr", (0, 0))[1] == rep.wallet_total > 0
+    assert rep.z_card_net == rep.host_card_net
+    # balanced at once, or after the batch upload (a tip adjusted on the terminal)
+    assert rep.z_settlement.startswith("SETTLE") and "FAILED" not in rep.z_settlement, rep.z_settlement
+    assert all(w in ("SETTLE", "alpha", "beta", "BALANCED", "UPLOADED") for w in rep.z_settlement.split())
+    assert rep.problems() == []
+
+
+def test_no_transaction_allocates_a_large_block(day):
+    _, rep, probe = day
+    if probe is None:
+        pytest.skip("no C compiler for the allocation probe")
+    # the display's frame and band buffers (9.6 KB, 7.7 KB) are made once at boot; within a
+    # transaction nothing of that order may be asked of the heap again
+    assert rep.largest_alloc is not None and rep.largest_alloc <= 4096, (rep.largest_alloc, rep.largest_alloc_kind)
+
+
+def test_z_tenders_reads_the_printed_report():
+    receipt = ("Z REPORT\n--------\nTENDER\n card         3        USD 45.10\n cash         1        USD 12.50\n"
+               " refund       1        USD -5.00\nSCHEME\n visa         3        USD 45.10\n")
+    assert z_tenders(receipt) == {"card": (3, 4510), "cash": (1, 1250), "refund": (1, -500)}
