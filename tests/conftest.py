@@ -93,7 +93,12 @@ def board(request, tmp_path_factory):
     else:
         from host_sim.board import VirtualBoard
         from smartpos.flashing import Flasher
-        vb = VirtualBoard(tmp_path_factory.mktemp("board-flash"), pty=False)
+        from host_sim.rig import PRODUCT_HEAP
+        # the firmware as .mpy files in flash (what `smartpos flash` copies): on this 64-bit port
+        # every object word and the loaded bytecode take twice the board's bytes, so the whole
+        # terminal gets the sim's heap (docs/bridge.md); the 192 KB budget itself is checked with
+        # the firmware frozen, as a board build has it (tests/ui/test_boot_ready.py)
+        vb = VirtualBoard(tmp_path_factory.mktemp("board-flash"), heap=PRODUCT_HEAP, pty=False)
         vb.start()
         Flasher(vb.url, ready_timeout=120).flash()     # the same path as `smartpos flash --port socket://...`
         handle = VirtualHandle(vb)

@@ -16,7 +16,9 @@ NAVY = (16, 20, 49)     # RGB565 0x10A6 as the panel shows it
 
 @pytest.fixture(scope="module")
 def vb():
-    with VirtualBoard(firmware=True, pty=False) as board:
+    # the board's configuration: 192 KB heap, the firmware frozen into the image (bytecode in
+    # flash, as a board build has it), so the heap figures below are the board's
+    with VirtualBoard(firmware="frozen", pty=False) as board:
         board.wait_for("smartpos ready", 120)
         yield board
 
@@ -87,8 +89,8 @@ def test_amount_entry_from_idle(vb):
 
 
 def test_heap_at_idle_within_board(vb):
-    out = vb.exec("import gc; gc.collect(); print(gc.mem_alloc(), gc.mem_free())")
-    alloc, free = map(int, out.split())
-    assert alloc + free <= 196608
+    # the firmware's heap is the board's 192 KB (tests/board/test_frozen_firmware.py checks the
+    # accounting); at idle, with the UI up and the services waiting for the first card:
+    free = int(vb.exec("import gc; gc.collect(); print(gc.mem_free())"))
     assert free > 40000, "less than 40 KB free at idle: %d" % free
 
