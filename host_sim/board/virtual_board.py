@@ -116,7 +116,7 @@ def firmware_version(src=FIRMWARE_DIR):
 
 
 class VirtualBoard:
-    def __init__(self, flash_dir=None, heap="192K", firmware=False, wiring=None, devices=None,
+    def __init__(self, flash_dir=None, heap=None, firmware=False, wiring=None, devices=None,
                  pty_link=None, socket_port=0, pty=True, flash_size=DEFAULT_FLASH_SIZE, uid=None, rom=None,
                  provision=None, kek=None, flash_ctl=None, slots=None, env=None):
         self._tmp = None
@@ -125,6 +125,11 @@ class VirtualBoard:
             self._tmp = tempfile.mkdtemp(prefix="smartpos-flash-")
             flash_dir = self._tmp
         self.flash_dir = os.path.abspath(flash_dir)
+        if heap is None:
+            # the reference board's 192 KB; the whole terminal as .mpy files in RAM (firmware=True)
+            # needs the sim's heap on this 64-bit port, whose objects and loaded bytecode take
+            # twice the board's bytes (docs/bridge.md); frozen firmware keeps the 192 KB
+            heap = "256K" if firmware is True else "192K"
         self.heap = parse_heap(heap)
         self.firmware = firmware        # False, True (compiled into flash) or "frozen" (pos/ in ROM)
         self.rom = rom                  # ROMFS image mapped at /rom (frozen firmware)

@@ -31,8 +31,7 @@ def preload(tender=None):
     gc.collect()
     if gc.mem_free() < PRELOAD_MIN_FREE:
         log.warning("app", "payment services load on first use", heap_free=gc.mem_free())
-        key_status()
-        return "heap too small to preload"
+        return "heap too small to preload"      # main.py reads the key status once the UI is up
     try:
         emv_config()
         import pos.emv.kernel      # noqa: F401  (its modules, before the heap fragments)
@@ -92,6 +91,8 @@ def key_status():
         status.test_keys = bool(_open_keys().test_keys())
     except (OSError, ValueError) as exc:
         log.error("app", "key store", err=str(exc))
+    except MemoryError:                      # the engine opens it at the first card anyway
+        log.warning("app", "key store status deferred to the first card: heap")
     for m in list(sys.modules):
         if m not in before:
             del sys.modules[m]
