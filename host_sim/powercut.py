@@ -127,11 +127,16 @@ class Sweep:
         raise TimeoutError("display never showed any of %r; it shows:\n%s" % (needles, text))
 
     def _keys(self, keys):
+        kp = self.rig.board.devices["keypad"]
         for k in keys:
             if self.rig.board.wait_power_cut(0):
                 raise PowerCut()
-            self.rig.board.devices["keypad"].tap(k)
-            time.sleep(0.05)
+            kp.tap(k)
+            # each key once the firmware has read the one before (a busy board loses none);
+            # a board whose power went reads nothing: the cut is checked again
+            while not kp.wait_taken(0.5):
+                if self.rig.board.wait_power_cut(0):
+                    raise PowerCut()
 
     def idle(self, timeout=60):
         """Ready on the display and nothing left to send (no TO SEND line)."""

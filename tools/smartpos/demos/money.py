@@ -54,7 +54,9 @@ def power_cut_sweep(args):
         sweep_tender(Sweep(rig), "qr")
     points = sum(len(r.points) for r in reports)
     bad = [m for r in reports for m in r.mismatches]
-    not_cut = [p for r in reports for p in r.points if p[1] != "cut"]
+    # "cut after the result": the timed cut came once the sale had ended; the records were still
+    # compared after the reboot, so the point counts (how far a sale got in 0.3 s varies by load)
+    not_cut = [p for r in reports for p in r.points if not p[1].startswith("cut")]
     for label, what in bad:
         print("MISMATCH %s: %s" % (label, what))
     for label, outcome in not_cut:
