@@ -145,8 +145,6 @@ async def main():
     if services_error is None:
         hw.payment_readers()        # open their UARTs now: a swipe or scan is not lost
     _check_paper(printer)
-    if services_error is not None:
-        services.key_status()       # TEST KEYS / KEY STORE REFUSED on Ready (after the UI's modules)
     messages.load_language()
     canvas = Canvas(display)
     status.canvas = canvas

@@ -31,7 +31,9 @@ def preload(tender=None):
     gc.collect()
     if gc.mem_free() < PRELOAD_MIN_FREE:
         log.warning("app", "payment services load on first use", heap_free=gc.mem_free())
-        return "heap too small to preload"      # main.py reads the key status once the UI is up
+        # the key store (TEST KEYS / KEY STORE REFUSED on Ready) opens with the engine at the
+        # first card: opening it now and dropping its modules fragments what the UI needs
+        return "heap too small to preload"
     try:
         emv_config()
         import pos.emv.kernel      # noqa: F401  (its modules, before the heap fragments)
@@ -89,10 +91,18 @@ def key_status():
     before = set(sys.modules)
     try:
         status.test_keys = bool(_open_keys().test_keys())
-    except (OSError, ValueError) as exc:
-        log.error("app", "key store", err=str(exc))
     except MemoryError:                      # the engine opens it at the first card anyway
-        log.warning("app", "key store status deferred to the first card: heap")
+        status.keys_error = None
+    except (OSError, ValueError) as exc:
+        try:
+            log.error("app", "key store", err=str(exc)[:100])
+        except MemoryError:
+            pass
+    if status.keys_error is None and not status.test_keys:
+        try:
+            log.warning("app", "key store status deferred to the first card")
+        except MemoryError:
+            pass
     for m in list(sys.modules):
         if m not in before:
             del sys.modules[m]
