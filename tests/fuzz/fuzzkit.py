@@ -55,7 +55,9 @@ def reached(parser, *outcomes):
 class MicroPythonWorker:
     """One MicroPython process answering fuzz cases (see mp/fuzz_targets.py)."""
 
-    def __init__(self, heap=mpy.DEFAULT_HEAP, timeout=30.0):
+    # the board's 192 KB plus room to compile this harness itself (fuzz_targets.py and the
+    # parsers as source, not frozen: on the 64-bit port that compile no longer fits beside them)
+    def __init__(self, heap="256K", timeout=30.0):
         self.heap = heap
         self.timeout = timeout
         self.proc = None

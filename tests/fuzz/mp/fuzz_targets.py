@@ -332,6 +332,12 @@ class ScriptedSocket:
         self.pos += k
         return b
 
+    def readinto(self, buf):
+        """As a MicroPython socket: up to len(buf) bytes (at most one chunk), 0 at the end."""
+        b = self.recv(len(buf))
+        buf[:len(b)] = b
+        return len(b)
+
     def close(self):
         pass
 
