@@ -14,8 +14,6 @@ try:                                # enrolled in a cloud: its link's one body b
     open("config/cloud.json").close()
     from pos.net import http        # noqa: E402
     http.reserve()
-    from pos.tms import update      # noqa: E402
-    update.reserve_heap()           # contiguous room a firmware update needs later
     cloud_enrolled = True
 except OSError:
     cloud_enrolled = False          # not enrolled: terminal management costs the heap nothing
