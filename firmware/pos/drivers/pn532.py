@@ -55,6 +55,10 @@ class PN532:
     def _wake(self):
         pass
 
+    def _drain(self):
+        """Drop bytes left over from an earlier command."""
+        pass
+
     # -- frames ---------------------------------------------------------------
     def _frame(self, cmd, params):
         n = len(params) + 2
@@ -121,8 +125,13 @@ class PN532:
         return body[:n]
 
     def command(self, cmd, params=b"", timeout_ms=RESP_MS):
-        """Send a command, take ACK and the response; NACK and retry a corrupted answer."""
+        """Send a command, take ACK and the response; NACK and retry a corrupted answer.
+
+        A command sent again after a slow ACK leaves a second ACK and answer behind; whatever
+        is left over from an earlier command is dropped before sending, and a late ACK or an
+        answer to another command met while waiting is skipped, never taken as this answer."""
         f = self._frame(cmd, params)
+        self._drain()
         for attempt in range(RETRIES):
             self._write(f)
             try:
@@ -132,18 +141,27 @@ class PN532:
             except NfcError as e:
                 if attempt == RETRIES - 1:
                     raise NfcError(e.reason, "no ACK from the PN532 (%s)" % e)
-        for attempt in range(RETRIES):
+        t0 = time.ticks_ms()
+        nacks = 0
+        while True:
+            left = timeout_ms - time.ticks_diff(time.ticks_ms(), t0)
+            if left <= 0:
+                raise NfcError("timeout", "PN532 not answering")
             try:
-                r = self._read_frame(timeout_ms)
+                r = self._read_frame(left)
             except NfcError as e:
-                if e.reason != "frame" or attempt == RETRIES - 1:
+                if e.reason != "frame" or nacks == RETRIES - 1:
                     raise
+                nacks += 1
                 self._write(_NACK)               # ask for the response again
                 continue
-            if r is None or len(r) < 2 or r[0] != _TFI_IN or r[1] != cmd + 1:
+            if r is None:                        # late ACK of a command sent twice
+                continue
+            if len(r) >= 2 and r[0] == _TFI_IN and r[1] != cmd + 1 and r[1] & 1:
+                continue                         # answer to an earlier command
+            if len(r) < 2 or r[0] != _TFI_IN or r[1] != cmd + 1:
                 raise NfcError("protocol", "unexpected response to command %02X" % cmd)
             return r[2:]
-        raise NfcError("frame", "no valid response")
 
     # -- commands ---------------------------------------------------------------
     def begin(self):
@@ -292,6 +310,11 @@ class Pn532Hsu(PN532):
 
     def _write(self, data):
         self.uart.write(data)
+
+    def _drain(self):
+        while self.uart.any():
+            if not self.uart.read(self.uart.any()):
+                break
 
     def _read(self, n, timeout_ms):
         out = bytearray()
