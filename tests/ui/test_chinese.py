@@ -1,5 +1,5 @@
 """Simplified Chinese on the display: the glyph subset built from the catalogs at build
-time (tools/smartpos/fontgen.py), drawn by the firmware, read back by the display model."""
+time (tools/posbuild/fonts.py), drawn by the firmware, read back by the display model."""
 import os
 
 import pytest
@@ -7,25 +7,25 @@ import pytest
 from display_wait import wait_text
 from host_sim import mpy
 from host_sim.board import VirtualBoard
-from smartpos import fontgen
+from posbuild import fonts
 
-pytestmark = pytest.mark.skipif(fontgen.font_path() is None, reason="fonts-wqy-microhei not installed")
+pytestmark = pytest.mark.skipif(fonts.font_path() is None, reason="fonts-wqy-microhei not installed")
 MESSAGES = os.path.join(mpy.FIRMWARE_DIR, "pos", "ui", "messages.py")
 
 
 def test_subset_covers_every_catalog_character(tmp_path):
-    chars = fontgen.catalog_chars(MESSAGES)
+    chars = fonts.catalog_chars(MESSAGES)
     assert "就" in chars and "绪" in chars and "A" not in chars
-    path = fontgen.build_into(mpy.FIRMWARE_DIR, str(tmp_path))
-    glyphs = fontgen.parse(open(path, "rb").read())
+    path = fonts.build_into(mpy.FIRMWARE_DIR, str(tmp_path))
+    glyphs = fonts.parse(open(path, "rb").read())
     assert sorted(glyphs) == chars
     assert all(any(g) for g in glyphs.values())          # every glyph has ink
     assert os.path.getsize(path) == 10 + len(chars) * 34
 
 
 def test_firmware_reads_the_same_glyphs(tmp_path):
-    path = fontgen.build_into(mpy.FIRMWARE_DIR, str(tmp_path))
-    host = fontgen.parse(open(path, "rb").read())
+    path = fonts.build_into(mpy.FIRMWARE_DIR, str(tmp_path))
+    host = fonts.parse(open(path, "rb").read())
     out = mpy.run("from pos.ui import cjk\n"
                   "f = cjk.Font16(%r)\n"
                   "for ch in '就绪消费X':\n"

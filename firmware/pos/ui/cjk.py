@@ -1,4 +1,4 @@
-# 16x16 CJK glyphs from the build-time font subset (tools/smartpos/fontgen.py):
+# 16x16 CJK glyphs from the build-time font subset (tools/posbuild/fonts.py):
 # only the code point index (2 bytes per glyph) is kept in RAM; each glyph's 32
 # bytes are read from the file into one preallocated buffer when drawn.
 import framebuf

@@ -109,7 +109,7 @@ _EN = {
 
 
 # Simplified Chinese.  Status-bar codes stay ASCII (they must fit the title bar);
-# the glyphs come from the build-time subset (tools/smartpos/fontgen.py).
+# the glyphs come from the build-time subset (tools/posbuild/fonts.py).
 _ZH = {
     "ready": "就绪",
     "pending": "待发送",

@@ -64,8 +64,9 @@ def firmware_mpy():
     import hashlib
     import shutil
     import tempfile
-    from smartpos import flashing
-    files = flashing.firmware_files()
+    from posbuild.mpy import firmware_files
+    from posbuild.toolchain import mpy_cross_binary
+    files = firmware_files()
     h = hashlib.sha256()
     for rel in files:
         st = os.stat(os.path.join(mpy.FIRMWARE_DIR, rel))
@@ -74,7 +75,7 @@ def firmware_mpy():
     if key not in _MPY:
         out = tempfile.mkdtemp(prefix="smartpos-mpy-")
         atexit.register(shutil.rmtree, out, True)
-        cross = flashing.mpy_cross_binary()
+        cross = mpy_cross_binary()
         for rel in files:
             src = os.path.join(mpy.FIRMWARE_DIR, rel)
             dst = os.path.join(out, rel[:-3] + ".mpy")
@@ -98,7 +99,7 @@ def frozen_prelude(heap=mpy.DEFAULT_HEAP):
     keeps in RAM for the image and its qstrs (docs/bridge.md "Frozen firmware"), so the
     engine gets the board's 192 KB for itself.  (None, heap) when no image can be built."""
     try:
-        from smartpos.flashing import build_romfs, rom_qstr_bytes
+        from posbuild.romfs import build_romfs, rom_qstr_bytes
         from host_sim.board.cpu import rom_heap_cost
         img = build_romfs()
     except Exception:

@@ -1,0 +1,1 @@
+"""Building the firmware: toolchain, .mpy build, ROMFS image, font subset."""
