@@ -216,6 +216,18 @@ class Rig:
         return out
 
     # -- whole flows ------------------------------------------------------------
+    def show_merchant_qr(self, minor):
+        """Key the amount, choose QR, then Show QR: the merchant's code for the customer's
+        wallet is on the display.  Returns the wallet host's order for it (a dict)."""
+        self.keys(self.amount_keys(minor) + ["ENTER"])
+        self.wait_text("3 QR")
+        self.keys(["3"])
+        self.wait_text("1 Show QR")
+        self.keys(["1"])
+        self.wait_text("Scan with your wallet app", 30)
+        with self.wallet.lock:
+            return [o for o in self.wallet.orders.values() if o["status"] == "pending"][-1]
+
     def sale_by_card(self, minor, profile, pin=None, timeout=60):
         """Key the amount, choose Card, insert the card, enter the PIN if asked; return the
         result screen's text (APPROVED / DECLINED / NOT COMPLETED ...)."""

@@ -75,13 +75,7 @@ def test_paid_merchant_qr_prints_and_ends_the_sale(fresh_rig):
     rig.home()
     b0 = len(rig.batch())
     n0 = len(rig.receipts())
-    rig.keys(list("1250") + ["ENTER"])
-    rig.wait_text("3 QR")
-    rig.keys(["3"])
-    rig.wait_text("1 Show QR")
-    rig.keys(["1"])
-    rig.wait_text("Scan with your wallet app", 30)
-    order = [o for o in rig.wallet.orders.values() if o["status"] == "pending"][-1]
+    order = rig.show_merchant_qr(1250)
     assert order["amount"] == 1250 and order["currency"] == "840"
     code, _ = rig.wallet.customer_pays(order["order"])
     assert code == 200
@@ -106,13 +100,7 @@ def test_cancel_after_the_customer_paid_ends_as_paid(fresh_rig):
     rig = fresh_rig
     rig.home()
     b0 = len(rig.batch())
-    rig.keys(list("640") + ["ENTER"])
-    rig.wait_text("3 QR")
-    rig.keys(["3"])
-    rig.wait_text("1 Show QR")
-    rig.keys(["1"])
-    rig.wait_text("Scan with your wallet app", 30)
-    order = [o for o in rig.wallet.orders.values() if o["status"] == "pending"][-1]
+    order = rig.show_merchant_qr(640)
     rig.wallet.customer_pays(order["order"])
     rig.keys(["CANCEL"])
     text = rig.wait_text("PAID BY WALLET", 15)

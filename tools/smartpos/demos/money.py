@@ -164,14 +164,7 @@ def host_chaos(args):
         if not ok:
             failures.append("wallet 503")
         # paid by the customer, cancelled by the cashier before the terminal saw it
-        rig.keys(list("1250") + ["ENTER"])
-        rig.wait_text("3 QR")
-        rig.keys(["3"])
-        rig.wait_text("1 Show QR")
-        rig.keys(["1"])
-        rig.wait_text("Scan with your wallet app", 30)
-        with w.lock:
-            order = [o for o in w.orders.values() if o["status"] == "pending"][-1]["order"]
+        order = rig.show_merchant_qr(1250)["order"]
         w.customer_pays(order)
         rig.board.devices["keypad"].tap("CANCEL")
         which, _ = rig.wait_any(["PAID BY WALLET", "READY"], 30)
@@ -185,14 +178,7 @@ def host_chaos(args):
         if not ok:
             failures.append("wallet paid then cancelled")
         # the order's status replies fail for a while (503), then the customer pays
-        rig.keys(list("990") + ["ENTER"])
-        rig.wait_text("3 QR")
-        rig.keys(["3"])
-        rig.wait_text("1 Show QR")
-        rig.keys(["1"])
-        rig.wait_text("Scan with your wallet app", 30)
-        with w.lock:
-            order = [o for o in w.orders.values() if o["status"] == "pending"][-1]["order"]
+        order = rig.show_merchant_qr(990)["order"]
         w.fail_next = 3
         w.customer_pays(order)
         rig.wait_text("PAID BY WALLET", 30)
@@ -206,14 +192,7 @@ def host_chaos(args):
             failures.append("wallet status fails")
         # the cashier cancels an unpaid order and the cancel gets no answer: the order
         # stays open in the terminal's ledger and the background sender cancels it
-        rig.keys(list("1500") + ["ENTER"])
-        rig.wait_text("3 QR")
-        rig.keys(["3"])
-        rig.wait_text("1 Show QR")
-        rig.keys(["1"])
-        rig.wait_text("Scan with your wallet app", 30)
-        with w.lock:
-            order = [o for o in w.orders.values() if o["status"] == "pending"][-1]["order"]
+        order = rig.show_merchant_qr(1500)["order"]
         w.fail_next = 1
         rig.board.devices["keypad"].tap("CANCEL")
         sweep.idle()                                      # the cashier goes back to Ready

@@ -15,18 +15,12 @@ import tempfile
 
 def qr_merchant(args):
     from host_sim.rig import Rig
-    from host_sim.board import VirtualBoard  # noqa: F401
     zbar = shutil.which("zbarimg")
     if zbar is None:
         return False, "zbarimg not installed (apt install zbar-tools)"
     with Rig() as rig:
         rig.home()
-        rig.keys(list("1250") + ["ENTER"])
-        rig.wait_text("3 QR")
-        rig.keys(["3"])
-        rig.wait_text("1 Show QR")
-        rig.keys(["1"])
-        rig.wait_text("Scan with your wallet app", 30)
+        rig.show_merchant_qr(1250)
         path = getattr(args, "save_display", None) or os.path.join(tempfile.mkdtemp(), "qr.png")
         rig.display.image().save(path)
         r = subprocess.run([zbar, "--raw", "-q", path], capture_output=True, text=True)
@@ -46,7 +40,7 @@ def qr_merchant(args):
         req = urllib.request.Request("http://127.0.0.1:%d/sim/pay/%s" % (rig.wallet.port, order.group(1)),
                                      data=b"", method="POST")
         urllib.request.urlopen(req, timeout=5).read()
-        text = rig.wait_text("PAID BY WALLET", 15)                 # the terminal polled the wallet host
+        rig.wait_text("PAID BY WALLET", 15)                        # the terminal polled the wallet host
         e = rig.batch()[-1]
         ok = ok and e["tender"] == "qr" and e["amount"] == 1250
         rig.keys(["ENTER"])
@@ -70,7 +64,7 @@ def qr_customer(args):
         t1 = rig.wait_text("DECLINED", 15)
         print("first code: %s" % [l for l in t1.split("\n") if "DECLINED" in l][0])
         rig.board.devices["scanner"].scan("WALLET-OK-7F3A9C")
-        text = rig.wait_text("PAID BY WALLET", 15)
+        rig.wait_text("PAID BY WALLET", 15)
         if getattr(args, "save_display", None):
             rig.display.image().save(args.save_display)
         e = rig.batch()[-1]
