@@ -10,6 +10,8 @@ import time
 
 import hashlib
 
+from pos import crypto
+
 
 class WalletError(Exception):
     """No usable answer from the wallet host (the caller queries or cancels; nothing charged).
@@ -22,20 +24,6 @@ class WalletError(Exception):
 # The wallet's answers are a status line, a few headers and a small JSON object.
 ANSWER_MAX = 2048
 _answer = bytearray(ANSWER_MAX)
-
-
-def _hmac_sha256(key, msg):
-    block = 64
-    if len(key) > block:
-        key = hashlib.sha256(key).digest()
-    key = key + bytes(block - len(key))
-    o = bytes(b ^ 0x5C for b in key)
-    i = bytes(b ^ 0x36 for b in key)
-    inner = hashlib.sha256(i)
-    inner.update(msg)
-    outer = hashlib.sha256(o)
-    outer.update(inner.digest())
-    return outer.digest()
 
 
 def _hex(b):
@@ -74,7 +62,7 @@ class WalletClient:
         body = json.dumps(obj).encode() if obj is not None else b""
         ts = str(int(unix_time()))
         rid = request_id()
-        sig = _hex(_hmac_sha256(self._key, b"\n".join((method.encode(), path.encode(), ts.encode(), rid.encode(),
+        sig = _hex(crypto.hmac_sha256(self._key, b"\n".join((method.encode(), path.encode(), ts.encode(), rid.encode(),
                                                        body))))
         head = ("%s %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"
                 "X-Terminal: %s\r\nX-Timestamp: %s\r\nX-Request-Id: %s\r\nX-Signature: %s\r\n"
