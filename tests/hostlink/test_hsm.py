@@ -79,6 +79,17 @@ def test_pin_translate_tpk_to_zpk():
     assert not hsm.pin_verify(tpk, PAN, blk, hsm.pvv(PAN, "1234"))
 
 
+def test_a_pin_of_another_length_is_wrong_not_a_host_fault():
+    """A cashier-typed PIN of 7 digits ("111" then "4321") reached the host as a valid block; the
+    host's PVV check raised and the sale ended 'System malfunction' with a reversal, where the
+    customer should hear 'incorrect PIN' (55)."""
+    tpk = hsm.new_key()
+    from psec import des as pdes, pinblock as ppb
+    for pin in ("1114321", "43210", "432100000000"):
+        blk = pdes.encrypt_tdes_ecb(tpk, ppb.encode_pinblock_iso_0(pin, PAN))
+        assert hsm.pin_verify(tpk, PAN, blk, hsm.pvv(PAN, "4321")) is False
+
+
 def test_pin_keys_adapter_gives_the_routed_acquirers_tpk(tmp_path, alpha):
     t = Terminal(tmp_path, {"alpha": alpha}, drop_missing=True)
     (r,) = t.run("""

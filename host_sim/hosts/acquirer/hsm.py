@@ -93,7 +93,12 @@ def pvv(pan, pin, pvki="1"):
 
 
 def pin_verify(tpk, pan, block, stored_pvv, pvki="1"):
-    return pvv(pan, pin_from_block(tpk, pan, block), pvki) == stored_pvv
+    """The PIN in the block against the card's PVV.  The issuer's PINs are four digits (the
+    Visa PVV takes four): a PIN of another length is simply wrong, never an HSM fault."""
+    pin = pin_from_block(tpk, pan, block)
+    if len(pin) != 4:
+        return False
+    return pvv(pan, pin, pvki) == stored_pvv
 
 
 # ---------------------------------------------------------------- EMV
