@@ -89,3 +89,28 @@ def test_balance_inquiry(rig):
     assert len(rig.receipts()) == n                       # a balance is shown, not printed
     rig.keys(["ENTER"])
     rig.remove()
+
+
+def test_wrong_online_pin_is_declined_as_incorrect_and_the_receipt_claims_no_verification(rig):
+    """Typed as a cashier might ("111", then the right "4321" after it): the issuer refuses a
+    7-digit PIN as incorrect (55), not as a host fault, and the declined receipt says nothing
+    about a verified PIN or a signature."""
+    rig.home()
+    before = len(rig.receipts())
+    rig.keys(list("1800") + ["ENTER"])
+    rig.wait_text("2 Card")
+    rig.keys(["2"])
+    rig.wait_text("INSERT")
+    rig.insert("mastercard-credit")
+    rig.wait_text("CHOOSE APPLICATION")
+    rig.keys(["1"])
+    rig.wait_text("ENTER PIN")
+    rig.keys(list("1114321") + ["ENTER"])
+    which, text = rig.wait_any(["APPROVED", "DECLINED", "NOT COMPLETED"], 60)
+    assert which == "DECLINED" and "Incorrect PIN" in text
+    assert rig.printer.wait_for_cuts(before + 2)
+    for r in rig.receipts()[before:before + 2]:
+        assert "RESPONSE 55" in r and "Incorrect PIN" in r
+        assert "PIN VERIFIED" not in r and "SIGNATURE" not in r
+    rig.keys(["ENTER"])
+    rig.remove()

@@ -80,12 +80,14 @@ _KIND_TITLE = {"sale": "SALE", "refund": "REFUND", "void": "VOID", "preauth": "P
                "completion": "COMPLETION", "balance": "BALANCE"}
 
 
-def cvm_text(cvm, signature_required=False):
-    """The receipt's verification line from the kernel's CVM name (pos.emv.cvm.NAMES)."""
+def cvm_text(cvm, signature_required=False, approved=True):
+    """The receipt's verification line from the kernel's CVM name (pos.emv.cvm.NAMES).
+    A declined transaction has nothing to sign, and an online PIN was verified only if the
+    issuer approved: both print no line ("")."""
     if signature_required or cvm == "signature":
-        return "SIGNATURE"
+        return "SIGNATURE" if approved else ""
     if cvm == "online PIN":
-        return "PIN VERIFIED ONLINE"
+        return "PIN VERIFIED ONLINE" if approved else ""
     if cvm.startswith("offline"):
         return "PIN VERIFIED"
     if cvm == "consumer device CVM":
@@ -144,12 +146,12 @@ def print_card(printer, merchant, e, currency="USD", copy="CUSTOMER COPY"):
     elif e.get("text"):
         for ln in wrap(e["text"], escpos.COLUMNS):
             p.line(ln)
-    cvm = cvm_text(e.get("cvm", ""), e.get("sig", False))
+    cvm = cvm_text(e.get("cvm", ""), e.get("sig", False), bool(e.get("ok")))
     if cvm == "SIGNATURE" and copy == "MERCHANT COPY":
         p.feed(2)
         p.line("X" + "_" * (escpos.COLUMNS - 2))
         p.line("CARDHOLDER SIGNATURE")
-    else:
+    elif cvm:
         p.line(cvm)
     if e.get("ref"):
         p.qr(e["ref"], module=4)
