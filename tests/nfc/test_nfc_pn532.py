@@ -273,7 +273,7 @@ except pn532.NfcError as e:
 
 def test_leftovers_of_an_earlier_command_are_never_taken_as_the_answer():
     """Under load an ACK can come after the driver gave up and sent the command again; the
-    second ACK and answer are then left in the UART. They are dropped or skipped: the next
+    second ACK and answer are then left in the UART. They are skipped: the next
     command gets its own answer. A frame that is no answer from the chip is still an error."""
     out = mpy.run(_SCRIPTED_UART % {"fw": mpy.FIRMWARE_DIR}).split("\n")
     assert out[0] == "(50, 1, 6, 7)"

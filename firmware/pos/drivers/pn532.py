@@ -55,10 +55,6 @@ class PN532:
     def _wake(self):
         pass
 
-    def _drain(self):
-        """Drop bytes left over from an earlier command."""
-        pass
-
     # -- frames ---------------------------------------------------------------
     def _frame(self, cmd, params):
         n = len(params) + 2
@@ -127,11 +123,10 @@ class PN532:
     def command(self, cmd, params=b"", timeout_ms=RESP_MS):
         """Send a command, take ACK and the response; NACK and retry a corrupted answer.
 
-        A command sent again after a slow ACK leaves a second ACK and answer behind; whatever
-        is left over from an earlier command is dropped before sending, and a late ACK or an
-        answer to another command met while waiting is skipped, never taken as this answer."""
+        A command sent again after a slow ACK leaves a second ACK and answer behind: a late
+        ACK or an answer to another command met while waiting for this one is skipped, never
+        taken as its answer."""
         f = self._frame(cmd, params)
-        self._drain()
         for attempt in range(RETRIES):
             self._write(f)
             try:
@@ -310,11 +305,6 @@ class Pn532Hsu(PN532):
 
     def _write(self, data):
         self.uart.write(data)
-
-    def _drain(self):
-        while self.uart.any():
-            if not self.uart.read(self.uart.any()):
-                break
 
     def _read(self, n, timeout_ms):
         out = bytearray()
