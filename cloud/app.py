@@ -73,7 +73,9 @@ async def _refuse(send, status, message):
 def create_app(settings=None):
     settings = (settings or Settings()).check()
     engine, sessionmaker = open_database(settings.resolved_database_url())
-    app = FastAPI(title="smartpos cloud", version=VERSION,
+    from fastapi import Depends
+    from cloud.deps import describe_nul_free, no_nul_text
+    app = FastAPI(title="smartpos cloud", version=VERSION, dependencies=[Depends(no_nul_text)],
                   description="Terminal management, app store and back office of smartpos terminals.")
     app.state.settings = settings
     app.state.engine = engine
@@ -122,6 +124,14 @@ def create_app(settings=None):
         response.headers.setdefault("Referrer-Policy", "no-referrer")
         response.headers["X-Served-By"] = SERVED_BY
         return response
+
+    describe = app.openapi
+
+    def openapi():
+        if app.openapi_schema is None:
+            describe_nul_free(describe())
+        return app.openapi_schema
+    app.openapi = openapi
 
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes, large_limit=settings.max_artifact_bytes,
                        large_paths=re.compile(r"^/api/v1/tms/modules/[0-9]+/artifacts/[^/]+$"))

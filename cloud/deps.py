@@ -10,7 +10,7 @@ import datetime
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Path, Request
-from pydantic import AfterValidator, BaseModel
+from pydantic import AfterValidator, BaseModel, field_validator
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -29,6 +29,17 @@ UTCDateTime = Annotated[datetime.datetime, AfterValidator(_as_utc)]
 
 # Row ids in paths: refused with 422 outside what the databases' INTEGER holds.
 IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+class Input(BaseModel):
+    """Base of every request body: its text fields (and lists of text) may not hold NUL."""
+
+    @field_validator("*")
+    @classmethod
+    def _no_nul(cls, v):
+        if _has_nul(v if not isinstance(v, dict) else None):
+            raise ValueError("text may not contain the NUL character (0x00)")
+        return v
 
 
 class Problem(BaseModel):
@@ -56,6 +67,51 @@ def session(request: Request):
         yield db
     finally:
         db.close()
+
+
+def _has_nul(value):
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+def _nul_refused(where):
+    # the shape of FastAPI's own validation errors (HTTPValidationError), so 422 reads the same
+    return HTTPException(status_code=422, detail=[{"loc": where, "type": "value_error",
+                                                  "msg": "text may not contain the NUL character (0x00)"}])
+
+
+async def no_nul_text(request: Request):
+    """Every route: a path or query value with a NUL character is refused (422) before it
+    reaches the database (PostgreSQL cannot store NUL in text, SQLite would keep it: one answer
+    on both).  Request bodies are checked by their models (Input)."""
+    for k, v in request.path_params.items():
+        if _has_nul(v):
+            raise _nul_refused(["path", k])
+    for k, v in request.query_params.multi_items():
+        if _has_nul(k) or _has_nul(v):
+            raise _nul_refused(["query", k])
+
+
+
+NUL_FREE = "^[^\\x00]*$"
+
+
+def describe_nul_free(node):
+    """Say in the OpenAPI description what no_nul_text enforces: every text without a pattern
+    of its own (and without a format, enum or constant) gets the pattern "no NUL"."""
+    if isinstance(node, dict):
+        if (node.get("type") == "string" and not {"pattern", "format", "enum", "const"} & node.keys()):
+            node["pattern"] = NUL_FREE
+        for v in node.values():
+            describe_nul_free(v)
+    elif isinstance(node, list):
+        for v in node:
+            describe_nul_free(v)
 
 
 def settings(request: Request):

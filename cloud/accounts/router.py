@@ -12,7 +12,8 @@ from cloud.accounts.models import Account
 from cloud.accounts.principal import Principal, role_needs_merchant
 from cloud.audit.recorder import act_as, record
 from cloud.db import utcnow
-from cloud.deps import AUTHED, IdPath, UTCDateTime, problems, commit, not_found, principal, require, session, settings, unauthorized
+from cloud.deps import (AUTHED, commit, IdPath, Input, not_found, principal, problems, require, session,
+                        settings, unauthorized, UTCDateTime)
 from cloud.tenants.models import Merchant
 
 router = APIRouter(prefix="/api/v1", responses=AUTHED)
@@ -21,7 +22,7 @@ Username = Field(min_length=3, max_length=64, pattern=r"^[a-z0-9][a-z0-9._@-]*$"
 Role = Literal["operator_admin", "operator_staff", "merchant_owner", "merchant_staff"]
 
 
-class Login(BaseModel):
+class Login(Input):
     model_config = ConfigDict(extra="forbid")
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=256)
@@ -46,7 +47,7 @@ class LoginOut(BaseModel):
 NewPassword = Field(min_length=passwords.MIN_LENGTH, max_length=256)
 
 
-class OperatorAccountIn(BaseModel):
+class OperatorAccountIn(Input):
     """An account of the operator's own people."""
     model_config = ConfigDict(extra="forbid")
     username: str = Username
@@ -55,7 +56,7 @@ class OperatorAccountIn(BaseModel):
     password: str = NewPassword
 
 
-class MerchantAccountIn(BaseModel):
+class MerchantAccountIn(Input):
     """An account of a merchant's people: names its merchant."""
     model_config = ConfigDict(extra="forbid")
     username: str = Username
@@ -68,7 +69,7 @@ class MerchantAccountIn(BaseModel):
 AccountIn = Annotated[Union[OperatorAccountIn, MerchantAccountIn], Field(discriminator="role")]
 
 
-class AccountPatch(BaseModel):
+class AccountPatch(Input):
     """Role changes stay on the same side (operator or merchant): a new account crosses over."""
     model_config = ConfigDict(extra="forbid")
     display_name: Optional[str] = Field(None, max_length=120)
@@ -77,7 +78,7 @@ class AccountPatch(BaseModel):
     password: Optional[str] = NewPassword
 
 
-class PasswordChange(BaseModel):
+class PasswordChange(Input):
     model_config = ConfigDict(extra="forbid")
     old_password: str = Field(min_length=1, max_length=256)
     new_password: str = NewPassword

@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 from cloud.accounts.principal import Principal
 from cloud.audit.recorder import act_as, record
 from cloud.db import utcnow
-from cloud.deps import AUTHED, IdPath, UTCDateTime, problems, commit, not_found, principal, require, session, settings
+from cloud.deps import (AUTHED, commit, IdPath, Input, not_found, principal, problems, require, session,
+                        settings, UTCDateTime)
 from cloud.tenants import activation
 from cloud.tenants.models import Merchant, Operator, Store, Terminal
 
@@ -35,14 +36,14 @@ def get_operator(db: Session = Depends(session), who: Principal = Depends(princi
 
 
 # ---------------------------------------------------------------- merchants
-class MerchantIn(BaseModel):
+class MerchantIn(Input):
     model_config = ConfigDict(extra="forbid")
     name: str = Name
     mid: str = Field("", max_length=15, pattern=r"^[0-9A-Za-z ]*$")
     currency: str = Field("978", pattern=r"^[0-9]{3}$")
 
 
-class MerchantPatch(BaseModel):
+class MerchantPatch(Input):
     model_config = ConfigDict(extra="forbid")
     name: Optional[str] = Field(None, min_length=1, max_length=120)
     mid: Optional[str] = Field(None, max_length=15, pattern=r"^[0-9A-Za-z ]*$")
@@ -113,7 +114,7 @@ def delete_merchant(merchant_id: IdPath, db: Session = Depends(session), who: Pr
 
 
 # ---------------------------------------------------------------- stores
-class StoreIn(BaseModel):
+class StoreIn(Input):
     model_config = ConfigDict(extra="forbid")
     merchant_id: int = Id
     name: str = Name
@@ -121,7 +122,7 @@ class StoreIn(BaseModel):
     timezone: str = Field("UTC", max_length=64, pattern=r"^[A-Za-z0-9_+/-]+$")
 
 
-class StorePatch(BaseModel):
+class StorePatch(Input):
     model_config = ConfigDict(extra="forbid")
     name: Optional[str] = Field(None, min_length=1, max_length=120)
     address: Optional[str] = Field(None, max_length=240)
@@ -197,7 +198,7 @@ def delete_store(store_id: IdPath, db: Session = Depends(session), who: Principa
 
 
 # ---------------------------------------------------------------- terminals
-class TerminalIn(BaseModel):
+class TerminalIn(Input):
     model_config = ConfigDict(extra="forbid")
     serial: str = Field(min_length=1, max_length=64, pattern=CONTROLLER_ID)
     model: str = Field("", max_length=64)
@@ -206,7 +207,7 @@ class TerminalIn(BaseModel):
     controller_id: Optional[str] = Field(None, max_length=64, pattern=CONTROLLER_ID)
 
 
-class TerminalPatch(BaseModel):
+class TerminalPatch(Input):
     model_config = ConfigDict(extra="forbid")
     model: Optional[str] = Field(None, max_length=64)
     tid: Optional[str] = Field(None, max_length=8, pattern=r"^[0-9A-Za-z]*$")
@@ -342,7 +343,7 @@ def decommission_terminal(terminal_id: IdPath, db: Session = Depends(session), w
 
 
 # ---------------------------------------------------------------- enrollment (the terminal calls this)
-class EnrollIn(BaseModel):
+class EnrollIn(Input):
     model_config = ConfigDict(extra="forbid")
     activation_code: str = Field(min_length=12, max_length=20, pattern=r"^[0-9 -]+$")
     serial: str = Field(min_length=1, max_length=64, pattern=CONTROLLER_ID)

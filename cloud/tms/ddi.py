@@ -23,13 +23,13 @@ from typing import Literal, Optional
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cloud.audit.recorder import act_as
 from cloud.db import utcnow
-from cloud.deps import problems, session, settings
+from cloud.deps import Input, problems, session, settings
 from cloud.tenants.activation import digest
 from cloud.tenants.models import Operator, Terminal
 from cloud.tms import actions as act
@@ -153,17 +153,17 @@ def installed_base(request: Request, tenant: str, controller_id: str, action_id:
     return _deployment(request, db, tenant, controller_id, a, actionHistory)
 
 
-class Progress(BaseModel):
+class Progress(Input):
     cnt: int = Field(ge=0, le=2**31 - 1)
     of: Optional[int] = Field(None, ge=0, le=2**31 - 1)
 
 
-class Result(BaseModel):
+class Result(Input):
     finished: Literal["success", "failure", "none"]
     progress: Optional[Progress] = None
 
 
-class Status(BaseModel):
+class Status(Input):
     execution: Literal["closed", "proceeding", "canceled", "scheduled", "rejected", "resumed", "downloaded",
                        "download"]
     result: Result
@@ -171,7 +171,7 @@ class Status(BaseModel):
     details: list[str] = Field(default_factory=list, max_length=50)
 
 
-class Feedback(BaseModel):
+class Feedback(Input):
     """DDI action feedback; `id` and `time` are accepted as older clients send them."""
     model_config = ConfigDict(extra="ignore")
     id: Optional[str] = Field(None, max_length=32)
@@ -225,7 +225,7 @@ def cancel_feedback(action_id: int, body: Feedback, db: Session = Depends(sessio
     return Response(status_code=200)
 
 
-class ConfigData(BaseModel):
+class ConfigData(Input):
     model_config = ConfigDict(extra="ignore")
     mode: Literal["merge", "replace", "remove"] = "merge"
     data: dict[str, str] = Field(max_length=64)

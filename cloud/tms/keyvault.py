@@ -25,7 +25,7 @@ from typing import Literal
 from cloud.accounts.models import OPERATOR_ADMIN
 from cloud.accounts.principal import Principal
 from cloud.db import Base, utcnow
-from cloud.deps import AUTHED, IdPath, commit, not_found, principal, require, session
+from cloud.deps import AUTHED, commit, IdPath, Input, not_found, principal, require, session
 from cloud.tenants.models import Terminal
 from cloud.tms import keys as tr31keys
 from cloud.tms.manage import assign
@@ -70,7 +70,7 @@ class MasterKey:
 router = APIRouter(responses=AUTHED, tags=["terminal management"])
 
 
-class KekIn(BaseModel):
+class KekIn(Input):
     model_config = ConfigDict(extra="forbid")
     key: str = Field(pattern=r"^[0-9A-Fa-f]{32}([0-9A-Fa-f]{16}){0,2}$")
     algorithm: Literal["A", "T"] = "A"
@@ -109,7 +109,7 @@ def register_kek(terminal_id: IdPath, body: KekIn, request: Request, db: Session
     return KekOut(terminal_id=t.id, algorithm=kek.algorithm, kcv=row.kcv)
 
 
-class PushIn(BaseModel):
+class PushIn(Input):
     model_config = ConfigDict(extra="forbid")
     terminal_ids: list[int] = Field(min_length=1, max_length=1000)
     acquirer: str = Field(pattern=r"^[a-z0-9_-]{1,32}$")

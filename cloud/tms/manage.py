@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from cloud.accounts.principal import Principal
 from cloud.db import utcnow
-from cloud.deps import AUTHED, IdPath, UTCDateTime, commit, not_found, principal, require, session
+from cloud.deps import AUTHED, commit, IdPath, Input, not_found, principal, require, session, UTCDateTime
 from cloud.push import wake_after_commit
 from cloud.tenants.models import Operator, Terminal
 from cloud.tms.models import CLOSED_STATES, OPEN_STATES, Action, ActionStatus, Artifact, SoftwareModule
@@ -26,7 +26,7 @@ VERSION = r"^[0-9A-Za-z][0-9A-Za-z.+_-]{0,31}$"
 FILENAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
 
 
-class ModuleIn(BaseModel):
+class ModuleIn(Input):
     model_config = ConfigDict(extra="forbid")
     kind: Literal["firmware", "params", "app", "keys"]
     name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9 ._-]*$")
@@ -111,7 +111,7 @@ async def upload_artifact(module_id: IdPath, request: Request, filename: str = P
     return ArtifactOut(filename=filename, size=size, sha256=sha256)
 
 
-class ActionIn(BaseModel):
+class ActionIn(Input):
     model_config = ConfigDict(extra="forbid")
     terminal_id: int = Field(ge=1, le=2**31 - 1)
     module_id: int = Field(ge=1, le=2**31 - 1)

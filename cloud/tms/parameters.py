@@ -24,7 +24,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from cloud.accounts.principal import Principal
 from cloud.db import Base, utcnow
-from cloud.deps import AUTHED, IdPath, UTCDateTime, commit, not_found, principal, require, session
+from cloud.deps import AUTHED, commit, IdPath, Input, not_found, principal, require, session, UTCDateTime
 from cloud.tenants.models import Merchant, Store, Terminal
 from cloud.tms.manage import assign
 from cloud.tms.models import Artifact, SoftwareModule
@@ -78,7 +78,7 @@ def render(db, terminal):
 router = APIRouter(responses=AUTHED, tags=["terminal management"])
 
 
-class SetIn(BaseModel):
+class SetIn(Input):
     model_config = ConfigDict(extra="forbid")
     files: dict[Literal["emv.json", "capk.json", "contactless.json", "acquirers.json", "terminal.json"], dict] = \
         Field(max_length=5)
@@ -155,7 +155,7 @@ def terminal_parameters(terminal_id: IdPath, db: Session = Depends(session), who
     return Rendered(terminal_id=t.id, sets=used, files=files)
 
 
-class PushIn(BaseModel):
+class PushIn(Input):
     model_config = ConfigDict(extra="forbid")
     terminal_ids: list[int] = Field(min_length=1, max_length=1000)
     forced: bool = False

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from cloud.accounts.principal import Principal
 from cloud.db import Base, utcnow
-from cloud.deps import AUTHED, IdPath, UTCDateTime, commit, not_found, principal, require, session
+from cloud.deps import AUTHED, commit, IdPath, Input, not_found, principal, require, session, UTCDateTime
 from cloud.tenants.models import Store, Terminal
 from cloud.tms.manage import assign
 from cloud.tms.models import CLOSED_STATES, Action, SoftwareModule
@@ -172,7 +172,7 @@ def advance_for_action(db, action_id):
 router = APIRouter(responses=AUTHED, tags=["rollouts"])
 
 
-class GroupFilter(BaseModel):
+class GroupFilter(Input):
     """Terminals of a dynamic group: every given field must match."""
     model_config = ConfigDict(extra="forbid")
     model: Optional[str] = Field(None, max_length=64)
@@ -181,7 +181,7 @@ class GroupFilter(BaseModel):
     store_id: Optional[int] = Field(None, ge=1, le=2**31 - 1)
 
 
-class GroupIn(BaseModel):
+class GroupIn(Input):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=80)
     kind: Literal["static", "dynamic"] = "static"
@@ -227,7 +227,7 @@ def list_groups(db: Session = Depends(session), who: Principal = Depends(princip
         TerminalGroup.operator_id == who.operator_id).order_by(TerminalGroup.id))]
 
 
-class MembersIn(BaseModel):
+class MembersIn(Input):
     model_config = ConfigDict(extra="forbid")
     terminal_ids: list[int] = Field(max_length=10000)
 
@@ -255,7 +255,7 @@ def group_terminals(group_id: IdPath, db: Session = Depends(session), who: Princ
     return [t.id for t in members(db, _group(db, who, group_id))]
 
 
-class RolloutIn(BaseModel):
+class RolloutIn(Input):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=80)
     module_id: int = Field(ge=1, le=2**31 - 1)
