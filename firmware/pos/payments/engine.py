@@ -192,13 +192,6 @@ class PaymentEngine(Authorizer):
         self.stan = self.stan % _STAN_MAX + 1
         return self.stan
 
-    def _network_stan(self):
-        """A STAN for a network-management message (sign-on, echo), kept on the journal:
-        after a restart the next message never reuses it (the host sees each STAN once)."""
-        s = self._next_stan()
-        self._write({"t": "ctr", "stan": s, "inv": self.invoice})
-        return s
-
     # ------------------------------------------------------------ boot recovery
     def recover(self):
         """On boot: every sale that may have reached the host but did not finish
@@ -240,7 +233,7 @@ class PaymentEngine(Authorizer):
     # ------------------------------------------------------------ network management
     def sign_on_fields(self):
         dt, _, _ = _now_fields()
-        return {7: dt, 11: "%06d" % self._network_stan(), 70: "001"}
+        return {7: dt, 11: "%06d" % self._next_stan(), 70: "001"}
 
     def signed_on(self, acq, rf):
         """Check the 0810 and store the working keys it carries (under the TMK)."""
@@ -261,7 +254,7 @@ class PaymentEngine(Authorizer):
         """0800 echo test (DE 70 = 301); True when the host answers 00."""
         a = self.acquirers[acq]
         dt, _, _ = _now_fields()
-        rf = a.exchange("0800", {7: dt, 11: "%06d" % self._network_stan(), 70: "301"})
+        rf = a.exchange("0800", {7: dt, 11: "%06d" % self._next_stan(), 70: "301"})
         return rf.get(39) == "00"
 
     def start(self):
