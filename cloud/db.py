@@ -60,7 +60,6 @@ def alembic_config(engine):
 def migrate(engine, revision="head"):
     """Bring the schema to `revision` (idempotent)."""
     from alembic import command
-    import cloud.models  # noqa: F401  (every model registered on Base)
     command.upgrade(alembic_config(engine), revision)
 
 

@@ -50,7 +50,7 @@ from pos import log                 # noqa: E402
 from pos.app import shell, status   # noqa: E402
 from pos.board import BOARD         # noqa: E402
 from pos.ui.canvas import Canvas    # noqa: E402
-from pos.ui.screen import ScreenStack  # noqa: E402
+from pos.ui.stack import ScreenStack  # noqa: E402
 from pos.ui import messages           # noqa: E402
 
 
