@@ -14,7 +14,7 @@ scheduled, downloading, downloaded, installing, deferred (busy), success, failed
     GET  /api/v1/tms/groups/{id}/terminals
     POST /api/v1/tms/rollouts               {"name", "module_id", "group_id", "stages", "error_threshold", "forced"}
     GET  /api/v1/tms/rollouts/{id}          counters per state, per-terminal states, stage
-    POST /api/v1/tms/rollouts/{id}/pause | resume | stop | retry
+    POST /api/v1/tms/rollouts/{id}/pause | resume | stop | retry | force
 """
 import json
 import math
@@ -344,7 +344,7 @@ def get_rollout(rollout_id: IdPath, db: Session = Depends(session), who: Princip
 
 
 @router.post("/api/v1/tms/rollouts/{rollout_id}/{command}", response_model=RolloutOut)
-def control(rollout_id: IdPath, command: Literal["pause", "resume", "stop", "retry"],
+def control(rollout_id: IdPath, command: Literal["pause", "resume", "stop", "retry", "force"],
             db: Session = Depends(session), who: Principal = Depends(principal)):
     r = _rollout(db, who, rollout_id)
     require(who, "terminal:write")
@@ -360,6 +360,11 @@ def control(rollout_id: IdPath, command: Literal["pause", "resume", "stop", "ret
         # failed terminals (and those a stop cancelled) get a new action in their stage
         _reissue(db, r, ("failed", "cancelled"))
         r.state, r.reason = "running", ""
+    elif command == "force" and r.state in ("running", "paused"):
+        # terminals that deferred (busy) get the same module as a forced action: it waits for
+        # the counter to be free instead of being put off again
+        r.forced = True
+        _reissue(db, r, ("deferred", "scheduled"))
     else:
         raise HTTPException(status_code=409, detail="rollout %d is %s: cannot %s" % (r.id, r.state, command))
     commit(db)
