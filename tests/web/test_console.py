@@ -6,6 +6,7 @@ in the cloud (parameter push, diagnostics) and lightweight DDI clients (enrollme
 fleet).  Waits are on what the page shows, with generous ceilings; nothing sleeps."""
 import json
 import os
+import re
 import shutil
 import tempfile
 import urllib.error
@@ -271,4 +272,45 @@ def test_parameter_push_reaches_the_terminal(managed, managed_page):
     assert managed.flash_json("config/contactless.json")["aids"]["A0000000031010"]["rctl"] == 25000
     term = managed.flash_json("config/terminal.json")
     assert term["receipt_header"] == ["CONSOLE FLEET"] and term["receipt_footer"] == ["SEE YOU - LANE 7"]
+    _no_error(page)
+
+
+def test_terminal_detail_with_log_lines_and_a_screenshot(managed, managed_page):
+    page = managed_page
+    page.click("#fleet tbody a.link:text('SIM-CONSOLE')")
+    page.wait_for_selector("#tab-terminal:not([hidden])", timeout=WAIT_MS)
+    page.wait_for_function("document.querySelector('#term-attrs tbody').textContent.includes('heap_free')",
+                           timeout=WAIT_MS)
+    attrs = page.text_content("#term-attrs tbody")
+    assert "firmware" in attrs and "micropython" in attrs
+    assert "online" in page.text_content("#term-info tbody")
+    # log lines on request: the terminal answers at its next poll; what it sends is redacted
+    page.click("#diag-logs")
+    page.wait_for_selector("#diag-log-lines:not([hidden])", timeout=WAIT_MS)
+    lines = page.text_content("#diag-log-lines").splitlines()
+    with open(os.path.join(managed.board.flash_dir, "log", "recent.txt")) as f:
+        book = f.read().splitlines()
+    assert lines and lines == book[-len(lines):], (lines[-3:], book[-3:])    # the terminal's own log book
+    assert all(re.match(r"^(DEBUG|INFO|WARN|ERROR) [a-z0-9_]+ ", ln) for ln in lines), lines
+    assert "success" in page.text_content("#term-diag tbody")
+    # a screenshot of the display: the picture the firmware drew, as the web face renders it
+    page.click("#diag-screen")
+    page.wait_for_selector("#diag-screenshot:not([hidden])", timeout=WAIT_MS)
+    page.wait_for_function("document.getElementById('diag-screenshot').naturalWidth === 240", timeout=WAIT_MS)
+    assert page.evaluate("document.getElementById('diag-screenshot').naturalHeight") == 320
+    from cloud.tms.diagnostics import DiagnosticRequest
+    from sqlalchemy.orm import Session
+    with Session(managed.cloud.app.state.engine) as db:
+        shot = db.query(DiagnosticRequest).filter_by(what="screen").order_by(DiagnosticRequest.id.desc()).first()
+        data = bytes(shot.data)
+    assert len(data) == 240 * 320 // 8
+    # the body rows as the panel shows them (black ink on white below the title bar): every ink
+    # bit of the screenshot is a dark pixel of the display model's frame memory and the reverse
+    panel = managed.board.devices["display"]
+    ink = [[data[y * 30 + x // 8] >> (7 - x % 8) & 1 for x in range(240)] for y in range(320)]
+    dark = [[panel.pixel(x, y) != 0xFFFF for x in range(240)] for y in range(320)]
+    body = range(32, 300)
+    differ = sum(ink[y][x] != dark[y][x] for y in body for x in range(240))
+    assert sum(ink[y][x] for y in body for x in range(240)) > 200       # there is text on it
+    assert differ == 0, differ
     _no_error(page)
