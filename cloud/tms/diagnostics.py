@@ -28,9 +28,9 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from cloud.accounts.principal import Principal
 from cloud.db import Base, utcnow
 from cloud.deps import AUTHED, IdPath, UTCDateTime, commit, not_found, principal, require, session
-from cloud.tenants.models import Terminal
+from cloud.tenants.models import Operator, Terminal
 from cloud.tms.ddi import controller
-from cloud.tms.manage import assign
+from cloud.push import wake_after_commit
 from cloud.tms.models import Action, Artifact, SoftwareModule
 
 LOG_LINES = 200                      # lines asked of the terminal
@@ -118,7 +118,12 @@ def request_diagnostics(terminal_id: IdPath, body: DiagIn, request: Request, db:
                        version=str(n), description="%s requested by %s" % (body.what, who.label))
     db.add(m)
     db.flush()
-    d = DiagnosticRequest(operator_id=t.operator_id, terminal_id=t.id, action_id=assign(db, t, m).id, what=body.what)
+    # not manage.assign: a new request must not cancel one still open; the terminal takes them in turn
+    a = Action(operator_id=t.operator_id, terminal_id=t.id, module_id=m.id, state="scheduled")
+    db.add(a)
+    db.flush()
+    wake_after_commit(db, db.get(Operator, t.operator_id).slug, t.controller_id)
+    d = DiagnosticRequest(operator_id=t.operator_id, terminal_id=t.id, action_id=a.id, what=body.what)
     db.add(d)
     db.flush()          # the request's id names its upload in the artifact
     spec = json.dumps({"request": d.id, "what": body.what, "lines": LOG_LINES,

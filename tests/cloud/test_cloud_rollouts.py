@@ -98,3 +98,33 @@ def test_bad_rollouts_are_refused(client, admin, fleet10):
         assert r.status_code == 409 and "stages" in r.json()["detail"]
     assert client.post("/api/v1/tms/groups", json={"name": "s", "kind": "static", "filter": {"model": "x"}},
                        headers=admin).status_code == 409
+
+
+def test_force_reissues_deferred_terminals_as_forced(client, admin, fleet10):
+    terms, m = fleet10
+    g = client.post("/api/v1/tms/groups", json={"name": "two", "kind": "static"}, headers=admin).json()
+    client.put("/api/v1/tms/groups/%d/members" % g["id"], json={"terminal_ids": [terms[0]["id"], terms[1]["id"]]},
+               headers=admin)
+    r = client.post("/api/v1/tms/rollouts", json={"name": "soft", "module_id": m["id"], "group_id": g["id"]},
+                    headers=admin).json()
+    busy = terms[0]
+    aid = _open_action(client, busy)
+    dep = client.get("/default/controller/v1/%s/deploymentBase/%d" % (busy["cid"], aid), headers=busy["dev"]).json()
+    assert dep["deployment"]["update"] == "attempt"
+    client.post("/default/controller/v1/%s/deploymentBase/%d/feedback" % (busy["cid"], aid),
+                json={"status": {"execution": "rejected", "result": {"finished": "none"},
+                                 "details": ["deferred: transaction in progress"]}}, headers=busy["dev"])
+    r = client.get("/api/v1/tms/rollouts/%d" % r["id"], headers=admin).json()
+    assert r["counts"] == {"deferred": 1, "scheduled": 1}
+    r = client.post("/api/v1/tms/rollouts/%d/force" % r["id"], headers=admin).json()
+    assert r["counts"] == {"scheduled": 2}
+    new = _open_action(client, busy)
+    assert new != aid
+    dep = client.get("/default/controller/v1/%s/deploymentBase/%d" % (busy["cid"], new), headers=busy["dev"]).json()
+    assert dep["deployment"]["update"] == "forced"
+    assert client.get("/api/v1/tms/actions/%d" % aid, headers=admin).json()["state"] == "cancelled"
+    for t in terms[:2]:
+        _finish(client, t, True)
+    r = client.get("/api/v1/tms/rollouts/%d" % r["id"], headers=admin).json()
+    assert r["state"] == "finished" and r["counts"] == {"success": 2}
+    assert client.post("/api/v1/tms/rollouts/%d/force" % r["id"], headers=admin).status_code == 409
