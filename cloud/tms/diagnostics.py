@@ -27,7 +27,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from cloud.accounts.principal import Principal
 from cloud.db import Base, utcnow
-from cloud.deps import AUTHED, IdPath, UTCDateTime, commit, not_found, principal, require, session
+from cloud.deps import AUTHED, IdPath, UTCDateTime, commit, not_found, principal, problems, require, session
 from cloud.tenants.models import Operator, Terminal
 from cloud.tms.ddi import controller
 from cloud.push import wake_after_commit
@@ -70,7 +70,8 @@ def png_from_mono(data, width, height):
 
 
 router = APIRouter(responses=AUTHED, tags=["diagnostics"])
-device = APIRouter(prefix="/{tenant}/controller/v1/{controller_id}", tags=["DDI (device API)"])
+device = APIRouter(prefix="/{tenant}/controller/v1/{controller_id}", tags=["DDI (device API)"],
+                   responses=problems(400, 401, 404, 413))
 
 
 class DiagIn(BaseModel):
