@@ -10,16 +10,16 @@ def test_log_book_keeps_redacted_lines_and_rotates(tmp_path):
     out = run("""
 import os
 from pos import log
-from pos.tms import logbook
+from pos.tms import logbook, diag
 log.add_sink(logbook.append)
 log.info("emv", "card read", pan="4111111111111111", track2="4111111111111111=2512", pin="1234")
 log.warning("host", "declined 5413330089010434 by issuer")
 for i in range(600):
     log.info("ddi", "poll", n=i)
-print("SIZES", os.stat(logbook.CURRENT)[6], os.stat(logbook.PREVIOUS)[6])
-t = logbook.tail(3)
+print("SIZES", os.stat("log/recent.txt")[6], os.stat("log/recent.1")[6])
+t = diag.tail(3)
 print("TAIL", repr(t))
-print("LINES", logbook.tail(1000).count(b"\\n"))
+print("LINES", diag.tail(1000).count(b"\\n"))
 """, cwd=str(tmp_path))
     sizes = [ln for ln in out.splitlines() if ln.startswith("SIZES")][0].split()
     assert 0 < int(sizes[1]) <= 4096 + 40 and int(sizes[2]) > 4096         # bounded, rotated once at least
@@ -40,13 +40,14 @@ print("LINES", logbook.tail(1000).count(b"\\n"))
 
 def test_log_book_survives_no_file_and_a_full_flash(tmp_path):
     out = run("""
-from pos.tms import logbook
-print("EMPTY", repr(logbook.tail(10)))
-logbook.CURRENT = "nodir/x/recent.txt"        # cannot be written: the line still prints
+from pos.tms import logbook, diag
+print("EMPTY", repr(diag.tail(10)))
+open("log", "w").close()                      # a file where the folder should be: nothing can be kept
 logbook.append("INFO app still here")
+print("NOTHING", repr(diag.tail(10, "x/1", "x/2")))
 print("OK")
 """, cwd=str(tmp_path))
-    assert "EMPTY b''" in out and "INFO app still here" in out and "OK" in out
+    assert "EMPTY b''" in out and "NOTHING b''" in out and "INFO app still here" in out and "OK" in out
 
 
 def test_malformed_request_is_refused_with_a_reason(tmp_path):

@@ -6,7 +6,7 @@
 #     PUT {controller}/{upload}                         logs: text/plain, the last lines
 #     PUT {controller}/{upload}?width=240&height=320    screen: the display's 1-bit framebuffer
 #
-# Log lines come from pos.tms.logbook (redacted when they were logged: masked PANs, no PIN,
+# Log lines come from the log book that pos.tms.logbook writes (redacted when they were logged: masked PANs, no PIN,
 # track data or keys).  The screenshot is the framebuffer the display driver draws into (rows
 # of bits, most significant bit leftmost, 1 = ink), sent as it is, without a copy.
 import json
@@ -17,6 +17,35 @@ from pos.net import http
 
 _MAX_REQUEST = const(512)
 _MAX_LINES = const(200)
+
+
+def tail(lines, previous="log/recent.1", current="log/recent.txt"):
+    """The last `lines` lines of the log book (pos.tms.logbook) as bytes, oldest first."""
+    import os
+    sizes = []
+    for path in (previous, current):
+        try:
+            sizes.append(os.stat(path)[6])
+        except OSError:
+            sizes.append(0)
+    buf = bytearray(sizes[0] + sizes[1])
+    mv = memoryview(buf)
+    got = 0
+    for path, n in zip((previous, current), sizes):
+        if n:
+            try:
+                with open(path, "rb") as f:
+                    got += f.readinto(mv[got:got + n])
+            except OSError:
+                pass
+    end = got
+    i = end - 1 if end and buf[end - 1] == 10 else end
+    while i > 0 and lines > 0:
+        i -= 1
+        if buf[i] == 10:
+            lines -= 1
+    start = i + 1 if lines == 0 else 0
+    return bytes(mv[start:end])
 
 
 class DiagError(Exception):
@@ -45,8 +74,7 @@ class DiagHandler:
         except (ValueError, KeyError, TypeError):
             raise DiagError("malformed request.json")
         if what == "logs":
-            from pos.tms import logbook
-            body = logbook.tail(min(int(req.get("lines", 100)), _MAX_LINES))
+            body = tail(min(int(req.get("lines", 100)), _MAX_LINES))
             query, ctype = "", "text/plain; charset=utf-8"
             done = "sent %d log lines" % body.count(b"\n")
         elif what == "screen":
