@@ -269,6 +269,7 @@ async function loadGroups() {
     Object.entries(g.filter).map(([k, v]) => k + "=" + (k === "merchant_id" ? merchantNames[v] : k === "store_id" ? storeNames[v] : v)).join(", "),
     g.size, g.kind === "static" ? link("members", () => openGroup(g)) : link("show", () => openGroup(g))])));
   $("#rollout-form [name=group_id]").replaceChildren(...groups.map((g) => new Option(g.name + " (" + g.size + ")", g.id)));
+  $("#rollout-form [name=stage_groups]").replaceChildren(...groups.map((g) => new Option(g.name, g.id)));
   fillPushTargets();
 }
 
@@ -301,6 +302,7 @@ function groupKindChanged() {
   document.querySelectorAll("#group-form .dynamic-only").forEach((e) => { e.hidden = !dyn; });
 }
 $("#group-form [name=kind]").addEventListener("change", groupKindChanged);
+$("#group-form").addEventListener("reset", () => setTimeout(groupKindChanged, 0));
 onSubmit("#group-form", async (d) => {
   const body = { name: d.name, kind: d.kind || "static" };
   if (body.kind === "dynamic") {
@@ -419,9 +421,15 @@ $("#release-form").addEventListener("submit", async (ev) => {
 async function loadRollouts() {
   const list = await api("GET", "/tms/rollouts");
   const gname = (id) => (groups.find((g) => g.id === id) || { name: "#" + id }).name;
-  fill("#rollouts", list.map((r) => row([r.name, r.module_id, gname(r.group_id), r.stages.join("% / ") + "%",
-    (r.stage + 1) + " of " + r.stages.length, span("state-" + r.state, r.state),
+  fill("#rollouts", list.map((r) => row([r.name, r.module_id, gname(r.group_id), stagesText(r),
+    (r.stage + 1) + " of " + stageCount(r), span("state-" + r.state, r.state),
     Object.entries(r.counts).map(([k, v]) => k + " " + v).join(", "), link("open", () => openRollout(r.id))])));
+}
+
+function stageCount(r) { return r.stage_groups.length ? r.stage_groups.length + 1 : r.stages.length; }
+function stagesText(r) {
+  const gname = (id) => (groups.find((g) => g.id === id) || { name: "#" + id }).name;
+  return r.stage_groups.length ? r.stage_groups.map(gname).concat(["the rest"]).join(" / ") : r.stages.join("% / ") + "%";
 }
 
 function showRollout(r) {
@@ -429,8 +437,8 @@ function showRollout(r) {
   $("#rollout-state").textContent = r.state;
   $("#rollout-state").className = "state-" + r.state;
   $("#rollout-reason").textContent = r.reason;
-  $("#rollout-counts").textContent = "stage " + (r.stage + 1) + " of " + r.stages.length + " (" + r.stages.join("%, ") +
-    "%), error threshold " + r.error_threshold + "%; " + r.total + " terminal(s): " +
+  $("#rollout-counts").textContent = "stage " + (r.stage + 1) + " of " + stageCount(r) + " (" + stagesText(r) +
+    "), error threshold " + r.error_threshold + "%; " + r.total + " terminal(s): " +
     Object.entries(r.counts).map(([k, v]) => k + " " + v).join(", ");
   fill("#rollout-targets", r.targets.map((t) => row([termName(t.terminal_id), t.stage + 1, t.action_id, span("state-" + t.state, t.state)])));
   $("#rollout-detail").hidden = false;
@@ -460,9 +468,12 @@ $("#rollout-form").addEventListener("submit", async (ev) => {
   showError(null);
   const f = ev.target;
   try {
-    const stages = f.stages.value.split(",").map((x) => Number(x.trim())).filter((x) => x);
-    const r = await api("POST", "/tms/rollouts", { name: f.name.value, module_id: Number(f.module_id.value),
-      group_id: Number(f.group_id.value), stages, error_threshold: Number(f.error_threshold.value), forced: f.forced.checked });
+    const body = { name: f.name.value, module_id: Number(f.module_id.value), group_id: Number(f.group_id.value),
+      error_threshold: Number(f.error_threshold.value), forced: f.forced.checked };
+    const byGroups = [...f.stage_groups.selectedOptions].map((o) => Number(o.value));
+    if (byGroups.length) body.stage_groups = byGroups;
+    else body.stages = f.stages.value.split(",").map((x) => Number(x.trim())).filter((x) => x);
+    const r = await api("POST", "/tms/rollouts", body);
     await loadRollouts();
     await openRollout(r.id);
   } catch (e) { showError(e); }

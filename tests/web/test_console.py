@@ -184,6 +184,14 @@ def test_staged_rollout_stops_on_a_failing_terminal(cloud, page):
         box.check()
     page.click("#group-members-save")
     page.wait_for_function("document.querySelector('#groups tbody').textContent.includes('static4')", timeout=WAIT_MS)
+    # a dynamic group: every terminal that reports firmware 1.0.0
+    page.select_option("#group-form [name=kind]", "dynamic")
+    page.fill("#group-form [name=name]", "on 1.0.0")
+    page.fill("#group-form [name=firmware]", "1.0.0")
+    page.click("#group-form button[type=submit]")
+    page.wait_for_function("document.querySelector('#groups tbody').textContent.includes('dynamicfirmware=1.0.04')",
+                           timeout=WAIT_MS)
+    assert page.is_hidden("#group-form [name=firmware]")          # the form is back to a static group
     # a firmware release uploaded from the page
     page.click("nav [data-tab=releases]")
     page.fill("#release-form [name=version]", "1.0.1")
@@ -214,7 +222,8 @@ def test_staged_rollout_stops_on_a_failing_terminal(cloud, page):
     assert len(states) == 2 and "success" in states[0] and "failed" in states[1]
     # stage 2 never started: its terminals are offered nothing
     assert fleet[2].poll() is None and fleet[3].poll() is None
-    assert "stopped" in page.locator("#rollouts tbody tr", has_text="1.0.1 pilot").text_content()
+    listed = page.locator("#rollouts tbody tr", has_text="1.0.1 pilot").text_content()
+    assert "stopped" in listed and "50% / 100%" in listed and "1 of 2" in listed
     # retry: the failed terminal gets a new action; it installs this time and the rollout goes on
     page.click("[data-rollout=retry]")
     page.wait_for_function("document.getElementById('rollout-state').textContent === 'running'", timeout=WAIT_MS)
