@@ -479,6 +479,13 @@ $("#rollout-form").addEventListener("submit", async (ev) => {
   } catch (e) { showError(e); }
 });
 
+// the fleet list and an open terminal follow heartbeats while they are on screen
+setInterval(() => {
+  if (!token || !me) return;
+  if (!$("#tab-fleet").hidden) loadFleet().catch(showError);
+  else if (!$("#tab-terminal").hidden && currentTerminal) loadTerminal().catch(showError);
+}, 5000);
+
 groupKindChanged();
 scopeChoices();
 if (token) signedIn().catch(() => signedOut()); else signedOut();

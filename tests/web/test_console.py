@@ -142,6 +142,44 @@ def test_enrollment_from_the_console(cloud, page):
     _no_error(page)
 
 
+def test_the_virtual_terminal_enrolls_with_the_code_the_page_shows(cloud, page):
+    from host_sim.board import VirtualBoard
+    from host_sim.fleet import add_token_to_kld
+    from host_sim.rig import PRODUCT_HEAP, provision
+    page.fill("#register-form [name=serial]", "SIM-PAGE")
+    page.click("#register-form button[type=submit]")
+    page.wait_for_selector("#activation:not([hidden])", timeout=WAIT_MS)
+    code = page.text_content("#activation").split(": ", 1)[1].split()[0]
+
+    def manufacture(flash_dir):
+        # what the terminal does with the typed code: enroll, keep its identity and token
+        provision(flash_dir, {})
+        req = urllib.request.Request(cloud.url + "/api/v1/enroll", method="POST", data=json.dumps(
+            {"activation_code": code, "serial": "SIM-PAGE"}).encode(), headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=30) as r:
+            ident = json.loads(r.read())
+        os.makedirs(os.path.join(flash_dir, "config"), exist_ok=True)
+        with open(os.path.join(flash_dir, "config", "cloud.json"), "w") as f:
+            json.dump({"url": cloud.url, "tenant": ident["tenant"], "controller_id": ident["controller_id"]}, f)
+        add_token_to_kld(os.path.join(flash_dir, "keys.kld"), ident["target_token"])
+    board = VirtualBoard(heap=PRODUCT_HEAP, firmware="frozen", provision=manufacture, pty=False)
+    board.start()
+    try:
+        board.wait_for("smartpos ready", 60)
+        page.fill("#fleet-filter", "SIM-PAGE")
+        # the terminal polls on its own and sends its config data: the page shows it online with its versions
+        page.wait_for_function("(() => { const t = document.querySelector('#fleet tbody').textContent;"
+                               " return t.includes('online') && t.includes('0.1.0'); })()", timeout=WAIT_MS)
+        assert "enrolled" in page.locator("#fleet tbody tr", has_text="SIM-PAGE").text_content()
+        page.click("#fleet tbody a.link:text('SIM-PAGE')")
+        page.wait_for_function("document.querySelector('#term-attrs tbody').textContent.includes('heap_free')",
+                               timeout=WAIT_MS)
+        assert "micropython" in page.text_content("#term-attrs tbody")
+    finally:
+        board.stop()
+    _no_error(page)
+
+
 def test_errors_are_shown(cloud, page):
     page.fill("#register-form [name=serial]", "CON-0002")
     page.click("#register-form button[type=submit]")
