@@ -208,7 +208,7 @@ async function loadTerminal() {
   const installed = {};
   actions.filter((a) => a.state === "success").forEach((a) => {
     const kind = a.module.split(" ")[0];
-    if (!installed[kind]) installed[kind] = a;
+    if (kind !== "diag" && !installed[kind]) installed[kind] = a;      // diagnostics install nothing
   });
   fill("#term-installed", [row(["firmware (reported)", "", text(t.attributes.firmware), ""])].concat(
     Object.entries(installed).map(([k, a]) => { const p = a.module.split(" "); return row([k, p[1], p[2], when(a.closed_at)]); })));
