@@ -3,8 +3,8 @@
 # While the terminal is enrolled in a cloud, every log line (already redacted by pos.log:
 # masked PANs, no PIN, track data or keys) is printed as before and appended to
 # log/recent.txt; past 4 KB that file becomes log/recent.1 and a new one starts, so the book
-# keeps the last 4 to 8 KB of lines.  Nothing of it stays in the heap: the module holds no
-# state and imports what it uses inside its functions (the idle heap is measured with it).
+# keeps the last 4 to 8 KB of lines.  The module holds no state and imports what it uses inside
+# its function: only the module and its sink stay resident (docs/tms.md has the measured cost).
 #
 #     log.add_sink(logbook.append)          # pos.tms.service, once enrolled
 #
