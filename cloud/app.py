@@ -95,16 +95,17 @@ def create_app(settings=None):
     from cloud.tms.parameters import router as parameters
     from cloud.tms.keyvault import router as keyvault
     from cloud.tms.rollouts import router as rollouts
+    from cloud.tms.diagnostics import device as diag_device, router as diagnostics
     from cloud.tms.storage import ArtifactStore
     app.state.artifacts = ArtifactStore(settings.data_dir)
-    for r in (accounts, tenants, audit, tms, parameters, keyvault, rollouts, ddi):
+    for r in (accounts, tenants, audit, tms, parameters, keyvault, rollouts, diagnostics, diag_device, ddi):
         app.include_router(r)
 
     @app.get("/healthz", tags=["service"])
     def healthz():
         with engine.connect() as c:
             c.execute(text("SELECT 1"))
-        return {"status": "ok", "database": engine.dialect.name, "version": VERSION}
+        return {"status": "ok", "database": engine.dialect.name, "version": VERSION, "ddi_poll_s": settings.ddi_poll_s}
 
     @app.get("/", include_in_schema=False)
     def console():

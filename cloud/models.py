@@ -6,3 +6,4 @@ from cloud.tms.models import SoftwareModule, Artifact, Action, ActionStatus  # n
 from cloud.tms.parameters import ParameterSet  # noqa: F401
 from cloud.tms.keyvault import TerminalKek  # noqa: F401
 from cloud.tms.rollouts import TerminalGroup, GroupMember, Rollout, RolloutTarget  # noqa: F401
+from cloud.tms.diagnostics import DiagnosticRequest  # noqa: F401

@@ -1,4 +1,5 @@
 """/api/v1: operator, merchants, stores, terminals, enrollment."""
+import json
 from typing import Literal, Optional
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -227,6 +228,7 @@ class TerminalOut(BaseModel):
     enrolled_at: Optional[UTCDateTime]
     last_seen_at: Optional[UTCDateTime]
     activation_expires_at: Optional[UTCDateTime]
+    attributes: dict = Field(default_factory=dict, description="DDI config data the terminal last sent")
 
 
 class TerminalActivation(BaseModel):
@@ -241,7 +243,8 @@ def terminal_out(t):
                        state=t.state, store_id=t.store_id,
                        merchant_id=t.store.merchant_id if t.store is not None else None,
                        enrolled_at=t.enrolled_at, last_seen_at=t.last_seen_at,
-                       activation_expires_at=t.activation_expires_at if pending else None)
+                       activation_expires_at=t.activation_expires_at if pending else None,
+                       attributes=json.loads(t.attributes or "{}"))
 
 
 def _terminal(db, who, terminal_id):

@@ -11,9 +11,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cloud.db import Base, utcnow
 
-MODULE_KINDS = ("firmware", "params", "app", "keys")
+MODULE_KINDS = ("firmware", "params", "app", "keys", "diag")   # diag: diagnostics requests (diagnostics.py)
 # DDI chunk "part" of each kind (hawkBit names the firmware part "os" and apps "bApp")
-DDI_PART = {"firmware": "os", "params": "params", "app": "bApp", "keys": "keys"}
+DDI_PART = {"firmware": "os", "params": "params", "app": "bApp", "keys": "keys", "diag": "diag"}
 
 OPEN_STATES = ("scheduled", "downloading", "downloaded", "installing", "deferred", "cancelling")
 CLOSED_STATES = ("success", "failed", "cancelled")

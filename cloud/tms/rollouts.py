@@ -3,7 +3,9 @@ VHQ and Eclipse hawkBit).
 
 A **group** is static (members listed) or dynamic (a filter on model, firmware version,
 merchant or store, resolved when used).  A **rollout** deploys one software module to a group
-in stages (percentages of the group, e.g. 10, 50, 100): each stage's terminals get an action;
+in stages (percentages of the group, e.g. 10, 50, 100, or groups: the group's terminals that
+are also in a pilot group first, then those in a second group, then the rest): each stage's
+terminals get an action;
 when every action of the stage has closed, the next stage starts, unless the failure rate of
 the closed actions has passed the error threshold, which stops the rollout (actions not yet
 started are cancelled; running ones finish).  Per terminal the state is its action's:
@@ -12,13 +14,14 @@ scheduled, downloading, downloaded, installing, deferred (busy), success, failed
     POST /api/v1/tms/groups                 {"name", "kind": "static"|"dynamic", "filter": {...}}
     PUT  /api/v1/tms/groups/{id}/members    {"terminal_ids": [...]}
     GET  /api/v1/tms/groups/{id}/terminals
-    POST /api/v1/tms/rollouts               {"name", "module_id", "group_id", "stages", "error_threshold", "forced"}
+    POST /api/v1/tms/rollouts               {"name", "module_id", "group_id", "stages" | "stage_groups",
+                                             "error_threshold", "forced"}
     GET  /api/v1/tms/rollouts/{id}          counters per state, per-terminal states, stage
-    POST /api/v1/tms/rollouts/{id}/pause | resume | stop | retry
+    POST /api/v1/tms/rollouts/{id}/pause | resume | stop | retry | force
 """
 import json
 import math
-from typing import Literal, Optional
+from typing import Annotated, Literal, Optional
 
 from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel, ConfigDict, Field
@@ -61,7 +64,7 @@ class Rollout(Base):
     name: Mapped[str] = mapped_column(String(80))
     module_id: Mapped[int] = mapped_column(ForeignKey("software_modules.id", ondelete="RESTRICT"))
     group_id: Mapped[int] = mapped_column(ForeignKey("terminal_groups.id", ondelete="RESTRICT"))
-    stages: Mapped[str] = mapped_column(String(200))          # JSON list of percentages
+    stages: Mapped[str] = mapped_column(String(200))          # JSON: [percentages] or {"groups": [ids]}
     error_threshold: Mapped[int] = mapped_column(Integer)     # percent of closed actions
     forced: Mapped[bool] = mapped_column(default=False)
     state: Mapped[str] = mapped_column(String(12), default="running")   # running paused stopped finished
@@ -100,12 +103,31 @@ def members(db, group):
     return out
 
 
+def stage_plan(r):
+    """(percentages, stage group ids): one of the two is empty."""
+    plan = json.loads(r.stages)
+    if isinstance(plan, dict):
+        return [], plan["groups"]
+    return plan, []
+
+
+def stage_count(r):
+    pct, groups = stage_plan(r)
+    return len(pct) or len(groups) + 1          # by groups: a last stage for the rest
+
+
 def _start_stage(db, r, module):
     group = db.get(TerminalGroup, r.group_id)
     terms = members(db, group)
-    pct = json.loads(r.stages)[r.stage]
-    want = math.ceil(len(terms) * pct / 100.0)
+    pct, groups = stage_plan(r)
     have = {t.terminal_id for t in db.scalars(select(RolloutTarget).where(RolloutTarget.rollout_id == r.id))}
+    if pct:
+        want = math.ceil(len(terms) * pct[r.stage] / 100.0)
+    else:
+        want = len(terms)
+        if r.stage < len(groups):
+            pilot = {t.id for t in members(db, db.get(TerminalGroup, groups[r.stage]))}
+            terms = [t for t in terms if t.id in pilot]
     for t in terms:
         if len(have) >= want:
             break
@@ -139,13 +161,13 @@ def advance(db, r):
         return r.state
     if stage_open:
         return r.state
-    stages = json.loads(r.stages)
-    if r.stage + 1 >= len(stages):
+    if r.stage + 1 >= stage_count(r):
         r.state, r.reason = "finished", "%d succeeded, %d failed" % (by.get("success", 0), by.get("failed", 0))
         return r.state
     r.stage += 1
     _start_stage(db, r, db.get(SoftwareModule, r.module_id))
-    return r.state
+    db.flush()
+    return advance(db, r)             # a stage that added no terminal (all already in) moves on at once
 
 
 def stop(db, r, reason):
@@ -260,7 +282,11 @@ class RolloutIn(Input):
     name: str = Field(min_length=1, max_length=80)
     module_id: int = Field(ge=1, le=2**31 - 1)
     group_id: int = Field(ge=1, le=2**31 - 1)
-    stages: list[int] = Field(default_factory=lambda: [100], min_length=1, max_length=10)
+    stages: list[int] = Field(default_factory=lambda: [100], min_length=1, max_length=10,
+                              description="rising percentages of the group ending at 100")
+    stage_groups: list[Annotated[int, Field(ge=1, le=2**31 - 1)]] = Field(default_factory=list, max_length=9,
+                                    description="instead of percentages: the group's terminals in each of these "
+                                                "groups in turn, then the rest")
     error_threshold: int = Field(20, ge=0, le=100)
     forced: bool = False
 
@@ -278,6 +304,7 @@ class RolloutOut(BaseModel):
     module_id: int
     group_id: int
     stages: list[int]
+    stage_groups: list[int] = []
     error_threshold: int
     state: str
     stage: int
@@ -290,7 +317,8 @@ class RolloutOut(BaseModel):
 
 def rollout_out(db, r, targets=False):
     total, by, _ = counters(db, r)
-    out = RolloutOut(id=r.id, name=r.name, module_id=r.module_id, group_id=r.group_id, stages=json.loads(r.stages),
+    pct, groups = stage_plan(r)
+    out = RolloutOut(id=r.id, name=r.name, module_id=r.module_id, group_id=r.group_id, stages=pct, stage_groups=groups,
                      error_threshold=r.error_threshold, state=r.state, stage=r.stage, reason=r.reason, total=total,
                      counts=by, created_at=r.created_at)
     if targets:
@@ -314,6 +342,10 @@ def create_rollout(body: RolloutIn, db: Session = Depends(session), who: Princip
     if any(not 0 < p <= 100 for p in body.stages) or body.stages != sorted(body.stages) or body.stages[-1] != 100:
         raise HTTPException(status_code=409, detail="stages: rising percentages ending at 100, e.g. [10, 50, 100]")
     g = _group(db, who, body.group_id)
+    for sg in body.stage_groups:
+        _group(db, who, sg)
+    if len(set(body.stage_groups)) != len(body.stage_groups) or g.id in body.stage_groups:
+        raise HTTPException(status_code=409, detail="stage_groups: each group once, not the target group itself")
     m = db.get(SoftwareModule, body.module_id)
     if m is None or m.operator_id != who.operator_id:
         raise not_found("software module %d" % body.module_id)
@@ -322,10 +354,13 @@ def create_rollout(body: RolloutIn, db: Session = Depends(session), who: Princip
     if not members(db, g):
         raise HTTPException(status_code=409, detail="group %d has no enrolled terminal" % g.id)
     r = Rollout(operator_id=who.operator_id, name=body.name, module_id=m.id, group_id=g.id,
-                stages=json.dumps(body.stages), error_threshold=body.error_threshold, forced=body.forced)
+                stages=json.dumps({"groups": body.stage_groups} if body.stage_groups else body.stages),
+                error_threshold=body.error_threshold, forced=body.forced)
     db.add(r)
     db.flush()
     _start_stage(db, r, m)
+    db.flush()
+    advance(db, r)                    # a first stage with no terminal of the group moves on
     commit(db)
     return rollout_out(db, r, targets=True)
 
@@ -344,7 +379,7 @@ def get_rollout(rollout_id: IdPath, db: Session = Depends(session), who: Princip
 
 
 @router.post("/api/v1/tms/rollouts/{rollout_id}/{command}", response_model=RolloutOut)
-def control(rollout_id: IdPath, command: Literal["pause", "resume", "stop", "retry"],
+def control(rollout_id: IdPath, command: Literal["pause", "resume", "stop", "retry", "force"],
             db: Session = Depends(session), who: Principal = Depends(principal)):
     r = _rollout(db, who, rollout_id)
     require(who, "terminal:write")
@@ -360,6 +395,11 @@ def control(rollout_id: IdPath, command: Literal["pause", "resume", "stop", "ret
         # failed terminals (and those a stop cancelled) get a new action in their stage
         _reissue(db, r, ("failed", "cancelled"))
         r.state, r.reason = "running", ""
+    elif command == "force" and r.state in ("running", "paused"):
+        # terminals that deferred (busy) get the same module as a forced action: it waits for
+        # the counter to be free instead of being put off again
+        r.forced = True
+        _reissue(db, r, ("deferred", "scheduled"))
     else:
         raise HTTPException(status_code=409, detail="rollout %d is %s: cannot %s" % (r.id, r.state, command))
     commit(db)

@@ -98,3 +98,81 @@ def test_bad_rollouts_are_refused(client, admin, fleet10):
         assert r.status_code == 409 and "stages" in r.json()["detail"]
     assert client.post("/api/v1/tms/groups", json={"name": "s", "kind": "static", "filter": {"model": "x"}},
                        headers=admin).status_code == 409
+
+
+def test_force_reissues_deferred_terminals_as_forced(client, admin, fleet10):
+    terms, m = fleet10
+    g = client.post("/api/v1/tms/groups", json={"name": "two", "kind": "static"}, headers=admin).json()
+    client.put("/api/v1/tms/groups/%d/members" % g["id"], json={"terminal_ids": [terms[0]["id"], terms[1]["id"]]},
+               headers=admin)
+    r = client.post("/api/v1/tms/rollouts", json={"name": "soft", "module_id": m["id"], "group_id": g["id"]},
+                    headers=admin).json()
+    busy = terms[0]
+    aid = _open_action(client, busy)
+    dep = client.get("/default/controller/v1/%s/deploymentBase/%d" % (busy["cid"], aid), headers=busy["dev"]).json()
+    assert dep["deployment"]["update"] == "attempt"
+    client.post("/default/controller/v1/%s/deploymentBase/%d/feedback" % (busy["cid"], aid),
+                json={"status": {"execution": "rejected", "result": {"finished": "none"},
+                                 "details": ["deferred: transaction in progress"]}}, headers=busy["dev"])
+    r = client.get("/api/v1/tms/rollouts/%d" % r["id"], headers=admin).json()
+    assert r["counts"] == {"deferred": 1, "scheduled": 1}
+    r = client.post("/api/v1/tms/rollouts/%d/force" % r["id"], headers=admin).json()
+    assert r["counts"] == {"scheduled": 2}
+    new = _open_action(client, busy)
+    assert new != aid
+    dep = client.get("/default/controller/v1/%s/deploymentBase/%d" % (busy["cid"], new), headers=busy["dev"]).json()
+    assert dep["deployment"]["update"] == "forced"
+    assert client.get("/api/v1/tms/actions/%d" % aid, headers=admin).json()["state"] == "cancelled"
+    for t in terms[:2]:
+        _finish(client, t, True)
+    r = client.get("/api/v1/tms/rollouts/%d" % r["id"], headers=admin).json()
+    assert r["state"] == "finished" and r["counts"] == {"success": 2}
+    assert client.post("/api/v1/tms/rollouts/%d/force" % r["id"], headers=admin).status_code == 409
+
+
+def test_stages_by_groups_then_the_rest(client, admin, fleet10):
+    terms, m = fleet10
+    ids = [t["id"] for t in terms]
+
+    def static(name, members):
+        g = client.post("/api/v1/tms/groups", json={"name": name, "kind": "static"}, headers=admin).json()
+        return client.put("/api/v1/tms/groups/%d/members" % g["id"], json={"terminal_ids": members},
+                          headers=admin).json()
+    target = static("first six", ids[:6])
+    pilot = static("pilot", [ids[4], ids[9]])               # R-09 is outside the target: never deployed
+    lab = static("lab", [ids[0], ids[4]])                    # R-04 is in the pilot already
+    bad = client.post("/api/v1/tms/rollouts", json={"name": "x", "module_id": m["id"], "group_id": target["id"],
+                                                    "stage_groups": [target["id"]]}, headers=admin)
+    assert bad.status_code == 409
+    assert client.post("/api/v1/tms/rollouts", json={"name": "x", "module_id": m["id"], "group_id": target["id"],
+                                                     "stage_groups": [99999]}, headers=admin).status_code == 404
+    r = client.post("/api/v1/tms/rollouts", json={"name": "by groups", "module_id": m["id"], "group_id": target["id"],
+                                                  "stage_groups": [pilot["id"], lab["id"]]}, headers=admin).json()
+    assert r["stage_groups"] == [pilot["id"], lab["id"]] and r["stages"] == []
+    assert [x["terminal_id"] for x in r["targets"]] == [ids[4]]
+    _finish(client, terms[4], True)
+    r = client.get("/api/v1/tms/rollouts/%d" % r["id"], headers=admin).json()
+    assert r["stage"] == 1 and [x["terminal_id"] for x in r["targets"] if x["stage"] == 1] == [ids[0]]
+    _finish(client, terms[0], True)
+    r = client.get("/api/v1/tms/rollouts/%d" % r["id"], headers=admin).json()
+    assert r["stage"] == 2 and sorted(x["terminal_id"] for x in r["targets"] if x["stage"] == 2) == \
+        [ids[1], ids[2], ids[3], ids[5]]
+    for i in (1, 2, 3, 5):
+        _finish(client, terms[i], True)
+    r = client.get("/api/v1/tms/rollouts/%d" % r["id"], headers=admin).json()
+    assert r["state"] == "finished" and r["counts"] == {"success": 6}
+    assert _open_action(client, terms[9]) is None
+
+
+def test_a_stage_that_adds_no_terminal_moves_on(client, admin, fleet10):
+    terms, m = fleet10
+    g = client.post("/api/v1/tms/groups", json={"name": "four", "kind": "static"}, headers=admin).json()
+    client.put("/api/v1/tms/groups/%d/members" % g["id"], json={"terminal_ids": [t["id"] for t in terms[:4]]},
+               headers=admin)
+    # 10% and 20% of 4 are both one terminal: stage 2 adds nobody and must not hold the rollout
+    r = client.post("/api/v1/tms/rollouts", json={"name": "small", "module_id": m["id"], "group_id": g["id"],
+                                                  "stages": [10, 20, 100]}, headers=admin).json()
+    assert r["total"] == 1
+    _finish(client, terms[0], True)
+    r = client.get("/api/v1/tms/rollouts/%d" % r["id"], headers=admin).json()
+    assert r["stage"] == 2 and r["total"] == 4

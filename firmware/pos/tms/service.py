@@ -2,7 +2,8 @@
 # enrollment) and the key store holds the DDI TargetToken (secret "ddi"), a background task
 # polls the cloud with the DDI client, sends the terminal's attributes when asked, and runs
 # deployments through the handlers: "params" (parameter bundles), "keys" (TR-31 working keys),
-# "os" (firmware images, where the updater is built in).  Without a cloud the task idles:
+# "os" (firmware images, where the updater is built in), "diag" (log lines and a screenshot
+# for the operator's console).  Without a cloud the task idles:
 # the counter never depends on it.
 #
 #     asyncio.gather(..., service.task(busy=lambda: None))
@@ -99,7 +100,8 @@ class _OnDemand:
 
 def _handlers():
     return {"params": _OnDemand("pos.tms.params", "ParamsHandler"),
-            "keys": _OnDemand("pos.tms.keyinject", "KeysHandler", _keystore)}
+            "keys": _OnDemand("pos.tms.keyinject", "KeysHandler", _keystore),
+            "diag": _OnDemand("pos.tms.diag", "DiagHandler", _token)}
 
 
 def make_agent():
@@ -133,6 +135,8 @@ async def task():
     if agent is None:
         while True:
             await asyncio.sleep(3600)
+    from pos.tms import logbook
+    log.add_sink(logbook.append)          # recent lines on flash for diagnostics requests
     wake = asyncio.Event()
     try:
         sub = _subscriber(_config(), wake)
