@@ -27,7 +27,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from cloud.accounts.principal import Principal
 from cloud.db import Base, utcnow
-from cloud.deps import AUTHED, IdPath, UTCDateTime, commit, not_found, principal, problems, require, session
+from cloud.deps import AUTHED, IdPath, Input, UTCDateTime, commit, not_found, principal, problems, require, session
 from cloud.tenants.models import Operator, Terminal
 from cloud.tms.ddi import controller
 from cloud.push import wake_after_commit
@@ -74,7 +74,7 @@ device = APIRouter(prefix="/{tenant}/controller/v1/{controller_id}", tags=["DDI 
                    responses=problems(400, 401, 404, 413))
 
 
-class DiagIn(BaseModel):
+class DiagIn(Input):
     model_config = ConfigDict(extra="forbid")
     what: Literal["logs", "screen"]
 
