@@ -18,7 +18,8 @@ class SwuError(ValueError):
     """An archive that cannot be made; the message says why."""
 
 
-def _member(name, data):
+def member(name, data):
+    """One cpio newc (070702) member: header, name, data, each padded to 4 bytes."""
     name_b = name.encode() + b"\x00"
     check = sum(data) & 0xFFFFFFFF
     fields = (0, FILE_MODE if name != TRAILER else 0, 0, 0, 1, 0, len(data), 0, 0, 0, 0, len(name_b), check)
@@ -28,12 +29,12 @@ def _member(name, data):
 
 def pack(description, files):
     """The archive: sw-description, then `files` ([(name, bytes)]) in that order, the trailer."""
-    out = [_member("sw-description", description)]
+    out = [member("sw-description", description)]
     for name, data in files:
         if name in ("sw-description", TRAILER) or not 0 < len(name.encode()) <= 64 or "/" in name:
             raise SwuError("member name %r is not allowed" % name)
-        out.append(_member(name, data))
-    out.append(_member(TRAILER, b""))
+        out.append(member(name, data))
+    out.append(member(TRAILER, b""))
     return b"".join(out)
 
 
