@@ -131,3 +131,24 @@ def test_a_bad_staged_bundle_is_refused_at_boot_and_the_old_parameters_stay(tmp_
     assert r["result"][0] is False and r["result"][1][0].startswith("refused: " + why), r
     assert r["recorded"]["ok"] is False and r["version"] == 0 and r["left"] == ["params.result"]
     assert (flash / "config" / "terminal.json").read_bytes() == before
+
+
+def test_a_power_cut_after_the_swap_still_reports_the_bundle_applied(tmp_path):
+    flash = _staged(tmp_path, _bundle())
+    out = run("""
+import json
+from pos.tms import params
+params.apply({"terminal.json": {"receipt_footer": ["SIGNED"]}}, 5)   # the swap was done ...
+with open(params.APPLYING, "w") as f:                                 # ... the result not yet recorded
+    json.dump({"version": 5, "files": ["terminal.json"]}, f)
+""" + BOOT % NOW.timestamp(), cwd=str(flash))
+    r = json.loads(out.strip().splitlines()[-1])
+    assert r["result"] == [True, ["parameters version 5 applied (terminal.json)"]], r
+    assert r["recorded"]["ok"] is True and r["version"] == 5 and r["left"] == ["params.result"]
+
+
+def test_a_bundle_replayed_at_its_installed_version_is_refused(tmp_path):
+    flash = _staged(tmp_path, _bundle())
+    run("from pos.tms import params\nparams.apply({}, 5)\n", cwd=str(flash))
+    r = json.loads(run(BOOT % NOW.timestamp(), cwd=str(flash)).strip().splitlines()[-1])
+    assert r["result"] == [False, ["refused: bundle.version: 5 is not newer than the installed 5"]], r

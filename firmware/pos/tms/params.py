@@ -22,6 +22,7 @@ OLD = "config.old"
 VERSION_FILE = "params.version"
 COMPLETE = ".complete"
 PART = "params.download"            # a bundle as it arrives: on flash, not in the heap
+APPLYING = "params.applying"        # {"version", "files"}: a staged bundle's swap has begun
 FILES = ("emv.json", "capk.json", "contactless.json", "acquirers.json", "terminal.json")
 # CA public key modulus lengths in use (bytes): 1024, 1152, 1408, 1984 bits (EMV Book 2 5.1, Annex A)
 CAPK_LENGTHS = (128, 144, 176, 248)
@@ -318,7 +319,7 @@ def check_signed(metadata, length, sha256, controller_id, now):
     return target.version
 
 
-def install(metadata, length, sha256, controller_id, now, today=None):
+def install(metadata, length, sha256, controller_id, now, today=None, on_apply=None):
     """Check the bundle received into PART (signature first, then its content) and apply it;
     `metadata` maps the TUF files to their bytes (emptied on the way).  PART is removed.
     Returns (ok, details, (version, files) or None); a refusal leaves the old parameters."""
@@ -342,9 +343,14 @@ def install(metadata, length, sha256, controller_id, now, today=None):
         return False, ["refused: %s" % e], None
     finally:
         _remove(PART)
+    if on_apply is not None:
+        on_apply(bundle["version"], sorted(files))
     apply(files, bundle["version"])
-    return True, ["parameters version %d applied (%s)" % (bundle["version"], ", ".join(sorted(files)))], \
-        (bundle["version"], sorted(files))
+    return True, [applied_text(bundle["version"], sorted(files))], (bundle["version"], sorted(files))
+
+
+def applied_text(version, names):
+    return "parameters version %d applied (%s)" % (version, ", ".join(names))
 
 
 def _remove(path):
@@ -396,23 +402,11 @@ class _Members:
             self.file = None
 
 
-def finish_staged(now=None, reset=None):
-    """At boot, before the counter loads (the heap whole): check and apply the bundle that
-    pos.tms.staging downloaded, record the result for the next poll, then restart the board
-    (the checks' modules and names leave the heap with the restart; the new parameters load
-    with it).  Returns the result when `reset` returns."""
+def _check_staged(controller_id, now):
+    """(ok, details) of the archive staged on flash: read, checked, applied."""
     import gc
     import time
     from pos.tms import staging, swu
-    recover()
-    try:
-        with open(staging.TICKET) as f:
-            ticket = json.load(f)
-        action, controller_id = ticket["action"], ticket["controller"]
-    except (OSError, ValueError, KeyError, TypeError):
-        _remove(staging.TICKET)
-        _remove(staging.STAGED)
-        return None
     members = _Members()
     try:
         try:
@@ -422,16 +416,51 @@ def finish_staged(now=None, reset=None):
         if members.hash is None:
             _fail("bundle", "no params.json in the archive")
     except (swu.SwuError, ParamsError, OSError) as e:
-        result = (False, ["refused: %s" % e])
+        return False, ["refused: %s" % e]
+    gc.collect()
+
+    def mark(version, names):                  # a power cut after the swap still reports success
+        with open(APPLYING, "w") as f:
+            json.dump({"version": version, "files": names}, f)
+    ok, details, _ = install(members.metadata, members.length, members.hash.digest(), controller_id,
+                             now if now is not None else time.time(), on_apply=mark)
+    return ok, details
+
+
+def finish_staged(now=None, reset=None):
+    """At boot, before the counter loads (the heap whole): check and apply the bundle that
+    pos.tms.staging downloaded, record the result for the next poll, then restart the board
+    (the checks' modules and names leave the heap with the restart; the new parameters load
+    with it).  Every step survives a power cut: a cut before the result is recorded runs it
+    again, and a bundle whose swap had finished is reported applied.  Returns the result when
+    `reset` returns."""
+    from pos.tms import staging
+    recover()
+    try:
+        with open(staging.TICKET) as f:
+            ticket = json.load(f)
+        action, controller_id = ticket["action"], ticket["controller"]
+    except (OSError, ValueError, KeyError, TypeError):
+        action = None
+    if action is not None:
+        try:
+            with open(APPLYING) as f:
+                done = json.load(f)
+        except (OSError, ValueError):
+            done = None
+        if done is not None and done.get("version") == installed_version():
+            result = (True, [applied_text(done["version"], done["files"])])
+        else:
+            result = _check_staged(controller_id, now)
+        _remove(PART)
+        staging.record(action, result[0], result[1])
     else:
-        gc.collect()
-        ok, details, _ = install(members.metadata, members.length, members.hash.digest(), controller_id,
-                                 now if now is not None else time.time())
-        result = (ok, details)
-    _remove(PART)
-    staging.record(action, result[0], result[1])
+        result = None
+    _remove(APPLYING)
     _remove(staging.STAGED)
     _remove(staging.TICKET)
+    if result is None:
+        return None
     if reset is None:
         import machine
         reset = machine.reset
