@@ -41,7 +41,8 @@ uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[s])
 
 
 def available():
-    return os.path.exists(PYTHON)
+    """Made whole by `make goosebit-venv` (its stamp is written after goosebit installed)."""
+    return os.path.exists(os.path.join(VENV, ".installed-stamp"))
 
 
 class GoosebitError(Exception):
