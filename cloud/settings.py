@@ -28,7 +28,7 @@ class Settings:
     max_artifact_bytes: int = 32 << 20      # ... except artifact uploads, up to this
     ddi_poll_s: int = 300                   # DDI polling interval given to terminals
     mqtt_url: str = ""                      # broker for wake messages (mqtt://host:port); empty: none
-    signing_keys: str = ""                  # folder of the TUF role keys (TEST-<role>.pem as release.load_keys reads); empty: the TEST keys
+    signing_keys: str = ""                  # TUF role keys folder (release.load_keys); empty: the TEST keys
     # first start with an empty database: the operator and its admin account
     bootstrap_operator: str = "default"
     bootstrap_operator_name: str = "Default operator"
