@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PORT   ?=
 
-.PHONY: all venv sim test flash demo bench native native-arm fuzz clean
+.PHONY: all venv goosebit-venv sim test flash demo bench native native-arm fuzz clean
 
 all: test
 
@@ -16,6 +16,18 @@ $(STAMP): pyproject.toml setup.py
 	@touch $(STAMP)
 
 venv: $(STAMP)
+
+# A stock goosebit (hawkBit DDI server, PyPI) in a virtualenv of its own, so that its
+# dependencies never meet ours: tests/tms/test_goosebit_interop.py runs the terminal against it
+# (and skips without it). .ci/run makes it.
+GOOSEBIT_VENV := .venv-goosebit
+GOOSEBIT_VERSION := 0.2.12
+$(GOOSEBIT_VENV)/.installed-stamp: Makefile
+	@test -x $(GOOSEBIT_VENV)/bin/python || $(PYTHON) -m venv $(GOOSEBIT_VENV)
+	$(GOOSEBIT_VENV)/bin/python -m pip install --quiet --disable-pip-version-check 'goosebit==$(GOOSEBIT_VERSION)'
+	@touch $@
+
+goosebit-venv: $(GOOSEBIT_VENV)/.installed-stamp
 
 sim: $(STAMP)
 	$(BIN)/smartpos sim

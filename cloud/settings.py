@@ -28,6 +28,7 @@ class Settings:
     max_artifact_bytes: int = 32 << 20      # ... except artifact uploads, up to this
     ddi_poll_s: int = 300                   # DDI polling interval given to terminals
     mqtt_url: str = ""                      # broker for wake messages (mqtt://host:port); empty: none
+    signing_keys: str = ""                  # TUF role keys folder (release.load_keys); empty: the TEST keys
     # first start with an empty database: the operator and its admin account
     bootstrap_operator: str = "default"
     bootstrap_operator_name: str = "Default operator"
@@ -37,7 +38,7 @@ class Settings:
 
     ENV = {"data_dir": "SMARTPOS_CLOUD_DATA", "database_url": "SMARTPOS_CLOUD_DB",
            "ddi_poll_s": "SMARTPOS_CLOUD_POLL_S", "bootstrap_admin_password": "SMARTPOS_CLOUD_ADMIN_PASSWORD",
-           "mqtt_url": "SMARTPOS_CLOUD_MQTT"}
+           "mqtt_url": "SMARTPOS_CLOUD_MQTT", "signing_keys": "SMARTPOS_CLOUD_SIGNING_KEYS"}
 
     @classmethod
     def from_env(cls, **given):

@@ -10,6 +10,13 @@ from pos import hw
 display = hw.display()
 gc.collect()
 
+try:                                # a parameter bundle that terminal management downloaded:
+    open("params.ticket").close()   # checked and applied now, while the heap is whole; the
+    from pos.tms import params      # noqa: E402  board then restarts with the new parameters
+    params.finish_staged()
+except OSError:
+    pass
+
 try:                                # enrolled in a cloud: its link's one body buffer, while the heap is whole
     open("config/cloud.json").close()
     from pos.net import http        # noqa: E402

@@ -5,9 +5,17 @@ A parameter set holds some of the terminal's parameter files (``emv.json``, ``ca
 a merchant, a store or one terminal.  A terminal's parameters are the sets that apply to it
 merged in that order, objects key by key, the narrower scope winning (lists are replaced
 whole).  Pushing renders that bundle per terminal as a ``params`` software module (artifact
-``params.json``, version one above the terminal's last) and deploys it over DDI; the terminal
+``params.swu``, version one above the terminal's last) and deploys it over DDI; the terminal
 validates the whole bundle before it applies any of it (firmware ``pos.tms.params``) and
 reports a refusal with its reason.
+
+Every bundle is signed through the TUF roles of the firmware releases (``cloud/tms/release.py``):
+``targets.json``, ``snapshot.json`` and ``timestamp.json`` name ``params.json`` (length,
+SHA-256, ``custom`` ``{"kind": "params", "terminal": <controller id>, "version": N}``), every
+metadata version N, so the terminal refuses a tampered, expired, older or unsigned bundle
+before it looks inside.  The four files travel as one SWUpdate image, ``params.swu``
+(``cloud/tms/swu.py``): one artifact, one resumable download, and the form any DDI server
+made for SWUpdate devices (goosebit) accepts.
 
     PUT  /api/v1/tms/parameters/{scope}/{scope_id}     {"files": {...}}   (scope_id 0 for operator)
     GET  /api/v1/tms/parameters
@@ -26,6 +34,7 @@ from cloud.accounts.principal import Principal
 from cloud.db import Base, utcnow
 from cloud.deps import AUTHED, commit, IdPath, Input, not_found, principal, require, session, UTCDateTime
 from cloud.tenants.models import Merchant, Store, Terminal
+from cloud.tms import release, swu
 from cloud.tms.manage import assign
 from cloud.tms.models import Artifact, SoftwareModule
 
@@ -167,8 +176,27 @@ class Pushed(BaseModel):
     version: int
 
 
-def push_to(db, store, terminal, forced=False):
-    """Render `terminal`'s bundle into a new params module and deploy it; returns the action."""
+def signers(settings):
+    """The TUF role signers of this service (the TEST keys unless a key folder is set)."""
+    return release.load_keys(settings.signing_keys or release.TEST_KEY_DIR)
+
+
+def signed_bundle(data, controller_id, version, role_signers, expires=None):
+    """{file name: bytes}: params.json and the TUF metadata that signs it for one terminal."""
+    files = release.sign_target(data, "params.json", {"kind": "params", "terminal": controller_id,
+                                                      "version": version}, version, role_signers, expires)
+    files["params.json"] = data
+    return files
+
+
+def bundle_swu(files, controller_id, version):
+    """The signed bundle as one SWUpdate image (params.swu): the metadata, then params.json."""
+    return swu.pack(swu.sw_description(version, "smartpos parameters %d for %s" % (version, controller_id)),
+                    [(n, files[n]) for n in ("timestamp.json", "snapshot.json", "targets.json", "params.json")])
+
+
+def push_to(db, store, terminal, role_signers, forced=False):
+    """Render `terminal`'s bundle into a new signed params module and deploy it; returns the action."""
     files, used = render(db, terminal)
     if not files:
         raise HTTPException(status_code=409, detail="no parameter set applies to terminal %d" % terminal.id)
@@ -182,8 +210,10 @@ def push_to(db, store, terminal, forced=False):
                        description="; ".join(used)[:240])
     db.add(m)
     db.flush()
-    size, sha256, sha1, md5 = store.put(data)
-    db.add(Artifact(module_id=m.id, filename="params.json", size=size, sha256=sha256, sha1=sha1, md5=md5))
+    raw = bundle_swu(signed_bundle(data, terminal.controller_id, version, role_signers), terminal.controller_id,
+                     version)
+    size, sha256, sha1, md5 = store.put(raw)
+    db.add(Artifact(module_id=m.id, filename="params.swu", size=size, sha256=sha256, sha1=sha1, md5=md5))
     db.flush()
     return assign(db, terminal, m, forced=forced), version
 
@@ -192,13 +222,14 @@ def push_to(db, store, terminal, forced=False):
 def push(body: PushIn, request: Request, db: Session = Depends(session), who: Principal = Depends(principal)):
     require(who, "terminal:write")
     out = []
+    role_signers = signers(request.app.state.settings)
     for tid in body.terminal_ids:
         t = db.get(Terminal, tid) if 0 < tid < 2**31 else None
         if not who.sees_terminal(t):
             raise not_found("terminal %d" % tid)
         if t.state != "enrolled":
             raise HTTPException(status_code=409, detail="terminal %d is %s, not enrolled" % (t.id, t.state))
-        a, version = push_to(db, request.app.state.artifacts, t, body.forced)
+        a, version = push_to(db, request.app.state.artifacts, t, role_signers, body.forced)
         out.append(Pushed(terminal_id=t.id, action_id=a.id, version=version))
     commit(db)
     return out

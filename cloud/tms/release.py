@@ -58,8 +58,8 @@ def metadata_version(version):
     return max(1, parts[0] * 1000000 + parts[1] * 1000 + parts[2])
 
 
-def _serialize(md):
-    return md.to_bytes(JSONSerializer(compact=False))
+def _serialize(md, compact=False):
+    return md.to_bytes(JSONSerializer(compact=compact))
 
 
 def make_root(signers):
@@ -95,6 +95,29 @@ def make_metadata(image, version, target_name, signers, board=BOARD, expires=Non
     root_raw = _serialize(root)
     return {"root.json": root_raw, "1.root.json": root_raw, "targets.json": targets_raw,
             "snapshot.json": snapshot_raw, "timestamp.json": _serialize(timestamp)}
+
+
+def sign_target(data, target_name, custom, meta_version, signers, expires=None, now=None):
+    """{file name: bytes} of targets.json, snapshot.json, timestamp.json for one target that is
+    not a firmware image (a parameter bundle): the same roles and keys as a release, `custom`
+    naming its kind and whom it is for, every metadata version `meta_version`; compact JSON
+    (the terminal holds these in its heap while it checks them)."""
+    now = now or datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    expires = expires or (now + datetime.timedelta(days=7))
+    tf = TargetFile.from_data(target_name, data, ["sha256"])
+    tf.unrecognized_fields["custom"] = dict(custom)
+    targets = Metadata(Targets(version=meta_version, expires=expires, targets={target_name: tf}))
+    targets.sign(signers["targets"])
+    snapshot = Metadata(Snapshot(version=meta_version, expires=expires,
+                                 meta={"targets.json": MetaFile(version=meta_version)}))
+    snapshot.sign(signers["snapshot"])
+    snapshot_raw = _serialize(snapshot, True)
+    timestamp = Metadata(Timestamp(version=meta_version, expires=expires, snapshot_meta=MetaFile(
+        version=meta_version, length=len(snapshot_raw),
+        hashes={"sha256": hashlib.sha256(snapshot_raw).hexdigest()})))
+    timestamp.sign(signers["timestamp"])
+    return {"targets.json": _serialize(targets, True), "snapshot.json": snapshot_raw,
+            "timestamp.json": _serialize(timestamp, True)}
 
 
 def firmware_image(version, src=None, fault=None):

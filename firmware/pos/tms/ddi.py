@@ -48,13 +48,15 @@ def parse_sleep(text):
 
 
 class Artifact:
-    __slots__ = ("filename", "size", "sha256", "href")
+    __slots__ = ("filename", "size", "sha256", "sha1", "href")
 
     def __init__(self, d):
         try:
             self.filename = d["filename"]
             self.size = int(d.get("size") or 0)
-            self.sha256 = (d.get("hashes") or {}).get("sha256", "")
+            hashes = d.get("hashes") or {}
+            self.sha256 = hashes.get("sha256", "")
+            self.sha1 = hashes.get("sha1", "")      # the only hash some servers give (goosebit)
             links = d.get("_links") or {}
             self.href = (links.get("download") or links.get("download-http"))["href"]
         except (KeyError, TypeError, ValueError):
@@ -111,6 +113,7 @@ class Poll:
 class DdiClient:
     def __init__(self, base_url, tenant, controller_id, target_token, timeout_ms=15000, ssl_context=None):
         self.base = base_url.rstrip("/")
+        self.controller_id = controller_id
         self.root = "%s/%s/controller/v1/%s" % (self.base, tenant, controller_id)
         self._auth = "TargetToken " + target_token
         self.timeout_ms = timeout_ms

@@ -7,6 +7,11 @@
 #     files = validate(bundle, today="261127")      # ParamsError naming the file and key
 #     apply(files, bundle["version"])               # config.new/ -> config/, atomically
 #     recover()                                     # at boot, before anything reads config/
+#
+# Every bundle is signed through the TUF roles of the firmware releases (pos.tms.tuf): the
+# timestamp, snapshot and targets metadata name params.json with its length and SHA-256 and
+# `custom` {"kind": "params", "terminal": <controller id>, "version": N}.  check_signed()
+# refuses an unsigned, tampered, expired or older bundle before anything looks inside it.
 import json
 import os
 
@@ -16,11 +21,16 @@ STAGE = "config.new"
 OLD = "config.old"
 VERSION_FILE = "params.version"
 COMPLETE = ".complete"
+PART = "params.download"            # a bundle as it arrives: on flash, not in the heap
+APPLYING = "params.applying"        # {"version", "files"}: a staged bundle's swap has begun
 FILES = ("emv.json", "capk.json", "contactless.json", "acquirers.json", "terminal.json")
 # CA public key modulus lengths in use (bytes): 1024, 1152, 1408, 1984 bits (EMV Book 2 5.1, Annex A)
 CAPK_LENGTHS = (128, 144, 176, 248)
 CONTACTLESS_KERNELS = (2, 3, 4, 5, 6, 7)
 MAX_BUNDLE = 32768
+METADATA = ("timestamp.json", "snapshot.json", "targets.json")
+MAX_METADATA = 8192                 # one role's metadata (one RSA-2048 signature, one target)
+TRUSTED_ROOTS = ("tms/root.json", "config/tuf_root.json")   # a rotated root (pos.tms.update) first
 
 
 class ParamsError(Exception):
@@ -252,6 +262,7 @@ def _swap():
 
 def recover():
     """At boot: finish a swap that a power cut interrupted, or drop a half-staged bundle."""
+    _remove(PART)                            # a download that a power cut interrupted
     staged_complete = _exists(STAGE + "/" + COMPLETE)
     if _exists(STAGE) and not staged_complete:
         _rmtree(STAGE)                       # cut while staging: the old parameters stay
@@ -271,46 +282,187 @@ def recover():
     return None
 
 
-class ParamsHandler:
-    """DDI handler for the "params" chunk: artifact `params.json` (the bundle)."""
-
-    def __init__(self, today=None, on_applied=None):
-        self.today = today
-        self.on_applied = on_applied
-
-    async def run(self, client, dep, chunk, report):
-        import hashlib
-        import binascii
-        art = chunk.artifact("params.json")
-        if art is None:
-            return False, ["no params.json in the deployment"]
-        if art.size > MAX_BUNDLE:
-            return False, ["parameter bundle of %d bytes is over %d" % (art.size, MAX_BUNDLE)]
-        import gc
-        gc.collect()
-        buf = bytearray(art.size)                  # one block of the announced size, filled in place
-        got = [0]
-
-        def fill(mv):
-            n = len(mv)
-            if got[0] + n > len(buf):
-                raise ParamsError("params.json is longer than announced")
-            buf[got[0]:got[0] + n] = mv
-            got[0] += n
-        await client.download(art, fill)
-        if got[0] != art.size or binascii.hexlify(hashlib.sha256(buf).digest()).decode() != art.sha256:
-            return False, ["params.json does not match its length and SHA-256"]
+def _trusted_root():
+    for path in TRUSTED_ROOTS:
         try:
-            bundle = json.loads(buf)
-        except ValueError:
-            return False, ["params.json is not JSON"]
-        buf = None                                 # the parsed bundle is all that is needed now
-        gc.collect()
+            with open(path) as f:
+                root = json.load(f)
+        except (OSError, ValueError):
+            continue
+        return root.get("signed", root)
+    _fail("signature", "no trusted root metadata on this terminal (%s)" % TRUSTED_ROOTS[-1])
+
+
+def check_signed(metadata, length, sha256, controller_id, now):
+    """TUF checks of a bundle (The Update Framework specification 5.4-5.6): `metadata` maps
+    timestamp.json, snapshot.json and targets.json to their bytes; params.json, as received,
+    had `length` bytes and the digest `sha256`.  Signatures by the root's timestamp, snapshot
+    and targets keys, expiry against `now`, metadata versions never below the installed
+    bundle's, the target made for this terminal, its length and SHA-256.  Returns the bundle
+    version the targets metadata signs."""
+    from pos.tms.tuf import MetadataError, Trust      # loaded only while a bundle is checked
+    for name in METADATA:
+        if name not in metadata:
+            _fail("signature", "unsigned bundle: %s missing" % name)
+    floor = installed_version()
+    trust = Trust(_trusted_root(), {"timestamp": floor, "snapshot": floor, "targets": floor}, now)
+    try:
+        target = trust.target(metadata, "params", "terminal", controller_id)
+    except (MetadataError, KeyError, TypeError, ValueError) as e:
+        _fail("signature", str(e) or type(e).__name__)
+    if target.name != "params.json":
+        _fail("signature", "the signed target is %r, not params.json" % target.name)
+    if length != target.length or sha256 != target.sha256:
+        _fail("signature", "params.json does not match the signed length and SHA-256 (tampered)")
+    if not isinstance(target.version, int) or isinstance(target.version, bool):
+        _fail("signature", "the signed target carries no bundle version")
+    return target.version
+
+
+def install(metadata, length, sha256, controller_id, now, today=None, on_apply=None):
+    """Check the bundle received into PART (signature first, then its content) and apply it;
+    `metadata` maps the TUF files to their bytes (emptied on the way).  PART is removed.
+    Returns (ok, details, (version, files) or None); a refusal leaves the old parameters."""
+    import gc
+    try:
         try:
-            files = validate(bundle, installed_version(), self.today() if self.today else None)
-        except ParamsError as e:
-            return False, ["refused: %s" % e]
-        apply(files, bundle["version"])
-        if self.on_applied is not None:
-            self.on_applied(bundle["version"], sorted(files))
-        return True, ["parameters version %d applied (%s)" % (bundle["version"], ", ".join(sorted(files)))]
+            signed_version = check_signed(metadata, length, sha256, controller_id, now)
+        finally:
+            metadata.clear()
+            gc.collect()
+        try:
+            with open(PART) as f:
+                bundle = json.load(f)            # parsed from flash, never held whole in the heap
+        except (OSError, ValueError):
+            _fail("params.json", "not JSON")
+        if not isinstance(bundle, dict) or bundle.get("version") != signed_version:
+            _fail("bundle.version", "%r, the signed metadata says %d" % (
+                bundle.get("version") if isinstance(bundle, dict) else None, signed_version))
+        files = validate(bundle, installed_version(), today)
+    except ParamsError as e:
+        return False, ["refused: %s" % e], None
+    finally:
+        _remove(PART)
+    if on_apply is not None:
+        on_apply(bundle["version"], sorted(files))
+    apply(files, bundle["version"])
+    return True, [applied_text(bundle["version"], sorted(files))], (bundle["version"], sorted(files))
+
+
+def applied_text(version, names):
+    return "parameters version %d applied (%s)" % (version, ", ".join(names))
+
+
+def _remove(path):
+    try:
+        os.remove(path)
+    except OSError:
+        pass
+
+
+class _Members:
+    """The members of a bundle archive this module reads: the metadata into one block each,
+    params.json onto flash (PART) through a SHA-256."""
+
+    def __init__(self):
+        self.metadata = {}
+        self.file = None
+        self.hash = None
+        self.length = 0
+
+    def accept(self, name, size):
+        if name == "params.json":
+            if size > MAX_BUNDLE:
+                _fail(name, "%d bytes is over %d" % (size, MAX_BUNDLE))
+            import hashlib
+            self.hash = hashlib.sha256()
+            self.file = open(PART, "wb")
+            return self._payload
+        if name not in METADATA:
+            return None                          # sw-description: the container's, not ours
+        if size > MAX_METADATA:
+            _fail(name, "%d bytes is over %d" % (size, MAX_METADATA))
+        buf = bytearray(size)
+        at = [0]
+
+        def sink(mv):
+            buf[at[0]:at[0] + len(mv)] = mv
+            at[0] += len(mv)
+        self.metadata[name] = buf
+        return sink
+
+    def _payload(self, mv):
+        self.file.write(mv)
+        self.hash.update(mv)
+        self.length += len(mv)
+
+    def close(self):
+        if self.file is not None:
+            self.file.close()
+            self.file = None
+
+
+def _check_staged(controller_id, now):
+    """(ok, details) of the archive staged on flash: read, checked, applied."""
+    import gc
+    import time
+    from pos.tms import staging, swu
+    members = _Members()
+    try:
+        try:
+            swu.unpack(staging.STAGED, swu.Reader(members.accept))
+        finally:
+            members.close()
+        if members.hash is None:
+            _fail("bundle", "no params.json in the archive")
+    except (swu.SwuError, ParamsError, OSError) as e:
+        return False, ["refused: %s" % e]
+    gc.collect()
+
+    def mark(version, names):                  # a power cut after the swap still reports success
+        with open(APPLYING, "w") as f:
+            json.dump({"version": version, "files": names}, f)
+    ok, details, _ = install(members.metadata, members.length, members.hash.digest(), controller_id,
+                             now if now is not None else time.time(), on_apply=mark)
+    return ok, details
+
+
+def finish_staged(now=None, reset=None):
+    """At boot, before the counter loads (the heap whole): check and apply the bundle that
+    pos.tms.staging downloaded, record the result for the next poll, then restart the board
+    (the checks' modules and names leave the heap with the restart; the new parameters load
+    with it).  Every step survives a power cut: a cut before the result is recorded runs it
+    again, and a bundle whose swap had finished is reported applied.  Returns the result when
+    `reset` returns."""
+    from pos.tms import staging
+    recover()
+    try:
+        with open(staging.TICKET) as f:
+            ticket = json.load(f)
+        action, controller_id = ticket["action"], ticket["controller"]
+    except (OSError, ValueError, KeyError, TypeError):
+        action = None
+    if action is not None:
+        try:
+            with open(APPLYING) as f:
+                done = json.load(f)
+        except (OSError, ValueError):
+            done = None
+        if done is not None and done.get("version") == installed_version():
+            result = (True, [applied_text(done["version"], done["files"])])
+        else:
+            result = _check_staged(controller_id, now)
+        _remove(PART)
+        staging.record(action, result[0], result[1])
+    else:
+        result = None
+    _remove(APPLYING)
+    _remove(staging.STAGED)
+    _remove(staging.TICKET)
+    if result is None:
+        return None
+    if reset is None:
+        import machine
+        reset = machine.reset
+    reset()
+    return result

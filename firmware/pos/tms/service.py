@@ -1,9 +1,10 @@
 # Terminal management at run time: when config/cloud.json names a cloud (written at
 # enrollment) and the key store holds the DDI TargetToken (secret "ddi"), a background task
 # polls the cloud with the DDI client, sends the terminal's attributes when asked, and runs
-# deployments through the handlers: "params" (parameter bundles), "keys" (TR-31 working keys),
-# "os" (firmware images, where the updater is built in), "diag" (log lines and a screenshot
-# for the operator's console).  Without a cloud the task idles:
+# deployments through the handlers: "params" (signed parameter bundles, applied at the restart
+# they cause: pos.tms.staging), "keys" (TR-31 working keys), "os" (firmware images, where the
+# updater is built in), "diag" (log lines and a screenshot for the operator's console).
+# Without a cloud the task idles:
 # the counter never depends on it.
 #
 #     asyncio.gather(..., service.task(busy=lambda: None))
@@ -15,6 +16,7 @@ import os
 from pos import log
 
 CONFIG = "config/cloud.json"
+PARAMS_VERSION = "config/params.version"     # written by pos.tms.params (ROOT/VERSION_FILE)
 FIRMWARE_VERSION = "0.1.0"
 
 last_transaction = None        # set by the counter after each completed sale (attribute)
@@ -57,11 +59,11 @@ def attributes():
         a["paper"] = status.paper or "unknown"
     except ImportError:
         pass
-    try:
-        from pos.tms import params
-        a["params_version"] = params.installed_version()
-    except ImportError:
-        pass
+    try:                     # read here: loading pos.tms.params would cost the counter's heap
+        with open(PARAMS_VERSION) as f:
+            a["params_version"] = int(f.read().strip() or 0)
+    except (OSError, ValueError):
+        a["params_version"] = 0
     if last_transaction is not None:
         a["last_transaction"] = last_transaction
     return a
@@ -99,7 +101,7 @@ class _OnDemand:
 
 
 def _handlers():
-    return {"params": _OnDemand("pos.tms.params", "ParamsHandler"),
+    return {"params": _OnDemand("pos.tms.staging", "ParamsHandler"),
             "keys": _OnDemand("pos.tms.keyinject", "KeysHandler", _keystore),
             "diag": _OnDemand("pos.tms.diag", "DiagHandler", _token)}
 

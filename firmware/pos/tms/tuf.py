@@ -196,6 +196,12 @@ class Trust:
     def update(self, files, board):
         """Check the files (spec 5.3-5.6) and return the firmware Target for `board`.
         On success self.root and self.versions hold the new trusted state (the caller stores it)."""
+        return self.target(files, "firmware", "board", board)
+
+    def target(self, files, kind, key, value):
+        """Check the files (spec 5.3-5.6) and return the one Target whose `custom` says
+        {"kind": kind, key: value} (a firmware for a board, a parameter bundle for a terminal).
+        On success self.root and self.versions hold the new trusted state (the caller stores it)."""
         # 5.3 root rotation: N+1.root.json signed by the old and by the new root
         while True:
             nxt = "%d.root.json" % (self.root["version"] + 1)
@@ -245,13 +251,13 @@ class Trust:
         for name in tg["targets"]:
             t = tg["targets"][name]
             custom = t.get("custom") or {}
-            if custom.get("board") == board and custom.get("kind") == "firmware":
+            if custom.get(key) == value and custom.get("kind") == kind:
                 if found is not None:
-                    raise MetadataError("targets.json: more than one firmware for %s" % board)
+                    raise MetadataError("targets.json: more than one %s for %s %s" % (kind, key, value))
                 found = Target(name, t["length"], binascii.unhexlify(t["hashes"]["sha256"]),
                                custom.get("version", ""))
         if found is None:
-            raise MetadataError("targets.json: wrong target: no firmware for board %s" % board)
+            raise MetadataError("targets.json: wrong target: no %s for %s %s" % (kind, key, value))
         self.versions["timestamp"] = ts["version"]
         self.versions["snapshot"] = snap["version"]
         self.versions["targets"] = tg["version"]
