@@ -162,7 +162,7 @@ async def main():
              paper_task(stack, printer), forward.sender(stack, lambda: isinstance(stack.top, shell.Ready))]
     if cloud_enrolled:
         from pos.tms import service as tms
-        tasks.append(tms.task())
+        tasks.append(tms.task(counter_attributes=lambda: {"paper": status.paper or "unknown"}))
     await asyncio.gather(*tasks)
 
 

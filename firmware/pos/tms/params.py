@@ -10,11 +10,12 @@
 import json
 import os
 
+from pos.tms import PARAMS_VERSION, installed_params_version
 
 ROOT = "config"
 STAGE = "config.new"
 OLD = "config.old"
-VERSION_FILE = "params.version"
+VERSION_FILE = PARAMS_VERSION[len(ROOT) + 1:]   # inside ROOT, and inside STAGE while staged
 COMPLETE = ".complete"
 FILES = ("emv.json", "capk.json", "contactless.json", "acquirers.json", "terminal.json")
 # CA public key modulus lengths in use (bytes): 1024, 1152, 1408, 1984 bits (EMV Book 2 5.1, Annex A)
@@ -195,11 +196,7 @@ def validate(bundle, current_version=0, today=None):
 
 
 def installed_version():
-    try:
-        with open(ROOT + "/" + VERSION_FILE) as f:
-            return int(f.read().strip() or 0)
-    except (OSError, ValueError):
-        return 0
+    return installed_params_version()
 
 
 def _exists(p):
