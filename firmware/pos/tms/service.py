@@ -123,6 +123,7 @@ async def task(counter_attributes=None):
     if sub is not None:
         asyncio.create_task(sub.run())
     sleep_s, backoff = 300, 5
+    idle_logged = False
     while True:
         before = modules.loaded()
         from pos.tms.ddi import Agent, DdiClient
@@ -138,6 +139,9 @@ async def task(counter_attributes=None):
         del agent, Agent, DdiClient
         modules.unload_since(before)
         gc.collect()
+        if not idle_logged:                 # what the agent leaves between polls (smartpos bench tms-terminal)
+            log.info("tms", "agent idle", heap_free=gc.mem_free())
+            idle_logged = True
         try:
             await asyncio.wait_for(wake.wait(), sleep)
         except asyncio.TimeoutError:
