@@ -40,8 +40,8 @@ def terminal():
             ("heap free with every task running, not enrolled", plain_running, "B"),
             ("heap free at Ready, enrolled (body buffer reserved)", enrolled, "B"),
             ("heap free between polls, enrolled (DDI client unloaded)", idle, "B"),
-            ("DDI agent at idle: body buffer, service, task (running - between polls)", plain_running - idle, "B"),
-            ("DDI agent during a poll (running - heap the agent reports)", plain_running - polling, "B"),
+            ("DDI agent at idle: body buffer, service, task (running - between)", plain_running - idle, "B"),
+            ("DDI agent during a poll (running - heap it reports)", plain_running - polling, "B"),
             ("  as this bench counted it before (Ready, not enrolled - heap in a poll)", plain - polling, "B"),
             ("parameter push to applied (no MQTT: the next poll, 2 s)", push_s, "s")]
 
