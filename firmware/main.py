@@ -134,6 +134,13 @@ async def tick_task(stack, leds):
         stack.tick()
 
 
+async def heap_report(after_s=1):
+    """Heap free once every task runs and has settled: the figure the terminal idles with."""
+    await asyncio.sleep(after_s)
+    gc.collect()
+    log.info("app", "running", heap_free=gc.mem_free())
+
+
 async def main():
     if display is None:
         print("smartpos: no display - check its ribbon cable (see the log above)")
@@ -166,10 +173,11 @@ async def main():
     log.info("app", "ready", heap_free=gc.mem_free())
     from pos.app import forward
     tasks = [keypad_task(keypad, stack, flag), tick_task(stack, leds), network_task(stack),
-             paper_task(stack, printer), forward.sender(stack, lambda: isinstance(stack.top, shell.Ready))]
+             paper_task(stack, printer), forward.sender(stack, lambda: isinstance(stack.top, shell.Ready)),
+             heap_report()]
     if cloud_enrolled:
         from pos.tms import service as tms
-        tasks.append(tms.task())
+        tasks.append(tms.task(counter_attributes=lambda: {"paper": status.paper or "unknown"}))
     await asyncio.gather(*tasks)
 
 

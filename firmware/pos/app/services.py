@@ -5,7 +5,7 @@ import time
 
 from micropython import const
 
-from pos import log
+from pos import log, modules
 from pos.app import status
 
 _engine = None
@@ -48,10 +48,9 @@ def preload(tender=None):
         _engine = None
         _emv = None
         import sys
-        for m in list(sys.modules):
-            if m.startswith(("pos.emv", "pos.payments", "pos.iso8583", "pos.app.card", "pos.app.modal",
-                             "pos.app.qr_pay", "pos.qr", "pos.app.flows", "pos.app.reports")):
-                del sys.modules[m]
+        modules.unload([m for m in sys.modules
+                        if m.startswith(("pos.emv", "pos.payments", "pos.iso8583", "pos.app.card", "pos.app.modal",
+                                         "pos.app.qr_pay", "pos.qr", "pos.app.flows", "pos.app.reports"))])
         log.error("app", "payment services not started", err=repr(exc))
         gc.collect()
         return str(exc)
@@ -87,8 +86,7 @@ def key_status():
     """Open the key store for the Ready screen alone (TEST KEYS, KEY STORE REFUSED) when the
     engine waits for the first card; a key-loading file on flash is sealed now too.  The
     modules it loads are dropped again: the heap goes to the UI, the engine loads them later."""
-    import sys
-    before = set(sys.modules)
+    before = modules.loaded()
     try:
         status.test_keys = bool(_open_keys().test_keys())
     except MemoryError:                      # the engine opens it at the first card anyway
@@ -103,15 +101,7 @@ def key_status():
             log.warning("app", "key store status deferred to the first card")
         except MemoryError:
             pass
-    for m in list(sys.modules):
-        if m not in before:
-            del sys.modules[m]
-            parent, _, name = m.rpartition(".")
-            if parent in before:                 # the package keeps its submodule as an attribute
-                try:
-                    delattr(sys.modules[parent], name)
-                except AttributeError:
-                    pass
+    modules.unload_since(before)
     gc.collect()
 
 
@@ -247,17 +237,9 @@ def idle():
     """Back at Ready: the services that live all day let go of the last transaction (the
     kernel's card link, cardholder UI and authorizer with its request and reply, PAN and
     ICC data included), and the modules of one transaction's flow are unloaded."""
-    import sys
     if _kernel is not None:
         _kernel.detach()
-    for name in _FOR_ONE_TRANSACTION:
-        m = sys.modules.pop(name, None)
-        if m is None:
-            continue
-        parent, _, child = name.rpartition(".")
-        pkg = sys.modules.get(parent)
-        if pkg is not None and child in dir(pkg):
-            delattr(pkg, child)          # the package's reference, or the module stays
+    modules.unload(_FOR_ONE_TRANSACTION)
 
 
 def terminal_ids(acq=None):

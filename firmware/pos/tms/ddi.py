@@ -10,23 +10,23 @@
 import asyncio
 import json
 
+from micropython import const
+
 from pos.net import http
 
 # DDI status.execution values (hawkBit DDI API, "State Machine Mapping") and result.finished
+# that this client sends; the others (canceled, scheduled, resumed, download) it never does.
+# Few module names on purpose: every one is interned for good when the module loads (pos.modules).
 CLOSED = "closed"
 PROCEEDING = "proceeding"
-CANCELED = "canceled"
-SCHEDULED = "scheduled"
 REJECTED = "rejected"
-RESUMED = "resumed"
 DOWNLOADED = "downloaded"
-DOWNLOAD = "download"
 SUCCESS = "success"
 FAILURE = "failure"
 NONE = "none"
 
-MIN_SLEEP_S = 5
-MAX_SLEEP_S = 24 * 3600
+_MIN_SLEEP_S = const(5)
+_MAX_SLEEP_S = const(24 * 3600)
 
 
 class DdiError(Exception):
@@ -38,13 +38,13 @@ class DdiError(Exception):
 
 
 def parse_sleep(text):
-    """'HH:MM:SS' -> seconds, clamped to [MIN_SLEEP_S, MAX_SLEEP_S]."""
+    """'HH:MM:SS' -> seconds, clamped to 5 s .. 24 h."""
     try:
         h, m, s = text.split(":")
         n = int(h) * 3600 + int(m) * 60 + int(s)
     except (ValueError, AttributeError):
         raise DdiError("bad polling interval %r" % (text,))
-    return min(MAX_SLEEP_S, max(MIN_SLEEP_S, n))
+    return min(_MAX_SLEEP_S, max(_MIN_SLEEP_S, n))
 
 
 class Artifact:

@@ -17,19 +17,22 @@ from pos.tms.tr31 import KeyBlockReplayError, KeyBlockUsageError
 # (the ISO 8583 MAC) or CMAC; data: symmetric data encryption; kek: a key-encryption
 # key for the acquirer (a TMK).  "S" (exportable under an untrusted key) is refused
 # everywhere: a PIN device never lets a key leave in a form others can open.
+# Each policy is one string "usages algorithms modes exportabilities" (usages split by "/"):
+# two-letter strings in tuples would each be one more name interned for good (pos.modules).
 SLOTS = {
-    "pin": (("P0",), "TA", "EB", "EN"),
-    "mac": (("M1", "M3", "M6"), "TA", "CG", "EN"),
-    "data": (("D0",), "TA", "BDE", "EN"),
-    "kek": (("K0", "K1"), "TA", "BDE", "EN"),
+    "pin": "P0 TA EB EN",
+    "mac": "M1/M3/M6 TA CG EN",
+    "data": "D0 TA BDE EN",
+    "kek": "K0/K1 TA BDE EN",
 }
 
 
 def _policy(slot):
     try:
-        return SLOTS[slot]
+        usages, algs, modes, exports = SLOTS[slot].split()
     except KeyError:
         raise KeyBlockUsageError("no key slot %r (slots: %s)" % (slot, ", ".join(sorted(SLOTS))))
+    return usages.split("/"), algs, modes, exports
 
 
 def check_slot(kb, slot):

@@ -15,11 +15,12 @@
 import json
 import os
 
+from pos.tms import PARAMS_VERSION, installed_params_version
 
 ROOT = "config"
 STAGE = "config.new"
 OLD = "config.old"
-VERSION_FILE = "params.version"
+VERSION_FILE = PARAMS_VERSION[len(ROOT) + 1:]   # inside ROOT, and inside STAGE while staged
 COMPLETE = ".complete"
 PART = "params.download"            # a bundle as it arrives: on flash, not in the heap
 APPLYING = "params.applying"        # {"version", "files"}: a staged bundle's swap has begun
@@ -205,11 +206,7 @@ def validate(bundle, current_version=0, today=None):
 
 
 def installed_version():
-    try:
-        with open(ROOT + "/" + VERSION_FILE) as f:
-            return int(f.read().strip() or 0)
-    except (OSError, ValueError):
-        return 0
+    return installed_params_version()
 
 
 def _exists(p):

@@ -7,16 +7,19 @@
 # Without a cloud the task idles:
 # the counter never depends on it.
 #
-#     asyncio.gather(..., service.task(busy=lambda: None))
+#     asyncio.gather(..., service.task(counter_attributes=lambda: {"paper": "ok"}))
+#
+# Between polls the task holds only its configuration and token: the DDI client's module is
+# loaded for each poll and unloaded after it, the handlers' modules for their deployment.
 import asyncio
 import gc
 import json
 import os
 
-from pos import log
+from pos import log, modules
+from pos.tms import installed_params_version
 
 CONFIG = "config/cloud.json"
-PARAMS_VERSION = "config/params.version"     # written by pos.tms.params (ROOT/VERSION_FILE)
 FIRMWARE_VERSION = "0.1.0"
 
 last_transaction = None        # set by the counter after each completed sale (attribute)
@@ -41,8 +44,9 @@ def _token():
         return None
 
 
-def attributes():
-    """DDI config data: what an operator sees of this terminal in the console."""
+def attributes(counter_attributes=None):
+    """DDI config data: what an operator sees of this terminal in the console;
+    `counter_attributes()` adds what the counter knows (paper)."""
     import sys
     import machine
     gc.collect()
@@ -54,16 +58,9 @@ def attributes():
         a["flash_free"] = st[0] * st[3]
     except (OSError, AttributeError):
         pass
-    try:
-        from pos.app import status
-        a["paper"] = status.paper or "unknown"
-    except ImportError:
-        pass
-    try:                     # read here: loading pos.tms.params would cost the counter's heap
-        with open(PARAMS_VERSION) as f:
-            a["params_version"] = int(f.read().strip() or 0)
-    except (OSError, ValueError):
-        a["params_version"] = 0
+    if counter_attributes is not None:
+        a.update(counter_attributes())
+    a["params_version"] = installed_params_version()
     if last_transaction is not None:
         a["last_transaction"] = last_transaction
     return a
@@ -81,22 +78,13 @@ class _OnDemand:
         self.module, self.name, self.args = module, name, args
 
     async def run(self, client, dep, chunk, report):
-        import sys
-        before = set(sys.modules)
+        before = modules.loaded()
         handler = getattr(__import__(self.module, None, None, (self.name,)), self.name)(*self.args)
         try:
             return await handler.run(client, dep, chunk, report)
         finally:
             del handler
-            for m in list(sys.modules):
-                if m not in before:
-                    del sys.modules[m]
-                    parent, _, name = m.rpartition(".")
-                    if parent in sys.modules:        # the package keeps its submodule as an attribute
-                        try:
-                            delattr(sys.modules[parent], name)
-                        except AttributeError:
-                            pass
+            modules.unload_since(before)
             gc.collect()
 
 
@@ -104,20 +92,6 @@ def _handlers():
     return {"params": _OnDemand("pos.tms.staging", "ParamsHandler"),
             "keys": _OnDemand("pos.tms.keyinject", "KeysHandler", _keystore),
             "diag": _OnDemand("pos.tms.diag", "DiagHandler", _token)}
-
-
-def make_agent():
-    """The DDI agent, or None (with the reason logged) when this terminal is not enrolled."""
-    cfg = _config()
-    if cfg is None:
-        log.info("tms", "no cloud configured (config/cloud.json): terminal management off")
-        return None
-    token = _token()
-    if token is None:
-        return None
-    from pos.tms.ddi import Agent, DdiClient
-    return Agent(DdiClient(cfg[0], cfg[1], cfg[2], token), attributes=attributes, handlers=_handlers(),
-                 busy=lambda: busy_reason, log=log)
 
 
 def _subscriber(cfg, wake):
@@ -130,21 +104,51 @@ def _subscriber(cfg, wake):
                       lambda topic, payload: wake.set())
 
 
-async def task():
-    """The terminal-management loop (idles when not enrolled)."""
-    agent = make_agent()
-    gc.collect()
-    if agent is None:
+async def task(counter_attributes=None):
+    """The terminal-management loop (idles when not enrolled).  Each poll builds the DDI agent,
+    runs one step and lets the client's module go; the polling interval the server gave and
+    the back-off after a failure carry over (hawkBit DDI: config.polling.sleep)."""
+    cfg = _config()
+    token = None
+    if cfg is None:
+        log.info("tms", "no cloud configured (config/cloud.json): terminal management off")
+    else:
+        token = _token()
+    if token is None:
         while True:
             await asyncio.sleep(3600)
     from pos.tms import logbook
     log.add_sink(logbook.append)          # recent lines on flash for diagnostics requests
     wake = asyncio.Event()
     try:
-        sub = _subscriber(_config(), wake)
+        sub = _subscriber(cfg, wake)
     except (ValueError, ImportError) as e:
         log.warning("tms", "push off", err=str(e))
         sub = None
     if sub is not None:
         asyncio.create_task(sub.run())
-    await agent.run(wake)
+    sleep_s, backoff = 300, 5
+    idle_logged = False
+    while True:
+        before = modules.loaded()
+        from pos.tms.ddi import Agent, DdiClient
+        agent = Agent(DdiClient(cfg[0], cfg[1], cfg[2], token), handlers=_handlers(), log=log,
+                      attributes=lambda: attributes(counter_attributes), busy=lambda: busy_reason)
+        agent.sleep_s = sleep_s
+        try:
+            sleep = sleep_s = await agent.step()
+            backoff = 5
+        except Exception as e:              # never let management take the counter down
+            log.info("ddi", "poll failed", err="%s: %s" % (type(e).__name__, e))
+            sleep, backoff = backoff, min(backoff * 2, sleep_s)
+        del agent, Agent, DdiClient
+        modules.unload_since(before)
+        gc.collect()
+        if not idle_logged:                 # what the agent leaves between polls (smartpos bench tms-terminal)
+            log.info("tms", "agent idle", heap_free=gc.mem_free())
+            idle_logged = True
+        try:
+            await asyncio.wait_for(wake.wait(), sleep)
+        except asyncio.TimeoutError:
+            pass
+        wake.clear()

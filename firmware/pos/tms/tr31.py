@@ -62,16 +62,25 @@ class KeyBlockReplayError(KeyBlockError):
 # version id : (cipher block size, MAC length in bytes, KBPK algorithm)
 _VERSIONS = {"B": (8, 8, "T"), "D": (16, 16, "A")}
 
-# X9.143 key usage values with the modes of use allowed for each.
-# Symmetric usages only: a terminal receives no asymmetric keys in TR-31.
-MODES_FOR_USAGE = {
-    "B0": "X", "B1": "X", "B2": "X", "C0": "CGV", "D0": "BDE", "D2": "BDE",
-    "E0": "X", "E1": "X", "E2": "X", "E3": "X", "E4": "X", "E5": "X", "E6": "X",
-    "I0": "N", "K0": "BDE", "K1": "BDE",
-    "M0": "CGV", "M1": "CGV", "M2": "CGV", "M3": "CGV", "M4": "CGV", "M5": "CGV",
-    "M6": "CGV", "M7": "CGV", "M8": "CGV",
-    "P0": "BDE", "V0": "CGV", "V1": "CGV", "V2": "CGV", "V3": "CGV", "V4": "CGV",
-}
+# X9.143 key usage values with the modes of use allowed for each ("usage:modes", space-separated).
+# Symmetric usages only: a terminal receives no asymmetric keys in TR-31.  One string, not a
+# dict: each usage as a dict key would be one more name interned for good (pos.modules).
+_USAGE_MODES = (" B0:X B1:X B2:X C0:CGV D0:BDE D2:BDE E0:X E1:X E2:X E3:X E4:X E5:X E6:X I0:N K0:BDE"
+                " K1:BDE M0:CGV M1:CGV M2:CGV M3:CGV M4:CGV M5:CGV M6:CGV M7:CGV M8:CGV P0:BDE V0:CGV"
+                " V1:CGV V2:CGV V3:CGV V4:CGV ")
+
+
+def modes_for_usage(usage):
+    """The modes of use X9.143 allows for key usage `usage` (a string of mode letters), or None
+    for a usage a terminal cannot hold."""
+    if len(usage) != 2 or not _alnum(usage):
+        return None
+    i = _USAGE_MODES.find(" " + usage + ":")
+    if i < 0:
+        return None
+    return _USAGE_MODES[i + 4:_USAGE_MODES.index(" ", i + 4)]
+
+
 # X9.143 key algorithm : key lengths in bytes accepted
 KEY_LENGTHS = {"T": (16, 24), "A": (16, 24, 32)}
 EXPORTABILITY = "ENS"       # X9.143 exportability: trusted key / not exportable / sensitive
@@ -151,7 +160,7 @@ def parse_header(block):
         raise KeyBlockLengthError("length field says %d characters, %d received (truncated or extended)"
                                   % (declared, n))
     usage, mode = block[5:7], block[8]
-    modes = MODES_FOR_USAGE.get(usage)
+    modes = modes_for_usage(usage)
     if modes is None:
         raise KeyBlockHeaderError("key usage %s is not one a terminal can hold" % usage)
     if mode not in modes:

@@ -62,9 +62,7 @@ def _key_injection(args):
     from host_sim.fleet import ManagedTerminal
     from smartpos.commands.keys import write_to_flash
     kek = tr31keys.generate_kek("A")
-    # 320K: the TR-31 modules load beside the whole merged terminal on this 64-bit port (issue
-    # 13 note: the key handler's heap on the board is still to be measured and brought down)
-    with ManagedTerminal(poll_s=2, heap="320K", before_boot=lambda flash: write_to_flash(flash, kek)) as mt:
+    with ManagedTerminal(poll_s=2, before_boot=lambda flash: write_to_flash(flash, kek)) as mt:
         tid = mt.terminal["id"]
         print("KEK %s loaded at manufacture; KCV %s" % (kek.describe(), kek.kcv()), flush=True)
         reg = mt.api("PUT", "/api/v1/terminals/%d/kek" % tid, {"key": kek.key.hex(), "algorithm": "A"})
