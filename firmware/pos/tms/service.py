@@ -2,19 +2,22 @@
 # enrollment) and the key store holds the DDI TargetToken (secret "ddi"), a background task
 # polls the cloud with the DDI client, sends the terminal's attributes when asked, and runs
 # deployments through the handlers: "params" (parameter bundles), "keys" (TR-31 working keys),
-# "os" (firmware images, where the updater is built in).  Without a cloud the task idles:
-# the counter never depends on it.
+# "os" (firmware images: staged here, installed by at_boot into the inactive ROMFS slot with
+# pos.tms.osupdate, then booted on trial, self-tested, confirmed or reverted, and reported).
+# Without a cloud the task idles: the counter never depends on it.
 #
 #     asyncio.gather(..., service.task(busy=lambda: None))
 import asyncio
 import gc
 import json
 import os
+import time
 
 from pos import log
 
 CONFIG = "config/cloud.json"
-FIRMWARE_VERSION = "0.1.0"
+from pos.tms import startup
+from pos.tms.startup import STAGED
 
 last_transaction = None        # set by the counter after each completed sale (attribute)
 busy_reason = None             # set by the counter while a transaction runs
@@ -42,9 +45,10 @@ def attributes():
     """DDI config data: what an operator sees of this terminal in the console."""
     import sys
     import machine
+    import pos
     gc.collect()
     a = {"model": "smartpos " + sys.platform, "serial": "".join("%02X" % b for b in machine.unique_id()),
-         "firmware": FIRMWARE_VERSION, "micropython": ".".join(str(v) for v in sys.implementation.version[:3]),
+         "firmware": pos.VERSION, "micropython": ".".join(str(v) for v in sys.implementation.version[:3]),
          "heap_free": gc.mem_free()}
     try:
         st = os.statvfs(".")
@@ -71,6 +75,21 @@ def _keystore():
     return KeyStore("keys.kld", ".")
 
 
+def _drop_modules(before):
+    """Unload the modules imported since `before` (a set of sys.modules names)."""
+    import sys
+    for m in list(sys.modules):
+        if m not in before:
+            del sys.modules[m]
+            parent, _, name = m.rpartition(".")
+            if parent in sys.modules:        # the package keeps its submodule as an attribute
+                try:
+                    delattr(sys.modules[parent], name)
+                except AttributeError:
+                    pass
+    gc.collect()
+
+
 class _OnDemand:
     """A handler whose module loads only when a deployment needs it (the heap stays free at Ready)."""
 
@@ -85,21 +104,59 @@ class _OnDemand:
             return await handler.run(client, dep, chunk, report)
         finally:
             del handler
-            for m in list(sys.modules):
-                if m not in before:
-                    del sys.modules[m]
-                    parent, _, name = m.rpartition(".")
-                    if parent in sys.modules:        # the package keeps its submodule as an attribute
-                        try:
-                            delattr(sys.modules[parent], name)
-                        except AttributeError:
-                            pass
-            gc.collect()
+            _drop_modules(before)
+
+
+def _engine():
+    """The payment engine when the counter has built it (an update waits for its transactions)."""
+    from pos.app import services
+    return services.loaded_engine()
+
+
+class _FirmwareStager:
+    """The "os" part at run time: the counter's heap has no room for the installer (its
+    signature checks and modules need blocks of a few KB in one piece), so the agent checks
+    that the update may go now, notes the deployment on flash and restarts the terminal; the
+    install runs at boot before the counter loads (pos.tms.startup), then the trial boot follows."""
+
+    async def run(self, client, dep, chunk, report):
+        from pos.tms import policy
+        from pos.tms.ddi import Deferred, PROCEEDING
+        p = policy.load()
+        why = p.busy(_engine())
+        if why and not dep.forced:
+            raise Deferred("deferred while busy: " + why)
+        if not dep.forced and (dep.maintenance_window == "unavailable" or not p.in_window(time.time())):
+            raise Deferred("deferred: outside the maintenance window")
+        try:
+            os.mkdir(STAGED.rpartition("/")[0])
+        except OSError:
+            pass                                    # there already
+        with open(STAGED + ".new", "w") as f:
+            json.dump({"action": dep.action_id, "href": "%s/deploymentBase/%s" % (client.root, dep.action_id),
+                       "forced": dep.forced}, f)
+        os.rename(STAGED + ".new", STAGED)
+        await report(PROCEEDING, ["firmware %s %s: restarting to install it" % (chunk.name, chunk.version)])
+        while p.busy(_engine(), batch=False):       # forced: never restart under a transaction
+            await asyncio.sleep(1)
+        import machine
+        machine.reset()
+        return True, None                           # the install reports from the next boot
 
 
 def _handlers():
     return {"params": _OnDemand("pos.tms.params", "ParamsHandler"),
-            "keys": _OnDemand("pos.tms.keyinject", "KeysHandler", _keystore)}
+            "keys": _OnDemand("pos.tms.keyinject", "KeysHandler", _keystore),
+            "os": _FirmwareStager()}
+
+
+async def _report_update(client):
+    """A firmware update settled at startup whose result did not reach the cloud then."""
+    while True:
+        note = startup.noted_result()
+        if note is None or await startup.report_noted(client, note, log):
+            return
+        await asyncio.sleep(30)
 
 
 def make_agent():
@@ -141,4 +198,6 @@ async def task():
         sub = None
     if sub is not None:
         asyncio.create_task(sub.run())
+    if startup.noted_result() is not None:
+        asyncio.create_task(_report_update(agent.client))
     await agent.run(wake)
