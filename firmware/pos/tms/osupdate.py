@@ -108,6 +108,7 @@ class FirmwareHandler:
         target = inst.verify_metadata(files)          # UpdateError names the rule broken
         del files
         gc.collect()
+        t_meta = time.ticks_diff(time.ticks_ms(), t0)
         art = chunk.artifact(target.name)
         if art is None:
             raise UpdateError("deployment has no artifact %s (the signed target)" % target.name)
@@ -144,15 +145,16 @@ class FirmwareHandler:
                 raise UpdateError("download stopped at byte %d of %d: the server sent nothing more"
                                   % (before, total))
             await report(DOWNLOAD, [], (at[0], total))
-        t_dl = time.ticks_diff(time.ticks_ms(), t0)
-        await report(DOWNLOADED, ["%d bytes in %d ms" % (total, t_dl)], (total, total))
+        t_dl = time.ticks_diff(time.ticks_ms(), t0) - t_meta
+        await report(DOWNLOADED, ["%d bytes in %d ms; metadata checked in %d ms" % (total - off, t_dl, t_meta)],
+                     (total, total))
         t1 = time.ticks_ms()
         if not forced and dep.maintenance_window == "unavailable":
             raise UpdateDeferred("outside the maintenance window (cloud)")
         inst.finish(target, force=forced)             # SHA-256 over the slot, then ARMED
         t_inst = time.ticks_diff(time.ticks_ms(), t1)
         noted.pop("interrupted", None)
-        noted["download_ms"], noted["install_ms"] = t_dl, t_inst
+        noted["download_ms"], noted["install_ms"] = t_dl + t_meta, t_inst
         noted["armed"] = True
         _save_pending(noted)
         await report(PROCEEDING, ["%s verified in slot %d (SHA-256 in %d ms); trial boot armed, restarting"
@@ -186,7 +188,8 @@ def _result(inst, note):
     if r["result"] == "confirmed":
         return True, ["firmware %s confirmed after its self-test; running slot %d"
                       % (r["version"], inst.booted_slot()),
-                      "download %s ms, install %s ms" % (note.get("download_ms"), note.get("install_ms"))]
+                      "metadata and download %s ms, slot hash and arming %s ms"
+                      % (note.get("download_ms"), note.get("install_ms"))]
     return False, ["firmware %s %s: %s; running %s" % (r["version"], r["result"],
                                                        r["reason"] or "no reason recorded", r["installed"])]
 
