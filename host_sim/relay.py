@@ -1,5 +1,5 @@
 """A TCP relay between the terminal and a service, where a test breaks the link: the next
-connection whose request matches is cut after a given number of answer bytes (the cloud
+connection whose request line matches is cut after a given number of answer bytes (the cloud
 becoming unreachable in the middle of a download), and every request head is kept so a test
 can see what the terminal asked for (its HTTP Range headers).
 
@@ -41,7 +41,7 @@ class Relay:
             pass
 
     def cut_next(self, pattern, after, down_s=0.0):
-        """Cut the next connection whose request head contains `pattern` once `after` bytes of
+        """Cut the next connection whose request line contains `pattern` once `after` bytes of
         the answer went through; then refuse connections for `down_s` seconds."""
         with self._lock:
             self._cut = (pattern, after, down_s)
@@ -78,7 +78,7 @@ class Relay:
                 head += data
             with self._lock:
                 self._heads.append(head.split(b"\r\n\r\n")[0])
-                if self._cut is not None and self._cut[0] in head:
+                if self._cut is not None and self._cut[0] in head.split(b"\r\n", 1)[0]:   # the request line
                     limit, down_s = self._cut[1], self._cut[2]
                     self._cut = None
             u.sendall(head)

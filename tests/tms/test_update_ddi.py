@@ -8,6 +8,7 @@ unreachable in the middle of the download leaves the old image running and the d
 resumes with an HTTP Range where it stopped."""
 import json
 import os
+import re
 import time
 
 import pytest
@@ -117,7 +118,7 @@ def _refused(mt, action, reason):
     assert action["state"] == "failed", action
     last = action["history"][-1]
     assert last["execution"] == "closed" and last["finished"] == "failure"
-    assert reason in last["details"][0], last["details"]
+    assert re.search(reason, last["details"][0]), last["details"]
     rec = mt.boot_record()
     assert (rec["confirmed"], rec["trial"], rec["state"]) == (0, None, 0), rec
     assert rec["result"] == "none"                 # no trial was ever armed
@@ -133,7 +134,7 @@ def test_tampered_image_byte_is_refused_after_the_slot_hash(managed, releases):
     bad = bytearray(image)
     bad[len(bad) // 3] ^= 0x40
     a = _deliver(managed, releases["1.0.1"], "tampered-image", image=bytes(bad))
-    _refused(managed, a, "UpdateError: image hash mismatch: the download is discarded")
+    _refused(managed, a, "^UpdateError: image hash mismatch: the download is discarded$")
     assert any(h["execution"] == "downloaded" for h in a["history"])      # whole image, then checked
 
 
@@ -144,36 +145,42 @@ def test_tampered_metadata_is_refused_before_download(managed, releases):
     a = _deliver(managed, releases["1.0.1"], "tampered-metadata",
                  metadata={"targets.json": json.dumps(md).encode()})
     # the snapshot pins the targets file's hash: the edit is caught before any signature
-    reason = _refused(managed, a, "targets.json: ")
+    reason = _refused(managed, a, "^UpdateError: targets.json: ")
     assert "hash mismatch" in reason or "bad signature" in reason
     assert not any(h["execution"] == "download" for h in a["history"])
 
 
 def test_expired_metadata_is_refused(managed, releases):
     a = _deliver(managed, releases["1.0.1-expired"], "expired-metadata")
-    _refused(managed, a, "timestamp.json: expired at")
+    _refused(managed, a, "^UpdateError: timestamp.json: expired at ")
 
 
 def test_older_version_is_refused(managed, releases):
     a = _deliver(managed, releases["0.0.9"], "older")
-    _refused(managed, a, "version 0.0.9 is not newer than the installed 0.1.0 (rollback refused)")
+    # after an earlier delivery's metadata the TUF versions refuse it; on a fresh terminal the
+    # firmware version does: both are rollbacks refused before a byte of the image is fetched
+    reason = _refused(managed, a, r"^UpdateError: (timestamp.json: version 9 is older than the trusted 1000001 "
+                                  r"\(rollback attack\)|version 0.0.9 is not newer than the installed 0.1.0 "
+                                  r"\(rollback refused\))$")
+    assert not any(h["execution"] == "download" for h in a["history"]), reason
 
 
 def test_truncated_artifact_is_refused_before_download(managed, releases):
     info, image = _image(releases["1.0.1"])
     a = _deliver(managed, releases["1.0.1"], "truncated", image=image[:-4096])
-    _refused(managed, a, "artifact %s is %d bytes, the signed target %d: refused before download"
-             % (info["image"], len(image) - 4096, len(image)))
+    _refused(managed, a, "^UpdateError: artifact %s is %d bytes, the signed target %d: refused before download$"
+             % (re.escape(info["image"]), len(image) - 4096, len(image)))
+    assert not any(h["execution"] == "download" for h in a["history"])
 
 
 def test_cloud_unreachable_mid_download_keeps_the_old_image_and_resumes(managed, releases):
     mt = managed
     info, image = _image(releases["1.0.1"])
     mark = mt.board.mark()
-    mt.relay.cut_next(info["image"].encode(), after=100000, down_s=4)
+    mt.relay.cut_next(info["image"].encode(), after=40000, down_s=4)     # in the first 64 KB window
     module = mt.publish_release(releases["1.0.1"], name="resumed")
     a = mt.api("POST", "/api/v1/tms/actions", {"terminal_id": mt.terminal["id"], "module_id": module["id"]})
-    # the link breaks in the second 64 KB window: the terminal starts the counter on the old image
+    # the link breaks: the terminal starts the counter on the old image
     mt.board.wait_for("firmware download interrupted", 120, mark)
     after = mt.board.mark()
     mt.board.wait_for("smartpos ready", 60, after)
@@ -186,7 +193,7 @@ def test_cloud_unreachable_mid_download_keeps_the_old_image_and_resumes(managed,
     resumed = [d for d in _details(a) if d.startswith("resuming ")]
     assert len(resumed) == 1 and "(interrupted: download of %s interrupted" % info["image"] in resumed[0], resumed
     at = int(resumed[0].split(" at byte ")[1].split()[0])
-    assert 65536 <= at < 100000 + 65536 and at % (16 * 1024) == 0            # the last whole erase block
+    assert at == 32768              # 40,000 bytes less the reply head: back to the last whole 16 KB block
     ranges = [h for h in mt.relay.requests() if info["image"].encode() in h and b"Range: bytes=%d-" % at in h]
     assert ranges, "no request resumed at byte %d" % at
     rec = mt.boot_record()
