@@ -199,3 +199,34 @@ def test_cloud_unreachable_mid_download_keeps_the_old_image_and_resumes(managed,
     rec = mt.boot_record()
     assert (rec["confirmed"], rec["result"], rec["result_version"]) == (1, "confirmed", "1.0.1")
     assert mt.board.cpu.boot_choice.slot == 1
+
+
+def _window_closed_now(flash_dir):
+    """config/update.json with a maintenance window that does not hold the terminal's clock now."""
+    t = time.gmtime()
+    now = t.tm_hour * 60 + t.tm_min
+    with open(os.path.join(flash_dir, "config", "update.json"), "w") as f:
+        json.dump({"window": [(now + 120) % 1440, (now + 180) % 1440], "batch_limit": 200, "force": False}, f)
+
+
+def test_update_waits_for_the_maintenance_window_unless_forced(releases):
+    with ManagedTerminal(poll_s=2, slots=True, before_boot=_window_closed_now) as mt:
+        module = mt.publish_release(releases["1.0.1"])
+        a = mt.api("POST", "/api/v1/tms/actions", {"terminal_id": mt.terminal["id"], "module_id": module["id"]})
+        d = mt.wait_action(a["id"], timeout=120, until=("deferred", "success", "failed"))
+        assert d["state"] == "deferred", d
+        assert d["history"][-1]["execution"] == "rejected"
+        assert d["history"][-1]["details"] == ["deferred: outside the maintenance window"]
+        assert not _flash_has(mt, "tms/staged.json")
+        rec = mt.boot_record()
+        assert (rec["confirmed"], rec["trial"], rec["state"]) == (0, None, 0)
+        assert mt.board.cpu.boot_choice.slot == 0
+        # the operator forces it: the open deferred action is cancelled, the forced one installs
+        f = mt.api("POST", "/api/v1/tms/actions", {"terminal_id": mt.terminal["id"], "module_id": module["id"],
+                                                    "forced": True})
+        assert mt.api("GET", "/api/v1/tms/actions/%d" % a["id"])["state"] == "cancelled"
+        f = mt.wait_action(f["id"], timeout=240)
+        assert f["state"] == "success", f
+        rec = mt.boot_record()
+        assert (rec["confirmed"], rec["result"], rec["result_version"]) == (1, "confirmed", "1.0.1")
+        assert mt.board.cpu.boot_choice.slot == 1
