@@ -112,7 +112,7 @@ def _release(version, fault=None):
     return out, release.build_release(version, out, fault=fault)
 
 
-def _firmware_update(version, fault=None):
+def firmware_update(version, fault=None):
     """Roll a release out to the virtual terminal (two ROMFS slots, the bootloader) and follow
     it to the closed action.  Returns (mt-independent) facts for the scenario's verdict."""
     import shutil
@@ -178,7 +178,7 @@ def _figures(r):
 def _remote_update(args):
     """A new release rolled out to the virtual terminal: downloaded into the inactive slot,
     booted on trial, self-tested, confirmed, reported as success."""
-    r = _firmware_update("1.0.1")
+    r = firmware_update("1.0.1")
     a, rec = r["action"], r["record"]
     ok = (a["state"] == "success" and rec["result"] == "confirmed" and rec["confirmed"] == 1
           and rec["trial"] is None and r["slot"] == 1 and r["firmware"] == "1.0.1")
@@ -191,7 +191,7 @@ def _update_rollback(args):
     """A release whose trial-boot self-test fails: reverted to the old slot at the next boot and
     reported as failed with the reason."""
     fault = "deliberately broken release"
-    r = _firmware_update("1.0.2", fault=fault)
+    r = firmware_update("1.0.2", fault=fault)
     a, rec = r["action"], r["record"]
     reason = a["history"][-1]["details"][0] if a["history"] else ""
     ok = (a["state"] == "failed" and rec["result"] == "reverted" and rec["result_version"] == "1.0.2"
