@@ -1,5 +1,5 @@
-"""When the terminal lets a firmware deployment go (pos.tms.service's "os" handler and
-pos.tms.policy), on real MicroPython with the board's heap: a soft deployment is deferred
+"""When the terminal lets a firmware deployment go (pos.tms.staging, the "os" handler at run
+time, and pos.tms.policy), on real MicroPython with the board's heap: a soft deployment is deferred
 while a transaction is in progress, while the open batch is past its limit and outside the
 maintenance window, with the reason the cloud shows; one that may go is staged on flash for
 the install at startup and the terminal restarts; a forced one skips the batch limit and the
@@ -17,7 +17,7 @@ class Machine:
     def reset(self):
         raise Reset()
 sys.modules["machine"] = Machine()
-from pos.tms import service
+from pos.tms.staging import FirmwareStager
 from pos.tms.ddi import Deferred
 class Txn:
     def __init__(self, state, acq="alpha", batch=1):
@@ -39,9 +39,8 @@ reports = []
 async def report(execution, details=(), progress=None):
     reports.append((execution, list(details)))
 def attempt(states, forced=False, window=""):
-    service._engine = lambda: Engine(states)
     try:
-        asyncio.run(service._FirmwareStager().run(Client(), Dep(forced, window), Chunk(), report))
+        asyncio.run(FirmwareStager(lambda: Engine(states)).run(Client(), Dep(forced, window), Chunk(), report))
         print("RAN")
     except Deferred as e:
         print("DEFERRED", e)

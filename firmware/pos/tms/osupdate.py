@@ -83,7 +83,12 @@ class FirmwareHandler:
             if art.size > 16384:
                 raise UpdateError("%s of %d bytes is over 16 KB" % (name, art.size))
             buf = bytearray()
-            await client.download(art, buf.extend)
+
+            def take(mv, buf=buf, art=art):
+                if len(buf) + len(mv) > art.size:
+                    raise UpdateError("%s is longer than its announced %d bytes" % (art.filename, art.size))
+                buf.extend(mv)
+            await client.download(art, take)
             files[name] = bytes(buf)
         return files
 

@@ -11,13 +11,11 @@ import asyncio
 import gc
 import json
 import os
-import time
 
 from pos import log
+from pos.tms.startup import UPDATE_NOTE     # loaded by main.py already on enrolled terminals
 
 CONFIG = "config/cloud.json"
-from pos.tms import startup
-from pos.tms.startup import STAGED
 
 last_transaction = None        # set by the counter after each completed sale (attribute)
 busy_reason = None             # set by the counter while a transaction runs
@@ -113,45 +111,15 @@ def _engine():
     return services.loaded_engine()
 
 
-class _FirmwareStager:
-    """The "os" part at run time: the counter's heap has no room for the installer (its
-    signature checks and modules need blocks of a few KB in one piece), so the agent checks
-    that the update may go now, notes the deployment on flash and restarts the terminal; the
-    install runs at boot before the counter loads (pos.tms.startup), then the trial boot follows."""
-
-    async def run(self, client, dep, chunk, report):
-        from pos.tms import policy
-        from pos.tms.ddi import Deferred, PROCEEDING
-        p = policy.load()
-        why = p.busy(_engine())
-        if why and not dep.forced:
-            raise Deferred("deferred while busy: " + why)
-        if not dep.forced and (dep.maintenance_window == "unavailable" or not p.in_window(time.time())):
-            raise Deferred("deferred: outside the maintenance window")
-        try:
-            os.mkdir(STAGED.rpartition("/")[0])
-        except OSError:
-            pass                                    # there already
-        with open(STAGED + ".new", "w") as f:
-            json.dump({"action": dep.action_id, "href": "%s/deploymentBase/%s" % (client.root, dep.action_id),
-                       "forced": dep.forced}, f)
-        os.rename(STAGED + ".new", STAGED)
-        await report(PROCEEDING, ["firmware %s %s: restarting to install it" % (chunk.name, chunk.version)])
-        while p.busy(_engine(), batch=False):       # forced: never restart under a transaction
-            await asyncio.sleep(1)
-        import machine
-        machine.reset()
-        return True, None                           # the install reports from the next boot
-
-
 def _handlers():
     return {"params": _OnDemand("pos.tms.params", "ParamsHandler"),
             "keys": _OnDemand("pos.tms.keyinject", "KeysHandler", _keystore),
-            "os": _FirmwareStager()}
+            "os": _OnDemand("pos.tms.staging", "FirmwareStager", _engine)}
 
 
 async def _report_update(client):
     """A firmware update settled at startup whose result did not reach the cloud then."""
+    from pos.tms import startup
     while True:
         note = startup.noted_result()
         if note is None or await startup.report_noted(client, note, log):
@@ -198,6 +166,9 @@ async def task():
         sub = None
     if sub is not None:
         asyncio.create_task(sub.run())
-    if startup.noted_result() is not None:
+    try:
+        os.stat(UPDATE_NOTE)          # an update settled at startup may still owe the cloud its result
         asyncio.create_task(_report_update(agent.client))
+    except OSError:
+        pass
     await agent.run(wake)
