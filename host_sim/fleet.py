@@ -68,7 +68,8 @@ def enroll(cloud_url, admin_password, flash_dir, admin="admin", serial=SIM_SERIA
                      {"activation_code": code["activation_code"], "serial": serial, "model": SIM_MODEL})
     os.makedirs(os.path.join(flash_dir, "config"), exist_ok=True)
     with open(os.path.join(flash_dir, "config", "cloud.json"), "w") as f:
-        cfg = {"url": terminal_url or cloud_url, "tenant": identity["tenant"], "controller_id": identity["controller_id"]}
+        cfg = {"url": terminal_url or cloud_url, "tenant": identity["tenant"],
+               "controller_id": identity["controller_id"]}
         if mqtt:
             cfg["mqtt"] = mqtt              # "host:port" of the broker that wakes the terminal
         json.dump(cfg, f)

@@ -1,5 +1,9 @@
 """Terminal-management scenarios: the cloud service and the virtual terminal enrolled in it.
 
+remote-update / update-rollback: a firmware release rolled out to the virtual terminal (two
+ROMFS slots, the bootloader): installed on trial and confirmed after its self-test, or, for a
+release whose self-test fails, reverted to the old slot at the next boot and reported failed.
+
 parameter-push: the operator sets fleet parameters (a contactless limit, receipt lines) and a
 terminal override, pushes them; the terminal polls, validates the bundle and applies it (the
 new files on its flash, its reported parameter version).  Then a bundle with an unknown
@@ -130,7 +134,8 @@ def firmware_update(version, fault=None):
                 " with a self-test fault" if fault else ""), flush=True)
             t0 = time.monotonic()
             rollout, action_id = mt.roll_out(module)
-            print("rollout %d: group 'managed terminal', stage 100%%, action %d" % (rollout["id"], action_id), flush=True)
+            print("rollout %d: group 'managed terminal', stage 100%%, action %d" % (rollout["id"], action_id),
+                  flush=True)
             a = mt.wait_action(action_id, timeout=300)
             elapsed = time.monotonic() - t0
             for h in a["history"]:
