@@ -24,6 +24,11 @@ try:                                # enrolled in a cloud: its link's one body b
     cloud_enrolled = True
 except OSError:
     cloud_enrolled = False          # not enrolled: terminal management costs the heap nothing
+if cloud_enrolled:                  # a firmware update to install or settle, in a whole heap
+    from pos.tms import startup     # noqa: E402
+    if startup.run():               # the counter then starts in a fresh heap
+        import machine              # noqa: E402
+        machine.soft_reset()
 
 
 def _acquirer_address():

@@ -45,8 +45,10 @@ def _acquirer():
     return cfg["acquirers"][first], cfg.get("currency", "978")
 
 
-def enroll(cloud_url, admin_password, flash_dir, admin="admin", serial=SIM_SERIAL, mqtt=None):
-    """Returns the enrollment answer (tenant, controller_id, target_token, ddi_path)."""
+def enroll(cloud_url, admin_password, flash_dir, admin="admin", serial=SIM_SERIAL, mqtt=None, terminal_url=None):
+    """Returns the enrollment answer (tenant, controller_id, target_token, ddi_path).
+    `terminal_url`: the address the terminal uses for the cloud, when it is not `cloud_url`
+    (a relay between them)."""
     acq, currency = _acquirer()
     token = _call(cloud_url, "POST", "/api/v1/auth/login", {"username": admin, "password": admin_password})["token"]
     merchants = {m["name"]: m for m in _call(cloud_url, "GET", "/api/v1/merchants", token=token)}
@@ -66,7 +68,8 @@ def enroll(cloud_url, admin_password, flash_dir, admin="admin", serial=SIM_SERIA
                      {"activation_code": code["activation_code"], "serial": serial, "model": SIM_MODEL})
     os.makedirs(os.path.join(flash_dir, "config"), exist_ok=True)
     with open(os.path.join(flash_dir, "config", "cloud.json"), "w") as f:
-        cfg = {"url": cloud_url, "tenant": identity["tenant"], "controller_id": identity["controller_id"]}
+        cfg = {"url": terminal_url or cloud_url, "tenant": identity["tenant"],
+               "controller_id": identity["controller_id"]}
         if mqtt:
             cfg["mqtt"] = mqtt              # "host:port" of the broker that wakes the terminal
         json.dump(cfg, f)
@@ -101,10 +104,12 @@ class ManagedTerminal:
     """
 
     def __init__(self, poll_s=2, heap=None, admin_password="managed-terminal-1", serial="SIM-MANAGED",
-                 before_boot=None, mqtt_url=None):
+                 before_boot=None, mqtt_url=None, slots=False, relay=False):
         self.poll_s, self.heap, self.password, self.serial = poll_s, heap, admin_password, serial
         self.before_boot = before_boot      # fn(flash_dir): manufacture steps (e.g. load a KEK)
         self.mqtt_url = mqtt_url            # mqtt://host:port: the cloud wakes the terminal through it
+        self.slots = slots                  # two ROMFS slots and the bootloader (firmware updates)
+        self.relay = relay                  # the terminal reaches the cloud through a Relay (link faults)
         self.cloud = self.board = self._tmp = None
         self.identity = {}
 
@@ -119,14 +124,21 @@ class ManagedTerminal:
                                           ddi_poll_s=self.poll_s, bootstrap_admin_password=self.password,
                                           mqtt_url=self.mqtt_url or "")).start()
         broker = self.mqtt_url[7:] if self.mqtt_url else None
+        terminal_url = None
+        if self.relay:
+            from host_sim.relay import Relay
+            self.relay = Relay(self.cloud.port).start()
+            terminal_url = "http://127.0.0.1:%d" % self.relay.port
 
         def prov(flash_dir):
             provision(flash_dir, {})
             if self.before_boot is not None:
                 self.before_boot(flash_dir)
-            self.identity.update(enroll(self.cloud.url, self.password, flash_dir, serial=self.serial, mqtt=broker))
+            self.identity.update(enroll(self.cloud.url, self.password, flash_dir, serial=self.serial, mqtt=broker,
+                                        terminal_url=terminal_url))
         try:
-            self.board = VirtualBoard(heap=self.heap or PRODUCT_HEAP, firmware="frozen", provision=prov, pty=False)
+            self.board = VirtualBoard(heap=self.heap or PRODUCT_HEAP, firmware="frozen", provision=prov, pty=False,
+                                      slots=self.slots)
             self.board.start()
             self.board.wait_for("smartpos ready", 60)
         except Exception:
@@ -143,6 +155,8 @@ class ManagedTerminal:
             self.board.stop()
         if self.cloud is not None:
             self.cloud.stop()
+        if self.relay:
+            self.relay.stop()
         if self._tmp:
             shutil.rmtree(self._tmp, ignore_errors=True)
 
@@ -192,3 +206,54 @@ class ManagedTerminal:
     def flash_json(self, rel):
         with open(os.path.join(self.board.flash_dir, rel)) as f:
             return json.load(f)
+
+    # ------------------------------------------------------------ firmware updates (slots=True)
+    def publish_release(self, release_dir, image=None, metadata=None, name="smartpos"):
+        """A firmware module made of a release folder (cloud/tms/release.py): its image and its
+        TUF metadata as artifacts.  `image` / `metadata` ({file: bytes}) replace what the
+        folder holds (tampered deliveries for tests).  Returns the module."""
+        with open(os.path.join(release_dir, "release.json")) as f:
+            info = json.load(f)
+        m = self.api("POST", "/api/v1/tms/modules", {"kind": "firmware", "name": name, "version": info["version"]})
+        files = {}
+        for fname in sorted(os.listdir(os.path.join(release_dir, "metadata"))):
+            if fname == "root.json":
+                continue            # a TUF client reads versioned roots (N.root.json) only
+            with open(os.path.join(release_dir, "metadata", fname), "rb") as f:
+                files[fname] = f.read()
+        files.update(metadata or {})
+        if image is None:
+            with open(os.path.join(release_dir, info["image"]), "rb") as f:
+                image = f.read()
+        files[info["image"]] = image
+        for fname, data in files.items():
+            self.put_artifact(m["id"], fname, data)
+        return self.api("GET", "/api/v1/tms/modules/%d" % m["id"])
+
+    def put_artifact(self, module_id, filename, data):
+        req = urllib.request.Request(self.cloud.url + "/api/v1/tms/modules/%d/artifacts/%s" % (module_id, filename),
+                                     data=data, method="PUT",
+                                     headers={"Authorization": "Bearer " + self._token,
+                                              "Content-Type": "application/octet-stream"})
+        urllib.request.urlopen(req, timeout=30).read()
+
+    def roll_out(self, module, name=None, forced=False):
+        """A rollout of `module` to a static group holding this terminal; (rollout, action id)."""
+        groups = {g["name"]: g for g in self.api("GET", "/api/v1/tms/groups")}
+        g = groups.get("managed terminal") or self.api("POST", "/api/v1/tms/groups",
+                                                       {"name": "managed terminal", "kind": "static"})
+        self.api("PUT", "/api/v1/tms/groups/%d/members" % g["id"], {"terminal_ids": [self.terminal["id"]]})
+        r = self.api("POST", "/api/v1/tms/rollouts", {"name": name or "%s %s" % (module["name"], module["version"]),
+                                                      "module_id": module["id"], "group_id": g["id"],
+                                                      "stages": [100], "error_threshold": 0, "forced": forced})
+        return r, r["targets"][0]["action_id"]
+
+    def boot_record(self):
+        """The boot-control record as the bootloader reads it (bootloader.BootRecord.as_dict)."""
+        rec, _ = self.board.slot_store.record()
+        return rec.as_dict()
+
+    def booted(self):
+        """(slot, trial?, version) the bootloader chose at the last power-on or reset."""
+        c = self.board.cpu.boot_choice
+        return c.slot, c.trial, c.version

@@ -8,6 +8,7 @@
 #     agent = Agent(client, attributes=lambda: {...}, handlers={"os": firmware_handler})
 #     asyncio.create_task(agent.run())
 import asyncio
+import io
 import json
 
 from micropython import const
@@ -45,6 +46,12 @@ def parse_sleep(text):
     except (ValueError, AttributeError):
         raise DdiError("bad polling interval %r" % (text,))
     return min(_MAX_SLEEP_S, max(_MIN_SLEEP_S, n))
+
+
+class Deferred(Exception):
+    """Raised by a handler when its deployment must wait (a transaction in progress, the batch
+    open past its limit, outside the maintenance window); str() is the reason.  The action
+    stays open (feedback "rejected": the cloud shows it deferred) and is tried at a later poll."""
 
 
 class Artifact:
@@ -110,6 +117,39 @@ class Poll:
             raise DdiError("malformed poll answer")
 
 
+class _Answer(io.IOBase):
+    """A JSON answer kept as small pieces and parsed from them as a stream: a deployment with
+    a few artifacts is 4 KB of text, a block a running counter's heap may not have in one piece."""
+    PIECE = 512
+    LIMIT = 16384
+
+    def __init__(self):
+        self.parts = []
+        self.size = 0
+        self.i = self.at = 0
+
+    def take(self, mv):
+        self.size += len(mv)
+        if self.size > self.LIMIT:
+            raise DdiError("answer over %d bytes" % self.LIMIT)
+        for k in range(0, len(mv), self.PIECE):
+            self.parts.append(bytes(mv[k:k + self.PIECE]))
+
+    def readinto(self, buf):
+        n = 0
+        while n < len(buf) and self.i < len(self.parts):
+            p = self.parts[self.i]
+            k = min(len(buf) - n, len(p) - self.at)
+            buf[n:n + k] = p[self.at:self.at + k]
+            n += k
+            self.at += k
+            if self.at == len(p):
+                self.parts[self.i] = None      # read: its memory can go
+                self.i += 1
+                self.at = 0
+        return n
+
+
 class DdiClient:
     def __init__(self, base_url, tenant, controller_id, target_token, timeout_ms=15000, ssl_context=None):
         self.base = base_url.rstrip("/")
@@ -131,17 +171,19 @@ class DdiClient:
         if obj is not None:
             body = json.dumps(obj).encode()
             extra = {"Content-Type": "application/json"}
+        answer = _Answer()
         try:
-            status, _, data = await http.request(method, http.join(self.base, url), self._headers(extra), body,
-                                                 timeout_ms=self.timeout_ms, ssl_context=self.ssl_context)
+            status, _, n = await http.request(method, http.join(self.base, url), self._headers(extra), body,
+                                              sink=answer.take, timeout_ms=self.timeout_ms,
+                                              ssl_context=self.ssl_context)
         except http.HttpError as e:
             raise DdiError("cloud unreachable: %s" % e)
         if status not in ok:
             raise DdiError("%s %s answered %d" % (method, url.split("/controller/")[-1][:60], status), status)
-        if not data:
+        if not n:
             return None
         try:
-            return json.loads(data)
+            return json.load(answer)
         except ValueError:
             raise DdiError("answer is not JSON")
 
@@ -171,11 +213,14 @@ class DdiClient:
         except (KeyError, TypeError):
             raise DdiError("malformed cancelAction")
 
-    async def download(self, artifact, sink, offset=0):
-        """Stream `artifact` from byte `offset` into `sink(memoryview)`; returns the new offset.
-        A server that ignores the Range header (200 instead of 206) is handled by dropping the
-        bytes already there."""
-        extra = {"Range": "bytes=%d-" % offset} if offset else None
+    async def download(self, artifact, sink, offset=0, last=None):
+        """Stream `artifact` from byte `offset` (to byte `last` included, when given) into
+        `sink(memoryview)`; returns the new offset.  A server that ignores the Range header
+        (200 instead of 206) is handled by dropping the bytes already there (the sink then gets
+        everything to the end)."""
+        extra = None
+        if offset or last is not None:
+            extra = {"Range": "bytes=%d-%s" % (offset, "" if last is None else last)}
         drop = [0]
 
         def head(status, _hdrs):
@@ -261,6 +306,10 @@ class Agent:
                 ok, details = await self.handlers[c.part].run(self.client, d, c, report)
             except DdiError:
                 raise                       # the link broke: the action stays open, retried next poll
+            except Deferred as e:           # busy or outside the window: open, tried at a later poll
+                await self.client.feedback(d.action_id, REJECTED, NONE, [str(e)])
+                self._note("deferred", action=d.action_id, why=str(e))
+                return
             except Exception as e:          # a handler's refusal is the action's result
                 ok, details = False, ["%s: %s" % (type(e).__name__, e)]
             if not ok:

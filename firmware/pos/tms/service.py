@@ -2,10 +2,11 @@
 # enrollment) and the key store holds the DDI TargetToken (secret "ddi"), a background task
 # polls the cloud with the DDI client, sends the terminal's attributes when asked, and runs
 # deployments through the handlers: "params" (signed parameter bundles, applied at the restart
-# they cause: pos.tms.staging), "keys" (TR-31 working keys), "os" (firmware images, where the
-# updater is built in), "diag" (log lines and a screenshot for the operator's console).
-# Without a cloud the task idles:
-# the counter never depends on it.
+# they cause: pos.tms.staging), "keys" (TR-31 working keys), "os" (firmware images: staged here
+# by pos.tms.update_stage, installed by at_boot into the inactive ROMFS slot with
+# pos.tms.osupdate, then booted on trial, self-tested, confirmed or reverted, and reported),
+# "diag" (log lines and a screenshot for the operator's console).  Without a cloud the task
+# idles: the counter never depends on it.
 #
 #     asyncio.gather(..., service.task(counter_attributes=lambda: {"paper": "ok"}))
 #
@@ -18,9 +19,9 @@ import os
 
 from pos import log, modules
 from pos.tms import installed_params_version
+from pos.tms.startup import UPDATE_NOTE     # loaded by main.py already on enrolled terminals
 
 CONFIG = "config/cloud.json"
-FIRMWARE_VERSION = "0.1.0"
 
 last_transaction = None        # set by the counter after each completed sale (attribute)
 busy_reason = None             # set by the counter while a transaction runs
@@ -49,9 +50,10 @@ def attributes(counter_attributes=None):
     `counter_attributes()` adds what the counter knows (paper)."""
     import sys
     import machine
+    import pos
     gc.collect()
     a = {"model": "smartpos " + sys.platform, "serial": "".join("%02X" % b for b in machine.unique_id()),
-         "firmware": FIRMWARE_VERSION, "micropython": ".".join(str(v) for v in sys.implementation.version[:3]),
+         "firmware": pos.VERSION, "micropython": ".".join(str(v) for v in sys.implementation.version[:3]),
          "heap_free": gc.mem_free()}
     try:
         st = os.statvfs(".")
@@ -71,6 +73,21 @@ def _keystore():
     return KeyStore("keys.kld", ".")
 
 
+def _drop_modules(before):
+    """Unload the modules imported since `before` (a set of sys.modules names)."""
+    import sys
+    for m in list(sys.modules):
+        if m not in before:
+            del sys.modules[m]
+            parent, _, name = m.rpartition(".")
+            if parent in sys.modules:        # the package keeps its submodule as an attribute
+                try:
+                    delattr(sys.modules[parent], name)
+                except AttributeError:
+                    pass
+    gc.collect()
+
+
 class _OnDemand:
     """A handler whose module loads only when a deployment needs it (the heap stays free at Ready)."""
 
@@ -88,10 +105,43 @@ class _OnDemand:
             gc.collect()
 
 
+def _engine():
+    """The payment engine when the counter has built it (an update waits for its transactions)."""
+    from pos.app import services
+    return services.loaded_engine()
+
+
 def _handlers():
     return {"params": _OnDemand("pos.tms.staging", "ParamsHandler"),
             "keys": _OnDemand("pos.tms.keyinject", "KeysHandler", _keystore),
-            "diag": _OnDemand("pos.tms.diag", "DiagHandler", _token)}
+            "diag": _OnDemand("pos.tms.diag", "DiagHandler", _token),
+            "os": _OnDemand("pos.tms.update_stage", "FirmwareStager", _engine)}
+
+
+def make_client():
+    """This terminal's DDI client, or None (with the reason logged) when it is not enrolled."""
+    cfg = _config()
+    if cfg is None:
+        log.info("tms", "no cloud configured (config/cloud.json): terminal management off")
+        return None
+    token = _token()
+    if token is None:
+        return None
+    from pos.tms.ddi import DdiClient
+    return DdiClient(cfg[0], cfg[1], cfg[2], token)
+
+
+async def _report_update(client):
+    """A firmware update settled at startup whose result did not reach the cloud then: sent
+    before each poll until the cloud has it."""
+    try:
+        os.stat(UPDATE_NOTE)
+    except OSError:
+        return
+    from pos.tms import startup
+    note = startup.noted_result()
+    if note is not None:
+        await startup.report_noted(client, note, log)
 
 
 def _subscriber(cfg, wake):
@@ -136,6 +186,7 @@ async def task(counter_attributes=None):
                       attributes=lambda: attributes(counter_attributes), busy=lambda: busy_reason)
         agent.sleep_s = sleep_s
         try:
+            await _report_update(agent.client)
             sleep = sleep_s = await agent.step()
             backoff = 5
         except Exception as e:              # never let management take the counter down

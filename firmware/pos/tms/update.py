@@ -23,7 +23,7 @@ import hashlib
 import vfs
 
 from pos.tms import bootctl
-from pos.tms.tuf import MetadataError, Target, Trust
+from pos.tms.policy import PaymentsActivity, in_window
 
 STATE_DIR = "tms"
 TRUST = "tms/trust.json"            # versions seen per role (never go back)
@@ -96,28 +96,6 @@ def _load(path):
         return None
 
 
-class PaymentsActivity:
-    """What pos.payments says about the terminal being busy (read-only use of the engine)."""
-
-    def __init__(self, engine):
-        self.engine = engine
-
-    def busy(self, batch_limit):
-        eng = self.engine
-        open_txns = 0
-        for stan in eng.txns:
-            x = eng.txns[stan]
-            if x is None:
-                continue
-            if x.state in ("sent", "await_card"):
-                return "transaction in progress"
-            if x.batch == eng.batches.get(x.acq) and x.charged():
-                open_txns += 1
-        if batch_limit and open_txns > batch_limit:
-            return "batch open with %d transactions (limit %d): settle first" % (open_txns, batch_limit)
-        return None
-
-
 class Installer:
     def __init__(self, boot, rom_ioctl, root, policy, activity=None, clock=time.time):
         self.boot = boot                  # bootctl.BootControl
@@ -162,6 +140,9 @@ class Installer:
         rec = self._record()
         return rec.slots[rec.booted()][2]
 
+    def booted_slot(self):
+        return self._record().booted()
+
     def inactive_slot(self):
         return 1 - self._record().booted()
 
@@ -174,18 +155,14 @@ class Installer:
     def in_window(self):
         """True inside the maintenance window (config/update.json "window": [from, to] minutes
         after midnight, terminal clock); no window configured means always."""
-        w = self.policy.get("window")
-        if not w:
-            return True
-        t = time.localtime(int(self.clock()))
-        m = t[3] * 60 + t[4]
-        return w[0] <= m < w[1] if w[0] <= w[1] else (m >= w[0] or m < w[1])
+        return in_window(self.policy, self.clock())
 
     # ------------------------------------------------------------ metadata
     def verify_metadata(self, files):
         """Check the TUF metadata (signatures, thresholds, expiry, versions, hashes) and return
         the firmware Target; the new trust state is stored.  Raises UpdateError."""
         gc.collect()
+        from pos.tms.tuf import MetadataError, Trust    # here: settling a trial needs none of it
         trust = Trust(self.root, dict(self.versions), self.clock())
         from pos.board import BOARD
         try:
@@ -331,4 +308,4 @@ class Installer:
                 "installed": rec.slots[rec.booted()][2]}
 
 
-__all__ = ("Installer", "UpdateError", "UpdateDeferred", "Target", "PaymentsActivity")
+__all__ = ("Installer", "UpdateError", "UpdateDeferred", "PaymentsActivity")

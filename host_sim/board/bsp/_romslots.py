@@ -114,6 +114,10 @@ def rom_ioctl(op, *args):
 class BootControl:
     """The boot-control region: 2 blocks of BOOTCTL_BLOCK bytes (block device protocol)."""
 
+    def __init__(self):
+        if _DIR is None:
+            raise OSError(19)        # ENODEV: this board was started without slots
+
     def readblocks(self, block, buf, offset=0):
         with _fs.open(_DIR + "/bootctl.bin", "rb") as f:
             f.seek(block * BOOTCTL_BLOCK + offset)

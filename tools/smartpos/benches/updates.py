@@ -76,4 +76,15 @@ def bench_updates():
     return rows
 
 
-BENCHES = {"updates": bench_updates}
+def bench_updates_ddi():
+    """A release rolled out over DDI to the enrolled virtual terminal, to its confirmed trial."""
+    from smartpos.demos.tms import firmware_update
+    r = firmware_update("1.0.1")
+    return [("DDI update: TUF metadata fetched and checked", r["meta_ms"], "ms"),
+            ("DDI update: image downloaded into the slot (64 KB Range windows)", r["download_ms"], "ms"),
+            ("DDI update: SHA-256 over the slot + trial armed", r["install_ms"], "ms"),
+            ("DDI update: rollout to confirmed action (2 restarts, self-test)", r["elapsed"], "s"),
+            ("DDI update: outcome", 1 if r["action"]["state"] == "success" else 0, "1 = confirmed")]
+
+
+BENCHES = {"updates": bench_updates, "updates-ddi": bench_updates_ddi}

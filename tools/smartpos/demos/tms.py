@@ -1,5 +1,9 @@
 """Terminal-management scenarios: the cloud service and the virtual terminal enrolled in it.
 
+remote-update / update-rollback: a firmware release rolled out to the virtual terminal (two
+ROMFS slots, the bootloader): installed on trial and confirmed after its self-test, or, for a
+release whose self-test fails, reverted to the old slot at the next boot and reported failed.
+
 parameter-push: the operator sets fleet parameters (a contactless limit, receipt lines) and a
 terminal override, pushes them; the terminal polls, validates the bundle and applies it (the
 new files on its flash, its reported parameter version).  Then a bundle with an unknown
@@ -100,3 +104,107 @@ def _key_injection(args):
 
 
 SCENARIOS["key-injection"] = _key_injection
+
+
+def _release(version, fault=None):
+    """A release folder for `version` (built from this repository's firmware)."""
+    import tempfile
+    from cloud.tms import release
+    out = tempfile.mkdtemp(prefix="smartpos-release-%s-" % version)
+    return out, release.build_release(version, out, fault=fault)
+
+
+def firmware_update(version, fault=None):
+    """Roll a release out to the virtual terminal (two ROMFS slots, the bootloader) and follow
+    it to the closed action.  Returns (mt-independent) facts for the scenario's verdict."""
+    import shutil
+    import time
+    from host_sim.board import bootloader
+    from host_sim.fleet import ManagedTerminal
+    rel, info = _release(version, fault)
+    try:
+        with ManagedTerminal(poll_s=2, slots=True) as mt:
+            slot, _, before = mt.booted()
+            print("terminal %s enrolled; running firmware %s from slot %d" % (mt.serial, before, slot), flush=True)
+            module = mt.publish_release(rel)
+            print("release %s published: %s (%d bytes, SHA-256 %s...)%s" % (
+                version, info["image"], info["length"], info["sha256"][:16],
+                " with a self-test fault" if fault else ""), flush=True)
+            t0 = time.monotonic()
+            rollout, action_id = mt.roll_out(module)
+            print("rollout %d: group 'managed terminal', stage 100%%, action %d" % (rollout["id"], action_id),
+                  flush=True)
+            a = mt.wait_action(action_id, timeout=300)
+            elapsed = time.monotonic() - t0
+            for h in a["history"]:
+                prog = " %d/%d" % tuple(h["progress"]) if h["progress"] else ""
+                print("  feedback %-10s %-7s%s %s" % (h["execution"], h["finished"], prog, "; ".join(h["details"])))
+            rec = mt.boot_record()
+            m = mt.board.mark()
+            deadline = time.monotonic() + 60          # the counter comes up on the slot that won
+            while mt.attributes().get("firmware") != rec["versions"][rec["confirmed"]] and time.monotonic() < deadline:
+                time.sleep(0.5)
+            mt.board.wait_for("smartpos ready", 60, m) if "soft reboot" in mt.board.console()[-200:] else None
+            now_slot = mt.board.cpu.boot_choice.slot
+            attrs = mt.attributes()
+            print("boot-control record: confirmed slot %d, trial %s, last result %s %s%s" % (
+                rec["confirmed"], rec["trial"], rec["result"], rec["result_version"],
+                (" (%s)" % rec["result_reason"]) if rec["result_reason"] else ""))
+            print("running slot %d, firmware %s as reported to the cloud" % (now_slot, attrs.get("firmware")))
+            download_ms = meta_ms = install_ms = None
+            for d in _details(a):
+                if " bytes in " in d and "; metadata checked in " in d:
+                    download_ms = int(d.split(" bytes in ")[1].split()[0])
+                    meta_ms = int(d.split("; metadata checked in ")[1].split()[0])
+                elif "(SHA-256 in " in d:
+                    install_ms = int(d.split("(SHA-256 in ")[1].split()[0])
+            return {"action": a, "record": rec, "slot": now_slot, "firmware": attrs.get("firmware"),
+                    "before": before, "elapsed": elapsed, "download_ms": download_ms, "meta_ms": meta_ms,
+                    "install_ms": install_ms,
+                    "image": info["length"], "slots_flash": bootloader.SLOT_COUNT * bootloader.SLOT_SIZE}
+    finally:
+        shutil.rmtree(rel, ignore_errors=True)
+
+
+def _details(action):
+    return [d for h in action["history"] for d in h["details"]]
+
+
+def _figures(r):
+    return ("TUF metadata checked in %s ms, image downloaded into the slot in %s ms, SHA-256 over the slot + "
+            "trial armed in %s ms, rollout to closed action (restarts and self-test included) %.1f s; "
+            "image %d bytes; flash for the two slots %d KiB (image %.0f%% of a slot)"
+            % (r["meta_ms"], r["download_ms"], r["install_ms"], r["elapsed"], r["image"],
+               r["slots_flash"] // 1024, 200.0 * r["image"] / r["slots_flash"]))
+
+
+def _remote_update(args):
+    """A new release rolled out to the virtual terminal: downloaded into the inactive slot,
+    booted on trial, self-tested, confirmed, reported as success."""
+    r = firmware_update("1.0.1")
+    a, rec = r["action"], r["record"]
+    ok = (a["state"] == "success" and rec["result"] == "confirmed" and rec["confirmed"] == 1
+          and rec["trial"] is None and r["slot"] == 1 and r["firmware"] == "1.0.1")
+    return ok, ("firmware %s -> 1.0.1 installed on trial in slot 1, self-test passed, confirmed; action %s; %s"
+                % (r["before"], a["state"], _figures(r)) if ok else
+                "action %s, boot record %s, running slot %s firmware %s" % (a["state"], rec, r["slot"], r["firmware"]))
+
+
+def _update_rollback(args):
+    """A release whose trial-boot self-test fails: reverted to the old slot at the next boot and
+    reported as failed with the reason."""
+    fault = "deliberately broken release"
+    r = firmware_update("1.0.2", fault=fault)
+    a, rec = r["action"], r["record"]
+    reason = a["history"][-1]["details"][0] if a["history"] else ""
+    ok = (a["state"] == "failed" and rec["result"] == "reverted" and rec["result_version"] == "1.0.2"
+          and rec["confirmed"] == 0 and rec["trial"] is None and r["slot"] == 0
+          and r["firmware"] == r["before"] and fault in reason)
+    return ok, ("firmware 1.0.2 booted on trial, self-test failed, reverted to slot 0 (%s); action failed: %s; %s"
+                % (r["firmware"], reason, _figures(r)) if ok else
+                "action %s (%s), boot record %s, running slot %s firmware %s"
+                % (a["state"], reason, rec, r["slot"], r["firmware"]))
+
+
+SCENARIOS["remote-update"] = _remote_update
+SCENARIOS["update-rollback"] = _update_rollback
