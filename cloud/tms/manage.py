@@ -88,7 +88,7 @@ def get_module(module_id: IdPath, db: Session = Depends(session), who: Principal
 
 @router.put("/modules/{module_id}/artifacts/{filename}", response_model=ArtifactOut, status_code=201,
             openapi_extra={"requestBody": {"required": True, "content": {
-                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}})
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary", "minLength": 1}}}}})
 async def upload_artifact(module_id: IdPath, request: Request, filename: str = Path(pattern=FILENAME),
                           db: Session = Depends(session), who: Principal = Depends(principal)):
     """Upload a file of the module (its bytes as the request body). A module that any action
