@@ -40,7 +40,7 @@ clean:
 # builds and runs its C unit tests on the host.
 CC ?= cc
 NATIVE_CFLAGS := -std=c99 -Wall -Wextra -Werror -pedantic -Inative/include
-NATIVE_SRC := native/src/posnative.c native/src/pn_crypto.c native/src/pn_rsa.c
+NATIVE_SRC := native/src/posnative.c native/src/pn_crypto.c native/src/pn_rsa.c native/src/pn_qr.c
 native:
 	@mkdir -p native/build
 	$(CC) $(NATIVE_CFLAGS) -O2 $(NATIVE_SRC) native/tests/test_core.c -o native/build/test_core

@@ -94,18 +94,25 @@ def _bch(value, poly, bits):
     return (value << bits) | v
 
 
-# -- work buffers, sized for the largest version and allocated in small pieces (a board's
-# heap has room for many short blocks long before it has one of 3 KB) ---------------------
+try:
+    from _posnative import qr_encode as _c_encode   # the C core, when the firmware has it built in
+except ImportError:
+    _c_encode = None
+BACKEND = "pure" if _c_encode is None else "native"
+
+# -- work buffers of the pure encoder, sized for the largest version and allocated in small
+# pieces (a board's heap has room for many short blocks long before it has one of 3 KB) ---
 _DATA = const(2)                              # a module's flag: carries data (is masked)
-_rows = [bytearray(_MAX_SIZE) for _ in range(_MAX_SIZE)]   # module value | _DATA, by row
-_cur = bytearray(_MAX_SIZE)                   # the row being scored, masked
-_last = bytearray(_MAX_SIZE)                  # the row above it, masked
-_col_run = bytearray(_MAX_SIZE)               # per column: length of the run ending above
-_col_win = array("H", bytes(2 * _MAX_SIZE))   # per column: the last 11 modules, as bits
-_pattern = bytearray(12 * _MAX_SIZE)          # the mask's rows (every mask repeats each 12 rows)
-_codewords = bytearray(_MAX_CODEWORDS)        # the data codewords
-_stream = bytearray(_MAX_CODEWORDS)           # data and EC codewords, interleaved
-_ec = bytearray(5 * 26)                       # EC codewords of every block (at most 5 x 26)
+if _c_encode is None:
+    _rows = [bytearray(_MAX_SIZE) for _ in range(_MAX_SIZE)]   # module value | _DATA, by row
+    _cur = bytearray(_MAX_SIZE)                   # the row being scored, masked
+    _last = bytearray(_MAX_SIZE)                  # the row above it, masked
+    _col_run = bytearray(_MAX_SIZE)               # per column: length of the run ending above
+    _col_win = array("H", bytes(2 * _MAX_SIZE))   # per column: the last 11 modules, as bits
+    _pattern = bytearray(12 * _MAX_SIZE)          # the mask's rows (every mask repeats each 12 rows)
+    _codewords = bytearray(_MAX_CODEWORDS)        # the data codewords
+    _stream = bytearray(_MAX_CODEWORDS)           # data and EC codewords, interleaved
+    _ec = bytearray(5 * 26)                       # EC codewords of every block (at most 5 x 26)
 
 
 def _rs_generator_logs(n, out):
@@ -203,12 +210,13 @@ def _codeword_stream(data, version):
 
 
 class QRCode:
-    def __init__(self, version, mask, score):
+    def __init__(self, version, mask, score, bits=None):
         self.version = version
         self.size = s = 17 + 4 * version
         self.mask = mask
         self.mask_score = score
-        self.bits = bytearray((s * s + 7) // 8)   # bit y*size+x, least significant first
+        # bit y*size+x, least significant first
+        self.bits = bytearray((s * s + 7) // 8) if bits is None else bits
 
     def get(self, x, y):
         i = y * self.size + x
@@ -427,6 +435,9 @@ def encode(data, min_version=1):
     if not version:
         raise QRError("%d bytes do not fit a version-%d QR code at level M (at most %d)"
                       % (n, MAX_VERSION, limit))
+    if _c_encode is not None:                 # the same symbol, held equal by tests/native
+        version, mask, score, bits = _c_encode(data, min_version)
+        return QRCode(version, mask, score, bits)
     s = 17 + 4 * version
     total = _codeword_stream(data, version)
     _function_patterns(version, s)
