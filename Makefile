@@ -65,7 +65,7 @@ ARM_CC := arm-none-eabi-gcc -mcpu=cortex-m4 -mthumb -Os
 native-arm:
 	@mkdir -p native/build/arm
 	@for f in $(NATIVE_SRC); do $(ARM_CC) -std=c99 -ffreestanding -Wall -Wextra -Werror -Inative/include -c $$f -o native/build/arm/$$(basename $$f .c).o || exit 1; done
-	arm-none-eabi-size native/build/arm/posnative.o native/build/arm/pn_crypto.o native/build/arm/pn_rsa.o
+	arm-none-eabi-size native/build/arm/posnative.o native/build/arm/pn_crypto.o native/build/arm/pn_rsa.o native/build/arm/pn_qr.o
 	$(ARM_CC) -std=c99 -Inative/include --specs=rdimon.specs -T native/arm/mps2_an386.ld \
 	  native/arm/startup.c $(NATIVE_SRC) native/tests/test_core.c -o native/build/arm/test_core.elf
 	qemu-system-arm -M mps2-an386 -nographic -monitor none -serial none -icount shift=0 \
