@@ -2,6 +2,7 @@
 same version, mask, penalty score and modules for every version, the qr-merchant payload and
 binary data; the same refusal for data past version 10."""
 import json
+import os
 
 import posnative
 import pytest
@@ -16,6 +17,7 @@ CASES = [[MERCHANT, 1], ["", 1], ["A", 1], ["y" * 213, 1], ["\u00e9t\u00e9 \u20a
 
 _PURE = r"""
 import json
+import os
 from pos.qr import encoder
 for data, min_version in json.loads(%r):
     q = encoder.encode(data, min_version)
@@ -42,3 +44,18 @@ def test_c_encoder_refuses_what_does_not_fit():
     with pytest.raises(posnative.NativeError):
         posnative.qr_encode(b"x" * 214)
     assert posnative.qr_encode(b"x" * 213)[0] == 10
+
+
+_NATIVE_MP = os.environ.get("SMARTPOS_MICROPYTHON_NATIVE") or os.path.join(
+    mpy.REPO_ROOT, "native", "build", "micropython-smartpos")
+
+
+@pytest.mark.skipif(not os.path.exists(_NATIVE_MP), reason="no MicroPython built with _posnative "
+                    "(docs/native.md: native/build/micropython-smartpos)")
+def test_the_firmware_takes_the_c_encoder_when_built_in(monkeypatch):
+    code = _PURE % json.dumps(CASES[:6]) + "print(encoder.BACKEND)\n"
+    pure = mpy.run(code, heap="2M").strip().splitlines()
+    monkeypatch.setenv("SMARTPOS_MICROPYTHON", _NATIVE_MP)
+    native = mpy.run(code, heap="2M").strip().splitlines()
+    assert pure[-1] == "pure" and native[-1] == "native"
+    assert native[:-1] == pure[:-1]
