@@ -103,6 +103,9 @@ BACKEND = "pure" if _c_encode is None else "native"
 # -- work buffers of the pure encoder, sized for the largest version and allocated in small
 # pieces (a board's heap has room for many short blocks long before it has one of 3 KB) ---
 _DATA = const(2)                              # a module's flag: carries data (is masked)
+_INVERT = const(4)                            # a mask row's flag: inverts a data module here
+# the module as masked, by (value | _DATA flag | _INVERT flag): inverted when data and invert
+_MASKED = b"\x00\x01\x00\x01\x00\x01\x01\x00"
 if _c_encode is None:
     _rows = [bytearray(_MAX_SIZE) for _ in range(_MAX_SIZE)]   # module value | _DATA, by row
     _cur = bytearray(_MAX_SIZE)                   # the row being scored, masked
@@ -312,7 +315,8 @@ def _place(s, total):
 
 
 def _mask_rows(m, s):
-    """_pattern = the rows 0..11 of mask m (7.8.2, Table 10); row y of the mask is row y % 12."""
+    """_pattern = the rows 0..11 of mask m (7.8.2, Table 10), _INVERT where the mask inverts a
+    data module; row y of the mask is row y % 12."""
     p = _pattern
     k = 0
     for y in range(12):
@@ -333,7 +337,7 @@ def _mask_rows(m, s):
                 inv = (x * y % 2 + x * y % 3) % 2 == 0
             else:
                 inv = ((x + y) % 2 + x * y % 3) % 2 == 0
-            p[k] = 1 if inv else 0
+            p[k] = _INVERT if inv else 0
             k += 1
 
 
@@ -346,6 +350,7 @@ def _penalty(s, best):
     N3, 1:1:3:1:1 with 4 light modules on a side, in a row or column: 40;
     N4, each 5 % of dark modules away from 50 %: 10."""
     p = _pattern
+    masked = _MASKED
     cur = _cur
     last = _last
     crun = _col_run
@@ -356,7 +361,7 @@ def _penalty(s, best):
     for y in range(s):
         row = _rows[y]
         c = row[0]
-        v = (c ^ ((c >> 1) & p[r])) & 1
+        v = masked[c | p[r]]
         cur[0] = v
         dark += v
         prev = v
@@ -364,19 +369,21 @@ def _penalty(s, best):
         run = 1
         for x in range(1, s):                 # the row: mask it, N1 and N3 along it
             c = row[x]
-            v = (c ^ ((c >> 1) & p[r + x])) & 1
+            v = masked[c | p[r + x]]
             cur[x] = v
             dark += v
             win = ((win << 1) | v) & 0x7FF
             if v == prev:
                 run += 1
+                if win == _N3_AFTER:          # ends in 4 alike; needs 11 modules written
+                    score += 40
             else:
                 if run >= 5:
                     score += run - 2
                 run = 1
                 prev = v
-            if x >= 10 and (win == _N3_AFTER or win == _N3_BEFORE):
-                score += 40
+                if win == _N3_BEFORE and x >= 10:   # ends in 01; leading light modules only
+                    score += 40                     # count once 11 modules are written
         if run >= 5:
             score += run - 2
         if y == 0:
@@ -395,13 +402,15 @@ def _penalty(s, best):
                     crun[x] += 1
                     if v == pv and v == plv:
                         score += 3
+                    if w == _N3_AFTER:
+                        score += 40
                 else:
                     k = crun[x]
                     if k >= 5:
                         score += k - 2
                     crun[x] = 1
-                if y >= 10 and (w == _N3_AFTER or w == _N3_BEFORE):
-                    score += 40
+                    if w == _N3_BEFORE and y >= 10:
+                        score += 40
                 pv = v
                 plv = lv
         if score >= best:
@@ -461,7 +470,7 @@ def encode(data, min_version=1):
         row = _rows[y]
         for x in range(s):
             c = row[x]
-            if (c ^ ((c >> 1) & p[r + x])) & 1:
+            if _MASKED[c | p[r + x]]:
                 bits[i >> 3] |= 1 << (i & 7)
             i += 1
         r += s
