@@ -6,7 +6,9 @@ mcu-estimates   per workload: x86-64 instructions on the MicroPython unix port (
                 warm-up, the difference divided by N), the Cortex-M4 time range those
                 instructions imply at 168 MHz with the cycles-per-instruction factor below,
                 and the heap allocated per operation on the 64-bit port (gc.mem_alloc with
-                the collector off).  Needs valgrind (apt install valgrind).
+                the collector off); a contact chip sale's terminal side (the EMV kernel's
+                process only: the card and the host answer from this one).  Needs valgrind
+                (apt install valgrind).
 firmware-size   .mpy bytes per firmware package and the ROMFS image a board build freezes,
                 against the committed baseline (firmware-size-baseline.json beside this
                 file): a package more than 10 % over its baseline is flagged WARNING.
@@ -25,6 +27,7 @@ import tempfile
 M4_FACTOR = (1.68, 2.31)
 M4_FACTOR_NAME = "PYBv1.0 perf_bench cycles per x86-64 instruction"
 M4_HZ = 168000000
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 # the qr-merchant demo's payload (EMVCo MPM, 159 characters, QR version 9)
 MERCHANT_QR = ("00020101021226420019com.smartpos.wallet0115MERCHANT0000001520458125303840540512.50"
@@ -119,6 +122,73 @@ def mcu_estimates():
         rows.append((name + ": x86-64 instructions", int(count), "instr"))
         rows.append((name + ": Cortex-M4 168 MHz estimate", "%.3g-%.3g" % (lo, hi), "ms"))
         rows.append((name + ": heap allocated (64-bit port)", allocation(setup, op), "bytes"))
+    for name, count in contact_instructions():
+        lo, hi = m4_range_ms(count)
+        rows.append(("%s, terminal side: x86-64 instructions" % name, int(count), "instr"))
+        rows.append(("%s, terminal side: Cortex-M4 168 MHz estimate" % name, "%.3g-%.3g" % (lo, hi), "ms"))
+    return rows
+
+
+def _process_instructions(run):
+    """x86-64 instructions of the MicroPython process(es) that run() starts through
+    host_sim.mpy.micropython_binary(), the interpreter put under callgrind by a wrapper."""
+    from posbuild.toolchain import micropython_binary
+    real = micropython_binary()
+    with tempfile.TemporaryDirectory(prefix="smartpos-cg-") as d:
+        out = os.path.join(d, "callgrind.out")
+        wrapper = os.path.join(d, "micropython")
+        with open(wrapper, "w") as f:
+            f.write("#!/bin/sh\nexec valgrind --tool=callgrind --callgrind-out-file=%s %s \"$@\"\n" % (out, real))
+        os.chmod(wrapper, 0o755)
+        saved = os.environ.get("SMARTPOS_MICROPYTHON")
+        saved_seed = os.environ.get("PYTHONHASHSEED")
+        os.environ["SMARTPOS_MICROPYTHON"] = wrapper
+        os.environ["PYTHONHASHSEED"] = "0"
+        try:
+            run()
+        finally:
+            for k, v in (("SMARTPOS_MICROPYTHON", saved), ("PYTHONHASHSEED", saved_seed)):
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+        with open(out) as f:
+            for line in f:
+                if line.startswith("totals:") or line.startswith("summary:"):
+                    return int(line.split()[1])
+    raise RuntimeError("no callgrind totals")
+
+
+def contact_instructions():
+    """Terminal-side instructions of one contact chip sale (the EMV kernel on MicroPython
+    against the TEST card of tests/emv, card and host answering from this process, so their
+    work is not counted): a process running 1 + N sales minus one running 1, over N."""
+    import sys
+    tests = os.path.join(REPO, "tests", "emv")
+    if tests not in sys.path:
+        sys.path.insert(0, tests)
+    import cardkit
+    import harness
+    pki = cardkit.TestPki()
+    capk_dir = tempfile.mkdtemp(prefix="smartpos-capk-")
+    capk = pki.capk_json(os.path.join(capk_dir, "capk_test.json"))
+    rows = []
+    n = 2
+    for name, online, amount in (("contact chip sale, offline CDA + offline PIN", False, 1000),
+                                 ("contact chip sale, online (CDA, ARPC)", True, 6000)):
+        counts = []
+        for runs in (1 + n, 1):
+            def run():
+                card = cardkit.MiniCard(pki, oda="CDA", issuer="hsm")
+                kw = {"authorizer": cardkit.HsmHost()} if online else {}
+                h = harness.Harness(card, capk=capk, pins=["1234"] * runs, timeout=600, **kw)
+                rs = h.run(*[{"amount": amount}] * runs)
+                rs = rs if isinstance(rs, list) else [rs]
+                if not all(r.result == "approved" for r in rs):
+                    raise RuntimeError("%s: not approved" % name)
+            counts.append(_process_instructions(run))
+        rows.append((name, (counts[0] - counts[1]) / n))
+    shutil.rmtree(capk_dir, ignore_errors=True)
     return rows
 
 
