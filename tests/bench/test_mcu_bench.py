@@ -36,3 +36,13 @@ def test_a_package_past_ten_percent_of_its_baseline_is_flagged(tmp_path, monkeyp
     assert "WARNING" not in rows["pos.crypto"] and "+9.9%" in rows["pos.crypto"]
     assert rows["pos.new"] == "bytes (new: not in the baseline)"
     assert "WARNING: over budget" in rows["image share of the 256 KB budget"]
+
+
+def test_workloads_run_on_a_board_through_mpremote(tmp_path):
+    from host_sim.board import VirtualBoard
+    names = ["QR encode, 2,000 characters refused", "3DES block (two-key, ECB)"]
+    with VirtualBoard(tmp_path / "flash", heap="192K", firmware="frozen", pty=True) as vb:
+        vb.wait_for("smartpos ready", 30)
+        rows = mcu.board_times(vb.pty.path, names)
+    assert [name for name, _ in rows] == names
+    assert all(ms > 0 for _, ms in rows)

@@ -108,11 +108,34 @@ def allocation(setup, op):
     return int(m.group(1))
 
 
+def board_times(port, names=None):
+    """Each workload timed on a board (or the virtual board) at `port` with time.ticks_us over
+    its N operations after the warm-up, through mpremote: [(name, ms per operation)]."""
+    import sys
+    mpremote = os.path.join(os.path.dirname(sys.executable), "mpremote")
+    out = []
+    for name, (setup, op, n) in WORKLOADS.items():
+        if names is not None and name not in names:
+            continue
+        body = "\n".join("    " + line for line in op.splitlines())
+        code = ("import time\n%s\ndef _op():\n%s\n_op()\n_t = time.ticks_us()\nfor _ in range(%d):\n"
+                "    _op()\nprint('@@', time.ticks_diff(time.ticks_us(), _t) / %d)\n" % (setup, body, n, n))
+        r = subprocess.run([mpremote, "connect", port, "exec", code], capture_output=True, text=True, timeout=600)
+        m = re.search(r"@@ ([0-9.e+-]+)", r.stdout)
+        if r.returncode or not m:
+            raise RuntimeError("%s on the board at %s: %s" % (name, port, (r.stderr or r.stdout)[-600:]))
+        out.append((name, float(m.group(1)) / 1000.0))
+    return out
+
+
 def m4_range_ms(count):
     return tuple(count * f / M4_HZ * 1000.0 for f in M4_FACTOR)
 
 
 def mcu_estimates():
+    board = os.environ.get("SMARTPOS_BENCH_BOARD")       # smartpos bench --board=PORT
+    if board:
+        return [(name + ": measured on the board at " + board, ms, "ms") for name, ms in board_times(board)]
     if shutil.which("valgrind") is None:
         return [("valgrind not installed: no instruction counts (apt install valgrind)", 0, "")]
     rows = [("Cortex-M4 factor (%s)" % M4_FACTOR_NAME, "%.2f-%.2f" % M4_FACTOR, "cycles/instr")]
