@@ -52,7 +52,7 @@ clean:
 # builds and runs its C unit tests on the host.
 CC ?= cc
 NATIVE_CFLAGS := -std=c99 -Wall -Wextra -Werror -pedantic -Inative/include
-NATIVE_SRC := native/src/posnative.c native/src/pn_crypto.c native/src/pn_rsa.c
+NATIVE_SRC := native/src/posnative.c native/src/pn_crypto.c native/src/pn_rsa.c native/src/pn_qr.c
 native:
 	@mkdir -p native/build
 	$(CC) $(NATIVE_CFLAGS) -O2 $(NATIVE_SRC) native/tests/test_core.c -o native/build/test_core
@@ -77,7 +77,7 @@ ARM_CC := arm-none-eabi-gcc -mcpu=cortex-m4 -mthumb -Os
 native-arm:
 	@mkdir -p native/build/arm
 	@for f in $(NATIVE_SRC); do $(ARM_CC) -std=c99 -ffreestanding -Wall -Wextra -Werror -Inative/include -c $$f -o native/build/arm/$$(basename $$f .c).o || exit 1; done
-	arm-none-eabi-size native/build/arm/posnative.o native/build/arm/pn_crypto.o native/build/arm/pn_rsa.o
+	arm-none-eabi-size native/build/arm/posnative.o native/build/arm/pn_crypto.o native/build/arm/pn_rsa.o native/build/arm/pn_qr.o
 	$(ARM_CC) -std=c99 -Inative/include --specs=rdimon.specs -T native/arm/mps2_an386.ld \
 	  native/arm/startup.c $(NATIVE_SRC) native/tests/test_core.c -o native/build/arm/test_core.elf
 	qemu-system-arm -M mps2-an386 -nographic -monitor none -serial none -icount shift=0 \

@@ -5,7 +5,7 @@ import os
 from cffi import FFI
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SOURCES = ["posnative.c", "pn_crypto.c", "pn_rsa.c"]
+SOURCES = ["posnative.c", "pn_crypto.c", "pn_rsa.c", "pn_qr.c"]
 
 ffibuilder = FFI()
 ffibuilder.cdef("""
@@ -47,6 +47,9 @@ int pn_rsa_public(const uint8_t *mod, size_t mlen, const uint8_t *exp, size_t el
                   size_t dlen, uint8_t *out);
 int pn_dol_next(const uint8_t *dol, size_t len, size_t *pos, uint32_t *tag, size_t *dlen);
 int pn_dol_fit(const uint8_t *value, size_t vlen, int fmt, uint8_t *out, size_t outlen);
+#define PN_QR_MAX_BYTES 407
+int pn_qr_encode(const uint8_t *data, size_t len, int min_version, uint8_t *out, size_t cap,
+                 int *version, int *mask, long *score);
 """)
 ffibuilder.set_source(
     "posnative._native", '#include "posnative.h"',

@@ -74,6 +74,24 @@ int main(void)
     for (i = 0; i < n; i++) pn_rsa_public(modulus, 248, e65537, 3, data, 248, out);
     t1 = now();
     printf("icount RSA public op 1984-bit, e=65537: %lu\n", (unsigned long)insns(t0, t1, n));
+
+    {
+        /* the qr-merchant payload (EMVCo MPM, 159 characters: a version-9 symbol) */
+        static const char merchant[] =
+            "00020101021226420019com.smartpos.wallet0115MERCHANT0000001520458125303840540512.50"
+            "5802US5919SMARTPOS DEMO STORE6009SAN DIEGO62230107W0001230708TERM00016304C45D";
+        static uint8_t qr[PN_QR_MAX_BYTES];
+        int version = 0, mask = 0;
+        long score = 0;
+        n = 2;
+        t0 = now();
+        for (i = 0; i < n; i++)
+            found += pn_qr_encode((const uint8_t *)merchant, sizeof merchant - 1, 1, qr, sizeof qr,
+                                  &version, &mask, &score) > 0;
+        t1 = now();
+        printf("icount QR encode, qr-merchant payload (version %d, mask %d): %lu\n", version, mask,
+               (unsigned long)insns(t0, t1, n));
+    }
     printf("bench done (%d)\n", found > 0);
     return 0;
 }

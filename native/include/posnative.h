@@ -93,4 +93,12 @@ int pn_rsa_public(const uint8_t *mod, size_t mlen, const uint8_t *exp, size_t el
 int pn_dol_next(const uint8_t *dol, size_t len, size_t *pos, uint32_t *tag, size_t *dlen);
 int pn_dol_fit(const uint8_t *value, size_t vlen, int fmt, uint8_t *out, size_t outlen);
 
+/* ---- QR Code (pn_qr.c): byte mode, versions 1-10, level M (ISO/IEC 18004) ----
+ * The symbol as packed bits in out (bit y*size+x, least significant first; size = 17 + 4 *
+ * version); returns the bytes written, PN_ERR_DATA_LENGTH when the data does not fit a
+ * version-10 symbol, PN_ERR_BUFFER when out is shorter than the symbol. */
+#define PN_QR_MAX_BYTES 407
+int pn_qr_encode(const uint8_t *data, size_t len, int min_version, uint8_t *out, size_t cap,
+                 int *version, int *mask, long *score);
+
 #endif

@@ -5,6 +5,7 @@ target_sources(usermod_posnative INTERFACE
     ${CMAKE_CURRENT_LIST_DIR}/mod_posnative.c
     ${CMAKE_CURRENT_LIST_DIR}/../src/posnative.c
     ${CMAKE_CURRENT_LIST_DIR}/../src/pn_crypto.c
-    ${CMAKE_CURRENT_LIST_DIR}/../src/pn_rsa.c)
+    ${CMAKE_CURRENT_LIST_DIR}/../src/pn_rsa.c
+    ${CMAKE_CURRENT_LIST_DIR}/../src/pn_qr.c)
 target_include_directories(usermod_posnative INTERFACE ${CMAKE_CURRENT_LIST_DIR}/../include)
 target_link_libraries(usermod INTERFACE usermod_posnative)

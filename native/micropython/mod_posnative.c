@@ -287,7 +287,28 @@ static mp_obj_t tlv_find_path(mp_obj_t b_in, mp_obj_t path_in) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(tlv_find_path_obj, tlv_find_path);
 
+// qr_encode(data, min_version=1) -> (version, mask, penalty score, bytes of the modules
+// as packed bits: bit y*size+x, least significant first); ValueError PN_ERR_DATA_LENGTH when
+// the data does not fit a version-10 symbol at level M.
+static mp_obj_t qr_encode(size_t n, const mp_obj_t *a) {
+    size_t dl;
+    const uint8_t *d = buf(a[0], &dl);
+    int min_version = n > 1 ? (int)mp_obj_get_int(a[1]) : 1;
+    uint8_t out[PN_QR_MAX_BYTES];
+    int version = 0, mask = 0;
+    long score = 0;
+    int rc = pn_qr_encode(d, dl, min_version, out, sizeof out, &version, &mask, &score);
+    check(rc, "qr_encode");
+    mp_obj_t items[4] = {
+        MP_OBJ_NEW_SMALL_INT(version), MP_OBJ_NEW_SMALL_INT(mask), mp_obj_new_int(score),
+        mp_obj_new_bytes(out, (size_t)rc),
+    };
+    return mp_obj_new_tuple(4, items);
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(qr_encode_obj, 1, 2, qr_encode);
+
 static const mp_rom_map_elem_t posnative_globals_table[] = {
+    { MP_ROM_QSTR(MP_QSTR_qr_encode), MP_ROM_PTR(&qr_encode_obj) },
     { MP_ROM_QSTR(MP_QSTR_pinblock4_encipher), MP_ROM_PTR(&pinblock4_encipher_obj) },
     { MP_ROM_QSTR(MP_QSTR_pinblock4_decipher), MP_ROM_PTR(&pinblock4_decipher_obj) },
     { MP_ROM_QSTR(MP_QSTR_emv_mac), MP_ROM_PTR(&emv_mac_obj) },

@@ -1,16 +1,14 @@
 # DES, triple DES and ISO/IEC 9797-1 MACs in pure MicroPython (FIPS 46-3).
-from micropython import const
 from array import array
 
 from pos.crypto.args import CryptoError, as_bytes, check_iv, whole_blocks
 
 
-_M32 = const(0xFFFFFFFF)
-
-
 # ---------------------------------------------------------------------------
 # DES (FIPS 46-3).  Tables are the standard's; SP boxes (S-box then P) and the
-# nibble tables for IP/FP are computed once at import from them.
+# byte tables for IP/FP are computed once at import from them.  Every value the block
+# and key schedule code holds fits 28 bits, so a 32-bit port (30-bit small integers)
+# allocates nothing per block: 32-bit words are carried as 16-bit halves.
 # ---------------------------------------------------------------------------
 # The FIPS 46-3 tables (IP, P, PC-1, PC-2, shifts, S1..S8) as byte strings: a bytes
 # literal costs one byte per entry on the heap, a tuple of ints eight.
@@ -64,21 +62,47 @@ _S = (b"\x0e\x04\x0d\x01\x02\x0f\x0b\x08\x03\x0a\x06\x0c\x05\x09\x00\x07"
 
 
 def _build_sp():
-    # SP[i*64 + v]: P(S_i(v) placed at S-box i's output nibble), 32 bits, bit 1 = MSB.
+    # SP[i*64 + v]: P(S_i(v) placed at S-box i's output nibble), 32 bits (bit 1 = MSB) kept
+    # as two 16-bit halves, _SP_HI and _SP_LO.
     dest = bytearray(32)                   # P: input bit p (0-based) goes to output bit dest[p]
     for k in range(32):
         dest[_P[k] - 1] = k
-    sp = array("I", bytes(4 * 512))
+    hi = array("H", bytes(2 * 512))
+    lo = array("H", bytes(2 * 512))
     for i in range(8):
         box = i * 64
         for v in range(64):
             s = _S[box + ((v >> 4) & 2 | (v & 1)) * 16 + ((v >> 1) & 15)]
-            out = 0
+            h = w = 0
             for b in range(4):
                 if s & (8 >> b):
-                    out |= 1 << (31 - dest[4 * i + b])
-            sp[i * 64 + v] = out
-    return sp
+                    d = dest[4 * i + b]
+                    if d < 16:
+                        h |= 1 << (15 - d)
+                    else:
+                        w |= 1 << (31 - d)
+            hi[box + v] = h
+            lo[box + v] = w
+    return hi, lo
+
+
+def _build_byte_perm(table):
+    # IP and its inverse take, for output byte i, one bit from every input byte j, at the
+    # same offset a[i] of each input byte, and put input byte j's bit at the same place b[j]
+    # of every output byte.  The permutation is then 8 table look-ups per 16-bit output
+    # half: half h = OR over j of G[h][in[j]] << b[j], G[h][v] holding v's bits at the
+    # offsets of output bytes 2h and 2h+1 (at bits 8 and 0).
+    a = bytearray(8)
+    b = bytearray(8)
+    for k in range(64):
+        t = table[k] - 1
+        a[k >> 3] = t & 7
+        b[t >> 3] = 7 - (k & 7)
+    g = array("H", bytes(2 * 1024))
+    for h in range(4):
+        for v in range(256):
+            g[h * 256 + v] = (((v >> (7 - a[2 * h])) & 1) << 8) | ((v >> (7 - a[2 * h + 1])) & 1)
+    return g, bytes(b)
 
 
 def _inverse(table):
@@ -88,121 +112,151 @@ def _inverse(table):
     return bytes(inv)
 
 
-_SP = _build_sp()
-_FP = _inverse(_IP)
-del _build_sp, _inverse, _S, _P        # needed only to build the tables: free their heap
-
-
-def _perm(block, table):
-    # 64-bit permutation (IP or FP) -> (left 32 bits, right 32 bits)
-    bits = 0
-    for b in block:
-        bits = (bits << 8) | b
-    h = l = 0
-    for k in range(32):
-        h = (h << 1) | ((bits >> (64 - table[k])) & 1)
-    for k in range(32, 64):
-        l = (l << 1) | ((bits >> (64 - table[k])) & 1)
-    return h, l
+_SP_HI, _SP_LO = _build_sp()
+_IP_G, _IP_SHIFT = _build_byte_perm(_IP)
+_FP_G, _FP_SHIFT = _build_byte_perm(_inverse(_IP))
+del _build_sp, _build_byte_perm, _inverse, _S, _P, _IP  # needed only to build the tables
 
 
 def _key_schedule(key8):
-    # 16 round keys, each as 8 six-bit chunks (FIPS 46-3 key schedule).
-    bits = 0
-    for b in key8:
-        bits = (bits << 8) | b
-    cd = 0
-    for k in range(56):
-        if bits & (1 << (64 - _PC1[k])):
-            cd |= 1 << (55 - k)
-    c, d = cd >> 28, cd & 0xFFFFFFF
+    # 16 round keys, each as 8 six-bit chunks (FIPS 46-3 key schedule); C and D are kept
+    # as 28-bit values and the round key as two 24-bit halves (small integers on a
+    # 32-bit port).
+    c = d = 0
+    for k in range(56):                    # PC-1: C from its first 28 entries, D the rest
+        t = _PC1[k] - 1
+        bit = (key8[t >> 3] >> (7 - (t & 7))) & 1
+        if k < 28:
+            c = (c << 1) | bit
+        else:
+            d = (d << 1) | bit
     ks = bytearray(128)
     for r in range(16):
         s = _SHIFTS[r]
         c = ((c << s) | (c >> (28 - s))) & 0xFFFFFFF
         d = ((d << s) | (d >> (28 - s))) & 0xFFFFFFF
-        cd = (c << 28) | d
-        k48 = 0
-        for k in range(48):
-            if cd & (1 << (56 - _PC2[k])):
-                k48 |= 1 << (47 - k)
-        for i in range(8):
-            ks[r * 8 + i] = (k48 >> (42 - 6 * i)) & 0x3F
+        hi = lo = 0
+        for k in range(48):                # PC-2: entries 1-28 come from C, 29-56 from D
+            t = _PC2[k]
+            bit = (c >> (28 - t)) & 1 if t <= 28 else (d >> (56 - t)) & 1
+            if k < 24:
+                hi = (hi << 1) | bit
+            else:
+                lo = (lo << 1) | bit
+        for i in range(4):
+            ks[r * 8 + i] = (hi >> (18 - 6 * i)) & 0x3F
+            ks[r * 8 + 4 + i] = (lo >> (18 - 6 * i)) & 0x3F
     return ks
 
 
-_ks_cache = {}
+# key -> its passes: ((schedule, decrypt), ...) for encryption, computed once per key.
+_passes_cache = {}
 
 
-def _schedule(key8):
-    key8 = bytes(key8)
-    ks = _ks_cache.get(key8)
-    if ks is None:
-        if len(_ks_cache) >= 8:
-            _ks_cache.clear()
-        ks = _key_schedule(key8)
-        _ks_cache[key8] = ks
-    return ks
-
-
-def _des_block(ks, block, decrypt, out, o):
-    sp = _SP
-    l, r = _perm(block, _IP)
-    for n in range(16):
-        k = (15 - n if decrypt else n) * 8
-        rr = ((r >> 1) | ((r & 1) << 31)) & _M32     # E expansion by rotating right 1
-        f = (sp[(((rr >> 26) & 0x3F) ^ ks[k])]
-             | sp[64 + (((rr >> 22) & 0x3F) ^ ks[k + 1])]
-             | sp[128 + (((rr >> 18) & 0x3F) ^ ks[k + 2])]
-             | sp[192 + (((rr >> 14) & 0x3F) ^ ks[k + 3])]
-             | sp[256 + (((rr >> 10) & 0x3F) ^ ks[k + 4])]
-             | sp[320 + (((rr >> 6) & 0x3F) ^ ks[k + 5])]
-             | sp[384 + (((rr >> 2) & 0x3F) ^ ks[k + 6])]
-             | sp[448 + ((((rr & 0xF) << 2) | (rr >> 30)) ^ ks[k + 7])])
-        l, r = r, l ^ f
-    pre = bytearray(8)
-    for i in range(4):                              # pre-output R16 L16
-        pre[i] = (r >> (24 - 8 * i)) & 0xFF
-        pre[4 + i] = (l >> (24 - 8 * i)) & 0xFF
-    h, lo = _perm(pre, _FP)
-    for i in range(4):
-        out[o + i] = (h >> (24 - 8 * i)) & 0xFF
-        out[o + 4 + i] = (lo >> (24 - 8 * i)) & 0xFF
-
-
-def _tdes_keys(key):
+def _passes(key):
+    """The DES passes (schedule, direction) enciphering with `key` (8, 16 or 24 bytes);
+    deciphering runs them in reverse order, each reversed."""
     key = as_bytes(key, "key")
+    p = _passes_cache.get(key)
+    if p is not None:
+        return p
     n = len(key)
     if n == 8:
-        return (_schedule(key),)
-    if n == 16:
-        return (_schedule(key[:8]), _schedule(key[8:]), _schedule(key[:8]))
-    if n == 24:
-        return (_schedule(key[:8]), _schedule(key[8:16]), _schedule(key[16:]))
-    raise CryptoError("bad key length %d (want 8, 16 or 24)" % n)
-
-
-def _tdes_block(keys, block, decrypt, out, o):
-    if len(keys) == 1:
-        _des_block(keys[0], block, decrypt, out, o)
-        return
-    tmp = bytearray(8)
-    if decrypt:
-        _des_block(keys[2], block, True, tmp, 0)
-        _des_block(keys[1], tmp, False, tmp, 0)
-        _des_block(keys[0], tmp, True, out, o)
+        p = (_key_schedule(key),)
+    elif n == 16:
+        k1 = _key_schedule(key[:8])
+        p = (k1, _key_schedule(key[8:]), k1)
+    elif n == 24:
+        p = (_key_schedule(key[:8]), _key_schedule(key[8:16]), _key_schedule(key[16:]))
     else:
-        _des_block(keys[0], block, False, tmp, 0)
-        _des_block(keys[1], tmp, True, tmp, 0)
-        _des_block(keys[2], tmp, False, out, o)
+        raise CryptoError("bad key length %d (want 8, 16 or 24)" % n)
+    if len(_passes_cache) >= 8:
+        _passes_cache.clear()
+    _passes_cache[bytes(key)] = p
+    return p
+
+
+def _block(schedules, first, n, decrypt, block, i, out, o):
+    """out[o:o+8] = block[i:i+8] through DES with schedules[first] (n = 1) or triple DES
+    with schedules[first:first+3] (n = 3: E D E, or D E D in reverse to decipher).
+    The block is carried as four 16-bit halves from IP to FP; between the passes of
+    triple DES the FP of one pass and the IP of the next cancel and are skipped."""
+    g = _IP_G
+    sh = _IP_SHIFT
+    lh = ll = rh = rl = 0
+    for j in range(8):                     # IP
+        v = block[i + j]
+        b = sh[j]
+        lh |= g[v] << b
+        ll |= g[256 + v] << b
+        rh |= g[512 + v] << b
+        rl |= g[768 + v] << b
+    sph = _SP_HI
+    spl = _SP_LO
+    for p in range(n):
+        # encipher: E(k1) D(k2) E(k3); decipher: D(k3) E(k2) D(k1)
+        ks = schedules[first + (n - 1 - p if decrypt else p)]
+        dec = decrypt ^ (p & 1)
+        k = 120 if dec else 0
+        step = -8 if dec else 8
+        for _ in range(16):
+            # E expansion of R (rotated right by one bit) in eight 6-bit chunks, XOR the round key
+            i0 = (((rl & 1) << 5) | (rh >> 11)) ^ ks[k]
+            i1 = 64 + (((rh >> 7) & 0x3F) ^ ks[k + 1])
+            i2 = 128 + (((rh >> 3) & 0x3F) ^ ks[k + 2])
+            i3 = 192 + ((((rh & 0x1F) << 1) | (rl >> 15)) ^ ks[k + 3])
+            i4 = 256 + ((((rh & 1) << 5) | (rl >> 11)) ^ ks[k + 4])
+            i5 = 320 + (((rl >> 7) & 0x3F) ^ ks[k + 5])
+            i6 = 384 + (((rl >> 3) & 0x3F) ^ ks[k + 6])
+            i7 = 448 + ((((rl & 0x1F) << 1) | (rh >> 15)) ^ ks[k + 7])
+            t = lh ^ sph[i0] ^ sph[i1] ^ sph[i2] ^ sph[i3] ^ sph[i4] ^ sph[i5] ^ sph[i6] ^ sph[i7]
+            lh = rh
+            rh = t
+            t = ll ^ spl[i0] ^ spl[i1] ^ spl[i2] ^ spl[i3] ^ spl[i4] ^ spl[i5] ^ spl[i6] ^ spl[i7]
+            ll = rl
+            rl = t
+            k += step
+        t = lh                             # the pre-output is R16 L16
+        lh = rh
+        rh = t
+        t = ll
+        ll = rl
+        rl = t
+    out[o] = lh >> 8                       # the pre-output, R16 L16, through FP in place
+    out[o + 1] = lh & 0xFF
+    out[o + 2] = ll >> 8
+    out[o + 3] = ll & 0xFF
+    out[o + 4] = rh >> 8
+    out[o + 5] = rh & 0xFF
+    out[o + 6] = rl >> 8
+    out[o + 7] = rl & 0xFF
+    g = _FP_G
+    sh = _FP_SHIFT
+    lh = ll = rh = rl = 0
+    for j in range(8):
+        v = out[o + j]
+        b = sh[j]
+        lh |= g[v] << b
+        ll |= g[256 + v] << b
+        rh |= g[512 + v] << b
+        rl |= g[768 + v] << b
+    out[o] = lh >> 8
+    out[o + 1] = lh & 0xFF
+    out[o + 2] = ll >> 8
+    out[o + 3] = ll & 0xFF
+    out[o + 4] = rh >> 8
+    out[o + 5] = rh & 0xFF
+    out[o + 6] = rl >> 8
+    out[o + 7] = rl & 0xFF
 
 
 def _ecb(key, data, decrypt):
-    keys = _tdes_keys(key)
-    data = memoryview(whole_blocks(data, 8))
+    keys = _passes(key)
+    n = len(keys)
+    data = whole_blocks(data, 8)
     out = bytearray(len(data))
     for o in range(0, len(data), 8):
-        _tdes_block(keys, data[o:o + 8], decrypt, out, o)
+        _block(keys, 0, n, decrypt, data, o, out, o)
     return bytes(out)
 
 
@@ -215,29 +269,33 @@ def des_decrypt(key, data):
 
 
 def des_cbc_encrypt(key, iv, data):
-    keys = _tdes_keys(key)
+    keys = _passes(key)
+    n = len(keys)
     data = whole_blocks(data, 8)
     chain = bytearray(check_iv(iv, 8))
     out = bytearray(len(data))
     for o in range(0, len(data), 8):
         for i in range(8):
             chain[i] ^= data[o + i]
-        _tdes_block(keys, chain, False, out, o)
-        chain[:] = out[o:o + 8]
+        _block(keys, 0, n, False, chain, 0, chain, 0)
+        out[o:o + 8] = chain
     return bytes(out)
 
 
 def des_cbc_decrypt(key, iv, data):
-    keys = _tdes_keys(key)
+    keys = _passes(key)
+    n = len(keys)
     data = whole_blocks(data, 8)
-    prev = bytes(check_iv(iv, 8))
+    prev = check_iv(iv, 8)
     out = bytearray(len(data))
     for o in range(0, len(data), 8):
-        blk = bytes(data[o:o + 8])
-        _tdes_block(keys, blk, True, out, o)
-        for i in range(8):
-            out[o + i] ^= prev[i]
-        prev = blk
+        _block(keys, 0, n, True, data, o, out, o)
+        if o:
+            for i in range(8):
+                out[o + i] ^= data[o - 8 + i]
+        else:
+            for i in range(8):
+                out[i] ^= prev[i]
     return bytes(out)
 
 
@@ -260,19 +318,21 @@ def mac_iso9797_1(key, data, alg, pad):
     key = as_bytes(key, "key")
     data = _pad(as_bytes(data), pad)
     if alg == 1:
-        keys = _tdes_keys(key)
+        keys = _passes(key)
+        n = len(keys)
     elif alg == 3:
         if len(key) != 16:
             raise CryptoError("MAC algorithm 3 needs a 16-byte key, not %d" % len(key))
-        keys = (_schedule(key[:8]),)
+        keys = _passes(key)                # (K1, K2, K1): single DES with K1 over the blocks
+        n = 1
     else:
         raise CryptoError("bad MAC algorithm %r (want 1 or 3)" % (alg,))
     chain = bytearray(8)
     for o in range(0, len(data), 8):
         for i in range(8):
             chain[i] ^= data[o + i]
-        _tdes_block(keys, chain, False, chain, 0)
+        _block(keys, 0, n, False, chain, 0, chain, 0)
     if alg == 3:                          # output transformation 3: D(K2), E(K1)
-        _des_block(_schedule(key[8:16]), chain, True, chain, 0)
-        _des_block(_schedule(key[:8]), chain, False, chain, 0)
+        _block(keys, 1, 1, True, chain, 0, chain, 0)
+        _block(keys, 0, 1, False, chain, 0, chain, 0)
     return bytes(chain)

@@ -1,43 +1,79 @@
 # QR Code encoder (ISO/IEC 18004): byte mode, versions 1-10, error correction level M.
-# Output: a QRCode with .size (modules per side) and .get(x, y) -> 0/1, kept as one
-# bytearray bit matrix.  Written for MicroPython: preallocated GF(256) tables, no
-# floats, no per-module objects.
+# Output: a QRCode with .size (modules per side), .version, .mask and .get(x, y) -> 0/1, kept
+# as one packed bit matrix.  Written for the board: the symbol is built in work buffers
+# allocated once (one byte per module, sized for version 10), Reed-Solomon runs on the
+# GF(256) log/antilog tables below (bytes constants: flash when frozen), and the eight
+# masks are scored in place, a mask's scoring stopping as soon as it can no longer win.
+# An encode allocates its codewords and the returned symbol, nothing per module.
+from array import array
+
 from micropython import const
 
 EC_M = const(0)          # format bits for level M are 00
-
-# Version -> (EC codewords per block, [(blocks, data codewords per block), ...]) for level M
-# (ISO/IEC 18004 Table 9)
-_BLOCKS = {
-    1: (10, ((1, 16),)), 2: (16, ((1, 28),)), 3: (26, ((1, 44),)), 4: (18, ((2, 32),)),
-    5: (24, ((2, 43),)), 6: (16, ((4, 27),)), 7: (18, ((4, 31),)), 8: (22, ((2, 38), (2, 39))),
-    9: (22, ((3, 36), (2, 37))), 10: (26, ((4, 43), (1, 44))),
-}
-# alignment pattern centre coordinates (Annex E)
-_ALIGN = {2: (6, 18), 3: (6, 22), 4: (6, 26), 5: (6, 30), 6: (6, 34), 7: (6, 22, 38),
-          8: (6, 24, 42), 9: (6, 26, 46), 10: (6, 28, 50)}
 MAX_VERSION = const(10)
+_MAX_SIZE = const(57)    # 17 + 4 * MAX_VERSION
+_MAX_CODEWORDS = const(346)
 _N3_AFTER = const(0b10111010000)     # 1011101 then 4 light modules
 _N3_BEFORE = const(0b00001011101)    # 4 light modules then 1011101
 
-# GF(256), primitive polynomial x^8 + x^4 + x^3 + x^2 + 1 (0x11D)
-_EXP = bytearray(512)
-_LOG = bytearray(256)
+# Version -> (EC codewords per block, ((blocks, data codewords per block), ...)) for level M
+# (ISO/IEC 18004 Table 9)
+_BLOCKS = (
+    None,
+    (10, ((1, 16),)), (16, ((1, 28),)), (26, ((1, 44),)), (18, ((2, 32),)), (24, ((2, 43),)),
+    (16, ((4, 27),)), (18, ((4, 31),)), (22, ((2, 38), (2, 39))), (22, ((3, 36), (2, 37))),
+    (26, ((4, 43), (1, 44))),
+)
+# data codewords per version at level M (the sums of the table above)
+_CAPACITY = b"\x00\x10\x1c\x2c\x40\x56\x6c\x7c\x9a\xb6\xd8"
+# alignment pattern centre coordinates (Annex E)
+_ALIGN = (None, (), (6, 18), (6, 22), (6, 26), (6, 30), (6, 34), (6, 22, 38), (6, 24, 42),
+          (6, 26, 46), (6, 28, 50))
 
-
-def _init_gf():
-    x = 1
-    for i in range(255):
-        _EXP[i] = x
-        _LOG[x] = i
-        x <<= 1
-        if x & 0x100:
-            x ^= 0x11D
-    for i in range(255, 512):
-        _EXP[i] = _EXP[i - 255]
-
-
-_init_gf()
+# GF(256) with the primitive polynomial x^8 + x^4 + x^3 + x^2 + 1 (0x11D, ISO/IEC 18004 7.5.2):
+# _EXP[i] = alpha^i for i < 510 (the period written twice, so a sum of two logs needs no
+# reduction), _LOG[alpha^i] = i (_LOG[0] is unused).
+_EXP = (
+    b"\x01\x02\x04\x08\x10\x20\x40\x80\x1d\x3a\x74\xe8\xcd\x87\x13\x26\x4c\x98\x2d\x5a"
+    b"\xb4\x75\xea\xc9\x8f\x03\x06\x0c\x18\x30\x60\xc0\x9d\x27\x4e\x9c\x25\x4a\x94\x35"
+    b"\x6a\xd4\xb5\x77\xee\xc1\x9f\x23\x46\x8c\x05\x0a\x14\x28\x50\xa0\x5d\xba\x69\xd2"
+    b"\xb9\x6f\xde\xa1\x5f\xbe\x61\xc2\x99\x2f\x5e\xbc\x65\xca\x89\x0f\x1e\x3c\x78\xf0"
+    b"\xfd\xe7\xd3\xbb\x6b\xd6\xb1\x7f\xfe\xe1\xdf\xa3\x5b\xb6\x71\xe2\xd9\xaf\x43\x86"
+    b"\x11\x22\x44\x88\x0d\x1a\x34\x68\xd0\xbd\x67\xce\x81\x1f\x3e\x7c\xf8\xed\xc7\x93"
+    b"\x3b\x76\xec\xc5\x97\x33\x66\xcc\x85\x17\x2e\x5c\xb8\x6d\xda\xa9\x4f\x9e\x21\x42"
+    b"\x84\x15\x2a\x54\xa8\x4d\x9a\x29\x52\xa4\x55\xaa\x49\x92\x39\x72\xe4\xd5\xb7\x73"
+    b"\xe6\xd1\xbf\x63\xc6\x91\x3f\x7e\xfc\xe5\xd7\xb3\x7b\xf6\xf1\xff\xe3\xdb\xab\x4b"
+    b"\x96\x31\x62\xc4\x95\x37\x6e\xdc\xa5\x57\xae\x41\x82\x19\x32\x64\xc8\x8d\x07\x0e"
+    b"\x1c\x38\x70\xe0\xdd\xa7\x53\xa6\x51\xa2\x59\xb2\x79\xf2\xf9\xef\xc3\x9b\x2b\x56"
+    b"\xac\x45\x8a\x09\x12\x24\x48\x90\x3d\x7a\xf4\xf5\xf7\xf3\xfb\xeb\xcb\x8b\x0b\x16"
+    b"\x2c\x58\xb0\x7d\xfa\xe9\xcf\x83\x1b\x36\x6c\xd8\xad\x47\x8e\x01\x02\x04\x08\x10"
+    b"\x20\x40\x80\x1d\x3a\x74\xe8\xcd\x87\x13\x26\x4c\x98\x2d\x5a\xb4\x75\xea\xc9\x8f"
+    b"\x03\x06\x0c\x18\x30\x60\xc0\x9d\x27\x4e\x9c\x25\x4a\x94\x35\x6a\xd4\xb5\x77\xee"
+    b"\xc1\x9f\x23\x46\x8c\x05\x0a\x14\x28\x50\xa0\x5d\xba\x69\xd2\xb9\x6f\xde\xa1\x5f"
+    b"\xbe\x61\xc2\x99\x2f\x5e\xbc\x65\xca\x89\x0f\x1e\x3c\x78\xf0\xfd\xe7\xd3\xbb\x6b"
+    b"\xd6\xb1\x7f\xfe\xe1\xdf\xa3\x5b\xb6\x71\xe2\xd9\xaf\x43\x86\x11\x22\x44\x88\x0d"
+    b"\x1a\x34\x68\xd0\xbd\x67\xce\x81\x1f\x3e\x7c\xf8\xed\xc7\x93\x3b\x76\xec\xc5\x97"
+    b"\x33\x66\xcc\x85\x17\x2e\x5c\xb8\x6d\xda\xa9\x4f\x9e\x21\x42\x84\x15\x2a\x54\xa8"
+    b"\x4d\x9a\x29\x52\xa4\x55\xaa\x49\x92\x39\x72\xe4\xd5\xb7\x73\xe6\xd1\xbf\x63\xc6"
+    b"\x91\x3f\x7e\xfc\xe5\xd7\xb3\x7b\xf6\xf1\xff\xe3\xdb\xab\x4b\x96\x31\x62\xc4\x95"
+    b"\x37\x6e\xdc\xa5\x57\xae\x41\x82\x19\x32\x64\xc8\x8d\x07\x0e\x1c\x38\x70\xe0\xdd"
+    b"\xa7\x53\xa6\x51\xa2\x59\xb2\x79\xf2\xf9\xef\xc3\x9b\x2b\x56\xac\x45\x8a\x09\x12"
+    b"\x24\x48\x90\x3d\x7a\xf4\xf5\xf7\xf3\xfb\xeb\xcb\x8b\x0b\x16\x2c\x58\xb0\x7d\xfa"
+    b"\xe9\xcf\x83\x1b\x36\x6c\xd8\xad\x47\x8e")
+_LOG = (
+    b"\x00\x00\x01\x19\x02\x32\x1a\xc6\x03\xdf\x33\xee\x1b\x68\xc7\x4b\x04\x64\xe0\x0e"
+    b"\x34\x8d\xef\x81\x1c\xc1\x69\xf8\xc8\x08\x4c\x71\x05\x8a\x65\x2f\xe1\x24\x0f\x21"
+    b"\x35\x93\x8e\xda\xf0\x12\x82\x45\x1d\xb5\xc2\x7d\x6a\x27\xf9\xb9\xc9\x9a\x09\x78"
+    b"\x4d\xe4\x72\xa6\x06\xbf\x8b\x62\x66\xdd\x30\xfd\xe2\x98\x25\xb3\x10\x91\x22\x88"
+    b"\x36\xd0\x94\xce\x8f\x96\xdb\xbd\xf1\xd2\x13\x5c\x83\x38\x46\x40\x1e\x42\xb6\xa3"
+    b"\xc3\x48\x7e\x6e\x6b\x3a\x28\x54\xfa\x85\xba\x3d\xca\x5e\x9b\x9f\x0a\x15\x79\x2b"
+    b"\x4e\xd4\xe5\xac\x73\xf3\xa7\x57\x07\x70\xc0\xf7\x8c\x80\x63\x0d\x67\x4a\xde\xed"
+    b"\x31\xc5\xfe\x18\xe3\xa5\x99\x77\x26\xb8\xb4\x7c\x11\x44\x92\xd9\x23\x20\x89\x2e"
+    b"\x37\x3f\xd1\x5b\x95\xbc\xcf\xcd\x90\x87\x97\xb2\xdc\xfc\xbe\x61\xf2\x56\xd3\xab"
+    b"\x14\x2a\x5d\x9e\x84\x3c\x39\x53\x47\x6d\x41\xa2\x1f\x2d\x43\xd8\xb7\x7b\xa4\x76"
+    b"\xc4\x17\x49\xec\x7f\x0c\x6f\xf6\x6c\xa1\x3b\x52\x29\x9d\x55\xaa\xfb\x60\x86\xb1"
+    b"\xbb\xcc\x3e\x5a\xcb\x59\x5f\xb0\x9c\xa9\xa0\x51\x0b\xf5\x16\xeb\x7a\x75\x2c\xd7"
+    b"\x4f\xae\xd5\xe9\xe6\xe7\xad\xe8\x74\xd6\xf4\xea\xa8\x50\x58\xaf")
 
 
 class QRError(ValueError):
@@ -45,314 +81,402 @@ class QRError(ValueError):
 
 
 def _capacity(version):
-    ec, groups = _BLOCKS[version]
-    return sum(n * k for n, k in groups)
-
-
-def _rs_generator(n):
-    g = bytearray(n + 1)
-    g[0] = 1
-    for i in range(n):                       # multiply by (x - a^i)
-        for j in range(i + 1, 0, -1):
-            g[j] = g[j - 1] ^ (_EXP[_LOG[g[j]] + i] if g[j] else 0)
-        g[0] = _EXP[_LOG[g[0]] + i] if g[0] else 0
-    return g                                 # g[0] is the constant term; g[n] = 1
-
-
-def _rs_remainder(data, gen, n):
-    rem = bytearray(n)
-    for b in data:
-        f = b ^ rem[0]
-        for i in range(n - 1):
-            rem[i] = rem[i + 1] ^ (_EXP[_LOG[gen[n - 1 - i]] + _LOG[f]] if f and gen[n - 1 - i] else 0)
-        rem[n - 1] = _EXP[_LOG[gen[0]] + _LOG[f]] if f and gen[0] else 0
-    return rem
-
-
-def _codewords(data, version):
-    cap = _capacity(version)
-    count_bits = 8 if version < 10 else 16
-    out = bytearray(cap)                     # the bit stream is written straight into the codewords
-    pos = 0
-
-    def put(v, n):
-        nonlocal pos
-        for i in range(n - 1, -1, -1):
-            if (v >> i) & 1:
-                out[pos >> 3] |= 0x80 >> (pos & 7)
-            pos += 1
-    put(0b0100, 4)                           # byte mode
-    put(len(data), count_bits)
-    for b in data:
-        put(b, 8)
-    put(0, min(4, cap * 8 - pos))            # terminator
-    pos = (pos + 7) & ~7
-    pad = 0xEC
-    for i in range(pos // 8, cap):
-        out[i] = pad
-        pad ^= 0xEC ^ 0x11
-    # split into blocks, add EC, interleave
-    ec, groups = _BLOCKS[version]
-    gen = _rs_generator(ec)
-    blocks = []
-    k = 0
-    for n, size in groups:
-        for _ in range(n):
-            blocks.append((out[k:k + size], _rs_remainder(out[k:k + size], gen, ec)))
-            k += size
-    total = cap + ec * len(blocks)
-    res = bytearray(total)
-    p = 0
-    longest = max(len(d) for d, _ in blocks)
-    for i in range(longest):
-        for d, _ in blocks:
-            if i < len(d):
-                res[p] = d[i]
-                p += 1
-    for i in range(ec):
-        for _, e in blocks:
-            res[p] = e[i]
-            p += 1
-    return res
-
-
-def _bitlen(v):
-    n = 0
-    while v:
-        v >>= 1
-        n += 1
-    return n
+    return _CAPACITY[version]
 
 
 def _bch(value, poly, bits):
     """value followed by its BCH remainder (`bits` bits) for generator `poly`."""
+    top = 1 << bits                           # poly's leading term
     v = value << bits
-    top = _bitlen(poly) - 1
-    while _bitlen(v) > top:
-        v ^= poly << (_bitlen(v) - 1 - top)
+    for shift in range(15, -1, -1):
+        if v & (top << shift):
+            v ^= poly << shift
     return (value << bits) | v
 
 
-class QRCode:
-    def __init__(self, version):
-        self.version = version
-        self.size = 17 + 4 * version
-        n = self.size * self.size
-        self.bits = bytearray((n + 7) // 8)
-        self.fixed = bytearray((n + 7) // 8)     # function patterns (not data, not masked)
+try:
+    from _posnative import qr_encode as _c_encode   # the C core, when the firmware has it built in
+except ImportError:
+    _c_encode = None
+BACKEND = "pure" if _c_encode is None else "native"
 
-    def _idx(self, x, y):
-        return y * self.size + x
+# -- work buffers of the pure encoder, sized for the largest version and allocated in small
+# pieces (a board's heap has room for many short blocks long before it has one of 3 KB) ---
+_DATA = const(2)                              # a module's flag: carries data (is masked)
+_INVERT = const(4)                            # a mask row's flag: inverts a data module here
+# the module as masked, by (value | _DATA flag | _INVERT flag): inverted when data and invert
+_MASKED = b"\x00\x01\x00\x01\x00\x01\x01\x00"
+if _c_encode is None:
+    _rows = [bytearray(_MAX_SIZE) for _ in range(_MAX_SIZE)]   # module value | _DATA, by row
+    _cur = bytearray(_MAX_SIZE)                   # the row being scored, masked
+    _last = bytearray(_MAX_SIZE)                  # the row above it, masked
+    _col_run = bytearray(_MAX_SIZE)               # per column: length of the run ending above
+    _col_win = array("H", bytes(2 * _MAX_SIZE))   # per column: the last 11 modules, as bits
+    _pattern = bytearray(12 * _MAX_SIZE)          # the mask's rows (every mask repeats each 12 rows)
+    _codewords = bytearray(_MAX_CODEWORDS)        # the data codewords
+    _stream = bytearray(_MAX_CODEWORDS)           # data and EC codewords, interleaved
+    _ec = bytearray(5 * 26)                       # EC codewords of every block (at most 5 x 26)
+
+
+def _rs_generator_logs(n, out):
+    """The degree-n generator polynomial prod(x - alpha^i), i < n, as the logs of its
+    coefficients x^(n-1)..x^0 in out[0..n-1] (the leading coefficient, 1, is implied).
+    Every coefficient of these generators is non-zero."""
+    g = out                                   # coefficients, g[0] the constant term, then logs
+    for i in range(n + 1):
+        g[i] = 0
+    g[0] = 1
+    for i in range(n):                        # multiply by (x - alpha^i)
+        for j in range(i + 1, 0, -1):
+            c = g[j]
+            g[j] = g[j - 1] ^ (_EXP[_LOG[c] + i] if c else 0)
+        g[0] = _EXP[_LOG[g[0]] + i]
+    for j in range(n // 2):                   # highest degree first
+        g[j], g[n - 1 - j] = g[n - 1 - j], g[j]
+    for j in range(n):
+        g[j] = _LOG[g[j]]
+
+
+def _rs_remainder(data, start, count, glog, n, rem, at):
+    """rem[at:at+n] = the EC codewords of data[start:start+count] (ISO/IEC 18004 7.5.2)."""
+    end = at + n - 1
+    for k in range(at, at + n):
+        rem[k] = 0
+    for p in range(start, start + count):
+        f = data[p] ^ rem[at]
+        if f:
+            lf = _LOG[f]
+            j = 0
+            for k in range(at, end):
+                rem[k] = rem[k + 1] ^ _EXP[lf + glog[j]]
+                j += 1
+            rem[end] = _EXP[lf + glog[j]]
+        else:
+            for k in range(at, end):
+                rem[k] = rem[k + 1]
+            rem[end] = 0
+
+
+def _codeword_stream(data, version):
+    """The final codeword sequence (data and EC, interleaved) in _stream; its length."""
+    cap = _CAPACITY[version]
+    out = _codewords
+    n = len(data)
+    # mode 0100 (byte), the count (8 bits, 16 from version 10), the bytes: nibble-shifted
+    if version < 10:
+        out[0] = 0x40 | (n >> 4)
+        prev = n & 0x0F
+        k = 1
+    else:
+        out[0] = 0x40 | (n >> 12)
+        out[1] = (n >> 4) & 0xFF
+        prev = n & 0x0F
+        k = 2
+    for b in data:
+        out[k] = (prev << 4) | (b >> 4)
+        prev = b & 0x0F
+        k += 1
+    out[k] = prev << 4                        # the last nibble, then the 4-bit terminator
+    k += 1
+    pad = 0xEC
+    while k < cap:
+        out[k] = pad
+        pad ^= 0xEC ^ 0x11
+        k += 1
+    ec, groups = _BLOCKS[version]
+    glog = _pattern                           # borrowed: the masks are not built yet
+    _rs_generator_logs(ec, glog)
+    nblocks = 0
+    k = 0
+    longest = 0
+    for count, size in groups:
+        for _ in range(count):
+            _rs_remainder(out, k, size, glog, ec, _ec, nblocks * ec)
+            k += size
+            nblocks += 1
+        longest = size
+    res = _stream
+    p = 0
+    for i in range(longest):                  # data codewords, block by block (7.6)
+        k = 0
+        for count, size in groups:
+            for _ in range(count):
+                if i < size:
+                    res[p] = out[k + i]
+                    p += 1
+                k += size
+    for i in range(ec):
+        for b in range(nblocks):
+            res[p] = _ec[b * ec + i]
+            p += 1
+    return p
+
+
+class QRCode:
+    def __init__(self, version, mask, score, bits=None):
+        self.version = version
+        self.size = s = 17 + 4 * version
+        self.mask = mask
+        self.mask_score = score
+        # bit y*size+x, least significant first
+        self.bits = bytearray((s * s + 7) // 8) if bits is None else bits
 
     def get(self, x, y):
-        i = self._idx(x, y)
+        i = y * self.size + x
         return (self.bits[i >> 3] >> (i & 7)) & 1
 
-    def _set(self, x, y, v, fixed=True):
-        i = self._idx(x, y)
-        if v:
-            self.bits[i >> 3] |= 1 << (i & 7)
-        else:
-            self.bits[i >> 3] &= ~(1 << (i & 7))
-        if fixed:
-            self.fixed[i >> 3] |= 1 << (i & 7)
 
-    def _is_fixed(self, x, y):
-        i = self._idx(x, y)
-        return (self.fixed[i >> 3] >> (i & 7)) & 1
+# -- function patterns (6.3) -------------------------------------------------------------
+def _set(s, x, y, v):
+    _rows[y][x] = v                           # a function module: not _DATA
 
-    # -- function patterns --------------------------------------------------
-    def _finder(self, cx, cy):
-        for dy in range(-4, 5):
+
+def _finder(s, cx, cy):
+    for dy in range(-4, 5):
+        y = cy + dy
+        if 0 <= y < s:
             for dx in range(-4, 5):
-                x, y = cx + dx, cy + dy
-                if 0 <= x < self.size and 0 <= y < self.size:
+                x = cx + dx
+                if 0 <= x < s:
                     d = max(abs(dx), abs(dy))
-                    self._set(x, y, d != 2 and d != 4)
+                    _set(s, x, y, 1 if d != 2 and d != 4 else 0)
 
-    def _alignment(self, cx, cy):
-        for dy in range(-2, 3):
-            for dx in range(-2, 3):
-                self._set(cx + dx, cy + dy, max(abs(dx), abs(dy)) != 1)
 
-    def _function_patterns(self):
-        s = self.size
-        for i in range(s):
-            self._set(6, i, i % 2 == 0)
-            self._set(i, 6, i % 2 == 0)
-        self._finder(3, 3)
-        self._finder(s - 4, 3)
-        self._finder(3, s - 4)
-        pos = _ALIGN.get(self.version, ())
-        for a in pos:
-            for b in pos:
-                if (a == 6 and b == 6) or (a == 6 and b == pos[-1]) or (a == pos[-1] and b == 6):
-                    continue
-                self._alignment(a, b)
-        self._format(0)                      # reserve the format areas
-        self._version_info()
+def _alignment(s, cx, cy):
+    for dy in range(-2, 3):
+        for dx in range(-2, 3):
+            _set(s, cx + dx, cy + dy, 1 if max(abs(dx), abs(dy)) != 1 else 0)
 
-    def _format(self, mask):
-        bits = _bch((EC_M << 3) | mask, 0x537, 10) ^ 0x5412
-        s = self.size
-        for i in range(6):
-            self._set(8, i, (bits >> i) & 1)
-        self._set(8, 7, (bits >> 6) & 1)
-        self._set(8, 8, (bits >> 7) & 1)
-        self._set(7, 8, (bits >> 8) & 1)
-        for i in range(9, 15):
-            self._set(14 - i, 8, (bits >> i) & 1)
-        for i in range(8):
-            self._set(s - 1 - i, 8, (bits >> i) & 1)
-        for i in range(8, 15):
-            self._set(8, s - 15 + i, (bits >> i) & 1)
-        self._set(8, s - 8, 1)               # the dark module
 
-    def _version_info(self):
-        if self.version < 7:
-            return
-        bits = _bch(self.version, 0x1F25, 12)
-        s = self.size
+def _format(s, mask):
+    """The format information (6.9: level and mask, BCH(15,5), XOR 101010000010010)."""
+    bits = _bch((EC_M << 3) | mask, 0x537, 10) ^ 0x5412
+    for i in range(6):
+        _set(s, 8, i, (bits >> i) & 1)
+    _set(s, 8, 7, (bits >> 6) & 1)
+    _set(s, 8, 8, (bits >> 7) & 1)
+    _set(s, 7, 8, (bits >> 8) & 1)
+    for i in range(9, 15):
+        _set(s, 14 - i, 8, (bits >> i) & 1)
+    for i in range(8):
+        _set(s, s - 1 - i, 8, (bits >> i) & 1)
+    for i in range(8, 15):
+        _set(s, 8, s - 15 + i, (bits >> i) & 1)
+    _set(s, 8, s - 8, 1)                      # the dark module
+
+
+def _function_patterns(version, s):
+    for y in range(s):
+        row = _rows[y]
+        for x in range(s):
+            row[x] = _DATA
+    for i in range(s):                        # timing patterns
+        _set(s, 6, i, 1 - (i & 1))
+        _set(s, i, 6, 1 - (i & 1))
+    _finder(s, 3, 3)
+    _finder(s, s - 4, 3)
+    _finder(s, 3, s - 4)
+    pos = _ALIGN[version]
+    for a in pos:
+        for b in pos:
+            if (a == 6 and b == 6) or (a == 6 and b == pos[-1]) or (a == pos[-1] and b == 6):
+                continue
+            _alignment(s, a, b)
+    _format(s, 0)                             # reserve the format areas
+    if version >= 7:                          # version information (6.10)
+        bits = _bch(version, 0x1F25, 12)
         for i in range(18):
             b = (bits >> i) & 1
             a, c = s - 11 + i % 3, i // 3
-            self._set(a, c, b)
-            self._set(c, a, b)
+            _set(s, a, c, b)
+            _set(s, c, a, b)
 
-    # -- data ----------------------------------------------------------------
-    def _place(self, cw):
-        s = self.size
-        i = 0
-        total = len(cw) * 8
-        right = s - 1
-        while right >= 1:
-            if right == 6:
-                right = 5
-            for vert in range(s):
-                for j in range(2):
-                    x = right - j
-                    upward = ((right + 1) & 2) == 0
-                    y = s - 1 - vert if upward else vert
-                    if not self._is_fixed(x, y):
-                        v = (cw[i >> 3] >> (7 - (i & 7))) & 1 if i < total else 0
-                        self._set(x, y, v, fixed=False)
-                        i += 1
-            right -= 2
 
-    def _apply_mask(self, m):
-        s = self.size
-        for y in range(s):
-            for x in range(s):
-                if self._is_fixed(x, y):
-                    continue
-                if m == 0:
-                    inv = (x + y) % 2 == 0
-                elif m == 1:
-                    inv = y % 2 == 0
-                elif m == 2:
-                    inv = x % 3 == 0
-                elif m == 3:
-                    inv = (x + y) % 3 == 0
-                elif m == 4:
-                    inv = (x // 3 + y // 2) % 2 == 0
-                elif m == 5:
-                    inv = x * y % 2 + x * y % 3 == 0
-                elif m == 6:
-                    inv = (x * y % 2 + x * y % 3) % 2 == 0
-                else:
-                    inv = ((x + y) % 2 + x * y % 3) % 2 == 0
-                if inv:
-                    i = self._idx(x, y)
-                    self.bits[i >> 3] ^= 1 << (i & 7)
+def _place(s, total):
+    """The codewords' bits into the data modules, two columns at a time, upwards then
+    downwards from the bottom right (6.7.3); remainder bits are 0."""
+    cw = _stream
+    nbits = total * 8
+    i = 0
+    right = s - 1
+    while right >= 1:
+        if right == 6:
+            right = 5
+        upward = ((right + 1) & 2) == 0
+        for vert in range(s):
+            row = _rows[s - 1 - vert if upward else vert]
+            x = right
+            for _ in range(2):                # the right module, then the left one
+                if row[x] & _DATA:
+                    row[x] = _DATA | ((cw[i >> 3] >> (7 - (i & 7))) & 1 if i < nbits else 0)
+                    i += 1
+                x -= 1
+        right -= 2
 
-    def _penalty(self):
-        s = self.size
-        get = self.get
-        score = 0
-        dark = 0
-        for y in range(s):                   # N1 rows + N3 rows, dark count
-            run = 1
-            prev = get(0, y)
-            dark += prev
-            for x in range(1, s):
-                v = get(x, y)
-                dark += v
-                if v == prev:
-                    run += 1
-                else:
-                    if run >= 5:
-                        score += run - 2
-                    run = 1
-                    prev = v
-            if run >= 5:
-                score += run - 2
-        for x in range(s):                   # N1 columns
-            run = 1
-            prev = get(x, 0)
-            for y in range(1, s):
-                v = get(x, y)
-                if v == prev:
-                    run += 1
-                else:
-                    if run >= 5:
-                        score += run - 2
-                    run = 1
-                    prev = v
-            if run >= 5:
-                score += run - 2
-        for y in range(s - 1):               # N2 2x2 blocks
-            for x in range(s - 1):
-                v = get(x, y)
-                if v == get(x + 1, y) and v == get(x, y + 1) and v == get(x + 1, y + 1):
-                    score += 3
-        # N3 finder-like 1011101 with 4 light modules on a side: the last 11 modules of the
-        # row (column) as an 11-bit window, compared with the two patterns (no tuples made)
-        for y in range(s):
-            w = 0
-            for x in range(s):
-                w = ((w << 1) | get(x, y)) & 0x7FF
-                if x >= 10 and (w == _N3_AFTER or w == _N3_BEFORE):
-                    score += 40
+
+def _mask_rows(m, s):
+    """_pattern = the rows 0..11 of mask m (7.8.2, Table 10), _INVERT where the mask inverts a
+    data module; row y of the mask is row y % 12."""
+    p = _pattern
+    k = 0
+    for y in range(12):
         for x in range(s):
-            w = 0
-            for y in range(s):
-                w = ((w << 1) | get(x, y)) & 0x7FF
-                if y >= 10 and (w == _N3_AFTER or w == _N3_BEFORE):
+            if m == 0:
+                inv = (x + y) % 2 == 0
+            elif m == 1:
+                inv = y % 2 == 0
+            elif m == 2:
+                inv = x % 3 == 0
+            elif m == 3:
+                inv = (x + y) % 3 == 0
+            elif m == 4:
+                inv = (x // 3 + y // 2) % 2 == 0
+            elif m == 5:
+                inv = x * y % 2 + x * y % 3 == 0
+            elif m == 6:
+                inv = (x * y % 2 + x * y % 3) % 2 == 0
+            else:
+                inv = ((x + y) % 2 + x * y % 3) % 2 == 0
+            p[k] = _INVERT if inv else 0
+            k += 1
+
+
+def _penalty(s, best):
+    """The penalty (7.8.3) of the symbol under the mask in _pattern, scored row by row in one
+    pass (the columns' runs and windows carried from row to row), or a value >= best as soon
+    as it reaches best (every term is positive, so such a mask cannot win):
+    N1, runs of 5 or more alike in a row or column: 3 + the excess;
+    N2, every 2x2 block of one colour: 3;
+    N3, 1:1:3:1:1 with 4 light modules on a side, in a row or column: 40;
+    N4, each 5 % of dark modules away from 50 %: 10."""
+    p = _pattern
+    masked = _MASKED
+    cur = _cur
+    last = _last
+    crun = _col_run
+    cwin = _col_win
+    dark = 0
+    score = 0
+    r = 0
+    for y in range(s):
+        row = _rows[y]
+        c = row[0]
+        v = masked[c | p[r]]
+        cur[0] = v
+        dark += v
+        prev = v
+        win = v
+        run = 1
+        for x in range(1, s):                 # the row: mask it, N1 and N3 along it
+            c = row[x]
+            v = masked[c | p[r + x]]
+            cur[x] = v
+            dark += v
+            win = ((win << 1) | v) & 0x7FF
+            if v == prev:
+                run += 1
+                if win == _N3_AFTER:          # ends in 4 alike; needs 11 modules written
                     score += 40
-        k = abs(dark * 20 - s * s * 10) // (s * s)  # N4: each 5 % from 50 % costs 10
-        score += k * 10
-        return score
+            else:
+                if run >= 5:
+                    score += run - 2
+                run = 1
+                prev = v
+                if win == _N3_BEFORE and x >= 10:   # ends in 01; leading light modules only
+                    score += 40                     # count once 11 modules are written
+        if run >= 5:
+            score += run - 2
+        if y == 0:
+            for x in range(s):
+                crun[x] = 1
+                cwin[x] = cur[x]
+        else:                                 # the columns, one module further; N2
+            pv = 2
+            plv = 2
+            for x in range(s):
+                v = cur[x]
+                lv = last[x]
+                w = ((cwin[x] << 1) | v) & 0x7FF
+                cwin[x] = w
+                if v == lv:
+                    crun[x] += 1
+                    if v == pv and v == plv:
+                        score += 3
+                    if w == _N3_AFTER:
+                        score += 40
+                else:
+                    k = crun[x]
+                    if k >= 5:
+                        score += k - 2
+                    crun[x] = 1
+                    if w == _N3_BEFORE and y >= 10:
+                        score += 40
+                pv = v
+                plv = lv
+        if score >= best:
+            return score
+        cur, last = last, cur
+        r += s
+        if r == 12 * s:
+            r = 0
+    for x in range(s):
+        k = crun[x]
+        if k >= 5:
+            score += k - 2
+    k = abs(dark * 20 - s * s * 10) // (s * s)
+    return score + k * 10
 
 
 def encode(data, min_version=1):
     """The QRCode of `data` (bytes or str) in byte mode, level M, smallest version >= min_version."""
-    if isinstance(data, str):
+    n = len(data)                             # a str is no longer than its UTF-8 bytes
+    limit = _CAPACITY[MAX_VERSION] - 3
+    if n <= limit and isinstance(data, str):
         data = data.encode()
-    n = len(data)
+        n = len(data)
     version = 0
-    for v in range(max(1, min_version), MAX_VERSION + 1):
-        head = 4 + (8 if v < 10 else 16)
-        if head + 8 * n <= _capacity(v) * 8:
-            version = v
-            break
+    if n <= limit:
+        for v in range(max(1, min_version), MAX_VERSION + 1):
+            head = 4 + (8 if v < 10 else 16)
+            if head + 8 * n <= _CAPACITY[v] * 8:
+                version = v
+                break
     if not version:
         raise QRError("%d bytes do not fit a version-%d QR code at level M (at most %d)"
-                      % (n, MAX_VERSION, _capacity(MAX_VERSION) - 3))
-    cw = _codewords(data, version)
-    best = None
-    best_score = None
+                      % (n, MAX_VERSION, limit))
+    if _c_encode is not None:                 # the same symbol, held equal by tests/native
+        version, mask, score, bits = _c_encode(data, min_version)
+        return QRCode(version, mask, score, bits)
+    s = 17 + 4 * version
+    total = _codeword_stream(data, version)
+    _function_patterns(version, s)
+    _place(s, total)
+    best = -1
+    best_score = 1 << 29
     for m in range(8):
-        q = QRCode(version)
-        q._function_patterns()
-        q._place(cw)
-        q._apply_mask(m)
-        q._format(m)
-        sc = q._penalty()
-        if best is None or sc < best_score:
-            best, best_score = q, sc
-        q = None
-    best.mask_score = best_score
-    return best
+        _format(s, m)
+        _mask_rows(m, s)
+        sc = _penalty(s, best_score)
+        if sc < best_score:
+            best, best_score = m, sc
+    _format(s, best)
+    _mask_rows(best, s)
+    q = QRCode(version, best, best_score)
+    bits = q.bits
+    p = _pattern
+    i = 0
+    r = 0
+    for y in range(s):
+        row = _rows[y]
+        for x in range(s):
+            c = row[x]
+            if _MASKED[c | p[r + x]]:
+                bits[i >> 3] |= 1 << (i & 7)
+            i += 1
+        r += s
+        if r == 12 * s:
+            r = 0
+    return q
 
 
 def draw(qr, fb, x0, y0, scale, ink=1, paper=0, quiet=4):

@@ -10,7 +10,7 @@ __all__ = ["NativeError", "des_encrypt", "des_decrypt", "des_cbc_encrypt", "des_
            "mac_iso9797_1", "pinblock_build", "pinblock_parse", "emv_derive_icc_mk",
            "emv_session_key", "emv_mac", "emv_arpc1", "emv_arpc2", "rsa_public", "sha1", "sha256",
            "crc16_ccitt_false", "luhn_valid", "luhn_digit", "tlv_iter", "tlv_find", "tlv_encode",
-           "dol_parse", "dol_build", "pinblock4_encipher", "pinblock4_decipher", "tlv_find_path"]
+           "dol_parse", "dol_build", "pinblock4_encipher", "pinblock4_decipher", "tlv_find_path", "qr_encode"]
 
 
 class NativeError(ValueError):
@@ -308,3 +308,14 @@ def _firmware_formats():
         except Exception:
             _formats = {}
     return _formats
+
+
+def qr_encode(data, min_version=1):
+    """QR Code of `data` (byte mode, level M, versions 1-10): (version, mask, penalty score,
+    the modules as packed bits: bit y*size+x, least significant first)."""
+    data = _b(data)
+    out = ffi.new("uint8_t[]", lib.PN_QR_MAX_BYTES)
+    version, mask, score = ffi.new("int *"), ffi.new("int *"), ffi.new("long *")
+    n = _check(lib.pn_qr_encode(data, len(data), min_version, out, lib.PN_QR_MAX_BYTES, version, mask, score),
+               "qr_encode: %d bytes do not fit a version-10 QR code at level M" % len(data))
+    return version[0], mask[0], score[0], bytes(ffi.buffer(out, n))

@@ -1,0 +1,48 @@
+"""The board benches' own logic: callgrind counts per operation (more work, more instructions;
+the same work N times, the same count per operation) and the firmware-size growth warning."""
+import json
+import shutil
+
+import pytest
+
+from smartpos.benches import mcu
+
+
+@pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind not installed")
+def test_instruction_count_per_operation_scales_with_the_work():
+    setup = "def work(n):\n    s = 0\n    for i in range(n):\n        s += i\n    return s\n"
+    small = mcu.instructions(setup, "work(100)", 4)
+    large = mcu.instructions(setup, "work(1000)", 4)
+    assert 100 * 10 < small < 100 * 1000          # some tens of instructions per bytecode loop turn
+    assert 8 < large / small < 12                 # ten times the loop, about ten times the count
+    again = mcu.instructions(setup, "work(1000)", 8)
+    assert abs(again - large) / large < 0.02      # per operation, whatever N
+
+
+def test_estimate_range_is_the_count_times_the_factor_at_168_mhz():
+    lo, hi = mcu.m4_range_ms(168000000)
+    assert (lo, hi) == pytest.approx((1000 * mcu.M4_FACTOR[0], 1000 * mcu.M4_FACTOR[1]))
+
+
+def test_a_package_past_ten_percent_of_its_baseline_is_flagged(tmp_path, monkeypatch):
+    base = {"pos.qr": 1000, "pos.crypto": 1000, "ROMFS image (frozen packages)": 200000}
+    path = tmp_path / "baseline.json"
+    path.write_text(json.dumps(base))
+    monkeypatch.setattr(mcu, "BASELINE", str(path))
+    monkeypatch.setattr(mcu, "package_sizes", lambda: {"pos.qr": 1101, "pos.crypto": 1099, "pos.new": 10,
+                                                        "ROMFS image (frozen packages)": 270000})
+    rows = {name: note for name, _, note in mcu.firmware_size()}
+    assert "WARNING" in rows["pos.qr"] and "+10.1%" in rows["pos.qr"]
+    assert "WARNING" not in rows["pos.crypto"] and "+9.9%" in rows["pos.crypto"]
+    assert rows["pos.new"] == "bytes (new: not in the baseline)"
+    assert "WARNING: over budget" in rows["image share of the 256 KB budget"]
+
+
+def test_workloads_run_on_a_board_through_mpremote(tmp_path):
+    from host_sim.board import VirtualBoard
+    names = ["QR encode, 2,000 characters refused", "3DES block (two-key, ECB)"]
+    with VirtualBoard(tmp_path / "flash", heap="192K", firmware="frozen", pty=True) as vb:
+        vb.wait_for("smartpos ready", 30)
+        rows = mcu.board_times(vb.pty.path, names)
+    assert [name for name, _ in rows] == names
+    assert all(ms > 0 for _, ms in rows)

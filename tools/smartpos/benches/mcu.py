@@ -1,0 +1,277 @@
+"""What the workloads cost on the board's MCU, estimated from instruction counts, and how big
+the firmware is (docs/performance.md says where every figure comes from).
+
+mcu-estimates   per workload: x86-64 instructions on the MicroPython unix port (valgrind
+                callgrind: the workload run N times and 0 times after the same set-up and
+                warm-up, the difference divided by N), the Cortex-M4 time range those
+                instructions imply at 168 MHz with the cycles-per-instruction factor below,
+                and the heap allocated per operation on the 64-bit port (gc.mem_alloc with
+                the collector off); a contact chip sale's terminal side (the EMV kernel's
+                process only: the card and the host answer from this one).  Needs valgrind
+                (apt install valgrind).
+firmware-size   .mpy bytes per firmware package and the ROMFS image a board build freezes,
+                against the committed baseline (firmware-size-baseline.json beside this
+                file): a package more than 10 % over its baseline is flagged WARNING.
+"""
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+
+# Cortex-M4 (PYBv1.0, STM32F405 at 168 MHz) cycles per x86-64 instruction of the unix port:
+# MicroPython's published perf_bench times on PYBv1.0 against callgrind counts of the same
+# benchmarks on our unix port (docs/performance.md, "The factor").  The lowest and highest
+# of the four benchmarks bound the estimate.
+M4_FACTOR = (1.68, 2.31)
+M4_FACTOR_NAME = "PYBv1.0 perf_bench cycles per x86-64 instruction"
+M4_HZ = 168000000
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+
+# the qr-merchant demo's payload (EMVCo MPM, 159 characters, QR version 9)
+MERCHANT_QR = ("00020101021226420019com.smartpos.wallet0115MERCHANT0000001520458125303840540512.50"
+               "5802US5919SMARTPOS DEMO STORE6009SAN DIEGO62230107W0001230708TERM00016304C45D")
+
+_ISO_SETUP = """
+import binascii
+from pos.iso8583 import codec, mac, spec
+S = spec.get("iso87")
+F = {2: "4761739001010119", 3: "000000", 4: "000000001234", 7: "1122113015", 11: "000017",
+     12: "113015", 13: "1122", 14: "2812", 22: "051", 23: "001", 25: "00", 41: "TERM0001",
+     42: "MERCHANT0000001", 49: "978", 55: binascii.unhexlify(
+     "9F2608A1B2C3D4E5F607189F2701809F100706010A03A000009F3704DEADBEEF950500000080009A03261122"
+     "9C01005F2A02097882025C009F3602001C9F02060000000012349F0306000000000000"), 62: "000042"}
+K = binascii.unhexlify("0123456789ABCDEFFEDCBA9876543210")
+"""
+
+# name: (set-up, one operation, N for the instruction count)
+WORKLOADS = {
+    "QR encode, qr-merchant payload (version 9, level M)": (
+        "from pos.qr import encoder\nP = %r\n" % MERCHANT_QR, "encoder.encode(P)", 2),
+    "QR encode, 2,000 characters refused": (
+        "from pos.qr import encoder\nP = 'x' * 2000\n",
+        "try:\n    encoder.encode(P)\nexcept encoder.QRError:\n    pass", 20),
+    "3DES block (two-key, ECB)": (
+        "from pos.crypto.des import des_encrypt\nK = bytes(range(1, 17))\nD = bytes(8)\n",
+        "des_encrypt(K, D)", 50),
+    "ISO 8583 0200 encode + decode": (
+        _ISO_SETUP, "codec.decode(S, codec.encode(S, '0200', F))", 20),
+    "ISO 8583 0200 MACed (X9.19) + decode + MAC check": (
+        _ISO_SETUP, "b = mac.encode(S, '0200', F, K)\nm, f = codec.decode(S, b)\nmac.verify(S, b, f, K)", 10),
+}
+
+
+def _script(setup, op, n):
+    body = "\n".join("    " + line for line in op.splitlines())
+    return "%s\ndef _op():\n%s\n_op()\nfor _ in range(%d):\n    _op()\n" % (setup, body, n)
+
+
+def _env():
+    from posbuild.toolchain import FIRMWARE_DIR
+    e = dict(os.environ)
+    e["MICROPYPATH"] = FIRMWARE_DIR
+    e["PYTHONHASHSEED"] = "0"          # the interpreter's Python wrapper: the same work in every run
+    return e
+
+
+def instructions(setup, op, n):
+    """x86-64 instructions of one `op` on the unix port: callgrind, n runs minus 0 runs."""
+    from posbuild.toolchain import micropython_binary
+    counts = []
+    with tempfile.TemporaryDirectory(prefix="smartpos-cg-") as d:
+        for runs in (n, 0):
+            path = os.path.join(d, "w%d.py" % runs)
+            with open(path, "w") as f:
+                f.write(_script(setup, op, runs))
+            r = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + os.devnull,
+                                micropython_binary(), "-X", "heapsize=192K", path],
+                               capture_output=True, text=True, env=_env(), timeout=900)
+            m = re.search(r"Collected\s*:\s*(\d+)", r.stderr)
+            if r.returncode or not m:
+                raise RuntimeError("callgrind run failed: %s" % (r.stderr or r.stdout)[-600:])
+            counts.append(int(m.group(1)))
+    return (counts[0] - counts[1]) / n
+
+
+def allocation(setup, op):
+    """Bytes the heap gives out for one `op` (after a warm-up) on the 64-bit unix port."""
+    from posbuild.toolchain import micropython_binary
+    body = "\n".join("    " + line for line in op.splitlines())
+    code = ("import gc\n%s\ndef _op():\n%s\n_op()\ngc.collect()\ngc.disable()\n_a = gc.mem_alloc()\n"
+            "_op()\nprint('@@', gc.mem_alloc() - _a)\n" % (setup, body))
+    r = subprocess.run([micropython_binary(), "-X", "heapsize=16M", "-c", code],
+                       capture_output=True, text=True, env=_env(), timeout=300)
+    m = re.search(r"@@ (\d+)", r.stdout)
+    if not m:
+        raise RuntimeError("allocation probe failed: %s" % (r.stderr or r.stdout)[-600:])
+    return int(m.group(1))
+
+
+def board_times(port, names=None):
+    """Each workload timed on a board (or the virtual board) at `port` with time.ticks_us over
+    its N operations after the warm-up, through mpremote: [(name, ms per operation)]."""
+    import sys
+    mpremote = os.path.join(os.path.dirname(sys.executable), "mpremote")
+    out = []
+    for name, (setup, op, n) in WORKLOADS.items():
+        if names is not None and name not in names:
+            continue
+        body = "\n".join("    " + line for line in op.splitlines())
+        code = ("import time\n%s\ndef _op():\n%s\n_op()\n_t = time.ticks_us()\nfor _ in range(%d):\n"
+                "    _op()\nprint('@@', time.ticks_diff(time.ticks_us(), _t) / %d)\n" % (setup, body, n, n))
+        r = subprocess.run([mpremote, "connect", port, "exec", code], capture_output=True, text=True, timeout=600)
+        m = re.search(r"@@ ([0-9.e+-]+)", r.stdout)
+        if r.returncode or not m:
+            raise RuntimeError("%s on the board at %s: %s" % (name, port, (r.stderr or r.stdout)[-600:]))
+        out.append((name, float(m.group(1)) / 1000.0))
+    return out
+
+
+def m4_range_ms(count):
+    return tuple(count * f / M4_HZ * 1000.0 for f in M4_FACTOR)
+
+
+def mcu_estimates():
+    board = os.environ.get("SMARTPOS_BENCH_BOARD")       # smartpos bench --board=PORT
+    if board:
+        return [(name + ": measured on the board at " + board, ms, "ms") for name, ms in board_times(board)]
+    if shutil.which("valgrind") is None:
+        return [("valgrind not installed: no instruction counts (apt install valgrind)", 0, "")]
+    rows = [("Cortex-M4 factor (%s)" % M4_FACTOR_NAME, "%.2f-%.2f" % M4_FACTOR, "cycles/instr")]
+    for name, (setup, op, n) in WORKLOADS.items():
+        count = instructions(setup, op, n)
+        lo, hi = m4_range_ms(count)
+        rows.append((name + ": x86-64 instructions", int(count), "instr"))
+        rows.append((name + ": Cortex-M4 168 MHz estimate", "%.3g-%.3g" % (lo, hi), "ms"))
+        rows.append((name + ": heap allocated (64-bit port)", allocation(setup, op), "bytes"))
+    for name, count in contact_instructions():
+        lo, hi = m4_range_ms(count)
+        rows.append(("%s, terminal side: x86-64 instructions" % name, int(count), "instr"))
+        rows.append(("%s, terminal side: Cortex-M4 168 MHz estimate" % name, "%.3g-%.3g" % (lo, hi), "ms"))
+    return rows
+
+
+def _process_instructions(run):
+    """x86-64 instructions of the MicroPython process(es) that run() starts through
+    host_sim.mpy.micropython_binary(), the interpreter put under callgrind by a wrapper."""
+    from posbuild.toolchain import micropython_binary
+    real = micropython_binary()
+    with tempfile.TemporaryDirectory(prefix="smartpos-cg-") as d:
+        out = os.path.join(d, "callgrind.out")
+        wrapper = os.path.join(d, "micropython")
+        with open(wrapper, "w") as f:
+            f.write("#!/bin/sh\nexec valgrind --tool=callgrind --callgrind-out-file=%s %s \"$@\"\n" % (out, real))
+        os.chmod(wrapper, 0o755)
+        saved = os.environ.get("SMARTPOS_MICROPYTHON")
+        saved_seed = os.environ.get("PYTHONHASHSEED")
+        os.environ["SMARTPOS_MICROPYTHON"] = wrapper
+        os.environ["PYTHONHASHSEED"] = "0"
+        try:
+            run()
+        finally:
+            for k, v in (("SMARTPOS_MICROPYTHON", saved), ("PYTHONHASHSEED", saved_seed)):
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+        with open(out) as f:
+            for line in f:
+                if line.startswith("totals:") or line.startswith("summary:"):
+                    return int(line.split()[1])
+    raise RuntimeError("no callgrind totals")
+
+
+def contact_instructions():
+    """Terminal-side instructions of one contact chip sale (the EMV kernel on MicroPython
+    against the TEST card of tests/emv, card and host answering from this process, so their
+    work is not counted): a process running 1 + N sales minus one running 1, over N."""
+    import sys
+    tests = os.path.join(REPO, "tests", "emv")
+    if tests not in sys.path:
+        sys.path.insert(0, tests)
+    import cardkit
+    import harness
+    pki = cardkit.TestPki()
+    capk_dir = tempfile.mkdtemp(prefix="smartpos-capk-")
+    capk = pki.capk_json(os.path.join(capk_dir, "capk_test.json"))
+    rows = []
+    n = 2
+    for name, online, amount in (("contact chip sale, offline CDA + offline PIN", False, 1000),
+                                 ("contact chip sale, online (CDA, ARPC)", True, 6000)):
+        counts = []
+        for runs in (1 + n, 1):
+            def run():
+                card = cardkit.MiniCard(pki, oda="CDA", issuer="hsm")
+                kw = {"authorizer": cardkit.HsmHost()} if online else {}
+                h = harness.Harness(card, capk=capk, pins=["1234"] * runs, timeout=600, **kw)
+                rs = h.run(*[{"amount": amount}] * runs)
+                rs = rs if isinstance(rs, list) else [rs]
+                if not all(r.result == "approved" for r in rs):
+                    raise RuntimeError("%s: not approved" % name)
+            counts.append(_process_instructions(run))
+        rows.append((name, (counts[0] - counts[1]) / n))
+    shutil.rmtree(capk_dir, ignore_errors=True)
+    return rows
+
+
+BASELINE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "firmware-size-baseline.json")
+IMAGE_BUDGET = 256 * 1024
+GROWTH_WARNING = 0.10
+
+
+def package_sizes():
+    """{package: .mpy bytes} for the firmware's packages (pos.qr, pos.crypto...; "pos" is the
+    package's own top-level modules, "other" everything outside pos) and the ROMFS image."""
+    from posbuild.mpy import build_cached
+    from posbuild.romfs import build_romfs
+    sizes = {}
+    with tempfile.TemporaryDirectory(prefix="smartpos-size-") as d:
+        for rel, local in build_cached(d):
+            if not rel.endswith(".mpy"):
+                continue
+            parts = rel.split("/")
+            if parts[0] != "pos":
+                key = "other"
+            elif len(parts) == 2:
+                key = "pos"
+            else:
+                key = "pos." + parts[1]
+            sizes[key] = sizes.get(key, 0) + os.path.getsize(local)
+    sizes["ROMFS image (frozen packages)"] = os.path.getsize(build_romfs())
+    return sizes
+
+
+def firmware_size():
+    sizes = package_sizes()
+    try:
+        with open(BASELINE) as f:
+            base = json.load(f)
+    except OSError:
+        base = {}
+    rows = []
+    for key in sorted(sizes):
+        was = base.get(key)
+        note = "bytes"
+        if was:
+            growth = (sizes[key] - was) / was
+            note = "bytes (%+.1f%% against the baseline %d)" % (100 * growth, was)
+            if growth > GROWTH_WARNING:
+                note += " WARNING: more than %d%% over the baseline" % (100 * GROWTH_WARNING)
+        elif base:
+            note = "bytes (new: not in the baseline)"
+        rows.append((key, sizes[key], note))
+    image = sizes["ROMFS image (frozen packages)"]
+    rows.append(("image share of the %d KB budget" % (IMAGE_BUDGET // 1024), 100.0 * image / IMAGE_BUDGET,
+                 "%" + (" WARNING: over budget" if image > IMAGE_BUDGET else "")))
+    return rows
+
+
+def write_baseline():
+    """Record today's sizes as the baseline (run when a growth is accepted)."""
+    with open(BASELINE, "w") as f:
+        json.dump(package_sizes(), f, indent=1, sort_keys=True)
+        f.write("\n")
+
+
+BENCHES = {"mcu-estimates": mcu_estimates, "firmware-size": firmware_size}
