@@ -22,14 +22,27 @@ class FleetError(Exception):
     """The cloud refused a step of the enrollment; the message says which and why."""
 
 
-def _call(base, method, path, body=None, token=None):
+def _tls_context(ca=None):
+    """Client context trusting `ca` (PEM or DER file; default: the TEST CA) and nothing else."""
+    import ssl
+    from cloud.tls import TEST_CA_PEM
+    ca = ca or TEST_CA_PEM
+    with open(ca, "rb") as f:
+        data = f.read()
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)         # hostname checked, certificate required
+    ctx.load_verify_locations(cadata=data.decode() if data.startswith(b"-----") else data)
+    return ctx
+
+
+def _call(base, method, path, body=None, token=None, ca=None):
     req = urllib.request.Request(base + path, method=method,
                                  data=None if body is None else json.dumps(body).encode())
     req.add_header("Content-Type", "application/json")
     if token:
         req.add_header("Authorization", "Bearer " + token)
+    ctx = _tls_context(ca) if base.startswith("https://") else None
     try:
-        with urllib.request.urlopen(req, timeout=30) as r:
+        with urllib.request.urlopen(req, timeout=30, context=ctx) as r:
             data = r.read()
     except urllib.error.HTTPError as exc:
         raise FleetError("%s %s: %d %s" % (method, path, exc.code, exc.read().decode(errors="replace")[:200]))
@@ -45,8 +58,10 @@ def _acquirer():
     return cfg["acquirers"][first], cfg.get("currency", "978")
 
 
-def enroll(cloud_url, admin_password, flash_dir, admin="admin", serial=SIM_SERIAL, mqtt=None):
-    """Returns the enrollment answer (tenant, controller_id, target_token, ddi_path)."""
+def register(cloud_url, admin_password, serial=SIM_SERIAL, admin="admin"):
+    """What an operator does for a new terminal: the TEST merchant and store (MID and TID from
+    the terminal's acquirer configuration) and the terminal registered by serial (a fresh
+    activation code if it is known already).  Returns the answer: activation_code, activation_qr."""
     acq, currency = _acquirer()
     token = _call(cloud_url, "POST", "/api/v1/auth/login", {"username": admin, "password": admin_password})["token"]
     merchants = {m["name"]: m for m in _call(cloud_url, "GET", "/api/v1/merchants", token=token)}
@@ -58,18 +73,37 @@ def enroll(cloud_url, admin_password, flash_dir, admin="admin", serial=SIM_SERIA
                                          {"merchant_id": m["id"], "name": "Counter 1"}, token=token)
     known = _call(cloud_url, "GET", "/api/v1/terminals?q=" + serial, token=token)
     if known:
-        code = _call(cloud_url, "POST", "/api/v1/terminals/%d/activation" % known[0]["id"], token=token)
-    else:
-        code = _call(cloud_url, "POST", "/api/v1/terminals",
-                     {"serial": serial, "model": SIM_MODEL, "tid": acq["tid"], "store_id": s["id"]}, token=token)
+        return _call(cloud_url, "POST", "/api/v1/terminals/%d/activation" % known[0]["id"], token=token)
+    return _call(cloud_url, "POST", "/api/v1/terminals",
+                 {"serial": serial, "model": SIM_MODEL, "tid": acq["tid"], "store_id": s["id"]}, token=token)
+
+
+def write_cloud_config(flash_dir, cloud_url, mqtt=None, identity=None, ca_der=None):
+    """config/cloud.json (and, for https, the pinned CA as config/cloud_ca.der: default the
+    TEST CA) on the terminal's flash: the cloud's address before enrollment, plus the DDI
+    identity once enrolled."""
+    os.makedirs(os.path.join(flash_dir, "config"), exist_ok=True)
+    cfg = {"url": cloud_url}
+    if identity:
+        cfg.update(tenant=identity["tenant"], controller_id=identity["controller_id"])
+    if mqtt:
+        cfg["mqtt"] = mqtt              # "host:port" of the broker that wakes the terminal
+    with open(os.path.join(flash_dir, "config", "cloud.json"), "w") as f:
+        json.dump(cfg, f)
+    if cloud_url.startswith("https://"):
+        from cloud.tls import TEST_CA_DER
+        with open(ca_der or TEST_CA_DER, "rb") as src, \
+                open(os.path.join(flash_dir, "config", "cloud_ca.der"), "wb") as dst:
+            dst.write(src.read())
+
+
+def enroll(cloud_url, admin_password, flash_dir, admin="admin", serial=SIM_SERIAL, mqtt=None):
+    """Register and enroll from the host side (the technician's shortcut of `make sim`); returns
+    the enrollment answer (tenant, controller_id, target_token, ddi_path)."""
+    code = register(cloud_url, admin_password, serial, admin)
     identity = _call(cloud_url, "POST", "/api/v1/enroll",
                      {"activation_code": code["activation_code"], "serial": serial, "model": SIM_MODEL})
-    os.makedirs(os.path.join(flash_dir, "config"), exist_ok=True)
-    with open(os.path.join(flash_dir, "config", "cloud.json"), "w") as f:
-        cfg = {"url": cloud_url, "tenant": identity["tenant"], "controller_id": identity["controller_id"]}
-        if mqtt:
-            cfg["mqtt"] = mqtt              # "host:port" of the broker that wakes the terminal
-        json.dump(cfg, f)
+    write_cloud_config(flash_dir, cloud_url, mqtt, identity)
     add_token_to_kld(os.path.join(flash_dir, "keys.kld"), identity["target_token"])
     return identity
 
