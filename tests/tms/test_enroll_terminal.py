@@ -100,18 +100,20 @@ def test_refused_code_then_typed_code_enrolls_and_agent_polls(stack):
     code = fleet.register(cloud.url, PASSWORD, serial=serial)["activation_code"]
     rig.keys([k for k in code if k.isdigit()] + ["ENTER"])
     text = rig.wait_text("ENROLLED", timeout=60)
-    assert serial in text and "Terminal management on" in text
+    assert serial in text and "Management starts at restart" in text
     cfg, store = _flash_state(rig)
     assert cfg["controller_id"] == serial and cfg["tenant"] == "default" and cfg["url"] == cloud.url
     assert store != before[1]                                   # the token was sealed into the store
     assert "target_token" not in json.dumps(cfg) and not os.path.exists(os.path.join(rig.board.flash_dir, "keys.kld"))
+    m = rig.board.mark()
+    rig.keys(["ENTER"])                                         # restart: the agent starts at boot
+    rig.board.wait_for("smartpos ready", 120, since=m)
     deadline = time.monotonic() + 60                            # the agent polls over TLS on its own
     row = _terminal_row(cloud, serial)
     while row["last_seen_at"] is None and time.monotonic() < deadline:
         time.sleep(0.5)
         row = _terminal_row(cloud, serial)
     assert row["state"] == "enrolled" and row["last_seen_at"] is not None
-    rig.keys(["ENTER"])
     rig.wait_text("READY")
 
     # the same code again (used): refused
@@ -142,7 +144,9 @@ def test_console_qr_scanned_reenrolls(stack, tmp_path):
     rig.wait_text("ENROLLED", timeout=60)
     cfg, store = _flash_state(rig)
     assert cfg["controller_id"] == serial and store != store_before
+    m = rig.board.mark()
     rig.keys(["ENTER"])
+    rig.board.wait_for("smartpos ready", 120, since=m)
     rig.wait_text("READY")
 
 

@@ -1,8 +1,9 @@
 # Cloud enrollment at the counter (Settings > Cloud enrollment, supervisor PIN): the merchant
 # types the 12-digit activation code on the keypad or scans its QR from the operator console
 # with the terminal's scanner; the terminal enrolls itself (pos.tms.enroll), the management
-# agent starts, and the result is shown: ENROLLED with the controller id, or why not
-# (code refused, too many tries, cloud unreachable, certificate refused), nothing stored.
+# result is shown: ENROLLED with the controller id (ENTER restarts the terminal, and the
+# management agent starts at boot), or why not (code refused, too many tries, cloud
+# unreachable, certificate refused), nothing stored.
 import asyncio
 
 from pos import hw, log
@@ -38,7 +39,7 @@ class EnrollScreen(Screen):
             c.center(t("enrolled"), 1, scale=2)
             c.center(self.result["controller_id"][:28], 4)
             c.center(t("tms_on"), 6)
-            c.footer(t("enter_done"))
+            c.footer(t("enter_restart"))
             return
         c.text(t("enroll_prompt"), 0)
         c.text(t("enroll_prompt2"), 1)
@@ -67,8 +68,6 @@ class EnrollScreen(Screen):
             log.error("tms", "enrollment failed", err=self.error)
         else:
             log.info("tms", "enrolled", controller=self.result["controller_id"])
-            from pos.tms import service
-            service.enrolled()
 
     def tick(self, c):
         if self.state == _WORKING:
@@ -105,7 +104,12 @@ class EnrollScreen(Screen):
         if self.state == _WORKING:
             return None                     # the request runs to its answer or its timeout
         if self.state == _DONE:
-            return ("home",) if key in ("ENTER", "CANCEL") else None
+            if key in ("ENTER", "CANCEL"):
+                # the agent starts on the heap a boot leaves (pos.net.tls: the TLS arena), not on
+                # the one this enrollment fragmented
+                import machine
+                machine.reset()
+            return None
         if key == "CANCEL":
             return ("pop",)
         if key == "CLEAR":

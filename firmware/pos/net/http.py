@@ -139,8 +139,9 @@ async def request(method, url, headers=None, body=None, sink=None, timeout_ms=15
             raise HttpError("https needs the pinned CA context of the cloud configuration")
         from pos.net.tls import TlsError
         try:
-            ctx = ssl_context.context()         # fresh per connection, dropped with it (pos.net.tls)
+            ctx = ssl_context.context()         # made at boot and kept (pos.net.tls)
         except TlsError as e:
+            ssl_context.closed()
             raise HttpError(str(e))
     try:
         if ctx is not None:
@@ -149,8 +150,13 @@ async def request(method, url, headers=None, body=None, sink=None, timeout_ms=15
             conn = asyncio.open_connection(u.host, u.port)
         reader, writer = await _within(conn, deadline)
     except HttpError:
+        if ctx is not None:
+            ssl_context.closed()
         raise
     except Exception as e:
+        if ctx is not None:
+            ctx = None
+            ssl_context.closed()
         if u.tls and _tls_failure(e):
             raise _tls_refused(u, e)
         raise HttpError("cannot connect to %s:%d (%s)" % (u.host, u.port, str(e) or type(e).__name__))
@@ -228,3 +234,6 @@ async def request(method, url, headers=None, body=None, sink=None, timeout_ms=15
             await writer.wait_closed()
         except Exception:
             pass
+        if ctx is not None:
+            reader = writer = ctx = None
+            ssl_context.closed()                # the TLS arena back (pos.net.tls)

@@ -18,9 +18,6 @@ FIRMWARE_VERSION = "0.1.0"
 
 last_transaction = None        # set by the counter after each completed sale (attribute)
 busy_reason = None             # set by the counter while a transaction runs
-running = False                # task() is on the loop (started at boot, or by enrolled())
-_enrolled = None               # asyncio.Event: an enrollment at run time wakes an idle task()
-_agent = None                  # the running agent (a re-enrollment gives it the new identity)
 
 
 def _config():
@@ -116,26 +113,11 @@ def make_agent():
         return None
     from pos.tms.ddi import Agent, DdiClient
     pin = None
-    if cfg[0].startswith("https://"):
+    if cfg[0].startswith("https://"):               # the cloud's CA pinned on flash (pos.net.tls)
         from pos.net.tls import PinnedCA
         pin = PinnedCA()
     return Agent(DdiClient(cfg[0], cfg[1], cfg[2], token, ssl_context=pin), attributes=attributes,
                  handlers=_handlers(), busy=lambda: busy_reason, log=log)
-
-
-def enrolled():
-    """Called after an enrollment on the terminal (pos.tms.enroll): management starts now."""
-    global running
-    if _agent is not None:
-        fresh = make_agent()
-        if fresh is not None:
-            _agent.client = fresh.client
-    elif running:
-        if _enrolled is not None:
-            _enrolled.set()
-    else:
-        running = True
-        asyncio.create_task(task())
 
 
 def _subscriber(cfg, wake):
@@ -149,18 +131,12 @@ def _subscriber(cfg, wake):
 
 
 async def task():
-    """The terminal-management loop (idles until enrolled)."""
-    global running, _enrolled, _agent
-    running = True
+    """The terminal-management loop (idles when not enrolled)."""
     agent = make_agent()
     gc.collect()
-    while agent is None:
-        if _enrolled is None:
-            _enrolled = asyncio.Event()
-        await _enrolled.wait()
-        _enrolled.clear()
-        agent = make_agent()
-    _agent = agent
+    if agent is None:
+        while True:
+            await asyncio.sleep(3600)
     wake = asyncio.Event()
     try:
         sub = _subscriber(_config(), wake)

@@ -110,8 +110,8 @@ _EN = {
     "enroll_prompt2": "or scan its QR code",
     "enroll_working": "Enrolling with the cloud...",
     "enrolled": "ENROLLED",
-    "tms_on": "Terminal management on",
-    "enter_done": "ENTER: done",
+    "tms_on": "Management starts at restart",
+    "enter_restart": "ENTER: restart now",
     "code_12_digits": "The code has 12 digits",
     "not_an_activation_code": "Not an activation code",
 }
