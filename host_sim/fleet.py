@@ -135,8 +135,9 @@ class ManagedTerminal:
     """
 
     def __init__(self, poll_s=2, heap=None, admin_password="managed-terminal-1", serial="SIM-MANAGED",
-                 before_boot=None, mqtt_url=None):
+                 before_boot=None, mqtt_url=None, tls=False):
         self.poll_s, self.heap, self.password, self.serial = poll_s, heap, admin_password, serial
+        self.tls = tls                      # the cloud over HTTPS (TEST certificate), its CA pinned
         self.before_boot = before_boot      # fn(flash_dir): manufacture steps (e.g. load a KEK)
         self.mqtt_url = mqtt_url            # mqtt://host:port: the cloud wakes the terminal through it
         self.cloud = self.board = self._tmp = None
@@ -149,9 +150,13 @@ class ManagedTerminal:
         from host_sim.board import VirtualBoard
         from host_sim.rig import PRODUCT_HEAP, provision
         self._tmp = tempfile.mkdtemp(prefix="smartpos-managed-")
+        tls = {}
+        if self.tls:
+            from cloud import tls as cloud_tls
+            tls = {"tls_cert": cloud_tls.TEST_SERVER_CERT, "tls_key": cloud_tls.TEST_SERVER_KEY}
         self.cloud = CloudServer(Settings(data_dir=os.path.join(self._tmp, "cloud"), port=0,
                                           ddi_poll_s=self.poll_s, bootstrap_admin_password=self.password,
-                                          mqtt_url=self.mqtt_url or "")).start()
+                                          mqtt_url=self.mqtt_url or "", **tls)).start()
         broker = self.mqtt_url[7:] if self.mqtt_url else None
 
         def prov(flash_dir):

@@ -181,3 +181,18 @@ def test_console_qr_scanned_enrolls(stack, tmp_path):
     rig.keys(["ENTER"])
     rig.board.wait_for("smartpos ready", 120, since=m)
     assert _wait_polled(cloud, serial)["last_seen_at"] is not None
+
+
+def test_terminal_enrolled_by_the_sim_polls_over_tls():
+    """`smartpos sim --tls`'s path: the cloud over HTTPS with the TEST certificate, the terminal
+    enrolled from the host side with the TEST CA pinned; its agent polls over TLS (the context
+    made at boot) and sends its attributes."""
+    with fleet.ManagedTerminal(poll_s=2, tls=True) as mt:
+        assert mt.cloud.url.startswith("https://")
+        deadline = time.monotonic() + 60
+        while not mt.attributes() and time.monotonic() < deadline:
+            time.sleep(0.5)
+        attrs = mt.attributes()
+        assert attrs["serial"] == mt.board.uid.upper() and int(attrs["heap_free"]) > 0
+        assert os.path.exists(os.path.join(mt.board.flash_dir, "config", "cloud_ca.der"))
+        assert "cloud CA unusable" not in mt.board.console()

@@ -91,7 +91,12 @@ def prepare(path=CA_PATH):
         os.stat(path)
     except OSError:
         return False
-    PinnedCA(path).context()
+    try:
+        PinnedCA(path).context()
+    except TlsError as e:           # the boot goes on; each https request says the same
+        from pos import log
+        log.error("tls", "cloud CA unusable", err=str(e))
+        return False
     if _arena is None and RESERVE:
         _arena = bytearray(RESERVE)
     return True
