@@ -85,10 +85,7 @@ class EnrollScreen(Screen):
             return False
         try:
             code = sc.poll()
-        except ValueError as e:             # ScannerError and the like: scan again
-            self.error = str(e)
-            return "redraw"
-        except Exception as e:
+        except Exception as e:              # ScannerError: a code cut short or unreadable, scan again
             self.error = str(e)
             return "redraw"
         if code is None:

@@ -160,6 +160,7 @@ async def request(method, url, headers=None, body=None, sink=None, timeout_ms=15
         if u.tls and _tls_failure(e):
             raise _tls_refused(u, e)
         raise HttpError("cannot connect to %s:%d (%s)" % (u.host, u.port, str(e) or type(e).__name__))
+    status = None
     try:
         head = "%s %s HTTP/1.1\r\nHost: %s:%d\r\nConnection: close\r\nUser-Agent: smartpos\r\n" % (
             method, u.path, u.host, u.port)
@@ -223,9 +224,9 @@ async def request(method, url, headers=None, body=None, sink=None, timeout_ms=15
             raise HttpError("reply without a length (neither Content-Length nor chunked)")
         return status, hdrs, (n if sink is not None else bytes(collect))
     except (OSError, ValueError) as e:  # refused, reset: a non-blocking connect reports on first use
-        if u.tls and _tls_failure(e):   # the TLS handshake runs on the first write (mbedTLS)
+        if u.tls and status is None and _tls_failure(e):    # the handshake runs on the first write
             raise _tls_refused(u, e)
-        if isinstance(e, ValueError):
+        if isinstance(e, ValueError) and not u.tls:
             raise
         raise HttpError("link to %s:%d failed (%s)" % (u.host, u.port, _errno_name(e)))
     finally:

@@ -74,7 +74,7 @@ async def enroll(code, keystore=None, serial=None):
     pin = None
     if url.startswith("https://"):
         from pos.net.tls import PinnedCA
-        pin = PinnedCA(cfg.get("ca") or "config/cloud_ca.der")
+        pin = PinnedCA()                          # config/cloud_ca.der
     body = json.dumps({"activation_code": digits, "serial": serial or _serial(), "model": _model()}).encode()
     try:
         status, _, data = await http.request("POST", http.join(url, "/api/v1/enroll"),
