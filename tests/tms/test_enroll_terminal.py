@@ -196,3 +196,44 @@ def test_terminal_enrolled_by_the_sim_polls_over_tls():
         assert attrs["serial"] == mt.board.uid.upper() and int(attrs["heap_free"]) > 0
         assert os.path.exists(os.path.join(mt.board.flash_dir, "config", "cloud_ca.der"))
         assert "cloud CA unusable" not in mt.board.console()
+
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.mark.skipif(ZBAR is None or not os.path.exists(CHROMIUM), reason="needs zbarimg and Debian chromium")
+def test_operator_console_qr_in_chromium_enrolls_the_terminal(stack, tmp_path):
+    """The operator registers the terminal in the console (headless Chromium), the console shows
+    the code and its QR; the QR as the browser draws it is read by a camera decoder and scanned
+    at the terminal, which enrolls."""
+    from playwright.sync_api import sync_playwright
+    cloud, rig = stack
+    serial = _serial(rig)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        try:
+            page = browser.new_page()
+            page.goto(cloud.url + "/")
+            page.fill("#username", "admin")
+            page.fill("#password", PASSWORD)
+            page.click("#login-form button[type=submit]")
+            page.wait_for_selector("#register-form", state="visible", timeout=30000)
+            page.fill("#register-form [name=serial]", serial)
+            page.click("#register-form button[type=submit]")
+            qr = page.wait_for_selector("#activation-qr", state="visible", timeout=30000)
+            page.wait_for_function("document.getElementById('activation-qr').complete", timeout=30000)
+            shown = page.text_content("#activation")
+            png = tmp_path / "console-qr.png"
+            qr.screenshot(path=str(png))
+        finally:
+            browser.close()
+    scanned = subprocess.run([ZBAR, "--raw", "-q", str(png)], capture_output=True, text=True).stdout.strip()
+    assert len(scanned) == 12 and scanned.isdigit()
+    assert "Activation code for %s: %s-%s-%s" % (serial, scanned[:4], scanned[4:8], scanned[8:]) in shown
+    _open_enrollment(rig)
+    rig.board.devices["scanner"].scan(scanned)
+    text = rig.wait_text("ENROLLED", timeout=60)
+    assert serial in text
+    assert _terminal_row(cloud, serial)["state"] == "enrolled"
