@@ -103,6 +103,6 @@ async def enroll(code, keystore=None, serial=None):
     token = None
     cfg["tenant"], cfg["controller_id"] = tenant, cid
     with open(CONFIG + ".tmp", "w") as f:
-        json.dump(cfg, f)
+        f.write(json.dumps(cfg))                 # one write (json.dump writes piece by piece)
     os.rename(CONFIG + ".tmp", CONFIG)
     return {"tenant": tenant, "controller_id": cid}
