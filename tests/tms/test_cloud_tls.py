@@ -165,3 +165,35 @@ def test_cloud_tls_settings_and_test_ca_command(tmp_path):
     ca = x509.load_der_x509_certificate((tmp_path / "ca" / "TEST-ca.der").read_bytes())
     assert "TEST" in ca.subject.rfc4514_string() and cert.issuer == ca.subject
     assert oct(os.stat(tmp_path / "ca" / "TEST-server.key").st_mode & 0o777) == "0o600"
+
+
+def test_self_signed_impostor_is_refused(cloud, tmp_path):
+    """An impostor whose certificate for 127.0.0.1 signs itself."""
+    import datetime
+    import ipaddress
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "smartpos TEST cloud CA")])   # the same name
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=30))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .sign(key, hashes.SHA256()))
+    (tmp_path / "self.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "self.key").write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                                          serialization.PrivateFormat.PKCS8,
+                                                          serialization.NoEncryption()))
+    srv = _server(tmp_path, "self", str(tmp_path / "self.pem"), str(tmp_path / "self.key"))
+    try:
+        d = _flash(tmp_path, srv.url)
+        out = run(ENROLL % cloud["reg"]["activation_code"], heap="192K", cwd=str(d), timeout=120)
+        assert "REFUSED cloud not trusted: TLS to 127.0.0.1:%d refused:" % srv.port in out, out
+        assert "None" in out.split("REFUSED")[1]                 # nothing reached the key store
+        assert json.loads((d / "config" / "cloud.json").read_text()) == {"url": srv.url}
+    finally:
+        srv.stop()
