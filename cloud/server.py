@@ -1,7 +1,7 @@
 """Running the service: in the foreground (``smartpos cloud``) or in a thread (sim, tests).
 
     srv = CloudServer(Settings(data_dir=d, port=0)).start()   # port 0: any free port
-    srv.url  ->  "http://127.0.0.1:41234"
+    srv.url  ->  "http://127.0.0.1:41234"   ("https://..." with Settings(tls_cert=..., tls_key=...))
     srv.stop()
 """
 import socket
@@ -39,11 +39,16 @@ class CloudServer:
 
     @property
     def url(self):
-        return "http://%s:%d" % (self.settings.host, self.port)
+        host = self.settings.host
+        return "%s://%s:%d" % ("https" if self.settings.tls_cert else "http",
+                               "[%s]" % host if ":" in host else host, self.port)
 
     def _config(self):
+        tls = {}
+        if self.settings.tls_cert:                  # HTTPS (cloud/tls.py): terminals pin the issuing CA
+            tls = {"ssl_certfile": self.settings.tls_cert, "ssl_keyfile": self.settings.tls_key}
         return uvicorn.Config(self.app, log_level=self.log_level, access_log=False, lifespan="off",
-                              timeout_keep_alive=30, limit_concurrency=4096)
+                              timeout_keep_alive=30, limit_concurrency=4096, **tls)
 
     def start(self):
         """Serve in a background thread; returns once the port accepts connections."""

@@ -29,6 +29,8 @@ class Settings:
     ddi_poll_s: int = 300                   # DDI polling interval given to terminals
     mqtt_url: str = ""                      # broker for wake messages (mqtt://host:port); empty: none
     signing_keys: str = ""                  # TUF role keys folder (release.load_keys); empty: the TEST keys
+    tls_cert: str = ""                      # server certificate chain (PEM): HTTPS when given ...
+    tls_key: str = ""                       # ... with its private key (cloud/tls.py)
     # first start with an empty database: the operator and its admin account
     bootstrap_operator: str = "default"
     bootstrap_operator_name: str = "Default operator"
@@ -38,7 +40,8 @@ class Settings:
 
     ENV = {"data_dir": "SMARTPOS_CLOUD_DATA", "database_url": "SMARTPOS_CLOUD_DB",
            "ddi_poll_s": "SMARTPOS_CLOUD_POLL_S", "bootstrap_admin_password": "SMARTPOS_CLOUD_ADMIN_PASSWORD",
-           "mqtt_url": "SMARTPOS_CLOUD_MQTT", "signing_keys": "SMARTPOS_CLOUD_SIGNING_KEYS"}
+           "mqtt_url": "SMARTPOS_CLOUD_MQTT", "signing_keys": "SMARTPOS_CLOUD_SIGNING_KEYS",
+           "tls_cert": "SMARTPOS_CLOUD_TLS_CERT", "tls_key": "SMARTPOS_CLOUD_TLS_KEY"}
 
     @classmethod
     def from_env(cls, **given):
@@ -65,6 +68,14 @@ class Settings:
         if not (url.startswith("sqlite") or url.startswith("postgresql")):
             raise SettingsError("database URL %r: only sqlite:/// and postgresql+psycopg:// are supported"
                                 % url.split("@")[-1])
+        if bool(self.tls_cert) != bool(self.tls_key):
+            raise SettingsError("HTTPS needs both the certificate (--tls-cert) and its key (--tls-key)")
+        if self.tls_cert:
+            from cloud.tls import TlsSetupError, check_server_files
+            try:
+                check_server_files(self.tls_cert, self.tls_key)
+            except TlsSetupError as exc:
+                raise SettingsError(str(exc))
         if self.token_ttl_s <= 0 or self.activation_ttl_s <= 0:
             raise SettingsError("token and activation lifetimes must be positive")
         return self

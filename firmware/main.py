@@ -22,6 +22,12 @@ try:                                # enrolled in a cloud: its link's one body b
     from pos.net import http        # noqa: E402
     http.reserve()
     cloud_enrolled = True
+    try:                            # https cloud: what TLS needs in one piece (pos.net.tls)
+        open("config/cloud_ca.der").close()
+        from pos.net import tls     # noqa: E402
+        tls.prepare()
+    except OSError:
+        pass                        # http only: TLS costs the heap nothing
 except OSError:
     cloud_enrolled = False          # not enrolled: terminal management costs the heap nothing
 if cloud_enrolled:                  # a firmware update to install or settle, in a whole heap

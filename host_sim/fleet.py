@@ -22,14 +22,27 @@ class FleetError(Exception):
     """The cloud refused a step of the enrollment; the message says which and why."""
 
 
-def _call(base, method, path, body=None, token=None):
+def _tls_context(ca=None):
+    """Client context trusting `ca` (PEM or DER file; default: the TEST CA) and nothing else."""
+    import ssl
+    from cloud.tls import TEST_CA_PEM
+    ca = ca or TEST_CA_PEM
+    with open(ca, "rb") as f:
+        data = f.read()
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)         # hostname checked, certificate required
+    ctx.load_verify_locations(cadata=data.decode() if data.startswith(b"-----") else data)
+    return ctx
+
+
+def _call(base, method, path, body=None, token=None, ca=None):
     req = urllib.request.Request(base + path, method=method,
                                  data=None if body is None else json.dumps(body).encode())
     req.add_header("Content-Type", "application/json")
     if token:
         req.add_header("Authorization", "Bearer " + token)
+    ctx = _tls_context(ca) if base.startswith("https://") else None
     try:
-        with urllib.request.urlopen(req, timeout=30) as r:
+        with urllib.request.urlopen(req, timeout=30, context=ctx) as r:
             data = r.read()
     except urllib.error.HTTPError as exc:
         raise FleetError("%s %s: %d %s" % (method, path, exc.code, exc.read().decode(errors="replace")[:200]))
@@ -45,10 +58,10 @@ def _acquirer():
     return cfg["acquirers"][first], cfg.get("currency", "978")
 
 
-def enroll(cloud_url, admin_password, flash_dir, admin="admin", serial=SIM_SERIAL, mqtt=None, terminal_url=None):
-    """Returns the enrollment answer (tenant, controller_id, target_token, ddi_path).
-    `terminal_url`: the address the terminal uses for the cloud, when it is not `cloud_url`
-    (a relay between them)."""
+def register(cloud_url, admin_password, serial=SIM_SERIAL, admin="admin"):
+    """What an operator does for a new terminal: the TEST merchant and store (MID and TID from
+    the terminal's acquirer configuration) and the terminal registered by serial (a fresh
+    activation code if it is known already).  Returns the answer: activation_code, activation_qr."""
     acq, currency = _acquirer()
     token = _call(cloud_url, "POST", "/api/v1/auth/login", {"username": admin, "password": admin_password})["token"]
     merchants = {m["name"]: m for m in _call(cloud_url, "GET", "/api/v1/merchants", token=token)}
@@ -60,19 +73,38 @@ def enroll(cloud_url, admin_password, flash_dir, admin="admin", serial=SIM_SERIA
                                          {"merchant_id": m["id"], "name": "Counter 1"}, token=token)
     known = _call(cloud_url, "GET", "/api/v1/terminals?q=" + serial, token=token)
     if known:
-        code = _call(cloud_url, "POST", "/api/v1/terminals/%d/activation" % known[0]["id"], token=token)
-    else:
-        code = _call(cloud_url, "POST", "/api/v1/terminals",
-                     {"serial": serial, "model": SIM_MODEL, "tid": acq["tid"], "store_id": s["id"]}, token=token)
+        return _call(cloud_url, "POST", "/api/v1/terminals/%d/activation" % known[0]["id"], token=token)
+    return _call(cloud_url, "POST", "/api/v1/terminals",
+                 {"serial": serial, "model": SIM_MODEL, "tid": acq["tid"], "store_id": s["id"]}, token=token)
+
+
+def write_cloud_config(flash_dir, cloud_url, mqtt=None, identity=None, ca_der=None):
+    """config/cloud.json (and, for https, the pinned CA as config/cloud_ca.der: default the
+    TEST CA) on the terminal's flash: the cloud's address before enrollment, plus the DDI
+    identity once enrolled."""
+    os.makedirs(os.path.join(flash_dir, "config"), exist_ok=True)
+    cfg = {"url": cloud_url}
+    if identity:
+        cfg.update(tenant=identity["tenant"], controller_id=identity["controller_id"])
+    if mqtt:
+        cfg["mqtt"] = mqtt              # "host:port" of the broker that wakes the terminal
+    with open(os.path.join(flash_dir, "config", "cloud.json"), "w") as f:
+        json.dump(cfg, f)
+    if cloud_url.startswith("https://"):
+        from cloud.tls import TEST_CA_DER
+        with open(ca_der or TEST_CA_DER, "rb") as src, \
+                open(os.path.join(flash_dir, "config", "cloud_ca.der"), "wb") as dst:
+            dst.write(src.read())
+
+
+def enroll(cloud_url, admin_password, flash_dir, admin="admin", serial=SIM_SERIAL, mqtt=None, terminal_url=None):
+    """Register and enroll from the host side (the technician's shortcut of `make sim`); returns
+    the enrollment answer (tenant, controller_id, target_token, ddi_path).  `terminal_url`: the
+    address the terminal uses for the cloud, when it is not `cloud_url` (a relay between them)."""
+    code = register(cloud_url, admin_password, serial, admin)
     identity = _call(cloud_url, "POST", "/api/v1/enroll",
                      {"activation_code": code["activation_code"], "serial": serial, "model": SIM_MODEL})
-    os.makedirs(os.path.join(flash_dir, "config"), exist_ok=True)
-    with open(os.path.join(flash_dir, "config", "cloud.json"), "w") as f:
-        cfg = {"url": terminal_url or cloud_url, "tenant": identity["tenant"],
-               "controller_id": identity["controller_id"]}
-        if mqtt:
-            cfg["mqtt"] = mqtt              # "host:port" of the broker that wakes the terminal
-        json.dump(cfg, f)
+    write_cloud_config(flash_dir, terminal_url or cloud_url, mqtt, identity)
     add_token_to_kld(os.path.join(flash_dir, "keys.kld"), identity["target_token"])
     return identity
 
@@ -104,8 +136,9 @@ class ManagedTerminal:
     """
 
     def __init__(self, poll_s=2, heap=None, admin_password="managed-terminal-1", serial="SIM-MANAGED",
-                 before_boot=None, mqtt_url=None, slots=False, relay=False):
+                 before_boot=None, mqtt_url=None, slots=False, relay=False, tls=False):
         self.poll_s, self.heap, self.password, self.serial = poll_s, heap, admin_password, serial
+        self.tls = tls                      # the cloud over HTTPS (TEST certificate), its CA pinned
         self.before_boot = before_boot      # fn(flash_dir): manufacture steps (e.g. load a KEK)
         self.mqtt_url = mqtt_url            # mqtt://host:port: the cloud wakes the terminal through it
         self.slots = slots                  # two ROMFS slots and the bootloader (firmware updates)
@@ -120,9 +153,13 @@ class ManagedTerminal:
         from host_sim.board import VirtualBoard
         from host_sim.rig import PRODUCT_HEAP, provision
         self._tmp = tempfile.mkdtemp(prefix="smartpos-managed-")
+        tls = {}
+        if self.tls:
+            from cloud import tls as cloud_tls
+            tls = {"tls_cert": cloud_tls.TEST_SERVER_CERT, "tls_key": cloud_tls.TEST_SERVER_KEY}
         self.cloud = CloudServer(Settings(data_dir=os.path.join(self._tmp, "cloud"), port=0,
                                           ddi_poll_s=self.poll_s, bootstrap_admin_password=self.password,
-                                          mqtt_url=self.mqtt_url or "")).start()
+                                          mqtt_url=self.mqtt_url or "", **tls)).start()
         broker = self.mqtt_url[7:] if self.mqtt_url else None
         terminal_url = None
         if self.relay:

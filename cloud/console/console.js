@@ -134,7 +134,14 @@ async function loadFleet() {
 function showActivation(a) {
   const p = $("#activation");
   p.textContent = "Activation code for " + a.terminal.serial + ": " + a.activation_code +
-    "  (valid until " + when(a.expires_at) + " UTC; shown once)";
+    "  (valid until " + when(a.expires_at) + " UTC; shown once; type it on the terminal or scan the QR)";
+  if (a.activation_qr) {
+    const img = document.createElement("img");
+    img.id = "activation-qr";
+    img.alt = "activation code " + a.activation_code + " as a QR code";
+    img.src = a.activation_qr;
+    p.append(document.createElement("br"), img);
+  }
   p.hidden = false;
 }
 

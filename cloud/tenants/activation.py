@@ -35,6 +35,13 @@ def normalise(text):
     return digits
 
 
+def qr_data_uri(code):
+    """The code's digits as a QR code (numeric mode, level M), a data: URI of a PNG for the
+    console; the terminal's scanner reads the digits."""
+    import segno
+    return segno.make_qr(code, error="m").png_data_uri(scale=6, border=4)
+
+
 def digest(secret):
     return hashlib.sha256(secret.encode()).hexdigest()
 

@@ -234,6 +234,8 @@ class TerminalOut(BaseModel):
 class TerminalActivation(BaseModel):
     terminal: TerminalOut
     activation_code: str = Field(description="shown once; typed on the keypad or scanned as a QR")
+    activation_qr: str = Field("", description="the code's 12 digits as a QR code (data: URI of a PNG) "
+                                               "for the terminal's scanner")
     expires_at: UTCDateTime
 
 
@@ -291,7 +293,7 @@ def register_terminal(body: TerminalIn, db: Session = Depends(session), who: Pri
     db.add(t)
     commit(db, "serial %r or controller id %r is already registered" % (body.serial, t.controller_id))
     return TerminalActivation(terminal=terminal_out(t), activation_code=activation.display(code),
-                              expires_at=t.activation_expires_at)
+                              activation_qr=activation.qr_data_uri(code), expires_at=t.activation_expires_at)
 
 
 @router.get("/terminals/{terminal_id}", response_model=TerminalOut, tags=["terminals"])
@@ -333,7 +335,7 @@ def new_activation(terminal_id: IdPath, db: Session = Depends(session), who: Pri
     code = activation.arm(t, cfg.activation_ttl_s)
     commit(db)
     return TerminalActivation(terminal=terminal_out(t), activation_code=activation.display(code),
-                              expires_at=t.activation_expires_at)
+                              activation_qr=activation.qr_data_uri(code), expires_at=t.activation_expires_at)
 
 
 @router.delete("/terminals/{terminal_id}", status_code=204, tags=["terminals"])

@@ -100,3 +100,7 @@ def boot_control():
     two 16 KiB sectors of internal flash the bootloader also reads."""
     import pyb
     return pyb.Flash(start=0x08008000, len=0x8000)
+
+# TLS (pos.net.tls): mbedTLS on this port takes its memory from the GC heap (m_tracked_calloc):
+# 29,342 B at a connection's peak, one block of 16,717 B (docs/tms.md, "TLS and the heap").
+TLS_ARENA = 32768

@@ -14,3 +14,8 @@ def boot_control():
     given by the board support, outside the flash filesystem."""
     import _romslots
     return _romslots.BootControl()
+
+# TLS (pos.net.tls): on the unix port mbedTLS takes its memory from the C library, so a
+# connection costs this heap only its Python objects (SSLContext 3,048 B, the socket, streams);
+# the board's figure (nucleo_f429zi.TLS_ARENA) is not carried here (docs/tms.md).
+TLS_ARENA = 0

@@ -35,7 +35,8 @@ _SCHEME = "pbkdf2-sha256"
 # what each protected action needs
 NEEDS = {"refund": "supervisor", "void": "supervisor", "z_report": "supervisor",
          "settings": "admin", "tip_adjust": "cashier", "x_report": "cashier", "sale": "cashier",
-         "preauth": "cashier", "completion": "cashier", "balance": "cashier"}
+         "preauth": "cashier", "completion": "cashier", "balance": "cashier",
+         "enroll": "supervisor"}
 
 
 class OperatorError(ValueError):

@@ -172,11 +172,21 @@ def _tips(ready):
     return ("push", Info(t("tips"), [t("on") if on else t("off")]))
 
 
+def _enrollment(ready):
+    from pos.app.flows import PinPrompt
+
+    def start(op):
+        from pos.app.enroll import EnrollScreen
+        return ("replace", EnrollScreen())
+    return ("push", PinPrompt(t("enroll_title"), "enroll", start))
+
+
 def _settings(ready):
     return ("push", Menu(t("settings"), [
         (t("language"), lambda: _language(ready)),
         (t("merchant_name"), lambda: _merchant_name(ready)),
         (t("tips"), lambda: _tips(ready)),
+        (t("enroll_title"), lambda: _enrollment(ready)),
     ]))
 
 

@@ -5,6 +5,7 @@
 #
 #     status, headers, body = await request("GET", "http://127.0.0.1:8700/x", headers={...})
 #     status, headers, n = await request("GET", url, sink=slot.write, headers={"Range": "bytes=1024-"})
+#     await request("GET", "https://cloud/x", ssl_context=tls.PinnedCA())   # https: the pinned CA only
 import asyncio
 import time
 
@@ -19,6 +20,10 @@ _buf = None
 
 class HttpError(Exception):
     """No usable answer: the connection failed, timed out or the reply broke the protocol."""
+
+
+class CertificateRefused(HttpError):
+    """The TLS handshake failed: the server is not the cloud the pinned CA vouches for."""
 
 
 class Url:
@@ -105,6 +110,17 @@ async def _read_into(reader, n, deadline, sink, collect):
     return got
 
 
+def _tls_failure(e):
+    """A handshake refusal: mbedTLS reports verify failures as ValueError, others as negative codes."""
+    return isinstance(e, ValueError) or (isinstance(e, OSError) and e.args and isinstance(e.args[0], int)
+                                         and e.args[0] < 0)
+
+
+def _tls_refused(u, e):
+    from pos.net.tls import refusal
+    return CertificateRefused("TLS to %s:%d refused: %s" % (u.host, u.port, refusal(e)))
+
+
 def _errno_name(e):
     code = e.args[0] if e.args else 0
     return {104: "connection reset", 111: "connection refused", 113: "no route to host",
@@ -117,9 +133,16 @@ async def request(method, url, headers=None, body=None, sink=None, timeout_ms=15
     `on_head(status, headers)`, when given, runs before the body streams into `sink`."""
     u = Url(url)
     deadline = time.ticks_add(time.ticks_ms(), timeout_ms)
-    ctx = ssl_context
-    if u.tls and ctx is None:
-        raise HttpError("https needs the pinned CA context of the cloud configuration")
+    ctx = None
+    if u.tls:
+        if ssl_context is None:
+            raise HttpError("https needs the pinned CA context of the cloud configuration")
+        from pos.net.tls import TlsError
+        try:
+            ctx = ssl_context.context()         # made at boot and kept (pos.net.tls)
+        except TlsError as e:
+            ssl_context.closed()
+            raise HttpError(str(e))
     try:
         if ctx is not None:
             conn = asyncio.open_connection(u.host, u.port, ssl=ctx)
@@ -127,9 +150,17 @@ async def request(method, url, headers=None, body=None, sink=None, timeout_ms=15
             conn = asyncio.open_connection(u.host, u.port)
         reader, writer = await _within(conn, deadline)
     except HttpError:
+        if ctx is not None:
+            ssl_context.closed()
         raise
     except Exception as e:
+        if ctx is not None:
+            ctx = None
+            ssl_context.closed()
+        if u.tls and _tls_failure(e):
+            raise _tls_refused(u, e)
         raise HttpError("cannot connect to %s:%d (%s)" % (u.host, u.port, str(e) or type(e).__name__))
+    status = None
     try:
         head = "%s %s HTTP/1.1\r\nHost: %s:%d\r\nConnection: close\r\nUser-Agent: smartpos\r\n" % (
             method, u.path, u.host, u.port)
@@ -192,7 +223,11 @@ async def request(method, url, headers=None, body=None, sink=None, timeout_ms=15
         else:
             raise HttpError("reply without a length (neither Content-Length nor chunked)")
         return status, hdrs, (n if sink is not None else bytes(collect))
-    except OSError as e:           # refused, reset: a non-blocking connect reports on first use
+    except (OSError, ValueError) as e:  # refused, reset: a non-blocking connect reports on first use
+        if u.tls and status is None and _tls_failure(e):    # the handshake runs on the first write
+            raise _tls_refused(u, e)
+        if isinstance(e, ValueError) and not u.tls:
+            raise
         raise HttpError("link to %s:%d failed (%s)" % (u.host, u.port, _errno_name(e)))
     finally:
         try:
@@ -200,3 +235,6 @@ async def request(method, url, headers=None, body=None, sink=None, timeout_ms=15
             await writer.wait_closed()
         except Exception:
             pass
+        if ctx is not None:
+            reader = writer = ctx = None
+            ssl_context.closed()                # the TLS arena back (pos.net.tls)

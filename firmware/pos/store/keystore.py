@@ -176,6 +176,23 @@ class KeyStore:
             raise KeyStoreError("no %s key loaded: inject it with the key-loading tool" % name)
         return k
 
+    def store_secret(self, name, key):
+        """Add or replace service key `name` (16 bytes, e.g. the DDI TargetToken received at
+        enrollment) in the sealed store: the store is re-sealed to a temp file and renamed over
+        the old one, so a power cut leaves the old store or the new one, never half of either."""
+        if len(key) != 16:
+            raise KeyStoreError("key of %s is %d bytes (want 16)" % (name, len(key)))
+        d = self._open_store()
+        self._check(d, self.store_path)
+        d.setdefault("secrets", {})[name] = {"key": bytes(key).hex().upper(),
+                                             "kcv": crypto.sha256(bytes(key))[:3].hex().upper()}
+        blob = self._device_key().seal(json.dumps(d).encode())
+        with open(self.store_path + ".tmp", "wb") as f:
+            f.write(blob)
+        os.rename(self.store_path + ".tmp", self.store_path)
+        self._secrets[name] = bytes(key)
+        log.info("keys", "service key stored", name=name)
+
     def acquirers(self):
         return sorted(self._tmk)
 

@@ -127,8 +127,18 @@ def make_client():
     token = _token()
     if token is None:
         return None
+    return _client(cfg, token)
+
+
+def _client(cfg, token):
+    """The DDI client for the cloud of `cfg` (config/cloud.json); https only with the cloud's
+    CA pinned on flash (pos.net.tls)."""
     from pos.tms.ddi import DdiClient
-    return DdiClient(cfg[0], cfg[1], cfg[2], token)
+    pin = None
+    if cfg[0].startswith("https://"):
+        from pos.net.tls import PinnedCA
+        pin = PinnedCA()
+    return DdiClient(cfg[0], cfg[1], cfg[2], token, ssl_context=pin)
 
 
 async def _report_update(client):
@@ -181,8 +191,8 @@ async def task(counter_attributes=None):
     idle_logged = False
     while True:
         before = modules.loaded()
-        from pos.tms.ddi import Agent, DdiClient
-        agent = Agent(DdiClient(cfg[0], cfg[1], cfg[2], token), handlers=_handlers(), log=log,
+        from pos.tms.ddi import Agent
+        agent = Agent(_client(cfg, token), handlers=_handlers(), log=log,
                       attributes=lambda: attributes(counter_attributes), busy=lambda: busy_reason)
         agent.sleep_s = sleep_s
         try:
@@ -192,7 +202,7 @@ async def task(counter_attributes=None):
         except Exception as e:              # never let management take the counter down
             log.info("ddi", "poll failed", err="%s: %s" % (type(e).__name__, e))
             sleep, backoff = backoff, min(backoff * 2, sleep_s)
-        del agent, Agent, DdiClient
+        del agent, Agent
         modules.unload_since(before)
         gc.collect()
         if not idle_logged:                 # what the agent leaves between polls (smartpos bench tms-terminal)

@@ -105,6 +105,15 @@ _EN = {
     "error": "ERROR",
     "english": "English",
     "chinese": "中文",
+    "enroll_title": "Cloud enrollment",
+    "enroll_prompt": "Type the activation code",
+    "enroll_prompt2": "or scan its QR code",
+    "enroll_working": "Enrolling with the cloud...",
+    "enrolled": "ENROLLED",
+    "tms_on": "Management starts at restart",
+    "enter_restart": "ENTER: restart now",
+    "code_12_digits": "The code has 12 digits",
+    "not_an_activation_code": "Not an activation code",
 }
 
 

@@ -3,6 +3,8 @@
     smartpos cloud --port 8700                       # SQLite in ./cloud-data
     smartpos cloud --database-url postgresql+psycopg://pos@db/pos --data /var/lib/smartpos
     smartpos cloud migrate --database-url ...        # bring the schema up to date and exit
+    smartpos cloud --tls-cert cloud/test_tls/TEST-server.pem --tls-key cloud/test_tls/TEST-server.key
+    smartpos cloud test-ca --out DIR [--host cloud.example]   # a TEST CA + server certificate
 """
 import os
 
@@ -21,6 +23,10 @@ def register(sub):
     lt.add_argument("--clients", type=int, default=2000)
     lt.add_argument("--seconds", type=float, default=60)
     lt.add_argument("--poll-gap", type=float, default=2.0, help="seconds between a client's polls (default 2)")
+    ca = cmds.add_parser("test-ca", help="make a TEST CA and a server certificate (simulator, tests; never a fleet)")
+    ca.add_argument("--out", default=None, metavar="DIR", help="folder to write into (default: cloud/test_tls)")
+    ca.add_argument("--host", action="append", default=None,
+                    help="a DNS name or IP address of the service (repeatable; default 127.0.0.1, localhost, ::1)")
     p.set_defaults(func=run)
 
 
@@ -37,6 +43,9 @@ def _common(p):
                         "in this process on 127.0.0.1:1883 (default: no push; terminals poll)")
     p.add_argument("--workers", type=int, default=1,
                    help="worker processes sharing the database (PostgreSQL for more than one)")
+    p.add_argument("--tls-cert", default=None, metavar="PEM",
+                   help="serve HTTPS with this certificate chain (terminals pin its CA; env SMARTPOS_CLOUD_TLS_CERT)")
+    p.add_argument("--tls-key", default=None, metavar="PEM", help="private key of --tls-cert")
     p.add_argument("--admin-password", default=None,
                    help="password of the first operator admin when the database is new "
                         "(default: generated and written to DATA/initial-admin-password)")
@@ -49,12 +58,16 @@ def settings_from(args):
                     host=args.host or "127.0.0.1",
                     port=DEFAULT_PORT if args.port is None else args.port,
                     bootstrap_admin_password=args.admin_password or "",
+                    tls_cert=getattr(args, "tls_cert", None) or os.environ.get("SMARTPOS_CLOUD_TLS_CERT", ""),
+                    tls_key=getattr(args, "tls_key", None) or os.environ.get("SMARTPOS_CLOUD_TLS_KEY", ""),
                     mqtt_url=getattr(args, "mqtt", None) if getattr(args, "mqtt", None) not in (None, "embedded")
                     else "")
 
 
 def run(args):
     from cloud.settings import SettingsError
+    if args.cloud_command == "test-ca":
+        return _test_ca(args)
     try:
         settings = settings_from(args).check()
     except SettingsError as exc:
@@ -101,8 +114,8 @@ def run(args):
         srv.listen()
     except OSError as exc:
         raise CommandError("cannot listen on %s:%d (%s)" % (settings.host, settings.port, exc.strerror))
-    print("smartpos cloud: operator console on http://%s:%d/  (database: %s)"
-          % (settings.host, srv.port, srv.app.state.engine.dialect.name), flush=True)
+    print("smartpos cloud: operator console on %s/  (database: %s)"
+          % (srv.url, srv.app.state.engine.dialect.name), flush=True)
     srv.serve_forever()
     return 0
 
@@ -125,8 +138,24 @@ def _run_workers(args, settings):
         sock = listen_socket(settings.host, settings.port)      # TCP_NODELAY: see cloud.server
     except OSError as exc:
         raise CommandError("cannot listen on %s:%d (%s)" % (settings.host, settings.port, exc.strerror))
-    print("smartpos cloud: %d workers on http://%s:%d/" % (args.workers, settings.host, sock.getsockname()[1]),
-          flush=True)
+    print("smartpos cloud: %d workers on %s://%s:%d/" % (args.workers, "https" if settings.tls_cert else "http",
+                                                        settings.host, sock.getsockname()[1]), flush=True)
+    tls = {"ssl_certfile": settings.tls_cert, "ssl_keyfile": settings.tls_key} if settings.tls_cert else {}
     uvicorn.run("cloud.asgi:create", factory=True, fd=sock.fileno(), workers=args.workers,
-                log_level="warning", access_log=False)
+                log_level="warning", access_log=False, **tls)
+    return 0
+
+
+def _test_ca(args):
+    from cloud import tls
+    out = args.out or tls.TEST_TLS_DIR
+    hosts = args.host or list(tls.TEST_HOSTS)
+    try:
+        paths = tls.make_test_pki(out, hosts)
+    except (OSError, ValueError) as exc:
+        raise CommandError("cannot make the TEST CA in %s: %s" % (out, exc))
+    print("TEST CA and server certificate for %s (never for a fleet):" % ", ".join(hosts), flush=True)
+    for k in ("ca.der", "ca.pem", "server.pem", "server.key"):
+        print("  %s" % paths[k], flush=True)
+    print("a terminal pins %s as config/cloud_ca.der" % paths["ca.der"], flush=True)
     return 0

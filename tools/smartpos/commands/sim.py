@@ -33,6 +33,9 @@ def register(sub):
                    help="cloud service / operator console port (default 8700; 0: any free port)")
     p.add_argument("--cloud-data", metavar="DIR",
                    help="cloud data folder (default: a fresh one per run, SQLite inside)")
+    p.add_argument("--tls", action="store_true",
+                   help="cloud over HTTPS with the TEST certificate, its TEST CA pinned on the virtual terminal "
+                        "(off by default: see docs/tms.md, 'TLS and the heap')")
     p.add_argument("--unfrozen", action="store_true",
                    help="firmware compiled into the flash instead of frozen into ROM (development)")
     p.set_defaults(func=run)
@@ -78,9 +81,13 @@ def _start_cloud(args):
         broker = EmbeddedBroker(port=0).start()     # wakes the terminal when an action is created
     except RuntimeError as exc:
         raise CommandError(str(exc))
+    tls = {}
+    if getattr(args, "tls", False):
+        from cloud import tls as cloud_tls
+        tls = {"tls_cert": cloud_tls.TEST_SERVER_CERT, "tls_key": cloud_tls.TEST_SERVER_KEY}
     try:
         srv = CloudServer(Settings(data_dir=data, port=args.cloud_port, mqtt_url=broker.url,
-                                   bootstrap_admin_password=SIM_ADMIN_PASSWORD)).start()
+                                   bootstrap_admin_password=SIM_ADMIN_PASSWORD, **tls)).start()
         return srv, broker
     except OSError as exc:
         broker.stop()
