@@ -243,13 +243,22 @@ _FOR_ONE_TRANSACTION = ("pos.app.qr_pay", "pos.qr.encoder", "pos.qr.emvco", "pos
                         "pos.payments.adjust")
 
 
+# loaded by the first transaction that needs them and kept from then on
+_KEPT_AFTER_FIRST_USE = ("pos.crypto.pure", "pos.crypto.emv", "pos.iso8583.icc", "pos.payments.aio",
+                         "pos.payments.orders")
+
+
 def idle():
     """Back at Ready: the services that live all day let go of the last transaction (the
     kernel's card link, cardholder UI and authorizer with its request and reply, PAN and
     ICC data included), and the modules of one transaction's flow are unloaded."""
-    import sys
     if _kernel is not None:
         _kernel.detach()
+    _unload_flows()
+
+
+def _unload_flows():
+    import sys
     for name in _FOR_ONE_TRANSACTION:
         m = sys.modules.pop(name, None)
         if m is None:
@@ -258,6 +267,33 @@ def idle():
         pkg = sys.modules.get(parent)
         if pkg is not None and child in dir(pkg):
             delattr(pkg, child)          # the package's reference, or the module stays
+
+
+def intern_flow_names():
+    """At boot: load the modules of the occasional flows once and unload them again, so the
+    names and strings they carry are interned now.  Interned strings (qstrs) live for ever
+    in pools that double in size as they fill; a pool that fills mid-day asks for one
+    block of tens of KB (2560 entries on this firmware), which a heap fragmented by a day
+    of transactions does not have: the import then fails with a MemoryError.  Interning
+    everything at boot, while the heap is in one piece, means no transaction ever grows a
+    pool.  The modules a transaction loads and then keeps (the online host link's pieces,
+    the wallet order ledger, the contactless buzzer) are loaded now for the same reason.
+    Never stops the boot."""
+    from pos import hw
+    try:
+        for name in _KEPT_AFTER_FIRST_USE:
+            __import__(name)
+        hw.buzzer()
+    except Exception as exc:            # MemoryError included: they load at first use
+        log.warning("app", "module not loaded at boot", err=repr(exc))
+    for name in _FOR_ONE_TRANSACTION:
+        try:
+            __import__(name)
+        except Exception as exc:        # MemoryError included: the flow interns at first use
+            log.warning("app", "flow module not loaded at boot", module=name, err=repr(exc))
+            break
+    _unload_flows()
+    gc.collect()
 
 
 def terminal_ids(acq=None):
