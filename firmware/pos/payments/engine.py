@@ -388,12 +388,16 @@ class PaymentEngine(Authorizer):
                 self.pump(x.acq, force=True)
 
     def advise_offline(self, req, auth_code="Y1", arc="Y1"):
-        """An offline approval (EMV Y1/Y3): queue a 0220 advice and try to send it."""
+        """An offline approval (EMV Y1/Y3): queue an advice (0220, or 0120 for a
+        pre-authorization) and try to send it; its STAN."""
         acq = self.route(req)
         stan = self._next_stan()
         self.invoice = self.invoice % 999999 + 1
         dt, _, _ = _now_fields()
-        rec = {"t": "adv", "stan": stan, "acq": acq, "kind": req.kind, "mti": "0220", "amt": req.amount,
+        # ISO 8583:1987 advices: 0220 financial (a sale moves money), 0120 authorization (a
+        # pre-authorization approved offline holds funds and moves none until its completion)
+        mti = "0120" if KINDS[req.kind][0] == "0100" else "0220"
+        rec = {"t": "adv", "stan": stan, "acq": acq, "kind": req.kind, "mti": mti, "amt": req.amount,
                "cur": req.currency, "pan": _mask(req.pan), "inv": self.invoice,
                "batch": self.batches[acq], "entry": req.entry_mode, "dt": dt,
                "pc": KINDS[req.kind][1], "rc": arc, "auth": auth_code, "icc": bytes(req.icc_data).hex(),
@@ -461,7 +465,11 @@ class PaymentEngine(Authorizer):
         self._write({"t": "adv_ok", "stan": x.stan})
 
     def _send_advice(self, x):
-        self._advice_answered(x, self.acquirers[x.acq].exchange("0220", self._advice_fields(x)))
+        self._advice_answered(x, self.acquirers[x.acq].exchange(self.advice_mti(x), self._advice_fields(x)))
+
+    def advice_mti(self, x):
+        """The MTI of the advice for offline approval `x` (0220, or 0120 for a pre-authorization)."""
+        return "0120" if KINDS[x.kind][0] == "0100" else "0220"
 
     def _retry_later(self, x, e, now):
         bo = self._backoff.get(x.acq)
