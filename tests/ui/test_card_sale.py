@@ -89,3 +89,18 @@ def test_balance_inquiry(rig):
     assert len(rig.receipts()) == n                       # a balance is shown, not printed
     rig.keys(["ENTER"])
     rig.remove()
+
+
+def test_the_cardholder_chooses_an_application_on_a_multi_application_card(rig):
+    """mastercard-credit carries MASTERCARD and MAESTRO: the terminal asks (CHOOSE
+    APPLICATION) and the sale runs on the one chosen, by label or by place in the list."""
+    text = rig.sale_by_card(150000, "mastercard-credit", pin="4321", app="MAESTRO")
+    assert "APPROVED" in text
+    e = rig.batch()[-1]
+    assert e["aid"] == "A0000000043060" and e["amount"] == 150000
+    rig.keys(["ENTER"])
+    rig.remove()
+    text = rig.sale_by_card(150000, "mastercard-credit", pin="4321", app=1)
+    assert "APPROVED" in text and rig.batch()[-1]["aid"] == "A0000000041010"
+    rig.keys(["ENTER"])
+    rig.remove()
