@@ -487,12 +487,14 @@ class TradingDay:
             raise DayError("reprint not printed")
         rig.keys(["CANCEL"])
 
-    def _host_records_net(self, tid="TERM0001"):
+    def _host_records_net(self):
+        """Net of the acquirer hosts' records of this terminal (each acquirer knows it by its
+        own terminal ID: TERM0001 at alpha, TERM0002 at beta)."""
         net = 0
         for h in self.rig.hosts.values():
             with h.db.lock:
-                rows = h.db.db.execute("SELECT effect FROM transactions WHERE tid=? AND reversed=0"
-                                       " AND pcode NOT LIKE '02%'", (tid,)).fetchall()
+                rows = h.db.db.execute("SELECT effect FROM transactions WHERE reversed=0 AND duplicate=0"
+                                       " AND pcode NOT LIKE '02%'").fetchall()
             net -= sum(e for (e,) in rows)
         return net
 
