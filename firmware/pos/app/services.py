@@ -269,6 +269,16 @@ def _unload_flows():
             delattr(pkg, child)          # the package's reference, or the module stays
 
 
+def _drop_modules_since(before):
+    import sys
+    for m in list(sys.modules):
+        if m not in before:
+            del sys.modules[m]
+            parent, _, name = m.rpartition(".")
+            if parent in before and name in dir(sys.modules[parent]):
+                delattr(sys.modules[parent], name)   # the package keeps its submodule
+
+
 def intern_flow_names():
     """At boot: load the modules of the occasional flows once and unload them again, so the
     names and strings they carry are interned now.  Interned strings (qstrs) live for ever
@@ -278,22 +288,31 @@ def intern_flow_names():
     everything at boot, while the heap is in one piece, means no transaction ever grows a
     pool.  The modules a transaction loads and then keeps (the online host link's pieces,
     the wallet order ledger, the contactless buzzer) are loaded now for the same reason.
+    On a heap too small to hold them all at once (the 192 KB board, where the services load
+    at the first card) what was loaded is dropped again and the flows load at first use.
     Never stops the boot."""
+    import sys
     from pos import hw
+    before = set(sys.modules)
+    failed = None
     try:
         for name in _KEPT_AFTER_FIRST_USE:
             __import__(name)
-        hw.buzzer()
-    except Exception as exc:            # MemoryError included: they load at first use
-        log.warning("app", "module not loaded at boot", err=repr(exc))
-    for name in _FOR_ONE_TRANSACTION:
-        try:
+        for name in _FOR_ONE_TRANSACTION:
             __import__(name)
-        except Exception as exc:        # MemoryError included: the flow interns at first use
-            log.warning("app", "flow module not loaded at boot", module=name, err=repr(exc))
-            break
+    except Exception as exc:            # MemoryError included: they load at first use
+        failed = repr(exc)
     _unload_flows()
+    if failed:                          # a heap too small for them all: back as it was
+        _drop_modules_since(before)
+    else:
+        hw.buzzer()
     gc.collect()
+    if failed:
+        try:
+            log.warning("app", "modules not all loaded at boot", err=failed)
+        except MemoryError:
+            pass
 
 
 def terminal_ids(acq=None):
