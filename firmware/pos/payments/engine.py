@@ -13,6 +13,9 @@
 #   - replies are matched by MTI and STAN; duplicates are ignored.
 import gc
 import time
+
+from micropython import const
+
 from pos import log
 from pos.payments import responses, settlement
 from pos.payments.clock import now_fields as _now_fields
@@ -34,6 +37,9 @@ KINDS = {
 ENTRY = {"manual": "01", "swipe": "90", "chip": "05", "contactless": "07", "fallback": "80", "qr": "03"}
 REVERSAL_DONE = ("00", "25", "12")     # reversed, or the host never had it
 _STAN_MAX = 999999
+# transactions of one open batch the engine's table holds without growing (a trading day's
+# card transactions and more; pos.payments.engine PaymentEngine._reserve_table)
+TXN_TABLE = const(320)
 
 
 class Txn:
@@ -82,9 +88,35 @@ class PaymentEngine(Authorizer):
         for r in journal.replay():
             if r["t"] in ("req", "adv"):
                 self.txns[r["stan"]] = None
+        self._reserve_table()
         gc.collect()
         for r in journal.replay():
             self._apply(r)
+
+    def _reserve_table(self):
+        """Make the transaction table's hash table large enough for a day's batch now, while
+        the heap is in one piece.  A MicroPython dict grows only when every slot is taken,
+        into one new table of the next size (97, 193, 389 slots: 1.5, 3, 6 KB on the 64-bit
+        port); mid-day, on a heap fragmented by hundreds of transactions, that block was not
+        there (MemoryError: allocating 1552 bytes, the 97-slot table).  Keys put in and taken
+        out leave their slots for reuse, so the table keeps its size."""
+        t = self.txns
+        n = 0
+        try:
+            while len(t) < TXN_TABLE:
+                n += 1
+                t[-n] = None             # STANs are 1..999999: these never collide
+        except MemoryError:              # a heap too small for it: the table grows as it must
+            pass
+        for i in range(1, n + 1):
+            t.pop(-i, None)
+
+    def forget_settled(self, keep):
+        """Drop the transactions keep(x) says are done with (a settled batch) from the table,
+        in place: the table keeps its size for the next batch."""
+        gone = [s for s in self.txns if not keep(self.txns[s])]
+        for s in gone:
+            del self.txns[s]
 
     # ------------------------------------------------------------ journal state
     def _apply(self, r):
