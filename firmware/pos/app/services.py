@@ -269,6 +269,14 @@ def _unload_flows():
             delattr(pkg, child)          # the package's reference, or the module stays
 
 
+# Heap the boot interning needs: its own peak (every occasional flow's module loaded at once,
+# some 35 KB on this 64-bit port, half on the board) and, after it, the UI's modules and buffers
+# (some 45 KB).  Below it (the 192 KB budget on this port: about 47 KB free at this point) the
+# step is skipped and the flows load at first use: trying and rolling back fragmented the
+# heap the UI still needed and the board stopped at boot.
+INTERN_MIN_FREE = const(80000)
+
+
 def _drop_modules_since(before):
     import sys
     for m in list(sys.modules):
@@ -293,6 +301,10 @@ def intern_flow_names():
     Never stops the boot."""
     import sys
     from pos import hw
+    gc.collect()
+    if gc.mem_free() < INTERN_MIN_FREE:
+        log.warning("app", "flow modules load at first use", heap_free=gc.mem_free())
+        return
     before = set(sys.modules)
     failed = None
     try:
@@ -304,7 +316,11 @@ def intern_flow_names():
         failed = repr(exc)
     _unload_flows()
     if failed:                          # a heap too small for them all: back as it was
-        _drop_modules_since(before)
+        gc.collect()
+        try:
+            _drop_modules_since(before)
+        except MemoryError:             # what stays loaded is used at the first card anyway
+            pass
     else:
         hw.buzzer()
     gc.collect()

@@ -40,6 +40,9 @@ _STAN_MAX = 999999
 # transactions of one open batch the engine's table holds without growing (a trading day's
 # card transactions and more; pos.payments.engine PaymentEngine._reserve_table)
 TXN_TABLE = const(320)
+# the table (389 slots, some 6 KB on the 64-bit port) is made at start only with this much free
+# beside it: on the 192 KB budget here the terminal's UI still needs what is left at boot
+TXN_TABLE_MIN_FREE = const(96000)
 
 
 class Txn:
@@ -100,6 +103,9 @@ class PaymentEngine(Authorizer):
         port); mid-day, on a heap fragmented by hundreds of transactions, that block was not
         there (MemoryError: allocating 1552 bytes, the 97-slot table).  Keys put in and taken
         out leave their slots for reuse, so the table keeps its size."""
+        gc.collect()
+        if gc.mem_free() < TXN_TABLE_MIN_FREE:
+            return                       # a tight heap (the 192 KB budget on this port): grows as needed
         t = self.txns
         n = 0
         try:
