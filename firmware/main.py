@@ -60,6 +60,7 @@ if services_error is None:
     from pos.app import signon      # noqa: E402
     signon.at_boot(_acquirer_address())
     gc.collect()
+services.intern_flow_names()        # no interned-string pool grows mid-day (pos.app.services)
 
 import asyncio                      # noqa: E402  (after the big allocations, on purpose)
 import time                         # noqa: E402

@@ -228,9 +228,10 @@ class Rig:
         with self.wallet.lock:
             return [o for o in self.wallet.orders.values() if o["status"] == "pending"][-1]
 
-    def sale_by_card(self, minor, profile, pin=None, timeout=60):
-        """Key the amount, choose Card, insert the card, enter the PIN if asked; return the
-        result screen's text (APPROVED / DECLINED / NOT COMPLETED ...)."""
+    def sale_by_card(self, minor, profile, pin=None, timeout=60, app=None):
+        """Key the amount, choose Card, insert the card, choose the application `app` and
+        enter the PIN if asked; return the result screen's text (APPROVED / DECLINED /
+        NOT COMPLETED ...)."""
         self.home()
         self.keys(self.amount_keys(minor) + ["ENTER"])
         self.wait_text("2 Card")
@@ -238,17 +239,37 @@ class Rig:
         self.wait_text("INSERT")
         card = self.insert(profile)
         self.last_card = card
-        return self.finish_card(pin, timeout)
+        return self.finish_card(pin, timeout, app=app)
 
-    def finish_card(self, pin=None, timeout=60, done=("APPROVED", "DECLINED", "NOT COMPLETED")):
+    def finish_card(self, pin=None, timeout=60, done=("APPROVED", "DECLINED", "NOT COMPLETED"), app=None):
+        """The cardholder's part of a chip transaction until a `done` screen; its text.
+        pin: keyed when ENTER PIN is asked (None: bypass with ENTER).  app: on a card with
+        several applications, the one to use when the terminal asks (CHOOSE APPLICATION):
+        its label as listed, or its 1-based place in the list; None takes the first."""
         end = time.monotonic() + timeout
+        prompts = ["ENTER PIN", "CHOOSE APPLICATION", "Use this application?"]
         while True:
-            which, text = self.wait_any(["ENTER PIN"] + list(done), max(1, end - time.monotonic()))
-            if which != "ENTER PIN":
-                return text
-            if pin is None:
-                self.keys(["ENTER"])          # bypass
+            which, text = self.wait_any(prompts + list(done), max(1, end - time.monotonic()))
+            if which == "CHOOSE APPLICATION":
+                self.keys([str(self._app_choice(text, app))])
+            elif which == "Use this application?":
+                self.keys(["ENTER"])
+            elif which == "ENTER PIN":
+                self.keys(list(pin or "") + ["ENTER"])      # no PIN: bypass
             else:
-                self.keys(list(pin) + ["ENTER"])
-            # the kernel takes the PIN: the prompt goes away (then a result, or ENTER PIN again)
-            self.display.wait_until(lambda t: "ENTER PIN" not in t, max(1, end - time.monotonic()))
+                return text
+            # the kernel takes the answer: the prompt goes away (then the next one or a result)
+            self.display.wait_until(lambda t: which not in t, max(1, end - time.monotonic()))
+
+    @staticmethod
+    def _app_choice(text, app):
+        """The 1-based place of `app` on the CHOOSE APPLICATION list shown in `text`."""
+        if app is None:
+            return 1
+        if isinstance(app, int):
+            return app
+        for line in text.splitlines():
+            parts = line.strip().split(" ", 1)
+            if len(parts) == 2 and parts[0].isdigit() and parts[1].strip() == app:
+                return int(parts[0])
+        raise ValueError("application %r is not on the list the terminal shows:\n%s" % (app, text))

@@ -134,6 +134,7 @@ class TradingDay:
         for i, kind in enumerate(self.plan()):
             if self.probe is not None:
                 self.probe.reset()
+            rig.printer.tear_off()           # the roll read so far (receipts() stays short)
             try:
                 getattr(self, "_" + kind)()
                 rig.home()
@@ -186,104 +187,82 @@ class TradingDay:
                 self.report.faults.append(line)
 
     # -- the cashier's work -------------------------------------------------------------
+    # The keypad model hands each key to the firmware and waits until its controller has
+    # read it (Rig.keys): keys are not lost, so each is pressed once and the cashier then
+    # waits for the screen it leads to.
     def _amount(self, lo=100, hi=6000):
         return self.rng.randrange(lo // 5, hi // 5) * 5
 
-    def _key_amount(self, minor):
-        """Key an amount on the amount entry shown (emptied first if it came prefilled), and
-        ENTER once the display shows it: a key lost on a busy board shows, not a wrong sale."""
+    def _key_amount(self, minor, next_screen=None):
+        """Key an amount on the amount entry shown (or at Ready, where the first digit opens
+        the sale's); a prefilled entry (refund, completion) is replaced by the first digit.
+        ENTER once the display shows the amount; then wait for `next_screen` if given."""
         rig = self.rig
-        for _ in range(12):
-            text = rig.display.text()
-            if "USD 0.00" in text or "CLEAR" not in text:     # empty, or no entry open yet (Ready)
-                break
-            rig.keys(["CLEAR"])
-        want = _money(minor)
-        for _ in range(3):
-            rig.keys(list(str(minor)))
-            try:
-                rig.wait_text(want, 5)
-                break
-            except TimeoutError:
-                rig.keys(["CLEAR"] * 8)
-        for _ in range(3):                   # ENTER lost on a busy board: the entry stays
-            rig.keys(["ENTER"])
-            end = time.monotonic() + 5
-            while time.monotonic() < end:
-                text = rig.display.text()
-                if want not in text or "ENTER ok" not in text:
-                    return
-                time.sleep(0.1)
+        rig.keys(list(str(minor)))
+        rig.wait_text(_money(minor), 10)
+        rig.keys(["ENTER"])
+        if next_screen:
+            rig.wait_text(next_screen)
 
     def _key_invoice(self, inv):
         rig = self.rig
         rig.keys(list(str(inv)))
-        end = time.monotonic() + 5
+        end = time.monotonic() + 10
         while str(inv) not in [line.strip() for line in rig.display.text().splitlines()]:
             if time.monotonic() > end:
                 raise DayError("invoice %d keyed, the display shows:\n%s" % (inv, rig.display.text()))
             time.sleep(0.05)
-        for _ in range(3):                   # ENTER lost on a busy board: the entry stays
-            rig.keys(["ENTER"])
-            end = time.monotonic() + 5
-            while time.monotonic() < end:
-                text = rig.display.text()
-                if "Original invoice" not in text or "ENTER ok" not in text:
-                    return
-                time.sleep(0.1)
+        rig.keys(["ENTER"])
 
     def _sale_start(self, minor, tender_key, wait):
         rig = self.rig
         rig.home()
-        self._key_amount(minor)
-        rig.wait_text("1 Cash")
+        self._key_amount(minor, "1 Cash")
         rig.keys([tender_key])
         rig.wait_text(wait)
 
     def _result(self, timeout=60):
-        which, text = self.rig.wait_any(["APPROVED", "DECLINED", "NOT COMPLETED"], timeout)
+        """The result screen of a card transaction; DayError if another screen (an error page)
+        stays instead."""
+        try:
+            which, _ = self.rig.wait_any(["APPROVED", "DECLINED", "NOT COMPLETED"], timeout)
+        except TimeoutError as exc:
+            raise DayError(str(exc))
         return which
 
-    def _cardholder(self, pin, done=("APPROVED", "DECLINED", "NOT COMPLETED"), timeout=60):
-        """The cardholder's part of a chip transaction: the first application when asked to
-        choose, the PIN when asked; the result screen's text."""
-        rig = self.rig
-        end = time.monotonic() + timeout
-        while True:
-            which, text = rig.wait_any(["CHOOSE APPLICATION", "ENTER PIN"] + list(done),
-                                       max(1, end - time.monotonic()))
-            if which not in ("CHOOSE APPLICATION", "ENTER PIN"):
-                return text
-            rig.keys(["1"] if which == "CHOOSE APPLICATION" else list(pin) + ["ENTER"])
-            t = time.monotonic() + 5           # the kernel takes the answer: the prompt goes away
-            while which in rig.display.text() and time.monotonic() < t:
-                time.sleep(0.05)
+    def _record_card_sale(self, entries):
+        """The newest approved card entry of the batch among `entries` (a sale, a completion)
+        as one the cashier may later refund, void or adjust."""
+        e = [x for x in entries if x.get("tender") == "card" and x.get("ok")][-1]
+        self.card_sales.append({"inv": e["inv"], "amount": e["amount"], "tip": e.get("tip", 0),
+                                "voided": False, "refunded": False, "stan": e.get("stan", ""),
+                                "kind": e["kind"]})
 
-    def _finish_card(self, minor, which, tip=0):
+    def _card_done(self, text, n0):
+        """After a card result screen: the sale noted if approved, the card out, ENTER."""
         rig = self.rig
-        if which == "APPROVED":
-            e = rig.batch()[-1]
-            self.card_sales.append({"inv": e["inv"], "amount": e["amount"], "tip": e.get("tip", 0),
-                                    "voided": False, "refunded": False, "stan": e.get("stan", "")})
+        if "APPROVED" in text:
+            self._record_card_sale(rig.batch()[n0:])
+        rig.remove()
         rig.keys(["ENTER"])
+        rig.wait_text("READY")
 
     def _cash(self):
         minor = self._amount()
         tendered = (minor // 1000 + 1) * 1000         # the next round note
         self._sale_start(minor, "1", "Cash tendered")
-        self._key_amount(tendered)
-        self.rig.wait_text("Change")
+        self._key_amount(tendered, "Change")
         self.report.cash_total += minor
         self.rig.keys(["ENTER"])
+        self.rig.wait_text("READY")
 
     def _chip(self, profile, pin, lo, hi):
+        rig = self.rig
         minor = self._amount(lo, hi)
-        self._sale_start(minor, "2", "INSERT CARD")
-        self.rig.insert(profile)
-        text = self._cardholder(pin)
-        which = "APPROVED" if "APPROVED" in text else "DECLINED"
-        self._finish_card(minor, which)
-        self.rig.remove()
+        n0 = len(rig.batch())
+        self._sale_start(minor, "2", "TAP, INSERT OR SWIPE")
+        rig.insert(profile)
+        self._card_done(rig.finish_card(pin), n0)
 
     def _chip_offline_pin(self):
         self._chip("visa-cvn10", "1234", 100, 4900)          # offline plaintext PIN, under the floor
@@ -294,26 +273,36 @@ class TradingDay:
     def _tap(self):
         from host_sim.cards import load_profile
         from host_sim.cards.contactless import ContactlessCard
+        rig = self.rig
         minor = self._amount(100, 4500)
-        self._sale_start(minor, "2", "INSERT CARD")
-        nfc = self.rig.board.devices["pn532"]
+        n0 = len(rig.batch())
+        self._sale_start(minor, "2", "TAP, INSERT OR SWIPE")
+        nfc = rig.board.devices["pn532"]
         nfc.tap(ContactlessCard(dict(load_profile("visa-cvn10"))))
-        which, _ = self.rig.wait_any(["APPROVED", "DECLINED", "try again", "PLEASE INSERT"], 30)
+        which, text = rig.wait_any(["APPROVED", "DECLINED", "NOT COMPLETED"], 30)
         nfc.remove()
-        if which in ("APPROVED", "DECLINED"):
-            self._finish_card(minor, which)
+        self._card_done(text, n0)
 
     def _swipe_fallback(self):
-        minor = self._amount()
         rig = self.rig
-        self._sale_start(minor, "2", "INSERT CARD")
-        msr = rig.board.devices["msr"]
+        minor = self._amount()
+        n0 = len(rig.batch())
+        self._sale_start(minor, "2", "TAP, INSERT OR SWIPE")
         rig.insert("mute")                                    # the chip does not answer
-        rig.wait_text("SWIPE CARD", 30)
+        rig.wait_text("CHIP ERROR: SWIPE CARD", 30)
         rig.remove()
-        msr.swipe(card=STRIPE)
-        which = self._result(30)
-        self._finish_card(minor, which)
+        rig.board.devices["msr"].swipe(card=STRIPE)
+        self._result(30)
+        self._card_done(rig.display.text(), n0)
+
+    def _wallet_paid(self, minor):
+        """PAID BY WALLET for `minor`, its receipt printed; ENTER ends the sale."""
+        rig = self.rig
+        text = rig.wait_text("PAID BY WALLET", 30)
+        if _money(minor) not in text:
+            raise DayError("wallet payment shown for another amount than %s:\n%s" % (_money(minor), text))
+        rig.keys(["ENTER"])
+        rig.wait_text("READY")
 
     def _merchant_qr(self):
         rig = self.rig
@@ -322,15 +311,14 @@ class TradingDay:
         n_orders = len(rig.wallet.orders)
         rig.keys(["1"])
         rig.wait_text("Scan with your wallet app", 30)
-        ref = max(rig.wallet.orders)                          # the order this sale opened
         if len(rig.wallet.orders) != n_orders + 1:
             raise DayError("no wallet order opened for the merchant QR")
+        ref = max(rig.wallet.orders)                          # the order this sale opened
+        # the customer's phone pays the order it read from the code
         urllib.request.urlopen(urllib.request.Request(
             "http://127.0.0.1:%d/sim/pay/%s" % (rig.wallet.port, ref), data=b"", method="POST"),
             timeout=10).read()
-        rig.wait_text(_money(minor).replace("USD ", ""), 5)
-        rig.wait_any(["Paid", "PAID"], 20)
-        rig.keys(["ENTER"])
+        self._wallet_paid(minor)
 
     def _customer_qr(self):
         rig = self.rig
@@ -340,39 +328,45 @@ class TradingDay:
         rig.wait_text("SCAN CUSTOMER CODE")
         self._qr_code += 1
         rig.board.devices["scanner"].scan("WALLET-OK-%06d" % self._qr_code)
-        rig.wait_any(["Paid", "PAID"], 20)
-        rig.keys(["ENTER"])
+        self._wallet_paid(minor)
 
     def _split(self):
         rig = self.rig
         minor = self._amount(2000, 8000)
         cash = self._amount(500, minor - 500)
         rig.home()
-        self._key_amount(minor)
-        rig.wait_text("4 Split tender")
+        self._key_amount(minor, "4 Split tender")
         rig.keys(["4"])
         rig.wait_text("Split tender")
-        self._key_amount(cash)
-        rig.wait_text("1 Cash")
+        self._key_amount(cash, "1 Cash")
         n0 = len(rig.batch())
         rig.keys(["1"])
         rig.wait_text("Sale " + _money(minor - cash))
         self.report.cash_total += cash
         rig.keys(["2"])
-        rig.wait_text("INSERT CARD")
+        rig.wait_text("TAP, INSERT OR SWIPE")
         rig.insert("visa-cvn10")
-        text = self._cardholder("1234", done=("Paid", "DECLINED", "NOT COMPLETED"))
+        text = rig.finish_card("1234", done=("Paid", "DECLINED", "NOT COMPLETED"))
         if "Paid" in text:
-            e = [x for x in rig.batch()[n0:] if x.get("tender") == "card"][-1]
-            self.card_sales.append({"inv": e["inv"], "amount": e["amount"], "tip": 0,
-                                    "voided": False, "refunded": False, "stan": e.get("stan", "")})
-        rig.keys(["ENTER"])
+            self._record_card_sale(rig.batch()[n0:])
         rig.remove()
+        rig.keys(["ENTER"])
+        if "Paid" not in text:
+            # the card part was refused: the rest is paid in cash
+            rig.wait_text("Sale " + _money(minor - cash))
+            rig.keys(["1"])
+            rig.wait_text("Cash tendered")
+            self._key_amount(minor - cash, "Paid")
+            self.report.cash_total += minor - cash
+            rig.keys(["ENTER"])
+        rig.wait_text("READY")
 
     def _menu(self, item, wait):
         rig = self.rig
         rig.home()
-        rig.keys(["MENU", item])
+        rig.keys(["MENU"])
+        rig.wait_text("1 Sale")
+        rig.keys([item])
         rig.wait_text(wait)
 
     def _supervisor(self):
@@ -380,16 +374,26 @@ class TradingDay:
         self.rig.keys(list(SUPERVISOR) + ["ENTER"])
 
     def _open_sale(self, pred):
-        # only sales the host knows by a STAN: the terminal cannot refund, void or adjust a
-        # sale approved offline whose advice has no STAN on the batch entry yet
-        cands = [s for s in self.card_sales if not s["voided"] and s["stan"] and pred(s)]
+        cands = [s for s in self.card_sales if not s["voided"] and pred(s)]
         return self.rng.choice(cands) if cands else None
+
+    def _referenced_result(self, n0):
+        """The result of a refund/void/completion: (which, the new batch entry or None)."""
+        which = self._result(30)
+        e = None
+        if which == "APPROVED":
+            new = [x for x in self.rig.batch()[n0:] if x.get("ok")]
+            e = new[-1] if new else None
+        self.rig.keys(["ENTER"])
+        self.rig.wait_text("READY")
+        return which, e
 
     def _refund(self):
         s = self._open_sale(lambda s: not s["refunded"])
         if s is None:
             return self._chip_offline_pin()
         rig = self.rig
+        n0 = len(rig.batch())
         self._menu("2", "Supervisor PIN")
         self._supervisor()
         rig.wait_text("Original invoice")
@@ -397,49 +401,49 @@ class TradingDay:
         rig.wait_text("Enter amount")
         amount = max(5, (s["amount"] + s["tip"]) // 2 // 5 * 5)
         self._key_amount(amount)
-        if self._result(30) == "APPROVED":
+        which, _ = self._referenced_result(n0)
+        if which == "APPROVED":
             s["refunded"] = True
-        rig.keys(["ENTER"])
 
     def _void(self):
         s = self._open_sale(lambda s: not s["refunded"])
         if s is None:
             return self._chip_offline_pin()
         rig = self.rig
+        n0 = len(rig.batch())
         self._menu("3", "Supervisor PIN")
         self._supervisor()
         rig.wait_text("Original invoice")
         self._key_invoice(s["inv"])
-        if self._result(30) == "APPROVED":
+        which, _ = self._referenced_result(n0)
+        if which == "APPROVED":
             s["voided"] = True
-        rig.keys(["ENTER"])
 
     def _preauth_completion(self):
         rig = self.rig
-        # above the floor limit (50.00): a pre-authorization approved offline by the card has
-        # no host reference (STAN) for its completion, which the terminal then refuses
-        minor = self._amount(6000, 9000)
+        # some under the floor limit (50.00), approved offline by the card, some above it,
+        # approved online by the issuer
+        minor = self._amount(1000, 9000)
+        n0 = len(rig.batch())
         self._menu("4", "Enter amount")
-        self._key_amount(minor)
-        rig.wait_text("INSERT CARD")
+        self._key_amount(minor, "INSERT")
         rig.insert("visa-credit")
-        text = self._cardholder("1234")
-        rig.keys(["ENTER"])
+        text = rig.finish_card("1234")
         rig.remove()
+        rig.keys(["ENTER"])
+        rig.wait_text("READY")
         if "APPROVED" not in text:
             return
-        pre = rig.batch()[-1]
-        rig.home()
+        pre = [x for x in rig.batch()[n0:] if x.get("kind") == "preauth"][-1]
+        n0 = len(rig.batch())
         self._menu("5", "Original invoice")
         self._key_invoice(pre["inv"])
         rig.wait_text("Enter amount")
         final = minor * self.rng.randrange(80, 111) // 100 // 5 * 5
         self._key_amount(final)
-        if self._result(30) == "APPROVED":
-            e = rig.batch()[-1]
-            self.card_sales.append({"inv": e["inv"], "amount": e["amount"], "tip": 0,
-                                    "voided": False, "refunded": False, "stan": e.get("stan", "")})
-        rig.keys(["ENTER"])
+        which, e = self._referenced_result(n0)
+        if which == "APPROVED" and e is not None:
+            self._record_card_sale([e])
 
     def _tip_adjust(self):
         s = self._open_sale(lambda s: not s["refunded"] and not s["tip"])
@@ -451,48 +455,58 @@ class TradingDay:
         rig.wait_text("Enter amount")
         tip = max(5, s["amount"] // 10 // 5 * 5)
         self._key_amount(tip)
-        rig.wait_text("Tip " + _money(tip))
+        try:
+            rig.wait_text("Tip " + _money(tip))
+        except TimeoutError as exc:
+            raise DayError(str(exc))
         s["tip"] = tip
         rig.keys(["ENTER"])
 
     def _x_report(self):
         rig = self.rig
-        n0 = len(rig.receipts())
+        n0 = rig.printer.cuts
         self._menu("7", "1 X report")
         rig.keys(["1"])
         rig.wait_text("NET")
-        rig.printer.wait_for_cuts(n0 + 1, timeout=20)
+        if not rig.printer.wait_for_cuts(n0 + 1, timeout=20):
+            raise DayError("X report not printed")
         rig.keys(["ENTER"])
 
     def _reprint(self):
         rig = self.rig
-        n0 = len(rig.receipts())
+        n0 = rig.printer.cuts
         self._menu("7", "3 Transactions")
         rig.keys(["3"])
-        which, _ = rig.wait_any(["1 0", "Not found", "not found"], 20)
+        which, _ = rig.wait_any(["1 0", "Not found"], 20)
         if which != "1 0":
+            rig.keys(["CANCEL"])
             return
         rig.keys(["1"])
-        rig.printer.wait_for_cuts(n0 + 1, timeout=20)
+        rig.wait_text("Reprint")
+        if not rig.printer.wait_for_cuts(n0 + 1, timeout=20):
+            raise DayError("reprint not printed")
         rig.keys(["CANCEL"])
 
-    def _host_records_net(self, tid="TERM0001"):
+    def _host_records_net(self):
+        """Net of the acquirer hosts' records of this terminal (each acquirer knows it by its
+        own terminal ID: TERM0001 at alpha, TERM0002 at beta)."""
         net = 0
         for h in self.rig.hosts.values():
             with h.db.lock:
-                rows = h.db.db.execute("SELECT effect FROM transactions WHERE tid=? AND reversed=0"
-                                       " AND pcode NOT LIKE '02%'", (tid,)).fetchall()
+                rows = h.db.db.execute("SELECT effect FROM transactions WHERE reversed=0 AND duplicate=0"
+                                       " AND pcode NOT LIKE '02%'").fetchall()
             net -= sum(e for (e,) in rows)
         return net
 
     def _z_report(self):
         rig = self.rig
-        n0 = len(rig.receipts())
+        rig.printer.tear_off()
         self._menu("7", "2 Z report")
         rig.keys(["2"])
         self._supervisor()
-        rig.printer.wait_for_cuts(n0 + 1, timeout=120)
-        z = [r for r in rig.receipts()[n0:] if "Z REPORT" in r][-1]
+        if not rig.printer.wait_for_cuts(1, timeout=120):
+            raise DayError("Z report not printed")
+        z = [r for r in rig.receipts() if "Z REPORT" in r][-1]
         self.report.z_tenders = z_tenders(z)
         self.report.z_settlement = " ".join(l.strip() for l in z.splitlines() if l.startswith("SETTLE"))
         rig.wait_text("Z report", 30)

@@ -510,3 +510,31 @@ def test_cli_takes_the_timeouts():
     args = build_parser().parse_args(["host", "acquirer", "--port", "0", "--read-timeout", "2",
                                       "--idle-timeout", "30"])
     assert args.read_timeout == 2.0 and args.idle_timeout == 30.0
+
+
+# ------------------------------------------------------------ batch upload and advices
+def _upload(term, stan, amount, orig_stan, orig_mti="0200", pcode="000000"):
+    return term.send({"t": "0320", "2": PAN, "3": pcode, "4": "%012d" % amount, "7": DT, "11": stan,
+                      "14": "2812", "37": "%012d" % 0, "38": "Y1    ", "39": "00", "49": "978",
+                      "60": orig_mti + orig_stan, "62": "000042"}, term.tak)[0]
+
+
+def test_batch_upload_of_a_transaction_the_host_never_saw_charges_it(host, term):
+    before = host.db.balance(PAN)
+    assert _upload(term, "000031", 1250, "000030")["39"] == "00"
+    assert host.db.balance(PAN) == before - 1250           # the cardholder pays what the terminal took
+    assert host.db.open_totals(TID) == (1, 1250, 0, 0)
+    # a transaction the host already had is not charged a second time by its upload
+    assert term.sale("000032", 700)["39"] == "00"
+    assert _upload(term, "000033", 700, "000032")["39"] == "00"
+    assert host.db.balance(PAN) == before - 1250 - 700
+    assert host.db.open_totals(TID) == (2, 1950, 0, 0)
+
+
+def test_authorization_advice_holds_and_moves_no_money(host, term):
+    before = host.db.balance(PAN)
+    d = term.send({"t": "0120", "2": PAN, "3": "000000", "4": "%012d" % 3260, "7": DT, "11": "000040",
+                   "14": "2812", "22": "051", "38": "Y1    ", "39": "Y1", "49": "978"}, term.tak)[0]
+    assert d["t"] == "0130" and d["39"] == "00"
+    assert host.db.balance(PAN) == before                   # a pre-authorization approved offline
+    assert host.db.open_totals(TID) == (0, 0, 0, 0)         # is not a sale in the batch

@@ -59,6 +59,7 @@ out(_LOG)
     assert result == ["uploaded", [2, 300, 0, 0]]
     assert ("settle_mismatch", "0510") in alpha.faults.fired
     assert alpha.db.closed_batch("TERM0001", 1) == "%03d%012d%03d%012d" % (2, 300, 0, 0)
+    assert alpha.db.balance(VISA) == 500000 - 300        # the forgotten sale charged by its upload, once
     assert any("batch upload" in l for l in logs)
     assert not any("4761739001010119" in l for l in logs)
 

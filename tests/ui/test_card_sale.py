@@ -114,3 +114,18 @@ def test_wrong_online_pin_is_declined_as_incorrect_and_the_receipt_claims_no_ver
         assert "PIN VERIFIED" not in r and "SIGNATURE" not in r
     rig.keys(["ENTER"])
     rig.remove()
+
+
+def test_the_cardholder_chooses_an_application_on_a_multi_application_card(rig):
+    """mastercard-credit carries MASTERCARD and MAESTRO: the terminal asks (CHOOSE
+    APPLICATION) and the sale runs on the one chosen, by label or by place in the list."""
+    text = rig.sale_by_card(150000, "mastercard-credit", pin="4321", app="MAESTRO")
+    assert "APPROVED" in text
+    e = rig.batch()[-1]
+    assert e["aid"] == "A0000000043060" and e["amount"] == 150000
+    rig.keys(["ENTER"])
+    rig.remove()
+    text = rig.sale_by_card(150000, "mastercard-credit", pin="4321", app=1)
+    assert "APPROVED" in text and rig.batch()[-1]["aid"] == "A0000000041010"
+    rig.keys(["ENTER"])
+    rig.remove()

@@ -387,3 +387,48 @@ def test_a_pin_typed_in_one_burst_loses_no_digit():
         kp.tap("ENTER")
         which, text = rig.wait_any(["APPROVED", "DECLINED", "NOT COMPLETED", "WRONG PIN"], 60)
     assert which == "APPROVED", text
+
+
+# -- a sale approved offline with no host record -----------------------------------------
+def _offline_sale_without_stan(rig, inv, amount):
+    """The batch entry an offline approval leaves when its advice could not be queued (the
+    kernel approved, the engine's advice failed): approved, no STAN, nothing at the host."""
+    e = {"inv": inv, "kind": "sale", "tender": "card", "amount": amount, "result": "APPROVED", "ok": True,
+         "entry": "CHIP", "pan": "476173******0119", "label": "VISA CREDIT", "aid": "A0000000031010",
+         "scheme": "visa", "cvm": "offline PIN", "auth": "Y1", "rc": "", "text": "", "mid": "", "tid": "",
+         "stan": "", "rrn": "", "acq": "", "online": False, "op": "CASHIER", "ref": "T-%06d" % inv}
+    with open(os.path.join(rig.flash_dir, "batch.jsonl"), "a") as f:
+        f.write(json.dumps(e) + "\n")
+
+
+def _host_rows(rig):
+    return sum(len(h.db.transactions("TERM0001")) + len(h.db.transactions("TERM0002")) for h in rig.hosts.values())
+
+
+def test_refund_and_void_of_a_sale_with_no_host_record(rig):
+    _offline_sale_without_stan(rig, 990001, 1800)
+    rows = _host_rows(rig)
+    # refund: the card data is not in the journal without a host record: said so, nothing sent
+    rig.home()
+    rig.keys(["MENU", "2"])
+    _supervisor(rig)
+    rig.wait_text("Original invoice")
+    rig.keys(list("990001") + ["ENTER"])
+    rig.wait_text("USD 18.00")
+    rig.keys(["ENTER"])
+    text = rig.wait_text("no host record", 15)
+    assert "invalid syntax" not in text
+    assert _host_rows(rig) == rows
+    # void: nothing reached a host, so nothing is sent; the sale no longer counts
+    rig.home()
+    rig.keys(["MENU", "3"])
+    _supervisor(rig)
+    rig.wait_text("Original invoice")
+    rig.keys(list("990001") + ["ENTER"])
+    which, text = rig.wait_any(["APPROVED", "DECLINED", "no host record", "invalid syntax"], 15)
+    assert which == "APPROVED", text
+    voided = [e for e in rig.batch() if e["inv"] == 990001][0]
+    void = [e for e in rig.batch() if e.get("orig") == 990001][0]
+    assert voided["voided"] and void["kind"] == "void" and void["amount"] == 1800 and void["stan"] == ""
+    assert _host_rows(rig) == rows
+    rig.keys(["ENTER"])

@@ -31,6 +31,12 @@ def firmware_files(src=FIRMWARE_DIR):
     return out
 
 
+def module_name(rel):
+    """'pos/app/sale.py' -> 'pos.app.sale'; a package's __init__.py -> the package's name."""
+    name = rel[:-3].replace("/", ".")
+    return name[:-len(".__init__")] if name.endswith(".__init__") else name
+
+
 def build(out_dir, mpy=None, src=FIRMWARE_DIR):
     """Compile the firmware into out_dir; return [(board path, local file)].
 
@@ -59,7 +65,10 @@ def build(out_dir, mpy=None, src=FIRMWARE_DIR):
             continue
         dst = os.path.join(out_dir, rel[:-3] + ".mpy")
         os.makedirs(os.path.dirname(dst), exist_ok=True)
-        argv = [cross, "-s", rel, "-o", dst]
+        # the source name tracebacks show is the module's dotted name: the same interned
+        # string as the module's own name, where a path would be one more (RAM on a port
+        # that loads .mpy files, tens of bytes per module that never go away)
+        argv = [cross, "-s", module_name(rel), "-o", dst]
         if march:
             argv.append("-march=" + march)
         r = subprocess.run(argv + [path], capture_output=True, text=True)
@@ -121,7 +130,8 @@ def install_into_directory(flash_dir, src=FIRMWARE_DIR, exclude=()):
 
 def build_cached(out_dir, mpy=None, src=FIRMWARE_DIR):
     """build(), reusing an earlier build of the very same sources for the same .mpy target."""
-    h = hashlib.sha256(("%s|%s|%s|fontgen1" % (mpy_cross_binary(), mpy, fonts.font_path())).encode())
+    h = hashlib.sha256(("%s|%s|%s|fontgen1|dotted-source-names" % (mpy_cross_binary(), mpy,
+                                                                    fonts.font_path())).encode())
     for rel in firmware_files(src):
         h.update(rel.encode() + b"\0")
         with open(os.path.join(src, rel), "rb") as f:

@@ -116,6 +116,8 @@ def _original_request(kind, e, amount, eng):
     """An AuthRequest for `kind` referring to batch entry `e` (card not present:
     the PAN is unsealed from the engine's journal)."""
     from pos.payments.authorizer import AuthRequest
+    if not e.get("stan"):
+        raise ValueError(t("no_host_record"))
     stan = int(e["stan"])
     d = eng.details((stan,)).get(stan)
     if d is None or "ps" not in d:
@@ -127,6 +129,8 @@ def _original_request(kind, e, amount, eng):
 
 def _referenced(kind, merchant, e, amount, op):
     """Send `kind` (void/refund/completion) for entry `e`; the result screen."""
+    if kind == "void" and not e.get("stan"):
+        return _void_unsent(merchant, e, amount, op)
     eng = services.engine()
     try:
         req = _original_request(kind, e, amount, eng)
@@ -151,6 +155,24 @@ def _referenced(kind, merchant, e, amount, op):
             batch.mark(e["inv"], completed=True)
         counters.record_sale({"void": "void", "refund": "card_refund", "completion": "card"}[kind],
                              amount)
+    msg = card.print_both(hw.printer(), merchant, n)
+    return ("replace", card.CardResult(merchant, n, msg))
+
+
+def _void_unsent(merchant, e, amount, op):
+    """Void of an offline approval that has no host record (its advice was never queued):
+    no host has it and no batch upload will bring it, so nothing is sent; the sale stops
+    counting here."""
+    n = {"inv": counters.next_invoice(), "kind": "void", "tender": "card", "amount": amount,
+         "result": t("approved"), "ok": True, "entry": "MANUAL", "pan": e.get("pan", ""),
+         "label": e.get("label", ""), "aid": e.get("aid", ""), "scheme": e.get("scheme", ""),
+         "auth": "", "rc": "", "text": t("no_host_record"), "mid": e.get("mid", ""), "tid": e.get("tid", ""),
+         "stan": "", "rrn": "", "acq": "", "orig": e["inv"], "op": op.name}
+    n["ref"] = "%s-%06d" % (n["tid"] or "T", n["inv"])
+    batch.record(n)
+    batch.mark(e["inv"], voided=True)
+    counters.record_sale("void", amount)
+    log.info("app", "void without host record", inv=e["inv"])
     msg = card.print_both(hw.printer(), merchant, n)
     return ("replace", card.CardResult(merchant, n, msg))
 
@@ -217,6 +239,8 @@ def tip_adjust(merchant):
             return err
 
         def tip_done(tip):
+            if not e.get("stan"):
+                return ("replace", Info(t("tip_adjust"), [t("no_host_record")]))
             eng = services.engine()
             try:
                 from pos.payments.adjust import adjust

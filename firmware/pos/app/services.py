@@ -233,6 +233,11 @@ _FOR_ONE_TRANSACTION = ("pos.app.qr_pay", "pos.qr.encoder", "pos.qr.emvco", "pos
                         "pos.payments.adjust")
 
 
+# loaded by the first transaction that needs them and kept from then on
+_KEPT_AFTER_FIRST_USE = ("pos.crypto.pure", "pos.crypto.emv", "pos.iso8583.icc", "pos.payments.aio",
+                         "pos.payments.orders")
+
+
 def idle():
     """Back at Ready: the services that live all day let go of the last transaction (the
     kernel's card link, cardholder UI and authorizer with its request and reply, PAN and
@@ -240,6 +245,57 @@ def idle():
     if _kernel is not None:
         _kernel.detach()
     modules.unload(_FOR_ONE_TRANSACTION)
+
+
+# Heap the boot interning needs: its own peak (every occasional flow's module loaded at once,
+# some 35 KB on this 64-bit port, half on the board) and, after it, the UI's modules and buffers
+# (some 45 KB).  Below it (the 192 KB budget on this port: about 47 KB free at this point) the
+# step is skipped and the flows load at first use: trying and rolling back fragmented the
+# heap the UI still needed and the board stopped at boot.
+INTERN_MIN_FREE = const(80000)
+
+
+def intern_flow_names():
+    """At boot: load the modules of the occasional flows once and unload them again, so the
+    names and strings they carry are interned now.  Interned strings (qstrs) live for ever
+    in pools that double in size as they fill; a pool that fills mid-day asks for one
+    block of tens of KB (2560 entries on this firmware), which a heap fragmented by a day
+    of transactions does not have: the import then fails with a MemoryError.  Interning
+    everything at boot, while the heap is in one piece, means no transaction ever grows a
+    pool.  The modules a transaction loads and then keeps (the online host link's pieces,
+    the wallet order ledger, the contactless buzzer) are loaded now for the same reason.
+    On a heap too small to hold them all at once (the 192 KB board, where the services load
+    at the first card) what was loaded is dropped again and the flows load at first use.
+    Never stops the boot."""
+    from pos import hw
+    gc.collect()
+    if gc.mem_free() < INTERN_MIN_FREE:
+        log.warning("app", "flow modules load at first use", heap_free=gc.mem_free())
+        return
+    before = modules.loaded()
+    failed = None
+    try:
+        for name in _KEPT_AFTER_FIRST_USE:
+            __import__(name)
+        for name in _FOR_ONE_TRANSACTION:
+            __import__(name)
+    except Exception as exc:            # MemoryError included: they load at first use
+        failed = repr(exc)
+    modules.unload(_FOR_ONE_TRANSACTION)
+    if failed:                          # a heap too small for them all: back as it was
+        gc.collect()
+        try:
+            modules.unload_since(before)
+        except MemoryError:             # what stays loaded is used at the first card anyway
+            pass
+    else:
+        hw.buzzer()
+    gc.collect()
+    if failed:
+        try:
+            log.warning("app", "modules not all loaded at boot", err=failed)
+        except MemoryError:
+            pass
 
 
 def terminal_ids(acq=None):

@@ -130,7 +130,7 @@ class AsyncAuthorizer:
                 if not e.keystore.has_working_keys(x.acq):
                     await self.sign_on(x.acq)
                 if x.state == "advice":
-                    e._advice_answered(x, await self.links[x.acq].exchange("0220", e._advice_fields(x)))
+                    e._advice_answered(x, await self.links[x.acq].exchange(e.advice_mti(x), e._advice_fields(x)))
                 else:
                     e._reversal_answered(x, await self.links[x.acq].exchange("0400", e._reversal_fields(x)))
                 e._backoff.pop(x.acq, None)

@@ -13,6 +13,9 @@
 #   - replies are matched by MTI and STAN; duplicates are ignored.
 import gc
 import time
+
+from micropython import const
+
 from pos import log
 from pos.payments import responses, settlement
 from pos.payments.clock import now_fields as _now_fields
@@ -34,6 +37,12 @@ KINDS = {
 ENTRY = {"manual": "01", "swipe": "90", "chip": "05", "contactless": "07", "fallback": "80", "qr": "03"}
 REVERSAL_DONE = ("00", "25", "12")     # reversed, or the host never had it
 _STAN_MAX = 999999
+# transactions of one open batch the engine's table holds without growing (a trading day's
+# card transactions and more; pos.payments.engine PaymentEngine._reserve_table)
+TXN_TABLE = const(320)
+# the table (389 slots, some 6 KB on the 64-bit port) is made at start only with this much free
+# beside it: on the 192 KB budget here the terminal's UI still needs what is left at boot
+TXN_TABLE_MIN_FREE = const(96000)
 
 
 class Txn:
@@ -82,9 +91,38 @@ class PaymentEngine(Authorizer):
         for r in journal.replay():
             if r["t"] in ("req", "adv"):
                 self.txns[r["stan"]] = None
+        self._reserve_table()
         gc.collect()
         for r in journal.replay():
             self._apply(r)
+
+    def _reserve_table(self):
+        """Make the transaction table's hash table large enough for a day's batch now, while
+        the heap is in one piece.  A MicroPython dict grows only when every slot is taken,
+        into one new table of the next size (97, 193, 389 slots: 1.5, 3, 6 KB on the 64-bit
+        port); mid-day, on a heap fragmented by hundreds of transactions, that block was not
+        there (MemoryError: allocating 1552 bytes, the 97-slot table).  Keys put in and taken
+        out leave their slots for reuse, so the table keeps its size."""
+        gc.collect()
+        if gc.mem_free() < TXN_TABLE_MIN_FREE:
+            return                       # a tight heap (the 192 KB budget on this port): grows as needed
+        t = self.txns
+        n = 0
+        try:
+            while len(t) < TXN_TABLE:
+                n += 1
+                t[-n] = None             # STANs are 1..999999: these never collide
+        except MemoryError:              # a heap too small for it: the table grows as it must
+            pass
+        for i in range(1, n + 1):
+            t.pop(-i, None)
+
+    def forget_settled(self, keep):
+        """Drop the transactions keep(x) says are done with (a settled batch) from the table,
+        in place: the table keeps its size for the next batch."""
+        gone = [s for s in self.txns if not keep(self.txns[s])]
+        for s in gone:
+            del self.txns[s]
 
     # ------------------------------------------------------------ journal state
     def _apply(self, r):
@@ -388,12 +426,16 @@ class PaymentEngine(Authorizer):
                 self.pump(x.acq, force=True)
 
     def advise_offline(self, req, auth_code="Y1", arc="Y1"):
-        """An offline approval (EMV Y1/Y3): queue a 0220 advice and try to send it."""
+        """An offline approval (EMV Y1/Y3): queue an advice (0220, or 0120 for a
+        pre-authorization) and try to send it; its STAN."""
         acq = self.route(req)
         stan = self._next_stan()
         self.invoice = self.invoice % 999999 + 1
         dt, _, _ = _now_fields()
-        rec = {"t": "adv", "stan": stan, "acq": acq, "kind": req.kind, "mti": "0220", "amt": req.amount,
+        # ISO 8583:1987 advices: 0220 financial (a sale moves money), 0120 authorization (a
+        # pre-authorization approved offline holds funds and moves none until its completion)
+        mti = "0120" if KINDS[req.kind][0] == "0100" else "0220"
+        rec = {"t": "adv", "stan": stan, "acq": acq, "kind": req.kind, "mti": mti, "amt": req.amount,
                "cur": req.currency, "pan": _mask(req.pan), "inv": self.invoice,
                "batch": self.batches[acq], "entry": req.entry_mode, "dt": dt,
                "pc": KINDS[req.kind][1], "rc": arc, "auth": auth_code, "icc": bytes(req.icc_data).hex(),
@@ -461,7 +503,11 @@ class PaymentEngine(Authorizer):
         self._write({"t": "adv_ok", "stan": x.stan})
 
     def _send_advice(self, x):
-        self._advice_answered(x, self.acquirers[x.acq].exchange("0220", self._advice_fields(x)))
+        self._advice_answered(x, self.acquirers[x.acq].exchange(self.advice_mti(x), self._advice_fields(x)))
+
+    def advice_mti(self, x):
+        """The MTI of the advice for offline approval `x` (0220, or 0120 for a pre-authorization)."""
+        return "0120" if KINDS[x.kind][0] == "0100" else "0220"
 
     def _retry_later(self, x, e, now):
         bo = self._backoff.get(x.acq)

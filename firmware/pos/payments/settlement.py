@@ -79,5 +79,4 @@ def compact(engine):
             if x.stan in engine.pending or x.batch >= engine.batches.get(x.acq, 1):
                 yield r
     engine.journal.rotate(kept())
-    engine.txns = {s: x for s, x in engine.txns.items() if x.stan in engine.pending
-                   or x.batch >= engine.batches.get(x.acq, 1)}
+    engine.forget_settled(lambda x: x.stan in engine.pending or x.batch >= engine.batches.get(x.acq, 1))

@@ -212,10 +212,13 @@ class IssuerDB:
         return row[0] if row else None
 
     def forget_one(self, tid):
-        """Fault helper: lose the host's record of the newest open transaction (reconcile error)."""
+        """Fault helper: lose the newest open transaction as if the host had never seen it (its
+        record and what it moved on the account; reconcile error, the batch upload brings it)."""
         with self.lock:
-            row = self.db.execute("SELECT id, stan FROM transactions WHERE tid=? AND settled=0 AND reversed=0"
-                                  " AND duplicate=0 AND effect != 0 ORDER BY id DESC LIMIT 1", (tid,)).fetchone()
+            row = self.db.execute("SELECT id, stan, pan_hash, effect FROM transactions WHERE tid=? AND settled=0"
+                                  " AND reversed=0 AND duplicate=0 AND effect != 0 ORDER BY id DESC LIMIT 1",
+                                  (tid,)).fetchone()
             if row:
                 self.db.execute("DELETE FROM transactions WHERE id=?", (row[0],))
+                self.db.execute("UPDATE accounts SET balance=balance-? WHERE pan_hash=?", (row[3], row[2]))
             return row[1] if row else None

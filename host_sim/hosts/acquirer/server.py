@@ -323,7 +323,7 @@ class AcquirerHost:
         tid = f.get(41, "")
         rmti = mti[:2] + str((int(mti[2]) + 1) % 10) + mti[3]
         handler = {"0800": self._network, "0100": self._financial, "0200": self._financial,
-                   "0220": self._advice, "0400": self._reversal, "0420": self._reversal,
+                   "0120": self._advice, "0220": self._advice, "0400": self._reversal, "0420": self._reversal,
                    "0320": self._upload, "0500": self._settlement}.get(mti)
         bad = _format_errors(f)
         rf = {11: f.get(11, "000000") if 11 not in bad else "000000", 41: tid}
@@ -565,7 +565,9 @@ class AcquirerHost:
             return                                       # the same advice again: nothing twice (or 94)
         pan, _ = self._card(f)
         pcode = f.get(3, "000000")
-        effect = _PCODE_EFFECT.get(pcode[:2], 0) * amount
+        # 0220 financial advice: the offline approval moves money; 0120 authorization advice
+        # (a pre-authorization approved offline): funds held, nothing moves until the completion
+        effect = _PCODE_EFFECT.get(pcode[:2], 0) * amount if mti == "0220" else 0
         if self.db.account(pan) is not None:
             self.db.adjust(pan, effect)                  # offline approvals are final
         self.db.record(tid, stan, mti, pcode, pan, amount, f.get(39, "Y1"), f.get(38, ""), self._next_rrn(),
@@ -626,7 +628,10 @@ class AcquirerHost:
                 self.db.adjust_token(prev["pan_hash"], effect - prev["effect"])
                 log.info("upload tid %s stan %s: amount %d -> %d (adjusted)", tid, ostan, prev["amount"], amount)
             return
-        # the terminal's record wins for the settlement; the account was charged online before
+        # a transaction the host never saw (its advice or its record lost): the terminal's record
+        # wins for the settlement, and the cardholder's account is charged now, once
+        if f.get(39, "00")[:2] in ("00", "Y1", "Y3") and self.db.account(pan) is not None:
+            self.db.adjust(pan, effect)
         self.db.record(tid, ostan, omti, pcode, pan, amount, f.get(39, "00"), f.get(38, ""), f.get(37, ""),
                        effect, self.batch_no.get(tid, 1), f.get(7, ""))
 
