@@ -60,7 +60,8 @@ if services_error is None:
     from pos.app import signon      # noqa: E402
     signon.at_boot(_acquirer_address())
     gc.collect()
-services.intern_flow_names()        # no interned-string pool grows mid-day (pos.app.services)
+if not cloud_enrolled:              # no interned-string pool grows mid-day (pos.app.services);
+    services.intern_flow_names()    # enrolled, the agent's heap leaves no room for it (docs/tms.md)
 
 import asyncio                      # noqa: E402  (after the big allocations, on purpose)
 import time                         # noqa: E402
