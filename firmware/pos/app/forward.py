@@ -153,9 +153,13 @@ async def sender(stack, is_idle, every_ms=1000):
             except Exception as exc:          # never stop sending for one bad round
                 log.error("forward", "send round failed", err=repr(exc))
         n = s.pending()
-        if n != status.pending:
+        changed = n != status.pending
+        if changed:
             status.pending = n
-        if n != shown and is_idle():
+        # Ready may have been drawn with a count this loop never showed (a reversal queued
+        # mid-sale and sent at once back at Ready): redraw on any change, not only against
+        # the count last drawn from here
+        if (changed or n != shown) and is_idle():
             shown = n
             stack.redraw()
         await asyncio.sleep_ms(every_ms)

@@ -54,11 +54,16 @@ def wallet_orders(ledger, client, entries=None):
         return 0
     es = batch.entries() if entries is None else entries
     in_batch = set(e.get("order") for e in es if e.get("tender") == "qr" and e.get("ok"))
+    txns = set(e.get("wallet") for e in es if e.get("tender") == "qr" and e.get("ok") and e.get("wallet"))
+    es = None
     left = 0
     for order in opened:
         amount, ref, att = opened[order]
         if order in in_batch:
             ledger.closed(order, "recorded")
+            continue
+        if order.startswith("P:"):
+            left += customer_payment(ledger, client, order, txns)
             continue
         try:
             if order.startswith("?"):        # its number never reached flash: ask again
@@ -85,3 +90,27 @@ def wallet_orders(ledger, client, entries=None):
         else:
             left += 1
     return left
+
+
+def customer_payment(ledger, client, name, txns):
+    """A customer-presented payment left open (ledger name "P:" + idempotency key): in the
+    batch -> closed; charged by the wallet and not in the batch (the cashier never saw
+    PAID) -> reversed; never charged -> closed.  1 while it stays open, else 0."""
+    key = name[2:]
+    try:
+        q = client.request("POST", "/v1/pay/query", {"idempotency_key": key})
+        s = q.get("status")
+        if s == "success" and q.get("txn") in txns:
+            ledger.closed(name, "recorded")
+            return 0
+        if s == "success":
+            q = client.request("POST", "/v1/pay/reverse", {"idempotency_key": key})
+            s = q.get("status")
+    except Exception as exc:          # wallet host unreachable: asked again later
+        log.warning("reconcile", "wallet payment not settled yet", err=str(exc))
+        return 1
+    if s in ("reversed", "failed", "unknown"):
+        ledger.closed(name, s)
+        log.warning("reconcile", "open wallet payment settled", how=s)
+        return 0
+    return 1
