@@ -236,11 +236,14 @@ class Sweep:
         if self.at_stage is not None:
             self.at_stage(name)
 
-    def _outcome(self, needles, timeout=60):
-        """The first of `needles` shown, or "ERROR" (the terminal's error page over Ready)."""
+    def _outcome(self, needles, timeout=60, refused=None):
+        """The first of `needles` shown, or "ERROR" (the terminal's error page over Ready);
+        `refused`: the screen's text before, and "REFUSED" when the same screen comes back
+        with another line (a swipe it could not read says why and waits for the next)."""
         rig = self.rig
         end = time.monotonic() + timeout
         text = ""
+        title = refused.split("\n")[0] if refused else None
         while time.monotonic() < end:
             if rig.board.wait_power_cut(0):
                 raise PowerCut()
@@ -250,6 +253,10 @@ class Sweep:
             for n in needles:
                 if n in text:
                     return n
+            if title and text != refused and text.split("\n")[0] == title:
+                time.sleep(0.3)                        # the whole screen, not a band of it
+                if rig.display.text() == text:
+                    return "REFUSED"
             time.sleep(0.05)
         raise TimeoutError("display never showed any of %r; it shows:\n%s" % (needles, text))
 
@@ -264,9 +271,10 @@ class Sweep:
             self._keys(["ENTER"])
             return which
         self._stage("swipe")
+        before = self.rig.display.text()
         self.rig.board.devices["msr"].swipe(card=t["stripe"])
-        which = self._outcome(["APPROVED", "DECLINED", "NOT COMPLETED"])
-        self._keys(["ENTER"])
+        which = self._outcome(["APPROVED", "DECLINED", "NOT COMPLETED"], refused=before)
+        self._keys(["ENTER"] if which != "REFUSED" else ["CANCEL"])
         return which
 
     def _split(self, t):

@@ -17,7 +17,9 @@ from pos.app import batch, counters, status
 def cards(engine, entries=None):
     """Queue a reversal for every money-moving journal transaction of the open batches
     that has no approved batch entry.  Returns the STANs queued."""
-    es = batch.entries() if entries is None else entries
+    # one entry at a time: a day's batch as a list of dicts does not fit the heap (after some
+    # fifty sales the boot reconciliation failed with MemoryError and reversed nothing)
+    es = batch.each() if entries is None else entries
     recorded = set()
     for e in es:
         st = e.get("stan")
@@ -52,10 +54,14 @@ def wallet_orders(ledger, client, entries=None):
     opened = ledger.open_orders()
     if not opened:
         return 0
-    es = batch.entries() if entries is None else entries
-    in_batch = set(e.get("order") for e in es if e.get("tender") == "qr" and e.get("ok"))
-    txns = set(e.get("wallet") for e in es if e.get("tender") == "qr" and e.get("ok") and e.get("wallet"))
-    es = None
+    in_batch = set()                 # wallet orders and transactions in the batch
+    txns = set()
+    for e in (batch.each() if entries is None else entries):
+        if e.get("tender") == "qr" and e.get("ok"):
+            if e.get("order"):
+                in_batch.add(e["order"])
+            if e.get("wallet"):
+                txns.add(e["wallet"])
     left = 0
     for order in opened:
         amount, ref, att = opened[order]
