@@ -534,9 +534,14 @@ class Sweep:
             bad = self.agreement()
         except TimeoutError as exc:
             bad = ["not idle after reboot: %s" % str(exc).splitlines()[-1]]
-        rep.points.append((label, outcome))
         for b in bad:
             rep.mismatches.append((label, b))
+        if outcome == "completed" and delay is not None and retry and not bad:
+            # the records agreed, but the power never went during this sale (its reply hook
+            # saw no approval in time): the point is tried once more
+            self.log("  %-58s %-22s AGREE, tried again" % (label[:58], outcome[:22]))
+            return self._point(rep, label + " (again)", arm, delay, retry=False)
+        rep.points.append((label, outcome))
         self.log("  %-58s %-22s %s" % (label[:58], outcome[:22], "AGREE" if not bad else "MISMATCH: " + "; ".join(bad)))
 
     # -- timed cuts after a host's reply -------------------------------------------
