@@ -63,12 +63,38 @@ def run_contact(rdr, ui, amount, kind="sale", force_online=False):
             rdr.power_off()
         except Exception:
             pass
+    try:
+        return _contact_result(o, rdr, ui, amount, kind, rec)
+    except Exception:                # MemoryError included: the one outcome rule
+        unrecorded(rec)
+        raise
+
+
+def _contact_result(o, rdr, ui, amount, kind, rec):
+    from pos.emv.outcome import TERMINATED
     if o.result == TERMINATED and not ui.cancelled and not rdr.present():
         ui.cancelled = "card_removed"      # pulled out while the kernel talked to it
     if ui.cancelled:
         o.message = {"cancelled": t("cancelled"), "card_removed": t("card_removed")}.get(ui.cancelled,
                                                                                           t("timed_out"))
     return o, _entry(o, amount, kind, rec)
+
+
+def unrecorded(rec):
+    """The flow raised after the host's reply: an approval that has no batch entry is
+    reversed (the one outcome rule: the cashier saw no APPROVED); the background sender
+    sends the reversal while the terminal is idle.  One that reached the batch stays."""
+    resp = rec.resp
+    stan = "%06d" % rec.advice_stan if rec.advice_stan else (getattr(resp, "stan", "") if resp is not None else "")
+    try:
+        if stan:
+            for x in batch.each():
+                if x.get("tender") == "card" and x.get("ok") and x.get("stan") == stan:
+                    return False
+    except Exception as exc:         # the batch cannot be read: boot reconciliation decides
+        log.error("card", "batch not readable", err=repr(exc))
+        return False
+    return rec.recorded(False)
 
 
 def _entry(o, amount, kind, rec, entry="CHIP"):
@@ -136,6 +162,15 @@ def run_swipe(swipe, amount, kind, chip_failed):
         return None, t("insert_chip")
     rec = services.Recorder(services.engine())
     resp = rec.authorize(M.auth_request(c, amount, money.NUMERIC, mode, kind))
+    try:
+        return _swiped(rec, resp, c, mode, amount, kind)
+    except Exception:                # MemoryError included
+        unrecorded(rec)
+        raise
+
+
+def _swiped(rec, resp, c, mode, amount, kind):
+    """The batch entry of a swipe the host answered: (entry, "")."""
     from pos.log import mask_pan
     mid, tid = services.terminal_ids(resp.acquirer or None)
     e = {"inv": counters.next_invoice(), "kind": kind, "tender": "card", "amount": amount,
@@ -159,6 +194,15 @@ def run_contactless(nfc, amount, kind="sale"):
     rec = services.Recorder(services.engine())
     ep = EntryPoint(services.emv_config(), nfc.transmit, rec, Indicators(hw.leds(), hw.buzzer()))
     o = ep.process(amount, kind)
+    try:
+        return _contactless_result(ep, o, nfc, amount, kind, rec)
+    except Exception:                # MemoryError included: the one outcome rule
+        unrecorded(rec)
+        raise
+
+
+def _contactless_result(ep, o, nfc, amount, kind, rec):
+    from pos.emv.entry import Indicators
     if ep.kernel2:
         # Mastercard-like (kernel 2, M/Chip): GPO, records, CDA in GENERATE AC, online with the
         # issuer's ARPC -- the EMV kernel's own flow over the contactless link

@@ -33,10 +33,9 @@ def owed(path="journal.bin", entries=None):
     from pos.store.journal import Journal
     if entries is None:
         from pos.app import batch
-        entries = batch.entries()
-    es = entries
+        entries = batch.each()       # streamed: a day's batch does not fit the heap at once
     recorded = set()
-    for e in es:
+    for e in entries:
         if e.get("ok") and e.get("stan"):
             recorded.add(int(e["stan"]))
     open_ = {}                       # STAN -> True while something is owed for it
@@ -101,6 +100,15 @@ class Sender:
     async def step(self):
         """One round: reversals/advices that are due, then open wallet orders when due."""
         eng = self._engine()
+        if eng is not None and not self.reconciled:
+            # boot reconciliation not done yet (no engine then, or it failed): now; what it
+            # cannot do yet never holds up what is already owed
+            from pos.app import reconcile
+            try:
+                reconcile.cards(eng)
+                self.reconciled = True
+            except Exception as exc:
+                log.error("forward", "reconciliation failed", err=repr(exc))
         if eng is not None and eng.pending:
             # the engine's own (blocking) links, bounded by the acquirers' timeouts and
             # spaced by its backoff: asyncio streams kept ~13 KB of heap for good, which
@@ -153,9 +161,13 @@ async def sender(stack, is_idle, every_ms=1000):
             except Exception as exc:          # never stop sending for one bad round
                 log.error("forward", "send round failed", err=repr(exc))
         n = s.pending()
-        if n != status.pending:
+        changed = n != status.pending
+        if changed:
             status.pending = n
-        if n != shown and is_idle():
+        # Ready may have been drawn with a count this loop never showed (a reversal queued
+        # mid-sale and sent at once back at Ready): redraw on any change, not only against
+        # the count last drawn from here
+        if (changed or n != shown) and is_idle():
             shown = n
             stack.redraw()
         await asyncio.sleep_ms(every_ms)

@@ -187,20 +187,29 @@ class CustomerQR(Screen):
         if not code.startswith("WALLET-") and not code.startswith("hQ"):     # wallet code or EMVCo CPM
             self.error = t("not_a_wallet_code")
             return "redraw"
+        from pos.app import services
+        from pos.payments import wallet
+        ledger = services.orders()
         try:
-            from pos.payments import wallet
-            r = wallet.from_config().pay(code, self.amount, money.NUMERIC, self.reference)
+            client = wallet.from_config()
+            # write-ahead: open until its batch entry exists; a payment left open (a fault
+            # below, a power cut) is looked up by the background sender and reversed
+            # if the wallet charged it (pos.app.reconcile)
+            name = ledger.paying(client.idempotency_key(self.reference, code), self.amount, self.reference)
+            r = client.pay(code, self.amount, money.NUMERIC, self.reference)
         except Exception as exc:
             self.error = str(exc)[:28]
             return "redraw"
         code = None
         if r.get("status") != "success":
+            ledger.closed(name, "declined")
             self.error = (t("declined") + " " + r.get("reason", ""))[:28]
             return "redraw"
         e = {"inv": counters.next_invoice(), "kind": "sale", "tender": "qr", "amount": self.amount,
              "ok": True, "result": t("approved"), "wallet": r.get("txn", ""), "scheme": "wallet",
              "op": status.operator.name if status.operator else "CASHIER"}
         batch.record(e)
+        ledger.closed(name, "recorded")
         counters.record_sale("qr", self.amount)
         if self.on_result is not None:
             return self.on_result(e)

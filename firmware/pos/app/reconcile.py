@@ -17,7 +17,9 @@ from pos.app import batch, counters, status
 def cards(engine, entries=None):
     """Queue a reversal for every money-moving journal transaction of the open batches
     that has no approved batch entry.  Returns the STANs queued."""
-    es = batch.entries() if entries is None else entries
+    # one entry at a time: a day's batch as a list of dicts does not fit the heap (after some
+    # fifty sales the boot reconciliation failed with MemoryError and reversed nothing)
+    es = batch.each() if entries is None else entries
     recorded = set()
     for e in es:
         st = e.get("stan")
@@ -52,13 +54,22 @@ def wallet_orders(ledger, client, entries=None):
     opened = ledger.open_orders()
     if not opened:
         return 0
-    es = batch.entries() if entries is None else entries
-    in_batch = set(e.get("order") for e in es if e.get("tender") == "qr" and e.get("ok"))
+    in_batch = set()                 # wallet orders and transactions in the batch
+    txns = set()
+    for e in (batch.each() if entries is None else entries):
+        if e.get("tender") == "qr" and e.get("ok"):
+            if e.get("order"):
+                in_batch.add(e["order"])
+            if e.get("wallet"):
+                txns.add(e["wallet"])
     left = 0
     for order in opened:
         amount, ref, att = opened[order]
         if order in in_batch:
             ledger.closed(order, "recorded")
+            continue
+        if order.startswith("P:"):
+            left += customer_payment(ledger, client, order, txns)
             continue
         try:
             if order.startswith("?"):        # its number never reached flash: ask again
@@ -85,3 +96,27 @@ def wallet_orders(ledger, client, entries=None):
         else:
             left += 1
     return left
+
+
+def customer_payment(ledger, client, name, txns):
+    """A customer-presented payment left open (ledger name "P:" + idempotency key): in the
+    batch -> closed; charged by the wallet and not in the batch (the cashier never saw
+    PAID) -> reversed; never charged -> closed.  1 while it stays open, else 0."""
+    key = name[2:]
+    try:
+        q = client.request("POST", "/v1/pay/query", {"idempotency_key": key})
+        s = q.get("status")
+        if s == "success" and q.get("txn") in txns:
+            ledger.closed(name, "recorded")
+            return 0
+        if s == "success":
+            q = client.request("POST", "/v1/pay/reverse", {"idempotency_key": key})
+            s = q.get("status")
+    except Exception as exc:          # wallet host unreachable: asked again later
+        log.warning("reconcile", "wallet payment not settled yet", err=str(exc))
+        return 1
+    if s in ("reversed", "failed", "unknown"):
+        ledger.closed(name, s)
+        log.warning("reconcile", "open wallet payment settled", how=s)
+        return 0
+    return 1

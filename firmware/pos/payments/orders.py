@@ -6,11 +6,14 @@
 #   att = ledger.opening(1250, "000041")            # before the order is asked for
 #   ledger.opened("W000012", 1250, "000041", att)   # before the QR code is shown
 #   ledger.closed("W000012", "recorded")            # paid and in the batch, or cancelled
+#   p = ledger.paying(key, 875, "000042")           # before a customer's code is charged
+#   ledger.closed(p, "recorded")                    # in the batch (or declined)
 #   ledger.open_orders()                            # {order: amount, ...} still unsettled
 #
 # Merchant-presented orders have no refund on the wallet side: an order found paid at
 # boot is completed (recorded in the batch); one still pending is cancelled, and if the
-# cancel answers "paid" it is completed too (pos.app.reconcile).
+# cancel answers "paid" it is completed too (pos.app.reconcile).  A customer-presented
+# payment left open was never shown as paid: if the wallet charged it, it is reversed.
 from pos.store.journal import Journal
 
 
@@ -32,6 +35,16 @@ class OrderLedger:
 
     def opened(self, order, amount, reference, attempt=""):
         self.journal.append({"t": "open", "order": order, "amt": amount, "ref": reference, "att": attempt})
+
+    def paying(self, key, amount, reference):
+        """Before a customer-presented code is charged: the payment, by its idempotency
+        key, is open as "P:" + key until its batch entry is written (closed "recorded") or
+        the wallet declined it; one left open is looked up and, if charged, reversed
+        (pos.app.reconcile).  Returns its ledger name."""
+        name = "P:" + key
+        self.journal.append({"t": "open", "order": name, "amt": amount, "ref": reference, "att": ""})
+        self.open += 1
+        return name
 
     def closed(self, order, how):
         """`how`: recorded (in the batch), cancelled, expired."""

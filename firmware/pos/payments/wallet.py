@@ -59,6 +59,18 @@ class WalletClient:
         return "%s-%s-%s" % (self.tid, reference, _hex(hashlib.sha256(str(what).encode()).digest()[:6]))
 
     def request(self, method, path, obj=None):
+        """The answer's JSON object.  Raises WalletError only: whatever else raises on the
+        way (a bug, MemoryError, the socket layer) may come after the host acted on the
+        request, so it is an answer not understood (the one outcome rule: pay() asks again
+        with the same idempotency key, then queries and reverses)."""
+        try:
+            return self._request(method, path, obj)
+        except WalletError:
+            raise
+        except Exception as exc:
+            raise WalletError("wallet host path failed: %s %s" % (type(exc).__name__, exc))
+
+    def _request(self, method, path, obj):
         body = json.dumps(obj).encode() if obj is not None else b""
         ts = str(int(unix_time()))
         rid = request_id()

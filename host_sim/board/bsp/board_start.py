@@ -21,6 +21,10 @@ try:
     import _board_vfs
     import _romslots              # ROMFS partitions + boot-control region (outside flash)
     _board_vfs.rom_ioctl = _romslots.rom_ioctl
+    if os.getenv("SMARTPOS_FAULT_POINTS"):       # exception injection points (tests only)
+        import _faults
+        _faults.start(os.getenv("SMARTPOS_FAULT_POINTS"), os.getenv("SMARTPOS_FAULT_CTL"))
+        del _faults
     _fs = _flashfs.FlashFS(os.getenv("SMARTPOS_FLASH"), int(os.getenv("SMARTPOS_FLASH_SIZE")),
                           os.getenv("SMARTPOS_FLASH_CTL"))
 except BaseException as _e:       # no board support: still never expose the host's files

@@ -90,6 +90,10 @@ class AcquirerHost:
         self._conns = set()
         self._lock = threading.Lock()
         self._llock = threading.Lock()
+        # requests that move money are handled one at a time: a reversal sent on a new
+        # connection can otherwise overtake its original still being handled on the old one
+        self._money = threading.Lock()
+        self.early_reversals = set()    # (terminal, STAN, DE 7) reversed before they arrived
         self._rrn = random.randint(1, 9999)
 
     # ------------------------------------------------------------ lifecycle
@@ -342,7 +346,8 @@ class AcquirerHost:
                 rf[39] = "30"
             else:
                 try:
-                    handler(mti, f, rf)
+                    with self._money:
+                        handler(mti, f, rf)
                 except Exception:                    # a host bug must not kill the link
                     log.exception("handler failed")
                     rf[39] = "96"
@@ -474,6 +479,14 @@ class AcquirerHost:
             return
         pan, exp = self._card(f)
         pcode = f.get(3, "000000")
+        if (tid, stan, f.get(7, "")) in self.early_reversals:
+            # its reversal came first (the terminal gave up on it): never charged
+            self.early_reversals.discard((tid, stan, f.get(7, "")))
+            rf.update({3: pcode, 4: f.get(4), 39: "68"})
+            self.db.record(tid, stan, mti, pcode, pan, amount, "68", "", "", 0,
+                           self.batch_no.get(tid, 1), f.get(7, ""))
+            log.warning("%s stan %s arrived after its reversal: not charged", mti, stan)
+            return
         rrn = self._next_rrn()
         rf.update({3: pcode, 4: f.get(4), 37: rrn})
         rc, effect, icc = self._decide(mti, f, pan, exp, pcode, amount)
@@ -596,6 +609,11 @@ class AcquirerHost:
         orig = same[0] if same else (named[0] if named and not named[0]["duplicate"] else None)
         if orig is None or orig["duplicate"]:
             rf[39] = "25"                                # never had it (or declined it 94): nothing to undo
+            o = f.get(90, "")
+            if orig is None and len(o) >= 20 and o[10:20] != _NO_DT:
+                # the original may still be on its way (another connection): it is not to
+                # be charged when it arrives (ISO 8583 reversal of an unknown original)
+                self.early_reversals.add((f.get(41, ""), o[4:10], o[10:20]))
             return
         if amount != orig["amount"]:
             # only the whole original is reversed, for what it took: another amount names

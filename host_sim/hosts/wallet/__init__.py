@@ -59,7 +59,8 @@ class WalletHost:
         self.clock = clock
         self.seen_ids = {}          # (terminal, request id) -> timestamp, kept for the window
         self.orders = {}
-        self.payments = {}
+        self.payments = {}          # txn -> amount, while charged (a reversal takes it out)
+        self.txns = 0               # wallet transactions numbered once, never reused
         self.idem = {}
         self.ttl = order_ttl_s
         self.confirm_delay = confirm_delay_s
@@ -250,7 +251,7 @@ class WalletHost:
             time.sleep(self.confirm_delay)            # the customer confirming in the app
         with self.lock:
             o["status"] = "paid"
-            o["txn"] = "T%08d" % (len(self.payments) + 1)
+            o["txn"] = self._next_txn()
             self.payments[o["txn"]] = o["amount"]
             return 200, dict(o)
 
@@ -263,9 +264,16 @@ class WalletHost:
             return 200, {"status": "failed", "reason": "not a wallet code of this wallet"}
         if "NOFUNDS" in code:
             return 200, {"status": "failed", "reason": "insufficient balance"}
-        txn = "T%08d" % (len(self.payments) + 1)
+        txn = self._next_txn()
         self.payments[txn] = amount
         return 200, {"status": "success", "txn": txn, "amount": amount}
+
+
+    def _next_txn(self):
+        """A new wallet transaction number (caller holds the lock): a reversed payment
+        leaves `payments`, so counting them would hand its number out again."""
+        self.txns += 1
+        return "T%08d" % self.txns
 
 
 def _minor_units(amount):

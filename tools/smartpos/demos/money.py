@@ -5,8 +5,9 @@ the terminal did not record, whatever the power supply or the hosts do.
     smartpos demo --scenario host-chaos
 
 power-cut-sweep cuts the virtual board's power at every flash operation (write, rename,
-remove: journal, batch, counters, keys, order ledger) of a chip sale, a tap sale and a
-merchant-QR sale, and at timed points after the host's reply; after each reboot the
+remove: journal, batch, counters, keys, order ledger) of a sale of every tender -- chip,
+tap, swipe (magstripe fallback), split tender (tapped card part, then cash), merchant-QR
+and customer-QR -- and at timed points after the host's (or the wallet's) reply; after each reboot the
 terminal reconciles journal against batch and sends what it owes, and the acquirer's
 records, the journal and the batch must agree per transaction (host_sim.powercut).  Then
 a receipt is reprinted and the Z report's net is compared with the settlement.
@@ -39,7 +40,7 @@ def power_cut_sweep(args):
     # after a batch of some sixty card transactions may not find 2 KB of heap in one piece)
     with Rig(power_cuts=True) as rig:
         sweep = Sweep(rig)
-        for tender in ("chip", "tap"):
+        for tender in ("chip", "tap", "swipe", "split"):
             sweep_tender(sweep, tender)
         # a card receipt of the batch can be printed again after all that
         copies = sweep.reprint_last()
@@ -51,7 +52,9 @@ def power_cut_sweep(args):
         print("Z report: card net %s printed; settlement %s; the acquirers held %s open" % (
             _money(printed), results, _money(host_net)))
     with Rig(power_cuts=True) as rig:
-        sweep_tender(Sweep(rig), "qr")
+        sweep = Sweep(rig)
+        for tender in ("qr", "cqr"):
+            sweep_tender(sweep, tender)
     points = sum(len(r.points) for r in reports)
     bad = [m for r in reports for m in r.mismatches]
     # "cut after the result": the timed cut came once the sale had ended; the records were still
