@@ -22,6 +22,7 @@ CLOSED = "closed"
 PROCEEDING = "proceeding"
 REJECTED = "rejected"
 DOWNLOADED = "downloaded"
+DOWNLOAD = "download"          # progress of a download (the firmware image)
 SUCCESS = "success"
 FAILURE = "failure"
 NONE = "none"
