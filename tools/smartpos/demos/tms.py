@@ -144,7 +144,9 @@ def firmware_update(version, fault=None):
             deadline = time.monotonic() + 60          # the counter comes up on the slot that won
             while mt.attributes().get("firmware") != rec["versions"][rec["confirmed"]] and time.monotonic() < deadline:
                 time.sleep(0.5)
-            mt.board.wait_for("smartpos ready", 60, m) if "soft reboot" in mt.board.console()[-200:] else None
+            out = mt.board.console()
+            if out.rfind("soft reboot") > out.rfind("smartpos ready"):    # a restart still coming up
+                mt.board.wait_for("smartpos ready", 60, m)
             now_slot = mt.board.cpu.boot_choice.slot
             attrs = mt.attributes()
             print("boot-control record: confirmed slot %d, trial %s, last result %s %s%s" % (
