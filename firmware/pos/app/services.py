@@ -267,7 +267,13 @@ def intern_flow_names():
     On a heap too small to hold them all at once (the 192 KB board, where the services load
     at the first card) what was loaded is dropped again and the flows load at first use.
     Never stops the boot."""
+    import pos
     from pos import hw
+    if not pos.__file__.startswith("/rom/"):
+        # only a firmware run from a ROMFS image interns its names in RAM with its bytecode
+        # outside the heap; frozen in, its names are in flash; as .mpy files on flash, the
+        # flows' bytecode loaded all at once does not fit beside the UI (MemoryError at boot)
+        return
     gc.collect()
     if gc.mem_free() < INTERN_MIN_FREE:
         log.warning("app", "flow modules load at first use", heap_free=gc.mem_free())
