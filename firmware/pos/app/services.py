@@ -302,6 +302,9 @@ def intern_flow_names():
             log.warning("app", "modules not all loaded at boot", err=failed)
         except MemoryError:
             pass
+    else:                               # the pools as the boot left them, for the engineer's console
+        import micropython
+        micropython.qstr_info()
 
 
 def terminal_ids(acq=None):
