@@ -63,6 +63,13 @@ def parse_heap(text):
 # (tests/board/test_frozen_firmware.py checks the layer stays within it).
 BSP_HEAP_ALLOWANCE = 40 * 1024    # + the ROMFS slots, flash test points and boot-stage support
 
+# What the exception-injection support (bsp/_faults.py, switched on by SMARTPOS_FAULT_POINTS in
+# tests only) keeps on the heap: a wrapper for each function it can fault (about 37 KB with
+# every point of host_sim.faultinject) and the interned-name pool it grows at start-up (about
+# 130 KB, _faults.grow_name_pool).  It is test instrumentation, not firmware: the heap grows by it
+# (a little more than the firmware loses to it: no heap figure is taken from these boards).
+FAULTS_HEAP_ALLOWANCE = (40 + 136) * 1024
+
 
 def rom_qstrs(image):
     """The qstr pool the image's modules intern on the unix port (in flash on a frozen build)."""
@@ -176,6 +183,8 @@ class Cpu:
             env["SMARTPOS_ROM_SIZE"] = str(size)
             qstr = self.rom_qstr if self.rom_qstr is not None else rom_qstrs(self.rom)
             extra = rom_heap_cost(size) + BSP_HEAP_ALLOWANCE + qstr
+            if self.extra_env.get("SMARTPOS_FAULT_POINTS"):
+                extra += FAULTS_HEAP_ALLOWANCE
             heap += extra + extra * 3 // 256   # + the GC tables: 3 bits per 32-byte block on x64
         argv = [micropython_binary(), "-X", "heapsize=%d" % heap, "-i",
                 os.path.join(self.start_dir, "board_start.py")]

@@ -88,3 +88,24 @@ def start(points, ctl):
         cls, _, attr = rest.rpartition(".")
         _points.append((mod, cls or None, attr, p.strip()))
     builtins.__import__ = _hook
+
+
+def grow_name_pool():
+    """Make the interned-name pool's large parts now, while the heap is whole.  The wrappers
+    add names of their own beside the firmware's, and the next part of the pool (thousands of
+    entries, one block) made in the middle of a sale no longer finds room: every sale after
+    the first would fail on it, for a reason of the instrumentation, not of the firmware.
+    Placeholder names are interned until a part of 5,120 entries exists (the heap is grown by
+    host_sim.board.cpu.FAULTS_HEAP_ALLOWANCE for this and the wrappers)."""
+    import gc
+    i = 0
+    while i < 20000:
+        a = gc.mem_alloc()
+        getattr(None, "~%x" % i, None)          # getattr interns the name
+        i += 1
+        if gc.mem_alloc() - a > 40000:           # the part of 5,120 entries (56 KB on x64)
+            break
+        if not i & 63:
+            gc.collect()                         # the names' text in one compact run
+    gc.collect()
+

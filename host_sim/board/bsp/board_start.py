@@ -24,6 +24,7 @@ try:
     if os.getenv("SMARTPOS_FAULT_POINTS"):       # exception injection points (tests only)
         import _faults
         _faults.start(os.getenv("SMARTPOS_FAULT_POINTS"), os.getenv("SMARTPOS_FAULT_CTL"))
+        _faults.grow_name_pool()
         del _faults
     _fs = _flashfs.FlashFS(os.getenv("SMARTPOS_FLASH"), int(os.getenv("SMARTPOS_FLASH_SIZE")),
                           os.getenv("SMARTPOS_FLASH_CTL"))
