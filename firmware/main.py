@@ -190,7 +190,8 @@ async def main():
              heap_report()]
     if cloud_enrolled:
         from pos.tms import service as tms
-        tasks.append(tms.task(counter_attributes=lambda: {"paper": status.paper or "unknown"}))
+        tasks.append(tms.task(counter_attributes=lambda: {"paper": status.paper or "unknown"},
+                              engine=services.loaded_engine))
     await asyncio.gather(*tasks)
 
 

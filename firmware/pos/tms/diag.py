@@ -78,10 +78,10 @@ class DiagHandler:
             query, ctype = "", "text/plain; charset=utf-8"
             done = "sent %d log lines" % body.count(b"\n")
         elif what == "screen":
-            from pos.app import status
-            if status.canvas is None:
+            from pos import hw
+            d = hw.display()                      # the driver main.py made (its frame buffer)
+            if d is None:
                 raise DiagError("no display on this terminal")
-            d = status.canvas.d
             body = memoryview(d.buf)
             query, ctype = "?width=%d&height=%d" % (d.width, d.height), "application/octet-stream"
             done = "sent a %dx%d screenshot" % (d.width, d.height)

@@ -105,17 +105,13 @@ class _OnDemand:
             gc.collect()
 
 
-def _engine():
-    """The payment engine when the counter has built it (an update waits for its transactions)."""
-    from pos.app import services
-    return services.loaded_engine()
-
-
-def _handlers():
+def _handlers(engine):
+    """`engine()`: the payment engine once the counter has built it, or None (an update waits
+    for its transactions); the counter passes it in, as it does its attributes."""
     return {"params": _OnDemand("pos.tms.staging", "ParamsHandler"),
             "keys": _OnDemand("pos.tms.keyinject", "KeysHandler", _keystore),
             "diag": _OnDemand("pos.tms.diag", "DiagHandler", _token),
-            "os": _OnDemand("pos.tms.update_stage", "FirmwareStager", _engine)}
+            "os": _OnDemand("pos.tms.update_stage", "FirmwareStager", engine or (lambda: None))}
 
 
 def make_client():
@@ -164,7 +160,7 @@ def _subscriber(cfg, wake):
                       lambda topic, payload: wake.set())
 
 
-async def task(counter_attributes=None):
+async def task(counter_attributes=None, engine=None):
     """The terminal-management loop (idles when not enrolled).  Each poll builds the DDI agent,
     runs one step and lets the client's module go; the polling interval the server gave and
     the back-off after a failure carry over (hawkBit DDI: config.polling.sleep)."""
@@ -192,7 +188,7 @@ async def task(counter_attributes=None):
     while True:
         before = modules.loaded()
         from pos.tms.ddi import Agent
-        agent = Agent(_client(cfg, token), handlers=_handlers(), log=log,
+        agent = Agent(_client(cfg, token), handlers=_handlers(engine), log=log,
                       attributes=lambda: attributes(counter_attributes), busy=lambda: busy_reason)
         agent.sleep_s = sleep_s
         try:
