@@ -339,7 +339,9 @@ def test_terminal_detail_with_log_lines_and_a_screenshot(managed, managed_page):
         book = f.read().splitlines()
     assert lines and lines == book[-len(lines):], (lines[-3:], book[-3:])    # the terminal's own log book
     assert all(re.match(r"^(DEBUG|INFO|WARN|ERROR) [a-z0-9_]+ ", ln) for ln in lines), lines
-    assert "success" in page.text_content("#term-diag tbody")
+    # the lines arrive before the terminal's closing feedback: the state turns to success a poll later
+    page.wait_for_function("document.querySelector('#term-diag tbody').textContent.includes('success')",
+                           timeout=WAIT_MS)
     # a screenshot of the display: the picture the firmware drew, as the web face renders it
     page.click("#diag-screen")
     page.wait_for_selector("#diag-screenshot:not([hidden])", timeout=WAIT_MS)
