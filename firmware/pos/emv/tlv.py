@@ -85,6 +85,35 @@ def tlv_iter(buf, start=0, end=None):
         i = e
 
 
+def tlv_check(buf, start=0, end=None):
+    """Raise TLVError where walking buf[start:end] with tlv_iter would; return None.
+
+    The top level only, as tlv_iter walks it, allocating nothing: one- and two-byte tags
+    with short-form lengths (nearly everything a host sends in DE 55) are read inline;
+    any other header goes through the same reader as tlv_iter, errors included."""
+    if end is None:
+        end = len(buf)
+    i = start
+    while i < end:
+        b = buf[i]
+        if b == 0x00 or b == 0xFF:
+            i += 1
+            continue
+        j = i + 1
+        if b & 0x1F == 0x1F:
+            if j >= end or buf[j] & 0x80:
+                i = _header(buf, i, end)[2]
+                continue
+            j += 1
+        if j >= end or buf[j] & 0x80:
+            i = _header(buf, i, end)[2]
+            continue
+        j += 1 + buf[j]
+        if j > end:
+            _header(buf, i, end)               # raises: the value runs past the end
+        i = j
+
+
 def _find(buf, tag, start, end, depth):
     if depth > MAX_DEPTH:
         raise TLVError("nesting deeper than %d" % MAX_DEPTH)

@@ -15,34 +15,37 @@ _MAX_FIELD = const(128)
 
 
 def _is_digits(b, z=False):
-    for c in b:
-        if not (0x30 <= c <= 0x39):
-            if z and c in (0x3D, 0x44):      # '=' or 'D' field separator (ISO 7813)
-                continue
-            return False
-    return True
+    # bytes.isdigit() runs in C (an empty value has no bad character)
+    if not b or b.isdigit():
+        return True
+    if z:                                    # '=' or 'D' field separator (ISO 7813)
+        b = bytes(b).replace(b"=", b"").replace(b"D", b"")
+        return not b or b.isdigit()
+    return False
+
+
+def _printable(b):
+    # ans and track 1: printable ASCII, 0x20..0x7E (min and max run in C)
+    return not b or (min(b) >= 0x20 and max(b) <= 0x7E)
 
 
 def _check_chars(f, n, b):
-    k = f.kind
+    k = f[0]
     if k == "n":
         ok = _is_digits(b)
     elif k == "z":
         ok = _is_digits(b, True)
     elif k == "an":
-        ok = True
-        for c in b:
-            if not (0x30 <= c <= 0x39 or 0x41 <= c <= 0x5A or 0x61 <= c <= 0x7A or c == 0x20):
-                ok = False
-                break
+        ok = _printable(b)
+        if ok:
+            for c in b:
+                if not (0x30 <= c <= 0x39 or 0x41 <= c <= 0x5A or 0x61 <= c <= 0x7A or c == 0x20):
+                    ok = False
+                    break
     else:   # ans, track: printable ASCII
-        ok = True
-        for c in b:
-            if not 0x20 <= c <= 0x7E:
-                ok = False
-                break
+        ok = _printable(b)
     if not ok:
-        raise Iso8583Error("field %d (%s): characters outside type %s" % (n, f.name, k), n)
+        raise Iso8583Error("field %d (%s): characters outside type %s" % (n, f[4], k), n)
 
 
 def _bcd_pack(digits, out, pos, left_pad):
@@ -108,7 +111,7 @@ class Encoder:
         cap = len(out)
         if isinstance(mti, (bytes, bytearray)):
             mti = mti.decode()
-        if len(mti) != 4 or not _is_digits(mti.encode()):
+        if len(mti) != 4 or not mti.isdigit():
             raise Iso8583Error("MTI %r is not 4 digits" % (mti,))
         if spec.mti_enc == "ascii":
             out[0:4] = mti.encode()
@@ -116,16 +119,16 @@ class Encoder:
         else:
             pos = _bcd_pack(mti.encode(), out, 0, True)
         numbers = sorted(fields)
-        for n in numbers:
-            if not 2 <= n <= _MAX_FIELD:
-                raise Iso8583Error("data element %r outside 2..128" % (n,), n)
-            if spec.fields.get(n) is None:
-                raise Iso8583Error("field %d not defined in spec %s" % (n, spec.name), n)
+        sfields = spec.fields
         secondary = numbers and numbers[-1] > 64
         bm = bytearray(16 if secondary else 8)
         if secondary:
             bm[0] |= 0x80
         for n in numbers:
+            if not 2 <= n <= _MAX_FIELD:
+                raise Iso8583Error("data element %r outside 2..128" % (n,), n)
+            if sfields.get(n) is None:
+                raise Iso8583Error("field %d not defined in spec %s" % (n, spec.name), n)
             bm[(n - 1) >> 3] |= 0x80 >> ((n - 1) & 7)
         if spec.bitmap == "bin":
             out[pos:pos + len(bm)] = bm
@@ -135,46 +138,60 @@ class Encoder:
                 out[pos] = _HEX[b >> 4]
                 out[pos + 1] = _HEX[b & 0xF]
                 pos += 2
+        ascii_len = spec.len_enc == "ascii"
         for n in numbers:
-            f = spec.fields[n]
+            f = sfields[n]
+            kind, len_type, max_len, enc, name = f
             v = fields[n]
-            if f.kind == "b":
-                if not isinstance(v, (bytes, bytearray, memoryview)):
-                    raise Iso8583Error("field %d (%s): binary field needs bytes" % (n, f.name), n)
-                data = bytes(v)
+            t = type(v)
+            if kind == "b":
+                if not (t is bytes or t is bytearray or t is memoryview):
+                    raise Iso8583Error("field %d (%s): binary field needs bytes" % (n, name), n)
+                data = v
             else:
-                if isinstance(v, int) and f.kind == "n":
-                    v = str(v)
-                if isinstance(v, (bytes, bytearray)):
-                    data = bytes(v)
-                elif isinstance(v, str):
+                if t is str:
                     data = v.encode()
+                elif t is bytes or t is bytearray:
+                    data = v
+                elif t is int and kind == "n":
+                    data = str(v).encode()
                 else:
-                    raise Iso8583Error("field %d (%s): needs str" % (n, f.name), n)
-                _check_chars(f, n, data)
+                    raise Iso8583Error("field %d (%s): needs str" % (n, name), n)
+                if kind == "n":
+                    if data and not data.isdigit():
+                        _check_chars(f, n, data)         # raises, naming the field
+                else:
+                    _check_chars(f, n, data)
             ln = len(data)
-            if f.len_type == 0:
-                if ln < f.max_len and f.kind == "n":
-                    data = b"0" * (f.max_len - ln) + data       # numeric: right-justified
-                    ln = f.max_len
-                elif ln < f.max_len and f.kind in ("an", "ans"):
-                    data = data + b" " * (f.max_len - ln)       # alpha: left-justified
-                    ln = f.max_len
-                elif ln != f.max_len:
-                    raise Iso8583Error("field %d (%s): length %d, fixed length is %d"
-                                       % (n, f.name, ln, f.max_len), n)
-            elif ln > f.max_len:
+            if len_type == 0:
+                if ln != max_len:
+                    if ln < max_len and kind == "n":
+                        data = b"0" * (max_len - ln) + data       # numeric: right-justified
+                    elif ln < max_len and (kind == "an" or kind == "ans"):
+                        data = bytes(data) + b" " * (max_len - ln)       # alpha: left-justified
+                    else:
+                        raise Iso8583Error("field %d (%s): length %d, fixed length is %d"
+                                           % (n, name, ln, max_len), n)
+                    ln = max_len
+            elif ln > max_len:
                 raise Iso8583Error("field %d (%s): length %d, longer than maximum %d"
-                                   % (n, f.name, ln, f.max_len), n)
-            need = ln + 4
-            if pos + need > cap:
+                                   % (n, name, ln, max_len), n)
+            if pos + ln + 4 > cap:
                 raise Iso8583Error("message longer than %d bytes at field %d" % (cap, n), n)
-            if f.len_type:
-                pos = _write_len(spec, n, ln, f.len_type, out, pos)
-            if f.enc == "bcd":
-                if f.kind == "z":
-                    data = data.replace(b"D", b"=")
-                pos = _bcd_pack(data, out, pos, f.kind == "n")
+            if len_type:
+                if ascii_len:                    # LL or LLL as ASCII digits
+                    if len_type == 3:
+                        out[pos] = 0x30 + ln // 100
+                        pos += 1
+                    out[pos] = 0x30 + ln // 10 % 10
+                    out[pos + 1] = 0x30 + ln % 10
+                    pos += 2
+                else:
+                    pos = _write_len(spec, n, ln, len_type, out, pos)
+            if enc == "bcd":
+                if kind == "z":
+                    data = bytes(data).replace(b"D", b"=")
+                pos = _bcd_pack(data, out, pos, kind == "n")
             else:
                 out[pos:pos + ln] = data
                 pos += ln
@@ -194,10 +211,10 @@ def encode(spec, mti, fields):
 
 def _read_len(spec, raw, pos, lt, n):
     if spec.len_enc == "ascii":
-        s = raw[pos:pos + lt]
-        if len(s) < lt or not _is_digits(s):
+        s = bytes(raw[pos:pos + lt])
+        if len(s) < lt or not s.isdigit():
             raise Iso8583Error("field %d: bad or truncated length prefix" % n, n)
-        return int(bytes(s)), pos + lt
+        return int(s), pos + lt
     nb = 1 if lt == 2 else 2
     s = raw[pos:pos + nb]
     if len(s) < nb:
@@ -206,73 +223,93 @@ def _read_len(spec, raw, pos, lt, n):
     return int(bytes(d)), pos + nb
 
 
+def _hex_bitmap(h):
+    # 16 ASCII hex digits -> 8 bitmap bytes
+    try:
+        return bytes(bytearray(int(h[i:i + 2], 16) for i in range(0, 16, 2)))
+    except ValueError:
+        raise Iso8583Error("bitmap is not hexadecimal")
+
+
 def decode(spec, data):
     """(mti, {number: value}) from body bytes; Iso8583Error on any mismatch."""
-    raw = memoryview(data)
-    total = len(raw)
+    if type(data) is not bytes:
+        data = bytes(data)                   # one copy; fields are sliced from it below
+    total = len(data)
     if spec.mti_enc == "ascii":
         if total < 4:
             raise Iso8583Error("message shorter than the MTI (%d bytes)" % total)
-        m = bytes(raw[0:4])
-        if not _is_digits(m):
+        m = data[0:4]
+        if not m.isdigit():
             raise Iso8583Error("MTI is not 4 ASCII digits")
         mti = m.decode()
         pos = 4
     else:
         if total < 2:
             raise Iso8583Error("message shorter than the MTI (%d bytes)" % total)
-        mti = bytes(_bcd_unpack(raw[0:2], 4, True, None, what="MTI")).decode()
+        mti = bytes(_bcd_unpack(data[0:2], 4, True, None, what="MTI")).decode()
         pos = 2
-    bml = 8 if spec.bitmap == "bin" else 16
-
-    def bitmap_at(p):
-        if p + bml > total:
-            raise Iso8583Error("message ends inside the bitmap")
-        if spec.bitmap == "bin":
-            return bytes(raw[p:p + 8])
-        h = bytes(raw[p:p + 16])
-        try:
-            return bytes(bytearray(int(h[i:i + 2], 16) for i in range(0, 16, 2)))
-        except ValueError:
-            raise Iso8583Error("bitmap is not hexadecimal")
-
-    bm = bitmap_at(pos)
+    hexmap = spec.bitmap != "bin"
+    bml = 16 if hexmap else 8
+    if pos + bml > total:
+        raise Iso8583Error("message ends inside the bitmap")
+    bm = _hex_bitmap(data[pos:pos + 16]) if hexmap else data[pos:pos + 8]
     pos += bml
     if bm[0] & 0x80:
-        bm = bm + bitmap_at(pos)
+        if pos + bml > total:
+            raise Iso8583Error("message ends inside the bitmap")
+        bm += _hex_bitmap(data[pos:pos + 16]) if hexmap else data[pos:pos + 8]
         pos += bml
     fields = {}
-    nbits = len(bm) * 8
-    for n in range(2, nbits + 1):
-        if not bm[(n - 1) >> 3] & (0x80 >> ((n - 1) & 7)):
-            continue
-        if n == 65:
-            raise Iso8583Error("bit 65 set (a tertiary bitmap is not supported)", n)
-        f = spec.fields.get(n)
-        if f is None:
-            raise Iso8583Error("field %d present in bitmap but not defined in spec %s" % (n, spec.name), n)
-        if f.len_type:
-            ln, pos = _read_len(spec, raw, pos, f.len_type, n)
-            if ln > f.max_len:
-                raise Iso8583Error("field %d (%s): length %d, longer than maximum %d"
-                                   % (n, f.name, ln, f.max_len), n)
-        else:
-            ln = f.max_len
-        nbytes = (ln + 1) >> 1 if f.enc == "bcd" else ln
-        if pos + nbytes > total:
-            raise Iso8583Error("field %d (%s): %d bytes needed, %d left (bitmap/field mismatch?)"
-                               % (n, f.name, nbytes, total - pos), n)
-        chunk = raw[pos:pos + nbytes]
-        pos += nbytes
-        if f.kind == "b":
-            fields[n] = bytes(chunk)
-            continue
-        if f.enc == "bcd":
-            b = _bcd_unpack(chunk, ln, f.kind == "n", n, f.kind == "z")
-        else:
-            b = bytes(chunk)
-        _check_chars(f, n, b)
-        fields[n] = bytes(b).decode()
+    sfields = spec.fields
+    ascii_len = spec.len_enc == "ascii"
+    for i in range(len(bm)):
+        byte = bm[i]
+        if i == 0:
+            byte &= 0x7F                     # bit 1: a secondary bitmap, not a field
+        n = i << 3
+        while byte:                          # the set bits of this byte, high to low
+            n += 1
+            hit = byte & 0x80
+            byte = (byte << 1) & 0xFF
+            if not hit:
+                continue
+            if n == 65:
+                raise Iso8583Error("bit 65 set (a tertiary bitmap is not supported)", n)
+            f = sfields.get(n)
+            if f is None:
+                raise Iso8583Error("field %d present in bitmap but not defined in spec %s" % (n, spec.name), n)
+            kind, len_type, max_len, enc, name = f
+            if len_type:
+                if ascii_len and pos + len_type <= total:
+                    ln = 0
+                    for k in range(pos, pos + len_type):
+                        c = data[k] - 0x30
+                        if not 0 <= c <= 9:
+                            raise Iso8583Error("field %d: bad or truncated length prefix" % n, n)
+                        ln = ln * 10 + c
+                    pos += len_type
+                else:
+                    ln, pos = _read_len(spec, data, pos, len_type, n)
+                if ln > max_len:
+                    raise Iso8583Error("field %d (%s): length %d, longer than maximum %d"
+                                       % (n, name, ln, max_len), n)
+            else:
+                ln = max_len
+            nbytes = (ln + 1) >> 1 if enc == "bcd" else ln
+            if pos + nbytes > total:
+                raise Iso8583Error("field %d (%s): %d bytes needed, %d left (bitmap/field mismatch?)"
+                                   % (n, name, nbytes, total - pos), n)
+            b = data[pos:pos + nbytes]
+            pos += nbytes
+            if kind == "b":
+                fields[n] = b
+                continue
+            if enc == "bcd":
+                b = bytes(_bcd_unpack(b, ln, kind == "n", n, kind == "z"))
+            if kind != "n" or (b and not b.isdigit()):
+                _check_chars(f, n, b)
+            fields[n] = b.decode()
     if pos != total:
         raise Iso8583Error("%d bytes left after the last field in the bitmap (bitmap/field mismatch)"
                            % (total - pos))
@@ -282,13 +319,12 @@ def decode(spec, data):
 
 
 def _check_tlv(spec, fields):
-    from pos.emv import tlv
+    from pos.emv.tlv import tlv_check
     for n in spec.tlv:
         v = fields.get(n)
         if v is None:
             continue
         try:
-            for _ in tlv.tlv_iter(v):
-                pass
+            tlv_check(v)
         except ValueError as e:
             raise Iso8583Error("field %d: malformed BER-TLV (%s)" % (n, e), n)

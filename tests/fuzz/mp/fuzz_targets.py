@@ -135,6 +135,17 @@ def t_tlv(data, tag):
     tg = 0
     for b in tag[:4]:
         tg = (tg << 8) | b
+    # the allocation-free check (ISO 8583 DE 55) refuses exactly what the walk refuses, alike
+    walked = checked = None
+    try:
+        list(tlv.tlv_iter(data))
+    except tlv.TLVError as e:
+        walked = str(e)
+    try:
+        tlv.tlv_check(data)
+    except tlv.TLVError as e:
+        checked = str(e)
+    assert walked == checked, (walked, checked)
     n = 0
     for t, s, e, c in expect(tlv.TLVError, list, tlv.tlv_iter(data)):
         assert 0 <= s <= e <= len(data), (s, e)
