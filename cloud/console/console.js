@@ -31,7 +31,26 @@ function row(cells) {
   }
   return tr;
 }
-function fill(sel, rows) { const tb = $(sel + " tbody"); tb.replaceChildren(...rows); }
+// a required select's options; with none, one empty choice that names what is missing (the form
+// then refuses to submit)
+function choices(sel, options, none) {
+  $(sel).replaceChildren(...(options.length ? options : [new Option(none, "")]));
+}
+
+// a table's rows; a table with data-empty says so in its footer while it has none
+function fill(sel, rows) {
+  const table = $(sel);
+  table.tBodies[0].replaceChildren(...rows);
+  if (!table.dataset.empty) return;
+  if (rows.length) { table.deleteTFoot(); return; }
+  const td = document.createElement("td");
+  td.colSpan = table.tHead.rows[0].cells.length;
+  td.className = "empty";
+  td.textContent = table.dataset.empty;
+  const tr = document.createElement("tr");
+  tr.appendChild(td);
+  table.createTFoot().replaceChildren(tr);
+}
 function showError(e) { $("#error").textContent = e ? String(e.message || e) : ""; }
 function link(label, fn) {
   const a = document.createElement("a");
@@ -94,7 +113,7 @@ async function loadMerchants() {
     stores.filter((s) => s.merchant_id === m.id).map((s) => s.name).join(", ")])));
   const opts = (list, blank) => (blank ? [new Option(blank, "")] : []).concat(list.map(([v, t]) => new Option(t, v)));
   $("#register-form [name=store_id]").replaceChildren(...opts(Object.entries(storeNames), "no store yet"));
-  $("#store-form [name=merchant_id]").replaceChildren(...opts(Object.entries(merchantNames)));
+  choices("#store-form [name=merchant_id]", opts(Object.entries(merchantNames)), "no merchant yet");
   $("#account-form [name=merchant_id]").replaceChildren(...opts(Object.entries(merchantNames), "(operator)"));
   const fm = $("#fleet-merchant").value;
   $("#fleet-merchant").replaceChildren(...opts(Object.entries(merchantNames), "any merchant"));
@@ -275,7 +294,8 @@ async function loadGroups() {
   fill("#groups", groups.map((g) => row([g.name, g.kind,
     Object.entries(g.filter).map(([k, v]) => k + "=" + (k === "merchant_id" ? merchantNames[v] : k === "store_id" ? storeNames[v] : v)).join(", "),
     g.size, g.kind === "static" ? link("members", () => openGroup(g)) : link("show", () => openGroup(g))])));
-  $("#rollout-form [name=group_id]").replaceChildren(...groups.map((g) => new Option(g.name + " (" + g.size + ")", g.id)));
+  choices("#rollout-form [name=group_id]", groups.map((g) => new Option(g.name + " (" + g.size + ")", g.id)),
+          "no group yet");
   $("#rollout-form [name=stage_groups]").replaceChildren(...groups.map((g) => new Option(g.name, g.id)));
   fillPushTargets();
 }
@@ -404,7 +424,8 @@ async function loadReleases() {
   const mods = await api("GET", "/tms/modules?kind=firmware");
   fill("#releases", mods.map((m) => row([m.name, m.kind, m.version, m.description,
     m.artifacts.map((a) => a.filename + " (" + a.size + " B, sha256 " + a.sha256.slice(0, 12) + "...)").join("; ")])));
-  $("#rollout-form [name=module_id]").replaceChildren(...mods.map((m) => new Option(m.name + " " + m.version, m.id)));
+  choices("#rollout-form [name=module_id]", mods.map((m) => new Option(m.name + " " + m.version, m.id)),
+          "no release uploaded yet");
 }
 
 $("#release-form").addEventListener("submit", async (ev) => {

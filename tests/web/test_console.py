@@ -112,6 +112,30 @@ def _no_error(page):
     assert page.text_content("#error") == ""
 
 
+def test_a_new_operator_is_told_what_is_missing(cloud, page):
+    """A fresh service: empty tables say what to do first, and a rollout cannot be started
+    before a release and a group exist (the form names what is missing instead of posting)."""
+    page.wait_for_selector("#fleet tfoot td.empty", timeout=WAIT_MS)
+    assert "No terminals yet" in page.text_content("#fleet tfoot")
+    assert page.locator("#fleet tbody tr").count() == 0
+    page.click("nav [data-tab=rollouts]")
+    page.wait_for_selector("#rollouts tfoot td.empty", timeout=WAIT_MS)
+    release = page.locator("#rollout-form [name=module_id] option")
+    assert release.count() == 1 and release.first.text_content() == "no release uploaded yet"
+    assert page.locator("#rollout-form [name=group_id] option").first.text_content() == "no group yet"
+    page.fill("#rollout-form [name=name]", "too early")
+    assert page.evaluate("document.getElementById('rollout-form').checkValidity()") is False
+    page.click("nav [data-tab=merchants]")
+    page.wait_for_selector("#merchants tfoot td.empty", timeout=WAIT_MS)
+    # once there is a row, the footer goes
+    page.fill("#merchant-form [name=name]", "Corner Shop")
+    page.click("#merchant-form button[type=submit]")
+    page.wait_for_selector("#merchants tbody tr", timeout=WAIT_MS)
+    assert page.locator("#merchants tfoot").count() == 0
+    assert page.locator("#store-form [name=merchant_id] option").first.text_content() == "Corner Shop"
+    _no_error(page)
+
+
 def test_enrollment_from_the_console(cloud, page):
     page.fill("#register-form [name=serial]", "CON-0001")
     page.fill("#register-form [name=model]", "smartpos S1")
