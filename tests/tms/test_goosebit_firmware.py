@@ -120,8 +120,8 @@ def test_firmware_from_goosebit_installs_on_trial_confirms_and_reports(goosebit,
         assert (rec["confirmed"], rec["trial"], rec["state"], rec["result"], rec["result_version"]) == \
             (1, None, 0, "confirmed", "1.0.1"), rec
         assert rec["versions"] == ["0.1.0", "1.0.1"]
-        c = vb.cpu.boot_choice
-        assert (c.slot, c.trial, c.version) == (1, False, "1.0.1")
+        c = vb.cpu.boot_choice            # the boot on trial, confirmed since (the record above)
+        assert (c.slot, c.trial, c.version) == (1, True, "1.0.1")
         # the counter starts on the new image after the settled trial
         vb.wait_for("smartpos ready", 90, vb.wait_for("trial self-test", 30, mark))
         log = goosebit.device_log(CID)["log"]
@@ -160,7 +160,8 @@ def test_tampered_image_byte_in_the_swu_is_refused_and_the_old_slot_runs(goosebi
         assert "trial boot armed" not in log, log
         rec = _record(vb)
         assert (rec["confirmed"], rec["trial"], rec["state"], rec["result"]) == (0, None, 0, "none"), rec
-        vb.wait_for("smartpos ready", 90, vb.wait_for("firmware update", 30))
+        # the counter's second start: after the boot that refused the staged install
+        vb.wait_for("smartpos ready", 90, vb.wait_for("smartpos ready", 30))
         c = vb.cpu.boot_choice
         assert (c.slot, c.version) == (0, "0.1.0")
         for left in ("tms/staged.json", "tms/action.json", "tms/progress.json"):
