@@ -8,7 +8,8 @@ metadata from the archive's head, checks it, ranges over the image member into t
 slot, boots it on trial, self-tests, confirms and reports; goosebit records Finished and the
 version.  A tampered image byte inside the .swu is refused after the slot hash (goosebit:
 Error with the reason, the old slot keeps running); a download cut in the image resumes with
-a Range where it stopped.  Skips only when .venv-goosebit is missing; CI makes it."""
+a Range where it stopped; metadata edited inside the .swu is refused before a byte of the image
+is fetched.  Skips only when .venv-goosebit is missing; CI makes it."""
 import os
 import time
 
@@ -168,3 +169,33 @@ def test_tampered_image_byte_in_the_swu_is_refused_and_the_old_slot_runs(goosebi
             assert not os.path.exists(os.path.join(vb.flash_dir, left)), left
     finally:
         vb.stop()
+
+
+def test_tampered_metadata_in_the_swu_is_refused_before_the_image_is_fetched(goosebit, rel):
+    info, raw, image = rel
+    m = {n: (o, size) for n, o, size in members(raw)}
+    off, size = m["targets.json"]
+    bad = bytearray(raw)
+    at = raw.index(b'"version": "1.0.1"', off, off + size)
+    bad[at:at + 18] = b'"version": "1.0.9"'                 # same length: the archive stays whole
+    sw = goosebit.upload("tampered-metadata-" + info["swu"], bytes(bad))
+    goosebit.assign(CID, sw, TOKEN)
+    host, port = goosebit.url[7:].split(":")
+    proxy = CuttingProxy((host, int(port)), cut_path="/never")
+    vb = _terminal(proxy.url)
+    try:
+        d = _wait_state(goosebit, "error")
+        log = goosebit.device_log(CID)["log"]
+        # the snapshot pins the targets file's hash: the edit is caught before any signature
+        reason = log.split("UpdateError: targets.json: ")[1].split("\n")[0]
+        assert "hash mismatch" in reason or "bad signature" in reason, log
+        ranges = [h.split("Range: bytes=")[1].split("\r\n")[0] for h, _ in proxy.exchanges
+                  if h.split(" ")[1].endswith("/download")]
+        base = m[info["image"]][0]
+        assert ranges and all(int(r.split("-")[0]) < base for r in ranges), (base, ranges)   # the head only
+        rec = _record(vb)
+        assert (rec["confirmed"], rec["trial"], rec["state"], rec["result"]) == (0, None, 0, "none"), rec
+        assert d["sw_version"] != "1.0.1", d
+    finally:
+        vb.stop()
+        proxy.close()
