@@ -10,12 +10,15 @@ version.  A tampered image byte inside the .swu is refused after the slot hash (
 Error with the reason, the old slot keeps running); a download cut in the image resumes with
 a Range where it stopped; metadata edited inside the .swu is refused before a byte of the image
 is fetched.  Skips only when .venv-goosebit is missing; CI makes it."""
+import datetime
+import json
 import os
 import time
 
 import pytest
 
 from cloud.tms import release
+from cloud.tms.parameters import bundle_swu, signed_bundle
 from host_sim.board import VirtualBoard
 from host_sim.fleet import add_token_to_kld, write_cloud_config
 from host_sim.rig import PRODUCT_HEAP, provision
@@ -25,6 +28,7 @@ from tests.tms.goosebit_server import CuttingProxy, GoosebitServer
 pytestmark = pytest.mark.skipif(not goosebit_server.available(),
                                 reason="no .venv-goosebit (make goosebit-venv makes it; CI does)")
 
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CID = "GB-FW-0001"
 TOKEN = "5f1c0ffee0ddba115f1c0ffee0ddba12"      # 16 bytes: the key store holds it as a TDES-length secret
 
@@ -132,7 +136,7 @@ def test_firmware_from_goosebit_installs_on_trial_confirms_and_reports(goosebit,
         # lies in the .swu; the cut window resumed at the last whole erase block before the cut
         ranges = [h.split("Range: bytes=")[1].split("\r\n")[0] for h, _ in proxy.exchanges
                   if h.split(" ")[1].endswith("/download")]
-        assert ranges[0] == "0-4095", ranges
+        assert ranges[:2] == ["0-1023", "0-4095"], ranges     # the os handler's look at sw-description, the head
         assert "%d-%d" % (base, base + 65535) in ranges
         resumed = [r for r in ranges if r.startswith("%d-" % (base + 32768))]
         assert resumed, (base, ranges)
@@ -199,3 +203,33 @@ def test_tampered_metadata_in_the_swu_is_refused_before_the_image_is_fetched(goo
     finally:
         vb.stop()
         proxy.close()
+
+
+def test_a_parameter_swu_from_goosebit_goes_to_the_parameter_handler(goosebit):
+    """goosebit sends every software as part "os": the terminal's os handler tells a parameter
+    bundle from a firmware release by the archive's sw-description and hands it to the
+    parameter handler, which applies it at the restart (the firmware slots stay untouched)."""
+    with open(os.path.join(REPO, "firmware", "config", "contactless.json")) as f:
+        cl = json.load(f)
+    cl.pop("_comment", None)
+    cl["aids"]["A0000000031010"]["rctl"] = 45678
+    data = json.dumps({"version": 7, "sets": ["goosebit"], "files": {"contactless.json": cl}},
+                      sort_keys=True).encode()
+    now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    raw = bundle_swu(signed_bundle(data, CID, 7, release.load_keys(), expires=now + datetime.timedelta(days=1)),
+                     CID, 7)
+    sw = goosebit.upload("smartpos-params-7.swu", raw)
+    goosebit.assign(CID, sw, TOKEN)
+    vb = _terminal(goosebit.url)
+    try:
+        d = _wait_state(goosebit, "finished")
+        assert d["sw_version"] == "7", d
+        log = goosebit.device_log(CID)["log"]
+        assert "parameters version 7 applied (contactless.json)" in log, log
+        with open(os.path.join(vb.flash_dir, "config", "contactless.json")) as f:
+            assert json.load(f)["aids"]["A0000000031010"]["rctl"] == 45678
+        rec = _record(vb)
+        assert (rec["confirmed"], rec["trial"], rec["state"], rec["result"]) == (0, None, 0, "none"), rec
+        assert not os.path.exists(os.path.join(vb.flash_dir, "tms", "staged.json"))
+    finally:
+        vb.stop()

@@ -10,10 +10,13 @@
 # against the signed target's length and SHA-256.
 #
 #     art = carrier(chunk)                        # the .swu, or None for separate artifacts
+#     if await names_release(client, art): ...    # the "os" handler: firmware, else a parameter bundle
 #     head = await read_head(client, art)         # UpdateError when it is no release
 #     head.files -> {"timestamp.json": bytes, ...}; head.image -> (name, offset, size)
+#
+# Loaded by the "os" handler in the running counter too (names_release): the installer's
+# modules are imported only where an install needs them.
 from pos.tms import swu
-from pos.tms.update import UpdateError
 
 HEAD_WINDOW = 4096                # bytes per ranged request while the head is read
 MAX_META = 16384                  # one metadata member (as for a separate artifact)
@@ -29,6 +32,23 @@ def carrier(chunk):
         if a.filename.endswith(".swu"):
             return a
     return None
+
+
+DESCRIBED_AS = b'description = "smartpos firmware '     # what release_swu writes in sw-description
+PEEK = 1024
+
+
+async def names_release(client, art):
+    """True when the .swu's sw-description says it is a firmware release, False for anything
+    else (a signed parameter bundle).  One small ranged read; only a routing decision: each
+    path then trusts nothing but the signed metadata, whose target names its kind."""
+    desc = bytearray()
+    reader = swu.Reader(lambda name, size: desc.extend if name == swu.FIRST and size <= PEEK else None)
+    try:
+        await client.download(art, reader.feed, 0, min(art.size, PEEK) - 1)
+    except swu.SwuError:
+        return False
+    return DESCRIBED_AS in desc
 
 
 def _metadata_name(name):
@@ -48,6 +68,7 @@ class Head:
     def _accept(self, name, size):
         if self.image is not None or name == swu.FIRST:
             return None
+        from pos.tms.update import UpdateError
         if _metadata_name(name):
             if size > MAX_META:
                 raise UpdateError("%s of %d bytes in the .swu is over %d" % (name, size, MAX_META))
@@ -61,6 +82,7 @@ class Head:
 async def read_head(client, art):
     """Read the .swu from its start in ranged windows until the image member's header: the
     metadata and the image's place.  Raises UpdateError for an archive that holds no release."""
+    from pos.tms.update import UpdateError
     head = Head()
     at = 0
 
