@@ -42,6 +42,8 @@ async def names_release(client, art):
     """True when the .swu's sw-description says it is a firmware release, False for anything
     else (a signed parameter bundle).  One small ranged read; only a routing decision: each
     path then trusts nothing but the signed metadata, whose target names its kind."""
+    if not art.size:
+        return False
     desc = bytearray()
     reader = swu.Reader(lambda name, size: desc.extend if name == swu.FIRST and size <= PEEK else None)
     try:
