@@ -1,10 +1,13 @@
 """Firmware releases: the ROMFS image of the firmware and its TUF metadata (python-tuf).
 
-    rel = build_release("1.0.1", out_dir)           # image + metadata/ + release.json
+    rel = build_release("1.0.1", out_dir)           # image + metadata/ + release.json + .swu
     md = make_metadata(image, "1.0.1", "firmware-1.0.1.romfs", TEST_KEYS)
 
 The terminal checks the metadata with firmware/pos/tms/tuf.py against the root it ships in
 config/tuf_root.json (for the simulator: the TEST root made from cloud/tms/test_keys/).
+For DDI servers that carry only SWUpdate images (goosebit) the release also travels as one
+.swu (`release_swu`): sw-description, the metadata, then the image as the last member, so the
+terminal reads the metadata from the archive's head and ranges over the image where it lies.
 Keys are RSA 2048 with the scheme "rsa-pkcs1v15-sha256" (RSASSA-PKCS1-v1_5, SHA-256), one key
 per role, threshold 1.  Metadata versions follow the firmware version (1.0.1 -> 1000001) so
 that a later release always carries later timestamp/snapshot/targets versions.
@@ -20,6 +23,8 @@ from cryptography.hazmat.primitives import serialization
 from securesystemslib.signer import CryptoSigner, SSlibKey
 from tuf.api.metadata import (Metadata, MetaFile, Root, Snapshot, TargetFile, Targets, Timestamp)
 from tuf.api.serialization.json import JSONSerializer
+
+from cloud.tms import swu
 
 ROLES = ("root", "targets", "snapshot", "timestamp")
 SCHEME = "rsa-pkcs1v15-sha256"
@@ -148,7 +153,8 @@ def firmware_image(version, src=None, fault=None):
 
 def build_release(version, out_dir, src=None, fault=None, expires_days=30, key_dir=TEST_KEY_DIR,
                   meta_version=None):
-    """A release folder: firmware-<version>.romfs, metadata/*.json, release.json."""
+    """A release folder: firmware-<version>.romfs, metadata/*.json, firmware-<version>.swu
+    (the same release as one SWUpdate image), release.json."""
     metadata_version(version)
     signers = load_keys(key_dir)
     image = firmware_image(version, src, fault)
@@ -162,12 +168,27 @@ def build_release(version, out_dir, src=None, fault=None, expires_days=30, key_d
     for fname, raw in md.items():
         with open(os.path.join(out_dir, "metadata", fname), "wb") as f:
             f.write(raw)
+    swu_name = "firmware-%s.swu" % version
+    with open(os.path.join(out_dir, swu_name), "wb") as f:
+        f.write(release_swu(version, name, image, md))
     info = {"version": version, "image": name, "length": len(image),
             "sha256": hashlib.sha256(image).hexdigest(), "board": BOARD, "fault": fault,
-            "metadata": sorted(md)}
+            "metadata": sorted(md), "swu": swu_name}
     with open(os.path.join(out_dir, "release.json"), "w") as f:
         json.dump(info, f, indent=2)
     return info
+
+
+def release_swu(version, image_name, image, metadata, board=BOARD):
+    """The release as one SWUpdate image (bytes): sw-description naming the firmware version
+    (what goosebit records as the software's version), the versioned roots of a rotation and
+    timestamp, snapshot and targets (what the terminal checks, in the order it checks them),
+    then the image itself, last, under its signed target name."""
+    roots = sorted((n for n in metadata if n.endswith(".root.json") and n[:-10].isdigit()),
+                   key=lambda n: int(n[:-10]))
+    files = [(n, metadata[n]) for n in roots + ["timestamp.json", "snapshot.json", "targets.json"]]
+    files.append((image_name, image))
+    return swu.pack(swu.sw_description(version, "smartpos firmware %s for board %s" % (version, board)), files)
 
 
 def trusted_root_json(key_dir=TEST_KEY_DIR):

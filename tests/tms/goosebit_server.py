@@ -186,12 +186,13 @@ class GoosebitServer:
 
 class CuttingProxy:
     """TCP proxy to `upstream` (host, port) on an ephemeral port.  The first reply to a request
-    whose path ends with `cut_path` is cut after `cut_after` bytes; every request head and reply
-    status line is kept in `exchanges` as (request head, status line)."""
+    whose path ends with `cut_path` (and whose head holds `cut_header`, when given: a Range) is
+    cut after `cut_after` bytes; every request head and reply status line is kept in
+    `exchanges` as (request head, status line)."""
 
-    def __init__(self, upstream, cut_path="/download", cut_after=1200):
+    def __init__(self, upstream, cut_path="/download", cut_after=1200, cut_header=None):
         self.upstream = upstream
-        self.cut_path, self.cut_after = cut_path, cut_after
+        self.cut_path, self.cut_after, self.cut_header = cut_path, cut_after, cut_header
         self.exchanges = []
         self.cuts = 0
         self.sock = socket.socket()
@@ -224,7 +225,8 @@ class CuttingProxy:
             first = head.split(b"\r\n", 1)[0].decode(errors="replace")
             cut = False
             with self._lock:
-                if first.split(" ")[1].split("?")[0].endswith(self.cut_path) and not self.cuts:
+                if first.split(" ")[1].split("?")[0].endswith(self.cut_path) and not self.cuts and \
+                        (self.cut_header is None or self.cut_header in head):
                     self.cuts += 1
                     cut = True
             u.sendall(head)

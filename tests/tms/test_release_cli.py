@@ -13,9 +13,14 @@ from smartpos.cli import main
 def test_release_build(tmp_path, capsys):
     out = tmp_path / "rel"
     assert main(["release", "build", "--version", "1.0.3", "--out", str(out), "--fault", "no printer"]) == 0
-    assert "release 1.0.3: firmware-1.0.3.romfs" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "release 1.0.3: firmware-1.0.3.romfs" in printed and "SWUpdate image: firmware-1.0.3.swu" in printed
     info = json.loads((out / "release.json").read_text())
     image = (out / "firmware-1.0.3.romfs").read_bytes()
+    swu = (out / "firmware-1.0.3.swu").read_bytes()
+    assert info["swu"] == "firmware-1.0.3.swu" and swu.startswith(b"070702")
+    assert swu.index(b"targets.json\x00") < swu.index(b"firmware-1.0.3.romfs\x00") < swu.index(image) and \
+        swu.count(image) == 1                 # the image whole, after the metadata
     assert image.startswith(b"\xd2\xcd\x31") and info["length"] == len(image)
     assert info["sha256"] == hashlib.sha256(image).hexdigest() and info["fault"] == "no printer"
     assert b'VERSION = "1.0.3"' not in image                  # compiled: the string is in the .mpy

@@ -32,7 +32,9 @@ class Dep:
     def __init__(self, forced, window=""):
         self.action_id, self.forced, self.maintenance_window = "7", forced, window
 class Chunk:
-    name, version = "smartpos", "1.0.1"
+    name, version, artifacts = "smartpos", "1.0.1", ()
+    def artifact(self, filename):
+        return None
 class Client:
     root = "http://cloud/default/controller/v1/T-1"
 reports = []

@@ -12,6 +12,9 @@
 # SHA-256 over the slot; the trial armed; the action noted (tms/action.json); the reset.  The
 # trial boot runs the self-test (pos.tms.selftest) and confirms, or reverts and resets into
 # the old slot; whichever slot then runs closes the noted action on the DDI feedback channel.
+# A server that carries only SWUpdate images (goosebit) gets the same release as one .swu
+# (pos.tms.swurelease): its metadata members are read from the archive's head, its image
+# member is ranged over in the same 64 KB windows.
 # Everything here is loaded only at a boot that has an update to install, settle or report.
 import asyncio
 import gc
@@ -20,7 +23,7 @@ import os
 import time
 
 from pos.tms.ddi import DOWNLOAD, DOWNLOADED, PROCEEDING, CLOSED, REJECTED, FAILURE, NONE, DdiError, Deferred
-from pos.tms import startup
+from pos.tms import startup, swurelease
 from pos.tms.startup import STAGED, UPDATE_NOTE as PENDING
 from pos.tms.update import Installer, UpdateDeferred, UpdateError
 
@@ -92,6 +95,41 @@ class FirmwareHandler:
             files[name] = bytes(buf)
         return files
 
+    async def _verified_release(self, client, chunk, inst):
+        """(target, artifact, offset of the image in the artifact): the metadata fetched and
+        checked (UpdateError names the rule broken), the image's artifact matched to the signed
+        target before a byte of it is fetched.  A chunk carries either the metadata and the
+        image as artifacts of their own (the smartpos cloud), or the whole release as one .swu
+        (goosebit: pos.tms.swurelease), whose image member is a byte range of the archive."""
+        swu = swurelease.carrier(chunk)
+        if swu is None:
+            files = await self._fetch_metadata(client, chunk, inst)
+        else:
+            head = await swurelease.read_head(client, swu)
+            files, head.files = head.files, None
+            for name in list(files):
+                if name.endswith(".root.json") and int(name[:-10]) <= inst.root["version"]:
+                    del files[name]      # a root the terminal already trusts
+        target = inst.verify_metadata(files)
+        del files
+        gc.collect()
+        if swu is not None:
+            name, base, size = head.image
+            if name != target.name:
+                raise UpdateError("%s holds image %s, the signed target is %s: refused before download"
+                                  % (swu.filename, name, target.name))
+            if size != target.length:
+                raise UpdateError("image %s in %s is %d bytes, the signed target %d: refused before download"
+                                  % (name, swu.filename, size, target.length))
+            return target, swu, base
+        art = chunk.artifact(target.name)
+        if art is None:
+            raise UpdateError("deployment has no artifact %s (the signed target)" % target.name)
+        if art.size != target.length:
+            raise UpdateError("artifact %s is %d bytes, the signed target %d: refused before download"
+                              % (target.name, art.size, target.length))
+        return target, art, 0
+
     async def run(self, client, dep, chunk, report):
         gc.collect()
         inst = Installer.from_board(activity=self.engine() if self.engine is not None else None)
@@ -109,17 +147,8 @@ class FirmwareHandler:
         if why and not forced:
             raise Deferred("deferred while busy: %s" % why)
         t0 = time.ticks_ms()
-        files = await self._fetch_metadata(client, chunk, inst)
-        target = inst.verify_metadata(files)          # UpdateError names the rule broken
-        del files
-        gc.collect()
+        target, art, base = await self._verified_release(client, chunk, inst)
         t_meta = time.ticks_diff(time.ticks_ms(), t0)
-        art = chunk.artifact(target.name)
-        if art is None:
-            raise UpdateError("deployment has no artifact %s (the signed target)" % target.name)
-        if art.size != target.length:
-            raise UpdateError("artifact %s is %d bytes, the signed target %d: refused before download"
-                              % (target.name, art.size, target.length))
         noted = _load_pending()
         if noted is None or noted.get("action") != dep.action_id:
             noted = {"action": dep.action_id, "version": target.version}
@@ -136,12 +165,15 @@ class FirmwareHandler:
         at = [off]
 
         def sink(mv):
-            inst.write(at[0], mv)
-            at[0] += len(mv)
+            if len(mv) > total - at[0]:       # a server that ignored the Range: the rest is not the image
+                mv = mv[:total - at[0]]
+            if len(mv):
+                inst.write(at[0], mv)
+                at[0] += len(mv)
         while at[0] < total:
             before = at[0]
             try:
-                await client.download(art, sink, before, min(total, before + WINDOW) - 1)
+                await client.download(art, sink, base + before, base + min(total, before + WINDOW) - 1)
             except DdiError as e:       # the link broke: what is written stays, resumed later
                 noted["interrupted"] = str(e)[:120]
                 _save_pending(noted)

@@ -43,6 +43,7 @@ class Reader:
         self.sink = None
         self.members = []       # names, in archive order
         self.done = False
+        self.pos = 0            # bytes of the archive consumed: in accept(), where the member's data starts
 
     def feed(self, mv):
         i, n = 0, len(mv)
@@ -53,12 +54,14 @@ class Reader:
                 k = min(self.pad, n - i)
                 self.pad -= k
                 i += k
+                self.pos += k
             elif self.left:
                 k = min(self.left, n - i)
                 if self.sink is not None:
                     self.sink(mv[i:i + k])
                 self.left -= k
                 i += k
+                self.pos += k
                 if not self.left:
                     self.pad = -self.size & 3
             else:
@@ -66,6 +69,7 @@ class Reader:
                 self.head[self.have:self.have + k] = mv[i:i + k]
                 self.have += k
                 i += k
+                self.pos += k
                 if self.have == self.need:
                     self._header()
 

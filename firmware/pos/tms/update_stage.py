@@ -2,6 +2,8 @@
 # arrives): may the update go now (pos.tms.policy: not busy, in the maintenance window, or
 # forced)?  If so, the deployment is staged on flash and the terminal restarts; the install
 # itself runs at startup (pos.tms.startup, pos.tms.osupdate), in a heap still in one piece.
+# A server that carries only SWUpdate images sends parameter bundles as "os" too (goosebit):
+# a .swu that does not name itself a firmware release goes to pos.tms.staging instead.
 #
 #     await FirmwareStager(services.loaded_engine).run(client, dep, chunk, report)
 import asyncio
@@ -9,7 +11,7 @@ import json
 import os
 import time
 
-from pos.tms import policy
+from pos.tms import policy, swurelease
 from pos.tms.ddi import Deferred, PROCEEDING
 from pos.tms.startup import STAGED
 
@@ -24,6 +26,10 @@ class FirmwareStager:
         self.engine = engine              # () -> the payment engine or None
 
     async def run(self, client, dep, chunk, report):
+        art = swurelease.carrier(chunk)
+        if art is not None and not await swurelease.names_release(client, art):
+            from pos.tms.staging import ParamsHandler      # a parameter .swu (goosebit: every part is "os")
+            return await ParamsHandler().run(client, dep, chunk, report)
         p = policy.load()
         why = p.busy(self.engine())
         if why and not dep.forced:

@@ -1,4 +1,5 @@
-"""`smartpos release build`: a firmware release folder (ROMFS image + TUF metadata)."""
+"""`smartpos release build`: a firmware release folder (ROMFS image + TUF metadata, and both
+as one SWUpdate image for DDI servers that carry only .swu files)."""
 import os
 
 from smartpos.cli import CommandError
@@ -7,7 +8,8 @@ from smartpos.cli import CommandError
 def register(sub):
     p = sub.add_parser("release", help="firmware releases: ROMFS image and its TUF metadata")
     rs = p.add_subparsers(dest="release_cmd", metavar="COMMAND")
-    b = rs.add_parser("build", help="build a release folder: firmware-VERSION.romfs, metadata/, release.json")
+    b = rs.add_parser("build", help="build a release folder: firmware-VERSION.romfs, metadata/, "
+                                        "firmware-VERSION.swu, release.json")
     b.add_argument("--version", required=True, help="firmware version MAJOR.MINOR.PATCH (pos.VERSION in the image)")
     b.add_argument("--out", required=True, help="folder to write the release into")
     b.add_argument("--source", default=None, help="firmware tree (default: the repository's firmware/)")
@@ -30,7 +32,7 @@ def run_build(args):
                                      expires_days=args.expires_days, **kw)
     except release.ReleaseError as exc:
         raise CommandError(str(exc))
-    print("release %s: %s (%d bytes, sha256 %s)%s; metadata: %s in %s"
+    print("release %s: %s (%d bytes, sha256 %s)%s; metadata: %s; SWUpdate image: %s; in %s"
           % (info["version"], info["image"], info["length"], info["sha256"][:16],
-             " FAULT: %s" % info["fault"] if info["fault"] else "", ", ".join(info["metadata"]), out))
+             " FAULT: %s" % info["fault"] if info["fault"] else "", ", ".join(info["metadata"]), info["swu"], out))
     return 0
