@@ -186,8 +186,12 @@ class Rig:
         return again if shown(again) else text
 
     def home(self):
-        self.keys(["CANCEL", "CANCEL", "CANCEL"])
-        self.wait_text("READY")
+        # just after boot the terminal may still be on its start-up work (sign-on, owed
+        # reversals and advices) before it reads the keypad; on a loaded machine that took
+        # over 30 s once: the first key gets a generous ceiling
+        self.board.devices["keypad"].type(["CANCEL"], timeout=120)
+        self.keys(["CANCEL", "CANCEL"])
+        self.wait_text("READY", 60)
 
     def insert(self, profile_or_card):
         card = profile_or_card
