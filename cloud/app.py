@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse
 from sqlalchemy import text
 
-from cloud import bootstrap
+from cloud import bootstrap, overload
 from cloud.db import open_database
 from cloud.settings import Settings
 from cloud.tenants.activation import Throttle
@@ -72,11 +72,14 @@ async def _refuse(send, status, message):
 
 def create_app(settings=None):
     settings = (settings or Settings()).check()
-    engine, sessionmaker = open_database(settings.resolved_database_url())
+    engine, sessionmaker = open_database(settings.resolved_database_url(), pool_size=settings.db_pool_size,
+                                         pool_overflow=settings.db_pool_overflow, pool_wait_s=settings.db_wait_s)
     from fastapi import Depends
     from cloud.deps import describe_nul_free, no_nul_text
     app = FastAPI(title="smartpos cloud", version=VERSION, dependencies=[Depends(no_nul_text)],
+                  responses=overload.DESCRIBED,
                   description="Terminal management, app store and back office of smartpos terminals.")
+    overload.install(app, settings)
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = sessionmaker
@@ -136,4 +139,8 @@ def create_app(settings=None):
 
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes, large_limit=settings.max_artifact_bytes,
                        large_paths=re.compile(r"^/api/v1/tms/modules/[0-9]+/artifacts/[^/]+$"))
+    app.add_middleware(overload.Admission, limit=settings.db_pool_size + settings.db_pool_overflow,
+                       wait_s=settings.db_wait_s, retry_after_s=settings.retry_after_s,
+                       streaming_paths=re.compile(r"^/[^/]+/controller/v1/[^/]+/softwaremodules/[0-9]+/artifacts/"
+                                                  r"[^/]+$"))
     return app
