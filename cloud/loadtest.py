@@ -113,20 +113,33 @@ def retry_after(r):
         return 0
 
 
-async def _call(http, stats, what, method, url, **kw):
-    """One request, counted by its answer; None when it got no answer (refused, reset, timed out)."""
-    t0 = time.monotonic()
-    try:
-        r = await http.request(method, url, **kw)
-    except Exception as e:                    # a refused or reset connection is a result too
-        stats.add(time.monotonic() - t0, what, type(e).__name__)
-        return None
-    stats.add(time.monotonic() - t0, what, r.status_code)
+class Links:
+    """The clients' shared HTTP connections.  Requests queue for one on a semaphore (as many under
+    way as connections): httpx's own queue of waiting requests costs time in proportion to its
+    length on every request, which made the load generator, not the service, the bottleneck at
+    2,000 clients."""
+
+    def __init__(self, http, connections):
+        self.http = http
+        self.free = asyncio.Semaphore(connections)
+
+
+async def _call(links, stats, what, method, url, **kw):
+    """One request, counted by its answer; None when it got no answer (refused, reset, timed out).
+    Its latency is timed from when it has a connection (a terminal has its own link) to its answer."""
+    async with links.free:
+        t0 = time.monotonic()
+        try:
+            r = await links.http.request(method, url, **kw)
+        except Exception as e:                # a refused or reset connection is a result too
+            stats.add(time.monotonic() - t0, what, type(e).__name__)
+            return None
+        stats.add(time.monotonic() - t0, what, r.status_code)
     stats.served_by.add(r.headers.get("x-served-by", "?"))
     return r
 
 
-async def _feedback(http, stats, url, hdr, execution, finished, until, tries=6):
+async def _feedback(links, stats, url, hdr, execution, finished, until, tries=6):
     """A DDI client sends feedback until the service answers it: 200, or 410 when an earlier try
     that timed out on the way back had already closed the action; on 503/429 it waits the
     Retry-After first.  It keeps trying a little past the end of the run (a terminal keeps
@@ -134,38 +147,38 @@ async def _feedback(http, stats, url, hdr, execution, finished, until, tries=6):
     body = {"status": {"execution": execution, "result": {"finished": finished}}}
     for _ in range(tries):
         stats.feedback_sent += 1
-        r = await _call(http, stats, "feedback", "POST", url, headers=hdr, json=body)
+        r = await _call(links, stats, "feedback", "POST", url, headers=hdr, json=body)
         if r is not None and r.status_code == 200:
             stats.feedback_accepted += 1
             return True
         if r is not None and r.status_code == 410:
             stats.feedback_gone += 1
             return True
-        wait = retry_after(r) if r is not None else 1
+        wait = retry_after(r) if r is not None else 0
         if wait:
             stats.retry_waits += 1
-            await asyncio.sleep(min(wait, max(1.0, until + 30 - time.monotonic())))
+        await asyncio.sleep(min(wait or 1, max(1.0, until + 30 - time.monotonic())))
     return False
 
 
-async def _client(http, base, tenant, i, until, stats, poll_gap):
+async def _client(links, base, tenant, i, until, stats, poll_gap):
     cid = "%s%05d" % (PREFIX, i)
     root = "%s/%s/controller/v1/%s" % (base, tenant, cid)
     hdr = {"Authorization": "TargetToken " + token_for(i)}
     await asyncio.sleep(random.random() * poll_gap)
     while time.monotonic() < until:
         wait = poll_gap * (0.5 + random.random())
-        r = await _call(http, stats, "poll", "GET", root, headers=hdr)
-        links = r.json().get("_links", {}) if r is not None and r.status_code == 200 else {}
-        if "configData" in links:
-            r = await _call(http, stats, "configData", "PUT", root + "/configData", headers=hdr,
+        r = await _call(links, stats, "poll", "GET", root, headers=hdr)
+        offered = r.json().get("_links", {}) if r is not None and r.status_code == 200 else {}
+        if "configData" in offered:
+            r = await _call(links, stats, "configData", "PUT", root + "/configData", headers=hdr,
                             json={"mode": "merge", "data": {"model": "load", "heap_free": str(100000 + i)}})
-        if "deploymentBase" in links and r is not None and r.status_code == 200:
-            r = await _call(http, stats, "deploymentBase", "GET", links["deploymentBase"]["href"], headers=hdr)
+        if "deploymentBase" in offered and r is not None and r.status_code == 200:
+            r = await _call(links, stats, "deploymentBase", "GET", offered["deploymentBase"]["href"], headers=hdr)
             if r is not None and r.status_code == 200:
                 aid = r.json()["id"]
                 for execution, finished in (("proceeding", "none"), ("closed", "success")):
-                    delivered = await _feedback(http, stats, "%s/deploymentBase/%s/feedback" % (root, aid), hdr,
+                    delivered = await _feedback(links, stats, "%s/deploymentBase/%s/feedback" % (root, aid), hdr,
                                                 execution, finished, until)
                     if not delivered:
                         break
@@ -184,7 +197,8 @@ async def _swarm(base, tenant, clients, seconds, poll_gap, connections):
     until = time.monotonic() + seconds
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
     async with httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(60.0)) as http:
-        await asyncio.gather(*(_client(http, base, tenant, i, until, stats, poll_gap) for i in range(clients)))
+        links = Links(http, connections)
+        await asyncio.gather(*(_client(links, base, tenant, i, until, stats, poll_gap) for i in range(clients)))
     return stats
 
 
