@@ -288,3 +288,26 @@ def test_postgresql_connection_dropped_mid_feedback_leaves_nothing_half_written(
                                  .where(ActionStatus.action_id == action.id)) == 1
     finally:
         app.state.engine.dispose()
+
+
+def test_overload_settings_from_the_command_line_and_the_environment(monkeypatch, tmp_path):
+    import argparse
+    from cloud.settings import Settings, SettingsError
+    from smartpos.cli import CommandError
+    from smartpos.commands import cloud as command
+    parser = argparse.ArgumentParser()
+    command.register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["cloud", "--data", str(tmp_path), "--db-pool", "4", "--db-wait", "2"])
+    monkeypatch.setenv("SMARTPOS_CLOUD_RETRY_AFTER_S", "7")
+    s = command.settings_from(args)
+    assert (s.db_pool_size, s.db_pool_overflow, s.db_wait_s, s.retry_after_s) == (4, 30, 2, 7)
+    # what the workers of `smartpos cloud --workers N` read back from the environment
+    for k, v in s.to_env().items():
+        monkeypatch.setenv(k, v)
+    back = Settings.from_env()
+    assert (back.db_pool_size, back.db_pool_overflow, back.db_wait_s, back.retry_after_s) == (4, 30, 2, 7)
+    monkeypatch.setenv("SMARTPOS_CLOUD_DB_OVERFLOW", "lots")
+    with pytest.raises(CommandError, match="SMARTPOS_CLOUD_DB_OVERFLOW must be a whole number"):
+        command.settings_from(args)
+    with pytest.raises(SettingsError, match="wait and a Retry-After of 1 s or more"):
+        Settings(data_dir=str(tmp_path), db_wait_s=0).check()
