@@ -311,3 +311,30 @@ def test_overload_settings_from_the_command_line_and_the_environment(monkeypatch
         command.settings_from(args)
     with pytest.raises(SettingsError, match="wait and a Retry-After of 1 s or more"):
         Settings(data_dir=str(tmp_path), db_wait_s=0).check()
+
+
+def test_a_slow_database_sheds_load_and_the_load_test_clients_lose_nothing(tmp_path):
+    """Every statement takes 20 ms and a worker serves one request at a time, waiting 1 s at most
+    for its place: most of 30 clients are answered 503 with Retry-After, come back after it
+    (as terminals do), and every feedback the service accepted is stored; no 500."""
+    import time as clock
+    from cloud import loadtest
+    from cloud.server import CloudServer
+    from cloud.settings import Settings
+    s = Settings(data_dir=str(tmp_path), port=0, bootstrap_admin_password="overload-admin-1",
+                 db_pool_size=1, db_pool_overflow=0, db_wait_s=1, retry_after_s=1)
+    srv = CloudServer(s).start()
+
+    def slow(conn, cursor, statement, parameters, context, executemany):
+        clock.sleep(0.02)
+    event.listen(srv.app.state.engine, "before_cursor_execute", slow)
+    try:
+        fig = loadtest.run(srv.url, s.resolved_database_url(), clients=30, seconds=8, poll_gap=0.5,
+                           connections=30)
+    finally:
+        event.remove(srv.app.state.engine, "before_cursor_execute", slow)
+        srv.stop()
+    assert fig["status_counts"].get("503", 0) >= 10, fig                # shed at the door
+    assert fig["retry_after_waits"] >= 10 and fig["server_errors"] == 0, fig
+    assert fig["status_counts"].get("200", 0) >= 30, fig                 # and still served
+    assert fig["lost"] == 0 and fig["feedback_rows_stored"] >= fig["feedback_accepted"] > 0, fig
