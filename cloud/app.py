@@ -7,11 +7,11 @@ without authentication (load balancers).
 import os
 import re
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.responses import FileResponse, JSONResponse
 from sqlalchemy import text
 
-from cloud import bootstrap
+from cloud import bootstrap, overload
 from cloud.db import open_database
 from cloud.settings import Settings
 from cloud.tenants.activation import Throttle
@@ -59,6 +59,31 @@ class BodyLimit:
             return await _refuse(send, 413, "request body too large (limit %d bytes)" % limit)
 
 
+class SecurityHeaders:
+    """Headers every answer carries (unless the route set its own), and the worker that served it.
+    A plain ASGI middleware: the decorator form (BaseHTTPMiddleware) runs each request in a task
+    of its own and streams its body through a queue, a cost on every request under load."""
+    DEFAULTS = ((b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"),
+                (b"referrer-policy", b"no-referrer"))
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def sending(message):
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", ()) if k.lower() != b"x-served-by"]
+                have = {k.lower() for k, _ in headers}
+                headers += [(k, v) for k, v in self.DEFAULTS if k not in have]
+                headers.append((b"x-served-by", SERVED_BY.encode()))
+                message = dict(message, headers=headers)
+            await send(message)
+        await self.app(scope, receive, sending)
+
+
 class _TooLarge(Exception):
     pass
 
@@ -72,11 +97,14 @@ async def _refuse(send, status, message):
 
 def create_app(settings=None):
     settings = (settings or Settings()).check()
-    engine, sessionmaker = open_database(settings.resolved_database_url())
+    engine, sessionmaker = open_database(settings.resolved_database_url(), pool_size=settings.db_pool_size,
+                                         pool_overflow=settings.db_pool_overflow, pool_wait_s=settings.db_wait_s)
     from fastapi import Depends
     from cloud.deps import describe_nul_free, no_nul_text
     app = FastAPI(title="smartpos cloud", version=VERSION, dependencies=[Depends(no_nul_text)],
+                  responses=overload.DESCRIBED,
                   description="Terminal management, app store and back office of smartpos terminals.")
+    overload.install(app, settings)
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = sessionmaker
@@ -117,14 +145,7 @@ def create_app(settings=None):
             return JSONResponse({"detail": "not found"}, status_code=404)
         return FileResponse(os.path.join(CONSOLE, name), headers={"Cache-Control": "no-store"})
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next):
-        response = await call_next(request)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        response.headers["X-Served-By"] = SERVED_BY
-        return response
+    app.add_middleware(SecurityHeaders)
 
     describe = app.openapi
 
@@ -136,4 +157,8 @@ def create_app(settings=None):
 
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes, large_limit=settings.max_artifact_bytes,
                        large_paths=re.compile(r"^/api/v1/tms/modules/[0-9]+/artifacts/[^/]+$"))
+    app.add_middleware(overload.Admission, limit=settings.db_pool_size + settings.db_pool_overflow,
+                       wait_s=settings.db_wait_s, retry_after_s=settings.retry_after_s,
+                       streaming_paths=re.compile(r"^/[^/]+/controller/v1/[^/]+/softwaremodules/[0-9]+/artifacts/"
+                                                  r"[^/]+$"))
     return app

@@ -11,12 +11,14 @@ import os
 from sqlalchemy import create_engine, event
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 
-# Requests run in a pool of REQUEST_THREADS threads (anyio's default limiter) and each holds one
-# connection; the connection pool is larger, so a thread never waits for a connection that a
-# request waiting for a thread holds (that wait, under load, was a deadlock).
-REQUEST_THREADS = 40
+# Requests run in a pool of 40 threads (anyio's default limiter); a request keeps its connection
+# between the steps it runs in those threads (its dependencies, then the route), so more requests
+# than threads can hold one.  cloud.overload admits at most POOL_SIZE + POOL_OVERFLOW requests at a
+# time, so a request normally never waits at the pool; POOL_WAIT_S bounds the wait when it does
+# (then 503 with Retry-After, not a request queued for a minute).
 POOL_SIZE = 20
-POOL_OVERFLOW = REQUEST_THREADS + 10 - POOL_SIZE
+POOL_OVERFLOW = 30
+POOL_WAIT_S = 5
 
 MIGRATIONS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "migrations")
 
@@ -30,13 +32,13 @@ def utcnow():
     return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
 
 
-def make_engine(url):
+def make_engine(url, pool_size=POOL_SIZE, pool_overflow=POOL_OVERFLOW, pool_wait_s=POOL_WAIT_S):
+    pool = {"pool_size": pool_size, "max_overflow": pool_overflow, "pool_timeout": pool_wait_s}
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
-                               pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW, pool_timeout=60)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **pool)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):
@@ -46,7 +48,7 @@ def make_engine(url):
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
         return engine
-    return create_engine(url, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW, pool_timeout=60, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, **pool)
 
 
 def alembic_config(engine):
@@ -63,7 +65,8 @@ def migrate(engine, revision="head"):
     command.upgrade(alembic_config(engine), revision)
 
 
-def open_database(url):
-    engine = make_engine(url)
+def open_database(url, **pool):
+    """`pool`: make_engine's pool_size, pool_overflow, pool_wait_s."""
+    engine = make_engine(url, **pool)
     migrate(engine)
     return engine, sessionmaker(engine, expire_on_commit=False)

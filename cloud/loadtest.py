@@ -6,8 +6,10 @@
 Terminals ``LOAD-00000`` ... are registered directly in the database with known TargetTokens
 (enrollment is not what is measured), a firmware action is assigned to every other one, and
 each client then loops: poll; on first contact PUT configData; on a deploymentBase link fetch
-it, POST proceeding and closed/success feedback.  Every feedback the clients sent is counted
-and compared with the rows the service stored: a lost or doubled feedback is a failure.
+it, POST proceeding and closed/success feedback.  A client told 503 or 429 with Retry-After
+waits that long, as the terminal's DDI client does.  Every answer is counted by request and
+status; every feedback the service accepted is compared with the rows it stored in the run:
+a lost feedback is a failure.
 """
 import asyncio
 import hashlib
@@ -66,20 +68,26 @@ def provision(database_url, clients, with_action_every=2):
     return slug
 
 
+RETRY_AFTER_MAX_S = 60          # a client honours Retry-After up to this (the run is bounded)
+
+
 class Stats:
     def __init__(self):
         self.latencies = []
         self.requests = 0
-        self.errors = {}
-        self.feedback_sent = 0
+        self.statuses = {}             # "poll 200", "feedback 503", "poll ReadTimeout" ... -> count
+        self.feedback_sent = 0         # feedback requests sent (tries included)
+        self.feedback_accepted = 0     # answered 200: the service says it stored them
+        self.feedback_gone = 0         # answered 410: an earlier try had already closed the action
+        self.retry_waits = 0           # waits taken on the service's Retry-After
         self.served_by = set()
         self.closed = set()            # action ids whose closed/success feedback was answered
 
-    def add(self, dt, ok, what=""):
+    def add(self, dt, what, outcome):
         self.requests += 1
         self.latencies.append(dt)
-        if not ok:
-            self.errors[what] = self.errors.get(what, 0) + 1
+        key = "%s %s" % (what, outcome)
+        self.statuses[key] = self.statuses.get(key, 0) + 1
 
     def p(self, q):
         if not self.latencies:
@@ -87,56 +95,100 @@ class Stats:
         s = sorted(self.latencies)
         return s[min(len(s) - 1, int(q * len(s)))]
 
+    def by_status(self):
+        out = {}
+        for key, n in self.statuses.items():
+            code = key.rsplit(" ", 1)[1]
+            out[code] = out.get(code, 0) + n
+        return out
 
-async def _feedback(http, stats, url, hdr, execution, finished, tries=3):
-    """A DDI client sends feedback until the service answers it: 200, or 410 when an earlier try
-    that timed out on the way back had already closed the action.  True once delivered."""
-    body = {"status": {"execution": execution, "result": {"finished": finished}}}
-    for _ in range(tries):
+
+def retry_after(r):
+    """The wait an overloaded service asked for (503/429 with Retry-After in seconds), bounded; else 0."""
+    if r.status_code not in (429, 503):
+        return 0
+    try:
+        return min(RETRY_AFTER_MAX_S, max(1, int(r.headers.get("retry-after", ""))))
+    except ValueError:
+        return 0
+
+
+class Links:
+    """The clients' shared HTTP connections.  Requests queue for one on a semaphore (as many under
+    way as connections): httpx's own queue of waiting requests costs time in proportion to its
+    length on every request, which made the load generator, not the service, the bottleneck at
+    2,000 clients."""
+
+    def __init__(self, http, connections):
+        self.http = http
+        self.free = asyncio.Semaphore(connections)
+
+
+async def _call(links, stats, what, method, url, **kw):
+    """One request, counted by its answer; None when it got no answer (refused, reset, timed out).
+    Its latency is timed from when it has a connection (a terminal has its own link) to its answer."""
+    async with links.free:
         t0 = time.monotonic()
         try:
-            r = await http.post(url, headers=hdr, json=body)
-        except Exception as e:
-            stats.add(time.monotonic() - t0, False, "feedback " + type(e).__name__)
-            continue
-        ok = r.status_code in (200, 410)
-        stats.add(time.monotonic() - t0, ok, "feedback %d" % r.status_code)
-        if ok:
-            stats.feedback_sent += 1
+            r = await links.http.request(method, url, **kw)
+        except Exception as e:                # a refused or reset connection is a result too
+            stats.add(time.monotonic() - t0, what, type(e).__name__)
+            return None
+        stats.add(time.monotonic() - t0, what, r.status_code)
+    stats.served_by.add(r.headers.get("x-served-by", "?"))
+    return r
+
+
+async def _feedback(links, stats, url, hdr, execution, finished, until, tries=6):
+    """A DDI client sends feedback until the service answers it: 200, or 410 when an earlier try
+    that timed out on the way back had already closed the action; on 503/429 it waits the
+    Retry-After first.  It keeps trying a little past the end of the run (a terminal keeps
+    its result until delivered).  True once delivered."""
+    body = {"status": {"execution": execution, "result": {"finished": finished}}}
+    for _ in range(tries):
+        stats.feedback_sent += 1
+        r = await _call(links, stats, "feedback", "POST", url, headers=hdr, json=body)
+        if r is not None and r.status_code == 200:
+            stats.feedback_accepted += 1
             return True
+        if r is not None and r.status_code == 410:
+            stats.feedback_gone += 1
+            return True
+        wait = retry_after(r) if r is not None else 0
+        if wait:
+            stats.retry_waits += 1
+        await asyncio.sleep(min(wait or 1, max(1.0, until + 30 - time.monotonic())))
     return False
 
 
-async def _client(http, base, tenant, i, until, stats, poll_gap):
+async def _client(links, base, tenant, i, until, stats, poll_gap):
     cid = "%s%05d" % (PREFIX, i)
     root = "%s/%s/controller/v1/%s" % (base, tenant, cid)
     hdr = {"Authorization": "TargetToken " + token_for(i)}
     await asyncio.sleep(random.random() * poll_gap)
     while time.monotonic() < until:
-        t0 = time.monotonic()
-        try:
-            r = await http.get(root, headers=hdr)
-            stats.served_by.add(r.headers.get("x-served-by", "?"))
-            stats.add(time.monotonic() - t0, r.status_code == 200, "poll %d" % r.status_code)
-            links = r.json().get("_links", {}) if r.status_code == 200 else {}
-            if "configData" in links:
-                t0 = time.monotonic()
-                r = await http.put(root + "/configData", headers=hdr,
-                                   json={"mode": "merge", "data": {"model": "load", "heap_free": str(100000 + i)}})
-                stats.add(time.monotonic() - t0, r.status_code == 200, "configData %d" % r.status_code)
-            if "deploymentBase" in links:
-                t0 = time.monotonic()
-                r = await http.get(links["deploymentBase"]["href"], headers=hdr)
-                stats.add(time.monotonic() - t0, r.status_code == 200, "deploymentBase %d" % r.status_code)
+        wait = poll_gap * (0.5 + random.random())
+        r = await _call(links, stats, "poll", "GET", root, headers=hdr)
+        offered = r.json().get("_links", {}) if r is not None and r.status_code == 200 else {}
+        if "configData" in offered:
+            r = await _call(links, stats, "configData", "PUT", root + "/configData", headers=hdr,
+                            json={"mode": "merge", "data": {"model": "load", "heap_free": str(100000 + i)}})
+        if "deploymentBase" in offered and r is not None and r.status_code == 200:
+            r = await _call(links, stats, "deploymentBase", "GET", offered["deploymentBase"]["href"], headers=hdr)
+            if r is not None and r.status_code == 200:
                 aid = r.json()["id"]
                 for execution, finished in (("proceeding", "none"), ("closed", "success")):
-                    delivered = await _feedback(http, stats, "%s/deploymentBase/%s/feedback" % (root, aid), hdr,
-                                                execution, finished)
-                    if delivered and execution == "closed":
+                    delivered = await _feedback(links, stats, "%s/deploymentBase/%s/feedback" % (root, aid), hdr,
+                                                execution, finished, until)
+                    if not delivered:
+                        break
+                    if execution == "closed":
                         stats.closed.add(int(aid))
-        except Exception as e:                    # a refused or reset connection is a result too
-            stats.add(time.monotonic() - t0, False, type(e).__name__)
-        await asyncio.sleep(poll_gap * (0.5 + random.random()))
+        told = retry_after(r) if r is not None else 0
+        if told:                               # the service said when to come back
+            stats.retry_waits += 1
+            wait = told
+        await asyncio.sleep(wait)
 
 
 async def _swarm(base, tenant, clients, seconds, poll_gap, connections):
@@ -145,37 +197,67 @@ async def _swarm(base, tenant, clients, seconds, poll_gap, connections):
     until = time.monotonic() + seconds
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
     async with httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(60.0)) as http:
-        await asyncio.gather(*(_client(http, base, tenant, i, until, stats, poll_gap) for i in range(clients)))
+        links = Links(http, connections)
+        await asyncio.gather(*(_client(links, base, tenant, i, until, stats, poll_gap) for i in range(clients)))
     return stats
 
 
-def stored_success(database_url, action_ids):
-    """Of `action_ids`, those the service has as succeeded; and all feedback rows of the run."""
+def _load_feedback_rows(database_url):
     from sqlalchemy.orm import Session
     engine = make_engine(database_url)
     with Session(engine) as db:
-        ok = set(db.scalars(select(Action.id).where(Action.state == "success", Action.id.in_(list(action_ids))))) \
-            if action_ids else set()
         rows = db.scalar(select(func.count()).select_from(ActionStatus).join(Action).join(
             Terminal, Action.terminal_id == Terminal.id).where(Terminal.controller_id.like(PREFIX + "%")))
     engine.dispose()
-    return ok, rows
+    return rows
+
+
+def stored_success(database_url, action_ids):
+    """Of `action_ids`, those the service has as succeeded."""
+    from sqlalchemy.orm import Session
+    if not action_ids:
+        return set()
+    engine = make_engine(database_url)
+    with Session(engine) as db:
+        ok = set(db.scalars(select(Action.id).where(Action.state == "success", Action.id.in_(list(action_ids)))))
+    engine.dispose()
+    return ok
 
 
 def run(url, database_url, clients=2000, seconds=60, poll_gap=2.0, connections=256):
-    """Returns a dict of figures; `lost` (closed feedback answered but not stored) must be 0."""
+    """Returns a dict of figures.  `lost` must be 0: actions whose closing feedback the service
+    answered but does not hold as succeeded, plus feedback answered 200 beyond the rows stored."""
     tenant = provision(database_url, clients)
+    rows_before = _load_feedback_rows(database_url)
     t0 = time.monotonic()
     stats = asyncio.run(_swarm(url.rstrip("/"), tenant, clients, seconds, poll_gap, connections))
     wall = time.monotonic() - t0
-    stored, rows = stored_success(database_url, stats.closed)
-    return {"clients": clients, "seconds": round(wall, 1), "requests": stats.requests,
-            "requests_per_s": round(stats.requests / wall, 1), "p50_ms": round(stats.p(0.5) * 1000, 1),
-            "p95_ms": round(stats.p(0.95) * 1000, 1), "p99_ms": round(stats.p(0.99) * 1000, 1),
-            "errors": stats.errors, "feedback_answered": stats.feedback_sent, "feedback_rows": rows,
-            "actions_closed_by_clients": len(stats.closed), "lost": len(stats.closed - stored),
-            "workers_seen": len(stats.served_by)}
+    stored = stored_success(database_url, stats.closed)
+    rows = _load_feedback_rows(database_url) - rows_before
+    statuses = stats.by_status()
+    return {"clients": clients, "seconds": round(wall, 1), "poll_gap_s": poll_gap, "connections": connections,
+            "requests": stats.requests, "requests_per_s": round(stats.requests / wall, 1),
+            "answered_2xx_per_s": round(sum(n for k, n in statuses.items() if k.startswith("2")) / wall, 1),
+            "p50_ms": round(stats.p(0.5) * 1000, 1), "p95_ms": round(stats.p(0.95) * 1000, 1),
+            "p99_ms": round(stats.p(0.99) * 1000, 1), "status_counts": statuses, "by_request": stats.statuses,
+            "server_errors": sum(n for k, n in statuses.items() if k.startswith("5") and k != "503"),
+            "retry_after_waits": stats.retry_waits,
+            "feedback_sent": stats.feedback_sent, "feedback_accepted": stats.feedback_accepted,
+            "feedback_already_closed": stats.feedback_gone, "feedback_rows_stored": rows,
+            "actions_closed_by_clients": len(stats.closed),
+            "lost": len(stats.closed - stored) + max(0, stats.feedback_accepted - rows),
+            "workers_seen": len(stats.served_by - {"?"})}
 
 
 def report(fig):
-    return json.dumps(fig, sort_keys=True)
+    """A readable summary, then every figure as one JSON line."""
+    return ("%(clients)d clients, %(seconds)ss: %(requests)d requests, %(requests_per_s)s/s "
+            "(%(answered_2xx_per_s)s/s answered 2xx); latency p50 %(p50_ms)s ms, p95 %(p95_ms)s ms, "
+            "p99 %(p99_ms)s ms\n" % fig
+            + "status: %s; server errors (5xx but 503): %d; Retry-After waits: %d\n"
+            % (", ".join("%s x%d" % kv for kv in sorted(fig["status_counts"].items())), fig["server_errors"],
+               fig["retry_after_waits"])
+            + "feedback: %(feedback_sent)d sent, %(feedback_accepted)d accepted, %(feedback_rows_stored)d stored, "
+              "%(feedback_already_closed)d already closed; actions closed %(actions_closed_by_clients)d; "
+              "lost %(lost)d; workers seen %(workers_seen)d\n" % fig
+            + json.dumps(fig, sort_keys=True))

@@ -309,6 +309,7 @@ def download(request: Request, module_id: int, filename: str, db: Session = Depe
         headers["Content-Range"] = "bytes %d-%d/%d" % (start, end, size)
     f = store.open(art.sha256)
     f.seek(start)
+    db.close()               # its connection back to the pool before the body streams (cloud.overload)
 
     def body(remaining=end - start + 1):
         try:

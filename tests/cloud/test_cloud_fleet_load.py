@@ -1,6 +1,6 @@
 """Fleet scale, bounded for the suite: simulated DDI clients against two worker processes
 sharing one PostgreSQL database; no feedback lost or doubled.  `smartpos cloud loadtest
---clients 2000` is the full run (figures in docs/cloud.md)."""
+--clients 2000` is the full run (figures in docs/tms.md, "Fleet scale")."""
 import json
 import os
 import subprocess
@@ -50,8 +50,9 @@ def test_two_workers_share_one_postgresql_and_lose_no_feedback(pg_server, tmp_pa
         proc.wait(30)
         log.close()
     log_tail = (tmp_path / "service.log").read_text()[-3000:]
-    assert not [e for e in fig["errors"] if " 5" in e], (fig, log_tail)      # no server error, ever
+    assert fig["server_errors"] == 0, (fig, log_tail)          # 503 + Retry-After at most, never a 500
     assert fig["lost"] == 0 and fig["actions_closed_by_clients"] == 75, (fig, log_tail)
+    assert fig["feedback_rows_stored"] >= fig["feedback_accepted"] >= 150, fig
     assert fig["workers_seen"] == 2, fig
     assert fig["requests"] >= 300, fig
 

@@ -29,14 +29,29 @@ NONE = "none"
 
 _MIN_SLEEP_S = const(5)
 _MAX_SLEEP_S = const(24 * 3600)
+_MAX_RETRY_S = const(3600)
 
 
 class DdiError(Exception):
-    """The DDI server refused a request or answered something this client cannot use."""
+    """The DDI server refused a request or answered something this client cannot use.
+    `retry_s`: the wait the server asked for with 503 or 429 and Retry-After, else 0."""
 
-    def __init__(self, message, status=0):
+    def __init__(self, message, status=0, retry_s=0):
         super().__init__(message)
         self.status = status
+        self.retry_s = retry_s
+
+
+def _retry_after(status, hdrs):
+    """Seconds to wait before the next request when an overloaded server (503) or one that
+    limits this client (429) says so with Retry-After in seconds (RFC 9110 section 10.2.3),
+    bounded to 1 s .. 1 h; 0 otherwise (an HTTP-date needs a set clock: the back-off applies)."""
+    if status != 503 and status != 429:
+        return 0
+    try:
+        return min(_MAX_RETRY_S, max(1, int(hdrs.get("retry-after", ""))))
+    except ValueError:
+        return 0
 
 
 def parse_sleep(text):
@@ -174,13 +189,14 @@ class DdiClient:
             extra = {"Content-Type": "application/json"}
         answer = _Answer()
         try:
-            status, _, n = await http.request(method, http.join(self.base, url), self._headers(extra), body,
-                                              sink=answer.take, timeout_ms=self.timeout_ms,
-                                              ssl_context=self.ssl_context)
+            status, hdrs, n = await http.request(method, http.join(self.base, url), self._headers(extra), body,
+                                                 sink=answer.take, timeout_ms=self.timeout_ms,
+                                                 ssl_context=self.ssl_context)
         except http.HttpError as e:
             raise DdiError("cloud unreachable: %s" % e)
         if status not in ok:
-            raise DdiError("%s %s answered %d" % (method, url.split("/controller/")[-1][:60], status), status)
+            raise DdiError("%s %s answered %d" % (method, url.split("/controller/")[-1][:60], status), status,
+                           _retry_after(status, hdrs))
         if not n:
             return None
         try:
@@ -235,15 +251,16 @@ class DdiClient:
             if len(mv):
                 sink(mv)
         try:
-            status, _, n = await http.request("GET", http.join(self.base, artifact.href), self._headers(extra),
-                                              sink=take, on_head=head, timeout_ms=self.timeout_ms * 8,
-                                              ssl_context=self.ssl_context)
+            status, hdrs, n = await http.request("GET", http.join(self.base, artifact.href), self._headers(extra),
+                                                 sink=take, on_head=head, timeout_ms=self.timeout_ms * 8,
+                                                 ssl_context=self.ssl_context)
         except http.HttpError as e:
             raise DdiError("download of %s interrupted: %s" % (artifact.filename, e))
         if status == 416 and offset >= artifact.size:
             return offset
         if status not in (200, 206):
-            raise DdiError("download of %s answered %d" % (artifact.filename, status), status)
+            raise DdiError("download of %s answered %d" % (artifact.filename, status), status,
+                           _retry_after(status, hdrs))
         return offset + n if status == 206 else n
 
 
@@ -334,7 +351,10 @@ class Agent:
             except Exception as e:          # never let management take the counter down
                 self.last_error = "%s: %s" % (type(e).__name__, e)
                 self._note("poll failed", err=self.last_error)
-                sleep, backoff = backoff, min(backoff * 2, self.sleep_s)
+                if isinstance(e, DdiError) and e.retry_s:
+                    sleep = e.retry_s       # the server said when (503/429 Retry-After)
+                else:
+                    sleep, backoff = backoff, min(backoff * 2, self.sleep_s)
             if wake is None:
                 await asyncio.sleep(sleep)
             else:

@@ -187,7 +187,7 @@ async def task(counter_attributes=None, engine=None):
     idle_logged = False
     while True:
         before = modules.loaded()
-        from pos.tms.ddi import Agent
+        from pos.tms.ddi import Agent, DdiError
         agent = Agent(_client(cfg, token), handlers=_handlers(engine), log=log,
                       attributes=lambda: attributes(counter_attributes), busy=lambda: busy_reason)
         agent.sleep_s = sleep_s
@@ -197,8 +197,11 @@ async def task(counter_attributes=None, engine=None):
             backoff = 5
         except Exception as e:              # never let management take the counter down
             log.info("ddi", "poll failed", err="%s: %s" % (type(e).__name__, e))
-            sleep, backoff = backoff, min(backoff * 2, sleep_s)
-        del agent, Agent
+            if isinstance(e, DdiError) and e.retry_s:
+                sleep = e.retry_s           # an overloaded cloud said when (503/429 Retry-After)
+            else:
+                sleep, backoff = backoff, min(backoff * 2, sleep_s)
+        del agent, Agent, DdiError
         modules.unload_since(before)
         gc.collect()
         if not idle_logged:                 # what the agent leaves between polls (smartpos bench tms-terminal)

@@ -23,6 +23,8 @@ def register(sub):
     lt.add_argument("--clients", type=int, default=2000)
     lt.add_argument("--seconds", type=float, default=60)
     lt.add_argument("--poll-gap", type=float, default=2.0, help="seconds between a client's polls (default 2)")
+    lt.add_argument("--connections", type=int, default=256,
+                    help="HTTP connections the clients share (default 256; a load balancer's would be similar)")
     ca = cmds.add_parser("test-ca", help="make a TEST CA and a server certificate (simulator, tests; never a fleet)")
     ca.add_argument("--out", default=None, metavar="DIR", help="folder to write into (default: cloud/test_tls)")
     ca.add_argument("--host", action="append", default=None,
@@ -43,6 +45,16 @@ def _common(p):
                         "in this process on 127.0.0.1:1883 (default: no push; terminals poll)")
     p.add_argument("--workers", type=int, default=1,
                    help="worker processes sharing the database (PostgreSQL for more than one)")
+    p.add_argument("--db-pool", type=int, default=None, metavar="N",
+                   help="database connections per worker, and requests it serves at once (default 20; "
+                        "env SMARTPOS_CLOUD_DB_POOL)")
+    p.add_argument("--db-overflow", type=int, default=None, metavar="N",
+                   help="connections over --db-pool under load (default 30; env SMARTPOS_CLOUD_DB_OVERFLOW)")
+    p.add_argument("--db-wait", type=int, default=None, metavar="S",
+                   help="longest wait of a request for a database connection, then 503 with Retry-After "
+                        "(default 5 s; env SMARTPOS_CLOUD_DB_WAIT_S)")
+    p.add_argument("--retry-after", type=int, default=None, metavar="S",
+                   help="Retry-After of a 503: S to 2xS seconds (default 10; env SMARTPOS_CLOUD_RETRY_AFTER_S)")
     p.add_argument("--tls-cert", default=None, metavar="PEM",
                    help="serve HTTPS with this certificate chain (terminals pin its CA; env SMARTPOS_CLOUD_TLS_CERT)")
     p.add_argument("--tls-key", default=None, metavar="PEM", help="private key of --tls-cert")
@@ -53,7 +65,18 @@ def _common(p):
 
 def settings_from(args):
     from cloud.settings import DEFAULT_PORT, Settings
-    return Settings(data_dir=args.data or os.environ.get("SMARTPOS_CLOUD_DATA", "cloud-data"),
+    overload = {}
+    for arg, name in (("db_pool", "db_pool_size"), ("db_overflow", "db_pool_overflow"), ("db_wait", "db_wait_s"),
+                      ("retry_after", "retry_after_s")):
+        value = getattr(args, arg)
+        if value is None and Settings.ENV[name] in os.environ:
+            value = os.environ[Settings.ENV[name]]
+        if value is not None:
+            try:
+                overload[name] = int(value)
+            except ValueError:
+                raise CommandError("%s must be a whole number, not %r" % (Settings.ENV[name], value))
+    return Settings(**overload, data_dir=args.data or os.environ.get("SMARTPOS_CLOUD_DATA", "cloud-data"),
                     database_url=args.database_url or os.environ.get("SMARTPOS_CLOUD_DB", ""),
                     host=args.host or "127.0.0.1",
                     port=DEFAULT_PORT if args.port is None else args.port,
@@ -74,9 +97,10 @@ def run(args):
         raise CommandError(str(exc))
     if args.cloud_command == "loadtest":
         from cloud import loadtest
-        fig = loadtest.run(args.url, settings.resolved_database_url(), args.clients, args.seconds, args.poll_gap)
+        fig = loadtest.run(args.url, settings.resolved_database_url(), args.clients, args.seconds, args.poll_gap,
+                           args.connections)
         print(loadtest.report(fig), flush=True)
-        return 0 if fig["lost"] == 0 else 1
+        return 0 if fig["lost"] == 0 and fig["server_errors"] == 0 else 1
     if args.cloud_command == "migrate":
         from cloud.db import make_engine, migrate
         engine = make_engine(settings.resolved_database_url())
