@@ -62,28 +62,38 @@ _S = (b"\x0e\x04\x0d\x01\x02\x0f\x0b\x08\x03\x0a\x06\x0c\x05\x09\x00\x07"
 
 
 def _build_sp():
-    # SP[i*64 + v]: P(S_i(v) placed at S-box i's output nibble), 32 bits (bit 1 = MSB) kept
-    # as two 16-bit halves, _SP_HI and _SP_LO.
+    # For S-box i (0-7) and its 6-bit input v: S_i(v) placed at the box's output nibble,
+    # through P, then through the expansion E of the next round (FIPS 46-3 E: chunk c of
+    # six bits takes bits 4c-1 .. 4c+4 of the 32, 1-based, wrapping), as two 24-bit
+    # halves (chunks 0-3 and 4-7).  L and R are held expanded from IP to FP: E is a bit
+    # copy, so E(L xor f) = E(L) xor E(f), and a round is the round key XORed onto R,
+    # eight 6-bit indices and sixteen look-ups.  Returns (hi S1..S8, lo S1..S8).
     dest = bytearray(32)                   # P: input bit p (0-based) goes to output bit dest[p]
     for k in range(32):
         dest[_P[k] - 1] = k
-    hi = array("H", bytes(2 * 512))
-    lo = array("H", bytes(2 * 512))
+    his = []
+    los = []
     for i in range(8):
         box = i * 64
+        hi = array("I", bytes(4 * 64))
+        lo = array("I", bytes(4 * 64))
         for v in range(64):
             s = _S[box + ((v >> 4) & 2 | (v & 1)) * 16 + ((v >> 1) & 15)]
             h = w = 0
             for b in range(4):
                 if s & (8 >> b):
-                    d = dest[4 * i + b]
-                    if d < 16:
-                        h |= 1 << (15 - d)
-                    else:
-                        w |= 1 << (31 - d)
-            hi[box + v] = h
-            lo[box + v] = w
-    return hi, lo
+                    d = dest[4 * i + b]    # bit d (0-based) of f
+                    for m in range(48):    # every expanded position that copies bit d
+                        if (4 * (m // 6) + m % 6 - 1) % 32 == d:
+                            if m < 24:
+                                h |= 1 << (23 - m)
+                            else:
+                                w |= 1 << (47 - m)
+            hi[v] = h
+            lo[v] = w
+        his.append(hi)
+        los.append(lo)
+    return tuple(his + los)
 
 
 def _build_byte_perm(table):
@@ -112,16 +122,17 @@ def _inverse(table):
     return bytes(inv)
 
 
-_SP_HI, _SP_LO = _build_sp()
+_SP = _build_sp()
 _IP_G, _IP_SHIFT = _build_byte_perm(_IP)
 _FP_G, _FP_SHIFT = _build_byte_perm(_inverse(_IP))
 del _build_sp, _build_byte_perm, _inverse, _S, _P, _IP  # needed only to build the tables
 
 
 def _key_schedule(key8):
-    # 16 round keys, each as 8 six-bit chunks (FIPS 46-3 key schedule); C and D are kept
-    # as 28-bit values and the round key as two 24-bit halves (small integers on a
-    # 32-bit port).
+    # The 16 round keys (FIPS 46-3 key schedule), each as two 24-bit halves (PC-2 entries
+    # 1-24 and 25-48, S-boxes 1-4 and 5-8), in enciphering order and in deciphering order:
+    # (enc, dec), each an array of 32 values.  C and D are kept as 28-bit values (small
+    # integers on a 32-bit port).
     c = d = 0
     for k in range(56):                    # PC-1: C from its first 28 entries, D the rest
         t = _PC1[k] - 1
@@ -130,7 +141,8 @@ def _key_schedule(key8):
             c = (c << 1) | bit
         else:
             d = (d << 1) | bit
-    ks = bytearray(128)
+    enc = array("I", bytes(4 * 32))
+    dec = array("I", bytes(4 * 32))
     for r in range(16):
         s = _SHIFTS[r]
         c = ((c << s) | (c >> (28 - s))) & 0xFFFFFFF
@@ -143,31 +155,30 @@ def _key_schedule(key8):
                 hi = (hi << 1) | bit
             else:
                 lo = (lo << 1) | bit
-        for i in range(4):
-            ks[r * 8 + i] = (hi >> (18 - 6 * i)) & 0x3F
-            ks[r * 8 + 4 + i] = (lo >> (18 - 6 * i)) & 0x3F
-    return ks
+        enc[2 * r] = dec[30 - 2 * r] = hi
+        enc[2 * r + 1] = dec[31 - 2 * r] = lo
+    return enc, dec
 
 
-# key -> its passes: ((schedule, decrypt), ...) for encryption, computed once per key.
+# key -> (passes enciphering, passes deciphering), computed once per key: each a tuple of
+# round-key arrays in the order they run (triple DES: E(K1) D(K2) E(K3), and D(K3) E(K2) D(K1)).
 _passes_cache = {}
 
 
 def _passes(key):
-    """The DES passes (schedule, direction) enciphering with `key` (8, 16 or 24 bytes);
-    deciphering runs them in reverse order, each reversed."""
     key = as_bytes(key, "key")
     p = _passes_cache.get(key)
     if p is not None:
         return p
     n = len(key)
     if n == 8:
-        p = (_key_schedule(key),)
-    elif n == 16:
-        k1 = _key_schedule(key[:8])
-        p = (k1, _key_schedule(key[8:]), k1)
-    elif n == 24:
-        p = (_key_schedule(key[:8]), _key_schedule(key[8:16]), _key_schedule(key[16:]))
+        e1, d1 = _key_schedule(key)
+        p = ((e1,), (d1,))
+    elif n == 16 or n == 24:
+        e1, d1 = _key_schedule(key[:8])
+        e2, d2 = _key_schedule(key[8:16])
+        e3, d3 = _key_schedule(key[16:]) if n == 24 else (e1, d1)
+        p = ((e1, d2, e3), (d3, e2, d1))
     else:
         raise CryptoError("bad key length %d (want 8, 16 or 24)" % n)
     if len(_passes_cache) >= 8:
@@ -176,65 +187,85 @@ def _passes(key):
     return p
 
 
-def _block(schedules, first, n, decrypt, block, i, out, o):
-    """out[o:o+8] = block[i:i+8] through DES with schedules[first] (n = 1) or triple DES
-    with schedules[first:first+3] (n = 3: E D E, or D E D in reverse to decipher).
-    The block is carried as four 16-bit halves from IP to FP; between the passes of
-    triple DES the FP of one pass and the IP of the next cancel and are skipped."""
+def _load(src, i, st):
+    """st ^= IP(src[i:i+8]), st holding the block after IP as expanded halves [L hi, L lo,
+    R hi, R lo] (24 bits each)."""
     g = _IP_G
     sh = _IP_SHIFT
     lh = ll = rh = rl = 0
-    for j in range(8):                     # IP
-        v = block[i + j]
+    for j in range(8):
+        v = src[i + j]
         b = sh[j]
         lh |= g[v] << b
         ll |= g[256 + v] << b
         rh |= g[512 + v] << b
         rl |= g[768 + v] << b
-    sph = _SP_HI
-    spl = _SP_LO
-    for p in range(n):
-        # encipher: E(k1) D(k2) E(k3); decipher: D(k3) E(k2) D(k1)
-        ks = schedules[first + (n - 1 - p if decrypt else p)]
-        dec = decrypt ^ (p & 1)
-        k = 120 if dec else 0
-        step = -8 if dec else 8
-        for _ in range(16):
-            # E expansion of R (rotated right by one bit) in eight 6-bit chunks, XOR the round key
-            i0 = (((rl & 1) << 5) | (rh >> 11)) ^ ks[k]
-            i1 = 64 + (((rh >> 7) & 0x3F) ^ ks[k + 1])
-            i2 = 128 + (((rh >> 3) & 0x3F) ^ ks[k + 2])
-            i3 = 192 + ((((rh & 0x1F) << 1) | (rl >> 15)) ^ ks[k + 3])
-            i4 = 256 + ((((rh & 1) << 5) | (rl >> 11)) ^ ks[k + 4])
-            i5 = 320 + (((rl >> 7) & 0x3F) ^ ks[k + 5])
-            i6 = 384 + (((rl >> 3) & 0x3F) ^ ks[k + 6])
-            i7 = 448 + ((((rl & 0x1F) << 1) | (rh >> 15)) ^ ks[k + 7])
-            t = lh ^ sph[i0] ^ sph[i1] ^ sph[i2] ^ sph[i3] ^ sph[i4] ^ sph[i5] ^ sph[i6] ^ sph[i7]
-            lh = rh
-            rh = t
-            t = ll ^ spl[i0] ^ spl[i1] ^ spl[i2] ^ spl[i3] ^ spl[i4] ^ spl[i5] ^ spl[i6] ^ spl[i7]
-            ll = rl
-            rl = t
-            k += step
-        t = lh                             # the pre-output is R16 L16
-        lh = rh
-        rh = t
-        t = ll
-        ll = rl
-        rl = t
-    out[o] = lh >> 8                       # the pre-output, R16 L16, through FP in place
-    out[o + 1] = lh & 0xFF
-    out[o + 2] = ll >> 8
-    out[o + 3] = ll & 0xFF
-    out[o + 4] = rh >> 8
-    out[o + 5] = rh & 0xFF
-    out[o + 6] = rl >> 8
-    out[o + 7] = rl & 0xFF
+    # E of the 32 bits lh:ll (r1 = bit 15 of lh, r32 = bit 0 of ll), chunks 0-3 and 4-7
+    st[0] ^= (((ll & 1) << 23) | ((lh >> 11) << 18) | (((lh >> 7) & 63) << 12)
+              | (((lh >> 3) & 63) << 6) | ((lh & 31) << 1) | (ll >> 15))
+    st[1] ^= (((lh & 1) << 23) | ((ll >> 11) << 18) | (((ll >> 7) & 63) << 12)
+              | (((ll >> 3) & 63) << 6) | ((ll & 31) << 1) | (lh >> 15))
+    st[2] ^= (((rl & 1) << 23) | ((rh >> 11) << 18) | (((rh >> 7) & 63) << 12)
+              | (((rh >> 3) & 63) << 6) | ((rh & 31) << 1) | (rl >> 15))
+    st[3] ^= (((rh & 1) << 23) | ((rl >> 11) << 18) | (((rl >> 7) & 63) << 12)
+              | (((rl >> 3) & 63) << 6) | ((rl & 31) << 1) | (rh >> 15))
+
+
+def _rounds(passes, st):
+    """The block in st through the DES passes (16 rounds each, L and R swapped after the
+    16th: the pre-output R16 L16).  Between the passes of triple DES the FP of one and the
+    IP of the next cancel, so the block stays expanded throughout."""
+    s1, s2, s3, s4, s5, s6, s7, s8, t1, t2, t3, t4, t5, t6, t7, t8 = _SP
+    lh = st[0]
+    ll = st[1]
+    rh = st[2]
+    rl = st[3]
+    for ks in passes:
+        for k in range(0, 32, 4):          # two rounds: L ^= f(R, K), then R ^= f(L, K')
+            x = rh ^ ks[k]
+            y = rl ^ ks[k + 1]
+            a = x >> 18
+            b = (x >> 12) & 63
+            c = (x >> 6) & 63
+            x &= 63
+            e = y >> 18
+            f = (y >> 12) & 63
+            g = (y >> 6) & 63
+            y &= 63
+            lh ^= s1[a] ^ s2[b] ^ s3[c] ^ s4[x] ^ s5[e] ^ s6[f] ^ s7[g] ^ s8[y]
+            ll ^= t1[a] ^ t2[b] ^ t3[c] ^ t4[x] ^ t5[e] ^ t6[f] ^ t7[g] ^ t8[y]
+            x = lh ^ ks[k + 2]
+            y = ll ^ ks[k + 3]
+            a = x >> 18
+            b = (x >> 12) & 63
+            c = (x >> 6) & 63
+            x &= 63
+            e = y >> 18
+            f = (y >> 12) & 63
+            g = (y >> 6) & 63
+            y &= 63
+            rh ^= s1[a] ^ s2[b] ^ s3[c] ^ s4[x] ^ s5[e] ^ s6[f] ^ s7[g] ^ s8[y]
+            rl ^= t1[a] ^ t2[b] ^ t3[c] ^ t4[x] ^ t5[e] ^ t6[f] ^ t7[g] ^ t8[y]
+        lh, rh = rh, lh
+        ll, rl = rl, ll
+    st[0] = lh
+    st[1] = ll
+    st[2] = rh
+    st[3] = rl
+
+
+def _store(st, out, o):
+    """out[o:o+8] = FP of the block in st (expanded halves back to 32 bits: the middle
+    four bits of every chunk)."""
     g = _FP_G
     sh = _FP_SHIFT
     lh = ll = rh = rl = 0
     for j in range(8):
-        v = out[o + j]
+        e = st[j >> 1]
+        if j & 1:
+            v = (((e >> 3) & 0xF0) | ((e >> 1) & 0x0F))
+        else:
+            v = (((e >> 15) & 0xF0) | ((e >> 13) & 0x0F))
         b = sh[j]
         lh |= g[v] << b
         ll |= g[256 + v] << b
@@ -251,12 +282,15 @@ def _block(schedules, first, n, decrypt, block, i, out, o):
 
 
 def _ecb(key, data, decrypt):
-    keys = _passes(key)
-    n = len(keys)
+    passes = _passes(key)[1 if decrypt else 0]
     data = whole_blocks(data, 8)
     out = bytearray(len(data))
+    st = [0, 0, 0, 0]
     for o in range(0, len(data), 8):
-        _block(keys, 0, n, decrypt, data, o, out, o)
+        st[0] = st[1] = st[2] = st[3] = 0
+        _load(data, o, st)
+        _rounds(passes, st)
+        _store(st, out, o)
     return bytes(out)
 
 
@@ -269,27 +303,29 @@ def des_decrypt(key, data):
 
 
 def des_cbc_encrypt(key, iv, data):
-    keys = _passes(key)
-    n = len(keys)
+    passes = _passes(key)[0]
     data = whole_blocks(data, 8)
-    chain = bytearray(check_iv(iv, 8))
+    st = [0, 0, 0, 0]
+    _load(check_iv(iv, 8), 0, st)          # the chain stays after IP: IP(FP(c) ^ d) = c ^ IP(d)
     out = bytearray(len(data))
     for o in range(0, len(data), 8):
-        for i in range(8):
-            chain[i] ^= data[o + i]
-        _block(keys, 0, n, False, chain, 0, chain, 0)
-        out[o:o + 8] = chain
+        _load(data, o, st)
+        _rounds(passes, st)
+        _store(st, out, o)
     return bytes(out)
 
 
 def des_cbc_decrypt(key, iv, data):
-    keys = _passes(key)
-    n = len(keys)
+    passes = _passes(key)[1]
     data = whole_blocks(data, 8)
     prev = check_iv(iv, 8)
     out = bytearray(len(data))
+    st = [0, 0, 0, 0]
     for o in range(0, len(data), 8):
-        _block(keys, 0, n, True, data, o, out, o)
+        st[0] = st[1] = st[2] = st[3] = 0
+        _load(data, o, st)
+        _rounds(passes, st)
+        _store(st, out, o)
         if o:
             for i in range(8):
                 out[o + i] ^= data[o - 8 + i]
@@ -317,22 +353,21 @@ def mac_iso9797_1(key, data, alg, pad):
     """ISO/IEC 9797-1 MAC algorithm 1 or 3 with padding method 1 or 2 (8 bytes)."""
     key = as_bytes(key, "key")
     data = _pad(as_bytes(data), pad)
+    enc = _passes(key)[0]
     if alg == 1:
-        keys = _passes(key)
-        n = len(keys)
+        passes = enc
     elif alg == 3:
         if len(key) != 16:
             raise CryptoError("MAC algorithm 3 needs a 16-byte key, not %d" % len(key))
-        keys = _passes(key)                # (K1, K2, K1): single DES with K1 over the blocks
-        n = 1
+        passes = enc[:1]                   # (K1, K2, K1): single DES with K1 over the blocks
     else:
         raise CryptoError("bad MAC algorithm %r (want 1 or 3)" % (alg,))
-    chain = bytearray(8)
+    st = [0, 0, 0, 0]                      # the chain, after IP (see des_cbc_encrypt)
     for o in range(0, len(data), 8):
-        for i in range(8):
-            chain[i] ^= data[o + i]
-        _block(keys, 0, n, False, chain, 0, chain, 0)
+        _load(data, o, st)
+        _rounds(passes, st)
     if alg == 3:                          # output transformation 3: D(K2), E(K1)
-        _block(keys, 1, 1, True, chain, 0, chain, 0)
-        _block(keys, 0, 1, False, chain, 0, chain, 0)
-    return bytes(chain)
+        _rounds(enc[1:], st)
+    out = bytearray(8)
+    _store(st, out, 0)
+    return bytes(out)
