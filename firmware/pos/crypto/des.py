@@ -5,10 +5,11 @@ from pos.crypto.args import CryptoError, as_bytes, check_iv, whole_blocks
 
 
 # ---------------------------------------------------------------------------
-# DES (FIPS 46-3).  Tables are the standard's; SP boxes (S-box then P) and the
-# byte tables for IP/FP are computed once at import from them.  Every value the block
-# and key schedule code holds fits 28 bits, so a 32-bit port (30-bit small integers)
-# allocates nothing per block: 32-bit words are carried as 16-bit halves.
+# DES (FIPS 46-3).  Tables are the standard's; SP boxes (S-box, P, then the next round's
+# E) and the byte tables for IP/FP are computed once at import from them.  From IP to FP
+# the block is held as L and R expanded by E, each two 24-bit halves, so every value the
+# block and key schedule code holds fits 28 bits and a 32-bit port (30-bit small
+# integers) allocates nothing per block.
 # ---------------------------------------------------------------------------
 # The FIPS 46-3 tables (IP, P, PC-1, PC-2, shifts, S1..S8) as byte strings: a bytes
 # literal costs one byte per entry on the heap, a tuple of ints eight.
@@ -75,8 +76,8 @@ def _build_sp():
     los = []
     for i in range(8):
         box = i * 64
-        hi = array("I", bytes(4 * 64))
-        lo = array("I", bytes(4 * 64))
+        hi = [0] * 64                      # lists: a list subscript costs less than an
+        lo = [0] * 64                      # array's; on a 32-bit port as small (4 B an entry)
         for v in range(64):
             s = _S[box + ((v >> 4) & 2 | (v & 1)) * 16 + ((v >> 1) & 15)]
             h = w = 0
@@ -108,11 +109,13 @@ def _build_byte_perm(table):
         t = table[k] - 1
         a[k >> 3] = t & 7
         b[t >> 3] = 7 - (k & 7)
-    g = array("H", bytes(2 * 1024))
+    g = []
     for h in range(4):
+        t = array("H", bytes(2 * 256))
         for v in range(256):
-            g[h * 256 + v] = (((v >> (7 - a[2 * h])) & 1) << 8) | ((v >> (7 - a[2 * h + 1])) & 1)
-    return g, bytes(b)
+            t[v] = (((v >> (7 - a[2 * h])) & 1) << 8) | ((v >> (7 - a[2 * h + 1])) & 1)
+        g.append(t)
+    return tuple(g), bytes(b)
 
 
 def _inverse(table):
@@ -122,16 +125,48 @@ def _inverse(table):
     return bytes(inv)
 
 
+def _build_ip_expanded(g):
+    # IP straight into the expanded halves.  IP puts input byte j's bit at bit j (from the
+    # LSB) of every output byte; with G (above) giving, for an input byte v, its bits for
+    # output bytes (0, 1), (2, 3), (4, 5), (6, 7), and L's bytes 0-3 called L0-L3 (R's 4-7
+    # likewise), E places bit j of L byte i at 36 - 12i + (j + 3) when j >= 3 and at
+    # 36 - 12i + (j + 1) when j <= 4 (48-bit positions, 0 = the LSB of the low half), and
+    # bit 0 also at 35 - 12i, bit 7 also at 48 - 12i (mod 48).  So each half is a sum of
+    # tables with two bits 12 apart, shifted:
+    #   hi = sum_j U[d_j] << s_j | W[d_0] << 11 | X[d_7],  U = L0:L1, W = L3:L0, X = L1:L2
+    #   lo = sum_j V[d_j] << s_j | X[d_0] << 11 | W[d_7],  V = L2:L3
+    # Returns (U, V, W, X) for L then for R, arrays of 256.
+    out = []
+    for h in (0, 2):
+        p = g[h]
+        q = g[h + 1]
+        u = array("H", bytes(512))
+        v_ = array("H", bytes(512))
+        w = array("H", bytes(512))
+        x = array("H", bytes(512))
+        for v in range(256):
+            b0 = p[v] >> 8
+            b1 = p[v] & 1
+            b2 = q[v] >> 8
+            b3 = q[v] & 1
+            u[v] = (b0 << 12) | b1
+            v_[v] = (b2 << 12) | b3
+            w[v] = (b3 << 12) | b0
+            x[v] = (b1 << 12) | b2
+        out += (u, v_, w, x)
+    return tuple(out)
+
+
 _SP = _build_sp()
-_IP_G, _IP_SHIFT = _build_byte_perm(_IP)
+_IP_X = _build_ip_expanded(_build_byte_perm(_IP)[0])
 _FP_G, _FP_SHIFT = _build_byte_perm(_inverse(_IP))
-del _build_sp, _build_byte_perm, _inverse, _S, _P, _IP  # needed only to build the tables
+del _build_sp, _build_byte_perm, _build_ip_expanded, _inverse, _S, _P, _IP  # needed only to build the tables
 
 
 def _key_schedule(key8):
     # The 16 round keys (FIPS 46-3 key schedule), each as two 24-bit halves (PC-2 entries
     # 1-24 and 25-48, S-boxes 1-4 and 5-8), in enciphering order and in deciphering order:
-    # (enc, dec), each an array of 32 values.  C and D are kept as 28-bit values (small
+    # (enc, dec), each 8 tuples of two rounds' keys (hi, lo, hi, lo).  C and D are kept as 28-bit values (small
     # integers on a 32-bit port).
     c = d = 0
     for k in range(56):                    # PC-1: C from its first 28 entries, D the rest
@@ -141,8 +176,7 @@ def _key_schedule(key8):
             c = (c << 1) | bit
         else:
             d = (d << 1) | bit
-    enc = array("I", bytes(4 * 32))
-    dec = array("I", bytes(4 * 32))
+    keys = []
     for r in range(16):
         s = _SHIFTS[r]
         c = ((c << s) | (c >> (28 - s))) & 0xFFFFFFF
@@ -155,8 +189,11 @@ def _key_schedule(key8):
                 hi = (hi << 1) | bit
             else:
                 lo = (lo << 1) | bit
-        enc[2 * r] = dec[30 - 2 * r] = hi
-        enc[2 * r + 1] = dec[31 - 2 * r] = lo
+        keys.append(hi)
+        keys.append(lo)
+    # two rounds per entry (K1 hi, K1 lo, K2 hi, K2 lo), forwards and backwards
+    enc = tuple(tuple(keys[4 * p:4 * p + 4]) for p in range(8))
+    dec = tuple((keys[30 - 4 * p], keys[31 - 4 * p], keys[28 - 4 * p], keys[29 - 4 * p]) for p in range(8))
     return enc, dec
 
 
@@ -187,67 +224,99 @@ def _passes(key):
     return p
 
 
-def _load(src, i, st):
-    """st ^= IP(src[i:i+8]), st holding the block after IP as expanded halves [L hi, L lo,
-    R hi, R lo] (24 bits each)."""
-    g = _IP_G
-    sh = _IP_SHIFT
-    lh = ll = rh = rl = 0
-    for j in range(8):
-        v = src[i + j]
-        b = sh[j]
-        lh |= g[v] << b
-        ll |= g[256 + v] << b
-        rh |= g[512 + v] << b
-        rl |= g[768 + v] << b
-    # E of the 32 bits lh:ll (r1 = bit 15 of lh, r32 = bit 0 of ll), chunks 0-3 and 4-7
-    st[0] ^= (((ll & 1) << 23) | ((lh >> 11) << 18) | (((lh >> 7) & 63) << 12)
-              | (((lh >> 3) & 63) << 6) | ((lh & 31) << 1) | (ll >> 15))
-    st[1] ^= (((lh & 1) << 23) | ((ll >> 11) << 18) | (((ll >> 7) & 63) << 12)
-              | (((ll >> 3) & 63) << 6) | ((ll & 31) << 1) | (lh >> 15))
-    st[2] ^= (((rl & 1) << 23) | ((rh >> 11) << 18) | (((rh >> 7) & 63) << 12)
-              | (((rh >> 3) & 63) << 6) | ((rh & 31) << 1) | (rl >> 15))
-    st[3] ^= (((rh & 1) << 23) | ((rl >> 11) << 18) | (((rl >> 7) & 63) << 12)
-              | (((rl >> 3) & 63) << 6) | ((rl & 31) << 1) | (rh >> 15))
-
-
-def _rounds(passes, st):
-    """The block in st through the DES passes (16 rounds each, L and R swapped after the
-    16th: the pre-output R16 L16).  Between the passes of triple DES the FP of one and the
-    IP of the next cancel, so the block stays expanded throughout."""
-    s1, s2, s3, s4, s5, s6, s7, s8, t1, t2, t3, t4, t5, t6, t7, t8 = _SP
+def _cipher(passes, st, src, i, end):
+    """The block in st (after IP, as expanded halves [L hi, L lo, R hi, R lo], 24 bits
+    each), XORed with IP(src[i:i+8]) when src is given, through the DES passes (16 rounds
+    each, L and R swapped after the 16th: the pre-output R16 L16).  Between the passes of
+    triple DES the FP of one and the IP of the next cancel, so the block stays expanded.
+    With src, every block of src[i:end] in turn (CBC: XORed onto the result of the last)."""
     lh = st[0]
     ll = st[1]
     rh = st[2]
     rl = st[3]
-    for ks in passes:
-        for k in range(0, 32, 4):          # two rounds: L ^= f(R, K), then R ^= f(L, K')
-            x = rh ^ ks[k]
-            y = rl ^ ks[k + 1]
-            a = x >> 18
-            b = (x >> 12) & 63
-            c = (x >> 6) & 63
-            x &= 63
-            e = y >> 18
-            f = (y >> 12) & 63
-            g = (y >> 6) & 63
-            y &= 63
-            lh ^= s1[a] ^ s2[b] ^ s3[c] ^ s4[x] ^ s5[e] ^ s6[f] ^ s7[g] ^ s8[y]
-            ll ^= t1[a] ^ t2[b] ^ t3[c] ^ t4[x] ^ t5[e] ^ t6[f] ^ t7[g] ^ t8[y]
-            x = lh ^ ks[k + 2]
-            y = ll ^ ks[k + 3]
-            a = x >> 18
-            b = (x >> 12) & 63
-            c = (x >> 6) & 63
-            x &= 63
-            e = y >> 18
-            f = (y >> 12) & 63
-            g = (y >> 6) & 63
-            y &= 63
-            rh ^= s1[a] ^ s2[b] ^ s3[c] ^ s4[x] ^ s5[e] ^ s6[f] ^ s7[g] ^ s8[y]
-            rl ^= t1[a] ^ t2[b] ^ t3[c] ^ t4[x] ^ t5[e] ^ t6[f] ^ t7[g] ^ t8[y]
-        lh, rh = rh, lh
-        ll, rl = rl, ll
+    lu, lv, lw, lx, ru, rv, rw, rx = _IP_X
+    s1, s2, s3, s4, s5, s6, s7, s8, t1, t2, t3, t4, t5, t6, t7, t8 = _SP
+    while True:
+        if src is not None:
+            d = src[i]
+            lh ^= lu[d] << 1
+            ll ^= lv[d] << 1
+            rh ^= ru[d] << 1
+            rl ^= rv[d] << 1
+            lh ^= lw[d] << 11
+            ll ^= lx[d] << 11
+            rh ^= rw[d] << 11
+            rl ^= rx[d] << 11
+            d = src[i + 1]
+            lh ^= lu[d] << 2
+            ll ^= lv[d] << 2
+            rh ^= ru[d] << 2
+            rl ^= rv[d] << 2
+            d = src[i + 2]
+            lh ^= lu[d] << 3
+            ll ^= lv[d] << 3
+            rh ^= ru[d] << 3
+            rl ^= rv[d] << 3
+            d = src[i + 3]
+            lh ^= (lu[d] * 5) << 4
+            ll ^= (lv[d] * 5) << 4
+            rh ^= (ru[d] * 5) << 4
+            rl ^= (rv[d] * 5) << 4
+            d = src[i + 4]
+            lh ^= (lu[d] * 5) << 5
+            ll ^= (lv[d] * 5) << 5
+            rh ^= (ru[d] * 5) << 5
+            rl ^= (rv[d] * 5) << 5
+            d = src[i + 5]
+            lh ^= lu[d] << 8
+            ll ^= lv[d] << 8
+            rh ^= ru[d] << 8
+            rl ^= rv[d] << 8
+            d = src[i + 6]
+            lh ^= lu[d] << 9
+            ll ^= lv[d] << 9
+            rh ^= ru[d] << 9
+            rl ^= rv[d] << 9
+            d = src[i + 7]
+            lh ^= lu[d] << 10
+            ll ^= lv[d] << 10
+            rh ^= ru[d] << 10
+            rl ^= rv[d] << 10
+            lh ^= lx[d]
+            ll ^= lw[d]
+            rh ^= rx[d]
+            rl ^= rw[d]
+        for ks in passes:
+            for kh, kl, jh, jl in ks:          # two rounds: L ^= f(R, K), then R ^= f(L, K')
+                x = rh ^ kh
+                y = rl ^ kl
+                a = x >> 18
+                b = (x >> 12) & 63
+                c = (x >> 6) & 63
+                x &= 63
+                e = y >> 18
+                f = (y >> 12) & 63
+                g = (y >> 6) & 63
+                y &= 63
+                lh ^= s1[a] ^ s2[b] ^ s3[c] ^ s4[x] ^ s5[e] ^ s6[f] ^ s7[g] ^ s8[y]
+                ll ^= t1[a] ^ t2[b] ^ t3[c] ^ t4[x] ^ t5[e] ^ t6[f] ^ t7[g] ^ t8[y]
+                x = lh ^ jh
+                y = ll ^ jl
+                a = x >> 18
+                b = (x >> 12) & 63
+                c = (x >> 6) & 63
+                x &= 63
+                e = y >> 18
+                f = (y >> 12) & 63
+                g = (y >> 6) & 63
+                y &= 63
+                rh ^= s1[a] ^ s2[b] ^ s3[c] ^ s4[x] ^ s5[e] ^ s6[f] ^ s7[g] ^ s8[y]
+                rl ^= t1[a] ^ t2[b] ^ t3[c] ^ t4[x] ^ t5[e] ^ t6[f] ^ t7[g] ^ t8[y]
+            lh, rh = rh, lh
+            ll, rl = rl, ll
+        i += 8
+        if i >= end:
+            break
     st[0] = lh
     st[1] = ll
     st[2] = rh
@@ -257,7 +326,7 @@ def _rounds(passes, st):
 def _store(st, out, o):
     """out[o:o+8] = FP of the block in st (expanded halves back to 32 bits: the middle
     four bits of every chunk)."""
-    g = _FP_G
+    g0, g1, g2, g3 = _FP_G
     sh = _FP_SHIFT
     lh = ll = rh = rl = 0
     for j in range(8):
@@ -267,10 +336,10 @@ def _store(st, out, o):
         else:
             v = (((e >> 15) & 0xF0) | ((e >> 13) & 0x0F))
         b = sh[j]
-        lh |= g[v] << b
-        ll |= g[256 + v] << b
-        rh |= g[512 + v] << b
-        rl |= g[768 + v] << b
+        lh |= g0[v] << b
+        ll |= g1[v] << b
+        rh |= g2[v] << b
+        rl |= g3[v] << b
     out[o] = lh >> 8
     out[o + 1] = lh & 0xFF
     out[o + 2] = ll >> 8
@@ -288,8 +357,7 @@ def _ecb(key, data, decrypt):
     st = [0, 0, 0, 0]
     for o in range(0, len(data), 8):
         st[0] = st[1] = st[2] = st[3] = 0
-        _load(data, o, st)
-        _rounds(passes, st)
+        _cipher(passes, st, data, o, o + 8)
         _store(st, out, o)
     return bytes(out)
 
@@ -306,11 +374,10 @@ def des_cbc_encrypt(key, iv, data):
     passes = _passes(key)[0]
     data = whole_blocks(data, 8)
     st = [0, 0, 0, 0]
-    _load(check_iv(iv, 8), 0, st)          # the chain stays after IP: IP(FP(c) ^ d) = c ^ IP(d)
+    _cipher((), st, check_iv(iv, 8), 0, 8)    # the chain stays after IP: IP(FP(c) ^ d) = c ^ IP(d)
     out = bytearray(len(data))
     for o in range(0, len(data), 8):
-        _load(data, o, st)
-        _rounds(passes, st)
+        _cipher(passes, st, data, o, o + 8)
         _store(st, out, o)
     return bytes(out)
 
@@ -323,8 +390,7 @@ def des_cbc_decrypt(key, iv, data):
     st = [0, 0, 0, 0]
     for o in range(0, len(data), 8):
         st[0] = st[1] = st[2] = st[3] = 0
-        _load(data, o, st)
-        _rounds(passes, st)
+        _cipher(passes, st, data, o, o + 8)
         _store(st, out, o)
         if o:
             for i in range(8):
@@ -363,11 +429,9 @@ def mac_iso9797_1(key, data, alg, pad):
     else:
         raise CryptoError("bad MAC algorithm %r (want 1 or 3)" % (alg,))
     st = [0, 0, 0, 0]                      # the chain, after IP (see des_cbc_encrypt)
-    for o in range(0, len(data), 8):
-        _load(data, o, st)
-        _rounds(passes, st)
+    _cipher(passes, st, data, 0, len(data))
     if alg == 3:                          # output transformation 3: D(K2), E(K1)
-        _rounds(enc[1:], st)
+        _cipher(enc[1:], st, None, 0, 0)
     out = bytearray(8)
     _store(st, out, 0)
     return bytes(out)
