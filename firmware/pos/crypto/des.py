@@ -197,8 +197,9 @@ def _key_schedule(key8):
     return enc, dec
 
 
-# key -> (passes enciphering, passes deciphering), computed once per key: each a tuple of
-# round-key arrays in the order they run (triple DES: E(K1) D(K2) E(K3), and D(K3) E(K2) D(K1)).
+# key -> (passes enciphering, passes deciphering, the first pass, the passes after it),
+# computed once per key: each a tuple of round-key sets in the order they run (triple DES:
+# E(K1) D(K2) E(K3), and D(K3) E(K2) D(K1)); the last two serve MAC algorithm 3.
 _passes_cache = {}
 
 
@@ -210,12 +211,12 @@ def _passes(key):
     n = len(key)
     if n == 8:
         e1, d1 = _key_schedule(key)
-        p = ((e1,), (d1,))
+        p = ((e1,), (d1,), (e1,), ())
     elif n == 16 or n == 24:
         e1, d1 = _key_schedule(key[:8])
         e2, d2 = _key_schedule(key[8:16])
         e3, d3 = _key_schedule(key[16:]) if n == 24 else (e1, d1)
-        p = ((e1, d2, e3), (d3, e2, d1))
+        p = ((e1, d2, e3), (d3, e2, d1), (e1,), (d2, e3))
     else:
         raise CryptoError("bad key length %d (want 8, 16 or 24)" % n)
     if len(_passes_cache) >= 8:
@@ -419,19 +420,19 @@ def mac_iso9797_1(key, data, alg, pad):
     """ISO/IEC 9797-1 MAC algorithm 1 or 3 with padding method 1 or 2 (8 bytes)."""
     key = as_bytes(key, "key")
     data = _pad(as_bytes(data), pad)
-    enc = _passes(key)[0]
+    keys = _passes(key)
     if alg == 1:
-        passes = enc
+        passes = keys[0]
     elif alg == 3:
         if len(key) != 16:
             raise CryptoError("MAC algorithm 3 needs a 16-byte key, not %d" % len(key))
-        passes = enc[:1]                   # (K1, K2, K1): single DES with K1 over the blocks
+        passes = keys[2]                   # (K1, K2, K1): single DES with K1 over the blocks
     else:
         raise CryptoError("bad MAC algorithm %r (want 1 or 3)" % (alg,))
     st = [0, 0, 0, 0]                      # the chain, after IP (see des_cbc_encrypt)
     _cipher(passes, st, data, 0, len(data))
     if alg == 3:                          # output transformation 3: D(K2), E(K1)
-        _cipher(enc[1:], st, None, 0, 0)
+        _cipher(keys[3], st, None, 0, 0)
     out = bytearray(8)
     _store(st, out, 0)
     return bytes(out)
