@@ -76,8 +76,8 @@ def _build_sp():
     los = []
     for i in range(8):
         box = i * 64
-        hi = [0] * 64                      # lists: a list subscript costs less than an
-        lo = [0] * 64                      # array's; on a 32-bit port as small (4 B an entry)
+        hi = array("I", bytes(4 * 64))
+        lo = array("I", bytes(4 * 64))
         for v in range(64):
             s = _S[box + ((v >> 4) & 2 | (v & 1)) * 16 + ((v >> 1) & 15)]
             h = w = 0
@@ -118,13 +118,6 @@ def _build_byte_perm(table):
     return tuple(g), bytes(b)
 
 
-def _inverse(table):
-    inv = bytearray(64)
-    for k in range(64):
-        inv[table[k] - 1] = k + 1
-    return bytes(inv)
-
-
 def _build_ip_expanded(g):
     # IP straight into the expanded halves.  IP puts input byte j's bit at bit j (from the
     # LSB) of every output byte; with G (above) giving, for an input byte v, its bits for
@@ -133,41 +126,28 @@ def _build_ip_expanded(g):
     # 36 - 12i + (j + 1) when j <= 4 (48-bit positions, 0 = the LSB of the low half), and
     # bit 0 also at 35 - 12i, bit 7 also at 48 - 12i (mod 48).  So each half is a sum of
     # tables with two bits 12 apart, shifted:
-    #   hi = sum_j U[d_j] << s_j | W[d_0] << 11 | X[d_7],  U = L0:L1, W = L3:L0, X = L1:L2
-    #   lo = sum_j V[d_j] << s_j | X[d_0] << 11 | W[d_7],  V = L2:L3
-    # Returns (U, V, W, X) for L then for R, arrays of 256.
+    #   hi = sum_j U[d_j] << s_j | W(d_0) << 11 | X(d_7),  U = L0:L1, W = L3:L0, X = L1:L2
+    #   lo = sum_j V[d_j] << s_j | X(d_0) << 11 | W(d_7),  V = L2:L3
+    # W and X are taken from U and V.  Returns (U, V) for L then for R, arrays of 256.
     out = []
-    for h in (0, 2):
+    for h in range(4):
         p = g[h]
-        q = g[h + 1]
-        u = array("H", bytes(512))
-        v_ = array("H", bytes(512))
-        w = array("H", bytes(512))
-        x = array("H", bytes(512))
+        t = array("H", bytes(512))
         for v in range(256):
-            b0 = p[v] >> 8
-            b1 = p[v] & 1
-            b2 = q[v] >> 8
-            b3 = q[v] & 1
-            u[v] = (b0 << 12) | b1
-            v_[v] = (b2 << 12) | b3
-            w[v] = (b3 << 12) | b0
-            x[v] = (b1 << 12) | b2
-        out += (u, v_, w, x)
+            t[v] = ((p[v] >> 8) << 12) | (p[v] & 1)
+        out.append(t)
     return tuple(out)
 
 
 _SP = _build_sp()
 _IP_X = _build_ip_expanded(_build_byte_perm(_IP)[0])
-_FP_G, _FP_SHIFT = _build_byte_perm(_inverse(_IP))
-del _build_sp, _build_byte_perm, _build_ip_expanded, _inverse, _S, _P, _IP  # needed only to build the tables
+del _build_sp, _build_byte_perm, _build_ip_expanded, _S, _P, _IP  # needed only to build the tables
 
 
-def _key_schedule(key8):
+def _round_keys(key8):
     # The 16 round keys (FIPS 46-3 key schedule), each as two 24-bit halves (PC-2 entries
-    # 1-24 and 25-48, S-boxes 1-4 and 5-8), in enciphering order and in deciphering order:
-    # (enc, dec), each 8 tuples of two rounds' keys (hi, lo, hi, lo).  C and D are kept as 28-bit values (small
-    # integers on a 32-bit port).
+    # 1-24 and 25-48, S-boxes 1-4 and 5-8): 32 values.  C and D are kept as 28-bit values
+    # (small integers on a 32-bit port).
     c = d = 0
     for k in range(56):                    # PC-1: C from its first 28 entries, D the rest
         t = _PC1[k] - 1
@@ -176,7 +156,7 @@ def _key_schedule(key8):
             c = (c << 1) | bit
         else:
             d = (d << 1) | bit
-    keys = []
+    keys = array("I", bytes(4 * 32))
     for r in range(16):
         s = _SHIFTS[r]
         c = ((c << s) | (c >> (28 - s))) & 0xFFFFFFF
@@ -189,39 +169,57 @@ def _key_schedule(key8):
                 hi = (hi << 1) | bit
             else:
                 lo = (lo << 1) | bit
-        keys.append(hi)
-        keys.append(lo)
-    # two rounds per entry (K1 hi, K1 lo, K2 hi, K2 lo), forwards and backwards
-    enc = tuple(tuple(keys[4 * p:4 * p + 4]) for p in range(8))
-    dec = tuple((keys[30 - 4 * p], keys[31 - 4 * p], keys[28 - 4 * p], keys[29 - 4 * p]) for p in range(8))
-    return enc, dec
+        keys[2 * r] = hi
+        keys[2 * r + 1] = lo
+    return keys
 
 
-# key -> (passes enciphering, passes deciphering, the first pass, the passes after it),
-# computed once per key: each a tuple of round-key sets in the order they run (triple DES:
-# E(K1) D(K2) E(K3), and D(K3) E(K2) D(K1)); the last two serve MAC algorithm 3.
+def _schedule(key8, decrypt):
+    """One DES pass's round keys in the order it uses them: 32 values (hi, lo per round)."""
+    k = _round_keys(key8)
+    if decrypt:
+        for r in range(8):                 # round r's keys trade places with round 15 - r's
+            a = 2 * r
+            b = 30 - 2 * r
+            k[a], k[b] = k[b], k[a]
+            k[a + 1], k[b + 1] = k[b + 1], k[a + 1]
+    return k
+
+
+# key -> [passes enciphering, passes deciphering, the first pass, the passes after it], each
+# made on first use and kept (a key used one way only costs the schedules of that way): a
+# tuple of schedules in the order they run (triple DES: E(K1) D(K2) E(K3), and D(K3) E(K2)
+# D(K1)); the last two serve MAC algorithm 3.
 _passes_cache = {}
 
 
-def _passes(key):
+def _passes(key, which):
     key = as_bytes(key, "key")
-    p = _passes_cache.get(key)
-    if p is not None:
-        return p
-    n = len(key)
-    if n == 8:
-        e1, d1 = _key_schedule(key)
-        p = ((e1,), (d1,), (e1,), ())
-    elif n == 16 or n == 24:
-        e1, d1 = _key_schedule(key[:8])
-        e2, d2 = _key_schedule(key[8:16])
-        e3, d3 = _key_schedule(key[16:]) if n == 24 else (e1, d1)
-        p = ((e1, d2, e3), (d3, e2, d1), (e1,), (d2, e3))
-    else:
-        raise CryptoError("bad key length %d (want 8, 16 or 24)" % n)
-    if len(_passes_cache) >= 8:
-        _passes_cache.clear()
-    _passes_cache[bytes(key)] = p
+    e = _passes_cache.get(key)
+    if e is None:
+        if len(key) not in (8, 16, 24):
+            raise CryptoError("bad key length %d (want 8, 16 or 24)" % len(key))
+        if len(_passes_cache) >= 8:
+            _passes_cache.clear()
+        e = [None, None, None, None]
+        _passes_cache[bytes(key)] = e
+    p = e[which]
+    if p is None:
+        if which >= 2:
+            enc = _passes(key, 0)
+            e[2] = enc[:1]
+            e[3] = enc[1:]
+        elif len(key) == 8:
+            e[which] = (_schedule(key, which),)
+        else:
+            k1 = key[:8]
+            k2 = key[8:16]
+            k3 = key[16:] if len(key) == 24 else k1
+            if which:
+                e[1] = (_schedule(k3, True), _schedule(k2, False), _schedule(k1, True))
+            else:
+                e[0] = (_schedule(k1, False), _schedule(k2, True), _schedule(k3, False))
+        p = e[which]
     return p
 
 
@@ -235,7 +233,7 @@ def _cipher(passes, st, src, i, end):
     ll = st[1]
     rh = st[2]
     rl = st[3]
-    lu, lv, lw, lx, ru, rv, rw, rx = _IP_X
+    lu, lv, ru, rv = _IP_X
     s1, s2, s3, s4, s5, s6, s7, s8, t1, t2, t3, t4, t5, t6, t7, t8 = _SP
     while True:
         if src is not None:
@@ -244,10 +242,14 @@ def _cipher(passes, st, src, i, end):
             ll ^= lv[d] << 1
             rh ^= ru[d] << 1
             rl ^= rv[d] << 1
-            lh ^= lw[d] << 11
-            ll ^= lx[d] << 11
-            rh ^= rw[d] << 11
-            rl ^= rx[d] << 11
+            a = lu[d]                      # the edge copies: W << 11 and X << 11
+            b = lv[d]
+            lh ^= ((b & 1) << 23) | ((a >> 1) & 0x800)
+            ll ^= ((a & 1) << 23) | ((b >> 1) & 0x800)
+            a = ru[d]
+            b = rv[d]
+            rh ^= ((b & 1) << 23) | ((a >> 1) & 0x800)
+            rl ^= ((a & 1) << 23) | ((b >> 1) & 0x800)
             d = src[i + 1]
             lh ^= lu[d] << 2
             ll ^= lv[d] << 2
@@ -283,14 +285,18 @@ def _cipher(passes, st, src, i, end):
             ll ^= lv[d] << 10
             rh ^= ru[d] << 10
             rl ^= rv[d] << 10
-            lh ^= lx[d]
-            ll ^= lw[d]
-            rh ^= rx[d]
-            rl ^= rw[d]
+            a = lu[d]                      # the edge copies: X and W
+            b = lv[d]
+            lh ^= ((a & 1) << 12) | (b >> 12)
+            ll ^= ((b & 1) << 12) | (a >> 12)
+            a = ru[d]
+            b = rv[d]
+            rh ^= ((a & 1) << 12) | (b >> 12)
+            rl ^= ((b & 1) << 12) | (a >> 12)
         for ks in passes:
-            for kh, kl, jh, jl in ks:          # two rounds: L ^= f(R, K), then R ^= f(L, K')
-                x = rh ^ kh
-                y = rl ^ kl
+            for k in range(0, 32, 4):          # two rounds: L ^= f(R, K), then R ^= f(L, K')
+                x = rh ^ ks[k]
+                y = rl ^ ks[k + 1]
                 a = x >> 18
                 b = (x >> 12) & 63
                 c = (x >> 6) & 63
@@ -301,8 +307,8 @@ def _cipher(passes, st, src, i, end):
                 y &= 63
                 lh ^= s1[a] ^ s2[b] ^ s3[c] ^ s4[x] ^ s5[e] ^ s6[f] ^ s7[g] ^ s8[y]
                 ll ^= t1[a] ^ t2[b] ^ t3[c] ^ t4[x] ^ t5[e] ^ t6[f] ^ t7[g] ^ t8[y]
-                x = lh ^ jh
-                y = ll ^ jl
+                x = lh ^ ks[k + 2]
+                y = ll ^ ks[k + 3]
                 a = x >> 18
                 b = (x >> 12) & 63
                 c = (x >> 6) & 63
@@ -326,33 +332,29 @@ def _cipher(passes, st, src, i, end):
 
 def _store(st, out, o):
     """out[o:o+8] = FP of the block in st (expanded halves back to 32 bits: the middle
-    four bits of every chunk)."""
-    g0, g1, g2, g3 = _FP_G
-    sh = _FP_SHIFT
-    lh = ll = rh = rl = 0
-    for j in range(8):
-        e = st[j >> 1]
-        if j & 1:
-            v = (((e >> 3) & 0xF0) | ((e >> 1) & 0x0F))
-        else:
-            v = (((e >> 15) & 0xF0) | ((e >> 13) & 0x0F))
-        b = sh[j]
-        lh |= g0[v] << b
-        ll |= g1[v] << b
-        rh |= g2[v] << b
-        rl |= g3[v] << b
-    out[o] = lh >> 8
-    out[o + 1] = lh & 0xFF
-    out[o + 2] = ll >> 8
-    out[o + 3] = ll & 0xFF
-    out[o + 4] = rh >> 8
-    out[o + 5] = rh & 0xFF
-    out[o + 6] = rl >> 8
-    out[o + 7] = rl & 0xFF
+    four bits of every chunk).  FP (IP's inverse, FIPS 46-3) makes output byte k of bit k
+    (from the LSB) of every input byte, MSB first in the order R0 L0 R1 L1 R2 L2 R3 L3 (L0-L3
+    and R0-R3 the bytes of L and R)."""
+    lh = st[0]
+    ll = st[1]
+    rh = st[2]
+    rl = st[3]
+    l0 = ((lh >> 15) & 0xF0) | ((lh >> 13) & 0x0F)
+    l1 = ((lh >> 3) & 0xF0) | ((lh >> 1) & 0x0F)
+    l2 = ((ll >> 15) & 0xF0) | ((ll >> 13) & 0x0F)
+    l3 = ((ll >> 3) & 0xF0) | ((ll >> 1) & 0x0F)
+    r0 = ((rh >> 15) & 0xF0) | ((rh >> 13) & 0x0F)
+    r1 = ((rh >> 3) & 0xF0) | ((rh >> 1) & 0x0F)
+    r2 = ((rl >> 15) & 0xF0) | ((rl >> 13) & 0x0F)
+    r3 = ((rl >> 3) & 0xF0) | ((rl >> 1) & 0x0F)
+    for k in range(8):
+        out[o + k] = ((((r0 >> k) & 1) << 7) | (((l0 >> k) & 1) << 6) | (((r1 >> k) & 1) << 5)
+                      | (((l1 >> k) & 1) << 4) | (((r2 >> k) & 1) << 3) | (((l2 >> k) & 1) << 2)
+                      | (((r3 >> k) & 1) << 1) | ((l3 >> k) & 1))
 
 
 def _ecb(key, data, decrypt):
-    passes = _passes(key)[1 if decrypt else 0]
+    passes = _passes(key, 1 if decrypt else 0)
     data = whole_blocks(data, 8)
     out = bytearray(len(data))
     st = [0, 0, 0, 0]
@@ -372,7 +374,7 @@ def des_decrypt(key, data):
 
 
 def des_cbc_encrypt(key, iv, data):
-    passes = _passes(key)[0]
+    passes = _passes(key, 0)
     data = whole_blocks(data, 8)
     st = [0, 0, 0, 0]
     _cipher((), st, check_iv(iv, 8), 0, 8)    # the chain stays after IP: IP(FP(c) ^ d) = c ^ IP(d)
@@ -384,7 +386,7 @@ def des_cbc_encrypt(key, iv, data):
 
 
 def des_cbc_decrypt(key, iv, data):
-    passes = _passes(key)[1]
+    passes = _passes(key, 1)
     data = whole_blocks(data, 8)
     prev = check_iv(iv, 8)
     out = bytearray(len(data))
@@ -420,19 +422,18 @@ def mac_iso9797_1(key, data, alg, pad):
     """ISO/IEC 9797-1 MAC algorithm 1 or 3 with padding method 1 or 2 (8 bytes)."""
     key = as_bytes(key, "key")
     data = _pad(as_bytes(data), pad)
-    keys = _passes(key)
     if alg == 1:
-        passes = keys[0]
+        passes = _passes(key, 0)
     elif alg == 3:
         if len(key) != 16:
             raise CryptoError("MAC algorithm 3 needs a 16-byte key, not %d" % len(key))
-        passes = keys[2]                   # (K1, K2, K1): single DES with K1 over the blocks
+        passes = _passes(key, 2)           # (K1, K2, K1): single DES with K1 over the blocks
     else:
         raise CryptoError("bad MAC algorithm %r (want 1 or 3)" % (alg,))
     st = [0, 0, 0, 0]                      # the chain, after IP (see des_cbc_encrypt)
     _cipher(passes, st, data, 0, len(data))
     if alg == 3:                          # output transformation 3: D(K2), E(K1)
-        _cipher(keys[3], st, None, 0, 0)
+        _cipher(_passes(key, 3), st, None, 0, 0)
     out = bytearray(8)
     _store(st, out, 0)
     return bytes(out)
