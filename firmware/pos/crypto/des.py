@@ -74,10 +74,11 @@ def _build_sp():
         dest[_P[k] - 1] = k
     his = []
     los = []
+    zero = bytes(4 * 64)                   # one initialiser for all: no garbage between the tables
     for i in range(8):
         box = i * 64
-        hi = array("I", bytes(4 * 64))
-        lo = array("I", bytes(4 * 64))
+        hi = array("I", zero)
+        lo = array("I", zero)
         for v in range(64):
             s = _S[box + ((v >> 4) & 2 | (v & 1)) * 16 + ((v >> 1) & 15)]
             h = w = 0
@@ -97,51 +98,38 @@ def _build_sp():
     return tuple(his + los)
 
 
-def _build_byte_perm(table):
-    # IP and its inverse take, for output byte i, one bit from every input byte j, at the
-    # same offset a[i] of each input byte, and put input byte j's bit at the same place b[j]
-    # of every output byte.  The permutation is then 8 table look-ups per 16-bit output
-    # half: half h = OR over j of G[h][in[j]] << b[j], G[h][v] holding v's bits at the
-    # offsets of output bytes 2h and 2h+1 (at bits 8 and 0).
-    a = bytearray(8)
-    b = bytearray(8)
-    for k in range(64):
-        t = table[k] - 1
-        a[k >> 3] = t & 7
-        b[t >> 3] = 7 - (k & 7)
-    g = []
-    for h in range(4):
-        t = array("H", bytes(2 * 256))
-        for v in range(256):
-            t[v] = (((v >> (7 - a[2 * h])) & 1) << 8) | ((v >> (7 - a[2 * h + 1])) & 1)
-        g.append(t)
-    return tuple(g), bytes(b)
-
-
-def _build_ip_expanded(g):
-    # IP straight into the expanded halves.  IP puts input byte j's bit at bit j (from the
-    # LSB) of every output byte; with G (above) giving, for an input byte v, its bits for
-    # output bytes (0, 1), (2, 3), (4, 5), (6, 7), and L's bytes 0-3 called L0-L3 (R's 4-7
-    # likewise), E places bit j of L byte i at 36 - 12i + (j + 3) when j >= 3 and at
+def _build_ip_expanded():
+    # IP straight into the expanded halves.  IP takes output byte i from one bit of every
+    # input byte, at the same offset a[i] of each (FIPS 46-3 IP: output bit k is input bit
+    # IP[k]), and puts input byte j's bit at bit j (from the LSB) of every output byte.  With
+    # L's bytes 0-3 called L0-L3 (R's 4-7 likewise), E places bit j of L byte i at 36 - 12i + (j + 3) when j >= 3 and at
     # 36 - 12i + (j + 1) when j <= 4 (48-bit positions, 0 = the LSB of the low half), and
     # bit 0 also at 35 - 12i, bit 7 also at 48 - 12i (mod 48).  So each half is a sum of
     # tables with two bits 12 apart, shifted:
     #   hi = sum_j U[d_j] << s_j | W(d_0) << 11 | X(d_7),  U = L0:L1, W = L3:L0, X = L1:L2
     #   lo = sum_j V[d_j] << s_j | X(d_0) << 11 | W(d_7),  V = L2:L3
     # W and X are taken from U and V.  Returns (U, V) for L then for R, arrays of 256.
+    a = bytearray(8)
+    for k in range(0, 64, 8):
+        a[k >> 3] = (_IP[k] - 1) & 7
     out = []
+    zero = bytes(512)
     for h in range(4):
-        p = g[h]
-        t = array("H", bytes(512))
+        hi = 7 - a[2 * h]
+        lo = 7 - a[2 * h + 1]
+        t = array("H", zero)
         for v in range(256):
-            t[v] = ((p[v] >> 8) << 12) | (p[v] & 1)
+            t[v] = (((v >> hi) & 1) << 12) | ((v >> lo) & 1)
         out.append(t)
     return tuple(out)
 
 
 _SP = _build_sp()
-_IP_X = _build_ip_expanded(_build_byte_perm(_IP)[0])
-del _build_sp, _build_byte_perm, _build_ip_expanded, _S, _P, _IP  # needed only to build the tables
+_IP_X = _build_ip_expanded()
+del _build_sp, _build_ip_expanded, _S, _P, _IP  # needed only to build the tables
+
+
+_ROUND_KEYS_ZERO = bytes(4 * 32)
 
 
 def _round_keys(key8):
@@ -156,7 +144,7 @@ def _round_keys(key8):
             c = (c << 1) | bit
         else:
             d = (d << 1) | bit
-    keys = array("I", bytes(4 * 32))
+    keys = array("I", _ROUND_KEYS_ZERO)   # a shared initialiser: no garbage beside the keys
     for r in range(16):
         s = _SHIFTS[r]
         c = ((c << s) | (c >> (28 - s))) & 0xFFFFFFF
