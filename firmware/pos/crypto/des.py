@@ -5,11 +5,10 @@ from pos.crypto.args import CryptoError, as_bytes, check_iv, whole_blocks
 
 
 # ---------------------------------------------------------------------------
-# DES (FIPS 46-3).  Tables are the standard's; SP boxes (S-box, P, then the next round's
-# E) and the byte tables for IP/FP are computed once at import from them.  From IP to FP
-# the block is held as L and R expanded by E, each two 24-bit halves, so every value the
-# block and key schedule code holds fits 28 bits and a 32-bit port (30-bit small
-# integers) allocates nothing per block.
+# DES (FIPS 46-3).  Tables are the standard's; SP boxes (S-box then P) and the
+# byte tables for IP/FP are computed once at import from them.  Every value the block
+# and key schedule code holds fits 28 bits, so a 32-bit port (30-bit small integers)
+# allocates nothing per block: 32-bit words are carried as 16-bit halves.
 # ---------------------------------------------------------------------------
 # The FIPS 46-3 tables (IP, P, PC-1, PC-2, shifts, S1..S8) as byte strings: a bytes
 # literal costs one byte per entry on the heap, a tuple of ints eight.
@@ -63,79 +62,66 @@ _S = (b"\x0e\x04\x0d\x01\x02\x0f\x0b\x08\x03\x0a\x06\x0c\x05\x09\x00\x07"
 
 
 def _build_sp():
-    # For S-box i (0-7) and its 6-bit input v: S_i(v) placed at the box's output nibble,
-    # through P, then through the expansion E of the next round (FIPS 46-3 E: chunk c of
-    # six bits takes bits 4c-1 .. 4c+4 of the 32, 1-based, wrapping), as two 24-bit
-    # halves (chunks 0-3 and 4-7).  L and R are held expanded from IP to FP: E is a bit
-    # copy, so E(L xor f) = E(L) xor E(f), and a round is the round key XORed onto R,
-    # eight 6-bit indices and sixteen look-ups.  Returns (hi S1..S8, lo S1..S8).
+    # SP[i*64 + v]: P(S_i(v) placed at S-box i's output nibble), 32 bits (bit 1 = MSB) kept
+    # as two 16-bit halves, _SP_HI and _SP_LO.
     dest = bytearray(32)                   # P: input bit p (0-based) goes to output bit dest[p]
     for k in range(32):
         dest[_P[k] - 1] = k
-    his = []
-    los = []
-    zero = bytes(4 * 64)                   # one initialiser for all: no garbage between the tables
+    hi = array("H", bytes(2 * 512))
+    lo = array("H", bytes(2 * 512))
     for i in range(8):
         box = i * 64
-        hi = array("I", zero)
-        lo = array("I", zero)
         for v in range(64):
             s = _S[box + ((v >> 4) & 2 | (v & 1)) * 16 + ((v >> 1) & 15)]
             h = w = 0
             for b in range(4):
                 if s & (8 >> b):
-                    d = dest[4 * i + b]    # bit d (0-based) of f
-                    for m in range(48):    # every expanded position that copies bit d
-                        if (4 * (m // 6) + m % 6 - 1) % 32 == d:
-                            if m < 24:
-                                h |= 1 << (23 - m)
-                            else:
-                                w |= 1 << (47 - m)
-            hi[v] = h
-            lo[v] = w
-        his.append(hi)
-        los.append(lo)
-    return tuple(his + los)
+                    d = dest[4 * i + b]
+                    if d < 16:
+                        h |= 1 << (15 - d)
+                    else:
+                        w |= 1 << (31 - d)
+            hi[box + v] = h
+            lo[box + v] = w
+    return hi, lo
 
 
-def _build_ip_expanded():
-    # IP straight into the expanded halves.  IP takes output byte i from one bit of every
-    # input byte, at the same offset a[i] of each (FIPS 46-3 IP: output bit k is input bit
-    # IP[k]), and puts input byte j's bit at bit j (from the LSB) of every output byte.  With
-    # L's bytes 0-3 called L0-L3 (R's 4-7 likewise), E places bit j of L byte i at 36 - 12i + (j + 3) when j >= 3 and at
-    # 36 - 12i + (j + 1) when j <= 4 (48-bit positions, 0 = the LSB of the low half), and
-    # bit 0 also at 35 - 12i, bit 7 also at 48 - 12i (mod 48).  So each half is a sum of
-    # tables with two bits 12 apart, shifted:
-    #   hi = sum_j U[d_j] << s_j | W(d_0) << 11 | X(d_7),  U = L0:L1, W = L3:L0, X = L1:L2
-    #   lo = sum_j V[d_j] << s_j | X(d_0) << 11 | W(d_7),  V = L2:L3
-    # W and X are taken from U and V.  Returns (U, V) for L then for R, arrays of 256.
+def _build_byte_perm(table):
+    # IP and its inverse take, for output byte i, one bit from every input byte j, at the
+    # same offset a[i] of each input byte, and put input byte j's bit at the same place b[j]
+    # of every output byte.  The permutation is then 8 table look-ups per 16-bit output
+    # half: half h = OR over j of G[h][in[j]] << b[j], G[h][v] holding v's bits at the
+    # offsets of output bytes 2h and 2h+1 (at bits 8 and 0).
     a = bytearray(8)
-    for k in range(0, 64, 8):
-        a[k >> 3] = (_IP[k] - 1) & 7
-    out = []
-    zero = bytes(512)
+    b = bytearray(8)
+    for k in range(64):
+        t = table[k] - 1
+        a[k >> 3] = t & 7
+        b[t >> 3] = 7 - (k & 7)
+    g = array("H", bytes(2 * 1024))
     for h in range(4):
-        hi = 7 - a[2 * h]
-        lo = 7 - a[2 * h + 1]
-        t = array("H", zero)
         for v in range(256):
-            t[v] = (((v >> hi) & 1) << 12) | ((v >> lo) & 1)
-        out.append(t)
-    return tuple(out)
+            g[h * 256 + v] = (((v >> (7 - a[2 * h])) & 1) << 8) | ((v >> (7 - a[2 * h + 1])) & 1)
+    return g, bytes(b)
 
 
-_SP = _build_sp()
-_IP_X = _build_ip_expanded()
-del _build_sp, _build_ip_expanded, _S, _P, _IP  # needed only to build the tables
+def _inverse(table):
+    inv = bytearray(64)
+    for k in range(64):
+        inv[table[k] - 1] = k + 1
+    return bytes(inv)
 
 
-_ROUND_KEYS_ZERO = bytes(4 * 32)
+_SP_HI, _SP_LO = _build_sp()
+_IP_G, _IP_SHIFT = _build_byte_perm(_IP)
+_FP_G, _FP_SHIFT = _build_byte_perm(_inverse(_IP))
+del _build_sp, _build_byte_perm, _inverse, _S, _P, _IP  # needed only to build the tables
 
 
-def _round_keys(key8):
-    # The 16 round keys (FIPS 46-3 key schedule), each as two 24-bit halves (PC-2 entries
-    # 1-24 and 25-48, S-boxes 1-4 and 5-8): 32 values.  C and D are kept as 28-bit values
-    # (small integers on a 32-bit port).
+def _key_schedule(key8):
+    # 16 round keys, each as 8 six-bit chunks (FIPS 46-3 key schedule); C and D are kept
+    # as 28-bit values and the round key as two 24-bit halves (small integers on a
+    # 32-bit port).
     c = d = 0
     for k in range(56):                    # PC-1: C from its first 28 entries, D the rest
         t = _PC1[k] - 1
@@ -144,7 +130,7 @@ def _round_keys(key8):
             c = (c << 1) | bit
         else:
             d = (d << 1) | bit
-    keys = array("I", _ROUND_KEYS_ZERO)   # a shared initialiser: no garbage beside the keys
+    ks = bytearray(128)
     for r in range(16):
         s = _SHIFTS[r]
         c = ((c << s) | (c >> (28 - s))) & 0xFFFFFFF
@@ -157,199 +143,120 @@ def _round_keys(key8):
                 hi = (hi << 1) | bit
             else:
                 lo = (lo << 1) | bit
-        keys[2 * r] = hi
-        keys[2 * r + 1] = lo
-    return keys
+        for i in range(4):
+            ks[r * 8 + i] = (hi >> (18 - 6 * i)) & 0x3F
+            ks[r * 8 + 4 + i] = (lo >> (18 - 6 * i)) & 0x3F
+    return ks
 
 
-def _schedule(key8, decrypt):
-    """One DES pass's round keys in the order it uses them: 32 values (hi, lo per round)."""
-    k = _round_keys(key8)
-    if decrypt:
-        for r in range(8):                 # round r's keys trade places with round 15 - r's
-            a = 2 * r
-            b = 30 - 2 * r
-            k[a], k[b] = k[b], k[a]
-            k[a + 1], k[b + 1] = k[b + 1], k[a + 1]
-    return k
-
-
-# key -> [passes enciphering, passes deciphering, the first pass, the passes after it], each
-# made on first use and kept (a key used one way only costs the schedules of that way): a
-# tuple of schedules in the order they run (triple DES: E(K1) D(K2) E(K3), and D(K3) E(K2)
-# D(K1)); the last two serve MAC algorithm 3.
+# key -> its passes: ((schedule, decrypt), ...) for encryption, computed once per key.
 _passes_cache = {}
 
 
-def _passes(key, which):
+def _passes(key):
+    """The DES passes (schedule, direction) enciphering with `key` (8, 16 or 24 bytes);
+    deciphering runs them in reverse order, each reversed."""
     key = as_bytes(key, "key")
-    e = _passes_cache.get(key)
-    if e is None:
-        if len(key) not in (8, 16, 24):
-            raise CryptoError("bad key length %d (want 8, 16 or 24)" % len(key))
-        if len(_passes_cache) >= 8:
-            _passes_cache.clear()
-        e = [None, None, None, None]
-        _passes_cache[bytes(key)] = e
-    p = e[which]
-    if p is None:
-        if which >= 2:
-            enc = _passes(key, 0)
-            e[2] = enc[:1]
-            e[3] = enc[1:]
-        elif len(key) == 8:
-            e[which] = (_schedule(key, which),)
-        else:
-            k1 = key[:8]
-            k2 = key[8:16]
-            k3 = key[16:] if len(key) == 24 else k1
-            if which:
-                e[1] = (_schedule(k3, True), _schedule(k2, False), _schedule(k1, True))
-            else:
-                e[0] = (_schedule(k1, False), _schedule(k2, True), _schedule(k3, False))
-        p = e[which]
+    p = _passes_cache.get(key)
+    if p is not None:
+        return p
+    n = len(key)
+    if n == 8:
+        p = (_key_schedule(key),)
+    elif n == 16:
+        k1 = _key_schedule(key[:8])
+        p = (k1, _key_schedule(key[8:]), k1)
+    elif n == 24:
+        p = (_key_schedule(key[:8]), _key_schedule(key[8:16]), _key_schedule(key[16:]))
+    else:
+        raise CryptoError("bad key length %d (want 8, 16 or 24)" % n)
+    if len(_passes_cache) >= 8:
+        _passes_cache.clear()
+    _passes_cache[bytes(key)] = p
     return p
 
 
-def _cipher(passes, st, src, i, end):
-    """The block in st (after IP, as expanded halves [L hi, L lo, R hi, R lo], 24 bits
-    each), XORed with IP(src[i:i+8]) when src is given, through the DES passes (16 rounds
-    each, L and R swapped after the 16th: the pre-output R16 L16).  Between the passes of
-    triple DES the FP of one and the IP of the next cancel, so the block stays expanded.
-    With src, every block of src[i:end] in turn (CBC: XORed onto the result of the last)."""
-    lh = st[0]
-    ll = st[1]
-    rh = st[2]
-    rl = st[3]
-    lu, lv, ru, rv = _IP_X
-    s1, s2, s3, s4, s5, s6, s7, s8, t1, t2, t3, t4, t5, t6, t7, t8 = _SP
-    while True:
-        if src is not None:
-            d = src[i]
-            lh ^= lu[d] << 1
-            ll ^= lv[d] << 1
-            rh ^= ru[d] << 1
-            rl ^= rv[d] << 1
-            a = lu[d]                      # the edge copies: W << 11 and X << 11
-            b = lv[d]
-            lh ^= ((b & 1) << 23) | ((a >> 1) & 0x800)
-            ll ^= ((a & 1) << 23) | ((b >> 1) & 0x800)
-            a = ru[d]
-            b = rv[d]
-            rh ^= ((b & 1) << 23) | ((a >> 1) & 0x800)
-            rl ^= ((a & 1) << 23) | ((b >> 1) & 0x800)
-            d = src[i + 1]
-            lh ^= lu[d] << 2
-            ll ^= lv[d] << 2
-            rh ^= ru[d] << 2
-            rl ^= rv[d] << 2
-            d = src[i + 2]
-            lh ^= lu[d] << 3
-            ll ^= lv[d] << 3
-            rh ^= ru[d] << 3
-            rl ^= rv[d] << 3
-            d = src[i + 3]
-            lh ^= (lu[d] * 5) << 4
-            ll ^= (lv[d] * 5) << 4
-            rh ^= (ru[d] * 5) << 4
-            rl ^= (rv[d] * 5) << 4
-            d = src[i + 4]
-            lh ^= (lu[d] * 5) << 5
-            ll ^= (lv[d] * 5) << 5
-            rh ^= (ru[d] * 5) << 5
-            rl ^= (rv[d] * 5) << 5
-            d = src[i + 5]
-            lh ^= lu[d] << 8
-            ll ^= lv[d] << 8
-            rh ^= ru[d] << 8
-            rl ^= rv[d] << 8
-            d = src[i + 6]
-            lh ^= lu[d] << 9
-            ll ^= lv[d] << 9
-            rh ^= ru[d] << 9
-            rl ^= rv[d] << 9
-            d = src[i + 7]
-            lh ^= lu[d] << 10
-            ll ^= lv[d] << 10
-            rh ^= ru[d] << 10
-            rl ^= rv[d] << 10
-            a = lu[d]                      # the edge copies: X and W
-            b = lv[d]
-            lh ^= ((a & 1) << 12) | (b >> 12)
-            ll ^= ((b & 1) << 12) | (a >> 12)
-            a = ru[d]
-            b = rv[d]
-            rh ^= ((a & 1) << 12) | (b >> 12)
-            rl ^= ((b & 1) << 12) | (a >> 12)
-        for ks in passes:
-            for k in range(0, 32, 4):          # two rounds: L ^= f(R, K), then R ^= f(L, K')
-                x = rh ^ ks[k]
-                y = rl ^ ks[k + 1]
-                a = x >> 18
-                b = (x >> 12) & 63
-                c = (x >> 6) & 63
-                x &= 63
-                e = y >> 18
-                f = (y >> 12) & 63
-                g = (y >> 6) & 63
-                y &= 63
-                lh ^= s1[a] ^ s2[b] ^ s3[c] ^ s4[x] ^ s5[e] ^ s6[f] ^ s7[g] ^ s8[y]
-                ll ^= t1[a] ^ t2[b] ^ t3[c] ^ t4[x] ^ t5[e] ^ t6[f] ^ t7[g] ^ t8[y]
-                x = lh ^ ks[k + 2]
-                y = ll ^ ks[k + 3]
-                a = x >> 18
-                b = (x >> 12) & 63
-                c = (x >> 6) & 63
-                x &= 63
-                e = y >> 18
-                f = (y >> 12) & 63
-                g = (y >> 6) & 63
-                y &= 63
-                rh ^= s1[a] ^ s2[b] ^ s3[c] ^ s4[x] ^ s5[e] ^ s6[f] ^ s7[g] ^ s8[y]
-                rl ^= t1[a] ^ t2[b] ^ t3[c] ^ t4[x] ^ t5[e] ^ t6[f] ^ t7[g] ^ t8[y]
-            lh, rh = rh, lh
-            ll, rl = rl, ll
-        i += 8
-        if i >= end:
-            break
-    st[0] = lh
-    st[1] = ll
-    st[2] = rh
-    st[3] = rl
-
-
-def _store(st, out, o):
-    """out[o:o+8] = FP of the block in st (expanded halves back to 32 bits: the middle
-    four bits of every chunk).  FP (IP's inverse, FIPS 46-3) makes output byte k of bit k
-    (from the LSB) of every input byte, MSB first in the order R0 L0 R1 L1 R2 L2 R3 L3 (L0-L3
-    and R0-R3 the bytes of L and R)."""
-    lh = st[0]
-    ll = st[1]
-    rh = st[2]
-    rl = st[3]
-    l0 = ((lh >> 15) & 0xF0) | ((lh >> 13) & 0x0F)
-    l1 = ((lh >> 3) & 0xF0) | ((lh >> 1) & 0x0F)
-    l2 = ((ll >> 15) & 0xF0) | ((ll >> 13) & 0x0F)
-    l3 = ((ll >> 3) & 0xF0) | ((ll >> 1) & 0x0F)
-    r0 = ((rh >> 15) & 0xF0) | ((rh >> 13) & 0x0F)
-    r1 = ((rh >> 3) & 0xF0) | ((rh >> 1) & 0x0F)
-    r2 = ((rl >> 15) & 0xF0) | ((rl >> 13) & 0x0F)
-    r3 = ((rl >> 3) & 0xF0) | ((rl >> 1) & 0x0F)
-    for k in range(8):
-        out[o + k] = ((((r0 >> k) & 1) << 7) | (((l0 >> k) & 1) << 6) | (((r1 >> k) & 1) << 5)
-                      | (((l1 >> k) & 1) << 4) | (((r2 >> k) & 1) << 3) | (((l2 >> k) & 1) << 2)
-                      | (((r3 >> k) & 1) << 1) | ((l3 >> k) & 1))
+def _block(schedules, first, n, decrypt, block, i, out, o):
+    """out[o:o+8] = block[i:i+8] through DES with schedules[first] (n = 1) or triple DES
+    with schedules[first:first+3] (n = 3: E D E, or D E D in reverse to decipher).
+    The block is carried as four 16-bit halves from IP to FP; between the passes of
+    triple DES the FP of one pass and the IP of the next cancel and are skipped."""
+    g = _IP_G
+    sh = _IP_SHIFT
+    lh = ll = rh = rl = 0
+    for j in range(8):                     # IP
+        v = block[i + j]
+        b = sh[j]
+        lh |= g[v] << b
+        ll |= g[256 + v] << b
+        rh |= g[512 + v] << b
+        rl |= g[768 + v] << b
+    sph = _SP_HI
+    spl = _SP_LO
+    for p in range(n):
+        # encipher: E(k1) D(k2) E(k3); decipher: D(k3) E(k2) D(k1)
+        ks = schedules[first + (n - 1 - p if decrypt else p)]
+        dec = decrypt ^ (p & 1)
+        k = 120 if dec else 0
+        step = -8 if dec else 8
+        for _ in range(16):
+            # E expansion of R (rotated right by one bit) in eight 6-bit chunks, XOR the round key
+            i0 = (((rl & 1) << 5) | (rh >> 11)) ^ ks[k]
+            i1 = 64 + (((rh >> 7) & 0x3F) ^ ks[k + 1])
+            i2 = 128 + (((rh >> 3) & 0x3F) ^ ks[k + 2])
+            i3 = 192 + ((((rh & 0x1F) << 1) | (rl >> 15)) ^ ks[k + 3])
+            i4 = 256 + ((((rh & 1) << 5) | (rl >> 11)) ^ ks[k + 4])
+            i5 = 320 + (((rl >> 7) & 0x3F) ^ ks[k + 5])
+            i6 = 384 + (((rl >> 3) & 0x3F) ^ ks[k + 6])
+            i7 = 448 + ((((rl & 0x1F) << 1) | (rh >> 15)) ^ ks[k + 7])
+            t = lh ^ sph[i0] ^ sph[i1] ^ sph[i2] ^ sph[i3] ^ sph[i4] ^ sph[i5] ^ sph[i6] ^ sph[i7]
+            lh = rh
+            rh = t
+            t = ll ^ spl[i0] ^ spl[i1] ^ spl[i2] ^ spl[i3] ^ spl[i4] ^ spl[i5] ^ spl[i6] ^ spl[i7]
+            ll = rl
+            rl = t
+            k += step
+        t = lh                             # the pre-output is R16 L16
+        lh = rh
+        rh = t
+        t = ll
+        ll = rl
+        rl = t
+    out[o] = lh >> 8                       # the pre-output, R16 L16, through FP in place
+    out[o + 1] = lh & 0xFF
+    out[o + 2] = ll >> 8
+    out[o + 3] = ll & 0xFF
+    out[o + 4] = rh >> 8
+    out[o + 5] = rh & 0xFF
+    out[o + 6] = rl >> 8
+    out[o + 7] = rl & 0xFF
+    g = _FP_G
+    sh = _FP_SHIFT
+    lh = ll = rh = rl = 0
+    for j in range(8):
+        v = out[o + j]
+        b = sh[j]
+        lh |= g[v] << b
+        ll |= g[256 + v] << b
+        rh |= g[512 + v] << b
+        rl |= g[768 + v] << b
+    out[o] = lh >> 8
+    out[o + 1] = lh & 0xFF
+    out[o + 2] = ll >> 8
+    out[o + 3] = ll & 0xFF
+    out[o + 4] = rh >> 8
+    out[o + 5] = rh & 0xFF
+    out[o + 6] = rl >> 8
+    out[o + 7] = rl & 0xFF
 
 
 def _ecb(key, data, decrypt):
-    passes = _passes(key, 1 if decrypt else 0)
+    keys = _passes(key)
+    n = len(keys)
     data = whole_blocks(data, 8)
     out = bytearray(len(data))
-    st = [0, 0, 0, 0]
     for o in range(0, len(data), 8):
-        st[0] = st[1] = st[2] = st[3] = 0
-        _cipher(passes, st, data, o, o + 8)
-        _store(st, out, o)
+        _block(keys, 0, n, decrypt, data, o, out, o)
     return bytes(out)
 
 
@@ -362,27 +269,27 @@ def des_decrypt(key, data):
 
 
 def des_cbc_encrypt(key, iv, data):
-    passes = _passes(key, 0)
+    keys = _passes(key)
+    n = len(keys)
     data = whole_blocks(data, 8)
-    st = [0, 0, 0, 0]
-    _cipher((), st, check_iv(iv, 8), 0, 8)    # the chain stays after IP: IP(FP(c) ^ d) = c ^ IP(d)
+    chain = bytearray(check_iv(iv, 8))
     out = bytearray(len(data))
     for o in range(0, len(data), 8):
-        _cipher(passes, st, data, o, o + 8)
-        _store(st, out, o)
+        for i in range(8):
+            chain[i] ^= data[o + i]
+        _block(keys, 0, n, False, chain, 0, chain, 0)
+        out[o:o + 8] = chain
     return bytes(out)
 
 
 def des_cbc_decrypt(key, iv, data):
-    passes = _passes(key, 1)
+    keys = _passes(key)
+    n = len(keys)
     data = whole_blocks(data, 8)
     prev = check_iv(iv, 8)
     out = bytearray(len(data))
-    st = [0, 0, 0, 0]
     for o in range(0, len(data), 8):
-        st[0] = st[1] = st[2] = st[3] = 0
-        _cipher(passes, st, data, o, o + 8)
-        _store(st, out, o)
+        _block(keys, 0, n, True, data, o, out, o)
         if o:
             for i in range(8):
                 out[o + i] ^= data[o - 8 + i]
@@ -411,17 +318,21 @@ def mac_iso9797_1(key, data, alg, pad):
     key = as_bytes(key, "key")
     data = _pad(as_bytes(data), pad)
     if alg == 1:
-        passes = _passes(key, 0)
+        keys = _passes(key)
+        n = len(keys)
     elif alg == 3:
         if len(key) != 16:
             raise CryptoError("MAC algorithm 3 needs a 16-byte key, not %d" % len(key))
-        passes = _passes(key, 2)           # (K1, K2, K1): single DES with K1 over the blocks
+        keys = _passes(key)                # (K1, K2, K1): single DES with K1 over the blocks
+        n = 1
     else:
         raise CryptoError("bad MAC algorithm %r (want 1 or 3)" % (alg,))
-    st = [0, 0, 0, 0]                      # the chain, after IP (see des_cbc_encrypt)
-    _cipher(passes, st, data, 0, len(data))
+    chain = bytearray(8)
+    for o in range(0, len(data), 8):
+        for i in range(8):
+            chain[i] ^= data[o + i]
+        _block(keys, 0, n, False, chain, 0, chain, 0)
     if alg == 3:                          # output transformation 3: D(K2), E(K1)
-        _cipher(_passes(key, 3), st, None, 0, 0)
-    out = bytearray(8)
-    _store(st, out, 0)
-    return bytes(out)
+        _block(keys, 1, 1, True, chain, 0, chain, 0)
+        _block(keys, 0, 1, False, chain, 0, chain, 0)
+    return bytes(chain)
