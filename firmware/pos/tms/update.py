@@ -136,6 +136,11 @@ class Installer:
             raise UpdateError("no boot-control record: the board was never programmed")
         return rec
 
+    def record_sequence(self):
+        """The boot-control record's sequence number: it grows with every record written, so a
+        caller that notes it can tell later whether anything was written since (the trial armed)."""
+        return self._record().seq
+
     def installed_version(self):
         rec = self._record()
         return rec.slots[rec.booted()][2]
