@@ -260,6 +260,10 @@ class Installer:
             except OSError:
                 pass
             raise UpdateError("image hash mismatch: the download is discarded")
+        # the progress goes first: a power cut once the record is armed leaves nothing of the
+        # download behind (one between the two costs a fresh download, never a stale record)
+        self._progress = None
+        os.remove(PROGRESS)
         rec = self._record()
         rec.slots[slot] = (target.length, target.sha256, target.version)
         rec.trial = slot
@@ -268,8 +272,6 @@ class Installer:
         rec.result_version = target.version
         rec.result_reason = ""
         self.boot.write(rec)
-        self._progress = None
-        os.remove(PROGRESS)
 
     # ------------------------------------------------------------ trial boot
     def pending_trial(self):
