@@ -12,7 +12,7 @@ the bootloader makes runs a slot whose bytes match the boot-control record (the 
 the new one, never half of one), that the cloud eventually gets the action's true result
 (success, or failure with the reason) and that the terminal sells.
 
-Also on the whole terminal: an update offered during a real chip sale waiting at PIN entry is
+Also on the whole terminal: an update offered during a real chip sale (waiting for the card) is
 deferred (the cloud shows "deferred while busy") and installed after the sale, which is
 unharmed; a result the cloud cannot take at startup is reported at a later poll.
 
@@ -236,43 +236,46 @@ def _until(fn, timeout):
 
 
 def test_update_offered_during_a_chip_sale_waits_for_the_sale(mt):
-    """A real chip sale waits at PIN entry while the update is offered: the action is deferred
-    (the cloud shows it), the board does not restart, the sale goes through once the PIN is
-    keyed, and the update is installed after it."""
+    """A real chip sale is under way (amount keyed, card chosen, the terminal waiting for the
+    card) when the update is offered: the action is deferred (the cloud shows it), the board
+    does not restart, the card is inserted and the sale approved with its PIN, and the update
+    is installed after it.  (During PIN entry itself the EMV kernel holds the event loop, so
+    the agent does not poll then; the card prompt is where a sale waits on the loop.)"""
     _factory(mt)
     rig = mt.rig
     since = len(mt.boots)
-    before = len(_host_sales(mt, 4321))
+    before = len(_host_sales(mt, 6000))
+    n0 = len(rig.batch())
     rig.home()
-    rig.keys(rig.amount_keys(4321) + ["ENTER"])
+    rig.keys(rig.amount_keys(6000) + ["ENTER"])
     rig.wait_text("2 Card")
     rig.keys(["2"])
     rig.wait_text("INSERT")
-    rig.insert("visa-credit")
-    rig.wait_text("ENTER PIN", 60)
     action = _deliver(mt, "1.0.1")
     d = mt.wait_action(action, timeout=90, until=("deferred", "success", "failed", "installing", "downloading"))
     assert d["state"] == "deferred", (d["state"], d["history"])
     last = d["history"][-1]
-    assert last["execution"] == "rejected" and "counter in use" in last["details"][0], last
-    # a later poll defers it again; the sale still waits for its PIN, on the same boot
+    assert last["execution"] == "rejected" and last["details"] == ["deferred: counter in use"], last
+    # a later poll defers it again; the sale still waits for its card, on the same boot
     n = len(d["history"])
     _until(lambda: len(mt.api("GET", "/api/v1/tms/actions/%d" % action)["history"]) > n, 30)
     assert mt.api("GET", "/api/v1/tms/actions/%d" % action)["state"] == "deferred"
-    assert "ENTER PIN" in rig.display.text()
+    assert "INSERT" in rig.display.text()
     assert len(mt.boots) == since
     assert not os.path.exists(os.path.join(mt.board.flash_dir, "tms/staged.json"))
-    rig.keys(list("1234") + ["ENTER"])
-    which, text = rig.wait_any(["APPROVED", "DECLINED", "NOT COMPLETED"], 60)
-    assert which == "APPROVED", text
+    rig.insert("visa-credit")
+    text = rig.finish_card("1234")
+    assert "APPROVED" in text, text
     rig.remove()
     rig.home()
     a = _settled(mt, action, "1.0.1", "success", CONFIRMED)
     assert any(h["execution"] == "rejected" for h in a["history"])
-    # the sale is whole: the host approved it once, the terminal's batch holds it after the update
-    sales = _host_sales(mt, 4321)[before:]
-    assert [(t["rc"], t["amount"]) for t in sales] == [("00", 4321)], sales
-    assert [t.get("amount") for t in rig.batch() if t.get("amount") == 4321] == [4321], rig.batch()
+    # the sale is whole (over the floor limit: online): the host approved it once, the
+    # terminal's batch holds it after the update
+    sales = _host_sales(mt, 6000)[before:]
+    assert [(t["rc"], t["amount"]) for t in sales] == [("00", 6000)], sales
+    assert [(e.get("amount"), e.get("tender")) for e in rig.batch()[n0:] if e.get("amount") == 6000] == \
+        [(6000, "card")], rig.batch()[n0:]
 
 
 def test_result_the_cloud_cannot_take_at_startup_is_reported_at_a_later_poll(mt):
