@@ -220,6 +220,26 @@ def test_power_cut_at_a_step_of_the_update(mt, point):
     print(point[0], "->", a["state"], a["history"][-1]["details"][0])
 
 
+REVERT_POINTS = [
+    ("revert: the record written", "write bootctl", 4, "torn", "trial boot not confirmed"),
+    ("revert: the record complete", "write bootctl", 4, "whole", "self-test fault: deliberately broken release"),
+]
+
+
+@pytest.mark.parametrize("point", REVERT_POINTS, ids=[p[0] for p in REVERT_POINTS])
+def test_power_cut_while_a_failed_trial_is_reverted(mt, point):
+    """A release whose self-test fails, cut while the revert is recorded: the old image runs and
+    the action fails with the reason the record keeps (a torn revert record leaves the trial
+    unconfirmed, which the bootloader reverts)."""
+    if not ALL and point[3] != "torn":
+        pytest.skip("SMARTPOS_DDI_CUTS_ALL=1 runs every point")
+    action, since = _one_point(mt, point, key="1.0.2-broken")
+    _settled(mt, action, FACTORY, "failed", "firmware 1.0.2 reverted: %s; running %s" % (point[4], FACTORY))
+    assert mt.board.cpu.boot_choice.slot == 0
+    trials = [b for b in _verified_boots(mt, since) if b[1]]
+    assert len(trials) == 1, trials
+
+
 # ------------------------------------------------------------------ busy, and the cloud away
 
 def _host_sales(mt, amount):
