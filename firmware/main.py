@@ -190,8 +190,11 @@ async def main():
              heap_report()]
     if cloud_enrolled:
         from pos.tms import service as tms
+        # a deployment waits while the counter is away from Ready (a sale at its PIN prompt has
+        # no transaction in the payment engine yet): soft ones are deferred, forced ones wait
         tasks.append(tms.task(counter_attributes=lambda: {"paper": status.paper or "unknown"},
-                              engine=services.loaded_engine))
+                              engine=services.loaded_engine,
+                              counter_busy=lambda: None if isinstance(stack.top, shell.Ready) else "counter in use"))
     await asyncio.gather(*tasks)
 
 

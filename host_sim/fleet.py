@@ -136,13 +136,19 @@ class ManagedTerminal:
     """
 
     def __init__(self, poll_s=2, heap=None, admin_password="managed-terminal-1", serial="SIM-MANAGED",
-                 before_boot=None, mqtt_url=None, slots=False, relay=False, tls=False):
+                 before_boot=None, mqtt_url=None, slots=False, relay=False, tls=False, rig=False,
+                 power_cuts=False):
         self.poll_s, self.heap, self.password, self.serial = poll_s, heap, admin_password, serial
         self.tls = tls                      # the cloud over HTTPS (TEST certificate), its CA pinned
         self.before_boot = before_boot      # fn(flash_dir): manufacture steps (e.g. load a KEK)
         self.mqtt_url = mqtt_url            # mqtt://host:port: the cloud wakes the terminal through it
         self.slots = slots                  # two ROMFS slots and the bootloader (firmware updates)
         self.relay = relay                  # the terminal reaches the cloud through a Relay (link faults)
+        # rig=True: the whole counter (host_sim.rig: acquirer and wallet hosts, the cashier's
+        # hands as self.rig) instead of a board with no payment hosts; power_cuts (with rig):
+        # flash operations numbered for power-cut test points (VirtualBoard.arm_power_cut)
+        self.rig = rig
+        self.power_cuts = power_cuts
         self.cloud = self.board = self._tmp = None
         self.identity = {}
 
@@ -169,15 +175,19 @@ class ManagedTerminal:
 
         def prov(flash_dir):
             provision(flash_dir, {})
-            if self.before_boot is not None:
-                self.before_boot(flash_dir)
-            self.identity.update(enroll(self.cloud.url, self.password, flash_dir, serial=self.serial, mqtt=broker,
-                                        terminal_url=terminal_url))
+            self._enroll(flash_dir, broker, terminal_url)
         try:
-            self.board = VirtualBoard(heap=self.heap or PRODUCT_HEAP, firmware="frozen", provision=prov, pty=False,
-                                      slots=self.slots)
-            self.board.start()
-            self.board.wait_for("smartpos ready", 60)
+            if self.rig:
+                from host_sim.rig import Rig
+                self.rig = Rig(heap=self.heap or PRODUCT_HEAP, slots=self.slots, power_cuts=self.power_cuts,
+                               before_boot=lambda r: self._enroll(r.flash_dir, broker, terminal_url))
+                self.rig.start()
+                self.board = self.rig.board
+            else:
+                self.board = VirtualBoard(heap=self.heap or PRODUCT_HEAP, firmware="frozen", provision=prov,
+                                          pty=False, slots=self.slots)
+                self.board.start()
+                self.board.wait_for("smartpos ready", 60)
         except Exception:
             self.__exit__()
             raise
@@ -186,9 +196,17 @@ class ManagedTerminal:
         self.terminal = _call(self.cloud.url, "GET", "/api/v1/terminals?q=" + self.serial, token=self._token)[0]
         return self
 
+    def _enroll(self, flash_dir, broker, terminal_url):
+        if self.before_boot is not None:
+            self.before_boot(flash_dir)
+        self.identity.update(enroll(self.cloud.url, self.password, flash_dir, serial=self.serial, mqtt=broker,
+                                    terminal_url=terminal_url))
+
     def __exit__(self, *exc):
         import shutil
-        if self.board is not None:
+        if self.rig:
+            self.rig.stop()
+        elif self.board is not None:
             self.board.stop()
         if self.cloud is not None:
             self.cloud.stop()

@@ -6,6 +6,7 @@ can see what the terminal asked for (its HTTP Range headers).
     relay = Relay(cloud_port).start()              # the terminal talks to relay.port
     relay.cut_next(b"firmware-1.0.1.romfs", after=100_000, down_s=5)
     relay.requests()                               # [b"GET /... HTTP/1.1\\r\\n...", ...]
+    relay.refuse_next(b"/feedback", b'"closed"', down_s=8)   # a closing feedback never arrives
 """
 import socket
 import threading
@@ -20,6 +21,8 @@ class Relay:
         self._lock = threading.Lock()
         self._heads = []
         self._cut = None            # (pattern, after) for the next matching request
+        self._refuse = None         # (request-line pattern, body pattern, down_s)
+        self.refused = 0
         self._down_until = 0.0      # connections refused until then (the link is down)
         self.cuts = 0
         self._stop = threading.Event()
@@ -45,6 +48,39 @@ class Relay:
         the answer went through; then refuse connections for `down_s` seconds."""
         with self._lock:
             self._cut = (pattern, after, down_s)
+
+    def refuse_next(self, pattern, body, down_s=0.0):
+        """The next request whose request line contains `pattern` and whose body contains `body`
+        never reaches the service: its connection is closed unanswered, then connections are
+        refused for `down_s` seconds (the cloud unreachable just when that request goes)."""
+        with self._lock:
+            self._refuse = (pattern, body, down_s)
+
+    def _refused(self, c, head):
+        """(refused?, head): True when this request is the one to refuse; a request whose body
+        was read to look at it comes back with its body whole after the head."""
+        with self._lock:
+            rule = self._refuse
+        if rule is None or rule[0] not in head.split(b"\r\n", 1)[0]:
+            return False, head
+        top, _, body = head.partition(b"\r\n\r\n")
+        length = 0
+        for line in top.split(b"\r\n")[1:]:
+            k, _, v = line.partition(b":")
+            if k.strip().lower() == b"content-length":
+                length = int(v.strip())
+        while len(body) < length:
+            data = c.recv(4096)
+            if not data:
+                break
+            body += data
+        if rule[1] not in body:
+            return False, top + b"\r\n\r\n" + body
+        with self._lock:
+            self._refuse = None
+            self.refused += 1
+            self._down_until = time.monotonic() + rule[2]
+        return True, head
 
     def requests(self):
         with self._lock:
@@ -76,6 +112,9 @@ class Relay:
                 if not data:
                     return
                 head += data
+            refused, head = self._refused(c, head)
+            if refused:
+                return
             with self._lock:
                 self._heads.append(head.split(b"\r\n\r\n")[0])
                 if self._cut is not None and self._cut[0] in head.split(b"\r\n", 1)[0]:   # the request line

@@ -66,11 +66,12 @@ PRODUCT_HEAP = "256K"
 
 class Rig:
     def __init__(self, heap=PRODUCT_HEAP, flash_dir=None, firmware="frozen", random_selection=False,
-                 before_boot=None, power_cuts=False, cpu_env=None):
+                 before_boot=None, power_cuts=False, cpu_env=None, slots=False):
         """before_boot(rig): called with the hosts up and the flash provisioned, before the
         board starts (arm a host fault, write a setting).  power_cuts: number and log every
         flash operation so a test can cut the power at any of them (VirtualBoard.arm_power_cut,
-        power_cycle)."""
+        power_cycle).  slots: the firmware in two ROMFS slots behind the bootloader (updates)."""
+        self.slots = slots
         self.random_selection = random_selection
         self.before_boot = before_boot
         self.power_cuts = power_cuts
@@ -99,7 +100,7 @@ class Rig:
         if self.power_cuts:
             ctl = os.path.join(self._tmp or os.path.dirname(self.flash_dir), "flash-ctl")
         self.board = VirtualBoard(self.flash_dir, heap=self.heap, firmware=self.firmware, pty=False,
-                                  provision=prepare, flash_ctl=ctl, env=self.cpu_env)
+                                  provision=prepare, flash_ctl=ctl, env=self.cpu_env, slots=self.slots)
         self.board.start()
         self.board.wait_for("smartpos ready", 120)
         return self

@@ -394,12 +394,18 @@ class VirtualBoard:
         except OSError:
             pass
 
-    def arm_power_cut(self, op, how="torn"):
+    def arm_power_cut(self, op, how="torn", match=None):
         """Cut the power at flash operation number `op` of this boot: "torn" (half of a
-        write's bytes reach flash), "whole" (all of them) or "before" (none)."""
+        write's bytes reach flash), "whole" (all of them) or "before" (none).  With `match`
+        (text in an operation's "kind path", e.g. "rename /tms/staged.json" or "program
+        rom/slot1"): at the `op`-th matching operation from now on, whatever boot it falls in."""
+        try:
+            os.remove(os.path.join(self.flash_ctl, "cut.seen"))
+        except OSError:
+            pass
         tmp = os.path.join(self.flash_ctl, "cut.tmp")
         with open(tmp, "w") as f:
-            f.write("%d %s" % (op, how))
+            f.write("%d %s" % (op, how) + (" " + match if match else ""))
         os.replace(tmp, os.path.join(self.flash_ctl, "cut"))
 
     def disarm_power_cut(self):

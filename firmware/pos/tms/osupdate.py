@@ -188,12 +188,22 @@ class FirmwareHandler:
         t1 = time.ticks_ms()
         if not forced and dep.maintenance_window == "unavailable":
             raise UpdateDeferred("outside the maintenance window (cloud)")
-        inst.finish(target, force=forced)             # SHA-256 over the slot, then ARMED
-        t_inst = time.ticks_diff(time.ticks_ms(), t1)
+        # noted before the record arms the trial: a power cut once it is armed still leaves the
+        # note that makes the trial boot settle and report it; "record" tells at that boot
+        # whether the arming ever reached the record (at_boot)
         noted.pop("interrupted", None)
-        noted["download_ms"], noted["install_ms"] = t_dl + t_meta, t_inst
+        noted["download_ms"] = t_dl + t_meta
         noted["armed"] = True
+        noted["record"] = inst.record_sequence()
         _save_pending(noted)
+        try:
+            inst.finish(target, force=forced)         # SHA-256 over the slot, then ARMED
+        except UpdateError:
+            _drop_pending()                            # nothing armed: refused, or deferred
+            raise
+        noted["install_ms"] = time.ticks_diff(time.ticks_ms(), t1)
+        _save_pending(noted)
+        t_inst = noted["install_ms"]
         await report(PROCEEDING, ["%s verified in slot %d (SHA-256 in %d ms); trial boot armed, restarting"
                                   % (target.version, slot, t_inst)])
         inst.close()
@@ -270,11 +280,18 @@ async def at_boot(client, staged, note, log=None, reset=None):
                 if log is not None:
                     log.info("tms", "trial self-test",
                              failed=",".join(n for n, why in selftest.failures(results)) or "none")
-            note["result"] = _result(inst, note)
-            _save_pending(note)            # settled: reported now or by the agent later
+            elif inst.record_sequence() == note.get("record"):
+                # the power went before the record armed the trial: nothing was armed, the
+                # action stays open and the agent stages it again (the download resumes)
+                _drop_pending()
+                note = None
+            if note is not None:
+                note["result"] = _result(inst, note)
+                _save_pending(note)        # settled: reported now or by the agent later
         finally:
             inst.close()
-        await startup.report_noted(client, note, log)
+        if note is not None:
+            await startup.report_noted(client, note, log)
     if staged is not None:
         try:
             os.remove(STAGED)         # tried once per staging: a crash here never loops the boot

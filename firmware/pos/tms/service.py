@@ -24,7 +24,6 @@ from pos.tms.startup import UPDATE_NOTE     # loaded by main.py already on enrol
 CONFIG = "config/cloud.json"
 
 last_transaction = None        # set by the counter after each completed sale (attribute)
-busy_reason = None             # set by the counter while a transaction runs
 
 
 def _config():
@@ -160,10 +159,11 @@ def _subscriber(cfg, wake):
                       lambda topic, payload: wake.set())
 
 
-async def task(counter_attributes=None, engine=None):
+async def task(counter_attributes=None, engine=None, counter_busy=None):
     """The terminal-management loop (idles when not enrolled).  Each poll builds the DDI agent,
     runs one step and lets the client's module go; the polling interval the server gave and
-    the back-off after a failure carry over (hawkBit DDI: config.polling.sleep)."""
+    the back-off after a failure carry over (hawkBit DDI: config.polling.sleep).  `counter_busy()`:
+    None while the counter is free, else why a deployment must wait (soft ones are deferred)."""
     cfg = _config()
     token = None
     if cfg is None:
@@ -189,7 +189,7 @@ async def task(counter_attributes=None, engine=None):
         before = modules.loaded()
         from pos.tms.ddi import Agent, DdiError
         agent = Agent(_client(cfg, token), handlers=_handlers(engine), log=log,
-                      attributes=lambda: attributes(counter_attributes), busy=lambda: busy_reason)
+                      attributes=lambda: attributes(counter_attributes), busy=counter_busy)
         agent.sleep_s = sleep_s
         try:
             await _report_update(agent.client)

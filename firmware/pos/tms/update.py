@@ -136,6 +136,11 @@ class Installer:
             raise UpdateError("no boot-control record: the board was never programmed")
         return rec
 
+    def record_sequence(self):
+        """The boot-control record's sequence number: it grows with every record written, so a
+        caller that notes it can tell later whether anything was written since (the trial armed)."""
+        return self._record().seq
+
     def installed_version(self):
         rec = self._record()
         return rec.slots[rec.booted()][2]
@@ -255,6 +260,10 @@ class Installer:
             except OSError:
                 pass
             raise UpdateError("image hash mismatch: the download is discarded")
+        # the progress goes first: a power cut once the record is armed leaves nothing of the
+        # download behind (one between the two costs a fresh download, never a stale record)
+        self._progress = None
+        os.remove(PROGRESS)
         rec = self._record()
         rec.slots[slot] = (target.length, target.sha256, target.version)
         rec.trial = slot
@@ -263,8 +272,6 @@ class Installer:
         rec.result_version = target.version
         rec.result_reason = ""
         self.boot.write(rec)
-        self._progress = None
-        os.remove(PROGRESS)
 
     # ------------------------------------------------------------ trial boot
     def pending_trial(self):

@@ -30,7 +30,7 @@ class _Budget(io.IOBase):
                     self._f.write(memoryview(buf)[:n // 2])     # the power goes mid-write
                 elif how == "whole":
                     self._f.write(buf)
-                self._fs._power_cut()
+                _powercut.cut()
         if n > self._free:
             if self._free > 0:
                 self._f.write(memoryview(buf)[:self._free])
@@ -74,28 +74,11 @@ class FlashFS:
         self._cwd = "/"
         self._cap = capacity
         # power-cut test points (host directory, tests only): every flash operation is
-        # numbered and logged to CTL/writes.log; when CTL/cut says "N how", operation N
-        # is where the power goes ("torn": half of the bytes reach flash, "whole": all of
-        # them, "before": none; renames and removes never happen)
+        # numbered, logged and maybe cut by _powercut.point (SMARTPOS_FLASH_CTL)
         self._ctl = ctl
-        self._ops = 0
 
     def _flash_op(self, kind, path, n=0):
-        self._ops += 1
-        with self._fs.open(self._ctl + "/writes.log", "a") as f:
-            f.write("%d %s %s %d\n" % (self._ops, kind, path[len(self._root):], n))
-        try:
-            with self._fs.open(self._ctl + "/cut", "r") as f:
-                at, how = f.read().split()
-        except (OSError, ValueError):
-            return None
-        return how if int(at) == self._ops else None
-
-    def _power_cut(self):
-        import machine
-        machine._send(0x76, 0, self._ops & 0xFFFF)      # the host pulls the power now
-        while True:
-            pass
+        return _powercut.point(kind, path[len(self._root):], n)
 
     def _abs(self, path):
         if not path.startswith("/"):
@@ -156,12 +139,12 @@ class FlashFS:
 
     def remove(self, path):
         if self._ctl and self._flash_op("remove", self._abs(path)) is not None:
-            self._power_cut()
+            _powercut.cut()
         self._fs.remove(self._abs(path))
 
     def rename(self, old, new):
         if self._ctl and self._flash_op("rename", self._abs(new)) is not None:
-            self._power_cut()
+            _powercut.cut()
         self._fs.rename(self._abs(old), self._abs(new))
 
     def chdir(self, path):

@@ -58,7 +58,7 @@ def _erase(i, offset, length):
             if (at + len(_BLANK)) % ERASE_BLOCK:
                 f.write(_BLANK)
             else:
-                _powercut.write(f, _BLANK)    # one flash operation per erase block
+                _powercut.guarded_write(f, _BLANK, "erase", "rom/slot%d" % i)   # one operation per erase block
     _writing[i] = True
     return 4                 # minimum write size
 
@@ -81,7 +81,7 @@ def _program(i, offset, buf):
                     return -_EIO
             left -= min(k, left)
         f.seek(offset)
-        _powercut.write(f, buf)
+        _powercut.guarded_write(f, buf, "program", "rom/slot%d" % i)
     return 0
 
 
@@ -126,7 +126,7 @@ class BootControl:
     def writeblocks(self, block, buf, offset=0):
         with _fs.open(_DIR + "/bootctl.bin", "r+b") as f:
             f.seek(block * BOOTCTL_BLOCK + offset)
-            _powercut.write(f, buf)
+            _powercut.guarded_write(f, buf, "write", "bootctl")
 
     def ioctl(self, op, arg):
         if op == 4:
