@@ -81,6 +81,11 @@ class PaymentEngine(Authorizer):
         self.retry = config["retry"]
         self.txns = {}
         self.pending = []          # STANs with a reversal or advice not yet acknowledged
+        # STAN of a request that may have reached the host whose failure could not be journaled
+        # (the heap ran out on the host path or in the record after the send): its reversal
+        # is owed and goes into the journal first thing in pump() (0: none).  One slot: no
+        # request is built while it is taken (pump() before the request raises then).
+        self.unjournaled = 0
         self.stan = 0
         self.invoice = 0
         self.batches = {n: 1 for n in self.acquirers}
@@ -321,13 +326,17 @@ class PaymentEngine(Authorizer):
             return step
         acq, mti, f, stan = step
         try:
-            rf = self.acquirers[acq].exchange(mti, f)
-        except Exception as e:         # the one outcome rule: see _failed
-            return self._failed(req, acq, stan, as_host_error(e))
-        try:
-            return self._answered(req, acq, stan, rf)
-        except Exception as e:         # a reply the terminal cannot act on
-            return self._failed(req, acq, stan, as_host_error(e))
+            try:
+                rf = self.acquirers[acq].exchange(mti, f)
+            except Exception as e:     # the one outcome rule: see _failed
+                return self._failed(req, acq, stan, as_host_error(e))
+            try:
+                return self._answered(req, acq, stan, rf)
+            except Exception as e:     # a reply the terminal cannot act on
+                return self._failed(req, acq, stan, as_host_error(e))
+        except Exception:              # the failure itself could not be journaled (MemoryError)
+            self.unjournaled = stan    # no allocation: the reversal is owed all the same
+            raise
 
     def _prepare(self, req):
         """Route, sign on if needed, flush reversals, build the request and
@@ -384,8 +393,8 @@ class PaymentEngine(Authorizer):
             self._write({"t": "fail", "stan": stan})
             log.warning("engine", "host unreachable", acquirer=acq, stan=stan)
             return unable_to_go_online("Host unavailable", acq)
+        self._write({"t": "rev", "stan": stan, "why": type(e).__name__})     # before anything else
         log.error("engine", "no usable reply; reversal queued", acquirer=acq, stan=stan, err=str(e))
-        self._write({"t": "rev", "stan": stan, "why": type(e).__name__})
         if pump:
             self.pump(acq, force=True)
         if isinstance(e, BadReply):
@@ -445,8 +454,23 @@ class PaymentEngine(Authorizer):
         return stan
 
     # ------------------------------------------------------------ store and forward
+    def owed(self):
+        """How many reversals and advices the hosts are owed (the Ready screen's TO SEND)."""
+        return len(self.pending) + (1 if self.unjournaled else 0)
+
+    def journal_owed(self):
+        """The reversal owed for a request whose failure could not be journaled goes into the
+        journal now (write-ahead of its 0400): from here on an ordinary pending reversal.
+        Raises (MemoryError, JournalError) while it still cannot be written."""
+        s = self.unjournaled
+        if s:
+            self.abandon(s, "not-journaled")
+            self.unjournaled = 0
+
     def pump(self, acq=None, force=False):
-        """Send pending reversals/advices in order; returns how many are left."""
+        """Send pending reversals/advices in order; returns how many are left.  Raises when a
+        reversal owed cannot be journaled yet (nothing new goes to a host before it)."""
+        self.journal_owed()
         now = time.ticks_ms()
         blocked = set()
         for x in self._due(acq, force, now):
