@@ -187,12 +187,18 @@ import asyncio
 sender = forward.Sender()
 sender.engine = eng
 sender.reconciled = True
-_refuse[0] = %(refused)d
+_refuse[0] = 0 if %(where)r == "abandon" else %(refused)d
 try:
     req, r = sale(700, pan=%(pan)r)
     shown = "approved" if r.approved else "not approved"
 except MemoryError:
     shown = "error page"
+if %(where)r == "abandon":               # approved, then the flow's batch entry failed: the
+    _refuse[0] = %(refused)d              # flow gives the approval up (card.unrecorded)
+    try:
+        eng.abandon(int(r.stan), "not-recorded")
+    except MemoryError:
+        pass
 stan = eng.stan
 out({"shown": shown, "stan": stan, "owed": sender.pending(), "state": eng.txns[stan].state})
 rounds = 0
@@ -206,20 +212,22 @@ out({"owed": sender.pending(), "rounds": rounds}); out(state())
 """
 
 
-@pytest.mark.parametrize("where,refused", [("reply-record", 2), ("reply-record", 3), ("receive", 1)])
+@pytest.mark.parametrize("where,refused", [("reply-record", 2), ("reply-record", 3), ("receive", 1),
+                                           ("abandon", 1)])
 def test_a_request_sent_when_the_heap_runs_out_still_ends_reversed(tmp_path, alpha, where, refused):
     """Found by the full exception-injection matrix: a MemoryError on the host path or in the
     journal write after the send, when the failure handling's own journal write (the
     reversal record) met the same shortage, left the request "sent" with no reversal owed
     until a reboot -- the customer charged, the Ready screen owing nothing.  Now the engine
-    keeps the owed reversal and journals and sends it once the heap allows."""
+    keeps the owed reversal and journals and sends it once the heap allows.  The same when
+    the flow gives up an approval it could not record and the reversal record meets it."""
     t = Terminal(tmp_path, {"alpha": alpha}, timeout_ms=1500)
     before = alpha.db.balance(PAN)
     first, after, st = t.run(OUT_OF_HEAP % {"where": where, "refused": refused, "pan": PAN})
     stan = first["stan"]
-    assert first["shown"] != "approved", first
+    assert first["shown"] == ("approved" if where == "abandon" else "error page"), first
     assert first["owed"] == 1, first                     # Ready shows TO SEND 1
-    if where == "reply-record":
+    if where in ("reply-record", "abandon"):      # the host charged it
         assert alpha.db.txn(t.config["acquirers"]["alpha"]["tid"], "%06d" % stan)["rc"] == "00"
     assert after["owed"] == 0 and st["pending"] == [], (after, st)
     assert after["rounds"] == (2 if refused == 3 else 1)     # a round the journal still refused

@@ -255,13 +255,17 @@ class PaymentEngine(Authorizer):
         x = self.txns.get(stan)
         if x is None:
             return False
-        if x.state == "advice":
-            self._write({"t": "adv_void", "stan": stan, "why": why})
-            return True
-        if x.state in ("sent", "await_card") or x.charged():
-            self._write({"t": "rev", "stan": stan, "why": why})
-            log.warning("engine", "unrecorded outcome queued for reversal", stan=stan, why=why)
-            return True
+        try:
+            if x.state == "advice":
+                self._write({"t": "adv_void", "stan": stan, "why": why})
+                return True
+            if x.state in ("sent", "await_card") or x.charged():
+                self._write({"t": "rev", "stan": stan, "why": why})
+                log.warning("engine", "unrecorded outcome queued for reversal", stan=stan, why=why)
+                return True
+        except Exception:              # not journaled (MemoryError): owed all the same
+            self.unjournaled = stan
+            raise
         return False
 
     def open_batch(self):
