@@ -6,7 +6,9 @@
 #   - a request that may have reached the host and has no usable answer (no
 #     reply, timeout, link broken after sending, malformed reply, bad MAC),
 #     an approval the card then declines (ARPC failure, 2nd GENERATE AC AAC),
-#     and any sale found unfinished on boot is reversed (0400);
+#     and any sale found unfinished on boot is reversed (0400); when the failure
+#     cannot be journaled at the time (the heap ran out), the reversal is owed
+#     all the same and journaled before anything else goes to a host;
 #   - pending reversals and advices (0220 for offline approvals) are sent in
 #     journal order with exponential backoff until the host acknowledges
 #     them; they live in the journal, so they survive reboots;
