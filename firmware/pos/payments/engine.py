@@ -391,7 +391,11 @@ class PaymentEngine(Authorizer):
                "batch": self.batches[acq], "entry": req.entry_mode, "dt": dt, "pc": pcode, "card": card}
         if self.keystore.can_seal() and req.pan:
             rec["ps"] = self.keystore.seal("%s=%s" % (req.pan, req.expiry or ""))
-        self._write(rec)                                   # write-ahead (before the send)
+        try:
+            self._write(rec)                               # write-ahead (before the send)
+        except Exception:          # perhaps on flash all the same: settled by pump() (journal_owed)
+            self.unjournaled = stan
+            raise
         return acq, mti, f, stan
 
     def _failed(self, req, acq, stan, e, pump=True):
@@ -466,11 +470,15 @@ class PaymentEngine(Authorizer):
 
     def journal_owed(self):
         """The reversal owed for a request whose failure could not be journaled goes into the
-        journal now (write-ahead of its 0400): from here on an ordinary pending reversal.
+        journal now (write-ahead of its 0400): from here on an ordinary pending reversal.  A
+        request whose own record failed (on flash or not, never sent) is closed as "fail".
         Raises (MemoryError, JournalError) while it still cannot be written."""
         s = self.unjournaled
         if s:
-            self.abandon(s, "not-journaled")
+            if self.txns.get(s) is not None:
+                self.abandon(s, "not-journaled")
+            else:
+                self._write({"t": "fail", "stan": s})
             self.unjournaled = 0
 
     def pump(self, acq=None, force=False):
