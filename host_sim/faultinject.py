@@ -24,6 +24,7 @@ ERRORS = ("ValueError", "KeyError", "IndexError", "TypeError", "OSError", "Memor
 HOST_PATH = (
     ("pos.app.services:Recorder.authorize", "before"),     # nothing sent yet
     ("pos.payments.engine:PaymentEngine._build", "before"),
+    ("pos.store.journal:Journal.append", "after"),         # the request's record, not sent
     ("pos.payments.transport:Link.send", "after"),         # the request reached the host
     ("pos.payments.transport:Link.receive", "before"),
     ("pos.iso8583.codec:decode", "before"),

@@ -149,12 +149,13 @@ class Sweep:
                     raise PowerCut()
 
     def owed(self):
-        """What the terminal's flash says it still owes the hosts: reversals not acknowledged,
-        wallet orders and payments not closed (the Ready screen's count can lag a second)."""
+        """What the terminal's flash says it still owes the hosts: requests with no outcome yet,
+        reversals not acknowledged, wallet orders and payments not closed (the Ready screen's
+        count can lag a second)."""
         d = self.rig.flash_dir
         out = ["STAN %06d %s" % (s, x["state"])
                for s, x in journal_state(read_journal(os.path.join(d, "journal.bin"))).items()
-               if x["state"] in ("reversing", "advice")]
+               if x["state"] in ("reversing", "advice", "sent", "await_card")]
         opened = {}
         for r in read_journal(os.path.join(d, "orders.bin")):
             if r["t"] == "opening":

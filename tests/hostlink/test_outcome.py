@@ -159,3 +159,78 @@ out(reconcile.cards(eng)); eng.pump(force=True); out(state())
 """ % PAN)
     assert len(q) == 1 and st["states"][str(q[0])] == "reversed", (q, st)
     assert alpha.db.balance(PAN) == before
+
+
+# The heap runs out on the host path: the journal refuses `refused` records (MemoryError)
+# once the request is on flash -- the reply's record and the reversal's, or the reversal's
+# after a MemoryError from the link itself.  Then the heap comes back.
+OUT_OF_HEAP = """
+_append = j.append
+_refuse = [0]
+def _flaky(r):
+    if _refuse[0] and r["t"] != "req":
+        _refuse[0] -= 1
+        raise MemoryError("memory allocation failed, allocating %%d bytes" %% 640)
+    return _append(r)
+j.append = _flaky
+_link = eng.acquirers["alpha"].link
+if %(where)r == "receive":
+    _receive = _link.receive
+    def _no_heap(*a, **k):
+        if _refuse[0]:
+            raise MemoryError("memory allocation failed, allocating 1024 bytes")
+        return _receive(*a, **k)
+    _link.receive = _no_heap
+eng.echo("alpha")
+from pos.app import forward
+import asyncio
+sender = forward.Sender()
+sender.engine = eng
+sender.reconciled = True
+_refuse[0] = 0 if %(where)r == "abandon" else %(refused)d
+try:
+    req, r = sale(700, pan=%(pan)r)
+    shown = "approved" if r.approved else "not approved"
+except MemoryError:
+    shown = "error page"
+if %(where)r == "abandon":               # approved, then the flow's batch entry failed: the
+    _refuse[0] = %(refused)d              # flow gives the approval up (card.unrecorded)
+    try:
+        eng.abandon(int(r.stan), "not-recorded")
+    except MemoryError:
+        pass
+stan = eng.stan
+out({"shown": shown, "stan": stan, "owed": sender.pending(), "state": eng.txns[stan].state})
+rounds = 0
+while sender.pending() and rounds < 5:      # the background sender's rounds at Ready
+    try:
+        asyncio.run(sender.step())
+    except MemoryError:                      # its loop logs the round and tries the next
+        pass
+    rounds += 1
+out({"owed": sender.pending(), "rounds": rounds}); out(state())
+"""
+
+
+@pytest.mark.parametrize("where,refused", [("reply-record", 2), ("reply-record", 3), ("receive", 1),
+                                           ("abandon", 1)])
+def test_a_request_sent_when_the_heap_runs_out_still_ends_reversed(tmp_path, alpha, where, refused):
+    """Found by the full exception-injection matrix: a MemoryError on the host path or in the
+    journal write after the send, when the failure handling's own journal write (the
+    reversal record) met the same shortage, left the request "sent" with no reversal owed
+    until a reboot -- the customer charged, the Ready screen owing nothing.  Now the engine
+    keeps the owed reversal and journals and sends it once the heap allows.  The same when
+    the flow gives up an approval it could not record and the reversal record meets it."""
+    t = Terminal(tmp_path, {"alpha": alpha}, timeout_ms=1500)
+    before = alpha.db.balance(PAN)
+    first, after, st = t.run(OUT_OF_HEAP % {"where": where, "refused": refused, "pan": PAN})
+    stan = first["stan"]
+    assert first["shown"] == ("approved" if where == "abandon" else "error page"), first
+    assert first["owed"] == 1, first                     # Ready shows TO SEND 1
+    if where in ("reply-record", "abandon"):      # the host charged it
+        assert alpha.db.txn(t.config["acquirers"]["alpha"]["tid"], "%06d" % stan)["rc"] == "00"
+    assert after["owed"] == 0 and st["pending"] == [], (after, st)
+    assert after["rounds"] == (2 if refused == 3 else 1)     # a round the journal still refused
+    assert st["states"][str(stan)] == "reversed", st
+    assert st["net"] == 0
+    assert alpha.db.balance(PAN) == before

@@ -94,7 +94,7 @@ class Sender:
             ledger.compact()
 
     def pending(self):
-        n = len(self.engine.pending) if self.engine is not None else 0
+        n = self.engine.owed() if self.engine is not None else 0
         return n + max(self.orders_left, 0)
 
     async def step(self):
@@ -109,12 +109,12 @@ class Sender:
                 self.reconciled = True
             except Exception as exc:
                 log.error("forward", "reconciliation failed", err=repr(exc))
-        if eng is not None and eng.pending:
+        if eng is not None and eng.owed():
             # the engine's own (blocking) links, bounded by the acquirers' timeouts and
             # spaced by its backoff: asyncio streams kept ~13 KB of heap for good, which
             # the next QR order then lacked
             eng.pump()
-            if not eng.pending:
+            if not eng.owed():
                 for a in eng.acquirers.values():
                     a.link.close()
                 log.info("forward", "nothing owed")

@@ -192,8 +192,8 @@ class Recorder:
             return False
         try:
             return self.engine.abandon(int(stan), "not-recorded")
-        except Exception as exc:        # the journal cannot be written: boot recovery finds it
-            log.error("app", "reversal not queued", err=repr(exc))
+        except Exception as exc:        # not journaled yet: the engine owes it (engine.owed())
+            log.error("app", "reversal not journaled yet", err=repr(exc))
             return False
 
     def advise_offline(self, req, *a, **kw):

@@ -121,6 +121,7 @@ class AsyncAuthorizer:
 
     async def pump(self, acq=None, force=False):
         e = self.engine
+        e.journal_owed()                   # a reversal owed but not journaled yet goes first
         now = time.ticks_ms()
         blocked = set()
         for x in e._due(acq, force, now):
@@ -155,12 +156,16 @@ class AsyncAuthorizer:
         await self.pump(acq, force=True)
         acq, mti, f, stan = e._build(req, acq)
         try:
-            rf = await self.links[acq].exchange(mti, f)
-            return e._answered(req, acq, stan, rf)
-        except Exception as err:               # the one outcome rule (engine._failed)
-            resp = e._failed(req, acq, stan, as_host_error(err), pump=False)
-            await self.pump(acq, force=True)
-            return resp
+            try:
+                rf = await self.links[acq].exchange(mti, f)
+                return e._answered(req, acq, stan, rf)
+            except Exception as err:           # the one outcome rule (engine._failed)
+                resp = e._failed(req, acq, stan, as_host_error(err), pump=False)
+        except Exception:                      # not journaled (MemoryError): owed all the same
+            e.unjournaled = stan
+            raise
+        await self.pump(acq, force=True)
+        return resp
 
     async def complete(self, req, resp, card_approved, icc_data=b""):
         e = self.engine

@@ -6,7 +6,9 @@
 #   - a request that may have reached the host and has no usable answer (no
 #     reply, timeout, link broken after sending, malformed reply, bad MAC),
 #     an approval the card then declines (ARPC failure, 2nd GENERATE AC AAC),
-#     and any sale found unfinished on boot is reversed (0400);
+#     and any sale found unfinished on boot is reversed (0400); when the failure
+#     cannot be journaled at the time (the heap ran out), the reversal is owed
+#     all the same and journaled before anything else goes to a host;
 #   - pending reversals and advices (0220 for offline approvals) are sent in
 #     journal order with exponential backoff until the host acknowledges
 #     them; they live in the journal, so they survive reboots;
@@ -81,6 +83,11 @@ class PaymentEngine(Authorizer):
         self.retry = config["retry"]
         self.txns = {}
         self.pending = []          # STANs with a reversal or advice not yet acknowledged
+        # STAN of a request that may have reached the host whose failure could not be journaled
+        # (the heap ran out on the host path or in the record after the send): its reversal
+        # is owed and goes into the journal first thing in pump() (0: none).  One slot: no
+        # request is built while it is taken (pump() before the request raises then).
+        self.unjournaled = 0
         self.stan = 0
         self.invoice = 0
         self.batches = {n: 1 for n in self.acquirers}
@@ -250,13 +257,17 @@ class PaymentEngine(Authorizer):
         x = self.txns.get(stan)
         if x is None:
             return False
-        if x.state == "advice":
-            self._write({"t": "adv_void", "stan": stan, "why": why})
-            return True
-        if x.state in ("sent", "await_card") or x.charged():
-            self._write({"t": "rev", "stan": stan, "why": why})
-            log.warning("engine", "unrecorded outcome queued for reversal", stan=stan, why=why)
-            return True
+        try:
+            if x.state == "advice":
+                self._write({"t": "adv_void", "stan": stan, "why": why})
+                return True
+            if x.state in ("sent", "await_card") or x.charged():
+                self._write({"t": "rev", "stan": stan, "why": why})
+                log.warning("engine", "unrecorded outcome queued for reversal", stan=stan, why=why)
+                return True
+        except Exception:              # not journaled (MemoryError): owed all the same
+            self.unjournaled = stan
+            raise
         return False
 
     def open_batch(self):
@@ -321,13 +332,17 @@ class PaymentEngine(Authorizer):
             return step
         acq, mti, f, stan = step
         try:
-            rf = self.acquirers[acq].exchange(mti, f)
-        except Exception as e:         # the one outcome rule: see _failed
-            return self._failed(req, acq, stan, as_host_error(e))
-        try:
-            return self._answered(req, acq, stan, rf)
-        except Exception as e:         # a reply the terminal cannot act on
-            return self._failed(req, acq, stan, as_host_error(e))
+            try:
+                rf = self.acquirers[acq].exchange(mti, f)
+            except Exception as e:     # the one outcome rule: see _failed
+                return self._failed(req, acq, stan, as_host_error(e))
+            try:
+                return self._answered(req, acq, stan, rf)
+            except Exception as e:     # a reply the terminal cannot act on
+                return self._failed(req, acq, stan, as_host_error(e))
+        except Exception:              # the failure itself could not be journaled (MemoryError)
+            self.unjournaled = stan    # no allocation: the reversal is owed all the same
+            raise
 
     def _prepare(self, req):
         """Route, sign on if needed, flush reversals, build the request and
@@ -376,7 +391,11 @@ class PaymentEngine(Authorizer):
                "batch": self.batches[acq], "entry": req.entry_mode, "dt": dt, "pc": pcode, "card": card}
         if self.keystore.can_seal() and req.pan:
             rec["ps"] = self.keystore.seal("%s=%s" % (req.pan, req.expiry or ""))
-        self._write(rec)                                   # write-ahead (before the send)
+        try:
+            self._write(rec)                               # write-ahead (before the send)
+        except Exception:          # perhaps on flash all the same: settled by pump() (journal_owed)
+            self.unjournaled = stan
+            raise
         return acq, mti, f, stan
 
     def _failed(self, req, acq, stan, e, pump=True):
@@ -384,8 +403,8 @@ class PaymentEngine(Authorizer):
             self._write({"t": "fail", "stan": stan})
             log.warning("engine", "host unreachable", acquirer=acq, stan=stan)
             return unable_to_go_online("Host unavailable", acq)
+        self._write({"t": "rev", "stan": stan, "why": type(e).__name__})     # before anything else
         log.error("engine", "no usable reply; reversal queued", acquirer=acq, stan=stan, err=str(e))
-        self._write({"t": "rev", "stan": stan, "why": type(e).__name__})
         if pump:
             self.pump(acq, force=True)
         if isinstance(e, BadReply):
@@ -445,8 +464,27 @@ class PaymentEngine(Authorizer):
         return stan
 
     # ------------------------------------------------------------ store and forward
+    def owed(self):
+        """How many reversals and advices the hosts are owed (the Ready screen's TO SEND)."""
+        return len(self.pending) + (1 if self.unjournaled else 0)
+
+    def journal_owed(self):
+        """The reversal owed for a request whose failure could not be journaled goes into the
+        journal now (write-ahead of its 0400): from here on an ordinary pending reversal.  A
+        request whose own record failed (on flash or not, never sent) is closed as "fail".
+        Raises (MemoryError, JournalError) while it still cannot be written."""
+        s = self.unjournaled
+        if s:
+            if self.txns.get(s) is not None:
+                self.abandon(s, "not-journaled")
+            else:
+                self._write({"t": "fail", "stan": s})
+            self.unjournaled = 0
+
     def pump(self, acq=None, force=False):
-        """Send pending reversals/advices in order; returns how many are left."""
+        """Send pending reversals/advices in order; returns how many are left.  Raises when a
+        reversal owed cannot be journaled yet (nothing new goes to a host before it)."""
+        self.journal_owed()
         now = time.ticks_ms()
         blocked = set()
         for x in self._due(acq, force, now):
