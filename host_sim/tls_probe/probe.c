@@ -40,6 +40,7 @@ static void *tracked[SLOTS];          /* what the caller got */
 static size_t tracked_size[SLOTS];
 static void *gc_block[SLOTS];         /* on-heap mode: the GC block behind it (the roots) */
 static const char *port_path;
+static int n_tracked;                 /* entries in use: frees skip the search when none are */
 static int on_heap = -1;
 #define NODE (2 * sizeof(void *))     /* m_tracked_node_t: prev, next */
 static void *(*mp_gc_alloc)(size_t, unsigned int);
@@ -176,6 +177,7 @@ void *calloc(size_t n, size_t size) {
                 tracked[i] = p;
                 tracked_size[i] = bytes;
                 gc_block[i] = block;
+                n_tracked++;
                 break;
             }
         }
@@ -206,10 +208,11 @@ void free(void *p) {
     if (real_free == NULL) {
         real_free = (void (*)(void *))dlsym(RTLD_NEXT, "free");
     }
-    if (page != NULL) {
+    if (page != NULL && n_tracked > 0) {
         for (int i = 0; i < SLOTS; i++) {
             if (tracked[i] == p) {
                 void *block = gc_block[i];
+                n_tracked--;
                 tracked[i] = NULL;
                 gc_block[i] = NULL;
                 page->live -= tracked_size[i];
