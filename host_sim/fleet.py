@@ -34,6 +34,13 @@ def _tls_context(ca=None):
     return ctx
 
 
+def _open(req, ca=None):
+    """The answer's bytes; https checked against `ca` (default: the TEST CA)."""
+    ctx = _tls_context(ca) if req.full_url.startswith("https://") else None
+    with urllib.request.urlopen(req, timeout=30, context=ctx) as r:
+        return r.read()
+
+
 def _call(base, method, path, body=None, token=None, ca=None):
     req = urllib.request.Request(base + path, method=method,
                                  data=None if body is None else json.dumps(body).encode())
@@ -136,10 +143,13 @@ class ManagedTerminal:
     """
 
     def __init__(self, poll_s=2, heap=None, admin_password="managed-terminal-1", serial="SIM-MANAGED",
-                 before_boot=None, mqtt_url=None, slots=False, relay=False, tls=False, rig=False,
-                 power_cuts=False):
+                 before_boot=None, mqtt_url=None, slots=False, relay=False, tls=None, rig=False,
+                 power_cuts=False, env=None, tls_heap=False):
         self.poll_s, self.heap, self.password, self.serial = poll_s, heap, admin_password, serial
-        self.tls = tls                      # the cloud over HTTPS (TEST certificate), its CA pinned
+        # the cloud over HTTPS (TEST certificate), its CA pinned; False: plain HTTP (debugging).
+        # Through a relay the default is plain HTTP: the relay cuts links by reading request lines
+        self.tls = (not relay) if tls is None else tls
+        self.tls_heap = tls_heap            # mbedTLS on the board's GC heap (VirtualBoard tls_heap)
         self.before_boot = before_boot      # fn(flash_dir): manufacture steps (e.g. load a KEK)
         self.mqtt_url = mqtt_url            # mqtt://host:port: the cloud wakes the terminal through it
         self.slots = slots                  # two ROMFS slots and the bootloader (firmware updates)
@@ -149,6 +159,9 @@ class ManagedTerminal:
         # flash operations numbered for power-cut test points (VirtualBoard.arm_power_cut)
         self.rig = rig
         self.power_cuts = power_cuts
+        self.env = env                      # extra environment of the board's CPU (measurement probes)
+        if rig and tls_heap:
+            raise ValueError("tls_heap is a board option: not with rig=True")
         self.cloud = self.board = self._tmp = None
         self.identity = {}
 
@@ -171,7 +184,7 @@ class ManagedTerminal:
         if self.relay:
             from host_sim.relay import Relay
             self.relay = Relay(self.cloud.port).start()
-            terminal_url = "http://127.0.0.1:%d" % self.relay.port
+            terminal_url = "%s://127.0.0.1:%d" % ("https" if self.tls else "http", self.relay.port)
 
         def prov(flash_dir):
             provision(flash_dir, {})
@@ -180,12 +193,13 @@ class ManagedTerminal:
             if self.rig:
                 from host_sim.rig import Rig
                 self.rig = Rig(heap=self.heap or PRODUCT_HEAP, slots=self.slots, power_cuts=self.power_cuts,
+                               cpu_env=self.env,
                                before_boot=lambda r: self._enroll(r.flash_dir, broker, terminal_url))
                 self.rig.start()
                 self.board = self.rig.board
             else:
                 self.board = VirtualBoard(heap=self.heap or PRODUCT_HEAP, firmware="frozen", provision=prov,
-                                          pty=False, slots=self.slots)
+                                          pty=False, slots=self.slots, env=self.env, tls_heap=self.tls_heap)
                 self.board.start()
                 self.board.wait_for("smartpos ready", 60)
         except Exception:
@@ -254,7 +268,7 @@ class ManagedTerminal:
                                      data=body, method="PUT",
                                      headers={"Authorization": "Bearer " + self._token,
                                               "Content-Type": "application/octet-stream"})
-        urllib.request.urlopen(req, timeout=30).read()
+        _open(req)
         a = self.api("POST", "/api/v1/tms/actions", {"terminal_id": self.terminal["id"], "module_id": m["id"]})
         return self.wait_action(a["id"])
 
@@ -290,7 +304,7 @@ class ManagedTerminal:
                                      data=data, method="PUT",
                                      headers={"Authorization": "Bearer " + self._token,
                                               "Content-Type": "application/octet-stream"})
-        urllib.request.urlopen(req, timeout=30).read()
+        _open(req)
 
     def roll_out(self, module, name=None, forced=False):
         """A rollout of `module` to a static group holding this terminal; (rollout, action id)."""

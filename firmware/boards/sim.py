@@ -15,7 +15,19 @@ def boot_control():
     import _romslots
     return _romslots.BootControl()
 
-# TLS (pos.net.tls): on the unix port mbedTLS takes its memory from the C library, so a
-# connection costs this heap only its Python objects (SSLContext 3,048 B, the socket, streams);
-# the board's figure (nucleo_f429zi.TLS_ARENA) is not carried here (docs/tms.md).
-TLS_ARENA = 0
+
+
+def _tls_arena():
+    # TLS (pos.net.tls): the unix port's mbedTLS takes its memory from the C library, so a
+    # connection costs this heap only its Python objects and no arena is taken; a virtual board
+    # started with tls_heap=True serves mbedTLS from this GC heap as a board does
+    # (host_sim/tls_probe; a 16-byte node on this 64-bit port), and then takes the board's
+    # arena: the two record buffers' blocks, 16,736 + 4,448 (32-byte blocks).
+    try:
+        import _mbedtls
+    except ImportError:     # the bare unix port (module tests): no board support, the C library
+        return 0
+    return 21184 if _mbedtls.ON_GC_HEAP else 0
+
+
+TLS_ARENA = _tls_arena()

@@ -120,9 +120,13 @@ def firmware_version(src=FIRMWARE_DIR):
 class VirtualBoard:
     def __init__(self, flash_dir=None, heap=None, firmware=False, wiring=None, devices=None,
                  pty_link=None, socket_port=0, pty=True, flash_size=DEFAULT_FLASH_SIZE, uid=None, rom=None,
-                 provision=None, kek=None, flash_ctl=None, slots=None, env=None):
+                 provision=None, kek=None, flash_ctl=None, slots=None, env=None, tls_heap=False):
         self._tmp = None
         self.env = dict(env or {})      # extra environment of the CPU process (measurement probes)
+        # tls_heap=True: mbedTLS's memory from the board's GC heap, as on a board (host_sim/tls_probe;
+        # the unix port alone takes it from the C library, off the heap)
+        self.tls_heap = tls_heap
+        self.tls_probe = None
         if flash_dir is None:
             self._tmp = tempfile.mkdtemp(prefix="smartpos-flash-")
             flash_dir = self._tmp
@@ -195,7 +199,15 @@ class VirtualBoard:
                                address=spec.get("address"), pins=spec.get("pins"))
             self.devices[name] = dev
         self.bridge.start()
+        if self.tls_heap and self.tls_probe is None:
+            from host_sim.tls_probe import TlsProbe
+            self.tls_probe = TlsProbe(on_heap=True)
+        if self.tls_probe is not None:
+            env.update(self.tls_probe.env())
+        pre = env.get("LD_PRELOAD")
         env.update(self.env)
+        if pre and self.env.get("LD_PRELOAD"):         # another probe beside it
+            env["LD_PRELOAD"] = self.env["LD_PRELOAD"] + " " + pre
         env["SMARTPOS_BRIDGE"] = "unix:" + self.bridge.path
         env["SMARTPOS_OTP0"] = self.kek.hex()
         if self.flash_ctl:
@@ -228,6 +240,9 @@ class VirtualBoard:
         if self.socket:
             self.socket.close()
         self.bridge.stop()
+        if self.tls_probe is not None:
+            self.tls_probe.close()
+            self.tls_probe = None
         shutil.rmtree(self._rundir, ignore_errors=True)
         if self._tmp:
             shutil.rmtree(self._tmp, ignore_errors=True)

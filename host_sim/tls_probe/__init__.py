@@ -9,7 +9,10 @@ firmware and the heap are untouched.
 
     probe = TlsProbe()
     host_sim.mpy.run(code, heap="192K", env=probe.env())
-    probe.figures()      # {"live": ..., "peak": ..., "largest": ..., "count": ...}
+    probe.figures()      # {"live": ..., "peak": ..., "largest": ..., "count": ..., "failed": ...}
+
+With ``TlsProbe(on_heap=True)`` the probe also serves those requests from the GC heap, as a
+board's m_tracked_calloc does, so the heap pays for TLS as a board's does.
 """
 import os
 import struct
@@ -17,15 +20,26 @@ import struct
 from host_sim.preload import PreloadProbe, ProbeError  # noqa: F401 (ProbeError: the probe's error)
 
 _SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "probe.c")
-_PAGE = struct.Struct("<QQQQ")          # live, peak, largest, count
+_PAGE = struct.Struct("<QQQQQ")         # live, peak, largest, count, failed
 
 
 class TlsProbe(PreloadProbe):
+    """`on_heap=True`: mbedTLS's memory comes from the board's GC heap, as on a board."""
     SRC, NAME, LABEL, ENV = _SRC, "tlsprobe", "TLS heap probe", "SMARTPOS_TLS_PROBE"
 
+    def __init__(self, on_heap=False):
+        super().__init__()
+        self.on_heap = on_heap
+
+    def env(self):
+        env = super().env()
+        if self.on_heap:
+            env["SMARTPOS_TLS_ON_HEAP"] = "1"
+        return env
+
     def reset(self):
-        self.page[:_PAGE.size] = _PAGE.pack(0, 0, 0, 0)
+        self.page[:_PAGE.size] = _PAGE.pack(0, 0, 0, 0, 0)
 
     def figures(self):
-        live, peak, largest, count = _PAGE.unpack(self.page[:_PAGE.size])
-        return {"live": live, "peak": peak, "largest": largest, "count": count}
+        live, peak, largest, count, failed = _PAGE.unpack(self.page[:_PAGE.size])
+        return {"live": live, "peak": peak, "largest": largest, "count": count, "failed": failed}

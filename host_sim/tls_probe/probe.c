@@ -6,7 +6,15 @@
  * their frees: live bytes, the peak of live bytes, the largest block, and the number of
  * requests, in a page shared with the host.  Every call goes on to the C library unchanged.
  *
- * Shared page (host_sim/tls_probe/__init__.py): uint64 live, peak, largest, count.
+ * With SMARTPOS_TLS_ON_HEAP=1 it also does what the board's m_tracked_calloc does: those
+ * requests are served from the MicroPython GC heap (gc_alloc, with the two-pointer node
+ * header m_tracked_calloc puts in front) and kept alive across collections (the blocks are
+ * marked as roots right after gc_collect_start, as the board marks its tracked list), and
+ * their frees go back with gc_free.  The virtual board's heap then pays for TLS as a board's
+ * does: the 16.7 KB receive record must find one free block of that size.
+ *
+ * Shared page (host_sim/tls_probe/__init__.py): uint64 live, peak, largest, count, failed
+ * (requests the GC heap could not serve, on-heap mode).
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -24,11 +32,21 @@ struct probe_page {
     volatile uint64_t peak;
     volatile uint64_t largest;
     volatile uint64_t count;
+    volatile uint64_t failed;
 };
 
 #define SLOTS 4096
-static void *tracked[SLOTS];
+static void *tracked[SLOTS];          /* what the caller got */
 static size_t tracked_size[SLOTS];
+static void *gc_block[SLOTS];         /* on-heap mode: the GC block behind it (the roots) */
+static const char *port_path;
+static int n_tracked;                 /* entries in use: frees skip the search when none are */
+static int on_heap = -1;
+#define NODE (2 * sizeof(void *))     /* m_tracked_node_t: prev, next */
+static void *(*mp_gc_alloc)(size_t, unsigned int);
+static void (*mp_gc_free)(void *);
+static void (*mp_gc_collect_root)(void **, size_t);
+static void (*mp_gc_collect_start)(void);
 static struct probe_page *page;
 static uintptr_t port_lo, port_hi;
 static void *(*real_calloc)(size_t, size_t);
@@ -43,6 +61,7 @@ static int find_port(struct dl_phdr_info *info, size_t size, void *data) {
             if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X)) {
                 port_lo = info->dlpi_addr + ph->p_vaddr;
                 port_hi = port_lo + ph->p_memsz;
+                port_path = info->dlpi_name;
                 return 1;
             }
         }
@@ -66,6 +85,48 @@ static void attach(void) {
     }
 }
 
+static void find_port_once(void) {
+    if (port_hi == 0) {
+        dl_iterate_phdr(find_port, NULL);
+    }
+    if (on_heap < 0) {
+        const char *v = getenv("SMARTPOS_TLS_ON_HEAP");
+        on_heap = v != NULL && v[0] == '1';
+    }
+}
+
+/* The port's own GC functions (not this probe's gc_collect_start).  Only called once the
+ * port's code runs: the library is loaded in full by then. */
+static int binding;
+
+static void bind_port(void) {
+    if (binding || mp_gc_collect_start != NULL) {
+        return;
+    }
+    binding = 1;
+    find_port_once();
+    if (port_path != NULL) {
+        void *h = dlopen(port_path, RTLD_LAZY | RTLD_NOLOAD);
+        if (h != NULL) {
+            mp_gc_alloc = (void *(*)(size_t, unsigned int))dlsym(h, "gc_alloc");
+            mp_gc_free = (void (*)(void *))dlsym(h, "gc_free");
+            mp_gc_collect_root = (void (*)(void **, size_t))dlsym(h, "gc_collect_root");
+            mp_gc_collect_start = (void (*)(void))dlsym(h, "gc_collect_start");
+        }
+    }
+    binding = 0;
+}
+
+/* The port's gc_collect calls gc_collect_start through its PLT: this definition comes first.
+ * After the real one, the tracked blocks are marked (the board's m_tracked list is a root). */
+void gc_collect_start(void) {
+    bind_port();
+    mp_gc_collect_start();
+    if (on_heap == 1) {
+        mp_gc_collect_root(gc_block, SLOTS);
+    }
+}
+
 /* dlsym may itself call calloc: serve that from a static buffer */
 static char boot_buf[4096];
 static size_t boot_used;
@@ -86,20 +147,44 @@ void *calloc(size_t n, size_t size) {
         real_free = (void (*)(void *))dlsym(RTLD_NEXT, "free");
         in_init = 0;
     }
-    void *p = real_calloc(n, size);
     uintptr_t caller = (uintptr_t)__builtin_return_address(0);
-    if (port_hi == 0) {
-        dl_iterate_phdr(find_port, NULL);
-    }
+    find_port_once();
     attach();
-    if (p != NULL && page != NULL && caller >= port_lo && caller < port_hi) {
-        size_t bytes = n * size;
-        for (int i = 0; i < SLOTS; i++) {
+    int from_port = caller >= port_lo && caller < port_hi;
+    if (!from_port || page == NULL) {
+        return real_calloc(n, size);
+    }
+    if (on_heap == 1) {
+        bind_port();
+    }
+    size_t bytes = n * size;
+    void *p, *block = NULL;
+    if (on_heap == 1 && mp_gc_alloc != NULL && mp_gc_collect_root != NULL) {
+        block = mp_gc_alloc(NODE + bytes, 0);
+        if (block == NULL) {
+            page->failed++;
+            return NULL;
+        }
+        memset(block, 0, NODE + bytes);
+        p = (char *)block + NODE;
+    } else {
+        p = real_calloc(n, size);
+    }
+    if (p != NULL) {
+        int i;
+        for (i = 0; i < SLOTS; i++) {
             if (tracked[i] == NULL) {
                 tracked[i] = p;
                 tracked_size[i] = bytes;
+                gc_block[i] = block;
+                n_tracked++;
                 break;
             }
+        }
+        if (i == SLOTS && block != NULL) {    /* not rooted: the GC would take it back */
+            mp_gc_free(block);
+            page->failed++;
+            return NULL;
         }
         page->count++;
         page->live += bytes;
@@ -123,11 +208,18 @@ void free(void *p) {
     if (real_free == NULL) {
         real_free = (void (*)(void *))dlsym(RTLD_NEXT, "free");
     }
-    if (page != NULL) {
+    if (page != NULL && n_tracked > 0) {
         for (int i = 0; i < SLOTS; i++) {
             if (tracked[i] == p) {
+                void *block = gc_block[i];
+                n_tracked--;
                 tracked[i] = NULL;
+                gc_block[i] = NULL;
                 page->live -= tracked_size[i];
+                if (block != NULL) {
+                    mp_gc_free(block);       /* a no-op while the GC is locked: swept at the next collection */
+                    return;
+                }
                 break;
             }
         }

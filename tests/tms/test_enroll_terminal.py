@@ -184,7 +184,7 @@ def test_console_qr_scanned_enrolls(stack, tmp_path):
 
 
 def test_terminal_enrolled_by_the_sim_polls_over_tls():
-    """`smartpos sim --tls`'s path: the cloud over HTTPS with the TEST certificate, the terminal
+    """`smartpos sim`'s default path: the cloud over HTTPS with the TEST certificate, the terminal
     enrolled from the host side with the TEST CA pinned; its agent polls over TLS (the context
     made at boot) and sends its attributes."""
     with fleet.ManagedTerminal(poll_s=2, tls=True) as mt:

@@ -4,13 +4,18 @@
 # server's name against the URL's host (mbedTLS checks the DNS or IP subjectAltName given as
 # server_hostname, RFC 6125 6.4; asyncio.open_connection passes the host).
 #
-# Memory (docs/tms.md, "TLS and the heap"): at Ready the counter's heap has room in total but
-# not in one piece (its largest free block is a few KB), so what TLS needs in one piece is
-# taken at boot while the heap is whole (prepare(), from main.py when a cloud CA is on flash):
-# the client context with the CA parsed into it (3,048 B on the unix port), kept and reused
-# for every connection, and, on a board whose mbedTLS allocates from the GC heap, an arena
-# of the board file's TLS_ARENA bytes let go just before a connection (mbedTLS's 16,717-byte
-# receive buffer lands in its hole) and taken back once it is closed.
+# Memory (docs/tms.md, "TLS and the heap"): mbedTLS takes its memory from the GC heap on a
+# board (and on the virtual board, host_sim/tls_probe), and a connection's first two requests
+# are its record buffers, 16,717 B and 4,429 B, each in one piece; at Ready the counter's heap
+# has room in total but its largest free block is a few KB.  So at boot, while the heap is
+# whole, prepare() makes the client context (kept and reused) and takes an arena of the board
+# file's TLS_ARENA bytes (the two buffers' blocks) at the TOP of the free heap: every block the
+# counter makes later, and every small block of a connection (first fit from the bottom), lands
+# below it.  Just before a connection the arena is let go; the two buffers are the only requests
+# too big for the holes below, so they land in its hole, and once the connection is closed the
+# hole is whole again and the arena is taken back.  The handshake's other requests (about
+# 8 KB live at its peak, each under 1 KB) must find room in the counter's own holes: on the
+# sim's faithful heap they do not at Ready (docs/tms.md, "TLS and the heap").
 #
 #     pin = PinnedCA("config/cloud_ca.der")
 #     status, hdrs, body = await http.request("GET", "https://cloud:8443/x", ssl_context=pin)
@@ -18,11 +23,13 @@ from micropython import const
 
 CA_PATH = "config/cloud_ca.der"
 _MAX_CA = const(4096)
+_ABOVE = const(512)           # left free above the arena (prepare)
+_STEP = const(4096)           # the filler shrinks by this while it does not fit
 
 
 def _arena_size():
     from pos.board import BOARD
-    return BOARD.TLS_ARENA    # board: mbedTLS peak 29,342 B + headers + objects; sim: the objects
+    return BOARD.TLS_ARENA    # the two record buffers' GC blocks (boards/nucleo_f429zi.py)
 
 
 RESERVE = _arena_size()
@@ -98,8 +105,27 @@ def prepare(path=CA_PATH):
         log.error("tls", "cloud CA unusable", err=str(e))
         return False
     if _arena is None and RESERVE:
-        _arena = bytearray(RESERVE)
+        _arena = _arena_at_top()
     return True
+
+
+def _arena_at_top():
+    """The arena taken just under the top of the heap's largest free block: a filler holds the
+    space below it while it is taken, then goes (the counter loads into that space)."""
+    import gc
+    gc.collect()
+    size = gc.mem_free() - RESERVE - _ABOVE
+    while size > _STEP:
+        try:
+            filler = bytearray(size)
+            try:
+                return bytearray(RESERVE)
+            finally:
+                filler = None
+                gc.collect()
+        except MemoryError:
+            size -= _STEP
+    return bytearray(RESERVE)           # no room for a filler: wherever it fits
 
 
 def release():
@@ -111,7 +137,8 @@ def release():
 
 
 def reclaim():
-    """Take the arena back after a connection (the hole is free again once its blocks are)."""
+    """Take the arena back after a connection (the hole is whole again once mbedTLS's buffers
+    are freed)."""
     global _arena
     if _arena is not None or not RESERVE:
         return True

@@ -64,6 +64,32 @@ def tls_heap():
             ("GC heap: client context with the pinned CA (64-bit unix port)", ctx, "B"),
             ("GC heap kept after the poll, context included", after, "B")]
     rows += _counter_at_ready()
+    rows += _managed_at_ready()
+    return rows
+
+
+def _managed_at_ready():
+    """The enrolled counter (ManagedTerminal, the demos' terminal) at Ready after its agent has
+    polled a few times: plain HTTP, HTTPS as the simulator runs it (mbedTLS in the C library),
+    and HTTPS on the faithful heap (mbedTLS from the GC heap, as on a board: tls_heap=True)."""
+    import time
+    from host_sim.fleet import ManagedTerminal
+    rows = []
+    for label, kw in (("http", {"tls": False}), ("https, sim (mbedTLS off the heap)", {"tls": True}),
+                      ("https, board's way (mbedTLS on the GC heap)", {"tls": True, "tls_heap": True})):
+        with ManagedTerminal(poll_s=2, **kw) as mt:
+            mt.board.wait_for("tms agent idle", 60)
+            time.sleep(8)                                       # a few polls at 2 s
+            console = mt.board.console()
+            info = mt.board.exec("import gc, micropython; gc.collect(); micropython.mem_info()")
+            probe = mt.board.tls_probe.figures() if mt.board.tls_probe else None
+        free = int(re.search(r"free: (\d+)", info).group(1))
+        largest = int(re.search(r"max free sz: (\d+)", info).group(1)) * 32
+        rows += [("enrolled counter at Ready, %s: heap free" % label, free, "B"),
+                 ("  largest free block", largest, "B"),
+                 ("  polls that failed (of the first few)", console.count("ddi poll failed"), "")]
+        if probe is not None:
+            rows.append(("  mbedTLS requests the GC heap refused", probe["failed"], ""))
     return rows
 
 

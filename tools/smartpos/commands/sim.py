@@ -4,6 +4,7 @@ Starts the host services that exist (acquirer, wallet), a virtual board with
 the firmware flashed and every device model wired, and the web face on
 http://127.0.0.1:PORT; Ctrl-C shuts everything down.
 """
+import argparse
 import importlib
 import os
 import signal
@@ -33,9 +34,10 @@ def register(sub):
                    help="cloud service / operator console port (default 8700; 0: any free port)")
     p.add_argument("--cloud-data", metavar="DIR",
                    help="cloud data folder (default: a fresh one per run, SQLite inside)")
-    p.add_argument("--tls", action="store_true",
-                   help="cloud over HTTPS with the TEST certificate, its TEST CA pinned on the virtual terminal "
-                        "(off by default: see docs/tms.md, 'TLS and the heap')")
+    p.add_argument("--http", action="store_true",
+                   help="cloud over plain HTTP, for debugging (default: HTTPS with the TEST certificate, "
+                        "its TEST CA pinned on the virtual terminal; docs/tms.md, 'TLS to the cloud')")
+    p.add_argument("--tls", action="store_true", help=argparse.SUPPRESS)   # the default; kept for old scripts
     p.add_argument("--unfrozen", action="store_true",
                    help="firmware compiled into the flash instead of frozen into ROM (development)")
     p.set_defaults(func=run)
@@ -82,7 +84,7 @@ def _start_cloud(args):
     except RuntimeError as exc:
         raise CommandError(str(exc))
     tls = {}
-    if getattr(args, "tls", False):
+    if not getattr(args, "http", False):
         from cloud import tls as cloud_tls
         tls = {"tls_cert": cloud_tls.TEST_SERVER_CERT, "tls_key": cloud_tls.TEST_SERVER_KEY}
     try:

@@ -15,8 +15,9 @@ def _parameter_push(args):
     from host_sim.fleet import ManagedTerminal
     with ManagedTerminal(poll_s=2) as mt:
         tid = mt.terminal["id"]
-        print("terminal %s enrolled as %s/%s; it polls every 2 s" % (mt.serial, mt.identity["tenant"],
-                                                                    mt.identity["controller_id"]), flush=True)
+        print("terminal %s enrolled as %s/%s; it polls %s every 2 s" % (mt.serial, mt.identity["tenant"],
+                                                                    mt.identity["controller_id"],
+                                                                    mt.cloud.url), flush=True)
         before = mt.flash_json("config/contactless.json")["aids"]["A0000000031010"]["rctl"]
         mt.api("PUT", "/api/v1/tms/parameters/operator/0", {"files": {
             "contactless.json": {"aids": {"A0000000031010": {"rctl": 30000, "cvm_limit": 5000}}},
@@ -68,6 +69,7 @@ def _key_injection(args):
     kek = tr31keys.generate_kek("A")
     with ManagedTerminal(poll_s=2, before_boot=lambda flash: write_to_flash(flash, kek)) as mt:
         tid = mt.terminal["id"]
+        print("terminal %s enrolled; it polls %s" % (mt.serial, mt.cloud.url), flush=True)
         print("KEK %s loaded at manufacture; KCV %s" % (kek.describe(), kek.kcv()), flush=True)
         reg = mt.api("PUT", "/api/v1/terminals/%d/kek" % tid, {"key": kek.key.hex(), "algorithm": "A"})
         print("KEK registered with the cloud: KCV %s" % reg["kcv"], flush=True)
@@ -125,7 +127,8 @@ def firmware_update(version, fault=None):
     try:
         with ManagedTerminal(poll_s=2, slots=True) as mt:
             slot, _, before = mt.booted()
-            print("terminal %s enrolled; running firmware %s from slot %d" % (mt.serial, before, slot), flush=True)
+            print("terminal %s enrolled at %s; running firmware %s from slot %d" % (mt.serial, mt.cloud.url, before,
+                                                                                   slot), flush=True)
             module = mt.publish_release(rel)
             print("release %s published: %s (%d bytes, SHA-256 %s...)%s" % (
                 version, info["image"], info["length"], info["sha256"][:16],
