@@ -1,0 +1,205 @@
+# The payment engine's transaction table: what totals, recovery and the store-and-forward
+# queue need of each transaction of the open batches, in ONE bytearray of fixed-size
+# records made once when the engine starts.  A terminal keeps hundreds of transactions a
+# day; as one object each (and a dict of them) they were several small long-lived blocks
+# per transaction scattered among each transaction's garbage, and after some 150 of them
+# the heap had 40 KB free in pieces too small for a 600-byte block.  Here a transaction
+# costs no heap at all: its record is written in place, and the table never grows.
+#
+#     t = TxnTable(("alpha", "beta"), capacity=320)
+#     t.add(stan, "alpha", "sale", 1250, batch=1, card=True)   # state "sent"
+#     x = t.get(stan); x.state = "approved"                     # a view that writes through
+#     for stan in t: ...                                        # STANs of the table
+#
+# Records (16 bytes, little-endian): STAN u32 (0: free slot), acquirer index u8, kind
+# index u8, state index u8, flags u8 (bit 0: the card still has to confirm, EMV 2nd
+# GENERATE AC), amount u32 (minor units), batch number u32.  Slots are found by STAN
+# (open addressing, linear probing from STAN mod slots; backward-shift deletion keeps no
+# tombstones), so a lookup reads one or two records however full the batch is.
+import struct
+
+from micropython import const
+
+_REC = const(16)
+_FMT = "<IBBBBII"
+_AMOUNT_MAX = const(0xFFFFFFFF)
+_FLAG_CARD = const(1)
+
+# kind -> sign of its amount in the totals (refunds out; voids, pre-authorizations and
+# balance inquiries move nothing).  Index = the kind's code in a record.
+KINDS = ("sale", "completion", "refund", "void", "preauth", "balance")
+_SIGN = (1, 1, -1, 0, 0, 0)
+# the transaction's life: index = the state's code in a record
+STATES = ("sent", "approved", "await_card", "declined", "voided", "failed", "done",
+          "reversing", "reversed", "advice", "advised", "dropped")
+# states in which a transaction moves money (Txn.charged)
+_CHARGED = (1, 6, 9, 10)             # approved, done, advice, advised
+
+
+class BatchFull(Exception):
+    """The open batch holds as many transactions as the terminal can keep: settle first."""
+
+
+class Txn:
+    """A transient view of one record (what the engine's callers read and change); it
+    writes through to the table.  Made on each lookup: keep it no longer than the call."""
+
+    def __init__(self, table, slot):
+        self._t = table
+        self._o = slot * _REC
+
+    @property
+    def stan(self):
+        return struct.unpack_from("<I", self._t.buf, self._o)[0]
+
+    @property
+    def acq(self):
+        return self._t.acquirers[self._t.buf[self._o + 4]]
+
+    @property
+    def kind(self):
+        return KINDS[self._t.buf[self._o + 5]]
+
+    @property
+    def state(self):
+        return STATES[self._t.buf[self._o + 6]]
+
+    @state.setter
+    def state(self, name):
+        self._t.buf[self._o + 6] = STATES.index(name)
+
+    @property
+    def card(self):
+        return bool(self._t.buf[self._o + 7] & _FLAG_CARD)
+
+    @property
+    def amount(self):
+        return struct.unpack_from("<I", self._t.buf, self._o + 8)[0]
+
+    @amount.setter
+    def amount(self, minor):
+        struct.pack_into("<I", self._t.buf, self._o + 8, _amount(minor))
+
+    @property
+    def batch(self):
+        return struct.unpack_from("<I", self._t.buf, self._o + 12)[0]
+
+    def charged(self):
+        """Amount this transaction moves (minor units, refunds negative)."""
+        b = self._t.buf
+        o = self._o
+        if b[o + 6] in _CHARGED:
+            return _SIGN[b[o + 5]] * struct.unpack_from("<I", b, o + 8)[0]
+        return 0
+
+
+class TxnTable:
+    def __init__(self, acquirers, capacity, slots=0):
+        """`acquirers`: the names a record's acquirer index stands for; `capacity`: the
+        transactions the table holds (the open batches' limit); `slots`: the records
+        allocated (some spare beside the capacity keeps the probes short)."""
+        self.acquirers = tuple(acquirers)
+        self.capacity = capacity
+        self.slots = slots or capacity + capacity // 4
+        self.buf = bytearray(self.slots * _REC)
+        self.count = 0
+
+    def __len__(self):
+        return self.count
+
+    def room(self):
+        """How many more transactions the table takes."""
+        return self.capacity - self.count
+
+    def _find(self, stan):
+        """The slot holding `stan`, or -1."""
+        if not stan:
+            return -1
+        b = self.buf
+        n = self.slots
+        i = stan % n
+        for _ in range(n):
+            s = struct.unpack_from("<I", b, i * _REC)[0]
+            if s == stan:
+                return i
+            if s == 0:
+                return -1
+            i = (i + 1) % n
+        return -1
+
+    def __contains__(self, stan):
+        return self._find(stan) >= 0
+
+    def get(self, stan, default=None):
+        i = self._find(stan) if isinstance(stan, int) else -1
+        return Txn(self, i) if i >= 0 else default
+
+    def __getitem__(self, stan):
+        i = self._find(stan)
+        if i < 0:
+            raise KeyError(stan)
+        return Txn(self, i)
+
+    def __iter__(self):
+        """The STANs of the table (slot order).  Do not add or remove while iterating."""
+        b = self.buf
+        for i in range(self.slots):
+            s = struct.unpack_from("<I", b, i * _REC)[0]
+            if s:
+                yield s
+
+    def values(self):
+        """A view of each transaction of the table (slot order)."""
+        b = self.buf
+        for i in range(self.slots):
+            if struct.unpack_from("<I", b, i * _REC)[0]:
+                yield Txn(self, i)
+
+    def add(self, stan, acq, kind, amount, batch, card=False, state="sent"):
+        """Record transaction `stan` (replacing a record of the same STAN); BatchFull when
+        the table already holds `capacity` transactions."""
+        if not 0 < stan <= 0xFFFFFFFF:
+            raise ValueError("STAN %d out of range" % stan)
+        i = self._find(stan)
+        if i < 0:
+            if self.count >= self.capacity:
+                raise BatchFull("BATCH FULL - SETTLE: %d transactions in the open batch" % self.count)
+            n = self.slots
+            i = stan % n
+            while struct.unpack_from("<I", self.buf, i * _REC)[0]:
+                i = (i + 1) % n
+            self.count += 1
+        struct.pack_into(_FMT, self.buf, i * _REC, stan, self.acquirers.index(acq), KINDS.index(kind),
+                         STATES.index(state), _FLAG_CARD if card else 0, _amount(amount), batch)
+        return Txn(self, i)
+
+    def remove(self, stan):
+        """Drop `stan`'s record (False if there was none).  Linear-probing deletion by
+        backward shift: records after the hole that would no longer be found move up."""
+        i = self._find(stan)
+        if i < 0:
+            return False
+        b = self.buf
+        n = self.slots
+        j = i
+        while True:
+            b[i * _REC:i * _REC + _REC] = bytes(_REC)
+            while True:
+                j = (j + 1) % n
+                s = struct.unpack_from("<I", b, j * _REC)[0]
+                if s == 0:
+                    self.count -= 1
+                    return True
+                k = s % n                      # the record's home slot
+                # stays when its home lies cyclically in (i, j]
+                if (i <= j and i < k <= j) or (i > j and (k > i or k <= j)):
+                    continue
+                break
+            b[i * _REC:i * _REC + _REC] = b[j * _REC:j * _REC + _REC]
+            i = j
+
+
+def _amount(minor):
+    if not 0 <= minor <= _AMOUNT_MAX:
+        raise ValueError("amount %d out of range for the batch" % minor)
+    return minor
