@@ -7,7 +7,7 @@ from host_sim import mpy
 CODE = r"""
 import json
 from pos.payments.txntable import TxnTable, BatchFull
-t = TxnTable(("alpha", "beta"), capacity=8, slots=10)
+t = TxnTable(("alpha", "beta"), capacity=8, size=10)
 out = {}
 # 3, 13, 23 share home slot 3 (mod 10); 9 and 19 wrap round the end
 for s in (3, 13, 23, 9, 19, 4):
@@ -23,14 +23,14 @@ out["removed"] = [t.remove(3), t.remove(3), t.remove(9)]
 out["left"] = sorted(t)
 out["found"] = [s for s in (3, 13, 23, 9, 19, 4, 5) if s in t]
 out["states"] = sorted([v.stan, v.state, v.amount] for v in t.values())
-out["len"] = [len(t), t.room()]
+out["len"] = [len(t), t.capacity - len(t)]
 for s in (31, 41, 51, 61):
     try:
         t.add(s, "alpha", "void", 0, 1)
     except BatchFull as e:
         out["full"] = [s, str(e)]
         break
-out["len2"] = [len(t), t.room(), t.get(None), t.get(999)]
+out["len2"] = [len(t), t.capacity - len(t), t.get(None), t.get(999)]
 for s in list(t):
     t.remove(s)
 out["empty"] = [len(t), list(t), bytes(t.buf) == bytes(len(t.buf))]
@@ -48,6 +48,6 @@ def test_records_are_found_by_stan_through_collisions_and_removals():
     assert got["states"] == [[4, "sent", 400], [5, "done", 250], [13, "approved", 4321],
                              [19, "sent", 1900], [23, "sent", 2300]]
     assert got["len"] == [5, 3]
-    assert got["full"][0] == 61 and got["full"][1].startswith("BATCH FULL - SETTLE")
+    assert got["full"] == [61, "BATCH FULL - SETTLE"]
     assert got["len2"] == [8, 0, None, None]
     assert got["empty"] == [0, [], True]

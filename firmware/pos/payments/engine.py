@@ -22,7 +22,7 @@ from pos.payments.acquirer import Acquirer
 from pos.payments.authorizer import Authorizer, AuthResponse, AuthError, unable_to_go_online
 from pos.payments.errors import HostError, ConnectError, BadReply, RoutingError, as_host_error
 from pos.payments.routing import Router
-from pos.payments.txntable import BatchFull, TxnTable
+from pos.payments.txntable import BATCH_FULL, BatchFull, TxnTable
 
 # kind -> (MTI, processing code (ISO 8583:1987 DE 3), sign for totals)
 KINDS = {
@@ -44,7 +44,6 @@ BATCH_CAPACITY = const(360)
 # fewer than this may end in an online request and, unable to go online, an offline
 # approval (EMV Y3), one record each; refused at the start, it loses nothing
 _BATCH_RESERVE = const(2)
-BATCH_FULL = "BATCH FULL - SETTLE"
 
 
 class PaymentEngine(Authorizer):
@@ -73,14 +72,14 @@ class PaymentEngine(Authorizer):
     def batch_full(self):
         """True when a card transaction must not start: the open batch cannot take what it
         may record (settle first: BATCH FULL - SETTLE)."""
-        return self.txns.room() < _BATCH_RESERVE
+        return self.txns.capacity - len(self.txns) < _BATCH_RESERVE
 
     def refuse_when_full(self):
         """The decline of a request the open batch has no room for (nothing is journaled or
         sent), or None."""
         if not self.batch_full():
             return None
-        log.warning("engine", "batch full: request refused", transactions=len(self.txns))
+        log.warning("engine", BATCH_FULL, count=len(self.txns))
         return AuthResponse(False, "", text=BATCH_FULL, unable_to_go_online=False)
 
     def forget_settled(self, keep):
@@ -389,8 +388,8 @@ class PaymentEngine(Authorizer):
         """An offline approval (EMV Y1/Y3): queue an advice (0220, or 0120 for a
         pre-authorization) and try to send it; its STAN."""
         acq = self.route(req)
-        if not self.txns.room():             # never written half: refused before the journal
-            raise BatchFull("%s: no room for the advice of an offline approval" % BATCH_FULL)
+        if len(self.txns) >= self.txns.capacity:    # refused before the journal: never half written
+            raise BatchFull(BATCH_FULL)
         stan = self._next_stan()
         self.invoice = self.invoice % 999999 + 1
         dt, _, _ = _now_fields()

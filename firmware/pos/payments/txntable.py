@@ -14,26 +14,24 @@
 # Records (16 bytes, little-endian): STAN u32 (0: free slot), acquirer index u8, kind
 # index u8, state index u8, flags u8 (bit 0: the card still has to confirm, EMV 2nd
 # GENERATE AC), amount u32 (minor units), batch number u32.  Slots are found by STAN
-# (open addressing, linear probing from STAN mod slots; backward-shift deletion keeps no
+# (open addressing, linear probing from STAN mod size; backward-shift deletion keeps no
 # tombstones), so a lookup reads one or two records however full the batch is.
 import struct
 
 from micropython import const
 
 _REC = const(16)
-_FMT = "<IBBBBII"
-_AMOUNT_MAX = const(0xFFFFFFFF)
 _FLAG_CARD = const(1)
+# the merchant's message, and the reason BatchFull gives
+BATCH_FULL = "BATCH FULL - SETTLE"
 
 # kind -> sign of its amount in the totals (refunds out; voids, pre-authorizations and
 # balance inquiries move nothing).  Index = the kind's code in a record.
+# (Few module-level names on purpose: every name is interned in RAM for ever.)
 KINDS = ("sale", "completion", "refund", "void", "preauth", "balance")
-_SIGN = (1, 1, -1, 0, 0, 0)
 # the transaction's life: index = the state's code in a record
 STATES = ("sent", "approved", "await_card", "declined", "voided", "failed", "done",
           "reversing", "reversed", "advice", "advised", "dropped")
-# states in which a transaction moves money (Txn.charged)
-_CHARGED = (1, 6, 9, 10)             # approved, done, advice, advised
 
 
 class BatchFull(Exception):
@@ -44,79 +42,75 @@ class Txn:
     """A transient view of one record (what the engine's callers read and change); it
     writes through to the table.  Made on each lookup: keep it no longer than the call."""
 
-    def __init__(self, table, slot):
-        self._t = table
-        self._o = slot * _REC
+    def __init__(self, table, i):
+        self.table = table
+        self.offset = i * _REC
 
     @property
     def stan(self):
-        return struct.unpack_from("<I", self._t.buf, self._o)[0]
+        return struct.unpack_from("<I", self.table.buf, self.offset)[0]
 
     @property
     def acq(self):
-        return self._t.acquirers[self._t.buf[self._o + 4]]
+        return self.table.acquirers[self.table.buf[self.offset + 4]]
 
     @property
     def kind(self):
-        return KINDS[self._t.buf[self._o + 5]]
+        return KINDS[self.table.buf[self.offset + 5]]
 
     @property
     def state(self):
-        return STATES[self._t.buf[self._o + 6]]
+        return STATES[self.table.buf[self.offset + 6]]
 
     @state.setter
     def state(self, name):
-        self._t.buf[self._o + 6] = STATES.index(name)
+        self.table.buf[self.offset + 6] = STATES.index(name)
 
     @property
     def card(self):
-        return bool(self._t.buf[self._o + 7] & _FLAG_CARD)
+        return bool(self.table.buf[self.offset + 7] & _FLAG_CARD)
 
     @property
     def amount(self):
-        return struct.unpack_from("<I", self._t.buf, self._o + 8)[0]
+        return struct.unpack_from("<I", self.table.buf, self.offset + 8)[0]
 
     @amount.setter
     def amount(self, minor):
-        struct.pack_into("<I", self._t.buf, self._o + 8, _amount(minor))
+        struct.pack_into("<I", self.table.buf, self.offset + 8, _in_range(minor))
 
     @property
     def batch(self):
-        return struct.unpack_from("<I", self._t.buf, self._o + 12)[0]
+        return struct.unpack_from("<I", self.table.buf, self.offset + 12)[0]
 
     def charged(self):
         """Amount this transaction moves (minor units, refunds negative)."""
-        b = self._t.buf
-        o = self._o
-        if b[o + 6] in _CHARGED:
-            return _SIGN[b[o + 5]] * struct.unpack_from("<I", b, o + 8)[0]
+        b = self.table.buf
+        o = self.offset
+        if b[o + 6] in (1, 6, 9, 10):            # approved, done, advice, advised
+            return (1, 1, -1, 0, 0, 0)[b[o + 5]] * struct.unpack_from("<I", b, o + 8)[0]
         return 0
 
 
 class TxnTable:
-    def __init__(self, acquirers, capacity, slots=0):
+    def __init__(self, acquirers, capacity, size=0):
         """`acquirers`: the names a record's acquirer index stands for; `capacity`: the
-        transactions the table holds (the open batches' limit); `slots`: the records
+        transactions the table holds (the open batches' limit); `size`: the records
         allocated (some spare beside the capacity keeps the probes short)."""
         self.acquirers = tuple(acquirers)
         self.capacity = capacity
-        self.slots = slots or capacity + capacity // 4
-        self.buf = bytearray(self.slots * _REC)
+        self.size = size or capacity + capacity // 4
+        self.buf = bytearray(self.size * _REC)
         self.count = 0
 
     def __len__(self):
         return self.count
-
-    def room(self):
-        """How many more transactions the table takes."""
-        return self.capacity - self.count
 
     def _find(self, stan):
         """The slot holding `stan`, or -1."""
         if not stan:
             return -1
         b = self.buf
-        n = self.slots
+        n = self.size
         i = stan % n
         for _ in range(n):
             s = struct.unpack_from("<I", b, i * _REC)[0]
@@ -143,7 +137,7 @@ class TxnTable:
     def __iter__(self):
         """The STANs of the table (slot order).  Do not add or remove while iterating."""
         b = self.buf
-        for i in range(self.slots):
+        for i in range(self.size):
             s = struct.unpack_from("<I", b, i * _REC)[0]
             if s:
                 yield s
@@ -151,7 +145,7 @@ class TxnTable:
     def values(self):
         """A view of each transaction of the table (slot order)."""
         b = self.buf
-        for i in range(self.slots):
+        for i in range(self.size):
             if struct.unpack_from("<I", b, i * _REC)[0]:
                 yield Txn(self, i)
 
@@ -159,18 +153,18 @@ class TxnTable:
         """Record transaction `stan` (replacing a record of the same STAN); BatchFull when
         the table already holds `capacity` transactions."""
         if not 0 < stan <= 0xFFFFFFFF:
-            raise ValueError("STAN %d out of range" % stan)
+            raise ValueError("STAN or amount out of range: %d" % stan)
         i = self._find(stan)
         if i < 0:
             if self.count >= self.capacity:
-                raise BatchFull("BATCH FULL - SETTLE: %d transactions in the open batch" % self.count)
-            n = self.slots
+                raise BatchFull(BATCH_FULL)
+            n = self.size
             i = stan % n
             while struct.unpack_from("<I", self.buf, i * _REC)[0]:
                 i = (i + 1) % n
             self.count += 1
-        struct.pack_into(_FMT, self.buf, i * _REC, stan, self.acquirers.index(acq), KINDS.index(kind),
-                         STATES.index(state), _FLAG_CARD if card else 0, _amount(amount), batch)
+        struct.pack_into("<IBBBBII", self.buf, i * _REC, stan, self.acquirers.index(acq), KINDS.index(kind),
+                         STATES.index(state), _FLAG_CARD if card else 0, _in_range(amount), batch)
         return Txn(self, i)
 
     def remove(self, stan):
@@ -180,7 +174,7 @@ class TxnTable:
         if i < 0:
             return False
         b = self.buf
-        n = self.slots
+        n = self.size
         j = i
         while True:
             b[i * _REC:i * _REC + _REC] = bytes(_REC)
@@ -199,7 +193,7 @@ class TxnTable:
             i = j
 
 
-def _amount(minor):
-    if not 0 <= minor <= _AMOUNT_MAX:
-        raise ValueError("amount %d out of range for the batch" % minor)
+def _in_range(minor):
+    if not 0 <= minor <= 0xFFFFFFFF:
+        raise ValueError("STAN or amount out of range: %d" % minor)
     return minor
