@@ -43,6 +43,7 @@ class DayReport:
         self.kinds = {}                  # kind -> count
         self.heap_after = {}             # transactions done -> heap free at Ready (bytes)
         self.heap_after_z = None
+        self.largest_free_after_z = None  # bytes: the largest free heap block after the day
         self.largest_alloc = None        # bytes, with the probe
         self.largest_alloc_kind = ""
         self.faults = []                 # console lines with MemoryError / tracebacks
@@ -179,6 +180,19 @@ class TradingDay:
             if time.monotonic() > end:
                 raise DayError("no 'app idle heap_free' log line after the transaction")
             time.sleep(0.1)
+
+    def _largest_free_block(self):
+        """The largest free block of the board's heap (micropython.mem_info: "max free sz", in
+        GC blocks of four machine words), read through the raw REPL once the day is over:
+        this stops the firmware's main loop, whose garbage is then collected, so the figure
+        is the heap the day left behind.  None when the board does not answer."""
+        try:
+            out = self.rig.board.exec("import gc, sys, micropython\ngc.collect()\nmicropython.mem_info()\n"
+                                      "print('word', 8 if sys.maxsize > 2**32 else 4)", 60)
+        except Exception:
+            return None
+        m, w = re.search(r"max free sz: (\d+)", out), re.search(r"word (\d+)", out)
+        return int(m.group(1)) * 4 * int(w.group(1)) if m and w else None
 
     def _check_console(self):
         text = self.rig.board.console()
@@ -519,4 +533,5 @@ class TradingDay:
         rig.keys(["ENTER"])
         rig.home()
         self.report.heap_after_z = self._wait_idle()
+        self.report.largest_free_after_z = self._largest_free_block()
         self.log("Z report: %s; settlement: %s" % (self.report.z_tenders, self.report.z_settlement))
