@@ -9,6 +9,8 @@ from pos import hw
 
 display = hw.display()
 gc.collect()
+from pos.payments import txntable   # noqa: E402  the open batch's transaction table, while the heap is whole
+txntable.reserve()
 
 try:                                # a parameter bundle that terminal management downloaded:
     open("params.ticket").close()   # checked and applied now, while the heap is whole; the

@@ -104,12 +104,13 @@ def z_tenders(receipt):
 
 
 class TradingDay:
-    def __init__(self, rig, seed=11, transactions=300, probe=None, log=None, mix=KINDS):
+    def __init__(self, rig, seed=11, transactions=300, probe=None, log=None, mix=KINDS, free_block=False):
         self.rig = rig
         self.mix = mix                   # ((kind, weight), ...)
         self.rng = random.Random(seed)
         self.n = transactions
         self.probe = probe               # host_sim.alloc_probe.AllocProbe or None
+        self.free_block = free_block     # read the largest free block at the end (stops main.py)
         self.log = log or (lambda line: None)
         self.report = DayReport()
         self.card_sales = []             # [{"inv", "amount", "tip", "voided", "refunded"}] approved, same batch
@@ -159,6 +160,8 @@ class TradingDay:
         if not self.report.faults and not self.report.stopped:
             self._z_report()
         self._check_console()
+        if self.free_block and self.report.heap_after_z is not None:
+            self.report.largest_free_after_z = self._largest_free_block()
         self.report.seconds = time.monotonic() - t0
         return self.report
 
@@ -184,8 +187,9 @@ class TradingDay:
     def _largest_free_block(self):
         """The largest free block of the board's heap (micropython.mem_info: "max free sz", in
         GC blocks of four machine words), read through the raw REPL once the day is over:
-        this stops the firmware's main loop, whose garbage is then collected, so the figure
-        is the heap the day left behind.  None when the board does not answer."""
+        this stops the firmware's main loop (its KeyboardInterrupt traceback is printed), whose
+        garbage is then collected, so the figure is the heap the day left behind.  None when
+        the board does not answer."""
         try:
             out = self.rig.board.exec("import gc, sys, micropython\ngc.collect()\nmicropython.mem_info()\n"
                                       "print('word', 8 if sys.maxsize > 2**32 else 4)", 60)
@@ -533,5 +537,4 @@ class TradingDay:
         rig.keys(["ENTER"])
         rig.home()
         self.report.heap_after_z = self._wait_idle()
-        self.report.largest_free_after_z = self._largest_free_block()
         self.log("Z report: %s; settlement: %s" % (self.report.z_tenders, self.report.z_settlement))

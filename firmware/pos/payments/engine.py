@@ -22,7 +22,7 @@ from pos.payments.acquirer import Acquirer
 from pos.payments.authorizer import Authorizer, AuthResponse, AuthError, unable_to_go_online
 from pos.payments.errors import HostError, ConnectError, BadReply, RoutingError, as_host_error
 from pos.payments.routing import Router
-from pos.payments.txntable import BATCH_FULL, BatchFull, TxnTable
+from pos.payments.txntable import BATCH_CAPACITY, BATCH_FULL, BatchFull, TxnTable
 
 # kind -> (MTI, processing code (ISO 8583:1987 DE 3), sign for totals)
 KINDS = {
@@ -37,9 +37,6 @@ KINDS = {
 ENTRY = {"manual": "01", "swipe": "90", "chip": "05", "contactless": "07", "fallback": "80", "qr": "03"}
 REVERSAL_DONE = ("00", "25", "12")     # reversed, or the host never had it
 _STAN_MAX = 999999
-# transactions the open batches hold (a trading day's card transactions and more): the
-# engine's table is made once at start for this many (pos.payments.txntable, 16 bytes each)
-BATCH_CAPACITY = const(360)
 # slots kept free for an offline approval's advice: a card transaction that started with
 # fewer than this may end in an online request and, unable to go online, an offline
 # approval (EMV Y3), one record each; refused at the start, it loses nothing
@@ -59,7 +56,7 @@ class PaymentEngine(Authorizer):
         self.router = Router(config["routes"], config["acquirers"])
         self.retry = config["retry"]
         # one block for the whole batch, made before anything of the replay is allocated
-        self.txns = TxnTable(self.acquirers, BATCH_CAPACITY)
+        self.txns = TxnTable(self.acquirers, BATCH_CAPACITY)       # reserved at boot (main.py)
         self.pending = []          # STANs with a reversal or advice not yet acknowledged
         self.stan = 0
         self.invoice = 0

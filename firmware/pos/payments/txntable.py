@@ -24,6 +24,10 @@ _REC = const(16)
 _FLAG_CARD = const(1)
 # the merchant's message, and the reason BatchFull gives
 BATCH_FULL = "BATCH FULL - SETTLE"
+# transactions the open batches hold (a trading day's card transactions and more)
+BATCH_CAPACITY = const(320)
+_SIZE = const(400)                    # records allocated: 20 % spare keeps the probes short
+_reserved = None
 
 # kind -> sign of its amount in the totals (refunds out; voids, pre-authorizations and
 # balance inquiries move nothing).  Index = the kind's code in a record.
@@ -32,6 +36,16 @@ KINDS = ("sale", "completion", "refund", "void", "preauth", "balance")
 # the transaction's life: index = the state's code in a record
 STATES = ("sent", "approved", "await_card", "declined", "voided", "failed", "done",
           "reversing", "reversed", "advice", "advised", "dropped")
+
+
+def reserve():
+    """At boot, beside the display's buffers (main.py): the table's records in one block
+    while the heap is whole; the engine's table takes it when it starts.  Made later, amid
+    the boot's modules and garbage, the block took the place of the holes a transaction's
+    modules later needed (MemoryError for a 752-byte block with 40 KB free)."""
+    global _reserved
+    if _reserved is None:
+        _reserved = bytearray(_SIZE * _REC)
 
 
 class BatchFull(Exception):
@@ -92,14 +106,20 @@ class Txn:
 
 
 class TxnTable:
-    def __init__(self, acquirers, capacity, size=0):
+    def __init__(self, acquirers, capacity=BATCH_CAPACITY, size=_SIZE):
         """`acquirers`: the names a record's acquirer index stands for; `capacity`: the
         transactions the table holds (the open batches' limit); `size`: the records
-        allocated (some spare beside the capacity keeps the probes short)."""
+        allocated (some spare beside the capacity keeps the probes short).  The block
+        reserve() made at boot is taken when it fits."""
+        global _reserved
         self.acquirers = tuple(acquirers)
         self.capacity = capacity
-        self.size = size or capacity + capacity // 4
-        self.buf = bytearray(self.size * _REC)
+        self.size = size
+        if _reserved is not None and len(_reserved) == size * _REC:
+            self.buf = _reserved
+            _reserved = None
+        else:
+            self.buf = bytearray(size * _REC)
         self.count = 0
 
     def __len__(self):

@@ -33,7 +33,7 @@ def run_day(transactions=DAY_TRANSACTIONS, seed=DAY_SEED, log=print, probe=True)
                     time.sleep(0.1)
                 if p.count() == 0:
                     why, p = "the allocation probe did not attach to the board process", None
-            day = TradingDay(rig, seed=seed, transactions=transactions, probe=p, log=log)
+            day = TradingDay(rig, seed=seed, transactions=transactions, probe=p, log=log, free_block=True)
             return day.run(), why
     finally:
         if p is not None:
