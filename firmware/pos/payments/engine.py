@@ -93,7 +93,8 @@ class PaymentEngine(Authorizer):
         if s is not None and s > self.stan:
             self.stan = s
         if t in ("req", "adv"):
-            # a record in the table (written before the journal record is: BatchFull refused it)
+            # its record in the table (room was checked before the journal record was written:
+            # refuse_when_full, advise_offline; a batch the table cannot hold stops nothing here)
             self.txns.add(s, r["acq"], r["kind"], r["amt"], r.get("batch", 1), r.get("card", False),
                           "advice" if t == "adv" else "sent")
             inv = r.get("inv", 0)
