@@ -94,7 +94,7 @@ class PaymentEngine(Authorizer):
             self.stan = s
         if t in ("req", "adv"):
             # its record in the table (room was checked before the journal record was written:
-            # refuse_when_full, advise_offline; a batch the table cannot hold stops nothing here)
+            # refuse_when_full, advise_offline)
             self.txns.add(s, r["acq"], r["kind"], r["amt"], r.get("batch", 1), r.get("card", False),
                           "advice" if t == "adv" else "sent")
             inv = r.get("inv", 0)
