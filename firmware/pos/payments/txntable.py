@@ -11,22 +11,22 @@
 #     x = t.get(stan); x.state = "approved"                     # a view that writes through
 #     for stan in t: ...                                        # STANs of the table
 #
-# Records (16 bytes, little-endian): STAN u32 (0: free slot), acquirer index u8, kind
-# index u8, state index u8, flags u8 (bit 0: the card still has to confirm, EMV 2nd
-# GENERATE AC), amount u32 (minor units), batch number u32.  Slots are found by STAN
+# Records (12 bytes, little-endian): STAN u32 (0: free slot), amount u32 (minor units),
+# batch number u16 (modulo 65536), then one byte of acquirer index (bits 0-3) and card flag
+# (bit 7: the card still has to confirm, EMV 2nd GENERATE AC), one byte of kind index
+# (bits 0-3) and state index (bits 4-7).  Slots are found by STAN
 # (open addressing, linear probing from STAN mod size; backward-shift deletion keeps no
 # tombstones), so a lookup reads one or two records however full the batch is.
 import struct
 
 from micropython import const
 
-_REC = const(16)
-_FLAG_CARD = const(1)
+_REC = const(12)
 # the merchant's message, and the reason BatchFull gives
 BATCH_FULL = "BATCH FULL - SETTLE"
 # transactions the open batches hold (a trading day's card transactions and more)
 BATCH_CAPACITY = const(320)
-_SIZE = const(400)                    # records allocated: 20 % spare keeps the probes short
+_SIZE = const(360)                    # records allocated: the spare keeps the probes short
 _reserved = None
 
 # kind -> sign of its amount in the totals (refunds out; voids, pre-authorizations and
@@ -66,42 +66,43 @@ class Txn:
 
     @property
     def acq(self):
-        return self.table.acquirers[self.table.buf[self.offset + 4]]
+        return self.table.acquirers[self.table.buf[self.offset + 10] & 0x0F]
 
     @property
     def kind(self):
-        return KINDS[self.table.buf[self.offset + 5]]
+        return KINDS[self.table.buf[self.offset + 11] & 0x0F]
 
     @property
     def state(self):
-        return STATES[self.table.buf[self.offset + 6]]
+        return STATES[self.table.buf[self.offset + 11] >> 4]
 
     @state.setter
     def state(self, name):
-        self.table.buf[self.offset + 6] = STATES.index(name)
+        b = self.table.buf
+        b[self.offset + 11] = (b[self.offset + 11] & 0x0F) | (STATES.index(name) << 4)
 
     @property
     def card(self):
-        return bool(self.table.buf[self.offset + 7] & _FLAG_CARD)
+        return bool(self.table.buf[self.offset + 10] & 0x80)
 
     @property
     def amount(self):
-        return struct.unpack_from("<I", self.table.buf, self.offset + 8)[0]
+        return struct.unpack_from("<I", self.table.buf, self.offset + 4)[0]
 
     @amount.setter
     def amount(self, minor):
-        struct.pack_into("<I", self.table.buf, self.offset + 8, _in_range(minor))
+        struct.pack_into("<I", self.table.buf, self.offset + 4, _in_range(minor))
 
     @property
     def batch(self):
-        return struct.unpack_from("<I", self.table.buf, self.offset + 12)[0]
+        return struct.unpack_from("<H", self.table.buf, self.offset + 8)[0]
 
     def charged(self):
         """Amount this transaction moves (minor units, refunds negative)."""
         b = self.table.buf
         o = self.offset
-        if b[o + 6] in (1, 6, 9, 10):            # approved, done, advice, advised
-            return (1, 1, -1, 0, 0, 0)[b[o + 5]] * struct.unpack_from("<I", b, o + 8)[0]
+        if b[o + 11] >> 4 in (1, 6, 9, 10):      # approved, done, advice, advised
+            return (1, 1, -1, 0, 0, 0)[b[o + 11] & 0x0F] * struct.unpack_from("<I", b, o + 4)[0]
         return 0
 
 
@@ -112,7 +113,7 @@ class TxnTable:
         allocated (some spare beside the capacity keeps the probes short).  The block
         reserve() made at boot is taken when it fits."""
         global _reserved
-        self.acquirers = tuple(acquirers)
+        self.acquirers = tuple(acquirers)[:16]          # four bits of a record
         self.capacity = capacity
         self.size = size
         if _reserved is not None and len(_reserved) == size * _REC:
@@ -183,8 +184,9 @@ class TxnTable:
             while struct.unpack_from("<I", self.buf, i * _REC)[0]:
                 i = (i + 1) % n
             self.count += 1
-        struct.pack_into("<IBBBBII", self.buf, i * _REC, stan, self.acquirers.index(acq), KINDS.index(kind),
-                         STATES.index(state), _FLAG_CARD if card else 0, _in_range(amount), batch)
+        struct.pack_into("<IIHBB", self.buf, i * _REC, stan, _in_range(amount), batch & 0xFFFF,
+                         self.acquirers.index(acq) | (0x80 if card else 0),
+                         KINDS.index(kind) | (STATES.index(state) << 4))
         return Txn(self, i)
 
     def remove(self, stan):
