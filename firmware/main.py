@@ -9,6 +9,8 @@ from pos import hw
 
 display = hw.display()
 gc.collect()
+from pos.payments import txntable   # noqa: E402  the open batch's transaction table, while the heap is whole
+txntable.reserve()
 
 try:                                # a parameter bundle that terminal management downloaded:
     open("params.ticket").close()   # checked and applied now, while the heap is whole; the
@@ -182,6 +184,8 @@ async def main():
     if keypad.int_asserted():
         flag.set()
     gc.collect()
+    import micropython
+    micropython.mem_info(1)
     print("smartpos ready")
     log.info("app", "ready", heap_free=gc.mem_free())
     from pos.app import forward

@@ -43,6 +43,7 @@ class DayReport:
         self.kinds = {}                  # kind -> count
         self.heap_after = {}             # transactions done -> heap free at Ready (bytes)
         self.heap_after_z = None
+        self.largest_free_after_z = None  # bytes: the largest free heap block after the day
         self.largest_alloc = None        # bytes, with the probe
         self.largest_alloc_kind = ""
         self.faults = []                 # console lines with MemoryError / tracebacks
@@ -103,12 +104,13 @@ def z_tenders(receipt):
 
 
 class TradingDay:
-    def __init__(self, rig, seed=11, transactions=300, probe=None, log=None, mix=KINDS):
+    def __init__(self, rig, seed=11, transactions=300, probe=None, log=None, mix=KINDS, free_block=False):
         self.rig = rig
         self.mix = mix                   # ((kind, weight), ...)
         self.rng = random.Random(seed)
         self.n = transactions
         self.probe = probe               # host_sim.alloc_probe.AllocProbe or None
+        self.free_block = free_block     # read the largest free block at the end (stops main.py)
         self.log = log or (lambda line: None)
         self.report = DayReport()
         self.card_sales = []             # [{"inv", "amount", "tip", "voided", "refunded"}] approved, same batch
@@ -158,6 +160,8 @@ class TradingDay:
         if not self.report.faults and not self.report.stopped:
             self._z_report()
         self._check_console()
+        if self.free_block and self.report.heap_after_z is not None:
+            self.report.largest_free_after_z = self._largest_free_block()
         self.report.seconds = time.monotonic() - t0
         return self.report
 
@@ -179,6 +183,20 @@ class TradingDay:
             if time.monotonic() > end:
                 raise DayError("no 'app idle heap_free' log line after the transaction")
             time.sleep(0.1)
+
+    def _largest_free_block(self):
+        """The largest free block of the board's heap (micropython.mem_info: "max free sz", in
+        GC blocks of four machine words), read through the raw REPL once the day is over:
+        this stops the firmware's main loop (its KeyboardInterrupt traceback is printed), whose
+        garbage is then collected, so the figure is the heap the day left behind.  None when
+        the board does not answer."""
+        try:
+            out = self.rig.board.exec("import gc, sys, micropython\ngc.collect()\nmicropython.mem_info()\n"
+                                      "print('word', 8 if sys.maxsize > 2**32 else 4)", 60)
+        except Exception:
+            return None
+        m, w = re.search(r"max free sz: (\d+)", out), re.search(r"word (\d+)", out)
+        return int(m.group(1)) * 4 * int(w.group(1)) if m and w else None
 
     def _check_console(self):
         text = self.rig.board.console()

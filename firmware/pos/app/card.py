@@ -234,14 +234,20 @@ class CardTender(Screen):
         self.chip_failed = chip_failed  # the chip could not be read: a swipe is a fallback
         self.error = t("chip_error_swipe") if chip_failed else ""
         self.nfc_off = False
+        # a batch at capacity takes no card until it is settled: refused before the card is
+        # read, nothing is lost (the engine refuses a request it has no room for as well)
+        eng = services.loaded_engine()
+        self.batch_full = eng is not None and eng.batch_full()
+        if self.batch_full:
+            self.error = t("batch_full")
         hw.payment_readers()
 
     def _taps(self):
-        return self.kind == "sale" and not self.chip_failed and not self.nfc_off and hw.nfc() is not None
+        return self.kind == "sale" and not self.batch_full and not self.chip_failed and not self.nfc_off and hw.nfc() is not None
 
     def _prompt(self):
-        if self.chip_failed:
-            return ""                  # the error line says it: CHIP ERROR: SWIPE CARD
+        if self.chip_failed or self.batch_full:
+            return ""                  # the error line says it: CHIP ERROR: SWIPE CARD, BATCH FULL
         if self._taps():
             return t("tap_insert_swipe")
         if self.kind in ("sale", "refund", "preauth") and hw.msr() is not None:
@@ -266,6 +272,8 @@ class CardTender(Screen):
             leds.show(1 if self._taps() else 0)
 
     def tick(self, c):
+        if self.batch_full:
+            return False
         r = reader()
         if r is not None and r.present() and not self.chip_failed:
             return self.run(r)
@@ -312,7 +320,7 @@ class CardTender(Screen):
     def on_key(self, key):
         if key == "CANCEL":
             return ("pop",)
-        if key == "ENTER":
+        if key == "ENTER" and not self.batch_full:
             r = reader()
             if r is None:
                 self.error = t("no_reader")

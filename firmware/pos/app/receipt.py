@@ -175,3 +175,29 @@ def print_split(printer, merchant, total, tenders, currency="USD"):
     p.align(escpos.ALIGN_CENTER)
     p.line("THANK YOU")
     p.cut()
+
+
+def print_qr_sale(printer, merchant, e, currency="USD", mid="", tid="", copy="CUSTOMER COPY"):
+    """A wallet (QR) payment's receipt from its batch entry `e`."""
+    p = header(printer, merchant)
+    ids(p, mid, tid)
+    p.line(now())
+    p.line("INVOICE %06d" % e["inv"])
+    p.align(escpos.ALIGN_LEFT)
+    p.line("-" * escpos.COLUMNS)
+    p.bold()
+    p.columns("SALE", "QR WALLET")
+    p.columns("TOTAL", format_amount(e["amount"], currency))
+    p.bold(False)
+    if e.get("order"):
+        p.columns("ORDER", e["order"])
+    if e.get("wallet"):
+        p.columns("WALLET TXN", e["wallet"])
+    p.line("-" * escpos.COLUMNS)
+    p.align(escpos.ALIGN_CENTER)
+    p.double(False, True)
+    p.line(e.get("result", "APPROVED"))
+    p.normal()
+    p.line(copy)
+    p.line("THANK YOU")
+    p.cut()

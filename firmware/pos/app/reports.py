@@ -164,8 +164,7 @@ def _reprint(merchant, e):
             mid=mid, tid=tid), hw.printer())
     elif e.get("tender") == "qr":
         mid, tid = services.terminal_ids()
-        from pos.app.qr_pay import print_receipt
-        msg = receipt.printed(lambda p: print_receipt(p, merchant, e, CURRENCY, mid, tid, copy="REPRINT"),
+        msg = receipt.printed(lambda p: receipt.print_qr_sale(p, merchant, e, CURRENCY, mid, tid, copy="REPRINT"),
                               hw.printer())
     else:
         msg = t("not_found")

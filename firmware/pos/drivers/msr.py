@@ -28,16 +28,18 @@ class Swipe:
 
 def _check_track(n, t):
     base, mask = (0x20, 0x3F) if n == 1 else (0x30, 0x0F)
-    start, lo, hi = ("%", 0x20, 0x5F) if n == 1 else (";", 0x30, 0x3F)
-    if len(t) < 3 or t[0] != start or t[-2] != "?":
+    start, lo, hi = (0x25, 0x20, 0x5F) if n == 1 else (0x3B, 0x30, 0x3F)      # '%', ';'
+    # read as bytes: each character of a str iterated or indexed is interned as a name
+    b = t.encode()
+    if len(b) < 3 or b[0] != start or b[-2] != 0x3F:                          # '?'
         raise MsrError("charset", "track %d: sentinels missing" % n)
     x = 0
-    for c in t[:-1]:
-        o = ord(c)
+    for i in range(len(b) - 1):
+        o = b[i]
         if not lo <= o <= hi:
             raise MsrError("charset", "track %d: character outside its set" % n)
         x ^= (o - base) & mask
-    if ord(t[-1]) - base != x:
+    if b[-1] - base != x:
         raise MsrError("lrc", "track %d: LRC check failed (swipe again)" % n)
     return t[:-1]
 

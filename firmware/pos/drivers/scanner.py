@@ -77,7 +77,7 @@ class Scanner:
                     text = line.decode()
                 except UnicodeError:
                     raise ScannerError("garbage", "unreadable code: scan again")
-                if any(ord(ch) < 32 for ch in text):
+                if any(c < 32 for c in line):        # bytes: a str's characters would be interned
                     raise ScannerError("garbage", "unreadable code: scan again")
                 return text
             if self.n >= _MAX:

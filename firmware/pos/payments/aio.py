@@ -142,6 +142,9 @@ class AsyncAuthorizer:
 
     async def authorize(self, req):
         e = self.engine
+        full = e.refuse_when_full()
+        if full is not None:
+            return full
         try:
             acq = e.route(req)
         except RoutingError as err:

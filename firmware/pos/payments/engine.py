@@ -13,7 +13,6 @@
 #     journal order with exponential backoff until the host acknowledges
 #     them; they live in the journal, so they survive reboots;
 #   - replies are matched by MTI and STAN; duplicates are ignored.
-import gc
 import time
 
 from micropython import const
@@ -25,6 +24,7 @@ from pos.payments.acquirer import Acquirer
 from pos.payments.authorizer import Authorizer, AuthResponse, AuthError, unable_to_go_online
 from pos.payments.errors import HostError, ConnectError, BadReply, RoutingError, as_host_error
 from pos.payments.routing import Router
+from pos.payments.txntable import BATCH_CAPACITY, BATCH_FULL, BatchFull, TxnTable
 
 # kind -> (MTI, processing code (ISO 8583:1987 DE 3), sign for totals)
 KINDS = {
@@ -39,34 +39,10 @@ KINDS = {
 ENTRY = {"manual": "01", "swipe": "90", "chip": "05", "contactless": "07", "fallback": "80", "qr": "03"}
 REVERSAL_DONE = ("00", "25", "12")     # reversed, or the host never had it
 _STAN_MAX = 999999
-# transactions of one open batch the engine's table holds without growing (a trading day's
-# card transactions and more; pos.payments.engine PaymentEngine._reserve_table)
-TXN_TABLE = const(320)
-# the table (389 slots, some 6 KB on the 64-bit port) is made at start only with this much free
-# beside it: on the 192 KB budget here the terminal's UI still needs what is left at boot
-TXN_TABLE_MIN_FREE = const(96000)
-
-
-class Txn:
-    """A transaction as the journal tells it, kept small in RAM (a batch of
-    hundreds must fit the heap): what totals, recovery and the queues need.
-    Everything else (MTI, DE 7, sealed PAN, auth code...) is read back from
-    the journal when a reversal, advice or batch upload needs it (details())."""
-
-    def __init__(self, stan, acq, kind, amount, batch, card):
-        self.stan = stan
-        self.acq = acq
-        self.kind = kind
-        self.amount = amount
-        self.batch = batch
-        self.card = card          # the card still has to confirm (2nd GENERATE AC)
-        self.state = "sent"
-
-    def charged(self):
-        """Amount this transaction moves (minor units, refunds negative)."""
-        if self.state in ("approved", "done", "advice", "advised"):
-            return KINDS[self.kind][2] * self.amount
-        return 0
+# slots kept free for an offline approval's advice: a card transaction that started with
+# fewer than this may end in an online request and, unable to go online, an offline
+# approval (EMV Y3), one record each; refused at the start, it loses nothing
+_BATCH_RESERVE = const(2)
 
 
 class PaymentEngine(Authorizer):
@@ -81,7 +57,8 @@ class PaymentEngine(Authorizer):
             self.acquirers[name] = a
         self.router = Router(config["routes"], config["acquirers"])
         self.retry = config["retry"]
-        self.txns = {}
+        # one block for the whole batch, made before anything of the replay is allocated
+        self.txns = TxnTable(self.acquirers, BATCH_CAPACITY)       # reserved at boot (main.py)
         self.pending = []          # STANs with a reversal or advice not yet acknowledged
         # STAN of a request that may have reached the host whose failure could not be journaled
         # (the heap ran out on the host path or in the record after the send): its reversal
@@ -93,43 +70,28 @@ class PaymentEngine(Authorizer):
         self.batches = {n: 1 for n in self.acquirers}
         self.closed = {}           # acq -> last closed batch
         self._backoff = {}         # acq -> (attempts, next_try_ms)
-        # pass 1 sizes the transaction table while nothing long-lived is allocated
-        # (a dict growing amid the replay's garbage fails on a fragmented heap)
-        for r in journal.replay():
-            if r["t"] in ("req", "adv"):
-                self.txns[r["stan"]] = None
-        self._reserve_table()
-        gc.collect()
         for r in journal.replay():
             self._apply(r)
 
-    def _reserve_table(self):
-        """Make the transaction table's hash table large enough for a day's batch now, while
-        the heap is in one piece.  A MicroPython dict grows only when every slot is taken,
-        into one new table of the next size (97, 193, 389 slots: 1.5, 3, 6 KB on the 64-bit
-        port); mid-day, on a heap fragmented by hundreds of transactions, that block was not
-        there (MemoryError: allocating 1552 bytes, the 97-slot table).  Keys put in and taken
-        out leave their slots for reuse, so the table keeps its size."""
-        gc.collect()
-        if gc.mem_free() < TXN_TABLE_MIN_FREE:
-            return                       # a tight heap (the 192 KB budget on this port): grows as needed
-        t = self.txns
-        n = 0
-        try:
-            while len(t) < TXN_TABLE:
-                n += 1
-                t[-n] = None             # STANs are 1..999999: these never collide
-        except MemoryError:              # a heap too small for it: the table grows as it must
-            pass
-        for i in range(1, n + 1):
-            t.pop(-i, None)
+    def batch_full(self):
+        """True when a card transaction must not start: the open batch cannot take what it
+        may record (settle first: BATCH FULL - SETTLE)."""
+        return self.txns.capacity - len(self.txns) < _BATCH_RESERVE
+
+    def refuse_when_full(self):
+        """The decline of a request the open batch has no room for (nothing is journaled or
+        sent), or None."""
+        if not self.batch_full():
+            return None
+        log.warning("engine", BATCH_FULL, count=len(self.txns))
+        return AuthResponse(False, "", text=BATCH_FULL, unable_to_go_online=False)
 
     def forget_settled(self, keep):
         """Drop the transactions keep(x) says are done with (a settled batch) from the table,
         in place: the table keeps its size for the next batch."""
         gone = [s for s in self.txns if not keep(self.txns[s])]
         for s in gone:
-            del self.txns[s]
+            self.txns.remove(s)
 
     # ------------------------------------------------------------ journal state
     def _apply(self, r):
@@ -138,22 +100,14 @@ class PaymentEngine(Authorizer):
         if s is not None and s > self.stan:
             self.stan = s
         if t in ("req", "adv"):
-            # acquirer and kind names are shared with the config/KINDS keys (no copy per txn)
-            acq = r["acq"]
-            for n in self.acquirers:
-                if n == acq:
-                    acq = n
-            kind = r["kind"]
-            for k in KINDS:
-                if k == kind:
-                    kind = k
-            x = Txn(s, acq, kind, r["amt"], r.get("batch", 1), r.get("card", False))
-            self.txns[s] = x
+            # its record in the table (room was checked before the journal record was written:
+            # refuse_when_full, advise_offline)
+            self.txns.add(s, r["acq"], r["kind"], r["amt"], r.get("batch", 1), r.get("card", False),
+                          "advice" if t == "adv" else "sent")
             inv = r.get("inv", 0)
             if inv > self.invoice:
                 self.invoice = inv
             if t == "adv":
-                x.state = "advice"
                 self.pending.append(s)
             return
         if t == "ctr":
@@ -349,6 +303,9 @@ class PaymentEngine(Authorizer):
         journal it (write-ahead).  (acq, mti, fields, stan) or an AuthResponse."""
         if req.kind not in KINDS:
             raise AuthError("kind %s not supported by the host link" % req.kind)
+        full = self.refuse_when_full()
+        if full is not None:
+            return full
         try:
             acq = self.route(req)
         except RoutingError as e:
@@ -448,6 +405,8 @@ class PaymentEngine(Authorizer):
         """An offline approval (EMV Y1/Y3): queue an advice (0220, or 0120 for a
         pre-authorization) and try to send it; its STAN."""
         acq = self.route(req)
+        if len(self.txns) >= self.txns.capacity:    # refused before the journal: never half written
+            raise BatchFull(BATCH_FULL)
         stan = self._next_stan()
         self.invoice = self.invoice % 999999 + 1
         dt, _, _ = _now_fields()

@@ -25,22 +25,33 @@ def settle(engine, acq):
     result = "balanced"
     if rc == "95":
         log.warning("engine", "settlement out of balance; batch upload", acquirer=acq, batch=b)
-        items = [x for x in engine.batch(acq) if x.charged()]
+        # the batch's STANs walked in the table a few at a time: a list of a day's batch
+        # (some 150 entries) asked for a 1 KB block the day's heap did not have
+        n = 0
+        for _ in _charged_stans(engine, acq):
+            n += 1
         # reserve the STANs the upload uses before sending (no reuse after a power cut)
         first = engine.stan + 1
-        engine._write({"t": "ctr", "stan": engine.stan + len(items) + 1, "inv": engine.invoice})
+        engine._write({"t": "ctr", "stan": engine.stan + n + 1, "inv": engine.invoice})
         s = first
-        # the journal's details of a few transactions at a time: a day's batch of hundreds
-        # read back at once is larger than the heap
-        for i in range(0, len(items), _UPLOAD_CHUNK):
-            chunk = items[i:i + _UPLOAD_CHUNK]
-            info = engine.details([x.stan for x in chunk])
-            for x in chunk:
-                d = info[x.stan]
+        chunk = []
+        for stan in _charged_stans(engine, acq, True):
+            if stan is not None:
+                chunk.append(stan)
+                if len(chunk) < _UPLOAD_CHUNK:
+                    continue
+            if not chunk:
+                break
+            # the journal's details of a few transactions at a time: a day's batch of hundreds
+            # read back at once is larger than the heap
+            info = engine.details(chunk)
+            for st in chunk:
+                x = engine.txns[st]
+                d = info[st]
                 pan, _, exp = engine.keystore.unseal(d["ps"]).partition("=")
                 uf = {2: pan, 3: d["pc"], 4: "%012d" % x.amount, 7: dt, 11: "%06d" % s,
                       37: d.get("rrn") or "%012d" % 0, 38: (d.get("auth") or "000000")[:6],
-                      39: (d.get("rc") or "00")[:2], 49: d["cur"], 60: "%s%06d" % (d["mti"], x.stan),
+                      39: (d.get("rc") or "00")[:2], 49: d["cur"], 60: "%s%06d" % (d["mti"], st),
                       62: "%06d" % d.get("inv", 0)}
                 if exp:
                     uf[14] = exp
@@ -48,9 +59,10 @@ def settle(engine, acq):
                 urf = a.exchange("0320", uf)
                 uf = None
                 if urf.get(39) != "00":
-                    raise HostError("batch upload of STAN %06d refused: %s" % (x.stan, urf.get(39)))
+                    raise HostError("batch upload of STAN %06d refused: %s" % (st, urf.get(39)))
                 s += 1
-            info = chunk = None
+            info = None
+            chunk = []
         stan2 = s
         rf = a.exchange("0500", {3: "960000", 7: dt, 11: "%06d" % stan2, 60: "%06d" % b, 63: t63})
         rc = rf.get(39, "")
@@ -80,3 +92,14 @@ def compact(engine):
                 yield r
     engine.journal.rotate(kept())
     engine.forget_settled(lambda x: x.stan in engine.pending or x.batch >= engine.batches.get(x.acq, 1))
+
+
+def _charged_stans(engine, acq, end=False):
+    """STANs of `acq`'s open batch that move money, in table order (then None if `end`).
+    Nothing is added to or removed from the table while this walks it."""
+    b = engine.batches[acq]
+    for x in engine.txns.values():
+        if x.acq == acq and x.batch == b and x.charged():
+            yield x.stan
+    if end:
+        yield None

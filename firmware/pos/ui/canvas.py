@@ -13,10 +13,10 @@ PAPER = const(0)
 
 
 def _ascii(s):
-    for ch in s:
-        if ord(ch) > 127:
-            return False
-    return True
+    # as many UTF-8 bytes as characters: all ASCII.  (Iterating the str instead interns each
+    # character as a name for ever, and a name pool that fills mid-day asks for a block the
+    # day's heap may not have.)
+    return len(s) == len(s.encode())
 
 
 class Canvas:

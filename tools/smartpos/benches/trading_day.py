@@ -14,6 +14,8 @@ def trading_day():
         ("heap free at Ready after 10 transactions", rep.heap_at(10), "bytes"),
         ("heap free at Ready after %d transactions" % DAY_TRANSACTIONS, rep.heap_at(DAY_TRANSACTIONS), "bytes"),
         ("heap free at Ready after the Z report", rep.heap_after_z, "bytes"),
+        ("largest free heap block after the day (main loop stopped, collected)", rep.largest_free_after_z,
+         "bytes"),
         ("lowest heap free at Ready during the day", min(rep.heap_after.values()) if rep.heap_after else None,
          "bytes"),
     ]

@@ -33,7 +33,7 @@ def run_day(transactions=DAY_TRANSACTIONS, seed=DAY_SEED, log=print, probe=True)
                     time.sleep(0.1)
                 if p.count() == 0:
                     why, p = "the allocation probe did not attach to the board process", None
-            day = TradingDay(rig, seed=seed, transactions=transactions, probe=p, log=log)
+            day = TradingDay(rig, seed=seed, transactions=transactions, probe=p, log=log, free_block=True)
             return day.run(), why
     finally:
         if p is not None:
@@ -56,10 +56,12 @@ def trading_day(args):
     ran = ("%d transactions + Z report" % rep.done if rep.heap_after_z is not None
            else "stopped after %d transactions, no Z report," % rep.done)
     return ok, ("%s in %.0f s, %s; heap free at Ready: %s after 10, %s after %d, "
-                "%s after the Z report; largest single allocation in a transaction %s; Z report = hosts "
+                "%s after the Z report; largest free block after the day %s bytes; largest single "
+                "allocation in a transaction %s; Z report = hosts "
                 "(card net USD %.2f, QR USD %.2f, cash USD %.2f)%s" % (
                     ran, wall, "no MemoryError, no exception" if not rep.faults else "FAULTS on the board",
-                    rep.heap_at(10), rep.heap_at(rep.done), rep.done, rep.heap_after_z, largest,
+                    rep.heap_at(10), rep.heap_at(rep.done), rep.done, rep.heap_after_z,
+                    rep.largest_free_after_z, largest,
                     rep.z_card_net / 100, rep.z_tenders.get("qr", (0, 0))[1] / 100,
                     rep.z_tenders.get("cash", (0, 0))[1] / 100,
                     "" if ok else "; FAILED: " + "; ".join(problems)))
