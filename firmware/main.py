@@ -184,8 +184,6 @@ async def main():
     if keypad.int_asserted():
         flag.set()
     gc.collect()
-    import micropython
-    micropython.mem_info(1)
     print("smartpos ready")
     log.info("app", "ready", heap_free=gc.mem_free())
     from pos.app import forward
