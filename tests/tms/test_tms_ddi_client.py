@@ -100,6 +100,56 @@ asyncio.run(agent.step())
     assert got["state"] == "failed" and got["history"][-1]["details"] == ["self-test: printer does not answer"]
 
 
+def test_a_handler_short_of_heap_is_tried_again_then_fails(cloud):
+    """A MemoryError in a handler is the terminal's passing state: the action stays open and is
+    tried at the next polls (a fresh agent each, as the service builds them); the third
+    shortage closes it as failed with the reason."""
+    a = _release(cloud)
+    out = _mp(cloud, """
+class Short(ToHash):
+    left = 2
+    async def run(self, client, dep, chunk, report):
+        if Short.left:
+            Short.left -= 1
+            raise MemoryError("memory allocation failed, allocating 1016 bytes")
+        return await ToHash.run(self, client, dep, chunk, report)
+retries = {}
+async def main():
+    for i in range(3):
+        try:
+            await Agent(client, handlers={"os": Short()}, retries=retries).step()
+            print("step", i, "done", retries)
+        except MemoryError:
+            print("step", i, "short", retries)
+asyncio.run(main())
+""")
+    aid = repr(str(a["id"]))                  # DDI action ids travel as strings
+    assert "step 0 short {%s: 1}" % aid in out and "step 1 short {%s: 2}" % aid in out, out
+    assert "step 2 done {}" in out, out
+    got = cloud["api"].get("/api/v1/tms/actions/%d" % a["id"], headers=cloud["admin"]).json()
+    assert got["state"] == "success", got
+    # always short: closed as failed on the third try, nothing left open
+    b = _release(cloud, version="1.0.2")
+    out = _mp(cloud, """
+class Never(ToHash):
+    async def run(self, client, dep, chunk, report):
+        raise MemoryError("memory allocation failed, allocating 1016 bytes")
+retries = {}
+async def main():
+    for i in range(3):
+        try:
+            await Agent(client, handlers={"os": Never()}, retries=retries).step()
+            print("step", i, "closed", retries)
+        except MemoryError:
+            print("step", i, "short")
+asyncio.run(main())
+""")
+    assert "step 2 closed {}" in out, out
+    got = cloud["api"].get("/api/v1/tms/actions/%d" % b["id"], headers=cloud["admin"]).json()
+    assert got["state"] == "failed", got
+    assert got["history"][-1]["details"] == ["MemoryError: memory allocation failed, allocating 1016 bytes (tried 3 times)"]
+
+
 def test_busy_terminal_defers_a_soft_update(cloud):
     a = _release(cloud)
     _mp(cloud, """

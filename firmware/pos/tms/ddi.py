@@ -25,6 +25,7 @@ DOWNLOADED = "downloaded"
 DOWNLOAD = "download"          # progress of a download (the firmware image)
 SUCCESS = "success"
 FAILURE = "failure"
+RETRIES = const(3)                  # tries of an action whose handler ran out of heap
 NONE = "none"
 
 _MIN_SLEEP_S = const(5)
@@ -269,8 +270,12 @@ class Agent:
     ``async run(client, deployment, chunk, report)`` returning (ok, details); `busy()` returns a
     reason while the terminal must not be disturbed (a transaction in progress), else None."""
 
-    def __init__(self, client, attributes=None, handlers=None, busy=None, log=None):
+    def __init__(self, client, attributes=None, handlers=None, busy=None, log=None, retries=None):
         self.client = client
+        # {action id: MemoryErrors so far}, kept by the caller across polls (the agent is built
+        # per poll): a handler short of heap is the terminal's passing state, not the package's
+        # fault, so the action stays open and is tried again, at most RETRIES times
+        self.retries = {} if retries is None else retries
         self.attributes = attributes or (lambda: {})
         self.handlers = handlers or {}
         self.busy = busy or (lambda: None)
@@ -328,15 +333,23 @@ class Agent:
                 await self.client.feedback(d.action_id, REJECTED, NONE, [str(e)])
                 self._note("deferred", action=d.action_id, why=str(e))
                 return
+            except MemoryError as e:
+                n = self.retries.get(d.action_id, 0) + 1
+                if n < RETRIES:             # open; the poll loop unloads, collects and polls again
+                    self.retries[d.action_id] = n
+                    raise
+                ok, details = False, ["MemoryError: %s (tried %d times)" % (e, n)]
             except Exception as e:          # a handler's refusal is the action's result
                 ok, details = False, ["%s: %s" % (type(e).__name__, e)]
             if not ok:
+                self.retries.pop(d.action_id, None)
                 await self.client.feedback(d.action_id, CLOSED, FAILURE, details)
                 self.last_action = (d.action_id, False)
                 return
             if details is None:             # the handler reboots and reports after the restart
                 return
             done.extend(details)
+        self.retries.pop(d.action_id, None)
         await self.client.feedback(d.action_id, CLOSED, SUCCESS, done or ["installed"])
         self.last_action = (d.action_id, True)
 

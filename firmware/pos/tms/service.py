@@ -185,11 +185,12 @@ async def task(counter_attributes=None, engine=None, counter_busy=None):
         asyncio.create_task(sub.run())
     sleep_s, backoff = 300, 5
     idle_logged = False
+    retries = {}                            # actions whose handler ran out of heap (Agent)
     while True:
         before = modules.loaded()
         from pos.tms.ddi import Agent, DdiError
         agent = Agent(_client(cfg, token), handlers=_handlers(engine), log=log,
-                      attributes=lambda: attributes(counter_attributes), busy=counter_busy)
+                      attributes=lambda: attributes(counter_attributes), busy=counter_busy, retries=retries)
         agent.sleep_s = sleep_s
         try:
             await _report_update(agent.client)
