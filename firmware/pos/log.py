@@ -37,29 +37,33 @@ def mask_pan(pan):
 
 
 def _mask_digit_runs(s):
-    # Any run of 13-19 digits in free text is treated as a PAN and masked.
-    # Allocates nothing when there is nothing to mask (the common case).
-    n = len(s)
+    # a PAN is a run of 13-19 digits: a shorter string has none, and the scan walks the
+    # string's bytes (small integers) rather than one-character strings; digits are ASCII,
+    # so every cut falls between whole UTF-8 characters
+    if len(s) < 13:
+        return s
+    b = s.encode()
+    n = len(b)
     i = 0
     last = 0
     out = None
     while i < n:
-        if "0" <= s[i] <= "9":
+        if 0x30 <= b[i] <= 0x39:
             j = i + 1
-            while j < n and "0" <= s[j] <= "9":
+            while j < n and 0x30 <= b[j] <= 0x39:
                 j += 1
             if 13 <= j - i <= 19:
                 if out is None:
                     out = []
-                out.append(s[last:i])
-                out.append(mask_pan(s[i:j]))
+                out.append(b[last:i].decode())
+                out.append(mask_pan(b[i:j]))
                 last = j
             i = j
         else:
             i += 1
     if out is None:
         return s
-    out.append(s[last:])
+    out.append(b[last:].decode())
     return "".join(out)
 
 
