@@ -35,9 +35,14 @@ def font_path():
 
 
 def catalog_chars(messages_py):
-    """The non-ASCII characters of the string literals in firmware/pos/ui/messages.py."""
+    """The non-ASCII characters of the string literals in firmware/pos/ui/messages.py and its
+    language catalogs beside it (messages_zh.py)."""
     with open(messages_py, encoding="utf-8") as f:
         src = f.read()
+    zh = os.path.join(os.path.dirname(messages_py), "messages_zh.py")
+    if os.path.exists(zh):
+        with open(zh, encoding="utf-8") as f:
+            src += f.read()
     chars = set()
     for lit in re.findall(r'"((?:[^"\\]|\\.)*)"', src):
         for ch in lit:

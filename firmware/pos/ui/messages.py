@@ -119,109 +119,6 @@ _EN = {
 }
 
 
-# Simplified Chinese.  Status-bar codes stay ASCII (they must fit the title bar);
-# the glyphs come from the build-time subset (tools/posbuild/fonts.py).
-_ZH = {
-    "ready": "就绪",
-    "pending": "待发送",
-    "press_menu": "MENU: 功能菜单",
-    "menu": "菜单",
-    "sale": "消费",
-    "refund": "退货",
-    "reports": "报表",
-    "settings": "设置",
-    "about": "关于",
-    "not_yet": "暂不可用",
-    "press_cancel": "CANCEL: 返回",
-    "enter_amount": "请输入金额",
-    "amount_too_large": "金额超出上限",
-    "firmware": "固件",
-    "board": "主板",
-    "heap_free": "可用内存",
-    "confirm": "ENTER: 是  CANCEL: 否",
-    "cash": "现金",
-    "card": "银行卡",
-    "qr": "扫码支付",
-    "cash_tendered": "实收现金",
-    "not_enough_cash": "少于应付金额:",
-    "total": "合计",
-    "change": "找零",
-    "no_printer": "无打印机, 不打印凭条",
-    "receipt_printed": "凭条已打印",
-    "paper_out_reprint": "请装纸, F1 重打",
-    "enter_done_f1_reprint": "ENTER 完成 F1 重打",
-    "void": "撤销",
-    "preauth": "预授权",
-    "completion": "预授权完成",
-    "balance": "余额查询",
-    "tip_adjust": "小费调整",
-    "split": "组合支付",
-    "insert_card": "请插卡",
-    "batch_full": "批次已满, 请结算",
-    "remove_card": "请拔卡",
-    "no_reader": "读卡器不可用",
-    "approved": "交易成功",
-    "declined": "交易拒绝",
-    "not_completed": "交易未完成",
-    "cancelled": "已取消",
-    "timed_out": "已超时",
-    "auth_code": "授权码",
-    "enter_pin": "请输入密码",
-    "online_pin": "请输入联机密码",
-    "last_pin_try": "最后一次输入机会",
-    "pin_too_short": "密码为4至12位",
-    "pin_footer": "ENTER 确认 CLEAR 删除",
-    "choose_app": "请选择应用",
-    "use_this_app": "使用此应用?",
-    "remaining": "待付",
-    "paid": "已付清",
-    "supervisor_pin": "主管密码",
-    "operator_pin": "操作员密码",
-    "not_allowed": "该操作员无权限",
-    "wrong_pin": "密码错误",
-    "invoice": "凭证号",
-    "not_found": "未找到",
-    "already_voided": "已撤销",
-    "x_report": "X 报表",
-    "z_report": "Z 报表 结班",
-    "txn_list": "交易列表",
-    "reprint": "重打凭条",
-    "settled": "已结算",
-    "settle_failed": "结算失败",
-    "tip": "小费",
-    "original_inv": "原凭证号",
-    "language": "语言",
-    "scan_to_pay": "请用钱包扫码支付",
-    "insert_chip": "芯片卡请插卡",
-    "one_card_only": "请只出示一张卡",
-    "merchant_name": "商户名称",
-    "tips": "消费时输入小费",
-    "on": "开",
-    "off": "关",
-    "use_another_interface": "请插卡或刷卡",
-    "show_qr": "出示收款码",
-    "scan_code": "扫描付款码",
-    "scan_customer_code": "请扫描付款码",
-    "not_a_wallet_code": "不是钱包付款码",
-    "chip_error_swipe": "芯片读取失败请刷卡",
-    "amount_needed": "请先输入金额",
-    "over_limit": "超出上限: {max}",
-    "decimals_max": "最多{n}位小数",
-    "exact": "F1 刚好",
-    "card_removed": "卡已拔出",
-    "tap_insert_swipe": "请挥卡, 插卡或刷卡",
-    "wrong_pin_tries": "密码错误: 还剩{n}次",
-    "wrong_pin_last": "密码错误: 最后一次",
-    "signing_on": "正在签到",
-    "batch_open": "本批次交易笔数: {n}",
-    "qr_paid": "钱包已付款",
-    "no_host_record": "主机未找到此交易",
-    "error": "错误",
-    "english": "English",
-    "chinese": "中文",
-}
-
-_CATALOGS = {"en": _EN, "zh": _ZH}
 LANGUAGES = ("en", "zh")
 language = "en"
 _SETTINGS = "config/terminal.json"
@@ -230,7 +127,7 @@ _SETTINGS = "config/terminal.json"
 def set_language(lang, save=True):
     """Switch the display language ('en', 'zh'); kept in config/terminal.json."""
     global language
-    if lang not in _CATALOGS:
+    if lang not in LANGUAGES:
         raise ValueError("language %r not one of %s" % (lang, ", ".join(LANGUAGES)))
     language = lang
     if save:
@@ -260,7 +157,11 @@ def load_language():
 
 def t(key, **fields):
     """The text for `key` in the current language ('{name}' fields filled in)."""
-    text = _CATALOGS.get(language, _EN).get(key) or _EN.get(key) or key
+    text = None
+    if language == "zh":
+        from pos.ui.messages_zh import CATALOG
+        text = CATALOG.get(key)
+    text = text or _EN.get(key) or key
     if fields:
         for k in fields:
             text = text.replace("{" + k + "}", str(fields[k]))
