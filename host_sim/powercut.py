@@ -35,6 +35,7 @@ TENDERS = {
 }
 CHARGED_STATES = ("approved", "done", "advice", "advised")
 SIGN = {"sale": 1, "completion": 1, "refund": -1}
+KEY_CEILING_S = 120         # a key the firmware has not read by then: the board has stopped
 
 
 class PowerCut(Exception):
@@ -143,10 +144,15 @@ class Sweep:
                 raise PowerCut()
             kp.tap(k)
             # each key once the firmware has read the one before (a busy board loses none);
-            # a board whose power went reads nothing: the cut is checked again
+            # a board whose power went reads nothing: the cut is checked again; a board that
+            # reads nothing for two minutes has stopped, and says why
+            until = time.monotonic() + KEY_CEILING_S
             while not kp.wait_taken(0.5):
                 if self.rig.board.wait_power_cut(0):
                     raise PowerCut()
+                if time.monotonic() > until:
+                    raise TimeoutError("key %r not read by the firmware within %d s; console:\n%s"
+                                       % (k, KEY_CEILING_S, self.rig.board.console()[-3000:]))
 
     def owed(self):
         """What the terminal's flash says it still owes the hosts: requests with no outcome yet,

@@ -114,13 +114,25 @@ class TxnTable:
         reserve() made at boot is taken when it fits."""
         global _reserved
         self.acquirers = tuple(acquirers)[:16]          # four bits of a record
-        self.capacity = capacity
-        self.size = size
         if _reserved is not None and len(_reserved) == size * _REC:
             self.buf = _reserved
             _reserved = None
         else:
-            self.buf = bytearray(size * _REC)
+            # no block reserved at boot (an engine started on its own): on a heap with no
+            # room for the whole table in one block, a smaller batch rather than no engine
+            self.buf = None
+            while self.buf is None:
+                try:
+                    self.buf = bytearray(size * _REC)
+                except MemoryError:
+                    if size < 90:
+                        raise
+                    import gc
+                    gc.collect()
+                    capacity = capacity * (size // 2) // size
+                    size //= 2
+        self.capacity = capacity
+        self.size = size
         self.count = 0
 
     def __len__(self):
