@@ -89,9 +89,19 @@ class PaymentEngine(Authorizer):
     def forget_settled(self, keep):
         """Drop the transactions keep(x) says are done with (a settled batch) from the table,
         in place: the table keeps its size for the next batch."""
-        gone = [s for s in self.txns if not keep(self.txns[s])]
-        for s in gone:
-            self.txns.remove(s)
+        # a few at a time: after a day the settled STANs as one list asked for a 2 KB block
+        # (256 entries) the fragmented heap did not have, and the settlement showed FAILED
+        while True:
+            gone = []
+            for s in self.txns:
+                if not keep(self.txns[s]):
+                    gone.append(s)
+                    if len(gone) == 16:
+                        break
+            if not gone:
+                return
+            for s in gone:
+                self.txns.remove(s)
 
     # ------------------------------------------------------------ journal state
     def _apply(self, r):
