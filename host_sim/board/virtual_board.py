@@ -356,6 +356,9 @@ class VirtualBoard:
         return self.exec("print(repr(%s))" % expr, timeout).strip()
 
     def _enter_raw(self, timeout):
+        # a board interrupted while it is still starting up answers late on a loaded machine
+        # (once past 30 s at load 9 on two cores): entering the raw REPL gets at least 90 s
+        timeout = max(timeout, 90)
         if self.cpu.raw and not self.cpu.booting:
             # already in raw REPL: resynchronise on a fresh prompt
             m = self.mark()

@@ -151,8 +151,15 @@ def _settled(mt, action_id, version, result, reason=None, timeout=240):
     slot = mt.board.cpu.boot_choice.slot
     assert (rec["trial"], rec["state"], rec["confirmed"]) == (None, 0, slot), rec
     assert rec["versions"][slot] == version
+    # the terminal drops its notes once the cloud has the result; after a cut at that very
+    # step it reports again after the reboot (the cloud's action is already closed), so wait
+    # for the files to go rather than look once
+    until = time.monotonic() + 60
     for left in LEFTOVERS:
-        assert not os.path.exists(os.path.join(mt.board.flash_dir, left)), left
+        path = os.path.join(mt.board.flash_dir, left)
+        while os.path.exists(path) and time.monotonic() < until:
+            time.sleep(0.2)
+        assert not os.path.exists(path), left
     _verified_boots(mt)
     _sells(mt)
     return a
