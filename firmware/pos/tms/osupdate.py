@@ -23,8 +23,8 @@ import os
 import time
 
 from pos.tms.ddi import DOWNLOAD, DOWNLOADED, PROCEEDING, CLOSED, REJECTED, FAILURE, NONE, DdiError, Deferred
-from pos.tms import startup, swurelease
-from pos.tms.startup import STAGED, UPDATE_NOTE as PENDING
+from pos.tms import pending, swurelease
+from pos.tms.pending import STAGED, UPDATE_NOTE as PENDING
 from pos.tms.update import Installer, UpdateDeferred, UpdateError
 
 WINDOW = 64 * 1024                   # bytes per ranged request: one progress message each
@@ -291,7 +291,7 @@ async def at_boot(client, staged, note, log=None, reset=None):
         finally:
             inst.close()
         if note is not None:
-            await startup.report_noted(client, note, log)
+            await pending.report_noted(client, note, log)
     if staged is not None:
         try:
             os.remove(STAGED)         # tried once per staging: a crash here never loops the boot

@@ -19,7 +19,7 @@ import os
 
 from pos import log, modules
 from pos.tms import installed_params_version
-from pos.tms.startup import UPDATE_NOTE     # loaded by main.py already on enrolled terminals
+from pos.tms.pending import UPDATE_NOTE     # loaded by main.py already on enrolled terminals
 
 CONFIG = "config/cloud.json"
 
@@ -143,10 +143,10 @@ async def _report_update(client):
         os.stat(UPDATE_NOTE)
     except OSError:
         return
-    from pos.tms import startup
-    note = startup.noted_result()
+    from pos.tms import pending
+    note = pending.noted_result()
     if note is not None:
-        await startup.report_noted(client, note, log)
+        await pending.report_noted(client, note, log)
 
 
 def _subscriber(cfg, wake):

@@ -7,24 +7,13 @@
 #     from pos.tms import startup
 #     if startup.run():              # it loaded the installer: the counter starts from a soft
 #         machine.soft_reset()       # reset, in a fresh heap (this boot has nothing left to do)
-import json
-
-STAGED = "tms/staged.json"        # {"action", "href", "forced"}: an "os" deployment to install
-UPDATE_NOTE = "tms/action.json"   # the firmware update under way: action, version, "armed", times
-
-
-def _load(path):
-    try:
-        with open(path) as f:
-            return json.load(f)
-    except (OSError, ValueError):
-        return None
+from pos.tms.pending import STAGED, UPDATE_NOTE, load
 
 
 def due():
     """(staged, note) when this boot has work to do before the counter, else None."""
-    staged = _load(STAGED)
-    note = _load(UPDATE_NOTE)
+    staged = load(STAGED)
+    note = load(UPDATE_NOTE)
     if staged is None and not (note and note.get("armed") and "result" not in note):
         return None
     return staged, note
@@ -52,30 +41,4 @@ def run():
     finally:
         modules.unload_since(before)
         gc.collect()
-    return True
-
-
-def noted_result():
-    """The settled update whose result the cloud has not had yet (the DDI agent sends it), or None."""
-    note = _load(UPDATE_NOTE)
-    return note if note and "result" in note else None
-
-
-async def report_noted(client, note, log=None):
-    """Close the noted action with its settled result; True once the cloud has it (or no
-    longer wants it: the action is gone or closed), False to try again later."""
-    import os
-    from pos.tms.ddi import CLOSED, FAILURE, SUCCESS, DdiError
-    ok, details = note["result"]
-    try:
-        await client.feedback(note["action"], CLOSED, SUCCESS if ok else FAILURE, details)
-    except DdiError as e:
-        if e.status not in (404, 410):
-            return False
-    try:
-        os.remove(UPDATE_NOTE)
-    except OSError:
-        pass
-    if log is not None:
-        log.info("tms", "update reported", action=note["action"], ok=ok)
     return True

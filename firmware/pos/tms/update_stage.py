@@ -13,7 +13,7 @@ import time
 
 from pos.tms import policy, swurelease
 from pos.tms.ddi import Deferred, PROCEEDING
-from pos.tms.startup import STAGED
+from pos.tms.pending import STAGED
 
 
 class FirmwareStager:
