@@ -122,6 +122,7 @@ class Cpu:
         threading.Thread(target=self._writer, daemon=True, name="cpu-in").start()
         self.up = False                 # the start-up lets Ctrl-C interrupt now (BOOT_STAGE 2)
         self._intr = False              # Ctrl-C held until boot.py starts
+        self.ctrl_c = []                # how each Ctrl-C went: (monotonic time, "held" | "signal" | "queued" | "typed")
         self.start_dir = BSP_DIR        # where board_start.py and the bsp live (maybe compiled)
 
     # --- lifecycle -------------------------------------------------------
@@ -474,10 +475,15 @@ class Cpu:
                 # Ctrl-C
                 if not self.up:
                     self._intr = True       # never interrupt the start-up before boot.py
+                    how = "held"
                 elif self._interrupt():
-                    pass
+                    how = "signal"
                 elif self.booting:
                     self._queue.append(b"\x03")
+                    how = "queued"
                 else:
                     self._write_proc(b"\x03")
+                    how = "typed"
+                self.ctrl_c.append((time.monotonic(), how))
+                del self.ctrl_c[:-20]
                 data = data[i + 1:]

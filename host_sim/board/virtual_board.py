@@ -359,16 +359,42 @@ class VirtualBoard:
         # a board interrupted while it is still starting up answers late on a loaded machine
         # (once past 30 s at load 9 on two cores): entering the raw REPL gets at least 90 s
         timeout = max(timeout, 90)
+        prompt = b"raw REPL; CTRL-B to exit\r\n>"
         if self.cpu.raw and not self.cpu.booting:
             # already in raw REPL: resynchronise on a fresh prompt
             m = self.mark()
             self.write(b"\x01")
-            self.wait_for(b"raw REPL; CTRL-B to exit\r\n>", timeout, m)
+            self.wait_for(prompt, timeout, m)
             return
+        # as mpremote: interrupt main.py / running code, then Ctrl-A.  On a loaded host a Ctrl-C
+        # has gone unanswered once (the counter ran on, no traceback; cpu.ctrl_c says how each
+        # one went), so as a person would, press it again every 10 s; each Ctrl-A gives one
+        # prompt, and the last one is the one to answer to
         m = self.mark()
-        self.write(b"\r\x03")            # as mpremote: interrupt main.py / running code
-        self.write(b"\r\x01")
-        self.wait_for(b"raw REPL; CTRL-B to exit\r\n>", timeout, m)
+        end = time.monotonic() + timeout
+        sent = 0
+        while True:
+            self.write(b"\r\x03")
+            self.write(b"\r\x01")
+            sent += 1
+            step_end = min(end, time.monotonic() + 10)
+            while True:
+                with self._out_lock:
+                    seen = self._out.count(prompt, m)
+                    if seen >= sent:
+                        return
+                    left = step_end - time.monotonic()
+                    if left > 0:
+                        self._out_lock.wait(left)
+                        continue
+                break
+            if time.monotonic() >= end:
+                now = time.monotonic()
+                raise BoardTimeout("board did not print %r within %ss after %d Ctrl-C (%s); "
+                                   "last output: %r"
+                                   % (prompt, timeout, sent,
+                                      ", ".join("%s %.1fs ago" % (how, now - t) for t, how in self.cpu.ctrl_c),
+                                      bytes(self._out[-600:])))
 
     def soft_reset(self, timeout=60):
         """Ctrl-D at the friendly REPL: fresh interpreter, boot.py, main.py."""

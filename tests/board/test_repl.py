@@ -264,3 +264,31 @@ def test_ctrl_c_typed_while_booting_leaves_a_whole_start_up(tmp_path):
             assert "KeyboardInterrupt" in b.console()[m:]
         finally:
             b.stop()
+
+
+@pytest.mark.parametrize("first", ["lost", "late"])
+def test_a_ctrl_c_that_goes_unanswered_is_pressed_again(tmp_path, first):
+    """exec() presses Ctrl-C again when the first one goes unanswered for 10 s (here: taken away
+    before it reaches the CPU, or held back until the second one goes), and answers to the last
+    raw-REPL prompt, not to a stale one."""
+    (tmp_path / "main.py").write_text("print('main ran')\nwhile True:\n    pass\n")
+    b = VirtualBoard(tmp_path, pty=False)
+    try:
+        b.start(wait=False)
+        b.wait_for("main ran", 60)
+        real, calls = b.cpu._interrupt, []
+
+        def first_one_astray():
+            calls.append(1)
+            if len(calls) == 1:
+                return True         # as if the signal had gone (it comes later, or never)
+            if len(calls) == 2 and first == "late":
+                real()              # the first one arrives just as the second is pressed
+            return real()
+        b.cpu._interrupt = first_one_astray
+        assert b.exec("print(6 * 7)") == "42\n"
+        assert len(calls) >= 2 and len(b.cpu.ctrl_c) >= 2       # pressed again
+        assert b.cpu.ctrl_c[-1][1] == "signal"
+        assert b.exec("print('again')") == "again\n"      # in step with the REPL afterwards
+    finally:
+        b.stop()
