@@ -101,8 +101,12 @@ class Rig:
             ctl = os.path.join(self._tmp or os.path.dirname(self.flash_dir), "flash-ctl")
         self.board = VirtualBoard(self.flash_dir, heap=self.heap, firmware=self.firmware, pty=False,
                                   provision=prepare, flash_ctl=ctl, env=self.cpu_env, slots=self.slots)
-        self.board.start()
-        self.board.wait_for("smartpos ready", 120)
+        try:
+            self.board.start()
+            self.board.wait_for("smartpos ready", 120)
+        except BaseException:
+            self.stop()             # nothing left running when the terminal never came up
+            raise
         return self
 
     def stop(self):

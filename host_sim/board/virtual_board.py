@@ -227,7 +227,11 @@ class VirtualBoard:
         self.cpu.start()
         self.started = True
         if wait if wait is not None else not self.firmware:
-            self.wait_ready(timeout)
+            try:
+                self.wait_ready(timeout)
+            except BaseException:
+                self.stop()         # a board that never came up is not left running (it would
+                raise               # spin on after the caller has gone: `with` never exits it)
         return self
 
     def stop(self):

@@ -292,3 +292,12 @@ def test_a_ctrl_c_that_goes_unanswered_is_pressed_again(tmp_path, first):
         assert b.exec("print('again')") == "again\n"      # in step with the REPL afterwards
     finally:
         b.stop()
+
+
+def test_a_board_that_never_reaches_its_repl_is_not_left_running(tmp_path):
+    (tmp_path / "main.py").write_text("while True:\n    pass\n")
+    b = VirtualBoard(tmp_path, pty=False)
+    with pytest.raises(Exception, match="did not reach its REPL"):
+        b.start(timeout=3, wait=True)
+    assert b.cpu.proc.poll() is not None          # the process is gone, not spinning on
+    assert not b.started
