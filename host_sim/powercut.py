@@ -151,8 +151,10 @@ class Sweep:
                 if self.rig.board.wait_power_cut(0):
                     raise PowerCut()
                 if time.monotonic() > until:
-                    raise TimeoutError("key %r not read by the firmware within %d s; console:\n%s"
-                                       % (k, KEY_CEILING_S, self.rig.board.console()[-3000:]))
+                    raise TimeoutError("key %r not read by the firmware within %d s; keypad %s; "
+                                       "console:\n%s\nCPU:\n%s"
+                                       % (k, KEY_CEILING_S, kp.service_state(), self.rig.board.console()[-3000:],
+                                          self.rig.board.cpu.diagnose()))
 
     def owed(self):
         """What the terminal's flash says it still owes the hosts: requests with no outcome yet,

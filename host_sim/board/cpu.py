@@ -21,6 +21,7 @@ process and adds what the unix port lacks (platform-notes):
 import os
 import queue
 import re
+import shutil
 import signal
 import subprocess
 import threading
@@ -444,6 +445,36 @@ class Cpu:
                 proc.stdin.write(data)
             except (BrokenPipeError, OSError, ValueError):
                 pass
+
+    def diagnose(self, backtrace=True):
+        """What the CPU's threads are doing now, for an error message: each thread's state
+        (R running, S sleeping), where the kernel has it waiting and its system call, then,
+        where gdb is installed, every thread's C backtrace (the VM function, the blocking call)."""
+        p = self.proc
+        if p is None or p.poll() is not None:
+            return "the CPU is not running"
+        lines = []
+        try:
+            for tid in sorted(os.listdir("/proc/%d/task" % p.pid), key=int):
+                base = "/proc/%d/task/%s/" % (p.pid, tid)
+                with open(base + "stat") as f:
+                    state = f.read().rsplit(") ", 1)[1].split()[0]
+                with open(base + "wchan") as f:
+                    wchan = f.read().strip() or "-"
+                with open(base + "syscall") as f:
+                    call = f.read().split()[0]
+                lines.append("thread %s: state %s, waiting in %s, syscall %s" % (tid, state, wchan, call))
+        except OSError as e:
+            lines.append("threads not readable: %s" % e)
+        gdb = backtrace and shutil.which("gdb")
+        if gdb:
+            try:
+                out = subprocess.run([gdb, "-batch", "-nx", "-p", str(p.pid), "-ex", "thread apply all bt 16"],
+                                     capture_output=True, text=True, timeout=60).stdout
+                lines += [ln for ln in out.splitlines() if ln.startswith(("Thread ", "#"))]
+            except (OSError, subprocess.TimeoutExpired) as e:
+                lines.append("gdb: %s" % e)
+        return "\n".join(lines)
 
     def _running_python(self):
         """True while the process executes Python code (it then has a SIGINT handler)."""

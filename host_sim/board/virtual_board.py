@@ -395,10 +395,10 @@ class VirtualBoard:
             if time.monotonic() >= end:
                 now = time.monotonic()
                 raise BoardTimeout("board did not print %r within %ss after %d Ctrl-C (%s); "
-                                   "last output: %r"
+                                   "last output: %r\n%s"
                                    % (prompt, timeout, sent,
                                       ", ".join("%s %.1fs ago" % (how, now - t) for t, how in self.cpu.ctrl_c),
-                                      bytes(self._out[-600:])))
+                                      bytes(self._out[-600:]), self.cpu.diagnose()))
 
     def soft_reset(self, timeout=60):
         """Ctrl-D at the friendly REPL: fresh interpreter, boot.py, main.py."""

@@ -180,6 +180,14 @@ class TCA8418(I2cDevice):
                 self._int_level = level
                 self.set_pin("int", level)
 
+    def service_state(self):
+        """The interrupt's bookkeeping, for an error message: events queued and serviced, the
+        FIFO, INT_STAT, CFG and the INT line's level."""
+        with self.lock:
+            return "queued %d, serviced %d, fifo %s, INT_STAT 0x%02x, CFG 0x%02x, INT %s" % (
+                self._queued, self._serviced, [hex(e) for e in self.fifo], self.regs[INT_STAT],
+                self.regs[CFG], "high" if self._int_level else "low (asserted)")
+
     def status(self):
         st = super().status()
         st.update(fifo=len(self.fifo), int=self._int_level, held=sorted(self.held))
