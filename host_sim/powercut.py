@@ -526,6 +526,9 @@ class Sweep:
             outcome = "cut"
         except TimeoutError as exc:
             outcome = "stuck: %s" % str(exc).splitlines()[0]
+            cpu = str(exc).partition("\nCPU:\n")[2]
+            if cpu:
+                self.log("    CPU: " + "\n    CPU: ".join(cpu.splitlines()))
         finally:
             rig.board.disarm_power_cut()
             self.unhook()

@@ -43,7 +43,7 @@ class TCA8418(I2cDevice):
             self.ptr = 0
             self.held = set()
             self.presses = []          # log of key names pressed (for tests)
-            self._int_level = 1
+            self._int_level = None     # driven below: a board that saw INT low before the reset sees it high
             self._queued = 0           # key events put in the FIFO so far
             self._serviced = 0         # ... of which the host had finished reading at its last check
             self._taken.notify_all()

@@ -47,6 +47,21 @@ def test_press_queues_event_and_asserts_int():
     assert pins.level["int"] == 1
 
 
+def test_power_on_reset_releases_int_and_the_next_key_pulls_it_low_again():
+    # a power cut while a key waits in the FIFO: INT is low when the power goes; after the
+    # reset the chip's INT is released (pulled up), and the next key is a falling edge again
+    k, pins = configured()
+    k.tap("5")
+    assert pins.level["int"] == 0
+    k.power_on_reset()
+    assert pins.level["int"] == 1
+    k.i2c_write(bytes([0x1D, 0x1F]))
+    k.i2c_write(bytes([0x1E, 0x1F]))
+    k.i2c_write(bytes([CFG, 0x89]))
+    k.tap("7")
+    assert pins.level["int"] == 0
+
+
 def test_clearing_with_events_pending_keeps_int():
     k, pins = configured()
     k.tap("1")
