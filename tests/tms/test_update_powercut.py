@@ -84,7 +84,7 @@ def test_power_cut_at_every_write_of_the_confirmation(tmp_path, rel, how):
             reboot(vb, "power")
             c, rec = _booted_verified(vb)
             if k == 2 and how == "clean":
-                assert (c.version, c.trial, rec.confirmed) == ("1.0.1", False, 1)   # confirmed
+                assert (c.version, c.trial, rec.confirmed) == ("1.0.1", False, 1), vb.console()[-1500:]
             else:
                 assert (c.version, c.slot) == ("0.1.0", 0)                           # reverted
                 assert rec.as_dict()["result"] == "reverted"

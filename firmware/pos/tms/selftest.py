@@ -6,7 +6,14 @@
 #     selftest.settle_trial(inst, cloud=lambda: ddi.ping())   # at boot, after pos.hw is up
 #
 # Each check returns None when the part answers, or a short reason.
+import time
+
+from micropython import const
+
 from pos import hw
+
+ATTEMPTS = const(3)        # each check, before it fails the trial
+RETRY_MS = const(200)      # between two attempts
 
 # Set only by `smartpos release build --fault TEXT` (a deliberately broken release for the
 # rollback demonstration and tests): the self-test then fails with this reason.
@@ -47,22 +54,35 @@ def _printer():
 CHECKS = (("display", _display), ("keypad", _keypad), ("readers", _readers), ("printer", _printer))
 
 
-def run(cloud=None):
-    """[(name, None or reason)] for every check; `cloud` is a callable that raises or returns
-    False when the cloud cannot be reached."""
-    out = []
-    for name, fn in CHECKS:
+def _ask(name, fn, tries=ATTEMPTS):
+    """None when the part answers within `tries` attempts, else the last reason: a part that
+    missed one answer (a reply lost on the wire, a bus busy) is not a broken release."""
+    for attempt in range(tries):
         try:
             why = fn()
         except Exception as e:
             why = "%s: %s" % (name, e)
-        out.append((name, why))
+        if why is None:
+            return None
+        if attempt < tries - 1:
+            time.sleep_ms(RETRY_MS)
+    return why
+
+
+def _cloud_check(cloud):
+    return None if cloud() is not False else "cloud not reachable"
+
+
+def run(cloud=None):
+    """[(name, None or reason)] for every check; `cloud` is a callable that raises or returns
+    False when the cloud cannot be reached.  A check that fails is asked again (ATTEMPTS in
+    all) before it counts: a trial is reverted for a part that does not answer, not for one
+    missed answer."""
+    out = []
+    for name, fn in CHECKS:
+        out.append((name, _ask(name, fn)))
     if cloud is not None:
-        try:
-            why = None if cloud() is not False else "cloud not reachable"
-        except Exception as e:
-            why = "cloud: %s" % (e,)
-        out.append(("cloud", why))
+        out.append(("cloud", _ask("cloud", lambda: _cloud_check(cloud))))
     if INJECTED_FAULT:
         out.append(("fault", INJECTED_FAULT))
     return out
