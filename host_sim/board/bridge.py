@@ -430,8 +430,11 @@ class Bridge:
             if role == ROLE_CONTROL:
                 self._serve_control(conn)
             elif role == ROLE_IRQ:
-                conn.sendall(b"\x00\x00\x00\x00")   # ack: IRQs are live from here
-                self.irq_conn = conn
+                # the connection is where edges go BEFORE the ack: the CPU registers its triggers
+                # once acknowledged, and an edge between the two must not find no connection
+                with self._send_lock:         # ... and no edge goes ahead of the ack
+                    self.irq_conn = conn
+                    conn.sendall(b"\x00\x00\x00\x00")   # ack: IRQs are live from here
                 conn.recv(1)   # blocks until the CPU goes away
             elif role == ROLE_UART:
                 conn.setblocking(False)
