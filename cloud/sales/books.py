@@ -38,10 +38,6 @@ class BooksError(ValueError):
     """A bookkeeping request that cannot be done (a day already closed, a day in the future)."""
 
 
-class DayAlreadyClosed(BooksError):
-    pass
-
-
 def component(name):
     """An account name component from a free name: Beancount wants a capital or digit first,
     then letters, digits and dashes."""
@@ -168,7 +164,7 @@ def close_day(db, store, day, closed_by, today):
         raise BooksError("%s has not begun in the store's time zone (today is %s): it cannot be closed"
                          % (day.isoformat(), today.isoformat()))
     if db.scalar(select(DayClose.id).where(DayClose.store_id == store.id, DayClose.day == day)) is not None:
-        raise DayAlreadyClosed("%s is already closed for store %d" % (day.isoformat(), store.id))
+        raise BooksError("%s is already closed for store %d" % (day.isoformat(), store.id))
     counts = dict(db.execute(select(Sale.kind, func.count(Sale.id)).where(
         Sale.store_id == store.id, Sale.booked_day == day).group_by(Sale.kind)).all())
     sums = dict(db.execute(select(Sale.kind, func.coalesce(func.sum(Sale.total), 0)).where(
