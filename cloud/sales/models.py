@@ -5,7 +5,8 @@ invoice number (the idempotency key); ``body`` is its canonical content and ``co
 the digest the key is compared with.  A delivery with a known key and other content is never
 stored over it: it becomes a **sale conflict** for an operator or the merchant to look into.
 Every sale posts one balanced **journal entry** (its **postings** add up to zero) on the day it
-is booked to; a **day close** locks a store's day.
+is booked to; a **day close** locks a store's day; a **reconciliation** compares a settlement
+file with a day's records and posts the settlement.
 """
 from sqlalchemy import (BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text,
                         UniqueConstraint)
@@ -97,3 +98,23 @@ class DayClose(Base):
     sales: Mapped[int] = mapped_column(Integer, default=0)
     refunds: Mapped[int] = mapped_column(Integer, default=0)
     net: Mapped[int] = mapped_column(BigInteger, default=0)          # sales - refunds, minor units, tax incl.
+
+
+class Reconciliation(Base):
+    """One settlement file of an acquirer or a wallet host compared with a store's day
+    (cloud.sales.reconcile); the report lists every difference."""
+    __tablename__ = "reconciliations"
+    __audited__ = True
+    __audit_quiet__ = ("report",)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id", ondelete="RESTRICT"), index=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="RESTRICT"), index=True)
+    source: Mapped[str] = mapped_column(String(8))                   # acquirer | wallet
+    name: Mapped[str] = mapped_column(String(40))
+    day: Mapped[object] = mapped_column(Date)
+    created_at: Mapped[object] = mapped_column(DateTime, default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(120))
+    matched: Mapped[int] = mapped_column(Integer, default=0)
+    differences: Mapped[int] = mapped_column(Integer, default=0)
+    entry_id: Mapped[object] = mapped_column(ForeignKey("journal_entries.id", ondelete="RESTRICT"), nullable=True)
+    report: Mapped[str] = mapped_column(Text)

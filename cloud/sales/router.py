@@ -9,15 +9,16 @@ from typing import Annotated, Literal, Optional
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import PlainTextResponse, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from cloud.accounts.principal import Principal
 from cloud.db import utcnow
-from cloud.deps import AUTHED, IdPath, UTCDateTime, commit, not_found, principal, require, session
-from cloud.sales import books, ledger, receipt
-from cloud.sales.models import DayClose, JournalEntry, Sale, SaleConflict
+from cloud.deps import AUTHED, IdPath, Input, UTCDateTime, commit, not_found, principal, require, session
+from cloud.sales import books, ledger, receipt, reconcile
+from cloud.sales.contract import NAME
+from cloud.sales.models import DayClose, JournalEntry, Reconciliation, Sale, SaleConflict
 from cloud.tenants.models import Merchant, Store, Terminal
 
 router = APIRouter(prefix="/api/v1", responses=AUTHED, tags=["sales and books"])
@@ -291,3 +292,73 @@ def tax_report(merchant_id: IdPath, day_from: Optional[datetime.date] = None, da
         raise not_found("store %d" % store_id)
     day_from, day_to = _period(day_from, day_to)
     return [TaxRateOut(**r) for r in ledger.tax_report(db, m.id, day_from, day_to, store_id)]
+
+
+class ReconcileIn(Input):
+    model_config = ConfigDict(extra="forbid")
+    source: Literal["acquirer", "wallet"]
+    name: str = Field(max_length=40, pattern=NAME, description="the acquirer or wallet, as the terminals name it")
+    day: datetime.date = Field(description="the store's booked day the file settles")
+    file: str = Field(max_length=512 * 1024, description="the settlement file: CSV with the header "
+                                                         "date,reference,amount,currency,fee")
+
+
+class DifferenceOut(BaseModel):
+    kind: Literal["missing_in_settlement", "extra_in_settlement", "amount_differs", "unreadable"]
+    reference: str
+    sale_id: Optional[int]
+    recorded: Optional[str]
+    settled: Optional[str]
+    note: str = ""
+
+
+class ReconciliationOut(BaseModel):
+    id: int
+    store_id: int
+    source: str
+    name: str
+    day: datetime.date
+    created_at: UTCDateTime
+    created_by: str
+    currency: str
+    matched: int
+    differences: list[DifferenceOut]
+    recorded_total: str
+    settled_total: str
+    fees: str
+    entry_id: Optional[int]
+
+
+def reconciliation_out(r):
+    rep = json.loads(r.report)
+    return ReconciliationOut(id=r.id, store_id=r.store_id, source=r.source, name=r.name, day=r.day,
+                             created_at=r.created_at, created_by=r.created_by, currency=rep["currency"],
+                             matched=r.matched, differences=rep["differences"], recorded_total=rep["recorded_total"],
+                             settled_total=rep["settled_total"], fees=rep["fees"], entry_id=r.entry_id)
+
+
+@router.post("/stores/{store_id}/reconciliations", response_model=ReconciliationOut, status_code=201)
+def reconcile_settlement(store_id: IdPath, body: ReconcileIn, db: Session = Depends(session),
+                         who: Principal = Depends(principal)):
+    """Compare an acquirer's or a wallet host's settlement file with what the store's terminals
+    recorded on the day; every difference is reported, the settlement posted (fees included)."""
+    s = _store(db, who, store_id)
+    require(who, "books:close")
+    s = db.scalar(select(Store).where(Store.id == s.id).with_for_update())
+    report, entry = reconcile.reconcile(db, s, db.get(Merchant, s.merchant_id), body.source, body.name, body.day,
+                                        body.file)
+    r = Reconciliation(merchant_id=s.merchant_id, store_id=s.id, source=body.source, name=body.name, day=body.day,
+                       created_by=who.label, matched=report["matched"], differences=len(report["differences"]),
+                       entry_id=entry.id if entry is not None else None, report=json.dumps(report, sort_keys=True))
+    db.add(r)
+    commit(db)
+    return reconciliation_out(r)
+
+
+@router.get("/stores/{store_id}/reconciliations", response_model=list[ReconciliationOut])
+def list_reconciliations(store_id: IdPath, limit: int = Query(60, ge=1, le=1000), db: Session = Depends(session),
+                         who: Principal = Depends(principal)):
+    """The store's reconciliations, newest first, each with its differences."""
+    s = _store(db, who, store_id)
+    return [reconciliation_out(r) for r in db.scalars(select(Reconciliation).where(Reconciliation.store_id == s.id)
+                                                      .order_by(Reconciliation.id.desc()).limit(limit))]

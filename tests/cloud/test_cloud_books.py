@@ -19,9 +19,9 @@ from sales_fixtures import CARD, place_terminal, sale
 BEAN_CHECK = os.path.join(os.path.dirname(sys.executable), "bean-check")
 
 
-def card(acquirer, amount):
+def card(acquirer, amount, rrn="000000000001"):
     c = copy.deepcopy(CARD)
-    c["acquirer"] = acquirer
+    c["acquirer"], c["rrn"] = acquirer, rrn
     return {"type": "card", "amount": amount, "card": c}
 
 
@@ -40,7 +40,7 @@ def trading_day(at):
         sale(4, terminal_time=at, lines=[line("cake", 500, 1000)], tip=40,
              tenders=[{"type": "gift_card", "amount": 300}, card("Other Acq", 240)]),
         sale(5, kind="refund", original_invoice=1, terminal_time=at, lines=[line("sandwich", 840, 2000)],
-             tenders=[card("Demo Acquirer", 840)]),
+             tenders=[card("Demo Acquirer", 840, rrn="000000000005")]),
     ]
 
 
@@ -191,3 +191,52 @@ def test_an_empty_period_exports_a_valid_empty_ledger(client, books):
                    headers=books["owner-a"])
     entries, totals = beancount_totals(r.text)
     assert totals == {}
+
+
+def test_reconciliation_reports_every_difference_and_posts_the_settlement(client, books, tmp_path):
+    today = datetime.datetime.now(datetime.timezone.utc).replace(hour=0, minute=5, second=0, microsecond=0)
+    for body in trading_day(today.isoformat()):
+        upload(client, books["till"], body)
+    day = today.date().isoformat()
+    url = "/api/v1/stores/%d/reconciliations" % books["s"]
+    acquirer_file = ("date,reference,amount,currency,fee\r\n"
+                     "%s,000000123456,15.40,EUR,0.25\r\n"        # sale 1: matched
+                     "%s,000000000099,3.00,EUR,0.05\r\n"         # planted: settled, never recorded
+                     "%s,000000000100,abc,EUR,0\r\n" % (day, day, day))   # unreadable; refund 5 missing
+    assert client.post(url, json={"source": "acquirer", "name": "Demo Acquirer", "day": day, "file": acquirer_file},
+                       headers=books["staff-a"]).status_code == 403
+    r = client.post(url, json={"source": "acquirer", "name": "Demo Acquirer", "day": day, "file": acquirer_file},
+                    headers=books["owner-a"])
+    assert r.status_code == 201, r.text
+    rep = r.json()
+    assert rep["matched"] == 1 and rep["settled_total"] == "18.40" and rep["fees"] == "0.30"
+    assert rep["recorded_total"] == "7.00"
+    diffs = {(d["kind"], d["reference"]): d for d in rep["differences"]}
+    assert set(diffs) == {("extra_in_settlement", "000000000099"), ("missing_in_settlement", "000000000005"),
+                          ("unreadable", "")}
+    assert diffs[("missing_in_settlement", "000000000005")]["recorded"] == "-8.40"
+    assert diffs[("extra_in_settlement", "000000000099")]["settled"] == "3.00"
+    assert "line 4" in diffs[("unreadable", "")]["note"]
+    wallet = client.post(url, json={"source": "wallet", "name": "QuickPay", "day": day,
+                                    "file": "date,reference,amount,currency,fee\n%s,QP-77,5.00,EUR,0.10\n" % day},
+                         headers=books["owner-a"]).json()
+    assert wallet["matched"] == 1 and wallet["differences"] == []
+    bad = client.post(url, json={"source": "wallet", "name": "QuickPay", "day": day, "file": "nonsense"},
+                      headers=books["owner-a"]).json()
+    assert [(d["kind"], d["reference"]) for d in bad["differences"]] == [("missing_in_settlement", "QP-77"),
+                                                                         ("unreadable", "")]
+    assert "header" in bad["differences"][1]["note"]
+    listed = client.get(url, headers=books["staff-a"]).json()
+    assert [x["id"] for x in listed] == [bad["id"], wallet["id"], rep["id"]]
+    # what stays on each receivable is the difference; fees and the bank take the rest
+    led = client.get("/api/v1/merchants/%d/ledger" % books["m"], params={"day_from": day, "day_to": day},
+                     headers=books["owner-a"]).text
+    _, totals = beancount_totals(led)
+    assert totals["Assets:Receivables:Acquirer:Demo-Acquirer"] == Decimal("7.00") - Decimal("18.40")
+    assert totals["Assets:Receivables:Wallet:QuickPay"] == 0
+    assert totals["Expenses:Fees:Acquirer:Demo-Acquirer"] == Decimal("0.30")
+    assert totals["Assets:Bank:Settlements"] == Decimal("18.10") + Decimal("4.90")
+    path = tmp_path / "ledger.beancount"
+    path.write_text(led)
+    done = subprocess.run([BEAN_CHECK, str(path)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr

@@ -266,6 +266,9 @@ def test_every_merchant_scoped_endpoint_refuses_another_merchants_token(client, 
     changed["lines"][0]["name"] = "Other"
     client.post(a["url"], json=changed, headers=a["dev"])
     ma, sa = shop["merchant_a"]["id"], shop["store_a"]["id"]
+    today = datetime.date.today().isoformat()
+    settlement = {"source": "acquirer", "name": "Demo Acquirer", "day": today,
+                  "file": "date,reference,amount,currency,fee\n%s,000000123456,15.40,EUR,0\n" % today}
     tried = {
         ("GET", "/api/v1/sales"): [{"merchant_id": ma}, {"store_id": sa}, {"terminal_id": a["id"]}],
         ("GET", "/api/v1/sales/{sale_id}"): [{}],
@@ -276,17 +279,19 @@ def test_every_merchant_scoped_endpoint_refuses_another_merchants_token(client, 
         ("POST", "/api/v1/stores/{store_id}/days/{day}/close"): [{}],
         ("GET", "/api/v1/merchants/{merchant_id}/ledger"): [{}, {"format": "csv"}],
         ("GET", "/api/v1/merchants/{merchant_id}/tax-report"): [{}],
+        ("GET", "/api/v1/stores/{store_id}/reconciliations"): [{}],
+        ("POST", "/api/v1/stores/{store_id}/reconciliations"): [{}],
     }
     from cloud.sales.router import router
     assert {(m, r.path) for r in router.routes for m in r.methods} == set(tried), "a new endpoint to try here"
-    today = datetime.date.today().isoformat()
     for who in ("owner-b", "staff-b"):
         for (method, path), queries in tried.items():
             url = path.format(sale_id=sid, store_id=sa, merchant_id=ma, day=today)
             for q in queries:
-                r = client.request(method, url, params=q, headers=shop[who])
+                r = client.request(method, url, params=q, headers=shop[who],
+                                   json=settlement if url.endswith("reconciliations") and method == "POST" else None)
                 assert r.status_code in (403, 404), (who, method, url, q, r.status_code, r.text)
         # the lists without a filter hold none of A's rows
         assert client.get("/api/v1/sales", headers=shop[who]).json() == []
         assert client.get("/api/v1/sale-conflicts", headers=shop[who]).json() == []
-    assert count(app, "day_closes") == 0
+    assert count(app, "day_closes") == 0 and count(app, "reconciliations") == 0

@@ -123,9 +123,35 @@ def upgrade():
     with op.batch_alter_table('postings', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_postings_entry_id'), ['entry_id'], unique=False)
 
+    op.create_table('reconciliations',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('merchant_id', sa.Integer(), nullable=False),
+    sa.Column('store_id', sa.Integer(), nullable=False),
+    sa.Column('source', sa.String(length=8), nullable=False),
+    sa.Column('name', sa.String(length=40), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('created_by', sa.String(length=120), nullable=False),
+    sa.Column('matched', sa.Integer(), nullable=False),
+    sa.Column('differences', sa.Integer(), nullable=False),
+    sa.Column('entry_id', sa.Integer(), nullable=True),
+    sa.Column('report', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['entry_id'], ['journal_entries.id'], ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['merchant_id'], ['merchants.id'], ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['store_id'], ['stores.id'], ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('reconciliations', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_reconciliations_merchant_id'), ['merchant_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_reconciliations_store_id'), ['store_id'], unique=False)
 
 
 def downgrade():
+    with op.batch_alter_table('reconciliations', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_reconciliations_store_id'))
+        batch_op.drop_index(batch_op.f('ix_reconciliations_merchant_id'))
+
+    op.drop_table('reconciliations')
     with op.batch_alter_table('postings', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_postings_entry_id'))
 
