@@ -21,6 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from cloud.deps import Input, UTCDateTime
 
+EARLIEST = datetime.datetime(2000, 1, 1, tzinfo=datetime.timezone.utc)
+LATEST = datetime.datetime(2100, 1, 1, tzinfo=datetime.timezone.utc)
 MINOR_MAX = 10**12                       # 10 billion in a 2-decimal currency: no till sees more
 INVOICE_MAX = 999_999_999
 NAME = r"^[A-Za-z0-9][A-Za-z0-9 ._&'-]{0,39}$"
@@ -185,8 +187,12 @@ def card_number_problems(raw):
 
 
 def sum_problems(sale):
-    """The sums an upload must hold: [(where, message)]."""
+    """The sums (and times) an upload must hold: [(where, message)]."""
     out = []
+    for name, t in (("terminal_time", sale.terminal_time), ("sent_at", sale.sent_at)):
+        if t is not None and not EARLIEST <= t <= LATEST:
+            out.append((["body", name], "a terminal clock before %d or after %d is not a time: set the clock"
+                        % (EARLIEST.year, LATEST.year - 1)))
     for i, ln in enumerate(sale.lines):
         if ln.amount != ln.qty * ln.unit_price:
             out.append((["body", "lines", i, "amount"], "amount %d is not qty %d x unit_price %d"

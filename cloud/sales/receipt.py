@@ -2,7 +2,6 @@
 what the terminal uploaded: lines, discounts, tax per rate, tenders with masked card data and
 their host and EMV references."""
 import json
-import zoneinfo
 
 from cloud.sales import books
 from cloud.sales.contract import SaleIn, currency, decimal_text, total_of
@@ -19,8 +18,7 @@ def render(sale, store, merchant):
     s = SaleIn.model_validate(json.loads(sale.body))
     cur = currency(s.currency)
     exp = cur.exponent
-    zone = books.store_zone(store)
-    when = s.terminal_time.astimezone(zone if isinstance(zone, zoneinfo.ZoneInfo) else None)
+    when = s.terminal_time.astimezone(books.store_zone(store))
     out = [merchant.name[:WIDTH].center(WIDTH), store.name[:WIDTH].center(WIDTH)]
     if store.address:
         out.append(store.address[:WIDTH].center(WIDTH))

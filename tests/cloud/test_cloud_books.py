@@ -183,6 +183,8 @@ def test_the_business_day_is_the_stores_local_day(client, books):
     # 2026-06-10 13:00 UTC is 2026-06-11 01:00 in Auckland (NZST, UTC+12)
     ack = upload(client, books["till"], sale(1, terminal_time="2026-06-10T13:00:00Z"))
     assert ack["business_day"] == "2026-06-11"
+    receipt = client.get("/api/v1/sales/%d/receipt.txt" % ack["receipt_id"], headers=books["owner-a"]).text
+    assert "2026-06-11 01:00" in receipt
 
 
 def test_an_empty_period_exports_a_valid_empty_ledger(client, books):

@@ -171,6 +171,8 @@ def test_a_full_card_number_is_refused_without_echo(client, app, shop):
     (lambda b: b.update(discounts=[{"amount": 10, "tax_rate_bp": 1000, "funder": "campaign"}]), "names its funder"),
     (lambda b: b["tenders"][0].pop("card"), "carries its card data"),
     (lambda b: b.update(original_invoice=3), "only a refund"),
+    (lambda b: b.update(terminal_time="1970-01-01T00:00:00Z"), "set the clock"),
+    (lambda b: b.update(sent_at="2213-01-01T00:00:00-12:00"), "set the clock"),
 ])
 def test_sums_that_do_not_add_up_are_refused(client, app, shop, change, says):
     t = shop["till_a"]
