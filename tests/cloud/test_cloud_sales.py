@@ -6,7 +6,7 @@ import datetime
 import threading
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 
 from sales_fixtures import CARD, place_terminal, sale, when
 

@@ -61,7 +61,8 @@ def ingest():
         upload(tills[0], range(1, PER_TERMINAL + 1), times, codes)
         wall = time.perf_counter() - t0
         assert set(codes) == {201}, set(codes)
-        rows += [("one terminal: sales stored", len(times), ""), ("one terminal: throughput", len(times) / wall, "sales/s"),
+        rows += [("one terminal: sales stored", len(times), ""),
+                 ("one terminal: throughput", len(times) / wall, "sales/s"),
                  ("one terminal: p95 upload", _p95(times) * 1000, "ms")]
 
         times, codes = [], []
