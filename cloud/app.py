@@ -124,9 +124,12 @@ def create_app(settings=None):
     from cloud.tms.keyvault import router as keyvault
     from cloud.tms.rollouts import router as rollouts
     from cloud.tms.diagnostics import device as diag_device, router as diagnostics
+    from cloud.sales.ingest import device as sales_device
+    from cloud.sales.router import router as sales
     from cloud.tms.storage import ArtifactStore
     app.state.artifacts = ArtifactStore(settings.data_dir)
-    for r in (accounts, tenants, audit, tms, parameters, keyvault, rollouts, diagnostics, diag_device, ddi):
+    for r in (accounts, tenants, audit, tms, parameters, keyvault, rollouts, diagnostics, diag_device, sales,
+              sales_device, ddi):
         app.include_router(r)
 
     @app.get("/healthz", tags=["service"])

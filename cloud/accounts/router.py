@@ -75,7 +75,7 @@ class AccountPatch(Input):
     display_name: Optional[str] = Field(None, max_length=120)
     role: Optional[Role] = None
     disabled: Optional[bool] = None
-    password: Optional[str] = NewPassword
+    password: Optional[str] = Field(None, min_length=passwords.MIN_LENGTH, max_length=256)
 
 
 class PasswordChange(Input):

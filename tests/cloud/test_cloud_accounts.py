@@ -112,3 +112,15 @@ def test_disabled_account_cannot_sign_in_and_its_tokens_stop(client, tenancy):
     assert r.status_code == 401
     me = client.get("/api/v1/auth/me", headers=tenancy["admin"]).json()
     assert client.delete("/api/v1/accounts/%d" % me["id"], headers=tenancy["admin"]).status_code == 409
+
+
+def test_an_account_changes_without_a_new_password(client, tenancy):
+    accounts = client.get("/api/v1/accounts", headers=tenancy["owner-a"]).json()
+    staff = next(a for a in accounts if a["username"] == "staff-a")
+    r = client.patch("/api/v1/accounts/%d" % staff["id"], json={"display_name": "Anna at the till"},
+                     headers=tenancy["owner-a"])
+    assert r.status_code == 200, r.text
+    assert r.json()["display_name"] == "Anna at the till"
+    login(client, "staff-a", "pw-staff-a-0123")          # the password is the one it was
+    r = client.patch("/api/v1/accounts/%d" % staff["id"], json={"password": "short"}, headers=tenancy["owner-a"])
+    assert r.status_code == 422

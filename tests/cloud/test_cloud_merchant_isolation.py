@@ -1,0 +1,70 @@
+"""No data crosses merchants: every endpoint of the OpenAPI description that names a merchant's
+object (merchant, store, terminal, account, sale, or a parameter scope of one) is called with
+merchant B's owner and staff tokens on merchant A's objects, with a valid body where one is
+needed, and answers 404 or 403; A's objects are unchanged afterwards.  A new endpoint is tried
+by itself; one that needs a body must get an entry in BODIES."""
+import datetime
+
+import pytest
+
+from sales_fixtures import place_terminal, sale
+
+SCOPED = ("merchant_id", "store_id", "terminal_id", "account_id", "sale_id", "scope_id")
+TODAY = datetime.date.today().isoformat()
+BODIES = {
+    ("PATCH", "/api/v1/accounts/{account_id}"): {"display_name": "taken over"},
+    ("PATCH", "/api/v1/merchants/{merchant_id}"): {"name": "taken over"},
+    ("PATCH", "/api/v1/stores/{store_id}"): {"name": "taken over"},
+    ("PATCH", "/api/v1/terminals/{terminal_id}"): {"model": "taken over"},
+    ("PUT", "/api/v1/tms/parameters/{scope}/{scope_id}"): {"files": {"terminal.json": {"x": 1}}},
+    ("PUT", "/api/v1/terminals/{terminal_id}/kek"): {"key": "0123456789ABCDEF0123456789ABCDEF"},
+    ("POST", "/api/v1/terminals/{terminal_id}/diagnostics"): {"what": "logs"},
+    ("POST", "/api/v1/stores/{store_id}/reconciliations"): {
+        "source": "acquirer", "name": "Demo Acquirer", "day": TODAY,
+        "file": "date,reference,amount,currency,fee\n%s,000000123456,15.40,EUR,0\n" % TODAY},
+}
+
+
+def scoped_operations(app):
+    out = []
+    for path, ops in app.openapi()["paths"].items():
+        if not path.startswith("/api/v1/") or not any("{%s}" % p in path for p in SCOPED):
+            continue
+        for method, op in ops.items():
+            out.append((method.upper(), path, op.get("requestBody", {}).get("required", False)))
+    return out
+
+
+def test_another_merchants_token_gets_404_or_403_everywhere(client, app, tenancy):
+    admin = tenancy["admin"]
+    till = place_terminal(client, admin, tenancy["store_a"]["id"], "till-a1")
+    sid = client.post(till["url"], json=sale(1), headers=till["dev"]).json()["receipt_id"]
+    accounts = client.get("/api/v1/accounts", headers=admin).json()
+    owner_a = next(a["id"] for a in accounts if a["username"] == "owner-a")
+    ids = {"merchant_id": tenancy["merchant_a"]["id"], "store_id": tenancy["store_a"]["id"], "terminal_id": till["id"],
+           "account_id": owner_a, "sale_id": sid, "day": TODAY, "request_id": 1, "filename": "x"}
+    ops = scoped_operations(app)
+    assert len(ops) >= 25
+    missing = [(m, p) for m, p, needs in ops if needs and (m, p) not in BODIES]
+    assert missing == [], "give these endpoints a valid body in BODIES: %s" % missing
+    before = {k: client.get(u, headers=admin).json() for k, u in (
+        ("merchant", "/api/v1/merchants/%d" % ids["merchant_id"]), ("store", "/api/v1/stores/%d" % ids["store_id"]),
+        ("terminal", "/api/v1/terminals/%d" % ids["terminal_id"]), ("sale", "/api/v1/sales/%d" % sid))}
+    tried = 0
+    for who in ("owner-b", "staff-b"):
+        for method, path, _ in ops:
+            scopes = [("merchant", ids["merchant_id"]), ("store", ids["store_id"]), ("terminal", ids["terminal_id"])] \
+                if "{scope}" in path else [(None, None)]
+            for scope, scope_id in scopes:
+                url = path.format(scope=scope, scope_id=scope_id, **ids)
+                r = client.request(method, url, json=BODIES.get((method, path)), headers=tenancy[who])
+                assert r.status_code in (403, 404), (who, method, url, r.status_code, r.text[:300])
+                assert "Shop A" not in r.text
+                tried += 1
+    assert tried >= 50
+    after = {k: client.get(u, headers=admin).json() for k, u in (
+        ("merchant", "/api/v1/merchants/%d" % ids["merchant_id"]), ("store", "/api/v1/stores/%d" % ids["store_id"]),
+        ("terminal", "/api/v1/terminals/%d" % ids["terminal_id"]), ("sale", "/api/v1/sales/%d" % sid))}
+    assert after == before
+    assert client.get("/api/v1/stores/%d/days" % ids["store_id"], headers=admin).json() == []
+    assert client.get("/api/v1/stores/%d/reconciliations" % ids["store_id"], headers=admin).json() == []
