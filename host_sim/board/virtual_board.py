@@ -372,8 +372,10 @@ class VirtualBoard:
             return
         # as mpremote: interrupt main.py / running code, then Ctrl-A.  On a loaded host a Ctrl-C
         # has gone unanswered once (the counter ran on, no traceback; cpu.ctrl_c says how each
-        # one went), so as a person would, press it again every 10 s; each Ctrl-A gives one
-        # prompt, and the last one is the one to answer to
+        # one went), so as a person would, press it again after 20 s, but only while the board
+        # shows no sign of having been interrupted (a board that is still printing its
+        # traceback or starting its REPL is answering; a second Ctrl-C then would land in the
+        # middle of that).  Each Ctrl-A gives one prompt: the last one is the one to answer to.
         m = self.mark()
         end = time.monotonic() + timeout
         sent = 0
@@ -381,24 +383,27 @@ class VirtualBoard:
             self.write(b"\r\x03")
             self.write(b"\r\x01")
             sent += 1
-            step_end = min(end, time.monotonic() + 10)
+            step_end = time.monotonic() + 20
             while True:
                 with self._out_lock:
-                    seen = self._out.count(prompt, m)
-                    if seen >= sent:
+                    if self._out.count(prompt, m) >= sent:
                         return
-                    left = step_end - time.monotonic()
-                    if left > 0:
-                        self._out_lock.wait(left)
-                        continue
-                break
-            if time.monotonic() >= end:
-                now = time.monotonic()
-                raise BoardTimeout("board did not print %r within %ss after %d Ctrl-C (%s); "
-                                   "last output: %r\n%s"
-                                   % (prompt, timeout, sent,
-                                      ", ".join("%s %.1fs ago" % (how, now - t) for t, how in self.cpu.ctrl_c),
-                                      bytes(self._out[-600:]), self.cpu.diagnose()))
+                    now = time.monotonic()
+                    if now >= end:
+                        raise BoardTimeout(
+                            "board did not print %r within %ss after %d Ctrl-C (%s); last output: %r\n%s"
+                            % (prompt, timeout, sent,
+                               ", ".join("%s %.1fs ago" % (how, now - t) for t, how in self.cpu.ctrl_c),
+                               bytes(self._out[-600:]), self.cpu.diagnose()))
+                    if now >= step_end and not self._interrupted_since(m):
+                        break                   # press again
+                    self._out_lock.wait(max(0.05, min(end, step_end if now < step_end else end) - now))
+
+    _ANSWERING = (b"KeyboardInterrupt", b"Traceback", b"soft reboot", b"MicroPython ", b"raw REPL")
+
+    def _interrupted_since(self, m):
+        """Has the board shown, since console offset m, that a Ctrl-C reached it?"""
+        return any(self._out.find(sign, m) >= 0 for sign in self._ANSWERING)
 
     def soft_reset(self, timeout=60):
         """Ctrl-D at the friendly REPL: fresh interpreter, boot.py, main.py."""

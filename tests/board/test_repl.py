@@ -268,7 +268,7 @@ def test_ctrl_c_typed_while_booting_leaves_a_whole_start_up(tmp_path):
 
 @pytest.mark.parametrize("first", ["lost", "late"])
 def test_a_ctrl_c_that_goes_unanswered_is_pressed_again(tmp_path, first):
-    """exec() presses Ctrl-C again when the first one goes unanswered for 10 s (here: taken away
+    """exec() presses Ctrl-C again when the first one goes unanswered for 20 s (here: taken away
     before it reaches the CPU, or held back until the second one goes), and answers to the last
     raw-REPL prompt, not to a stale one."""
     (tmp_path / "main.py").write_text("print('main ran')\nwhile True:\n    pass\n")
