@@ -125,8 +125,9 @@ def create_app(settings=None):
     from cloud.tms.rollouts import router as rollouts
     from cloud.tms.diagnostics import device as diag_device, router as diagnostics
     from cloud.tms.storage import ArtifactStore
+    from cloud.insights.router import router as insights
     app.state.artifacts = ArtifactStore(settings.data_dir)
-    for r in (accounts, tenants, audit, tms, parameters, keyvault, rollouts, diagnostics, diag_device, ddi):
+    for r in (accounts, tenants, audit, tms, parameters, keyvault, rollouts, diagnostics, diag_device, ddi, insights):
         app.include_router(r)
 
     @app.get("/healthz", tags=["service"])
