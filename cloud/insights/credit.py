@@ -4,7 +4,7 @@ The record is reduced to monthly figures (``MonthFigures``), and these to eight 
 
 | factor            | what                                                           | good when |
 | ----------------- | -------------------------------------------------------------- | --------- |
-| volume            | average monthly sales over the last 3 months (log scale)        | high      |
+| volume            | average monthly sales over the last 3 whole months (log scale)  | high      |
 | growth            | daily sales of the last 45 days against the 45 before          | high      |
 | volatility        | coefficient of variation of daily sales over the last 90 days   | low       |
 | refund_rate       | refunds / sales, last 3 months                                  | low       |
@@ -89,14 +89,14 @@ def figures(sales, as_of):
     sold = [s for s in sales if s.kind == "sale"]
     if not sold:
         raise CreditError("no sales recorded before %s: nothing to score" % as_of)
-    last = _month(as_of) - 1            # the last whole or partial month before as_of
+    last = _month(as_of) - 1            # the last whole month before the one as_of falls in
     first = _month(min(s.at for s in sold))
     monthly = {}
     for s in sold:
         m = _month(s.at)
         monthly[m] = monthly.get(m, 0) + s.amount
     recent = [monthly.get(m, 0) for m in range(last - WINDOW_MONTHS + 1, last + 1) if m >= first]
-    # the month as_of falls in is partial: it is left out; the last month is scaled when partial
+    # the month as_of falls in is partial and left out (a shop's first month may be partial)
     recent_avg = sum(recent) / max(1, len(recent))
     volume = math.log(max(recent_avg, 1.0))
     window_start = as_of - datetime.timedelta(days=90)
