@@ -234,3 +234,25 @@ def test_seeded_synthetic_merchants_get_a_model_and_a_profile(app, client, admin
                         start=datetime.date.today() - datetime.timedelta(days=45))
     assert [m for m, _ in again] == [m for m, _ in made]
     assert schedule.recompute(app.state.sessionmaker) == done
+
+
+def test_cli_seeds_synthetic_merchants_and_recomputes(tmp_path, capsys):
+    from sqlalchemy import func, select
+    from smartpos.cli import main
+    from cloud.db import open_database
+    from cloud.insights.models import InsightBasket, InsightModel
+    data = str(tmp_path / "data")
+    assert main(["cloud", "insights", "seed", "--merchants", "3", "--days", "30", "--seed", "4", "--data", data,
+                 "--admin-password", "pw-admin-0123"]) == 0
+    out = capsys.readouterr().out
+    world = synthetic.generate(seed=4, merchants=3, days=30)
+    baskets = sum(len(m.baskets) for m in world.merchants)
+    assert "seeded 3 SYNTHETIC merchants" in out and "%d baskets" % baskets in out
+    engine, sessionmaker = open_database("sqlite:///" + str(tmp_path / "data" / "cloud.db"))
+    with sessionmaker() as db:
+        assert db.scalar(select(func.count()).select_from(InsightBasket)) == baskets
+        assert db.scalar(select(func.count()).select_from(InsightModel)) == 3
+    engine.dispose()
+    assert main(["cloud", "insights", "recompute", "--data", data]) == 0
+    assert "recomputed for 3 merchants" in capsys.readouterr().out
+    assert main(["cloud", "insights", "seed", "--merchants", "0", "--data", data]) == 2
