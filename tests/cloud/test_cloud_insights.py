@@ -7,7 +7,6 @@ import pytest
 from cloud.insights import association, credit, record, schedule, synthetic
 from cloud.insights.models import CreditConsent
 
-from conftest import login
 
 
 # ---------------------------------------------------------------- pure parts
