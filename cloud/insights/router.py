@@ -30,7 +30,6 @@ router = APIRouter(prefix="/api/v1", responses=AUTHED)
 
 CODE = r"^[A-Za-z0-9_.:-]{1,32}$"
 MemberPath = Path(min_length=1, max_length=32, pattern=CODE)
-SCOPES = ("credit_profile",)
 LENDER_KEY_PREFIX = "lk_"
 
 
@@ -181,10 +180,11 @@ def _profile(db, merchant_id):
 
 @router.get("/merchants/{merchant_id}/credit-profile", response_model=ProfileOut, tags=["lending"])
 def merchant_credit_profile(merchant_id: IdPath, db: Session = Depends(session), who: Principal = Depends(principal)):
-    """The score a lender would see, with its reasons: the merchant's own view."""
+    """The score a lender would see, with its reasons: the merchant owner's own view (nobody else reads it
+    without the owner's consent)."""
     merchant_in_scope(db, who, merchant_id)
-    if who.role == MERCHANT_STAFF:
-        raise _forbid("the role merchant_staff may not see the credit profile (the owner may)")
+    if who.role != MERCHANT_OWNER:
+        raise _forbid("only the merchant's owner sees its credit profile (a lender needs the owner's consent)")
     return _profile(db, merchant_id)
 
 

@@ -8,7 +8,6 @@ from cloud.insights import association, credit, record, schedule, synthetic
 from cloud.insights.models import CreditConsent
 
 
-
 # ---------------------------------------------------------------- pure parts
 
 def test_auc_matches_a_hand_checked_example():
@@ -49,6 +48,15 @@ def test_recommender_learns_what_is_bought_together():
     assert association.popular_baseline(model, ["coffee"], 2) == ["croissant", "water"]
     cases = [(("coffee",), [], "croissant"), (("tea",), [], "scone"), (("water",), [], "tea")]
     assert association.hit_rate(model, cases, k=1) == pytest.approx(2 / 3)
+
+
+def test_offline_evaluation_beats_its_baselines_on_a_small_world():
+    from cloud.insights import evaluation
+    rec = evaluation.recommendations(seed=2, merchants=3, days=60)
+    assert rec["cases"] > 500
+    assert rec["hit_rate_model"] > rec["hit_rate_popular"] + 0.1
+    cr = evaluation.credit_auc(seed=2, merchants=40, days=200, observe_day=100)
+    assert cr["failed"] >= 5 and cr["auc_score"] > cr["auc_volume_only"]
 
 
 def _record(days, per_day, refund_every=0, start=datetime.date(2026, 1, 1), member_every=3):
@@ -222,7 +230,9 @@ def test_seeded_synthetic_merchants_get_a_model_and_a_profile(app, client, admin
     for mid, gm in made:
         assert done[mid] == sum(1 for b in gm.baskets if b.kind == "sale" and b.items)
         r = client.get("/api/v1/merchants/%d/credit-profile" % mid, headers=admin)
-        assert r.status_code == 200, r.text
+        assert r.status_code == 403 and "only the merchant's owner" in r.json()["detail"]
+        with app.state.sessionmaker() as db:
+            assert 300 <= credit.profile(record.sales(db, mid), datetime.date.today()).score <= 900
         r = client.post("/api/v1/merchants/%d/recommendations" % mid,
                         json={"basket": [gm.items[0].code]}, headers=admin)
         assert r.status_code == 200 and len(r.json()["items"]) == 5
