@@ -125,9 +125,10 @@ def create_app(settings=None):
     from cloud.tms.rollouts import router as rollouts
     from cloud.tms.diagnostics import device as diag_device, router as diagnostics
     from cloud.tms.storage import ArtifactStore
-    from cloud.insights.router import router as insights
+    from cloud.insights.router import device as insights_device, router as insights
     app.state.artifacts = ArtifactStore(settings.data_dir)
-    for r in (accounts, tenants, audit, tms, parameters, keyvault, rollouts, diagnostics, diag_device, ddi, insights):
+    for r in (accounts, tenants, audit, tms, parameters, keyvault, rollouts, diagnostics, diag_device, ddi, insights,
+              insights_device):
         app.include_router(r)
 
     @app.get("/healthz", tags=["service"])

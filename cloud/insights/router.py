@@ -1,6 +1,9 @@
 """/api/v1: recommendations for members, the credit profile, lenders and the merchant's consents.
 
 Merchant-scoped routes (``/merchants/{id}/...``) answer 404 outside the caller's tenancy.
+A terminal asks for the recommendations of the member it has identified on its own device API
+(``POST /{tenant}/controller/v1/{controllerId}/recommendations``, TargetToken), for the merchant
+of the store it is placed in.
 The lender route (``/lending/...``) authenticates a lender's API key instead of a person and
 answers only while the merchant's consent for that lender and scope is recorded, unexpired and
 not revoked; otherwise 403 saying which.
@@ -21,12 +24,16 @@ from cloud.accounts.principal import Principal
 from cloud.audit.models import AuditEntry
 from cloud.audit.recorder import act_as, actor_of
 from cloud.db import utcnow
-from cloud.deps import AUTHED, IdPath, Input, UTCDateTime, commit, not_found, principal, session, unauthorized
+from cloud.deps import (AUTHED, IdPath, Input, UTCDateTime, commit, not_found, principal, problems, session,
+                        unauthorized)
 from cloud.insights import association, credit, record, schedule
 from cloud.insights.models import CreditConsent, InsightMember, InsightModel, Lender
-from cloud.tenants.models import Merchant
+from cloud.tenants.models import Merchant, Terminal
+from cloud.tms.ddi import controller
 
 router = APIRouter(prefix="/api/v1", responses=AUTHED)
+device = APIRouter(prefix="/{tenant}/controller/v1/{controller_id}", tags=["DDI (device API)"],
+                   responses=problems(400, 401, 409, 413))
 
 CODE = r"^[A-Za-z0-9_.:-]{1,32}$"
 MemberPath = Path(min_length=1, max_length=32, pattern=CODE)
@@ -110,11 +117,7 @@ class RecommendOut(BaseModel):
     items: list[Suggestion]
 
 
-@router.post("/merchants/{merchant_id}/recommendations", response_model=RecommendOut, tags=["insights"])
-def recommend(merchant_id: IdPath, body: RecommendIn, db: Session = Depends(session),
-              who: Principal = Depends(principal)):
-    """"Often bought with ...": item suggestions for a basket and the member holding it."""
-    merchant_in_scope(db, who, merchant_id)
+def recommendations_for(db, merchant_id, body):
     for code in body.basket:
         if not record.ITEM_CODE.match(code):
             raise HTTPException(status_code=400, detail="item code %r: 1 to 32 letters, digits or _.:- only"
@@ -131,6 +134,23 @@ def recommend(merchant_id: IdPath, body: RecommendIn, db: Session = Depends(sess
     names = record.item_names(db, merchant_id, {code for code, _, _ in found})
     return RecommendOut(member=body.member, opted_out=False, computed_at=row.computed_at,
                         items=[Suggestion(code=c, name=names.get(c, c), score=s, because=b) for c, s, b in found])
+
+
+@router.post("/merchants/{merchant_id}/recommendations", response_model=RecommendOut, tags=["insights"])
+def recommend(merchant_id: IdPath, body: RecommendIn, db: Session = Depends(session),
+              who: Principal = Depends(principal)):
+    """"Often bought with ...": item suggestions for a basket and the member holding it."""
+    merchant_in_scope(db, who, merchant_id)
+    return recommendations_for(db, merchant_id, body)
+
+
+@device.post("/recommendations", response_model=RecommendOut, summary="Recommendations for the member a terminal "
+             "identified: \"often bought with ...\" for its basket (the merchant of the terminal's store)")
+def terminal_recommend(body: RecommendIn, db: Session = Depends(session), t: Terminal = Depends(controller)):
+    if t.store is None:
+        raise HTTPException(status_code=409, detail="the terminal is not placed in a store: no merchant to "
+                                                    "recommend for")
+    return recommendations_for(db, t.store.merchant_id, body)
 
 
 class ModelOut(BaseModel):

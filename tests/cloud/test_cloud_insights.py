@@ -265,3 +265,26 @@ def test_cli_seeds_synthetic_merchants_and_recomputes(tmp_path, capsys):
     assert main(["cloud", "insights", "recompute", "--data", data]) == 0
     assert "recomputed for 3 merchants" in capsys.readouterr().out
     assert main(["cloud", "insights", "seed", "--merchants", "0", "--data", data]) == 2
+
+
+def test_a_terminal_gets_the_recommendations_of_its_stores_merchant(client, shop):
+    a, admin = shop["merchant_a"]["id"], shop["admin"]
+    reg = client.post("/api/v1/terminals", json={"serial": "R-01"}, headers=admin).json()
+    e = client.post("/api/v1/enroll", json={"activation_code": reg["activation_code"], "serial": "R-01"}).json()
+    url, dev = "/default/controller/v1/R-01/recommendations", {"Authorization": "TargetToken " + e["target_token"]}
+    body = {"member": "M1", "basket": ["coffee"], "limit": 2}
+    assert client.post(url, json=body, headers={"Authorization": "TargetToken wrong"}).status_code == 401
+    r = client.post(url, json=body, headers=dev)
+    assert r.status_code == 409 and "not placed in a store" in r.json()["detail"]
+    client.patch("/api/v1/terminals/%d" % reg["terminal"]["id"], json={"store_id": shop["store_a"]["id"]},
+                 headers=admin)
+    r = client.post(url, json=body, headers=dev)
+    assert r.status_code == 409 and "merchant %d" % a in r.json()["detail"]
+    client.post("/api/v1/merchants/%d/recommendations/recompute" % a, headers=shop["owner-a"])
+    r = client.post(url, json=body, headers=dev)
+    assert r.status_code == 200, r.text
+    assert [(i["code"], i["because"]) for i in r.json()["items"]] == [("croissant", "coffee"), ("water", "coffee")]
+    client.put("/api/v1/merchants/%d/members/M1/privacy" % a, json={"recommendations_opt_out": True},
+               headers=shop["staff-a"])
+    r = client.post(url, json=body, headers=dev)
+    assert r.json()["opted_out"] is True and r.json()["items"] == []
