@@ -12,10 +12,10 @@ import datetime
 import hashlib
 import json
 import secrets
-from typing import Literal, Optional
+from typing import Annotated, Literal, Optional
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -37,6 +37,7 @@ device = APIRouter(prefix="/{tenant}/controller/v1/{controller_id}", tags=["DDI 
 
 CODE = r"^[A-Za-z0-9_.:-]{1,32}$"
 MemberPath = Path(min_length=1, max_length=32, pattern=CODE)
+ItemCode = Annotated[str, StringConstraints(pattern=CODE)]
 LENDER_KEY_PREFIX = "lk_"
 
 
@@ -97,8 +98,8 @@ def set_privacy(merchant_id: IdPath, body: PrivacyIn, member: str = MemberPath, 
 class RecommendIn(Input):
     member: str = Field("", max_length=32, pattern=r"^([A-Za-z0-9_.:-]{1,32})?$",
                         description="the identified member's code, or empty for a customer who is not one")
-    basket: list[str] = Field(default_factory=list, max_length=100,
-                              description="item codes in the basket so far")
+    basket: list[ItemCode] = Field(default_factory=list, max_length=100,
+                                   description="item codes in the basket so far")
     limit: int = Field(5, ge=1, le=20)
 
 
@@ -118,10 +119,6 @@ class RecommendOut(BaseModel):
 
 
 def recommendations_for(db, merchant_id, body):
-    for code in body.basket:
-        if not record.ITEM_CODE.match(code):
-            raise HTTPException(status_code=400, detail="item code %r: 1 to 32 letters, digits or _.:- only"
-                                % code[:40])
     row = db.get(InsightModel, merchant_id)
     if row is None:
         raise HTTPException(status_code=409, detail="no recommendation model yet for merchant %d: it is learnt by "
