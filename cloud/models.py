@@ -8,3 +8,5 @@ from cloud.tms.keyvault import TerminalKek  # noqa: F401
 from cloud.tms.rollouts import TerminalGroup, GroupMember, Rollout, RolloutTarget  # noqa: F401
 from cloud.tms.diagnostics import DiagnosticRequest  # noqa: F401
 from cloud.sales.models import Sale, SaleConflict, JournalEntry, Posting, DayClose, Reconciliation  # noqa: F401
+from cloud.insights.models import (InsightBasket, InsightItem, InsightMember, InsightModel, Lender,  # noqa: F401
+                                   CreditConsent)

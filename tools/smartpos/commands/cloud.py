@@ -5,6 +5,8 @@
     smartpos cloud migrate --database-url ...        # bring the schema up to date and exit
     smartpos cloud --tls-cert cloud/test_tls/TEST-server.pem --tls-key cloud/test_tls/TEST-server.key
     smartpos cloud test-ca --out DIR [--host cloud.example]   # a TEST CA + server certificate
+    smartpos cloud insights seed --merchants 20 --days 90     # SYNTHETIC merchants and baskets (docs/insights.md)
+    smartpos cloud insights recompute                         # the scheduled job: every recommendation model
 """
 import os
 
@@ -29,6 +31,12 @@ def register(sub):
     ca.add_argument("--out", default=None, metavar="DIR", help="folder to write into (default: cloud/test_tls)")
     ca.add_argument("--host", action="append", default=None,
                     help="a DNS name or IP address of the service (repeatable; default 127.0.0.1, localhost, ::1)")
+    ins = cmds.add_parser("insights", help="insights: seed synthetic trading data, recompute the recommendations")
+    _common(ins)
+    ins.add_argument("action", choices=("seed", "recompute"))
+    ins.add_argument("--merchants", type=int, default=20, help="seed: synthetic merchants (default 20)")
+    ins.add_argument("--days", type=int, default=90, help="seed: days of trading up to today (default 90)")
+    ins.add_argument("--seed", type=int, default=1, help="seed: the generator's seed (same seed, same data)")
     p.set_defaults(func=run)
 
 
@@ -101,6 +109,8 @@ def run(args):
                            args.connections)
         print(loadtest.report(fig), flush=True)
         return 0 if fig["lost"] == 0 and fig["server_errors"] == 0 else 1
+    if args.cloud_command == "insights":
+        return _insights(args, settings)
     if args.cloud_command == "migrate":
         from cloud.db import make_engine, migrate
         engine = make_engine(settings.resolved_database_url())
@@ -167,6 +177,45 @@ def _run_workers(args, settings):
     tls = {"ssl_certfile": settings.tls_cert, "ssl_keyfile": settings.tls_key} if settings.tls_cert else {}
     uvicorn.run("cloud.asgi:create", factory=True, fd=sock.fileno(), workers=args.workers,
                 log_level="warning", access_log=False, **tls)
+    return 0
+
+
+def _insights(args, settings):
+    import datetime
+    import time
+    from sqlalchemy import select
+    from cloud import bootstrap
+    from cloud.db import open_database
+    from cloud.insights import record, schedule
+    from cloud.tenants.models import Operator
+    try:
+        engine, sessionmaker = open_database(settings.resolved_database_url())
+    except Exception as exc:
+        raise CommandError("cannot open the database %s: %s" % (settings.resolved_database_url().split("@")[-1], exc))
+    t0 = time.monotonic()
+    if args.action == "recompute":
+        done = schedule.recompute(sessionmaker)
+        print("recommendations recomputed for %d merchants (%d baskets) in %.1f s"
+              % (len(done), sum(done.values()), time.monotonic() - t0), flush=True)
+        return 0
+    if not 1 <= args.merchants <= 5000 or not 1 <= args.days <= 3660:
+        raise CommandError("--merchants must be 1..5000 and --days 1..3660")
+    boot = bootstrap.ensure_operator(sessionmaker, settings)
+    if boot:
+        print("new database: operator %r, admin account %r, password %s" % boot, flush=True)
+    with sessionmaker() as db:
+        operator = db.scalar(select(Operator).where(Operator.slug == settings.bootstrap_operator))
+    if operator is None:
+        raise CommandError("no operator %r in this database to seed under" % settings.bootstrap_operator)
+    start = datetime.datetime.now(datetime.timezone.utc).date() - datetime.timedelta(days=args.days)
+    made = record.seed(sessionmaker, operator.id, seed=args.seed, merchants=args.merchants, days=args.days,
+                       start=start)
+    baskets = sum(len(m.baskets) for _, m in made)
+    failed = sum(1 for _, m in made if m.failed)
+    done = schedule.recompute(sessionmaker, [mid for mid, _ in made])
+    print("seeded %d SYNTHETIC merchants (%d fail during the period), %d baskets from %s, models learnt for %d, "
+          "in %.1f s" % (len(made), failed, baskets, start, len(done), time.monotonic() - t0), flush=True)
+    engine.dispose()
     return 0
 
 
