@@ -397,7 +397,8 @@ class VirtualBoard:
                                bytes(self._out[-600:]), self.cpu.diagnose()))
                     if now >= step_end and not self._interrupted_since(m):
                         break                   # press again
-                    self._out_lock.wait(max(0.05, min(end, step_end if now < step_end else end) - now))
+                    until = min(end, step_end) if now < step_end else end   # then: until the output says more
+                    self._out_lock.wait(max(0.05, until - now))
 
     _ANSWERING = (b"KeyboardInterrupt", b"Traceback", b"soft reboot", b"MicroPython ", b"raw REPL")
 
