@@ -140,6 +140,7 @@ class Bridge:
         self._srv = None
         self._conns = set()
         self._send_lock = threading.Lock()
+        self._uart_lock = threading.Lock()   # a UART connection's ack and registration vs model bytes
         self._rx_lock = threading.Lock()
         self._wdt_timeout = 0
         self._wdt_deadline = None
@@ -174,15 +175,16 @@ class Bridge:
 
     # --- model side -> CPU ---------------------------------------------------
     def to_cpu_uart(self, bus, data):
-        conn = self.uart_conns.get(bus)
-        if conn is None:
-            return    # UART not opened by the firmware: bytes fall on the floor, as on the wire
-        try:
-            n = conn.send(data)             # non-blocking: a CPU that does not read overruns
-        except BlockingIOError:
-            n = 0
-        except OSError:
-            return
+        with self._uart_lock:       # a UART the CPU was told is open is registered before this
+            conn = self.uart_conns.get(bus)
+            if conn is None:
+                return    # UART not opened by the firmware: bytes fall on the floor, as on the wire
+            try:
+                n = conn.send(data)             # non-blocking: a CPU that does not read overruns
+            except BlockingIOError:
+                n = 0
+            except OSError:
+                return
         self.stats["uart_rx"] += n
         if n < len(data):
             self.stats["uart_overrun"] = self.stats.get("uart_overrun", 0) + len(data) - n
@@ -437,8 +439,13 @@ class Bridge:
                     conn.sendall(b"\x00\x00\x00\x00")   # ack: IRQs are live from here
                 conn.recv(1)   # blocks until the CPU goes away
             elif role == ROLE_UART:
-                conn.setblocking(False)
-                self.uart_conns[bus] = conn
+                # the UART receives from the moment its constructor returns: the CPU waits for
+                # this ack, and a model's bytes wait for the registration (same lock), so none
+                # sent after UART() returned falls on the floor, and none goes ahead of the ack
+                with self._uart_lock:
+                    conn.sendall(b"\x00\x00\x00\x00")
+                    conn.setblocking(False)
+                    self.uart_conns[bus] = conn
                 self._serve_uart(conn, bus)
         except (EOFError, OSError, ValueError):
             pass

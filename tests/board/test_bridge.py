@@ -37,6 +37,30 @@ def test_uart_pushed_bytes_arrive_asynchronously(vb):
     assert out.strip() == "True b'hello\\r\\n' b'rest'"
 
 
+def test_uart_receives_from_the_moment_its_constructor_returns(tmp_path, monkeypatch):
+    """A host slow to take the UART's connection (a loaded PC) must not lose the bytes a model
+    sends right after UART() returned: a swipe once went nowhere that way."""
+    from host_sim.board import bridge
+    real = bridge._sock_exact
+
+    def slow(conn, n):
+        d = real(conn, n)
+        if n == 8 and d[0] == bridge.OP_HELLO and d[2] == bridge.ROLE_UART:
+            time.sleep(1.0)
+        return d
+
+    monkeypatch.setattr(bridge, "_sock_exact", slow)
+    with VirtualBoard(tmp_path, wiring=TOY_WIRING, pty=False) as b:
+        b.exec("from machine import UART\nu = UART(2, 115200, timeout=0)")
+        b.devices["echo"].uart_tx(b"swipe")
+        out = b.exec("import time\nbuf = bytearray(); t = time.ticks_ms()\n"
+                     "while len(buf) < 5 and time.ticks_diff(time.ticks_ms(), t) < 20000:\n"
+                     " d = u.read()\n if d: buf.extend(d)\n time.sleep_ms(5)\n"
+                     "print(bytes(buf))")
+    assert out.strip() == "b'swipe'"
+    assert b.bridge.stats["uart_rx"] == 5
+
+
 def test_spi_write_then_xfer_follow_cs_and_dc(vb):
     out = vb.exec(
         "from machine import SPI, Pin\n"

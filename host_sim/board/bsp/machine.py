@@ -330,6 +330,7 @@ class UART(io.IOBase):
                 self._s = old._s       # same peripheral, same wire
             else:
                 self._s = _connect(2, self._id)
+                self._s.read(4)     # the host acknowledges: bytes from now on reach this UART
                 self._s.setblocking(False)
             self._p = select.poll()
             self._p.register(self._s, select.POLLIN)
