@@ -2,11 +2,16 @@
 
 Faults can be armed at start (--fault, repeatable) and while running by typing
 commands on standard input: `fault drop [count]`, `fault delay 20`,
-`fault refuse 10` (seconds), `clear`, `balance PAN`, `stats`, `quit`.
+`fault refuse 10` (seconds), `clear`, `balance PAN`, `stats`, `quit`, and
+`settlement DATE CURRENCY [FEE_BP]`: the settlement file (docs/bookkeeping.md) of the batches
+the terminals closed, the host keeping FEE_BP basis points of each sale.
 """
+import datetime
 import logging
 import sys
 import time
+
+from host_sim.hosts import settlement
 
 from host_sim.hosts.acquirer.faults import KINDS
 
@@ -55,8 +60,17 @@ def _command(host, line):
         print(host.db.balance(parts[1]))
     elif cmd == "stats":
         print(host.stats)
+    elif cmd == "settlement" and len(parts) in (3, 4):
+        try:
+            day = datetime.date.fromisoformat(parts[1])
+            fee = int(parts[3]) if len(parts) == 4 else 0
+            sys.stdout.write(settlement.settlement_csv(day, parts[2].upper(), settlement.exponent_of(parts[2]),
+                                                       host.db.settled_payments(), fee_bp=fee))
+        except (ValueError, settlement.SettlementError) as e:
+            print("settlement: %s (usage: settlement 2026-11-27 USD 150)" % e)
     else:
-        print("commands: fault KIND [N|SECONDS], clear, balance PAN, stats, quit")
+        print("commands: fault KIND [N|SECONDS], clear, balance PAN, stats, "
+              "settlement DATE CURRENCY [FEE_BP], quit")
     return True
 
 

@@ -206,6 +206,19 @@ class IssuerDB:
             self.db.execute("UPDATE transactions SET settled=1 WHERE tid=? AND settled=0", (tid,))
             self.db.execute("INSERT OR REPLACE INTO batches VALUES (?,?,?)", (tid, batch, totals))
 
+    def settled_payments(self, tid=None):
+        """[(RRN, amount to the merchant)] of the payments in closed batches, oldest first: sales
+        positive, refunds negative; declined, reversed, voided and refused duplicates left out."""
+        where = "settled=1 AND reversed=0 AND duplicate=0 AND effect != 0 AND pcode NOT LIKE '02%'"
+        args = ()
+        if tid is not None:
+            where += " AND tid=?"
+            args = (tid,)
+        with self.lock:
+            rows = self.db.execute("SELECT rrn, effect FROM transactions WHERE %s ORDER BY id" % where,
+                                   args).fetchall()
+        return [(rrn, -effect) for rrn, effect in rows]
+
     def closed_batch(self, tid, batch):
         with self.lock:
             row = self.db.execute("SELECT totals FROM batches WHERE tid=? AND batch=?", (tid, batch)).fetchone()

@@ -269,6 +269,12 @@ class WalletHost:
         return 200, {"status": "success", "txn": txn, "amount": amount}
 
 
+    def settled_payments(self):
+        """[(wallet transaction, amount)] of the payments that stand (a reversed one is out), in
+        the order they were made: what the wallet pays the merchant."""
+        with self.lock:
+            return sorted(self.payments.items())
+
     def _next_txn(self):
         """A new wallet transaction number (caller holds the lock): a reversed payment
         leaves `payments`, so counting them would hand its number out again."""

@@ -1,0 +1,63 @@
+"""Settlement files: what a simulated acquirer or wallet host paid the merchant for a day.
+
+The format is the one the cloud reconciles (docs/bookkeeping.md, "Reconciliation"): CSV
+(RFC 4180) with the header ``date,reference,amount,currency,fee``, one record per settled
+payment.  The reference is the card payment's retrieval reference number (ISO 8583 DE 37) or the
+wallet's transaction number; amounts are decimal in the currency's major unit, a refund negative;
+the fee is what the host keeps of that payment (its merchant discount rate; nothing is kept on a
+refund, and nothing is given back).
+"""
+import csv
+import io
+
+import iso4217
+
+HEADER = ("date", "reference", "amount", "currency", "fee")
+
+
+class SettlementError(ValueError):
+    pass
+
+
+def decimal_text(minor, exponent):
+    """12345, 2 -> '123.45'; -5, 2 -> '-0.05'; 7, 0 -> '7'."""
+    sign = "-" if minor < 0 else ""
+    minor = abs(minor)
+    if not exponent:
+        return "%s%d" % (sign, minor)
+    q, r = divmod(minor, 10 ** exponent)
+    return "%s%d.%0*d" % (sign, q, exponent, r)
+
+
+def fee_of(amount, fee_bp):
+    """The fee on one payment, rounded half up to the minor unit; none on a refund."""
+    if amount <= 0:
+        return 0
+    return (amount * fee_bp + 5000) // 10000
+
+
+def settlement_csv(day, currency, exponent, payments, fee_bp=0):
+    """The file for `day` (a datetime.date) of `payments`, (reference, signed minor units) pairs,
+    in `currency` (ISO 4217 code) with `exponent` decimals, the host keeping `fee_bp` basis points."""
+    if not 0 <= fee_bp <= 10000:
+        raise SettlementError("fee of %r basis points is out of 0..10000" % (fee_bp,))
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\r\n")
+    w.writerow(HEADER)
+    seen = set()
+    for ref, amount in payments:
+        if not ref or "," in ref or ref in seen:
+            raise SettlementError("payment reference %r is empty, has a comma or comes twice" % (ref,))
+        seen.add(ref)
+        w.writerow((day.isoformat(), ref, decimal_text(amount, exponent), currency,
+                    decimal_text(fee_of(amount, fee_bp), exponent)))
+    return out.getvalue()
+
+
+def exponent_of(code):
+    """Decimals of ISO 4217 currency `code` ('USD' -> 2, 'JPY' -> 0)."""
+    try:
+        c = iso4217.Currency(code.upper())
+    except ValueError:
+        raise SettlementError("%r is not an ISO 4217 currency code" % (code,)) from None
+    return c.exponent or 0
