@@ -16,9 +16,9 @@ import json
 import re
 from typing import Literal, Optional
 
-import iso4217
 from pydantic import BaseModel, ConfigDict, Field
 
+from cloud.currency import CurrencyOut, currency  # noqa: F401  (the contract's currencies)
 from cloud.deps import Input, UTCDateTime
 
 EARLIEST = datetime.datetime(2000, 1, 1, tzinfo=datetime.timezone.utc)
@@ -113,24 +113,6 @@ class SaleIn(Input):
     discounts: list[Discount] = Field(default_factory=list, max_length=50)
     tip: int = Field(0, ge=0, le=MINOR_MAX)
     tenders: list[Tender] = Field(min_length=1, max_length=20)
-
-
-class CurrencyOut(BaseModel):
-    code: str
-    number: str
-    exponent: int
-
-
-def currency(code):
-    """The ISO 4217 entry of an alphabetic or numeric code, or None."""
-    try:
-        c = iso4217.Currency(code) if code.isalpha() else next(
-            (x for x in iso4217.Currency if x.number == int(code)), None)
-    except ValueError:
-        return None
-    if c is None or c.number is None:
-        return None
-    return CurrencyOut(code=c.code, number="%03d" % c.number, exponent=c.exponent or 0)
 
 
 def decimal_text(minor, exponent):

@@ -97,9 +97,16 @@ def read_file(text, home):
     return rows, bad
 
 
+class ReconcileError(ValueError):
+    pass
+
+
 def reconcile(db, store, merchant, source, name, day, text):
     """(report dict, journal entry or None): the comparison, and the settlement posted."""
     home = currency(merchant.currency)
+    if home is None:        # stored before merchants' currencies were checked
+        raise ReconcileError("the merchant's currency %r is not an ISO 4217 code: set it (PATCH "
+                             "/api/v1/merchants/%d) before reconciling" % (merchant.currency, merchant.id))
     settled, unreadable = read_file(text, home)
     mine = recorded(db, store, source, name, day)
     items = []

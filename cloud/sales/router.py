@@ -345,8 +345,11 @@ def reconcile_settlement(store_id: IdPath, body: ReconcileIn, db: Session = Depe
     s = _store(db, who, store_id)
     require(who, "books:close")
     s = db.scalar(select(Store).where(Store.id == s.id).with_for_update())
-    report, entry = reconcile.reconcile(db, s, db.get(Merchant, s.merchant_id), body.source, body.name, body.day,
-                                        body.file)
+    try:
+        report, entry = reconcile.reconcile(db, s, db.get(Merchant, s.merchant_id), body.source, body.name,
+                                            body.day, body.file)
+    except reconcile.ReconcileError as exc:
+        raise HTTPException(status_code=409, detail=str(exc))
     r = Reconciliation(merchant_id=s.merchant_id, store_id=s.id, source=body.source, name=body.name, day=body.day,
                        created_by=who.label, matched=report["matched"], differences=len(report["differences"]),
                        entry_id=entry.id if entry is not None else None, report=json.dumps(report, sort_keys=True))

@@ -3,12 +3,13 @@ import json
 from typing import Literal, Optional
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cloud.accounts.principal import Principal
 from cloud.audit.recorder import act_as, record
+from cloud.currency import TRADED, check_numeric
 from cloud.db import utcnow
 from cloud.deps import (AUTHED, commit, IdPath, Input, not_found, principal, problems, require, session,
                         settings, UTCDateTime)
@@ -41,14 +42,24 @@ class MerchantIn(Input):
     model_config = ConfigDict(extra="forbid")
     name: str = Name
     mid: str = Field("", max_length=15, pattern=r"^[0-9A-Za-z ]*$")
-    currency: str = Field("978", pattern=r"^[0-9]{3}$")
+    currency: str = Field("978", pattern=r"^[0-9]{3}$", json_schema_extra={"enum": TRADED})
+
+    @field_validator("currency")
+    @classmethod
+    def iso4217_currency(cls, code):
+        return check_numeric(code)
 
 
 class MerchantPatch(Input):
     model_config = ConfigDict(extra="forbid")
     name: Optional[str] = Field(None, min_length=1, max_length=120)
     mid: Optional[str] = Field(None, max_length=15, pattern=r"^[0-9A-Za-z ]*$")
-    currency: Optional[str] = Field(None, pattern=r"^[0-9]{3}$")
+    currency: Optional[str] = Field(None, pattern=r"^[0-9]{3}$", json_schema_extra={"enum": TRADED})
+
+    @field_validator("currency")
+    @classmethod
+    def iso4217_currency(cls, code):
+        return check_numeric(code)
 
 
 class MerchantOut(BaseModel):

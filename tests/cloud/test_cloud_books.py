@@ -242,3 +242,26 @@ def test_reconciliation_reports_every_difference_and_posts_the_settlement(client
     path.write_text(led)
     done = subprocess.run([BEAN_CHECK, str(path)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_a_merchant_trades_in_an_iso4217_currency(client, books, app):
+    """Three digits are not a currency: '123' once made a merchant whose reconciliation failed
+    with an internal error (found by the OpenAPI fuzzing)."""
+    r = client.post("/api/v1/merchants", json={"name": "Nowhere Ltd", "currency": "123"}, headers=books["admin"])
+    assert r.status_code == 422 and "123 is not an ISO 4217 numeric currency code" in r.text
+    r = client.post("/api/v1/merchants", json={"name": "Nowhere Ltd", "currency": "959"}, headers=books["admin"])
+    assert r.status_code == 422 and "959 is an ISO 4217 code without minor units" in r.text   # gold
+    r = client.patch("/api/v1/merchants/%d" % books["m"], json={"currency": "000"}, headers=books["admin"])
+    assert r.status_code == 422 and "000 is not an ISO 4217" in r.text
+    r = client.patch("/api/v1/merchants/%d" % books["m"], json={"currency": "840"}, headers=books["admin"])
+    assert r.status_code == 200 and r.json()["currency"] == "840"
+    # a merchant stored before the check: a clear refusal, nothing posted
+    from sqlalchemy import update
+    from cloud.tenants.models import Merchant
+    with app.state.engine.begin() as conn:
+        conn.execute(update(Merchant).where(Merchant.id == books["m"]).values(currency="123"))
+    r = client.post("/api/v1/stores/%d/reconciliations" % books["s"],
+                    json={"source": "acquirer", "name": "Demo Acquirer", "day": "2026-11-27",
+                          "file": "date,reference,amount,currency,fee\r\n"}, headers=books["owner-a"])
+    assert r.status_code == 409 and "currency '123' is not an ISO 4217 code" in r.text
+    assert client.get("/api/v1/stores/%d/reconciliations" % books["s"], headers=books["owner-a"]).json() == []
