@@ -149,6 +149,21 @@ async def tick_task(stack, leds):
         stack.tick()
 
 
+async def sync_task(stack):
+    """Completed transactions to the cloud (pos.sync): loaded at Ready once there is one to send."""
+    while True:
+        await asyncio.sleep(1)
+        if isinstance(stack.top, shell.Ready):
+            try:
+                open("upload.q").close()    # uploads left from before this boot
+            except OSError:
+                if not status.batch_count:
+                    continue
+            break
+    from pos.sync import uploader
+    await uploader.run(stack, lambda: isinstance(stack.top, shell.Ready))
+
+
 async def heap_report(after_s=1):
     """Heap free once every task runs and has settled: the figure the terminal idles with."""
     await asyncio.sleep(after_s)
@@ -197,6 +212,7 @@ async def main():
         tasks.append(tms.task(counter_attributes=lambda: {"paper": status.paper or "unknown"},
                               engine=services.loaded_engine,
                               counter_busy=lambda: None if isinstance(stack.top, shell.Ready) else "counter in use"))
+        tasks.append(sync_task(stack))
     await asyncio.gather(*tasks)
 
 

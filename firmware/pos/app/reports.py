@@ -123,6 +123,11 @@ def z_report(merchant):
     from pos.app.flows import PinPrompt
 
     def with_op(op):
+        if status.sync_fill is not None:
+            out = status.sync_fill()        # every transaction into the cloud upload queue first
+            if out:                         # the list is the only copy of these: it stays
+                return ("replace", Info(t("z_report"), ["CLOUD QUEUE FULL", "%d NOT QUEUED" % out,
+                                                        "CONNECT THE CLOUD", "THEN CLOSE AGAIN"]))
         tot = totals()
         try:
             results = settle_all()
