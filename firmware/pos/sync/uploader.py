@@ -62,12 +62,15 @@ async def send(url, headers, inv, body):
     buf[:n] = memoryview(body)[:n]
     buf[n:] = tail
     body = buf
+    gc.collect()
+    free = gc.mem_free()
     try:
         st, hdrs, answer = await http.request("POST", url, headers=headers, body=body, timeout_ms=15000)
     except http.HttpError as e:
         log.info("sync", "no answer", inv=inv, err=str(e))
         return 0, 0
-    log.info("sync", "answer", inv=inv, status=st, heap_free=gc.mem_free())
+    # what one upload took from the heap (its garbage included): smartpos bench sync-queue
+    log.info("sync", "answer", inv=inv, status=st, heap_free=free, upload_alloc=free - gc.mem_free())
     if st in (409, 422):
         if st == 409 and b"other content" not in answer:
             return 503, 0                  # not about the content: no store yet, a concurrent change
@@ -110,6 +113,9 @@ async def run(stack, is_idle):
                     wait = _BACKOFF_MS
                     if out:
                         out = fill(q, tax_bp)
+                    if not q.waiting:               # all in: what the sync keeps (smartpos bench sync-queue)
+                        gc.collect()
+                        log.info("sync", "idle", heap_free=gc.mem_free(), queue_bytes=q.size)
                 elif st in (409, 422):
                     log.warning("sync", "refused", inv=inv, status=st, why=said)
                     q.settle(inv, "%d %s" % (st, said))
