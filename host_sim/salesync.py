@@ -62,8 +62,8 @@ class Report:
         self.problems = []
         self.sales = 0              # transactions the terminal completed (its list)
         self.stored = 0             # in the cloud
-        self.duplicates = 0         # deliveries the cloud answered 200 (already stored)
-        self.deliveries = 0         # POST /sales that reached the cloud
+        self.duplicates = 0         # answers 200 (already stored) the terminal read
+        self.deliveries = 0         # POST /sales that reached the cloud (through the relay)
         self.total = 0
         self.bytes_per_record = 0
 
@@ -73,7 +73,7 @@ class Report:
 
     def figures(self):
         return ("%d transactions, %d power cuts, cloud holds %d once each (total %s), %d deliveries, "
-                "%d answered as duplicates, %d B a record on flash"
+                "%d answered 200 duplicate, %d B a record on flash"
                 % (self.sales, len([c for c in self.cuts if c[1] == "cut"]), self.stored, money(self.total),
                    self.deliveries, self.duplicates, self.bytes_per_record))
 
@@ -257,7 +257,8 @@ class SyncCounter(ManagedTerminal):
                 r.problems.append("invoice %d in the cloud, not in the terminal's list" % inv)
         posts = self.sales_posts()
         r.deliveries = len(posts)
-        r.duplicates = max(0, r.deliveries - r.stored)
+        r.duplicates = len([ln for ln in self.board.console().splitlines()
+                            if "sync answer" in ln and "status=200" in ln])
         q = read_queue(os.path.join(self.rig.flash_dir, "upload.q"))
         sizes = [len(json.dumps(b, separators=(",", ":"))) + 7 for _, b in q]
         r.bytes_per_record = sum(sizes) // len(sizes) if sizes else 0
