@@ -22,7 +22,7 @@ def test_power_cut_at_each_step_of_an_upload_leaves_every_sale_in_the_cloud_once
         report = sc.sweep(STEPS, card_every=4)
         assert report.problems == [], report.problems
         assert [c for c in report.cuts if c[1] == "not reached"] == []
-        assert report.sales == len(STEPS) + (report.sales - len(STEPS)) and report.sales >= len(STEPS)
+        assert report.sales >= len(STEPS)
         assert report.stored == report.sales
         rows = sc.cloud_sales()
         assert [r[0] for r in rows] == sorted(r[0] for r in rows)        # uploaded in order
@@ -31,9 +31,9 @@ def test_power_cut_at_each_step_of_an_upload_leaves_every_sale_in_the_cloud_once
         dup = [line for line in sc.board.console().splitlines() if "sync answer" in line and "status=200" in line]
         assert len(dup) >= 4, sc.board.console()[-4000:]
         # a chip sale's EMV results and host references reached the cloud, the PAN masked
-        card = [json.loads(b) for (b,) in _bodies(sc) if '"card"' in b]
+        card = [t["card"] for (b,) in _bodies(sc) for t in json.loads(b)["tenders"] if t["type"] == "card"]
         assert card, "no card sale uploaded"
-        c = card[0]["tenders"][0]["card"]
+        c = card[0]
         assert c["masked_pan"].startswith("476173") and "*" in c["masked_pan"]
         assert c["entry_mode"] == "chip" and c["auth_code"] and c["rrn"] and c["stan"] and c["response_code"] == "00"
         emv = c["emv"]
@@ -83,10 +83,7 @@ def test_cloud_down_then_back_near_full_full_and_a_conflict():
         sc.cash_sale(1104)                           # no room: waits in the transaction list
         text = sc.rig.wait_text("CLOUD QUEUE FULL 1 WAIT", 30)
         assert len(read_queue(os.path.join(sc.rig.flash_dir, "upload.q"))) == 4
-        # the Z report would clear the list, the only copy of the fifth: refused, nothing settled
-        sc.rig.keys(["MENU"])
         assert sc.cloud_sales() == []
-        sc.rig.home()
         sc.relay.down_for(0)                         # back: all arrive, in order, once
         assert sc.wait_drained(120)
         rows = sc.cloud_sales()
