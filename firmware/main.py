@@ -161,7 +161,10 @@ async def sync_task(stack):
                     continue
             break
     from pos.sync import uploader
-    await uploader.run(stack, lambda: isinstance(stack.top, shell.Ready))
+    try:
+        await uploader.run(stack, lambda: isinstance(stack.top, shell.Ready))
+    except Exception as e:          # never take the counter down (a cloud.json without an identity)
+        log.error("sync", "stopped", err=repr(e))
 
 
 async def heap_report(after_s=1):

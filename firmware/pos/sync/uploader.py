@@ -92,8 +92,9 @@ async def run(stack, is_idle):
     url = "%s/%s/controller/v1/%s/sales" % (cfg["url"].rstrip("/"), cfg["tenant"], cfg["controller_id"])
     headers = {"Authorization": "TargetToken %s" % token, "Content-Type": "application/json"}
     tax_bp = cfg.get("tax_rate_bp", 0)
-    q = UploadQueue(cfg.get("queue_bytes", 65536))
+    size = cfg.get("queue_bytes", 65536)
     cfg = None
+    q = UploadQueue(size)
     status.sync_fill = lambda: fill(q, tax_bp)      # the Z report's last look (pos.app.reports)
     seen = -1
     out = 0
@@ -101,27 +102,35 @@ async def run(stack, is_idle):
     next_try = time.ticks_ms()
     while True:
         if is_idle():
-            if seen != status.batch_count:
-                seen = status.batch_count
-                out = fill(q, tax_bp)
-            if q.waiting and token and time.ticks_diff(time.ticks_ms(), next_try) >= 0:
-                inv, body = q.head()
-                st, said = await send(url, headers, inv, body)
+            try:
+                if seen != status.batch_count:
+                    seen = status.batch_count
+                    out = fill(q, tax_bp)
+                if q.waiting and token and time.ticks_diff(time.ticks_ms(), next_try) >= 0:
+                    inv, body = q.head()
+                    st, said = await send(url, headers, inv, body)
+                    body = None
+                    if st in (200, 201):
+                        q.settle(inv)
+                        wait = _BACKOFF_MS
+                        if out:
+                            out = fill(q, tax_bp)
+                        if not q.waiting:           # all in: what the sync keeps (smartpos bench sync-queue)
+                            gc.collect()
+                            log.info("sync", "idle", heap_free=gc.mem_free(), queue_bytes=q.size)
+                    elif st in (409, 422):
+                        log.warning("sync", "refused", inv=inv, status=st, why=said)
+                        q.settle(inv, "%d %s" % (st, said))
+                    else:
+                        next_try = time.ticks_add(time.ticks_ms(), said or wait)
+                        wait = min(wait * 2, _BACKOFF_MAX_MS)
+            except Exception as e:                  # flash, heap: never stop the counter; the
+                log.error("sync", "round failed", err=repr(e))   # files are the truth: read again
                 body = None
-                if st in (200, 201):
-                    q.settle(inv)
-                    wait = _BACKOFF_MS
-                    if out:
-                        out = fill(q, tax_bp)
-                    if not q.waiting:               # all in: what the sync keeps (smartpos bench sync-queue)
-                        gc.collect()
-                        log.info("sync", "idle", heap_free=gc.mem_free(), queue_bytes=q.size)
-                elif st in (409, 422):
-                    log.warning("sync", "refused", inv=inv, status=st, why=said)
-                    q.settle(inv, "%d %s" % (st, said))
-                else:
-                    next_try = time.ticks_add(time.ticks_ms(), said or wait)
-                    wait = min(wait * 2, _BACKOFF_MAX_MS)
+                q = UploadQueue(size)
+                seen = -1
+                next_try = time.ticks_add(time.ticks_ms(), wait)
+                wait = min(wait * 2, _BACKOFF_MAX_MS)
             shown = note(q, out)
             if shown != status.sync_note:
                 status.sync_note = shown
