@@ -204,7 +204,7 @@ class SyncCounter(ManagedTerminal):
         for i, step in enumerate(steps):
             self._arm(step)
             if card_every and i % card_every == card_every - 1:
-                self.card_sale(amounts[i])
+                self.card_sale(6000 + amounts[i])       # over the floor limit: online, host references
             else:
                 self.cash_sale(amounts[i])
             if step == "compact":       # compaction comes once enough is acknowledged: more sales
