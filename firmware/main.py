@@ -160,11 +160,12 @@ async def sync_task(stack):
                 if not status.batch_count:
                     continue
             break
-    from pos.sync import uploader
     try:
+        from pos.sync import uploader
         await uploader.run(stack, lambda: isinstance(stack.top, shell.Ready))
     except Exception as e:          # never take the counter down (a cloud.json without an identity)
         log.error("sync", "stopped", err=repr(e))
+        status.sync_fill = lambda: 0    # nothing can be uploaded: the Z report is not held for it
 
 
 async def heap_report(after_s=1):
