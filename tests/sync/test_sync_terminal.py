@@ -84,6 +84,23 @@ def test_cloud_down_then_back_near_full_full_and_a_conflict():
         text = sc.rig.wait_text("CLOUD QUEUE FULL 1 WAIT", 30)
         assert len(read_queue(os.path.join(sc.rig.flash_dir, "upload.q"))) == 4
         assert sc.cloud_sales() == []
+        # the Z report would clear the transaction list, the fifth's only copy: refused before
+        # any batch is settled, the list kept
+        rig = sc.rig
+        rig.printer.tear_off()
+        rig.home()
+        rig.keys(["MENU"])
+        rig.wait_text("1 Sale")
+        rig.keys(["7"])
+        rig.wait_text("2 Z report")
+        rig.keys(["2"])
+        rig.wait_text("Supervisor PIN")
+        rig.keys(list("2222") + ["ENTER"])
+        text = rig.wait_text("NOT QUEUED", 60)
+        assert "1 NOT QUEUED" in text and "CONNECT THE CLOUD" in text
+        assert not [r for r in rig.receipts() if "Z REPORT" in r]
+        assert len(sc.listed()) == 5
+        rig.home()
         sc.relay.down_for(0)                         # back: all arrive, in order, once
         assert sc.wait_drained(120)
         rows = sc.cloud_sales()
