@@ -131,6 +131,15 @@ class SyncCounter(ManagedTerminal):
         finally:
             db.close()
 
+    def cloud_uploads(self):
+        """The uploaded content of each sale the cloud stored for this terminal (parsed JSON)."""
+        db = sqlite3.connect(os.path.join(self._tmp, "cloud", "cloud.db"))
+        try:
+            return [json.loads(b) for (b,) in db.execute("SELECT body FROM sales WHERE terminal_id = ? ORDER BY id",
+                                                           (self.terminal["id"],))]
+        finally:
+            db.close()
+
     def cloud_conflicts(self):
         db = sqlite3.connect(os.path.join(self._tmp, "cloud", "cloud.db"))
         try:

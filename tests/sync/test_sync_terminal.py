@@ -4,17 +4,10 @@ Every assertion is on what the cloud's database holds against the terminal's tra
 list, on the Ready screen, or on the terminal's queue files."""
 import json
 import os
-import time
 import urllib.error
 import urllib.request
 
-import pytest
-
 from host_sim.salesync import STEPS, SyncCounter, read_queue
-
-
-def _console_statuses(board, inv):
-    return [line for line in board.console().splitlines() if "sync answer" in line and "inv=%d " % inv in line]
 
 
 def test_power_cut_at_each_step_of_an_upload_leaves_every_sale_in_the_cloud_once():
@@ -31,7 +24,7 @@ def test_power_cut_at_each_step_of_an_upload_leaves_every_sale_in_the_cloud_once
         dup = [line for line in sc.board.console().splitlines() if "sync answer" in line and "status=200" in line]
         assert len(dup) >= 4, sc.board.console()[-4000:]
         # a chip sale's EMV results and host references reached the cloud, the PAN masked
-        card = [t["card"] for (b,) in _bodies(sc) for t in json.loads(b)["tenders"] if t["type"] == "card"]
+        card = [t["card"] for b in sc.cloud_uploads() for t in b["tenders"] if t["type"] == "card"]
         assert card, "no card sale uploaded"
         c = card[0]
         assert c["masked_pan"].startswith("476173") and "*" in c["masked_pan"]
@@ -40,15 +33,6 @@ def test_power_cut_at_each_step_of_an_upload_leaves_every_sale_in_the_cloud_once
         assert emv["aid"].startswith("A000000003") and len(emv["tvr"]) == 10 and len(emv["tsi"]) == 4
         assert len(emv["cryptogram"]) == 16 and len(emv["atc"]) == 4 and len(emv["cid"]) == 2
         assert len(emv["cvm_results"]) == 6
-
-
-def _bodies(sc):
-    import sqlite3
-    db = sqlite3.connect(os.path.join(sc._tmp, "cloud", "cloud.db"))
-    try:
-        return db.execute("SELECT body FROM sales WHERE terminal_id = ?", (sc.terminal["id"],)).fetchall()
-    finally:
-        db.close()
 
 
 def _post_sale(sc, body):

@@ -53,7 +53,8 @@ def note(q, out):
 
 
 async def send(url, headers, inv, body):
-    """One delivery: the answer's status ("" when none came) and what the cloud said."""
+    """One delivery: (status, the cloud's words for a refusal or the wait in ms it asked for);
+    status 0 when no answer came."""
     from pos.net import http
     # sent_at belongs to the delivery, not to the content the cloud compares
     tail = (',"sent_at":"%s"}' % record.utc_text(time.time())).encode()
