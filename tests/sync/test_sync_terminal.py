@@ -116,3 +116,11 @@ def test_cloud_down_then_back_near_full_full_and_a_conflict():
         # a power cut does not forget the refusal: shown again after the reboot
         sc.power_cycle()
         sc.rig.wait_text("CLOUD REFUSED 1 SALE", 60)
+
+
+def test_uploads_go_over_https_with_the_cloud_ca_pinned():
+    with SyncCounter(tls=True, log=None) as sc:
+        assert sc.cloud.url.startswith("https://")
+        sc.cash_sale(1234)
+        assert sc.wait_drained(90), sc.board.console()[-3000:]
+        assert sc.cloud_sales() == [(1, "sale", 1234, 0)]

@@ -52,7 +52,7 @@ def note(q, out):
     return None
 
 
-async def send(url, headers, inv, body):
+async def send(url, headers, inv, body, pin=None):
     """One delivery: (status, the cloud's words for a refusal or the wait in ms it asked for);
     status 0 when no answer came."""
     from pos.net import http
@@ -66,7 +66,8 @@ async def send(url, headers, inv, body):
     gc.collect()
     free = gc.mem_free()
     try:
-        st, hdrs, answer = await http.request("POST", url, headers=headers, body=body, timeout_ms=15000)
+        st, hdrs, answer = await http.request("POST", url, headers=headers, body=body, timeout_ms=15000,
+                                              ssl_context=pin)
     except http.HttpError as e:
         log.info("sync", "no answer", inv=inv, err=str(e))
         return 0, 0
@@ -93,6 +94,10 @@ async def run(stack, is_idle):
     url = "%s/%s/controller/v1/%s/sales" % (cfg["url"].rstrip("/"), cfg["tenant"], cfg["controller_id"])
     headers = {"Authorization": "TargetToken %s" % token, "Content-Type": "application/json"}
     tax_bp = cfg.get("tax_rate_bp", 0)
+    pin = None
+    if url.startswith("https://"):          # the cloud's CA pinned on flash only (pos.net.tls)
+        from pos.net.tls import PinnedCA
+        pin = PinnedCA()
     size = cfg.get("queue_bytes", 65536)
     cfg = None
     q = UploadQueue(size)
@@ -109,7 +114,7 @@ async def run(stack, is_idle):
                     out = fill(q, tax_bp)
                 if q.waiting and token and time.ticks_diff(time.ticks_ms(), next_try) >= 0:
                     inv, body = q.head()
-                    st, said = await send(url, headers, inv, body)
+                    st, said = await send(url, headers, inv, body, pin)
                     body = None
                     if st in (200, 201):
                         q.settle(inv)
