@@ -149,6 +149,25 @@ async def tick_task(stack, leds):
         stack.tick()
 
 
+async def sync_task(stack):
+    """Completed transactions to the cloud (pos.sync): loaded at Ready once there is one to send."""
+    while True:
+        await asyncio.sleep(1)
+        if isinstance(stack.top, shell.Ready):
+            try:
+                open("upload.q").close()    # uploads left from before this boot
+            except OSError:
+                if not status.batch_count:
+                    continue
+            break
+    try:
+        from pos.sync import uploader
+        await uploader.run(stack, lambda: isinstance(stack.top, shell.Ready))
+    except Exception as e:          # never take the counter down (a cloud.json without an identity)
+        log.error("sync", "stopped", err=repr(e))
+        status.sync_fill = lambda: 0    # nothing can be uploaded: the Z report is not held for it
+
+
 async def heap_report(after_s=1):
     """Heap free once every task runs and has settled: the figure the terminal idles with."""
     await asyncio.sleep(after_s)
@@ -197,6 +216,7 @@ async def main():
         tasks.append(tms.task(counter_attributes=lambda: {"paper": status.paper or "unknown"},
                               engine=services.loaded_engine,
                               counter_busy=lambda: None if isinstance(stack.top, shell.Ready) else "counter in use"))
+        tasks.append(sync_task(stack))
     await asyncio.gather(*tasks)
 
 

@@ -62,7 +62,11 @@ def _acquirer():
     with open(os.path.join(REPO, "firmware", "config", "acquirers.json")) as f:
         cfg = json.load(f)
     first = sorted(cfg["acquirers"])[0]
-    return cfg["acquirers"][first], cfg.get("currency", "978")
+    # the merchant's currency is the terminal's one currency (EMV 5F2A of config/emv.json,
+    # firmware pos.app.money): the cloud refuses uploads in a currency the store does not use
+    with open(os.path.join(REPO, "firmware", "config", "emv.json")) as f:
+        code = json.load(f)["terminal"]["currency_code"]
+    return cfg["acquirers"][first], cfg.get("currency", "%03d" % int(code))
 
 
 def register(cloud_url, admin_password, serial=SIM_SERIAL, admin="admin"):

@@ -22,6 +22,7 @@ class Relay:
         self._heads = []
         self._cut = None            # (pattern, after) for the next matching request
         self._refuse = None         # (request-line pattern, body pattern, down_s)
+        self._then_cut = self._then_refuse = None   # what a test does at the cut / the refusal
         self.refused = 0
         self._down_until = 0.0      # connections refused until then (the link is down)
         self.cuts = 0
@@ -43,18 +44,28 @@ class Relay:
         except OSError:
             pass
 
-    def cut_next(self, pattern, after, down_s=0.0):
+    def cut_next(self, pattern, after, down_s=0.0, then=None):
         """Cut the next connection whose request line contains `pattern` once `after` bytes of
-        the answer went through; then refuse connections for `down_s` seconds."""
+        the answer went through; then refuse connections for `down_s` seconds.  `then()` runs
+        at the cut, before the connection closes (a test pulls the terminal's power there: the
+        service has answered, the terminal never reads it)."""
         with self._lock:
             self._cut = (pattern, after, down_s)
+            self._then_cut = then
 
-    def refuse_next(self, pattern, body, down_s=0.0):
+    def down_for(self, seconds):
+        """The link is down: connections refused for `seconds` from now (0: up again)."""
+        with self._lock:
+            self._down_until = time.monotonic() + seconds
+
+    def refuse_next(self, pattern, body, down_s=0.0, then=None):
         """The next request whose request line contains `pattern` and whose body contains `body`
         never reaches the service: its connection is closed unanswered, then connections are
-        refused for `down_s` seconds (the cloud unreachable just when that request goes)."""
+        refused for `down_s` seconds (the cloud unreachable just when that request goes).
+        `then()` runs when it is refused (a test pulls the terminal's power mid-request)."""
         with self._lock:
             self._refuse = (pattern, body, down_s)
+            self._then_refuse = then
 
     def _refused(self, c, head):
         """(refused?, head): True when this request is the one to refuse; a request whose body
@@ -80,6 +91,9 @@ class Relay:
             self._refuse = None
             self.refused += 1
             self._down_until = time.monotonic() + rule[2]
+            then, self._then_refuse = self._then_refuse, None
+        if then is not None:
+            then()
         return True, head
 
     def requests(self):
@@ -104,7 +118,7 @@ class Relay:
             c.close()
             return
         head = b""
-        limit = None
+        limit = then = None
         try:
             c.settimeout(30)
             while b"\r\n\r\n" not in head:
@@ -119,6 +133,7 @@ class Relay:
                 self._heads.append(head.split(b"\r\n\r\n")[0])
                 if self._cut is not None and self._cut[0] in head.split(b"\r\n", 1)[0]:   # the request line
                     limit, down_s = self._cut[1], self._cut[2]
+                    then, self._then_cut = self._then_cut, None
                     self._cut = None
             u.sendall(head)
             threading.Thread(target=self._upstream, args=(c, u), daemon=True).start()
@@ -132,6 +147,8 @@ class Relay:
                     with self._lock:
                         self.cuts += 1
                         self._down_until = time.monotonic() + down_s
+                    if then is not None:
+                        then()
                     break
                 c.sendall(data)
                 sent += len(data)

@@ -90,7 +90,7 @@ def test_the_firmware_management_task_waits_as_the_server_says(server, tmp_path)
     out = run(RECORD % len(SCRIPT) + """
 from pos.tms import service
 service._config = lambda: (%r, "default", "T-1", None)
-service._token = lambda: "00" * 16
+service.target_token = lambda: "00" * 16
 try:
     asyncio.run(service.task())
 except Enough:

@@ -26,6 +26,9 @@ def _torn_tail():
 def record(entry):
     """Append `entry` (dict: inv, kind, tender, amount, result...) in one write; a line
     torn by a power cut is ended first, so it never swallows this one."""
+    if "at" not in entry:
+        import time
+        entry["at"] = time.time()   # completion, by the terminal's clock (the cloud upload's time)
     line = json.dumps(entry) + "\n"
     if _torn_tail():
         line = "\n" + line

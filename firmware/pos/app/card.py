@@ -110,6 +110,7 @@ def _entry(o, amount, kind, rec, entry="CHIP"):
          "result": result, "ok": o.result == "approved", "entry": entry, "pan": o.masked_pan,
          "label": o.label, "aid": o.aid, "scheme": o.scheme, "tvr": o.tvr, "tsi": o.tsi,
          "ctype": o.cryptogram_type, "cryptogram": o.cryptogram, "cvm": o.cvm,
+         "cvmr": o.cvm_results, "cid": o.cid, "atc": o.atc,
          "sig": o.signature_required, "auth": o.auth_code or ("Y1" if o.arc == "Y1" else o.arc if o.arc == "Y3" else ""),
          "rc": o.response_code, "text": o.message, "mid": mid, "tid": tid,
          "stan": getattr(resp, "stan", "") or ("%06d" % rec.advice_stan if rec.advice_stan else ""), "rrn": getattr(resp, "rrn", ""),

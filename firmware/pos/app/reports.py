@@ -118,11 +118,28 @@ def settle_all():
     return out
 
 
+def _cloud_configured():
+    try:
+        open("config/cloud.json").close()
+        return True
+    except OSError:
+        return False
+
+
 def z_report(merchant):
     """Supervisor PIN, then totals printed, batches settled, shift closed."""
     from pos.app.flows import PinPrompt
 
     def with_op(op):
+        if status.sync_fill is None and status.batch_count and _cloud_configured():
+            # the sync loads at Ready (main.py): a Z report opened before it did would clear
+            # transactions it has not queued yet
+            return ("replace", Info(t("z_report"), ["CLOUD SYNC STARTING", "BACK TO READY", "THEN CLOSE AGAIN"]))
+        if status.sync_fill is not None:
+            out = status.sync_fill()        # every transaction into the cloud upload queue first
+            if out:                         # the list is the only copy of these: it stays
+                return ("replace", Info(t("z_report"), ["CLOUD QUEUE FULL", "%d NOT QUEUED" % out,
+                                                        "CONNECT THE CLOUD", "THEN CLOSE AGAIN"]))
         tot = totals()
         try:
             results = settle_all()

@@ -71,6 +71,8 @@ class Ready(Screen):
             leds.off()                 # no contactless polling at Ready (Book A 9.2)
         if status.pending:
             c.center("%s %d" % (t("pending"), status.pending), 8)     # owed to the hosts, sent when idle
+        if status.sync_note:
+            c.center(status.sync_note, 5)    # the cloud upload queue: near full, full, refused
         if self.promos:
             c.center(self.promos[self._promo % len(self.promos)], 9)
         c.footer(t("press_menu"))

@@ -35,7 +35,8 @@ def _config():
         return None
 
 
-def _token():
+def target_token():
+    """The DDI TargetToken (hex) from the key store, or None (logged)."""
     from pos.store.keystore import KeyStore, KeyStoreError
     try:
         return "".join("%02x" % b for b in KeyStore("keys.kld", ".").secret("ddi"))
@@ -109,7 +110,7 @@ def _handlers(engine):
     for its transactions); the counter passes it in, as it does its attributes."""
     return {"params": _OnDemand("pos.tms.staging", "ParamsHandler"),
             "keys": _OnDemand("pos.tms.keyinject", "KeysHandler", _keystore),
-            "diag": _OnDemand("pos.tms.diag", "DiagHandler", _token),
+            "diag": _OnDemand("pos.tms.diag", "DiagHandler", target_token),
             "os": _OnDemand("pos.tms.update_stage", "FirmwareStager", engine or (lambda: None))}
 
 
@@ -119,7 +120,7 @@ def make_client():
     if cfg is None:
         log.info("tms", "no cloud configured (config/cloud.json): terminal management off")
         return None
-    token = _token()
+    token = target_token()
     if token is None:
         return None
     return _client(cfg, token)
@@ -169,7 +170,7 @@ async def task(counter_attributes=None, engine=None, counter_busy=None):
     if cfg is None:
         log.info("tms", "no cloud configured (config/cloud.json): terminal management off")
     else:
-        token = _token()
+        token = target_token()
     if token is None:
         while True:
             await asyncio.sleep(3600)

@@ -1,0 +1,94 @@
+# One completed transaction as the cloud's upload contract has it (docs/sales-sync.md, "The
+# upload"): the entry the counter wrote to its transaction list (pos.app.batch) at completion,
+# as compact JSON whose first field is the invoice (the idempotency key with the terminal).
+#
+#     body = record.upload(entry, "EUR", 0)      # bytes, or None for what is not a sale or refund
+#
+# The JSON is written from templates: the contract's field names live in a few long strings,
+# which MicroPython keeps as objects, not as interned names (the counter's name pool is small).
+# Card data is what the transaction list holds: the PAN masked (first 6, last 4), never track
+# data, PIN or keys (PCI DSS requirement 3.4).
+import json
+import time
+
+# kinds of the transaction list that the cloud books: a void is booked as a refund of its sale
+_SALE = ("sale", "completion")
+_REFUND = ("refund", "void")
+_ENTRY = {"CHIP": "chip", "CONTACTLESS": "contactless", "SWIPE": "swipe", "FALLBACK": "fallback",
+          "MANUAL": "manual"}
+
+
+def _hex(v, n):
+    """`v` as the contract's upper-case hex of exactly `n` digits, or "" (unknown)."""
+    v = (v or "").upper()
+    if len(v) != n:
+        return ""
+    for ch in v:
+        if ch not in "0123456789ABCDEF":
+            return ""
+    return v
+
+
+def _ref(v, n):
+    """A host reference or order id: letters and digits only, at most `n`."""
+    return "".join(ch for ch in str(v or "")[:n] if ch.isalpha() or ch.isdigit())
+
+
+def _name(v):
+    """An acquirer or wallet name as the contract's NAME (letters, digits, ' ._&'-')."""
+    v = "".join(ch for ch in str(v or "")[:40] if ch.isalpha() or ch.isdigit() or ch in " ._&'-").strip()
+    return v if v and (v[0].isalpha() or v[0].isdigit()) else "default"
+
+
+def utc_text(t):
+    """Seconds of the terminal's clock as RFC 3339 UTC."""
+    return "%04d-%02d-%02dT%02d:%02d:%02dZ" % time.gmtime(t)[:6]
+
+
+def _card(e):
+    d = json.dumps
+    mode = _ENTRY.get(e.get("entry", ""), "chip")
+    emv = ""
+    aid = _hex(e.get("aid"), len(e.get("aid") or ""))
+    if mode in ("chip", "contactless") and 10 <= len(aid) <= 32:
+        emv = (',"emv":{"aid":"%s","label":%s,"tvr":"%s","tsi":"%s","cvm_results":"%s","cid":"%s",'
+               '"cryptogram":"%s","atc":"%s"}') % (
+            aid, d(str(e.get("label") or "")[:16]), _hex(e.get("tvr"), 10), _hex(e.get("tsi"), 4),
+            _hex(e.get("cvmr"), 6), _hex(e.get("cid"), 2), _hex(e.get("cryptogram"), 16), _hex(e.get("atc"), 4))
+    return ('{"masked_pan":%s,"scheme":%s,"entry_mode":"%s","acquirer":%s,"auth_code":%s,"rrn":%s,'
+            '"stan":"%s","response_code":%s%s}') % (
+        d(e.get("pan", "")), d(str(e.get("scheme") or "")[:20]), mode, d(_name(e.get("acq"))),
+        d(str(e.get("auth") or "")[:6]), d(_ref(e.get("rrn"), 12)),
+        "".join(ch for ch in str(e.get("stan") or "")[:6] if ch.isdigit()), d(_ref(e.get("rc"), 2)), emv)
+
+
+def upload(e, currency, tax_bp=0):
+    """The upload's JSON (bytes) for transaction-list entry `e`, or None when `e` is nothing the
+    cloud books (a declined card, a pre-authorisation, a balance enquiry)."""
+    kind = e.get("kind")
+    if not e.get("ok") or kind not in _SALE and kind not in _REFUND:
+        return None
+    d = json.dumps
+    base = e["amount"]
+    tip = e.get("tip") or 0
+    tender = e.get("tender")
+    if tender == "card":
+        tender = '{"type":"card","amount":%d,"card":%s}' % (base + tip, _card(e))
+    elif tender == "qr":
+        tender = '{"type":"wallet","amount":%d,"wallet":{"name":"wallet","order_ref":%s}}' % (
+            base + tip, d(_ref(e.get("wallet"), 64)))
+    else:
+        tender = '{"type":"cash","amount":%d}' % (base + tip)
+    orig = ""
+    if kind in _REFUND and e.get("orig"):
+        orig = ',"original_invoice":%d' % e["orig"]
+    member = ""
+    if e.get("member"):
+        member = ',"member_id":%s' % d(_ref(e["member"], 64))
+    # a typed amount is one line: the tax rate is the store's (config/cloud.json tax_rate_bp)
+    return (('{"invoice":%d,"kind":"%s"%s,"currency":"%s","terminal_time":"%s","cashier":%s%s,'
+            '"lines":[{"sku":"AMOUNT","name":"Amount keyed","qty":1,"unit_price":%d,"amount":%d,'
+            '"tax_rate_bp":%d}],"tip":%d,"tenders":[%s]}') % (
+        e["inv"], "sale" if kind in _SALE else "refund", orig, currency,
+        utc_text(e.get("at") or time.time()), d(str(e.get("op") or "")[:40]), member,
+        base, base, tax_bp, tip, tender)).encode()

@@ -1,0 +1,85 @@
+"""The upload queue and the upload's JSON on MicroPython (the board's heap): torn records,
+the pointer, compaction, the full queue, and the JSON the cloud's contract accepts."""
+import json
+
+from host_sim import mpy
+from host_sim.salesync import read_queue
+
+CARD = {"inv": 7, "kind": "sale", "tender": "card", "amount": 1250, "tip": 150, "ok": True, "entry": "CHIP",
+        "pan": "476173******0119", "label": "VISA CREDIT", "aid": "a0000000031010", "scheme": "VISA",
+        "tvr": "0000008000", "tsi": "E800", "cryptogram": "1122334455667788", "cvmr": "420300", "cid": "40",
+        "atc": "001c", "auth": "123456", "rc": "00", "stan": "000012", "rrn": "123456789012", "acq": "alpha",
+        "op": "ANNA", "at": 1795000000}
+
+
+def _run(code, tmp_path):
+    return mpy.run("import json, os\nfrom pos.sync import record\nfrom pos.sync.queue import UploadQueue\n"
+                   "def cash(i, amount=500, kind='sale', **kw):\n"
+                   "    e = {'inv': i, 'kind': kind, 'tender': 'cash', 'amount': amount, 'ok': True, 'op': 'X', 'at': 1795000000}\n"
+                   "    e.update(kw)\n"
+                   "    return record.upload(e, 'USD')\n" + code, cwd=str(tmp_path))
+
+
+def test_the_upload_json_is_what_the_cloud_contract_accepts(tmp_path):
+    from cloud.sales.contract import SaleIn, card_number_problems, sum_problems
+    out = _run("print(record.upload(json.loads(%r), 'USD', 2000).decode())\n"
+               "print(cash(8, 300, 'void', orig=7).decode())\n"
+               "print(record.upload({'inv': 9, 'kind': 'preauth', 'ok': True, 'amount': 5}, 'USD'))\n"
+               "print(record.upload({'inv': 10, 'kind': 'sale', 'ok': False, 'amount': 5, 'tender': 'card'}, 'USD'))\n"
+               % json.dumps(CARD), tmp_path)
+    card, void, preauth, declined = out.strip().splitlines()
+    assert (preauth, declined) == ("None", "None")
+    for text in (card, void):
+        raw = json.loads(text)
+        sale = SaleIn.model_validate(raw)
+        assert sum_problems(sale) == [] and card_number_problems(raw) == []
+    c = json.loads(card)
+    assert c["invoice"] == 7 and c["tip"] == 150 and c["lines"][0]["amount"] == 1250 and c["lines"][0]["tax_rate_bp"] == 2000
+    assert c["tenders"][0]["amount"] == 1400 and c["cashier"] == "ANNA"
+    assert c["terminal_time"] == "2026-11-18T11:06:40Z"
+    card = c["tenders"][0]["card"]
+    assert card["emv"] == {"aid": "A0000000031010", "label": "VISA CREDIT", "tvr": "0000008000", "tsi": "E800",
+                           "cvm_results": "420300", "cid": "40", "cryptogram": "1122334455667788", "atc": "001C"}
+    assert (card["auth_code"], card["rrn"], card["stan"], card["response_code"]) == ("123456", "123456789012", "000012", "00")
+    v = json.loads(void)
+    assert v["kind"] == "refund" and v["original_invoice"] == 7 and v["tenders"] == [{"type": "cash", "amount": 300}]
+
+
+def test_a_torn_last_record_is_dropped_and_the_rest_kept(tmp_path):
+    _run("q = UploadQueue(4096)\nq.append(cash(1))\nq.append(cash(2))\n", tmp_path)
+    path = tmp_path / "upload.q"
+    whole = path.read_bytes()
+    path.write_bytes(whole + whole[:40])            # a third record torn by a power cut
+    out = _run("q = UploadQueue(4096)\nprint(q.waiting, q.high_water(), q.size)\nq.append(cash(3))\n", tmp_path)
+    assert out.split() == ["2", "2", str(len(whole))]
+    assert [i for i, _ in read_queue(str(path))] == [1, 2, 3]
+
+
+def test_the_pointer_compaction_and_refusals_survive_a_restart(tmp_path):
+    out = _run("q = UploadQueue(2048)\n"
+               "for i in range(1, 6): q.append(cash(i))\n"
+               "inv, b = q.head(); q.settle(inv)\n"
+               "inv, b = q.head(); q.settle(inv, '409 other content')\n"
+               "q = UploadQueue(2048)\n"
+               "print(q.head()[0], q.waiting, q.done, sorted(q.refused))\n"
+               "for k in range(3): inv, b = q.head(); q.settle(inv)\n"
+               "print(q.waiting, q.size)\n", tmp_path)
+    first, second = out.strip().splitlines()
+    assert first == "3 3 2 ['2']"
+    # compaction left the acknowledged out, the refused one kept
+    assert [i for i, _ in read_queue(str(tmp_path / "upload.q"))] == [2]
+    assert second.split()[0] == "0"
+    assert json.loads((tmp_path / "upload.ack").read_text()) == {"done": 5, "refused": {"2": "409 other content"}}
+
+
+def test_a_full_queue_refuses_an_append_and_takes_it_once_there_is_room(tmp_path):
+    out = _run("q = UploadQueue(800)\n"
+               "print([q.append(cash(i)) for i in range(1, 5)])\n"
+               "inv, b = q.head(); q.settle(inv)\n"
+               "inv, b = q.head(); q.settle(inv)\n"
+               "print(q.append(cash(4)), q.waiting, q.percent_full())\n", tmp_path)
+    first, second = out.strip().splitlines()
+    assert first == "[True, True, True, False]"
+    ok, waiting, pct = second.split()
+    assert ok == "True" and waiting == "2" and int(pct) < 80
+    assert [i for i, _ in read_queue(str(tmp_path / "upload.q"))] == [3, 4]
