@@ -236,6 +236,17 @@ class ManagedTerminal:
     def api(self, method, path, body=None):
         return _call(self.cloud.url, method, path, body, token=self._token)
 
+    def api_text(self, path):
+        """GET `path` as the operator's admin: the body as text (a ledger, a CSV export)."""
+        req = urllib.request.Request(self.cloud.url + path)
+        req.add_header("Authorization", "Bearer " + self._token)
+        ctx = _tls_context() if self.cloud.url.startswith("https://") else None
+        try:
+            with urllib.request.urlopen(req, timeout=60, context=ctx) as r:
+                return r.read().decode()
+        except urllib.error.HTTPError as exc:
+            raise FleetError("GET %s: %d %s" % (path, exc.code, exc.read().decode(errors="replace")[:200]))
+
     def wait_action(self, action_id, timeout=60, until=("success", "failed", "cancelled")):
         """The action once it reaches one of `until` (the terminal polls on its own)."""
         import time

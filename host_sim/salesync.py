@@ -83,9 +83,9 @@ class SyncCounter(ManagedTerminal):
     queue_bytes: the upload queue's size on flash (small: compaction and the near-full warning
     come soon)."""
 
-    def __init__(self, queue_bytes=4096, poll_s=60, log=print, tls=False):
+    def __init__(self, queue_bytes=4096, poll_s=60, log=print, tls=False, heap=None):
         # tls: the cloud over HTTPS, its CA pinned, without the relay (which reads request lines)
-        super().__init__(poll_s=poll_s, rig=True, power_cuts=True, relay=not tls, tls=tls)
+        super().__init__(poll_s=poll_s, rig=True, power_cuts=True, relay=not tls, tls=tls, heap=heap)
         self.queue_bytes = queue_bytes
         self.log = log or (lambda *a: None)
 

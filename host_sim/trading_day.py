@@ -104,8 +104,10 @@ def z_tenders(receipt):
 
 
 class TradingDay:
-    def __init__(self, rig, seed=11, transactions=300, probe=None, log=None, mix=KINDS, free_block=False):
+    def __init__(self, rig, seed=11, transactions=300, probe=None, log=None, mix=KINDS, free_block=False,
+                 before_z=None):
         self.rig = rig
+        self.before_z = before_z         # fn(): called just before the Z report (which clears the list)
         self.mix = mix                   # ((kind, weight), ...)
         self.rng = random.Random(seed)
         self.n = transactions
@@ -158,6 +160,8 @@ class TradingDay:
             if self.report.faults:
                 break
         if not self.report.faults and not self.report.stopped:
+            if self.before_z is not None:
+                self.before_z()
             self._z_report()
         self._check_console()
         if self.free_block and self.report.heap_after_z is not None:
