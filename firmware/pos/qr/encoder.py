@@ -13,8 +13,6 @@ EC_M = const(0)          # format bits for level M are 00
 MAX_VERSION = const(10)
 _MAX_SIZE = const(57)    # 17 + 4 * MAX_VERSION
 _MAX_CODEWORDS = const(346)
-_N3_AFTER = const(0b10111010000)     # 1011101 then 4 light modules
-_N3_BEFORE = const(0b00001011101)    # 4 light modules then 1011101
 
 # Version -> (EC codewords per block, ((blocks, data codewords per block), ...)) for level M
 # (ISO/IEC 18004 Table 9)
@@ -100,22 +98,56 @@ except ImportError:
     _c_encode = None
 BACKEND = "pure" if _c_encode is None else "native"
 
-# -- work buffers of the pure encoder, sized for the largest version and allocated in small
-# pieces (a board's heap has room for many short blocks long before it has one of 3 KB) ---
-_DATA = const(2)                              # a module's flag: carries data (is masked)
-_INVERT = const(4)                            # a mask row's flag: inverts a data module here
-# the module as masked, by (value | _DATA flag | _INVERT flag): inverted when data and invert
-_MASKED = b"\x00\x01\x00\x01\x00\x01\x01\x00"
+# -- work buffers of the pure encoder, sized for the largest version.  The symbol is kept as
+# bit chunks: a row (or column) of up to 57 modules is three chunks of 20 modules, chunk k
+# holding modules 20k..20k+19 at bits 0..19, so every value stays a small integer on a 32-bit
+# port (under 2^30) and a mask is applied and scored 20 modules at a time ---------------------
+_CHUNK = const(20)                            # modules per chunk
+_NCH = const(3)                               # chunks per line, for up to 57 modules
+_OWN = const(0xFFFFF)                         # a chunk's 20 bits
 if _c_encode is None:
-    _rows = [bytearray(_MAX_SIZE) for _ in range(_MAX_SIZE)]   # module value | _DATA, by row
-    _cur = bytearray(_MAX_SIZE)                   # the row being scored, masked
-    _last = bytearray(_MAX_SIZE)                  # the row above it, masked
-    _col_run = bytearray(_MAX_SIZE)               # per column: length of the run ending above
-    _col_win = array("H", bytes(2 * _MAX_SIZE))   # per column: the last 11 modules, as bits
-    _pattern = bytearray(12 * _MAX_SIZE)          # the mask's rows (every mask repeats each 12 rows)
+    _rv = array("I", bytes(4 * _NCH * _MAX_SIZE))   # row y, chunk k at y * 3 + k: dark modules
+    _rd = array("I", bytes(4 * _NCH * _MAX_SIZE))   # row y: the data modules (masked ones)
+    _cv = array("I", bytes(4 * _NCH * _MAX_SIZE))   # column x, chunk k at x * 3 + k: dark modules
+    _cd = array("I", bytes(4 * _NCH * _MAX_SIZE))   # column x: the data modules
+    _pat = array("I", bytes(4 * 18 * _NCH))   # a mask's chunks: rows by y % 12, then columns by x % 6
+    _line = array("I", bytes(4 * 10))         # scoring: a line's masked chunks (and a 0), its
+    #                                           segments' valid bits, the row above's segments
     _codewords = bytearray(_MAX_CODEWORDS)        # the data codewords
     _stream = bytearray(_MAX_CODEWORDS)           # data and EC codewords, interleaved
     _ec = bytearray(5 * 26)                       # EC codewords of every block (at most 5 x 26)
+    _glog = bytearray(27)                         # the RS generator, as logs
+
+# Mask patterns (7.8.2, Table 10): every mask repeats every 6 columns and every 12 rows.
+# _MASK_ROW[12 m + y % 12]: bit x set where mask m inverts module (x, y), x < 6;
+# _MASK_COL[2 (6 m + x % 6)...]: 16-bit little-endian, bit y set where mask m inverts (x, y), y < 12.
+_MASK_ROW = (
+    b"\x15\x2a\x15\x2a\x15\x2a\x15\x2a\x15\x2a\x15\x2a\x3f\x00\x3f\x00\x3f\x00\x3f\x00"
+    b"\x3f\x00\x3f\x00\x09\x09\x09\x09\x09\x09\x09\x09\x09\x09\x09\x09\x09\x24\x12\x09"
+    b"\x24\x12\x09\x24\x12\x09\x24\x12\x07\x07\x38\x38\x07\x07\x38\x38\x07\x07\x38\x38"
+    b"\x3f\x01\x09\x15\x09\x01\x3f\x01\x09\x15\x09\x01\x3f\x07\x1b\x15\x2d\x31\x3f\x07"
+    b"\x1b\x15\x2d\x31\x15\x38\x31\x2a\x07\x0e\x15\x38\x31\x2a\x07\x0e")
+_MASK_COL = (
+    b"\x55\x05\xaa\x0a\x55\x05\xaa\x0a\x55\x05\xaa\x0a\x55\x05\x55\x05\x55\x05\x55\x05"
+    b"\x55\x05\x55\x05\xff\x0f\x00\x00\x00\x00\xff\x0f\x00\x00\x00\x00\x49\x02\x24\x09"
+    b"\x92\x04\x49\x02\x24\x09\x92\x04\x33\x03\x33\x03\x33\x03\xcc\x0c\xcc\x0c\xcc\x0c"
+    b"\xff\x0f\x41\x00\x49\x02\x55\x05\x49\x02\x41\x00\xff\x0f\xc7\x01\xdb\x06\x55\x05"
+    b"\x6d\x0b\x71\x0c\x55\x05\x38\x0e\x71\x0c\xaa\x0a\xc7\x01\x8e\x03")
+# bits set in a byte
+_POP = (
+    b"\x00\x01\x01\x02\x01\x02\x02\x03\x01\x02\x02\x03\x02\x03\x03\x04\x01\x02\x02\x03"
+    b"\x02\x03\x03\x04\x02\x03\x03\x04\x03\x04\x04\x05\x01\x02\x02\x03\x02\x03\x03\x04"
+    b"\x02\x03\x03\x04\x03\x04\x04\x05\x02\x03\x03\x04\x03\x04\x04\x05\x03\x04\x04\x05"
+    b"\x04\x05\x05\x06\x01\x02\x02\x03\x02\x03\x03\x04\x02\x03\x03\x04\x03\x04\x04\x05"
+    b"\x02\x03\x03\x04\x03\x04\x04\x05\x03\x04\x04\x05\x04\x05\x05\x06\x02\x03\x03\x04"
+    b"\x03\x04\x04\x05\x03\x04\x04\x05\x04\x05\x05\x06\x03\x04\x04\x05\x04\x05\x05\x06"
+    b"\x04\x05\x05\x06\x05\x06\x06\x07\x01\x02\x02\x03\x02\x03\x03\x04\x02\x03\x03\x04"
+    b"\x03\x04\x04\x05\x02\x03\x03\x04\x03\x04\x04\x05\x03\x04\x04\x05\x04\x05\x05\x06"
+    b"\x02\x03\x03\x04\x03\x04\x04\x05\x03\x04\x04\x05\x04\x05\x05\x06\x03\x04\x04\x05"
+    b"\x04\x05\x05\x06\x04\x05\x05\x06\x05\x06\x06\x07\x02\x03\x03\x04\x03\x04\x04\x05"
+    b"\x03\x04\x04\x05\x04\x05\x05\x06\x03\x04\x04\x05\x04\x05\x05\x06\x04\x05\x05\x06"
+    b"\x05\x06\x06\x07\x03\x04\x04\x05\x04\x05\x05\x06\x04\x05\x05\x06\x05\x06\x06\x07"
+    b"\x04\x05\x05\x06\x05\x06\x06\x07\x05\x06\x06\x07\x06\x07\x07\x08")
 
 
 def _rs_generator_logs(n, out):
@@ -184,7 +216,7 @@ def _codeword_stream(data, version):
         pad ^= 0xEC ^ 0x11
         k += 1
     ec, groups = _BLOCKS[version]
-    glog = _pattern                           # borrowed: the masks are not built yet
+    glog = _glog
     _rs_generator_logs(ec, glog)
     nblocks = 0
     k = 0
@@ -228,7 +260,19 @@ class QRCode:
 
 # -- function patterns (6.3) -------------------------------------------------------------
 def _set(s, x, y, v):
-    _rows[y][x] = v                           # a function module: not _DATA
+    """Module (x, y) is a function module, dark when v: in its row's chunk and its column's."""
+    i = y * _NCH + x // _CHUNK
+    b = 1 << (x % _CHUNK)
+    j = x * _NCH + y // _CHUNK
+    c = 1 << (y % _CHUNK)
+    if v:
+        _rv[i] |= b
+        _cv[j] |= c
+    else:
+        _rv[i] &= ~b
+        _cv[j] &= ~c
+    _rd[i] &= ~b
+    _cd[j] &= ~c
 
 
 def _finder(s, cx, cy):
@@ -266,10 +310,17 @@ def _format(s, mask):
 
 
 def _function_patterns(version, s):
-    for y in range(s):
-        row = _rows[y]
-        for x in range(s):
-            row[x] = _DATA
+    last = (1 << (s - _CHUNK * (_NCH - 1))) - 1 if s > 2 * _CHUNK else 0
+    for i in range(0, s * _NCH, _NCH):        # every module a light data module
+        _rv[i] = 0
+        _rv[i + 1] = 0
+        _rv[i + 2] = 0
+        _cv[i] = 0
+        _cv[i + 1] = 0
+        _cv[i + 2] = 0
+        _rd[i] = _cd[i] = _OWN if s > _CHUNK else (1 << s) - 1
+        _rd[i + 1] = _cd[i + 1] = 0 if s <= _CHUNK else _OWN if s > 2 * _CHUNK else (1 << (s - _CHUNK)) - 1
+        _rd[i + 2] = _cd[i + 2] = last
     for i in range(s):                        # timing patterns
         _set(s, 6, i, 1 - (i & 1))
         _set(s, i, 6, 1 - (i & 1))
@@ -294,8 +345,11 @@ def _function_patterns(version, s):
 
 def _place(s, total):
     """The codewords' bits into the data modules, two columns at a time, upwards then
-    downwards from the bottom right (6.7.3); remainder bits are 0."""
+    downwards from the bottom right (6.7.3); remainder bits are 0 (light)."""
     cw = _stream
+    rv = _rv
+    rd = _rd
+    cv = _cv
     nbits = total * 8
     i = 0
     right = s - 1
@@ -304,125 +358,137 @@ def _place(s, total):
             right = 5
         upward = ((right + 1) & 2) == 0
         for vert in range(s):
-            row = _rows[s - 1 - vert if upward else vert]
+            y = s - 1 - vert if upward else vert
+            ky = y // _CHUNK
+            by = 1 << (y - ky * _CHUNK)
             x = right
             for _ in range(2):                # the right module, then the left one
-                if row[x] & _DATA:
-                    row[x] = _DATA | ((cw[i >> 3] >> (7 - (i & 7))) & 1 if i < nbits else 0)
+                kx = x // _CHUNK
+                r = y * _NCH + kx
+                bx = 1 << (x - kx * _CHUNK)
+                if rd[r] & bx:
+                    if i < nbits and (cw[i >> 3] >> (7 - (i & 7))) & 1:
+                        rv[r] |= bx
+                        cv[x * _NCH + ky] |= by
                     i += 1
                 x -= 1
         right -= 2
 
 
-def _mask_rows(m, s):
-    """_pattern = the rows 0..11 of mask m (7.8.2, Table 10), _INVERT where the mask inverts a
-    data module; row y of the mask is row y % 12."""
-    p = _pattern
+def _mask_patterns(m):
+    """_pat = mask m's chunks: [12 row residues x 3 chunks] (bit x - 20k where the mask inverts
+    (x, y), y % 12 = the residue), then [6 column residues x 3 chunks] (bit y - 20k, x % 6)."""
+    p = _pat
     k = 0
-    for y in range(12):
-        for x in range(s):
-            if m == 0:
-                inv = (x + y) % 2 == 0
-            elif m == 1:
-                inv = y % 2 == 0
-            elif m == 2:
-                inv = x % 3 == 0
-            elif m == 3:
-                inv = (x + y) % 3 == 0
-            elif m == 4:
-                inv = (x // 3 + y // 2) % 2 == 0
-            elif m == 5:
-                inv = x * y % 2 + x * y % 3 == 0
-            elif m == 6:
-                inv = (x * y % 2 + x * y % 3) % 2 == 0
-            else:
-                inv = ((x + y) % 2 + x * y % 3) % 2 == 0
-            p[k] = _INVERT if inv else 0
+    for r in range(12):
+        q = _MASK_ROW[12 * m + r]             # 6 columns from x = 0
+        for c in range(_NCH):                 # chunk c starts at x = 20c: 2c columns into q
+            o = (2 * c) % 6
+            q6 = ((q >> o) | (q << (6 - o))) & 0x3F
+            q6 |= q6 << 6
+            p[k] = (q6 | (q6 << 12)) & _OWN
+            k += 1
+    for r in range(6):
+        i = 2 * (6 * m + r)
+        q = _MASK_COL[i] | (_MASK_COL[i + 1] << 8)   # 12 rows from y = 0
+        for c in range(_NCH):                 # chunk c starts at y = 20c: 8c rows into q
+            o = (8 * c) % 12
+            q12 = ((q >> o) | (q << (12 - o))) & 0xFFF
+            p[k] = (q12 | (q12 << 12)) & _OWN
             k += 1
 
 
-def _penalty(s, best):
-    """The penalty (7.8.3) of the symbol under the mask in _pattern, scored row by row in one
-    pass (the columns' runs and windows carried from row to row), or a value >= best as soon
-    as it reaches best (every term is positive, so such a mask cannot win):
-    N1, runs of 5 or more alike in a row or column: 3 + the excess;
+def _lines(val, dat, pbase, period, s, nch, score, best, rows):
+    """Add to score the penalty (7.8.3) of the rows (rows=True: N1, N2, N3, and the dark
+    modules' count left in _line[9]) or of the columns (N1, N3) under the mask in _pat;
+    stop with a value >= best as soon as it reaches best (every term is positive, so such a
+    mask cannot win):
+    N1, runs of 5 or more alike in a line: 3 + the excess;
     N2, every 2x2 block of one colour: 3;
-    N3, 1:1:3:1:1 with 4 light modules on a side, in a row or column: 40;
-    N4, each 5 % of dark modules away from 50 %: 10."""
-    p = _pattern
-    masked = _MASKED
-    cur = _cur
-    last = _last
-    crun = _col_run
-    cwin = _col_win
+    N3, 1:1:3:1:1 with 4 light modules on a side, within the line: 40.
+    A line's segment k is its chunk k and the first 10 modules of chunk k+1 (30 bits, under
+    2^30); a pattern is counted in the segment where it starts (in chunk k), so the 11 modules
+    of an N3 pattern are in one segment. A run of 5 or more counts where its last 5 start:
+    (windows of 5 alike) + 2 per run = the run's length - 4 + 2."""
+    ln = _line                                # [0..3] chunks, [4..6] segments' valid bits, [7..]
+    pop = _POP
+    pat = _pat
     dark = 0
-    score = 0
+    prev0 = prev1 = prev2 = pd0 = pd1 = pd2 = 0
     r = 0
-    for y in range(s):
-        row = _rows[y]
-        c = row[0]
-        v = masked[c | p[r]]
-        cur[0] = v
-        dark += v
-        prev = v
-        win = v
-        run = 1
-        for x in range(1, s):                 # the row: mask it, N1 and N3 along it
-            c = row[x]
-            v = masked[c | p[r + x]]
-            cur[x] = v
-            dark += v
-            win = ((win << 1) | v) & 0x7FF
-            if v == prev:
-                run += 1
-                if win == _N3_AFTER:          # ends in 4 alike; needs 11 modules written
-                    score += 40
-            else:
-                if run >= 5:
-                    score += run - 2
-                run = 1
-                prev = v
-                if win == _N3_BEFORE and x >= 10:   # ends in 01; leading light modules only
-                    score += 40                     # count once 11 modules are written
-        if run >= 5:
-            score += run - 2
-        if y == 0:
-            for x in range(s):
-                crun[x] = 1
-                cwin[x] = cur[x]
-        else:                                 # the columns, one module further; N2
-            pv = 2
-            plv = 2
-            for x in range(s):
-                v = cur[x]
-                lv = last[x]
-                w = ((cwin[x] << 1) | v) & 0x7FF
-                cwin[x] = w
-                if v == lv:
-                    crun[x] += 1
-                    if v == pv and v == plv:
-                        score += 3
-                    if w == _N3_AFTER:
-                        score += 40
+    i = 0
+    for line in range(s):
+        pr = pbase + r * _NCH
+        for k in range(nch):
+            c = val[i + k] ^ (pat[pr + k] & dat[i + k])
+            ln[k] = c
+            if rows and c:
+                dark += pop[c & 0xFF] + pop[(c >> 8) & 0xFF] + pop[c >> 16]
+        for k in range(nch):
+            v = ln[k] | ((ln[k + 1] & 0x3FF) << _CHUNK)
+            full = ln[4 + k]                  # the segment's modules
+            d = ~(v ^ (v >> 1)) & (full >> 1)  # module x equals module x + 1
+            e = d & (d >> 1)
+            e &= e >> 2                       # modules x..x+4 alike
+            if e:
+                t = e & _OWN
+                if t:
+                    score += pop[t & 0xFF] + pop[(t >> 8) & 0xFF] + pop[t >> 16]
+                    t &= ~(e >> 1)            # the run's last window of 5
+                    score += 2 * (pop[t & 0xFF] + pop[(t >> 8) & 0xFF] + pop[t >> 16])
+            nv = ~v & full                    # light modules
+            c = v & (nv >> 1) & (v >> 2) & (v >> 3) & (v >> 4) & (nv >> 5) & (v >> 6)   # 1011101
+            if c:
+                l4 = nv & (nv >> 1)
+                l4 &= l4 >> 2                 # 4 light from x
+                t = ((c & (l4 >> 7)) | (l4 & (c >> 4))) & _OWN
+                if t:
+                    score += 40 * (pop[t & 0xFF] + pop[(t >> 8) & 0xFF] + pop[t >> 16])
+            if rows:
+                if k == 0:
+                    pv = prev0
+                    pd = pd0
+                    prev0 = v
+                    pd0 = d
+                elif k == 1:
+                    pv = prev1
+                    pd = pd1
+                    prev1 = v
+                    pd1 = d
                 else:
-                    k = crun[x]
-                    if k >= 5:
-                        score += k - 2
-                    crun[x] = 1
-                    if w == _N3_BEFORE and y >= 10:
-                        score += 40
-                pv = v
-                plv = lv
+                    pv = prev2
+                    pd = pd2
+                    prev2 = v
+                    pd2 = d
+                if line:                      # 2x2 at x: both pairs alike and alike each other
+                    t = d & pd & ~(v ^ pv) & _OWN
+                    if t:
+                        score += 3 * (pop[t & 0xFF] + pop[(t >> 8) & 0xFF] + pop[t >> 16])
         if score >= best:
             return score
-        cur, last = last, cur
-        r += s
-        if r == 12 * s:
+        i += _NCH
+        r += 1
+        if r == period:
             r = 0
-    for x in range(s):
-        k = crun[x]
-        if k >= 5:
-            score += k - 2
+    ln[9] = dark
+    return score
+
+
+def _penalty(s, best):
+    """The symbol's penalty under the mask in _pat, or a value >= best once it reaches best;
+    N4, each 5 % of dark modules away from 50 %: 10."""
+    nch = (s + _CHUNK - 1) // _CHUNK
+    ln = _line
+    ln[3] = 0
+    for k in range(3):                        # segment k: modules 20k.. up to 30 of them
+        n = s - _CHUNK * k
+        ln[4 + k] = 0 if n <= 0 else (1 << n) - 1 if n < 30 else 0x3FFFFFFF
+    ln[nch] = 0
+    score = _lines(_rv, _rd, 0, 12, s, nch, 0, best, True)
+    if score >= best:
+        return score
+    dark = ln[9]
+    score = _lines(_cv, _cd, 12 * _NCH, 6, s, nch, score, best, False)
     k = abs(dark * 20 - s * s * 10) // (s * s)
     return score + k * 10
 
@@ -455,26 +521,28 @@ def encode(data, min_version=1):
     best_score = 1 << 29
     for m in range(8):
         _format(s, m)
-        _mask_rows(m, s)
+        _mask_patterns(m)
         sc = _penalty(s, best_score)
         if sc < best_score:
             best, best_score = m, sc
     _format(s, best)
-    _mask_rows(best, s)
+    _mask_patterns(best)
     q = QRCode(version, best, best_score)
     bits = q.bits
-    p = _pattern
-    i = 0
+    nch = (s + _CHUNK - 1) // _CHUNK
     r = 0
-    for y in range(s):
-        row = _rows[y]
-        for x in range(s):
-            c = row[x]
-            if _MASKED[c | p[r + x]]:
-                bits[i >> 3] |= 1 << (i & 7)
-            i += 1
-        r += s
-        if r == 12 * s:
+    for y in range(s):                        # the masked rows, chunk by chunk, into bit y*s + x
+        for k in range(nch):
+            i = y * _NCH + k
+            c = _rv[i] ^ (_pat[r * _NCH + k] & _rd[i])
+            o = y * s + k * _CHUNK
+            while c:
+                sh = o & 7
+                bits[o >> 3] |= (c << sh) & 0xFF
+                c >>= 8 - sh
+                o += 8 - sh
+        r += 1
+        if r == 12:
             r = 0
     return q
 
