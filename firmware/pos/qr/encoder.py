@@ -111,8 +111,7 @@ if _c_encode is None:
     _cv = array("I", bytes(4 * _NCH * _MAX_SIZE))   # column x, chunk k at x * 3 + k: dark modules
     _cd = array("I", bytes(4 * _NCH * _MAX_SIZE))   # column x: the data modules
     _pat = array("I", bytes(4 * 18 * _NCH))   # a mask's chunks: rows by y % 12, then columns by x % 6
-    _line = array("I", bytes(4 * 10))         # scoring: a line's masked chunks (and a 0), its
-    #                                           segments' valid bits, the row above's segments
+    _line = array("I", bytes(4))              # the rows' dark modules, as the row penalty counts them
     _codewords = bytearray(_MAX_CODEWORDS)        # the data codewords
     _stream = bytearray(_MAX_CODEWORDS)           # data and EC codewords, interleaved
     _ec = bytearray(5 * 26)                       # EC codewords of every block (at most 5 x 26)
@@ -398,97 +397,207 @@ def _mask_patterns(m):
             k += 1
 
 
-def _lines(val, dat, pbase, period, s, nch, score, best, rows):
-    """Add to score the penalty (7.8.3) of the rows (rows=True: N1, N2, N3, and the dark
-    modules' count left in _line[9]) or of the columns (N1, N3) under the mask in _pat;
-    stop with a value >= best as soon as it reaches best (every term is positive, so such a
-    mask cannot win):
-    N1, runs of 5 or more alike in a line: 3 + the excess;
-    N2, every 2x2 block of one colour: 3;
-    N3, 1:1:3:1:1 with 4 light modules on a side, within the line: 40.
-    A line's segment k is its chunk k and the first 10 modules of chunk k+1 (30 bits, under
-    2^30); a pattern is counted in the segment where it starts (in chunk k), so the 11 modules
-    of an N3 pattern are in one segment. A run of 5 or more counts where its last 5 start:
-    (windows of 5 alike) + 2 per run = the run's length - 4 + 2."""
-    ln = _line                                # [0..3] chunks, [4..6] segments' valid bits, [7..]
-    pop = _POP
+# -- mask penalty (7.8.3) ------------------------------------------------------------------
+# A line (row or column) is scored as three segments: segment k is its chunk k and the first 10
+# modules of chunk k+1 (30 bits, under 2^30), and a pattern is counted in the segment where it
+# starts (in chunk k), so the 11 modules of an N3 pattern are always in one segment.
+# N1, runs of 5 or more alike: 3 + the excess = (windows of 5 alike in the run) + 2, the 2
+#     counted at the run's last window of 5;
+# N2, every 2x2 block of one colour: 3 (rows only);
+# N3, 1011101 with 4 light modules on a side, within the line: 40;
+# N4, each 5 % of dark modules away from 50 %: 10.
+# Every term is positive, so a mask's scoring stops once it reaches the best so far.
+def _row_penalty(s, f0, f1, f2, best):
+    """N1, N2 and N3 of the rows under the mask in _pat, and their dark modules in _line[0]; or
+    a value >= best as soon as the score reaches best."""
+    val = _rv
+    dat = _rd
     pat = _pat
+    pop = _POP
+    h0 = f0 >> 1
+    h1 = f1 >> 1
+    h2 = f2 >> 1
+    score = 0
     dark = 0
-    prev0 = prev1 = prev2 = pd0 = pd1 = pd2 = 0
-    r = 0
+    v0 = v1 = v2 = 0
+    d0 = d1 = d2 = 0                          # the row above: no 2x2 block with it
+    pr = 0
     i = 0
-    for line in range(s):
-        pr = pbase + r * _NCH
-        for k in range(nch):
-            c = val[i + k] ^ (pat[pr + k] & dat[i + k])
-            ln[k] = c
-            if rows and c:
-                dark += pop[c & 0xFF] + pop[(c >> 8) & 0xFF] + pop[c >> 16]
-        for k in range(nch):
-            v = ln[k] | ((ln[k + 1] & 0x3FF) << _CHUNK)
-            full = ln[4 + k]                  # the segment's modules
-            d = ~(v ^ (v >> 1)) & (full >> 1)  # module x equals module x + 1
-            e = d & (d >> 1)
-            e &= e >> 2                       # modules x..x+4 alike
-            if e:
-                t = e & _OWN
-                if t:
-                    score += pop[t & 0xFF] + pop[(t >> 8) & 0xFF] + pop[t >> 16]
-                    t &= ~(e >> 1)            # the run's last window of 5
-                    score += 2 * (pop[t & 0xFF] + pop[(t >> 8) & 0xFF] + pop[t >> 16])
-            nv = ~v & full                    # light modules
-            c = v & (nv >> 1) & (v >> 2) & (v >> 3) & (v >> 4) & (nv >> 5) & (v >> 6)   # 1011101
-            if c:
-                l4 = nv & (nv >> 1)
-                l4 &= l4 >> 2                 # 4 light from x
-                t = ((c & (l4 >> 7)) | (l4 & (c >> 4))) & _OWN
-                if t:
-                    score += 40 * (pop[t & 0xFF] + pop[(t >> 8) & 0xFF] + pop[t >> 16])
-            if rows:
-                if k == 0:
-                    pv = prev0
-                    pd = pd0
-                    prev0 = v
-                    pd0 = d
-                elif k == 1:
-                    pv = prev1
-                    pd = pd1
-                    prev1 = v
-                    pd1 = d
-                else:
-                    pv = prev2
-                    pd = pd2
-                    prev2 = v
-                    pd2 = d
-                if line:                      # 2x2 at x: both pairs alike and alike each other
-                    t = d & pd & ~(v ^ pv) & _OWN
-                    if t:
-                        score += 3 * (pop[t & 0xFF] + pop[(t >> 8) & 0xFF] + pop[t >> 16])
+    for _ in range(s):
+        c0 = val[i] ^ (pat[pr] & dat[i])
+        c1 = val[i + 1] ^ (pat[pr + 1] & dat[i + 1])
+        c2 = val[i + 2] ^ (pat[pr + 2] & dat[i + 2])
+        dark += (pop[c0 & 0xFF] + pop[(c0 >> 8) & 0xFF] + pop[c0 >> 16] + pop[c1 & 0xFF] +
+                 pop[(c1 >> 8) & 0xFF] + pop[c1 >> 16] + pop[c2 & 0xFF] + pop[(c2 >> 8) & 0xFF] + pop[c2 >> 16])
+        v = c0 | ((c1 & 0x3FF) << _CHUNK)
+        d = ~(v ^ (v >> 1)) & h0
+        e = d & (d >> 1)
+        e &= e >> 2
+        if e:
+            t = e & _OWN
+            if t:
+                score += pop[t & 0xFF] + pop[(t >> 8) & 0xFF] + pop[t >> 16]
+                t &= ~(e >> 1)
+                score += 2 * (pop[t & 0xFF] + pop[(t >> 8) & 0xFF] + pop[t >> 16])
+        nv = ~v & f0
+        c = v & (nv >> 1) & (v >> 2) & (v >> 3) & (v >> 4) & (nv >> 5) & (v >> 6)
+        if c:
+            l4 = nv & (nv >> 1)
+            l4 &= l4 >> 2
+            t = ((c & (l4 >> 7)) | (l4 & (c >> 4))) & _OWN
+            if t:
+                score += 40 * (pop[t & 0xFF] + pop[(t >> 8) & 0xFF] + pop[t >> 16])
+        t = d & d0 & ~(v ^ v0) & _OWN
+        if t:
+            score += 3 * (pop[t & 0xFF] + pop[(t >> 8) & 0xFF] + pop[t >> 16])
+        v0 = v
+        d0 = d
+        v = c1 | ((c2 & 0x3FF) << _CHUNK)
+        d = ~(v ^ (v >> 1)) & h1
+        e = d & (d >> 1)
+        e &= e >> 2
+        if e:
+            t = e & _OWN
+            if t:
+                score += pop[t & 0xFF] + pop[(t >> 8) & 0xFF] + pop[t >> 16]
+                t &= ~(e >> 1)
+                score += 2 * (pop[t & 0xFF] + pop[(t >> 8) & 0xFF] + pop[t >> 16])
+        nv = ~v & f1
+        c = v & (nv >> 1) & (v >> 2) & (v >> 3) & (v >> 4) & (nv >> 5) & (v >> 6)
+        if c:
+            l4 = nv & (nv >> 1)
+            l4 &= l4 >> 2
+            t = ((c & (l4 >> 7)) | (l4 & (c >> 4))) & _OWN
+            if t:
+                score += 40 * (pop[t & 0xFF] + pop[(t >> 8) & 0xFF] + pop[t >> 16])
+        t = d & d1 & ~(v ^ v1) & _OWN
+        if t:
+            score += 3 * (pop[t & 0xFF] + pop[(t >> 8) & 0xFF] + pop[t >> 16])
+        v1 = v
+        d1 = d
+        v = c2
+        d = ~(v ^ (v >> 1)) & h2
+        e = d & (d >> 1)
+        e &= e >> 2
+        if e:
+            t = e & _OWN
+            if t:
+                score += pop[t & 0xFF] + pop[(t >> 8) & 0xFF] + pop[t >> 16]
+                t &= ~(e >> 1)
+                score += 2 * (pop[t & 0xFF] + pop[(t >> 8) & 0xFF] + pop[t >> 16])
+        nv = ~v & f2
+        c = v & (nv >> 1) & (v >> 2) & (v >> 3) & (v >> 4) & (nv >> 5) & (v >> 6)
+        if c:
+            l4 = nv & (nv >> 1)
+            l4 &= l4 >> 2
+            t = ((c & (l4 >> 7)) | (l4 & (c >> 4))) & _OWN
+            if t:
+                score += 40 * (pop[t & 0xFF] + pop[(t >> 8) & 0xFF] + pop[t >> 16])
+        t = d & d2 & ~(v ^ v2) & _OWN
+        if t:
+            score += 3 * (pop[t & 0xFF] + pop[(t >> 8) & 0xFF] + pop[t >> 16])
+        v2 = v
+        d2 = d
         if score >= best:
             return score
         i += _NCH
-        r += 1
-        if r == period:
-            r = 0
-    ln[9] = dark
+        pr += _NCH
+        if pr == 12 * _NCH:
+            pr = 0
+    _line[0] = dark
+    return score
+
+
+def _column_penalty(s, f0, f1, f2, score, best):
+    """score plus N1 and N3 of the columns under the mask in _pat, or a value >= best as soon
+    as it reaches best."""
+    val = _cv
+    dat = _cd
+    pat = _pat
+    pop = _POP
+    h0 = f0 >> 1
+    h1 = f1 >> 1
+    h2 = f2 >> 1
+    pr = 12 * _NCH
+    i = 0
+    for _ in range(s):
+        c0 = val[i] ^ (pat[pr] & dat[i])
+        c1 = val[i + 1] ^ (pat[pr + 1] & dat[i + 1])
+        c2 = val[i + 2] ^ (pat[pr + 2] & dat[i + 2])
+        v = c0 | ((c1 & 0x3FF) << _CHUNK)
+        d = ~(v ^ (v >> 1)) & h0
+        e = d & (d >> 1)
+        e &= e >> 2
+        if e:
+            t = e & _OWN
+            if t:
+                score += pop[t & 0xFF] + pop[(t >> 8) & 0xFF] + pop[t >> 16]
+                t &= ~(e >> 1)
+                score += 2 * (pop[t & 0xFF] + pop[(t >> 8) & 0xFF] + pop[t >> 16])
+        nv = ~v & f0
+        c = v & (nv >> 1) & (v >> 2) & (v >> 3) & (v >> 4) & (nv >> 5) & (v >> 6)
+        if c:
+            l4 = nv & (nv >> 1)
+            l4 &= l4 >> 2
+            t = ((c & (l4 >> 7)) | (l4 & (c >> 4))) & _OWN
+            if t:
+                score += 40 * (pop[t & 0xFF] + pop[(t >> 8) & 0xFF] + pop[t >> 16])
+        v = c1 | ((c2 & 0x3FF) << _CHUNK)
+        d = ~(v ^ (v >> 1)) & h1
+        e = d & (d >> 1)
+        e &= e >> 2
+        if e:
+            t = e & _OWN
+            if t:
+                score += pop[t & 0xFF] + pop[(t >> 8) & 0xFF] + pop[t >> 16]
+                t &= ~(e >> 1)
+                score += 2 * (pop[t & 0xFF] + pop[(t >> 8) & 0xFF] + pop[t >> 16])
+        nv = ~v & f1
+        c = v & (nv >> 1) & (v >> 2) & (v >> 3) & (v >> 4) & (nv >> 5) & (v >> 6)
+        if c:
+            l4 = nv & (nv >> 1)
+            l4 &= l4 >> 2
+            t = ((c & (l4 >> 7)) | (l4 & (c >> 4))) & _OWN
+            if t:
+                score += 40 * (pop[t & 0xFF] + pop[(t >> 8) & 0xFF] + pop[t >> 16])
+        v = c2
+        d = ~(v ^ (v >> 1)) & h2
+        e = d & (d >> 1)
+        e &= e >> 2
+        if e:
+            t = e & _OWN
+            if t:
+                score += pop[t & 0xFF] + pop[(t >> 8) & 0xFF] + pop[t >> 16]
+                t &= ~(e >> 1)
+                score += 2 * (pop[t & 0xFF] + pop[(t >> 8) & 0xFF] + pop[t >> 16])
+        nv = ~v & f2
+        c = v & (nv >> 1) & (v >> 2) & (v >> 3) & (v >> 4) & (nv >> 5) & (v >> 6)
+        if c:
+            l4 = nv & (nv >> 1)
+            l4 &= l4 >> 2
+            t = ((c & (l4 >> 7)) | (l4 & (c >> 4))) & _OWN
+            if t:
+                score += 40 * (pop[t & 0xFF] + pop[(t >> 8) & 0xFF] + pop[t >> 16])
+        if score >= best:
+            return score
+        i += _NCH
+        pr += _NCH
+        if pr == 18 * _NCH:
+            pr = 12 * _NCH
     return score
 
 
 def _penalty(s, best):
-    """The symbol's penalty under the mask in _pat, or a value >= best once it reaches best;
-    N4, each 5 % of dark modules away from 50 %: 10."""
-    nch = (s + _CHUNK - 1) // _CHUNK
-    ln = _line
-    ln[3] = 0
-    for k in range(3):                        # segment k: modules 20k.. up to 30 of them
-        n = s - _CHUNK * k
-        ln[4 + k] = 0 if n <= 0 else (1 << n) - 1 if n < 30 else 0x3FFFFFFF
-    ln[nch] = 0
-    score = _lines(_rv, _rd, 0, 12, s, nch, 0, best, True)
+    """The symbol's penalty under the mask in _pat, or a value >= best once it reaches best."""
+    # segment k's modules: from 20k, up to 30 of them (s is 21 to 57)
+    f0 = (1 << s) - 1 if s < 30 else 0x3FFFFFFF
+    f1 = (1 << (s - _CHUNK)) - 1 if s < _CHUNK + 30 else 0x3FFFFFFF
+    f2 = (1 << (s - 2 * _CHUNK)) - 1 if s > 2 * _CHUNK else 0
+    score = _row_penalty(s, f0, f1, f2, best)
     if score >= best:
         return score
-    dark = ln[9]
-    score = _lines(_cv, _cd, 12 * _NCH, 6, s, nch, score, best, False)
+    dark = _line[0]
+    score = _column_penalty(s, f0, f1, f2, score, best)
     k = abs(dark * 20 - s * s * 10) // (s * s)
     return score + k * 10
 
