@@ -274,21 +274,42 @@ def _set(s, x, y, v):
     _cd[j] &= ~c
 
 
+def _row_modules(y, x, n, bits):
+    """Modules x..x+n-1 of row y become function modules, dark where `bits` has a 1 (bit 0 for
+    module x); n is at most 20."""
+    i = y * _NCH
+    while n > 0:
+        k = x // _CHUNK
+        o = x - k * _CHUNK
+        m = _CHUNK - o if n > _CHUNK - o else n
+        mask = ((1 << m) - 1) << o
+        _rv[i + k] = (_rv[i + k] & ~mask) | ((bits & ((1 << m) - 1)) << o)
+        _rd[i + k] &= ~mask
+        bits >>= m
+        x += m
+        n -= m
+
+
+# a finder pattern's rows and its separator, by distance from the centre row: 9 modules from
+# the centre column - 4 (6.3.3); an alignment pattern's rows, 5 modules (6.3.6)
+_FINDER_ROWS = b"\xba\xba\x82\xfe\x00"
+_ALIGNMENT_ROWS = b"\x15\x11\x1f"
+
+
 def _finder(s, cx, cy):
     for dy in range(-4, 5):
         y = cy + dy
         if 0 <= y < s:
-            for dx in range(-4, 5):
-                x = cx + dx
-                if 0 <= x < s:
-                    d = max(abs(dx), abs(dy))
-                    _set(s, x, y, 1 if d != 2 and d != 4 else 0)
-
-
-def _alignment(s, cx, cy):
-    for dy in range(-2, 3):
-        for dx in range(-2, 3):
-            _set(s, cx + dx, cy + dy, 1 if max(abs(dx), abs(dy)) != 1 else 0)
+            bits = _FINDER_ROWS[abs(dy)]
+            x = cx - 4
+            n = 9
+            if x < 0:
+                bits >>= -x
+                n += x
+                x = 0
+            if x + n > s:
+                n = s - x
+            _row_modules(y, x, n, bits)
 
 
 def _format(s, mask):
@@ -309,20 +330,21 @@ def _format(s, mask):
 
 
 def _function_patterns(version, s):
-    last = (1 << (s - _CHUNK * (_NCH - 1))) - 1 if s > 2 * _CHUNK else 0
+    """The function patterns (6.3) and the format and version areas, built row by row; every
+    one of them is symmetric about the diagonal in where it lies (and, but for the format
+    information, which _format writes into both, in its modules), so the columns are then a
+    copy of the rows."""
+    c1 = 0 if s <= _CHUNK else _OWN if s > 2 * _CHUNK else (1 << (s - _CHUNK)) - 1
+    c2 = (1 << (s - 2 * _CHUNK)) - 1 if s > 2 * _CHUNK else 0
     for i in range(0, s * _NCH, _NCH):        # every module a light data module
-        _rv[i] = 0
-        _rv[i + 1] = 0
-        _rv[i + 2] = 0
-        _cv[i] = 0
-        _cv[i + 1] = 0
-        _cv[i + 2] = 0
-        _rd[i] = _cd[i] = _OWN if s > _CHUNK else (1 << s) - 1
-        _rd[i + 1] = _cd[i + 1] = 0 if s <= _CHUNK else _OWN if s > 2 * _CHUNK else (1 << (s - _CHUNK)) - 1
-        _rd[i + 2] = _cd[i + 2] = last
-    for i in range(s):                        # timing patterns
-        _set(s, 6, i, 1 - (i & 1))
-        _set(s, i, 6, 1 - (i & 1))
+        _rv[i] = _rv[i + 1] = _rv[i + 2] = 0
+        _rd[i] = _OWN
+        _rd[i + 1] = c1
+        _rd[i + 2] = c2
+    for x in range(0, s, _CHUNK):             # timing patterns: row 6, then column 6
+        _row_modules(6, x, s - x if s - x < _CHUNK else _CHUNK, 0x55555)
+    for y in range(s):
+        _row_modules(y, 6, 1, 1 - (y & 1))
     _finder(s, 3, 3)
     _finder(s, s - 4, 3)
     _finder(s, 3, s - 4)
@@ -331,46 +353,70 @@ def _function_patterns(version, s):
         for b in pos:
             if (a == 6 and b == 6) or (a == 6 and b == pos[-1]) or (a == pos[-1] and b == 6):
                 continue
-            _alignment(s, a, b)
-    _format(s, 0)                             # reserve the format areas
-    if version >= 7:                          # version information (6.10)
+            for dy in range(-2, 3):
+                _row_modules(b + dy, a - 2, 5, _ALIGNMENT_ROWS[abs(dy)])
+    for y in range(9):                        # the format areas: column 8 and row 8
+        if y != 6:
+            _row_modules(y, 8, 1, 0)
+    for y in range(s - 8, s):
+        _row_modules(y, 8, 1, 0)
+    _row_modules(8, 0, 6, 0)
+    _row_modules(8, 7, 1, 0)
+    _row_modules(8, s - 8, 8, 0)
+    if version >= 7:                          # version information (6.10): 6 x 3 by each finder
         bits = _bch(version, 0x1F25, 12)
-        for i in range(18):
-            b = (bits >> i) & 1
-            a, c = s - 11 + i % 3, i // 3
-            _set(s, a, c, b)
-            _set(s, c, a, b)
+        for c in range(6):                    # bit 3c + j at (s - 11 + j, c) and (c, s - 11 + j)
+            _row_modules(c, s - 11, 3, (bits >> (3 * c)) & 7)
+        for j in range(3):
+            b = 0
+            for c in range(6):
+                b |= ((bits >> (3 * c + j)) & 1) << c
+            _row_modules(s - 11 + j, 0, 6, b)
+    _cv[:] = _rv
+    _cd[:] = _rd
 
 
 def _place(s, total):
     """The codewords' bits into the data modules, two columns at a time, upwards then
     downwards from the bottom right (6.7.3); remainder bits are 0 (light)."""
     cw = _stream
+    if total < _MAX_CODEWORDS:
+        cw[total] = 0                         # the remainder bits (at most 7)
     rv = _rv
     rd = _rd
     cv = _cv
-    nbits = total * 8
-    i = 0
+    i = 0                                     # the bit to place, most significant first
     right = s - 1
     while right >= 1:
         if right == 6:
             right = 5
-        upward = ((right + 1) & 2) == 0
-        for vert in range(s):
-            y = s - 1 - vert if upward else vert
-            ky = y // _CHUNK
-            by = 1 << (y - ky * _CHUNK)
-            x = right
-            for _ in range(2):                # the right module, then the left one
-                kx = x // _CHUNK
-                r = y * _NCH + kx
-                bx = 1 << (x - kx * _CHUNK)
-                if rd[r] & bx:
-                    if i < nbits and (cw[i >> 3] >> (7 - (i & 7))) & 1:
-                        rv[r] |= bx
-                        cv[x * _NCH + ky] |= by
-                    i += 1
-                x -= 1
+        kr = right // _CHUNK                  # the right module's chunk and bit in a row
+        br = 1 << (right - kr * _CHUNK)
+        kl = (right - 1) // _CHUNK            # the left one's
+        bl = 1 << (right - 1 - kl * _CHUNK)
+        cr = right * _NCH                     # their columns
+        cl = cr - _NCH
+        if ((right + 1) & 2) == 0:            # upwards
+            y = s - 1
+            step = -1
+        else:
+            y = 0
+            step = 1
+        r = y * _NCH
+        rstep = step * _NCH
+        for _ in range(s):
+            if rd[r + kr] & br:
+                if (cw[i >> 3] << (i & 7)) & 0x80:
+                    rv[r + kr] |= br
+                    cv[cr + y // _CHUNK] |= 1 << (y % _CHUNK)
+                i += 1
+            if rd[r + kl] & bl:
+                if (cw[i >> 3] << (i & 7)) & 0x80:
+                    rv[r + kl] |= bl
+                    cv[cl + y // _CHUNK] |= 1 << (y % _CHUNK)
+                i += 1
+            y += step
+            r += rstep
         right -= 2
 
 
