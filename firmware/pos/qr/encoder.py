@@ -14,13 +14,14 @@ MAX_VERSION = const(10)
 _MAX_SIZE = const(57)    # 17 + 4 * MAX_VERSION
 _MAX_CODEWORDS = const(346)
 
-# Version -> (EC codewords per block, ((blocks, data codewords per block), ...)) for level M
+# Version -> (EC codewords per block, its generator's offset in _GENERATORS,
+#             ((blocks, data codewords per block), ...)) for level M
 # (ISO/IEC 18004 Table 9)
 _BLOCKS = (
     None,
-    (10, ((1, 16),)), (16, ((1, 28),)), (26, ((1, 44),)), (18, ((2, 32),)), (24, ((2, 43),)),
-    (16, ((4, 27),)), (18, ((4, 31),)), (22, ((2, 38), (2, 39))), (22, ((3, 36), (2, 37))),
-    (26, ((4, 43), (1, 44))),
+    (10, 0, ((1, 16),)), (16, 10, ((1, 28),)), (26, 90, ((1, 44),)), (18, 26, ((2, 32),)),
+    (24, 66, ((2, 43),)), (16, 10, ((4, 27),)), (18, 26, ((4, 31),)), (22, 44, ((2, 38), (2, 39))),
+    (22, 44, ((3, 36), (2, 37))), (26, 90, ((4, 43), (1, 44))),
 )
 # data codewords per version at level M (the sums of the table above)
 _CAPACITY = b"\x00\x10\x1c\x2c\x40\x56\x6c\x7c\x9a\xb6\xd8"
@@ -115,7 +116,7 @@ if _c_encode is None:
     _codewords = bytearray(_MAX_CODEWORDS)        # the data codewords
     _stream = bytearray(_MAX_CODEWORDS)           # data and EC codewords, interleaved
     _ec = bytearray(5 * 26)                       # EC codewords of every block (at most 5 x 26)
-    _glog = bytearray(27)                         # the RS generator, as logs
+    _work = bytearray(44 + 26)                    # a block and its EC codewords (7.5.2)
 
 # Mask patterns (7.8.2, Table 10): every mask repeats every 6 columns and every 12 rows.
 # _MASK_ROW[12 m + y % 12]: bit x set where mask m inverts module (x, y), x < 6;
@@ -149,43 +150,40 @@ _POP = (
     b"\x04\x05\x05\x06\x05\x06\x06\x07\x05\x06\x06\x07\x06\x07\x07\x08")
 
 
-def _rs_generator_logs(n, out):
-    """The degree-n generator polynomial prod(x - alpha^i), i < n, as the logs of its
-    coefficients x^(n-1)..x^0 in out[0..n-1] (the leading coefficient, 1, is implied).
-    Every coefficient of these generators is non-zero."""
-    g = out                                   # coefficients, g[0] the constant term, then logs
-    for i in range(n + 1):
-        g[i] = 0
-    g[0] = 1
-    for i in range(n):                        # multiply by (x - alpha^i)
-        for j in range(i + 1, 0, -1):
-            c = g[j]
-            g[j] = g[j - 1] ^ (_EXP[_LOG[c] + i] if c else 0)
-        g[0] = _EXP[_LOG[g[0]] + i]
-    for j in range(n // 2):                   # highest degree first
-        g[j], g[n - 1 - j] = g[n - 1 - j], g[j]
-    for j in range(n):
-        g[j] = _LOG[g[j]]
+# The generator polynomials prod(x - alpha^i), i < n (ISO/IEC 18004 7.5.2, Annex A), for the
+# EC codeword counts of level M, as the logs of their coefficients x^(n-1)..x^0 (the leading
+# coefficient, 1, implied; none is 0): n = 10 at 0, 16 at 10, 18 at 26, 22 at 44, 24 at 66,
+# 26 at 90 (_BLOCKS gives each version's offset).
+_GENERATORS = (
+    b"\xfb\x43\x2e\x3d\x76\x46\x40\x5e\x20\x2d\x78\x68\x6b\x6d\x66\xa1\x4c\x03\x5b\xbf"
+    b"\x93\xa9\xb6\xc2\xe1\x78\xd7\xea\x9e\x5e\xb8\x61\x76\xaa\x4f\xbb\x98\x94\xfc\xb3"
+    b"\x05\x62\x60\x99\xd2\xab\xf7\xf2\x5d\xe6\x0e\x6d\xdd\x35\xc8\x4a\x08\xac\x62\x50"
+    b"\xdb\x86\xa0\x69\xa5\xe7\xe5\x79\x87\x30\xd3\x75\xfb\x7e\x9f\xb4\xa9\x98\xc0\xe2"
+    b"\xe4\xda\x6f\x00\x75\xe8\x57\x60\xe3\x15\xad\x7d\x9e\x02\x67\xb6\x76\x11\x91\xc9"
+    b"\x6f\x1c\xa5\x35\xa1\x15\xf5\x8e\x0d\x66\x30\xe3\x99\x91\xda\x46")
 
 
-def _rs_remainder(data, start, count, glog, n, rem, at):
-    """rem[at:at+n] = the EC codewords of data[start:start+count] (ISO/IEC 18004 7.5.2)."""
-    end = at + n - 1
-    for k in range(at, at + n):
-        rem[k] = 0
-    for p in range(start, start + count):
-        f = data[p] ^ rem[at]
+def _rs_remainder(data, start, count, gen, at, n, rem, to):
+    """rem[to:to+n] = the EC codewords of data[start:start+count] (ISO/IEC 18004 7.5.2): the
+    block times x^n divided by the generator at gen[at:at+n], by long division in _work."""
+    w = _work
+    exp = _EXP
+    log = _LOG
+    for i in range(count):
+        w[i] = data[start + i]
+    for i in range(count, count + n):
+        w[i] = 0
+    end = at + n
+    for p in range(count):
+        f = w[p]
         if f:
-            lf = _LOG[f]
-            j = 0
-            for k in range(at, end):
-                rem[k] = rem[k + 1] ^ _EXP[lf + glog[j]]
-                j += 1
-            rem[end] = _EXP[lf + glog[j]]
-        else:
-            for k in range(at, end):
-                rem[k] = rem[k + 1]
-            rem[end] = 0
+            lf = log[f]
+            k = p + 1
+            for j in range(at, end):
+                w[k] ^= exp[lf + gen[j]]
+                k += 1
+    for i in range(n):
+        rem[to + i] = w[count + i]
 
 
 def _codeword_stream(data, version):
@@ -214,15 +212,13 @@ def _codeword_stream(data, version):
         out[k] = pad
         pad ^= 0xEC ^ 0x11
         k += 1
-    ec, groups = _BLOCKS[version]
-    glog = _glog
-    _rs_generator_logs(ec, glog)
+    ec, at, groups = _BLOCKS[version]
     nblocks = 0
     k = 0
     longest = 0
     for count, size in groups:
         for _ in range(count):
-            _rs_remainder(out, k, size, glog, ec, _ec, nblocks * ec)
+            _rs_remainder(out, k, size, _GENERATORS, at, ec, _ec, nblocks * ec)
             k += size
             nblocks += 1
         longest = size
