@@ -179,9 +179,10 @@ def _rs_remainder(data, start, count, gen, at, n, rem, to):
         if f:
             lf = log[f]
             k = p + 1
-            for j in range(at, end):
+            for j in range(at, end, 2):       # n is even at level M
                 w[k] ^= exp[lf + gen[j]]
-                k += 1
+                w[k + 1] ^= exp[lf + gen[j + 1]]
+                k += 2
     for i in range(n):
         rem[to + i] = w[count + i]
 
@@ -254,22 +255,6 @@ class QRCode:
 
 
 # -- function patterns (6.3) -------------------------------------------------------------
-def _set(s, x, y, v):
-    """Module (x, y) is a function module, dark when v: in its row's chunk and its column's."""
-    i = y * _NCH + x // _CHUNK
-    b = 1 << (x % _CHUNK)
-    j = x * _NCH + y // _CHUNK
-    c = 1 << (y % _CHUNK)
-    if v:
-        _rv[i] |= b
-        _cv[j] |= c
-    else:
-        _rv[i] &= ~b
-        _cv[j] &= ~c
-    _rd[i] &= ~b
-    _cd[j] &= ~c
-
-
 def _row_modules(y, x, n, bits):
     """Modules x..x+n-1 of row y become function modules, dark where `bits` has a 1 (bit 0 for
     module x); n is at most 20."""
@@ -309,20 +294,51 @@ def _finder(s, cx, cy):
 
 
 def _format(s, mask):
-    """The format information (6.9: level and mask, BCH(15,5), XOR 101010000010010)."""
+    """The format information (6.9: level and mask, BCH(15,5), XOR 101010000010010), into the
+    rows and the columns: its first copy by the top-left finder (every module in chunk 0 of its
+    row and column), its second in row 8 (bits 0-7) and column 8 (bits 8-14), and the dark
+    module at (8, s - 8)."""
     bits = _bch((EC_M << 3) | mask, 0x537, 10) ^ 0x5412
-    for i in range(6):
-        _set(s, 8, i, (bits >> i) & 1)
-    _set(s, 8, 7, (bits >> 6) & 1)
-    _set(s, 8, 8, (bits >> 7) & 1)
-    _set(s, 7, 8, (bits >> 8) & 1)
-    for i in range(9, 15):
-        _set(s, 14 - i, 8, (bits >> i) & 1)
-    for i in range(8):
-        _set(s, s - 1 - i, 8, (bits >> i) & 1)
-    for i in range(8, 15):
-        _set(s, 8, s - 15 + i, (bits >> i) & 1)
-    _set(s, 8, s - 8, 1)                      # the dark module
+    rv = _rv
+    cv = _cv
+    for i in range(15):
+        b = (bits >> i) & 1
+        if i < 6:
+            x = 8
+            y = i
+        elif i < 8:
+            x = 8
+            y = i + 1
+        elif i == 8:
+            x = 7
+            y = 8
+        else:
+            x = 14 - i
+            y = 8
+        r = y * _NCH
+        rv[r] = (rv[r] & ~(1 << x)) | (b << x)
+        r = x * _NCH
+        cv[r] = (cv[r] & ~(1 << y)) | (b << y)
+        if i < 8:                             # (s - 1 - i, 8)
+            x = s - 1 - i
+            k = x // _CHUNK
+            r = 8 * _NCH + k
+            x -= k * _CHUNK
+            rv[r] = (rv[r] & ~(1 << x)) | (b << x)
+            r = (s - 1 - i) * _NCH
+            cv[r] = (cv[r] & ~0x100) | (b << 8)
+        else:                                 # (8, s - 15 + i)
+            y = s - 15 + i
+            r = y * _NCH
+            rv[r] = (rv[r] & ~0x100) | (b << 8)
+            k = y // _CHUNK
+            r = 8 * _NCH + k
+            y -= k * _CHUNK
+            cv[r] = (cv[r] & ~(1 << y)) | (b << y)
+    rv[(s - 8) * _NCH] |= 0x100               # the dark module
+    y = s - 8
+    k = y // _CHUNK
+    cv[8 * _NCH + k] |= 1 << (y - k * _CHUNK)
 
 
 def _function_patterns(version, s):
