@@ -119,15 +119,14 @@ if _c_encode is None:
     _work = bytearray(44 + 26)                    # a block and its EC codewords (7.5.2)
 
 # Mask patterns (7.8.2, Table 10): every mask repeats every 6 columns and every 12 rows.
-# _MASK_ROW[12 m + y % 12]: bit x set where mask m inverts module (x, y), x < 6;
-# _MASK_COL[2 (6 m + x % 6)...]: 16-bit little-endian, bit y set where mask m inverts (x, y), y < 12.
-_MASK_ROW = (
+# _MASKS[12 m + y % 12]: bit x set where mask m inverts module (x, y), x < 6; then from 96,
+# _MASKS[96 + 2 (6 m + x % 6)...]: 16 bits little-endian, bit y set where mask m inverts (x, y), y < 12.
+_MASKS = (
     b"\x15\x2a\x15\x2a\x15\x2a\x15\x2a\x15\x2a\x15\x2a\x3f\x00\x3f\x00\x3f\x00\x3f\x00"
     b"\x3f\x00\x3f\x00\x09\x09\x09\x09\x09\x09\x09\x09\x09\x09\x09\x09\x09\x24\x12\x09"
     b"\x24\x12\x09\x24\x12\x09\x24\x12\x07\x07\x38\x38\x07\x07\x38\x38\x07\x07\x38\x38"
     b"\x3f\x01\x09\x15\x09\x01\x3f\x01\x09\x15\x09\x01\x3f\x07\x1b\x15\x2d\x31\x3f\x07"
-    b"\x1b\x15\x2d\x31\x15\x38\x31\x2a\x07\x0e\x15\x38\x31\x2a\x07\x0e")
-_MASK_COL = (
+    b"\x1b\x15\x2d\x31\x15\x38\x31\x2a\x07\x0e\x15\x38\x31\x2a\x07\x0e"
     b"\x55\x05\xaa\x0a\x55\x05\xaa\x0a\x55\x05\xaa\x0a\x55\x05\x55\x05\x55\x05\x55\x05"
     b"\x55\x05\x55\x05\xff\x0f\x00\x00\x00\x00\xff\x0f\x00\x00\x00\x00\x49\x02\x24\x09"
     b"\x92\x04\x49\x02\x24\x09\x92\x04\x33\x03\x33\x03\x33\x03\xcc\x0c\xcc\x0c\xcc\x0c"
@@ -271,17 +270,13 @@ def _row_modules(y, x, n, bits):
         n -= m
 
 
-# a finder pattern's rows and its separator, by distance from the centre row: 9 modules from
-# the centre column - 4 (6.3.3); an alignment pattern's rows, 5 modules (6.3.6)
-_FINDER_ROWS = b"\xba\xba\x82\xfe\x00"
-_ALIGNMENT_ROWS = b"\x15\x11\x1f"
-
-
 def _finder(s, cx, cy):
     for dy in range(-4, 5):
         y = cy + dy
         if 0 <= y < s:
-            bits = _FINDER_ROWS[abs(dy)]
+            # the finder pattern and its separator, 9 modules from cx - 4, by distance from
+            # the centre row (6.3.3)
+            bits = b"\xba\xba\x82\xfe\x00"[abs(dy)]
             x = cx - 4
             n = 9
             if x < 0:
@@ -365,8 +360,8 @@ def _function_patterns(version, s):
         for b in pos:
             if (a == 6 and b == 6) or (a == 6 and b == pos[-1]) or (a == pos[-1] and b == 6):
                 continue
-            for dy in range(-2, 3):
-                _row_modules(b + dy, a - 2, 5, _ALIGNMENT_ROWS[abs(dy)])
+            for dy in range(-2, 3):           # 5 modules from a - 2, by distance from b (6.3.6)
+                _row_modules(b + dy, a - 2, 5, b"\x15\x11\x1f"[abs(dy)])
     for y in range(9):                        # the format areas: column 8 and row 8
         if y != 6:
             _row_modules(y, 8, 1, 0)
@@ -438,7 +433,7 @@ def _mask_patterns(m):
     p = _pat
     k = 0
     for r in range(12):
-        q = _MASK_ROW[12 * m + r]             # 6 columns from x = 0
+        q = _MASKS[12 * m + r]             # 6 columns from x = 0
         for c in range(_NCH):                 # chunk c starts at x = 20c: 2c columns into q
             o = (2 * c) % 6
             q6 = ((q >> o) | (q << (6 - o))) & 0x3F
@@ -446,8 +441,8 @@ def _mask_patterns(m):
             p[k] = (q6 | (q6 << 12)) & _OWN
             k += 1
     for r in range(6):
-        i = 2 * (6 * m + r)
-        q = _MASK_COL[i] | (_MASK_COL[i + 1] << 8)   # 12 rows from y = 0
+        i = 96 + 2 * (6 * m + r)
+        q = _MASKS[i] | (_MASKS[i + 1] << 8)   # 12 rows from y = 0
         for c in range(_NCH):                 # chunk c starts at y = 20c: 8c rows into q
             o = (8 * c) % 12
             q12 = ((q >> o) | (q << (12 - o))) & 0xFFF
