@@ -1,10 +1,11 @@
 # QR Code encoder (ISO/IEC 18004): byte mode, versions 1-10, error correction level M.
 # Output: a QRCode with .size (modules per side), .version, .mask and .get(x, y) -> 0/1, kept
 # as one packed bit matrix.  Written for the board: the symbol is built in work buffers
-# allocated once (one byte per module, sized for version 10), Reed-Solomon runs on the
-# GF(256) log/antilog tables below (bytes constants: flash when frozen), and the eight
-# masks are scored in place, a mask's scoring stopping as soon as it can no longer win.
-# An encode allocates its codewords and the returned symbol, nothing per module.
+# allocated once, as bit chunks of 20 modules per row and per column (small integers on a
+# 32-bit port), so a mask is applied and scored 20 modules at a time with shifts and ANDs;
+# Reed-Solomon runs on the GF(256) log/antilog tables and the level-M generators below
+# (bytes constants: flash when frozen), and a mask's scoring stops as soon as it can no
+# longer win.  An encode allocates the returned symbol, nothing per module.
 from array import array
 
 from micropython import const
