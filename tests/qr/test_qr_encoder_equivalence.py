@@ -4,6 +4,8 @@ choice, same penalty score, same modules) and python-qrcode (an independent enco
 the version and mask ours chose: same modules); and the merchant payload read back by zbar."""
 import json
 import os
+import random
+import string
 import shutil
 import subprocess
 
@@ -22,6 +24,13 @@ MERCHANT = ("00020101021226420019com.smartpos.wallet0115MERCHANT0000001520458125
             "5802US5919SMARTPOS DEMO STORE6009SAN DIEGO62230107W0001230708TERM00016304C45D")
 PAYLOADS = [MERCHANT, "", "A", "y" * 10, "y" * 213, "0" * 178, bytes(range(200)).hex()[:120]] + \
     [("SMARTPOS-%d-" % n + "0123456789ABCDEFGHIJ" * 20)[:n] for n in (5, 20, 40, 60, 80, 100, 120, 150, 178, 210)]
+# seeded random payloads of every length class (digits, upper-case alphanumerics, any printable
+# text, text with 2- and 3-byte UTF-8 characters), byte mode all: many symbols, masks and scores
+_RNG = random.Random(17)
+_ALPHABETS = ("0123456789", "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:", string.printable,
+              "abc\u00e9\u00fc\u20ac\u00df123")
+RANDOM_PAYLOADS = ["".join(_RNG.choice(_ALPHABETS[i % 4]) for _ in range(_RNG.randint(1, 70 if i % 4 == 3 else 213)))
+                   for i in range(48)]
 
 _RUN = r"""
 import json
@@ -52,7 +61,7 @@ def _python_qrcode(data, version, mask):
 
 
 def test_same_symbol_as_the_encoder_it_replaced_and_as_python_qrcode():
-    cases = [[p, 1] for p in PAYLOADS] + [["hello", v] for v in range(1, 11)]
+    cases = [[p, 1] for p in PAYLOADS + RANDOM_PAYLOADS] + [["hello", v] for v in range(1, 11)]
     results = _encode_all(cases)
     assert len(results) == len(cases)
     versions = set()

@@ -1,10 +1,11 @@
 # QR Code encoder (ISO/IEC 18004): byte mode, versions 1-10, error correction level M.
 # Output: a QRCode with .size (modules per side), .version, .mask and .get(x, y) -> 0/1, kept
 # as one packed bit matrix.  Written for the board: the symbol is built in work buffers
-# allocated once (one byte per module, sized for version 10), Reed-Solomon runs on the
-# GF(256) log/antilog tables below (bytes constants: flash when frozen), and the eight
-# masks are scored in place, a mask's scoring stopping as soon as it can no longer win.
-# An encode allocates its codewords and the returned symbol, nothing per module.
+# allocated once, as bit chunks of 20 modules per row and per column (small integers on a
+# 32-bit port), so a mask is applied and scored 20 modules at a time with shifts and ANDs;
+# Reed-Solomon runs on the GF(256) log/antilog tables and the level-M generators below
+# (bytes constants: flash when frozen), and a mask's scoring stops as soon as it can no
+# longer win.  An encode allocates the returned symbol, nothing per module.
 from array import array
 
 from micropython import const
@@ -13,16 +14,15 @@ EC_M = const(0)          # format bits for level M are 00
 MAX_VERSION = const(10)
 _MAX_SIZE = const(57)    # 17 + 4 * MAX_VERSION
 _MAX_CODEWORDS = const(346)
-_N3_AFTER = const(0b10111010000)     # 1011101 then 4 light modules
-_N3_BEFORE = const(0b00001011101)    # 4 light modules then 1011101
 
-# Version -> (EC codewords per block, ((blocks, data codewords per block), ...)) for level M
+# Version -> (EC codewords per block, its generator's offset in _GENERATORS,
+#             ((blocks, data codewords per block), ...)) for level M
 # (ISO/IEC 18004 Table 9)
 _BLOCKS = (
     None,
-    (10, ((1, 16),)), (16, ((1, 28),)), (26, ((1, 44),)), (18, ((2, 32),)), (24, ((2, 43),)),
-    (16, ((4, 27),)), (18, ((4, 31),)), (22, ((2, 38), (2, 39))), (22, ((3, 36), (2, 37))),
-    (26, ((4, 43), (1, 44))),
+    (10, 0, ((1, 16),)), (16, 10, ((1, 28),)), (26, 90, ((1, 44),)), (18, 26, ((2, 32),)),
+    (24, 66, ((2, 43),)), (16, 10, ((4, 27),)), (18, 26, ((4, 31),)), (22, 44, ((2, 38), (2, 39))),
+    (22, 44, ((3, 36), (2, 37))), (26, 90, ((4, 43), (1, 44))),
 )
 # data codewords per version at level M (the sums of the table above)
 _CAPACITY = b"\x00\x10\x1c\x2c\x40\x56\x6c\x7c\x9a\xb6\xd8"
@@ -100,61 +100,91 @@ except ImportError:
     _c_encode = None
 BACKEND = "pure" if _c_encode is None else "native"
 
-# -- work buffers of the pure encoder, sized for the largest version and allocated in small
-# pieces (a board's heap has room for many short blocks long before it has one of 3 KB) ---
-_DATA = const(2)                              # a module's flag: carries data (is masked)
-_INVERT = const(4)                            # a mask row's flag: inverts a data module here
-# the module as masked, by (value | _DATA flag | _INVERT flag): inverted when data and invert
-_MASKED = b"\x00\x01\x00\x01\x00\x01\x01\x00"
+# -- work buffers of the pure encoder, sized for the largest version.  The symbol is kept as
+# bit chunks: a row (or column) of up to 57 modules is three chunks of 20 modules, chunk k
+# holding modules 20k..20k+19 at bits 0..19, so every value stays a small integer on a 32-bit
+# port (under 2^30) and a mask is applied and scored 20 modules at a time ---------------------
+_CHUNK = const(20)                            # modules per chunk
+_NCH = const(3)                               # chunks per line, for up to 57 modules
+_OWN = const(0xFFFFF)                         # a chunk's 20 bits
 if _c_encode is None:
-    _rows = [bytearray(_MAX_SIZE) for _ in range(_MAX_SIZE)]   # module value | _DATA, by row
-    _cur = bytearray(_MAX_SIZE)                   # the row being scored, masked
-    _last = bytearray(_MAX_SIZE)                  # the row above it, masked
-    _col_run = bytearray(_MAX_SIZE)               # per column: length of the run ending above
-    _col_win = array("H", bytes(2 * _MAX_SIZE))   # per column: the last 11 modules, as bits
-    _pattern = bytearray(12 * _MAX_SIZE)          # the mask's rows (every mask repeats each 12 rows)
+    _rv = array("I", bytes(4 * _NCH * _MAX_SIZE))   # row y, chunk k at y * 3 + k: dark modules
+    _rd = array("I", bytes(4 * _NCH * _MAX_SIZE))   # row y: the data modules (masked ones)
+    _cv = array("I", bytes(4 * _NCH * _MAX_SIZE))   # column x, chunk k at x * 3 + k: dark modules
+    _cd = array("I", bytes(4 * _NCH * _MAX_SIZE))   # column x: the data modules
+    _pat = array("I", bytes(4 * 18 * _NCH))   # a mask's chunks: rows by y % 12, then columns by x % 6
+    _line = array("I", bytes(4))              # the rows' dark modules, as the row penalty counts them
     _codewords = bytearray(_MAX_CODEWORDS)        # the data codewords
     _stream = bytearray(_MAX_CODEWORDS)           # data and EC codewords, interleaved
     _ec = bytearray(5 * 26)                       # EC codewords of every block (at most 5 x 26)
+    _work = bytearray(44 + 26)                    # a block and its EC codewords (7.5.2)
+
+# Mask patterns (7.8.2, Table 10): every mask repeats every 6 columns and every 12 rows.
+# _MASKS[12 m + y % 12]: bit x set where mask m inverts module (x, y), x < 6; then from 96,
+# _MASKS[96 + 2 (6 m + x % 6)...]: 16 bits little-endian, bit y set where mask m inverts (x, y), y < 12.
+_MASKS = (
+    b"\x15\x2a\x15\x2a\x15\x2a\x15\x2a\x15\x2a\x15\x2a\x3f\x00\x3f\x00\x3f\x00\x3f\x00"
+    b"\x3f\x00\x3f\x00\x09\x09\x09\x09\x09\x09\x09\x09\x09\x09\x09\x09\x09\x24\x12\x09"
+    b"\x24\x12\x09\x24\x12\x09\x24\x12\x07\x07\x38\x38\x07\x07\x38\x38\x07\x07\x38\x38"
+    b"\x3f\x01\x09\x15\x09\x01\x3f\x01\x09\x15\x09\x01\x3f\x07\x1b\x15\x2d\x31\x3f\x07"
+    b"\x1b\x15\x2d\x31\x15\x38\x31\x2a\x07\x0e\x15\x38\x31\x2a\x07\x0e"
+    b"\x55\x05\xaa\x0a\x55\x05\xaa\x0a\x55\x05\xaa\x0a\x55\x05\x55\x05\x55\x05\x55\x05"
+    b"\x55\x05\x55\x05\xff\x0f\x00\x00\x00\x00\xff\x0f\x00\x00\x00\x00\x49\x02\x24\x09"
+    b"\x92\x04\x49\x02\x24\x09\x92\x04\x33\x03\x33\x03\x33\x03\xcc\x0c\xcc\x0c\xcc\x0c"
+    b"\xff\x0f\x41\x00\x49\x02\x55\x05\x49\x02\x41\x00\xff\x0f\xc7\x01\xdb\x06\x55\x05"
+    b"\x6d\x0b\x71\x0c\x55\x05\x38\x0e\x71\x0c\xaa\x0a\xc7\x01\x8e\x03")
+# bits set in a byte
+_POP = (
+    b"\x00\x01\x01\x02\x01\x02\x02\x03\x01\x02\x02\x03\x02\x03\x03\x04\x01\x02\x02\x03"
+    b"\x02\x03\x03\x04\x02\x03\x03\x04\x03\x04\x04\x05\x01\x02\x02\x03\x02\x03\x03\x04"
+    b"\x02\x03\x03\x04\x03\x04\x04\x05\x02\x03\x03\x04\x03\x04\x04\x05\x03\x04\x04\x05"
+    b"\x04\x05\x05\x06\x01\x02\x02\x03\x02\x03\x03\x04\x02\x03\x03\x04\x03\x04\x04\x05"
+    b"\x02\x03\x03\x04\x03\x04\x04\x05\x03\x04\x04\x05\x04\x05\x05\x06\x02\x03\x03\x04"
+    b"\x03\x04\x04\x05\x03\x04\x04\x05\x04\x05\x05\x06\x03\x04\x04\x05\x04\x05\x05\x06"
+    b"\x04\x05\x05\x06\x05\x06\x06\x07\x01\x02\x02\x03\x02\x03\x03\x04\x02\x03\x03\x04"
+    b"\x03\x04\x04\x05\x02\x03\x03\x04\x03\x04\x04\x05\x03\x04\x04\x05\x04\x05\x05\x06"
+    b"\x02\x03\x03\x04\x03\x04\x04\x05\x03\x04\x04\x05\x04\x05\x05\x06\x03\x04\x04\x05"
+    b"\x04\x05\x05\x06\x04\x05\x05\x06\x05\x06\x06\x07\x02\x03\x03\x04\x03\x04\x04\x05"
+    b"\x03\x04\x04\x05\x04\x05\x05\x06\x03\x04\x04\x05\x04\x05\x05\x06\x04\x05\x05\x06"
+    b"\x05\x06\x06\x07\x03\x04\x04\x05\x04\x05\x05\x06\x04\x05\x05\x06\x05\x06\x06\x07"
+    b"\x04\x05\x05\x06\x05\x06\x06\x07\x05\x06\x06\x07\x06\x07\x07\x08")
 
 
-def _rs_generator_logs(n, out):
-    """The degree-n generator polynomial prod(x - alpha^i), i < n, as the logs of its
-    coefficients x^(n-1)..x^0 in out[0..n-1] (the leading coefficient, 1, is implied).
-    Every coefficient of these generators is non-zero."""
-    g = out                                   # coefficients, g[0] the constant term, then logs
-    for i in range(n + 1):
-        g[i] = 0
-    g[0] = 1
-    for i in range(n):                        # multiply by (x - alpha^i)
-        for j in range(i + 1, 0, -1):
-            c = g[j]
-            g[j] = g[j - 1] ^ (_EXP[_LOG[c] + i] if c else 0)
-        g[0] = _EXP[_LOG[g[0]] + i]
-    for j in range(n // 2):                   # highest degree first
-        g[j], g[n - 1 - j] = g[n - 1 - j], g[j]
-    for j in range(n):
-        g[j] = _LOG[g[j]]
+# The generator polynomials prod(x - alpha^i), i < n (ISO/IEC 18004 7.5.2, Annex A), for the
+# EC codeword counts of level M, as the logs of their coefficients x^(n-1)..x^0 (the leading
+# coefficient, 1, implied; none is 0): n = 10 at 0, 16 at 10, 18 at 26, 22 at 44, 24 at 66,
+# 26 at 90 (_BLOCKS gives each version's offset).
+_GENERATORS = (
+    b"\xfb\x43\x2e\x3d\x76\x46\x40\x5e\x20\x2d\x78\x68\x6b\x6d\x66\xa1\x4c\x03\x5b\xbf"
+    b"\x93\xa9\xb6\xc2\xe1\x78\xd7\xea\x9e\x5e\xb8\x61\x76\xaa\x4f\xbb\x98\x94\xfc\xb3"
+    b"\x05\x62\x60\x99\xd2\xab\xf7\xf2\x5d\xe6\x0e\x6d\xdd\x35\xc8\x4a\x08\xac\x62\x50"
+    b"\xdb\x86\xa0\x69\xa5\xe7\xe5\x79\x87\x30\xd3\x75\xfb\x7e\x9f\xb4\xa9\x98\xc0\xe2"
+    b"\xe4\xda\x6f\x00\x75\xe8\x57\x60\xe3\x15\xad\x7d\x9e\x02\x67\xb6\x76\x11\x91\xc9"
+    b"\x6f\x1c\xa5\x35\xa1\x15\xf5\x8e\x0d\x66\x30\xe3\x99\x91\xda\x46")
 
 
-def _rs_remainder(data, start, count, glog, n, rem, at):
-    """rem[at:at+n] = the EC codewords of data[start:start+count] (ISO/IEC 18004 7.5.2)."""
-    end = at + n - 1
-    for k in range(at, at + n):
-        rem[k] = 0
-    for p in range(start, start + count):
-        f = data[p] ^ rem[at]
+def _rs_remainder(data, start, count, gen, at, n, rem, to):
+    """rem[to:to+n] = the EC codewords of data[start:start+count] (ISO/IEC 18004 7.5.2): the
+    block times x^n divided by the generator at gen[at:at+n], by long division in _work."""
+    w = _work
+    exp = _EXP
+    log = _LOG
+    for i in range(count):
+        w[i] = data[start + i]
+    for i in range(count, count + n):
+        w[i] = 0
+    end = at + n
+    for p in range(count):
+        f = w[p]
         if f:
-            lf = _LOG[f]
-            j = 0
-            for k in range(at, end):
-                rem[k] = rem[k + 1] ^ _EXP[lf + glog[j]]
-                j += 1
-            rem[end] = _EXP[lf + glog[j]]
-        else:
-            for k in range(at, end):
-                rem[k] = rem[k + 1]
-            rem[end] = 0
+            lf = log[f]
+            k = p + 1
+            for j in range(at, end, 2):       # n is even at level M
+                w[k] ^= exp[lf + gen[j]]
+                w[k + 1] ^= exp[lf + gen[j + 1]]
+                k += 2
+    for i in range(n):
+        rem[to + i] = w[count + i]
 
 
 def _codeword_stream(data, version):
@@ -183,15 +213,13 @@ def _codeword_stream(data, version):
         out[k] = pad
         pad ^= 0xEC ^ 0x11
         k += 1
-    ec, groups = _BLOCKS[version]
-    glog = _pattern                           # borrowed: the masks are not built yet
-    _rs_generator_logs(ec, glog)
+    ec, at, groups = _BLOCKS[version]
     nblocks = 0
     k = 0
     longest = 0
     for count, size in groups:
         for _ in range(count):
-            _rs_remainder(out, k, size, glog, ec, _ec, nblocks * ec)
+            _rs_remainder(out, k, size, _GENERATORS, at, ec, _ec, nblocks * ec)
             k += size
             nblocks += 1
         longest = size
@@ -227,52 +255,104 @@ class QRCode:
 
 
 # -- function patterns (6.3) -------------------------------------------------------------
-def _set(s, x, y, v):
-    _rows[y][x] = v                           # a function module: not _DATA
+def _row_modules(y, x, n, bits):
+    """Modules x..x+n-1 of row y become function modules, dark where `bits` has a 1 (bit 0 for
+    module x); n is at most 20."""
+    i = y * _NCH
+    while n > 0:
+        k = x // _CHUNK
+        o = x - k * _CHUNK
+        m = _CHUNK - o if n > _CHUNK - o else n
+        mask = ((1 << m) - 1) << o
+        _rv[i + k] = (_rv[i + k] & ~mask) | ((bits & ((1 << m) - 1)) << o)
+        _rd[i + k] &= ~mask
+        bits >>= m
+        x += m
+        n -= m
 
 
 def _finder(s, cx, cy):
     for dy in range(-4, 5):
         y = cy + dy
         if 0 <= y < s:
-            for dx in range(-4, 5):
-                x = cx + dx
-                if 0 <= x < s:
-                    d = max(abs(dx), abs(dy))
-                    _set(s, x, y, 1 if d != 2 and d != 4 else 0)
-
-
-def _alignment(s, cx, cy):
-    for dy in range(-2, 3):
-        for dx in range(-2, 3):
-            _set(s, cx + dx, cy + dy, 1 if max(abs(dx), abs(dy)) != 1 else 0)
+            # the finder pattern and its separator, 9 modules from cx - 4, by distance from
+            # the centre row (6.3.3)
+            bits = b"\xba\xba\x82\xfe\x00"[abs(dy)]
+            x = cx - 4
+            n = 9
+            if x < 0:
+                bits >>= -x
+                n += x
+                x = 0
+            if x + n > s:
+                n = s - x
+            _row_modules(y, x, n, bits)
 
 
 def _format(s, mask):
-    """The format information (6.9: level and mask, BCH(15,5), XOR 101010000010010)."""
+    """The format information (6.9: level and mask, BCH(15,5), XOR 101010000010010), into the
+    rows and the columns: its first copy by the top-left finder (every module in chunk 0 of its
+    row and column), its second in row 8 (bits 0-7) and column 8 (bits 8-14), and the dark
+    module at (8, s - 8)."""
     bits = _bch((EC_M << 3) | mask, 0x537, 10) ^ 0x5412
-    for i in range(6):
-        _set(s, 8, i, (bits >> i) & 1)
-    _set(s, 8, 7, (bits >> 6) & 1)
-    _set(s, 8, 8, (bits >> 7) & 1)
-    _set(s, 7, 8, (bits >> 8) & 1)
-    for i in range(9, 15):
-        _set(s, 14 - i, 8, (bits >> i) & 1)
-    for i in range(8):
-        _set(s, s - 1 - i, 8, (bits >> i) & 1)
-    for i in range(8, 15):
-        _set(s, 8, s - 15 + i, (bits >> i) & 1)
-    _set(s, 8, s - 8, 1)                      # the dark module
+    rv = _rv
+    cv = _cv
+    for i in range(15):
+        b = (bits >> i) & 1
+        if i < 6:
+            x = 8
+            y = i
+        elif i < 8:
+            x = 8
+            y = i + 1
+        elif i == 8:
+            x = 7
+            y = 8
+        else:
+            x = 14 - i
+            y = 8
+        r = y * _NCH
+        rv[r] = (rv[r] & ~(1 << x)) | (b << x)
+        r = x * _NCH
+        cv[r] = (cv[r] & ~(1 << y)) | (b << y)
+        if i < 8:                             # (s - 1 - i, 8)
+            x = s - 1 - i
+            k = x // _CHUNK
+            r = 8 * _NCH + k
+            x -= k * _CHUNK
+            rv[r] = (rv[r] & ~(1 << x)) | (b << x)
+            r = (s - 1 - i) * _NCH
+            cv[r] = (cv[r] & ~0x100) | (b << 8)
+        else:                                 # (8, s - 15 + i)
+            y = s - 15 + i
+            r = y * _NCH
+            rv[r] = (rv[r] & ~0x100) | (b << 8)
+            k = y // _CHUNK
+            r = 8 * _NCH + k
+            y -= k * _CHUNK
+            cv[r] = (cv[r] & ~(1 << y)) | (b << y)
+    rv[(s - 8) * _NCH] |= 0x100               # the dark module
+    y = s - 8
+    k = y // _CHUNK
+    cv[8 * _NCH + k] |= 1 << (y - k * _CHUNK)
 
 
 def _function_patterns(version, s):
+    """The function patterns (6.3) and the format and version areas, built row by row; every
+    one of them is symmetric about the diagonal in where it lies (and, but for the format
+    information, which _format writes into both, in its modules), so the columns are then a
+    copy of the rows."""
+    c1 = 0 if s <= _CHUNK else _OWN if s > 2 * _CHUNK else (1 << (s - _CHUNK)) - 1
+    c2 = (1 << (s - 2 * _CHUNK)) - 1 if s > 2 * _CHUNK else 0
+    for i in range(0, s * _NCH, _NCH):        # every module a light data module
+        _rv[i] = _rv[i + 1] = _rv[i + 2] = 0
+        _rd[i] = _OWN
+        _rd[i + 1] = c1
+        _rd[i + 2] = c2
+    for x in range(0, s, _CHUNK):             # timing patterns: row 6, then column 6
+        _row_modules(6, x, s - x if s - x < _CHUNK else _CHUNK, 0x55555)
     for y in range(s):
-        row = _rows[y]
-        for x in range(s):
-            row[x] = _DATA
-    for i in range(s):                        # timing patterns
-        _set(s, 6, i, 1 - (i & 1))
-        _set(s, i, 6, 1 - (i & 1))
+        _row_modules(y, 6, 1, 1 - (y & 1))
     _finder(s, 3, 3)
     _finder(s, s - 4, 3)
     _finder(s, 3, s - 4)
@@ -281,148 +361,297 @@ def _function_patterns(version, s):
         for b in pos:
             if (a == 6 and b == 6) or (a == 6 and b == pos[-1]) or (a == pos[-1] and b == 6):
                 continue
-            _alignment(s, a, b)
-    _format(s, 0)                             # reserve the format areas
-    if version >= 7:                          # version information (6.10)
+            for dy in range(-2, 3):           # 5 modules from a - 2, by distance from b (6.3.6)
+                _row_modules(b + dy, a - 2, 5, b"\x15\x11\x1f"[abs(dy)])
+    for y in range(9):                        # the format areas: column 8 and row 8
+        if y != 6:
+            _row_modules(y, 8, 1, 0)
+    for y in range(s - 8, s):
+        _row_modules(y, 8, 1, 0)
+    _row_modules(8, 0, 6, 0)
+    _row_modules(8, 7, 1, 0)
+    _row_modules(8, s - 8, 8, 0)
+    if version >= 7:                          # version information (6.10): 6 x 3 by each finder
         bits = _bch(version, 0x1F25, 12)
-        for i in range(18):
-            b = (bits >> i) & 1
-            a, c = s - 11 + i % 3, i // 3
-            _set(s, a, c, b)
-            _set(s, c, a, b)
+        for c in range(6):                    # bit 3c + j at (s - 11 + j, c) and (c, s - 11 + j)
+            _row_modules(c, s - 11, 3, (bits >> (3 * c)) & 7)
+        for j in range(3):
+            b = 0
+            for c in range(6):
+                b |= ((bits >> (3 * c + j)) & 1) << c
+            _row_modules(s - 11 + j, 0, 6, b)
+    _cv[:] = _rv
+    _cd[:] = _rd
 
 
 def _place(s, total):
     """The codewords' bits into the data modules, two columns at a time, upwards then
-    downwards from the bottom right (6.7.3); remainder bits are 0."""
+    downwards from the bottom right (6.7.3); remainder bits are 0 (light)."""
     cw = _stream
-    nbits = total * 8
-    i = 0
+    if total < _MAX_CODEWORDS:
+        cw[total] = 0                         # the remainder bits (at most 7)
+    rv = _rv
+    rd = _rd
+    cv = _cv
+    i = 0                                     # the bit to place, most significant first
     right = s - 1
     while right >= 1:
         if right == 6:
             right = 5
-        upward = ((right + 1) & 2) == 0
-        for vert in range(s):
-            row = _rows[s - 1 - vert if upward else vert]
-            x = right
-            for _ in range(2):                # the right module, then the left one
-                if row[x] & _DATA:
-                    row[x] = _DATA | ((cw[i >> 3] >> (7 - (i & 7))) & 1 if i < nbits else 0)
-                    i += 1
-                x -= 1
+        kr = right // _CHUNK                  # the right module's chunk and bit in a row
+        br = 1 << (right - kr * _CHUNK)
+        kl = (right - 1) // _CHUNK            # the left one's
+        bl = 1 << (right - 1 - kl * _CHUNK)
+        cr = right * _NCH                     # their columns
+        cl = cr - _NCH
+        if ((right + 1) & 2) == 0:            # upwards
+            y = s - 1
+            step = -1
+        else:
+            y = 0
+            step = 1
+        r = y * _NCH
+        rstep = step * _NCH
+        for _ in range(s):
+            if rd[r + kr] & br:
+                if (cw[i >> 3] << (i & 7)) & 0x80:
+                    rv[r + kr] |= br
+                    cv[cr + y // _CHUNK] |= 1 << (y % _CHUNK)
+                i += 1
+            if rd[r + kl] & bl:
+                if (cw[i >> 3] << (i & 7)) & 0x80:
+                    rv[r + kl] |= bl
+                    cv[cl + y // _CHUNK] |= 1 << (y % _CHUNK)
+                i += 1
+            y += step
+            r += rstep
         right -= 2
 
 
-def _mask_rows(m, s):
-    """_pattern = the rows 0..11 of mask m (7.8.2, Table 10), _INVERT where the mask inverts a
-    data module; row y of the mask is row y % 12."""
-    p = _pattern
+def _mask_patterns(m):
+    """_pat = mask m's chunks: [12 row residues x 3 chunks] (bit x - 20k where the mask inverts
+    (x, y), y % 12 = the residue), then [6 column residues x 3 chunks] (bit y - 20k, x % 6)."""
+    p = _pat
     k = 0
-    for y in range(12):
-        for x in range(s):
-            if m == 0:
-                inv = (x + y) % 2 == 0
-            elif m == 1:
-                inv = y % 2 == 0
-            elif m == 2:
-                inv = x % 3 == 0
-            elif m == 3:
-                inv = (x + y) % 3 == 0
-            elif m == 4:
-                inv = (x // 3 + y // 2) % 2 == 0
-            elif m == 5:
-                inv = x * y % 2 + x * y % 3 == 0
-            elif m == 6:
-                inv = (x * y % 2 + x * y % 3) % 2 == 0
-            else:
-                inv = ((x + y) % 2 + x * y % 3) % 2 == 0
-            p[k] = _INVERT if inv else 0
+    for r in range(12):
+        q = _MASKS[12 * m + r]             # 6 columns from x = 0
+        for c in range(_NCH):                 # chunk c starts at x = 20c: 2c columns into q
+            o = (2 * c) % 6
+            q6 = ((q >> o) | (q << (6 - o))) & 0x3F
+            q6 |= q6 << 6
+            p[k] = (q6 | (q6 << 12)) & _OWN
+            k += 1
+    for r in range(6):
+        i = 96 + 2 * (6 * m + r)
+        q = _MASKS[i] | (_MASKS[i + 1] << 8)   # 12 rows from y = 0
+        for c in range(_NCH):                 # chunk c starts at y = 20c: 8c rows into q
+            o = (8 * c) % 12
+            q12 = ((q >> o) | (q << (12 - o))) & 0xFFF
+            p[k] = (q12 | (q12 << 12)) & _OWN
             k += 1
 
 
-def _penalty(s, best):
-    """The penalty (7.8.3) of the symbol under the mask in _pattern, scored row by row in one
-    pass (the columns' runs and windows carried from row to row), or a value >= best as soon
-    as it reaches best (every term is positive, so such a mask cannot win):
-    N1, runs of 5 or more alike in a row or column: 3 + the excess;
-    N2, every 2x2 block of one colour: 3;
-    N3, 1:1:3:1:1 with 4 light modules on a side, in a row or column: 40;
-    N4, each 5 % of dark modules away from 50 %: 10."""
-    p = _pattern
-    masked = _MASKED
-    cur = _cur
-    last = _last
-    crun = _col_run
-    cwin = _col_win
-    dark = 0
+# -- mask penalty (7.8.3) ------------------------------------------------------------------
+# A line (row or column) is scored as three segments: segment k is its chunk k and the first 10
+# modules of chunk k+1 (30 bits, under 2^30), and a pattern is counted in the segment where it
+# starts (in chunk k), so the 11 modules of an N3 pattern are always in one segment.
+# N1, runs of 5 or more alike: 3 + the excess = (windows of 5 alike in the run) + 2, the 2
+#     counted at the run's last window of 5;
+# N2, every 2x2 block of one colour: 3 (rows only);
+# N3, 1011101 with 4 light modules on a side, within the line: 40;
+# N4, each 5 % of dark modules away from 50 %: 10.
+# Every term is positive, so a mask's scoring stops once it reaches the best so far.
+def _row_penalty(s, f0, f1, f2, best):
+    """N1, N2 and N3 of the rows under the mask in _pat, and their dark modules in _line[0]; or
+    a value >= best as soon as the score reaches best."""
+    val = _rv
+    dat = _rd
+    pat = _pat
+    pop = _POP
+    h0 = f0 >> 1
+    h1 = f1 >> 1
+    h2 = f2 >> 1
     score = 0
-    r = 0
-    for y in range(s):
-        row = _rows[y]
-        c = row[0]
-        v = masked[c | p[r]]
-        cur[0] = v
-        dark += v
-        prev = v
-        win = v
-        run = 1
-        for x in range(1, s):                 # the row: mask it, N1 and N3 along it
-            c = row[x]
-            v = masked[c | p[r + x]]
-            cur[x] = v
-            dark += v
-            win = ((win << 1) | v) & 0x7FF
-            if v == prev:
-                run += 1
-                if win == _N3_AFTER:          # ends in 4 alike; needs 11 modules written
-                    score += 40
-            else:
-                if run >= 5:
-                    score += run - 2
-                run = 1
-                prev = v
-                if win == _N3_BEFORE and x >= 10:   # ends in 01; leading light modules only
-                    score += 40                     # count once 11 modules are written
-        if run >= 5:
-            score += run - 2
-        if y == 0:
-            for x in range(s):
-                crun[x] = 1
-                cwin[x] = cur[x]
-        else:                                 # the columns, one module further; N2
-            pv = 2
-            plv = 2
-            for x in range(s):
-                v = cur[x]
-                lv = last[x]
-                w = ((cwin[x] << 1) | v) & 0x7FF
-                cwin[x] = w
-                if v == lv:
-                    crun[x] += 1
-                    if v == pv and v == plv:
-                        score += 3
-                    if w == _N3_AFTER:
-                        score += 40
-                else:
-                    k = crun[x]
-                    if k >= 5:
-                        score += k - 2
-                    crun[x] = 1
-                    if w == _N3_BEFORE and y >= 10:
-                        score += 40
-                pv = v
-                plv = lv
+    dark = 0
+    v0 = v1 = v2 = 0
+    d0 = d1 = d2 = 0                          # the row above: no 2x2 block with it
+    pr = 0
+    i = 0
+    for _ in range(s):
+        c0 = val[i] ^ (pat[pr] & dat[i])
+        c1 = val[i + 1] ^ (pat[pr + 1] & dat[i + 1])
+        c2 = val[i + 2] ^ (pat[pr + 2] & dat[i + 2])
+        dark += (pop[c0 & 0xFF] + pop[(c0 >> 8) & 0xFF] + pop[c0 >> 16] + pop[c1 & 0xFF] +
+                 pop[(c1 >> 8) & 0xFF] + pop[c1 >> 16] + pop[c2 & 0xFF] + pop[(c2 >> 8) & 0xFF] + pop[c2 >> 16])
+        v = c0 | ((c1 & 0x3FF) << _CHUNK)
+        d = ~(v ^ (v >> 1)) & h0
+        e = d & (d >> 1)
+        e &= e >> 2
+        if e:
+            t = e & _OWN
+            if t:
+                score += pop[t & 0xFF] + pop[(t >> 8) & 0xFF] + pop[t >> 16]
+                t &= ~(e >> 1)
+                score += 2 * (pop[t & 0xFF] + pop[(t >> 8) & 0xFF] + pop[t >> 16])
+        nv = ~v & f0
+        c = v & (nv >> 1) & (v >> 2) & (v >> 3) & (v >> 4) & (nv >> 5) & (v >> 6)
+        if c:
+            l4 = nv & (nv >> 1)
+            l4 &= l4 >> 2
+            t = ((c & (l4 >> 7)) | (l4 & (c >> 4))) & _OWN
+            if t:
+                score += 40 * (pop[t & 0xFF] + pop[(t >> 8) & 0xFF] + pop[t >> 16])
+        t = d & d0 & ~(v ^ v0) & _OWN
+        if t:
+            score += 3 * (pop[t & 0xFF] + pop[(t >> 8) & 0xFF] + pop[t >> 16])
+        v0 = v
+        d0 = d
+        v = c1 | ((c2 & 0x3FF) << _CHUNK)
+        d = ~(v ^ (v >> 1)) & h1
+        e = d & (d >> 1)
+        e &= e >> 2
+        if e:
+            t = e & _OWN
+            if t:
+                score += pop[t & 0xFF] + pop[(t >> 8) & 0xFF] + pop[t >> 16]
+                t &= ~(e >> 1)
+                score += 2 * (pop[t & 0xFF] + pop[(t >> 8) & 0xFF] + pop[t >> 16])
+        nv = ~v & f1
+        c = v & (nv >> 1) & (v >> 2) & (v >> 3) & (v >> 4) & (nv >> 5) & (v >> 6)
+        if c:
+            l4 = nv & (nv >> 1)
+            l4 &= l4 >> 2
+            t = ((c & (l4 >> 7)) | (l4 & (c >> 4))) & _OWN
+            if t:
+                score += 40 * (pop[t & 0xFF] + pop[(t >> 8) & 0xFF] + pop[t >> 16])
+        t = d & d1 & ~(v ^ v1) & _OWN
+        if t:
+            score += 3 * (pop[t & 0xFF] + pop[(t >> 8) & 0xFF] + pop[t >> 16])
+        v1 = v
+        d1 = d
+        v = c2
+        d = ~(v ^ (v >> 1)) & h2
+        e = d & (d >> 1)
+        e &= e >> 2
+        if e:
+            t = e & _OWN
+            if t:
+                score += pop[t & 0xFF] + pop[(t >> 8) & 0xFF] + pop[t >> 16]
+                t &= ~(e >> 1)
+                score += 2 * (pop[t & 0xFF] + pop[(t >> 8) & 0xFF] + pop[t >> 16])
+        nv = ~v & f2
+        c = v & (nv >> 1) & (v >> 2) & (v >> 3) & (v >> 4) & (nv >> 5) & (v >> 6)
+        if c:
+            l4 = nv & (nv >> 1)
+            l4 &= l4 >> 2
+            t = ((c & (l4 >> 7)) | (l4 & (c >> 4))) & _OWN
+            if t:
+                score += 40 * (pop[t & 0xFF] + pop[(t >> 8) & 0xFF] + pop[t >> 16])
+        t = d & d2 & ~(v ^ v2) & _OWN
+        if t:
+            score += 3 * (pop[t & 0xFF] + pop[(t >> 8) & 0xFF] + pop[t >> 16])
+        v2 = v
+        d2 = d
         if score >= best:
             return score
-        cur, last = last, cur
-        r += s
-        if r == 12 * s:
-            r = 0
-    for x in range(s):
-        k = crun[x]
-        if k >= 5:
-            score += k - 2
+        i += _NCH
+        pr += _NCH
+        if pr == 12 * _NCH:
+            pr = 0
+    _line[0] = dark
+    return score
+
+
+def _column_penalty(s, f0, f1, f2, score, best):
+    """score plus N1 and N3 of the columns under the mask in _pat, or a value >= best as soon
+    as it reaches best."""
+    val = _cv
+    dat = _cd
+    pat = _pat
+    pop = _POP
+    h0 = f0 >> 1
+    h1 = f1 >> 1
+    h2 = f2 >> 1
+    pr = 12 * _NCH
+    i = 0
+    for _ in range(s):
+        c0 = val[i] ^ (pat[pr] & dat[i])
+        c1 = val[i + 1] ^ (pat[pr + 1] & dat[i + 1])
+        c2 = val[i + 2] ^ (pat[pr + 2] & dat[i + 2])
+        v = c0 | ((c1 & 0x3FF) << _CHUNK)
+        d = ~(v ^ (v >> 1)) & h0
+        e = d & (d >> 1)
+        e &= e >> 2
+        if e:
+            t = e & _OWN
+            if t:
+                score += pop[t & 0xFF] + pop[(t >> 8) & 0xFF] + pop[t >> 16]
+                t &= ~(e >> 1)
+                score += 2 * (pop[t & 0xFF] + pop[(t >> 8) & 0xFF] + pop[t >> 16])
+        nv = ~v & f0
+        c = v & (nv >> 1) & (v >> 2) & (v >> 3) & (v >> 4) & (nv >> 5) & (v >> 6)
+        if c:
+            l4 = nv & (nv >> 1)
+            l4 &= l4 >> 2
+            t = ((c & (l4 >> 7)) | (l4 & (c >> 4))) & _OWN
+            if t:
+                score += 40 * (pop[t & 0xFF] + pop[(t >> 8) & 0xFF] + pop[t >> 16])
+        v = c1 | ((c2 & 0x3FF) << _CHUNK)
+        d = ~(v ^ (v >> 1)) & h1
+        e = d & (d >> 1)
+        e &= e >> 2
+        if e:
+            t = e & _OWN
+            if t:
+                score += pop[t & 0xFF] + pop[(t >> 8) & 0xFF] + pop[t >> 16]
+                t &= ~(e >> 1)
+                score += 2 * (pop[t & 0xFF] + pop[(t >> 8) & 0xFF] + pop[t >> 16])
+        nv = ~v & f1
+        c = v & (nv >> 1) & (v >> 2) & (v >> 3) & (v >> 4) & (nv >> 5) & (v >> 6)
+        if c:
+            l4 = nv & (nv >> 1)
+            l4 &= l4 >> 2
+            t = ((c & (l4 >> 7)) | (l4 & (c >> 4))) & _OWN
+            if t:
+                score += 40 * (pop[t & 0xFF] + pop[(t >> 8) & 0xFF] + pop[t >> 16])
+        v = c2
+        d = ~(v ^ (v >> 1)) & h2
+        e = d & (d >> 1)
+        e &= e >> 2
+        if e:
+            t = e & _OWN
+            if t:
+                score += pop[t & 0xFF] + pop[(t >> 8) & 0xFF] + pop[t >> 16]
+                t &= ~(e >> 1)
+                score += 2 * (pop[t & 0xFF] + pop[(t >> 8) & 0xFF] + pop[t >> 16])
+        nv = ~v & f2
+        c = v & (nv >> 1) & (v >> 2) & (v >> 3) & (v >> 4) & (nv >> 5) & (v >> 6)
+        if c:
+            l4 = nv & (nv >> 1)
+            l4 &= l4 >> 2
+            t = ((c & (l4 >> 7)) | (l4 & (c >> 4))) & _OWN
+            if t:
+                score += 40 * (pop[t & 0xFF] + pop[(t >> 8) & 0xFF] + pop[t >> 16])
+        if score >= best:
+            return score
+        i += _NCH
+        pr += _NCH
+        if pr == 18 * _NCH:
+            pr = 12 * _NCH
+    return score
+
+
+def _penalty(s, best):
+    """The symbol's penalty under the mask in _pat, or a value >= best once it reaches best."""
+    # segment k's modules: from 20k, up to 30 of them (s is 21 to 57)
+    f0 = (1 << s) - 1 if s < 30 else 0x3FFFFFFF
+    f1 = (1 << (s - _CHUNK)) - 1 if s < _CHUNK + 30 else 0x3FFFFFFF
+    f2 = (1 << (s - 2 * _CHUNK)) - 1 if s > 2 * _CHUNK else 0
+    score = _row_penalty(s, f0, f1, f2, best)
+    if score >= best:
+        return score
+    dark = _line[0]
+    score = _column_penalty(s, f0, f1, f2, score, best)
     k = abs(dark * 20 - s * s * 10) // (s * s)
     return score + k * 10
 
@@ -455,26 +684,28 @@ def encode(data, min_version=1):
     best_score = 1 << 29
     for m in range(8):
         _format(s, m)
-        _mask_rows(m, s)
+        _mask_patterns(m)
         sc = _penalty(s, best_score)
         if sc < best_score:
             best, best_score = m, sc
     _format(s, best)
-    _mask_rows(best, s)
+    _mask_patterns(best)
     q = QRCode(version, best, best_score)
     bits = q.bits
-    p = _pattern
-    i = 0
+    nch = (s + _CHUNK - 1) // _CHUNK
     r = 0
-    for y in range(s):
-        row = _rows[y]
-        for x in range(s):
-            c = row[x]
-            if _MASKED[c | p[r + x]]:
-                bits[i >> 3] |= 1 << (i & 7)
-            i += 1
-        r += s
-        if r == 12 * s:
+    for y in range(s):                        # the masked rows, chunk by chunk, into bit y*s + x
+        for k in range(nch):
+            i = y * _NCH + k
+            c = _rv[i] ^ (_pat[r * _NCH + k] & _rd[i])
+            o = y * s + k * _CHUNK
+            while c:
+                sh = o & 7
+                bits[o >> 3] |= (c << sh) & 0xFF
+                c >>= 8 - sh
+                o += 8 - sh
+        r += 1
+        if r == 12:
             r = 0
     return q
 
