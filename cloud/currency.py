@@ -21,6 +21,16 @@ def currency(code):
     return CurrencyOut(code=c.code, number="%03d" % c.number, exponent=c.exponent or 0)
 
 
+def decimal_text(minor, exponent):
+    """Minor units as the decimal amount: 1234, 2 -> '12.34'; 1234, 0 -> '1234'."""
+    sign = "-" if minor < 0 else ""
+    minor = abs(minor)
+    if exponent == 0:
+        return "%s%d" % (sign, minor)
+    unit = 10 ** exponent
+    return "%s%d.%0*d" % (sign, minor // unit, exponent, minor % unit)
+
+
 # the numeric codes of currencies money is kept in (the OpenAPI description lists them)
 TRADED = sorted({"%03d" % c.number for c in iso4217.Currency if c.number is not None and c.exponent is not None})
 

@@ -19,7 +19,6 @@ payment the acquirer leaves out of its file, as if it had not been settled.  Wha
 """
 import datetime
 import os
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -64,12 +63,8 @@ def _money(minor):
 
 
 def _booked_days(sc):
-    db = sqlite3.connect(os.path.join(sc._tmp, "cloud", "cloud.db"))
-    try:
-        return [datetime.date.fromisoformat(str(d)) for (d,) in db.execute(
-            "SELECT DISTINCT booked_day FROM sales WHERE terminal_id = ?", (sc.terminal["id"],))]
-    finally:
-        db.close()
+    return [datetime.date.fromisoformat(str(d)) for (d,) in sc.cloud_rows(
+        "SELECT DISTINCT booked_day FROM sales WHERE terminal_id = ?", (sc.terminal["id"],))]
 
 
 def bean_check(text):

@@ -123,31 +123,27 @@ class SyncCounter(ManagedTerminal):
         return "APPROVED" in text
 
     # -- what each side holds -------------------------------------------------------
-    def cloud_sales(self):
-        """[(invoice, kind, total, tip)] the cloud's database holds for this terminal."""
+    def cloud_rows(self, sql, args=()):
+        """Rows of a query on the cloud's SQLite database (read-only use)."""
         db = sqlite3.connect(os.path.join(self._tmp, "cloud", "cloud.db"))
         try:
-            return db.execute("SELECT invoice, kind, total, tip FROM sales WHERE terminal_id = ? ORDER BY id",
-                              (self.terminal["id"],)).fetchall()
+            return db.execute(sql, args).fetchall()
         finally:
             db.close()
+
+    def cloud_sales(self):
+        """[(invoice, kind, total, tip)] the cloud's database holds for this terminal."""
+        return self.cloud_rows("SELECT invoice, kind, total, tip FROM sales WHERE terminal_id = ? ORDER BY id",
+                               (self.terminal["id"],))
 
     def cloud_uploads(self):
         """The uploaded content of each sale the cloud stored for this terminal (parsed JSON)."""
-        db = sqlite3.connect(os.path.join(self._tmp, "cloud", "cloud.db"))
-        try:
-            return [json.loads(b) for (b,) in db.execute("SELECT body FROM sales WHERE terminal_id = ? ORDER BY id",
-                                                           (self.terminal["id"],))]
-        finally:
-            db.close()
+        return [json.loads(b) for (b,) in self.cloud_rows("SELECT body FROM sales WHERE terminal_id = ? ORDER BY id",
+                                                          (self.terminal["id"],))]
 
     def cloud_conflicts(self):
-        db = sqlite3.connect(os.path.join(self._tmp, "cloud", "cloud.db"))
-        try:
-            return db.execute("SELECT invoice, deliveries FROM sale_conflicts WHERE terminal_id = ?",
-                              (self.terminal["id"],)).fetchall()
-        finally:
-            db.close()
+        return self.cloud_rows("SELECT invoice, deliveries FROM sale_conflicts WHERE terminal_id = ?",
+                               (self.terminal["id"],))
 
     def listed(self):
         """{invoice: (kind booked, total, tip)} of the terminal's transaction list."""

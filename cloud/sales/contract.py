@@ -16,9 +16,8 @@ import json
 import re
 from typing import Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
-from cloud.currency import CurrencyOut, currency  # noqa: F401  (the contract's currencies)
 from cloud.deps import Input, UTCDateTime
 
 EARLIEST = datetime.datetime(2000, 1, 1, tzinfo=datetime.timezone.utc)
@@ -113,16 +112,6 @@ class SaleIn(Input):
     discounts: list[Discount] = Field(default_factory=list, max_length=50)
     tip: int = Field(0, ge=0, le=MINOR_MAX)
     tenders: list[Tender] = Field(min_length=1, max_length=20)
-
-
-def decimal_text(minor, exponent):
-    """Minor units as the decimal amount: 1234, 2 -> '12.34'; 1234, 0 -> '1234'."""
-    sign = "-" if minor < 0 else ""
-    minor = abs(minor)
-    if exponent == 0:
-        return "%s%d" % (sign, minor)
-    unit = 10 ** exponent
-    return "%s%d.%0*d" % (sign, minor // unit, exponent, minor % unit)
 
 
 def luhn_ok(digits):

@@ -21,10 +21,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from cloud.audit.recorder import record
+from cloud.currency import currency
 from cloud.db import utcnow
 from cloud.deps import problems, session
 from cloud.sales import books
-from cloud.sales.contract import SaleIn, card_number_problems, content, currency, sum_problems, total_of
+from cloud.sales.contract import SaleIn, card_number_problems, content, sum_problems, total_of
 from cloud.sales.models import Sale, SaleConflict
 from cloud.tenants.models import Merchant, Store, Terminal
 from cloud.tms.ddi import controller

@@ -8,7 +8,7 @@ import io
 
 from sqlalchemy import func, select
 
-from cloud.sales.contract import currency, decimal_text
+from cloud.currency import currency, decimal_text
 from cloud.sales.models import JournalEntry, Posting, Sale
 from cloud.tenants.models import Store, Terminal
 

@@ -4,7 +4,8 @@ their host and EMV references."""
 import json
 
 from cloud.sales import books
-from cloud.sales.contract import SaleIn, currency, decimal_text, total_of
+from cloud.currency import currency, decimal_text
+from cloud.sales.contract import SaleIn, total_of
 
 WIDTH = 40
 

@@ -26,7 +26,7 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import select
 
 from cloud.sales import books
-from cloud.sales.contract import currency, decimal_text
+from cloud.currency import currency, decimal_text
 from cloud.sales.models import JournalEntry, Posting, Sale
 
 HEADER = ("date", "reference", "amount", "currency", "fee")

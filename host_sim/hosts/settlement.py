@@ -10,23 +10,13 @@ refund, and nothing is given back).
 import csv
 import io
 
-import iso4217
+from cloud.currency import currency, decimal_text
 
 HEADER = ("date", "reference", "amount", "currency", "fee")
 
 
 class SettlementError(ValueError):
     pass
-
-
-def decimal_text(minor, exponent):
-    """12345, 2 -> '123.45'; -5, 2 -> '-0.05'; 7, 0 -> '7'."""
-    sign = "-" if minor < 0 else ""
-    minor = abs(minor)
-    if not exponent:
-        return "%s%d" % (sign, minor)
-    q, r = divmod(minor, 10 ** exponent)
-    return "%s%d.%0*d" % (sign, q, exponent, r)
 
 
 def fee_of(amount, fee_bp):
@@ -56,8 +46,7 @@ def settlement_csv(day, currency, exponent, payments, fee_bp=0):
 
 def exponent_of(code):
     """Decimals of ISO 4217 currency `code` ('USD' -> 2, 'JPY' -> 0)."""
-    try:
-        c = iso4217.Currency(code.upper())
-    except ValueError:
-        raise SettlementError("%r is not an ISO 4217 currency code" % (code,)) from None
-    return c.exponent or 0
+    c = currency(code.upper()) if code.isalpha() else None
+    if c is None:
+        raise SettlementError("%r is not an ISO 4217 currency code" % (code,))
+    return c.exponent

@@ -4,9 +4,9 @@ import datetime
 
 import pytest
 
-from cloud.sales.contract import currency
+from cloud.currency import currency, decimal_text
 from cloud.sales.reconcile import read_file
-from host_sim.hosts.settlement import SettlementError, decimal_text, fee_of, settlement_csv
+from host_sim.hosts.settlement import SettlementError, fee_of, settlement_csv
 from host_sim.hosts.wallet import WalletHost
 from hostlink.terminal import Terminal
 
