@@ -36,6 +36,9 @@ def test_offline_pin_card_sale(rig):
     # the offline approval went to the host as an advice (0220)
     alpha = rig.hosts["alpha"]
     assert alpha.db.txn("TERM0001", e["stan"]) is not None
+    # the entry names the acquirer the advice went to and that acquirer's terminal id: the
+    # cloud books and reconciles the payment by them (docs/bookkeeping.md)
+    assert (e["acq"], e["tid"], e["rrn"]) == ("alpha", "TERM0001", "")
     rig.keys(["ENTER"])
     rig.remove()
 

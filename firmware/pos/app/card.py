@@ -98,8 +98,10 @@ def unrecorded(rec):
 
 
 def _entry(o, amount, kind, rec, entry="CHIP"):
-    mid, tid = services.terminal_ids(getattr(rec.resp, "acquirer", None) or None)
     resp = rec.resp
+    # an offline approval has no host reply: its acquirer is the one its advice (0220) goes to
+    acq = getattr(resp, "acquirer", "") or (rec.engine.route(rec.req) if rec.advice_stan else "")
+    mid, tid = services.terminal_ids(acq or None)
     if o.result == "approved":
         result = t("approved")
     elif o.result == "declined":
@@ -114,7 +116,7 @@ def _entry(o, amount, kind, rec, entry="CHIP"):
          "sig": o.signature_required, "auth": o.auth_code or ("Y1" if o.arc == "Y1" else o.arc if o.arc == "Y3" else ""),
          "rc": o.response_code, "text": o.message, "mid": mid, "tid": tid,
          "stan": getattr(resp, "stan", "") or ("%06d" % rec.advice_stan if rec.advice_stan else ""), "rrn": getattr(resp, "rrn", ""),
-         "acq": getattr(resp, "acquirer", ""), "online": o.online,
+         "acq": acq, "online": o.online,
          "op": status.operator.name if status.operator else "CASHIER"}
     e["ref"] = "%s-%06d" % (tid or "T", e["inv"])
     bal = balance(getattr(resp, "amounts", "") if resp is not None else "")
