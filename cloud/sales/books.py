@@ -18,8 +18,14 @@ A sale of lines L, shop discounts Ds, campaign discounts Dc, tip T, paid by tend
     credit  Liabilities:TipsPayable                  T
 
 A refund posts the same with every sign turned and Income:Refunds in place of Income:Sales.
+
+A void takes back a transaction whose batch was not settled yet (the acquirer settles neither):
+it posts the entry of the transaction it voids with every sign turned, so the two net to zero
+on every account and nothing stays receivable.  A void whose original is not in the cloud (yet)
+posts its own content as a sale with every sign turned.
 """
 import datetime
+import json
 import re
 import zoneinfo
 
@@ -87,6 +93,7 @@ def tax_by_rate(sale):
 def postings(sale):
     """[(account, amount, tax_rate_bp or None)] of a validated SaleIn; they add up to zero."""
     refund = sale.kind == "refund"
+    sign = 1 if sale.kind == "sale" else -1
     lines = {}
     for ln in sale.lines:
         lines[ln.tax_rate_bp] = lines.get(ln.tax_rate_bp, 0) + ln.amount
@@ -111,8 +118,22 @@ def postings(sale):
     for account, amount, bp in out:
         key = (account, bp)
         merged[key] = merged.get(key, 0) + amount
-    sign = -1 if refund else 1
     return [(a, sign * v, bp) for (a, bp), v in merged.items() if v]
+
+
+def voided(db, terminal_id, invoice):
+    """The stored transaction of `terminal_id` with `invoice` that a void refers to, or None."""
+    return db.scalar(select(Sale).where(Sale.terminal_id == terminal_id, Sale.invoice == invoice,
+                                        Sale.kind != "void"))
+
+
+def void_postings(db, sale_row, sale_in):
+    """The postings of a void: those of the transaction it voids, every sign turned."""
+    orig = voided(db, sale_row.terminal_id, sale_in.original_invoice)
+    entry = None if orig is None else db.scalar(select(JournalEntry).where(JournalEntry.sale_id == orig.id))
+    if entry is None:
+        return postings(sale_in)
+    return [(p.account, -p.amount, p.tax_rate_bp) for p in entry.postings]
 
 
 def store_zone(store):
@@ -145,12 +166,14 @@ def booking_day(db, store, day):
 def post(db, sale_row, sale_in, store):
     """The journal entry of a stored sale (flushed with the session)."""
     who = sale_row.terminal.controller_id
-    narration = "%s %s/%d" % ("Refund" if sale_in.kind == "refund" else "Sale", who, sale_in.invoice)
+    narration = "%s %s/%d" % (sale_in.kind.capitalize(), who, sale_in.invoice)
+    if sale_in.kind == "void":
+        narration += " of %d" % sale_in.original_invoice
     entry = JournalEntry(merchant_id=sale_row.merchant_id, store_id=store.id, sale_id=sale_row.id,
                          day=sale_row.booked_day, currency=sale_row.currency, narration=narration[:200])
     db.add(entry)
     db.flush()
-    rows = postings(sale_in)
+    rows = void_postings(db, sale_row, sale_in) if sale_in.kind == "void" else postings(sale_in)
     if sum(v for _, v, _ in rows) != 0:
         raise BooksError("the postings of invoice %d do not balance" % sale_in.invoice)
     db.add_all([Posting(entry_id=entry.id, account=a, amount=v, tax_rate_bp=bp) for a, v, bp in rows])
@@ -169,8 +192,18 @@ def close_day(db, store, day, closed_by, today):
         Sale.store_id == store.id, Sale.booked_day == day).group_by(Sale.kind)).all())
     sums = dict(db.execute(select(Sale.kind, func.coalesce(func.sum(Sale.total), 0)).where(
         Sale.store_id == store.id, Sale.booked_day == day).group_by(Sale.kind)).all())
+    net = int(sums.get("sale", 0)) - int(sums.get("refund", 0))
+    for v in db.scalars(select(Sale).where(Sale.store_id == store.id, Sale.booked_day == day, Sale.kind == "void")):
+        # a void takes back what its original counted (its own total may hold the original's tip)
+        orig = voided(db, v.terminal_id, json.loads(v.body)["original_invoice"])
+        net += (orig.total if orig is not None else v.total) * (1 if orig is not None and orig.kind == "refund" else -1)
     close = DayClose(merchant_id=store.merchant_id, store_id=store.id, day=day, closed_by=closed_by[:120],
-                     sales=counts.get("sale", 0), refunds=counts.get("refund", 0),
-                     net=int(sums.get("sale", 0)) - int(sums.get("refund", 0)))
+                     sales=counts.get("sale", 0), refunds=counts.get("refund", 0), net=net)
     db.add(close)
     return close
+
+
+def voids_on(db, store_id, day):
+    """How many voids are booked on `day` of the store."""
+    return db.scalar(select(func.count(Sale.id)).where(Sale.store_id == store_id, Sale.booked_day == day,
+                                                       Sale.kind == "void"))

@@ -86,23 +86,39 @@ def csv_text(db, merchant, day_from, day_to, store_id=None):
 def tax_report(db, merchant_id, day_from, day_to, store_id=None):
     """Per currency and rate: what was sold and refunded net of tax, the tax in each, and the tax
     due (sales tax - refunds tax), minor units, from the postings booked in the period."""
-    q = (select(JournalEntry.currency, Posting.tax_rate_bp, Sale.kind, Posting.account, func.sum(Posting.amount))
-         .join(JournalEntry, JournalEntry.id == Posting.entry_id)
-         .join(Sale, Sale.id == JournalEntry.sale_id)
-         .where(JournalEntry.merchant_id == merchant_id, JournalEntry.day >= day_from, JournalEntry.day <= day_to,
-                Posting.tax_rate_bp.is_not(None)))
-    if store_id is not None:
-        q = q.where(JournalEntry.store_id == store_id)
+    def query(*columns):
+        q = (select(*columns).select_from(Posting)
+             .join(JournalEntry, JournalEntry.id == Posting.entry_id)
+             .join(Sale, Sale.id == JournalEntry.sale_id)
+             .where(JournalEntry.merchant_id == merchant_id, JournalEntry.day >= day_from,
+                    JournalEntry.day <= day_to, Posting.tax_rate_bp.is_not(None)))
+        return q if store_id is None else q.where(JournalEntry.store_id == store_id)
     rates = {}
-    for cur, bp, kind, account, amount in db.execute(
-            q.group_by(JournalEntry.currency, Posting.tax_rate_bp, Sale.kind, Posting.account)).all():
+
+    def add(cur, bp, kind, is_tax, amount):
         r = rates.setdefault((cur, bp), {"currency": cur, "tax_rate_bp": bp, "sales_net": 0, "sales_tax": 0,
                                          "refunds_net": 0, "refunds_tax": 0})
-        is_tax = account.startswith("Liabilities:TaxPayable:")
         if kind == "sale":
             r["sales_tax" if is_tax else "sales_net"] += -int(amount)
         else:
             r["refunds_tax" if is_tax else "refunds_net"] += int(amount)
+
+    for cur, bp, kind, account, amount in db.execute(
+            query(JournalEntry.currency, Posting.tax_rate_bp, Sale.kind, Posting.account, func.sum(Posting.amount))
+            .where(Sale.kind != "void")
+            .group_by(JournalEntry.currency, Posting.tax_rate_bp, Sale.kind, Posting.account)).all():
+        add(cur, bp, kind, account.startswith("Liabilities:TaxPayable:"), amount)
+    # a void lowers the figures of what it voided: a sale's (its postings on Income:Sales) or a
+    # refund's (on Income:Refunds); voids are few, so they are read one by one
+    voids = {}
+    for sale_id, cur, bp, account, amount in db.execute(
+            query(Sale.id, JournalEntry.currency, Posting.tax_rate_bp, Posting.account, Posting.amount)
+            .where(Sale.kind == "void")).all():
+        voids.setdefault(sale_id, []).append((cur, bp, account, amount))
+    for rows in voids.values():
+        kind = "refund" if any(a.startswith("Income:Refunds:") for _, _, a, _ in rows) else "sale"
+        for cur, bp, account, amount in rows:
+            add(cur, bp, kind, account.startswith("Liabilities:TaxPayable:"), amount)
     out = []
     for key in sorted(rates):
         r = rates[key]

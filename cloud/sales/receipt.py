@@ -24,11 +24,11 @@ def render(sale, store, merchant):
     if store.address:
         out.append(store.address[:WIDTH].center(WIDTH))
     out.append("")
-    out.append(_row("%s %d" % ("REFUND" if s.kind == "refund" else "INVOICE", s.invoice),
+    out.append(_row("%s %d" % ({"refund": "REFUND", "void": "VOID"}.get(s.kind, "INVOICE"), s.invoice),
                     when.strftime("%Y-%m-%d %H:%M")))
     out.append(_row("TERMINAL " + sale.terminal.controller_id, s.cashier and "CASHIER " + s.cashier[:12] or ""))
     if s.original_invoice:
-        out.append("REFUND OF INVOICE %d" % s.original_invoice)
+        out.append("%s OF INVOICE %d" % (s.kind.upper(), s.original_invoice))
     out.append("-" * WIDTH)
     for ln in s.lines:
         label = ln.name or ln.sku

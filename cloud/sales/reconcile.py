@@ -1,17 +1,24 @@
 """Reconciliation of what an acquirer or a wallet host settled against what the terminals
 recorded (docs/bookkeeping.md, "Reconciliation").
 
-A settlement file is CSV (RFC 4180) with the header ``date,reference,amount,currency,fee``: one
-record per settled payment, the reference being the card payment's retrieval reference number
-(ISO 8583 DE 37) or the wallet's order reference; amounts in decimal (a refund negative).  It is
-compared, by reference, with the card tenders of that acquirer (or the wallet tenders of that
-wallet) of the sales booked on the day:
+A settlement file is CSV (RFC 4180) with the header ``date,tid,stan,reference,amount,currency,fee``
+(the older ``date,reference,amount,currency,fee`` is read too): one record per settled payment.
+A card payment is named by the terminal id (ISO 8583 DE 41) and trace number (STAN, DE 11) the
+terminal sent it with, which both sides know for every payment, offline approvals included,
+and by the acquirer's retrieval reference number (DE 37) where it has one; a wallet payment by
+the wallet's transaction number.  Amounts in decimal, a refund negative.  It is compared with
+the card tenders of that acquirer (or the wallet tenders of that wallet) of the sales booked on
+the day: first by terminal id, STAN and date (a STAN is unique per terminal within a day: it
+wraps at 999999), then what is left by reference:
 
-    matched                 the same reference and amount on both sides
+    matched                 the same payment and amount on both sides
     missing_in_settlement   recorded by a terminal, not in the file
     extra_in_settlement     in the file, not recorded
     amount_differs          both sides, other amounts
     unreadable              a record of the file that cannot be read (kept, never dropped)
+
+A sale voided before its batch was settled, and its void, are expected absent from the file:
+the acquirer settles neither (a void is a reversal), so neither is compared.
 
 The settlement is then posted: the receivable is credited with what was settled, the fees go to
 Expenses:Fees and the rest to Assets:Bank:Settlements, so what stays on the receivable is
@@ -29,7 +36,8 @@ from cloud.sales import books
 from cloud.currency import currency, decimal_text
 from cloud.sales.models import JournalEntry, Posting, Sale
 
-HEADER = ("date", "reference", "amount", "currency", "fee")
+HEADER = ("date", "tid", "stan", "reference", "amount", "currency", "fee")
+HEADER_REFERENCE_ONLY = ("date", "reference", "amount", "currency", "fee")
 BANK = "Assets:Bank:Settlements"
 
 
@@ -41,22 +49,62 @@ def fee_account(source, name):
     return "Expenses:Fees:%s:%s" % ("Acquirer" if source == "acquirer" else "Wallet", books.component(name))
 
 
+class Payment:
+    """One payment on one side: its names (terminal id, STAN, date, reference) and its amount;
+    records of one side with the same names are added up."""
+
+    def __init__(self, day, tid, stan, reference, amount, fee=0, sale_id=None):
+        self.day, self.tid, self.stan, self.reference = day, tid, stan, reference
+        self.amount, self.fee, self.sale_id = amount, fee, sale_id
+
+    @property
+    def key(self):
+        """(date, terminal id, STAN) when both are known, else ("", "", reference)."""
+        if self.tid and self.stan:
+            return self.day, self.tid, self.stan
+        return "", "", self.reference
+
+
+def _add(by_key, p):
+    had = by_key.get(p.key)
+    if had is None:
+        by_key[p.key] = p
+    else:
+        had.amount += p.amount
+        had.fee += p.fee
+        had.reference = had.reference or p.reference
+
+
+def _voided_pairs(db, store, day):
+    """{(terminal id, invoice)} of the voids booked on `day` or later and of what they void."""
+    out = set()
+    for v in db.scalars(select(Sale).where(Sale.store_id == store.id, Sale.booked_day >= day, Sale.kind == "void")):
+        out.add((v.terminal_id, v.invoice))
+        out.add((v.terminal_id, json.loads(v.body)["original_invoice"]))
+    return out
+
+
 def recorded(db, store, source, name, day):
-    """{reference: (amount, sale id)} of the tenders of `source` `name` in the sales booked on `day`."""
+    """{key: Payment} of the tenders of `source` `name` in the sales booked on `day`, voided
+    sales and their voids left out."""
     want = books.component(name)
+    voided = _voided_pairs(db, store, day)
     out = {}
     for s in db.scalars(select(Sale).where(Sale.store_id == store.id, Sale.booked_day == day).order_by(Sale.id)):
+        if (s.terminal_id, s.invoice) in voided:
+            continue
         body = json.loads(s.body)
         sign = -1 if s.kind == "refund" else 1
         for t in body["tenders"]:
             if source == "acquirer" and t["type"] == "card" and books.component(t["card"]["acquirer"]) == want:
-                ref = t["card"]["rrn"]
+                c = t["card"]
+                stan = c["stan"] and c["stan"].zfill(6)
+                p = Payment(day, c.get("tid", ""), stan, c["rrn"], sign * t["amount"], sale_id=s.id)
             elif source == "wallet" and t["type"] == "wallet" and books.component(t["wallet"]["name"]) == want:
-                ref = t["wallet"]["order_ref"]
+                p = Payment(day, "", "", t["wallet"]["order_ref"], sign * t["amount"], sale_id=s.id)
             else:
                 continue
-            amount, first = out.get(ref, (0, s.id))
-            out[ref] = (amount + sign * t["amount"], first)
+            _add(out, p)
     return out
 
 
@@ -68,33 +116,60 @@ def _minor(text, exponent):
 
 
 def read_file(text, home):
-    """({reference: (amount, fee)}, [unreadable notes]) of a settlement file in currency `home`."""
+    """({key: Payment}, [unreadable notes]) of a settlement file in currency `home`."""
     rows, bad = {}, []
     reader = csv.reader(io.StringIO(text))
     header = next(reader, None)
-    if header is None or tuple(h.strip().lower() for h in header) != HEADER:
+    header = None if header is None else tuple(h.strip().lower() for h in header)
+    if header not in (HEADER, HEADER_REFERENCE_ONLY):
         return rows, ["line 1: the header is not %s" % ",".join(HEADER)]
     for n, rec in enumerate(reader, start=2):
         if not rec or not any(f.strip() for f in rec):
             continue
-        if len(rec) != len(HEADER):
-            bad.append("line %d: %d fields, want %d" % (n, len(rec), len(HEADER)))
+        if len(rec) != len(header):
+            bad.append("line %d: %d fields, want %d" % (n, len(rec), len(header)))
             continue
-        day, ref, amount, cur, fee = (f.strip() for f in rec)
-        ref = ref[:64]
-        if cur != home.code and cur != home.number:
-            bad.append("line %d: currency %r is not the store's (%s)" % (n, cur[:8], home.code))
+        f = dict(zip(header, (v.strip() for v in rec)))
+        tid, stan, ref = f.get("tid", "")[:8], f.get("stan", "")[:6], f["reference"][:64]
+        if f["currency"] != home.code and f["currency"] != home.number:
+            bad.append("line %d: currency %r is not the store's (%s)" % (n, f["currency"][:8], home.code))
+            continue
+        if not (ref or tid and stan) or stan and not stan.isdigit():
+            bad.append("line %d: no reference, or no terminal id and STAN (digits)" % n)
             continue
         try:
-            datetime.date.fromisoformat(day)
-            a, f = _minor(amount, home.exponent), _minor(fee or "0", home.exponent)
+            day = datetime.date.fromisoformat(f["date"])
+            a, fee = _minor(f["amount"], home.exponent), _minor(f["fee"] or "0", home.exponent)
         except (ValueError, InvalidOperation):
             bad.append("line %d: the date or an amount is not readable" % n)
             continue
-        if ref in rows:
-            a, f = a + rows[ref][0], f + rows[ref][1]
-        rows[ref] = (a, f)
+        _add(rows, Payment(day, tid, stan and stan.zfill(6), ref, a, fee))
     return rows, bad
+
+
+def pair(mine, settled):
+    """[(recorded Payment or None, settled Payment or None)]: first by terminal id, STAN and
+    date, then what is left by reference (an RRN or a wallet's number) where both sides have one."""
+    pairs, left = [], []
+    rest = dict(settled)
+    for key, p in mine.items():
+        q = rest.pop(key, None)
+        if q is None:
+            left.append(p)
+        else:
+            pairs.append((p, q))
+    by_reference = {}
+    for q in rest.values():
+        if q.reference:
+            by_reference.setdefault(q.reference, []).append(q)
+    used = set()
+    for p in left:
+        same = by_reference.get(p.reference) if p.reference else None
+        q = same.pop(0) if same else None
+        if q is not None:
+            used.add(id(q))
+        pairs.append((p, q))
+    return pairs + [(None, q) for q in rest.values() if id(q) not in used]
 
 
 class ReconcileError(ValueError):
@@ -111,22 +186,26 @@ def reconcile(db, store, merchant, source, name, day, text):
     mine = recorded(db, store, source, name, day)
     items = []
     matched = 0
-    for ref in sorted(set(mine) | set(settled)):
-        rec, got = mine.get(ref), settled.get(ref)
-        if rec is not None and got is not None and rec[0] == got[0]:
+    for rec, got in pair(mine, settled):
+        if rec is not None and got is not None and rec.amount == got.amount:
             matched += 1
             continue
         kind = ("missing_in_settlement" if got is None else "extra_in_settlement" if rec is None
                 else "amount_differs")
-        items.append({"kind": kind, "reference": ref, "sale_id": rec[1] if rec else None,
-                      "recorded": decimal_text(rec[0], home.exponent) if rec else None,
-                      "settled": decimal_text(got[0], home.exponent) if got else None})
-    items += [{"kind": "unreadable", "reference": "", "sale_id": None, "recorded": None, "settled": None,
-               "note": note} for note in unreadable[:200]]
-    gross = sum(a for a, _ in settled.values())
-    fees = sum(f for _, f in settled.values())
+        both = [x for x in (got, rec) if x is not None]
+        items.append({"kind": kind, "reference": next((x.reference for x in both if x.reference), ""),
+                      "tid": next((x.tid for x in both if x.tid), ""),
+                      "stan": next((x.stan for x in both if x.tid and x.stan), ""),
+                      "sale_id": rec.sale_id if rec else None,
+                      "recorded": decimal_text(rec.amount, home.exponent) if rec else None,
+                      "settled": decimal_text(got.amount, home.exponent) if got else None})
+    items.sort(key=lambda d: (d["tid"], d["stan"], d["reference"]))
+    items += [{"kind": "unreadable", "reference": "", "tid": "", "stan": "", "sale_id": None, "recorded": None,
+               "settled": None, "note": note} for note in unreadable[:200]]
+    gross = sum(p.amount for p in settled.values())
+    fees = sum(p.fee for p in settled.values())
     report = {"source": source, "name": name, "day": day.isoformat(), "currency": home.code, "matched": matched,
-              "differences": items, "recorded_total": decimal_text(sum(a for a, _ in mine.values()), home.exponent),
+              "differences": items, "recorded_total": decimal_text(sum(p.amount for p in mine.values()), home.exponent),
               "settled_total": decimal_text(gross, home.exponent), "fees": decimal_text(fees, home.exponent)}
     entry = None
     if gross or fees:

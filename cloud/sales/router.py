@@ -92,7 +92,9 @@ class DayCloseOut(BaseModel):
     closed_by: str
     sales: int
     refunds: int
-    net: int
+    voids: int = Field(description="voids booked on the day: each takes back its original whole")
+    net: int = Field(description="sales - refunds, each void taking back what its original counted; "
+                                 "minor units, tax included")
 
 
 class TaxRateOut(BaseModel):
@@ -232,9 +234,9 @@ def list_gaps(merchant_id: OptId = None, store_id: OptId = None,
     return out
 
 
-def close_out(c):
+def close_out(db, c):
     return DayCloseOut(id=c.id, store_id=c.store_id, day=c.day, closed_at=c.closed_at, closed_by=c.closed_by,
-                       sales=c.sales, refunds=c.refunds, net=c.net)
+                       sales=c.sales, refunds=c.refunds, voids=books.voids_on(db, c.store_id, c.day), net=c.net)
 
 
 @router.get("/stores/{store_id}/days", response_model=list[DayCloseOut])
@@ -242,7 +244,7 @@ def list_closes(store_id: IdPath, limit: int = Query(60, ge=1, le=1000), db: Ses
                 who: Principal = Depends(principal)):
     """The store's closed days, newest first."""
     s = _store(db, who, store_id)
-    return [close_out(c) for c in db.scalars(select(DayClose).where(DayClose.store_id == s.id)
+    return [close_out(db, c) for c in db.scalars(select(DayClose).where(DayClose.store_id == s.id)
                                              .order_by(DayClose.day.desc()).limit(limit))]
 
 
@@ -259,7 +261,7 @@ def close_day(store_id: IdPath, day: datetime.date, db: Session = Depends(sessio
     except books.BooksError as exc:
         raise HTTPException(status_code=409, detail=str(exc))
     commit(db, "%s is already closed for store %d" % (day, s.id))
-    return close_out(c)
+    return close_out(db, c)
 
 
 @router.get("/merchants/{merchant_id}/ledger", response_class=Response,
@@ -300,12 +302,15 @@ class ReconcileIn(Input):
     name: str = Field(max_length=40, pattern=NAME, description="the acquirer or wallet, as the terminals name it")
     day: datetime.date = Field(description="the store's booked day the file settles")
     file: str = Field(max_length=512 * 1024, description="the settlement file: CSV with the header "
-                                                         "date,reference,amount,currency,fee")
+                                                         "date,tid,stan,reference,amount,currency,fee "
+                                                         "(or date,reference,amount,currency,fee)")
 
 
 class DifferenceOut(BaseModel):
     kind: Literal["missing_in_settlement", "extra_in_settlement", "amount_differs", "unreadable"]
-    reference: str
+    reference: str = Field(description="the RRN (DE 37) or the wallet's transaction number, when known")
+    tid: str = Field("", description="the terminal id (DE 41) of a card payment, when known")
+    stan: str = Field("", description="its trace number (DE 11), when known")
     sale_id: Optional[int]
     recorded: Optional[str]
     settled: Optional[str]
