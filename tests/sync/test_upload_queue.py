@@ -9,7 +9,10 @@ CARD = {"inv": 7, "kind": "sale", "tender": "card", "amount": 1250, "tip": 150, 
         "pan": "476173******0119", "label": "VISA CREDIT", "aid": "a0000000031010", "scheme": "VISA",
         "tvr": "0000008000", "tsi": "E800", "cryptogram": "1122334455667788", "cvmr": "420300", "cid": "40",
         "atc": "001c", "auth": "123456", "rc": "00", "stan": "000012", "rrn": "123456789012", "acq": "alpha",
-        "op": "ANNA", "at": 1795000000}
+        "tid": "TERM0001", "op": "ANNA", "at": 1795000000}
+# an offline approval (Y1): no host reply, so no RRN on the terminal; its advice (0220) went to
+# the acquirer the card routes to, with the terminal's STAN and that acquirer's terminal id
+OFFLINE = dict(CARD, inv=8, tip=0, auth="Y1", rc="Y1", rrn="", stan="000013", acq="beta", tid="TERM0002")
 
 
 def _run(code, tmp_path):
@@ -24,12 +27,13 @@ def test_the_upload_json_is_what_the_cloud_contract_accepts(tmp_path):
     from cloud.sales.contract import SaleIn, card_number_problems, sum_problems
     out = _run("print(record.upload(json.loads(%r), 'USD', 2000).decode())\n"
                "print(cash(8, 300, 'void', orig=7).decode())\n"
+               "print(record.upload(json.loads(%r), 'USD').decode())\n"
                "print(record.upload({'inv': 9, 'kind': 'preauth', 'ok': True, 'amount': 5}, 'USD'))\n"
                "print(record.upload({'inv': 10, 'kind': 'sale', 'ok': False, 'amount': 5, 'tender': 'card'}, 'USD'))\n"
-               % json.dumps(CARD), tmp_path)
-    card, void, preauth, declined = out.strip().splitlines()
+               % (json.dumps(CARD), json.dumps(OFFLINE)), tmp_path)
+    card, void, offline, preauth, declined = out.strip().splitlines()
     assert (preauth, declined) == ("None", "None")
-    for text in (card, void):
+    for text in (card, void, offline):
         raw = json.loads(text)
         sale = SaleIn.model_validate(raw)
         assert sum_problems(sale) == [] and card_number_problems(raw) == []
@@ -41,8 +45,12 @@ def test_the_upload_json_is_what_the_cloud_contract_accepts(tmp_path):
     assert card["emv"] == {"aid": "A0000000031010", "label": "VISA CREDIT", "tvr": "0000008000", "tsi": "E800",
                            "cvm_results": "420300", "cid": "40", "cryptogram": "1122334455667788", "atc": "001C"}
     assert (card["auth_code"], card["rrn"], card["stan"], card["response_code"]) == ("123456", "123456789012", "000012", "00")
+    assert (card["acquirer"], card["tid"]) == ("alpha", "TERM0001")
+    # a void goes up as a void of the invoice it takes back, not as a refund
     v = json.loads(void)
-    assert v["kind"] == "refund" and v["original_invoice"] == 7 and v["tenders"] == [{"type": "cash", "amount": 300}]
+    assert v["kind"] == "void" and v["original_invoice"] == 7 and v["tenders"] == [{"type": "cash", "amount": 300}]
+    o = json.loads(offline)["tenders"][0]["card"]
+    assert (o["acquirer"], o["tid"], o["stan"], o["rrn"], o["auth_code"]) == ("beta", "TERM0002", "000013", "", "Y1")
 
 
 def test_a_torn_last_record_is_dropped_and_the_rest_kept(tmp_path):

@@ -11,7 +11,8 @@
 import json
 import time
 
-# kinds of the transaction list that the cloud books: a void is booked as a refund of its sale
+# kinds of the transaction list that the cloud books; a void goes up as a void of the invoice
+# it takes back (its batch not settled: the acquirer settles neither, docs/sales-sync.md)
 _SALE = ("sale", "completion")
 _REFUND = ("refund", "void")
 _ENTRY = {"CHIP": "chip", "CONTACTLESS": "contactless", "SWIPE": "swipe", "FALLBACK": "fallback",
@@ -23,15 +24,15 @@ def _hex(v, n):
     v = (v or "").upper()
     if len(v) != n:
         return ""
-    for ch in v:
-        if ch not in "0123456789ABCDEF":
+    for c in v.encode():              # bytes give ints: no one-character string per step
+        if not (48 <= c <= 57 or 65 <= c <= 70):
             return ""
     return v
 
 
 def _ref(v, n):
-    """A host reference or order id: letters and digits only, at most `n`."""
-    return "".join(ch for ch in str(v or "")[:n] if ch.isalpha() or ch.isdigit())
+    """A host reference, terminal id or order id: ASCII letters and digits only, at most `n`."""
+    return bytes(c for c in str(v or "")[:n].encode() if 48 <= c <= 57 or 65 <= c <= 90 or 97 <= c <= 122).decode()
 
 
 def _name(v):
@@ -55,11 +56,14 @@ def _card(e):
                '"cryptogram":"%s","atc":"%s"}') % (
             aid, d(str(e.get("label") or "")[:16]), _hex(e.get("tvr"), 10), _hex(e.get("tsi"), 4),
             _hex(e.get("cvmr"), 6), _hex(e.get("cid"), 2), _hex(e.get("cryptogram"), 16), _hex(e.get("atc"), 4))
-    return ('{"masked_pan":%s,"scheme":%s,"entry_mode":"%s","acquirer":%s,"auth_code":%s,"rrn":%s,'
-            '"stan":"%s","response_code":%s%s}') % (
+    # the terminal id (DE 41) and STAN (DE 11) name the payment for the acquirer's settlement
+    # file whether it went online or as an offline approval's advice (which has no RRN here)
+    stan = _ref(e.get("stan"), 6)
+    return ('{"masked_pan":%s,"scheme":%s,"entry_mode":"%s","acquirer":%s,"auth_code":%s,"rrn":"%s",'
+            '"stan":"%s","tid":"%s","response_code":"%s"%s}') % (
         d(e.get("pan", "")), d(str(e.get("scheme") or "")[:20]), mode, d(_name(e.get("acq"))),
-        d(str(e.get("auth") or "")[:6]), d(_ref(e.get("rrn"), 12)),
-        "".join(ch for ch in str(e.get("stan") or "")[:6] if ch.isdigit()), d(_ref(e.get("rc"), 2)), emv)
+        d(str(e.get("auth") or "")[:6]), _ref(e.get("rrn"), 12), stan if stan.isdigit() else "",
+        _ref(e.get("tid"), 8), _ref(e.get("rc"), 2), emv)
 
 
 def upload(e, currency, tax_bp=0):
@@ -89,6 +93,6 @@ def upload(e, currency, tax_bp=0):
     return (('{"invoice":%d,"kind":"%s"%s,"currency":"%s","terminal_time":"%s","cashier":%s%s,'
             '"lines":[{"sku":"AMOUNT","name":"Amount keyed","qty":1,"unit_price":%d,"amount":%d,'
             '"tax_rate_bp":%d}],"tip":%d,"tenders":[%s]}') % (
-        e["inv"], "sale" if kind in _SALE else "refund", orig, currency,
+        e["inv"], "sale" if kind in _SALE else kind, orig, currency,
         utc_text(e.get("at") or time.time()), d(str(e.get("op") or "")[:40]), member,
         base, base, tax_bp, tip, tender)).encode()
