@@ -12,8 +12,10 @@ file from what it recorded (host_sim.hosts.settlement); the planted difference i
 payment the acquirer leaves out of its file, as if it had not been settled.  What must hold:
 
 - every transaction of the terminal's list is in the cloud once, with its amount;
-- each reconciliation reports exactly the planted difference (missing_in_settlement, its RRN,
-  its amount) and nothing else, the other payments matched;
+- each reconciliation reports exactly the planted difference (missing_in_settlement, its
+  terminal id and STAN, its amount) and nothing else, the other payments matched (card payments
+  by terminal id, STAN and date, offline approvals included; a voided sale and its void expected
+  absent from the file);
 - the day closes, and the ledger of the day passes bean-check with the receivables left open
   exactly by the planted payment.
 """
@@ -40,7 +42,7 @@ class Report:
         self.cloud = 0
         self.day = None
         self.reconciled = []            # (source, name, matched, differences)
-        self.planted = None             # (acquirer, rrn, minor)
+        self.planted = None             # (acquirer, rrn, minor, tid, stan)
         self.found = None
         self.closed = None
         self.bean_check = None
@@ -52,10 +54,11 @@ class Report:
 
     def figures(self):
         recs = ", ".join("%s %s %d matched %d differing" % r for r in self.reconciled)
-        return ("%d transactions in the cloud once each; %s; planted difference found (%s RRN %s, %s); "
-                "day %s closed (%s); ledger passes bean-check (%.0f s)"
-                % (self.cloud, recs, self.planted[0], self.planted[1], _money(self.planted[2]), self.day,
-                   self.closed, self.seconds))
+        name, rrn, minor, tid, stan = self.planted
+        return ("%d transactions in the cloud once each; %s; the planted difference found and nothing else "
+                "(%s %s STAN %s RRN %s, %s missing in settlement); day %s closed (%s); ledger passes bean-check "
+                "(%.0f s)" % (self.cloud, recs, name, tid, stan, rrn, _money(minor), self.day, self.closed,
+                              self.seconds))
 
 
 def _money(minor):
@@ -128,9 +131,10 @@ def close_a_day(sc, transactions=24, seed=5, log=print):
         return r
     planted = next(p for p in paid if p[1] > 0)
     paid.remove(planted)
-    r.planted = (name, planted[0], planted[1])
-    log("planted: acquirer %s leaves RRN %s (%s) out of its settlement file" % (name, planted[0],
-                                                                                _money(planted[1])))
+    rrn, minor, tid, stan = planted
+    r.planted = (name, rrn, minor, tid, stan)
+    log("planted: acquirer %s leaves %s STAN %s RRN %s (%s) out of its settlement file"
+        % (name, tid, stan, rrn, _money(minor)))
     store = "/api/v1/stores/%d" % sc.terminal["store_id"]
     differences = []
     for source, host, payments in files:
@@ -142,15 +146,15 @@ def close_a_day(sc, transactions=24, seed=5, log=print):
             % (source, host, rep["matched"], rep["recorded_total"], rep["settled_total"], rep["fees"],
                rep["differences"]))
         differences += [(host, d) for d in rep["differences"]]
-    want = [(name, {"kind": "missing_in_settlement", "reference": planted[0],
-                    "recorded": "%d.%02d" % (planted[1] // 100, planted[1] % 100), "settled": None})]
-    found = [(h, {k: d[k] for k in ("kind", "reference", "recorded", "settled")}) for h, d in differences]
+    want = [(name, {"kind": "missing_in_settlement", "tid": tid, "stan": stan,
+                    "recorded": "%d.%02d" % (minor // 100, minor % 100), "settled": None})]
+    found = [(h, {k: d[k] for k in ("kind", "tid", "stan", "recorded", "settled")}) for h, d in differences]
     if found != want:
         r.problems.append("reconciliation found %s, the planted difference is %s" % (found, want))
     r.found = found
     # 3. the day closed, the ledger checked
     c = sc.api("POST", store + "/days/%s/close" % r.day.isoformat())
-    r.closed = "%d sales, %d refunds, net %s" % (c["sales"], c["refunds"], _money(c["net"]))
+    r.closed = "%d sales, %d refunds, %d voids, net %s" % (c["sales"], c["refunds"], c["voids"], _money(c["net"]))
     ledger = sc.api_text("/api/v1/merchants/%d/ledger?day_from=%s&day_to=%s"
                          % (sc.api("GET", store)["merchant_id"], r.day.isoformat(), r.day.isoformat()))
     ok, out = bean_check(ledger)
@@ -158,8 +162,8 @@ def close_a_day(sc, transactions=24, seed=5, log=print):
     if not ok:
         r.problems.append("bean-check refused the ledger: %s" % out[:300])
     open_receivable = _receivables(ledger)
-    if open_receivable != {name: planted[1]}:
-        r.problems.append("receivables left open %s, want only the planted %s" % (open_receivable, planted[1]))
+    if open_receivable != {name: minor}:
+        r.problems.append("receivables left open %s, want only the planted %s" % (open_receivable, minor))
     r.seconds = time.monotonic() - t0
     return r
 

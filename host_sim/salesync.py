@@ -31,7 +31,7 @@ from host_sim.fleet import ManagedTerminal
 # step: (what the cut is, how it is armed)
 STEPS = ("queued", "torn-append", "mid-request", "answer-lost", "before-ack", "torn-ack",
          "before-rename", "compact", "no-answer")
-BOOKED = {"sale": "sale", "completion": "sale", "refund": "refund", "void": "refund"}
+BOOKED = {"sale": "sale", "completion": "sale", "refund": "refund", "void": "void"}
 
 
 def money(minor):

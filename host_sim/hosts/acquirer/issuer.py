@@ -207,17 +207,19 @@ class IssuerDB:
             self.db.execute("INSERT OR REPLACE INTO batches VALUES (?,?,?)", (tid, batch, totals))
 
     def settled_payments(self, tid=None):
-        """[(RRN, amount to the merchant)] of the payments in closed batches, oldest first: sales
-        positive, refunds negative; declined, reversed, voided and refused duplicates left out."""
+        """[(RRN, amount to the merchant, terminal id, STAN)] of the payments in closed batches,
+        oldest first: sales positive, refunds negative; declined, reversed, voided and refused
+        duplicates left out.  An offline approval is here by its advice (0220): the terminal's
+        STAN, and the RRN the host gave the advice."""
         where = "settled=1 AND reversed=0 AND duplicate=0 AND effect != 0 AND pcode NOT LIKE '02%'"
         args = ()
         if tid is not None:
             where += " AND tid=?"
             args = (tid,)
         with self.lock:
-            rows = self.db.execute("SELECT rrn, effect FROM transactions WHERE %s ORDER BY id" % where,
+            rows = self.db.execute("SELECT rrn, effect, tid, stan FROM transactions WHERE %s ORDER BY id" % where,
                                    args).fetchall()
-        return [(rrn, -effect) for rrn, effect in rows]
+        return [(rrn, -effect, tid, stan) for rrn, effect, tid, stan in rows]
 
     def closed_batch(self, tid, batch):
         with self.lock:
