@@ -134,7 +134,7 @@ def read_file(text, home):
         if f["currency"] != home.code and f["currency"] != home.number:
             bad.append("line %d: currency %r is not the store's (%s)" % (n, f["currency"][:8], home.code))
             continue
-        if not (ref or tid and stan) or stan and not stan.isdigit():
+        if not (ref or tid and stan) or stan and not (stan.isascii() and stan.isdigit()):
             bad.append("line %d: no reference, or no terminal id and STAN (digits)" % n)
             continue
         try:
