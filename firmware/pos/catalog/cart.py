@@ -178,21 +178,25 @@ class Cart:
         bears its part.  Exclusive: total = nets + taxes.  Inclusive: total = the amounts,
         tax = amount * bp / (10000 + bp) and net = amount - tax."""
         rules = self.rules
-        sub = self.subtotal()
-        od = left = min(self.order_discount, sub)      # lines voided after the discount
+        sub = 0
         last = -1
         for i in range(self.n):
-            if self.amount(i):
+            a = self.amount(i)
+            if a:
+                sub += a
                 last = i
+        od = left = min(self.order_discount, sub)      # lines voided after the discount
         acc = {}                      # category -> [amount, tax]
         for i in range(self.n):
-            a = self.amount(i)
+            _, price, qty, disc, cat, unit, flags = struct.unpack_from(_LINE, self.lines, i * LINE)
+            if flags & VOID:
+                continue
+            a = self._gross(price, qty, unit) - disc
             if not a:
                 continue
             share = left if i == last else od * a // sub
             left -= share
             a -= share
-            cat = self.line(i)[4]
             bp = rules.rates.get(cat, 0)
             r = acc.get(cat)
             if r is None:

@@ -82,4 +82,63 @@ def lookups():
     ]
 
 
-BENCHES = {"catalog-lookup": lookups}
+_BASKET = r"""
+import gc, json
+from pos.catalog.store import Catalog
+from pos.catalog.cart import Cart, Rules
+gc.collect()
+free0 = gc.mem_free()
+cart = Cart(Catalog(), Rules({"tax": {"rates": {"0": 0, "1": 600, "2": 1300}}, "max_lines": 150}))
+gc.collect()
+opened = gc.mem_free()
+def fill(k):
+    n = 0
+    for line in open("codes.txt"):
+        if n == k:
+            break
+        cart.scan(line.strip())
+        n += 1
+fill(LINES)
+total = cart.totals()[0]
+gc.collect()
+print(json.dumps({"cart": free0 - opened, "held": free0 - gc.mem_free(), "free": gc.mem_free(),
+                  "lines": cart.n, "total": total}))
+"""
+
+
+def _smallest_heap(flash, lines):
+    """The smallest heap (KiB, 1 KiB steps) in which the basket of `lines` lines and its totals run."""
+    from host_sim import mpy
+    lo, hi = 4, 192
+    while lo < hi:
+        mid = (lo + hi) // 2
+        try:
+            mpy.run(_BASKET.replace("LINES", str(lines)), heap="%dK" % mid, cwd=flash)
+            hi = mid
+        except mpy.MicroPythonError:
+            lo = mid + 1
+    return lo
+
+
+def basket():
+    from host_sim import catalog, mpy
+    with tempfile.TemporaryDirectory(prefix="smartpos-bench-cat-") as flash:
+        items = catalog.sample(5000, seed=11)
+        catalog.write(os.path.join(flash, "catalog.bin"), items, version=1)
+        rnd = random.Random(3)
+        pieces = [it for it in items if it["unit"] == "piece"]
+        with open(os.path.join(flash, "codes.txt"), "w") as f:
+            for _ in range(100):
+                f.write(rnd.choice(pieces)["barcode"] + "\n")
+        out = json.loads(mpy.run(_BASKET.replace("LINES", "100"), cwd=flash).strip().splitlines()[-1])
+        one = _smallest_heap(flash, 1)
+        hundred = _smallest_heap(flash, 100)
+    return [
+        ("open cart (5,000-item catalog, 150-line buffer)", out["cart"], "B"),
+        ("heap held by a 100-line basket (collected)", out["held"], "B"),
+        ("smallest heap running a 1-line basket and its totals", one, "KiB"),
+        ("smallest heap running a 100-line basket and its totals (its peak)", hundred, "KiB"),
+    ]
+
+
+BENCHES = {"catalog-lookup": lookups, "catalog-basket": basket}
