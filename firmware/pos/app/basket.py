@@ -167,7 +167,7 @@ class Basket(Screen):
                 p.columns("  VOID", "")
                 continue
             each = format_amount(price, "", money.EXPONENT).strip() + ("/kg" if unit == 1 else "")
-            p.columns("  %s x %s" % (_qty(qty, unit), each), format_amount(cart.amount(i) + disc, CURRENCY))
+            p.columns("  %s x %s" % (_qty(qty, unit) if unit == 1 else qty, each), format_amount(cart.amount(i) + disc, CURRENCY))
             if disc:
                 p.columns("  LINE DISCOUNT", "-" + format_amount(disc, CURRENCY))
         for i, who in cart.overrides:
