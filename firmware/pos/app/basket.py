@@ -115,7 +115,8 @@ class Basket(Screen):
         """The sale is over (paid or cancelled): the catalog file closed, its modules let go."""
         self.cart.catalog.close()
         from pos import modules
-        modules.unload(("pos.catalog.cart", "pos.catalog.store", "pos.catalog.barcode"))
+        modules.unload(("pos.catalog.cart", "pos.catalog.store", "pos.catalog.barcode", "pos.catalog",
+                        "pos.app.basket"))
 
     # -- the basket's menu -------------------------------------------------------
     def _menu(self):
