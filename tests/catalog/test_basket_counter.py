@@ -140,3 +140,48 @@ def test_product_heap_opens_the_basket():
         r.keys(["F2"])
         r.wait_any(["BASKET 0", "ERROR"])
         assert "BASKET 0" in r.display.text(), r.display.text()
+
+
+def test_quantity_override_by_a_supervisor_and_discounts_from_the_basket_menu(rig):
+    rig.home()
+    rig.printer.tear_off()
+    rig.keys(["F2"])
+    rig.wait_text("BASKET 0")
+    _scan(rig, "4006381333931", "BASKET 1")
+    rig.keys(["MENU"])
+    rig.wait_text("1 Quantity")
+    rig.keys(["1"])
+    rig.wait_text("Quantity")
+    rig.keys(["4", "ENTER"])
+    rig.wait_text("USD 10.60")                       # 4 x 2.50 = 10.00 + 6 % 0.60
+    rig.keys(["MENU"])
+    rig.wait_text("3 Price override")
+    rig.keys(["3"])
+    rig.wait_text("Supervisor PIN")
+    rig.keys(["1", "1", "1", "1", "ENTER"])          # a cashier's PIN: not allowed
+    rig.wait_text("Not allowed")
+    rig.keys(["2", "2", "2", "2", "ENTER"])
+    rig.wait_text("Enter amount")
+    rig.keys(["2", "0", "0", "ENTER"])               # 2.00 each
+    rig.wait_text("USD 8.48")                        # 4 x 2.00 = 8.00 + 0.48
+    rig.keys(["MENU"])
+    rig.wait_text("5 Order discount")
+    rig.keys(["5"])
+    rig.wait_text("Enter amount")
+    rig.keys(["1", "0", "0", "ENTER"])               # 1.00 off the order: 7.00 + 0.42
+    rig.wait_text("USD 7.42")
+    rig.keys(["ENTER"])
+    rig.wait_text("1 Cash")
+    rig.keys(["1"])
+    rig.wait_text("Cash tendered")
+    rig.keys(["F1"])
+    rig.wait_text("Change")
+    assert rig.printer.wait_for_cuts(1)
+    r = rig.receipts()[-1]
+    lines = [ln.rstrip() for ln in r.split("\n")]
+    i = lines.index("APPLE JUICE")
+    assert lines[i + 1] == "  4 x 2.00              USD 8.00" and lines[i + 2] == "  PRICE SET BY SUPERVISOR"
+    assert "ORDER DISCOUNT         -USD 1.00" in lines and "TAX 6.00% ON USD 7.00   USD 0.42" in lines
+    assert rig.batch()[-1]["amount"] == 742
+    rig.keys(["ENTER"])
+    rig.wait_text("READY")

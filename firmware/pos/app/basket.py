@@ -169,10 +169,11 @@ class Basket(Screen):
                 continue
             each = format_amount(price, "", money.EXPONENT).strip() + ("/kg" if unit == 1 else "")
             p.columns("  %s x %s" % (_qty(qty, unit) if unit == 1 else qty, each), format_amount(cart.amount(i) + disc, CURRENCY))
+            for j, who in cart.overrides:
+                if j == i:
+                    p.line(("  PRICE SET BY " + who)[:w])
             if disc:
                 p.columns("  LINE DISCOUNT", "-" + format_amount(disc, CURRENCY))
-        for i, who in cart.overrides:
-            p.line("PRICE OVERRIDE LINE %d BY %s" % (i + 1, who))
         p.line("-" * w)
         p.columns("SUBTOTAL", format_amount(cart.subtotal(), CURRENCY))
         if cart.order_discount:
