@@ -53,7 +53,7 @@ def barcode_key(code, layouts=None):
     return "0" + code[:2] + body + "0"
 
 
-def _fixed(text, n, what, item):
+def _fixed(text, n):
     b = str(text or "").encode("utf-8")
     if len(b) > n:
         # cut at a character boundary, never inside a UTF-8 sequence
@@ -79,7 +79,7 @@ def record(item, layouts=None):
     rec = struct.pack(">14s12siHBBBB22s22s", key.encode(), sku.ljust(12, b"\0"), price,
                       int(item.get("plu") or 0), int(item.get("tax", 0)), UNITS.index(unit),
                       int(item.get("category", 0)), int(item.get("flags", 0)),
-                      _fixed(item.get("name"), 22, "name", item), _fixed(item.get("name_zh"), 22, "name_zh", item))
+                      _fixed(item.get("name"), 22), _fixed(item.get("name_zh"), 22))
     assert len(rec) == RECORD
     return key, sku, rec
 

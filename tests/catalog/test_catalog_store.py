@@ -44,6 +44,7 @@ def test_every_item_is_found_by_barcode_sku_and_plu(tmp_path):
     items = catalog.sample(500, seed=3)
     catalog.write(str(tmp_path / "catalog.bin"), items, version=4)
     expect = {catalog.barcode_key(it["barcode"]): it for it in items}
+    (tmp_path / "codes.txt").write_text("".join("%s %s\n" % (it["barcode"], it["sku"]) for it in items))
     out = _run("c = Catalog()\nprint(c.version, c.count, c.plus)\n"
                "for line in open('codes.txt'):\n"
                "    code, sku = line.split()\n"
@@ -52,9 +53,7 @@ def test_every_item_is_found_by_barcode_sku_and_plu(tmp_path):
                "    it = c.item(i)\n"
                "    print(json.dumps([code, it.sku, it.name, it.name_zh, it.price, it.tax, it.unit, it.plu, c.by_sku(sku) == i]))\n"
                "print(c.by_barcode('04006381333931'), c.by_sku('NOPE'), c.by_plu(9999))\n"
-               "print(json.dumps([(p, it.sku) for p, it in c.favourites(0, 3)]))\n",
-               tmp_path) if (tmp_path / "codes.txt").write_text(
-                   "".join("%s %s\n" % (it["barcode"], it["sku"]) for it in items)) else None
+               "print(json.dumps([(p, it.sku) for p, it in c.favourites(0, 3)]))\n", tmp_path)
     lines = out.strip().splitlines()
     assert lines[0] == "4 500 50"
     for ln in lines[1:-2]:

@@ -10,7 +10,6 @@ from pos import hw, log
 from pos.app import money
 from pos.catalog import CatalogError
 from pos.drivers import escpos
-from pos.ui.messages import t
 from pos.ui.screen import Screen
 from pos.ui.widgets import AmountEntry, Info, Menu, format_amount
 
@@ -23,7 +22,8 @@ def open_basket(merchant):
     from pos.catalog.cart import Cart, load_rules
     from pos.catalog.store import Catalog
     try:
-        cart = Cart(Catalog(), load_rules())
+        rules = load_rules()            # first: a bad setting leaves no file open
+        cart = Cart(Catalog(), rules)
     except CatalogError as e:
         return ("push", Info("BASKET", [str(e)[:28], str(e)[28:56]]))
     return ("push", Basket(merchant, cart))

@@ -25,7 +25,6 @@ SKU_ENTRY = const(16)    # SKU 12, record u32
 PLU_ENTRY = const(8)     # PLU u16, 2 spare, record u32
 _HEAD = ">4sHHIIII"
 _REC = ">14s12siHBBBB22s22s"
-UNITS = ("piece", "kg")
 
 
 class Item:
