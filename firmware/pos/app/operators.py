@@ -36,7 +36,7 @@ _SCHEME = "pbkdf2-sha256"
 NEEDS = {"refund": "supervisor", "void": "supervisor", "z_report": "supervisor",
          "settings": "admin", "tip_adjust": "cashier", "x_report": "cashier", "sale": "cashier",
          "preauth": "cashier", "completion": "cashier", "balance": "cashier",
-         "enroll": "supervisor"}
+         "enroll": "supervisor", "price_override": "supervisor"}
 
 
 class OperatorError(ValueError):

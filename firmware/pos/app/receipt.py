@@ -54,7 +54,7 @@ def ids(p, mid, tid):
 
 
 def print_cash_sale(printer, merchant, invoice, total, tendered, currency="USD", copy="CUSTOMER COPY",
-                    mid="", tid=""):
+                    mid="", tid="", basket=None):
     """One cash-sale receipt; raises escpos.PrinterError (nothing half-printed is
     counted as printed: the caller reprints the whole receipt after the fix)."""
     p = header(printer, merchant)
@@ -63,6 +63,8 @@ def print_cash_sale(printer, merchant, invoice, total, tendered, currency="USD",
     p.line("INVOICE %06d" % invoice)
     p.align(escpos.ALIGN_LEFT)
     p.line("-" * escpos.COLUMNS)
+    if basket is not None:
+        basket.print_lines(p)               # the items and the tax per rate (pos.app.basket)
     p.bold()
     p.columns("SALE", "")
     p.columns("TOTAL", format_amount(total, currency))
@@ -159,13 +161,16 @@ def print_card(printer, merchant, e, currency="USD", copy="CUSTOMER COPY"):
     p.cut()
 
 
-def print_split(printer, merchant, total, tenders, currency="USD"):
+def print_split(printer, merchant, total, tenders, currency="USD", basket=None):
     """The summary of a sale paid with several tenders [(tender, amount, invoice)]."""
     p = header(printer, merchant)
     p.line(now())
-    p.line("SPLIT TENDER")
+    p.line("SPLIT TENDER" if basket is None else "SALE")
     p.align(escpos.ALIGN_LEFT)
     p.line("-" * escpos.COLUMNS)
+    if basket is not None:
+        basket.print_lines(p)
+        p.line("-" * escpos.COLUMNS)
     for tender, amount, inv in tenders:
         p.columns("%06d %s" % (inv, tender.upper()), format_amount(amount, currency))
     p.line("-" * escpos.COLUMNS)

@@ -22,7 +22,8 @@ def quick_cash(due):
 
 
 class SaleFlow:
-    def __init__(self, printer, merchant, tips=False):
+    def __init__(self, printer, merchant, tips=False, basket=None):
+        self.basket = basket       # pos.app.basket.Basket: its lines and tax on the receipt
         self.printer = printer
         self.merchant = merchant
         self.tips = tips           # the merchant's setting: ask for a tip after the amount
@@ -49,6 +50,15 @@ class SaleFlow:
         self.tenders = []          # split tender: [(tender, amount, invoice)]
         self.change = 0
         return ("replace", self._tender_menu())
+
+    def pay(self, minor):
+        """A basket's total as the amount due: the tenders over the basket (CANCEL: back to it)."""
+        self.total = minor
+        return ("push", self._tender_menu())
+
+    def ended(self):
+        if self.basket is not None:
+            self.basket.end()
 
     @property
     def remaining(self):
@@ -80,7 +90,7 @@ class SaleFlow:
         """A wallet paid: its receipt, then the sale goes on (split) or ends -- never back to
         a tender menu for an amount already paid."""
         from pos.app.qr_pay import QRResult
-        if self.tenders or e["amount"] != self.total:
+        if self.basket is not None or self.tenders or e["amount"] != self.total:
             return self._paid("qr", e["amount"], e["inv"])
         self.paid = self.total
         self.tenders.append(("qr", e["amount"], e["inv"]))
@@ -104,7 +114,7 @@ class SaleFlow:
 
     def _card(self, amount):
         from pos.app.card import CardTender
-        if amount == self.total and not self.tenders:
+        if amount == self.total and not self.tenders and self.basket is None:
             return ("push", CardTender(self.merchant, amount, tip=self.tip))
         return ("push", CardTender(self.merchant, amount, on_result=self._card_part_done))
 
@@ -180,7 +190,8 @@ class CashDone(Screen):
         from pos.app import services
         mid, tid = services.terminal_ids()
         self.message = receipt.printed(lambda p: receipt.print_cash_sale(
-            p, self.flow.merchant, self.invoice, self.flow.total, self.tendered, CURRENCY, mid=mid, tid=tid),
+            p, self.flow.merchant, self.invoice, self.flow.total, self.tendered, CURRENCY, mid=mid, tid=tid,
+            basket=self.flow.basket),
             self.flow.printer)
 
     def draw(self, c):
@@ -197,6 +208,7 @@ class CashDone(Screen):
             self._print()
             return "redraw"
         if key in ("ENTER", "CANCEL"):
+            self.flow.ended()
             return ("home",)
         return None
 
@@ -218,7 +230,7 @@ class SplitDone(Screen):
 
     def _print(self):
         self.message = receipt.printed(lambda p: receipt.print_split(
-            p, self.flow.merchant, self.flow.total, self.flow.tenders, CURRENCY), self.flow.printer)
+            p, self.flow.merchant, self.flow.total, self.flow.tenders, CURRENCY, self.flow.basket), self.flow.printer)
 
     def draw(self, c):
         c.title(t("split"), format_amount(self.flow.total, CURRENCY))
@@ -235,5 +247,6 @@ class SplitDone(Screen):
             self._print()
             return "redraw"
         if key in ("ENTER", "CANCEL"):
+            self.flow.ended()
             return ("home",)
         return None

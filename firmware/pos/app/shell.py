@@ -106,6 +106,9 @@ class Ready(Screen):
     def on_key(self, key):
         if key == "MENU":
             return ("push", main_menu(self))
+        if key == "F2":                 # the scan-or-PLU sale; its modules load only now
+            from pos.app.basket import open_basket
+            return open_basket(self.merchant)
         if key in ("1", "2", "3", "4", "5", "6", "7", "8", "9"):
             # typing an amount on the idle screen starts a sale
             return SaleFlow(hw.printer(), self.merchant, _setting("tips", False)).start(key)

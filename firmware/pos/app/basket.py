@@ -1,0 +1,186 @@
+# The scan-or-PLU sale (Ready, F2): items scanned or keyed by PLU into the cart
+# (pos.catalog.cart), the last lines and the total on the display, then the total is the
+# sale's amount for every tender (pos.app.sale.SaleFlow.pay) and the receipt lists the lines
+# and the tax per rate (print_lines).  The catalog modules load only here, when the basket
+# opens, and go when the sale ends (pos.modules).
+#
+#   digits ENTER: PLU key    ENTER: pay    F3: void the last line    CLEAR: a digit back
+#   MENU: quantity, void a line, price override (supervisor), line and order discount
+from pos import hw, log
+from pos.app import money
+from pos.catalog import CatalogError
+from pos.drivers import escpos
+from pos.ui.screen import Screen
+from pos.ui.widgets import AmountEntry, Info, Menu, format_amount
+
+CURRENCY = money.CODE
+SHOWN = 6                      # lines of the basket on the display (the last ones)
+
+
+def open_basket(merchant):
+    """The basket screen, or why there is none (no catalog, store settings unreadable)."""
+    from pos.catalog.cart import Cart, load_rules
+    from pos.catalog.store import Catalog
+    try:
+        rules = load_rules()            # first: a bad setting leaves no file open
+        cart = Cart(Catalog(), rules)
+    except CatalogError as e:
+        return ("push", Info("BASKET", [str(e)[:28], str(e)[28:56]]))
+    return ("push", Basket(merchant, cart))
+
+
+def _qty(qty, unit):
+    return "%d.%03dkg" % (qty // 1000, qty % 1000) if unit == 1 else "x%d" % qty
+
+
+class Basket(Screen):
+    timeout_ms = 600000
+
+    def __init__(self, merchant, cart):
+        self.merchant = merchant
+        self.cart = cart
+        self.typed = ""
+        self.note = ""
+        sc = hw.scanner()
+        if sc is not None:
+            sc.flush()          # a code read before the basket opened is not this sale's
+
+    def draw(self, c):
+        cart = self.cart
+        c.title("BASKET %d" % cart.n, format_amount(cart.totals()[0], CURRENCY))
+        from pos.ui import messages
+        zh = messages.language == "zh"
+        first = max(0, cart.n - SHOWN)
+        for row, i in enumerate(range(first, cart.n)):
+            rec, _, qty, _, _, unit, flags = cart.line(i)
+            it = cart.catalog.item(rec)
+            name = (it.name_zh if zh and it.name_zh else it.name)[:10]
+            right = "VOID" if flags & 1 else format_amount(cart.amount(i), CURRENCY)
+            c.text("%2d %-10s%6s" % (i + 1, name, _qty(qty, unit)[:6]), row)
+            c.text(right, row, col=28 - len(right))
+        if self.note:
+            c.text(self.note[:28], 7)
+            c.text(self.note[28:56], 8)
+        if self.typed:
+            c.text("PLU %s_" % self.typed, 9)
+        c.footer("ENTER pay/PLU F3 void MENU")
+
+    def tick(self, c):
+        sc = hw.scanner()
+        if sc is None:
+            return False
+        try:
+            code = sc.poll()
+            if code is None:
+                return False
+            self.cart.scan(code)
+            self.note = ""
+        except Exception as e:            # CatalogError, ScannerError: the message, the basket kept
+            self.note = str(e)
+            log.info("basket", "refused", err=self.note)
+        return "redraw"
+
+    def _do(self, f, *args):
+        try:
+            f(*args)
+            self.note = ""
+        except CatalogError as e:
+            self.note = str(e)
+        return "redraw"
+
+    def on_key(self, key):
+        cart = self.cart
+        if len(key) == 1 and "0" <= key <= "9" and len(self.typed) < 5:
+            self.typed += key
+            return "redraw"
+        if key == "CLEAR":
+            self.typed = self.typed[:-1]
+            return "redraw"
+        if key == "ENTER" and self.typed:
+            n = int(self.typed)
+            self.typed = ""
+            return self._do(cart.plu, n)
+        if key == "ENTER" and cart.n:
+            return self._pay()
+        if key == "F3" and cart.n:
+            return self._do(cart.void, cart.n - 1)
+        if key == "MENU" and cart.n:
+            return ("push", self._menu())
+        if key == "CANCEL":
+            self.end()
+            return ("pop",)
+        return None
+
+    def end(self):
+        """The sale is over (paid or cancelled): the catalog file closed, its modules let go."""
+        self.cart.catalog.close()
+        from pos import modules
+        modules.unload(("pos.catalog.cart", "pos.catalog.store", "pos.catalog.barcode", "pos.catalog",
+                        "pos.app.basket"))
+
+    # -- the basket's menu -------------------------------------------------------
+    def _menu(self):
+        last = self.cart.n - 1
+        return Menu("BASKET", [
+            ("Quantity", lambda: self._number("Quantity", lambda q: self.cart.set_quantity(last, q))),
+            ("Void line", lambda: self._number("Void line", lambda n: self.cart.void(n - 1))),
+            ("Price override", lambda: self._override(last)),
+            ("Line discount", lambda: self._amount("Line discount", lambda a: self.cart.discount_line(last, a))),
+            ("Order discount", lambda: self._amount("Order discount", self.cart.discount_order)),
+        ])
+
+    def _back(self, f, v):
+        self._do(f, v)
+        return ("pop",)
+
+    def _number(self, title, f):
+        from pos.app.flows import NumberEntry
+        return ("replace", NumberEntry(title, title, lambda v: self._back(f, v), 5))
+
+    def _amount(self, title, f, allow_zero=True):
+        return ("replace", AmountEntry(title, lambda v: self._back(f, v), CURRENCY, money.EXPONENT,
+                                       allow_zero=allow_zero))
+
+    def _override(self, i):
+        from pos.app.flows import PinPrompt
+
+        def allowed(op):
+            log.info("basket", "price override", line=i + 1, op=op.name)
+            return self._amount("Price override", lambda a: self.cart.override(i, a, op.name))
+        return ("replace", PinPrompt("Price override", "price_override", allowed))
+
+    # -- paying --------------------------------------------------------------------
+    def _pay(self):
+        from pos.app.sale import SaleFlow
+        total = self.cart.totals()[0]
+        flow = SaleFlow(hw.printer(), self.merchant, basket=self)
+        return flow.pay(total)
+
+    def print_lines(self, p):
+        """The basket on a receipt: each line, its discount or override, then the tax per rate."""
+        cart = self.cart
+        w = escpos.COLUMNS
+        for i in range(cart.n):
+            rec, price, qty, disc, _, unit, flags = cart.line(i)
+            it = cart.catalog.item(rec)
+            p.line(it.name[:w])
+            if flags & 1:
+                p.columns("  VOID", "")
+                continue
+            each = format_amount(price, "", money.EXPONENT).strip() + ("/kg" if unit == 1 else "")
+            p.columns("  %s x %s" % (_qty(qty, unit) if unit == 1 else qty, each), format_amount(cart.amount(i) + disc, CURRENCY))
+            for j, who in cart.overrides:
+                if j == i:
+                    p.line(("  PRICE SET BY " + who)[:w])
+            if disc:
+                p.columns("  LINE DISCOUNT", "-" + format_amount(disc, CURRENCY))
+        p.line("-" * w)
+        p.columns("SUBTOTAL", format_amount(cart.subtotal(), CURRENCY))
+        if cart.order_discount:
+            p.columns("ORDER DISCOUNT", "-" + format_amount(min(cart.order_discount, cart.subtotal()), CURRENCY))
+        total, rates = cart.totals()
+        inc = cart.rules.inclusive
+        for _, bp, net, tax in rates:
+            p.columns("TAX %d.%02d%% %s %s" % (bp // 100, bp % 100, "IN" if inc else "ON",
+                                               format_amount(net + tax if inc else net, CURRENCY)),
+                      format_amount(tax, CURRENCY))
