@@ -15,7 +15,7 @@ import json
 import os
 import time
 
-from pos import log, sdk
+from pos import log
 from pos.ui.screen import Screen
 
 APPS_DIR = "apps"
@@ -32,10 +32,15 @@ KEY_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789_-."
 _SAFE = (str, bytes, int, bool, type(None))
 _inside = None                  # the running app's package while its code runs, else None
 _hook = None
+_real_import = None
 
 
 class AppError(Exception):
     """An app could not be installed or started: the message says why."""
+
+
+class RefusedError(Exception):
+    """An SDK call the runtime refuses (permission, key, quota): the app sees the message."""
 
 
 class AppStopped(Exception):
@@ -46,8 +51,9 @@ def _in_app():
     return _inside
 
 
-def manifest(app_dir):
-    """app.json of `app_dir`, checked: AppError with the field at fault."""
+def manifest(app_dir, sdk_version=1):
+    """app.json of `app_dir`, checked: AppError with the field at fault (`sdk_version`: the
+    SDK this firmware provides, pos.sdk.VERSION)."""
     try:
         with open(app_dir + "/app.json") as f:
             m = json.load(f)
@@ -60,8 +66,8 @@ def manifest(app_dir):
         raise AppError("app.json: name needs en (and zh)")
     if not _key_ok(m["id"]):
         raise AppError("app.json: bad id")
-    if not isinstance(m["sdk"], int) or m["sdk"] > sdk.VERSION:
-        raise AppError("needs SDK %s, this firmware has %d" % (m["sdk"], sdk.VERSION))
+    if not isinstance(m["sdk"], int) or m["sdk"] > sdk_version:
+        raise AppError("needs SDK %s, this firmware has %d" % (m["sdk"], sdk_version))
     for p in m.get("permissions", ()):
         if p not in PERMISSIONS:
             raise AppError("app.json: unknown permission %s" % p)
@@ -70,7 +76,7 @@ def manifest(app_dir):
     return m
 
 
-def installed():
+def installed(sdk_version):
     """[(directory, manifest)] of the apps on flash; broken packages are logged and skipped."""
     out = []
     try:
@@ -80,7 +86,7 @@ def installed():
     for n in names:
         d = APPS_DIR + "/" + n
         try:
-            out.append((d, manifest(d)))
+            out.append((d, manifest(d, sdk_version)))
         except AppError as exc:
             log.warning("apps", "skipped", app=n, err=str(exc))
     return out
@@ -92,7 +98,7 @@ def menu(merchant=""):
     from pos.ui.messages import t
     from pos.ui.widgets import Info, Menu
     items = []
-    for d, m in installed():
+    for d, m in installed(0x7fff):
         name = m["name"].get(messages.language) or m["name"]["en"]
         items.append((name[:24], lambda d=d: start(d, merchant)))
     if not items:
@@ -120,13 +126,13 @@ def _checked(v, depth=0):
         return [_checked(x, depth + 1) for x in v]
     if depth < 4 and ty is dict:
         return {_checked(k, depth + 1): _checked(x, depth + 1) for k, x in v.items()}
-    raise sdk.Error("argument of type %s refused" % ty.__name__)
+    raise TypeError("argument of type %s refused" % ty.__name__)
 
 
 class Host:
     """One running app: its manifest, package, screens, storage, timers and events."""
 
-    def __init__(self, app_dir, m, merchant):
+    def __init__(self, sdk, app_dir, m, merchant):
         self.dir = app_dir
         self.m = m
         self.id = m["id"]
@@ -146,6 +152,8 @@ class Host:
         self.canvas = None
         self.pkg = sdk.Namespace()
         self.pkg.sdk = sdk.surface(self)
+        self.display = self.pkg.sdk.display     # kept here: the app may rewrite its own copy
+        self.screen_cls = sdk.Screen
         self.base = 0
 
     # -- into the app ----------------------------------------------------------------------
@@ -195,25 +203,27 @@ class Host:
     # -- out of the app --------------------------------------------------------------------
     def call(self, name, args):
         """The SDK's way out: arguments checked in the app's context, then the firmware works
-        with the context off; its failures come back as sdk.Error."""
+        with the context off.  (True, result) or (False, why): the app's closure raises
+        sdk.Error itself, so no class the app can reach is called outside its context."""
         global _inside
         if self.stopped:
-            raise sdk.Error(self.stopped)
+            return False, self.stopped
         at = _CALLBACK_AT.get(name, -1)
-        args = [a if i == at and callable(a) else _checked(a) for i, a in enumerate(args)]
+        try:
+            args = [a if i == at and callable(a) else _checked(a) for i, a in enumerate(args)]
+        except TypeError as exc:
+            return False, str(exc)
         op = _OPS.get(name)
         if op is None:
-            raise sdk.Error("no such call")
+            return False, "no such call"
         saved = _inside
         _inside = None
         try:
-            return op(self, *args)
-        except sdk.Error:
-            raise
+            return True, op(self, *args)
         except MemoryError:
             raise
         except Exception as exc:
-            raise sdk.Error(str(exc) or type(exc).__name__)
+            return False, str(exc) or type(exc).__name__
         finally:
             _inside = saved
 
@@ -224,16 +234,16 @@ class Host:
 
     def need(self, perm):
         if perm not in self.perms:
-            raise sdk.Error("permission %s not in app.json" % perm)
+            raise RefusedError("permission %s not in app.json" % perm)
 
 
 # -- the operations behind the SDK's closures -------------------------------------------------
 def _draw(host):
     c = host.canvas
     if c is None:
-        raise sdk.Error("draw only inside Screen.draw")
+        raise RefusedError("draw only inside Screen.draw")
     if c.owner is not None:
-        raise sdk.Error("the display is held by %s" % c.owner)
+        raise RefusedError("the display is held by %s" % c.owner)
     return c
 
 
@@ -258,7 +268,7 @@ def _printer(host):
     from pos import hw
     p = hw.printer()
     if p is None:
-        raise sdk.Error("no printer")
+        raise RefusedError("no printer")
     return p
 
 
@@ -290,7 +300,7 @@ def _path(host, key):
     """The file of `key` in the app's own directory: one name, no separators, no "..",
     nothing absolute -- anything else is refused before a path is built."""
     if not _key_ok(key) or ".." in key:
-        raise sdk.Error("storage key refused: %r" % (key,))
+        raise RefusedError("storage key refused: %r" % (key,))
     return host.data + "/" + key
 
 
@@ -319,13 +329,13 @@ def _put(host, key, value):
     if type(value) is str:
         value = value.encode()
     if type(value) is not bytes:
-        raise sdk.Error("store_put takes str or bytes")
+        raise RefusedError("store_put takes str or bytes")
     try:
         old = os.stat(p)[6]
     except OSError:
         old = 0
     if _used(host) - old + len(value) > host.quota:
-        raise sdk.Error("storage quota of %d bytes exceeded" % host.quota)
+        raise RefusedError("storage quota of %d bytes exceeded" % host.quota)
     for d in (DATA_DIR, host.data):
         try:
             os.mkdir(d)
@@ -354,7 +364,7 @@ def _keys(host):
 
 def _open(host, path, mode="r"):
     if mode not in ("r", "rb"):
-        raise sdk.Error("apps open files read-only; store_put writes")
+        raise RefusedError("apps open files read-only; store_put writes")
     host.need("storage")
     return open(_path(host, path), mode)
 
@@ -373,7 +383,7 @@ def _cancel_timer(host, n):
 def _on_event(host, name, fn):
     host.need("events")
     if name not in ("sale_completed", "day_closed"):
-        raise sdk.Error("no event %s" % name)
+        raise RefusedError("no event %s" % name)
     host.events.setdefault(name, []).append(fn)
 
 
@@ -381,13 +391,13 @@ def _http(host, method, url, body, on_done):
     host.need("network")
     h = url.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
     if h not in host.m.get("hosts", ()):
-        raise sdk.Error("host %s not declared in app.json" % h)
-    raise sdk.Error("network for apps is not in this firmware yet")
+        raise RefusedError("host %s not declared in app.json" % h)
+    raise RefusedError("network for apps is not in this firmware yet")
 
 
 def _member(host, code):
     host.need("members")
-    raise sdk.Error("members are not in this firmware yet")
+    raise RefusedError("members are not in this firmware yet")
 
 
 def _heap_free(host):
@@ -434,11 +444,11 @@ class AppFrame(Screen):
 
     def draw(self, c):
         h = self.host
-        if h.stopped:
-            return
+        if h.stopped or c.owner is not None:
+            return                      # PIN entry holds the display: no app code runs
         h.canvas = c
         try:
-            h.run(self.screen.draw, h.pkg.sdk.display)
+            h.run(self.screen.draw, h.display)
         finally:
             h.canvas = None
 
@@ -458,12 +468,14 @@ class AppFrame(Screen):
         if h.pending is not None:
             r, h.pending = h.pending, None
             return r
-        if isinstance(r, sdk.Screen):
+        if isinstance(r, h.screen_cls):
             return ("push", AppFrame(h, r))
-        if type(r) is str and r == sdk.REDRAW:
+        if type(r) is not str:          # (no comparison that could call the app's __eq__)
+            return None
+        if r == "redraw":
             return "redraw"
-        if type(r) is str and (r == sdk.BACK or r == sdk.EXIT):
-            if r == sdk.EXIT or h.frames <= 1:
+        if r == "back" or r == "exit":
+            if r == "exit" or h.frames <= 1:
                 h.stop("exit")
                 return ("home",)
             h.frames -= 1
@@ -472,7 +484,7 @@ class AppFrame(Screen):
 
     def tick(self, c):
         h = self.host
-        if h.stopped:
+        if h.stopped or c.owner is not None:
             return False
         now = time.ticks_ms()
         for x in list(h.timers):
@@ -497,13 +509,17 @@ def status_canvas_owner():
 def start(app_dir, merchant=""):
     """Start the app in `app_dir`: its module runs in its own globals, its start() gives the
     first screen (a stack action).  AppError when it cannot start; AppStopped when it fails."""
-    global _hook
+    global _hook, _real_import
     import builtins
-    m = manifest(app_dir)
-    h = Host(app_dir, m, merchant)
-    if _hook is None:
-        _hook = sdk.importer(ALLOWED, builtins.__import__, _in_app)
-        builtins.__import__ = _hook         # an import in app code goes through the allow-list
+    from pos import modules
+    modules.unload(("pos.sdk",))    # a fresh copy: the last app may have rewritten its globals
+    from pos import sdk
+    m = manifest(app_dir, sdk.VERSION)
+    h = Host(sdk, app_dir, m, merchant)
+    if _real_import is None:
+        _real_import = builtins.__import__
+    _hook = sdk.importer(ALLOWED, _real_import, _in_app)
+    builtins.__import__ = _hook         # an import in app code goes through the allow-list
     g = {"__name__": m["id"], "__import__": _hook, "open": sdk.opener(h)}
     for name in ("exec", "eval", "compile", "execfile", "input", "help"):
         g[name] = sdk.refused(name)
@@ -522,7 +538,7 @@ def start(app_dir, merchant=""):
         h.stop("no start()")
         raise AppStopped("%s stopped: no start()" % m["id"])
     r = h.run(first)
-    if not isinstance(r, sdk.Screen):
+    if not isinstance(r, h.screen_cls):
         h.stop("start() gave no Screen")
         raise AppStopped("%s stopped: start() gave no Screen" % m["id"])
     return ("push", AppFrame(h, r))

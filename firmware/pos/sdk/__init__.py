@@ -13,7 +13,10 @@
 # surface is a set of closures over its host (pos.platform.runtime.Host), built by
 # `surface()`; the host lives only in the closures' cells, which app code cannot read.
 # Errors from the firmware reach the app as sdk.Error with a message, never the
-# firmware's own exception (its class would lead back to its module).
+# firmware's own exception (its class would lead back to its module), and the Error is
+# made by the closure, in the app's context.  An app can rewrite this module's globals and
+# classes (both are reachable): the runtime imports a fresh copy for each app it starts and
+# never calls into one an app has run with outside that app's context.
 VERSION = 1            # the SDK version this firmware provides; app.json "sdk" may not exceed it
 
 
@@ -52,7 +55,13 @@ def surface(host):
     ns.REDRAW = REDRAW
     ns.BACK = BACK
     ns.EXIT = EXIT
-    call = host.call        # fn(name, args) -> result; the firmware side, out of the app's context
+    host_call = host.call   # fn(name, args) -> (True, result) or (False, why): the firmware side
+
+    def call(name, args):
+        ok, r = host_call(name, args)
+        if not ok:
+            raise Error(r)  # raised here, in the app's context: the class is the app's to see
+        return r
 
     def display(name):
         def op(*args):
@@ -150,10 +159,13 @@ def refused(name):
 
 def opener(host):
     """The app's `open`: read-only, inside its own storage (paths normalised by the host)."""
-    call = host.call
+    host_call = host.call
 
     def open(path, mode="r"):
-        return call("open", (path, mode))
+        ok, r = host_call("open", (path, mode))
+        if not ok:
+            raise Error(r)
+        return r
     return open
 
 

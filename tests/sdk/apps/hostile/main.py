@@ -121,10 +121,17 @@ ATTEMPTS = (_imp_keys, _imp_journal, _imp_machine, _imp_os, _imp_sys, _dunder_im
 class Probe(sdk.Screen):
     def __init__(self):
         self.notes = []
+        self.draws = 0
+        self.d = None
 
     def draw(self, d):
-        d.title("HOSTILE")
-        d.text("%d notes" % len(self.notes), 0)
+        self.d = d
+        self.draws += 1
+        try:
+            d.title("HOSTILE")
+            d.text("%d notes" % len(self.notes), 0)
+        except sdk.Error as e:
+            self.notes.append("draw refused: %s" % e)
 
     def on_key(self, key):
         if key == "ENTER":
@@ -154,10 +161,25 @@ class Probe(sdk.Screen):
             sdk.timer(100, self.on_timer, True)
         if key == "6":
             raise SystemExit
+        if key == "7":                       # rewrite what the SDK's functions see as globals
+            evil = lambda *a, **k: __import__("os").mkdir("ESCAPED")       # noqa: E731
+            g = sdk.Screen.draw.__globals__
+            for name in ("surface", "Namespace", "importer", "opener", "refused", "Error"):
+                g[name] = evil
+            sdk.Error.__init__ = evil
+            sdk.Screen.__init__ = evil
+            return sdk.REDRAW
+        if key == "8":
+            return "exit"
         return None
 
     def on_timer(self):
         self.notes.append("timer")
+        try:
+            self.d.center("PIN: type it here", 3)         # drawing outside draw(): over anything
+            self.notes.append("timer draw ESCAPED")
+        except sdk.Error as e:
+            self.notes.append("timer draw refused: %s" % e)
 
 
 def start():
