@@ -1,0 +1,90 @@
+"""request_payment on the virtual board: an installed app (apps/payer) asks the counter for a
+payment, the cashier takes it by cash or by card (PIN) through the sale's own tenders, and
+the app gets back the outcome -- approved, amount, tender, masked PAN, scheme, reference --
+and nothing else; the payment is in the batch like any sale."""
+import json
+import os
+import shutil
+
+import pytest
+
+from host_sim.rig import Rig
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SAFE_KEYS = {"approved", "amount", "tender", "pan", "scheme", "reference", "invoice"}
+
+
+def _install(rig):
+    shutil.copytree(os.path.join(REPO, "apps", "payer"), os.path.join(rig.flash_dir, "apps", "payer"))
+
+
+@pytest.fixture(scope="module")
+def rig():
+    # 512K: the Apps menu interns the runtime's names and crosses the pool's next block on the
+    # 256K heap (docs/sdk.md, "Memory"), as day-close does for its flows (docs/tms.md)
+    with Rig(heap="512K", before_boot=_install) as r:
+        yield r
+
+
+def _open_payer(rig):
+    rig.home()
+    rig.keys(["MENU"])
+    rig.wait_text("1 Sale")
+    rig.keys(["UP"])                     # the last line of the menu: Apps
+    rig.keys(["ENTER"])
+    rig.wait_text("1 Payer")
+    rig.keys(["1"])
+    rig.wait_text("ENTER pay")
+
+
+def _last(rig):
+    with open(os.path.join(rig.flash_dir, "appdata", "payer", "last")) as f:
+        return json.load(f)
+
+
+def test_cash_payment_for_an_app(rig):
+    _open_payer(rig)
+    n0 = len(rig.batch())
+    rig.keys(list("1250") + ["ENTER"])
+    rig.wait_text("Sale USD 12.50")
+    rig.keys(["1"])                      # Cash
+    rig.wait_text("Cash tendered")
+    rig.keys(list("2000") + ["ENTER"])
+    rig.wait_text("7.50")                # the change, on the counter's own screen
+    rig.keys(["ENTER"])
+    text = rig.wait_text("PAID")
+    assert "cash 1250" in text and "PAYER-1" in text
+    o = _last(rig)
+    assert set(o) == SAFE_KEYS
+    assert o["approved"] is True and o["amount"] == 1250 and o["tender"] == "cash" and o["pan"] == ""
+    b = rig.batch()
+    assert len(b) == n0 + 1 and b[-1]["tender"] == "cash" and b[-1]["amount"] == 1250
+    assert b[-1]["inv"] == o["invoice"]
+    rig.keys(["CANCEL"])
+    rig.wait_text("READY")
+
+
+def test_card_payment_for_an_app_returns_only_the_masked_outcome(rig):
+    _open_payer(rig)
+    rig.keys(list("4200") + ["ENTER"])
+    rig.wait_text("Sale USD 42.00")
+    rig.keys(["2"])                      # Card
+    rig.wait_text("INSERT")
+    card = rig.insert("visa-cvn10")
+    text = rig.finish_card("1234", done=("PAID", "NOT PAID"))
+    assert "PAID" in text and "card 4200" in text
+    o = _last(rig)
+    assert set(o) == SAFE_KEYS
+    pan = card.pan if hasattr(card, "pan") else None
+    assert o["approved"] is True and o["amount"] == 4200 and o["tender"] == "card"
+    assert o["reference"] == "PAYER-2"
+    assert o["pan"][:6].isdigit() and "*" in o["pan"] and o["pan"][-4:].isdigit()
+    if pan:
+        assert pan not in json.dumps(o) and o["pan"][-4:] == pan[-4:]
+    raw = open(os.path.join(rig.flash_dir, "appdata", "payer", "last")).read()
+    assert "1234" not in raw.replace(o["pan"], "")          # no PIN in what the app kept
+    e = rig.batch()[-1]
+    assert e["tender"] == "card" and e["amount"] == 4200 and e["ok"] and e["inv"] == o["invoice"]
+    rig.remove()
+    rig.keys(["CANCEL"])
+    rig.wait_text("READY")
