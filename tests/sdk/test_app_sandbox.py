@@ -24,7 +24,7 @@ ESCAPES = {
     "_open_write": "Error: apps open files read-only; store_put writes",
     "_store_dotdot": "Error: storage key refused: '../../config/terminal.json'",
     "_store_slash": "Error: storage key refused: 'config/x'",
-    "_quota": "Error: storage quota of 256 bytes exceeded",
+    "_quota": "Error: storage quota of 1024 bytes exceeded",
     "_globals_walk": "Error: no module, host or runtime reachable",
     "_surface_again": "AttributeError: 'NoneType' object has no attribute 'call'",
     "_evil_arg": "Error: argument of type Evil refused",
@@ -58,7 +58,8 @@ out("screen", screen())
     assert files == ["appdata/hostile/notes", "apps/hostile/app.json", "apps/hostile/main.py",
                      "config/terminal.json"]
     assert (flash / "config" / "terminal.json").read_text() == '{"merchant": "SECRET STORE"}'
-    assert len((flash / "appdata" / "hostile" / "notes").read_bytes()) <= 256
+    kept = (flash / "appdata" / "hostile" / "notes").read_text().splitlines()
+    assert len(kept) == len(ESCAPES) and all(" refused " in n for n in kept)
 
 
 @pytest.mark.parametrize("key,why", [
