@@ -5,6 +5,7 @@ and nothing else; the payment is in the batch like any sale."""
 import json
 import os
 import shutil
+import time
 
 import pytest
 
@@ -16,6 +17,8 @@ SAFE_KEYS = {"approved", "amount", "tender", "pan", "scheme", "reference", "invo
 
 def _install(rig):
     shutil.copytree(os.path.join(REPO, "apps", "payer"), os.path.join(rig.flash_dir, "apps", "payer"))
+    shutil.copytree(os.path.join(REPO, "tests", "sdk", "apps", "hostile"),
+                    os.path.join(rig.flash_dir, "apps", "hostile"))
 
 
 @pytest.fixture(scope="module")
@@ -32,8 +35,8 @@ def _open_payer(rig):
     rig.wait_text("1 Sale")
     rig.keys(["UP"])                     # the last line of the menu: Apps
     rig.keys(["ENTER"])
-    rig.wait_text("1 Payer")
-    rig.keys(["1"])
+    rig.wait_text("2 Payer")
+    rig.keys(["2"])
     rig.wait_text("ENTER pay")
 
 
@@ -60,6 +63,7 @@ def test_cash_payment_for_an_app(rig):
     b = rig.batch()
     assert len(b) == n0 + 1 and b[-1]["tender"] == "cash" and b[-1]["amount"] == 1250
     assert b[-1]["inv"] == o["invoice"]
+    assert "PAYER-1" in rig.receipts()[-1]           # the app's own slip, printed through the SDK
     rig.keys(["CANCEL"])
     rig.wait_text("READY")
 
@@ -88,3 +92,37 @@ def test_card_payment_for_an_app_returns_only_the_masked_outcome(rig):
     rig.remove()
     rig.keys(["CANCEL"])
     rig.wait_text("READY")
+
+
+def test_a_runaway_app_is_stopped_by_an_interrupt_and_the_counter_sells_again(rig):
+    """`while True: pass` in an app cannot be pre-empted by the firmware (docs/sdk.md); an
+    interrupt (Ctrl-C on the REPL: SIGINT, as the STM32 UART IRQ raises it) reaches the
+    running bytecode, and the runtime stops the app and goes back to Ready."""
+    rig.home()
+    rig.keys(["MENU"])
+    rig.wait_text("1 Sale")
+    rig.keys(["UP", "ENTER"])
+    rig.wait_text("1 Hostile")
+    rig.keys(["1"])
+    rig.wait_text("HOSTILE")
+    rig.keys(["9"])
+    flag = os.path.join(rig.flash_dir, "appdata", "hostile", "looping")
+    end = time.monotonic() + 30
+    while not os.path.exists(flag) and time.monotonic() < end:
+        time.sleep(0.05)
+    assert os.path.exists(flag), "the app never reached its loop"
+    rig.board.write(b"\x03")
+    text = rig.wait_text("stopped", 30).replace("\n", "")
+    assert "hostile stopped: raised KeyboardInterrupt" in text
+    rig.keys(["CANCEL"])
+    rig.wait_text("READY")
+    n0 = len(rig.batch())
+    rig.keys(list("500") + ["ENTER"])     # the counter works on: a cash sale
+    rig.wait_text("1 Cash")
+    rig.keys(["1"])
+    rig.wait_text("Cash tendered")
+    rig.keys(list("500") + ["ENTER"])
+    rig.wait_text("Change")
+    rig.keys(["ENTER"])
+    rig.wait_text("READY")
+    assert len(rig.batch()) == n0 + 1

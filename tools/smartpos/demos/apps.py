@@ -1,6 +1,7 @@
 """Installed apps on the virtual board: the sandbox against a hostile app."""
 import os
 import shutil
+import time
 
 from host_sim.rig import Rig
 
@@ -50,9 +51,24 @@ def app_sandbox(args):
                 stops.append(what)
             rig.keys(["CANCEL"])
             rig.wait_text("READY")
+        # a loop that never returns: the firmware cannot pre-empt it (docs/sdk.md); an interrupt
+        # on the REPL (SIGINT, as the STM32 UART IRQ raises it) can, and the runtime stops it
+        open_app()
+        rig.keys(["9"])
+        flag = os.path.join(rig.flash_dir, "appdata", "hostile", "looping")
+        end = time.monotonic() + 30
+        while not os.path.exists(flag) and time.monotonic() < end:
+            time.sleep(0.05)
+        rig.board.write(b"\x03")
+        text = rig.wait_text("stopped", 30).replace("\n", "")
+        print("  key 9 + Ctrl-C: %s" % text[:80])
+        if "raised KeyboardInterrupt" in text:
+            stops.append("a runaway loop interrupted")
+        rig.keys(["CANCEL"])
+        rig.wait_text("READY")
         terminal = open(os.path.join(rig.flash_dir, "config", "terminal.json")).read()
         outside = [p for p in os.listdir(os.path.join(rig.flash_dir, "appdata")) if p != "hostile"]
-    ok = len(refused) == ESCAPES == len(notes) and len(stops) == 4 and not outside and terminal
+    ok = len(refused) == ESCAPES == len(notes) and len(stops) == 5 and not outside and terminal
     return ok, ("hostile app: %d of %d escapes refused (imports of pos.store/machine/os/sys, __import__, "
                 "exec/eval, builtins, the pos package, ../ and absolute paths, quota, __globals__, "
                 "hostile arguments); stopped back to Ready for %s; nothing written outside its storage"

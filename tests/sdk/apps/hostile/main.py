@@ -172,6 +172,10 @@ class Probe(sdk.Screen):
             return sdk.REDRAW
         if key == "8":
             return "exit"
+        if key == "9":
+            sdk.store_put("looping", "1")        # the test's sign that the loop is next
+            while True:                          # never returns: only an interrupt ends it
+                pass
         return None
 
     def on_timer(self):
