@@ -1,6 +1,8 @@
 # An installed app's request_payment and refund: the counter's own tender flow (the sale's
 # cash and card tenders, pos.app.sale), and back to the app with the safe outcome only
 # (pos.platform.runtime.outcome: approved, amount, tender, masked PAN, scheme, reference).
+import gc
+
 from pos import hw, log
 from pos.platform import runtime
 
@@ -12,8 +14,12 @@ def request(host, amount, reference, on_done):
     if type(amount) is not int or not 0 < amount <= 99999999:
         raise ValueError("amount must be minor units, 1..99999999")
     frame = host.frame
+    gc.collect()
+    before = gc.mem_alloc()
 
     def paid(tender, e):
+        gc.collect()                    # what the counter kept of the tender flow (modules it
+        host.base += max(0, gc.mem_alloc() - before)    # loads once) is not the app's heap
         out = runtime.outcome(e, tender, reference)
         if out["approved"]:
             host.paid[reference] = e.get("inv", 0)

@@ -51,6 +51,17 @@ def _in_app():
     return _inside
 
 
+def leave():
+    """No app runs any more: the interpreter's own import back, the runtime and the SDK
+    unloaded (what stays is the names they interned: docs/sdk.md, "Memory")."""
+    import builtins
+    from pos import modules
+    if _real_import is not None:
+        builtins.__import__ = _real_import
+    modules.unload(("pos.platform.payment", "pos.platform.runtime", "pos.sdk", "pos.platform"))
+    gc.collect()
+
+
 def manifest(app_dir, sdk_version=1):
     """app.json of `app_dir`, checked: AppError with the field at fault (`sdk_version`: the
     SDK this firmware provides, pos.sdk.VERSION)."""
@@ -198,7 +209,9 @@ class Host:
         self.events = {}
         self.pending = None
         log.warning("apps", "stopped", app=self.id, why=why)
-        gc.collect()
+        leave()
+
+
 
     # -- out of the app --------------------------------------------------------------------
     def call(self, name, args):
