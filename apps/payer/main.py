@@ -1,6 +1,6 @@
 # Payer: the SDK tutorial's app (docs/sdk.md).  Key an amount, ENTER: the counter takes the
 # payment (cash or card) and the app shows and prints the outcome; it counts its payments in
-# its own storage.
+# its own storage.  F1 refunds the last card payment.
 import json
 
 from pos import sdk
@@ -33,9 +33,16 @@ class Payer(sdk.Screen):
             n = int(sdk.store_get("count", b"0")) + 1
             sdk.request_payment(int(self.digits), "PAYER-%d" % n, self.paid)
             return None
+        if key == "F1" and self.last is not None and self.last["approved"] and self.last["tender"] == "card":
+            sdk.refund(self.last["reference"], self.refunded)    # the supervisor's PIN is asked
+            return None
         if key == "CANCEL":
             return sdk.EXIT
         return None
+
+    def refunded(self, outcome):
+        self.last = dict(outcome, tender="refund")
+        sdk.store_put("refund", json.dumps(outcome))
 
     def paid(self, outcome):
         self.last = outcome

@@ -90,6 +90,17 @@ def test_card_payment_for_an_app_returns_only_the_masked_outcome(rig):
     e = rig.batch()[-1]
     assert e["tender"] == "card" and e["amount"] == 4200 and e["ok"] and e["inv"] == o["invoice"]
     rig.remove()
+    # F1: the app refunds it; the counter asks for the supervisor's PIN and sends the refund
+    rig.keys(["F1"])
+    rig.wait_text("PIN")
+    rig.keys(list("2222") + ["ENTER"])
+    text = rig.wait_text("refund 4200", 60)
+    assert "PAID" in text and "PAYER-2" in text
+    with open(os.path.join(rig.flash_dir, "appdata", "payer", "refund")) as f:
+        r = json.load(f)
+    assert set(r) == SAFE_KEYS and r["approved"] is True and r["amount"] == 4200 and r["pan"] == o["pan"]
+    e = rig.batch()[-1]
+    assert e["kind"] == "refund" and e["orig"] == o["invoice"] and e["ok"] and e["amount"] == 4200
     rig.keys(["CANCEL"])
     rig.wait_text("READY")
 

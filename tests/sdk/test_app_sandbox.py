@@ -95,7 +95,9 @@ def test_an_app_that_rewrites_the_sdk_does_not_reach_the_next_start(flash):
 start("hostile")
 st.key("7")
 st.key("MENU")
-out("home", len(st.stack))
+import builtins, sys
+out("home", len(st.stack), builtins.__import__ is runtime._real_import,
+    [m for m in sys.modules if m.startswith("pos.platform") or m == "pos.sdk"])
 start("hostile")
 st.key("ENTER")
 out("notes", len(st.top.screen.notes))
@@ -106,7 +108,8 @@ try:
 except OSError:
     out("contained")
 """)
-    assert out == ["home 1", "notes 22", "contained"]
+    # stopped cleanly: the interpreter's import back, the runtime and SDK unloaded
+    assert out == ["home 1 True []", "notes 22", "contained"]
 
 
 def test_no_app_code_runs_draws_or_reads_keys_while_pin_entry_holds_the_display(flash):
