@@ -149,11 +149,14 @@ def test_manifest_checks(tmp_path):
     flash = sandbox_mp.flash(tmp_path, "hostile")
     m = json.loads((flash / "apps" / "hostile" / "app.json").read_text())
     for name, change in (("newer", {"sdk": 2}), ("perm", {"permissions": ["keys"]}),
-                         ("entry", {"entry": "../main.py"}), ("noname", {"name": "x"})):
+                         ("entry", {"entry": "../main.py"}), ("noname", {"name": "x"}),
+                         ("store", {"storage": "lots"})):
         shutil.copytree(flash / "apps" / "hostile", flash / "apps" / name)
         (flash / "apps" / name / "app.json").write_text(json.dumps(dict(m, id=name, **change)))
+    shutil.copytree(flash / "apps" / "hostile", flash / "apps" / "list")
+    (flash / "apps" / "list" / "app.json").write_text("[]")
     out = sandbox_mp.run(flash, """
-for n in ("newer", "perm", "entry", "noname"):
+for n in ("newer", "perm", "entry", "noname", "store", "list"):
     try:
         start(n)
         out(n, "STARTED")
@@ -161,4 +164,5 @@ for n in ("newer", "perm", "entry", "noname"):
         out(n, e)
 """)
     assert out == ["newer needs SDK 2, this firmware has 1", "perm app.json: unknown permission keys",
-                   "entry app.json: bad entry", "noname app.json: name needs en (and zh)"]
+                   "entry app.json: bad entry", "noname app.json: name needs en (and zh)",
+                   "store app.json: storage must be bytes (a whole number)", "list app.json: not an object"]

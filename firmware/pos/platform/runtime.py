@@ -70,6 +70,8 @@ def manifest(app_dir, sdk_version=1):
             m = json.load(f)
     except (OSError, ValueError) as exc:
         raise AppError("app.json unreadable: %s" % exc)
+    if not isinstance(m, dict):
+        raise AppError("app.json: not an object")
     for k in ("id", "name", "version", "sdk", "entry"):
         if k not in m:
             raise AppError("app.json: no %s" % k)
@@ -84,6 +86,9 @@ def manifest(app_dir, sdk_version=1):
             raise AppError("app.json: unknown permission %s" % p)
     if not _key_ok(m["entry"]) or not m["entry"].endswith(".py"):
         raise AppError("app.json: bad entry")
+    for k in ("storage", "heap"):
+        if not isinstance(m.get(k, 0), int) or m.get(k, 0) < 0:
+            raise AppError("app.json: %s must be bytes (a whole number)" % k)
     return m
 
 
@@ -109,7 +114,7 @@ def menu(merchant=""):
     from pos.ui.messages import t
     from pos.ui.widgets import Info, Menu
     items = []
-    for d, m in installed(0x7fff):
+    for d, m in installed(0x7fff):      # any SDK: one too new is listed and says so at start
         name = m["name"].get(messages.language) or m["name"]["en"]
         items.append((name[:24], lambda d=d: start(d, merchant)))
     if not items:
@@ -127,9 +132,9 @@ def _key_ok(k):
 
 
 def _checked(v, depth=0):
-    """`v` if it is plain data (str, bytes, int, bool, None, and lists/tuples/dicts of them) or
-    a function of the app's; anything else (an object whose methods would run app code outside
-    its context) is refused.  Runs in the app's context."""
+    """`v` if it is plain data (str, bytes, int, bool, None, and lists/tuples/dicts of them);
+    anything else (an object whose methods would run app code outside its context) is
+    refused.  Runs in the app's context."""
     ty = type(v)
     if ty in _SAFE:
         return v
