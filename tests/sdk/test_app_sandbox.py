@@ -166,3 +166,43 @@ for n in ("newer", "perm", "entry", "noname", "store", "list"):
     assert out == ["newer needs SDK 2, this firmware has 1", "perm app.json: unknown permission keys",
                    "entry app.json: bad entry", "noname app.json: name needs en (and zh)",
                    "store app.json: storage must be bytes (a whole number)", "list app.json: not an object"]
+
+
+def test_http_only_to_the_hosts_the_manifest_declares(flash):
+    import http.server
+    import threading
+
+    class Answer(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = b"balance 42"
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *a):
+            pass
+
+    srv = http.server.HTTPServer(("127.0.0.1", 0), Answer)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        (flash / "appdata" / "hostile").mkdir(parents=True)
+        (flash / "appdata" / "hostile" / "url").write_text("http://127.0.0.1:%d/balance" % srv.server_port)
+        out = sandbox_mp.run(flash, """
+import asyncio
+start("hostile")
+app = st.top.screen
+st.key("F2")
+
+async def wait():
+    for _ in range(500):
+        if any(n.startswith("http") for n in app.notes):
+            return
+        await asyncio.sleep_ms(20)
+asyncio.run(wait())
+for n in app.notes:
+    out(n)
+""")
+    finally:
+        srv.shutdown()
+    assert out == ["undeclared refused: host localhost not declared in app.json", "http 200 b'balance 42'"]

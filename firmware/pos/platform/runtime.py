@@ -406,11 +406,33 @@ def _on_event(host, name, fn):
 
 
 def _http(host, method, url, body, on_done):
+    """One request in the background (pos.net.http); on_done(status, body) in the app's context
+    when it ends (status 0 and the reason when it failed).  Only hosts app.json declares; https
+    is verified against the terminal's pinned CA (pos.net.tls), the only trust it holds."""
     host.need("network")
-    h = url.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
-    if h not in host.m.get("hosts", ()):
-        raise RefusedError("host %s not declared in app.json" % h)
-    raise RefusedError("network for apps is not in this firmware yet")
+    import asyncio
+    from pos.net import http
+    u = http.Url(url)
+    if u.host not in host.m.get("hosts", ()):
+        raise RefusedError("host %s not declared in app.json" % u.host)
+    if type(body) is str:
+        body = body.encode()
+
+    async def fetch():
+        try:
+            ctx = None
+            if u.tls:
+                from pos.net import tls
+                ctx = tls.PinnedCA()
+            st, _, got = await http.request(method, url, body=body, timeout_ms=10000, max_body=4096,
+                                            ssl_context=ctx)
+        except Exception as exc:    # MemoryError included: the app hears of it, the loop goes on
+            st, got = 0, str(exc)
+        try:
+            host.run(on_done, st, got)
+        except AppStopped:
+            pass                    # its screen says so at the next tick
+    asyncio.create_task(fetch())
 
 
 def _member(host, code):
@@ -502,7 +524,9 @@ class AppFrame(Screen):
 
     def tick(self, c):
         h = self.host
-        if h.stopped or c.owner is not None:
+        if h.stopped:                   # stopped in the background (an HTTP callback)
+            raise AppStopped(h.stopped)
+        if c.owner is not None:
             return False
         now = time.ticks_ms()
         for x in list(h.timers):

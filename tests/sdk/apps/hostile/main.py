@@ -172,11 +172,23 @@ class Probe(sdk.Screen):
             return sdk.REDRAW
         if key == "8":
             return "exit"
+        if key == "F2":                         # the declared host, then one it did not declare
+            url = sdk.store_get("url").decode()
+            sdk.http_get(url, self.on_http)
+            try:
+                sdk.http_get(url.replace("127.0.0.1", "localhost"), self.on_http)
+                self.notes.append("undeclared ESCAPED")
+            except sdk.Error as e:
+                self.notes.append("undeclared refused: %s" % e)
+            return None
         if key == "9":
             sdk.store_put("looping", "1")        # the test's sign that the loop is next
             while True:                          # never returns: only an interrupt ends it
                 pass
         return None
+
+    def on_http(self, status, body):
+        self.notes.append("http %d %s" % (status, body[:40]))
 
     def on_timer(self):
         self.notes.append("timer")
