@@ -206,3 +206,19 @@ for n in app.notes:
     finally:
         srv.shutdown()
     assert out == ["undeclared refused: host localhost not declared in app.json", "http 200 b'balance 42'"]
+
+
+def test_text_entry_for_an_app_is_the_counters(flash):
+    out = sandbox_mp.run(flash, """
+start("hostile")
+app = st.top.screen
+st.key("F3")
+out(type(st.top).__name__, len(st.stack))
+for k in ("CLEAR", "2", "2", "0", "ENTER"):
+    st.key(k)
+out(type(st.top).__name__, len(st.stack))
+for n in app.notes:
+    out(n)
+""")
+    # the counter's TextEntry over the app: "AB" given, CLEAR (A), 2 2 (A cycled to B), 0, ENTER
+    assert out == ["TextEntry 3", "AppFrame 2", "text AB0"]

@@ -236,8 +236,16 @@ class Host:
             return False, "no such call"
         saved = _inside
         _inside = None
+        loads = name in _LOADS
+        if loads:
+            gc.collect()
+            a0 = gc.mem_alloc()
         try:
-            return True, op(self, *args)
+            r = op(self, *args)
+            if loads:                   # the counter's modules this loaded are not the app's heap
+                gc.collect()
+                self.base += max(0, gc.mem_alloc() - a0)
+            return True, r
         except MemoryError:
             raise
         except Exception as exc:
@@ -440,6 +448,18 @@ def _member(host, code):
     raise RefusedError("members are not in this firmware yet")
 
 
+def _enter_text(host, title, on_done, initial="", maxlen=24):
+    """The counter's text entry (phone-style letters on the keypad) over the app's screen;
+    on_done(text) in the app's context at ENTER, then the app's screen is back."""
+    from pos.ui.widgets import TextEntry
+    frame = host.frame
+
+    def done(text):
+        host.run(on_done, text)
+        return ("back_to", frame)
+    host.pending = ("push", TextEntry(str(title)[:24], done, str(initial), max(1, min(int(maxlen), 24))))
+
+
 def _heap_free(host):
     return host.budget - (gc.mem_alloc() - host.base)
 
@@ -465,12 +485,14 @@ def _refund(host, reference, on_done):
 
 # where an SDK call takes the app's function (called back through Host.run only); any other
 # argument is plain data (_checked)
-_CALLBACK_AT = {"pay": 2, "refund": 1, "timer": 1, "on_event": 1, "http": 3}
+_CALLBACK_AT = {"pay": 2, "refund": 1, "timer": 1, "on_event": 1, "http": 3, "enter_text": 1}
+# calls that may load the counter's modules (screens, printer, HTTP client, payment flow)
+_LOADS = ("enter_text", "pay", "refund", "http", "print_text", "print_barcode", "print_qr")
 _OPS = {"title": _title, "text": _text, "center": _center, "clear": _clear,
         "print_text": _print_text, "print_barcode": _print_barcode, "print_qr": _print_qr,
         "get": _get, "put": _put, "delete": _delete, "keys": _keys, "open": _open,
         "timer": _timer, "cancel_timer": _cancel_timer, "on_event": _on_event, "http": _http,
-        "member": _member, "heap_free": _heap_free, "pay": _pay, "refund": _refund}
+        "member": _member, "heap_free": _heap_free, "enter_text": _enter_text, "pay": _pay, "refund": _refund}
 
 
 class AppFrame(Screen):

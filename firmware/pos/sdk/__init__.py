@@ -85,6 +85,10 @@ def surface(host):
         """A card refund of the payment this app took with `reference` (operator PIN asked)."""
         return call("refund", (reference, on_done))
 
+    def enter_text(title, on_done, initial="", maxlen=24):
+        """The counter's text entry (2: A B C 2 ...) over the app; on_done(text) at ENTER."""
+        return call("enter_text", (title, on_done, initial, maxlen))
+
     def print_text(lines):
         return call("print_text", (lines,))
 
@@ -131,6 +135,7 @@ def surface(host):
     def heap_free():
         return call("heap_free", ())
 
+    ns.enter_text = enter_text
     ns.request_payment = request_payment
     ns.refund = refund
     ns.print_text = print_text

@@ -181,11 +181,17 @@ class Probe(sdk.Screen):
             except sdk.Error as e:
                 self.notes.append("undeclared refused: %s" % e)
             return None
+        if key == "F3":
+            sdk.enter_text("NAME", self.on_text, "AB", 8)
+            return None
         if key == "9":
             sdk.store_put("looping", "1")        # the test's sign that the loop is next
             while True:                          # never returns: only an interrupt ends it
                 pass
         return None
+
+    def on_text(self, text):
+        self.notes.append("text " + text)
 
     def on_http(self, status, body):
         self.notes.append("http %d %s" % (status, body[:40]))
