@@ -258,3 +258,8 @@ def tip_adjust(merchant):
         return ("replace", AmountEntry(t("tip"), tip_done, CURRENCY, money.EXPONENT,
                                        limit=max(e["amount"] // 2, 1)))
     return ("push", NumberEntry(t("tip_adjust"), t("original_inv"), got))
+
+
+def refund_of(merchant, e, op):
+    """A card refund of batch entry `e` in full (an installed app's refund, pos.platform)."""
+    return _referenced("refund", merchant, e, e["amount"] + e.get("tip", 0), op)

@@ -96,8 +96,6 @@ class ModalUI:
 
     def enter_pin(self, online, tries_left=None):
         """The PIN as a string of digits, None for bypass (ENTER with no digits)."""
-        buf = self._pin
-        n = 0
         note = ""
         if online and self.before_online_pin is not None:
             # no PIN is asked for that could not be enciphered under a working key
@@ -109,6 +107,15 @@ class ModalUI:
             note = t("last_pin_try")
         if tries_left is not None:
             self.pin_tries = tries_left
+        self.c.owner = "PIN entry"           # no installed app draws over it (pos.platform)
+        try:
+            return self._pin_keys(online, note)
+        finally:
+            self.c.owner = None
+
+    def _pin_keys(self, online, note):
+        buf = self._pin
+        n = 0
         while True:
             self._page([t("online_pin") if online else t("enter_pin"), "*" * n, note],
                        t("pin_footer"))

@@ -22,8 +22,9 @@ def quick_cash(due):
 
 
 class SaleFlow:
-    def __init__(self, printer, merchant, tips=False, basket=None):
+    def __init__(self, printer, merchant, tips=False, basket=None, on_paid=None):
         self.basket = basket       # pos.app.basket.Basket: its lines and tax on the receipt
+        self.on_paid = on_paid     # fn(tender, entry) -> stack action: an installed app's payment
         self.printer = printer
         self.merchant = merchant
         self.tips = tips           # the merchant's setting: ask for a tip after the amount
@@ -39,6 +40,10 @@ class SaleFlow:
         if first_key:
             entry.on_key(first_key)
         return ("push", entry)
+
+    def tender(self, minor):
+        """A total decided elsewhere (an installed app's request_payment): the tender menu."""
+        return self._amount_done(minor)
 
     def _amount_done(self, minor):
         if self.tips and not self.tip_asked:
@@ -71,7 +76,9 @@ class SaleFlow:
             (t("card"), lambda: self._card(self.remaining)),
             (t("qr"), self._qr),
         ]
-        if not self.tenders:
+        if self.on_paid is not None:
+            del items[2:]          # an app's payment: one cash or card tender
+        elif not self.tenders:
             items.append((t("split"), self._split))
         return Menu(title, items)
 
@@ -114,6 +121,8 @@ class SaleFlow:
 
     def _card(self, amount):
         from pos.app.card import CardTender
+        if self.on_paid is not None:
+            return ("push", CardTender(self.merchant, amount, on_result=lambda e: self.on_paid("card", e)))
         if amount == self.total and not self.tenders and self.basket is None:
             return ("push", CardTender(self.merchant, amount, tip=self.tip))
         return ("push", CardTender(self.merchant, amount, on_result=self._card_part_done))
@@ -169,6 +178,7 @@ class CashDone(Screen):
     timeout_ms = 30000
 
     def __init__(self, flow, invoice, tendered):
+        self.entry = None
         self.flow = flow
         self.invoice = invoice
         self.tendered = tendered
@@ -176,9 +186,10 @@ class CashDone(Screen):
 
     def finish(self):
         counters.record_sale("cash", self.flow.total)
-        batch.record({"inv": self.invoice, "kind": "sale", "tender": "cash", "amount": self.flow.total,
+        self.entry = {"inv": self.invoice, "kind": "sale", "tender": "cash", "amount": self.flow.total,
                       "tendered": self.tendered, "ok": True,
-                      "op": status.operator.name if status.operator else "CASHIER"})
+                      "op": status.operator.name if status.operator else "CASHIER"}
+        batch.record(self.entry)
         p = self.flow.printer
         if p is None:
             self.message = t("no_printer")
@@ -209,6 +220,8 @@ class CashDone(Screen):
             return "redraw"
         if key in ("ENTER", "CANCEL"):
             self.flow.ended()
+            if self.flow.on_paid is not None:
+                return self.flow.on_paid("cash", self.entry)
             return ("home",)
         return None
 

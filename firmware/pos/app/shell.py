@@ -230,7 +230,13 @@ def main_menu(ready):
         (t("settings"), lambda: _settings(ready)),
         (t("about"), lambda: _about(ready)),
         (t("balance"), lambda: _balance(ready)),
+        (t("apps"), lambda: _apps(ready)),
     ])
+
+
+def _apps(ready):
+    from pos.platform import runtime       # loaded only here: nothing of it at Ready
+    return runtime.menu(ready.merchant)
 
 
 def _balance(ready):

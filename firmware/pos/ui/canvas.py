@@ -20,6 +20,8 @@ def _ascii(s):
 
 
 class Canvas:
+    owner = None        # who holds the display alone ("PIN entry"): installed apps may not draw
+
     def __init__(self, display):
         self.d = display
         self.fb = display.fb

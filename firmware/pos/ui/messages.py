@@ -12,6 +12,7 @@ _EN = {
     "reports": "Reports",
     "settings": "Settings",
     "about": "About",
+    "apps": "Apps",
     "not_yet": "Not available yet",
     "press_cancel": "CANCEL: back",
     "enter_amount": "Enter amount",

@@ -13,6 +13,7 @@ CATALOG = {
     "reports": "报表",
     "settings": "设置",
     "about": "关于",
+    "apps": "应用",
     "not_yet": "暂不可用",
     "press_cancel": "CANCEL: 返回",
     "enter_amount": "请输入金额",

@@ -35,6 +35,9 @@ class ScreenStack:
                 self.stack.append(action[1])
         elif kind == "home":
             del self.stack[1:]
+        elif kind == "back_to":           # down to a screen still on the stack (an app's)
+            if action[1] in self.stack:
+                del self.stack[self.stack.index(action[1]) + 1:]
         if kind != "push":
             self.top.entered()
         self.redraw()

@@ -1,0 +1,58 @@
+# Payer: the SDK tutorial's app (docs/sdk.md).  Key an amount, ENTER: the counter takes the
+# payment (cash or card) and the app shows and prints the outcome; it counts its payments in
+# its own storage.  F1 refunds the last card payment.
+import json
+
+from pos import sdk
+
+
+class Payer(sdk.Screen):
+    def __init__(self):
+        self.digits = ""
+        self.last = None
+
+    def draw(self, d):
+        d.title("PAYER", "#" + str(int(sdk.store_get("count", b"0"))))
+        d.text("Amount " + (self.digits or "0"), 1)
+        o = self.last
+        if o is not None:
+            d.center("PAID" if o["approved"] else "NOT PAID", 3)
+            d.text("%s %d" % (o["tender"], o["amount"]), 4)
+            d.text(o["pan"] or "-", 5)
+            d.text(o["reference"], 6)
+        d.text("ENTER pay  CANCEL quit", 8)
+
+    def on_key(self, key):
+        if len(key) == 1 and key in "0123456789" and len(self.digits) < 7:
+            self.digits += key
+            return sdk.REDRAW
+        if key == "CLEAR":
+            self.digits = self.digits[:-1]
+            return sdk.REDRAW
+        if key == "ENTER" and self.digits:
+            n = int(sdk.store_get("count", b"0")) + 1
+            sdk.request_payment(int(self.digits), "PAYER-%d" % n, self.paid)
+            return None
+        if key == "F1" and self.last is not None and self.last["approved"] and self.last["tender"] == "card":
+            sdk.refund(self.last["reference"], self.refunded)    # the supervisor's PIN is asked
+            return None
+        if key == "CANCEL":
+            return sdk.EXIT
+        return None
+
+    def refunded(self, outcome):
+        self.last = dict(outcome, tender="refund")
+        sdk.store_put("refund", json.dumps(outcome))
+
+    def paid(self, outcome):
+        self.last = outcome
+        self.digits = ""
+        sdk.store_put("last", json.dumps(outcome))
+        if outcome["approved"]:
+            sdk.store_put("count", str(int(sdk.store_get("count", b"0")) + 1))
+            sdk.print_text(["PAYER", "PAID %d" % outcome["amount"], outcome["reference"]])
+            sdk.print_qr(outcome["reference"])
+
+
+def start():
+    return Payer()

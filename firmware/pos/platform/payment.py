@@ -1,0 +1,53 @@
+# An installed app's request_payment and refund: the counter's own tender flow (the sale's
+# cash and card tenders, pos.app.sale), and back to the app with the safe outcome only
+# (pos.platform.runtime.outcome: approved, amount, tender, masked PAN, scheme, reference).
+import gc
+
+from pos import hw, log
+from pos.platform import runtime
+
+
+def request(host, amount, reference, on_done):
+    """Queue the tender menu for `amount` over the app's screen; on_done(outcome) in the
+    app's context when the cashier finishes (cash: after the change screen; card: the result)."""
+    from pos.app.sale import SaleFlow
+    if type(amount) is not int or not 0 < amount <= 99999999:
+        raise ValueError("amount must be minor units, 1..99999999")
+    frame = host.frame
+    gc.collect()
+    before = gc.mem_alloc()
+
+    def paid(tender, e):
+        gc.collect()                    # what the counter kept of the tender flow (modules it
+        host.base += max(0, gc.mem_alloc() - before)    # loads once) is not the app's heap
+        out = runtime.outcome(e, tender, reference)
+        if out["approved"]:
+            host.paid[reference] = e.get("inv", 0)
+        log.info("apps", "payment", app=host.id, approved=out["approved"], tender=tender,
+                 inv=out["invoice"])
+        host.run(on_done, out)
+        host.fire("sale_completed", out)
+        return ("back_to", frame)
+
+    flow = SaleFlow(hw.printer(), host.merchant, False, on_paid=paid)
+    host.pending = ("push", flow.tender(amount)[1])
+
+
+def refund(host, reference, on_done):
+    """A card refund of this app's payment `reference` (the counter's refund flow asks for
+    the supervisor's PIN); on_done(outcome)."""
+    inv = host.paid.get(reference)
+    if inv is None:
+        raise ValueError("no payment of this app with reference %s" % reference)
+    from pos.app import batch, flows
+    e = batch.find(inv)
+    if e is None or e.get("tender") != "card":
+        raise ValueError("only a card payment of this session is refunded here")
+    frame = host.frame
+
+    def with_op(op):
+        r = flows.refund_of(host.merchant, e, op)
+        n = r[1].e if r[0] == "replace" else {}
+        host.run(on_done, runtime.outcome(n, "card", reference))
+        return ("back_to", frame)
+    host.pending = ("push", flows.PinPrompt("Refund", "refund", with_op))
