@@ -243,6 +243,7 @@ class Totals:
     sales_total: int = 0
     refunds_total: int = 0
     tips: int = 0
+    sales_lines: int = 0      # the sales' lines before discounts (what the tax report's net + tax adds up to)
 
     def add(self, doc):
         total = sum(ln["amount"] for ln in doc["lines"]) - sum(x["amount"] for x in doc["discounts"])
@@ -253,6 +254,7 @@ class Totals:
             self.sales += 1
             self.sales_total += total
             self.tips += doc["tip"]
+            self.sales_lines += sum(ln["amount"] for ln in doc["lines"])
 
     @property
     def net(self):
