@@ -207,6 +207,9 @@ def book(db, terminal, store, merchant, sale_in, now, canonical=None):
     return sale
 
 
+POSTINGS_A_STATEMENT = 4000           # 4 parameters each: within PostgreSQL's 65,535 a statement
+
+
 class BatchRefused(ValueError):
     """An upload of a batch the device endpoint would refuse; the message says which and why."""
 
@@ -243,6 +246,8 @@ def book_batch(db, store, merchant, uploads):
                for sid, r, (t, _, _) in zip(ids, rows, uploads)]
     entry_ids = db.scalars(insert(JournalEntry).returning(JournalEntry.id, sort_by_parameter_order=True),
                            entries).all()
-    db.execute(insert(Posting), [dict(entry_id=eid, account=a, amount=v, tax_rate_bp=bp)
-                                 for eid, lines in zip(entry_ids, posts) for a, v, bp in lines])
+    values = [dict(entry_id=eid, account=a, amount=v, tax_rate_bp=bp)
+              for eid, lines in zip(entry_ids, posts) for a, v, bp in lines]
+    for k in range(0, len(values), POSTINGS_A_STATEMENT):     # one multi-row INSERT, not a statement a row
+        db.execute(insert(Posting).values(values[k:k + POSTINGS_A_STATEMENT]))
     return len(ids)
