@@ -11,7 +11,8 @@
 
 Default sizes are small (a minute or two on 2 cores); larger ones by environment:
 SMARTPOS_BENCH_SCALE_MERCHANTS (20), SMARTPOS_BENCH_SCALE_DAYS (90), SMARTPOS_BENCH_SCALE_TERMINALS
-(terminals uploading at once, 300; 3000 for the issue's figure), SMARTPOS_BENCH_PG_URL (an existing,
+(terminals uploading at once, 300; 3000 for the issue's figure), SMARTPOS_BENCH_SCALE_WORKERS (the
+service's worker processes, 1), SMARTPOS_BENCH_PG_URL (an existing,
 empty database instead of a throwaway PostgreSQL server).  Figures are in docs/cloud.md.
 """
 import asyncio
@@ -222,6 +223,7 @@ def sync_load():
                                   dict(doc, invoice=BURST_INVOICE, terminal_time=now)))
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         proc = subprocess.Popen([sys.executable, "-m", "smartpos.cli", "cloud", "--port", "0", "--database-url", url,
+                                 "--workers", str(_env_int("SMARTPOS_BENCH_SCALE_WORKERS", 1)),
                                  "--data", tempfile.mkdtemp()], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                 text=True, env=env, cwd=ROOT)
         try:
@@ -260,6 +262,7 @@ def sync_load():
             proc.wait(30)
         stored = stats["codes"].get(201, 0)
         rows += [("terminals uploading at once", len(terminals), ""),
+                 ("service worker processes", _env_int("SMARTPOS_BENCH_SCALE_WORKERS", 1), ""),
                  ("sales in the database before the burst", rep.totals.sales + rep.totals.refunds, ""),
                  ("uploads stored (201)", stored, ""),
                  ("answers 503 (Retry-After, retried)", stats["codes"].get(503, 0), ""),
