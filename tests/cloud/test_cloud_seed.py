@@ -97,3 +97,41 @@ def test_cli_seeds_a_data_folder_the_cloud_then_serves(settings):
             assert r.status_code == 201, r.text
     finally:
         app.state.engine.dispose()
+
+
+def test_the_batch_path_refuses_what_the_endpoint_refuses_and_stores_nothing(settings):
+    import pytest
+    from sqlalchemy import func, select
+    from cloud import bootstrap
+    from cloud.db import open_database
+    from cloud.sales.ingest import BatchRefused, book_batch
+    from cloud.sales.models import Posting, Sale
+    from cloud.tenants.models import Merchant, Operator, Store, Terminal
+    plan = seed.Plan(seed=3, merchants=1, terminals_per_merchant=1, days=3, end=END)
+    engine, sessionmaker = open_database(settings.resolved_database_url())
+    try:
+        bootstrap.ensure_operator(sessionmaker, settings)
+        with sessionmaker() as db:
+            op = db.scalar(select(Operator))
+        seed.load(sessionmaker, op.id, plan)
+        with sessionmaker() as db:
+            stored = db.scalar(select(func.count(Sale.id)))
+            posted = db.scalar(select(func.count(Posting.id)))
+            t = db.scalar(select(Terminal).where(Terminal.controller_id.like(seed.TERMINAL_PREFIX + "%")))
+            store, merchant = db.get(Store, t.store_id), db.scalar(select(Merchant).where(Merchant.name.like("Seed %")))
+            _, doc = next(seed.merchant_sales(plan, 0))
+            good = SaleIn.model_validate(dict(doc, invoice=10_000))
+            wrong_sum = SaleIn.model_validate(dict(doc, invoice=10_001, tip=doc["tip"] + 1))
+            full_pan = SaleIn.model_validate(dict(doc, invoice=10_002, cashier="4761739001010119"))
+            at = good.terminal_time.replace(tzinfo=None)
+            for bad, says in ((wrong_sum, "tenders pay"), (full_pan, "full card number")):
+                with pytest.raises(BatchRefused, match=says):
+                    book_batch(db, store, merchant, [(t, good, at), (t, bad, at)])
+                db.rollback()
+            assert db.scalar(select(func.count(Sale.id))) == stored
+            assert db.scalar(select(func.count(Posting.id))) == posted
+            assert book_batch(db, store, merchant, [(t, good, at)]) == 1
+            db.commit()
+            assert db.scalar(select(func.count(Sale.id))) == stored + 1
+    finally:
+        engine.dispose()
