@@ -154,7 +154,11 @@ def closed_days(db, store_id, since):
 def booking_day(db, store, day):
     """The day a transaction of `day` is booked to: that day if it is open, else the next open day
     after it; and the note that says so ("" when booked on its own day)."""
-    closed = closed_days(db, store.id, day)
+    return next_open_day(day, closed_days(db, store.id, day))
+
+
+def next_open_day(day, closed):
+    """booking_day, given the store's closed days from `day` on."""
     booked = day
     while booked in closed:
         booked += datetime.timedelta(days=1)
@@ -163,14 +167,20 @@ def booking_day(db, store, day):
     return booked, "arrived after %s was closed: booked on %s" % (day.isoformat(), booked.isoformat())
 
 
+def narration(kind, controller_id, invoice, original_invoice=None):
+    """The journal entry's text: 'Sale T1/12', 'Refund T1/13', 'Void T1/14 of 12'."""
+    text = "%s %s/%d" % (kind.capitalize(), controller_id, invoice)
+    if kind == "void":
+        text += " of %d" % original_invoice
+    return text[:200]
+
+
 def post(db, sale_row, sale_in, store):
     """The journal entry of a stored sale (flushed with the session)."""
-    who = sale_row.terminal.controller_id
-    narration = "%s %s/%d" % (sale_in.kind.capitalize(), who, sale_in.invoice)
-    if sale_in.kind == "void":
-        narration += " of %d" % sale_in.original_invoice
     entry = JournalEntry(merchant_id=sale_row.merchant_id, store_id=store.id, sale_id=sale_row.id,
-                         day=sale_row.booked_day, currency=sale_row.currency, narration=narration[:200])
+                         day=sale_row.booked_day, currency=sale_row.currency,
+                         narration=narration(sale_in.kind, sale_row.terminal.controller_id, sale_in.invoice,
+                                                   sale_in.original_invoice))
     db.add(entry)
     db.flush()
     rows = void_postings(db, sale_row, sale_in) if sale_in.kind == "void" else postings(sale_in)

@@ -16,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -26,7 +26,7 @@ from cloud.db import utcnow
 from cloud.deps import problems, session
 from cloud.sales import books
 from cloud.sales.contract import SaleIn, card_number_problems, content, sum_problems, total_of
-from cloud.sales.models import Sale, SaleConflict
+from cloud.sales.models import JournalEntry, Posting, Sale, SaleConflict
 from cloud.tenants.models import Merchant, Store, Terminal
 from cloud.tms.ddi import controller
 
@@ -170,23 +170,87 @@ def upload_sale(sale_in: SaleIn, db: Session = Depends(session), terminal: Termi
     text, digest = content(sale_in)
     if _same_key(db, terminal, sale_in.invoice) is not None:
         return _again(db, terminal, sale_in, text, digest)
-    now = utcnow()
-    skew_s, flagged, happened = skew(sale_in, now)
-    day = books.local_day(store, happened)
-    booked, note = books.booking_day(db, store, day)
-    sale = Sale(operator_id=terminal.operator_id, merchant_id=merchant.id, store_id=store.id, terminal_id=terminal.id,
-                invoice=sale_in.invoice, kind=sale_in.kind, currency=cur.code, total=total_of(sale_in),
-                tip=sale_in.tip, member_id=sale_in.member_id, cashier=sale_in.cashier,
-                terminal_time=sale_in.terminal_time.astimezone(datetime.timezone.utc).replace(tzinfo=None),
-                received_at=now, clock_skew_s=skew_s, skew_flagged=flagged, business_day=day, booked_day=booked,
-                booking_note=note, content_sha256=digest, body=text)
     try:
-        db.add(sale)
-        db.flush()
-        books.post(db, sale, sale_in, store)
+        sale = book(db, terminal, store, merchant, sale_in, utcnow(), (text, digest))
         db.commit()
     except IntegrityError:              # the same key stored by a delivery running at the same time
         db.rollback()
         return _again(db, terminal, sale_in, text, digest)
     return ack(sale, "stored")
 
+
+
+def sale_fields(terminal, store, merchant, sale_in, now, closed=frozenset(), canonical=None):
+    """The columns of the sale row an accepted upload becomes (received at `now`, naive UTC);
+    `closed` is the store's closed days from the transaction's day on, `canonical` its
+    content() when already made."""
+    text, digest = canonical or content(sale_in)
+    skew_s, flagged, happened = skew(sale_in, now)
+    day = books.local_day(store, happened)
+    booked, note = books.next_open_day(day, closed)
+    return dict(operator_id=terminal.operator_id, merchant_id=merchant.id, store_id=store.id, terminal_id=terminal.id,
+                invoice=sale_in.invoice, kind=sale_in.kind, currency=currency(sale_in.currency).code,
+                total=total_of(sale_in), tip=sale_in.tip, member_id=sale_in.member_id, cashier=sale_in.cashier,
+                terminal_time=sale_in.terminal_time.astimezone(datetime.timezone.utc).replace(tzinfo=None),
+                received_at=now, clock_skew_s=skew_s, skew_flagged=flagged, business_day=day, booked_day=booked,
+                booking_note=note, content_sha256=digest, body=text)
+
+
+def book(db, terminal, store, merchant, sale_in, now, canonical=None):
+    """Store one checked upload of a new key and post its journal entry (flushed, not committed)."""
+    skew_s, flagged, happened = skew(sale_in, now)
+    closed = books.closed_days(db, store.id, books.local_day(store, happened))
+    sale = Sale(**sale_fields(terminal, store, merchant, sale_in, now, closed, canonical))
+    db.add(sale)
+    db.flush()
+    books.post(db, sale, sale_in, store)
+    return sale
+
+
+POSTINGS_A_STATEMENT = 4000           # 4 parameters each: within PostgreSQL's 65,535 a statement
+
+
+class BatchRefused(ValueError):
+    """An upload of a batch the device endpoint would refuse; the message says which and why."""
+
+
+def book_batch(db, store, merchant, uploads):
+    """The bulk twin of the device endpoint's storing step, for loading many sales of one store
+    at once (the seeded generator): `uploads` is [(terminal, SaleIn, received_at naive UTC)] of
+    keys not stored yet.  Each is checked as the endpoint checks it, its row and postings made by
+    the same functions, then written in three statements (sales, journal entries, postings);
+    nothing is committed.  Returns the number stored."""
+    if not uploads:
+        return 0
+    home = currency(merchant.currency)
+    since = min(books.local_day(store, skew(s, now)[2]) for _, s, now in uploads)
+    closed = books.closed_days(db, store.id, since)
+    rows, posts = [], []
+    for terminal, sale_in, now in uploads:
+        problem_list = card_number_problems(sale_in.model_dump(mode="json")) or sum_problems(sale_in)
+        if problem_list:
+            raise BatchRefused("invoice %d of terminal %s: %s" % (sale_in.invoice, terminal.controller_id,
+                                                                  "; ".join(m for _, m in problem_list)))
+        if sale_in.kind == "void":          # its postings are its original's, read from the database
+            raise BatchRefused("invoice %d of terminal %s: a void goes up through the device endpoint"
+                               % (sale_in.invoice, terminal.controller_id))
+        cur = currency(sale_in.currency)
+        if cur is None or home is None or cur.number != home.number:
+            raise BatchRefused("invoice %d of terminal %s: the store takes %s, not %s"
+                               % (sale_in.invoice, terminal.controller_id, home.code if home else "?", sale_in.currency))
+        rows.append(sale_fields(terminal, store, merchant, sale_in, now, closed))
+        lines = books.postings(sale_in)
+        if sum(v for _, v, _ in lines) != 0:
+            raise books.BooksError("the postings of invoice %d do not balance" % sale_in.invoice)
+        posts.append(lines)
+    ids = db.scalars(insert(Sale).returning(Sale.id, sort_by_parameter_order=True), rows).all()
+    entries = [dict(merchant_id=merchant.id, store_id=store.id, sale_id=sid, day=r["booked_day"],
+                    currency=r["currency"], narration=books.narration(r["kind"], t.controller_id, r["invoice"]))
+               for sid, r, (t, _, _) in zip(ids, rows, uploads)]
+    entry_ids = db.scalars(insert(JournalEntry).returning(JournalEntry.id, sort_by_parameter_order=True),
+                           entries).all()
+    values = [dict(entry_id=eid, account=a, amount=v, tax_rate_bp=bp)
+              for eid, lines in zip(entry_ids, posts) for a, v, bp in lines]
+    for k in range(0, len(values), POSTINGS_A_STATEMENT):     # one multi-row INSERT, not a statement a row
+        db.execute(insert(Posting).values(values[k:k + POSTINGS_A_STATEMENT]))
+    return len(ids)

@@ -7,6 +7,8 @@
     smartpos cloud test-ca --out DIR [--host cloud.example]   # a TEST CA + server certificate
     smartpos cloud insights seed --merchants 20 --days 90     # SYNTHETIC merchants and baskets (docs/insights.md)
     smartpos cloud insights recompute                         # the scheduled job: every recommendation model
+    smartpos cloud seed --merchants 20 --days 90              # SYNTHETIC merchants, terminals, a trading period
+    smartpos cloud seed --merchants 1000 --days 365 --database-url postgresql+psycopg://...   # ~10M sales
 """
 import os
 
@@ -37,6 +39,16 @@ def register(sub):
     ins.add_argument("--merchants", type=int, default=20, help="seed: synthetic merchants (default 20)")
     ins.add_argument("--days", type=int, default=90, help="seed: days of trading up to today (default 90)")
     ins.add_argument("--seed", type=int, default=1, help="seed: the generator's seed (same seed, same data)")
+    sd = cmds.add_parser("seed", help="SYNTHETIC merchants, stores, terminals, owner accounts and their sales, "
+                                      "booked through the sales ingest (refuses a database already seeded)")
+    _common(sd)
+    sd.add_argument("--merchants", type=int, default=20, help="merchants (default 20)")
+    sd.add_argument("--terminals-per-merchant", type=int, default=3, metavar="N", help="terminals of each (default 3)")
+    sd.add_argument("--days", type=int, default=90, help="days of trading up to yesterday (default 90)")
+    sd.add_argument("--per-terminal-day", type=float, default=9.0, metavar="N",
+                    help="mean transactions of a terminal a day (default 9: 1,000 merchants x 3 terminals x 365 "
+                         "days is about 10 million)")
+    sd.add_argument("--seed", type=int, default=1, help="the generator's seed (same seed, same data)")
     p.set_defaults(func=run)
 
 
@@ -111,6 +123,8 @@ def run(args):
         return 0 if fig["lost"] == 0 and fig["server_errors"] == 0 else 1
     if args.cloud_command == "insights":
         return _insights(args, settings)
+    if args.cloud_command == "seed":
+        return _seed(args, settings)
     if args.cloud_command == "migrate":
         from cloud.db import make_engine, migrate
         engine = make_engine(settings.resolved_database_url())
@@ -216,6 +230,57 @@ def _insights(args, settings):
     print("seeded %d SYNTHETIC merchants (%d fail during the period), %d baskets from %s, models learnt for %d, "
           "in %.1f s" % (len(made), failed, baskets, start, len(done), time.monotonic() - t0), flush=True)
     engine.dispose()
+    return 0
+
+
+def _seed(args, settings):
+    from sqlalchemy import select
+    from cloud import bootstrap, seed
+    from cloud.db import open_database
+    from cloud.tenants.models import Operator
+    plan = seed.Plan(seed=args.seed, merchants=args.merchants, terminals_per_merchant=args.terminals_per_merchant,
+                     days=args.days, per_terminal_day=args.per_terminal_day)
+    try:
+        plan.check()
+    except seed.SeedError as exc:
+        raise CommandError(str(exc))
+    where = settings.resolved_database_url().split("@")[-1]
+    try:
+        engine, sessionmaker = open_database(settings.resolved_database_url())
+    except Exception as exc:
+        raise CommandError("cannot open the database %s: %s" % (where, exc))
+    boot = bootstrap.ensure_operator(sessionmaker, settings)
+    if boot:
+        print("new database: operator %r, admin account %r, password %s" % boot, flush=True)
+    with sessionmaker() as db:
+        operator = db.scalar(select(Operator).where(Operator.slug == settings.bootstrap_operator))
+    if operator is None:
+        raise CommandError("no operator %r in this database to seed under" % settings.bootstrap_operator)
+    with sessionmaker() as db:
+        if seed.seeded_merchants(db, operator.id):
+            engine.dispose()
+            raise CommandError("%s already holds seeded merchants: seed into an empty data folder (--data) or "
+                               "another database (--database-url)" % where)
+    print("seeding SYNTHETIC data into %s: %d merchants x %d terminals, %s .. %s, about %d transactions"
+          % (where, plan.merchants, plan.terminals_per_merchant, plan.first_day, plan.last_day,
+             plan.expected_sales()), flush=True)
+
+    def progress(done, expected, rate):
+        print("  %10d transactions booked (%3d%% of about %d), %.0f a second"
+              % (done, min(100, 100 * done // max(1, expected)), expected, rate), flush=True)
+    try:
+        rep = seed.load(sessionmaker, operator.id, plan, progress=progress)
+    except seed.SeedError as exc:
+        raise CommandError(str(exc))
+    finally:
+        engine.dispose()
+    t = rep.totals
+    print("seeded %d merchants, %d stores, %d terminals: %d sales and %d refunds (net %d.%02d EUR, tips %d.%02d) "
+          "in %.1f s, %.0f transactions a second"
+          % (rep.merchants, rep.stores, rep.terminals, t.sales, t.refunds, *divmod(t.net, 100), *divmod(t.tips, 100),
+             rep.seconds, rep.rate), flush=True)
+    print("sign in to the back office as %s .. %s (each merchant's owner), password %s  (SYNTHETIC data)"
+          % (rep.owners[0], rep.owners[-1], seed.owner_password(plan.seed)), flush=True)
     return 0
 
 
