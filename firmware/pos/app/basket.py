@@ -54,9 +54,11 @@ class Basket(Screen):
         for row, i in enumerate(range(first, cart.n)):
             rec, _, qty, _, _, unit, flags = cart.line(i)
             it = cart.catalog.item(rec)
-            name = (it.name_zh if zh and it.name_zh else it.name)[:10]
             right = "VOID" if flags & 1 else format_amount(cart.amount(i), CURRENCY)
-            c.text("%2d %-10s%6s" % (i + 1, name, _qty(qty, unit)[:6]), row)
+            q = _qty(qty, unit)
+            room = max(1, 28 - 3 - len(q) - 1 - 1 - len(right))    # "NN name qty amount", a space apart
+            name = (it.name_zh if zh and it.name_zh else it.name)[:room]
+            c.text("%2d %s%s %s" % (i + 1, name, " " * (room - len(name)), q), row)
             c.text(right, row, col=28 - len(right))
         if self.note:
             c.text(self.note[:28], 7)
