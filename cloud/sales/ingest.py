@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from cloud.audit.recorder import record
+from cloud.backoffice import facts
 from cloud.currency import currency
 from cloud.db import utcnow
 from cloud.deps import problems, session
@@ -184,6 +185,7 @@ def upload_sale(sale_in: SaleIn, db: Session = Depends(session), terminal: Termi
         db.add(sale)
         db.flush()
         books.post(db, sale, sale_in, store)
+        facts.record(db, sale, sale_in, store)
         db.commit()
     except IntegrityError:              # the same key stored by a delivery running at the same time
         db.rollback()
