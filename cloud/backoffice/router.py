@@ -13,7 +13,7 @@ from fastapi.responses import PlainTextResponse, Response
 from sqlalchemy.orm import Session
 
 from cloud.accounts.principal import Principal
-from cloud.backoffice import dashboard
+from cloud.backoffice import dashboard, report
 from cloud.db import utcnow
 from cloud.deps import AUTHED, IdPath, not_found, principal, session
 from cloud.tenants.models import Merchant, Store
@@ -81,3 +81,14 @@ def export_transactions(merchant_id: IdPath, day_from: Optional[datetime.date] =
     return PlainTextResponse(dashboard.transactions_csv(db, m.id, day_from, day_to, store_id), media_type="text/csv",
                              headers={"Content-Disposition": 'attachment; filename="transactions-%d-%s-%s.csv"'
                                       % (m.id, day_from, day_to)})
+
+
+@router.get("/merchants/{merchant_id}/dashboard/daily-report.pdf", response_class=Response,
+            responses={200: {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}})
+def daily_report(merchant_id: IdPath, day: Optional[datetime.date] = None, store_id: OptId = None,
+                 db: Session = Depends(session), who: Principal = Depends(principal)):
+    """One local business day (default: today) as a PDF report, against the same weekday a week before."""
+    m = _scope(db, who, merchant_id, store_id)
+    day, _ = _period(day, day or utcnow().date())
+    return Response(report.daily_pdf(db, m, day, store_id), media_type="application/pdf",
+                    headers={"Content-Disposition": 'attachment; filename="daily-%d-%s.pdf"' % (m.id, day)})

@@ -116,3 +116,18 @@ def test_period_out_of_bounds_is_refused_clearly(client, tenancy):
     other = tenancy["store_b"]["id"]
     r = client.get("/api/v1/merchants/%d/dashboard" % mid, params={"store_id": other}, headers=tenancy["owner-a"])
     assert r.status_code == 404
+
+
+def test_daily_report_pdf_reads_back_with_the_days_figures(client, tenancy):
+    from io import BytesIO
+    from pypdf import PdfReader
+    load(client, tenancy)
+    mid = tenancy["merchant_a"]["id"]
+    r = client.get("/api/v1/merchants/%d/dashboard/daily-report.pdf" % mid, params={"day": DAY.isoformat()},
+                   headers=tenancy["owner-a"])
+    assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
+    words = " ".join(PdfReader(BytesIO(r.content)).pages[0].extract_text().split())
+    assert "Daily report %s - Shop A" % DAY.isoformat() in words
+    # net sales of the day 15.40 + 14.40 + 15.40 against 15.40 the week before; cash 14.90 paid
+    assert "Net sales 45.20 EUR 15.40 EUR" in words
+    assert "cash 14.90 EUR 1" in words and "Coffee 6 21.00 EUR" in words

@@ -93,6 +93,10 @@ def test_the_dashboard_shows_what_the_database_holds(cloud):
                for r in page.query_selector_all("#mix-chart rect")}
         os.makedirs(os.path.dirname(SHOT), exist_ok=True)
         page.screenshot(path=SHOT, full_page=True)
+        with page.expect_download(timeout=WAIT_MS) as dl:
+            page.click("#pdf")
+        with open(dl.value.path(), "rb") as f:
+            assert f.read(5) == b"%PDF-"
         # drill down: the last day's first transaction and its receipt
         page.click("#transactions a[data-receipt]")
         page.wait_for_function("document.querySelector('#receipt').textContent.length > 0", timeout=WAIT_MS)

@@ -81,6 +81,12 @@ function mixChart(mix) {
   $("#mix-chart").replaceChildren(svg);
 }
 
+async function download(path, name) {
+  const r = await fetch("/api/v1/merchants/" + me.merchant_id + path, { headers: { "Authorization": "Bearer " + token } });
+  if (!r.ok) { $("#error").textContent = "download refused: " + r.status; return; }
+  const a = el("a", { href: URL.createObjectURL(await r.blob()), download: name }); a.click();
+}
+
 async function show() {
   $("#error").textContent = "";
   try {
@@ -94,12 +100,8 @@ async function show() {
     const part = (r) => [r.name, money(r.net_sales), String(r.transactions)];
     fillRows("#by-store", d.by_store.map(part)); fillRows("#by-terminal", d.by_terminal.map(part));
     fillRows("#by-cashier", d.by_cashier.map(part));
-    $("#csv").href = "#";
-    $("#csv").onclick = async (ev) => {
-      ev.preventDefault();
-      const blob = new Blob([await api("/merchants/" + me.merchant_id + "/dashboard/transactions.csv" + q)], { type: "text/csv" });
-      const a = el("a", { href: URL.createObjectURL(blob), download: "transactions.csv" }); a.click();
-    };
+    $("#csv").onclick = (ev) => { ev.preventDefault(); download("/dashboard/transactions.csv" + q, "transactions.csv"); };
+    $("#pdf").onclick = (ev) => { ev.preventDefault(); download("/dashboard/daily-report.pdf?day=" + d.day_to, "daily-report.pdf"); };
     const sales = await api("/sales?merchant_id=" + me.merchant_id + "&day_from=" + d.day_to + "&day_to=" + d.day_to);
     fillRows("#transactions", sales.map((s) => {
       const link = el("a", { href: "#", "data-receipt": s.id }, String(s.id));
