@@ -17,6 +17,7 @@ from cloud.settings import Settings
 from cloud.tenants.activation import Throttle
 
 CONSOLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "console")
+BACKOFFICE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "backoffice", "page")
 VERSION = "0.1.0"
 SERVED_BY = "%s-%d" % (os.uname().nodename[:32], os.getpid())
 
@@ -128,9 +129,10 @@ def create_app(settings=None):
     from cloud.sales.router import router as sales
     from cloud.tms.storage import ArtifactStore
     from cloud.insights.router import device as insights_device, router as insights
+    from cloud.backoffice.router import router as backoffice
     app.state.artifacts = ArtifactStore(settings.data_dir)
     for r in (accounts, tenants, audit, tms, parameters, keyvault, rollouts, diagnostics, diag_device, sales,
-              sales_device, insights, insights_device, ddi):
+              sales_device, insights, insights_device, backoffice, ddi):
         app.include_router(r)
 
     @app.get("/healthz", tags=["service"])
@@ -148,6 +150,16 @@ def create_app(settings=None):
         if name not in ("console.js", "console.css"):
             return JSONResponse({"detail": "not found"}, status_code=404)
         return FileResponse(os.path.join(CONSOLE, name), headers={"Cache-Control": "no-store"})
+
+    @app.get("/backoffice", include_in_schema=False)
+    def backoffice_page():
+        return FileResponse(os.path.join(BACKOFFICE, "index.html"), headers={"Cache-Control": "no-store"})
+
+    @app.get("/backoffice/{name}", include_in_schema=False)
+    def backoffice_file(name: str):
+        if name not in ("backoffice.js", "backoffice.css"):
+            return JSONResponse({"detail": "not found"}, status_code=404)
+        return FileResponse(os.path.join(BACKOFFICE, name), headers={"Cache-Control": "no-store"})
 
     app.add_middleware(SecurityHeaders)
 

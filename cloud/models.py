@@ -10,3 +10,4 @@ from cloud.tms.diagnostics import DiagnosticRequest  # noqa: F401
 from cloud.sales.models import Sale, SaleConflict, JournalEntry, Posting, DayClose, Reconciliation  # noqa: F401
 from cloud.insights.models import (InsightBasket, InsightItem, InsightMember, InsightModel, Lender,  # noqa: F401
                                    CreditConsent)
+from cloud.backoffice.models import SaleFact, TenderFact, LineFact  # noqa: F401

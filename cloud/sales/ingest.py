@@ -9,6 +9,7 @@ repeated delivery (200, the stored receipt id, nothing counted again); the same 
 content is refused (409) and kept as a conflict for people to look into, the stored sale untouched.
 """
 import datetime
+from types import SimpleNamespace
 from typing import Literal, Optional
 
 from fastapi import APIRouter, Depends, HTTPException
@@ -21,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from cloud.audit.recorder import record
+from cloud.backoffice import facts
 from cloud.currency import currency
 from cloud.db import utcnow
 from cloud.deps import problems, session
@@ -197,13 +199,15 @@ def sale_fields(terminal, store, merchant, sale_in, now, closed=frozenset(), can
 
 
 def book(db, terminal, store, merchant, sale_in, now, canonical=None):
-    """Store one checked upload of a new key and post its journal entry (flushed, not committed)."""
+    """Store one checked upload of a new key, post its journal entry and write its back-office
+    facts and insights basket (flushed, not committed)."""
     skew_s, flagged, happened = skew(sale_in, now)
     closed = books.closed_days(db, store.id, books.local_day(store, happened))
     sale = Sale(**sale_fields(terminal, store, merchant, sale_in, now, closed, canonical))
     db.add(sale)
     db.flush()
     books.post(db, sale, sale_in, store)
+    facts.record(db, sale, sale_in, store)
     return sale
 
 
@@ -253,4 +257,6 @@ def book_batch(db, store, merchant, uploads):
               for eid, lines in zip(entry_ids, posts) for a, v, bp in lines]
     for k in range(0, len(values), POSTINGS_A_STATEMENT):     # one multi-row INSERT, not a statement a row
         db.execute(insert(Posting).values(values[k:k + POSTINGS_A_STATEMENT]))
+    for sid, r, (_, sale_in, _) in zip(ids, rows, uploads):     # the back office's facts, as the endpoint writes them
+        facts.record(db, SimpleNamespace(id=sid, **r), sale_in, store)
     return len(ids)

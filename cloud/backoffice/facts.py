@@ -1,0 +1,63 @@
+"""Writing a stored sale's facts: the back office's rows (cloud.backoffice.models) and the
+insights' basket (cloud.insights.record), in the ingest's own transaction, so that the books,
+the dashboard and the recommendations are fed by the one commit that acknowledges the upload.
+
+Tenders are named for the dashboard's payment mix: ``cash``, ``card:<scheme>``, ``qr:<wallet>``,
+``gift``.  A refund's amounts are negative.
+"""
+import datetime
+import re
+
+from sqlalchemy import exists, select
+
+from cloud.backoffice.models import LineFact, SaleFact, TenderFact
+from cloud.insights.record import record_basket
+from cloud.sales import books
+
+# an upload's tender type -> the insights' tender (cloud.insights.synthetic.TENDERS)
+BASKET_TENDER = {"cash": "cash", "card": "card", "wallet": "qr", "gift_card": "gift"}
+NOT_IN_CODE = re.compile(r"[^A-Za-z0-9_.:-]")
+METHOD_LEN = 24
+MEMBER_CODE_LEN = 32
+
+
+def item_code(sku):
+    """A SKU as an insights item code (1-32 of A-Z a-z 0-9 _ . : -): other characters become '_'."""
+    return NOT_IN_CODE.sub("_", sku)[:32]
+
+
+def method(tender):
+    if tender.type == "card":
+        scheme = (tender.card.scheme or "other").lower()
+        return ("card:" + scheme)[:METHOD_LEN]
+    if tender.type == "wallet":
+        return ("qr:" + tender.wallet.name.lower())[:METHOD_LEN]
+    return "gift" if tender.type == "gift_card" else "cash"
+
+
+def record(db, sale, sale_in, store):
+    """Add the facts and the basket of `sale` (stored, flushed) uploaded as `sale_in`."""
+    sign = 1 if sale.kind == "sale" else -1     # a refund, or a void taking its sale back
+    local = sale.terminal_time.replace(tzinfo=datetime.timezone.utc).astimezone(books.store_zone(store))
+    first = False
+    if sale.member_id and sale.kind == "sale":
+        first = not db.scalar(select(exists().where(SaleFact.merchant_id == sale.merchant_id,
+                                                    SaleFact.member_id == sale.member_id,
+                                                    SaleFact.kind == "sale")))
+    gross = sum(ln.amount for ln in sale_in.lines)
+    discounts = sum(d.amount for d in sale_in.discounts)
+    tax = sum(t for _, _, t in books.tax_by_rate(sale_in))
+    where = dict(merchant_id=sale.merchant_id, store_id=sale.store_id, day=sale.business_day)
+    db.add(SaleFact(sale_id=sale.id, terminal_id=sale.terminal_id, hour=local.hour, kind=sale.kind,
+                    cashier=sale.cashier, member_id=sale.member_id, first_visit=first, gross=sign * gross,
+                    discounts=sign * discounts, net=sign * (gross - discounts), tax=sign * tax, tip=sign * sale.tip,
+                    **where))
+    db.add_all([TenderFact(sale_id=sale.id, method=method(t), amount=sign * t.amount, **where)
+                for t in sale_in.tenders])
+    db.add_all([LineFact(sale_id=sale.id, sku=ln.sku, name=ln.name, qty=sign * ln.qty, amount=sign * ln.amount,
+                         **where) for ln in sale_in.lines])
+    main = max(sale_in.tenders, key=lambda t: t.amount)
+    kind = "sale" if sale.kind == "sale" else "refund"    # the insights know sales and refunds
+    record_basket(db, sale.merchant_id, sale.terminal_time, kind, BASKET_TENDER[main.type], sale.total,
+                  items=[item_code(ln.sku) for ln in sale_in.lines], member=sale.member_id[:MEMBER_CODE_LEN],
+                  store_id=sale.store_id)
