@@ -47,7 +47,9 @@ function kpis(d) {
     card.appendChild(el("div", { "class": "label" }, label));
     card.appendChild(el("div", { "class": "value", "data-minor": cur }, key === "transactions" ? String(cur) : money(cur)));
     const pct = prev ? Math.round((cur - prev) * 100 / Math.abs(prev)) : null;
-    card.appendChild(el("div", { "class": "delta " + (cur >= prev ? "up" : "down") },
+    // green when the change is good for the shop: more refunds or discounts than before is not
+    const good = (cur >= prev) !== (key === "refunds" || key === "discounts");
+    card.appendChild(el("div", { "class": "delta " + (cur >= prev ? "up" : "down") + (good ? " good" : " bad") },
       "previous " + (key === "transactions" ? prev : money(prev)) + (pct === null ? "" : " (" + (pct >= 0 ? "+" : "") + pct + " %)")));
     box.appendChild(card);
   }
