@@ -35,15 +35,28 @@ def method(tender):
     return "gift" if tender.type == "gift_card" else "cash"
 
 
-def record(db, sale, sale_in, store):
-    """Add the facts and the basket of `sale` (stored, flushed) uploaded as `sale_in`."""
+def members_seen(db, merchant_id):
+    """The members with a sale at the merchant already: for record() over a batch (one query)."""
+    return set(db.scalars(select(SaleFact.member_id).where(SaleFact.merchant_id == merchant_id,
+                                                          SaleFact.kind == "sale", SaleFact.member_id.is_not(None))
+                          .distinct()))
+
+
+def record(db, sale, sale_in, store, seen=None):
+    """Add the facts and the basket of `sale` (stored, flushed) uploaded as `sale_in`.  `seen`:
+    members_seen() of the sale's merchant when many sales are recorded at once (kept up to date
+    here); None asks the database."""
     sign = 1 if sale.kind == "sale" else -1     # a refund, or a void taking its sale back
     local = sale.terminal_time.replace(tzinfo=datetime.timezone.utc).astimezone(books.store_zone(store))
     first = False
     if sale.member_id and sale.kind == "sale":
-        first = not db.scalar(select(exists().where(SaleFact.merchant_id == sale.merchant_id,
-                                                    SaleFact.member_id == sale.member_id,
-                                                    SaleFact.kind == "sale")))
+        if seen is None:
+            first = not db.scalar(select(exists().where(SaleFact.merchant_id == sale.merchant_id,
+                                                        SaleFact.member_id == sale.member_id,
+                                                        SaleFact.kind == "sale")))
+        else:
+            first = sale.member_id not in seen
+            seen.add(sale.member_id)
     gross = sum(ln.amount for ln in sale_in.lines)
     discounts = sum(d.amount for d in sale_in.discounts)
     tax = sum(t for _, _, t in books.tax_by_rate(sale_in))

@@ -257,6 +257,8 @@ def book_batch(db, store, merchant, uploads):
               for eid, lines in zip(entry_ids, posts) for a, v, bp in lines]
     for k in range(0, len(values), POSTINGS_A_STATEMENT):     # one multi-row INSERT, not a statement a row
         db.execute(insert(Posting).values(values[k:k + POSTINGS_A_STATEMENT]))
-    for sid, r, (_, sale_in, _) in zip(ids, rows, uploads):     # the back office's facts, as the endpoint writes them
-        facts.record(db, SimpleNamespace(id=sid, **r), sale_in, store)
+    seen = facts.members_seen(db, merchant.id)
+    with db.no_autoflush:                   # the batch's facts go in as one flush at the caller's commit
+        for sid, r, (_, sale_in, _) in zip(ids, rows, uploads):     # the back office's facts, as the endpoint writes them
+            facts.record(db, SimpleNamespace(id=sid, **r), sale_in, store, seen)
     return len(ids)
