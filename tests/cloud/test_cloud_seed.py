@@ -86,6 +86,12 @@ def test_cli_seeds_a_data_folder_the_cloud_then_serves(settings):
                                  params={"day_from": str(plan.first_day - datetime.timedelta(days=1)),
                                          "day_to": str(plan.last_day + datetime.timedelta(days=1))}).json()
                 assert sum(r["sales_net"] + r["sales_tax"] for r in tax) == want.sales_lines
+                # the back office's facts came with the seed (written by the same storing step)
+                dash = client.get("/api/v1/merchants/%d/dashboard" % mid, headers=owner,
+                                  params={"day_from": str(plan.first_day - datetime.timedelta(days=1)),
+                                          "day_to": str(plan.last_day + datetime.timedelta(days=1))}).json()
+                assert (dash["current"]["transactions"], dash["current"]["refund_count"]) == (want.sales, want.refunds)
+                assert dash["current"]["tips"] == want.tips
                 other = merchants[seed.merchant_shape(plan, 1).name]
                 assert client.get("/api/v1/sales", params={"merchant_id": other}, headers=owner).status_code == 404
             # a seeded terminal uploads its next invoice through the device endpoint with its token
