@@ -188,29 +188,41 @@ async def task(counter_attributes=None, engine=None, counter_busy=None):
     idle_logged = False
     retries = {}                            # actions whose handler ran out of heap (Agent)
     while True:
-        before = modules.loaded()
-        from pos.tms.ddi import Agent, DdiError
-        agent = Agent(_client(cfg, token), handlers=_handlers(engine), log=log,
-                      attributes=lambda: attributes(counter_attributes), busy=counter_busy, retries=retries)
-        agent.sleep_s = sleep_s
-        try:
-            await _report_update(agent.client)
-            sleep = sleep_s = await agent.step()
-            backoff = 5
-        except Exception as e:              # never let management take the counter down
-            log.info("ddi", "poll failed", err="%s: %s" % (type(e).__name__, e))
-            if isinstance(e, DdiError) and e.retry_s:
-                sleep = e.retry_s           # an overloaded cloud said when (503/429 Retry-After)
-            else:
-                sleep, backoff = backoff, min(backoff * 2, sleep_s)
-        del agent, Agent, DdiError
-        modules.unload_since(before)
-        gc.collect()
-        if not idle_logged:                 # what the agent leaves between polls (smartpos bench tms-terminal)
-            log.info("tms", "agent idle", heap_free=gc.mem_free())
-            idle_logged = True
-        try:
-            await asyncio.wait_for(wake.wait(), sleep)
-        except asyncio.TimeoutError:
-            pass
-        wake.clear()
+        before = None
+        try:                                # out of heap anywhere in a poll: the poll is skipped,
+            before = modules.loaded()      # never the counter taken down with it
+            from pos.tms.ddi import Agent, DdiError
+            agent = Agent(_client(cfg, token), handlers=_handlers(engine), log=log,
+                          attributes=lambda: attributes(counter_attributes), busy=counter_busy, retries=retries)
+            agent.sleep_s = sleep_s
+            try:
+                await _report_update(agent.client)
+                sleep = sleep_s = await agent.step()
+                backoff = 5
+            except Exception as e:              # never let management take the counter down
+                log.info("ddi", "poll failed", err="%s: %s" % (type(e).__name__, e))
+                if isinstance(e, DdiError) and e.retry_s:
+                    sleep = e.retry_s           # an overloaded cloud said when (503/429 Retry-After)
+                else:
+                    sleep, backoff = backoff, min(backoff * 2, sleep_s)
+            del agent, Agent, DdiError
+            modules.unload_since(before)
+            gc.collect()
+            if not idle_logged:                 # what the agent leaves between polls (smartpos bench tms-terminal)
+                log.info("tms", "agent idle", heap_free=gc.mem_free())
+                idle_logged = True
+            try:
+                await asyncio.wait_for(wake.wait(), sleep)
+            except asyncio.TimeoutError:
+                pass
+            wake.clear()
+        except Exception as e:
+            try:
+                log.warning("tms", "poll skipped", err=repr(e))
+            except MemoryError:
+                pass
+            if before is not None:
+                modules.unload_since(before)
+            gc.collect()
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, sleep_s)
