@@ -190,7 +190,7 @@ async def task(counter_attributes=None, engine=None, counter_busy=None):
     while True:
         before = None
         try:                                # out of heap anywhere in a poll: the poll is skipped,
-            before = modules.loaded()      # never the counter taken down with it
+            before = modules.loaded()       # never the counter taken down with it
             from pos.tms.ddi import Agent, DdiError
             agent = Agent(_client(cfg, token), handlers=_handlers(engine), log=log,
                           attributes=lambda: attributes(counter_attributes), busy=counter_busy, retries=retries)
@@ -216,7 +216,7 @@ async def task(counter_attributes=None, engine=None, counter_busy=None):
             except asyncio.TimeoutError:
                 pass
             wake.clear()
-        except Exception as e:
+        except MemoryError as e:            # a poll's own failures are handled above
             try:
                 log.warning("tms", "poll skipped", err=repr(e))
             except MemoryError:
