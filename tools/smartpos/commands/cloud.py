@@ -197,11 +197,8 @@ def _run_workers(args, settings):
 def _insights(args, settings):
     import datetime
     import time
-    from sqlalchemy import select
-    from cloud import bootstrap
     from cloud.db import open_database
     from cloud.insights import record, schedule
-    from cloud.tenants.models import Operator
     try:
         engine, sessionmaker = open_database(settings.resolved_database_url())
     except Exception as exc:
@@ -214,13 +211,7 @@ def _insights(args, settings):
         return 0
     if not 1 <= args.merchants <= 5000 or not 1 <= args.days <= 3660:
         raise CommandError("--merchants must be 1..5000 and --days 1..3660")
-    boot = bootstrap.ensure_operator(sessionmaker, settings)
-    if boot:
-        print("new database: operator %r, admin account %r, password %s" % boot, flush=True)
-    with sessionmaker() as db:
-        operator = db.scalar(select(Operator).where(Operator.slug == settings.bootstrap_operator))
-    if operator is None:
-        raise CommandError("no operator %r in this database to seed under" % settings.bootstrap_operator)
+    operator = _seeding_operator(sessionmaker, settings)
     start = datetime.datetime.now(datetime.timezone.utc).date() - datetime.timedelta(days=args.days)
     made = record.seed(sessionmaker, operator.id, seed=args.seed, merchants=args.merchants, days=args.days,
                        start=start)
@@ -233,11 +224,25 @@ def _insights(args, settings):
     return 0
 
 
-def _seed(args, settings):
+
+def _seeding_operator(sessionmaker, settings):
+    """The operator seeded data goes under (made, with its admin, in a new database)."""
     from sqlalchemy import select
-    from cloud import bootstrap, seed
-    from cloud.db import open_database
+    from cloud import bootstrap
     from cloud.tenants.models import Operator
+    boot = bootstrap.ensure_operator(sessionmaker, settings)
+    if boot:
+        print("new database: operator %r, admin account %r, password %s" % boot, flush=True)
+    with sessionmaker() as db:
+        operator = db.scalar(select(Operator).where(Operator.slug == settings.bootstrap_operator))
+    if operator is None:
+        raise CommandError("no operator %r in this database to seed under" % settings.bootstrap_operator)
+    return operator
+
+
+def _seed(args, settings):
+    from cloud import seed
+    from cloud.db import open_database
     plan = seed.Plan(seed=args.seed, merchants=args.merchants, terminals_per_merchant=args.terminals_per_merchant,
                      days=args.days, per_terminal_day=args.per_terminal_day)
     try:
@@ -249,13 +254,7 @@ def _seed(args, settings):
         engine, sessionmaker = open_database(settings.resolved_database_url())
     except Exception as exc:
         raise CommandError("cannot open the database %s: %s" % (where, exc))
-    boot = bootstrap.ensure_operator(sessionmaker, settings)
-    if boot:
-        print("new database: operator %r, admin account %r, password %s" % boot, flush=True)
-    with sessionmaker() as db:
-        operator = db.scalar(select(Operator).where(Operator.slug == settings.bootstrap_operator))
-    if operator is None:
-        raise CommandError("no operator %r in this database to seed under" % settings.bootstrap_operator)
+    operator = _seeding_operator(sessionmaker, settings)
     with sessionmaker() as db:
         if seed.seeded_merchants(db, operator.id):
             engine.dispose()
