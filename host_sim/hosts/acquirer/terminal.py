@@ -100,7 +100,7 @@ def frozen_prelude(heap=mpy.DEFAULT_HEAP):
     engine gets the board's 192 KB for itself.  (None, heap) when no image can be built."""
     try:
         from posbuild.romfs import build_romfs, rom_qstr_bytes
-        from host_sim.board.cpu import rom_heap_cost
+        from host_sim.board.cpu import gc_table_cost, rom_heap_cost
         img = build_romfs()
     except Exception:
         return "", heap
@@ -109,7 +109,7 @@ def frozen_prelude(heap=mpy.DEFAULT_HEAP):
     base = int(heap[:-1]) * 1024 if str(heap).endswith("K") else int(heap)
     code = ("import vfs, sys\n_r = bytearray(%d)\nwith open(%r, 'rb') as _f:\n    _f.readinto(_r)\n"
             "vfs.mount(vfs.VfsRom(_r), '/rom')\nsys.path.insert(0, '/rom')\ndel _r, _f\n" % (size, img))
-    return code, base + extra + extra * 3 // 256
+    return code, base + extra + gc_table_cost(extra)
 
 
 def mp_run(code, cwd=None, timeout=120, heap=mpy.DEFAULT_HEAP):
