@@ -11,6 +11,9 @@ display = hw.display()
 gc.collect()
 from pos.payments import txntable   # noqa: E402  the open batch's transaction table, while the heap is whole
 txntable.reserve()
+from pos import names_image         # noqa: E402  every name of the image interned while the heap is whole
+names_image.intern_image()
+del names_image
 
 try:                                # a parameter bundle that terminal management downloaded:
     open("params.ticket").close()   # checked and applied now, while the heap is whole; the

@@ -1,0 +1,50 @@
+# Every name of the firmware image interned at boot, while the heap is whole.
+#
+# Importing a module interns the names it uses, for good, in pools that double as they fill
+# (20, 40, ... 1280 entries: 2,540 names in seven parts, then 2,560 in one block: some 28 KB
+# on the 64-bit unix port, 18 KB on a Cortex-M4).  A module first loaded in the middle of the
+# day (a flow, a management handler, an app) whose names cross into a new part asks for that
+# block then, and a heap fragmented by transactions has none: the import failed with
+# `MemoryError ... allocating 2560 bytes` (the count of entries, not bytes).  Here each module
+# of the image is loaded once and let go again, one at a time, before the payment services
+# and the UI load: the pool takes the size the whole firmware needs, once, while the heap is
+# whole.  From a ROM image a module's text and bytecode stay in flash: what stays on the
+# heap is the pool (docs/bridge.md "Interned names").
+import gc
+import os
+
+from pos import log, modules
+
+ROM = "/rom"
+
+
+def _modules(path, package):
+    for entry in os.ilistdir(path):
+        name, kind = entry[0], entry[1]
+        if kind == 0x4000:                      # a package
+            yield from _modules(path + "/" + name, package + "." + name)
+        elif name.endswith(".mpy"):
+            yield package if name == "__init__.mpy" else package + "." + name[:-4]
+
+
+def intern_image():
+    """Load and let go every module of the ROM image's `pos` package, one at a time.  Returns
+    how many did not load (logged; their names intern at first use).  A firmware not run from
+    a ROM image (.mpy files on the filesystem: each load copies its bytecode into RAM) skips
+    this and returns None."""
+    import pos
+    if not pos.__file__.startswith(ROM + "/"):
+        return None
+    failed = 0
+    for name in _modules(ROM + "/pos", "pos"):
+        before = modules.loaded()
+        try:
+            __import__(name)
+        except Exception as exc:                # MemoryError included: never stops the boot
+            failed += 1
+            log.warning("app", "names not interned at boot", module=name, err=repr(exc))
+        modules.unload_since(before)
+        gc.collect()
+    import micropython
+    micropython.qstr_info()             # the pools as the boot left them, for the engineer's console
+    return failed
