@@ -376,14 +376,15 @@ def _match_wide(rows, width=WIDTH):
 
 def _lines(found):
     """Group glyph matches into text lines (top to bottom, left to right)."""
-    # A glyph's lower rows can look like another glyph (the foot of 'A' is '"'):
-    # matches on rows with many matches (real text lines) are taken first, and a
-    # match whose box overlaps one already taken is dropped.
+    # A glyph's lower rows can look like another glyph (the foot of 'A' is '"', the foot of
+    # a double-size '5' is two '_'): double-size matches (exact 2x2 pixel cells, which no
+    # single-size stroke makes) are taken first, then matches on rows with many matches
+    # (real text lines), and a match whose box overlaps one already taken is dropped.
     found = [f if len(f) == 5 else (f[0], f[1], f[2], f[3], 8 * f[2]) for f in found]
     per_row = {}
     for y, x, scale, ch, w in found:
         per_row[(y, scale)] = per_row.get((y, scale), 0) + 1
-    found.sort(key=lambda f: (-(f[4] > 8 * f[2]), -per_row[(f[0], f[2])], f[0], f[1]))
+    found.sort(key=lambda f: (-(f[4] > 8 * f[2]), -f[2], -per_row[(f[0], f[2])], f[0], f[1]))
     accepted = []
     for y, x, scale, ch, w in found:
         size = 8 * scale

@@ -98,3 +98,37 @@ def test_hardware_reset_returns_to_sleep():
     awake(d)
     d.pin_changed("rst", 0)
     assert not d.shown()
+
+
+def _draw_text(d, text, x0, y0, scale):
+    """Ink `text` in the firmware's 8x8 font at (x0, y0), each pixel `scale` x `scale`, black on
+    white, as full-width RAMWR rows."""
+    from host_sim.devices.glyphs import font8x8
+    rows_of = {ch: key for key, ch in font8x8().items()}
+    h = 8 * scale
+    frame = bytearray(b"\xff" * (240 * h * 2))
+    for i, ch in enumerate(text):
+        for gy, bits in enumerate(rows_of.get(ch, (0,) * 8)):
+            for gx in range(8):
+                if bits & (0x80 >> gx):
+                    for dy in range(scale):
+                        for dx in range(scale):
+                            x = x0 + (i * 8 + gx) * scale + dx
+                            p = ((gy * scale + dy) * 240 + x) * 2
+                            frame[p:p + 2] = b"\x00\x00"
+    window(d, 0, y0, 239, y0 + h - 1)
+    cmd(d, RAMWR, bytes(frame))
+
+
+def test_text_read_back_double_size_digit_alone():
+    # the foot of a double-size '5' is two single-size '_': alone on its row (an invoice
+    # number keyed), the digit must still read as itself
+    d = ST7789()
+    awake(d)
+    window(d, 0, 0, 239, 319)
+    cmd(d, RAMWR, b"\xff" * (240 * 320 * 2))
+    _draw_text(d, "Original invoice", 0, 24, 1)
+    _draw_text(d, "5", 112, 48, 2)
+    assert d.text() == "Original invoice\n5"
+    _draw_text(d, "57", 104, 48, 2)
+    assert d.text() == "Original invoice\n57"
