@@ -11,7 +11,7 @@ display = hw.display()
 gc.collect()
 from pos.payments import txntable   # noqa: E402  the open batch's transaction table, while the heap is whole
 txntable.reserve()
-from pos import names_image         # noqa: E402  every name of the image interned while the heap is whole
+from pos import names_image         # noqa: E402  every name of the firmware interned while the heap is whole
 names_image.intern_image()
 del names_image
 
@@ -65,8 +65,9 @@ if services_error is None:
     from pos.app import signon      # noqa: E402
     signon.at_boot(_acquirer_address())
     gc.collect()
-if not cloud_enrolled:              # no interned-string pool grows mid-day (pos.app.services);
-    services.intern_flow_names()    # enrolled, the agent's heap leaves no room for it (docs/tms.md)
+services.intern_flow_names()        # the occasional flows' kept modules while the heap is whole
+from pos import modules             # noqa: E402
+modules.unload(("pos.names_image",))
 
 import asyncio                      # noqa: E402  (after the big allocations, on purpose)
 import time                         # noqa: E402

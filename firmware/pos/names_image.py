@@ -3,13 +3,16 @@
 # Importing a module interns the names it uses, for good, in pools that double as they fill
 # (20, 40, ... 1280 entries: 2,540 names in seven parts, then 2,560 in one block: some 28 KB
 # on the 64-bit unix port, 18 KB on a Cortex-M4).  A module first loaded in the middle of the
-# day (a flow, a management handler, an app) whose names cross into a new part asks for that
-# block then, and a heap fragmented by transactions has none: the import failed with
-# `MemoryError ... allocating 2560 bytes` (the count of entries, not bytes).  Here each module
-# of the image is loaded once and let go again, one at a time, before the payment services
-# and the UI load: the pool takes the size the whole firmware needs, once, while the heap is
-# whole.  From a ROM image a module's text and bytecode stay in flash: what stays on the
-# heap is the pool (docs/bridge.md "Interned names").
+# day (an occasional flow, a management handler, the basket, the Apps menu) whose names cross
+# into a new part asks for that block then, and a heap fragmented by transactions has none:
+# the import failed with `MemoryError ... allocating 2560 bytes` (the count of entries, not
+# bytes).  Here each module of the image is loaded once and let go again, one at a time, before
+# the payment services and the UI load: the pools take the size the whole firmware needs, once,
+# while the heap is whole.  From a ROM image a module's bytecode stays in flash and its names
+# are interned in place (their text stays in the image): what stays on the heap is the pools'
+# entries.  Reading the names out of each file instead would copy their text into RAM, 22 KB
+# more on the virtual board.  The modules let go are reclaimed by the collector as it needs
+# room; one collection at the end (docs/bridge.md, "Interned names").
 import gc
 import os
 
@@ -44,7 +47,5 @@ def intern_image():
             failed += 1
             log.warning("app", "names not interned at boot", module=name, err=repr(exc))
         modules.unload_since(before)
-        gc.collect()
-    import micropython
-    micropython.qstr_info()             # the pools as the boot left them, for the engineer's console
+    gc.collect()
     return failed

@@ -1,9 +1,8 @@
 # The payment services the flows share, built on first use (after the display's
 # buffers and the UI exist, so their big blocks are not fragmented by these).
 import gc
+import sys
 import time
-
-from micropython import const
 
 from pos import log, modules
 from pos.app import status
@@ -16,9 +15,14 @@ class ServiceError(Exception):
     """A payment service cannot start (config or key file missing/invalid)."""
 
 
+# The same firmware takes 1.69-1.78 times the heap on a 64-bit build (8-byte words: the virtual
+# board's unix port) that it takes on a 32-bit one (the board's Cortex-M4), measured on both
+# (docs/performance.md, "The board's heap on a 32-bit build"): a threshold in bytes is per port.
+_WIDE = sys.maxsize > 0x7FFFFFFF
+
 # Heap the preload needs to leave the terminal usable: the services (~130 KB on the 64-bit
-# unix port, about half on the board), the UI (~40 KB) and one card transaction (~30 KB).
-PRELOAD_MIN_FREE = const(200000)
+# unix port, ~75 KB on the board), the UI (~40 KB) and one card transaction (~30 KB).
+PRELOAD_MIN_FREE = 200000 if _WIDE else 118000
 
 
 def preload(tender=None):
@@ -47,7 +51,6 @@ def preload(tender=None):
     except Exception as exc:       # MemoryError included: give the heap back to the UI
         _engine = None
         _emv = None
-        import sys
         modules.unload([m for m in sys.modules
                         if m.startswith(("pos.emv", "pos.payments", "pos.iso8583", "pos.app.card", "pos.app.modal",
                                          "pos.app.qr_pay", "pos.qr", "pos.app.flows", "pos.app.reports"))])
@@ -252,7 +255,7 @@ def idle():
 # (some 45 KB).  Below it (the 192 KB budget on this port: about 47 KB free at this point) the
 # step is skipped and the flows load at first use: trying and rolling back fragmented the
 # heap the UI still needed and the board stopped at boot.
-INTERN_MIN_FREE = const(80000)
+INTERN_MIN_FREE = 80000 if _WIDE else 47000
 
 
 def intern_flow_names():
