@@ -26,17 +26,11 @@ def _stock(rig):
         json.dump(RULES, f)
 
 
-# The product heap (256K) cannot open the basket yet: at Ready the interned-name pool holds
-# 2,507 of its 2,540 names and the basket's modules bring some 120 more, so the import asks for
-# the pool's next part (2,560 names in one block) that the idle heap does not have
-# (docs/catalog.md, "Memory").  The flows below run on a heap with room for that block;
-# test_product_heap_opens_the_basket fails until the pool question is settled.
-ROOMY_HEAP = "512K"
 
 
 @pytest.fixture(scope="module")
 def rig():
-    with Rig(heap=ROOMY_HEAP, before_boot=_stock) as r:
+    with Rig(before_boot=_stock) as r:
         yield r
 
 
@@ -131,15 +125,6 @@ def test_no_catalog_says_so_and_ready_comes_back(rig):
         rig.wait_text("READY")
     finally:
         os.rename(path + ".away", path)
-
-
-@pytest.mark.xfail(strict=True, reason="interned-name pool full at Ready on the product heap (docs/catalog.md)")
-def test_product_heap_opens_the_basket():
-    with Rig(before_boot=_stock) as r:
-        r.home()
-        r.keys(["F2"])
-        r.wait_any(["BASKET 0", "ERROR"])
-        assert "BASKET 0" in r.display.text(), r.display.text()
 
 
 def test_quantity_override_by_a_supervisor_and_discounts_from_the_basket_menu(rig):

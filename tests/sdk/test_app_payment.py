@@ -23,8 +23,9 @@ def _install(rig):
 
 @pytest.fixture(scope="module")
 def rig():
-    # 512K: the Apps menu interns the runtime's names and crosses the pool's next block on the
-    # 256K heap (docs/sdk.md, "Memory"), as day-close does for its flows (docs/tms.md)
+    # 512K: these apps are sources, compiled on the terminal when they start (the hostile app's
+    # 6 KB file is read in one piece); after a card payment the product heap has no such block.
+    # Apps installed as compiled packages do not need it (docs/sdk.md, "Memory").
     with Rig(heap="512K", before_boot=_install) as r:
         yield r
 

@@ -200,14 +200,15 @@ def terminal():
     """The whole terminal on the virtual board (frozen firmware, UI, reader model, card
     simulator, engine, acquirer host): time split and the smallest heap for an online sale."""
     rows = []
-    f = _terminal_sale("256K")
+    from host_sim.rig import PRODUCT_HEAP
+    f = _terminal_sale(PRODUCT_HEAP)
     if f is None:
-        return [("whole-terminal online approve at 256K", "FAILED", "")]
+        return [("whole-terminal online approve at %s" % PRODUCT_HEAP, "FAILED", "")]
     for k, label in (("total_ms", "total, insert to outcome"), ("ui_ms", "cardholder keying the PIN"),
                      ("card_ms", "card I/O (reader model, T=0)"), ("host_ms", "host (ISO 8583 round trips)"),
                      ("terminal_ms", "terminal-side processing (card, host and PIN latency excluded)")):
         rows.append(("contact online approve on the virtual board: %s" % label, int(f[k].strip()), "ms"))
-    k = 256
+    k = int(PRODUCT_HEAP.rstrip("K"))       # walks down from the product heap
     while k > 160 and _terminal_sale("%dK" % (k - 8)) is not None:
         k -= 8
     while k > 160 and _terminal_sale("%dK" % (k - 2)) is not None:
@@ -245,13 +246,14 @@ def _tap_sale(heap, amount=3500):
 
 def contactless():
     rows = []
-    ms = [_tap_sale("256K") for _ in range(3)]
+    from host_sim.rig import PRODUCT_HEAP
+    ms = [_tap_sale(PRODUCT_HEAP) for _ in range(3)]
     ms = [m for m in ms if m is not None]
     if not ms:
-        return [("contactless-visa at 256K", "FAILED", "")]
+        return [("contactless-visa at %s" % PRODUCT_HEAP, "FAILED", "")]
     rows.append(("contactless online (qVSDC) on the virtual board: card in field, PPSE to outcome incl. "
                  "host round trip (median of %d)" % len(ms), statistics.median(ms), "ms"))
-    k = 256
+    k = int(PRODUCT_HEAP.rstrip("K"))       # walks down from the product heap
     while k > 160 and _tap_sale("%dK" % (k - 8)) is not None:
         k -= 8
     rows.append(("smallest -X heapsize, whole terminal contactless-visa (frozen, 64-bit port)", k, "KiB"))

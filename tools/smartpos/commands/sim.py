@@ -21,8 +21,8 @@ def register(sub):
                         "needs a password: --password, or one is made and printed)")
     p.add_argument("--password", help="password the face asks for when bound beyond 127.0.0.1 "
                                       "(default: $SMARTPOS_FACE_PASSWORD)")
-    p.add_argument("--heap", default="256K",
-                   help="board heap (default 256K: the NUCLEO-F429ZI's 192K budget for the whole "
+    p.add_argument("--heap",
+                   help="board heap (default 320K: the NUCLEO-F429ZI's 192K budget for the whole "
                         "terminal, on this 64-bit port's 8-byte objects; see docs/bridge.md)")
     p.add_argument("--flash", metavar="DIR", help="flash directory (default: a fresh one per run)")
     p.add_argument("--pty-link", metavar="PATH", help="also expose the REPL on a pty symlinked here")
@@ -119,7 +119,7 @@ def run(args):
         raise
     hosts["cloud"] = cloud
     hosts["mqtt"] = broker
-    from host_sim.rig import provision
+    from host_sim.rig import PRODUCT_HEAP, provision
     acq = {n.split()[-1]: h for n, h in hosts.items() if n.startswith("acquirer ")}
     # the terminal's flash: acquirer addresses and the TEST key-loading file (key injection)
     from host_sim import fleet
@@ -130,7 +130,8 @@ def run(args):
         enrolled.update(fleet.enroll(cloud.url, SIM_ADMIN_PASSWORD, flash_dir, serial=serial,
                                      mqtt=broker.url[7:]))
 
-    board = VirtualBoard(flash_dir=args.flash, heap=args.heap,
+    heap = args.heap or (None if args.unfrozen else PRODUCT_HEAP)    # unfrozen: the board's own default
+    board = VirtualBoard(flash_dir=args.flash, heap=heap,
                          firmware=True if args.unfrozen else "frozen",
                          pty_link=args.pty_link, pty=bool(args.pty_link),
                          provision=provision_and_enroll)
