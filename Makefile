@@ -5,6 +5,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PORT   ?=
+# make test spreads the test files over JOBS workers (pytest-xdist): a file runs whole on one
+# worker, and the files that share one resource of the machine (the PC/SC reader) on the same
+# one (tests/conftest.py).  The suite mostly waits on boards and hosts, so three workers fit
+# two cores; JOBS=1 runs it in one process.
+JOBS   ?= 3
+PYTEST_ARGS ?= $(if $(filter 1,$(JOBS)),,-n $(JOBS) --dist loadgroup)
 
 .PHONY: all venv goosebit-venv sim test flash demo bench native native-arm fuzz clean
 

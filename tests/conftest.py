@@ -133,6 +133,36 @@ def _full_pans(text):
     return out
 
 
+# Files that use one resource of the machine run on one worker under pytest-xdist (make test):
+# the PC/SC reader (vpcd's virtual slot) holds one card at a time.
+_SHARED_RESOURCE = {"tests/cards/": "pcsc-reader"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist with --dist loadgroup (make test), a test file runs whole on one
+    worker (its module-scoped board or rig starts once), and the files of _SHARED_RESOURCE
+    together on one."""
+    for item in items:
+        path = item.nodeid.split("::", 1)[0]
+        group = next((g for prefix, g in _SHARED_RESOURCE.items() if path.startswith(prefix)), path)
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _no_full_pan_on_a_receipt():
+    """Receipts never carry a full PAN: every receipt the printer models cut while a test file
+    ran (in-process boards; demos run in-process too) is checked when the file ends."""
+    try:
+        from host_sim.devices.escpos import PRINTED
+    except ImportError:
+        yield
+        return
+    start = len(PRINTED)
+    yield
+    leaks = [(i, p) for i, r in enumerate(PRINTED[start:], start) for p in _full_pans(r)]
+    assert not leaks, "FULL PAN ON A RECEIPT: %d receipt(s), e.g. receipt #%d" % (len(leaks), leaks[0][0])
+
+
 def pytest_sessionfinish(session, exitstatus):
     """Receipts never carry a full PAN: checked over every receipt the printer models cut in
     this session (in-process boards; demos run in-process too)."""
