@@ -9,6 +9,7 @@
 #                                         "rates": {"1": 600}}}))
 #     n = cart.scan("4006381333931")      # CatalogError: unknown, malformed, basket full
 #     total, rates = cart.totals()        # rates: [(category, bp, net, tax)]
+#     cart.promote(programs, now)         # the promotions engine's rewards (pos.promo.engine)
 import struct
 
 from micropython import const
@@ -65,6 +66,14 @@ class Cart:
         self.n = 0
         self.order_discount = 0
         self.overrides = []           # (line, supervisor) for the receipt and the journal
+        # promotions (docs/promotions.md): each line's share of the item rewards, the order
+        # rewards, the engine's line marks, the codes and coupons presented, the last outcome
+        self.promo = bytearray(rules.max_lines * 4)
+        self.marks = bytearray(rules.max_lines)
+        self.promo_order = 0
+        self.codes = []
+        self.coupons = []             # pos.promo.coupon.Coupon, checked when presented
+        self.outcome = None
 
     # -- lines ---------------------------------------------------------------
     def line(self, i):
@@ -155,6 +164,35 @@ class Cart:
             raise CatalogError("order discount larger than the sale")
         self.order_discount = minor
 
+    # -- promotions (the engine's view of the basket: pos.promo.engine) ---------------
+    def entry(self, i):
+        """(SKU, category, pieces, amount before promotions) of line i; pieces 0 when weighed."""
+        rec, price, qty, disc, _, unit, flags = struct.unpack_from(_LINE, self.lines, i * LINE)
+        if flags & VOID:
+            return "", 0, 0, 0
+        sku, cat = self.catalog.sku_category(rec)
+        return sku, cat, 0 if unit == 1 else qty, self._gross(price, qty, unit) - disc
+
+    def allot(self, i, minor):
+        struct.pack_into(">i", self.promo, i * 4, struct.unpack_from(">i", self.promo, i * 4)[0] + minor)
+
+    def promoted(self, i):
+        """Line i's share of the item rewards."""
+        return struct.unpack_from(">i", self.promo, i * 4)[0]
+
+    def promote(self, programs, now, member=None):
+        """The programs applied afresh to the basket as it is now (after every change); the
+        engine's Outcome, kept in self.outcome."""
+        from pos.promo import engine
+        for i in range(self.n * 4):
+            self.promo[i] = 0
+        self.promo_order = 0
+        ids = [c.program for c in self.coupons]
+        out = engine.apply(self, programs, self.codes, ids, member, now, self.marks)
+        self.promo_order = out.order_discount
+        self.outcome = out
+        return out
+
     # -- amounts ----------------------------------------------------------------
     @staticmethod
     def _gross(price, qty, unit):
@@ -173,7 +211,8 @@ class Cart:
         return s
 
     def totals(self):
-        """(total, [(category, bp, net, tax)]) with the order discount shared over the lines
+        """(total, [(category, bp, net, tax)]) with each line's item rewards taken off it and
+        the order discount (the cashier's and the order rewards) shared over the lines
         in proportion to their amounts (the last line takes the remainder), so each rate
         bears its part.  Exclusive: total = nets + taxes.  Inclusive: total = the amounts,
         tax = amount * bp / (10000 + bp) and net = amount - tax."""
@@ -183,15 +222,17 @@ class Cart:
         for i in range(self.n):
             a = self.amount(i)
             if a:
+                a -= self.promoted(i)
+            if a:
                 sub += a
                 last = i
-        od = left = min(self.order_discount, sub)      # lines voided after the discount
+        od = left = min(self.order_discount + self.promo_order, sub)      # lines voided after the discount
         acc = {}                      # category -> [amount, tax]
         for i in range(self.n):
             _, price, qty, disc, cat, unit, flags = struct.unpack_from(_LINE, self.lines, i * LINE)
             if flags & VOID:
                 continue
-            a = self._gross(price, qty, unit) - disc
+            a = self._gross(price, qty, unit) - disc - self.promoted(i)
             if not a:
                 continue
             share = left if i == last else od * a // sub

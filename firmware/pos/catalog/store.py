@@ -130,6 +130,14 @@ class Catalog:
         self.f.readinto(self.rec)
         return Item(index, struct.unpack_from(_REC, self.rec))
 
+    def sku_category(self, index):
+        """(SKU, category) of record `index`: only those bytes read (the promotions engine asks
+        for every line)."""
+        mv = memoryview(self.rec)[:21]
+        self.f.seek(HEADER + index * RECORD + 14)
+        self.f.readinto(mv)
+        return bytes(mv[:12]).rstrip(b"\0").decode(), self.rec[20]
+
     def favourites(self, first=0, n=9):
         """Up to n (PLU, Item) of the PLU keys in order from position `first`."""
         out = []
