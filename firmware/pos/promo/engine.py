@@ -32,6 +32,7 @@ ISSUE = 3          # next-order coupons to print
 FREE = 0           # line marks: not yet taken by an item reward
 TAKEN = 1
 GIVEN = 2          # taken, and its free pieces already given (buy X get Y)
+OFFERED = 3        # a buy X get Y line still in the running for free pieces
 
 
 class PromoError(ValueError):
@@ -233,13 +234,13 @@ def _buy_x_get_y(basket, p, marks, pieces):
         if marks[i] == FREE:
             sku, cat, q, a = basket.entry(i)
             if a and q and p.matches(sku, cat):
-                marks[i] = TAKEN
+                marks[i] = OFFERED
     given = 0
     while free:
         best = -1
         bq = ba = 0
         for i in range(basket.n):
-            if marks[i] != TAKEN:
+            if marks[i] != OFFERED:
                 continue
             _, _, q, a = basket.entry(i)
             if best < 0 or a * bq < ba * q:     # a/q < ba/bq, in integers
@@ -252,6 +253,9 @@ def _buy_x_get_y(basket, p, marks, pieces):
         basket.allot(best, s)
         given += s
         free -= k
+    for i in range(basket.n):
+        if marks[i] == OFFERED:
+            marks[i] = TAKEN
     return given
 
 
