@@ -37,7 +37,10 @@ class Basket:
         self.allotted = [0] * self.n
 
     def entry(self, i):
-        return self.lines[i]
+        return self.lines[i][1:]
+
+    def sku(self, i):
+        return self.lines[i][0]
 
     def allot(self, i, minor):
         self.allotted[i] += minor

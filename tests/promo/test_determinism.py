@@ -52,7 +52,9 @@ class Lines:
         self.n = len(lines)
         self.shares = [0] * self.n
     def entry(self, i):
-        return self.lines[i]
+        return self.lines[i][1:]
+    def sku(self, i):
+        return self.lines[i][0]
     def allot(self, i, minor):
         self.shares[i] += minor
 with open(%r) as f:

@@ -19,7 +19,9 @@ class Lines:
         self.n = len(lines)
         self.shares = [0] * self.n
     def entry(self, i):
-        return self.lines[i]
+        return self.lines[i][1:]
+    def sku(self, i):
+        return self.lines[i][0]
     def allot(self, i, minor):
         self.shares[i] += minor
 progs = engine.compile_programs(json.loads(%r))

@@ -94,8 +94,7 @@ class Basket(Screen):
         out = cart.outcome
         if out is not None and out.rewards:
             saved = format_amount(out.discount, CURRENCY)
-            left = ("%d PROMO " % len(out.rewards)) + out.rewards[-1].text
-            left = left[:27 - len(saved)]
+            left = "%d PROMOTION%s MENU" % (len(out.rewards), "S" if len(out.rewards) > 1 else "")
             c.text(left, 6)
             c.text("-" + saved, 6, col=27 - len(saved))
         if self.note:

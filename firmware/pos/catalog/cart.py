@@ -16,7 +16,8 @@ from micropython import const
 
 from pos.catalog import CatalogError, barcode
 
-LINE = const(20)            # record i32, unit price i32, quantity i32, line discount i32, tax, unit, flags, spare
+LINE = const(20)            # record i32, unit price i32, quantity i32, line discount i32, tax, unit, flags, category
+CATEGORY = const(19)        # the item's category, kept in the line for the promotions engine
 _LINE = ">iiiiBBBx"
 VOID = const(1)
 OVERRIDE = const(2)
@@ -83,7 +84,9 @@ class Cart:
         return struct.unpack_from(_LINE, self.lines, i * LINE)
 
     def _put(self, i, rec, price, qty, disc, tax, unit, flags):
+        cat = self.lines[i * LINE + CATEGORY]          # the pad byte of _LINE: kept
         struct.pack_into(_LINE, self.lines, i * LINE, rec, price, qty, disc, tax, unit, flags)
+        self.lines[i * LINE + CATEGORY] = cat
 
     def add(self, item, qty=1, price=None, flags=0):
         """A line for `item`; its number (0-based).  CatalogError when the basket is full."""
@@ -92,6 +95,7 @@ class Cart:
         if not 0 < qty <= MAX_QTY:
             raise CatalogError("quantity out of range")
         self._put(self.n, item.index, item.price if price is None else price, qty, 0, item.tax, item.unit, flags)
+        self.lines[self.n * LINE + CATEGORY] = item.category
         self.n += 1
         return self.n - 1
 
@@ -166,12 +170,18 @@ class Cart:
 
     # -- promotions (the engine's view of the basket: pos.promo.engine) ---------------
     def entry(self, i):
-        """(SKU, category, pieces, amount before promotions) of line i; pieces 0 when weighed."""
-        rec, price, qty, disc, _, unit, flags = struct.unpack_from(_LINE, self.lines, i * LINE)
-        if flags & VOID:
-            return "", 0, 0, 0
-        sku, cat = self.catalog.sku_category(rec)
-        return sku, cat, 0 if unit == 1 else qty, self._gross(price, qty, unit) - disc
+        """(category, pieces, amount before promotions) of line i; pieces 0 when weighed."""
+        b = self.lines
+        at = i * LINE
+        if b[at + 18] & VOID:                          # flags
+            return 0, 0, 0
+        price, qty, disc = struct.unpack_from(">iii", b, at + 4)
+        unit = b[at + 17]
+        return b[at + CATEGORY], 0 if unit == 1 else qty, self._gross(price, qty, unit) - disc
+
+    def sku(self, i):
+        """Line i's SKU, read from the catalog (only programs naming items ask)."""
+        return self.catalog.sku(struct.unpack_from(">i", self.lines, i * LINE)[0])
 
     def allot(self, i, minor):
         struct.pack_into(">i", self.promo, i * 4, struct.unpack_from(">i", self.promo, i * 4)[0] + minor)

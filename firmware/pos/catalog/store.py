@@ -130,13 +130,12 @@ class Catalog:
         self.f.readinto(self.rec)
         return Item(index, struct.unpack_from(_REC, self.rec))
 
-    def sku_category(self, index):
-        """(SKU, category) of record `index`: only those bytes read (the promotions engine asks
-        for every line)."""
-        mv = memoryview(self.rec)[:21]
+    def sku(self, index):
+        """The SKU of record `index`: only its 12 bytes read (the promotions engine asks)."""
+        mv = memoryview(self.rec)[:12]
         self.f.seek(HEADER + index * RECORD + 14)
         self.f.readinto(mv)
-        return bytes(mv[:12]).rstrip(b"\0").decode(), self.rec[20]
+        return bytes(mv).rstrip(b"\0").decode()
 
     def favourites(self, first=0, n=9):
         """Up to n (PLU, Item) of the PLU keys in order from position `first`."""

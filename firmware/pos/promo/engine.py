@@ -9,8 +9,9 @@
 #     out = apply(basket, progs, codes=("1234",), coupons=("WELCOME5",), member=None, now=t)
 #     out.discount, out.points, out.issues, [r.text for r in out.rewards]
 #
-# A basket is any object with `n` (lines), `entry(i)` -> (sku, category, pieces, amount) and
-# `allot(i, minor)` (an item reward's share for line i).  `amount` is the line after manual
+# A basket is any object with `n` (lines), `entry(i)` -> (category, pieces, amount), `sku(i)`
+# (asked only by programs that name items) and `allot(i, minor)` (an item reward's share for
+# line i).  `amount` is the line after manual
 # discounts (0 for a void line), `pieces` its count (0 for a weighed line).  The engine keeps
 # one bytearray of line marks (the basket's line limit) and a few integers per program: RAM
 # does not grow with the basket beyond that.
@@ -110,10 +111,12 @@ class Program:
                 raise PromoError("program %s: more than 100 %%" % self.id)
             self.phase = ITEMS if rew.get("on", "order") == "items" else ORDER
 
-    def matches(self, sku, cat):
+    def matches(self, basket, i, cat):
         if not self.skus and not self.cats:
             return True
-        return sku in self.skus or cat in self.cats
+        if cat in self.cats:
+            return True
+        return bool(self.skus) and basket.sku(i) in self.skus
 
     def open_at(self, now):
         """The time window (now: seconds since 1970-01-01, the store's local time)."""
@@ -181,8 +184,8 @@ def _sums(basket, p, marks):
     for i in range(basket.n):
         if marks[i] != FREE:
             continue
-        sku, cat, pieces, amount = basket.entry(i)
-        if amount and p.matches(sku, cat):
+        cat, pieces, amount = basket.entry(i)
+        if amount and p.matches(basket, i, cat):
             a += amount
             q += pieces
             last = i
@@ -215,8 +218,8 @@ def _share(basket, p, marks, total, amount, last):
     for i in range(basket.n):
         if marks[i] != FREE:
             continue
-        sku, cat, _, a = basket.entry(i)
-        if not a or not p.matches(sku, cat):
+        cat, _, a = basket.entry(i)
+        if not a or not p.matches(basket, i, cat):
             continue
         s = left if i == last else total * a // amount
         left -= s
@@ -232,8 +235,8 @@ def _buy_x_get_y(basket, p, marks, pieces):
     free = pieces // (p.buy + p.free) * p.free
     for i in range(basket.n):                    # the matching lines are this reward's
         if marks[i] == FREE:
-            sku, cat, q, a = basket.entry(i)
-            if a and q and p.matches(sku, cat):
+            cat, q, a = basket.entry(i)
+            if a and q and p.matches(basket, i, cat):
                 marks[i] = OFFERED
     given = 0
     while free:
@@ -242,7 +245,7 @@ def _buy_x_get_y(basket, p, marks, pieces):
         for i in range(basket.n):
             if marks[i] != OFFERED:
                 continue
-            _, _, q, a = basket.entry(i)
+            _, q, a = basket.entry(i)
             if best < 0 or a * bq < ba * q:     # a/q < ba/bq, in integers
                 best, bq, ba = i, q, a
         if best < 0:
@@ -274,7 +277,7 @@ def apply(basket, programs, codes=(), coupons=(), member=None, now=0, marks=None
     out = Outcome()
     subtotal = 0
     for i in range(n):
-        subtotal += basket.entry(i)[3]
+        subtotal += basket.entry(i)[2]
     left = subtotal
     stop = False
     for p in programs:
@@ -295,8 +298,8 @@ def apply(basket, programs, codes=(), coupons=(), member=None, now=0, marks=None
         # conditions of the later phases: the matching lines before any promotion
         a = q = 0
         for i in range(n):
-            sku, cat, pieces, amount = basket.entry(i)
-            if amount and p.matches(sku, cat):
+            cat, pieces, amount = basket.entry(i)
+            if amount and p.matches(basket, i, cat):
                 a += amount
                 q += pieces
         if not _eligible(p, a, q, codes, coupons, member, now):
