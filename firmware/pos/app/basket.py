@@ -14,7 +14,7 @@ from pos.app import money
 from pos.catalog import CatalogError
 from pos.drivers import escpos
 from pos.ui.screen import Screen
-from pos.ui.widgets import AmountEntry, Info, Menu, format_amount
+from pos.ui.widgets import AmountEntry, Info, Menu, format_amount, wrap
 
 CURRENCY = money.CODE
 SHOWN = 6                      # lines of the basket on the display (the last ones)
@@ -98,8 +98,8 @@ class Basket(Screen):
             c.text(left, 6)
             c.text("-" + saved, 6, col=27 - len(saved))
         if self.note:
-            c.text(self.note[:28], 7)
-            c.text(self.note[28:56], 8)
+            for row, part in enumerate(wrap(self.note, 28)[:2]):      # broken at spaces
+                c.text(part, 7 + row)
         if self.typed:
             c.text("PLU %s_" % self.typed, 9)
         c.footer("ENTER pay/PLU F3 void MENU")
@@ -190,10 +190,14 @@ class Basket(Screen):
         if out is not None:
             for r in out.rewards:
                 amount = ("-" + format_amount(r.discount, CURRENCY)) if r.discount else ""
-                rows.append(r.text[:27 - len(amount)] + " " + amount)
+                if len(r.text) + 1 + len(amount) <= 28:
+                    rows.append(r.text + " " + amount)
+                else:                                   # the explanation whole, the amount below it
+                    rows.append(r.text[:28])
+                    rows.append(" " * (28 - len(amount)) + amount)
         for c in self.cart.coupons:
             rows.append("COUPON %s %s" % (c.serial, c.program))
-        return ("replace", Info("PROMOTIONS", rows[:8] or ["no promotion applies"]))
+        return ("replace", Info("PROMOTIONS", rows[:9] or ["no promotion applies"]))
 
     def _promo_code(self):
         from pos.app.flows import NumberEntry
