@@ -202,9 +202,17 @@ class Basket(Screen):
     def _promo_code(self):
         from pos.app.flows import NumberEntry
 
-        def entered(code):
-            self.cart.codes.append(str(code))
-            self._promote()
+        def entered(number):
+            from pos.promo import engine
+            code = str(number)
+            if code in self.cart.codes:
+                self.note = "promo code %s already in this sale" % code
+            elif any(p.kind == engine.PROMO_CODE and p.code == code for p in self.programs):
+                self.cart.codes.append(code)
+                self._promote()
+                self.note = "PROMO CODE %s TAKEN" % code
+            else:
+                self.note = "promo code %s: no such promotion here" % code
             return ("pop",)
         return ("replace", NumberEntry("Promo code", "Promo code", entered, 8))
 
@@ -315,8 +323,8 @@ class Basket(Screen):
             p.columns("TAX %d.%02d%% %s %s" % (bp // 100, bp % 100, "IN" if inc else "ON",
                                                format_amount(net + tax if inc else net, CURRENCY)),
                       format_amount(tax, CURRENCY))
+        from pos.promo import coupon
         for text in self.issued:
-            from pos.promo import coupon
             p.line("-" * w)
             p.line("NEXT VISIT COUPON")
             p.qr(text)
