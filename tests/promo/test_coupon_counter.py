@@ -90,6 +90,15 @@ def test_rewards_explained_coupon_redeemed_once_next_order_coupon_printed(rig):
     assert "BASKET 1" in text and "USD 1.90" in text            # milk 1.99 - dairy 10 % 0.20 + 6 % 0.11
     scanner.scan(next_coupon)
     text = rig.wait_text("KEPT: NOT MET YET")                    # WELCOME5 wants 10.00 of basket
+    # a promo code keyed from the basket's menu: an unknown one said so, a known one applied
+    for code, shows in (("9999", "9999: no such"), ("2026", "CODE 2026 TAKEN")):
+        rig.keys(["MENU"])
+        rig.wait_text("6 Promo code")
+        rig.keys(["6"])
+        rig.wait_text("Promo code")
+        rig.keys(list(code) + ["ENTER"])
+        text = rig.wait_text(shows)
+    assert "USD 0.84" in text                                    # 1.99 - 0.20 - 1.00 = 0.79 + 6 % 0.05
     rig.keys(["CANCEL"])
     rig.wait_text("READY")
     with open(os.path.join(rig.flash_dir, "coupons.used"), "rb") as f:

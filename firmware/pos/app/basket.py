@@ -323,7 +323,8 @@ class Basket(Screen):
             p.columns("TAX %d.%02d%% %s %s" % (bp // 100, bp % 100, "IN" if inc else "ON",
                                                format_amount(net + tax if inc else net, CURRENCY)),
                       format_amount(tax, CURRENCY))
-        from pos.promo import coupon
+        if self.issued:
+            from pos.promo import coupon
         for text in self.issued:
             p.line("-" * w)
             p.line("NEXT VISIT COUPON")

@@ -38,6 +38,8 @@ PROGRAMS = {"programs": [
      "rule": {"min_amount": 2000}, "reward": {"fixed": 200}},
     {"id": "WELCOME5", "type": "coupons", "name": "WELCOME COUPON 5.00", "sequence": 40,
      "rule": {"min_amount": 1000}, "reward": {"fixed": 500}},
+    {"id": "CODE2026", "type": "promo_code", "code": "2026", "name": "CODE 2026: 1.00 OFF", "sequence": 50,
+     "reward": {"fixed": 100}},
     {"id": "NEXTVISIT", "type": "next_order_coupons", "name": "THANK YOU",
      "rule": {"min_amount": 1500}, "reward": {"issues": "WELCOME5"}},
 ]}
