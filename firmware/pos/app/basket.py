@@ -40,9 +40,10 @@ def load_programs(path=PROGRAMS):
 
 
 def store_time():
-    """Seconds since 1970-01-01 on the terminal's clock (the store's time)."""
-    from pos.payments.wallet import unix_time
-    return int(unix_time())
+    """Seconds since 1970-01-01 on the terminal's clock (the store's time); a port whose epoch
+    is 2000-01-01 adds the 946,684,800 s between the two."""
+    import time
+    return int(time.time()) + (946684800 if time.gmtime(0)[0] == 2000 else 0)
 
 
 def open_basket(merchant):
