@@ -70,6 +70,8 @@ def test_rewards_explained_coupon_redeemed_once_next_order_coupon_printed(rig):
     assert "  COUPON 200001 (WELCOME5)" in lines
     qr = [ln for ln in lines if ln.startswith("[QR CPN1:WELCOME5:N")]
     assert len(qr) == 1
+    end = lines.index(qr[0])
+    assert "THANK YOU" in lines[end - 3] and lines[end + 1].strip().startswith("GOOD UNTIL")   # the receipt's end
     next_coupon = qr[0][4:-1]
     # signed under the merchant's key: the cloud reads it, good for 30 days
     program, serial, expiry = coupons.read(next_coupon, demo.COUPON_KEY, int(time.time()))

@@ -288,7 +288,8 @@ class Basket(Screen):
         return flow.pay(total)
 
     def print_lines(self, p):
-        """The basket on a receipt: each line, its discount or override, then the tax per rate."""
+        """The basket on a receipt: each line, its discount, override or promotion, the rewards
+        with their explanations, the coupons, then the tax per rate."""
         cart = self.cart
         w = escpos.COLUMNS
         for i in range(cart.n):
@@ -324,10 +325,14 @@ class Basket(Screen):
             p.columns("TAX %d.%02d%% %s %s" % (bp // 100, bp % 100, "IN" if inc else "ON",
                                                format_amount(net + tax if inc else net, CURRENCY)),
                       format_amount(tax, CURRENCY))
-        if self.issued:
-            from pos.promo import coupon
+
+    def print_coupons(self, p):
+        """The sale's next-order coupons at the end of its receipt: each a QR code and its last day."""
+        if not self.issued:
+            return
+        from pos.promo import coupon
         for text in self.issued:
-            p.line("-" * w)
+            p.line("-" * escpos.COLUMNS)
             p.line("NEXT VISIT COUPON")
             p.qr(text)
             p.line("GOOD UNTIL %s" % coupon.date(int(text.split(":")[3]) - 1))
