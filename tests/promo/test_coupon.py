@@ -44,7 +44,7 @@ def test_cloud_signed_coupons_read_on_the_terminal_and_bad_ones_refused():
     assert rows[1] == ["REFUSED", "coupon expired on 2026-12-22"]
     assert rows[2] == ["REFUSED", "coupon forged or damaged: not accepted"]
     assert rows[3] == rows[2]
-    assert rows[4] == ["REFUSED", "coupon of another key (another store): not accepted"]
+    assert rows[4] == ["REFUSED", "coupon of another store's key: not accepted"]
     assert rows[5] == ["REFUSED", "coupon damaged: scan again or key the sale without it"]
     assert rows[6] == rows[5]
     assert rows[7] == ["REFUSED", "not a coupon of this store"]

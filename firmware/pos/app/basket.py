@@ -13,6 +13,7 @@ from pos import hw, log
 from pos.app import money
 from pos.catalog import CatalogError
 from pos.drivers import escpos
+from pos.promo import COUPON_PREFIX
 from pos.ui.screen import Screen
 from pos.ui.widgets import AmountEntry, Info, Menu, format_amount, wrap
 
@@ -25,14 +26,14 @@ NEXT_ORDER_DAYS = 30           # a next-order coupon printed today is good for t
 def load_programs(path=PROGRAMS):
     """The store's programs compiled once (pos.promo.engine); none when the file is absent."""
     import json
-    from pos.promo import engine
     try:
         with open(path) as f:
             d = json.load(f)
     except OSError:
-        return []
+        return []                       # no programs: the engine is never loaded
     except ValueError:
         raise CatalogError("config/promotions.json unreadable: reload the programs")
+    from pos.promo import engine
     try:
         return engine.compile_programs(d.get("programs", ()))
     except engine.PromoError as e:
@@ -113,8 +114,7 @@ class Basket(Screen):
             code = sc.poll()
             if code is None:
                 return False
-            from pos.promo import coupon
-            if code.startswith(coupon.PREFIX):
+            if code.startswith(COUPON_PREFIX):     # the coupon reader loads only for a coupon
                 self.note = self._coupon(code)
             else:
                 self.cart.scan(code)

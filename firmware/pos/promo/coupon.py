@@ -16,9 +16,9 @@
 import hashlib
 
 from pos import crypto
+from pos.promo import COUPON_PREFIX as PREFIX
 from pos.promo.engine import PromoError
 
-PREFIX = "CPN1:"
 USED = "coupons.used"
 SERIAL = 20                  # a used-coupon record: the serial, space padded
 
@@ -87,7 +87,7 @@ def read(text, key, now):
         raise PromoError("coupon damaged (expiry): scan again or key the sale without it")
     expiry = int(parts[3])
     if parts[4] != kcv(key):
-        raise PromoError("coupon of another key (another store): not accepted")
+        raise PromoError("coupon of another store's key: not accepted")
     want = _mac(key, text[:len(text) - 33])
     diff = 0
     for i in range(32):                           # every byte compared, whatever the first differs

@@ -103,7 +103,7 @@ def coupon_redeem(args):
         scanner.scan(SCANS[0])
         rig.wait_text("BASKET 1")
         refusals = []
-        for code, shows in ((good, "already used"), (other, "another key"), (forged, "forged")):
+        for code, shows in ((good, "already used"), (other, "another store's"), (forged, "forged")):
             scanner.scan(code)
             text = rig.wait_text(shows)
             refusals.append(text)
@@ -112,10 +112,10 @@ def coupon_redeem(args):
         rig.keys(["CANCEL"])
         sale = [e for e in rig.batch() if e.get("kind") == "sale"]
     # 39.72 less tea 6.50, dairy 1.62, 2.00 and the coupon's 5.00 = 24.60, + tax 1.28 + 0.40
-    lines = receipt.split("\n")
+    lines = [ln.strip() for ln in receipt.split("\n")]
     explained = all(any(ln.startswith(t) for ln in lines) for t in
                     ("TEA 3 FOR 2", "10% OFF DAIRY", "2.00 OFF OVER 20.00", "WELCOME COUPON 5.00",
-                     "  COUPON 100001 (WELCOME5)", "THANK YOU: COUPON BELOW", "NEXT VISIT COUPON"))
+                     "COUPON 100001 (WELCOME5)", "THANK YOU: COUPON BELOW", "NEXT VISIT COUPON"))
     next_coupon = any(ln.startswith("[QR CPN1:WELCOME5:N") for ln in lines)
     ok = (explained and next_coupon and kept and len(refusals) == 3 and bool(sale) and sale[-1]["ok"]
           and sale[-1]["amount"] == 2628)
