@@ -10,7 +10,7 @@ import pytest
 
 from cloud.promotions import coupons
 from host_sim.rig import Rig
-from tools.smartpos.demos import promotions as demo
+from smartpos.demos import promotions as demo
 
 # the product heap cannot open the basket yet (docs/catalog.md, "Memory"): the demo's heap
 HEAP = demo.DEMO_HEAP
