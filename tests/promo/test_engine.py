@@ -132,6 +132,10 @@ def test_buy_x_get_y_gives_the_cheapest_pieces_and_leaves_weighed_lines_out():
     ({"id": "P", "reward": {"percent": 10001}}, "more than 100"),
     ({"id": "P", "reward": {"fixed": -5}}, "fixed must be a whole number"),
     ({"id": "P", "type": "buy_x_get_y", "reward": {"buy": 2}}, "buy and free above 0"),
+    ({"id": "P", "rule": [1], "reward": {"fixed": 1}}, "program 1 is not an object with a rule and a reward"),
+    ("P", "program 1 is not an object"),
+    ({"id": "P", "rule": {"hours": 5}, "reward": {"fixed": 1}}, "program P: a field of the wrong kind"),
+    ({"id": "P", "rule": {"categories": ["dairy"]}, "reward": {"fixed": 1}}, "program P: a field of the wrong kind"),
 ])
 def test_bad_programs_are_refused_naming_the_program(program, message):
     code = ("from pos.promo import engine\ntry:\n    engine.compile_programs([%r])\n"

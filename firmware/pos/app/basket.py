@@ -35,7 +35,7 @@ def load_programs(path=PROGRAMS):
         raise CatalogError("config/promotions.json unreadable: reload the programs")
     from pos.promo import engine
     try:
-        return engine.compile_programs(d.get("programs", ()))
+        return engine.compile_programs(d.get("programs", ()) if isinstance(d, dict) else d)
     except engine.PromoError as e:
         raise CatalogError(str(e))
 

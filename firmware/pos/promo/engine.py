@@ -138,7 +138,20 @@ def _key(p):
 def compile_programs(programs):
     """The programs (dicts as the cloud sends them) checked and put in their order of
     application; PromoError names the first bad one."""
-    out = [Program(d) for d in programs]
+    if not isinstance(programs, (list, tuple)):
+        raise PromoError("the program list is not a list: reload the programs")
+    out = []
+    for d in programs:
+        if not isinstance(d, dict) or not isinstance(d.get("rule", {}), dict) \
+                or not isinstance(d.get("reward", {}), dict):
+            raise PromoError("program %d is not an object with a rule and a reward: fix the program list"
+                             % (len(out) + 1))
+        try:
+            out.append(Program(d))
+        except PromoError:
+            raise
+        except (TypeError, ValueError, IndexError):
+            raise PromoError("program %s: a field of the wrong kind: fix the program list" % d.get("id"))
     out.sort(key=_key)
     seen = set()
     for p in out:
