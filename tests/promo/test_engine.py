@@ -111,6 +111,16 @@ def test_a_line_takes_one_item_reward_and_caps_hold():
     assert r["shares"] == [300, 50, 0] and r["discount"] == 1600
 
 
+def test_a_reward_that_gives_nothing_leaves_its_lines_to_the_next():
+    progs = [{"id": "A", "type": "buy_x_get_y", "name": "A 3 FOR 2", "sequence": 1, "rule": {"skus": ["X"]},
+              "reward": {"buy": 2, "free": 1}},
+             {"id": "B", "name": "B 10% ON CAT 1", "sequence": 2, "rule": {"categories": [1]},
+              "reward": {"percent": 1000, "on": "items"}}]
+    [r] = run([{"lines": [["X", 1, 2, 1000], ["Y", 1, 1, 500]]}], progs)
+    # two X: nothing free, so B takes both lines: 10 % of 15.00, 1.00 on X and 0.50 on Y
+    assert r["rewards"] == [["B", 150, 0, "B 10% ON CAT 1"]] and r["shares"] == [100, 50]
+
+
 def test_buy_x_get_y_gives_the_cheapest_pieces_and_leaves_weighed_lines_out():
     progs = [{"id": "B2G1", "type": "buy_x_get_y", "name": "B2G1", "rule": {"categories": [1]},
               "reward": {"buy": 2, "free": 1}}]

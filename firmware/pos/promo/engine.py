@@ -246,6 +246,8 @@ def _buy_x_get_y(basket, p, marks, pieces):
     (by the line's amount per piece; a tie goes to the earlier line).  Weighed lines take no
     part.  The discount given."""
     free = pieces // (p.buy + p.free) * p.free
+    if not free:
+        return 0                                 # no reward: its lines stay free for the next
     for i in range(basket.n):                    # the matching lines are this reward's
         if marks[i] == FREE:
             cat, q, a = basket.entry(i)
@@ -302,7 +304,8 @@ def apply(basket, programs, codes=(), coupons=(), member=None, now=0, marks=None
                 d = _buy_x_get_y(basket, p, marks, q)
             else:
                 d = _discount(p, a)
-                _share(basket, p, marks, d, a, last)
+                if d:
+                    _share(basket, p, marks, d, a, last)
             if d:
                 out.item_discount += d
                 left -= d
