@@ -1,20 +1,50 @@
 # The scan-or-PLU sale (Ready, F2): items scanned or keyed by PLU into the cart
-# (pos.catalog.cart), the last lines and the total on the display, then the total is the
+# (pos.catalog.cart), the store's promotions applied after every change (pos.promo.engine,
+# config/promotions.json) and coupon QR codes scanned into the sale (pos.promo.coupon), the
+# last lines, the savings and the total on the display, then the total is the
 # sale's amount for every tender (pos.app.sale.SaleFlow.pay) and the receipt lists the lines
 # and the tax per rate (print_lines).  The catalog modules load only here, when the basket
 # opens, and go when the sale ends (pos.modules).
 #
 #   digits ENTER: PLU key    ENTER: pay    F3: void the last line    CLEAR: a digit back
-#   MENU: quantity, void a line, price override (supervisor), line and order discount
+#   MENU: quantity, void a line, price override (supervisor), line and order discount,
+#         promo code, the promotions applied (each with its explanation)
 from pos import hw, log
 from pos.app import money
 from pos.catalog import CatalogError
 from pos.drivers import escpos
+from pos.promo import COUPON_PREFIX
 from pos.ui.screen import Screen
-from pos.ui.widgets import AmountEntry, Info, Menu, format_amount
+from pos.ui.widgets import AmountEntry, Info, Menu, format_amount, wrap
 
 CURRENCY = money.CODE
 SHOWN = 6                      # lines of the basket on the display (the last ones)
+PROGRAMS = "config/promotions.json"
+NEXT_ORDER_DAYS = 30           # a next-order coupon printed today is good for this many days
+
+
+def load_programs(path=PROGRAMS):
+    """The store's programs compiled once (pos.promo.engine); none when the file is absent."""
+    import json
+    try:
+        with open(path) as f:
+            d = json.load(f)
+    except OSError:
+        return []                       # no programs: the engine is never loaded
+    except ValueError:
+        raise CatalogError("config/promotions.json unreadable: reload the programs")
+    from pos.promo import engine
+    try:
+        return engine.compile_programs(d.get("programs", ()) if isinstance(d, dict) else d)
+    except engine.PromoError as e:
+        raise CatalogError(str(e))
+
+
+def store_time():
+    """Seconds since 1970-01-01 on the terminal's clock (the store's time); a port whose epoch
+    is 2000-01-01 adds the 946,684,800 s between the two."""
+    import time
+    return int(time.time()) + (946684800 if time.gmtime(0)[0] == 2000 else 0)
 
 
 def open_basket(merchant):
@@ -23,10 +53,11 @@ def open_basket(merchant):
     from pos.catalog.store import Catalog
     try:
         rules = load_rules()            # first: a bad setting leaves no file open
+        programs = load_programs()
         cart = Cart(Catalog(), rules)
     except CatalogError as e:
         return ("push", Info("BASKET", [str(e)[:28], str(e)[28:56]]))
-    return ("push", Basket(merchant, cart))
+    return ("push", Basket(merchant, cart, programs))
 
 
 def _qty(qty, unit):
@@ -36,11 +67,13 @@ def _qty(qty, unit):
 class Basket(Screen):
     timeout_ms = 600000
 
-    def __init__(self, merchant, cart):
+    def __init__(self, merchant, cart, programs=()):
         self.merchant = merchant
         self.cart = cart
+        self.programs = programs
         self.typed = ""
         self.note = ""
+        self.issued = []               # next-order coupons of this sale, once paid (texts)
         sc = hw.scanner()
         if sc is not None:
             sc.flush()          # a code read before the basket opened is not this sale's
@@ -60,9 +93,15 @@ class Basket(Screen):
             name = (it.name_zh if zh and it.name_zh else it.name)[:room]
             c.text("%2d %s%s %s" % (i + 1, name, " " * (room - len(name)), q), row)
             c.text(right, row, col=28 - len(right))
+        out = cart.outcome
+        if out is not None and out.rewards:
+            saved = format_amount(out.discount, CURRENCY)
+            left = "%d PROMOTION%s MENU" % (len(out.rewards), "S" if len(out.rewards) > 1 else "")
+            c.text(left, 6)
+            c.text("-" + saved, 6, col=27 - len(saved))
         if self.note:
-            c.text(self.note[:28], 7)
-            c.text(self.note[28:56], 8)
+            for row, part in enumerate(wrap(self.note, 28)[:2]):      # broken at spaces
+                c.text(part, 7 + row)
         if self.typed:
             c.text("PLU %s_" % self.typed, 9)
         c.footer("ENTER pay/PLU F3 void MENU")
@@ -75,9 +114,13 @@ class Basket(Screen):
             code = sc.poll()
             if code is None:
                 return False
-            self.cart.scan(code)
-            self.note = ""
-        except Exception as e:            # CatalogError, ScannerError: the message, the basket kept
+            if code.startswith(COUPON_PREFIX):     # the coupon reader loads only for a coupon
+                self.note = self._coupon(code)
+            else:
+                self.cart.scan(code)
+                self.note = ""
+            self._promote()
+        except Exception as e:            # CatalogError, PromoError, ScannerError: the message, the basket kept
             self.note = str(e)
             log.info("basket", "refused", err=self.note)
         return "redraw"
@@ -86,9 +129,93 @@ class Basket(Screen):
         try:
             f(*args)
             self.note = ""
+            self._promote()
         except CatalogError as e:
             self.note = str(e)
         return "redraw"
+
+    # -- promotions and coupons ---------------------------------------------------
+    def _promote(self):
+        if self.programs:
+            self.cart.promote(self.programs, store_time())
+
+    def _coupon(self, text):
+        """A scanned coupon into the sale, or PromoError saying why not (the basket as it was)."""
+        from pos.promo import coupon, engine
+        from pos.store.keystore import KeyStore, KeyStoreError
+        try:
+            key = KeyStore("keys.kld", ".").secret("coupon")
+        except KeyStoreError:
+            raise engine.PromoError("no coupon key on this terminal: coupons cannot be checked")
+        c = coupon.read(text, key, store_time())
+        for had in self.cart.coupons:
+            if had.serial == c.serial:
+                raise engine.PromoError("coupon %s already in this sale" % c.serial)
+        coupon.Redeemed().check(c.serial)
+        if not any(p.id == c.program and p.kind == engine.COUPONS for p in self.programs):
+            raise engine.PromoError("coupon for %s: no such program running here" % c.program)
+        self.cart.coupons.append(c)
+        log.info("basket", "coupon", serial=c.serial, program=c.program)
+        self._promote()
+        out = self.cart.outcome
+        if out is not None and any(r.program == c.program for r in out.rewards):
+            return "COUPON %s ACCEPTED" % c.serial
+        return "COUPON %s KEPT: NOT MET YET" % c.serial
+
+    def paid(self, invoice):
+        """The sale is paid: its coupons are redeemed on this terminal (never again here; the
+        cloud refuses them at upload too) and its next-order coupons signed for the receipt."""
+        from pos.promo import coupon
+        used = coupon.Redeemed()
+        for c in self.cart.coupons:
+            used.record(c.serial)
+            log.info("basket", "coupon redeemed", serial=c.serial, inv=invoice)
+        out = self.cart.outcome
+        if out is None or not out.issues:
+            return
+        from pos.app import services
+        from pos.store.keystore import KeyStore, KeyStoreError
+        try:
+            key = KeyStore("keys.kld", ".").secret("coupon")
+        except KeyStoreError:
+            log.warning("basket", "no coupon key: next-order coupons not printed")
+            return
+        tid = "".join(ch for ch in services.terminal_ids()[1] if "0" <= ch <= "9" or "A" <= ch <= "Z")[-8:]
+        until = store_time() // 86400 * 86400 + (NEXT_ORDER_DAYS + 1) * 86400
+        for n, prog in enumerate(out.issues):
+            self.issued.append(coupon.sign(key, prog, "N%s%06d%d" % (tid, invoice, n), until))
+
+    def _promotions(self):
+        out = self.cart.outcome
+        rows = []
+        if out is not None:
+            for r in out.rewards:
+                amount = ("-" + format_amount(r.discount, CURRENCY)) if r.discount else ""
+                if len(r.text) + 1 + len(amount) <= 28:
+                    rows.append(r.text + " " + amount)
+                else:                                   # the explanation whole, the amount below it
+                    rows.append(r.text[:28])
+                    rows.append(" " * (28 - len(amount)) + amount)
+        for c in self.cart.coupons:
+            rows.append("COUPON %s %s" % (c.serial, c.program))
+        return ("replace", Info("PROMOTIONS", rows[:9] or ["no promotion applies"]))
+
+    def _promo_code(self):
+        from pos.app.flows import NumberEntry
+
+        def entered(number):
+            from pos.promo import engine
+            code = str(number)
+            if code in self.cart.codes:
+                self.note = "promo code %s already in this sale" % code
+            elif any(p.kind == engine.PROMO_CODE and p.code == code for p in self.programs):
+                self.cart.codes.append(code)
+                self._promote()
+                self.note = "PROMO CODE %s TAKEN" % code
+            else:
+                self.note = "promo code %s: no such promotion here" % code
+            return ("pop",)
+        return ("replace", NumberEntry("Promo code", "Promo code", entered, 8))
 
     def on_key(self, key):
         cart = self.cart
@@ -109,7 +236,7 @@ class Basket(Screen):
         if key == "MENU" and cart.n:
             return ("push", self._menu())
         if key == "CANCEL":
-            self.end()
+            self.end()                    # nothing paid: its coupons stay unredeemed
             return ("pop",)
         return None
 
@@ -118,7 +245,7 @@ class Basket(Screen):
         self.cart.catalog.close()
         from pos import modules
         modules.unload(("pos.catalog.cart", "pos.catalog.store", "pos.catalog.barcode", "pos.catalog",
-                        "pos.app.basket"))
+                        "pos.promo.coupon", "pos.promo.engine", "pos.promo", "pos.app.basket"))
 
     # -- the basket's menu -------------------------------------------------------
     def _menu(self):
@@ -129,6 +256,8 @@ class Basket(Screen):
             ("Price override", lambda: self._override(last)),
             ("Line discount", lambda: self._amount("Line discount", lambda a: self.cart.discount_line(last, a))),
             ("Order discount", lambda: self._amount("Order discount", self.cart.discount_order)),
+            ("Promo code", self._promo_code),
+            ("Promotions", self._promotions),
         ])
 
     def _back(self, f, v):
@@ -159,7 +288,8 @@ class Basket(Screen):
         return flow.pay(total)
 
     def print_lines(self, p):
-        """The basket on a receipt: each line, its discount or override, then the tax per rate."""
+        """The basket on a receipt: each line, its discount, override or promotion, the rewards
+        with their explanations, the coupons, then the tax per rate."""
         cart = self.cart
         w = escpos.COLUMNS
         for i in range(cart.n):
@@ -176,8 +306,17 @@ class Basket(Screen):
                     p.line(("  PRICE SET BY " + who)[:w])
             if disc:
                 p.columns("  LINE DISCOUNT", "-" + format_amount(disc, CURRENCY))
+            if cart.promoted(i):
+                p.columns("  PROMOTION", "-" + format_amount(cart.promoted(i), CURRENCY))
         p.line("-" * w)
         p.columns("SUBTOTAL", format_amount(cart.subtotal(), CURRENCY))
+        out = cart.outcome
+        for r in (out.rewards if out is not None else ()):
+            # each reward with its explanation (docs/promotions.md, "On screen and receipt")
+            amount = ("-" + format_amount(r.discount, CURRENCY)) if r.discount else ""
+            p.columns(r.text[:w - len(amount) - 1], amount)
+        for c in cart.coupons:
+            p.line(("  COUPON %s (%s)" % (c.serial, c.program))[:w])
         if cart.order_discount:
             p.columns("ORDER DISCOUNT", "-" + format_amount(min(cart.order_discount, cart.subtotal()), CURRENCY))
         total, rates = cart.totals()
@@ -186,3 +325,14 @@ class Basket(Screen):
             p.columns("TAX %d.%02d%% %s %s" % (bp // 100, bp % 100, "IN" if inc else "ON",
                                                format_amount(net + tax if inc else net, CURRENCY)),
                       format_amount(tax, CURRENCY))
+
+    def print_coupons(self, p):
+        """The sale's next-order coupons at the end of its receipt: each a QR code and its last day."""
+        if not self.issued:
+            return
+        from pos.promo import coupon
+        for text in self.issued:
+            p.line("-" * escpos.COLUMNS)
+            p.line("NEXT VISIT COUPON")
+            p.qr(text)
+            p.line("GOOD UNTIL %s" % coupon.date(int(text.split(":")[3]) - 1))

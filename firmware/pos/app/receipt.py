@@ -75,6 +75,8 @@ def print_cash_sale(printer, merchant, invoice, total, tendered, currency="USD",
     p.align(escpos.ALIGN_CENTER)
     p.line(copy)
     p.line("THANK YOU")
+    if basket is not None:
+        basket.print_coupons(p)             # next-order coupons end the receipt (pos.app.basket)
     p.cut()
 
 
@@ -179,6 +181,8 @@ def print_split(printer, merchant, total, tenders, currency="USD", basket=None):
     p.bold(False)
     p.align(escpos.ALIGN_CENTER)
     p.line("THANK YOU")
+    if basket is not None:
+        basket.print_coupons(p)
     p.cut()
 
 

@@ -190,6 +190,8 @@ class CashDone(Screen):
                       "tendered": self.tendered, "ok": True,
                       "op": status.operator.name if status.operator else "CASHIER"}
         batch.record(self.entry)
+        if self.flow.basket is not None:
+            self.flow.basket.paid(self.invoice)      # its coupons redeemed, next-order ones signed
         p = self.flow.printer
         if p is None:
             self.message = t("no_printer")
@@ -235,6 +237,8 @@ class SplitDone(Screen):
         self.message = ""
 
     def finish(self):
+        if self.flow.basket is not None:
+            self.flow.basket.paid(self.flow.tenders[-1][2])
         p = self.flow.printer
         if p is None:
             self.message = t("no_printer")

@@ -9,13 +9,15 @@
 #                                         "rates": {"1": 600}}}))
 #     n = cart.scan("4006381333931")      # CatalogError: unknown, malformed, basket full
 #     total, rates = cart.totals()        # rates: [(category, bp, net, tax)]
+#     cart.promote(programs, now)         # the promotions engine's rewards (pos.promo.engine)
 import struct
 
 from micropython import const
 
 from pos.catalog import CatalogError, barcode
 
-LINE = const(20)            # record i32, unit price i32, quantity i32, line discount i32, tax, unit, flags, spare
+LINE = const(20)            # record i32, unit price i32, quantity i32, line discount i32, tax, unit, flags, category
+CATEGORY = const(19)        # the item's category, kept in the line for the promotions engine
 _LINE = ">iiiiBBBx"
 VOID = const(1)
 OVERRIDE = const(2)
@@ -65,6 +67,14 @@ class Cart:
         self.n = 0
         self.order_discount = 0
         self.overrides = []           # (line, supervisor) for the receipt and the journal
+        # promotions (docs/promotions.md): each line's share of the item rewards, the order
+        # rewards, the engine's line marks, the codes and coupons presented, the last outcome
+        self.promo = bytearray(rules.max_lines * 4)
+        self.marks = bytearray(rules.max_lines)
+        self.promo_order = 0
+        self.codes = []
+        self.coupons = []             # pos.promo.coupon.Coupon, checked when presented
+        self.outcome = None
 
     # -- lines ---------------------------------------------------------------
     def line(self, i):
@@ -74,7 +84,9 @@ class Cart:
         return struct.unpack_from(_LINE, self.lines, i * LINE)
 
     def _put(self, i, rec, price, qty, disc, tax, unit, flags):
+        cat = self.lines[i * LINE + CATEGORY]          # the pad byte of _LINE: kept
         struct.pack_into(_LINE, self.lines, i * LINE, rec, price, qty, disc, tax, unit, flags)
+        self.lines[i * LINE + CATEGORY] = cat
 
     def add(self, item, qty=1, price=None, flags=0):
         """A line for `item`; its number (0-based).  CatalogError when the basket is full."""
@@ -83,6 +95,7 @@ class Cart:
         if not 0 < qty <= MAX_QTY:
             raise CatalogError("quantity out of range")
         self._put(self.n, item.index, item.price if price is None else price, qty, 0, item.tax, item.unit, flags)
+        self.lines[self.n * LINE + CATEGORY] = item.category
         self.n += 1
         return self.n - 1
 
@@ -155,6 +168,41 @@ class Cart:
             raise CatalogError("order discount larger than the sale")
         self.order_discount = minor
 
+    # -- promotions (the engine's view of the basket: pos.promo.engine) ---------------
+    def entry(self, i):
+        """(category, pieces, amount before promotions) of line i; pieces 0 when weighed."""
+        b = self.lines
+        at = i * LINE
+        if b[at + 18] & VOID:                          # flags
+            return 0, 0, 0
+        price, qty, disc = struct.unpack_from(">iii", b, at + 4)
+        unit = b[at + 17]
+        return b[at + CATEGORY], 0 if unit == 1 else qty, self._gross(price, qty, unit) - disc
+
+    def sku(self, i):
+        """Line i's SKU, read from the catalog (only programs naming items ask)."""
+        return self.catalog.sku(struct.unpack_from(">i", self.lines, i * LINE)[0])
+
+    def allot(self, i, minor):
+        struct.pack_into(">i", self.promo, i * 4, struct.unpack_from(">i", self.promo, i * 4)[0] + minor)
+
+    def promoted(self, i):
+        """Line i's share of the item rewards."""
+        return struct.unpack_from(">i", self.promo, i * 4)[0]
+
+    def promote(self, programs, now, member=None):
+        """The programs applied afresh to the basket as it is now (after every change); the
+        engine's Outcome, kept in self.outcome."""
+        from pos.promo import engine
+        for i in range(self.n * 4):
+            self.promo[i] = 0
+        self.promo_order = 0
+        ids = [c.program for c in self.coupons]
+        out = engine.apply(self, programs, self.codes, ids, member, now, self.marks)
+        self.promo_order = out.order_discount
+        self.outcome = out
+        return out
+
     # -- amounts ----------------------------------------------------------------
     @staticmethod
     def _gross(price, qty, unit):
@@ -173,7 +221,8 @@ class Cart:
         return s
 
     def totals(self):
-        """(total, [(category, bp, net, tax)]) with the order discount shared over the lines
+        """(total, [(category, bp, net, tax)]) with each line's item rewards taken off it and
+        the order discount (the cashier's and the order rewards) shared over the lines
         in proportion to their amounts (the last line takes the remainder), so each rate
         bears its part.  Exclusive: total = nets + taxes.  Inclusive: total = the amounts,
         tax = amount * bp / (10000 + bp) and net = amount - tax."""
@@ -183,15 +232,17 @@ class Cart:
         for i in range(self.n):
             a = self.amount(i)
             if a:
+                a -= self.promoted(i)
+            if a:
                 sub += a
                 last = i
-        od = left = min(self.order_discount, sub)      # lines voided after the discount
+        od = left = min(self.order_discount + self.promo_order, sub)      # lines voided after the discount
         acc = {}                      # category -> [amount, tax]
         for i in range(self.n):
             _, price, qty, disc, cat, unit, flags = struct.unpack_from(_LINE, self.lines, i * LINE)
             if flags & VOID:
                 continue
-            a = self._gross(price, qty, unit) - disc
+            a = self._gross(price, qty, unit) - disc - self.promoted(i)
             if not a:
                 continue
             share = left if i == last else od * a // sub
