@@ -1,0 +1,231 @@
+"""The top-up and bill pay app (apps/topup) on the virtual board against the biller host: a
+PIN top-up paid in cash, a bill paid by card, a card repayment keyed and masked, a bad
+account, the biller refusing after a card payment and timing out after one (both queried,
+reversed and refunded through sdk.refund), and an answer lost after the biller fulfilled
+(found by the query: no refund, nothing fulfilled twice)."""
+import json
+import os
+import shutil
+import time
+
+import pytest
+
+from host_sim.hosts.biller import BillerHost, params
+from host_sim.rig import Rig
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# the Apps menu on the 256K product heap runs into the counter's name-pool defect
+# (docs/sdk.md, "Memory"): 512K until that is fixed; flip this one constant back then
+ROOMY_HEAP = "512K"
+TIMEOUT_MS = 2500           # the app's wait for the biller (its parameters)
+SUPERVISOR_PIN = "2222"
+PAN = "4761739001010119"    # a card of the biller's issuer (TEST)
+
+
+@pytest.fixture(scope="module")
+def biller():
+    b = BillerHost(port=0).start()
+    b.stall_s = 2 * TIMEOUT_MS / 1000
+    yield b
+    b.stop()
+
+
+@pytest.fixture(scope="module")
+def rig(biller):
+    def install(r):
+        shutil.copytree(os.path.join(REPO, "apps", "topup"), os.path.join(r.flash_dir, "apps", "topup"))
+        params.write(r.flash_dir, biller.url, "TERM0001", TIMEOUT_MS)
+    with Rig(heap=ROOMY_HEAP, before_boot=install) as r:
+        yield r
+
+
+def _open(rig):
+    rig.home()
+    rig.keys(["MENU"])
+    rig.wait_text("1 Sale")
+    rig.keys(["UP", "ENTER"])
+    rig.wait_text("1 Top-up & Bills")
+    rig.keys(["1"])
+    rig.wait_text("3 Card repayment")
+
+
+def _stored(rig, key):
+    with open(os.path.join(rig.flash_dir, "appdata", "topup", key)) as f:
+        return f.read()
+
+
+def _by_card(rig, amount_text):
+    rig.wait_text("Sale USD " + amount_text)
+    rig.keys(["2"])
+    rig.wait_text("INSERT")
+    rig.insert("visa-cvn10")
+    text = rig.finish_card("1234", done=("Sending to", "NOT PAID", "Biller ref", "Supervisor PIN", "REFUND"))
+    rig.remove()
+    return text
+
+
+def _by_cash(rig, amount_text, tendered):
+    rig.wait_text("Sale USD " + amount_text)
+    rig.keys(["1"])
+    rig.wait_text("Cash tendered")
+    rig.keys(list(tendered) + ["ENTER"])
+    rig.wait_text("Change")
+    rig.keys(["ENTER"])
+
+
+def test_pin_top_up_in_cash_prints_the_voucher_pin_once(rig, biller):
+    _open(rig)
+    n0 = len(rig.receipts())
+    rig.keys(["1"])
+    rig.wait_text("1 Lumen Tel")
+    rig.keys(["1"] + list("17012345678") + ["ENTER"])
+    rig.wait_text("2 USD 10.00")
+    rig.keys(["2"])
+    _by_cash(rig, "10.00", "1000")
+    text = rig.wait_text("PIN on the receipt", 30)
+    ref = [r for r in biller.records() if r["account"] == "170****5678"]
+    assert len(ref) == 1 and ref[0]["answer"]["status"] == "done" and ref[0]["amount"] == 1000
+    answer = ref[0]["answer"]
+    assert answer["biller_ref"] in text
+    slips = rig.receipts()[n0:]
+    voucher = [s for s in slips if "Voucher PIN" in s]
+    assert len(voucher) == 1
+    pin = answer["voucher_pin"]
+    assert " ".join(pin[i:i + 4] for i in range(0, 16, 4)) in voucher[0]
+    assert answer["biller_ref"] in voucher[0] and "Lumen Tel" in voucher[0] and "170****5678" in voucher[0]
+    assert pin not in json.dumps(os.listdir(os.path.join(rig.flash_dir, "appdata", "topup")))
+    assert pin not in _stored(rig, "txn")                       # printed once, kept nowhere
+    t = json.loads(_stored(rig, "txn"))
+    assert t["state"] == "done" and t["tender"] == "cash" and t["biller_ref"] == answer["biller_ref"]
+    assert [p for p, term, st in biller.requests if p == "/v1/pay"] == ["/v1/pay"]
+
+
+def test_bill_paid_by_card(rig, biller):
+    _open(rig)
+    batch0 = len(rig.batch())
+    rig.keys(["2"])
+    rig.wait_text("1 City Power")
+    rig.keys(["1"] + list("1000200048") + ["ENTER"])
+    rig.wait_text("Due USD 120.00")
+    rig.keys(["ENTER"])
+    _by_card(rig, "120.00")
+    text = rig.wait_text("Biller ref", 30)
+    rec = [r for r in biller.records() if r["account"] == "1000200048"]
+    assert len(rec) == 1 and rec[0]["answer"]["status"] == "done" and rec[0]["amount"] == 12000
+    assert rec[0]["answer"]["biller_ref"] in text
+    assert biller.catalog.billers["POWER"]["accounts"]["1000200048"][1] == 0      # nothing due now
+    e = rig.batch()[batch0:]
+    assert len(e) == 1 and e[0]["tender"] == "card" and e[0]["amount"] == 12000 and e[0]["ok"]
+    slip = rig.receipts()[-1]
+    assert rec[0]["answer"]["biller_ref"] in slip and "USD 120.00" in slip and "J. DOE" not in slip
+    t = json.loads(_stored(rig, "txn"))
+    assert t["state"] == "done" and t["invoice"] == e[0]["inv"] and "*" in t["pan"]
+    assert rec[0]["key"] == "TERM0001-" + t["ref"]               # the payment's reference is the idempotency key
+
+
+def test_card_repayment_number_is_masked_after_entry_and_never_kept(rig, biller):
+    _open(rig)
+    rig.keys(["3"])
+    rig.wait_text("Card number")
+    rig.keys(list(PAN[:-1]) + ["3", "ENTER"])                # a wrong check digit
+    rig.wait_text("Card number invalid")
+    rig.keys(list(PAN) + ["ENTER"])
+    text = rig.wait_text("Minimum 152.30")
+    assert "476173******0119" in text and PAN not in text
+    rig.keys(list("5000") + ["ENTER"])
+    _by_cash(rig, "50.00", "5000")
+    text = rig.wait_text("Biller ref", 30)
+    assert PAN not in text and "476173******0119" in text
+    assert biller.catalog.cards[PAN][1] == 152300 - 5000
+    rec = [r for r in biller.records() if r["product"] == "card"]
+    assert len(rec) == 1 and rec[0]["account"] == "476173******0119" and rec[0]["amount"] == 5000
+    for name in os.listdir(os.path.join(rig.flash_dir, "appdata", "topup")):
+        assert PAN not in _stored(rig, name)
+    assert all(PAN not in r for r in rig.receipts())
+    assert "476173******0119" in rig.receipts()[-1]
+
+
+def test_bad_account_charges_nothing(rig, biller):
+    _open(rig)
+    batch0 = len(rig.batch())
+    rig.keys(["2", "2"] + list("2000399999") + ["ENTER"])
+    text = rig.wait_text("nothing was charged")
+    assert "no account 2000399999" in text
+    rig.keys(["CANCEL"])
+    rig.wait_text("3 Card repayment")
+    assert len(rig.batch()) == batch0
+    assert [r for r in biller.records() if r["account"] == "2000399999"] == []
+
+
+def _refund_by_supervisor(rig):
+    rig.wait_text("Supervisor PIN", 30)
+    rig.keys(list(SUPERVISOR_PIN) + ["ENTER"])
+    return rig.wait_text("REFUNDED", 60)
+
+
+def test_biller_refusal_after_card_payment_is_refunded(rig, biller):
+    _open(rig)
+    batch0 = len(rig.batch())
+    biller.refuse_next = 1
+    rig.keys(["2", "1"] + list("1000200030") + ["ENTER"])
+    rig.wait_text("Due USD 84.50")
+    rig.keys(["ENTER"])
+    _by_card(rig, "84.50")
+    _refund_by_supervisor(rig)
+    e = rig.batch()[batch0:]
+    assert [(x.get("kind", "sale"), x["amount"], x["ok"]) for x in e] == [("sale", 8450, True), ("refund", 8450, True)]
+    assert e[1]["orig"] == e[0]["inv"]
+    rec = [r for r in biller.records() if r["account"] == "1000200030"]
+    assert len(rec) == 1 and rec[0]["answer"] == {"status": "refused", "reason": "operator system unavailable"}
+    assert biller.catalog.billers["POWER"]["accounts"]["1000200030"][1] == 8450     # still due
+    assert "REFUNDED" in rig.receipts()[-1]
+    assert json.loads(_stored(rig, "txn"))["state"] == "refunded"
+
+
+def test_biller_timeout_after_card_payment_is_reversed_and_refunded(rig, biller):
+    _open(rig)
+    batch0 = len(rig.batch())
+    biller.stall_next = 1                   # the pay is held longer than the app waits
+    rig.keys(["2", "2"] + list("2000300017") + ["ENTER"])
+    rig.wait_text("Due USD 23.15")
+    rig.keys(["ENTER"])
+    _by_card(rig, "23.15")
+    _refund_by_supervisor(rig)
+    paths = [p for p, term, st in biller.requests]
+    after = paths[len(paths) - paths[::-1].index("/v1/lookup"):]
+    assert after[:2] == ["/v1/query", "/v1/reverse"]           # before the held pay woke
+    e = rig.batch()[batch0:]
+    assert [(x.get("kind", "sale"), x["amount"]) for x in e] == [("sale", 2315), ("refund", 2315)]
+    t = json.loads(_stored(rig, "txn"))
+    assert t["state"] == "refunded"
+    # the held pay wakes after the reversal closed its key: it is never applied
+    end = time.monotonic() + 30
+    while paths.count("/v1/pay") == [p for p, term, st in biller.requests].count("/v1/pay") and time.monotonic() < end:
+        time.sleep(0.05)                    # (a thread of the host, not the board: nothing to watch but its log)
+    rec = [r for r in biller.records() if r["key"] == "TERM0001-" + t["ref"]]
+    assert len(rec) == 1 and rec[0]["answer"]["status"] == "reversed"
+    assert biller.catalog.billers["WATER"]["accounts"]["2000300017"][1] == 2315
+    assert not [r for r in biller.fulfilled if r["key"] == rec[0]["key"]]
+
+
+def test_lost_answer_is_found_done_by_the_query_and_not_refunded(rig, biller):
+    _open(rig)
+    biller.hold_next = 1                    # fulfilled, answer later than the app waits
+    rig.keys(["1", "2"] + list("13800138000") + ["ENTER"])
+    rig.wait_text("2 USD 20.00")
+    rig.keys(["2"])
+    _by_cash(rig, "20.00", "2000")
+    text = rig.wait_text("Biller ref", 30)
+    t = json.loads(_stored(rig, "txn"))
+    assert t["state"] == "done"
+    rec = [r for r in biller.fulfilled if r["key"] == "TERM0001-" + t["ref"]]
+    assert len(rec) == 1 and rec[0]["answer"]["biller_ref"] in text
+    # the host logs a request when it answers: the held pay comes after the query that found it
+    end = time.monotonic() + 30
+    while time.monotonic() < end:
+        paths = [p for p, term, st in biller.requests]
+        after = paths[len(paths) - paths[::-1].index("/v1/lookup"):]
+        if "/v1/pay" in after:
+            break
+        time.sleep(0.05)
+    assert after == ["/v1/query", "/v1/pay"]                 # no reversal, no second pay
