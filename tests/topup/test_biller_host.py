@@ -131,6 +131,8 @@ def test_a_pay_held_past_a_reversal_is_never_applied(biller):
     t.join(10)
     assert got[0][1]["status"] == "reversed"
     assert biller.fulfilled == [] and biller.catalog.billers["POWER"]["accounts"]["1000200030"][1] == 8450
+    r = biller.records()[0]
+    assert (r["key"], r["account"], r["amount"], r["answer"]["status"]) == ("late-1", "1000200030", 8450, "reversed")
 
 
 def test_card_numbers_stay_masked_in_the_records(biller):

@@ -136,7 +136,11 @@ class BillerHost:
                     body = self.rfile.read(n) if n else b""
                 except TimeoutError:
                     return self._reply(408, {"error": "request body not received in time"})
-                self._reply(*host.handle("POST", self.path, body))
+                r = host.handle("POST", self.path, body)
+                try:
+                    self._reply(*r)
+                except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True    # the terminal gave up waiting: its query tells
 
         self.srv = ThreadingHTTPServer(("127.0.0.1", self._port), Handler)
         self.srv.daemon_threads = True
@@ -228,7 +232,9 @@ class BillerHost:
             return 400, {"error": "amount must be positive minor units"}
         if product not in PRODUCTS:
             return 400, {"error": "product must be mobile, bill or card"}
-        shown = masked(account) if product == "card" and isinstance(account, str) else account
+        if not isinstance(account, str) or not 0 < len(account) <= 32:
+            return 400, {"error": "account must be a string of 1-32 characters"}
+        shown = masked(account) if product == "card" else account
         fingerprint = hashlib.sha256(json.dumps([product, code, account, amount]).encode()).hexdigest()
         with self.lock:
             first = self.idem.get((term, k))
@@ -246,6 +252,10 @@ class BillerHost:
             if first is not None:           # reversed (or paid by a retry) while this was held
                 if first["fingerprint"] not in (None, fingerprint):     # None: closed by a reversal
                     return 422, {"error": "idempotency key %s was used for another request" % k}
+                if first["fingerprint"] is None:        # the day's record says what never happened
+                    first.update(product=product, code=code, amount=amount, fingerprint=fingerprint,
+                                 account=shown if product != "mobile" else masked_msisdn(account),
+                                 reference=str(d.get("reference", ""))[:32])
                 return 200, dict(first["answer"])
             code_, found = self.catalog.lookup(product, code, account)
             if code_ != 200:
@@ -286,7 +296,8 @@ class BillerHost:
         """Undo (caller holds the lock).  Unknown: the key is closed with a reversed answer, so a
         pay held in flight with it finds that answer and is never applied."""
         if rec is None:
-            self.idem[(term, k)] = {"terminal": term, "key": k, "fingerprint": None,
+            self.idem[(term, k)] = {"terminal": term, "key": k, "product": None, "code": None, "account": None,
+                                    "amount": 0, "reference": "", "fingerprint": None,
                                     "answer": {"status": "reversed", "reason": "reversed before it arrived"}}
             return {"status": "reversed", "reason": "reversed before it arrived"}
         a = rec["answer"]
