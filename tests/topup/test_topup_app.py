@@ -2,14 +2,16 @@
 PIN top-up paid in cash, a bill paid by card, a card repayment keyed and masked, a bad
 account, the biller refusing after a card payment and timing out after one (both queried,
 reversed and refunded through sdk.refund), and an answer lost after the biller fulfilled
-(found by the query: no refund, nothing fulfilled twice)."""
+(found by the query: no refund, nothing fulfilled twice), and a payment left unsettled on
+flash settled when the app starts again (found done, or reversed and owed back)."""
 import json
 import os
 import time
+import urllib.request
 
 import pytest
 
-from host_sim.hosts.biller import BillerHost
+from host_sim.hosts.biller import BillerHost, signed_query, terminal_key
 from host_sim.hosts.biller.counter import ROOMY_HEAP, install, open_app, pay_by_card, pay_by_cash, supervisor_refund
 from host_sim.rig import Rig
 
@@ -186,3 +188,53 @@ def test_lost_answer_is_found_done_by_the_query_and_not_refunded(rig, biller):
             break
         time.sleep(0.05)
     assert after == ["/v1/query", "/v1/pay"]                 # no reversal, no second pay
+
+
+def _left_paid(rig, ref, account, amount):
+    """The app stopped between the payment and the biller's answer (power cut, MENU): its
+    record on flash says paid, with no biller reference."""
+    t = {"ref": ref, "kind": "bill", "code": "POWER", "name": "City Power", "account": account,
+         "holder": "A. LEE", "amount": amount, "state": "paid", "tender": "cash", "pan": "", "invoice": 90}
+    with open(os.path.join(rig.flash_dir, "appdata", "topup", "txn"), "w") as f:
+        json.dump(t, f)
+
+
+def test_a_payment_left_unsettled_is_settled_at_start_and_never_fulfilled_twice(rig, biller):
+    rig.home()
+    # the biller did fulfil it (its answer never reached the app)
+    biller.catalog.billers["POWER"]["accounts"]["1000200048"] = ("A. LEE", 700)
+    body = json.dumps({"idempotency_key": "TERM0001-TU000900", "product": "bill", "code": "POWER",
+                       "account": "1000200048", "amount": 500, "reference": "TU000900"}).encode()
+    q = signed_query(terminal_key("TERM0001"), "POST", "/v1/pay", "TERM0001", body)
+    with urllib.request.urlopen(urllib.request.Request(biller.url + "/v1/pay?" + q, data=body), timeout=10) as r:
+        first = json.loads(r.read())
+    _left_paid(rig, "TU000900", "1000200048", 500)
+    n0 = len(biller.requests)
+    rig.keys(["MENU"])
+    rig.wait_text("1 Sale")
+    rig.keys(["UP", "ENTER"])
+    rig.wait_text("1 Top-up & Bills")
+    rig.keys(["1"])
+    text = rig.wait_text("Biller ref", 30)
+    assert first["biller_ref"] in text
+    assert [p for p, term, st in biller.requests[n0:]] == ["/v1/catalog", "/v1/query"]   # no second pay
+    assert biller.catalog.billers["POWER"]["accounts"]["1000200048"][1] == 200            # applied once
+    assert json.loads(_stored(rig, "txn"))["state"] == "done"
+    # one the biller never had: reversed (closed), and the cash is owed back to the customer
+    rig.keys(["ENTER", "CANCEL"])
+    rig.wait_text("READY")
+    _left_paid(rig, "TU000901", "1000200048", 100)
+    open_app_at = len(biller.requests)
+    rig.keys(["MENU"])
+    rig.wait_text("1 Sale")
+    rig.keys(["UP", "ENTER"])
+    rig.wait_text("1 Top-up & Bills")
+    rig.keys(["1"])
+    text = rig.wait_text("REFUND OWED", 30)
+    assert "cash back" in text and "USD 1.00" in text
+    assert [p for p, term, st in biller.requests[open_app_at:]] == ["/v1/catalog", "/v1/query", "/v1/reverse"]
+    assert [r["answer"]["status"] for r in biller.records() if r["key"] == "TERM0001-TU000901"] == ["reversed"]
+    assert json.loads(_stored(rig, "txn"))["state"] == "owed"
+    assert "REFUND OWED" in rig.receipts()[-1]
+    rig.keys(["ENTER", "CANCEL"])
+    rig.wait_text("READY")
