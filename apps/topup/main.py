@@ -280,7 +280,7 @@ class TopUp(sdk.Screen):
         sdk.store_put("seq", str(n))            # a reference is never used for two payments
         t["ref"], t["amount"], t["state"] = "TU%06d" % n, amount, "paying"
         self.save()
-        self.step, self.lines = "work", ["Payment " + self.cur + " " + money(amount)]
+        self.step, self.lines = "work", ["Payment " + self.cur + " " + money(amount), "CANCEL if not paid"]
         sdk.request_payment(amount, t["ref"], self.paid)
         return sdk.REDRAW
 

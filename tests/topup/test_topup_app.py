@@ -238,3 +238,22 @@ def test_a_payment_left_unsettled_is_settled_at_start_and_never_fulfilled_twice(
     assert "REFUND OWED" in rig.receipts()[-1]
     rig.keys(["ENTER", "CANCEL"])
     rig.wait_text("READY")
+
+
+def test_tender_menu_cancelled_charges_and_fulfils_nothing(rig, biller):
+    open_app(rig)
+    batch0, pays0 = len(rig.batch()), len(biller.fulfilled)
+    rig.keys(["2", "2"] + list("2000300017") + ["ENTER"])
+    rig.wait_text("Due USD 23.15")
+    rig.keys(["ENTER"])
+    rig.wait_text("Sale USD 23.15")
+    rig.keys(["CANCEL"])                     # the customer changed their mind at the tender menu
+    rig.wait_text("CANCEL if not paid")
+    rig.keys(["CANCEL"])
+    rig.wait_text("3 Card repayment")
+    t = json.loads(_stored(rig, "txn"))
+    assert t["state"] == "void" and t["amount"] == 2315
+    assert len(rig.batch()) == batch0 and len(biller.fulfilled) == pays0
+    assert not [r for r in biller.records() if r["reference"] == t["ref"]]
+    rig.keys(["CANCEL"])
+    rig.wait_text("READY")
