@@ -250,7 +250,7 @@ class TopUp(sdk.Screen):
         elif len(acct) < 6:
             self.lines = ["Too short"]
             return sdk.REDRAW
-        self.acct = acct
+        self.acct = None if self.pan else acct     # a card number only ever in self.pan
         self.step, self.lines = "work", ["Looking up " + (masked(acct) if self.pan else acct)]
         self.ask("/v1/lookup", {"product": self.kind, "code": self.code, "account": acct}, self.looked_up)
         return sdk.REDRAW

@@ -144,7 +144,8 @@ class BillerHost:
 
         self.srv = ThreadingHTTPServer(("127.0.0.1", self._port), Handler)
         self.srv.daemon_threads = True
-        threading.Thread(target=self.srv.serve_forever, daemon=True, name="biller-host").start()
+        threading.Thread(target=self.srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True,
+                         name="biller-host").start()
         return self
 
     def stop(self):

@@ -16,6 +16,7 @@ APP_DIR = os.path.join(REPO, "apps", "topup")
 # the Apps menu on the 256K product heap runs into the counter's name-pool defect
 # (docs/sdk.md, "Memory"): 512K until that is fixed; flip this one constant back then
 ROOMY_HEAP = "512K"
+PACKAGE = ("app.json", "main.py")  # what goes on flash (README.md stays in the repository)
 SUPERVISOR_PIN = "2222"         # the TEST supervisor of the provisioned terminal
 CARD_DONE = ("Sending to", "NOT PAID", "Biller ref", "Supervisor PIN", "REFUND")
 
@@ -23,8 +24,18 @@ CARD_DONE = ("Sending to", "NOT PAID", "Biller ref", "Supervisor PIN", "REFUND")
 def install(rig, biller, terminal="TERM0001", timeout_ms=8000):
     """The app's files into apps/topup/ on flash (developer install: copied, unsigned) and the
     operator's parameters into its storage; before boot."""
-    shutil.copytree(APP_DIR, os.path.join(rig.flash_dir, "apps", "topup"))
+    copy_package(os.path.join(rig.flash_dir, "apps", "topup"))
     params.write(rig.flash_dir, biller.url, terminal, timeout_ms)
+
+
+def copy_package(dest):
+    os.makedirs(dest)
+    for f in PACKAGE:
+        shutil.copy(os.path.join(APP_DIR, f), os.path.join(dest, f))
+
+
+def package_bytes():
+    return sum(os.path.getsize(os.path.join(APP_DIR, f)) for f in PACKAGE)
 
 
 def open_app(rig):

@@ -8,7 +8,7 @@ import tempfile
 
 from host_sim import mpy
 from host_sim.hosts.biller import BillerHost, params
-from host_sim.hosts.biller.counter import APP_DIR
+from host_sim.hosts.biller.counter import APP_DIR, PACKAGE, copy_package, package_bytes
 
 HEAP = "256K"
 
@@ -93,13 +93,11 @@ asyncio.run(main())
 
 def topup():
     rows = []
-    files = os.listdir(APP_DIR)
-    rows.append(("package on flash (%s)" % ", ".join(sorted(files)),
-                 sum(os.path.getsize(os.path.join(APP_DIR, f)) for f in files), "bytes"))
+    rows.append(("package on flash (%s)" % ", ".join(PACKAGE), package_bytes(), "bytes"))
     d = tempfile.mkdtemp(prefix="smartpos-bench-topup-")
     biller = BillerHost(port=0).start()
     try:
-        shutil.copytree(APP_DIR, os.path.join(d, "apps", "topup"))
+        copy_package(os.path.join(d, "apps", "topup"))
         shutil.copytree(os.path.join(os.path.dirname(APP_DIR), "payer"), os.path.join(d, "apps", "payer"))
         params.write(d, biller.url, "TERM0001")
         out = mpy.run(COMPILE, cwd=d, heap=HEAP)

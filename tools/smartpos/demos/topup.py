@@ -5,7 +5,7 @@ import os
 import time
 
 from host_sim.hosts.biller import BillerHost
-from host_sim.hosts.biller.counter import (APP_DIR, ROOMY_HEAP, install, open_app, pay_by_card, pay_by_cash,
+from host_sim.hosts.biller.counter import (ROOMY_HEAP, install, open_app, package_bytes, pay_by_card, pay_by_cash,
                                            supervisor_refund)
 from host_sim.rig import Rig
 
@@ -21,7 +21,7 @@ def _slips(rig, n0):
 def topup(args):
     biller = BillerHost(port=0).start()
     biller.stall_s = 2 * TIMEOUT_MS / 1000
-    size = sum(os.path.getsize(os.path.join(APP_DIR, f)) for f in os.listdir(APP_DIR))
+    size = package_bytes()
     checks = []
     try:
         def put(rig):
