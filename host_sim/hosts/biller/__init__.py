@@ -315,7 +315,3 @@ class BillerHost:
             return [{k: v for k, v in r.items() if not k.startswith("_") and k != "fingerprint"}
                     for r in self.idem.values()]
 
-
-def start_for_sim():
-    """The biller host on its default port for `smartpos sim`."""
-    return BillerHost(port=8650).start()
