@@ -76,7 +76,7 @@ class TopUp(sdk.Screen):
         t = sdk.store_get("txn")
         if t:
             t = json.loads(t)
-            if t["state"] == "paid":    # stopped between payment and fulfilment: settled first
+            if t["state"] in ("paid", "refund"):    # stopped before it was settled: settled first
                 self.t = t
         self.ask("/v1/catalog", {}, self.got_catalog)
 
@@ -125,9 +125,7 @@ class TopUp(sdk.Screen):
             return
         self.cat, self.cur = a, a["currency"]
         self.lines = []
-        t = self.t
-        if t is not None and t["state"] == "paid":
-            self.step = "work"
+        if self.t is not None:          # unsettled from before (only such a one is loaded)
             self.settle()
 
     # -- screens ------------------------------------------------------------------------------
