@@ -13,12 +13,11 @@ from host_sim.rig import Rig
 from smartpos.demos import promotions as demo
 
 # the product heap cannot open the basket yet (docs/catalog.md, "Memory"): the demo's heap
-HEAP = demo.DEMO_HEAP
 
 
 @pytest.fixture(scope="module")
 def rig():
-    with Rig(heap=HEAP, before_boot=demo._provision) as r:
+    with Rig(before_boot=demo._provision) as r:
         yield r
 
 

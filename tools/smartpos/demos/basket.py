@@ -5,8 +5,7 @@
 Five items scanned by the scanner model (one a weighed item's scale label), the basket's
 lines and total on the display, a promotion (10 % off the drinks, docs/promotions.md) with its
 explanation, the tax per rate, paid by chip card; the card receipts and the sale's summary with
-its lines, the reward and the tax printed.  Runs on a 512K heap: on the product heap the counter's
-interned-name pool is full at Ready and the basket cannot load (docs/catalog.md, "Memory").
+its lines, the reward and the tax printed.  The counter runs on the product heap.
 """
 import os
 
@@ -34,7 +33,7 @@ def basket_scan(args):
         with open(os.path.join(rig.flash_dir, "config", "promotions.json"), "w") as f:
             f.write(PROGRAMS)
 
-    with Rig(heap="512K", before_boot=stock) as rig:
+    with Rig(before_boot=stock) as rig:
         rig.home()
         rig.printer.tear_off()
         rig.keys(["F2"])
@@ -65,7 +64,7 @@ def basket_scan(args):
     ok = paid and len(taxed) == 2 and len(promoted) == 1 and bool(sale) and sale[-1]["ok"]
     amount = sale[-1]["amount"] if sale else 0
     return ok, ("five scanned items (one weighed) paid by card, %d minor units, a promotion explained on the "
-                "receipt, tax on %d rates; run on a 512K heap" % (amount, len(taxed)))
+                "receipt, tax on %d rates" % (amount, len(taxed)))
 
 
 SCENARIOS = {"basket-scan": basket_scan}

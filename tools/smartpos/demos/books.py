@@ -13,16 +13,10 @@ is in the cloud once, the planted difference is the only one found, and bean-che
 """
 
 
-# An enrolled counter on the product heap (256K here) runs out of interned-name pool at its
-# first merchant QR or Z report (docs/tms.md, "Interned names": open); this scenario is about
-# the books, so it runs the counter on a heap with room for every tender.
-DAY_CLOSE_HEAP = "512K"
-
-
 def _day_close(args):
     from host_sim.dayclose import close_a_day
     from host_sim.salesync import SyncCounter
-    with SyncCounter(queue_bytes=65536, heap=DAY_CLOSE_HEAP) as sc:
+    with SyncCounter(queue_bytes=65536) as sc:
         print("terminal %s enrolled as %s/%s; uploads to %s" % (sc.serial, sc.identity["tenant"],
                                                                sc.identity["controller_id"], sc.cloud.url),
               flush=True)

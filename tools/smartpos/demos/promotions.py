@@ -9,14 +9,12 @@ key that the terminal holds in its key store) is scanned from the customer's pho
 rewards and the total are on the display; paid in cash; the receipt lists every reward with
 its explanation and ends with a next-order coupon as a QR code.  Then a new basket: the same
 coupon is refused (already used), as are a coupon signed with another key and a forged one,
-and the basket stays as it was.  Runs on DEMO_HEAP: on the product heap the counter's
-interned-name pool is full at Ready and the basket cannot load (docs/catalog.md, "Memory").
+and the basket stays as it was.  The counter runs on the product heap.
 """
 import json
 import os
 import time
 
-DEMO_HEAP = "512K"         # the product heap once the interned-name pool is settled
 COUPON_KEY = bytes.fromhex("4B1D7A3390C2E85F16A0D44C7E92B3F1")     # the simulator's TEST coupon key
 OTHER_KEY = bytes.fromhex("00112233445566778899AABBCCDDEEFF")
 
@@ -73,7 +71,7 @@ def coupon_redeem(args):
     other = coupons.sign(OTHER_KEY, "WELCOME5", "100002", expiry=until)
     forged = good[:-32] + coupons.sign(COUPON_KEY, "WELCOME5", "100003", expiry=until)[-32:]
     print("coupon from the cloud (its QR code's text):", good)
-    with Rig(heap=DEMO_HEAP, before_boot=_provision) as rig:
+    with Rig(before_boot=_provision) as rig:
         scanner = rig.board.devices["scanner"]
         rig.home()
         rig.printer.tear_off()
@@ -122,7 +120,7 @@ def coupon_redeem(args):
     amount = sale[-1]["amount"] if sale else 0
     return ok, ("basket with three promotions and a signed coupon paid in cash, %d minor units, every reward "
                 "explained on the receipt with a next-order coupon QR; the same coupon refused at the next "
-                "sale, and one of another key and a forged one, basket kept; run on a %s heap" % (amount, DEMO_HEAP))
+                "sale, and one of another key and a forged one, basket kept" % amount)
 
 
 SCENARIOS = {"coupon-redeem": coupon_redeem}
