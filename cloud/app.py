@@ -130,10 +130,11 @@ def create_app(settings=None):
     from cloud.tms.storage import ArtifactStore
     from cloud.insights.router import device as insights_device, router as insights
     from cloud.backoffice.router import router as backoffice
-    from cloud.catalog.router import router as catalog
+    from cloud.catalog.router import device as catalog_device, router as catalog
     app.state.artifacts = ArtifactStore(settings.data_dir)
     for r in (accounts, tenants, audit, tms, parameters, keyvault, rollouts, diagnostics, diag_device, sales,
-              sales_device, insights, insights_device, backoffice, catalog, ddi):
+              sales_device, insights, insights_device, backoffice, catalog,
+              catalog_device, ddi):
         app.include_router(r)
 
     @app.get("/healthz", tags=["service"])

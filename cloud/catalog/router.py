@@ -9,19 +9,20 @@ for kg items); prices and costs minor units.
 from typing import Literal, Optional
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cloud.accounts.principal import Principal
 from cloud.audit.recorder import record
-from cloud.catalog import barcode, items as catalog, purchasing, stocktake
+from cloud.catalog import barcode, feed, items as catalog, purchasing, stocktake
 from cloud.catalog.ledger import Ledger, StockError
 from cloud.catalog.models import (Category, Item, PurchaseOrder, StockAlert, StockLevel, StockMovement, StockTake)
 from cloud.currency import currency
-from cloud.deps import AUTHED, IdPath, Input, commit, not_found, principal, require, session
-from cloud.tenants.models import Merchant, Store
+from cloud.deps import AUTHED, IdPath, Input, commit, not_found, principal, problems, require, session
+from cloud.tenants.models import Merchant, Store, Terminal
+from cloud.tms.ddi import controller
 
 router = APIRouter(prefix="/api/v1", responses=AUTHED, tags=["catalog and stock"])
 
@@ -485,3 +486,28 @@ def cancel_take(take_id: IdPath, db: Session = Depends(session), who: Principal 
         raise conflict(e)
     commit(db)
     return take_out(t)
+
+
+# ---- the terminal's catalog feed (device API) ----
+
+device = APIRouter(prefix="/{tenant}/controller/v1/{controller_id}", tags=["catalog sync (device API)"],
+                   responses=problems(401, 409))
+
+
+@device.get("/catalog", response_class=Response,
+            responses={200: {"content": {"application/octet-stream": {"schema": {"type": "string",
+                                                                                 "format": "binary"}}},
+                             "description": "a delta or a snapshot (header X-Catalog)"},
+                       204: {"description": "the terminal's catalog is the newest"}},
+            summary="The catalog changes since the terminal's version (delta or whole snapshot)")
+def catalog_feed(since: int = Query(0, ge=0, le=2**32 - 1), db: Session = Depends(session),
+                 terminal: Terminal = Depends(controller)):
+    if terminal.store_id is None:
+        raise HTTPException(status_code=409, detail="this terminal is not placed in a store: it has no merchant "
+                            "catalog yet")
+    store = db.get(Store, terminal.store_id)
+    kind, version, data = feed.feed(db, store.merchant_id, since)
+    headers = {"X-Catalog": kind, "X-Catalog-Version": str(version), "Cache-Control": "no-store"}
+    if kind == "none":
+        return Response(status_code=204, headers=headers)
+    return Response(data, media_type="application/octet-stream", headers=headers)
