@@ -61,8 +61,8 @@ def _text(raw, col, n, problems, row, required=False):
     v = (raw.get(col) or "").strip()
     if required and not v:
         problems.append((row, col, "required"))
-    elif len(v.encode("utf-8")) > n:
-        problems.append((row, col, "longer than %d bytes" % n))
+    elif len(v) > n:
+        problems.append((row, col, "longer than %d characters" % n))
     return v
 
 

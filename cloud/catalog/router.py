@@ -63,8 +63,9 @@ def item_out(i, exp=2):
 
 
 class ItemIn(Input):
-    sku: str = Field(min_length=1, max_length=12)
-    barcode: str = Field(min_length=8, max_length=13)
+    sku: str = Field(min_length=1, max_length=12, pattern=r"^[!-~]{1,12}$")
+    barcode: str = Field(pattern=r"^([0-9]{8}|[0-9]{12,13})$", description="EAN-13, EAN-8 or UPC-A with its GS1 "
+                         "check digit")
     name: str = Field(min_length=1, max_length=60)
     name_zh: str = Field("", max_length=60)
     price: int = Field(ge=0, le=catalog.PRICE_MAX, description="minor units; per kg for kg items")
@@ -78,14 +79,6 @@ class ItemIn(Input):
 class CategoryIn(Input):
     name: str = Field(min_length=1, max_length=40)
     name_zh: str = Field("", max_length=40)
-
-
-def _upsert_one(db, m, body):
-    raw = {k: str(v) for k, v in body.model_dump().items()}
-    f, problems = catalog.check_row(raw, 1, exponent(m), price_is_minor=True)
-    if problems:
-        raise catalog.CatalogInputError(problems)
-    return catalog.upsert(db, m, [f])
 
 
 @router.get("/merchants/{merchant_id}/catalog")
@@ -113,16 +106,21 @@ def list_items(merchant_id: IdPath, q: str = Query("", max_length=60), inactive:
 
 
 @router.post("/merchants/{merchant_id}/catalog/items", status_code=201,
-             responses={422: {"description": "refused: a field, a barcode or PLU key another item has"}})
+             responses={409: {"description": "a barcode or PLU key another item has"},
+                        422: {"description": "refused: a field (a barcode's check digit)"}})
 def put_item(merchant_id: IdPath, body: ItemIn, db: Session = Depends(session),
              who: Principal = Depends(principal)) -> dict:
     """Create an item, or change the one with this SKU (it becomes active again if it was not)."""
     m = merchant_of(db, who, merchant_id)
     require(who, "catalog:write")
+    raw = {k: str(v) for k, v in body.model_dump().items()}
+    f, problems = catalog.check_row(raw, 1, exponent(m), price_is_minor=True)
+    if problems:
+        raise refused(catalog.CatalogInputError(problems))
     try:
-        summary = _upsert_one(db, m, body)
-    except catalog.CatalogInputError as e:
-        raise refused(e)
+        summary = catalog.upsert(db, m, [f])
+    except catalog.CatalogInputError as e:      # a barcode or PLU key another item holds
+        raise HTTPException(status_code=409, detail="; ".join(msg for _, _, msg in e.problems))
     item = db.scalar(select(Item).where(Item.merchant_id == m.id, Item.sku == body.sku))
     record(db, "catalog_item", "catalog_items", item.id, {"sku": item.sku, "version": summary["version"]})
     commit(db)
@@ -201,9 +199,13 @@ def _import(db, who, merchant_id, raw):
 
 # ---- stock ----
 
+SKU = r"^[!-~]{1,12}$"
+
+
 class StockRef(Input):
-    sku: str = Field("", max_length=12)
-    barcode: str = Field("", max_length=13, description="a scanned code instead of the SKU")
+    sku: str = Field("", max_length=12, pattern=r"^[!-~]{0,12}$")
+    barcode: str = Field("", pattern=r"^([0-9]{8}|[0-9]{12,13})?$",
+                         description="a scanned EAN-13, EAN-8 or UPC-A instead of the SKU")
     qty: int = Field(ge=-QTY_MAX, le=QTY_MAX, description="base units")
 
 
@@ -227,14 +229,16 @@ def resolve(db, merchant_id, ref):
 
 
 def resolve_all(db, merchant_id, lines):
-    out, problems = [], []
+    """[(item, qty)] of lines naming items by SKU or barcode; 404 naming every line whose item
+    is not the merchant's (a barcode with a wrong check digit names none)."""
+    out, missing = [], []
     for i, ln in enumerate(lines):
         try:
             out.append((resolve(db, merchant_id, ln), ln.qty))
         except StockError as e:
-            problems.append({"loc": ["body", "lines", i], "type": "value_error", "msg": str(e)})
-    if problems:
-        raise HTTPException(status_code=422, detail=problems)
+            missing.append("line %d: %s" % (i + 1, e))
+    if missing:
+        raise HTTPException(status_code=404, detail="; ".join(missing[:20]))
     return out
 
 
@@ -298,8 +302,7 @@ def adjust(store_id: IdPath, body: AdjustmentIn, db: Session = Depends(session),
     s = store_of(db, who, store_id)
     require(who, "stock:adjust")
     if body.qty == 0:
-        raise HTTPException(status_code=422, detail=[{"loc": ["body", "qty"], "type": "value_error",
-                                                      "msg": "an adjustment of 0 changes nothing"}])
+        raise HTTPException(status_code=409, detail="an adjustment of 0 changes nothing: nothing booked")
     (item, qty), = resolve_all(db, s.merchant_id, [body])
     mv = Ledger(db, s).move(item, "adjustment", qty, note=body.note, by=who.label)
     commit(db)
@@ -307,7 +310,7 @@ def adjust(store_id: IdPath, body: AdjustmentIn, db: Session = Depends(session),
 
 
 class OrderLineIn(Input):
-    sku: str = Field(min_length=1, max_length=12)
+    sku: str = Field(min_length=1, max_length=12, pattern=SKU)
     qty: int = Field(ge=1, le=QTY_MAX)
     unit_cost: int = Field(0, ge=0, le=10**12)
 
@@ -347,7 +350,7 @@ def create_order(store_id: IdPath, body: OrderIn, db: Session = Depends(session)
         po = purchasing.order(db, s, body.supplier, [(it, ln.qty, ln.unit_cost) for (it, _), ln
                                                      in zip(items, body.lines)], who.label, body.note)
     except StockError as e:
-        raise HTTPException(status_code=422, detail=[{"loc": ["body", "lines"], "type": "value_error", "msg": str(e)}])
+        raise conflict(e)
     commit(db)
     db.refresh(po)
     return order_out(po)
