@@ -14,6 +14,7 @@ import decimal
 import io
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from cloud.catalog import barcode
 from cloud.catalog.models import CatalogHead, CatalogTombstone, Category, Item
@@ -44,11 +45,15 @@ class CatalogInputError(ValueError):
 def head(db, merchant_id):
     """The merchant's catalog head, its row locked until the commit (catalog writes of one
     merchant go one at a time)."""
-    h = db.scalar(select(CatalogHead).where(CatalogHead.merchant_id == merchant_id).with_for_update())
+    locked = select(CatalogHead).where(CatalogHead.merchant_id == merchant_id).with_for_update()
+    h = db.scalar(locked)
     if h is None:
-        h = CatalogHead(merchant_id=merchant_id, version=0, floor=0)
-        db.add(h)
-        db.flush()
+        try:
+            with db.begin_nested():         # the merchant's first change: made once, whoever comes second waits
+                db.add(CatalogHead(merchant_id=merchant_id, version=0, floor=0))
+        except IntegrityError:
+            pass
+        h = db.scalar(locked)
     return h
 
 

@@ -156,3 +156,23 @@ def test_stock_take_sets_counts_and_shows_variance(client, tenancy):
     lv = _levels(client, owner, s)
     assert (lv["COF"]["on_hand"], lv["SAN"]["on_hand"], lv["APL"]["on_hand"]) == (9, 5, 0)
     assert client.post(url + "/counts", headers=staff, json={"lines": [{"sku": "SAN", "qty": 1}]}).status_code == 409
+
+
+def test_two_first_imports_at_once_make_one_catalog(app, client, tenancy):
+    """Two price lists of a merchant without a catalog yet, at the same time: both stored, one
+    version each, nothing lost (the catalog head is made once)."""
+    import threading
+    m, owner = tenancy["merchant_a"]["id"], tenancy["owner-a"]
+    lists = [PRICE_LIST, "sku,barcode,name,price\nTEA,036000291452,Tea,2.00\n"]
+    answers = [None, None]
+
+    def send(i):
+        answers[i] = _import(client, owner, m, lists[i])
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(a.status_code for a in answers) == [200, 200], [a.text for a in answers]
+    assert sorted(a.json()["version"] for a in answers) == [1, 2]
+    assert client.get("/api/v1/merchants/%d/catalog" % m, headers=owner).json() == {"version": 2, "floor": 0, "items": 4}
