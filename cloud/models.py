@@ -13,4 +13,4 @@ from cloud.insights.models import (InsightBasket, InsightItem, InsightMember, In
 from cloud.backoffice.models import SaleFact, TenderFact, LineFact  # noqa: F401
 from cloud.catalog.models import (CatalogHead, Category, Item, CatalogTombstone, StockLevel,  # noqa: F401
                                   StockMovement, StockAlert, PurchaseOrder, PurchaseOrderLine, GoodsReceipt,
-                                  StockTake, StockTakeLine)
+                                  StockTake, StockTakeLine, StockCountBatch)

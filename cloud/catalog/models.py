@@ -177,6 +177,17 @@ class StockTake(Base):
     lines = relationship("StockTakeLine", order_by="StockTakeLine.id", passive_deletes=True)
 
 
+class StockCountBatch(Base):
+    """One batch of counts sent to a take by a terminal; `ref` makes a re-sent batch count once."""
+    __tablename__ = "stock_count_batches"
+    __table_args__ = (UniqueConstraint("take_id", "ref", name="uq_stock_count_batch_ref"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    take_id: Mapped[int] = mapped_column(ForeignKey("stock_takes.id", ondelete="CASCADE"), index=True)
+    ref: Mapped[str] = mapped_column(String(40))
+    lines: Mapped[int] = mapped_column(Integer, default=0)
+    at: Mapped[object] = mapped_column(DateTime, default=utcnow)
+
+
 class StockTakeLine(Base):
     __tablename__ = "stock_take_lines"
     __table_args__ = (UniqueConstraint("take_id", "item_id", name="uq_stock_take_item"),)

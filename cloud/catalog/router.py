@@ -514,3 +514,79 @@ def catalog_feed(since: int = Query(0, ge=0, le=2**32 - 1), db: Session = Depend
     if kind == "none":
         return Response(status_code=204, headers=headers)
     return Response(data, media_type="application/octet-stream", headers=headers)
+
+
+def _placed(db, terminal):
+    if terminal.store_id is None:
+        raise HTTPException(status_code=409, detail="this terminal is not placed in a store")
+    return db.get(Store, terminal.store_id)
+
+
+class DeviceReceiptIn(Input):
+    order_id: int = Field(ge=1, le=2**31 - 1)
+    ref: str = Field(min_length=1, max_length=40, pattern=r"^[!-~]+$",
+                     description="the terminal's own reference of this delivery: a re-sent one counts once")
+    lines: list[StockRef] = Field(min_length=1, max_length=500)
+
+
+class DeviceCountIn(Input):
+    ref: str = Field(min_length=1, max_length=40, pattern=r"^[!-~]+$",
+                     description="the terminal's own reference of this batch: a re-sent one counts once")
+    lines: list[StockRef] = Field(min_length=1, max_length=500)
+
+
+@device.get("/stock/orders/{order_id}", summary="A purchase order of the terminal's store, to receive against")
+def device_order(order_id: IdPath, db: Session = Depends(session), terminal: Terminal = Depends(controller)) -> dict:
+    store = _placed(db, terminal)
+    po = db.get(PurchaseOrder, order_id)
+    if po is None or po.store_id != store.id:
+        raise not_found("purchase order %d" % order_id)
+    return order_out(po)
+
+
+@device.post("/stock/receipts", status_code=201, summary="Goods scanned in against a purchase order",
+             responses={200: {"description": "this ref was booked before: nothing booked again"}})
+def device_receive(body: DeviceReceiptIn, db: Session = Depends(session), terminal: Terminal = Depends(controller)):
+    store = _placed(db, terminal)
+    po = db.get(PurchaseOrder, body.order_id)
+    if po is None or po.store_id != store.id:
+        raise not_found("purchase order %d" % body.order_id)
+    lines = resolve_all(db, store.merchant_id, body.lines)
+    try:
+        receipt, repeated = purchasing.receive(db, po, body.ref, lines, "terminal:%s" % terminal.controller_id)
+    except StockError as e:
+        db.rollback()
+        raise conflict(e)
+    commit(db, "this delivery met another booked at the same time: send it again")
+    db.refresh(po)
+    return JSONResponse(dict(order_out(po), repeated=repeated), status_code=200 if repeated else 201)
+
+
+@device.post("/stock/counts", summary="Counts scanned for the store's open stock take; the variance so far")
+def device_count(body: DeviceCountIn, db: Session = Depends(session), terminal: Terminal = Depends(controller)):
+    """Adds the batch to the store's open take (once per ref) and answers, for each item of the
+    batch, its count so far, the stock on hand now and the variance (count - on hand)."""
+    store = _placed(db, terminal)
+    lines = resolve_all(db, store.merchant_id, body.lines)
+    Ledger(db, store)                       # the store's lock: the take cannot close meanwhile
+    take = stocktake.open_take_of(db, store.id)
+    if take is None:
+        raise HTTPException(status_code=409, detail="no stock take is open in this store: start one in the "
+                            "back office")
+    try:
+        _, repeated = stocktake.count_batch(db, take, body.ref, lines)
+    except StockError as e:
+        db.rollback()
+        raise conflict(e)
+    ids = {item.id for item, _ in lines}
+    counted = {ln.item_id: ln.counted for ln in take.lines}
+    levels = {lv.item_id: lv.on_hand for lv in db.scalars(select(StockLevel).where(
+        StockLevel.store_id == store.id, StockLevel.item_id.in_(ids)))}
+    out = []
+    for item, _ in lines:
+        if item.id in ids:
+            ids.discard(item.id)
+            c, on_hand = counted.get(item.id, 0), levels.get(item.id, 0)
+            out.append({"sku": item.sku, "counted": c, "on_hand": on_hand, "variance": c - on_hand})
+    commit(db, "this batch met another at the same time: send it again")
+    return {"take_id": take.id, "repeated": repeated, "lines": out}

@@ -11,7 +11,7 @@ the level when the take closes, so sales made while counting are accounted for u
 from sqlalchemy import select
 
 from cloud.catalog.ledger import Ledger, StockError
-from cloud.catalog.models import StockTake, StockTakeLine
+from cloud.catalog.models import StockCountBatch, StockTake, StockTakeLine
 from cloud.db import utcnow
 from cloud.tenants.models import Store
 
@@ -47,6 +47,21 @@ def count(db, take, lines, mode="add"):
     db.flush()
     db.refresh(take)
     return take
+
+
+def count_batch(db, take, ref, lines):
+    """Add a terminal's batch of scanned counts once: (take, repeated); a `ref` already
+    counted in this take adds nothing."""
+    if db.scalar(select(StockCountBatch.id).where(StockCountBatch.take_id == take.id, StockCountBatch.ref == ref)):
+        return take, True
+    if take.state != "open":
+        raise StockError("stock take %d is %s: counts go to an open take" % (take.id, take.state))
+    db.add(StockCountBatch(take_id=take.id, ref=ref, lines=len(lines)))
+    return count(db, take, lines), False
+
+
+def open_take_of(db, store_id):
+    return db.scalar(select(StockTake).where(StockTake.store_id == store_id, StockTake.state == "open"))
 
 
 def close(db, take, by):

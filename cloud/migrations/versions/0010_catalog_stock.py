@@ -169,6 +169,19 @@ def upgrade():
     with op.batch_alter_table('stock_levels', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_stock_levels_merchant_id'), ['merchant_id'], unique=False)
 
+    op.create_table('stock_count_batches',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('take_id', sa.Integer(), nullable=False),
+    sa.Column('ref', sa.String(length=40), nullable=False),
+    sa.Column('lines', sa.Integer(), nullable=False),
+    sa.Column('at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['take_id'], ['stock_takes.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('take_id', 'ref', name='uq_stock_count_batch_ref')
+    )
+    with op.batch_alter_table('stock_count_batches', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_stock_count_batches_take_id'), ['take_id'], unique=False)
+
     op.create_table('stock_take_lines',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('take_id', sa.Integer(), nullable=False),
@@ -217,6 +230,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_stock_movements_merchant_id'))
 
     op.drop_table('stock_movements')
+    with op.batch_alter_table('stock_count_batches', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_stock_count_batches_take_id'))
+
+    op.drop_table('stock_count_batches')
     with op.batch_alter_table('stock_take_lines', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_stock_take_lines_take_id'))
 
