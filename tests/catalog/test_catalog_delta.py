@@ -8,7 +8,7 @@ import zlib
 import pytest
 
 from host_sim import catalog
-from host_sim.mpy import MicroPythonError, run
+from host_sim.mpy import run
 
 BOARD_HEAP = "192K"     # the reference board's heap: the HTTP client and the apply
 APPLY_HEAP = "48K"      # the apply alone: what it takes does not grow with the catalog (docs/stock.md)

@@ -1,7 +1,6 @@
 """Receiving and stock takes by scanning at the terminal (docs/stock.md, "At the terminal"):
 pos.catalog.tally on real MicroPython with the board's heap, the catalog delta-synced from the
 cloud, the counts posted to the cloud's device API; a re-sent batch counts once."""
-import json
 
 import pytest
 
