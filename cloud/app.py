@@ -18,6 +18,7 @@ from cloud.tenants.activation import Throttle
 
 CONSOLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "console")
 BACKOFFICE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "backoffice", "page")
+STOCK_PAGES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "catalog", "page")
 VERSION = "0.1.0"
 SERVED_BY = "%s-%d" % (os.uname().nodename[:32], os.getpid())
 
@@ -130,9 +131,11 @@ def create_app(settings=None):
     from cloud.tms.storage import ArtifactStore
     from cloud.insights.router import device as insights_device, router as insights
     from cloud.backoffice.router import router as backoffice
+    from cloud.catalog.router import device as catalog_device, router as catalog
     app.state.artifacts = ArtifactStore(settings.data_dir)
     for r in (accounts, tenants, audit, tms, parameters, keyvault, rollouts, diagnostics, diag_device, sales,
-              sales_device, insights, insights_device, backoffice, ddi):
+              sales_device, insights, insights_device, backoffice, catalog,
+              catalog_device, ddi):
         app.include_router(r)
 
     @app.get("/healthz", tags=["service"])
@@ -154,6 +157,16 @@ def create_app(settings=None):
     @app.get("/backoffice", include_in_schema=False)
     def backoffice_page():
         return FileResponse(os.path.join(BACKOFFICE, "index.html"), headers={"Cache-Control": "no-store"})
+
+    @app.get("/backoffice/stock", include_in_schema=False)
+    def stock_page():
+        return FileResponse(os.path.join(STOCK_PAGES, "index.html"), headers={"Cache-Control": "no-store"})
+
+    @app.get("/backoffice/stock/{name}", include_in_schema=False)
+    def stock_file(name: str):
+        if name not in ("stock.js", "stock.css"):
+            return JSONResponse({"detail": "not found"}, status_code=404)
+        return FileResponse(os.path.join(STOCK_PAGES, name), headers={"Cache-Control": "no-store"})
 
     @app.get("/backoffice/{name}", include_in_schema=False)
     def backoffice_file(name: str):

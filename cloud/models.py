@@ -12,3 +12,6 @@ from cloud.insights.models import (InsightBasket, InsightItem, InsightMember, In
                                    CreditConsent)
 from cloud.backoffice.models import SaleFact, TenderFact, LineFact  # noqa: F401
 from cloud.promotions.models import CouponRedemption  # noqa: F401
+from cloud.catalog.models import (CatalogHead, Category, Item, CatalogTombstone, StockLevel,  # noqa: F401
+                                  StockMovement, StockAlert, PurchaseOrder, PurchaseOrderLine, GoodsReceipt,
+                                  StockTake, StockTakeLine, StockCountBatch)

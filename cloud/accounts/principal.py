@@ -10,6 +10,9 @@
 | accounts: write   | any role       | -              | merchant_staff of own merchant | -  |
 | audit log: read   | operator-wide  | operator-wide  | own merchant's rows | -             |
 | books: close day  | yes            | yes            | own merchant       | -              |
+| catalog: write    | yes            | yes            | own merchant       | -              |
+| stock: receive, count | yes        | yes            | own merchant       | own merchant   |
+| stock: adjust     | yes            | yes            | own merchant       | -              |
 
 Objects outside a principal's scope answer 404, as if they did not exist.
 """
@@ -18,10 +21,13 @@ from cloud.accounts.models import (MERCHANT_ROLES, MERCHANT_STAFF, OPERATOR_ADMI
 
 CAPABILITIES = {
     OPERATOR_ADMIN: {"merchant:write", "merchant:delete", "store:write", "store:delete", "terminal:write",
-                     "terminal:delete", "account:write", "audit:read", "books:close"},
-    OPERATOR_STAFF: {"merchant:write", "store:write", "terminal:write", "audit:read", "books:close"},
-    MERCHANT_OWNER: {"store:write", "account:write", "audit:read", "books:close"},
-    MERCHANT_STAFF: set(),
+                     "terminal:delete", "account:write", "audit:read", "books:close", "catalog:write",
+                     "stock:write", "stock:adjust"},
+    OPERATOR_STAFF: {"merchant:write", "store:write", "terminal:write", "audit:read", "books:close", "catalog:write",
+                     "stock:write", "stock:adjust"},
+    MERCHANT_OWNER: {"store:write", "account:write", "audit:read", "books:close", "catalog:write", "stock:write",
+                     "stock:adjust"},
+    MERCHANT_STAFF: {"stock:write"},
 }
 
 

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from cloud.audit.recorder import record
 from cloud.backoffice import facts
+from cloud.catalog import ledger as stock
 from cloud.currency import currency
 from cloud.db import utcnow
 from cloud.deps import problems, session
@@ -208,6 +209,7 @@ def book(db, terminal, store, merchant, sale_in, now, canonical=None):
     db.flush()
     books.post(db, sale, sale_in, store)
     facts.record(db, sale, sale_in, store)
+    stock.record_sale(db, sale, sale_in, store)       # in this commit: the stock moves once per stored sale
     return sale
 
 
@@ -258,7 +260,10 @@ def book_batch(db, store, merchant, uploads):
     for k in range(0, len(values), POSTINGS_A_STATEMENT):     # one multi-row INSERT, not a statement a row
         db.execute(insert(Posting).values(values[k:k + POSTINGS_A_STATEMENT]))
     seen = facts.members_seen(db, merchant.id)
+    items = stock.items_by_sku(db, merchant.id, [ln.sku for _, s, _ in uploads for ln in s.lines])
+    ledger = stock.Ledger(db, store, locked=True)
     with db.no_autoflush:                   # the batch's facts go in as one flush at the caller's commit
         for sid, r, (_, sale_in, _) in zip(ids, rows, uploads):     # the back office's facts, as the endpoint writes them
             facts.record(db, SimpleNamespace(id=sid, **r), sale_in, store, seen)
+            stock.record_sale(db, SimpleNamespace(id=sid, **r), sale_in, store, ledger, items)
     return len(ids)

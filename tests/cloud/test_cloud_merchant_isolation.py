@@ -9,7 +9,7 @@ import pytest
 
 from sales_fixtures import place_terminal, sale
 
-SCOPED = ("merchant_id", "store_id", "terminal_id", "account_id", "sale_id", "scope_id")
+SCOPED = ("merchant_id", "store_id", "terminal_id", "account_id", "sale_id", "scope_id", "order_id", "take_id")
 TODAY = datetime.date.today().isoformat()
 BODIES = {
     ("PATCH", "/api/v1/accounts/{account_id}"): {"display_name": "taken over"},
@@ -22,6 +22,15 @@ BODIES = {
     ("PUT", "/api/v1/merchants/{merchant_id}/members/{member}/privacy"): {"recommendations_opt_out": True},
     ("POST", "/api/v1/merchants/{merchant_id}/recommendations"): {"member": "M1", "basket": ["SKU1"]},
     ("POST", "/api/v1/merchants/{merchant_id}/credit-consents"): {"lender_id": None, "days": 30},   # filled in below
+    ("POST", "/api/v1/merchants/{merchant_id}/catalog/items"): {"sku": "COF", "barcode": "4006381333931",
+                                                                "name": "Taken over", "price": 1},
+    ("POST", "/api/v1/merchants/{merchant_id}/catalog/categories"): {"name": "Taken over"},
+    ("POST", "/api/v1/merchants/{merchant_id}/catalog/import"): "sku,barcode,name,price\nCOF,4006381333931,X,0.01\n",
+    ("POST", "/api/v1/stores/{store_id}/stock/adjustments"): {"sku": "COF", "qty": -5, "note": "taken"},
+    ("POST", "/api/v1/stores/{store_id}/purchase-orders"): {"supplier": "X", "lines": [{"sku": "COF", "qty": 1}]},
+    ("POST", "/api/v1/stores/{store_id}/stock-takes"): {},
+    ("POST", "/api/v1/purchase-orders/{order_id}/receipts"): {"ref": "B", "lines": [{"sku": "COF", "qty": 1}]},
+    ("POST", "/api/v1/stock-takes/{take_id}/counts"): {"lines": [{"sku": "COF", "qty": 1}]},
     ("POST", "/api/v1/stores/{store_id}/reconciliations"): {
         "source": "acquirer", "name": "Demo Acquirer", "day": TODAY,
         "file": "date,reference,amount,currency,fee\n%s,000000123456,15.40,EUR,0\n" % TODAY},
@@ -53,6 +62,14 @@ def test_another_merchants_token_gets_404_or_403_everywhere(client, app, tenancy
                     headers=tenancy["owner-a"])
     assert r.status_code == 201, r.text
     ids.update(member="M1", consent_id=r.json()["id"])
+    # merchant A's catalog, a purchase order and an open stock take
+    r = client.post("/api/v1/merchants/%d/catalog/import" % ids["merchant_id"], headers=dict(admin, **{
+        "Content-Type": "text/csv"}), content=b"sku,barcode,name,price\nCOF,4006381333931,Coffee,3.50\n")
+    assert r.status_code == 200, r.text
+    po = client.post("/api/v1/stores/%d/purchase-orders" % ids["store_id"], headers=admin,
+                     json={"supplier": "Roastery", "lines": [{"sku": "COF", "qty": 4}]}).json()
+    take = client.post("/api/v1/stores/%d/stock-takes" % ids["store_id"], headers=admin, json={}).json()
+    ids.update(sku="COF", order_id=po["id"], take_id=take["id"])
     ops = scoped_operations(app)
     assert len(ops) >= 25
     missing = [(m, p) for m, p, needs in ops if needs and (m, p) not in BODIES]
@@ -78,5 +95,10 @@ def test_another_merchants_token_gets_404_or_403_everywhere(client, app, tenancy
         ("merchant", "/api/v1/merchants/%d" % ids["merchant_id"]), ("store", "/api/v1/stores/%d" % ids["store_id"]),
         ("terminal", "/api/v1/terminals/%d" % ids["terminal_id"]), ("sale", "/api/v1/sales/%d" % sid))}
     assert after == before
+    assert client.get("/api/v1/merchants/%d/catalog" % ids["merchant_id"], headers=admin).json()["version"] == 1
+    assert client.get("/api/v1/merchants/%d/catalog/items" % ids["merchant_id"], headers=admin).json()[0]["price"] == 350
+    assert client.get("/api/v1/stores/%d/stock/movements" % ids["store_id"], headers=admin).json() == []
+    assert client.get("/api/v1/stock-takes/%d" % ids["take_id"], headers=admin).json()["lines"] == []
+    assert client.get("/api/v1/purchase-orders/%d" % ids["order_id"], headers=admin).json()["state"] == "open"
     assert client.get("/api/v1/stores/%d/days" % ids["store_id"], headers=admin).json() == []
     assert client.get("/api/v1/stores/%d/reconciliations" % ids["store_id"], headers=admin).json() == []

@@ -1,0 +1,1 @@
+"""Catalog and stock of a merchant (docs/stock.md)."""
