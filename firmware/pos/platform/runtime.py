@@ -27,12 +27,17 @@ ALLOWED = ("time", "math", "json", "struct", "binascii", "re", "random", "hashli
 PERMISSIONS = ("payments", "printer", "storage", "network", "members", "events")
 CALL_LIMIT_MS = 2000            # one callback may hold the event loop this long
 HEAP_BUDGET = 16384             # bytes an app may keep allocated (app.json "heap" lowers it)
+CODE_BUDGET = 32768             # bytes a compiled app's loading may take (code, globals, names)
 STORAGE_QUOTA = 16384           # bytes of its storage (app.json "storage" lowers it)
 KEY_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789_-."
 _SAFE = (str, bytes, int, bool, type(None))
 _inside = None                  # the running app's package while its code runs, else None
 _hook = None
 _real_import = None
+_real = {}                      # builtins replaced while a compiled app runs: name -> the real one
+GUARDED = ("open", "exec", "eval", "compile", "execfile", "input", "help")
+CRASHES = "appdata/crashes.log"  # one JSON line per app stopped by the runtime (sent to the cloud)
+CRASHES_MAX = 4096
 
 
 class AppError(Exception):
@@ -58,6 +63,8 @@ def leave():
     from pos import modules
     if _real_import is not None:
         builtins.__import__ = _real_import
+    for name in _real:
+        setattr(builtins, name, _real[name])
     modules.unload(("pos.platform.payment", "pos.platform.runtime", "pos.sdk", "pos.platform"))
     gc.collect()
 
@@ -84,7 +91,7 @@ def manifest(app_dir, sdk_version=1):
     for p in m.get("permissions", ()):
         if p not in PERMISSIONS:
             raise AppError("app.json: unknown permission %s" % p)
-    if not _key_ok(m["entry"]) or not m["entry"].endswith(".py"):
+    if not _key_ok(m["entry"]) or not (m["entry"].endswith(".py") or m["entry"].endswith(".mpy")):
         raise AppError("app.json: bad entry")
     for k in ("storage", "heap"):
         if not isinstance(m.get(k, 0), int) or m.get(k, 0) < 0:
@@ -210,6 +217,8 @@ class Host:
     def stop(self, why):
         """The app ends: timers and events dropped, its screens off the stack."""
         self.stopped = "%s stopped: %s" % (self.id, why)
+        if why not in ("exit", "closed"):
+            crashed(self.id, self.m.get("version", ""), why)
         self.timers = []
         self.events = {}
         self.pending = None
@@ -570,9 +579,93 @@ def status_canvas_owner():
     return status.canvas.owner if status.canvas is not None else None
 
 
+def crashed(app_id, version, why):
+    """Note an app the runtime stopped (the log the terminal sends to the cloud), bounded."""
+    try:
+        if os.stat(CRASHES)[6] > CRASHES_MAX:
+            return
+    except OSError:
+        pass
+    try:
+        os.mkdir(DATA_DIR)
+    except OSError:
+        pass
+    try:
+        with open(CRASHES, "a") as f:
+            f.write(json.dumps({"app": app_id, "version": version, "why": why[:80],
+                                "at": int(time.time())}) + "\n")
+    except OSError:
+        pass
+
+
+def _guard(app_fn, real):
+    """A builtin that is `app_fn` while app code runs and `real` otherwise."""
+    def g(*args, **kw):
+        if _inside is not None:
+            return app_fn(*args, **kw)
+        return real(*args, **kw)
+    return g
+
+
+def _compiled(h, sdk, app_dir, module):
+    """Run the package's compiled entry module (`module`.mpy) in the app's context: it loads
+    through the interpreter's own import, from the app's directory only, and is dropped from
+    sys.modules at once.  A module's globals are its own, so what an app may not use is
+    replaced in builtins (open, exec, eval, ...: guarded, the firmware still gets the real
+    ones) until leave().  Returns its globals."""
+    import builtins
+    import sys
+    for name in GUARDED:
+        if name not in _real:
+            try:
+                _real[name] = getattr(builtins, name)
+            except AttributeError:
+                continue
+        app_fn = sdk.opener(h) if name == "open" else sdk.refused(name)
+        setattr(builtins, name, _guard(app_fn, _real[name]))
+    path = sys.path[:]
+    clash = sys.modules.pop(module, None)
+    sys.path[:] = [app_dir]
+    gc.collect()
+    h.base = gc.mem_alloc()             # the guards above are the firmware's, not the app's heap
+    # loading takes the code, its globals and the names it interns (the interpreter may grow
+    # its name pool by a block here): measured against CODE_BUDGET; what the app allocates
+    # after that is measured against its heap budget from the new base
+    budget, h.budget = h.budget, CODE_BUDGET
+    try:
+        mod = h.run(_real_import, module)
+    finally:
+        h.budget = budget
+        sys.path[:] = path
+        sys.modules.pop(module, None)
+        if clash is not None:
+            sys.modules[module] = clash
+    gc.collect()
+    h.base = gc.mem_alloc()
+    return mod.__dict__
+
+
 def start(app_dir, merchant=""):
     """Start the app in `app_dir`: its module runs in its own globals, its start() gives the
-    first screen (a stack action).  AppError when it cannot start; AppStopped when it fails."""
+    first screen (a stack action).  AppError when it cannot start; AppStopped when it fails.
+    A newly installed version that fails to start gives way to the version it replaced
+    (pos.platform.install); one that starts is kept and the previous one dropped."""
+    app_id = app_dir.rsplit("/", 1)[-1]
+    from pos.platform import install
+    try:
+        r = _start(app_dir, merchant)
+    except (AppError, AppStopped) as exc:
+        if install.revert(app_id):
+            log.warning("apps", "new version failed to start: previous restored", app=app_id, err=str(exc))
+            raise AppStopped("%s; the previous version is back" % exc)
+        raise
+    if install.pending(app_id):
+        install.started(app_id)
+        log.info("apps", "new version started: previous dropped", app=app_id)
+    return r
+
+
+def _start(app_dir, merchant):
     global _hook, _real_import
     import builtins
     from pos import modules
@@ -584,19 +677,22 @@ def start(app_dir, merchant=""):
         _real_import = builtins.__import__
     _hook = sdk.importer(ALLOWED, _real_import, _in_app)
     builtins.__import__ = _hook         # an import in app code goes through the allow-list
-    g = {"__name__": m["id"], "__import__": _hook, "open": sdk.opener(h)}
-    for name in ("exec", "eval", "compile", "execfile", "input", "help"):
-        g[name] = sdk.refused(name)
-    try:
-        with open(app_dir + "/" + m["entry"]) as f:
-            src = f.read()
-    except OSError as exc:
-        raise AppError("entry unreadable: %s" % exc)
     gc.collect()
     h.base = gc.mem_alloc()
     log.info("apps", "start", app=m["id"], version=m["version"], heap_free=gc.mem_free())
-    h.run(exec, src, g)
-    src = None
+    if m["entry"].endswith(".mpy"):
+        g = _compiled(h, sdk, app_dir, m["entry"][:-4])
+    else:
+        g = {"__name__": m["id"], "__import__": _hook, "open": sdk.opener(h)}
+        for name in GUARDED[1:]:
+            g[name] = sdk.refused(name)
+        try:
+            with open(app_dir + "/" + m["entry"]) as f:
+                src = f.read()
+        except OSError as exc:
+            raise AppError("entry unreadable: %s" % exc)
+        h.run(exec, src, g)
+        src = None
     first = g.get("start")
     if first is None:
         h.stop("no start()")
