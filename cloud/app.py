@@ -130,9 +130,10 @@ def create_app(settings=None):
     from cloud.tms.storage import ArtifactStore
     from cloud.insights.router import device as insights_device, router as insights
     from cloud.backoffice.router import router as backoffice
+    from cloud.appstore.router import device as appstore_device, page as store_page, router as appstore
     app.state.artifacts = ArtifactStore(settings.data_dir)
     for r in (accounts, tenants, audit, tms, parameters, keyvault, rollouts, diagnostics, diag_device, sales,
-              sales_device, insights, insights_device, backoffice, ddi):
+              sales_device, insights, insights_device, backoffice, appstore, appstore_device, store_page, ddi):
         app.include_router(r)
 
     @app.get("/healthz", tags=["service"])
