@@ -20,6 +20,7 @@ from pos.ui.screen import Screen
 
 APPS_DIR = "apps"
 DATA_DIR = "appdata"
+KEPT_DIR = "appsprev"           # the version a new one replaced, until it starts (pos.platform.install.PREV)
 # standard modules an app may import: C modules of the port, nothing that reaches the
 # firmware (no sys, builtins, os, io, micropython, machine, asyncio)
 ALLOWED = ("time", "math", "json", "struct", "binascii", "re", "random", "hashlib",
@@ -65,7 +66,8 @@ def leave():
         builtins.__import__ = _real_import
     for name in _real:
         setattr(builtins, name, _real[name])
-    modules.unload(("pos.platform.payment", "pos.platform.runtime", "pos.sdk", "pos.platform"))
+    modules.unload(("pos.platform.payment", "pos.platform.install", "pos.platform.runtime", "pos.sdk",
+                    "pos.platform"))
     gc.collect()
 
 
@@ -651,6 +653,13 @@ def start(app_dir, merchant=""):
     A newly installed version that fails to start gives way to the version it replaced
     (pos.platform.install); one that starts is kept and the previous one dropped."""
     app_id = app_dir.rsplit("/", 1)[-1]
+    try:
+        os.stat(KEPT_DIR + "/" + app_id)
+        kept = True                     # a new version installed that has not started yet
+    except OSError:
+        kept = False
+    if not kept:
+        return _start(app_dir, merchant)
     from pos.platform import install
     try:
         r = _start(app_dir, merchant)
@@ -659,9 +668,8 @@ def start(app_dir, merchant=""):
             log.warning("apps", "new version failed to start: previous restored", app=app_id, err=str(exc))
             raise AppStopped("%s; the previous version is back" % exc)
         raise
-    if install.pending(app_id):
-        install.started(app_id)
-        log.info("apps", "new version started: previous dropped", app=app_id)
+    install.started(app_id)
+    log.info("apps", "new version started: previous dropped", app=app_id)
     return r
 
 
