@@ -92,7 +92,7 @@ out("screen", screen())
     assert "PAYER" in out[2] and "ENTER pay" in out[2]
     assert sorted(os.listdir(flash / "apps" / "payer")) == ["app.json", "main.mpy"]
     assert not (flash / "app.pkg").exists()             # the unpacked package is not kept
-    assert json.loads((flash / "config" / "app_trust.json").read_text())["targets"] == maker.n
+    assert json.loads((flash / "config" / "app_trust.json").read_text())["payer"]["targets"] == maker.n
 
 
 def test_tampered_wrongly_signed_and_ungranted_packages_are_refused(tmp_path, maker):

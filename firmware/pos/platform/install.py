@@ -29,7 +29,7 @@ NEW = "appsnew"
 PREV = "appsprev"
 DATA = "appdata"
 PACKAGE = "app.pkg"             # the package as it comes out of the archive
-TRUST = "config/app_trust.json"     # metadata versions seen for apps (never go back)
+TRUST = "config/app_trust.json"     # {app id: metadata versions seen} (they never go back)
 ROOTS = ("tms/root.json", "config/tuf_root.json")
 MAX_PACKAGE = const(65536)
 MAX_METADATA = const(4096)
@@ -193,8 +193,11 @@ def check(path, now):
     if members.name is None:
         raise InstallError("no package in the delivery")
     gc.collect()
-    versions = _load(TRUST) or {}
-    trust = tuf.Trust(_root(), versions, now)
+    # metadata versions are the store's per app (each app's publications count up): the
+    # rollback state is kept per app, chosen by the name the delivery gives (checked below)
+    app_key = members.name.rsplit("-", 1)[0]
+    seen = _load(TRUST) or {}
+    trust = tuf.Trust(_root(), dict(seen.get(app_key) or {}), now)
     files = members.metadata
     try:
         target = trust.target(files, "app", "kind", "app")
@@ -206,12 +209,13 @@ def check(path, now):
         raise InstallError("refused: %s" % e)
     except (KeyError, TypeError, ValueError, IndexError) as e:
         raise InstallError("refused: metadata malformed (%r)" % (e,))
-    if target.name != members.name:
+    if target.name != members.name or custom.get("id") != app_key:
         raise InstallError("refused: the delivery carries %s, the store signed %s" % (members.name, target.name))
     if members.length != target.length or members.hash.digest() != target.sha256:
         raise InstallError("refused: %s does not match its signed length and SHA-256 (tampered)" % target.name)
     members.metadata = files = None
-    return custom, trust.versions
+    seen[app_key] = trust.versions
+    return custom, seen
 
 
 def unpack(custom, source=PACKAGE):

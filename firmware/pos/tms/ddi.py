@@ -212,6 +212,11 @@ class DdiClient:
         await self._call("PUT", self.root + "/configData",
                          {"mode": mode, "data": {k: str(v) for k, v in data.items()}})
 
+    async def report_app_crashes(self, reports):
+        """[{"app", "version", "why", "at"}] of apps the runtime stopped (the smartpos cloud's
+        app store; not a hawkBit resource)."""
+        await self._call("POST", self.root + "/apps/crashes", reports, ok=(201,))
+
     async def deployment(self, href):
         return Deployment(await self._call("GET", href))
 
