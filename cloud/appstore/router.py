@@ -22,6 +22,8 @@ Merchants and operators:
 
 Terminals (DDI TargetToken):
 
+    GET  /{tenant}/controller/v1/{controller}/apps                    the store for the Apps menu
+    POST /{tenant}/controller/v1/{controller}/apps/{app}/install      install or update from the terminal
     POST /{tenant}/controller/v1/{controller}/apps/crashes   [{"app", "version", "why", "at"}]
 """
 import base64
@@ -251,8 +253,9 @@ def _installs(db, app_id, operator_id=None):
     return db.scalar(q) or 0
 
 
-def _published(db, who):
-    q = select(AppPackage).where(AppPackage.state == "published", AppPackage.operator_id == who.operator_id)
+def _published(db, operator_id):
+    """{app id: its latest published package} of the operator's store."""
+    q = select(AppPackage).where(AppPackage.state == "published", AppPackage.operator_id == operator_id)
     latest = {}
     for p in db.scalars(q.order_by(AppPackage.id)):
         if p.app_id not in latest or package.version_tuple(p.version) > package.version_tuple(latest[p.app_id].version):
@@ -271,11 +274,11 @@ def app_out(db, p, who, versions=()):
 
 @router.get("/apps", response_model=list[AppOut])
 def list_apps(db: Session = Depends(session), who: Principal = Depends(principal)):
-    return [app_out(db, p, who) for _, p in sorted(_published(db, who).items())]
+    return [app_out(db, p, who) for _, p in sorted(_published(db, who.operator_id).items())]
 
 
 def _app(db, who, app_id):
-    p = _published(db, who).get(app_id)
+    p = _published(db, who.operator_id).get(app_id)
     if p is None:
         raise not_found("app %r" % app_id)
     return p
@@ -370,6 +373,35 @@ def report_crashes(body: list[CrashIn], db: Session = Depends(session), terminal
         db.add(AppCrash(terminal_id=terminal.id, app_id=c.app, version=c.version, why=c.why, at=c.at))
     db.commit()
     return {"stored": len(body)}
+
+
+class CatalogOut(BaseModel):
+    id: str
+    name: dict
+    version: str
+    developer: str
+    permissions: list[str]
+    size: int
+
+
+@device.get("/apps", response_model=list[CatalogOut])
+def catalog(db: Session = Depends(session), terminal: Terminal = Depends(controller)):
+    """The store as the terminal's Apps menu lists it: each app's latest published version."""
+    return [CatalogOut(id=p.app_id, name=json.loads(p.manifest)["name"], version=p.version,
+                       developer=db.get(Developer, p.developer_id).name, permissions=json.loads(p.granted),
+                       size=len(p.package)) for _, p in sorted(_published(db, terminal.operator_id).items())]
+
+
+@device.post("/apps/{app_id}/install", response_model=InstallOut, status_code=201)
+def install_from_terminal(app_id: str, db: Session = Depends(session), terminal: Terminal = Depends(controller)):
+    """The merchant chose install (or update) in the terminal's Apps menu: an action for this
+    terminal, delivered at its next poll like any other."""
+    p = _published(db, terminal.operator_id).get(app_id)
+    if p is None:
+        raise not_found("app %r" % app_id)
+    a = assign(db, terminal, db.get(SoftwareModule, p.module_id))
+    db.commit()
+    return InstallOut(app_id=app_id, version=p.version, terminal_id=terminal.id, action_id=a.id)
 
 
 @page.get("/store", response_class=HTMLResponse, include_in_schema=False)

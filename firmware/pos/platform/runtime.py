@@ -66,8 +66,8 @@ def leave():
         builtins.__import__ = _real_import
     for name in _real:
         setattr(builtins, name, _real[name])
-    modules.unload(("pos.platform.payment", "pos.platform.install", "pos.platform.runtime", "pos.sdk",
-                    "pos.platform"))
+    modules.unload(("pos.platform.payment", "pos.platform.install", "pos.platform.storemenu",
+                    "pos.platform.runtime", "pos.sdk", "pos.platform"))
     gc.collect()
 
 
@@ -121,14 +121,26 @@ def menu(merchant=""):
     """The Apps menu (a stack action)."""
     from pos.ui import messages
     from pos.ui.messages import t
-    from pos.ui.widgets import Info, Menu
+    from pos.ui.widgets import Menu
     items = []
-    for d, m in installed(0x7fff):      # any SDK: one too new is listed and says so at start
+    apps = installed(0x7fff)            # any SDK: one too new is listed and says so at start
+    for d, m in apps:
         name = m["name"].get(messages.language) or m["name"]["en"]
         items.append((name[:24], lambda d=d: start(d, merchant)))
-    if not items:
-        return ("push", Info(t("apps"), ["No apps installed"]))
+    items.append(("App store", _store))
+    if apps:
+        items.append(("Remove app", lambda: _remove(apps)))
     return ("push", Menu(t("apps"), items))
+
+
+def _store():
+    from pos.platform import storemenu
+    return storemenu.store()
+
+
+def _remove(apps):
+    from pos.platform import storemenu
+    return storemenu.remove(apps)
 
 
 def _key_ok(k):

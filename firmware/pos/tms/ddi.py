@@ -217,6 +217,15 @@ class DdiClient:
         app store; not a hawkBit resource)."""
         await self._call("POST", self.root + "/apps/crashes", reports, ok=(201,))
 
+    async def app_catalog(self):
+        """The store's apps for the Apps menu: [{"id", "name", "version", "developer",
+        "permissions", "size"}] (the smartpos cloud's app store)."""
+        return await self._call("GET", self.root + "/apps")
+
+    async def request_app(self, app_id):
+        """Ask the store to install (or update) `app_id` here: it comes as a deployment."""
+        return await self._call("POST", self.root + "/apps/" + app_id + "/install", {}, ok=(201,))
+
     async def deployment(self, href):
         return Deployment(await self._call("GET", href))
 

@@ -19,28 +19,35 @@ def _b64(b):
     return base64.b64encode(b).decode()
 
 
-def app_install(args):
+def publish(mt, folder, developer, tmp):
+    """Build and sign the app in `folder` as `developer`, upload it to the store of `mt`
+    (host_sim.fleet.ManagedTerminal) and publish it with the permissions it asks for.
+    Returns (manifest, published package)."""
     from cloud.appstore import package
+    raw = open(package.build(folder, tmp), "rb").read()
+    m = package.read_manifest(raw)
+    key = os.path.join(tmp, developer + ".pem")
+    pub = package.new_key(key)
+    sig = package.developer_sign(raw, developer, key)
+    print("built %s %s: %d bytes (app.json + .mpy); signed by developer %s" % (m["id"], m["version"], len(raw),
+                                                                              developer), flush=True)
+    dev = mt.api("POST", "/api/v1/appstore/developers", {"name": developer, "email": "dev@example.test",
+                                                         "public_key": pub})
+    up = mt.api("POST", "/api/v1/appstore/packages", {"package": _b64(raw), "signature": _b64(sig)},
+                headers={"X-Developer-Token": dev["token"]})
+    done = mt.api("POST", "/api/v1/appstore/packages/%d/publish" % up["id"], {"permissions": m.get("permissions", [])})
+    print("uploaded as package %d; reviewed and published with %s (module %d)" % (
+        up["id"], ", ".join(done["granted"]) or "no permissions", done["module_id"]), flush=True)
+    return m, done
+
+
+def app_install(args):
     from host_sim.fleet import ManagedTerminal
     tmp = tempfile.mkdtemp(prefix="smartpos-appstore-")
     try:
-        raw = open(package.build(PUSHED_APP["folder"], tmp), "rb").read()
-        m = package.read_manifest(raw)
-        key = os.path.join(tmp, "developer.pem")
-        pub = package.new_key(key)
-        sig = package.developer_sign(raw, "demo-dev", key)
-        print("built %s %s: %d bytes (app.json + .mpy); signed by developer demo-dev" % (m["id"], m["version"],
-                                                                                        len(raw)), flush=True)
         with ManagedTerminal(poll_s=2, rig=True, heap=APP_HEAP) as mt:
             rig = mt.rig
-            dev = mt.api("POST", "/api/v1/appstore/developers", {"name": "demo-dev", "email": "dev@example.test",
-                                                                 "public_key": pub})
-            up = mt.api("POST", "/api/v1/appstore/packages", {"package": _b64(raw), "signature": _b64(sig)},
-                        headers={"X-Developer-Token": dev["token"]})
-            pubd = mt.api("POST", "/api/v1/appstore/packages/%d/publish" % up["id"],
-                          {"permissions": m.get("permissions", [])})
-            print("uploaded as package %d; reviewed and published with %s (module %d)" % (
-                up["id"], ", ".join(pubd["granted"]) or "no permissions", pubd["module_id"]), flush=True)
+            m, _ = publish(mt, PUSHED_APP["folder"], "demo-dev", tmp)
             groups = {g["name"]: g for g in mt.api("GET", "/api/v1/tms/groups")}
             g = groups.get("app pilot") or mt.api("POST", "/api/v1/tms/groups", {"name": "app pilot", "kind": "static"})
             mt.api("PUT", "/api/v1/tms/groups/%d/members" % g["id"], {"terminal_ids": [mt.terminal["id"]]})
