@@ -22,7 +22,7 @@ def _until(cond, timeout=60):
 
 @pytest.fixture(scope="module")
 def mt(tmp_path_factory):
-    with ManagedTerminal(poll_s=2, rig=True, heap=APP_HEAP, serial="SIM-APPSTORE") as m:
+    with ManagedTerminal(poll_s=2, rig=True, heap=APP_HEAP, serial="SIM-APPSTORE", tls=False) as m:
         publish(m, os.path.join(REPO, "apps", "payer"), "acme", str(tmp_path_factory.mktemp("pkg")))
         yield m
 
@@ -47,6 +47,8 @@ def test_browse_install_run_and_remove_from_the_terminal(mt):
     assert "By acme" in details and "Uses: payments, printer," in details and "ENTER install" in details
     rig.keys(["ENTER"])
     rig.wait_text("requested: it installs", 30)
+    rig.keys(["ENTER"])                             # back to Ready: away from it the counter is busy
+    rig.wait_text("READY")
     app_dir = os.path.join(rig.flash_dir, "apps", "payer")
     _until(lambda: os.path.exists(os.path.join(app_dir, "main.mpy")))
     assert sorted(os.listdir(app_dir)) == ["app.json", "main.mpy"]

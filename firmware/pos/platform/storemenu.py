@@ -111,9 +111,19 @@ class Details(Screen):
             return ("pop",)
         if key == "ENTER" and self.status != "installed":
             a = self.app
-            return ("push", Asking(lambda: self.client.request_app(a["id"]), lambda r: Info(TITLE, [
+            return ("push", Asking(lambda: self.client.request_app(a["id"]), lambda r: Requested(TITLE, [
                 "%s %s" % (a["name"].get("en", a["id"])[:20], r.get("version", a["version"])),
-                "requested: it installs", "at the next poll."])))
+                "requested: it installs", "at Ready, at the next poll."])))
+        return None
+
+
+class Requested(Info):
+    """The store has the request; back to Ready, where the terminal is free to install it (a
+    deployment waits while the counter is busy)."""
+
+    def on_key(self, key):
+        if key in ("CANCEL", "ENTER", "CLEAR"):
+            return ("home",)
         return None
 
 
