@@ -20,6 +20,7 @@ from pos.ui.screen import Screen
 
 APPS_DIR = "apps"
 DATA_DIR = "appdata"
+DEV_DIR = "lib"                 # unsigned apps mip puts there (mpremote mip install --index): developer mode only
 KEPT_DIR = "appsprev"           # the version a new one replaced, until it starts (pos.platform.install.PREV)
 # standard modules an app may import: C modules of the port, nothing that reaches the
 # firmware (no sys, builtins, os, io, micropython, machine, asyncio)
@@ -101,19 +102,41 @@ def manifest(app_dir, sdk_version=1):
     return m
 
 
-def installed(sdk_version):
-    """[(directory, manifest)] of the apps on flash; broken packages are logged and skipped."""
-    out = []
+def developer_mode():
+    """config/terminal.json "developer_mode": true, which only the operator's signed parameter
+    bundle sets (pos.tms.params); the Ready screen says so."""
     try:
-        names = sorted(os.listdir(APPS_DIR))
-    except OSError:
-        return out
-    for n in names:
-        d = APPS_DIR + "/" + n
+        with open("config/terminal.json") as f:
+            return json.load(f).get("developer_mode", False) is True
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def installed(sdk_version):
+    """[(directory, manifest)] of the apps on flash; broken packages are logged and skipped.
+    In developer mode the unsigned apps of DEV_DIR come after them (their manifests marked
+    "dev"); otherwise those are not listed and never start."""
+    out = []
+    for base in (APPS_DIR, DEV_DIR) if developer_mode() else (APPS_DIR,):
         try:
-            out.append((d, manifest(d, sdk_version)))
-        except AppError as exc:
-            log.warning("apps", "skipped", app=n, err=str(exc))
+            names = sorted(os.listdir(base))
+        except OSError:
+            continue
+        for n in names:
+            d = base + "/" + n
+            if base == DEV_DIR:
+                try:
+                    os.stat(d + "/app.json")
+                except OSError:
+                    continue            # a library mip installed, not an app
+            try:
+                m = manifest(d, sdk_version)
+            except AppError as exc:
+                log.warning("apps", "skipped", app=n, err=str(exc))
+                continue
+            if base == DEV_DIR:
+                m["dev"] = True
+            out.append((d, m))
     return out
 
 
@@ -126,10 +149,13 @@ def menu(merchant=""):
     apps = installed(0x7fff)            # any SDK: one too new is listed and says so at start
     for d, m in apps:
         name = m["name"].get(messages.language) or m["name"]["en"]
+        if m.get("dev"):
+            name = name[:18] + " (dev)"
         items.append((name[:24], lambda d=d: start(d, merchant)))
     items.append(("App store", _store))
-    if apps:
-        items.append(("Remove app", lambda: _remove(apps)))
+    signed = [x for x in apps if not x[1].get("dev")]
+    if signed:
+        items.append(("Remove app", lambda: _remove(signed)))
     return ("push", Menu(t("apps"), items))
 
 
@@ -688,6 +714,8 @@ def start(app_dir, merchant=""):
 def _start(app_dir, merchant):
     global _hook, _real_import
     import builtins
+    if app_dir.startswith(DEV_DIR + "/") and not developer_mode():
+        raise AppError("unsigned app: developer mode is off")
     from pos import modules
     modules.unload(("pos.sdk",))    # a fresh copy: the last app may have rewritten its globals
     from pos import sdk
