@@ -20,7 +20,6 @@ from pos.ui.screen import Screen
 
 APPS_DIR = "apps"
 DATA_DIR = "appdata"
-DEV_DIR = "lib"                 # unsigned apps mip puts there (mpremote mip install --index): developer mode only
 KEPT_DIR = "appsprev"           # the version a new one replaced, until it starts (pos.platform.install.PREV)
 # standard modules an app may import: C modules of the port, nothing that reaches the
 # firmware (no sys, builtins, os, io, micropython, machine, asyncio)
@@ -29,17 +28,14 @@ ALLOWED = ("time", "math", "json", "struct", "binascii", "re", "random", "hashli
 PERMISSIONS = ("payments", "printer", "storage", "network", "members", "events")
 CALL_LIMIT_MS = 2000            # one callback may hold the event loop this long
 HEAP_BUDGET = 16384             # bytes an app may keep allocated (app.json "heap" lowers it)
-CODE_BUDGET = 32768             # bytes a compiled app's loading may take (code, globals, names)
 STORAGE_QUOTA = 16384           # bytes of its storage (app.json "storage" lowers it)
 KEY_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789_-."
 _SAFE = (str, bytes, int, bool, type(None))
 _inside = None                  # the running app's package while its code runs, else None
 _hook = None
 _real_import = None
-_real = {}                      # builtins replaced while a compiled app runs: name -> the real one
-GUARDED = ("open", "exec", "eval", "compile", "execfile", "input", "help")
-CRASHES = "appdata/crashes.log"  # one JSON line per app stopped by the runtime (sent to the cloud)
-CRASHES_MAX = 4096
+_real = {}                      # builtins replaced while a compiled app runs (pos.platform.compiled)
+REFUSED = ("exec", "eval", "compile", "execfile", "input", "help")
 
 
 class AppError(Exception):
@@ -67,7 +63,8 @@ def leave():
         builtins.__import__ = _real_import
     for name in _real:
         setattr(builtins, name, _real[name])
-    modules.unload(("pos.platform.payment", "pos.platform.install", "pos.platform.storemenu",
+    modules.unload(("pos.platform.payment", "pos.platform.install", "pos.platform.storemenu", "pos.platform.devmode",
+                    "pos.platform.compiled", "pos.platform.crashlog",
                     "pos.platform.runtime", "pos.sdk", "pos.platform"))
     gc.collect()
 
@@ -102,41 +99,33 @@ def manifest(app_dir, sdk_version=1):
     return m
 
 
-def developer_mode():
-    """config/terminal.json "developer_mode": true, which only the operator's signed parameter
-    bundle sets (pos.tms.params); the Ready screen says so."""
-    try:
-        with open("config/terminal.json") as f:
-            return json.load(f).get("developer_mode", False) is True
-    except (OSError, ValueError, AttributeError):
-        return False
-
-
 def installed(sdk_version):
     """[(directory, manifest)] of the apps on flash; broken packages are logged and skipped.
-    In developer mode the unsigned apps of DEV_DIR come after them (their manifests marked
-    "dev"); otherwise those are not listed and never start."""
+    In developer mode the unsigned apps mip installed follow (pos.platform.devmode)."""
+    out = _listed(APPS_DIR, sdk_version)
+    from pos.platform import devmode
+    if devmode.on():
+        out += devmode.apps(_listed, sdk_version)
+    return out
+
+
+def _listed(base, sdk_version):
     out = []
-    for base in (APPS_DIR, DEV_DIR) if developer_mode() else (APPS_DIR,):
-        try:
-            names = sorted(os.listdir(base))
-        except OSError:
-            continue
-        for n in names:
-            d = base + "/" + n
-            if base == DEV_DIR:
-                try:
-                    os.stat(d + "/app.json")
-                except OSError:
-                    continue            # a library mip installed, not an app
+    try:
+        names = sorted(os.listdir(base))
+    except OSError:
+        return out
+    for n in names:
+        d = base + "/" + n
+        if base != APPS_DIR:
             try:
-                m = manifest(d, sdk_version)
-            except AppError as exc:
-                log.warning("apps", "skipped", app=n, err=str(exc))
-                continue
-            if base == DEV_DIR:
-                m["dev"] = True
-            out.append((d, m))
+                os.stat(d + "/app.json")
+            except OSError:
+                continue                # a library mip installed, not an app
+        try:
+            out.append((d, manifest(d, sdk_version)))
+        except AppError as exc:
+            log.warning("apps", "skipped", app=n, err=str(exc))
     return out
 
 
@@ -258,7 +247,8 @@ class Host:
         """The app ends: timers and events dropped, its screens off the stack."""
         self.stopped = "%s stopped: %s" % (self.id, why)
         if why not in ("exit", "closed"):
-            crashed(self.id, self.m.get("version", ""), why)
+            from pos.platform import crashlog
+            crashlog.note(self.id, self.m.get("version", ""), why)
         self.timers = []
         self.events = {}
         self.pending = None
@@ -619,72 +609,6 @@ def status_canvas_owner():
     return status.canvas.owner if status.canvas is not None else None
 
 
-def crashed(app_id, version, why):
-    """Note an app the runtime stopped (the log the terminal sends to the cloud), bounded."""
-    try:
-        if os.stat(CRASHES)[6] > CRASHES_MAX:
-            return
-    except OSError:
-        pass
-    try:
-        os.mkdir(DATA_DIR)
-    except OSError:
-        pass
-    try:
-        with open(CRASHES, "a") as f:
-            f.write(json.dumps({"app": app_id, "version": version, "why": why[:80],
-                                "at": int(time.time())}) + "\n")
-    except OSError:
-        pass
-
-
-def _guard(app_fn, real):
-    """A builtin that is `app_fn` while app code runs and `real` otherwise."""
-    def g(*args, **kw):
-        if _inside is not None:
-            return app_fn(*args, **kw)
-        return real(*args, **kw)
-    return g
-
-
-def _compiled(h, sdk, app_dir, module):
-    """Run the package's compiled entry module (`module`.mpy) in the app's context: it loads
-    through the interpreter's own import, from the app's directory only, and is dropped from
-    sys.modules at once.  A module's globals are its own, so what an app may not use is
-    replaced in builtins (open, exec, eval, ...: guarded, the firmware still gets the real
-    ones) until leave().  Returns its globals."""
-    import builtins
-    import sys
-    for name in GUARDED:
-        if name not in _real:
-            try:
-                _real[name] = getattr(builtins, name)
-            except AttributeError:
-                continue
-        app_fn = sdk.opener(h) if name == "open" else sdk.refused(name)
-        setattr(builtins, name, _guard(app_fn, _real[name]))
-    path = sys.path[:]
-    clash = sys.modules.pop(module, None)
-    sys.path[:] = [app_dir]
-    gc.collect()
-    h.base = gc.mem_alloc()             # the guards above are the firmware's, not the app's heap
-    # loading takes the code, its globals and the names it interns (the interpreter may grow
-    # its name pool by a block here): measured against CODE_BUDGET; what the app allocates
-    # after that is measured against its heap budget from the new base
-    budget, h.budget = h.budget, CODE_BUDGET
-    try:
-        mod = h.run(_real_import, module)
-    finally:
-        h.budget = budget
-        sys.path[:] = path
-        sys.modules.pop(module, None)
-        if clash is not None:
-            sys.modules[module] = clash
-    gc.collect()
-    h.base = gc.mem_alloc()
-    return mod.__dict__
-
-
 def start(app_dir, merchant=""):
     """Start the app in `app_dir`: its module runs in its own globals, its start() gives the
     first screen (a stack action).  AppError when it cannot start; AppStopped when it fails.
@@ -714,8 +638,9 @@ def start(app_dir, merchant=""):
 def _start(app_dir, merchant):
     global _hook, _real_import
     import builtins
-    if app_dir.startswith(DEV_DIR + "/") and not developer_mode():
-        raise AppError("unsigned app: developer mode is off")
+    if not app_dir.startswith(APPS_DIR + "/"):
+        from pos.platform import devmode
+        devmode.may_start(app_dir)
     from pos import modules
     modules.unload(("pos.sdk",))    # a fresh copy: the last app may have rewritten its globals
     from pos import sdk
@@ -729,10 +654,11 @@ def _start(app_dir, merchant):
     h.base = gc.mem_alloc()
     log.info("apps", "start", app=m["id"], version=m["version"], heap_free=gc.mem_free())
     if m["entry"].endswith(".mpy"):
-        g = _compiled(h, sdk, app_dir, m["entry"][:-4])
+        from pos.platform import compiled
+        g = compiled.load(h, sdk, app_dir, m["entry"][:-4], _real, _real_import, _in_app)
     else:
         g = {"__name__": m["id"], "__import__": _hook, "open": sdk.opener(h)}
-        for name in GUARDED[1:]:
+        for name in REFUSED:
             g[name] = sdk.refused(name)
         try:
             with open(app_dir + "/" + m["entry"]) as f:

@@ -23,7 +23,7 @@ from pos.tms import installed_params_version
 from pos.tms.pending import UPDATE_NOTE     # loaded by main.py already on enrolled terminals
 
 CONFIG = "config/cloud.json"
-CRASH_LOG = "appdata/crashes.log"     # pos.platform.runtime.CRASHES
+CRASH_LOG = "appdata/crashes.log"     # pos.platform.crashlog.PATH
 
 last_transaction = None        # set by the counter after each completed sale (attribute)
 
