@@ -160,6 +160,6 @@ out("uninstalled", os.listdir("apps"), os.listdir("appdata"), os.listdir("appspr
     assert "broken.swu installed payer 1.0.2 main.mpy" in out
     assert ("broken start payer stopped: raised ValueError; the previous version is back") in out
     assert "now [] 1.0.1" in out
-    assert "uninstalled [] ['crashes.log'] []" in out      # the runtime's crash log stays, the app's storage not
-    crash = json.loads((flash / "appdata" / "crashes.log").read_text())
+    assert "uninstalled [] [] []" in out                   # its storage gone with it
+    crash = json.loads((flash / "appcrash.log").read_text())   # the runtime's log, outside any app's storage
     assert (crash["app"], crash["version"], crash["why"]) == ("payer", "1.0.2", "raised ValueError")

@@ -6,7 +6,7 @@ import json
 import os
 import time
 
-PATH = "appdata/crashes.log"
+PATH = "appcrash.log"
 MAX = 4096
 
 
@@ -14,10 +14,6 @@ def note(app_id, version, why):
     try:
         if os.stat(PATH)[6] > MAX:
             return
-    except OSError:
-        pass
-    try:
-        os.mkdir(PATH.split("/")[0])
     except OSError:
         pass
     try:

@@ -2,7 +2,7 @@
 # terminal's group, or a merchant installed from the store, comes as one archive (the store's
 # metadata, the developer's signature, the package); it is downloaded onto flash, checked and
 # installed by pos.platform.install while the counter runs, and is in the Apps menu at once.
-# Crash reports of the app runtime (appdata/crashes.log) go up before each poll.
+# Crash reports of the app runtime (appcrash.log) go up before each poll.
 #
 #     handlers["bApp"] = _OnDemand("pos.tms.appdeploy", "AppHandler")
 import os
@@ -51,7 +51,7 @@ def _remove(p):
         pass
 
 
-async def report_crashes(client, path="appdata/crashes.log"):
+async def report_crashes(client, path="appcrash.log"):
     """The runtime's crash log to the cloud; removed once the cloud has it."""
     import json
     try:

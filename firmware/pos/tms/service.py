@@ -23,7 +23,7 @@ from pos.tms import installed_params_version
 from pos.tms.pending import UPDATE_NOTE     # loaded by main.py already on enrolled terminals
 
 CONFIG = "config/cloud.json"
-CRASH_LOG = "appdata/crashes.log"     # pos.platform.crashlog.PATH
+CRASH_LOG = "appcrash.log"     # pos.platform.crashlog.PATH
 
 last_transaction = None        # set by the counter after each completed sale (attribute)
 
@@ -154,7 +154,7 @@ async def _report_update(client):
 
 
 async def _report_crashes(client):
-    """Apps the runtime stopped since the last poll (appdata/crashes.log), sent before each poll
+    """Apps the runtime stopped since the last poll (appcrash.log), sent before each poll
     until the cloud has them."""
     try:
         os.stat(CRASH_LOG)
