@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session
 
 from cloud.appstore import package
 from cloud.appstore.models import AppPackage
-from cloud.deps import session
+from cloud.deps import problems, session
 
-router = APIRouter(prefix="/mip", tags=["app store (development index)"])
+router = APIRouter(prefix="/mip", tags=["app store (development index)"], responses=problems(404))
 APP_ID = re.compile(r"^[a-z0-9_][a-z0-9_.-]{0,31}$")
 
 

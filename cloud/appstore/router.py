@@ -44,7 +44,7 @@ from cloud.appstore import package
 from cloud.appstore.models import AppCrash, AppPackage, Developer
 from cloud.audit.recorder import act_as
 from cloud.db import utcnow
-from cloud.deps import AUTHED, commit, IdPath, Input, not_found, principal, require, session
+from cloud.deps import AUTHED, commit, IdPath, Input, not_found, principal, problems, require, session
 from cloud.tenants.models import Terminal
 from cloud.tms import rollouts
 from cloud.tms.ddi import controller
@@ -53,10 +53,17 @@ from cloud.tms.models import Action, Artifact, SoftwareModule
 from cloud.tms.parameters import signers
 
 router = APIRouter(prefix="/api/v1/appstore", responses=AUTHED, tags=["app store"])
-device = APIRouter(prefix="/{tenant}/controller/v1/{controller_id}", tags=["app store (device API)"])
+device = APIRouter(prefix="/{tenant}/controller/v1/{controller_id}", tags=["app store (device API)"],
+                   responses=problems(400, 401, 404, 409, 413))
 page = APIRouter(tags=["app store"])
 
 APP_ID = r"^[a-z0-9_][a-z0-9_.-]{0,31}$"
+
+
+def refused(field, msg):
+    """A well-formed request the store cannot take (a key it cannot use, a signature that does
+    not hold): 409 with what is wrong with which field."""
+    return HTTPException(status_code=409, detail="%s: %s" % (field, msg))
 
 
 def _digest(token):
@@ -84,7 +91,7 @@ def register_developer(body: DeveloperIn, db: Session = Depends(session)):
     try:
         package.public_key(body.public_key)
     except package.PackageError as exc:
-        raise HTTPException(status_code=422, detail=str(exc))
+        raise refused("public_key", str(exc))
     act_as(db, "developer:%s" % body.name)
     token = secrets.token_hex(24)
     d = Developer(name=body.name, email=body.email, public_key=body.public_key, token_hash=_digest(token))
@@ -139,11 +146,11 @@ def upload(body: UploadIn, db: Session = Depends(session),
         raw = base64.b64decode(body.package, validate=True)
         md = base64.b64decode(body.signature, validate=True)
     except (ValueError, binascii.Error):
-        raise HTTPException(status_code=422, detail="package and signature must be base64")
+        raise refused("package", "package and signature must be base64")
     try:
         m = package.check_developer(raw, md, d.public_key)
     except package.PackageError as exc:
-        raise HTTPException(status_code=422, detail=str(exc))
+        raise refused("signature", str(exc))
     other = db.scalar(select(AppPackage).where(AppPackage.app_id == m["id"]).limit(1))
     if other is not None and other.developer_id != d.id:
         raise HTTPException(status_code=409, detail="app id %r belongs to another developer" % m["id"])

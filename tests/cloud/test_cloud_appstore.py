@@ -37,12 +37,14 @@ def test_developer_upload_review_publish_push_and_crashes(client, admin, signed)
                        _b64(signed["sig"])}).status_code == 401          # no token
     bad = client.post("/api/v1/appstore/packages", headers=dev,
                       json={"package": _b64(signed["raw"]), "signature": _b64(signed["wrong"])})
-    assert bad.status_code == 422 and "not signed with the registered key" in bad.json()["detail"]
+    assert bad.status_code == 409 and bad.json()["detail"] == (
+        "signature: developer metadata is not signed with the registered key")
     tampered = bytearray(signed["raw"])
     tampered[-200] ^= 1
     bad = client.post("/api/v1/appstore/packages", headers=dev,
                       json={"package": _b64(bytes(tampered)), "signature": _b64(signed["sig"])})
-    assert bad.status_code == 422 and "differ from what the developer signed" in bad.json()["detail"]
+    assert bad.status_code == 409 and bad.json()["detail"] == (
+        "signature: package bytes differ from what the developer signed")
     up = client.post("/api/v1/appstore/packages", headers=dev,
                      json={"package": _b64(signed["raw"]), "signature": _b64(signed["sig"])})
     assert up.status_code == 201, up.text
