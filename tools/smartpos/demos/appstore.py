@@ -78,6 +78,10 @@ def app_install(args):
             print("running: %s" % " | ".join(ln.strip() for ln in shown.splitlines() if ln.strip())[:100])
             rig.keys(["MENU"])
             rig.wait_text("READY")
+            idle = [ln for ln in rig.board.console().splitlines() if "idle heap_free=" in ln]
+            heap_free = idle[-1].split("heap_free=")[1].split()[0] if idle else "?"
+            print("back at Ready: heap free %s bytes of %s (the app's screens and the runtime unloaded)"
+                  % (heap_free, APP_HEAP))
             store = mt.api("GET", "/api/v1/appstore/apps/%s" % m["id"])
             ok = (a["state"] == "success" and install_ms is not None and "main.mpy" in on_flash
                   and store["installs"] == 1)
