@@ -58,6 +58,9 @@ device = APIRouter(prefix="/{tenant}/controller/v1/{controller_id}", tags=["app 
 page = APIRouter(tags=["app store"])
 
 APP_ID = r"^[a-z0-9_][a-z0-9_.-]{0,31}$"
+# how long the store's signature over a published version holds: terminals refuse it after
+# that (TUF expiry), so a version still pushed then is published again as a new version
+PUBLISHED_DAYS = 365
 
 
 def refused(field, msg):
@@ -206,7 +209,7 @@ def publish(package_id: IdPath, body: PublishIn, request: Request, db: Session =
     n = (db.scalar(select(func.max(AppPackage.meta_version)).where(AppPackage.app_id == p.app_id)) or 0) + 1
     try:
         files = package.countersign(p.package, dev.name, dev.public_key, p.developer_metadata, body.permissions, n,
-                                    signers(request.app.state.settings))
+                                    signers(request.app.state.settings), expires_days=PUBLISHED_DAYS)
     except package.PackageError as exc:
         raise HTTPException(status_code=409, detail=str(exc))
     data = package.delivery(p.package, files)
