@@ -89,6 +89,17 @@ def test_developer_upload_review_publish_push_and_crashes(client, admin, signed)
     assert (a["installs"], a["crashes"], a["versions"]) == (1, 1, ["1.0.0"])
     c = client.get("/api/v1/appstore/crashes", headers=admin).json()
     assert [(x["app_id"], x["why"]) for x in c] == [("payer", "raised ValueError")]
+    # pushed again, forced: a terminal that is busy answers deferred, the action stays open, forced
+    ro = client.post("/api/v1/appstore/apps/payer/push", json={"group_id": g["id"], "forced": True},
+                     headers=admin).json()
+    aid = ro["targets"][0]["action_id"]
+    dep = client.get("/default/controller/v1/APP-1/deploymentBase/%d" % aid, headers=tdev).json()
+    assert dep["deployment"]["download"] == "forced"
+    client.post("/default/controller/v1/APP-1/deploymentBase/%d/feedback" % aid, headers=tdev,
+                json={"status": {"execution": "rejected", "result": {"finished": "none"},
+                                 "details": ["deferred: transaction in progress"]}})
+    r = client.get("/api/v1/tms/rollouts/%d" % ro["id"], headers=admin).json()
+    assert r["counts"] == {"deferred": 1} and r["state"] != "finished"
     # the same version again: refused (published versions only grow)
     again = client.post("/api/v1/appstore/packages", headers=dev,
                         json={"package": _b64(signed["raw"]), "signature": _b64(signed["sig"])})
