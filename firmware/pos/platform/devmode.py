@@ -4,7 +4,6 @@
 # put in lib/<id>/ from the cloud's development index are listed after the signed ones, marked
 # "dev", and may start; outside it they are neither listed nor started.
 import json
-import os
 
 DEV_DIR = "lib"
 
