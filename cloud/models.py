@@ -15,3 +15,4 @@ from cloud.promotions.models import CouponRedemption  # noqa: F401
 from cloud.catalog.models import (CatalogHead, Category, Item, CatalogTombstone, StockLevel,  # noqa: F401
                                   StockMovement, StockAlert, PurchaseOrder, PurchaseOrderLine, GoodsReceipt,
                                   StockTake, StockTakeLine, StockCountBatch)
+from cloud.appstore.models import Developer, AppPackage, AppCrash  # noqa: F401

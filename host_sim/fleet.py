@@ -41,10 +41,12 @@ def _open(req, ca=None):
         return r.read()
 
 
-def _call(base, method, path, body=None, token=None, ca=None):
+def _call(base, method, path, body=None, token=None, ca=None, headers=None):
     req = urllib.request.Request(base + path, method=method,
                                  data=None if body is None else json.dumps(body).encode())
     req.add_header("Content-Type", "application/json")
+    for k, v in (headers or {}).items():
+        req.add_header(k, v)
     if token:
         req.add_header("Authorization", "Bearer " + token)
     ctx = _tls_context(ca) if base.startswith("https://") else None
@@ -233,8 +235,9 @@ class ManagedTerminal:
         if self._tmp:
             shutil.rmtree(self._tmp, ignore_errors=True)
 
-    def api(self, method, path, body=None):
-        return _call(self.cloud.url, method, path, body, token=self._token)
+    def api(self, method, path, body=None, headers=None):
+        """`method` `path` as the operator's admin (`headers`: more, e.g. a developer's token)."""
+        return _call(self.cloud.url, method, path, body, token=self._token, headers=headers)
 
     def api_text(self, path):
         """GET `path` as the operator's admin: the body as text (a ledger, a CSV export)."""

@@ -49,11 +49,16 @@ class Ready(Screen):
         self.board_name = board_name
         self._shown_clock = ""
         self.promos = _promotions()
+        # set only by the operator (a signed parameter bundle: pos.tms.params); unsigned apps
+        # from the development index run (pos.platform.runtime.DEV_DIR)
+        self.developer_mode = _setting("developer_mode", False) is True
         self._promo = 0
         self._promo_t = time.ticks_ms()
 
     def draw(self, c):
         c.title(t("ready"), status.power + " " + _net_icon() + " " + _paper_icon())
+        if self.developer_mode:
+            c.center("DEVELOPER MODE", 0)
         lines = wrap(self.merchant, LINE_CHARS)
         for i, ln in enumerate(lines[:2]):
             c.center(ln, 2 - (len(lines) > 1) + i)

@@ -20,6 +20,7 @@ from pos.ui.screen import Screen
 
 APPS_DIR = "apps"
 DATA_DIR = "appdata"
+KEPT_DIR = "appsprev"           # the version a new one replaced, until it starts (pos.platform.install.PREV)
 # standard modules an app may import: C modules of the port, nothing that reaches the
 # firmware (no sys, builtins, os, io, micropython, machine, asyncio)
 ALLOWED = ("time", "math", "json", "struct", "binascii", "re", "random", "hashlib",
@@ -33,6 +34,8 @@ _SAFE = (str, bytes, int, bool, type(None))
 _inside = None                  # the running app's package while its code runs, else None
 _hook = None
 _real_import = None
+_real = {}                      # builtins replaced while a compiled app runs (pos.platform.compiled)
+REFUSED = ("exec", "eval", "compile", "execfile", "input", "help")
 
 
 class AppError(Exception):
@@ -58,7 +61,11 @@ def leave():
     from pos import modules
     if _real_import is not None:
         builtins.__import__ = _real_import
-    modules.unload(("pos.platform.payment", "pos.platform.runtime", "pos.sdk", "pos.platform"))
+    for name in _real:
+        setattr(builtins, name, _real[name])
+    modules.unload(("pos.platform.payment", "pos.platform.install", "pos.platform.storemenu", "pos.platform.devmode",
+                    "pos.platform.compiled", "pos.platform.crashlog",
+                    "pos.platform.runtime", "pos.sdk", "pos.platform"))
     gc.collect()
 
 
@@ -84,7 +91,7 @@ def manifest(app_dir, sdk_version=1):
     for p in m.get("permissions", ()):
         if p not in PERMISSIONS:
             raise AppError("app.json: unknown permission %s" % p)
-    if not _key_ok(m["entry"]) or not m["entry"].endswith(".py"):
+    if not _key_ok(m["entry"]) or not (m["entry"].endswith(".py") or m["entry"].endswith(".mpy")):
         raise AppError("app.json: bad entry")
     for k in ("storage", "heap"):
         if not isinstance(m.get(k, 0), int) or m.get(k, 0) < 0:
@@ -93,14 +100,28 @@ def manifest(app_dir, sdk_version=1):
 
 
 def installed(sdk_version):
-    """[(directory, manifest)] of the apps on flash; broken packages are logged and skipped."""
+    """[(directory, manifest)] of the apps on flash; broken packages are logged and skipped.
+    In developer mode the unsigned apps mip installed follow (pos.platform.devmode)."""
+    out = _listed(APPS_DIR, sdk_version)
+    from pos.platform import devmode
+    if devmode.on():
+        out += devmode.apps(_listed, sdk_version)
+    return out
+
+
+def _listed(base, sdk_version):
     out = []
     try:
-        names = sorted(os.listdir(APPS_DIR))
+        names = sorted(os.listdir(base))
     except OSError:
         return out
     for n in names:
-        d = APPS_DIR + "/" + n
+        d = base + "/" + n
+        if base != APPS_DIR:
+            try:
+                os.stat(d + "/app.json")
+            except OSError:
+                continue                # a library mip installed, not an app
         try:
             out.append((d, manifest(d, sdk_version)))
         except AppError as exc:
@@ -112,14 +133,29 @@ def menu(merchant=""):
     """The Apps menu (a stack action)."""
     from pos.ui import messages
     from pos.ui.messages import t
-    from pos.ui.widgets import Info, Menu
+    from pos.ui.widgets import Menu
     items = []
-    for d, m in installed(0x7fff):      # any SDK: one too new is listed and says so at start
+    apps = installed(0x7fff)            # any SDK: one too new is listed and says so at start
+    for d, m in apps:
         name = m["name"].get(messages.language) or m["name"]["en"]
+        if m.get("dev"):
+            name = name[:18] + " (dev)"
         items.append((name[:24], lambda d=d: start(d, merchant)))
-    if not items:
-        return ("push", Info(t("apps"), ["No apps installed"]))
+    items.append(("App store", _store))
+    signed = [x for x in apps if not x[1].get("dev")]
+    if signed:
+        items.append(("Remove app", lambda: _remove(signed)))
     return ("push", Menu(t("apps"), items))
+
+
+def _store():
+    from pos.platform import storemenu
+    return storemenu.store()
+
+
+def _remove(apps):
+    from pos.platform import storemenu
+    return storemenu.remove(apps)
 
 
 def _key_ok(k):
@@ -210,6 +246,9 @@ class Host:
     def stop(self, why):
         """The app ends: timers and events dropped, its screens off the stack."""
         self.stopped = "%s stopped: %s" % (self.id, why)
+        if why not in ("exit", "closed"):
+            from pos.platform import crashlog
+            crashlog.note(self.id, self.m.get("version", ""), why)
         self.timers = []
         self.events = {}
         self.pending = None
@@ -572,9 +611,36 @@ def status_canvas_owner():
 
 def start(app_dir, merchant=""):
     """Start the app in `app_dir`: its module runs in its own globals, its start() gives the
-    first screen (a stack action).  AppError when it cannot start; AppStopped when it fails."""
+    first screen (a stack action).  AppError when it cannot start; AppStopped when it fails.
+    A newly installed version that fails to start gives way to the version it replaced
+    (pos.platform.install); one that starts is kept and the previous one dropped."""
+    app_id = app_dir.rsplit("/", 1)[-1]
+    try:
+        os.stat(KEPT_DIR + "/" + app_id)
+        kept = True                     # a new version installed that has not started yet
+    except OSError:
+        kept = False
+    if not kept:
+        return _start(app_dir, merchant)
+    from pos.platform import install
+    try:
+        r = _start(app_dir, merchant)
+    except (AppError, AppStopped) as exc:
+        if install.revert(app_id):
+            log.warning("apps", "new version failed to start: previous restored", app=app_id, err=str(exc))
+            raise AppStopped("%s; the previous version is back" % exc)
+        raise
+    install.started(app_id)
+    log.info("apps", "new version started: previous dropped", app=app_id)
+    return r
+
+
+def _start(app_dir, merchant):
     global _hook, _real_import
     import builtins
+    if not app_dir.startswith(APPS_DIR + "/"):
+        from pos.platform import devmode
+        devmode.may_start(app_dir)
     from pos import modules
     modules.unload(("pos.sdk",))    # a fresh copy: the last app may have rewritten its globals
     from pos import sdk
@@ -584,19 +650,23 @@ def start(app_dir, merchant=""):
         _real_import = builtins.__import__
     _hook = sdk.importer(ALLOWED, _real_import, _in_app)
     builtins.__import__ = _hook         # an import in app code goes through the allow-list
-    g = {"__name__": m["id"], "__import__": _hook, "open": sdk.opener(h)}
-    for name in ("exec", "eval", "compile", "execfile", "input", "help"):
-        g[name] = sdk.refused(name)
-    try:
-        with open(app_dir + "/" + m["entry"]) as f:
-            src = f.read()
-    except OSError as exc:
-        raise AppError("entry unreadable: %s" % exc)
     gc.collect()
     h.base = gc.mem_alloc()
     log.info("apps", "start", app=m["id"], version=m["version"], heap_free=gc.mem_free())
-    h.run(exec, src, g)
-    src = None
+    if m["entry"].endswith(".mpy"):
+        from pos.platform import compiled
+        g = compiled.load(h, sdk, app_dir, m["entry"][:-4], _real, _real_import, _in_app)
+    else:
+        g = {"__name__": m["id"], "__import__": _hook, "open": sdk.opener(h)}
+        for name in REFUSED:
+            g[name] = sdk.refused(name)
+        try:
+            with open(app_dir + "/" + m["entry"]) as f:
+                src = f.read()
+        except OSError as exc:
+            raise AppError("entry unreadable: %s" % exc)
+        h.run(exec, src, g)
+        src = None
     first = g.get("start")
     if first is None:
         h.stop("no start()")

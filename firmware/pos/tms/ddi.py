@@ -212,6 +212,20 @@ class DdiClient:
         await self._call("PUT", self.root + "/configData",
                          {"mode": mode, "data": {k: str(v) for k, v in data.items()}})
 
+    async def report_app_crashes(self, reports):
+        """[{"app", "version", "why", "at"}] of apps the runtime stopped (the smartpos cloud's
+        app store; not a hawkBit resource)."""
+        await self._call("POST", self.root + "/apps/crashes", reports, ok=(201,))
+
+    async def app_catalog(self):
+        """The store's apps for the Apps menu: [{"id", "name", "version", "developer",
+        "permissions", "size"}] (the smartpos cloud's app store)."""
+        return await self._call("GET", self.root + "/apps")
+
+    async def request_app(self, app_id):
+        """Ask the store to install (or update) `app_id` here: it comes as a deployment."""
+        return await self._call("POST", self.root + "/apps/" + app_id + "/install", {}, ok=(201,))
+
     async def deployment(self, href):
         return Deployment(await self._call("GET", href))
 

@@ -107,6 +107,8 @@ def _check_terminal(d):
         _fail("terminal.json", "want an object")
     if d.get("language", "en") not in ("en", "zh"):
         _fail("terminal.json: language", "want 'en' or 'zh'")
+    if d.get("developer_mode", False) not in (True, False):
+        _fail("terminal.json: developer_mode", "want true or false")
     for k in ("receipt_header", "receipt_footer", "promotions"):
         v = d.get(k, [])
         if not isinstance(v, list) or len(v) > 8 or not all(isinstance(x, str) and len(x) <= 48 for x in v):

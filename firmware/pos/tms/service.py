@@ -5,7 +5,8 @@
 # they cause: pos.tms.staging), "keys" (TR-31 working keys), "os" (firmware images: staged here
 # by pos.tms.update_stage, installed by at_boot into the inactive ROMFS slot with
 # pos.tms.osupdate, then booted on trial, self-tested, confirmed or reverted, and reported),
-# "diag" (log lines and a screenshot for the operator's console).  Without a cloud the task
+# "diag" (log lines and a screenshot for the operator's console), "bApp" (signed app packages:
+# pos.tms.appdeploy).  Without a cloud the task
 # idles: the counter never depends on it.
 #
 #     asyncio.gather(..., service.task(counter_attributes=lambda: {"paper": "ok"}))
@@ -22,6 +23,7 @@ from pos.tms import installed_params_version
 from pos.tms.pending import UPDATE_NOTE     # loaded by main.py already on enrolled terminals
 
 CONFIG = "config/cloud.json"
+CRASH_LOG = "appcrash.log"     # pos.platform.crashlog.PATH
 
 last_transaction = None        # set by the counter after each completed sale (attribute)
 
@@ -111,7 +113,8 @@ def _handlers(engine):
     return {"params": _OnDemand("pos.tms.staging", "ParamsHandler"),
             "keys": _OnDemand("pos.tms.keyinject", "KeysHandler", _keystore),
             "diag": _OnDemand("pos.tms.diag", "DiagHandler", target_token),
-            "os": _OnDemand("pos.tms.update_stage", "FirmwareStager", engine or (lambda: None))}
+            "os": _OnDemand("pos.tms.update_stage", "FirmwareStager", engine or (lambda: None)),
+            "bApp": _OnDemand("pos.tms.appdeploy", "AppHandler")}
 
 
 def make_client():
@@ -148,6 +151,17 @@ async def _report_update(client):
     note = pending.noted_result()
     if note is not None:
         await pending.report_noted(client, note, log)
+
+
+async def _report_crashes(client):
+    """Apps the runtime stopped since the last poll (appcrash.log), sent before each poll
+    until the cloud has them."""
+    try:
+        os.stat(CRASH_LOG)
+    except OSError:
+        return
+    from pos.tms import appdeploy
+    await appdeploy.report_crashes(client, CRASH_LOG)
 
 
 def _subscriber(cfg, wake):
@@ -197,6 +211,7 @@ async def task(counter_attributes=None, engine=None, counter_busy=None):
             agent.sleep_s = sleep_s
             try:
                 await _report_update(agent.client)
+                await _report_crashes(agent.client)
                 sleep = sleep_s = await agent.step()
                 backoff = 5
             except Exception as e:              # never let management take the counter down

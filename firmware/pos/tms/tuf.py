@@ -119,7 +119,7 @@ def verify_pkcs1(key, digest, sig):
     return em[3 + pad:] == _SHA256_INFO + digest
 
 
-def _parse(name, raw):
+def parse(name, raw):
     try:
         md = json.loads(raw)
         return md["signed"], md["signatures"]
@@ -207,7 +207,7 @@ class Trust:
             nxt = "%d.root.json" % (self.root["version"] + 1)
             if nxt not in files:
                 break
-            signed, sigs = _parse(nxt, files[nxt])
+            signed, sigs = parse(nxt, files[nxt])
             check_signatures(nxt, signed, sigs, self.root, "root")
             check_signatures(nxt, signed, sigs, signed, "root")
             if signed.get("version") != self.root["version"] + 1 or signed.get("_type") != "root":
@@ -221,7 +221,7 @@ class Trust:
         for name in ("timestamp.json", "snapshot.json", "targets.json"):
             if name not in files:
                 raise MetadataError("%s: missing" % name)
-        ts, sigs = _parse("timestamp.json", files["timestamp.json"])
+        ts, sigs = parse("timestamp.json", files["timestamp.json"])
         check_signatures("timestamp.json", ts, sigs, self.root, "timestamp")
         self._not_older("timestamp.json", "timestamp", ts["version"])
         self._fresh("timestamp.json", ts, "timestamp")
@@ -229,7 +229,7 @@ class Trust:
         # 5.5 snapshot: hashes and length from the timestamp, then signatures, version
         raw = files["snapshot.json"]
         self._hashes("snapshot.json", raw, snap_meta)
-        snap, sigs = _parse("snapshot.json", raw)
+        snap, sigs = parse("snapshot.json", raw)
         check_signatures("snapshot.json", snap, sigs, self.root, "snapshot")
         if snap["version"] != snap_meta["version"]:
             raise MetadataError("snapshot.json: version %d, the timestamp says %d"
@@ -241,7 +241,7 @@ class Trust:
         # 5.6 targets
         raw = files["targets.json"]
         self._hashes("targets.json", raw, tmeta)
-        tg, sigs = _parse("targets.json", raw)
+        tg, sigs = parse("targets.json", raw)
         check_signatures("targets.json", tg, sigs, self.root, "targets")
         if tg["version"] != tmeta["version"]:
             raise MetadataError("targets.json: version %d, the snapshot says %d"

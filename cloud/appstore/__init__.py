@@ -1,0 +1,1 @@
+"""The app store: developers, packages, review and publishing, installs and crash reports."""
