@@ -12,10 +12,14 @@ from conftest import login
 
 EXAMPLES = int(os.environ.get("SMARTPOS_FUZZ_EXAMPLES", "25"))
 SKIP = {"/api/v1/auth/logout", "/api/v1/auth/password"}   # would end the session the cases run in
-# rules the description cannot state (a GS1 check digit, the rows of a CSV price list): a
-# schema-valid request may be refused with 422 naming the field or row; every other check runs
+# rules the description cannot state (a GS1 check digit, the rows of a CSV price list, a period
+# of days: day_from on or before day_to, at most a year, years 2000-2099): a schema-valid request
+# may be refused with 422 naming the field or row; every other check runs
 CONTENT_RULES = {("POST", "/api/v1/merchants/{merchant_id}/catalog/items"),
-                 ("POST", "/api/v1/merchants/{merchant_id}/catalog/import")}
+                 ("POST", "/api/v1/merchants/{merchant_id}/catalog/import"),
+                 ("GET", "/api/v1/merchants/{merchant_id}/dashboard"),
+                 ("GET", "/api/v1/merchants/{merchant_id}/dashboard/transactions.csv"),
+                 ("GET", "/api/v1/merchants/{merchant_id}/dashboard/daily-report.pdf")}
 
 
 def fuzz_operation(op, headers):
