@@ -8,7 +8,7 @@ import time
 import pytest
 
 from host_sim.fleet import ManagedTerminal
-from smartpos.demos.appstore import APP_HEAP, publish
+from smartpos.demos.appstore import publish
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -22,7 +22,7 @@ def _until(cond, timeout=60):
 
 @pytest.fixture(scope="module")
 def mt(tmp_path_factory):
-    with ManagedTerminal(poll_s=2, rig=True, heap=APP_HEAP, serial="SIM-APPSTORE", tls=False) as m:
+    with ManagedTerminal(poll_s=2, rig=True, serial="SIM-APPSTORE", tls=False) as m:
         publish(m, os.path.join(REPO, "apps", "payer"), "acme", str(tmp_path_factory.mktemp("pkg")))
         yield m
 

@@ -8,11 +8,9 @@ import tempfile
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-# the app the operator pushes: its folder and a text its first screen shows
-PUSHED_APP = {"folder": os.path.join(REPO, "apps", "payer"), "screen": "PAYER"}
-# 512K: the Apps menu interns the runtime's names, a block the 256K product heap lacks on an
-# enrolled counter (docs/sdk.md, "Memory"); flip back to host_sim.rig.PRODUCT_HEAP once it fits
-APP_HEAP = "512K"
+# the app the operator pushes: its folder and a text its first screen shows once it has reached
+# its biller (the top-up app, apps/topup: its parameters provisioned in its storage)
+PUSHED_APP = {"folder": os.path.join(REPO, "apps", "topup"), "screen": "Mobile top-up"}
 
 
 def _b64(b):
@@ -43,10 +41,16 @@ def publish(mt, folder, developer, tmp):
 
 def app_install(args):
     from host_sim.fleet import ManagedTerminal
+    from host_sim.hosts.biller import BillerHost
+    from host_sim.hosts.biller import params as biller_params
+    from host_sim.rig import PRODUCT_HEAP
     tmp = tempfile.mkdtemp(prefix="smartpos-appstore-")
+    biller = BillerHost(port=0).start()
     try:
-        with ManagedTerminal(poll_s=2, rig=True, heap=APP_HEAP) as mt:
+        with ManagedTerminal(poll_s=2, rig=True) as mt:
             rig = mt.rig
+            # the operator's parameters for the app on this terminal (biller, terminal id, key)
+            biller_params.write(rig.flash_dir, biller.url, "TERM0001")
             m, _ = publish(mt, PUSHED_APP["folder"], "demo-dev", tmp)
             groups = {g["name"]: g for g in mt.api("GET", "/api/v1/tms/groups")}
             g = groups.get("app pilot") or mt.api("POST", "/api/v1/tms/groups", {"name": "app pilot", "kind": "static"})
@@ -81,7 +85,7 @@ def app_install(args):
             idle = [ln for ln in rig.board.console().splitlines() if "idle heap_free=" in ln]
             heap_free = idle[-1].split("heap_free=")[1].split()[0] if idle else "?"
             print("back at Ready: heap free %s bytes of %s (the app's screens and the runtime unloaded)"
-                  % (heap_free, APP_HEAP))
+                  % (heap_free, PRODUCT_HEAP))
             store = mt.api("GET", "/api/v1/appstore/apps/%s" % m["id"])
             ok = (a["state"] == "success" and install_ms is not None and "main.mpy" in on_flash
                   and store["installs"] == 1)
@@ -89,6 +93,7 @@ def app_install(args):
                         "(%.1f s from push to closed action), listed in the Apps menu and running; store installs: %d"
                         % (m["id"], m["version"], install_ms, elapsed, store["installs"]))
     finally:
+        biller.stop()
         shutil.rmtree(tmp, ignore_errors=True)
 
 
