@@ -89,6 +89,9 @@ class Ready(Screen):
         for that garbage.  The free heap is logged: the figure a day at the counter is
         judged by."""
         services.idle()
+        rt = sys.modules.get("pos.platform.runtime")
+        if rt is not None:              # the Apps menu or the store was open: its modules go
+            rt.leave()
         gc.collect()
         log.info("app", "idle", heap_free=gc.mem_free())
 
