@@ -130,9 +130,10 @@ def create_app(settings=None):
     from cloud.tms.storage import ArtifactStore
     from cloud.insights.router import device as insights_device, router as insights
     from cloud.backoffice.router import router as backoffice
+    from cloud.members.router import device as members_device, router as members
     app.state.artifacts = ArtifactStore(settings.data_dir)
     for r in (accounts, tenants, audit, tms, parameters, keyvault, rollouts, diagnostics, diag_device, sales,
-              sales_device, insights, insights_device, backoffice, ddi):
+              sales_device, insights, insights_device, backoffice, members, members_device, ddi):
         app.include_router(r)
 
     @app.get("/healthz", tags=["service"])

@@ -11,3 +11,4 @@ from cloud.sales.models import Sale, SaleConflict, JournalEntry, Posting, DayClo
 from cloud.insights.models import (InsightBasket, InsightItem, InsightMember, InsightModel, Lender,  # noqa: F401
                                    CreditConsent)
 from cloud.backoffice.models import SaleFact, TenderFact, LineFact  # noqa: F401
+from cloud.members.models import MemberProgramme, Member, MemberCard, PointsEntry  # noqa: F401

@@ -18,9 +18,9 @@ from cloud.accounts.models import (MERCHANT_ROLES, MERCHANT_STAFF, OPERATOR_ADMI
 
 CAPABILITIES = {
     OPERATOR_ADMIN: {"merchant:write", "merchant:delete", "store:write", "store:delete", "terminal:write",
-                     "terminal:delete", "account:write", "audit:read", "books:close"},
-    OPERATOR_STAFF: {"merchant:write", "store:write", "terminal:write", "audit:read", "books:close"},
-    MERCHANT_OWNER: {"store:write", "account:write", "audit:read", "books:close"},
+                     "terminal:delete", "account:write", "audit:read", "books:close", "members:programme"},
+    OPERATOR_STAFF: {"merchant:write", "store:write", "terminal:write", "audit:read", "books:close", "members:programme"},
+    MERCHANT_OWNER: {"store:write", "account:write", "audit:read", "books:close", "members:programme"},
     MERCHANT_STAFF: set(),
 }
 
