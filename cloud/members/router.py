@@ -13,7 +13,7 @@ from typing import Literal, Optional
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from cloud.accounts.principal import Principal
@@ -22,6 +22,7 @@ from cloud.deps import AUTHED, IdPath, Input, commit, not_found, principal, prob
 from cloud.members import qr
 from cloud.members.models import Member, MemberCard, MemberProgramme, PointsEntry
 from cloud.members.points import next_reward
+from cloud.sales.models import Sale
 from cloud.tenants.models import Merchant, Terminal
 from cloud.tms.ddi import controller
 
@@ -325,11 +326,14 @@ def device_enrol(body: EnrolIn, db: Session = Depends(session), terminal: Termin
 
 @device.get("/copy", summary="The masked copy of the merchant's members a terminal keeps for offline use")
 def device_copy(db: Session = Depends(session), terminal: Terminal = Depends(controller)):
-    """One object per member: n number, nm masked name, ph masked phone, pd phone digest, t tier,
+    """terminal_invoice: the highest invoice of this terminal stored (its points are in the
+    balances); members: one object per member: n number, nm masked name, ph masked phone, pd phone digest, t tier,
     p points, sv stored value, c card UIDs (the terminal's members file, docs/members.md)."""
     merchant = _terminal_merchant(db, terminal)
     p = _programme(db, merchant.id)
-    return {"version": p.version, "members": [
+    # the terminal's provisional points of invoices above this one are not in these balances yet
+    through = db.scalar(select(func.max(Sale.invoice)).where(Sale.terminal_id == terminal.id)) or 0
+    return {"version": p.version, "terminal_invoice": through, "members": [
         {"n": m.number, "nm": mask_name(m.name), "ph": mask_phone(m.phone), "pd": phone_digest(merchant.id, m.phone),
          "t": m.tier, "p": m.points, "sv": m.stored_value, "c": [c.uid for c in m.cards]}
         for m in db.scalars(select(Member).where(Member.merchant_id == merchant.id).order_by(Member.id))]}

@@ -69,7 +69,7 @@ def test_device_lookup_by_card_phone_and_number_enrolment_and_offline_copy(clien
                                 "card_kind": "ntag"}, headers=dev)
     assert r.status_code == 201 and r.json()["name"] == "C*** J***"
     copy = client.get(base + "/copy", headers=dev).json()
-    assert copy["version"] == 1
+    assert copy["version"] == 1 and copy["terminal_invoice"] == 0
     rows = {x["n"]: x for x in copy["members"]}
     assert rows[member["number"]]["c"] == ["DEADBEEF"] and rows[member["number"]]["ph"] == "*********1234"
     want = hashlib.sha256(("%d:8613800001234" % tenancy["merchant_a"]["id"]).encode()).hexdigest()[:16].upper()
@@ -106,6 +106,8 @@ def test_a_sale_naming_a_member_accrues_once_and_a_refund_and_a_void_take_points
         ("sale", 30, 30), ("refund", -14, 16), ("sale", 30, 46), ("void", -30, 16)]
     got = client.get("/api/v1/members/%d" % member["id"], headers=tenancy["staff-a"]).json()
     assert got["points"] == 16
+    copy = client.get("/default/controller/v1/POS-M1/members/copy", headers=t["dev"]).json()
+    assert copy["terminal_invoice"] == 106 and copy["members"][0]["p"] == 16
 
 
 def test_stored_value_top_up_and_no_balance_below_zero(client, tenancy):

@@ -5,7 +5,11 @@
 # opens, and go when the sale ends (pos.modules).
 #
 #   digits ENTER: PLU key    ENTER: pay    F3: void the last line    CLEAR: a digit back
-#   MENU: quantity, void a line, price override (supervisor), line and order discount
+#   F1: the member    MENU: quantity, void a line, price override (supervisor), line and order discount, member
+#
+# A member (pos.app.member: card, member QR, phone; a member QR scanned into the basket too)
+# goes with the sale: shown under the lines, named in the upload, the points earned kept
+# provisionally (pos.members.book), printed on the receipt and shown to the customer after.
 from pos import hw, log
 from pos.app import money
 from pos.catalog import CatalogError
@@ -29,6 +33,10 @@ def open_basket(merchant):
     return ("push", Basket(merchant, cart))
 
 
+def _masked(number):
+    return "*" + number[-4:]
+
+
 def _qty(qty, unit):
     return "%d.%03dkg" % (qty // 1000, qty % 1000) if unit == 1 else "x%d" % qty
 
@@ -41,6 +49,10 @@ class Basket(Screen):
         self.cart = cart
         self.typed = ""
         self.note = ""
+        self.member = None          # pos.members.book.Member once identified
+        self.paid_entry = None      # the paid sale's transaction-list entry
+        self.programme = None       # pos.members.programme.Programme, loaded with the first member
+        self.earned = 0             # points the paid sale earned the member
         sc = hw.scanner()
         if sc is not None:
             sc.flush()          # a code read before the basket opened is not this sale's
@@ -60,6 +72,10 @@ class Basket(Screen):
             name = (it.name_zh if zh and it.name_zh else it.name)[:room]
             c.text("%2d %s%s %s" % (i + 1, name, " " * (room - len(name)), q), row)
             c.text(right, row, col=28 - len(right))
+        m = self.member
+        if m is not None:
+            c.text(("%s %s %dPT SV %s" % (_masked(m.number), m.tier, m.points,
+                                          format_amount(m.stored_value, "", money.EXPONENT).strip()))[:28], 6)
         if self.note:
             c.text(self.note[:28], 7)
             c.text(self.note[28:56], 8)
@@ -75,6 +91,8 @@ class Basket(Screen):
             code = sc.poll()
             if code is None:
                 return False
+            if code.startswith("SPM1."):      # a member QR (pos.members.qr) shown at the basket
+                return self._member_qr(code)
             self.cart.scan(code)
             self.note = ""
         except Exception as e:            # CatalogError, ScannerError: the message, the basket kept
@@ -108,6 +126,8 @@ class Basket(Screen):
             return self._do(cart.void, cart.n - 1)
         if key == "MENU" and cart.n:
             return ("push", self._menu())
+        if key == "F1":
+            return self._member_screen("push")
         if key == "CANCEL":
             self.end()
             return ("pop",)
@@ -118,7 +138,70 @@ class Basket(Screen):
         self.cart.catalog.close()
         from pos import modules
         modules.unload(("pos.catalog.cart", "pos.catalog.store", "pos.catalog.barcode", "pos.catalog",
-                        "pos.app.basket"))
+                        "pos.app.basket", "pos.app.member", "pos.members.qr", "pos.members.book",
+                        "pos.members.points", "pos.members.programme", "pos.members"))
+        if self.member is not None and self.paid_entry is not None:
+            from pos.app.member import MemberThanks
+            return ("replace", MemberThanks(self.member, self.earned, self.programme))
+        return None
+
+    # -- the member ----------------------------------------------------------------
+    def _programme(self):
+        if self.programme is None:
+            from pos.members import programme
+            self.programme = programme.load()
+        return self.programme
+
+    def _member_screen(self, how):
+        from pos.app import member
+        from pos.members import MemberError
+        try:
+            return (how, member.MemberScreen(self, self._programme()))
+        except MemberError as e:
+            return (how, Info("MEMBER", [str(e)[:28], str(e)[28:56]]))
+
+    def _member_qr(self, code):
+        from pos.app import member
+        from pos.members import MemberError
+        try:
+            self.member = member.from_qr(code, self._programme())
+            self.note = ""
+        except MemberError as e:
+            self.note = str(e)
+            log.info("basket", "member refused", err=self.note)
+        return "redraw"
+
+    def paid(self, entry):
+        """The sale is paid (its transaction-list entry, before it is recorded): a member's
+        number goes into it (the upload names the member) and the points it earns are kept
+        provisionally until the cloud has booked them (pos.members.book)."""
+        self.paid_entry = entry
+        if self.member is None:
+            return
+        from pos.members import book, points
+        entry["member"] = self.member.number
+        self.earned = points.points_for(entry["amount"], self.programme)
+        if self.earned:
+            book.provisional(entry["inv"], self.member.number, self.earned)
+            self.member.pending += self.earned
+
+    def print_member(self, p):
+        """The member on the receipt (masked), the points earned, the balance, the next reward."""
+        m = self.member
+        if m is None:
+            return
+        from pos.members import points
+        w = escpos.COLUMNS
+        p.line("-" * w)
+        p.columns("MEMBER " + _masked(m.number), m.tier)
+        p.line(m.name[:w])
+        p.columns("POINTS EARNED", "+%d" % self.earned)
+        p.columns("POINTS BALANCE", "%d" % m.points)
+        if m.pending:
+            p.line(("  INCL. %d PENDING SYNC" % m.pending)[:w])
+        p.columns("STORED VALUE", format_amount(m.stored_value, CURRENCY))
+        p.line(("%d POINTS TO NEXT REWARD" % points.next_reward(m.points, self.programme))[:w])
+        p.line(self.programme.reward_text[:w])
 
     # -- the basket's menu -------------------------------------------------------
     def _menu(self):
@@ -129,6 +212,7 @@ class Basket(Screen):
             ("Price override", lambda: self._override(last)),
             ("Line discount", lambda: self._amount("Line discount", lambda a: self.cart.discount_line(last, a))),
             ("Order discount", lambda: self._amount("Order discount", self.cart.discount_order)),
+            ("Member", lambda: self._member_screen("replace")),
         ])
 
     def _back(self, f, v):
