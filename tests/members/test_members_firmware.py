@@ -60,9 +60,9 @@ def test_member_qr_good_expired_other_key_other_merchant_and_damaged(tmp_path, k
              _qr(mine, "8000000001", NOW + 300, merchant=MERCHANT + 1), good[:-6] + "AAAAAA",
              good.replace("8000000001", "8000000002"), "SPM1.x.y", "4006381333931"]
     out = _run(tmp_path, "".join("check(%r, %d)\n" % (c, NOW) for c in cases))
-    assert out == ["OK 8000000001", "REFUSED member QR expired: refresh it",
-                   "REFUSED member QR not signed by this shop", "REFUSED member QR not signed by this shop",
-                   "REFUSED member QR not signed by this shop", "REFUSED member QR not signed by this shop",
+    assert out == ["OK 8000000001", "REFUSED member QR expired, refresh",
+                   "REFUSED QR not signed by this shop", "REFUSED QR not signed by this shop",
+                   "REFUSED QR not signed by this shop", "REFUSED QR not signed by this shop",
                    "REFUSED not a member QR code", "REFUSED not a member QR code"]
 
 

@@ -55,9 +55,9 @@ def member_number(text, programme, now):
         raise MemberError("member QR code damaged")
     msg = "%s%d.%s.%s" % (PREFIX, programme.merchant_id, parts[1], parts[2])
     if not _signed_by(n, e, hashlib.sha256(msg.encode()).digest(), sig):
-        raise MemberError("member QR not signed by this shop")
+        raise MemberError("QR not signed by this shop")
     if int(parts[2]) < now:
-        raise MemberError("member QR expired: refresh it")
+        raise MemberError("member QR expired, refresh")
     return parts[1]
 
 
