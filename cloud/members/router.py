@@ -81,7 +81,7 @@ class ProgrammeOut(BaseModel):
 
 class EnrolIn(Input):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=60, pattern=r"^[^\x00-\x1f]*$")
+    name: str = Field("", max_length=60, pattern=r"^[^\x00-\x1f]*$", description="may stay empty at the counter")
     phone: str = Field(pattern=PHONE)
     tier: Literal[TIERS] = "BASIC"
     card_uid: str = Field("", pattern=r"^(%s)?$" % UID[1:-1])

@@ -138,7 +138,7 @@ class Basket(Screen):
         self.cart.catalog.close()
         from pos import modules
         modules.unload(("pos.catalog.cart", "pos.catalog.store", "pos.catalog.barcode", "pos.catalog",
-                        "pos.app.basket", "pos.app.member", "pos.members.qr", "pos.members.book",
+                        "pos.app.basket", "pos.app.member", "pos.members.qr", "pos.members.enrol", "pos.members.book",
                         "pos.members.points", "pos.members.programme", "pos.members"))
         if self.member is not None and self.paid_entry is not None:
             from pos.app.member import MemberThanks

@@ -2,8 +2,10 @@
 # MIFARE Classic or NTAG), by the member QR on the customer's phone (pos.members.qr), or by a
 # typed phone number, from the basket's menu (a member QR scanned into the basket works too);
 # the member's masked data, tier, points and stored value then go with the sale, and after a
-# member sale the customer sees the points earned and the next reward.  An unknown card, an
+# member sale the customer sees the points earned and the next reward.  A new customer is
+# enrolled here: the phone typed (and a new card tapped first, if any), F2 (pos.members.enrol).  An unknown card, an
 # expired QR or one signed by another key: a message, the basket as it was.
+import asyncio
 import time
 
 from pos import hw, log
@@ -54,18 +56,26 @@ class MemberScreen(Screen):
         self.prog = prog
         self.typed = ""
         self.note = ""
+        self.new_card = ""          # the UID of a card that is no member's: enrolled with it
+        self.task = None            # the enrolment on its way to the cloud
+        self.enrolled = None
 
     def draw(self, c):
         c.title("MEMBER")
+        if self.task is not None:
+            c.text("Enrolling ...", 4)
+            return
         c.text("Tap member card or", 0)
         c.text("scan member QR, or type", 1)
         c.text("phone number + ENTER", 2)
         if self.typed:
             c.text("PHONE %s_" % self.typed, 4)
+        if self.new_card:
+            c.text("NEW CARD *%s F2 ENROL" % self.new_card[-4:], 5)
         if self.note:
             c.text(self.note[:28], 6)
             c.text(self.note[28:56], 7)
-        c.footer("ENTER find  CANCEL back")
+        c.footer("ENTER find F2 enrol CANCEL")
 
     def _identify(self, f, arg):
         try:
@@ -77,7 +87,27 @@ class MemberScreen(Screen):
         log.info("member", "identified", member=masked_number(self.basket.member.number))
         return ("pop",)
 
+    async def _enrol(self, phone):
+        from pos.members import enrol
+        try:
+            self.enrolled = await enrol.enrol(phone, self.new_card, self.prog)
+        except MemberError as e:
+            self.note = str(e)
+            log.info("member", "enrolment refused", err=self.note)
+        except Exception as e:                # the screen says it; the counter stays up
+            self.note = "%s: %s" % (type(e).__name__, e)
+            log.error("member", "enrolment failed", err=self.note)
+
     def tick(self, c):
+        if self.task is not None:
+            if not self.task.done():
+                return False
+            self.task = None
+            if self.enrolled is None:
+                return "redraw"
+            self.basket.member = self.enrolled
+            log.info("member", "enrolled", member=masked_number(self.enrolled.number))
+            return ("pop",)
         nfc = hw.nfc()
         if nfc is not None:
             try:
@@ -87,11 +117,16 @@ class MemberScreen(Screen):
                 return "redraw"
             if tg is not None:
                 uid = "".join("%02X" % b for b in tg.uid)
+                if uid == self.new_card:
+                    return False              # the same unknown card still in the field
                 try:
                     nfc.release()
                 except Exception:
                     pass
-                return self._identify(from_card, uid)
+                r = self._identify(from_card, uid)
+                if r == "redraw":
+                    self.new_card = uid       # no member's card: F2 enrols the customer with it
+                return r
         sc = hw.scanner()
         if sc is None:
             return False
@@ -105,6 +140,15 @@ class MemberScreen(Screen):
         return self._identify(from_qr, code)
 
     def on_key(self, key):
+        if self.task is not None:
+            return None                       # the enrolment runs to its answer or timeout
+        if key == "F2":
+            if len(self.typed) < 6:
+                self.note = "type the phone to enrol"
+                return "redraw"
+            self.note = ""
+            self.task = asyncio.create_task(self._enrol(self.typed))
+            return "redraw"
         if len(key) == 1 and "0" <= key <= "9" and len(self.typed) < 15:
             self.typed += key
             return "redraw"

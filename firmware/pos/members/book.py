@@ -93,6 +93,16 @@ def find(card=None, phone=None, number=None, merchant_id=0, path=COPY, pending=P
     return None
 
 
+def add(member, path=COPY):
+    """A member enrolled here, as the cloud answered (masked), appended to the copy until the
+    next copy from the cloud holds it."""
+    if header(path) is None:             # no copy yet: this terminal's first member
+        with open(path, "w") as f:
+            f.write('{"v": 0, "inv": 0}\n')
+    with open(path, "a") as f:
+        f.write(json.dumps(member) + "\n")
+
+
 def provisional(inv, number, points, path=PENDING):
     """Remember the points invoice `inv` gave member `number` until the cloud's copy holds them."""
     with open(path, "a") as f:

@@ -10,7 +10,9 @@ first: an unknown card, an expired member QR (signed by the cloud's key), a QR s
 another key -- each a message, the basket as it was.  Then the member taps the card: the
 member's masked number, tier, points and stored value on the display; the sale is paid in
 cash; the receipt shows the points earned and the next reward; the customer sees them; the
-upload names the member and the cloud's balance grows once.
+upload names the member and the cloud's balance grows once.  Last, a new customer is enrolled
+at the counter: a new NTAG card tapped (unknown), the phone typed, F2: the cloud makes the
+member and the basket shows it at once.
 
 Runs on a 512K heap (HEAP): on the product heap the counter's interned-name pool is full at
 Ready and the basket cannot load (docs/catalog.md, "Memory").
@@ -31,7 +33,9 @@ ITEMS = [
 RULES = '{"tax": {"mode": "exclusive", "rounding": "line", "rates": {"1": 600}}}'
 PROGRAMME = {"spend_unit": 100, "points_per_unit": 1, "reward_points": 100, "reward_text": "FREE COFFEE",
              "offline_stored_value": 2000, "qr_ttl_s": 300}
-CARD_UID = "DEADBEEF"        # host_sim.devices.nfc_tags.MifareClassic1K's default UID
+CARD_UID = "DEADBEEF"
+NEW_CARD = "04A1B2C3D4E5F6"  # an NTAG 213 the shop hands a new member
+NEW_PHONE = "13900005678"        # host_sim.devices.nfc_tags.MifareClassic1K's default UID
 
 
 def _device(sc, path):
@@ -82,7 +86,7 @@ def expired_qr(sc, member, merchant_id):
 
 
 def member_loyalty(args=None, out=print):
-    from host_sim.devices.nfc_tags import MifareClassic1K
+    from host_sim.devices.nfc_tags import MifareClassic1K, Ntag21x
     from host_sim.salesync import SyncCounter
     problems = []
     with SyncCounter(heap=HEAP, log=None) as sc:
@@ -133,6 +137,24 @@ def member_loyalty(args=None, out=print):
         out(thanks)
         rig.keys(["ENTER"])
         rig.wait_text("READY")
+        # enrolment at the counter: a new card, the phone typed
+        rig.keys(["F2"])
+        rig.wait_text("BASKET 0")
+        rig.keys(["F1"])
+        rig.wait_text("Tap member card")
+        nfc.tap(Ntag21x(uid=bytes.fromhex(NEW_CARD)))
+        rig.wait_text("F2 ENROL")
+        rig.keys(list(NEW_PHONE))
+        rig.wait_text("PHONE " + NEW_PHONE)
+        rig.keys(["F2"])
+        enrolled = rig.wait_text("BASIC 0PT")
+        nfc.remove()
+        out(enrolled)
+        rig.keys(["CANCEL"])
+        rig.wait_text("READY")
+        new = [x for x in sc.api("GET", "/api/v1/merchants/%d/members" % merchant_id) if x["cards"] == [NEW_CARD]]
+        if len(new) != 1 or new[0]["phone"] != "*******" + NEW_PHONE[-4:] or ("*" + new[0]["number"][-4:]) not in enrolled:
+            problems.append("the counter's enrolment did not make the member in the cloud")
         drained = sc.wait_drained(120)
         cloud = sc.api("GET", "/api/v1/members/%d" % member["id"])
         ledger = sc.api("GET", "/api/v1/members/%d/points" % member["id"])
@@ -152,7 +174,8 @@ def member_loyalty(args=None, out=print):
     ok = not problems
     return ok, ("member %s (GOLD) tapped a MIFARE Classic card; 23.84 paid in cash; +23 points on screen and "
                 "receipt; the cloud's balance %d after one ledger entry; unknown card, expired QR and another "
-                "key's QR refused with the basket intact; 512K heap" % (masked, cloud["points"])
+                "key's QR refused with the basket intact; a new customer enrolled at the counter with an NTAG card; "
+                "512K heap" % (masked, cloud["points"])
                 if ok else "; ".join(problems))
 
 
