@@ -7,11 +7,13 @@ enrolment at the counter, and the masked copy a terminal keeps for offline use. 
 phone numbers leave the service masked only; a phone is matched whole, never listed.
 """
 import hashlib
+import json
 import re
 import secrets
 from typing import Literal, Optional
 
 from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -324,16 +326,33 @@ def device_enrol(body: EnrolIn, db: Session = Depends(session), terminal: Termin
     return member_out(m, p)
 
 
-@device.get("/copy", summary="The masked copy of the merchant's members a terminal keeps for offline use")
-def device_copy(db: Session = Depends(session), terminal: Terminal = Depends(controller)):
-    """terminal_invoice: the highest invoice of this terminal stored (its points are in the
-    balances); members: one object per member: n number, nm masked name, ph masked phone, pd phone digest, t tier,
-    p points, sv stored value, c card UIDs (the terminal's members file, docs/members.md)."""
+def copy_rows(db, terminal):
+    """(header, [member rows]) of the terminal's member copy: the header's inv is the highest
+    invoice of this terminal stored (its points are in these balances), n the member count;
+    a row: n number, nm masked name, ph masked phone, pd phone digest, t tier, p points,
+    sv stored value, c card UIDs."""
     merchant = _terminal_merchant(db, terminal)
     p = _programme(db, merchant.id)
-    # the terminal's provisional points of invoices above this one are not in these balances yet
     through = db.scalar(select(func.max(Sale.invoice)).where(Sale.terminal_id == terminal.id)) or 0
-    return {"version": p.version, "terminal_invoice": through, "members": [
-        {"n": m.number, "nm": mask_name(m.name), "ph": mask_phone(m.phone), "pd": phone_digest(merchant.id, m.phone),
-         "t": m.tier, "p": m.points, "sv": m.stored_value, "c": [c.uid for c in m.cards]}
-        for m in db.scalars(select(Member).where(Member.merchant_id == merchant.id).order_by(Member.id))]}
+    rows = [{"n": m.number, "nm": mask_name(m.name), "ph": mask_phone(m.phone),
+             "pd": phone_digest(merchant.id, m.phone), "t": m.tier, "p": m.points, "sv": m.stored_value,
+             "c": [c.uid for c in m.cards]}
+            for m in db.scalars(select(Member).where(Member.merchant_id == merchant.id).order_by(Member.id))]
+    return {"v": p.version, "inv": through, "n": len(rows)}, rows
+
+
+@device.get("/copy", summary="The masked copy of the merchant's members a terminal keeps for offline use")
+def device_copy(db: Session = Depends(session), terminal: Terminal = Depends(controller)):
+    """version, terminal_invoice (the highest invoice of this terminal stored: its points are
+    in these balances) and members (the rows of copy.jsonl)."""
+    head, rows = copy_rows(db, terminal)
+    return {"version": head["v"], "terminal_invoice": head["inv"], "members": rows}
+
+
+@device.get("/copy.jsonl", response_class=PlainTextResponse,
+            responses={200: {"content": {"application/x-ndjson": {"schema": {"type": "string"}}}}},
+            summary="The member copy as the terminal stores it: a header line, then one member a line")
+def device_copy_lines(db: Session = Depends(session), terminal: Terminal = Depends(controller)):
+    head, rows = copy_rows(db, terminal)
+    text = "".join(json.dumps(r, separators=(",", ":")) + "\n" for r in [head] + rows)
+    return PlainTextResponse(text, media_type="application/x-ndjson")

@@ -3,6 +3,7 @@ the QR a member's phone shows, the device API terminals use, and the points ledg
 sales ingest exactly once (re-delivery, refund, void)."""
 import base64
 import hashlib
+import json
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
@@ -75,6 +76,10 @@ def test_device_lookup_by_card_phone_and_number_enrolment_and_offline_copy(clien
     want = hashlib.sha256(("%d:8613800001234" % tenancy["merchant_a"]["id"]).encode()).hexdigest()[:16].upper()
     assert rows[member["number"]]["pd"] == want
     assert "13800001234" not in str(copy) and "Li Wei" not in str(copy)
+    lines = client.get(base + "/copy.jsonl", headers=dev)
+    assert lines.status_code == 200 and lines.headers["content-type"].startswith("application/x-ndjson")
+    head, *rows = [json.loads(x) for x in lines.text.splitlines()]
+    assert head == {"v": 1, "inv": 0, "n": 2} and rows == copy["members"]
     p = client.get(base + "/programme", headers=dev).json()
     assert (p["spend_unit"], p["points_per_unit"], p["offline_stored_value"]) == (100, 2, 2000)
 

@@ -137,6 +137,23 @@ def member_loyalty(args=None, out=print):
         out(thanks)
         rig.keys(["ENTER"])
         rig.wait_text("READY")
+        drained = sc.wait_drained(120)
+        # the uploads in, the terminal fetched the member copy again: the cloud's balance, the
+        # provisional points it holds let go (shown once, not twice)
+        reconciled = _wait_copy(rig.flash_dir, 1)
+        rig.keys(["F2"])
+        rig.wait_text("BASKET 0")
+        rig.keys(["F1"])
+        rig.wait_text("Tap member card")
+        nfc.tap(MifareClassic1K())
+        again = rig.wait_text("GOLD 23PT")
+        nfc.remove()
+        rig.keys(["CANCEL"])
+        rig.wait_text("READY")
+        out("after the upload, the copy from the cloud: " + _said(again))
+        if not reconciled or _pending_lines(rig.flash_dir):
+            problems.append("the terminal did not fetch the member copy after its upload (or kept the "
+                            "provisional points the copy holds)")
         # enrolment at the counter: a new card, the phone typed
         rig.keys(["F2"])
         rig.wait_text("BASKET 0")
@@ -155,7 +172,6 @@ def member_loyalty(args=None, out=print):
         new = [x for x in sc.api("GET", "/api/v1/merchants/%d/members" % merchant_id) if x["cards"] == [NEW_CARD]]
         if len(new) != 1 or new[0]["phone"] != "*******" + NEW_PHONE[-4:] or ("*" + new[0]["number"][-4:]) not in enrolled:
             problems.append("the counter's enrolment did not make the member in the cloud")
-        drained = sc.wait_drained(120)
         cloud = sc.api("GET", "/api/v1/members/%d" % member["id"])
         ledger = sc.api("GET", "/api/v1/members/%d/points" % member["id"])
         uploads = sc.cloud_uploads()
@@ -173,10 +189,33 @@ def member_loyalty(args=None, out=print):
         problems.append("the cloud's balance is %d with %d ledger entries, not 23 once" % (cloud["points"], len(ledger)))
     ok = not problems
     return ok, ("member %s (GOLD) tapped a MIFARE Classic card; 23.84 paid in cash; +23 points on screen and "
-                "receipt; the cloud's balance %d after one ledger entry; unknown card, expired QR and another "
+                "receipt; the cloud's balance %d after one ledger entry, the terminal's copy refreshed after the upload "
+                "(no points counted twice); unknown card, expired QR and another "
                 "key's QR refused with the basket intact; a new customer enrolled at the counter with an NTAG card; "
                 "512K heap" % (masked, cloud["points"])
                 if ok else "; ".join(problems))
+
+
+def _wait_copy(flash_dir, inv, timeout=60):
+    """True once the terminal's member copy holds its invoices up to `inv` (its header)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            with open(os.path.join(flash_dir, "members.jsonl")) as f:
+                if json.loads(f.readline()).get("inv", 0) >= inv:
+                    return True
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.3)
+    return False
+
+
+def _pending_lines(flash_dir):
+    try:
+        with open(os.path.join(flash_dir, "members.pend")) as f:
+            return [ln for ln in f if ln.strip()]
+    except OSError:
+        return []
 
 
 def _said(text):
