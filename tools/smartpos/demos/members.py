@@ -8,11 +8,13 @@ through the back-office API, and the terminal's programme parameters and member 
 written from the device API's answers.  At the basket (two scanned items) the bad inputs come
 first: an unknown card, an expired member QR (signed by the cloud's key), a QR signed by
 another key -- each a message, the basket as it was.  Then the member taps the card: the
-member's masked number, tier, points and stored value on the display; the sale is paid in
-cash; the receipt shows the points earned and the next reward; the customer sees them; the
-upload names the member and the cloud's balance grows once.  Last, a new customer is enrolled
-at the counter: a new NTAG card tapped (unknown), the phone typed, F2: the cloud makes the
-member and the basket shows it at once.
+member's masked number, tier, points and stored value on the display.  With the cloud
+unreachable the sale is paid in cash and its points kept provisionally; the receipt shows the
+points earned and the next reward, and the customer sees them.  The link comes back: the
+upload names the member, the cloud's balance grows once, and the terminal fetches its member
+copy again and shows the cloud's balance (the provisional points not counted twice).  Last, a
+new customer is enrolled at the counter: a new NTAG card tapped (unknown), the phone typed,
+F2: the cloud makes the member and the basket shows it at once.
 
 Runs on a 512K heap (HEAP): on the product heap the counter's interned-name pool is full at
 Ready and the basket cannot load (docs/catalog.md, "Memory").
@@ -124,6 +126,7 @@ def member_loyalty(args=None, out=print):
         masked = "*" + member["number"][-4:]
         if masked not in shown or "SV 50.00" not in shown:
             problems.append("the member is not shown masked with tier, points and stored value")
+        sc.relay.down_for(3600)                                 # the cloud unreachable from here
         rig.keys(["ENTER"])
         rig.wait_text("1 Cash")
         rig.keys(["1"])
@@ -137,6 +140,11 @@ def member_loyalty(args=None, out=print):
         out(thanks)
         rig.keys(["ENTER"])
         rig.wait_text("READY")
+        offline = sc.api("GET", "/api/v1/members/%d" % member["id"])["points"]
+        out("offline: the cloud's balance %d, the terminal's 23 pending" % offline)
+        if offline != 0:
+            problems.append("the cloud booked points while it was unreachable")
+        sc.relay.down_for(0)                                    # the link back: the queue drains
         drained = sc.wait_drained(120)
         # the uploads in, the terminal fetched the member copy again: the cloud's balance, the
         # provisional points it holds let go (shown once, not twice)
@@ -188,7 +196,7 @@ def member_loyalty(args=None, out=print):
     if cloud["points"] != 23 or [(e["kind"], e["points"]) for e in ledger] != [("sale", 23)]:
         problems.append("the cloud's balance is %d with %d ledger entries, not 23 once" % (cloud["points"], len(ledger)))
     ok = not problems
-    return ok, ("member %s (GOLD) tapped a MIFARE Classic card; 23.84 paid in cash; +23 points on screen and "
+    return ok, ("member %s (GOLD) tapped a MIFARE Classic card; 23.84 paid in cash with the cloud unreachable; +23 points on screen and "
                 "receipt; the cloud's balance %d after one ledger entry, the terminal's copy refreshed after the upload "
                 "(no points counted twice); unknown card, expired QR and another "
                 "key's QR refused with the basket intact; a new customer enrolled at the counter with an NTAG card; "
