@@ -13,7 +13,7 @@ import secrets
 from typing import Literal, Optional
 
 from fastapi import APIRouter, Depends, HTTPException, Query
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -349,7 +349,7 @@ def device_copy(db: Session = Depends(session), terminal: Terminal = Depends(con
     return {"version": head["v"], "terminal_invoice": head["inv"], "members": rows}
 
 
-@device.get("/copy.jsonl", response_class=PlainTextResponse,
+@device.get("/copy.jsonl", response_class=Response,
             responses={200: {"content": {"application/x-ndjson": {"schema": {"type": "string"}}}}},
             summary="The member copy as the terminal stores it: a header line, then one member a line")
 def device_copy_lines(db: Session = Depends(session), terminal: Terminal = Depends(controller)):
