@@ -9,19 +9,14 @@ import asyncio
 import time
 
 from pos import hw, log
-from pos.members import MemberError, book, points, programme
+from pos.members import MemberError, book, points
 from pos.ui.screen import Screen
-from pos.ui.widgets import Info
 
 _UNIX_OFFSET = 946684800 if time.gmtime(0)[0] == 2000 else 0     # a board clock counting from 2000
 
 
 def masked_number(number):
     return "*" + number[-4:]
-
-
-def load_programme():
-    return programme.load()
 
 
 def from_qr(code, prog):
@@ -185,7 +180,3 @@ class MemberThanks(Screen):
         if key in ("ENTER", "CANCEL"):
             return ("home",)
         return None
-
-
-def no_programme(e):
-    return ("push", Info("MEMBER", [str(e)[:28], str(e)[28:56]]))
