@@ -16,3 +16,4 @@ from cloud.catalog.models import (CatalogHead, Category, Item, CatalogTombstone,
                                   StockMovement, StockAlert, PurchaseOrder, PurchaseOrderLine, GoodsReceipt,
                                   StockTake, StockTakeLine, StockCountBatch)
 from cloud.appstore.models import Developer, AppPackage, AppCrash  # noqa: F401
+from cloud.members.models import MemberProgramme, Member, MemberCard, PointsEntry  # noqa: F401

@@ -27,7 +27,9 @@ def unload(names):
         if pkg is not None:
             try:
                 delattr(pkg, child)         # the package's reference, or the module stays
-            except AttributeError:
+            except (AttributeError, KeyError):
+                # not there: the package was loaded again since (MicroPython's delattr on a
+                # module raises KeyError for a name it lacks)
                 pass
 
 

@@ -1,5 +1,5 @@
 """No data crosses merchants: every endpoint of the OpenAPI description that names a merchant's
-object (merchant, store, terminal, account, sale, or a parameter scope of one) is called with
+object (merchant, store, terminal, account, sale, member, or a parameter scope of one) is called with
 merchant B's owner and staff tokens on merchant A's objects, with a valid body where one is
 needed, and answers 404 or 403; A's objects are unchanged afterwards.  A new endpoint is tried
 by itself; one that needs a body must get an entry in BODIES."""
@@ -9,7 +9,8 @@ import pytest
 
 from sales_fixtures import place_terminal, sale
 
-SCOPED = ("merchant_id", "store_id", "terminal_id", "account_id", "sale_id", "scope_id", "order_id", "take_id")
+SCOPED = ("merchant_id", "store_id", "terminal_id", "account_id", "sale_id", "scope_id", "order_id", "take_id",
+          "member_id")
 TODAY = datetime.date.today().isoformat()
 BODIES = {
     ("PATCH", "/api/v1/accounts/{account_id}"): {"display_name": "taken over"},
@@ -31,6 +32,10 @@ BODIES = {
     ("POST", "/api/v1/stores/{store_id}/stock-takes"): {},
     ("POST", "/api/v1/purchase-orders/{order_id}/receipts"): {"ref": "B", "lines": [{"sku": "COF", "qty": 1}]},
     ("POST", "/api/v1/stock-takes/{take_id}/counts"): {"lines": [{"sku": "COF", "qty": 1}]},
+    ("PUT", "/api/v1/merchants/{merchant_id}/member-programme"): {"spend_unit": 1, "points_per_unit": 100},
+    ("POST", "/api/v1/merchants/{merchant_id}/members"): {"name": "Taken Over", "phone": "13800009999"},
+    ("POST", "/api/v1/members/{member_id}/cards"): {"uid": "0A0B0C0D"},
+    ("POST", "/api/v1/members/{member_id}/stored-value"): {"amount": 100000},
     ("POST", "/api/v1/stores/{store_id}/reconciliations"): {
         "source": "acquirer", "name": "Demo Acquirer", "day": TODAY,
         "file": "date,reference,amount,currency,fee\n%s,000000123456,15.40,EUR,0\n" % TODAY},
@@ -70,13 +75,23 @@ def test_another_merchants_token_gets_404_or_403_everywhere(client, app, tenancy
                      json={"supplier": "Roastery", "lines": [{"sku": "COF", "qty": 4}]}).json()
     take = client.post("/api/v1/stores/%d/stock-takes" % ids["store_id"], headers=admin, json={}).json()
     ids.update(sku="COF", order_id=po["id"], take_id=take["id"])
+    # merchant A's member programme and a member: another merchant may not read, change or use them
+    r = client.put("/api/v1/merchants/%d/member-programme" % ids["merchant_id"], json={}, headers=tenancy["owner-a"])
+    assert r.status_code == 200, r.text
+    r = client.post("/api/v1/merchants/%d/members" % ids["merchant_id"], json={"name": "Li Wei", "phone": "13800001234"},
+                    headers=tenancy["owner-a"])
+    assert r.status_code == 201, r.text
+    ids["member_id"] = r.json()["id"]
     ops = scoped_operations(app)
     assert len(ops) >= 25
     missing = [(m, p) for m, p, needs in ops if needs and (m, p) not in BODIES]
     assert missing == [], "give these endpoints a valid body in BODIES: %s" % missing
     before = {k: client.get(u, headers=admin).json() for k, u in (
         ("merchant", "/api/v1/merchants/%d" % ids["merchant_id"]), ("store", "/api/v1/stores/%d" % ids["store_id"]),
-        ("terminal", "/api/v1/terminals/%d" % ids["terminal_id"]), ("sale", "/api/v1/sales/%d" % sid))}
+        ("terminal", "/api/v1/terminals/%d" % ids["terminal_id"]), ("sale", "/api/v1/sales/%d" % sid),
+        ("member", "/api/v1/members/%d" % ids["member_id"]),
+        ("programme", "/api/v1/merchants/%d/member-programme" % ids["merchant_id"]),
+        ("members", "/api/v1/merchants/%d/members" % ids["merchant_id"]))}
     tried = 0
     for who in ("owner-b", "staff-b"):
         for method, path, _ in ops:
@@ -93,7 +108,10 @@ def test_another_merchants_token_gets_404_or_403_everywhere(client, app, tenancy
     assert tried >= 50
     after = {k: client.get(u, headers=admin).json() for k, u in (
         ("merchant", "/api/v1/merchants/%d" % ids["merchant_id"]), ("store", "/api/v1/stores/%d" % ids["store_id"]),
-        ("terminal", "/api/v1/terminals/%d" % ids["terminal_id"]), ("sale", "/api/v1/sales/%d" % sid))}
+        ("terminal", "/api/v1/terminals/%d" % ids["terminal_id"]), ("sale", "/api/v1/sales/%d" % sid),
+        ("member", "/api/v1/members/%d" % ids["member_id"]),
+        ("programme", "/api/v1/merchants/%d/member-programme" % ids["merchant_id"]),
+        ("members", "/api/v1/merchants/%d/members" % ids["merchant_id"]))}
     assert after == before
     assert client.get("/api/v1/merchants/%d/catalog" % ids["merchant_id"], headers=admin).json()["version"] == 1
     assert client.get("/api/v1/merchants/%d/catalog/items" % ids["merchant_id"], headers=admin).json()[0]["price"] == 350

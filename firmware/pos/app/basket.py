@@ -7,8 +7,12 @@
 # opens, and go when the sale ends (pos.modules).
 #
 #   digits ENTER: PLU key    ENTER: pay    F3: void the last line    CLEAR: a digit back
-#   MENU: quantity, void a line, price override (supervisor), line and order discount,
-#         promo code, the promotions applied (each with its explanation)
+#   F1: the member    MENU: quantity, void a line, price override (supervisor), line and order
+#         discount, promo code, the promotions applied (each with its explanation), member
+#
+# A member (pos.app.member: card, member QR, phone; a member QR scanned into the basket too)
+# goes with the sale: shown under the lines, named in the upload, the points earned kept
+# provisionally (pos.members.book), printed on the receipt and shown to the customer after.
 from pos import hw, log
 from pos.app import money
 from pos.catalog import CatalogError
@@ -60,6 +64,10 @@ def open_basket(merchant):
     return ("push", Basket(merchant, cart, programs))
 
 
+def _masked(number):
+    return "*" + number[-4:]
+
+
 def _qty(qty, unit):
     return "%d.%03dkg" % (qty // 1000, qty % 1000) if unit == 1 else "x%d" % qty
 
@@ -74,6 +82,10 @@ class Basket(Screen):
         self.typed = ""
         self.note = ""
         self.issued = []               # next-order coupons of this sale, once paid (texts)
+        self.member = None          # pos.members.book.Member once identified
+        self.paid_entry = None      # the paid sale's transaction-list entry
+        self.programme = None       # pos.members.programme.Programme, loaded with the first member
+        self.earned = 0             # points the paid sale earned the member
         sc = hw.scanner()
         if sc is not None:
             sc.flush()          # a code read before the basket opened is not this sale's
@@ -99,6 +111,10 @@ class Basket(Screen):
             left = "%d PROMOTION%s MENU" % (len(out.rewards), "S" if len(out.rewards) > 1 else "")
             c.text(left, 6)
             c.text("-" + saved, 6, col=27 - len(saved))
+        m = self.member
+        if m is not None:
+            c.text(("%s %s %dPT SV %s" % (_masked(m.number), m.tier, m.points,
+                                          format_amount(m.stored_value, "", money.EXPONENT).strip()))[:28], 10)
         if self.note:
             for row, part in enumerate(wrap(self.note, 28)[:2]):      # broken at spaces
                 c.text(part, 7 + row)
@@ -114,6 +130,8 @@ class Basket(Screen):
             code = sc.poll()
             if code is None:
                 return False
+            if code.startswith("SPM1."):      # a member QR (pos.members.qr) shown at the basket
+                return self._member_qr(code)
             if code.startswith(COUPON_PREFIX):     # the coupon reader loads only for a coupon
                 self.note = self._coupon(code)
             else:
@@ -162,7 +180,7 @@ class Basket(Screen):
             return "COUPON %s ACCEPTED" % c.serial
         return "COUPON %s KEPT: NOT MET YET" % c.serial
 
-    def paid(self, invoice):
+    def redeem(self, invoice):
         """The sale is paid: its coupons are redeemed on this terminal (never again here; the
         cloud refuses them at upload too) and its next-order coupons signed for the receipt."""
         from pos.promo import coupon
@@ -235,6 +253,8 @@ class Basket(Screen):
             return self._do(cart.void, cart.n - 1)
         if key == "MENU" and cart.n:
             return ("push", self._menu())
+        if key == "F1":
+            return self._member_screen("push")
         if key == "CANCEL":
             self.end()                    # nothing paid: its coupons stay unredeemed
             return ("pop",)
@@ -245,7 +265,71 @@ class Basket(Screen):
         self.cart.catalog.close()
         from pos import modules
         modules.unload(("pos.catalog.cart", "pos.catalog.store", "pos.catalog.barcode", "pos.catalog",
-                        "pos.promo.coupon", "pos.promo.engine", "pos.promo", "pos.app.basket"))
+                        "pos.promo.coupon", "pos.promo.engine", "pos.promo", "pos.app.basket",
+                        "pos.app.member", "pos.members.qr", "pos.members.enrol", "pos.members.book",
+                        "pos.members.points", "pos.members.programme", "pos.members"))
+        if self.member is not None and self.paid_entry is not None:
+            from pos.app.member import MemberThanks
+            return ("replace", MemberThanks(self.member, self.earned, self.programme))
+        return None
+
+    # -- the member ----------------------------------------------------------------
+    def _programme(self):
+        if self.programme is None:
+            from pos.members import programme
+            self.programme = programme.load()
+        return self.programme
+
+    def _member_screen(self, how):
+        from pos.app import member
+        from pos.members import MemberError
+        try:
+            return (how, member.MemberScreen(self, self._programme()))
+        except MemberError as e:
+            return (how, Info("MEMBER", [str(e)[:28], str(e)[28:56]]))
+
+    def _member_qr(self, code):
+        from pos.app import member
+        from pos.members import MemberError
+        try:
+            self.member = member.from_qr(code, self._programme())
+            self.note = ""
+        except MemberError as e:
+            self.note = str(e)
+            log.info("basket", "member refused", err=self.note)
+        return "redraw"
+
+    def paid(self, entry):
+        """The sale is paid (its transaction-list entry, before it is recorded): a member's
+        number goes into it (the upload names the member) and the points it earns are kept
+        provisionally until the cloud has booked them (pos.members.book)."""
+        self.paid_entry = entry
+        if self.member is None:
+            return
+        from pos.members import book, points
+        entry["member"] = self.member.number
+        self.earned = points.points_for(entry["amount"], self.programme)
+        if self.earned:
+            book.provisional(entry["inv"], self.member.number, self.earned)
+            self.member.pending += self.earned
+
+    def print_member(self, p):
+        """The member on the receipt (masked), the points earned, the balance, the next reward."""
+        m = self.member
+        if m is None:
+            return
+        from pos.members import points
+        w = escpos.COLUMNS
+        p.line("-" * w)
+        p.columns("MEMBER " + _masked(m.number), m.tier)
+        p.line(m.name[:w])
+        p.columns("POINTS EARNED", "+%d" % self.earned)
+        p.columns("POINTS BALANCE", "%d" % m.points)
+        if m.pending:
+            p.line(("  INCL. %d PENDING SYNC" % m.pending)[:w])
+        p.columns("STORED VALUE", format_amount(m.stored_value, CURRENCY))
+        p.line(("%d POINTS TO NEXT REWARD" % points.next_reward(m.points, self.programme))[:w])
+        p.line(self.programme.reward_text[:w])
 
     # -- the basket's menu -------------------------------------------------------
     def _menu(self):
@@ -258,6 +342,7 @@ class Basket(Screen):
             ("Order discount", lambda: self._amount("Order discount", self.cart.discount_order)),
             ("Promo code", self._promo_code),
             ("Promotions", self._promotions),
+            ("Member", lambda: self._member_screen("replace")),
         ])
 
     def _back(self, f, v):

@@ -71,6 +71,8 @@ def print_cash_sale(printer, merchant, invoice, total, tendered, currency="USD",
     p.bold(False)
     p.columns("CASH", format_amount(tendered, currency))
     p.columns("CHANGE", format_amount(tendered - total, currency))
+    if basket is not None:
+        basket.print_member(p)              # a member's points and next reward (pos.app.basket)
     p.line("-" * escpos.COLUMNS)
     p.align(escpos.ALIGN_CENTER)
     p.line(copy)

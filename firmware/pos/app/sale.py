@@ -62,8 +62,10 @@ class SaleFlow:
         return ("push", self._tender_menu())
 
     def ended(self):
+        """The sale is over; the basket's closing screen (a member's points), if any."""
         if self.basket is not None:
-            self.basket.end()
+            return self.basket.end()
+        return None
 
     @property
     def remaining(self):
@@ -189,9 +191,11 @@ class CashDone(Screen):
         self.entry = {"inv": self.invoice, "kind": "sale", "tender": "cash", "amount": self.flow.total,
                       "tendered": self.tendered, "ok": True,
                       "op": status.operator.name if status.operator else "CASHIER"}
+        if self.flow.basket is not None:
+            self.flow.basket.paid(self.entry)       # a member named, the points kept
         batch.record(self.entry)
         if self.flow.basket is not None:
-            self.flow.basket.paid(self.invoice)      # its coupons redeemed, next-order ones signed
+            self.flow.basket.redeem(self.invoice)    # its coupons redeemed, next-order ones signed
         p = self.flow.printer
         if p is None:
             self.message = t("no_printer")
@@ -221,10 +225,10 @@ class CashDone(Screen):
             self._print()
             return "redraw"
         if key in ("ENTER", "CANCEL"):
-            self.flow.ended()
+            after = self.flow.ended()
             if self.flow.on_paid is not None:
                 return self.flow.on_paid("cash", self.entry)
-            return ("home",)
+            return after or ("home",)
         return None
 
 
@@ -238,7 +242,7 @@ class SplitDone(Screen):
 
     def finish(self):
         if self.flow.basket is not None:
-            self.flow.basket.paid(self.flow.tenders[-1][2])
+            self.flow.basket.redeem(self.flow.tenders[-1][2])
         p = self.flow.printer
         if p is None:
             self.message = t("no_printer")

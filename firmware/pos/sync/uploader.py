@@ -13,6 +13,7 @@
 import asyncio
 import gc
 import json
+import os
 import time
 
 from micropython import const
@@ -86,6 +87,23 @@ async def send(url, headers, inv, body, pin=None):
     return st, retry
 
 
+async def members_copy(base, headers, pin):
+    """Once every upload is in, the cloud's member balances hold this terminal's points: the
+    member copy is fetched again and the provisional points it holds let go (pos.members.refresh;
+    only where a member programme is set, config/members.json)."""
+    try:
+        os.stat("config/members.json")
+    except OSError:
+        return
+    from pos import modules
+    from pos.members import refresh
+    try:
+        await refresh.refresh(base, headers, pin)
+    finally:
+        refresh = None
+        modules.unload(("pos.members.refresh", "pos.members.book", "pos.members"))
+
+
 async def run(stack, is_idle):
     from pos.tms import service
     with open(service.CONFIG) as f:
@@ -124,6 +142,8 @@ async def run(stack, is_idle):
                         if not q.waiting:           # all in: what the sync keeps (smartpos bench sync-queue)
                             gc.collect()
                             log.info("sync", "idle", heap_free=gc.mem_free(), queue_bytes=q.size)
+                            if is_idle():           # still at Ready: the member copy too
+                                await members_copy(url[:-len("/sales")], headers, pin)
                     elif st in (409, 422):
                         log.warning("sync", "refused", inv=inv, status=st, why=said)
                         q.settle(inv, "%d %s" % (st, said))
