@@ -11,14 +11,18 @@
 # while the heap is whole.  From a ROM image a module's bytecode stays in flash and its names
 # are interned in place (their text stays in the image): what stays on the heap is the pools'
 # entries.  Reading the names out of each file instead would copy their text into RAM, 22 KB
-# more on the virtual board.  The modules let go are reclaimed by the collector as it needs
-# room; one collection at the end (docs/bridge.md, "Interned names").
+# more on the virtual board.  The modules let go are collected every few modules, so the
+# pools grow beside what is kept, not between garbage (docs/bridge.md, "Interned names").
 import gc
 import os
+import sys
 
 from pos import log, modules
 
 ROM = "/rom"
+# Free heap the step needs: the pools' entries for every name (about 56 KB on the 64-bit unix
+# port, 30 KB on a Cortex-M4) and the largest module loaded beside them, with room to spare
+MIN_FREE = 120000 if sys.maxsize > 0x7FFFFFFF else 70000
 
 
 def _modules(path, package):
@@ -30,22 +34,41 @@ def _modules(path, package):
             yield package if name == "__init__.mpy" else package + "." + name[:-4]
 
 
-def intern_image():
+def intern_image(min_free=None, collect_every=8):
     """Load and let go every module of the ROM image's `pos` package, one at a time.  Returns
-    how many did not load (logged; their names intern at first use).  A firmware not run from
-    a ROM image (.mpy files on the filesystem: each load copies its bytecode into RAM) skips
-    this and returns None."""
+    how many did not load (their names intern at first use), or None when skipped: a firmware
+    not run from a ROM image (.mpy files on the filesystem: each load copies its bytecode into
+    RAM), or a heap with less than `min_free` bytes free (MIN_FREE: the pools and the largest
+    module with room to spare).  Running out of heap stops it there; it never stops the boot."""
     import pos
     if not pos.__file__.startswith(ROM + "/"):
         return None
+    gc.collect()
+    if gc.mem_free() < (MIN_FREE if min_free is None else min_free):
+        return None
     failed = 0
+    short = None
+    n = 0
     for name in _modules(ROM + "/pos", "pos"):
         before = modules.loaded()
         try:
             __import__(name)
-        except Exception as exc:                # MemoryError included: never stops the boot
+        except MemoryError as exc:
+            short = (name, exc)
+        except Exception:                       # a module that needs the running counter
             failed += 1
-            log.warning("app", "names not interned at boot", module=name, err=repr(exc))
         modules.unload_since(before)
+        before = None
+        n += 1
+        if short is not None:
+            break
+        if n % collect_every == 0:
+            gc.collect()                        # the let-go modules out of the pools' way
     gc.collect()
+    if short is not None:
+        try:
+            log.warning("app", "names not all interned at boot", module=short[0], err=repr(short[1]))
+        except MemoryError:
+            pass
+        return failed + 1
     return failed
