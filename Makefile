@@ -10,7 +10,7 @@ PORT   ?=
 # one (tests/conftest.py).  The suite mostly waits on boards and hosts, so three workers fit
 # two cores; JOBS=1 runs it in one process.
 JOBS   ?= 3
-PYTEST_ARGS ?= $(if $(filter 1,$(JOBS)),,-n $(JOBS) --dist loadgroup)
+PYTEST_ARGS ?= $(if $(filter 1,$(JOBS)),,-n $(JOBS) --dist loadfile)
 
 .PHONY: all venv goosebit-venv sim test flash demo bench native native-arm fuzz clean
 

@@ -138,14 +138,20 @@ def _full_pans(text):
 _SHARED_RESOURCE = {"tests/cards/": "pcsc-reader"}
 
 
-def pytest_collection_modifyitems(config, items):
-    """Under pytest-xdist with --dist loadgroup (make test), a test file runs whole on one
-    worker (its module-scoped board or rig starts once), and the files of _SHARED_RESOURCE
-    together on one."""
-    for item in items:
-        path = item.nodeid.split("::", 1)[0]
-        group = next((g for prefix, g in _SHARED_RESOURCE.items() if path.startswith(prefix)), path)
-        item.add_marker(pytest.mark.xdist_group(group))
+def pytest_xdist_make_scheduler(config, log):
+    """Under pytest-xdist with --dist loadfile (make test), a test file runs whole on one worker
+    (its module-scoped board or rig starts once), and the files of _SHARED_RESOURCE together
+    on one: the scheduling unit is the file, or the resource the files share."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class FileOrResource(LoadScopeScheduling):
+        def _split_scope(self, nodeid):
+            path = nodeid.split("::", 1)[0]
+            return next((g for prefix, g in _SHARED_RESOURCE.items() if path.startswith(prefix)), path)
+
+    return FileOrResource(config, log)
 
 
 @pytest.fixture(autouse=True, scope="module")
