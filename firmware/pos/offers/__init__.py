@@ -1,0 +1,1 @@
+"""Card-linked offers of issuing banks (docs/bank-offers.md)."""
