@@ -369,8 +369,13 @@ class CardTender(Screen):
         if not self.offers:
             return None
         if self.offer is None:
-            from pos.app.offer import CardOffer
-            self.offer = CardOffer(self.price)
+            try:
+                from pos.app.offer import CardOffer
+                self.offer = CardOffer(self.price)
+            except MemoryError:          # no offer is better than no sale: the price stands
+                log.warning("card", "offers not loaded: out of heap")
+                self.offers = False
+                return None
         self.offer.ui = ui
         return self.offer
 
