@@ -62,12 +62,12 @@ BAD = [
 ]
 
 CHECK = """
-from pos.offers import table
+from pos.offers import campaign
 for d in %r:
     try:
-        table.check(d)
+        campaign.check(d)
         print("ACCEPTED")
-    except table.OfferError as e:
+    except campaign.OfferError as e:
         print(e)
 """
 

@@ -369,6 +369,10 @@ class CardTender(Screen):
         if not self.offers:
             return None
         if self.offer is None:
+            from pos import offers
+            if not (services.offers_ready and offers.installed()):
+                self.offers = False      # no campaign (or not on this heap): nothing loaded
+                return None
             try:
                 from pos.app.offer import CardOffer
                 self.offer = CardOffer(self.price)

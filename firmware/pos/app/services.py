@@ -233,6 +233,17 @@ _FOR_ONE_TRANSACTION = ("pos.app.qr_pay", "pos.qr.encoder", "pos.qr.emvco", "pos
                         "pos.payments.adjust")
 
 
+# a bank's card-linked offers (docs/bank-offers.md): interned at boot only on a terminal that
+# has a campaign file, loaded at its first card and let go at Ready like the flows above
+_OFFERS = ("pos.offers", "pos.app.offer", "pos.offers.table")
+# Heap free at boot interning below which the offers stay off: the counter's name pool has
+# some 30 names to spare after a boot on the 256K heap (the known name-pool defect,
+# docs/bank-offers.md "Memory"); the offers' 34 would make the rest of that boot ask for an
+# eighth pool it cannot have.  Set to 0 once the pool defect is fixed.
+OFFERS_MIN_FREE = const(160000)
+offers_ready = False            # the offers' names were interned at boot: card tenders use them
+
+
 # loaded by the first transaction that needs them and kept from then on
 _KEPT_AFTER_FIRST_USE = ("pos.crypto.pure", "pos.crypto.emv", "pos.iso8583.icc", "pos.payments.aio",
                          "pos.payments.orders")
@@ -245,6 +256,7 @@ def idle():
     if _kernel is not None:
         _kernel.detach()
     modules.unload(_FOR_ONE_TRANSACTION)
+    modules.unload(_OFFERS)
 
 
 # Heap the boot interning needs: its own peak (every occasional flow's module loaded at once,
@@ -253,6 +265,19 @@ def idle():
 # step is skipped and the flows load at first use: trying and rolling back fragmented the
 # heap the UI still needed and the board stopped at boot.
 INTERN_MIN_FREE = const(80000)
+
+
+def _intern_offers():
+    global offers_ready
+    if gc.mem_free() < OFFERS_MIN_FREE:     # checked first: no name interned
+        log.info("app", "bank offers off", heap_free=gc.mem_free())
+        return
+    import pos.offers
+    if not pos.offers.installed():
+        return
+    for name in _OFFERS:
+        __import__(name)
+    offers_ready = True
 
 
 def intern_flow_names():
@@ -285,9 +310,11 @@ def intern_flow_names():
             __import__(name)
         for name in _FOR_ONE_TRANSACTION:
             __import__(name)
+        _intern_offers()
     except Exception as exc:            # MemoryError included: they load at first use
         failed = repr(exc)
     modules.unload(_FOR_ONE_TRANSACTION)
+    modules.unload(_OFFERS)
     if failed:                          # a heap too small for them all: back as it was
         gc.collect()
         try:

@@ -201,10 +201,10 @@ def validate(bundle, current_version=0, today=None):
         _check_terminal(files["terminal.json"])
     if "offers.json" in files:
         # card-linked offers of issuing banks (docs/bank-offers.md): loaded only while checked
-        from pos.offers import table as offer_table
+        from pos.offers import campaign as offer_campaign
         try:
-            offer_table.check(files["offers.json"])
-        except offer_table.OfferError as e:
+            offer_campaign.check(files["offers.json"])
+        except offer_campaign.OfferError as e:
             raise ParamsError(str(e))
     acq = current("acquirers.json")
     if acq is not None and ("acquirers.json" in files or "emv.json" in files):
