@@ -369,8 +369,7 @@ class CardTender(Screen):
         if not self.offers:
             return None
         if self.offer is None:
-            from pos import offers
-            if not (services.offers_ready and offers.installed()):
+            if not services.offers_ready:
                 self.offers = False      # no campaign (or not on this heap): nothing loaded
                 return None
             try:

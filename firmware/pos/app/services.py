@@ -240,8 +240,8 @@ _OFFERS = ("pos.offers", "pos.app.offer", "pos.offers.table")
 # some 30 names to spare after a boot on the 256K heap (the known name-pool defect,
 # docs/bank-offers.md "Memory"); the offers' 34 would make the rest of that boot ask for an
 # eighth pool it cannot have.  Set to 0 once the pool defect is fixed.
-OFFERS_MIN_FREE = const(160000)
-offers_ready = False            # the offers' names were interned at boot: card tenders use them
+_OFFERS_MIN_FREE = const(160000)
+offers_ready = False            # a campaign file, and the offers' names interned at boot
 
 
 # loaded by the first transaction that needs them and kept from then on
@@ -267,19 +267,6 @@ def idle():
 INTERN_MIN_FREE = const(80000)
 
 
-def _intern_offers():
-    global offers_ready
-    if gc.mem_free() < OFFERS_MIN_FREE:     # checked first: no name interned
-        log.info("app", "bank offers off", heap_free=gc.mem_free())
-        return
-    import pos.offers
-    if not pos.offers.installed():
-        return
-    for name in _OFFERS:
-        __import__(name)
-    offers_ready = True
-
-
 def intern_flow_names():
     """At boot: load the modules of the occasional flows once and unload them again, so the
     names and strings they carry are interned now.  Interned strings (qstrs) live for ever
@@ -292,6 +279,7 @@ def intern_flow_names():
     On a heap too small to hold them all at once (the 192 KB board, where the services load
     at the first card) what was loaded is dropped again and the flows load at first use.
     Never stops the boot."""
+    global offers_ready
     import pos
     from pos import hw
     if not pos.__file__.startswith("/rom/"):
@@ -310,7 +298,12 @@ def intern_flow_names():
             __import__(name)
         for name in _FOR_ONE_TRANSACTION:
             __import__(name)
-        _intern_offers()
+        if gc.mem_free() >= _OFFERS_MIN_FREE:     # checked first: below it no name is interned
+            import pos.offers
+            if pos.offers.installed():
+                for name in _OFFERS:
+                    __import__(name)
+                offers_ready = True
     except Exception as exc:            # MemoryError included: they load at first use
         failed = repr(exc)
     modules.unload(_FOR_ONE_TRANSACTION)
