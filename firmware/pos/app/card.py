@@ -246,8 +246,6 @@ class CardTender(Screen):
         # banks' card-linked offers (pos.app.offer) on a sale the card pays in full
         self.offers = offers and kind == "sale" and not tip
         self.offer = None               # CardOffer, made when the first card is read
-        self.lift = False               # an offer's first tap: the card must leave the field
-        self.note = ()                  # the offer's lines while the cardholder taps again
         self.kind = kind
         self.on_result = on_result      # fn(entry) -> stack action (split tender); None: result screen
         self.chip_failed = chip_failed  # the chip could not be read: a swipe is a fallback
@@ -284,8 +282,9 @@ class CardTender(Screen):
             c.center(prompt, 4)
         if self.error:
             c.center(self.error[:28], 6)
-        for i, ln in enumerate(self.note):
-            c.center(ln, 7 + i)
+        if self.offer:
+            for i, ln in enumerate(self.offer.note):
+                c.center(ln, 7 + i)
         c.footer(t("press_cancel"))
         leds = hw.leds()
         if leds is not None and status.lights_dark_at is None:
@@ -307,11 +306,10 @@ class CardTender(Screen):
                     self.error = t("one_card_only")
                     return "redraw"
                 tgt = None
-            if self.lift:
+            if self.offer and self.offer.lift:
                 # the first tap of an offer: wait for the card to leave the field
                 if tgt is None:
-                    self.lift = False
-                    self.error = t("offer_tap_again") if self.offer.match is not None else t("offer_not_this_card")
+                    self.error = self.offer.lifted()
                     return "redraw"
                 return False
             if tgt is not None:
@@ -321,9 +319,8 @@ class CardTender(Screen):
                 if o.tap_again:
                     # the card signed the amount it was tapped for: the new one needs a new tap
                     self.amount = o.tap_again
-                    self.note = self.offer.lines() if self.offer.match is not None else ()
+                    self.offer.tapped()
                     self.error = t("remove_card")
-                    self.lift = True
                     return "redraw"
                 if o.result == "terminated" and "another interface" in o.message:
                     self.error = t("use_another_interface")

@@ -12,8 +12,20 @@ import time
 
 from pos import log, tms
 from pos.app import money
-from pos.ui.messages import t
+from pos.ui import messages
 from pos.ui.widgets import format_amount
+
+# the offer's texts live here, not in the message catalog: a terminal without a campaign
+# interns none of them (the counter's name pool, docs/bank-offers.md "Memory")
+_TEXTS = {"en": ("{pct} OFF WITH {bank}", "NEW AMOUNT {amount}", "TAP SAME CARD AGAIN", "NO OFFER: TAP AGAIN"),
+          "zh": ("{bank} 优惠 {pct}", "优惠后金额 {amount}", "请再次挥同一张卡", "此卡无优惠: 请再次挥卡")}
+
+
+def _text(i, **fields):
+    text = _TEXTS.get(messages.language, _TEXTS["en"])[i]
+    for k in fields:
+        text = text.replace("{" + k + "}", str(fields[k]))
+    return text
 
 
 def today():
@@ -28,6 +40,8 @@ class CardOffer:
         self.price = price          # what the sale costs before any offer
         self.ui = ui                # pos.app.modal.ModalUI while a chip card is processed
         self.match = None           # pos.offers.table.Match of the card last checked
+        self.lift = False           # contactless: the first tap's card must leave the field
+        self.note = ()              # the offer's lines while the cardholder taps again
         self.table = None
         try:
             from pos.offers import table
@@ -58,9 +72,20 @@ class CardOffer:
     def lines(self):
         """The offer as the cardholder sees it: the bank, the rate, the saving, the new amount."""
         m = self.match
-        return [t("offer_off", pct=m.percent_text(), bank=m.bank)[:28],
+        return [_text(0, pct=m.percent_text(), bank=m.bank)[:28],
                 "-" + format_amount(m.discount, money.CODE, money.EXPONENT),
-                t("offer_new_amount", amount=format_amount(self.amount, money.CODE, money.EXPONENT))[:28]]
+                _text(1, amount=format_amount(self.amount, money.CODE, money.EXPONENT))[:28]]
+
+    def tapped(self):
+        """After a tap whose amount the offer changed: what the screen says until the card has
+        left the field (`lift`), and the lines it keeps showing."""
+        self.lift = True
+        self.note = self.lines() if self.match is not None else ()
+
+    def lifted(self):
+        """The card left the field: the prompt for the second tap."""
+        self.lift = False
+        return _text(2) if self.match is not None else _text(3)
 
     def record(self, e):
         """Into transaction-list entry `e`: campaign, bank, the bank's discount and the price."""
