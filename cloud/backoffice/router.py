@@ -13,7 +13,7 @@ from fastapi.responses import PlainTextResponse, Response
 from sqlalchemy.orm import Session
 
 from cloud.accounts.principal import Principal
-from cloud.backoffice import dashboard, report
+from cloud.backoffice import bank_offers, dashboard, report
 from cloud.db import utcnow
 from cloud.deps import AUTHED, IdPath, not_found, principal, session
 from cloud.tenants.models import Merchant, Store
@@ -67,6 +67,18 @@ def merchant_dashboard(merchant_id: IdPath, day_from: Optional[datetime.date] = 
     out = dashboard.summary(db, m.id, day_from, day_to, store_id)
     out["currency"] = m.currency
     return out
+
+
+@router.get("/merchants/{merchant_id}/bank-offers")
+def bank_offer_settlement(merchant_id: IdPath, day_from: Optional[datetime.date] = None,
+                          day_to: Optional[datetime.date] = None, store_id: OptId = None,
+                          db: Session = Depends(session), who: Principal = Depends(principal)) -> dict:
+    """The discounts issuing banks funded through their card-linked offers in a period of local
+    business days (default: the last 7), per bank and campaign: sales, refunds, the amount the
+    bank owes the merchant (`funded`) and what the cards paid.  Minor units (docs/bank-offers.md)."""
+    m = _scope(db, who, merchant_id, store_id)
+    day_from, day_to = _period(day_from, day_to)
+    return bank_offers.report(db, m.id, day_from, day_to, store_id)
 
 
 @router.get("/merchants/{merchant_id}/dashboard/transactions.csv", response_class=Response,

@@ -1,7 +1,8 @@
 """Terminal parameters as versioned templates with overrides.
 
 A parameter set holds some of the terminal's parameter files (``emv.json``, ``capk.json``,
-``contactless.json``, ``acquirers.json``, ``terminal.json``) as JSON merge patches (RFC 7386: objects merged key by key, null removes a key) at one scope: the whole operator,
+``contactless.json``, ``acquirers.json``, ``terminal.json``, ``offers.json``: the card-linked
+offers of issuing banks, docs/bank-offers.md) as JSON merge patches (RFC 7386: objects merged key by key, null removes a key) at one scope: the whole operator,
 a merchant, a store or one terminal.  A terminal's parameters are the sets that apply to it
 merged in that order, objects key by key, the narrower scope winning (lists are replaced
 whole).  Pushing renders that bundle per terminal as a ``params`` software module (artifact
@@ -38,7 +39,7 @@ from cloud.tms import release, swu
 from cloud.tms.manage import assign
 from cloud.tms.models import Artifact, SoftwareModule
 
-FILES = ("emv.json", "capk.json", "contactless.json", "acquirers.json", "terminal.json")
+FILES = ("emv.json", "capk.json", "contactless.json", "acquirers.json", "terminal.json", "offers.json")
 SCOPES = ("operator", "merchant", "store", "terminal")
 
 
@@ -89,8 +90,9 @@ router = APIRouter(responses=AUTHED, tags=["terminal management"])
 
 class SetIn(Input):
     model_config = ConfigDict(extra="forbid")
-    files: dict[Literal["emv.json", "capk.json", "contactless.json", "acquirers.json", "terminal.json"], dict] = \
-        Field(max_length=5)
+    files: dict[Literal["emv.json", "capk.json", "contactless.json", "acquirers.json", "terminal.json",
+                       "offers.json"], dict] = \
+        Field(max_length=6)
 
 
 class SetOut(BaseModel):

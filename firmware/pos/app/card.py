@@ -29,9 +29,10 @@ def reader():
     return hw.contact_reader()
 
 
-def run_contact(rdr, ui, amount, kind="sale", force_online=False):
+def run_contact(rdr, ui, amount, kind="sale", force_online=False, offer=None):
     """One EMV contact transaction on the card in `rdr`: (outcome, batch entry).
-    Never raises for card, host or cardholder trouble: the outcome says."""
+    offer: pos.app.offer.CardOffer (a bank's card-linked offer lowers the amount before the
+    first GENERATE AC).  Never raises for card, host or cardholder trouble: the outcome says."""
     from pos.emv.outcome import Outcome, TERMINATED
     rec = services.Recorder(services.engine())
     gc.collect()
@@ -43,7 +44,7 @@ def run_contact(rdr, ui, amount, kind="sale", force_online=False):
         log.info("card", "kernel start", heap_free=gc.mem_free())
         io0 = rdr.io_us if hasattr(rdr, "io_us") else 0
         t0 = time.ticks_us()
-        o = k.process(amount, kind, 0, force_online)
+        o = k.process(amount, kind, 0, force_online, offer)
         total = time.ticks_diff(time.ticks_us(), t0)
         card_us = (rdr.io_us - io0) if hasattr(rdr, "io_us") else 0
         # ui_us: the cardholder's PIN entry; terminal = what the firmware itself spent
@@ -64,20 +65,20 @@ def run_contact(rdr, ui, amount, kind="sale", force_online=False):
         except Exception:
             pass
     try:
-        return _contact_result(o, rdr, ui, amount, kind, rec)
+        return _contact_result(o, rdr, ui, amount, kind, rec, offer)
     except Exception:                # MemoryError included: the one outcome rule
         unrecorded(rec)
         raise
 
 
-def _contact_result(o, rdr, ui, amount, kind, rec):
+def _contact_result(o, rdr, ui, amount, kind, rec, offer=None):
     from pos.emv.outcome import TERMINATED
     if o.result == TERMINATED and not ui.cancelled and not rdr.present():
         ui.cancelled = "card_removed"      # pulled out while the kernel talked to it
     if ui.cancelled:
         o.message = {"cancelled": t("cancelled"), "card_removed": t("card_removed")}.get(ui.cancelled,
                                                                                           t("timed_out"))
-    return o, _entry(o, amount, kind, rec)
+    return o, _entry(o, amount, kind, rec, offer=offer)
 
 
 def unrecorded(rec):
@@ -97,8 +98,10 @@ def unrecorded(rec):
     return rec.recorded(False)
 
 
-def _entry(o, amount, kind, rec, entry="CHIP"):
+def _entry(o, amount, kind, rec, entry="CHIP", offer=None):
     resp = rec.resp
+    if offer is not None and offer.match is not None:
+        amount = offer.amount        # what the card was asked for: the bank funds the rest
     # an offline approval has no host reply: its acquirer is the one its advice (0220) goes to
     acq = getattr(resp, "acquirer", "") or (rec.engine.route(rec.req) if rec.advice_stan else "")
     mid, tid = services.terminal_ids(acq or None)
@@ -119,6 +122,8 @@ def _entry(o, amount, kind, rec, entry="CHIP"):
          "acq": acq, "online": o.online,
          "op": status.operator.name if status.operator else "CASHIER"}
     e["ref"] = "%s-%06d" % (tid or "T", e["inv"])
+    if offer is not None:
+        offer.record(e)
     bal = balance(getattr(resp, "amounts", "") if resp is not None else "")
     if bal is not None:
         e["balance"] = bal[1]
@@ -191,27 +196,32 @@ def _swiped(rec, resp, c, mode, amount, kind):
     return e, ""
 
 
-def run_contactless(nfc, amount, kind="sale"):
-    """One tap on the PN532: Entry Point + the Visa-like online kernel; (outcome, entry)."""
+def run_contactless(nfc, amount, kind="sale", offer=None):
+    """One tap on the PN532: Entry Point + the Visa-like online kernel; (outcome, entry).
+    offer: pos.app.offer.CardOffer; when it changes the amount, o.tap_again is the new one."""
     from pos.emv.entry import EntryPoint, Indicators
     rec = services.Recorder(services.engine())
     ep = EntryPoint(services.emv_config(), nfc.transmit, rec, Indicators(hw.leds(), hw.buzzer()))
-    o = ep.process(amount, kind)
+    o = ep.process(amount, kind, offer)
     try:
-        return _contactless_result(ep, o, nfc, amount, kind, rec)
+        return _contactless_result(ep, o, nfc, amount, kind, rec, offer)
     except Exception:                # MemoryError included: the one outcome rule
         unrecorded(rec)
         raise
 
 
-def _contactless_result(ep, o, nfc, amount, kind, rec):
+def _contactless_result(ep, o, nfc, amount, kind, rec, offer=None):
     from pos.emv.entry import Indicators
     if ep.kernel2:
         # Mastercard-like (kernel 2, M/Chip): GPO, records, CDA in GENERATE AC, online with the
         # issuer's ARPC -- the EMV kernel's own flow over the contactless link
-        ui = ModalUI(status.canvas, status.keypad, amount, CURRENCY, t(kind), money.EXPONENT)
+        if offer is not None:
+            amount = offer.price     # M/Chip: the offer lowers 9F02 before GENERATE AC, in this tap
+            offer.ui = ui = ModalUI(status.canvas, status.keypad, amount, CURRENCY, t(kind), money.EXPONENT)
+        else:
+            ui = ModalUI(status.canvas, status.keypad, amount, CURRENCY, t(kind), money.EXPONENT)
         k = services.kernel(nfc.transmit, ui, rec)
-        o = k.process(amount, kind)
+        o = k.process(amount, kind, offer=offer)
         ind = Indicators(hw.leds(), hw.buzzer())
         (ind.success if o.result in ("approved", "declined") else ind.alert)()
     try:
@@ -220,7 +230,7 @@ def _contactless_result(ep, o, nfc, amount, kind, rec):
         pass
     status.lights_dark_at = time.ticks_add(time.ticks_ms(), LIGHTS_MS)
     log.info("card", "contactless done", result=o.result, field_ms=ep.field_us // 1000)
-    return o, _entry(o, amount, kind, rec, "CONTACTLESS")
+    return o, _entry(o, amount, kind, rec, "CONTACTLESS", offer)
 
 
 class CardTender(Screen):
@@ -228,10 +238,14 @@ class CardTender(Screen):
     or a stripe is read."""
     timeout_ms = 60000
 
-    def __init__(self, merchant, amount, kind="sale", on_result=None, chip_failed=False, tip=0):
+    def __init__(self, merchant, amount, kind="sale", on_result=None, chip_failed=False, tip=0, offers=False):
         self.tip = tip                  # included in amount; the receipt shows base + tip
         self.merchant = merchant
-        self.amount = amount
+        self.amount = amount            # what a tap is for (lowered by a bank's offer: tap again)
+        self.price = amount             # what the sale costs before any offer
+        # banks' card-linked offers (pos.app.offer) on a sale the card pays in full
+        self.offers = offers and kind == "sale" and not tip
+        self.offer = None               # CardOffer, made when the first card is read
         self.kind = kind
         self.on_result = on_result      # fn(entry) -> stack action (split tender); None: result screen
         self.chip_failed = chip_failed  # the chip could not be read: a swipe is a fallback
@@ -268,6 +282,9 @@ class CardTender(Screen):
             c.center(prompt, 4)
         if self.error:
             c.center(self.error[:28], 6)
+        if self.offer:
+            for i, ln in enumerate(self.offer.note):
+                c.center(ln, 7 + i)
         c.footer(t("press_cancel"))
         leds = hw.leds()
         if leds is not None and status.lights_dark_at is None:
@@ -289,10 +306,22 @@ class CardTender(Screen):
                     self.error = t("one_card_only")
                     return "redraw"
                 tgt = None
+            if self.offer and self.offer.lift:
+                # the first tap of an offer: wait for the card to leave the field
+                if tgt is None:
+                    self.error = self.offer.lifted()
+                    return "redraw"
+                return False
             if tgt is not None:
-                o, e = run_contactless(n, self.amount, self.kind)
+                o, e = run_contactless(n, self.amount, self.kind, self._offer())
                 if status.keypad is not None:
                     status.keypad.flush()
+                if o.tap_again:
+                    # the card signed the amount it was tapped for: the new one needs a new tap
+                    self.amount = o.tap_again
+                    self.offer.tapped()
+                    self.error = t("remove_card")
+                    return "redraw"
                 if o.result == "terminated" and "another interface" in o.message:
                     self.error = t("use_another_interface")
                     self.nfc_off = True            # no more taps on this tender: insert or swipe
@@ -311,7 +340,7 @@ class CardTender(Screen):
                 self.error = str(exc)[:28]
                 return "redraw"
             if sw is not None:
-                e, msg = run_swipe(sw, self.amount, self.kind, self.chip_failed)
+                e, msg = run_swipe(sw, self.price, self.kind, self.chip_failed)
                 if e is None:
                     self.error = msg
                     return "redraw"
@@ -332,14 +361,33 @@ class CardTender(Screen):
                 return self.run(r)
         return None
 
+    def _offer(self, ui=None):
+        """The tender's CardOffer (the campaign table read once per tender), or None."""
+        if not self.offers:
+            return None
+        if self.offer is None:
+            if not services.offers_ready:
+                self.offers = False      # no campaign (or not on this heap): nothing loaded
+                return None
+            try:
+                from pos.app.offer import CardOffer
+                self.offer = CardOffer(self.price)
+            except MemoryError:          # no offer is better than no sale: the price stands
+                log.warning("card", "offers not loaded: out of heap")
+                self.offers = False
+                return None
+        self.offer.ui = ui
+        return self.offer
+
     def run(self, r):
         leds = hw.leds()
         if leds is not None:
             leds.off()                     # a card in the slot: no tap now (Book A 9.2)
-        ui = ModalUI(status.canvas, status.keypad, self.amount, CURRENCY, t(self.kind), money.EXPONENT,
+        ui = ModalUI(status.canvas, status.keypad, self.price, CURRENCY, t(self.kind), money.EXPONENT,
                      card_present=r.present, before_online_pin=_sign_on_missing)
         try:
-            o, e = run_contact(r, ui, self.amount, self.kind, force_online=self.kind == "balance")
+            o, e = run_contact(r, ui, self.price, self.kind, force_online=self.kind == "balance",
+                               offer=self._offer(ui))
         except services.ServiceError as exc:     # payments cannot start (config, key store refused)
             from pos.ui.widgets import Info
             why = status.keys_error or str(exc)
@@ -354,7 +402,7 @@ class CardTender(Screen):
                 and o.message and ("not responding" in o.message or "mute" in o.message
                                    or "atr" in o.message.lower() or "not understood" in o.message)):
             # EMV: the chip cannot be read -> the terminal may accept the stripe (fallback)
-            return ("replace", CardTender(self.merchant, self.amount, self.kind, self.on_result, chip_failed=True))
+            return ("replace", CardTender(self.merchant, self.price, self.kind, self.on_result, chip_failed=True))
         if self.on_result is not None:
             return self.on_result(e)
         msg = ""

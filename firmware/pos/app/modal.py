@@ -94,6 +94,12 @@ class ModalUI:
         self.messages.append(text)
         self._page([text])
 
+    def notice(self, lines):
+        """A few lines for the cardholder while the card is processed (a bank's offer)."""
+        for ln in lines:
+            self.messages.append(ln)
+        self._page(lines)
+
     def enter_pin(self, online, tries_left=None):
         """The PIN as a string of digits, None for bypass (ENTER with no digits)."""
         note = ""

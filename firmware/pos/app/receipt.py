@@ -133,6 +133,14 @@ def print_card(printer, merchant, e, currency="USD", copy="CUSTOMER COPY"):
     p.line("-" * escpos.COLUMNS)
     p.bold()
     amount = e["amount"]
+    if e.get("disc"):
+        # a bank's card-linked offer (docs/bank-offers.md): the bank pays the discount
+        p.bold(False)
+        p.columns("PRICE", format_amount(e.get("price", amount + e["disc"]), currency))
+        for ln in wrap("%s OFFER %s" % (e.get("bank", ""), e.get("offer", "")), escpos.COLUMNS):
+            p.line(ln)
+        p.columns("PAID BY BANK", format_amount(-e["disc"], currency))
+        p.bold()
     if e.get("tip"):
         p.columns("BASE", format_amount(amount, currency))
         p.columns("TIP", format_amount(e["tip"], currency))

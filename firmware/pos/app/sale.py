@@ -126,7 +126,8 @@ class SaleFlow:
         if self.on_paid is not None:
             return ("push", CardTender(self.merchant, amount, on_result=lambda e: self.on_paid("card", e)))
         if amount == self.total and not self.tenders and self.basket is None:
-            return ("push", CardTender(self.merchant, amount, tip=self.tip))
+            # the card pays the whole sale: a bank's card-linked offer may lower it
+            return ("push", CardTender(self.merchant, amount, tip=self.tip, offers=True))
         return ("push", CardTender(self.merchant, amount, on_result=self._card_part_done))
 
     def _card_part_done(self, e):

@@ -4,6 +4,7 @@
 #
 #   ep = EntryPoint(emv_config, transmit, authorizer, indicators=leds_and_buzzer)
 #   o = ep.process(amount)               # pos.emv.outcome.Outcome (result, message, cvm, ...)
+#   o = ep.process(amount, offer=fn)     # fn(pan, amount) -> amount; another one: o.tap_again
 #
 # Pre-processing per AID from config/contactless.json: reader contactless transaction limit
 # (above it: try another interface), CVM required limit (above it the TTQ asks for a CVM;
@@ -62,12 +63,16 @@ class EntryPoint:
             raise CardError("answer without status word")
         return r[:-2], (r[-2] << 8) | r[-1]
 
-    def process(self, amount, kind="sale"):
+    def process(self, amount, kind="sale", offer=None):
+        """One tap.  offer: fn(pan, amount) -> the amount to authorise (a card-linked offer of
+        the issuer, pos.offers).  The card signed `amount` in its GPO answer, so when the offer
+        changes it nothing goes to the host: the outcome is TERMINATED with `tap_again` set to
+        the new amount, and the cardholder taps again for it."""
         o = _out.Outcome()
         t0 = time.ticks_us()
         self._ind("reading")
         try:
-            self._run(o, amount, kind)
+            self._run(o, amount, kind, offer)
         except CardError as exc:
             o.result = _out.TERMINATED
             o.message = "try again: %s" % exc
@@ -83,7 +88,7 @@ class EntryPoint:
                  field_ms=self.field_us // 1000)
         return o
 
-    def _run(self, o, amount, kind):
+    def _run(self, o, amount, kind, offer=None):
         # pre-processing (Book B 3.1) needs the AIDs' limits: done per candidate below
         fci, sw = self._cmd(b"\x00\xa4\x04\x00" + bytes((len(PPSE),)) + PPSE + b"\x00")
         if sw != 0x9000:
@@ -171,6 +176,16 @@ class EntryPoint:
         t2s = bytes(t2).hex().upper().rstrip("F")
         pan, _, rest = t2s.partition("D")
         o.masked_pan = pan[:6] + "*" * (len(pan) - 10) + pan[-4:]
+        if offer is not None:
+            new = offer(pan, amount)
+            if new != amount:
+                # the cryptogram covers 9F02 as tapped: this tap cannot be authorised for
+                # another amount (Book C-3: the amount is fixed before the card is presented)
+                pan = t2s = rest = None
+                o.result = _out.TERMINATED
+                o.tap_again = new
+                o.message = "tap again for the new amount"
+                return
         o.cryptogram = bytes(got[0x9F26]).hex().upper()
         cid = got.get(0x9F27, b"\x00")[0] & 0xC0
         o.cryptogram_type = _out.CRYPTOGRAM_TYPES.get(cid, "")

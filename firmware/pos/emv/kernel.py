@@ -5,6 +5,7 @@
 #
 #   k = Kernel(config, transmit, ui=ui, authorizer=auth, keystore=ks)
 #   outcome = k.process(1250)                  # minor units
+#   outcome = k.process(1250, offer=fn)        # fn(pan, amount) -> amount to authorise
 import time
 
 from micropython import const
@@ -203,8 +204,11 @@ class Kernel:
         self.authorizer = None
         self._host = None
 
-    def process(self, amount, kind="sale", other_amount=0, force_online=False):
-        """Run one transaction; always returns an Outcome (never raises for card faults)."""
+    def process(self, amount, kind="sale", other_amount=0, force_online=False, offer=None):
+        """Run one transaction; always returns an Outcome (never raises for card faults).
+        offer: fn(pan, amount) -> the amount to authorise, asked once the records are read
+        (the PAN is known) and before anything uses the amount: CVM list amounts, floor limit,
+        CDOL1 of the first GENERATE AC (a card-linked offer of the issuer; pos.offers)."""
         if not isinstance(amount, int) or amount < 0 or amount > 999999999999:
             raise ValueError("amount must be 0..999999999999 minor units, got %r" % (amount,))
         self.sequence += 1
@@ -212,7 +216,7 @@ class Kernel:
         self._host = None
         o = tx.out
         try:
-            self._run(tx, force_online)
+            self._run(tx, force_online, offer)
         except (Terminate, CardError, ValueError) as exc:
             # ValueError: TLV/DOL/crypto rejected card data (TLVError, CryptoError)
             self._abort(tx, exc)
@@ -252,7 +256,7 @@ class Kernel:
             self._complete_host(tx, False)
 
     # ------------------------------------------------------------------ steps
-    def _run(self, tx, force_online):
+    def _run(self, tx, force_online, offer):
         o = tx.out
         cands = _sel.candidate_list(self.card, self.cfg, o.trace)
         if not cands:
@@ -261,6 +265,8 @@ class Kernel:
             return
         self._select_and_initiate(tx, cands)
         self._read_records(tx)
+        if offer is not None:
+            self._offer(tx, offer)
         self._offline_data_authentication(tx)
         self._processing_restrictions(tx)
         self._cardholder_verification(tx)
@@ -386,6 +392,19 @@ class Kernel:
         psn = tx.data.get(0x5F34)
         o.pan_seq = bytes(psn).hex() if psn else ""
         tx.trace("read %d records, PAN %s" % (len(afl) // 4, o.masked_pan))
+
+    def _offer(self, tx, offer):
+        """The amount after a card-linked offer: Amount, Authorised (9F02) for everything from
+        here on; only ever lowered (the cardholder agreed to the amount shown)."""
+        new = offer(tx.pan, tx.amount)
+        if new == tx.amount:
+            return
+        if not isinstance(new, int) or not 0 < new < tx.amount:
+            raise Terminate("offer gave amount %r for %d" % (new, tx.amount))
+        tx.trace("offer: amount %d -> %d" % (tx.amount, new))
+        tx.amount = new
+        tx.term[0x9F02] = _bcd(new, 6)
+        tx.out.amount = new
 
     def _offline_data_authentication(self, tx):
         """Book 3 10.3: choose CDA > DDA > SDA by AIP and 9F33 byte 3."""

@@ -14,6 +14,8 @@ class Outcome:
     def __init__(self):
         self.result = TERMINATED
         self.message = ""
+        self.amount = 0                 # the amount authorised when an offer changed it (0: as asked)
+        self.tap_again = 0              # contactless: the amount changed after the tap; tap for this one
         self.online = False             # decided by the issuer (or unable to go online)
         self.unable_to_go_online = False
         self.aid = ""                   # hex

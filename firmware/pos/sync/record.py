@@ -86,13 +86,21 @@ def upload(e, currency, tax_bp=0):
     orig = ""
     if kind in _REFUND and e.get("orig"):
         orig = ',"original_invoice":%d' % e["orig"]
+    price = base
+    discounts = ""
+    if e.get("disc"):
+        # a bank's card-linked offer: the line keeps the price, the bank funds the discount
+        # (the cloud books it as receivable from that bank: docs/bank-offers.md)
+        price = base + e["disc"]
+        discounts = (',"discounts":[{"label":%s,"amount":%d,"tax_rate_bp":%d,"funder":"campaign",'
+                     '"campaign":%s}]') % (d(str(e.get("offer") or "")[:40]), e["disc"], tax_bp, d(_name(e.get("bank"))))
     member = ""
     if e.get("member"):
         member = ',"member_id":%s' % d(_ref(e["member"], 64))
     # a typed amount is one line: the tax rate is the store's (config/cloud.json tax_rate_bp)
     return (('{"invoice":%d,"kind":"%s"%s,"currency":"%s","terminal_time":"%s","cashier":%s%s,'
             '"lines":[{"sku":"AMOUNT","name":"Amount keyed","qty":1,"unit_price":%d,"amount":%d,'
-            '"tax_rate_bp":%d}],"tip":%d,"tenders":[%s]}') % (
+            '"tax_rate_bp":%d}]%s,"tip":%d,"tenders":[%s]}') % (
         e["inv"], "sale" if kind in _SALE else kind, orig, currency,
         utc_text(e.get("at") or time.time()), d(str(e.get("op") or "")[:40]), member,
-        base, base, tax_bp, tip, tender)).encode()
+        price, price, tax_bp, discounts, tip, tender)).encode()

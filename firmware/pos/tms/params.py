@@ -1,7 +1,7 @@
 # Terminal parameters from terminal management: a bundle of configuration files (EMV AIDs,
 # CAPKs with expiry and revocation, TACs, floor and contactless limits, acquirer routing and
-# hosts, receipt and idle-screen content, currency, language, tips), validated as a whole
-# before anything is written, then swapped in at once: a bad bundle is refused with a reason
+# hosts, receipt and idle-screen content, currency, language, tips, bank card-linked offers),
+# validated as a whole before anything is written, then swapped in at once: a bad bundle is refused with a reason
 # and the old parameters stay; a power cut during the swap finishes or undoes it at boot.
 #
 #     files = validate(bundle, today="261127")      # ParamsError naming the file and key
@@ -24,7 +24,7 @@ VERSION_FILE = PARAMS_VERSION[len(ROOT) + 1:]   # inside ROOT, and inside STAGE 
 COMPLETE = ".complete"
 PART = "params.download"            # a bundle as it arrives: on flash, not in the heap
 APPLYING = "params.applying"        # {"version", "files"}: a staged bundle's swap has begun
-FILES = ("emv.json", "capk.json", "contactless.json", "acquirers.json", "terminal.json")
+FILES = ("emv.json", "capk.json", "contactless.json", "acquirers.json", "terminal.json", "offers.json")
 # CA public key modulus lengths in use (bytes): 1024, 1152, 1408, 1984 bits (EMV Book 2 5.1, Annex A)
 CAPK_LENGTHS = (128, 144, 176, 248)
 CONTACTLESS_KERNELS = (2, 3, 4, 5, 6, 7)
@@ -201,6 +201,13 @@ def validate(bundle, current_version=0, today=None):
         _check_contactless(cl, _aids_of(emv))
     if "terminal.json" in files:
         _check_terminal(files["terminal.json"])
+    if "offers.json" in files:
+        # card-linked offers of issuing banks (docs/bank-offers.md): loaded only while checked
+        from pos.offers import campaign as offer_campaign
+        try:
+            offer_campaign.check(files["offers.json"])
+        except offer_campaign.OfferError as e:
+            raise ParamsError(str(e))
     acq = current("acquirers.json")
     if acq is not None and ("acquirers.json" in files or "emv.json" in files):
         _check_acquirers(acq, emv.get("terminal", {}).get("currency_code"))
