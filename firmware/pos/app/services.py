@@ -236,14 +236,9 @@ _FOR_ONE_TRANSACTION = ("pos.app.qr_pay", "pos.qr.encoder", "pos.qr.emvco", "pos
                         "pos.payments.adjust")
 
 
-# a bank's card-linked offers (docs/bank-offers.md): interned at boot only on a terminal that
-# has a campaign file, loaded at its first card and let go at Ready like the flows above
+# a bank's card-linked offers (docs/bank-offers.md): loaded at boot only on a terminal that has
+# a campaign file, at its first card again and let go at Ready like the flows above
 _OFFERS = ("pos.offers", "pos.app.offer", "pos.offers.table")
-# Heap free at boot interning below which the offers stay off: the counter's name pool has
-# some 30 names to spare after a boot on the 256K heap (the known name-pool defect,
-# docs/bank-offers.md "Memory"); the offers' 34 would make the rest of that boot ask for an
-# eighth pool it cannot have.  Set to 0 once the pool defect is fixed.
-_OFFERS_MIN_FREE = const(160000)
 offers_ready = False            # a campaign file, and the offers' names interned at boot
 
 
@@ -301,12 +296,11 @@ def intern_flow_names():
             __import__(name)
         for name in _FOR_ONE_TRANSACTION:
             __import__(name)
-        if gc.mem_free() >= _OFFERS_MIN_FREE:     # checked first: below it no name is interned
-            import pos.offers
-            if pos.offers.installed():
-                for name in _OFFERS:
-                    __import__(name)
-                offers_ready = True
+        import pos.offers
+        if pos.offers.installed():
+            for name in _OFFERS:
+                __import__(name)
+            offers_ready = True
     except Exception as exc:            # MemoryError included: they load at first use
         failed = repr(exc)
     modules.unload(_FOR_ONE_TRANSACTION)

@@ -17,10 +17,6 @@ import datetime
 import json
 import os
 
-# 512K until the counter's interned-name pool fits the product heap again (the known defect:
-# on 256K loading the offer module at the first card fails allocating the pool's next 2560
-# bytes, and the sale goes on at the price).  The one constant to set back to PRODUCT_HEAP.
-OFFER_HEAP = "512K"
 PRICE = 12000
 DISCOUNTED = 10800
 DISCOUNT = PRICE - DISCOUNTED
@@ -97,7 +93,7 @@ def bank_offer(args):
             json.dump(campaign(), f)
 
     checks = []
-    with Rig(heap=OFFER_HEAP, before_boot=deliver) as rig:
+    with Rig(before_boot=deliver) as rig:      # the product heap
         try:
             _counter(rig, checks)
         except TimeoutError:
