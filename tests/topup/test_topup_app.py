@@ -12,7 +12,7 @@ import urllib.request
 import pytest
 
 from host_sim.hosts.biller import BillerHost, signed_query, terminal_key
-from host_sim.hosts.biller.counter import ROOMY_HEAP, install, open_app, pay_by_card, pay_by_cash, supervisor_refund
+from host_sim.hosts.biller.counter import install, open_app, pay_by_card, pay_by_cash, supervisor_refund
 from host_sim.rig import Rig
 
 TIMEOUT_MS = 2500           # the app's wait for the biller (its parameters)
@@ -29,7 +29,7 @@ def biller():
 
 @pytest.fixture(scope="module")
 def rig(biller):
-    with Rig(heap=ROOMY_HEAP, before_boot=lambda r: install(r, biller, "TERM0001", TIMEOUT_MS)) as r:
+    with Rig(before_boot=lambda r: install(r, biller, "TERM0001", TIMEOUT_MS)) as r:
         yield r
 
 

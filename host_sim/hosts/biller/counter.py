@@ -3,39 +3,45 @@ parameters, and the cashier's hands for it (open it from the Apps menu, pay by c
 card, the supervisor's PIN for its refund).  Used by tests/topup and `smartpos demo
 --scenario topup`.
 
-    with Rig(heap=ROOMY_HEAP, before_boot=lambda r: install(r, biller)) as rig:
+    with Rig(before_boot=lambda r: install(r, biller)) as rig:
         open_app(rig)
 """
 import os
-import shutil
+import tempfile
 
 from host_sim.hosts.biller import params
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 APP_DIR = os.path.join(REPO, "apps", "topup")
-# the Apps menu on the 256K product heap runs into the counter's name-pool defect
-# (docs/sdk.md, "Memory"): 512K until that is fixed; flip this one constant back then
-ROOMY_HEAP = "512K"
-PACKAGE = ("app.json", "main.py")  # what goes on flash (README.md stays in the repository)
 SUPERVISOR_PIN = "2222"         # the TEST supervisor of the provisioned terminal
 CARD_DONE = ("Sending to", "NOT PAID", "Biller ref", "Supervisor PIN", "REFUND")
 
 
 def install(rig, biller, terminal="TERM0001", timeout_ms=8000):
-    """The app's files into apps/topup/ on flash (developer install: copied, unsigned) and the
-    operator's parameters into its storage; before boot."""
+    """The app into apps/topup/ on flash as the store installs it (its package: app.json and
+    the compiled main.mpy) and the operator's parameters into its storage; before boot."""
     copy_package(os.path.join(rig.flash_dir, "apps", "topup"))
     params.write(rig.flash_dir, biller.url, terminal, timeout_ms)
 
 
+def package():
+    """The app's package as `smartpos app build` makes it (bytes)."""
+    from cloud.appstore import package as pkg
+    with tempfile.TemporaryDirectory(prefix="smartpos-topup-") as tmp:
+        with open(pkg.build(APP_DIR, tmp), "rb") as f:
+            return f.read()
+
+
 def copy_package(dest):
+    from cloud.appstore import package as pkg
     os.makedirs(dest)
-    for f in PACKAGE:
-        shutil.copy(os.path.join(APP_DIR, f), os.path.join(dest, f))
+    for name, data in pkg.members(package()):
+        with open(os.path.join(dest, name), "wb") as f:
+            f.write(data)
 
 
 def package_bytes():
-    return sum(os.path.getsize(os.path.join(APP_DIR, f)) for f in PACKAGE)
+    return len(package())
 
 
 def open_app(rig):

@@ -5,9 +5,9 @@ import os
 import time
 
 from host_sim.hosts.biller import BillerHost
-from host_sim.hosts.biller.counter import (ROOMY_HEAP, install, open_app, package_bytes, pay_by_card, pay_by_cash,
+from host_sim.hosts.biller.counter import (install, open_app, package_bytes, pay_by_card, pay_by_cash,
                                            supervisor_refund)
-from host_sim.rig import Rig
+from host_sim.rig import PRODUCT_HEAP, Rig
 
 TIMEOUT_MS = 3000           # the app's wait for the biller (its parameters)
 
@@ -29,8 +29,8 @@ def topup(args):
             print("installed (developer mode, copied as the app-sandbox demo does): apps/topup, %d bytes;"
                   " parameters for TERM0001 in its storage" % size)
 
-        with Rig(heap=ROOMY_HEAP, before_boot=put) as rig:
-            print("biller host on 127.0.0.1:%d; terminal heap %s" % (biller.port, ROOMY_HEAP))
+        with Rig(before_boot=put) as rig:
+            print("biller host on 127.0.0.1:%d; terminal heap %s" % (biller.port, PRODUCT_HEAP))
 
             print("\n1. Mobile top-up, Lumen Tel (PIN voucher) 170****5678, USD 10.00, cash")
             open_app(rig)
