@@ -76,7 +76,9 @@ def _digest(token):
 class DeveloperIn(Input):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(pattern=r"^[a-z0-9_][a-z0-9_.-]{0,31}$")
-    email: str = Field(min_length=3, max_length=120, pattern=r"^[^@\s]+@[^@\s]+$")
+    # printable ASCII around one @: explicit ranges, which every regex engine (the schema's
+    # readers, the validator) reads alike; \s is Unicode whitespace in some and not in others
+    email: str = Field(min_length=3, max_length=120, pattern=r"^[!-?A-~]+@[!-?A-~]+$")
     public_key: str = Field(min_length=100, max_length=4000)
 
 

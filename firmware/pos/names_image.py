@@ -11,8 +11,8 @@
 # while the heap is whole.  From a ROM image a module's bytecode stays in flash and its names
 # are interned in place (their text stays in the image): what stays on the heap is the pools'
 # entries.  Reading the names out of each file instead would copy their text into RAM, 22 KB
-# more on the virtual board.  The modules let go are collected every few modules, so the
-# pools grow beside what is kept, not between garbage (docs/bridge.md, "Interned names").
+# more on the virtual board.  The modules let go are reclaimed by the collector as it needs
+# room, and once at the end (docs/bridge.md, "Interned names").
 import gc
 import os
 import sys
@@ -34,7 +34,7 @@ def _modules(path, package):
             yield package if name == "__init__.mpy" else package + "." + name[:-4]
 
 
-def intern_image(min_free=None, collect_every=8):
+def intern_image(min_free=None):
     """Load and let go every module of the ROM image's `pos` package, one at a time.  Returns
     how many did not load (their names intern at first use), or None when skipped: a firmware
     not run from a ROM image (.mpy files on the filesystem: each load copies its bytecode into
@@ -48,7 +48,6 @@ def intern_image(min_free=None, collect_every=8):
         return None
     failed = 0
     short = None
-    n = 0
     for name in _modules(ROM + "/pos", "pos"):
         before = modules.loaded()
         try:
@@ -59,11 +58,8 @@ def intern_image(min_free=None, collect_every=8):
             failed += 1
         modules.unload_since(before)
         before = None
-        n += 1
         if short is not None:
             break
-        if n % collect_every == 0:
-            gc.collect()                        # the let-go modules out of the pools' way
     gc.collect()
     if short is not None:
         try:
