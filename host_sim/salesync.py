@@ -210,6 +210,9 @@ class SyncCounter(ManagedTerminal):
         amounts = amounts or [1000 + 125 * i for i in range(len(steps))]
         self.wait_drained(30)
         for i, step in enumerate(steps):
+            # what the last cut left unsent goes up first: armed now, the cut would fall on that
+            # delivery, in the middle of this step's keying
+            self.wait_drained(60)
             self._arm(step)
             if card_every and i % card_every == card_every - 1:
                 self.card_sale(6000 + amounts[i])       # over the floor limit: online, host references
