@@ -288,9 +288,9 @@ class GroupBuy(sdk.Screen):
         only_t = sorted(r for r in ours if r not in theirs)
         diff = sorted(r for r in ours if r in theirs and theirs[r] != ours[r])
         ok = not (only_p or only_t or diff)
-        total = sum(v[1] for v in theirs.values())
         self.lines = ["Day " + a["day"], "Platform %d  Terminal %d" % (len(theirs), len(ours)),
-                      "Matched %d  value %s" % (len(same), money(total))]
+                      "Matched %d" % len(same), "Value P %s  T %s" % (money(sum(v[1] for v in theirs.values())),
+                                                                   money(sum(v[1] for v in ours.values())))]
         if only_p:
             self.lines.append("Platform only " + " ".join(only_p)[:14])
         if only_t:
@@ -298,7 +298,7 @@ class GroupBuy(sdk.Screen):
         if diff:
             self.lines.append("Differ " + " ".join(diff)[:21])
         self.lines.append("RECONCILED" if ok else "DIFFERENCES")
-        slip = ["GROUP-BUY RECONCILIATION", "%s %s %s" % (a["store"], self.term, a["day"])] + self.lines[1:3]
+        slip = ["GROUP-BUY RECONCILIATION", "%s %s %s" % (a["store"], self.term, a["day"])] + self.lines[1:4]
         slip += ["Platform only " + r for r in only_p] + ["Terminal only " + r for r in only_t]
         slip += ["Differ " + r for r in diff] + [self.lines[-1]]
         try:
