@@ -141,3 +141,36 @@ def test_a_redemption_the_terminal_has_no_record_of_shows_as_a_difference(rig, p
     assert "Platform only " + extra in rig.receipts()[-1]
     rig.keys(["ENTER", "CANCEL"])
     rig.wait_text("READY")
+
+
+def test_a_redemption_left_pending_is_asked_again_at_the_next_start(platform):
+    # the terminal stopped after sending a redemption whose answer never came: the platform
+    # redeemed it; at the next start the app sends the same key and shows and records it
+    code = platform.deals.add_voucher("D1001", 50)
+    key = "TERM0001-GB000077"
+    body = json.dumps({"code": code, "idempotency_key": key}).encode()
+    q = signed_query(terminal_key("TERM0001"), "/v1/redeem", "TERM0001", body)
+    urllib.request.urlopen(urllib.request.Request(platform.url + "/v1/redeem?" + q, data=body, method="POST"),
+                           timeout=10).read()
+    r = platform.redemptions[-1]
+
+    def put(rig):
+        install(rig, platform, "TERM0001", TIMEOUT_MS)
+        with open(os.path.join(rig.flash_dir, "appdata", "groupbuy", "pending"), "w") as f:
+            json.dump({"key": key, "code": code}, f)
+
+    with Rig(before_boot=put) as rig:
+        n0 = len(rig.receipts())
+        rig.home()
+        rig.keys(["MENU"])
+        rig.wait_text("1 Sale")
+        rig.keys(["UP", "ENTER"])
+        rig.wait_text("1 Group-buy vouchers")
+        rig.keys(["1"])
+        text = rig.wait_text("REDEEMED", 30)
+        assert "Ref " + r["redemption"] in text
+        assert [x["code"] for x in platform.redemptions].count(code) == 1
+        assert "Redemption " + r["redemption"] in rig.receipts()[n0]
+        d = os.path.join(rig.flash_dir, "appdata", "groupbuy")
+        assert "pending" not in os.listdir(d)
+        assert r["redemption"] + "," + code in open(os.path.join(d, "day-" + r["day"].replace("-", ""))).read()
