@@ -11,7 +11,7 @@ import pytest
 
 from host_sim.hosts.vouchers import VoucherHost, signed_query, terminal_key
 from host_sim.hosts.vouchers.counter import install, key_code, open_app
-from host_sim.hosts.vouchers.deals import VOUCHERS, code_for
+from host_sim.hosts.vouchers.deals import VOUCHERS
 from host_sim.rig import Rig
 
 TIMEOUT_MS = 2500
@@ -121,7 +121,8 @@ def test_the_days_redemptions_reconcile_with_the_platforms_file(rig, platform):
     n0 = len(rig.receipts())
     rig.keys(["2"])
     text = rig.wait_any(("RECONCILED", "DIFFERENCES"), 30)[1]
-    assert "RECONCILED" in text and "Platform 2  Terminal 2" in text and "Matched 2" in text and "Value P 92.00  T 92.00" in text
+    assert "RECONCILED" in text and "Platform 2  Terminal 2" in text and "Matched 2" in text
+    assert "Value P 92.00  T 92.00" in text
     assert "GROUP-BUY RECONCILIATION" in rig.receipts()[n0]
     rig.keys(["ENTER"])
     rig.wait_text("2 Reconcile today")
@@ -137,7 +138,8 @@ def test_a_redemption_the_terminal_has_no_record_of_shows_as_a_difference(rig, p
     extra = platform.redemptions[-1]["redemption"]
     rig.keys(["2"])
     text = rig.wait_any(("RECONCILED", "DIFFERENCES"), 30)[1]
-    assert "DIFFERENCES" in text and "Platform 3  Terminal 2" in text and "Value P 138.00  T 92.00" in text and "Platform only " + extra in text
+    assert "DIFFERENCES" in text and "Platform 3  Terminal 2" in text and "Value P 138.00  T 92.00" in text
+    assert "Platform only " + extra in text
     assert "Platform only " + extra in rig.receipts()[-1]
     rig.keys(["ENTER", "CANCEL"])
     rig.wait_text("READY")

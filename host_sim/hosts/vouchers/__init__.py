@@ -188,7 +188,8 @@ class VoucherHost:
             return 401, {"error": "ts is not Unix seconds"}
         now = self.clock()
         if abs(now - t) > self.window:
-            return 401, {"error": "ts %d is %d s from the platform's clock (window %d s)" % (t, int(now - t), self.window)}
+            return 401, {"error": "ts %d is %d s from the platform's clock (window %d s)"
+                                  % (t, int(now - t), self.window)}
         with self.lock:
             for k in [k for k, v in self.seen.items() if now - v > self.window]:
                 del self.seen[k]

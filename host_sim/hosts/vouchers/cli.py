@@ -1,7 +1,8 @@
 """`smartpos host vouchers`: the voucher-platform host simulator on 127.0.0.1."""
 import time
 
-HELP = "voucher platform host (group-buy deals and vouchers, redemption, daily reconciliation file; HMAC-signed JSON over HTTP)"
+HELP = ("voucher platform host (group-buy deals and vouchers, redemption, daily reconciliation file;"
+        " HMAC-signed JSON over HTTP)")
 
 
 def register(p):

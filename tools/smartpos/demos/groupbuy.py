@@ -2,8 +2,8 @@
 voucher redeemed and its slip printed, the same voucher refused with when and where it was
 used, another store's voucher and an expired one refused, and the day's redemptions
 reconciled with the platform's reconciliation file."""
-import urllib.request
 import json
+import urllib.request
 
 from host_sim.hosts.vouchers import VoucherHost, parse_file, signed_query, terminal_key
 from host_sim.hosts.vouchers.counter import build, install, key_code, open_app
