@@ -1,14 +1,18 @@
-"""The group-buy app on the virtual board (product heap) against the voucher platform: a
-voucher redeemed and its slip printed, the same voucher refused with when and where it was
+"""The group-buy app on the virtual board (product heap) against the voucher platform: built
+and signed by its developer, published in the cloud's app store and pushed by the operator to
+the terminal's group, which verifies and installs it; then a voucher redeemed and its slip printed, the same voucher refused with when and where it was
 used, another store's voucher and an expired one refused, and the day's redemptions
 reconciled with the platform's reconciliation file."""
 import json
+import os
+import shutil
+import tempfile
 import urllib.request
 
-from host_sim.hosts.vouchers import VoucherHost, parse_file, signed_query, terminal_key
-from host_sim.hosts.vouchers.counter import build, install, key_code, open_app
+from host_sim.hosts.vouchers import VoucherHost, params, parse_file, signed_query, terminal_key
+from host_sim.hosts.vouchers.counter import APP_DIR, key_code, open_app
 from host_sim.hosts.vouchers.deals import VOUCHERS
-from host_sim.rig import PRODUCT_HEAP, Rig
+from host_sim.rig import PRODUCT_HEAP
 
 TIMEOUT_MS = 3000
 
@@ -28,16 +32,27 @@ def groupbuy_redeem(args):
     latte = [c for c, d in VOUCHERS.items() if d == "D1001"]
     hotpot = [c for c, d in VOUCHERS.items() if d == "D1002"][0]
     cake = [c for c, d in VOUCHERS.items() if d == "D1003"][0]
-    raw = build()
+    from host_sim.fleet import ManagedTerminal
+    from smartpos.demos.appstore import publish
+    tmp = tempfile.mkdtemp(prefix="smartpos-groupbuy-")
     checks = []
     try:
-        def put(rig):
-            install(rig, platform, "TERM0001", TIMEOUT_MS, raw)
-            print("installed: the group-buy app's package (%d bytes, main.mpy compiled by the store's build),"
-                  " parameters for TERM0001 (store SH001 Nanjing Rd) in its storage" % len(raw))
-
-        with Rig(before_boot=put) as rig:
+        with ManagedTerminal(poll_s=2, rig=True) as mt:
+            rig = mt.rig
             print("voucher platform on 127.0.0.1:%d; terminal heap %s" % (platform.port, PRODUCT_HEAP))
+            # the operator's parameters for the app on this terminal (platform, terminal id, key)
+            params.write(rig.flash_dir, platform.url, "TERM0001", TIMEOUT_MS)
+            m, _ = publish(mt, APP_DIR, "groupbuy-dev", tmp)
+            g = mt.api("POST", "/api/v1/tms/groups", {"name": "vouchers pilot", "kind": "static"})
+            mt.api("PUT", "/api/v1/tms/groups/%d/members" % g["id"], {"terminal_ids": [mt.terminal["id"]]})
+            ro = mt.api("POST", "/api/v1/appstore/apps/%s/push" % m["id"], {"group_id": g["id"]})
+            a = mt.wait_action(ro["targets"][0]["action_id"], timeout=120)
+            for h in a["history"]:
+                print("  feedback %-10s %-7s %s" % (h["execution"], h["finished"], "; ".join(h["details"])))
+            on_flash = sorted(os.listdir(os.path.join(rig.flash_dir, "apps", "groupbuy")))
+            print("on the terminal's flash: apps/groupbuy/%s" % ", ".join(on_flash))
+            checks.append(("pushed from the store, verified and installed", a["state"] == "success"
+                           and on_flash == ["app.json", "main.mpy"]))
             open_app(rig)
 
             print("\n1. Voucher %s (Latte for two): look up, redeem, slip" % latte[0])
@@ -114,15 +129,20 @@ def groupbuy_redeem(args):
                            "DIFFERENCES" in text and "Platform only " + extra in text))
             rig.keys(["ENTER", "CANCEL"])
             rig.wait_text("READY")
+            idle = [ln for ln in rig.board.console().splitlines() if "idle heap_free=" in ln]
+            print("back at Ready: heap free %s bytes of %s" % (idle[-1].split("heap_free=")[1].split()[0]
+                                                             if idle else "?", PRODUCT_HEAP))
     finally:
         platform.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
     for what, ok in checks:
         print("  %-66s %s" % (what, "ok" if ok else "FAILED"))
-    ok = len(checks) == 5 and all(ok for _, ok in checks)
-    return ok, ("group-buy app (package %d bytes, only pos.sdk, heap %s): a voucher redeemed once with its slip,"
+    ok = len(checks) == 6 and all(ok for _, ok in checks)
+    return ok, ("group-buy app (only pos.sdk) pushed from the app store and installed on the virtual terminal"
+                " (heap %s): a voucher redeemed once with its slip,"
                 " the second redemption refused with when and where, another store's and an expired voucher"
                 " refused, the day reconciled with the platform's file and a difference found"
-                % (len(raw), PRODUCT_HEAP) if ok
+                % PRODUCT_HEAP if ok
                 else "group-buy: " + "; ".join(w for w, k in checks if not k) + " FAILED")
 
 
