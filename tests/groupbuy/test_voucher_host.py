@@ -115,3 +115,21 @@ def test_a_platform_failure_is_503_and_nothing_is_redeemed(host):
     st, a = post(host, "/v1/redeem", {"code": LATTE[0], "idempotency_key": "K"})
     assert st == 503 and host.redemptions == []
     assert post(host, "/v1/redeem", {"code": LATTE[0], "idempotency_key": "K"})[1]["status"] == "redeemed"
+
+
+@pytest.mark.parametrize("path,body,status,says", [
+    ("/v1/lookup", b"[1, 2]", 400, "not a JSON object"),
+    ("/v1/lookup", b"{not json", 400, "not a JSON object"),
+    ("/v1/lookup", b'{"code": 800000000011}', 422, "12 digits"),
+    ("/v1/lookup", b'{"code": "8000000000\\u0661\\u0661"}', 422, "12 digits"),
+    ("/v1/redeem", b'{"code": "800000000011"}', 400, "idempotency_key"),
+    ("/v1/redeem", b'{"code": "800000000011", "idempotency_key": ""}', 400, "idempotency_key"),
+    ("/v1/reconciliation", b'{"day": 20261128}', 400, "YYYY-MM-DD"),
+    ("/v1/nothing", b"{}", 404, "no endpoint"),
+])
+def test_bad_requests_get_a_clear_error_and_redeem_nothing(path, body, status, says):
+    host = VoucherHost(port=0)          # handle() alone: no socket
+    q = signed_query(terminal_key("TERM0001"), path, "TERM0001", body)
+    st, a = host.handle("POST", path + "?" + q, body)
+    assert st == status and says in a["error"]
+    assert host.redemptions == [] and all(v["redeemed"] is None for v in host.deals.vouchers.values())
