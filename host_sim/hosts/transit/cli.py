@@ -1,0 +1,20 @@
+"""`smartpos host transit`: the transit operator's load host on 127.0.0.1."""
+import time
+
+HELP = "transit operator host (purse load: checks MAC1, issues MAC2, checks TAC; TEST keys)"
+
+
+def register(p):
+    p.add_argument("--port", type=int, default=8660, help="TCP port on 127.0.0.1 (default 8660; 0: any free port)")
+
+
+def run(args):
+    from host_sim.hosts.transit import TransitHost
+    h = TransitHost(port=args.port).start()
+    print("transit host on 127.0.0.1:%d (TEST master keys); Ctrl-C stops it" % h.port, flush=True)
+    try:
+        while True:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        h.stop()
+    return 0
