@@ -36,7 +36,7 @@ def des_mac(key8, data):
 
 
 def session_load_key(dlk, random4, counter2):
-    return tools.encrypt_tdes_ecb(dlk, random4 + counter2 + b"\x80\x00")
+    return tools.encrypt_tdes_ecb(dlk + dlk[:8], random4 + counter2 + b"\x80\x00")
 
 
 def tac_key(dtk):

@@ -29,7 +29,8 @@ MASTER_TAC_KEY = bytes.fromhex("00112233445566778899AABBCCDDEEFF")
 
 def diversified(master, serial):
     s = bytes.fromhex(serial.rjust(20, "0"))[-8:]
-    return tools.encrypt_tdes_ecb(master, s) + tools.encrypt_tdes_ecb(master, bytes(b ^ 0xFF for b in s))
+    k = master + master[:8]             # two-key 3DES as three keys (K1 K2 K1)
+    return tools.encrypt_tdes_ecb(k, s) + tools.encrypt_tdes_ecb(k, bytes(b ^ 0xFF for b in s))
 
 
 def card_keys(serial):
