@@ -252,7 +252,9 @@ class Transit(sdk.Screen):
 
     def lifted(self, why):
         self.step = "lifted"
-        self.lines = ["Card lifted", "Tap the same card again", why[:28]]
+        self.lines = ["Card lifted", "Tap the same card again"]
+        if not why.startswith("card removed"):
+            self.lines.append(why[:28])
         self.poll()
         return sdk.REDRAW
 

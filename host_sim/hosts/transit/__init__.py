@@ -114,7 +114,7 @@ class TransitHost:
             sk = session_load_key(dlk, bytes.fromhex(r["random"]), counter.to_bytes(2, "big"))
             a4 = amount.to_bytes(4, "big")
             if des_mac(sk, balance.to_bytes(4, "big") + a4 + bytes([LOAD]) + term) != bytes.fromhex(r["mac1"]):
-                return 422, {"error": "MAC1 does not verify: the card is not ours or was altered"}
+                return 422, {"error": "MAC1 does not verify"}   # not our key: another operator's card, or altered
             t = time.gmtime(self.clock())
             date = "%04d%02d%02d" % t[:3]
             hms = "%02d%02d%02d" % t[3:6]
