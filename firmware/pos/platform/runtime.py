@@ -487,12 +487,14 @@ def _member(host, code):
     raise RefusedError("members are not in this firmware yet")
 
 
-def _reader(host):
+def _reader(host, apdu=None):
     """The contactless reader for an app with the nfc permission; never while PIN entry runs
-    (the PIN screen owns the terminal until it ends)."""
+    (the PIN screen owns the terminal until it ends); `apdu`, when given, checked first."""
     host.need("nfc")
     if status_canvas_owner() is not None:
         raise RefusedError("the contactless reader is held by PIN entry")
+    if apdu is not None and (type(apdu) is not bytes or not 4 <= len(apdu) <= 261):
+        raise RefusedError("nfc_apdu takes a command APDU (4 to 261 bytes)")
     from pos import hw
     nfc = hw.nfc()
     if nfc is None:
@@ -510,9 +512,7 @@ def _nfc_card(host):
 
 
 def _nfc_apdu(host, apdu):
-    if type(apdu) is not bytes or not 4 <= len(apdu) <= 261:
-        raise RefusedError("nfc_apdu takes a command APDU (4 to 261 bytes)")
-    nfc = _reader(host)
+    nfc = _reader(host, apdu if apdu is not None else b"")
     from pos.drivers.pn532 import NfcError
     try:
         return nfc.transmit(apdu)
