@@ -103,3 +103,25 @@ def test_a_card_whose_mac1_does_not_verify_is_not_loaded_and_the_cash_goes_back(
     assert "MAC1" in rig.receipts()[n0] and "NOT LOADED" in rig.receipts()[n0]
     nfc.remove()
     _next(rig)
+
+
+def test_a_torn_load_survives_a_power_cut_and_is_finished_at_the_next_start(env):
+    rig, host, nfc = env
+    card = make_card("31049000000000055555", balance=0)
+    _buy(rig, nfc, card, "1", "10.00")
+    nfc.inject("leave", ins=CREDIT)
+    nfc.tap(card)
+    rig.wait_text("Card lifted")
+    rig.power_cycle()                       # the terminal goes down with the load unfinished
+    open_app(rig)
+    rig.wait_text("Unfinished load USD 10.00")
+    other = make_card("31049000000000066666", balance=0)
+    nfc.tap(other)
+    rig.wait_text("Another card")
+    assert other.balance == 0 and INIT not in other.apdus
+    nfc.remove()
+    nfc.tap(card)
+    rig.wait_text("Balance USD 10.00")
+    assert card.balance == 1000 and card.counter == 1 and card.apdus.count(CREDIT) == 1  # the first never reached it
+    nfc.remove()
+    _next(rig)
