@@ -20,7 +20,14 @@ def _session(body):
                   % (host.port, PRODUCT_HEAP, package_bytes(rig)))
             open_app(rig)
             rig.wait_text("Tap the transit card")
-            return body(rig, host, rig.board.devices["pn532"])
+            checks = body(rig, host, rig.board.devices["pn532"])
+            rig.keys(["CANCEL"])
+            rig.wait_text("READY")
+            started = [ln for ln in rig.board.console().splitlines() if "apps start app=transit" in ln]
+            if started:
+                print("heap free when the app started: %s bytes of %s (its own use is held under the runtime's"
+                      " 16 KB budget)" % (started[-1].split("heap_free=")[1].split()[0], PRODUCT_HEAP))
+            return checks
     finally:
         host.stop()
 
