@@ -89,3 +89,13 @@ def test_keys_are_diversified_per_card_and_the_limit_holds():
     assert tx(card, "805000020B01%08X%s10" % (2000, TERM)) == (b"", "6a84")
     assert tx(card, "805000020B02%08X%s10" % (100, TERM)) == (b"", "9403")
     assert tx(card, "00A4040008A000000003101010") == (b"", "6a82")
+
+
+def test_the_app_builds_as_a_store_package_asking_for_nfc(tmp_path):
+    from cloud.appstore import package
+    from host_sim.hosts.transit.counter import APP_DIR
+    with open(package.build(APP_DIR, str(tmp_path)), "rb") as f:
+        raw = f.read()
+    m = package.read_manifest(raw)
+    assert m["id"] == "transit" and m["entry"] == "main.mpy" and "nfc" in m["permissions"]
+    assert [n for n, _ in package.members(raw) if n != "sw-description"] == ["app.json", "main.mpy"]
