@@ -2,7 +2,7 @@
 operator's load host: a load paid in cash, a card lifted before CREDIT reached it (loaded again,
 once), a card lifted after it loaded but before its answer came back (the purse's transaction
 proof shows it done: confirmed, never loaded twice), and a card whose MAC1 does not verify
-(not loaded, the cash stated for return).  The sdk.nfc_* calls need the "nfc" permission."""
+(not loaded, the cash stated for return; a card payment refunded), and a torn load across a power cut."""
 import pytest
 
 from host_sim.hosts.transit import TransitHost, make_card
@@ -123,5 +123,31 @@ def test_a_torn_load_survives_a_power_cut_and_is_finished_at_the_next_start(env)
     nfc.tap(card)
     rig.wait_text("Balance USD 10.00")
     assert card.balance == 1000 and card.counter == 1 and card.apdus.count(CREDIT) == 1  # the first never reached it
+    nfc.remove()
+    _next(rig)
+
+
+def test_a_card_payment_for_a_load_the_operator_refuses_is_refunded_to_the_card(env):
+    rig, host, nfc = env
+    card = make_card("31049000000000077777", balance=0)
+    card.dlk = bytes(16)                            # MAC1 will not verify
+    nfc.tap(card)
+    rig.wait_text("Load 10.00")
+    nfc.remove()
+    b0 = len(rig.batch())
+    rig.keys(["1"])
+    rig.wait_text("Sale USD 10.00")
+    rig.keys(["2"])
+    rig.wait_text("INSERT")
+    rig.insert("visa-cvn10")
+    rig.finish_card("1234", done=("Hold the card",))
+    rig.remove()
+    nfc.tap(card)
+    rig.wait_text("Supervisor PIN", 30)
+    rig.keys(list("2222") + ["ENTER"])
+    rig.wait_text("REFUNDED", 60)
+    e = rig.batch()[b0:]
+    assert [(x.get("kind", "sale"), x["amount"], x["ok"]) for x in e] == [("sale", 1000, True), ("refund", 1000, True)]
+    assert card.balance == 0 and CREDIT not in card.apdus
     nfc.remove()
     _next(rig)
