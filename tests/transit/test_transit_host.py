@@ -8,7 +8,8 @@ import urllib.request
 import pytest
 
 from host_sim.cards.transit import AID
-from host_sim.hosts.transit import TransitHost, card_keys, make_card
+from host_sim.hosts.biller import signed_query
+from host_sim.hosts.transit import TransitHost, card_keys, make_card, terminal_key
 
 TERM = "112233445566"
 
@@ -20,8 +21,10 @@ def host():
     h.stop()
 
 
-def post(h, path, obj):
-    req = urllib.request.Request(h.url + path, data=json.dumps(obj).encode(), method="POST")
+def post(h, path, obj, terminal="TERM0001", key=None, nonce=None):
+    body = json.dumps(obj).encode()
+    q = signed_query(key or terminal_key(terminal), "POST", path, terminal, body, nonce=nonce)
+    req = urllib.request.Request(h.url + path + "?" + q, data=body, method="POST")
     try:
         with urllib.request.urlopen(req, timeout=10) as r:
             return r.status, json.loads(r.read())
@@ -99,3 +102,13 @@ def test_the_app_builds_as_a_store_package_asking_for_nfc(tmp_path):
     m = package.read_manifest(raw)
     assert m["id"] == "transit" and m["entry"] == "main.mpy" and "nfc" in m["permissions"]
     assert [n for n, _ in package.members(raw) if n != "sw-description"] == ["app.json", "main.mpy"]
+
+
+def test_only_the_operators_terminals_obtain_a_mac2(host):
+    card = make_card("31049000000000088888", balance=0)
+    req = init(card, 1000, ref="R9")
+    assert post(host, "/v1/load", req, key=bytes(16)) == (401, {"error": "bad signature"})
+    assert post(host, "/v1/load", req, terminal="TERM9999")[0] == 401
+    assert post(host, "/v1/load", req, nonce="n1")[0] == 200
+    assert post(host, "/v1/load", req, nonce="n1") == (401, {"error": "replayed request (nonce already used)"})
+    assert host.records()["R9"]["issued"] == 1

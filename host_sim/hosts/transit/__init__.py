@@ -3,6 +3,10 @@ and answers with MAC2 (the card then loads), checks the TAC the card gives for a
 load, and keeps one load per payment reference (host_sim.cards.transit for the card side).
 
     host = TransitHost(port=0).start()
+    every request signed by the terminal: ?terminal=ID&ts=UNIX&nonce=N&sig=HMAC-SHA256 hex, with
+    the terminal's own key (terminal_key) over METHOD \n path \n terminal \n ts \n nonce \n body
+    (the biller's scheme, host_sim.hosts.biller.sign); a stale ts (300 s) or a nonce seen before
+    is refused: only the operator's own terminals obtain a MAC2.
     POST /v1/load  {"terminal", "reference", "serial", "amount", "terminal_no", "balance",
                     "counter", "key_version", "random", "mac1"}
          -> 200 {"mac2", "date", "time"} | 200 {"status": "applied"} (the card's counter moved past
@@ -14,14 +18,23 @@ Keys (TEST): the card's DLK and DTK are diversified from the master keys by the 
 of the application serial number, left half 3DES_MK(s), right half 3DES_MK(not s) (PBOC
 ED/EP part 1, key diversification).
 """
+import hashlib
+import hmac
 import json
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
 
 from pyemv import tools
 
 from host_sim.cards.transit import LOAD, des_mac, session_load_key, tac_key
+from host_sim.hosts.biller import sign
+
+TEST_TERMINAL_MASTER = b"TRANSIT-TERM-KEY"  # TEST only
+TEST_TERMINALS = ("TERM0001", "TERM0002")
+MAX_BODY = 4096
+WINDOW_S = 300
 
 MASTER_LOAD_KEY = bytes.fromhex("0123456789ABCDEFFEDCBA9876543210")      # TEST keys
 MASTER_TAC_KEY = bytes.fromhex("00112233445566778899AABBCCDDEEFF")
@@ -31,6 +44,12 @@ def diversified(master, serial):
     s = bytes.fromhex(serial.rjust(20, "0"))[-8:]
     k = master + master[:8]             # two-key 3DES as three keys (K1 K2 K1)
     return tools.encrypt_tdes_ecb(k, s) + tools.encrypt_tdes_ecb(k, bytes(b ^ 0xFF for b in s))
+
+
+def terminal_key(terminal_id):
+    """The terminal's 16-byte request key: HMAC-SHA256(master, "transit-terminal:" + id), first 16
+    bytes (provisioned into the transit app's parameters, never in its package)."""
+    return hmac.new(TEST_TERMINAL_MASTER, b"transit-terminal:" + terminal_id.encode(), hashlib.sha256).digest()[:16]
 
 
 def card_keys(serial):
@@ -50,6 +69,8 @@ class TransitHost:
         self.clock = clock
         self.lock = threading.Lock()
         self.loads = {}             # reference -> record
+        self.keys = {t: terminal_key(t) for t in TEST_TERMINALS}
+        self.seen = {}              # (terminal, nonce) -> ts
         self.requests = []          # (path, status)
         self.srv = None
 
@@ -69,17 +90,14 @@ class TransitHost:
                 pass
 
             def do_POST(self):
-                n = int(self.headers.get("Content-Length") or 0)
-                try:
-                    req = json.loads(self.rfile.read(n) or b"{}")
-                    if not isinstance(req, dict):
-                        raise ValueError("not an object")
-                    fn = {"/v1/load": host.load, "/v1/confirm": host.confirm}.get(self.path)
-                    code, obj = (404, {"error": "no such path"}) if fn is None else fn(req)
-                except (ValueError, KeyError, TypeError) as exc:
-                    code, obj = 400, {"error": "bad request: %s" % exc}
+                text = (self.headers.get("Content-Length") or "0").strip()
+                if not (text.isdigit() and text.isascii()) or int(text) > MAX_BODY:
+                    self.close_connection = True
+                    code, obj = 413, {"error": "Content-Length %r: at most %d bytes" % (text[:20], MAX_BODY)}
+                else:
+                    code, obj = host.handle(self.path, self.rfile.read(int(text)))
                 with host.lock:
-                    host.requests.append((self.path, code))
+                    host.requests.append((urlsplit(self.path).path, code))
                 body = json.dumps(obj).encode()
                 self.send_response(code)
                 self.send_header("Content-Type", "application/json")
@@ -95,6 +113,37 @@ class TransitHost:
         if self.srv is not None:
             self.srv.shutdown()
             self.srv.server_close()
+
+    def handle(self, target, body):
+        u = urlsplit(target)
+        q = {k: v[0] for k, v in parse_qs(u.query).items()}
+        why = self.refused(u.path, q, body)
+        if why:
+            return 401, {"error": why}
+        try:
+            req = json.loads(body or b"{}")
+            if not isinstance(req, dict):
+                raise ValueError("not an object")
+            fn = {"/v1/load": self.load, "/v1/confirm": self.confirm}.get(u.path)
+            return (404, {"error": "no such path"}) if fn is None else fn(req)
+        except (ValueError, KeyError, TypeError) as exc:
+            return 400, {"error": "bad request: %s" % exc}
+
+    def refused(self, path, q, body):
+        """Why the request's signature is not accepted, or None."""
+        term, ts, nonce, sig = q.get("terminal", ""), q.get("ts", ""), q.get("nonce", ""), q.get("sig", "")
+        key = self.keys.get(term)
+        if key is None or not ts.isdigit() or not nonce:
+            return "unknown terminal or unsigned request"
+        if abs(self.clock() - int(ts)) > WINDOW_S:
+            return "request outside the %d s window" % WINDOW_S
+        if not hmac.compare_digest(sign(key, "POST", path, term, ts, nonce, body), sig):
+            return "bad signature"
+        with self.lock:
+            if (term, nonce) in self.seen:
+                return "replayed request (nonce already used)"
+            self.seen[(term, nonce)] = int(ts)
+        return None
 
     # -- the two operations ------------------------------------------------------------
     def load(self, r):

