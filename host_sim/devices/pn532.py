@@ -48,7 +48,7 @@ def frame(data):
 
 class PN532(UartDevice):
     kind = "pn532"
-    FAULTS = ("corrupt", "no_ack", "leave")
+    FAULTS = ("corrupt", "no_ack", "leave", "leave_after")
     FIRMWARE = bytes([0x32, 0x01, 0x06, 0x07])     # IC PN532, version 1.6, supports 14443A/B + 18092
 
     def __init__(self, name=None):
@@ -260,6 +260,17 @@ class PN532(UartDevice):
                 out += bytes([i]) + atqb + b"\x01\x00"
         return bytes(out)
 
+    def _leaving(self, fault, p):
+        """Fault `fault` is on and this APDU (after the Tg byte in p) is the one it waits for."""
+        f = self.faults.get(fault)
+        if f is None:
+            return False
+        ins = f.get("ins") if isinstance(f, dict) else None
+        if ins is not None and (len(p) < 3 or p[2] != ins):
+            return False
+        self.faults.pop(fault, None)
+        return True
+
     def _exchange(self, p):
         if not p:
             return b"\x27"
@@ -270,8 +281,7 @@ class PN532(UartDevice):
             return bytes([0x40 if self.chain_out else 0x00]) + part
         if card is None or card not in self.cards:
             return b"\x01"                           # time-out: no card there (removed)
-        if "leave" in self.faults:
-            self.faults.pop("leave", None)
+        if self._leaving("leave", p):
             self.remove(card)
             return b"\x01"
         if hasattr(card, "tag_command"):           # MIFARE / NTAG: commands, not APDUs
@@ -286,6 +296,9 @@ class PN532(UartDevice):
             r = bytes(card.transmit(apdu))
         except Exception:
             return b"\x01"
+        if self._leaving("leave_after", b"\x00" + apdu):
+            self.remove(card)
+            return b"\x01"                           # carried out, the answer never came back
         self.emit(event="apdu", ins=apdu[1] if len(apdu) > 1 else 0, sw=r[-2:].hex(),
                   header=bytes(apdu[:4]).hex(), lc=max(0, len(apdu) - 5), rlen=len(r) - 2,
                   aid=bytes(apdu[5:5 + apdu[4]]).hex() if apdu[1:2] == b"\xa4" and len(apdu) > 5 else "")

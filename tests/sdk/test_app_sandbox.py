@@ -70,14 +70,21 @@ out("screen", screen())
     ("6", "hostile stopped: raised SystemExit"),
 ])
 def test_a_failing_app_is_stopped_and_the_terminal_is_back_at_ready(flash, key, why):
+    # the baseline: free heap at Ready after one failure of the app (the runtime, its error
+    # path and the names they intern loaded once), so the figure is what this failure keeps
     out = sandbox_mp.run(flash, """
+import gc
+start("hostile")
+st.key("1")
+st.key("CANCEL")
+gc.collect()
+base = gc.mem_free()
 start("hostile")
 st.key(%r)
 out("stack", len(st.stack), type(st.top).__name__)
 out("page", "".join(c.seen[-5:]))
-import gc
 gc.collect()
-out("free", gc.mem_free())
+out("free", gc.mem_free() - base)
 st.key("CANCEL")
 out("after", len(st.stack), type(st.top).__name__)
 st.key("ENTER")
@@ -85,7 +92,7 @@ out("still", len(st.stack), type(st.top).__name__)
 """ % key)
     assert out[0] == "stack 2 Info"                  # Ready + the error page over it
     assert out[1].startswith("page ERROR" + why), out[1]     # the reason, over Ready
-    assert int(out[2].split()[1]) > 120000           # what it hoarded went back to the heap
+    assert int(out[2].split()[1]) > -2048            # what it hoarded (16 KB and more) went back to the heap
     assert out[3] == "after 1 Home"                  # CANCEL: Ready
     assert out[4] == "still 1 Home"                  # the stopped app gets no more keys
 

@@ -25,7 +25,7 @@ KEPT_DIR = "appsprev"           # the version a new one replaced, until it start
 # firmware (no sys, builtins, os, io, micropython, machine, asyncio)
 ALLOWED = ("time", "math", "json", "struct", "binascii", "re", "random", "hashlib",
            "collections", "errno")
-PERMISSIONS = ("payments", "printer", "storage", "network", "members", "events")
+PERMISSIONS = ("payments", "printer", "storage", "network", "members", "events", "nfc")
 CALL_LIMIT_MS = 2000            # one callback may hold the event loop this long
 HEAP_BUDGET = 16384             # bytes an app may keep allocated (app.json "heap" lowers it)
 STORAGE_QUOTA = 16384           # bytes of its storage (app.json "storage" lowers it)
@@ -487,6 +487,49 @@ def _member(host, code):
     raise RefusedError("members are not in this firmware yet")
 
 
+def _reader(host, apdu=None):
+    """The contactless reader for an app with the nfc permission; never while PIN entry runs
+    (the PIN screen owns the terminal until it ends); `apdu`, when given, checked first."""
+    host.need("nfc")
+    if status_canvas_owner() is not None:
+        raise RefusedError("the contactless reader is held by PIN entry")
+    if apdu is not None and (type(apdu) is not bytes or not 4 <= len(apdu) <= 261):
+        raise RefusedError("nfc_apdu takes a command APDU (4 to 261 bytes)")
+    from pos import hw
+    nfc = hw.nfc()
+    if nfc is None:
+        raise RefusedError("no contactless reader")
+    return nfc
+
+
+def _nfc_card(host):
+    t = _reader(host).list_target()
+    if t is None:
+        return None
+    if not t.iso14443_4:
+        raise RefusedError("not an ISO 14443-4 card")
+    return "".join("%02X" % b for b in t.uid)
+
+
+def _nfc_apdu(host, apdu):
+    nfc = _reader(host, apdu if apdu is not None else b"")
+    from pos.drivers.pn532 import NfcError
+    try:
+        return nfc.transmit(apdu)
+    except NfcError as exc:
+        if exc.reason == "removed":
+            raise RefusedError("card removed: %s" % exc)
+        raise RefusedError("contactless: %s" % exc)
+
+
+def _nfc_release(host):
+    nfc = _reader(host)
+    try:
+        nfc.release()
+    except Exception:
+        pass                        # the card already left: nothing to release
+
+
 def _enter_text(host, title, on_done, initial="", maxlen=24):
     """The counter's text entry (phone-style letters on the keypad) over the app's screen;
     on_done(text) in the app's context at ENTER, then the app's screen is back."""
@@ -531,7 +574,8 @@ _OPS = {"title": _title, "text": _text, "center": _center, "clear": _clear,
         "print_text": _print_text, "print_barcode": _print_barcode, "print_qr": _print_qr,
         "get": _get, "put": _put, "delete": _delete, "keys": _keys, "open": _open,
         "timer": _timer, "cancel_timer": _cancel_timer, "on_event": _on_event, "http": _http,
-        "member": _member, "heap_free": _heap_free, "enter_text": _enter_text, "pay": _pay, "refund": _refund}
+        "member": _member, "heap_free": _heap_free, "enter_text": _enter_text, "pay": _pay, "refund": _refund,
+        "nfc_card": _nfc_card, "nfc_apdu": _nfc_apdu, "nfc_release": _nfc_release}
 
 
 class AppFrame(Screen):

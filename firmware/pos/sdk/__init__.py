@@ -132,6 +132,19 @@ def surface(host):
     def member(code):
         return call("member", (code,))
 
+    def nfc_card():
+        """The contactless card in the field (permission "nfc"): its UID in hex, listed for
+        nfc_apdu; None when the field is empty.  Refused while PIN entry runs."""
+        return call("nfc_card", ())
+
+    def nfc_apdu(apdu):
+        """One ISO 7816-4 command APDU (bytes) to the listed card; its answer with SW1 SW2.
+        sdk.Error "card removed: ..." when the card left the field."""
+        return call("nfc_apdu", (apdu,))
+
+    def nfc_release():
+        return call("nfc_release", ())
+
     def heap_free():
         return call("heap_free", ())
 
@@ -151,6 +164,9 @@ def surface(host):
     ns.http_get = http_get
     ns.http_post = http_post
     ns.member = member
+    ns.nfc_card = nfc_card
+    ns.nfc_apdu = nfc_apdu
+    ns.nfc_release = nfc_release
     ns.heap_free = heap_free
     return ns
 
