@@ -135,10 +135,12 @@ def create_app(settings=None):
     from cloud.appstore.router import device as appstore_device, page as store_page, router as appstore
     from cloud.appstore.mip import router as mip_index
     from cloud.members.router import device as members_device, router as members
+    from cloud.marketing.router import device as marketing_device, router as marketing
     app.state.artifacts = ArtifactStore(settings.data_dir)
     for r in (accounts, tenants, audit, tms, parameters, keyvault, rollouts, diagnostics, diag_device, sales,
               sales_device, insights, insights_device, backoffice, catalog, catalog_device,
-              appstore, appstore_device, store_page, mip_index, members, members_device, ddi):
+              appstore, appstore_device, store_page, mip_index, members, members_device, marketing,
+              marketing_device, ddi):
         app.include_router(r)
 
     @app.get("/healthz", tags=["service"])
