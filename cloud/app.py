@@ -19,6 +19,7 @@ from cloud.tenants.activation import Throttle
 CONSOLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "console")
 BACKOFFICE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "backoffice", "page")
 STOCK_PAGES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "catalog", "page")
+MARKETING_PAGES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "marketing", "page")
 VERSION = "0.1.0"
 SERVED_BY = "%s-%d" % (os.uname().nodename[:32], os.getpid())
 
@@ -172,6 +173,16 @@ def create_app(settings=None):
         if name not in ("stock.js", "stock.css"):
             return JSONResponse({"detail": "not found"}, status_code=404)
         return FileResponse(os.path.join(STOCK_PAGES, name), headers={"Cache-Control": "no-store"})
+
+    @app.get("/backoffice/marketing", include_in_schema=False)
+    def marketing_page():
+        return FileResponse(os.path.join(MARKETING_PAGES, "index.html"), headers={"Cache-Control": "no-store"})
+
+    @app.get("/backoffice/marketing/{name}", include_in_schema=False)
+    def marketing_file(name: str):
+        if name != "marketing.js":
+            return JSONResponse({"detail": "not found"}, status_code=404)
+        return FileResponse(os.path.join(MARKETING_PAGES, name), headers={"Cache-Control": "no-store"})
 
     @app.get("/backoffice/{name}", include_in_schema=False)
     def backoffice_file(name: str):
