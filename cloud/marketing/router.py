@@ -10,11 +10,11 @@
 """
 import json
 from datetime import datetime, timedelta
-from typing import Optional
+from typing import Annotated, Optional
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -31,7 +31,8 @@ router = APIRouter(prefix="/api/v1", responses=AUTHED, tags=["in-store marketing
 
 class CampaignIn(Input):
     name: str = Field(min_length=1, max_length=60)
-    lines: list[str] = Field(default=[], max_length=feed.LINES,
+    lines: list[Annotated[str, StringConstraints(min_length=1, max_length=feed.LINE)]] = Field(
+        default=[], max_length=feed.LINES,
                              description="idle-screen lines, each at most 28 characters (one display row)")
     starts_at: datetime = Field(description="store-local wall time")
     ends_at: datetime
@@ -39,16 +40,17 @@ class CampaignIn(Input):
     hour_to: int = Field(24, ge=1, le=24)
     store_ids: Optional[list[int]] = Field(None, max_length=1000, description="null: every store of the merchant")
 
-    @model_validator(mode="after")
-    def _consistent(self):
-        for s in self.lines:
-            if not s.strip() or len(s) > feed.LINE or len(s.encode()) > feed.LINE:
-                raise ValueError("each line: 1 to %d characters (%d UTF-8 bytes)" % (feed.LINE, feed.LINE))
-        if self.starts_at.replace(tzinfo=None) >= self.ends_at.replace(tzinfo=None):
-            raise ValueError("ends_at must come after starts_at")
-        if self.hour_from >= self.hour_to:
-            raise ValueError("hour_from must be before hour_to (shown while hour_from <= hour < hour_to)")
-        return self
+
+def _inconsistent(body):
+    """Why a schema-valid campaign cannot be shown as given (409), or None."""
+    for s in body.lines:
+        if not s.strip() or len(s.encode()) > feed.LINE:
+            return "line %r: one display row is %d bytes of UTF-8 and not blank" % (s, feed.LINE)
+    if body.starts_at.replace(tzinfo=None) >= body.ends_at.replace(tzinfo=None):
+        return "ends_at must come after starts_at"
+    if body.hour_from >= body.hour_to:
+        return "hour_from must be before hour_to (shown while hour_from <= hour < hour_to)"
+    return None
 
 
 class CampaignOut(BaseModel):
@@ -90,11 +92,14 @@ def _campaign(db, who, campaign_id):
 def create(merchant_id: IdPath, body: CampaignIn, db: Session = Depends(session), who: Principal = Depends(principal)):
     m = _merchant(db, who, merchant_id)
     require(who, "catalog:write")
+    why = _inconsistent(body)
+    if why:
+        raise HTTPException(status_code=409, detail=why)
     if body.store_ids is not None:
         for sid in body.store_ids:
             s = db.get(Store, sid) if 0 < sid < 2**31 else None
             if s is None or s.merchant_id != m.id:
-                raise HTTPException(status_code=422, detail="store %d is not a store of merchant %d" % (sid, m.id))
+                raise HTTPException(status_code=409, detail="store %d is not a store of merchant %d" % (sid, m.id))
     c = Campaign(merchant_id=m.id, name=body.name, lines=json.dumps(body.lines),
                  starts_at=body.starts_at.replace(tzinfo=None, second=0, microsecond=0),
                  ends_at=body.ends_at.replace(tzinfo=None, second=0, microsecond=0), hour_from=body.hour_from,
