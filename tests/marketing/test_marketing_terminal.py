@@ -119,3 +119,33 @@ def test_ready_screen_shows_the_pushed_campaign_line_and_picture(cloud):
             assert img.getpixel((5, y)) == ink and img.getpixel((115, y)) == ink, y
             assert img.getpixel((125, y)) == paper and img.getpixel((235, y)) == paper, y
         assert img.getpixel((5, 198)) == paper and img.getpixel((5, 297)) == paper
+
+
+def test_the_picture_goes_from_flash_into_the_framebuffer_without_a_picture_sized_block(tmp_path):
+    from cloud.marketing import feed
+    from cloud.marketing.models import Campaign
+    from datetime import datetime
+    c = Campaign(lines='["X"]', starts_at=datetime(2000, 1, 1), ends_at=datetime(2099, 1, 1), hour_from=0,
+                 hour_to=24, image=bytes(range(256)) * 11 + bytes(64))
+    (tmp_path / "marketing.bin").write_bytes(feed.build([c]))
+    out = run("import gc, framebuf\nfrom pos.marketing import idle\n"
+              "class D:\n"
+              "    def __init__(self):\n"
+              "        self.buf = bytearray(9600)\n"
+              "        self.fb = framebuf.FrameBuffer(self.buf, 240, 320, framebuf.MONO_HLSB)\n"
+              "    def mark_dirty(self, y0, y1):\n"
+              "        pass\n"
+              "class C:\n"
+              "    def __init__(self, d):\n"
+              "        self.d, self.fb = d, d.fb\n"
+              "cv = C(D())\n"
+              "lines, at = idle.showing((2026, 11, 28, 12, 0, 0, 0, 0))\n"
+              "gc.collect()\n"
+              "before = gc.mem_alloc()\n"
+              "idle.draw_picture(cv, at)\n"
+              "grew = gc.mem_alloc() - before\n"
+              "print(grew, at, bytes(cv.d.buf[6000:6004]).hex(), bytes(cv.d.buf[8878:8880]).hex(), cv.d.buf[5999])\n",
+              heap=PRODUCT_HEAP, cwd=str(tmp_path)).split()
+    grew, at, first, last, above = out
+    assert at == str(16 + 128) and first == "00010203" and last == "0000" and above == "0"
+    assert int(grew) < 1024, grew       # a file object and a view: nothing near the picture's 2,880 bytes
