@@ -149,3 +149,34 @@ def test_the_picture_goes_from_flash_into_the_framebuffer_without_a_picture_size
     grew, at, first, last, above = out
     assert at == str(16 + 128) and first == "00010203" and last == "0000" and above == "0"
     assert int(grew) < 1024, grew       # a file object and a view: nothing near the picture's 2,880 bytes
+
+
+def test_a_campaign_made_in_the_cloud_reaches_the_ready_screen_of_an_enrolled_terminal():
+    """The whole path: the back office's API, the feed, the sync task's poll at Ready, the redraw."""
+    import json as _json
+    import os
+    from host_sim.salesync import SyncCounter
+
+    class Counter(SyncCounter):
+        def _enroll(self, flash_dir, broker, terminal_url):
+            super()._enroll(flash_dir, broker, terminal_url)
+            p = os.path.join(flash_dir, "config", "cloud.json")
+            with open(p) as f:
+                cfg = _json.load(f)
+            cfg["marketing_poll_s"] = 1                 # every second, not every five minutes
+            with open(p, "w") as f:
+                _json.dump(cfg, f)
+
+    with Counter(log=None) as sc:
+        sc.cash_sale(250)           # the sync task loads at Ready once there is a transaction to send
+        sc.rig.home()
+        sc.rig.wait_text("READY")
+        m = sc.api("POST", "/api/v1/merchants", {"name": "Corner", "mid": "MID000000000042"})
+        s = sc.api("POST", "/api/v1/stores", {"merchant_id": m["id"], "name": "Main"})
+        tid = [t for t in sc.api("GET", "/api/v1/terminals") if t["controller_id"] == sc.identity["controller_id"]]
+        sc.api("PATCH", "/api/v1/terminals/%d" % tid[0]["id"], {"store_id": s["id"]})
+        sc.api("POST", "/api/v1/merchants/%d/campaigns" % m["id"], {
+            "name": "Tea", "lines": ["GREEN TEA 2 FOR 1"], "starts_at": "2000-01-01T00:00",
+            "ends_at": "2099-01-01T00:00", "store_ids": [s["id"]]})
+        text = sc.rig.wait_text("GREEN TEA 2 FOR 1", timeout=60)
+        assert "READY" in text
