@@ -19,6 +19,7 @@ from cloud.tenants.activation import Throttle
 CONSOLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "console")
 BACKOFFICE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "backoffice", "page")
 STOCK_PAGES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "catalog", "page")
+MARKETING_PAGES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "marketing", "page")
 VERSION = "0.1.0"
 SERVED_BY = "%s-%d" % (os.uname().nodename[:32], os.getpid())
 
@@ -135,10 +136,12 @@ def create_app(settings=None):
     from cloud.appstore.router import device as appstore_device, page as store_page, router as appstore
     from cloud.appstore.mip import router as mip_index
     from cloud.members.router import device as members_device, router as members
+    from cloud.marketing.router import device as marketing_device, router as marketing
     app.state.artifacts = ArtifactStore(settings.data_dir)
     for r in (accounts, tenants, audit, tms, parameters, keyvault, rollouts, diagnostics, diag_device, sales,
               sales_device, insights, insights_device, backoffice, catalog, catalog_device,
-              appstore, appstore_device, store_page, mip_index, members, members_device, ddi):
+              appstore, appstore_device, store_page, mip_index, members, members_device, marketing,
+              marketing_device, ddi):
         app.include_router(r)
 
     @app.get("/healthz", tags=["service"])
@@ -170,6 +173,16 @@ def create_app(settings=None):
         if name not in ("stock.js", "stock.css"):
             return JSONResponse({"detail": "not found"}, status_code=404)
         return FileResponse(os.path.join(STOCK_PAGES, name), headers={"Cache-Control": "no-store"})
+
+    @app.get("/backoffice/marketing", include_in_schema=False)
+    def marketing_page():
+        return FileResponse(os.path.join(MARKETING_PAGES, "index.html"), headers={"Cache-Control": "no-store"})
+
+    @app.get("/backoffice/marketing/{name}", include_in_schema=False)
+    def marketing_file(name: str):
+        if name != "marketing.js":
+            return JSONResponse({"detail": "not found"}, status_code=404)
+        return FileResponse(os.path.join(MARKETING_PAGES, name), headers={"Cache-Control": "no-store"})
 
     @app.get("/backoffice/{name}", include_in_schema=False)
     def backoffice_file(name: str):

@@ -17,3 +17,4 @@ from cloud.catalog.models import (CatalogHead, Category, Item, CatalogTombstone,
                                   StockTake, StockTakeLine, StockCountBatch)
 from cloud.appstore.models import Developer, AppPackage, AppCrash  # noqa: F401
 from cloud.members.models import MemberProgramme, Member, MemberCard, PointsEntry  # noqa: F401
+from cloud.marketing.models import Campaign  # noqa: F401

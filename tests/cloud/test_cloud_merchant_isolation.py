@@ -10,7 +10,7 @@ import pytest
 from sales_fixtures import place_terminal, sale
 
 SCOPED = ("merchant_id", "store_id", "terminal_id", "account_id", "sale_id", "scope_id", "order_id", "take_id",
-          "member_id")
+          "member_id", "campaign_id")
 TODAY = datetime.date.today().isoformat()
 BODIES = {
     ("PATCH", "/api/v1/accounts/{account_id}"): {"display_name": "taken over"},
@@ -36,6 +36,10 @@ BODIES = {
     ("POST", "/api/v1/merchants/{merchant_id}/members"): {"name": "Taken Over", "phone": "13800009999"},
     ("POST", "/api/v1/members/{member_id}/cards"): {"uid": "0A0B0C0D"},
     ("POST", "/api/v1/members/{member_id}/stored-value"): {"amount": 100000},
+    ("POST", "/api/v1/merchants/{merchant_id}/campaigns"): {"name": "Taken over", "lines": ["TAKEN"],
+                                                           "starts_at": "2026-01-01T00:00",
+                                                           "ends_at": "2099-01-01T00:00"},
+    ("PUT", "/api/v1/campaigns/{campaign_id}/image"): "not a picture",
     ("POST", "/api/v1/stores/{store_id}/reconciliations"): {
         "source": "acquirer", "name": "Demo Acquirer", "day": TODAY,
         "file": "date,reference,amount,currency,fee\n%s,000000123456,15.40,EUR,0\n" % TODAY},
@@ -82,6 +86,11 @@ def test_another_merchants_token_gets_404_or_403_everywhere(client, app, tenancy
                     headers=tenancy["owner-a"])
     assert r.status_code == 201, r.text
     ids["member_id"] = r.json()["id"]
+    # merchant A's idle-screen campaign: another merchant may neither see, change nor end it
+    r = client.post("/api/v1/merchants/%d/campaigns" % ids["merchant_id"], headers=tenancy["owner-a"],
+                    json=BODIES[("POST", "/api/v1/merchants/{merchant_id}/campaigns")])
+    assert r.status_code == 201, r.text
+    ids["campaign_id"] = r.json()["id"]
     ops = scoped_operations(app)
     assert len(ops) >= 25
     missing = [(m, p) for m, p, needs in ops if needs and (m, p) not in BODIES]
@@ -91,7 +100,8 @@ def test_another_merchants_token_gets_404_or_403_everywhere(client, app, tenancy
         ("terminal", "/api/v1/terminals/%d" % ids["terminal_id"]), ("sale", "/api/v1/sales/%d" % sid),
         ("member", "/api/v1/members/%d" % ids["member_id"]),
         ("programme", "/api/v1/merchants/%d/member-programme" % ids["merchant_id"]),
-        ("members", "/api/v1/merchants/%d/members" % ids["merchant_id"]))}
+        ("members", "/api/v1/merchants/%d/members" % ids["merchant_id"]),
+        ("campaigns", "/api/v1/merchants/%d/campaigns" % ids["merchant_id"]))}
     tried = 0
     for who in ("owner-b", "staff-b"):
         for method, path, _ in ops:
@@ -111,7 +121,8 @@ def test_another_merchants_token_gets_404_or_403_everywhere(client, app, tenancy
         ("terminal", "/api/v1/terminals/%d" % ids["terminal_id"]), ("sale", "/api/v1/sales/%d" % sid),
         ("member", "/api/v1/members/%d" % ids["member_id"]),
         ("programme", "/api/v1/merchants/%d/member-programme" % ids["merchant_id"]),
-        ("members", "/api/v1/merchants/%d/members" % ids["merchant_id"]))}
+        ("members", "/api/v1/merchants/%d/members" % ids["merchant_id"]),
+        ("campaigns", "/api/v1/merchants/%d/campaigns" % ids["merchant_id"]))}
     assert after == before
     assert client.get("/api/v1/merchants/%d/catalog" % ids["merchant_id"], headers=admin).json()["version"] == 1
     assert client.get("/api/v1/merchants/%d/catalog/items" % ids["merchant_id"], headers=admin).json()[0]["price"] == 350

@@ -7,6 +7,7 @@ import pos
 from pos import hw, log
 from pos.app import services, status
 from pos.app.sale import SaleFlow
+from pos.marketing import idle as campaigns
 from pos.ui.messages import t
 from pos.ui.screen import Screen
 from pos.ui.widgets import Info, Menu, format_amount, wrap
@@ -48,7 +49,9 @@ class Ready(Screen):
         self.merchant = merchant or _setting("merchant", DEFAULT_MERCHANT)
         self.board_name = board_name
         self._shown_clock = ""
-        self.promos = _promotions()
+        self._params_promos = _promotions()
+        self.promos = self._params_promos
+        self.picture = None             # file offset of the campaign picture shown (pos.marketing.idle)
         # set only by the operator (a signed parameter bundle: pos.tms.params); unsigned apps
         # from the development index run (pos.platform.runtime.DEV_DIR)
         self.developer_mode = _setting("developer_mode", False) is True
@@ -78,9 +81,21 @@ class Ready(Screen):
             c.center("%s %d" % (t("pending"), status.pending), 8)     # owed to the hosts, sent when idle
         if status.sync_note:
             c.center(status.sync_note, 5)    # the cloud upload queue: near full, full, refused
+        self._campaigns_now()
         if self.promos:
             c.center(self.promos[self._promo % len(self.promos)], 9)
+        if self.picture is not None:
+            campaigns.draw_picture(c, self.picture)
         c.footer(t("press_menu"))
+
+    def _campaigns_now(self):
+        """The lines and picture of the cloud's campaigns whose schedule holds now, before the
+        idle-screen lines of the parameters; True when they differ from those shown."""
+        lines, picture = campaigns.showing(time.localtime())
+        promos = lines + self._params_promos if lines else self._params_promos
+        changed = promos != self.promos or picture != self.picture
+        self.promos, self.picture = promos, picture
+        return changed
 
     def entered(self):
         """Back at Ready after a transaction or a menu: collect the garbage the flow left now,
@@ -103,6 +118,15 @@ class Ready(Screen):
             self._shown_clock = now
             c.center(now, 4)
             changed = True
+            if self._campaigns_now():   # a campaign's hours began or ended, or a new file came
+                self._promo = 0
+                c.clear_rows(9)
+                if self.promos:
+                    c.center(self.promos[0], 9)
+                if self.picture is None:
+                    campaigns.clear_picture(c)
+                else:
+                    campaigns.draw_picture(c, self.picture)
         if len(self.promos) > 1 and time.ticks_diff(time.ticks_ms(), self._promo_t) > self.PROMO_EVERY_MS:
             self._promo_t = time.ticks_ms()
             self._promo += 1
