@@ -324,13 +324,14 @@ class Basket(Screen):
         one of its amount) and what was taken off at each rate ([bp, amount]: promotions, the
         cashier's discounts and the tax's rounding together), so that the lines less what was
         taken off are the total paid.  The cloud moves stock by these lines (docs/stock.md)."""
+        from pos.catalog.cart import VOID
         cart = self.cart
         rules = cart.rules
         lines = []
         gross = {}
         for i in range(cart.n):
             rec, price, qty, disc, tax, unit, flags = cart.line(i)
-            if flags & 1:                                   # pos.catalog.cart.VOID
+            if flags & VOID:
                 continue
             bp = rules.rates.get(tax, 0)
             each, n = (cart.amount(i) + disc, 1) if unit == 1 else (price, qty)
