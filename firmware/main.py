@@ -11,6 +11,12 @@ display = hw.display()
 gc.collect()
 from pos.payments import txntable   # noqa: E402  the open batch's transaction table, while the heap is whole
 txntable.reserve()
+try:                                # a counter with a catalog: the basket's lines, while the heap is whole
+    open("catalog.bin").close()
+    from pos.app import cart_space  # noqa: E402
+    cart_space.reserve()
+except OSError:
+    pass                            # no catalog: no basket, nothing reserved
 from pos import names_image         # noqa: E402  every name of the firmware interned while the heap is whole
 names_image.intern_image()
 del names_image
@@ -68,6 +74,12 @@ if services_error is None:
 services.intern_flow_names()        # the occasional flows' kept modules while the heap is whole
 from pos import modules             # noqa: E402
 modules.unload(("pos.names_image",))
+try:                                # a member programme: the member's modules, kept (pos.app.basket)
+    open("config/members.json").close()
+    from pos.app import member      # noqa: E402,F401
+    from pos.members import programme  # noqa: E402,F401
+except OSError:
+    pass
 
 import asyncio                      # noqa: E402  (after the big allocations, on purpose)
 import time                         # noqa: E402

@@ -91,3 +91,20 @@ def test_a_full_queue_refuses_an_append_and_takes_it_once_there_is_room(tmp_path
     ok, waiting, pct = second.split()
     assert ok == "True" and waiting == "2" and int(pct) < 80
     assert [i for i, _ in read_queue(str(tmp_path / "upload.q"))] == [3, 4]
+
+
+def test_a_baskets_lines_and_what_was_taken_off_go_up_as_the_contract_has_them(tmp_path):
+    """A basket's lines (pos.app.basket.Basket.sold): SKU, pieces, unit price tax included, rate;
+    what was taken off at a rate as a shop discount; the lines less the discounts the total."""
+    from cloud.sales.contract import SaleIn, sum_problems
+    out = _run("print(cash(11, 2358, lines=[['JUICE1L', 1, 265, 600], ['RICE5', 2, 2119, 600], ['SOAP', 1, 451, 1300]],"
+               " less=[[600, 2596]]).decode())\n", tmp_path)
+    raw = json.loads(out.strip())
+    sale = SaleIn.model_validate(raw)
+    assert sum_problems(sale) == []
+    assert raw["lines"] == [
+        {"sku": "JUICE1L", "qty": 1, "unit_price": 265, "amount": 265, "tax_rate_bp": 600},
+        {"sku": "RICE5", "qty": 2, "unit_price": 2119, "amount": 4238, "tax_rate_bp": 600},
+        {"sku": "SOAP", "qty": 1, "unit_price": 451, "amount": 451, "tax_rate_bp": 1300}]
+    assert raw["discounts"] == [{"label": "BASKET", "amount": 2596, "tax_rate_bp": 600, "funder": "shop"}]
+    assert raw["tenders"] == [{"type": "cash", "amount": 2358}]

@@ -58,7 +58,8 @@ def open_basket(merchant):
     try:
         rules = load_rules()            # first: a bad setting leaves no file open
         programs = load_programs()
-        cart = Cart(Catalog(), rules)
+        from pos.app import cart_space
+        cart = Cart(Catalog(), rules, cart_space.lend(rules.max_lines))
     except CatalogError as e:
         return ("push", Info("BASKET", [str(e)[:28], str(e)[28:56]]))
     return ("push", Basket(merchant, cart, programs))
@@ -264,10 +265,13 @@ class Basket(Screen):
         """The sale is over (paid or cancelled): the catalog file closed, its modules let go."""
         self.cart.catalog.close()
         from pos import modules
+        # the member's own modules (pos.app.member, pos.members: book, points, programme) stay:
+        # loaded at boot on a counter with a member programme (main.py), or at the first member
+        # sale, they are not loaded again into a heap a day of sales has fragmented (the
+        # import asked for a 2,672-byte block the enrolled counter's heap did not have)
         modules.unload(("pos.catalog.cart", "pos.catalog.store", "pos.catalog.barcode", "pos.catalog",
                         "pos.promo.coupon", "pos.promo.engine", "pos.promo", "pos.app.basket",
-                        "pos.app.member", "pos.members.qr", "pos.members.enrol", "pos.members.book",
-                        "pos.members.points", "pos.members.programme", "pos.members"))
+                        "pos.members.qr", "pos.members.enrol"))
         if self.member is not None and self.paid_entry is not None:
             from pos.app.member import MemberThanks
             return ("replace", MemberThanks(self.member, self.earned, self.programme))
@@ -304,6 +308,7 @@ class Basket(Screen):
         number goes into it (the upload names the member) and the points it earns are kept
         provisionally until the cloud has booked them (pos.members.book)."""
         self.paid_entry = entry
+        entry["lines"], entry["less"] = self.sold()
         if self.member is None:
             return
         from pos.members import book, points
@@ -312,6 +317,31 @@ class Basket(Screen):
         if self.earned:
             book.provisional(entry["inv"], self.member.number, self.earned)
             self.member.pending += self.earned
+
+    def sold(self):
+        """The basket as the upload names it (docs/sales-sync.md, "The upload"): the lines
+        ([sku, qty, unit price tax included, rate bp], each line not voided; a weighed line as
+        one of its amount) and what was taken off at each rate ([bp, amount]: promotions, the
+        cashier's discounts and the tax's rounding together), so that the lines less what was
+        taken off are the total paid.  The cloud moves stock by these lines (docs/stock.md)."""
+        from pos.catalog.cart import VOID
+        cart = self.cart
+        rules = cart.rules
+        lines = []
+        gross = {}
+        for i in range(cart.n):
+            rec, price, qty, disc, tax, unit, flags = cart.line(i)
+            if flags & VOID:
+                continue
+            bp = rules.rates.get(tax, 0)
+            each, n = (cart.amount(i) + disc, 1) if unit == 1 else (price, qty)
+            if not rules.inclusive:
+                each = (each * (10000 + bp) + 9999) // 10000     # up: never below the tax charged
+            lines.append([cart.catalog.sku(rec), n, each, bp])
+            gross[bp] = gross.get(bp, 0) + n * each
+        for _, bp, net, tax in cart.totals()[1]:
+            gross[bp] -= net + tax
+        return lines, [[bp, gross[bp]] for bp in sorted(gross) if gross[bp] > 0]
 
     def print_member(self, p):
         """The member on the receipt (masked), the points earned, the balance, the next reward."""

@@ -60,17 +60,19 @@ def load_rules(path="config/catalog.json"):
 
 
 class Cart:
-    def __init__(self, catalog, rules):
+    def __init__(self, catalog, rules, space=None):
+        # space: (lines, promotions, marks) buffers made once and lent to each cart
+        # (pos.app.cart_space), at least as long as the line limit asks; else allocated here
         self.catalog = catalog
         self.rules = rules
-        self.lines = bytearray(rules.max_lines * LINE)
+        if space is None:
+            space = (bytearray(rules.max_lines * LINE), bytearray(rules.max_lines * 4), bytearray(rules.max_lines))
+        self.lines, self.promo, self.marks = space
         self.n = 0
         self.order_discount = 0
         self.overrides = []           # (line, supervisor) for the receipt and the journal
         # promotions (docs/promotions.md): each line's share of the item rewards, the order
         # rewards, the engine's line marks, the codes and coupons presented, the last outcome
-        self.promo = bytearray(rules.max_lines * 4)
-        self.marks = bytearray(rules.max_lines)
         self.promo_order = 0
         self.codes = []
         self.coupons = []             # pos.promo.coupon.Coupon, checked when presented

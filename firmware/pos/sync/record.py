@@ -94,13 +94,22 @@ def upload(e, currency, tax_bp=0):
         price = base + e["disc"]
         discounts = (',"discounts":[{"label":%s,"amount":%d,"tax_rate_bp":%d,"funder":"campaign",'
                      '"campaign":%s}]') % (d(str(e.get("offer") or "")[:40]), e["disc"], tax_bp, d(_name(e.get("bank"))))
+    if e.get("lines"):
+        # a basket's lines (pos.app.basket.Basket.sold): the cloud moves stock by them
+        lines = ",".join('{"sku":%s,"qty":%d,"unit_price":%d,"amount":%d,"tax_rate_bp":%d}'
+                         % (d(sku), n, each, n * each, bp) for sku, n, each, bp in e["lines"])
+        discounts = ",".join('{"label":"BASKET","amount":%d,"tax_rate_bp":%d,"funder":"shop"}' % (a, bp)
+                             for bp, a in e.get("less") or ())
+        discounts = ',"discounts":[%s]' % discounts if discounts else ""
+    else:
+        lines = ('{"sku":"AMOUNT","name":"Amount keyed","qty":1,"unit_price":%d,"amount":%d,"tax_rate_bp":%d}'
+                 % (price, price, tax_bp))
     member = ""
     if e.get("member"):
         member = ',"member_id":%s' % d(_ref(e["member"], 64))
     # a typed amount is one line: the tax rate is the store's (config/cloud.json tax_rate_bp)
     return (('{"invoice":%d,"kind":"%s"%s,"currency":"%s","terminal_time":"%s","cashier":%s%s,'
-            '"lines":[{"sku":"AMOUNT","name":"Amount keyed","qty":1,"unit_price":%d,"amount":%d,'
-            '"tax_rate_bp":%d}]%s,"tip":%d,"tenders":[%s]}') % (
+            '"lines":[%s]%s,"tip":%d,"tenders":[%s]}') % (
         e["inv"], "sale" if kind in _SALE else kind, orig, currency,
         utc_text(e.get("at") or time.time()), d(str(e.get("op") or "")[:40]), member,
-        price, price, tax_bp, discounts, tip, tender)).encode()
+        lines, discounts, tip, tender)).encode()

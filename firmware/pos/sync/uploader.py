@@ -102,7 +102,8 @@ async def members_copy(base, headers, pin):
         await refresh.refresh(base, headers, pin)
     finally:
         refresh = None
-        modules.unload(("pos.members.refresh", "pos.members.book", "pos.members"))
+        # the member book stays: the basket's member screen keeps it (pos.app.basket.Basket.end)
+        modules.unload(("pos.members.refresh",))
 
 
 async def marketing_feed(base, headers, pin):

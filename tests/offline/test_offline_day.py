@@ -1,0 +1,21 @@
+"""The offline day on the whole counter with the cloud (the offline-day demo as a test, fewer
+sales): basket sales with a promotion and a member while the cloud is unreachable, then the
+link back; the cloud holds each sale once with its total, the stock moved by the pieces
+scanned, the member's points are the receipts' and the terminal's pending points are let go.
+512K heap (the demo's HEAP)."""
+from smartpos.demos.offline import offline_day
+
+
+def test_offline_sales_reconcile_stock_points_and_sales():
+    said = []
+    ok, outcome = offline_day(out=said.append, sales=5)
+    assert ok, outcome
+    assert said[0].startswith("offline: 5 sales on the terminal, 0 in the cloud; 2 member sales, 2 pending")
+    # 5 baskets: JUICE1L 2, RICE5 2, TEA 5, SOAP 2, MILK 4 pieces
+    assert ("stock (before -> after, sold): JUICE1L 100->98 (-2), RICE5 100->98 (-2), TEA 100->95 (-5), "
+            "SOAP 100->98 (-2), MILK 100->96 (-4)") in said
+    receipt = said[1]
+    assert "10% OFF DRINKS         -USD 0.25" in receipt and "POINTS EARNED                +23" in receipt
+    assert "Li Wei" not in receipt
+    # the member's sales: 23.58 (23 points) and 32.03 (32 points)
+    assert "the member's 55 points equal to the receipts' in 2 ledger entries" in outcome

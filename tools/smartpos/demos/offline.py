@@ -1,0 +1,251 @@
+"""A trading day with the cloud down, on the whole counter.
+
+    smartpos demo --scenario offline-day
+
+The counter is enrolled in the cloud service.  The merchant's items are made in the cloud's
+back office with 100 of each in the store's stock, and the terminal's catalog is the cloud's
+own snapshot (the device API's catalog feed); a promotion (10 % off the drinks) and a member
+programme (1 point per 1.00) with a GOLD member and her MIFARE Classic card.  Then the cloud
+becomes unreachable, and the counter sells: twenty baskets of scanned items, some with the
+promotion, every third for the member (her card tapped, the points kept provisionally), paid
+in cash.  The cloud comes back; the demo waits for the upload queue to drain and the member
+copy to be fetched again, then checks that the two sides agree:
+
+- every sale of the terminal's transaction list is in the cloud once, with its total;
+- each item's stock moved by exactly the pieces scanned;
+- the member's points in the cloud are the sum of the points the receipts printed, one ledger
+  entry a member sale, and the terminal's pending points are let go (its copy holds the
+  cloud's balance).
+
+Runs on a 512K heap (HEAP): on the product heap the twenty sales passed in most runs, but
+under load opening a basket at times failed for a 2,672-byte block (the basket's modules,
+loaded again at each basket into a fragmented heap: docs/offline.md, "Memory").  Card sales
+are not among the twenty: a card tender of a basket uploads its amount, not its lines (docs/members.md, docs/offline.md).
+"""
+import json
+import os
+import re
+import time
+import urllib.request
+
+SALES = 20
+HEAP = "512K"                  # the product heap once the basket's modules stop failing to load
+STOCK = 100
+ITEMS = [
+    {"barcode": "4006381333931", "sku": "JUICE1L", "name": "APPLE JUICE 1L", "name_zh": "苹果汁", "price": 250, "tax": 1},
+    {"barcode": "96385074", "sku": "RICE5", "name": "RICE 5KG", "name_zh": "大米", "price": 1999, "tax": 1},
+    {"barcode": "5901234123457", "sku": "TEA", "name": "GREEN TEA", "name_zh": "绿茶", "price": 650, "tax": 1},
+    {"barcode": "036000291452", "sku": "SOAP", "name": "HAND SOAP", "name_zh": "洗手液", "price": 399, "tax": 2},
+    {"barcode": "4002003000014", "sku": "MILK", "name": "MILK 1L", "name_zh": "牛奶", "price": 199, "tax": 1},
+]
+BASKETS = [                    # SKUs scanned, one scan a piece; cycled through the day
+    ["JUICE1L", "RICE5"],
+    ["SOAP"],
+    ["TEA", "TEA", "MILK"],
+    ["MILK", "SOAP", "RICE5", "MILK", "MILK"],
+    ["JUICE1L", "TEA", "TEA", "TEA"],
+]
+RULES = {"tax": {"mode": "exclusive", "rounding": "line", "rates": {"1": 600, "2": 1300}}}
+PROGRAMS = {"programs": [{"id": "DRINKS10", "name": "10% OFF DRINKS", "rule": {"skus": ["JUICE1L", "TEA"]},
+                          "reward": {"percent": 1000, "on": "items"}}]}
+PROGRAMME = {"spend_unit": 100, "points_per_unit": 1, "reward_points": 100, "reward_text": "FREE COFFEE",
+             "offline_stored_value": 2000, "qr_ttl_s": 300}
+CARD_UID = "DEADBEEF"          # host_sim.devices.nfc_tags.MifareClassic1K's default UID
+EARNED = re.compile(r"^POINTS EARNED +\+(\d+)$")
+
+
+def _device(sc, path):
+    """GET on the cloud's device API with the terminal's TargetToken: bytes."""
+    ident = sc.identity
+    req = urllib.request.Request("%s/%s/controller/v1/%s/%s" % (sc.cloud.url, ident["tenant"],
+                                                               ident["controller_id"], path))
+    req.add_header("Authorization", "TargetToken " + ident["target_token"])
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return r.read()
+
+
+def set_up(sc):
+    """Items and stock, the programme and the member in the cloud; the terminal's catalog (the
+    cloud's snapshot), tax rules, promotions and member files.  Returns (member, store id)."""
+    from host_sim import members
+    m = [x for x in sc.api("GET", "/api/v1/merchants") if x["name"] == "TEST Merchant"][0]
+    store = sc.terminal["store_id"]
+    for it in ITEMS:
+        sc.api("POST", "/api/v1/merchants/%d/catalog/items" % m["id"], it)
+        sc.api("POST", "/api/v1/stores/%d/stock/adjustments" % store,
+               {"sku": it["sku"], "qty": STOCK, "note": "opening stock"})
+    sc.api("PUT", "/api/v1/merchants/%d/member-programme" % m["id"], PROGRAMME)
+    member = sc.api("POST", "/api/v1/merchants/%d/members" % m["id"],
+                    {"name": "Li Wei", "phone": "13800001234", "tier": "GOLD", "card_uid": CARD_UID,
+                     "card_kind": "mifare_classic"})
+    flash = sc.rig.flash_dir
+    with open(os.path.join(flash, "catalog.bin"), "wb") as f:
+        f.write(_device(sc, "catalog?since=0"))
+    members.write_programme(flash, dict(json.loads(_device(sc, "members/programme")), merchant_id=m["id"]))
+    members.write_copy(flash, json.loads(_device(sc, "members/copy")))
+    for name, d in (("catalog.json", RULES), ("promotions.json", PROGRAMS)):
+        with open(os.path.join(flash, "config", name), "w") as f:
+            json.dump(d, f)
+    return member, store
+
+
+def sell(sc, skus, member):
+    """One basket at the counter, paid in cash (exact): its receipt."""
+    from host_sim.devices.nfc_tags import MifareClassic1K
+    rig = sc.rig
+    codes = {it["sku"]: it["barcode"] for it in ITEMS}
+    rig.home()
+    rig.printer.tear_off()
+    rig.keys(["F2"])
+    rig.wait_text("BASKET 0")
+    for n, sku in enumerate(skus, 1):
+        rig.board.devices["scanner"].scan(codes[sku])
+        rig.wait_text("BASKET %d" % n)
+    if member:
+        nfc = rig.board.devices["pn532"]
+        rig.keys(["F1"])
+        rig.wait_text("Tap member card")
+        nfc.tap(MifareClassic1K())
+        rig.wait_text("GOLD ")
+        nfc.remove()
+    rig.keys(["ENTER"])
+    rig.wait_text("1 Cash")
+    rig.keys(["1"])
+    rig.wait_text("Cash tendered")
+    rig.keys(["F1"])                                        # exact
+    rig.wait_text("Change")
+    rig.printer.wait_for_cuts(1)
+    receipt = rig.receipts()[-1]
+    rig.keys(["ENTER"])
+    if member:
+        rig.wait_text("POINTS")                             # the customer's thank-you screen
+        rig.keys(["ENTER"])
+    rig.wait_text("READY")
+    return receipt
+
+
+def earned(receipt):
+    for ln in receipt.split("\n"):
+        m = EARNED.match(ln.strip())
+        if m:
+            return int(m.group(1))
+    return 0
+
+
+def offline_day(args=None, out=print, sales=SALES):
+    from host_sim.salesync import SyncCounter, money
+    problems = []
+    with SyncCounter(queue_bytes=32768, log=None, heap=HEAP) as sc:
+        member, store = set_up(sc)
+        sc.power_cycle()                                    # the counter starts with its catalog
+        before = {r["sku"]: r["on_hand"] for r in sc.api("GET", "/api/v1/stores/%d/stock" % store)}
+        sc.relay.down_for(3600)                             # the cloud unreachable from here
+        sold, receipts, member_sales = {}, [], []
+        t0 = time.monotonic()
+        for k in range(sales):
+            skus = BASKETS[k % len(BASKETS)]
+            for s in skus:
+                sold[s] = sold.get(s, 0) + 1
+            try:
+                receipt = sell(sc, skus, member=(k % 3 == 0))
+            except TimeoutError as e:
+                tail = sc.rig.board.console()[-1500:]
+                return False, "sale %d: %s; the board's console ends:\n%s" % (k + 1, e, tail)
+            receipts.append(receipt)
+            if k % 3 == 0:
+                member_sales.append(receipt)
+        selling = time.monotonic() - t0
+        listed = sc.listed()
+        offline_cloud = len(sc.cloud_sales())
+        offline_points = sc.api("GET", "/api/v1/members/%d" % member["id"])["points"]
+        pend = _pending_lines(sc.rig.flash_dir)
+        out("offline: %d sales on the terminal, %d in the cloud; %d member sales, %d pending points lines"
+            % (len(listed), offline_cloud, len(member_sales), len(pend)))
+        if offline_cloud or offline_points:
+            problems.append("the cloud booked something while it was unreachable")
+        sc.relay.down_for(0)                                # the link back: the queue drains
+        t1 = time.monotonic()
+        drained = sc.wait_drained(180)
+        member_invoices = [int(ln.split()[0]) for ln in pend]
+        refreshed = _wait_copy(sc.rig.flash_dir, max(member_invoices or [0]))
+        catching_up = time.monotonic() - t1
+        cloud = sc.cloud_sales()
+        after = {r["sku"]: r["on_hand"] for r in sc.api("GET", "/api/v1/stores/%d/stock" % store)}
+        points = sc.api("GET", "/api/v1/members/%d" % member["id"])["points"]
+        ledger = sc.api("GET", "/api/v1/members/%d/points" % member["id"])
+        left = _pending_lines(sc.rig.flash_dir)
+        copy_points = _copy_points(sc.rig.flash_dir, member["number"])
+    out(receipts[0])
+    out("-" * 32)
+    promoted = sum(1 for r in receipts if "10% OFF DRINKS" in r)
+    printed = sum(earned(r) for r in member_sales)
+    invoices = [c[0] for c in cloud]
+    if len(listed) != sales:
+        problems.append("the terminal holds %d sales, not %d" % (len(listed), sales))
+    if not drained:
+        problems.append("the upload queue did not drain")
+    if sorted(invoices) != sorted(listed) or len(set(invoices)) != len(invoices):
+        problems.append("the cloud holds invoices %s, the terminal %s" % (sorted(invoices), sorted(listed)))
+    wrong = [c[0] for c in cloud if c[0] in listed and listed[c[0]][1] != c[2]]
+    if wrong:
+        problems.append("totals differ for invoices %s" % wrong)
+    for it in ITEMS:
+        s = it["sku"]
+        if after.get(s) != before.get(s, 0) - sold.get(s, 0):
+            problems.append("%s: stock %s, expected %d - %d" % (s, after.get(s), before.get(s, 0), sold.get(s, 0)))
+    if not printed or points != printed or len(ledger) != len(member_sales):
+        problems.append("the member's points: cloud %d in %d ledger entries, the receipts %d in %d sales"
+                        % (points, len(ledger), printed, len(member_sales)))
+    if not refreshed or left or copy_points != points:
+        problems.append("the terminal's pending points not let go (%d lines left, its copy %s, the cloud %d)"
+                        % (len(left), copy_points, points))
+    if not promoted:
+        problems.append("no receipt shows the promotion")
+    total = sum(v[1] for v in listed.values())
+    out("stock (before -> after, sold): " + ", ".join("%s %d->%d (-%d)" % (it["sku"], before.get(it["sku"], 0),
+                                                                           after.get(it["sku"], 0), sold.get(it["sku"], 0))
+                                                         for it in ITEMS))
+    out("figures: %d sales sold offline in %.1f s; the queue drained and the member copy refreshed %.1f s after "
+        "the link came back" % (sales, selling, catching_up))
+    ok = not problems
+    return ok, ("%d basket sales (%d with the drinks promotion, %d for a member, %s in all) paid in cash with the "
+                "cloud unreachable; after it came back the cloud holds each of them once with its total, the stock "
+                "of %d items moved by exactly the %d pieces sold, the member's %d points equal to the receipts' in "
+                "%d ledger entries, the terminal's pending points let go; %s heap"
+                % (sales, promoted, len(member_sales), money(total), len(ITEMS), sum(sold.values()), points,
+                   len(ledger), HEAP) if ok else "; ".join(problems))
+
+
+def _wait_copy(flash_dir, inv, timeout=90):
+    """True once the terminal's member copy holds its invoices up to `inv` (its header)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            with open(os.path.join(flash_dir, "members.jsonl")) as f:
+                if json.loads(f.readline()).get("inv", 0) >= inv:
+                    return True
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.3)
+    return False
+
+
+def _pending_lines(flash_dir):
+    try:
+        with open(os.path.join(flash_dir, "members.pend")) as f:
+            return [ln for ln in f if ln.strip()]
+    except OSError:
+        return []
+
+
+def _copy_points(flash_dir, number):
+    """The member's points in the terminal's copy (None when the copy lacks the member)."""
+    with open(os.path.join(flash_dir, "members.jsonl")) as f:
+        for ln in f:
+            d = json.loads(ln)
+            if d.get("n") == number:
+                return d.get("p")
+    return None
+
+
+SCENARIOS = {"offline-day": offline_day}
