@@ -12,7 +12,7 @@ import os
 import tempfile
 import time
 
-from host_sim.board import VirtualBoard
+from host_sim.board import VirtualBoard, virtual_board
 from host_sim.hosts.acquirer import AcquirerHost
 from host_sim.hosts.acquirer.terminal import write_kld
 
@@ -58,12 +58,8 @@ def provision(flash_dir, hosts, timeout_ms=5000, random_selection=True, wallet=N
             json.dump(emv, f, indent=1)
 
 
-# The whole terminal (UI, EMV kernel, payment engine) on the 64-bit unix port: MicroPython
-# objects there take 8-byte words where the Cortex-M4 takes 4.  The same firmware, run on a
-# 32-bit build of the port and on this one, takes 1.69-1.78 times the heap here (docs/bridge.md,
-# "A 32-bit virtual board"): the board's 192 KB stand for 325-342 KB on this port.  320K is a
-# little less than that, so a firmware that fits here fits the board.
-PRODUCT_HEAP = "320K"
+# the product heap: the board's 192K on this 64-bit port (host_sim.board.virtual_board)
+PRODUCT_HEAP = virtual_board.PRODUCT_HEAP
 
 
 class Rig:

@@ -117,6 +117,14 @@ def firmware_version(src=FIRMWARE_DIR):
     return "0"
 
 
+# The whole terminal (UI, EMV kernel, payment engine) on the 64-bit unix port: MicroPython
+# objects there take 8-byte words where the Cortex-M4 takes 4.  The same firmware, run on a
+# 32-bit build of the port and on this one, takes 1.69-1.78 times the heap here (docs/bridge.md,
+# "A 32-bit virtual board"): the board's 192 KB stand for 325-342 KB on this port.  320K is a
+# little less than that, so a firmware that fits here fits the board.
+PRODUCT_HEAP = "320K"
+
+
 class VirtualBoard:
     def __init__(self, flash_dir=None, heap=None, firmware=False, wiring=None, devices=None,
                  pty_link=None, socket_port=0, pty=True, flash_size=DEFAULT_FLASH_SIZE, uid=None, rom=None,
@@ -133,9 +141,8 @@ class VirtualBoard:
         self.flash_dir = os.path.abspath(flash_dir)
         if heap is None:
             # the reference board's 192 KB; the whole terminal as .mpy files in RAM (firmware=True)
-            # needs the sim's heap on this 64-bit port, whose objects and loaded bytecode take
-            # twice the board's bytes (docs/bridge.md); frozen firmware keeps the 192 KB
-            heap = "256K" if firmware is True else "192K"
+            # gets the product heap, the board's 192K on this 64-bit port (docs/bridge.md)
+            heap = PRODUCT_HEAP if firmware is True else "192K"
         self.heap = parse_heap(heap)
         self.firmware = firmware        # False, True (compiled into flash) or "frozen" (pos/ in ROM)
         self.rom = rom                  # ROMFS image mapped at /rom (frozen firmware)
