@@ -7,6 +7,7 @@ import pytest
 from display_wait import wait_text
 from host_sim import mpy
 from host_sim.board import VirtualBoard
+from host_sim.board.virtual_board import PRODUCT_HEAP
 from posbuild import fonts
 
 pytestmark = pytest.mark.skipif(fonts.font_path() is None, reason="fonts-wqy-microhei not installed")
@@ -39,7 +40,9 @@ def test_firmware_reads_the_same_glyphs(tmp_path):
 
 @pytest.fixture(scope="module")
 def vb():
-    with VirtualBoard(firmware="frozen", pty=False) as board:
+    # the product heap: switching language loads the Chinese catalog and its glyphs beside the
+    # counter, as the sim's terminal does
+    with VirtualBoard(firmware="frozen", heap=PRODUCT_HEAP, pty=False) as board:
         board.wait_for("smartpos ready", 120)
         yield board
 
