@@ -18,14 +18,14 @@ PUSH = """
 import json
 from pos import tms
 from pos.tms import params
-from pos.offers import table
+from pos.offers import current_table
 for b in json.loads(%r):
     try:
         params.apply(params.validate(b, params.installed_version()), b["version"])
         print("APPLIED", b["version"])
     except params.ParamsError as e:
         print("REFUSED", e)
-    m = table.current_table(tms.installed_params_version()).match("4761739001010119", 5000, 20261128)
+    m = current_table(tms.installed_params_version()).match("4761739001010119", 5000, 20261128)
     print("MATCH", m.campaign, m.discount)
 """
 

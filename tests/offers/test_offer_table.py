@@ -16,11 +16,11 @@ CAMPAIGNS = {"campaigns": [
 
 RUN = """
 import json, os
-from pos.offers import table
+from pos.offers import current_table, table
 os.chdir(%r)
 with open("config/offers.json", "w") as f:
     f.write(%r)
-t = table.current_table(7)
+t = current_table(7)
 def show(pan, amount, day):
     m = t.match(pan, amount, day)
     print(None if m is None else (m.campaign, m.bank, m.percent_text(), m.discount))

@@ -44,8 +44,8 @@ class CardOffer:
         self.note = ()              # the offer's lines while the cardholder taps again
         self.table = None
         try:
-            from pos.offers import table
-            self.table = table.current_table(tms.installed_params_version())
+            from pos.offers import current_table
+            self.table = current_table(tms.installed_params_version())
         except (OSError, MemoryError) as exc:    # no offer is better than no sale
             log.warning("offer", "campaign table not loaded", err=repr(exc))
 

@@ -5,15 +5,13 @@
 # fixed-size records, and a match reads them one at a time into two preallocated buffers, so
 # RAM does not grow with the number of campaigns or BIN ranges.
 #
-#     t = current_table(params_version)          # None: no campaign file
+#     t = pos.offers.current_table(params_version)   # None: no campaign file
 #     m = t.match(pan_digits, 2000, 20261128)    # None or Match (campaign id, bank, discount)
 #
 # The PAN is only compared, in memory, against BIN ranges; nothing here keeps or logs it.
 import struct
 
 from micropython import const
-
-from pos.offers import SOURCE
 
 TABLE = "config/offers.bin"
 MAGIC = b"OFR1"
@@ -104,30 +102,3 @@ class Table:
             return None
         finally:
             f.close()
-
-
-def current_table(version):
-    """The table for the installed offers.json, compiled now if it is missing or stale; None
-    when there is no campaign file (or it no longer passes its check: no offer is better than
-    a wrong one)."""
-    import os
-    try:
-        size = os.stat(SOURCE)[6]
-    except OSError:
-        return None
-    t = Table()
-    want = stamp_of(version, size)
-    if t.stamp() != want:
-        import json
-        from pos.offers import campaign
-        try:
-            with open(SOURCE) as f:
-                d = json.load(f)
-            campaign.compile_table(d, want)
-        except (OSError, ValueError):     # OfferError is a ValueError
-            try:
-                os.remove(TABLE)
-            except OSError:
-                pass
-            return None
-    return t
