@@ -15,9 +15,9 @@
 # room, and once at the end (docs/bridge.md, "Interned names").
 import gc
 import os
-import sys
 
 from pos import log, modules
+from pos.board import WIDE
 
 ROM = "/rom"
 # Free heap the step needs: the pools' entries for every name (about 56 KB on the 64-bit unix
@@ -25,7 +25,7 @@ ROM = "/rom"
 # modules' garbage, and the largest module.  Measured here on 2026-11-28: the 64-bit port with
 # 240 KB free (its 192K) did not find that block, with 369 KB (320K) it did; the 32-bit board at
 # 192K has 226 KB free here and interns every name.  Below it the names intern at first use.
-MIN_FREE = 300000 if sys.maxsize > 0x7FFFFFFF else 177000
+MIN_FREE = 300000 if WIDE else 177000
 
 
 def _modules(path, package):

@@ -5,6 +5,7 @@ import sys
 import time
 
 from pos import log, modules
+from pos.board import WIDE
 from pos.app import status
 
 _engine = None
@@ -15,14 +16,9 @@ class ServiceError(Exception):
     """A payment service cannot start (config or key file missing/invalid)."""
 
 
-# The same firmware takes 1.69-1.78 times the heap on a 64-bit build (8-byte words: the virtual
-# board's unix port) that it takes on a 32-bit one (the board's Cortex-M4), measured on both
-# (docs/performance.md, "The board's heap on a 32-bit build"): a threshold in bytes is per port.
-_WIDE = sys.maxsize > 0x7FFFFFFF
-
 # Heap the preload needs to leave the terminal usable: the services (~130 KB on the 64-bit
 # unix port, ~75 KB on the board), the UI (~40 KB) and one card transaction (~30 KB).
-PRELOAD_MIN_FREE = 200000 if _WIDE else 118000
+PRELOAD_MIN_FREE = 200000 if WIDE else 118000
 
 
 def preload(tender=None):
@@ -262,7 +258,7 @@ def idle():
 # (some 45 KB).  Below it (the 192 KB budget on this port: about 47 KB free at this point) the
 # step is skipped and the flows load at first use: trying and rolling back fragmented the
 # heap the UI still needed and the board stopped at boot.
-INTERN_MIN_FREE = 80000 if _WIDE else 47000
+INTERN_MIN_FREE = 80000 if WIDE else 47000
 
 
 def intern_flow_names():
