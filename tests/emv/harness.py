@@ -97,7 +97,8 @@ class Result:
 class Harness:
     def __init__(self, card, config=CONFIG, capk=None, authorizer=None, pins=(), choose=0, confirm=True,
                  keys=None, heap="192K", use_mpy=True, draws=(99,), date="261122", seed=7,
-                 with_authorizer=True, timeout=60, memtrace=False, engine=None):
+                 with_authorizer=True, timeout=60, memtrace=False, engine=None, contactless=None,
+                 lean=False):
         self.card = card
         self.config = config
         self.capk = capk
@@ -115,6 +116,9 @@ class Harness:
         self.timeout = timeout
         self.memtrace = memtrace        # live heap (after gc) before each C-APDU
         self.engine = engine            # flash dir: use the real pos.payments engine as authorizer
+        self.contactless = contactless  # config/contactless.json path: taps through pos.emv.entry
+        self.lean = lean                # no gc.collect() nor outcome report of the driver's between
+                                        # transactions (instruction counts); outcome has "result" only
 
     def run(self, *transactions):
         """Run transactions (dicts: amount, kind, other, force_online) in one MicroPython process."""
@@ -136,7 +140,8 @@ class Harness:
         params = {"config": self.config, "capk": self.capk, "transactions": transactions,
                   "keys": self.keys, "draws": self.draws, "date": self.date, "seed": self.seed,
                   "authorizer": self.with_authorizer, "memtrace": self.memtrace,
-                  "engine": bool(self.engine), "device": _test_device()}
+                  "engine": bool(self.engine), "device": _test_device(), "contactless": self.contactless,
+                  "lean": self.lean}
         try:
             results, cur, config_error = self._serve(proc.stdout, proc.stdin, params)
             proc.wait(self.timeout)
