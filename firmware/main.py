@@ -184,6 +184,35 @@ async def sync_task(stack):
         status.sync_fill = lambda: 0    # nothing can be uploaded: the Z report is not held for it
 
 
+async def pull_task(stack):
+    """The catalog and the idle-screen campaigns from the cloud at Ready, on their schedules, the
+    first soon after boot (pos.sync.pull): between rounds only the two due times are kept."""
+    first = time.ticks_add(time.ticks_ms(), 3000)   # once Ready has settled after boot
+    due = [first, first]                            # [catalog, campaigns]
+    idle = lambda: isinstance(stack.top, shell.Ready)
+    waiting = False
+    while True:
+        await asyncio.sleep(1)
+        now = time.ticks_ms()
+        if time.ticks_diff(now, due[0]) < 0 and time.ticks_diff(now, due[1]) < 0:
+            continue
+        if not idle():                  # never under a sale or another errand: at Ready again
+            if not waiting:
+                log.info("pull", "waits", why="counter in use")
+                waiting = True
+            continue
+        waiting = False
+        try:
+            from pos.sync import pull
+            await pull.run_round(stack, idle, due)
+        except Exception as e:          # never take the counter down; asked again in a minute
+            log.error("pull", "round failed", err=repr(e))
+            due[0] = due[1] = time.ticks_add(time.ticks_ms(), 60000)
+        finally:
+            pull = None
+            modules.unload(("pos.sync.pull",))
+
+
 async def heap_report(after_s=1):
     """Heap free once every task runs and has settled: the figure the terminal idles with."""
     await asyncio.sleep(after_s)
@@ -233,6 +262,7 @@ async def main():
                               engine=services.loaded_engine,
                               counter_busy=lambda: None if isinstance(stack.top, shell.Ready) else "counter in use"))
         tasks.append(sync_task(stack))
+        tasks.append(pull_task(stack))
     await asyncio.gather(*tasks)
 
 
