@@ -105,7 +105,9 @@ async def members_copy(base, headers, pin):
         modules.unload(("pos.members.refresh",))
 
 
-async def run(stack, is_idle):
+async def run(stack, is_idle, between=None):
+    """Never returns.  `between()`: awaited at every turn (main.py: the catalog and campaigns
+    pulls, pos.app.pull)."""
     from pos.tms import service
     with open(service.CONFIG) as f:
         cfg = json.load(f)
@@ -126,6 +128,8 @@ async def run(stack, is_idle):
     wait = _BACKOFF_MS
     next_try = time.ticks_ms()
     while True:
+        if between is not None:
+            await between()
         if is_idle():
             try:
                 if seen != status.batch_count:

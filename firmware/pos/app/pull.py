@@ -1,10 +1,10 @@
 # What the counter pulls from the cloud while it stands at Ready: the catalog by delta sync
 # (pos.catalog.update; docs/stock.md, "Delta sync") and the idle-screen campaigns
-# (pos.marketing.refresh; docs/marketing.md).  main.py's pull task keeps only the two due
-# times; when one is due and the counter is idle it loads this module, runs the round and lets
-# it go, so the Ready screen's heap carries none of it between rounds.
+# (pos.marketing.refresh; docs/marketing.md).  main.py's sync task keeps only the two due
+# times (main.pull_due); when one is due and the counter is idle it loads this module, runs the
+# round and lets it go, so the Ready screen's heap carries none of it between rounds.
 #
-#     due = [first, first]                         # [catalog, campaigns] ticks: soon after boot
+#     due = [first, first, False]                  # catalog, campaigns (ticks): soon after boot
 #     await pull.run_round(stack, is_idle, due)    # the due ones, then their next times
 #
 # Intervals: `catalog_refresh_s` of the terminal parameters (config/terminal.json, signed
