@@ -94,7 +94,9 @@ def _stock_menu(c):
     rig.home()
     rig.keys(["MENU"])
     rig.wait_text("1 Sale")
-    rig.keys(["UP", "ENTER"])                   # the last entry: Stock
+    rig.keys(["UP", "UP"])                      # above the last line (Apps): Stock
+    rig.wait_text("11 Stock")
+    rig.keys(["ENTER"])
     rig.wait_text("PIN")
     rig.keys(list("1111") + ["ENTER"])          # a cashier may receive and count
     return rig.wait_text("1 Receive goods")
