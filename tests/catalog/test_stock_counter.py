@@ -116,7 +116,7 @@ def test_catalog_pulled_at_ready_on_schedule_never_under_a_sale_and_caught_up_af
     sc.rig.keys(["CANCEL"])
     assert _catalog_line(sc, mark, 2) == "delta"
     # the link down: the pulls fail, the catalog in use stays; back up, the terminal catches up
-    sc.relay.down_for(8)
+    sc.relay.down_for(4)
     mark = sc.board.mark()
     _csv(sc, "sku,barcode,name,price\nSAN,96385074,Sandwich,8.50\n")
     sc.board.wait_for("pull catalog kept", 30, mark)
