@@ -165,10 +165,39 @@ async def tick_task(stack, leds):
         stack.tick()
 
 
+async def pull_due(stack, idle, due):
+    """The catalog and the idle-screen campaigns from the cloud at Ready, each on its schedule,
+    the first soon after boot (pos.app.pull, loaded for the round only); `due`: [catalog ticks,
+    campaigns ticks, waiting] kept by the sync task, which calls this every second or so."""
+    now = time.ticks_ms()
+    if time.ticks_diff(now, due[0]) < 0 and time.ticks_diff(now, due[1]) < 0:
+        return
+    if not idle():                      # never under a sale or another errand: at Ready again
+        if not due[2]:
+            log.info("pull", "waits", why="counter in use")
+            due[2] = True
+        return
+    due[2] = False
+    try:
+        from pos.app import pull
+        await pull.run_round(stack, idle, due)
+    except Exception as e:              # never take the counter down; asked again in a minute
+        log.error("pull", "round failed", err=repr(e))
+        due[0] = due[1] = time.ticks_add(time.ticks_ms(), 60000)
+    finally:
+        pull = None
+        modules.unload(("pos.app.pull",))
+
+
 async def sync_task(stack):
-    """Completed transactions to the cloud (pos.sync): loaded at Ready once there is one to send."""
+    """Completed transactions to the cloud (pos.sync): loaded at Ready once there is one to send.
+    From boot it also pulls the catalog and the campaigns when they are due (pull_due)."""
+    idle = lambda: isinstance(stack.top, shell.Ready)
+    first = time.ticks_add(time.ticks_ms(), 3000)   # once Ready has settled after boot
+    due = [first, first, False]
     while True:
         await asyncio.sleep(1)
+        await pull_due(stack, idle, due)
         if isinstance(stack.top, shell.Ready):
             try:
                 open("upload.q").close()    # uploads left from before this boot
@@ -178,10 +207,13 @@ async def sync_task(stack):
             break
     try:
         from pos.sync import uploader
-        await uploader.run(stack, lambda: isinstance(stack.top, shell.Ready))
+        await uploader.run(stack, idle, lambda: pull_due(stack, idle, due))
     except Exception as e:          # never take the counter down (a cloud.json without an identity)
         log.error("sync", "stopped", err=repr(e))
         status.sync_fill = lambda: 0    # nothing can be uploaded: the Z report is not held for it
+    while True:                         # the pulls go on
+        await asyncio.sleep(1)
+        await pull_due(stack, idle, due)
 
 
 async def heap_report(after_s=1):

@@ -533,6 +533,19 @@ class DeviceCountIn(Input):
     ref: str = Field(min_length=1, max_length=40, pattern=r"^[!-~]+$",
                      description="the terminal's own reference of this batch: a re-sent one counts once")
     lines: list[StockRef] = Field(min_length=1, max_length=500)
+    start: bool = Field(False, description="open a stock take for the store when none is open (a count "
+                        "started at the terminal); false: 409 when none is open")
+
+
+@device.get("/stock/orders", summary="The purchase orders of the terminal's store still to receive, oldest first")
+def device_orders(db: Session = Depends(session), terminal: Terminal = Depends(controller)) -> list:
+    store = _placed(db, terminal)
+    orders = db.scalars(select(PurchaseOrder).where(PurchaseOrder.store_id == store.id,
+                                                    PurchaseOrder.state == "open")
+                        .order_by(PurchaseOrder.id).limit(20))
+    return [{"id": po.id, "supplier": po.supplier,
+             "lines": [[ln.item.sku, ln.qty_ordered - ln.qty_received] for ln in po.lines
+                       if ln.qty_ordered > ln.qty_received]} for po in orders]
 
 
 @device.get("/stock/orders/{order_id}", summary="A purchase order of the terminal's store, to receive against")
@@ -570,6 +583,8 @@ def device_count(body: DeviceCountIn, db: Session = Depends(session), terminal: 
     lines = resolve_all(db, store.merchant_id, body.lines)
     Ledger(db, store)                       # the store's lock: the take cannot close meanwhile
     take = stocktake.open_take_of(db, store.id)
+    if take is None and body.start:
+        take = stocktake.open_take(db, store, "terminal:%s" % terminal.controller_id, "counted at the terminal")
     if take is None:
         raise HTTPException(status_code=409, detail="no stock take is open in this store: start one in the "
                             "back office")

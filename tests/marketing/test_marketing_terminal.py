@@ -151,10 +151,12 @@ def test_the_picture_goes_from_flash_into_the_framebuffer_without_a_picture_size
     assert int(grew) < 1024, grew       # a file object and a view: nothing near the picture's 2,880 bytes
 
 
-def test_a_campaign_made_in_the_cloud_reaches_the_ready_screen_of_an_enrolled_terminal():
-    """The whole path: the back office's API, the feed, the sync task's poll at Ready, the redraw."""
+def test_a_campaign_made_in_the_cloud_reaches_the_ready_screen_of_an_enrolled_terminal_before_its_first_sale():
+    """The whole path: the back office's API, the feed, the pull at Ready from boot (no sale
+    needed), the redraw; Ready's free heap after the pull is the heap it idled with before."""
     import json as _json
     import os
+    import re
     from host_sim.salesync import SyncCounter
 
     class Counter(SyncCounter):
@@ -168,7 +170,6 @@ def test_a_campaign_made_in_the_cloud_reaches_the_ready_screen_of_an_enrolled_te
                 _json.dump(cfg, f)
 
     with Counter(log=None) as sc:
-        sc.cash_sale(250)           # the sync task loads at Ready once there is a transaction to send
         sc.rig.home()
         sc.rig.wait_text("READY")
         m = sc.api("POST", "/api/v1/merchants", {"name": "Corner", "mid": "MID000000000042"})
@@ -180,3 +181,14 @@ def test_a_campaign_made_in_the_cloud_reaches_the_ready_screen_of_an_enrolled_te
             "ends_at": "2099-01-01T00:00", "store_ids": [s["id"]]})
         text = sc.rig.wait_text("GREEN TEA 2 FOR 1", timeout=60)
         assert "READY" in text
+        assert not sc.cloud_sales() and "sync answer" not in sc.board.console()     # no sale was made
+        # Ready's free heap (a menu and back) after the pulls, against the heap it ran with at boot
+        mark = sc.board.mark()
+        sc.rig.keys(["MENU"])
+        sc.rig.wait_text("1 Sale")
+        sc.rig.keys(["CANCEL"])
+        sc.board.wait_for("app idle heap_free=", 30, mark)
+        console = sc.board.console()
+        running = int(re.findall(r"app running heap_free=(\d+)", console)[0])
+        idle = int(re.findall(r"app idle heap_free=(\d+)", console[mark:])[-1])
+        assert idle >= running - 512, (idle, running)

@@ -76,6 +76,7 @@ print(sorted(os.listdir("config")), sorted(os.listdir(".")))
     ({"acquirers.json": {"acquirers": {"alpha": {"host": "h", "port": 1}}, "currency": "978"}},
      "one currency per terminal"),
     ({"terminal.json": {"receipt_header": ["x" * 60]}}, "terminal.json: receipt_header"),
+    ({"terminal.json": {"catalog_refresh_s": "15m"}}, "terminal.json: catalog_refresh_s: want seconds"),
 ])
 def test_bad_bundles_are_refused_with_the_reason(flash, files, why):
     line = _validate(flash, {"version": 2, "files": files})

@@ -36,7 +36,8 @@ _SCHEME = "pbkdf2-sha256"
 NEEDS = {"refund": "supervisor", "void": "supervisor", "z_report": "supervisor",
          "settings": "admin", "tip_adjust": "cashier", "x_report": "cashier", "sale": "cashier",
          "preauth": "cashier", "completion": "cashier", "balance": "cashier",
-         "enroll": "supervisor", "price_override": "supervisor"}
+         "enroll": "supervisor", "price_override": "supervisor",
+         "stock": "cashier"}      # receiving and counting: any merchant role in the cloud too (docs/stock.md)
 
 
 class OperatorError(ValueError):

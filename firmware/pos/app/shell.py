@@ -262,8 +262,14 @@ def main_menu(ready):
         (t("settings"), lambda: _settings(ready)),
         (t("about"), lambda: _about(ready)),
         (t("balance"), lambda: _balance(ready)),
-        (t("apps"), lambda: _apps(ready)),
+        (t("stock"), lambda: _stock(ready)),
+        (t("apps"), lambda: _apps(ready)),     # the last line: UP from the first reaches it
     ])
+
+
+def _stock(ready):
+    from pos.app import stock               # loaded only here, let go when the errand ends
+    return stock.menu(ready.merchant)
 
 
 def _apps(ready):

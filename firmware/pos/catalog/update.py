@@ -30,9 +30,11 @@ async def _fetch(url, token, pin, timeout_ms):
     return st, seen.get("kind", "")
 
 
-async def refresh(base, tenant, controller_id, token, pin=None, path=store.PATH, timeout_ms=60000):
+async def refresh(base, tenant, controller_id, token, pin=None, path=store.PATH, timeout_ms=60000, idle=None):
     """Bring the catalog at `path` to the cloud's version: ("none" | "delta" | "snapshot",
-    the version in use after).  CatalogError when nothing was installed (the old catalog stays)."""
+    the version in use after).  CatalogError when nothing was installed (the old catalog stays).
+    `idle`: asked once the download is in; when it says the counter is busy (a sale opened the
+    catalog meanwhile) nothing is installed: ("deferred", the version in use)."""
     since = store.version(path)
     for attempt in (0, 1):
         url = "%s/%s/controller/v1/%s/catalog?since=%d" % (base.rstrip("/"), tenant, controller_id, since)
@@ -42,6 +44,8 @@ async def refresh(base, tenant, controller_id, token, pin=None, path=store.PATH,
                 return "none", since
             if st != 200:
                 raise CatalogError("catalog feed answered %d: the catalog in use stays" % st)
+            if idle is not None and not idle():
+                return "deferred", store.version(path)        # apply and install run without a pause: never under a sale
             if kind == "delta":
                 try:
                     return kind, delta.apply(PART, path)

@@ -12,7 +12,8 @@ PART = "marketing.part"
 
 
 async def refresh(base, headers, pin=None, timeout_ms=20000):
-    """True when a new campaigns file is in use, False when the one in use stays."""
+    """True when a new campaigns file is in use, False when the one in use stays (the same, or
+    a file refused), None when the feed was not reached."""
     from pos.net import http
     f = open(PART, "wb")
     try:
@@ -25,7 +26,7 @@ async def refresh(base, headers, pin=None, timeout_ms=20000):
         f.close()
     if st != 200:
         os.remove(PART)                     # 204: the file in use is the newest
-        return False
+        return None if st == 0 or st >= 500 else False
     try:
         d = idle.install(PART)
     except MarketingError as e:

@@ -25,7 +25,6 @@ from pos.sync.queue import NEAR_FULL, UploadQueue
 
 _BACKOFF_MS = const(2000)
 _BACKOFF_MAX_MS = const(60000)
-_MARKETING_EVERY_S = const(300)        # the idle-screen campaigns asked for every five minutes
 
 
 def fill(q, tax_bp=0):
@@ -106,19 +105,9 @@ async def members_copy(base, headers, pin):
         modules.unload(("pos.members.refresh",))
 
 
-async def marketing_feed(base, headers, pin):
-    """The idle-screen campaigns of the store brought up to date (pos.marketing.refresh): True
-    when a new file is in use."""
-    from pos import modules
-    from pos.marketing import refresh
-    try:
-        return await refresh.refresh(base, headers, pin)
-    finally:
-        refresh = None
-        modules.unload(("pos.marketing.refresh",))
-
-
-async def run(stack, is_idle):
+async def run(stack, is_idle, between=None):
+    """Never returns.  `between()`: awaited at every turn (main.py: the catalog and campaigns
+    pulls, pos.app.pull)."""
     from pos.tms import service
     with open(service.CONFIG) as f:
         cfg = json.load(f)
@@ -131,7 +120,6 @@ async def run(stack, is_idle):
         from pos.net.tls import PinnedCA
         pin = PinnedCA()
     size = cfg.get("queue_bytes", 65536)
-    ads_every_ms = cfg.get("marketing_poll_s", _MARKETING_EVERY_S) * 1000
     cfg = None
     q = UploadQueue(size)
     status.sync_fill = lambda: fill(q, tax_bp)      # the Z report's last look (pos.app.reports)
@@ -139,14 +127,11 @@ async def run(stack, is_idle):
     out = 0
     wait = _BACKOFF_MS
     next_try = time.ticks_ms()
-    next_ads = time.ticks_ms()
     while True:
+        if between is not None:
+            await between()
         if is_idle():
             try:
-                if token and time.ticks_diff(time.ticks_ms(), next_ads) >= 0:
-                    next_ads = time.ticks_add(time.ticks_ms(), ads_every_ms)
-                    if await marketing_feed(url[:-len("/sales")], headers, pin) and is_idle():
-                        stack.redraw()              # the Ready screen shows the new campaigns
                 if seen != status.batch_count:
                     seen = status.batch_count
                     out = fill(q, tax_bp)

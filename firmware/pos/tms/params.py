@@ -109,6 +109,9 @@ def _check_terminal(d):
         _fail("terminal.json: language", "want 'en' or 'zh'")
     if d.get("developer_mode", False) not in (True, False):
         _fail("terminal.json: developer_mode", "want true or false")
+    v = d.get("catalog_refresh_s", 900)        # pos.app.pull: the catalog pulled at Ready every v s
+    if not isinstance(v, int) or isinstance(v, bool) or not 0 <= v <= 604800:
+        _fail("terminal.json: catalog_refresh_s", "want seconds from 0 (never) to 604800 (a week)")
     for k in ("receipt_header", "receipt_footer", "promotions"):
         v = d.get(k, [])
         if not isinstance(v, list) or len(v) > 8 or not all(isinstance(x, str) and len(x) <= 48 for x in v):

@@ -13,6 +13,7 @@ _EN = {
     "settings": "Settings",
     "about": "About",
     "apps": "Apps",
+    "stock": "Stock",
     "not_yet": "Not available yet",
     "press_cancel": "CANCEL: back",
     "enter_amount": "Enter amount",

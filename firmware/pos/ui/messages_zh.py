@@ -14,6 +14,7 @@ CATALOG = {
     "settings": "设置",
     "about": "关于",
     "apps": "应用",
+    "stock": "库存",
     "not_yet": "暂不可用",
     "press_cancel": "CANCEL: 返回",
     "enter_amount": "请输入金额",
