@@ -1,8 +1,9 @@
 """The offline day on the whole counter with the cloud (the offline-day demo as a test, fewer
-sales): basket sales with a promotion and a member while the cloud is unreachable, then the
-link back; the cloud holds each sale once with its total, the stock moved by the pieces
-scanned, the member's points are the receipts' and the terminal's pending points are let go.
-512K heap (the demo's HEAP)."""
+sales): basket sales with a promotion and a member while the cloud is unreachable, the
+member's second basket paid by a chip card, then the link back; the cloud holds each sale once
+with its total, the stock moved by the pieces scanned (the card-paid basket's lines too), the
+member's points are the receipts' in one ledger entry a sale (the card-paid one included) and
+the terminal's pending points are let go.  The product heap (the demo's HEAP)."""
 from smartpos.demos.offline import offline_day
 
 
@@ -18,4 +19,5 @@ def test_offline_sales_reconcile_stock_points_and_sales():
     assert "10% OFF DRINKS         -USD 0.25" in receipt and "POINTS EARNED                +23" in receipt
     assert "Li Wei" not in receipt
     # the member's sales: 23.58 (23 points) and 32.03 (32 points)
+    assert "2 for a member, 1 of those by card" in outcome and "; 320K heap" in outcome
     assert "the member's 55 points equal to the receipts' in 2 ledger entries" in outcome
