@@ -106,6 +106,23 @@ async def members_copy(base, headers, pin):
         modules.unload(("pos.members.refresh",))
 
 
+async def coupons_used(base, headers, pin):
+    """Once every upload is in, the coupons the merchant's other terminals redeemed are brought
+    into this one's used-coupon file (pos.sync.coupons), so a coupon used elsewhere is refused
+    here; only where coupons can be checked (config/promotions.json)."""
+    try:
+        os.stat("config/promotions.json")
+    except OSError:
+        return
+    from pos import modules
+    from pos.sync import coupons
+    try:
+        await coupons.fetch(base, headers, pin)
+    finally:
+        coupons = None
+        modules.unload(("pos.sync.coupons",))
+
+
 async def marketing_feed(base, headers, pin):
     """The idle-screen campaigns of the store brought up to date (pos.marketing.refresh): True
     when a new file is in use."""
@@ -147,6 +164,8 @@ async def run(stack, is_idle):
                     next_ads = time.ticks_add(time.ticks_ms(), ads_every_ms)
                     if await marketing_feed(url[:-len("/sales")], headers, pin) and is_idle():
                         stack.redraw()              # the Ready screen shows the new campaigns
+                    if is_idle():                   # a counter with nothing to upload learns them too
+                        await coupons_used(url[:-len("/sales")], headers, pin)
                 if seen != status.batch_count:
                     seen = status.batch_count
                     out = fill(q, tax_bp)
@@ -164,6 +183,8 @@ async def run(stack, is_idle):
                             log.info("sync", "idle", heap_free=gc.mem_free(), queue_bytes=q.size)
                             if is_idle():           # still at Ready: the member copy too
                                 await members_copy(url[:-len("/sales")], headers, pin)
+                            if is_idle():           # and the coupons used at other terminals
+                                await coupons_used(url[:-len("/sales")], headers, pin)
                     elif st in (409, 422):
                         log.warning("sync", "refused", inv=inv, status=st, why=said)
                         q.settle(inv, "%d %s" % (st, said))
