@@ -3,7 +3,9 @@ sales): basket sales with a promotion and a member while the cloud is unreachabl
 member's second basket paid by a chip card, then the link back; the cloud holds each sale once
 with its total, the stock moved by the pieces scanned (the card-paid basket's lines too), the
 member's points are the receipts' in one ledger entry a sale (the card-paid one included) and
-the terminal's pending points are let go.  The product heap (the demo's HEAP)."""
+the terminal's pending points are let go; the coupons redeemed here are marked used in the
+cloud, the one also redeemed at another terminal flagged, and that terminal's coupon refused
+here once synced.  The product heap (the demo's HEAP)."""
 from smartpos.demos.offline import offline_day
 
 
@@ -20,4 +22,7 @@ def test_offline_sales_reconcile_stock_points_and_sales():
     assert "Li Wei" not in receipt
     # the member's sales: 23.58 (23 points) and 32.03 (32 points)
     assert "2 for a member, 1 of those by card" in outcome and "; 320K heap" in outcome
+    # two coupons redeemed here offline; the other terminal's two, one of them also redeemed here
+    assert ("coupons: 3 in the cloud's ledger, 1 redeemed at both terminals flagged (100003), the other "
+            "terminal's coupon refused here after the sync") in said
     assert "the member's 55 points equal to the receipts' in 2 ledger entries" in outcome
