@@ -269,8 +269,8 @@ class Basket(Screen):
         from pos import modules
         # the member's own modules (pos.app.member, pos.members: book, points, programme) stay:
         # loaded at boot on a counter with a member programme (main.py), or at the first member
-        # sale, they are not loaded again into a heap a day of sales has fragmented (the
-        # import asked for a 2,672-byte block the enrolled counter's heap did not have)
+        # sale, they are not loaded again into a heap a day of sales has fragmented; the
+        # modules table itself is made at boot at its full size (pos.modules.reserve)
         modules.unload(("pos.catalog.cart", "pos.catalog.store", "pos.catalog.barcode", "pos.catalog",
                         "pos.promo.coupon", "pos.promo.engine", "pos.promo", "pos.app.basket",
                         "pos.members.qr", "pos.members.enrol"))
