@@ -88,7 +88,7 @@ def list_doubles(merchant_id: IdPath, limit: int = Query(100, ge=1, le=1000),
 
 @device.get("/redeemed", summary="Serials of the merchant's coupons redeemed since a ledger row",
             response_class=Response, responses={200: {"content": {"application/octet-stream": {}}}})
-def device_redeemed(after: int = Query(0, ge=0), db: Session = Depends(session),
+def device_redeemed(after: int = Query(0, ge=0, le=2**31 - 1), db: Session = Depends(session),
                     terminal: Terminal = Depends(controller)):
     if terminal.store is None:
         raise HTTPException(status_code=409, detail="this terminal is not placed in a store: it has no coupons")
