@@ -186,20 +186,23 @@ def sell(sc, skus, member, card=False, coupon=None):
         rig.remove()
         if "Paid" not in text:
             raise TimeoutError("the card did not pay the basket: " + text.replace("\n", " / ")[:200])
-        rig.printer.wait_for_cuts(3)                        # the card's two copies, then the basket
+        cuts = 3                                            # the card's two copies, then the basket
     else:
         rig.keys(["1"])
         rig.wait_text("Cash tendered")
         rig.keys(["F1"])                                    # exact
         rig.wait_text("Change")
-        rig.printer.wait_for_cuts(1)
-    receipt = rig.receipts()[-1]
+        cuts = 1
+    # the cashier goes on at once (the paid screen times out in 30 s): the receipts are on the
+    # roll whatever the screen does, read once they are cut
     rig.keys(["ENTER"])
     if member:
         rig.wait_text("POINTS")                             # the customer's thank-you screen
         rig.keys(["ENTER"])
     rig.wait_text("READY")
-    return receipt
+    if not rig.printer.wait_for_cuts(cuts, 120):
+        raise TimeoutError("%d receipt(s) cut, not %d" % (rig.printer.cuts, cuts))
+    return rig.receipts()[-1]
 
 
 def earned(receipt):
