@@ -11,7 +11,7 @@ from cloud.sales.models import Sale, SaleConflict, JournalEntry, Posting, DayClo
 from cloud.insights.models import (InsightBasket, InsightItem, InsightMember, InsightModel, Lender,  # noqa: F401
                                    CreditConsent)
 from cloud.backoffice.models import SaleFact, TenderFact, LineFact  # noqa: F401
-from cloud.promotions.models import CouponRedemption  # noqa: F401
+from cloud.promotions.models import CouponRedemption, CouponDoubleRedemption  # noqa: F401
 from cloud.catalog.models import (CatalogHead, Category, Item, CatalogTombstone, StockLevel,  # noqa: F401
                                   StockMovement, StockAlert, PurchaseOrder, PurchaseOrderLine, GoodsReceipt,
                                   StockTake, StockTakeLine, StockCountBatch)

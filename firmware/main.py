@@ -9,6 +9,8 @@ from pos import hw
 
 display = hw.display()
 gc.collect()
+from pos import modules             # noqa: E402  the loaded-modules table at its full size, while the heap is whole
+modules.reserve()
 from pos.payments import txntable   # noqa: E402  the open batch's transaction table, while the heap is whole
 txntable.reserve()
 try:                                # a counter with a catalog: the basket's lines, while the heap is whole

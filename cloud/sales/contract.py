@@ -54,6 +54,16 @@ class Discount(Input):
     campaign: str = Field("", max_length=40, description="who funds a campaign discount")
 
 
+class CouponUse(Input):
+    """A signed coupon the sale redeemed (docs/promotions.md, "Coupons"): marked used in the
+    cloud's ledger in the commit that stores the sale.  Its discount is already within the
+    sale's discounts; this names which coupon gave it."""
+    model_config = ConfigDict(extra="forbid")
+    serial: str = Field(pattern=r"^[0-9A-Z]{1,20}$")
+    program: str = Field(pattern=r"^[0-9A-Z]{1,20}$")
+    discount: int = Field(0, ge=0, le=MINOR_MAX, description="what the coupon's program took off this sale")
+
+
 class Emv(Input):
     """The EMV results a receipt and a dispute need; nothing that identifies the card
     (tags 5A, 57, 5F20 have no field here)."""
@@ -115,6 +125,7 @@ class SaleIn(Input):
     member_id: str = Field("", max_length=64, pattern=r"^[0-9A-Za-z_-]*$")
     lines: list[Line] = Field(min_length=1, max_length=500)
     discounts: list[Discount] = Field(default_factory=list, max_length=50)
+    coupons: list[CouponUse] = Field(default_factory=list, max_length=20)
     tip: int = Field(0, ge=0, le=MINOR_MAX)
     tenders: list[Tender] = Field(min_length=1, max_length=20)
 
@@ -221,6 +232,8 @@ def content(sale):
     for t in body["tenders"]:
         if t["card"] is not None and t["card"]["tid"] == "":
             del t["card"]["tid"]
+    if not body["coupons"]:
+        del body["coupons"]
     text = json.dumps(body, sort_keys=True, separators=(",", ":"))
     return text, hashlib.sha256(text.encode()).hexdigest()
 

@@ -11,6 +11,28 @@
 # until they are dropped too.
 import sys
 
+from micropython import const
+
+# Entries sys.modules is made to hold at boot (reserve): the counter at Ready holds some 125
+# modules (an enrolled counter with a catalog, a member programme and the sync running), a
+# basket adds 7, the Apps menu and the management handlers more.  MicroPython's dict grows
+# by steps of its own (127, 167, 223 entries: 16 bytes each on the 64-bit port, 8 on the
+# board) and never shrinks; a module let go leaves its entry for the next one.
+ROOM = const(200)
+
+
+def reserve(room=ROOM):
+    """Grow sys.modules' table to hold `room` modules, once, while the heap is whole.  Without
+    it the table grew when the first basket's modules took it past 127 entries, into one
+    block of 167 x 16 = 2,672 B that a heap fragmented by the boot and the day's sales did not
+    always have (`MemoryError ... allocating 2672 bytes` opening a basket)."""
+    m = sys.modules
+    keys = ["~%d" % i for i in range(room - len(m))]
+    for k in keys:
+        m[k] = None
+    for k in keys:
+        del m[k]
+
 
 def loaded():
     """The names of the modules loaded now (to pass to unload_since later)."""

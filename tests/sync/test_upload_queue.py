@@ -108,3 +108,21 @@ def test_a_baskets_lines_and_what_was_taken_off_go_up_as_the_contract_has_them(t
         {"sku": "SOAP", "qty": 1, "unit_price": 451, "amount": 451, "tax_rate_bp": 1300}]
     assert raw["discounts"] == [{"label": "BASKET", "amount": 2596, "tax_rate_bp": 600, "funder": "shop"}]
     assert raw["tenders"] == [{"type": "cash", "amount": 2358}]
+
+
+def test_a_card_paid_baskets_member_and_coupons_go_up_with_its_lines(tmp_path):
+    """A card tender's entry carrying a basket (pos.app.basket.Basket.paid, whatever the tender):
+    its lines, discounts, member and the coupons it redeemed, in the JSON the contract accepts."""
+    from cloud.sales.contract import SaleIn, content, sum_problems
+    basket = dict(CARD, tip=0, amount=2224, lines=[["JUICE1L", 1, 265, 600], ["RICE5", 1, 2119, 600]],
+                  less=[[600, 160]], member="1000000007", cpn=[["100001", "WELCOME1", 100]])
+    out = _run("e = json.loads(%r)\nprint(record.upload(e, 'USD').decode())\n" % json.dumps(basket), tmp_path)
+    raw = json.loads(out.strip())
+    sale = SaleIn.model_validate(raw)
+    assert sum_problems(sale) == []
+    assert raw["member_id"] == "1000000007" and [ln["sku"] for ln in raw["lines"]] == ["JUICE1L", "RICE5"]
+    assert raw["coupons"] == [{"serial": "100001", "program": "WELCOME1", "discount": 100}]
+    assert raw["tenders"][0]["type"] == "card" and raw["tenders"][0]["amount"] == 2224
+    assert '"coupons"' in content(sale)[0]
+    del raw["coupons"]
+    assert '"coupons"' not in content(SaleIn.model_validate(raw))[0]      # none: the digest as before

@@ -263,12 +263,14 @@ class Basket(Screen):
 
     def end(self):
         """The sale is over (paid or cancelled): the catalog file closed, its modules let go."""
+        from pos.app import batch
+        batch.paying = None
         self.cart.catalog.close()
         from pos import modules
         # the member's own modules (pos.app.member, pos.members: book, points, programme) stay:
         # loaded at boot on a counter with a member programme (main.py), or at the first member
-        # sale, they are not loaded again into a heap a day of sales has fragmented (the
-        # import asked for a 2,672-byte block the enrolled counter's heap did not have)
+        # sale, they are not loaded again into a heap a day of sales has fragmented; the
+        # modules table itself is made at boot at its full size (pos.modules.reserve)
         modules.unload(("pos.catalog.cart", "pos.catalog.store", "pos.catalog.barcode", "pos.catalog",
                         "pos.promo.coupon", "pos.promo.engine", "pos.promo", "pos.app.basket",
                         "pos.members.qr", "pos.members.enrol"))
@@ -304,11 +306,24 @@ class Basket(Screen):
         return "redraw"
 
     def paid(self, entry):
-        """The sale is paid (its transaction-list entry, before it is recorded): a member's
-        number goes into it (the upload names the member) and the points it earns are kept
-        provisionally until the cloud has booked them (pos.members.book)."""
+        """The sale is paid: its transaction-list entry, as the tender that took the whole total
+        writes it (pos.app.batch.record, whatever the tender), gets the basket's lines and
+        discounts, its coupons (serial, program, discount: the cloud marks them used) and the
+        member's number (the upload names the member); the points it earns are kept
+        provisionally until the cloud has booked them (pos.members.book).  One entry a basket:
+        a part of a split tender, or anything else written meanwhile, is left as it is."""
+        from pos.app import batch
+        if (self.paid_entry is not None or entry.get("kind") != "sale" or not entry.get("ok")
+                or entry.get("amount") != self.cart.totals()[0]):
+            return
+        batch.paying = None
         self.paid_entry = entry
         entry["lines"], entry["less"] = self.sold()
+        if self.cart.coupons:
+            out = self.cart.outcome
+            entry["cpn"] = [[c.serial, c.program,
+                             sum(r.discount for r in out.rewards if r.program == c.program) if out else 0]
+                            for c in self.cart.coupons]
         if self.member is None:
             return
         from pos.members import book, points
@@ -398,8 +413,10 @@ class Basket(Screen):
     # -- paying --------------------------------------------------------------------
     def _pay(self):
         from pos.app.sale import SaleFlow
+        from pos.app import batch
         total = self.cart.totals()[0]
         flow = SaleFlow(hw.printer(), self.merchant, basket=self)
+        batch.paying = self             # the tender that pays the total writes the basket's entry
         return flow.pay(total)
 
     def print_lines(self, p):

@@ -7,6 +7,11 @@ import json
 from pos.app import status
 
 PATH = "batch.jsonl"
+# The basket being paid (pos.app.basket.Basket), set by the sale flow while its tenders run:
+# whichever tender writes the sale's entry (cash, card, wallet, ...), record() lets the basket
+# complete it first with its lines, discounts, coupons and member (Basket.paid), so every
+# tender's upload carries them the same way (docs/sales-sync.md).  None: no basket.
+paying = None
 
 
 def _torn_tail():
@@ -26,6 +31,8 @@ def _torn_tail():
 def record(entry):
     """Append `entry` (dict: inv, kind, tender, amount, result...) in one write; a line
     torn by a power cut is ended first, so it never swallows this one."""
+    if paying is not None:
+        paying.paid(entry)          # a basket's sale: its lines and member (one entry only)
     if "at" not in entry:
         import time
         entry["at"] = time.time()   # completion, by the terminal's clock (the cloud upload's time)

@@ -65,6 +65,9 @@ async def run_round(stack, is_idle, due):
         ok = await _campaigns("%s/%s/controller/v1/%s" % (base, cfg["tenant"], cfg["controller_id"]),
                               {"Authorization": "TargetToken %s" % token}, pin, stack, is_idle)
         due[1] = time.ticks_add(time.ticks_ms(), (marketing_s if ok else min(marketing_s, RETRY_S)) * 1000)
+        if ok and is_idle():               # and the coupons used at the merchant's other terminals
+            await _coupons("%s/%s/controller/v1/%s" % (base, cfg["tenant"], cfg["controller_id"]),
+                           {"Authorization": "TargetToken %s" % token}, pin)
     if time.ticks_diff(now, due[0]) >= 0:
         ok = True
         if catalog_s and _has_catalog() and is_idle():
@@ -88,6 +91,18 @@ async def _campaigns(base, headers, pin, stack, is_idle):
     if changed and is_idle():
         stack.redraw()                      # the Ready screen shows the new campaigns
     return changed is not None
+
+
+async def _coupons(base, headers, pin):
+    """The used-coupon file brought up to date (pos.sync.coupons), where coupons can be checked
+    (config/promotions.json); the uploader does the same once its queue drains."""
+    from pos import modules
+    from pos.sync import coupons
+    try:
+        await coupons.fetch(base, headers, pin)
+    finally:
+        coupons = None
+        modules.unload(("pos.sync.coupons",))
 
 
 async def _catalog(base, tenant, controller_id, token, pin, is_idle):

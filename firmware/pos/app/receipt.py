@@ -189,6 +189,8 @@ def print_split(printer, merchant, total, tenders, currency="USD", basket=None):
     p.bold()
     p.columns("TOTAL", format_amount(total, currency))
     p.bold(False)
+    if basket is not None:
+        basket.print_member(p)              # a member's points and next reward (pos.app.basket)
     p.align(escpos.ALIGN_CENTER)
     p.line("THANK YOU")
     if basket is not None:

@@ -192,9 +192,7 @@ class CashDone(Screen):
         self.entry = {"inv": self.invoice, "kind": "sale", "tender": "cash", "amount": self.flow.total,
                       "tendered": self.tendered, "ok": True,
                       "op": status.operator.name if status.operator else "CASHIER"}
-        if self.flow.basket is not None:
-            self.flow.basket.paid(self.entry)       # a member named, the points kept
-        batch.record(self.entry)
+        batch.record(self.entry)                    # a basket's lines and member: Basket.paid
         if self.flow.basket is not None:
             self.flow.basket.redeem(self.invoice)    # its coupons redeemed, next-order ones signed
         p = self.flow.printer
@@ -269,6 +267,5 @@ class SplitDone(Screen):
             self._print()
             return "redraw"
         if key in ("ENTER", "CANCEL"):
-            self.flow.ended()
-            return ("home",)
+            return self.flow.ended() or ("home",)     # a member's points on the customer's screen
         return None

@@ -107,9 +107,15 @@ def upload(e, currency, tax_bp=0):
     member = ""
     if e.get("member"):
         member = ',"member_id":%s' % d(_ref(e["member"], 64))
+    coupons = ""
+    if e.get("cpn"):
+        # the coupons the sale redeemed (pos.app.basket.Basket.paid): the cloud marks them used
+        # in the commit that stores the sale (docs/promotions.md, "Single use")
+        coupons = ',"coupons":[%s]' % ",".join('{"serial":"%s","program":"%s","discount":%d}'
+                                                   % (_ref(sn, 20), _ref(pg, 20), a) for sn, pg, a in e["cpn"])
     # a typed amount is one line: the tax rate is the store's (config/cloud.json tax_rate_bp)
     return (('{"invoice":%d,"kind":"%s"%s,"currency":"%s","terminal_time":"%s","cashier":%s%s,'
-            '"lines":[%s]%s,"tip":%d,"tenders":[%s]}') % (
+            '"lines":[%s]%s%s,"tip":%d,"tenders":[%s]}') % (
         e["inv"], "sale" if kind in _SALE else kind, orig, currency,
         utc_text(e.get("at") or time.time()), d(str(e.get("op") or "")[:40]), member,
-        lines, discounts, tip, tender)).encode()
+        lines, discounts, coupons, tip, tender)).encode()

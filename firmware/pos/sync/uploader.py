@@ -105,6 +105,19 @@ async def members_copy(base, headers, pin):
         modules.unload(("pos.members.refresh",))
 
 
+async def coupons_used(base, headers, pin):
+    """Once every upload is in, the coupons the merchant's other terminals redeemed are brought
+    into this one's used-coupon file (pos.sync.coupons), so a coupon used elsewhere is refused
+    here; only where coupons can be checked (config/promotions.json)."""
+    from pos import modules
+    from pos.sync import coupons
+    try:
+        await coupons.fetch(base, headers, pin)
+    finally:
+        coupons = None
+        modules.unload(("pos.sync.coupons",))
+
+
 async def run(stack, is_idle, between=None):
     """Never returns.  `between()`: awaited at every turn (main.py: the catalog and campaigns
     pulls, pos.app.pull)."""
@@ -149,6 +162,8 @@ async def run(stack, is_idle, between=None):
                             log.info("sync", "idle", heap_free=gc.mem_free(), queue_bytes=q.size)
                             if is_idle():           # still at Ready: the member copy too
                                 await members_copy(url[:-len("/sales")], headers, pin)
+                            if is_idle():           # and the coupons used at other terminals
+                                await coupons_used(url[:-len("/sales")], headers, pin)
                     elif st in (409, 422):
                         log.warning("sync", "refused", inv=inv, status=st, why=said)
                         q.settle(inv, "%d %s" % (st, said))
