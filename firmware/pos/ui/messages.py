@@ -31,6 +31,7 @@ _EN = {
     "cash": "Cash",
     "card": "Card",
     "qr": "QR",
+    "gift": "Gift card",
     "cash_tendered": "Cash tendered",
     "not_enough_cash": "Less than the total:",
     "total": "Total",
