@@ -95,3 +95,34 @@ def test_a_redemption_whose_answer_was_lost_is_sent_again_and_spent_once(counter
     assert sc.wait_drained(120)
     tenders = [(t["type"], t["amount"]) for u in sc.cloud_uploads() for t in u["tenders"]]
     assert tenders.count(("gift_card", 3000)) == 1 and ("cash", 2000) in tenders and ("gift_card", 1250) in tenders
+
+
+def test_a_refund_of_a_gift_card_sale_goes_back_to_the_card(counter):
+    sc, rig = counter, counter.rig
+    card = _issue(sc, 2000)
+    _to_gift_card(rig, 800, "8.00")
+    rig.keys(list(card["number"]) + ["ENTER"])
+    rig.wait_text("Receipt printed", 60)
+    sale = rig.batch()[-1]
+    assert (sale["tender"], sale["amount"], sale["gcbal"]) == ("gift", 800, 1200)
+    rig.keys(["ENTER"])
+    rig.home()
+    rig.keys(["MENU", "2"])
+    rig.wait_text("Supervisor PIN")
+    rig.keys(list("2222") + ["ENTER"])
+    rig.wait_text("Original invoice")
+    rig.keys(list(str(sale["inv"])) + ["ENTER"])
+    assert "USD 8.00" in rig.wait_text("Enter amount")
+    rig.keys(["CLEAR", "CLEAR", "CLEAR", "5", "0", "0", "ENTER"])   # 5.00 of it
+    rig.wait_text("Scan or key the same card")
+    other = _issue(sc, 100)["number"]
+    rig.keys(list(other) + ["ENTER"])
+    assert "not the card of invoice" in rig.wait_text("not the card")
+    rig.keys(list(card["number"]) + ["ENTER"])
+    shown = rig.wait_text("BACK ON CARD", 60)
+    assert "BALANCE USD 17.00" in shown
+    rig.keys(["ENTER"])
+    rig.wait_text("READY")
+    e = rig.batch()[-1]
+    assert (e["kind"], e["tender"], e["amount"], e["orig"]) == ("refund", "gift", 500, sale["inv"])
+    assert sc.api("GET", "/api/v1/gift-cards/%d" % card["id"])["balance"] == 1700
