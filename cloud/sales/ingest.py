@@ -28,6 +28,7 @@ from cloud.currency import currency
 from cloud.db import utcnow
 from cloud.deps import problems, session
 from cloud.members import points as member_points
+from cloud.members import wallet as member_wallet
 from cloud.sales import books
 from cloud.sales.contract import SaleIn, card_number_problems, content, sum_problems, total_of
 from cloud.sales.models import JournalEntry, Posting, Sale, SaleConflict
@@ -212,6 +213,7 @@ def book(db, terminal, store, merchant, sale_in, now, canonical=None):
     facts.record(db, sale, sale_in, store)
     stock.record_sale(db, sale, sale_in, store)       # in this commit: the stock moves once per stored sale
     member_points.accrue(db, sale, sale_in)     # a sale naming a member: its points, once
+    member_wallet.settle(db, sale, sale_in, terminal)   # an e-wallet spent offline: debited once, or flagged
     return sale
 
 

@@ -1,4 +1,4 @@
-"""gift cards: cards of a merchant and their ledger (docs/gift-cards.md)
+"""gift cards: cards of a merchant and their ledger; the members' stored-value ledger (docs/gift-cards.md)
 
 Revision ID: 0015
 Revises: 0014
@@ -52,9 +52,34 @@ def upgrade():
     )
     with op.batch_alter_table('gift_card_entries', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_gift_card_entries_card_id'), ['card_id'], unique=False)
+    op.create_table('stored_value_entries',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('merchant_id', sa.Integer(), nullable=False),
+    sa.Column('member_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=8), nullable=False),
+    sa.Column('amount', sa.BigInteger(), nullable=False),
+    sa.Column('balance', sa.BigInteger(), nullable=False),
+    sa.Column('short', sa.BigInteger(), nullable=False),
+    sa.Column('offline', sa.Boolean(), nullable=False),
+    sa.Column('terminal_id', sa.Integer(), nullable=True),
+    sa.Column('invoice', sa.BigInteger(), nullable=True),
+    sa.Column('at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['member_id'], ['members.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['merchant_id'], ['merchants.id'], ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['terminal_id'], ['terminals.id'], ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('terminal_id', 'invoice', 'kind', name='uq_stored_value_request')
+    )
+    with op.batch_alter_table('stored_value_entries', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_stored_value_entries_member_id'), ['member_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_stored_value_entries_merchant_id'), ['merchant_id'], unique=False)
 
 
 def downgrade():
+    with op.batch_alter_table('stored_value_entries', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_stored_value_entries_merchant_id'))
+        batch_op.drop_index(batch_op.f('ix_stored_value_entries_member_id'))
+    op.drop_table('stored_value_entries')
     with op.batch_alter_table('gift_card_entries', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_gift_card_entries_card_id'))
     op.drop_table('gift_card_entries')
