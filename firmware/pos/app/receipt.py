@@ -185,7 +185,7 @@ def print_split(printer, merchant, total, tenders, currency="USD", basket=None, 
         basket.print_lines(p)
         p.line("-" * escpos.COLUMNS)
     for tender, amount, inv in tenders:
-        p.columns("%06d %s" % (inv, "GIFT CARD" if tender == "gift" else tender.upper()), format_amount(amount, currency))
+        p.columns("%06d %s" % (inv, {"gift": "GIFT CARD", "ewallet": "E-WALLET"}.get(tender) or tender.upper()), format_amount(amount, currency))
     for n in notes:
         p.line(n[:escpos.COLUMNS])
     p.line("-" * escpos.COLUMNS)

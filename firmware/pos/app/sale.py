@@ -85,7 +85,13 @@ class SaleFlow:
             items.append((t("split"), self._split))
         if self.on_paid is None:
             items.append((t("gift"), self._gift))
+        if self.basket is not None and self.basket.member is not None:
+            items.append((t("ewallet"), self._ewallet))
         return Menu(title, items)
+
+    def _ewallet(self):
+        from pos.app.ewallet import EWalletTender
+        return ("push", EWalletTender(self))
 
     def _gift(self):
         from pos.app.giftcard import GiftCardTender

@@ -80,6 +80,8 @@ def upload(e, currency, tax_bp=0):
         tender = '{"type":"card","amount":%d,"card":%s}' % (base + tip, _card(e))
     elif tender == "gift":
         tender = '{"type":"gift_card","amount":%d}' % (base + tip)
+    elif tender == "ewallet":
+        tender = '{"type":"stored_value","amount":%d}' % (base + tip)
     elif tender == "qr":
         tender = '{"type":"wallet","amount":%d,"wallet":{"name":"wallet","order_ref":%s}}' % (
             base + tip, d(_ref(e.get("wallet"), 64)))

@@ -32,6 +32,7 @@ _EN = {
     "card": "Card",
     "qr": "QR",
     "gift": "Gift card",
+    "ewallet": "E-wallet",
     "cash_tendered": "Cash tendered",
     "not_enough_cash": "Less than the total:",
     "total": "Total",
