@@ -233,8 +233,7 @@ def kernel(transmit, ui, recorder):
 # short of that after a few dozen transactions.
 _FOR_ONE_TRANSACTION = ("pos.app.qr_pay", "pos.qr.encoder", "pos.qr.emvco", "pos.app.flows",
                         "pos.app.reports", "pos.emv.entry", "pos.payments.magstripe",
-                        "pos.payments.adjust", "pos.app.giftcard", "pos.giftcard.cloud", "pos.giftcard",
-                        "pos.app.ewallet", "pos.members.wallet")
+                        "pos.payments.adjust")
 
 
 # a bank's card-linked offers (docs/bank-offers.md): loaded at boot only on a terminal that has
