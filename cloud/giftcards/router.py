@@ -226,7 +226,10 @@ def _movement(db, terminal, number, kind, body, original=None):
                        status="done")
 
 
-@device.post("/{number}/redeem", response_model=MovementOut, status_code=201,
+AGAIN = {200: {"model": MovementOut, "description": "the same request again: its first result, nothing moved"}}
+
+
+@device.post("/{number}/redeem", response_model=MovementOut, status_code=201, responses=AGAIN,
              summary="Spend from a gift card, once per terminal and invoice")
 def device_redeem(number: NumberPath, body: RedeemIn, db: Session = Depends(session),
                   terminal: Terminal = Depends(controller)):
@@ -236,7 +239,7 @@ def device_redeem(number: NumberPath, body: RedeemIn, db: Session = Depends(sess
     return _movement(db, terminal, number, "redeem", body)
 
 
-@device.post("/{number}/refund", response_model=MovementOut, status_code=201,
+@device.post("/{number}/refund", response_model=MovementOut, status_code=201, responses=AGAIN,
              summary="Give back to a gift card what an invoice of this terminal spent from it")
 def device_refund(number: NumberPath, body: RefundIn, db: Session = Depends(session),
                   terminal: Terminal = Depends(controller)):

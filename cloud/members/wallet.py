@@ -141,13 +141,16 @@ def _movement(db, terminal, number, kind, body):
                                 status="duplicate").model_dump())
 
 
-@device.post("/spend", response_model=MoveOut, status_code=201, summary="Spend a member's stored value online")
+AGAIN = {200: {"model": MoveOut, "description": "the same request again: its first result, nothing moved"}}
+
+
+@device.post("/spend", response_model=MoveOut, status_code=201, responses=AGAIN, summary="Spend a member's stored value online")
 def device_spend(number: NumberPath, body: MoveIn, db: Session = Depends(session), terminal: Terminal = Depends(controller)):
     """201 spent; 200 the same terminal, invoice, member and amount again; 409 a balance below it."""
     return _movement(db, terminal, number, "spend", body)
 
 
-@device.post("/top-up", response_model=MoveOut, status_code=201, summary="Top up a member's stored value (cash "
+@device.post("/top-up", response_model=MoveOut, status_code=201, responses=AGAIN, summary="Top up a member's stored value (cash "
                                                                           "taken at the counter)")
 def device_top_up(number: NumberPath, body: MoveIn, db: Session = Depends(session), terminal: Terminal = Depends(controller)):
     return _movement(db, terminal, number, "topup", body)
