@@ -78,4 +78,7 @@ def test_ewallet_online_then_offline_within_and_beyond_the_limit_settled_once():
         wallet = [(u["invoice"], t["amount"], u.get("member_id")) for u in sc.cloud_uploads()
                   for t in u["tenders"] if t["type"] == "stored_value"]
         assert [(a, m) for _, a, m in wallet] == [(265, member["number"]), (1884, member["number"])]
+        # the basket paid whole from the e-wallet went up with its lines (the stock moves by them)
+        first = [u for u in sc.cloud_uploads() if u["invoice"] == wallet[0][0]][0]
+        assert [ln["sku"] for ln in first["lines"]] == ["JUICE1L"]
         assert sc.api("GET", "/api/v1/merchants/%d/stored-value-flags" % member["merchant_id"]) == []
