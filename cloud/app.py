@@ -138,11 +138,14 @@ def create_app(settings=None):
     from cloud.members.router import device as members_device, router as members
     from cloud.marketing.router import device as marketing_device, router as marketing
     from cloud.promotions.router import device as coupons_device, router as promotions
+    from cloud.giftcards.router import device as giftcards_device, router as giftcards
+    from cloud.members.wallet import device as wallet_device, router as wallet
     app.state.artifacts = ArtifactStore(settings.data_dir)
     for r in (accounts, tenants, audit, tms, parameters, keyvault, rollouts, diagnostics, diag_device, sales,
               sales_device, insights, insights_device, backoffice, catalog, catalog_device,
               appstore, appstore_device, store_page, mip_index, members, members_device, marketing,
-              marketing_device, promotions, coupons_device, ddi):
+              marketing_device, promotions, coupons_device, giftcards, giftcards_device, wallet,
+              wallet_device, ddi):
         app.include_router(r)
 
     @app.get("/healthz", tags=["service"])

@@ -18,3 +18,5 @@ from cloud.catalog.models import (CatalogHead, Category, Item, CatalogTombstone,
 from cloud.appstore.models import Developer, AppPackage, AppCrash  # noqa: F401
 from cloud.members.models import MemberProgramme, Member, MemberCard, PointsEntry  # noqa: F401
 from cloud.marketing.models import Campaign  # noqa: F401
+from cloud.giftcards.models import GiftCard, GiftCardEntry  # noqa: F401
+from cloud.members.wallet import StoredValueEntry  # noqa: F401

@@ -22,11 +22,11 @@ from cloud.accounts.models import (MERCHANT_ROLES, MERCHANT_STAFF, OPERATOR_ADMI
 CAPABILITIES = {
     OPERATOR_ADMIN: {"merchant:write", "merchant:delete", "store:write", "store:delete", "terminal:write",
                      "terminal:delete", "account:write", "audit:read", "books:close", "catalog:write",
-                     "stock:write", "stock:adjust", "members:programme"},
+                     "stock:write", "stock:adjust", "members:programme", "giftcards:issue"},
     OPERATOR_STAFF: {"merchant:write", "store:write", "terminal:write", "audit:read", "books:close", "catalog:write",
-                     "stock:write", "stock:adjust", "members:programme"},
+                     "stock:write", "stock:adjust", "members:programme", "giftcards:issue"},
     MERCHANT_OWNER: {"store:write", "account:write", "audit:read", "books:close", "catalog:write", "stock:write",
-                     "stock:adjust", "members:programme"},
+                     "stock:adjust", "members:programme", "giftcards:issue"},
     MERCHANT_STAFF: {"stock:write"},
 }
 

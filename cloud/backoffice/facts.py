@@ -15,7 +15,7 @@ from cloud.insights.record import record_basket
 from cloud.sales import books
 
 # an upload's tender type -> the insights' tender (cloud.insights.synthetic.TENDERS)
-BASKET_TENDER = {"cash": "cash", "card": "card", "wallet": "qr", "gift_card": "gift"}
+BASKET_TENDER = {"cash": "cash", "card": "card", "wallet": "qr", "gift_card": "gift", "stored_value": "gift"}
 NOT_IN_CODE = re.compile(r"[^A-Za-z0-9_.:-]")
 METHOD_LEN = 24
 MEMBER_CODE_LEN = 32
@@ -32,6 +32,8 @@ def method(tender):
         return ("card:" + scheme)[:METHOD_LEN]
     if tender.type == "wallet":
         return ("qr:" + tender.wallet.name.lower())[:METHOD_LEN]
+    if tender.type == "stored_value":
+        return "stored_value"
     return "gift" if tender.type == "gift_card" else "cash"
 
 

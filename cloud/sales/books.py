@@ -35,6 +35,7 @@ from cloud.sales.models import DayClose, JournalEntry, Posting, Sale
 
 CASH = "Assets:Cash:Drawer"
 GIFT_CARDS = "Liabilities:GiftCards"
+STORED_VALUE = "Liabilities:StoredValue"          # members' e-wallets (docs/gift-cards.md)
 TIPS = "Liabilities:TipsPayable"
 SHOP_DISCOUNTS = "Expenses:Discounts:Shop"
 SKEW_LIMIT_S = 300          # a terminal clock further off than this is flagged
@@ -70,6 +71,8 @@ def tender_account(tender):
         return "Assets:Receivables:Acquirer:" + component(tender.card.acquirer)
     if tender.type == "wallet":
         return "Assets:Receivables:Wallet:" + component(tender.wallet.name)
+    if tender.type == "stored_value":
+        return STORED_VALUE
     return GIFT_CARDS
 
 

@@ -103,7 +103,7 @@ class Wallet(Input):
 
 class Tender(Input):
     model_config = ConfigDict(extra="forbid")
-    type: Literal["cash", "card", "wallet", "gift_card"]
+    type: Literal["cash", "card", "wallet", "gift_card", "stored_value"]
     amount: int = Field(ge=1, le=MINOR_MAX, description="what this tender paid (change already given back)")
     card: Optional[Card] = Field(None, description="type card: required")
     wallet: Optional[Wallet] = Field(None, description="type wallet: required")
@@ -199,6 +199,8 @@ def sum_problems(sale):
             out.append((["body", "discounts"], "discounts at %d bp (%d) exceed the lines at that rate (%d)"
                         % (rate, off, gross)))
     for i, t in enumerate(sale.tenders):
+        if t.type == "stored_value" and not sale.member_id:
+            out.append((["body", "tenders", i], "a stored_value tender spends a member's balance: name the member"))
         if t.type == "card" and t.card is None:
             out.append((["body", "tenders", i, "card"], "a card tender carries its card data"))
         if t.type == "wallet" and t.wallet is None:

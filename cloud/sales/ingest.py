@@ -28,6 +28,7 @@ from cloud.currency import currency
 from cloud.db import utcnow
 from cloud.deps import problems, session
 from cloud.members import points as member_points
+from cloud.members import wallet as member_wallet
 from cloud.promotions import models as coupon_ledger
 from cloud.sales import books
 from cloud.sales.contract import SaleIn, card_number_problems, content, sum_problems, total_of
@@ -214,6 +215,7 @@ def book(db, terminal, store, merchant, sale_in, now, canonical=None):
     stock.record_sale(db, sale, sale_in, store)       # in this commit: the stock moves once per stored sale
     member_points.accrue(db, sale, sale_in)     # a sale naming a member: its points, once
     coupon_ledger.redeem_sale(db, sale, sale_in, terminal)     # its coupons used; a second use flagged
+    member_wallet.settle(db, sale, sale_in, terminal)   # an e-wallet spent offline: debited once, or flagged
     return sale
 
 

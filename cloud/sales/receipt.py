@@ -63,7 +63,7 @@ def render(sale, store, merchant):
             if t.wallet.order_ref:
                 out.append("  ORDER " + t.wallet.order_ref[:WIDTH - 8])
         else:
-            out.append(_row("CASH" if t.type == "cash" else "GIFT CARD", decimal_text(t.amount, exp)))
+            out.append(_row({"cash": "CASH", "stored_value": "E-WALLET"}.get(t.type, "GIFT CARD"), decimal_text(t.amount, exp)))
     if s.member_id:
         out.append("")
         out.append("MEMBER " + s.member_id[:WIDTH - 7])

@@ -10,7 +10,7 @@ import pytest
 from sales_fixtures import place_terminal, sale
 
 SCOPED = ("merchant_id", "store_id", "terminal_id", "account_id", "sale_id", "scope_id", "order_id", "take_id",
-          "member_id", "campaign_id")
+          "member_id", "campaign_id", "gift_card_id")
 TODAY = datetime.date.today().isoformat()
 BODIES = {
     ("PATCH", "/api/v1/accounts/{account_id}"): {"display_name": "taken over"},
@@ -36,6 +36,8 @@ BODIES = {
     ("POST", "/api/v1/merchants/{merchant_id}/members"): {"name": "Taken Over", "phone": "13800009999"},
     ("POST", "/api/v1/members/{member_id}/cards"): {"uid": "0A0B0C0D"},
     ("POST", "/api/v1/members/{member_id}/stored-value"): {"amount": 100000},
+    ("POST", "/api/v1/merchants/{merchant_id}/gift-cards"): {"balance": 100000},
+    ("POST", "/api/v1/gift-cards/{gift_card_id}/top-up"): {"amount": 100000},
     ("POST", "/api/v1/merchants/{merchant_id}/campaigns"): {"name": "Taken over", "lines": ["TAKEN"],
                                                            "starts_at": "2026-01-01T00:00",
                                                            "ends_at": "2099-01-01T00:00"},
@@ -91,6 +93,11 @@ def test_another_merchants_token_gets_404_or_403_everywhere(client, app, tenancy
                     json=BODIES[("POST", "/api/v1/merchants/{merchant_id}/campaigns")])
     assert r.status_code == 201, r.text
     ids["campaign_id"] = r.json()["id"]
+    # merchant A's gift card: another merchant may neither read nor top it up, nor issue for A
+    r = client.post("/api/v1/merchants/%d/gift-cards" % ids["merchant_id"], json={"balance": 500},
+                    headers=tenancy["owner-a"])
+    assert r.status_code == 201, r.text
+    ids["gift_card_id"] = r.json()["id"]
     ops = scoped_operations(app)
     assert len(ops) >= 25
     missing = [(m, p) for m, p, needs in ops if needs and (m, p) not in BODIES]
@@ -101,7 +108,8 @@ def test_another_merchants_token_gets_404_or_403_everywhere(client, app, tenancy
         ("member", "/api/v1/members/%d" % ids["member_id"]),
         ("programme", "/api/v1/merchants/%d/member-programme" % ids["merchant_id"]),
         ("members", "/api/v1/merchants/%d/members" % ids["merchant_id"]),
-        ("campaigns", "/api/v1/merchants/%d/campaigns" % ids["merchant_id"]))}
+        ("campaigns", "/api/v1/merchants/%d/campaigns" % ids["merchant_id"]),
+        ("gift cards", "/api/v1/merchants/%d/gift-cards" % ids["merchant_id"]))}
     tried = 0
     for who in ("owner-b", "staff-b"):
         for method, path, _ in ops:
@@ -122,7 +130,8 @@ def test_another_merchants_token_gets_404_or_403_everywhere(client, app, tenancy
         ("member", "/api/v1/members/%d" % ids["member_id"]),
         ("programme", "/api/v1/merchants/%d/member-programme" % ids["merchant_id"]),
         ("members", "/api/v1/merchants/%d/members" % ids["merchant_id"]),
-        ("campaigns", "/api/v1/merchants/%d/campaigns" % ids["merchant_id"]))}
+        ("campaigns", "/api/v1/merchants/%d/campaigns" % ids["merchant_id"]),
+        ("gift cards", "/api/v1/merchants/%d/gift-cards" % ids["merchant_id"]))}
     assert after == before
     assert client.get("/api/v1/merchants/%d/catalog" % ids["merchant_id"], headers=admin).json()["version"] == 1
     assert client.get("/api/v1/merchants/%d/catalog/items" % ids["merchant_id"], headers=admin).json()[0]["price"] == 350

@@ -179,7 +179,9 @@ def _void_unsent(merchant, e, amount, op):
 
 def _find(inv, kinds, verb):
     e = batch.find(inv)
-    if e is None or e.get("tender") != "card" or e.get("kind") not in kinds or not e.get("ok"):
+    # a gift-card sale is refunded to its card (pos.app.giftcard); only cards do the rest
+    tenders = ("card", "gift") if verb == "refund" else ("card",)
+    if e is None or e.get("tender") not in tenders or e.get("kind") not in kinds or not e.get("ok"):
         return None, t("not_found")
     if e.get("voided"):
         return None, t("already_voided")
@@ -207,6 +209,10 @@ def refund(merchant):
                 return err
             # the original amount prefilled; more than it is refused at ENTER, the entry kept
             limit = e["amount"] + e.get("tip", 0)
+            if e["tender"] == "gift":
+                from pos.app.giftcard import GiftCardRefund
+                return ("replace", AmountEntry(t("refund"), lambda a: ("replace", GiftCardRefund(merchant, e, a, op)),
+                                               CURRENCY, money.EXPONENT, limit=limit, initial=limit))
             return ("replace", AmountEntry(t("refund"), lambda a: _referenced("refund", merchant, e, a, op),
                                            CURRENCY, money.EXPONENT, limit=limit, initial=limit))
         return ("replace", NumberEntry(t("refund"), t("original_inv"), got))

@@ -173,18 +173,21 @@ def print_card(printer, merchant, e, currency="USD", copy="CUSTOMER COPY"):
     p.cut()
 
 
-def print_split(printer, merchant, total, tenders, currency="USD", basket=None):
-    """The summary of a sale paid with several tenders [(tender, amount, invoice)]."""
+def print_split(printer, merchant, total, tenders, currency="USD", basket=None, notes=()):
+    """The summary of a sale paid with several tenders [(tender, amount, invoice)] (or by one
+    that is not cash or card: a gift card), `notes` under the tenders (a gift card's balance)."""
     p = header(printer, merchant)
     p.line(now())
-    p.line("SPLIT TENDER" if basket is None else "SALE")
+    p.line("SPLIT TENDER" if basket is None and len(tenders) > 1 else "SALE")
     p.align(escpos.ALIGN_LEFT)
     p.line("-" * escpos.COLUMNS)
     if basket is not None:
         basket.print_lines(p)
         p.line("-" * escpos.COLUMNS)
     for tender, amount, inv in tenders:
-        p.columns("%06d %s" % (inv, tender.upper()), format_amount(amount, currency))
+        p.columns("%06d %s" % (inv, {"gift": "GIFT CARD", "ewallet": "E-WALLET"}.get(tender) or tender.upper()), format_amount(amount, currency))
+    for n in notes:
+        p.line(n[:escpos.COLUMNS])
     p.line("-" * escpos.COLUMNS)
     p.bold()
     p.columns("TOTAL", format_amount(total, currency))

@@ -34,6 +34,7 @@ class SaleFlow:
         self.change = 0
         self.tip = 0
         self.tip_asked = False
+        self.notes = []            # receipt lines under the tenders (a gift card's balance left)
 
     def start(self, first_key=None):
         entry = AmountEntry(t("sale"), self._amount_done, CURRENCY, money.EXPONENT)
@@ -82,7 +83,24 @@ class SaleFlow:
             del items[2:]          # an app's payment: one cash or card tender
         elif not self.tenders:
             items.append((t("split"), self._split))
+        if self.on_paid is None:
+            items.append((t("gift"), self._gift))
+        if self.basket is not None and self.basket.member is not None:
+            items.append((t("ewallet"), self._ewallet))
         return Menu(title, items)
+
+    def _ewallet(self):
+        from pos.app.ewallet import EWalletTender
+        return ("push", EWalletTender(self))
+
+    def _gift(self):
+        from pos.app.giftcard import GiftCardTender
+        return ("push", GiftCardTender(self))
+
+    def paid_by(self, tender, amount, inv):
+        """A tender of another module paid `amount` under invoice `inv` (pos.app.giftcard): the
+        sale goes on with the rest (split) or ends."""
+        return self._paid(tender, amount, inv)
 
     def _qr(self):
         return ("push", Menu(t("qr"), [(t("show_qr"), self._qr_show), (t("scan_code"), self._qr_scan)]))
@@ -250,7 +268,8 @@ class SplitDone(Screen):
 
     def _print(self):
         self.message = receipt.printed(lambda p: receipt.print_split(
-            p, self.flow.merchant, self.flow.total, self.flow.tenders, CURRENCY, self.flow.basket), self.flow.printer)
+            p, self.flow.merchant, self.flow.total, self.flow.tenders, CURRENCY, self.flow.basket, self.flow.notes),
+            self.flow.printer)
 
     def draw(self, c):
         c.title(t("split"), format_amount(self.flow.total, CURRENCY))

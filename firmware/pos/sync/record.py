@@ -78,6 +78,10 @@ def upload(e, currency, tax_bp=0):
     tender = e.get("tender")
     if tender == "card":
         tender = '{"type":"card","amount":%d,"card":%s}' % (base + tip, _card(e))
+    elif tender == "gift":
+        tender = '{"type":"gift_card","amount":%d}' % (base + tip)
+    elif tender == "ewallet":
+        tender = '{"type":"stored_value","amount":%d}' % (base + tip)
     elif tender == "qr":
         tender = '{"type":"wallet","amount":%d,"wallet":{"name":"wallet","order_ref":%s}}' % (
             base + tip, d(_ref(e.get("wallet"), 64)))

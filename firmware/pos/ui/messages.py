@@ -32,6 +32,8 @@ _EN = {
     "cash": "Cash",
     "card": "Card",
     "qr": "QR",
+    "gift": "Gift card",
+    "ewallet": "E-wallet",
     "cash_tendered": "Cash tendered",
     "not_enough_cash": "Less than the total:",
     "total": "Total",

@@ -26,6 +26,8 @@ CATALOG = {
     "cash": "现金",
     "card": "银行卡",
     "qr": "扫码支付",
+    "gift": "礼品卡",
+    "ewallet": "储值支付",
     "cash_tendered": "实收现金",
     "not_enough_cash": "少于应付金额:",
     "total": "合计",
