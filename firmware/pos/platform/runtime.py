@@ -206,7 +206,10 @@ class Host:
         self.pkg.sdk = sdk.surface(self)
         self.display = self.pkg.sdk.display     # kept here: the app may rewrite its own copy
         self.screen_cls = sdk.Screen
-        self.base = 0
+        self.base = 0                   # heap in use when it started, plus the counter's loads
+        self.charged = 0                # what the app's own calls allocated, net (docs/sdk.md)
+        self.credit = 0                 # the counter's loads inside SDK calls: not the app's
+        self.depth = 0                  # calls into the app in progress (only the outer one counts)
 
     # -- into the app ----------------------------------------------------------------------
     def run(self, fn, *args):
@@ -218,6 +221,10 @@ class Host:
             raise AppStopped(self.stopped)
         t0 = time.ticks_ms()
         why = None
+        outer = self.depth == 0
+        self.depth += 1
+        c0 = self.credit
+        a0 = gc.mem_alloc()
         _inside = self.pkg
         try:
             r = fn(*args)
@@ -231,12 +238,19 @@ class Host:
             why = "raised %s" % (type(exc).__name__,)
         finally:
             _inside = None
+            self.depth -= 1
+        if outer:                       # the app's net allocation in this call, loads excluded
+            self.charged += gc.mem_alloc() - a0 - (self.credit - c0)
         took = time.ticks_diff(time.ticks_ms(), t0)
         if why is None and took > CALL_LIMIT_MS:
             why = "held the counter %d ms" % took
-        if why is None and gc.mem_alloc() - self.base > self.budget:
+        if why is None and outer and self.charged > self.budget:
             gc.collect()
-            if gc.mem_alloc() - self.base > self.budget:
+            # after a collection the app keeps at most the heap's growth since it started (the
+            # counter's own kept objects are in that growth too): garbage the app made and the
+            # collector freed is no longer charged
+            self.charged = min(self.charged, gc.mem_alloc() - self.base)
+            if self.charged > self.budget:
                 why = "over its heap budget"
         if why:
             self.stop(why)
@@ -283,7 +297,9 @@ class Host:
             r = op(self, *args)
             if loads:                   # the counter's modules this loaded are not the app's heap
                 gc.collect()
-                self.base += max(0, gc.mem_alloc() - a0)
+                grew = max(0, gc.mem_alloc() - a0)
+                self.base += grew
+                self.credit += grew
             return True, r
         except MemoryError:
             raise
@@ -543,7 +559,7 @@ def _enter_text(host, title, on_done, initial="", maxlen=24):
 
 
 def _heap_free(host):
-    return host.budget - (gc.mem_alloc() - host.base)
+    return host.budget - host.charged
 
 
 def outcome(e, tender, reference):
