@@ -1,4 +1,4 @@
-# Group-buy vouchers: key a voucher's code, look it up at the voucher platform, show the deal,
+# Group-buy vouchers: scan a voucher's code (or key it), look it up at the voucher platform, show the deal,
 # redeem it once, print a slip; reconcile the day's redemptions with the platform's file
 # (apps/groupbuy/README.md).  Written only against pos.sdk.
 #
@@ -121,7 +121,7 @@ class GroupBuy(sdk.Screen):
             d.text("1 Redeem voucher", 2)
             d.text("2 Reconcile today", 3)
         elif s == "code":
-            d.text("Voucher code:", 2)
+            d.text("Voucher code: scan or key", 2)
             d.text(grouped(self.entry) or "_", 3)
         elif s == "deal":
             v = self.v
@@ -141,6 +141,7 @@ class GroupBuy(sdk.Screen):
         if key == "CANCEL":
             if s == "home":
                 return sdk.EXIT
+            sdk.cancel_scan()
             self.step, self.lines, self.entry, self.v = "home", [], "", None
             return sdk.REDRAW
         if not self.ready:
@@ -148,8 +149,7 @@ class GroupBuy(sdk.Screen):
         digit = len(key) == 1 and key in DIGITS
         if s == "home":
             if key == "1":
-                self.step, self.entry, self.lines = "code", "", []
-                return sdk.REDRAW
+                return self.ask_code()
             if key == "2":
                 return self.reconcile()
         elif s == "code":
@@ -168,15 +168,31 @@ class GroupBuy(sdk.Screen):
             if key == "ENTER" and self.v["status"] == "valid":
                 return self.redeem()
             if key == "ENTER":
-                self.step, self.entry, self.lines, self.v = "code", "", [], None
-                return sdk.REDRAW
+                self.v = None
+                return self.ask_code()
         return None
+
+    # -- the code: scanned (sdk.scan), keyed when there is no scanner or the cashier prefers ----
+    def ask_code(self):
+        self.step, self.entry, self.lines = "code", "", []
+        try:
+            sdk.scan(self.scanned)
+        except sdk.Error as e:
+            self.lines = ["Key the code (" + str(e)[:14] + ")"]
+        return sdk.REDRAW
+
+    def scanned(self, code):
+        if self.step != "code" or self.entry:
+            return None                 # the cashier is keying: the keys win
+        self.entry = code[:CODE_LEN + 1]
+        return self.lookup()
 
     # -- look up -------------------------------------------------------------------------------
     def lookup(self):
         code = self.entry
-        if len(code) != CODE_LEN or not luhn_ok(code):
-            self.entry, self.lines = "", ["Code invalid: key it again"]
+        if len(code) != CODE_LEN or not code.isdigit() or not luhn_ok(code):
+            self.ask_code()
+            self.lines = ["Invalid code: try again"]
             return sdk.REDRAW
         self.step, self.lines = "work", ["Looking up " + grouped(code)]
         self.ask("/v1/lookup", {"code": code}, self.looked_up)
@@ -185,7 +201,7 @@ class GroupBuy(sdk.Screen):
     def looked_up(self, st, body):
         a = answer(st, body)
         if st != 200:
-            self.step, self.entry = "code", ""
+            self.ask_code()
             self.lines = [str(a.get("error") or "Platform unreachable")[:28], "nothing was redeemed"]
             return
         self.v, self.step = a, "deal"

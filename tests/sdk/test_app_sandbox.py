@@ -155,7 +155,7 @@ def test_manifest_checks(tmp_path):
     import shutil
     flash = sandbox_mp.flash(tmp_path, "hostile")
     m = json.loads((flash / "apps" / "hostile" / "app.json").read_text())
-    for name, change in (("newer", {"sdk": 2}), ("perm", {"permissions": ["keys"]}),
+    for name, change in (("newer", {"sdk": 3}), ("perm", {"permissions": ["keys"]}),
                          ("entry", {"entry": "../main.py"}), ("noname", {"name": "x"}),
                          ("store", {"storage": "lots"})):
         shutil.copytree(flash / "apps" / "hostile", flash / "apps" / name)
@@ -170,7 +170,7 @@ for n in ("newer", "perm", "entry", "noname", "store", "list"):
     except runtime.AppError as e:
         out(n, e)
 """)
-    assert out == ["newer needs SDK 2, this firmware has 1", "perm app.json: unknown permission keys",
+    assert out == ["newer needs SDK 3, this firmware has 2", "perm app.json: unknown permission keys",
                    "entry app.json: bad entry", "noname app.json: name needs en (and zh)",
                    "store app.json: storage must be bytes (a whole number)", "list app.json: not an object"]
 

@@ -25,7 +25,7 @@ KEPT_DIR = "appsprev"           # the version a new one replaced, until it start
 # firmware (no sys, builtins, os, io, micropython, machine, asyncio)
 ALLOWED = ("time", "math", "json", "struct", "binascii", "re", "random", "hashlib",
            "collections", "errno")
-PERMISSIONS = ("payments", "printer", "storage", "network", "members", "events", "nfc")
+PERMISSIONS = ("payments", "printer", "storage", "network", "members", "events", "nfc", "scanner")
 CALL_LIMIT_MS = 2000            # one callback may hold the event loop this long
 HEAP_BUDGET = 16384             # bytes an app may keep allocated (app.json "heap" lowers it)
 STORAGE_QUOTA = 16384           # bytes of its storage (app.json "storage" lowers it)
@@ -210,6 +210,7 @@ class Host:
         self.charged = 0                # what the app's own calls allocated, net (docs/sdk.md)
         self.credit = 0                 # the counter's loads inside SDK calls: not the app's
         self.depth = 0                  # calls into the app in progress (only the outer one counts)
+        self.scan = None                # the app's on_done for one scanned code (sdk.scan), or None
 
     # -- into the app ----------------------------------------------------------------------
     def run(self, fn, *args):
@@ -266,6 +267,7 @@ class Host:
         self.timers = []
         self.events = {}
         self.pending = None
+        self.scan = None
         log.warning("apps", "stopped", app=self.id, why=why)
         leave()
 
@@ -558,6 +560,45 @@ def _enter_text(host, title, on_done, initial="", maxlen=24):
     host.pending = ("push", TextEntry(str(title)[:24], done, str(initial), max(1, min(int(maxlen), 24))))
 
 
+def _scan(host, on_done):
+    """One code from the scanner for the app (permission scanner): on_done(code) in the app's
+    context from its screen's tick (never while PIN entry holds the terminal).  The counter's
+    own scanner path (pos.drivers.scanner, as the basket reads it); what was read before is
+    dropped."""
+    host.need("scanner")
+    if status_canvas_owner() is not None:
+        raise RefusedError("the scanner is held by PIN entry")
+    from pos import hw
+    sc = hw.scanner()
+    if sc is None:
+        raise RefusedError("no scanner")
+    sc.flush()
+    host.scan = on_done
+
+
+def _cancel_scan(host):
+    host.scan = None
+
+
+def _scanned(host):
+    """The app's on_done and the code read now, or None (a misread is dropped and logged:
+    the cashier scans again, the request stays)."""
+    from pos import hw
+    from pos.drivers.scanner import ScannerError
+    sc = hw.scanner()
+    if sc is None:
+        return None
+    try:
+        code = sc.poll()
+    except ScannerError as exc:
+        log.warning("apps", "scan refused", app=host.id, err=str(exc))
+        return None
+    if code is None:
+        return None
+    fn, host.scan = host.scan, None
+    return fn, code
+
+
 def _heap_free(host):
     return host.budget - host.charged
 
@@ -583,7 +624,7 @@ def _refund(host, reference, on_done):
 
 # where an SDK call takes the app's function (called back through Host.run only); any other
 # argument is plain data (_checked)
-_CALLBACK_AT = {"pay": 2, "refund": 1, "timer": 1, "on_event": 1, "http": 3, "enter_text": 1}
+_CALLBACK_AT = {"pay": 2, "refund": 1, "timer": 1, "on_event": 1, "http": 3, "enter_text": 1, "scan": 0}
 # calls that may load the counter's modules (screens, printer, HTTP client, payment flow)
 _LOADS = ("enter_text", "pay", "refund", "http", "print_text", "print_barcode", "print_qr")
 _OPS = {"title": _title, "text": _text, "center": _center, "clear": _clear,
@@ -591,7 +632,8 @@ _OPS = {"title": _title, "text": _text, "center": _center, "clear": _clear,
         "get": _get, "put": _put, "delete": _delete, "keys": _keys, "open": _open,
         "timer": _timer, "cancel_timer": _cancel_timer, "on_event": _on_event, "http": _http,
         "member": _member, "heap_free": _heap_free, "enter_text": _enter_text, "pay": _pay, "refund": _refund,
-        "nfc_card": _nfc_card, "nfc_apdu": _nfc_apdu, "nfc_release": _nfc_release}
+        "nfc_card": _nfc_card, "nfc_apdu": _nfc_apdu, "nfc_release": _nfc_release,
+        "scan": _scan, "cancel_scan": _cancel_scan}
 
 
 class AppFrame(Screen):
@@ -649,6 +691,13 @@ class AppFrame(Screen):
             raise AppStopped(h.stopped)
         if c.owner is not None:
             return False
+        if h.scan is not None:          # a code for the app: only while its screen is up
+            got = _scanned(h)
+            if got is not None:
+                h.frame = self
+                r = self.after(h.run(got[0], got[1]))
+                if r:
+                    return r
         now = time.ticks_ms()
         for x in list(h.timers):
             if time.ticks_diff(now, x[1]) >= 0:

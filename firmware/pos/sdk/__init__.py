@@ -17,7 +17,7 @@
 # made by the closure, in the app's context.  An app can rewrite this module's globals and
 # classes (both are reachable): the runtime imports a fresh copy for each app it starts and
 # never calls into one an app has run with outside that app's context.
-VERSION = 1            # the SDK version this firmware provides; app.json "sdk" may not exceed it
+VERSION = 2            # the SDK version this firmware provides; app.json "sdk" may not exceed it
 
 
 class Error(Exception):
@@ -145,6 +145,15 @@ def surface(host):
     def nfc_release():
         return call("nfc_release", ())
 
+    def scan(on_done):
+        """One code from the terminal's scanner (permission "scanner"): on_done(code) with the
+        code as text when the next one is read while the app's screen is up (never while PIN
+        entry runs); one code per call.  What was read before the call is dropped."""
+        return call("scan", (on_done,))
+
+    def cancel_scan():
+        return call("cancel_scan", ())
+
     def heap_free():
         return call("heap_free", ())
 
@@ -167,6 +176,8 @@ def surface(host):
     ns.nfc_card = nfc_card
     ns.nfc_apdu = nfc_apdu
     ns.nfc_release = nfc_release
+    ns.scan = scan
+    ns.cancel_scan = cancel_scan
     ns.heap_free = heap_free
     return ns
 
