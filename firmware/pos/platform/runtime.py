@@ -500,6 +500,37 @@ def _http(host, method, url, body, on_done):
     asyncio.create_task(fetch())
 
 
+def _http_signed(host, url, body, on_done, params):
+    """POST signed as the apps' hosts verify it (the biller's scheme, also the voucher platform's
+    and the transit operator's): ?terminal=ID&ts=UNIX&nonce=N&sig=hex HMAC-SHA256 (RFC 2104)
+    with the terminal's key over METHOD \\n path \\n terminal \\n ts \\n nonce \\n body.  The
+    terminal id and key come from the app's parameters in its storage (`params`, written by the
+    operator's provisioning); the key is used here and never returned to the app."""
+    host.need("network")
+    raw = _get(host, params)
+    try:
+        p = json.loads(raw) if raw else None
+        term, key = p["terminal"], bytes.fromhex(p["key"])
+    except (ValueError, KeyError, TypeError):
+        raise RefusedError("no signing parameters in storage key %s" % params)
+    if len(key) < 16:
+        raise RefusedError("signing key in %s too short" % params)
+    if "?" in url:
+        raise RefusedError("a signed request's URL takes no query")
+    from pos.crypto import hmac_sha256
+    from pos.net import http
+    import random
+    if type(body) is str:
+        body = body.encode()
+    ts = int(time.time())
+    host.n += 1
+    nonce = "%08x%x" % (random.getrandbits(32), host.n)
+    msg = ("POST\n%s\n%s\n%d\n%s\n" % (http.Url(url).path, term, ts, nonce)).encode()
+    sig = hmac_sha256(key, msg + (body or b""))
+    key = None
+    _http(host, "POST", "%s?terminal=%s&ts=%d&nonce=%s&sig=%s" % (url, term, ts, nonce, sig.hex()), body, on_done)
+
+
 def _member(host, code):
     host.need("members")
     raise RefusedError("members are not in this firmware yet")
@@ -624,16 +655,17 @@ def _refund(host, reference, on_done):
 
 # where an SDK call takes the app's function (called back through Host.run only); any other
 # argument is plain data (_checked)
-_CALLBACK_AT = {"pay": 2, "refund": 1, "timer": 1, "on_event": 1, "http": 3, "enter_text": 1, "scan": 0}
+_CALLBACK_AT = {"pay": 2, "refund": 1, "timer": 1, "on_event": 1, "http": 3, "enter_text": 1, "scan": 0,
+                "http_signed": 2}
 # calls that may load the counter's modules (screens, printer, HTTP client, payment flow)
-_LOADS = ("enter_text", "pay", "refund", "http", "print_text", "print_barcode", "print_qr")
+_LOADS = ("enter_text", "pay", "refund", "http", "http_signed", "print_text", "print_barcode", "print_qr")
 _OPS = {"title": _title, "text": _text, "center": _center, "clear": _clear,
         "print_text": _print_text, "print_barcode": _print_barcode, "print_qr": _print_qr,
         "get": _get, "put": _put, "delete": _delete, "keys": _keys, "open": _open,
         "timer": _timer, "cancel_timer": _cancel_timer, "on_event": _on_event, "http": _http,
         "member": _member, "heap_free": _heap_free, "enter_text": _enter_text, "pay": _pay, "refund": _refund,
         "nfc_card": _nfc_card, "nfc_apdu": _nfc_apdu, "nfc_release": _nfc_release,
-        "scan": _scan, "cancel_scan": _cancel_scan}
+        "scan": _scan, "cancel_scan": _cancel_scan, "http_signed": _http_signed}
 
 
 class AppFrame(Screen):

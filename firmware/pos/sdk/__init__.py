@@ -129,6 +129,12 @@ def surface(host):
     def http_post(url, body, on_done):
         return call("http", ("POST", url, body, on_done))
 
+    def http_post_signed(url, body, on_done, params):
+        """POST `body` to `url` signed for the host with this terminal's key (SDK 2): the
+        storage key `params` names the operator's parameters ({"terminal", "key"}); the
+        firmware reads and uses the key, the app's code never handles it.  on_done(status, body)."""
+        return call("http_signed", (url, body, on_done, params))
+
     def member(code):
         return call("member", (code,))
 
@@ -172,6 +178,7 @@ def surface(host):
     ns.on_event = on_event
     ns.http_get = http_get
     ns.http_post = http_post
+    ns.http_post_signed = http_post_signed
     ns.member = member
     ns.nfc_card = nfc_card
     ns.nfc_apdu = nfc_apdu
