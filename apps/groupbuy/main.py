@@ -2,14 +2,11 @@
 # redeem it once, print a slip; reconcile the day's redemptions with the platform's file
 # (apps/groupbuy/README.md).  Written only against pos.sdk.
 #
-# Every request is signed with the terminal's key from the app's parameters (storage key
-# "platform.json").  A redemption's idempotency key is written to storage before it is sent
+# Every request is signed by the SDK (sdk.http_post_signed) with the terminal's key from the
+# app's parameters (storage key "platform.json").  A redemption's idempotency key is written to storage before it is sent
 # and sent again, unchanged, when no answer came: the platform answers a repeated key with its
 # first answer, so a voucher is never redeemed twice for one customer's visit.
-import binascii
-import hashlib
 import json
-import random
 import time
 
 from pos import sdk
@@ -54,10 +51,6 @@ class GroupBuy(sdk.Screen):
         p = json.loads(sdk.store_get("platform.json", b"{}"))
         self.ready = "key" in p
         if self.ready:
-            k = binascii.unhexlify(p["key"])
-            k = k + bytes(64 - len(k))
-            self.ipad = bytes(b ^ 0x36 for b in k)
-            self.opad = bytes(b ^ 0x5C for b in k)
             self.url, self.term = p["url"], p["terminal"]
         self.timeout = p.get("timeout_ms", 8000)
         self.step = "home"
@@ -86,17 +79,8 @@ class GroupBuy(sdk.Screen):
         def done(st, body):
             if s == self.seq:           # an answer after its deadline is not this step's
                 self.reply = (st, body)
-        # signed: HMAC-SHA256 (RFC 2104) over METHOD, path, terminal, ts, nonce and body with
-        # the terminal's own key; the signature goes in the query string
-        body = json.dumps(obj)
-        ts = int(time.time())
-        nonce = "%08x%x" % (random.getrandbits(32), s)
-        i = hashlib.sha256(self.ipad)
-        i.update(("POST\n%s\n%s\n%d\n%s\n%s" % (path, self.term, ts, nonce, body)).encode())
-        o = hashlib.sha256(self.opad)
-        o.update(i.digest())
-        sdk.http_post("%s%s?terminal=%s&ts=%d&nonce=%s&sig=%s" % (self.url, path, self.term, ts, nonce,
-                      binascii.hexlify(o.digest()).decode()), body, done)
+        # signed by the SDK with the terminal's key from the platform's parameters
+        sdk.http_post_signed(self.url + path, json.dumps(obj), done, "platform.json")
         if self.pump is None:
             self.pump = sdk.timer(100, self.tick, True)
 
