@@ -1,15 +1,12 @@
-# Group-buy vouchers: key a voucher's code, look it up at the voucher platform, show the deal,
+# Group-buy vouchers: scan a voucher's code (or key it), look it up at the voucher platform, show the deal,
 # redeem it once, print a slip; reconcile the day's redemptions with the platform's file
 # (apps/groupbuy/README.md).  Written only against pos.sdk.
 #
-# Every request is signed with the terminal's key from the app's parameters (storage key
-# "platform.json").  A redemption's idempotency key is written to storage before it is sent
+# Every request is signed by the SDK (sdk.http_post_signed) with the terminal's key from the
+# app's parameters (storage key "platform.json").  A redemption's idempotency key is written to storage before it is sent
 # and sent again, unchanged, when no answer came: the platform answers a repeated key with its
 # first answer, so a voucher is never redeemed twice for one customer's visit.
-import binascii
-import hashlib
 import json
-import random
 import time
 
 from pos import sdk
@@ -54,10 +51,6 @@ class GroupBuy(sdk.Screen):
         p = json.loads(sdk.store_get("platform.json", b"{}"))
         self.ready = "key" in p
         if self.ready:
-            k = binascii.unhexlify(p["key"])
-            k = k + bytes(64 - len(k))
-            self.ipad = bytes(b ^ 0x36 for b in k)
-            self.opad = bytes(b ^ 0x5C for b in k)
             self.url, self.term = p["url"], p["terminal"]
         self.timeout = p.get("timeout_ms", 8000)
         self.step = "home"
@@ -86,17 +79,8 @@ class GroupBuy(sdk.Screen):
         def done(st, body):
             if s == self.seq:           # an answer after its deadline is not this step's
                 self.reply = (st, body)
-        # signed: HMAC-SHA256 (RFC 2104) over METHOD, path, terminal, ts, nonce and body with
-        # the terminal's own key; the signature goes in the query string
-        body = json.dumps(obj)
-        ts = int(time.time())
-        nonce = "%08x%x" % (random.getrandbits(32), s)
-        i = hashlib.sha256(self.ipad)
-        i.update(("POST\n%s\n%s\n%d\n%s\n%s" % (path, self.term, ts, nonce, body)).encode())
-        o = hashlib.sha256(self.opad)
-        o.update(i.digest())
-        sdk.http_post("%s%s?terminal=%s&ts=%d&nonce=%s&sig=%s" % (self.url, path, self.term, ts, nonce,
-                      binascii.hexlify(o.digest()).decode()), body, done)
+        # signed by the SDK with the terminal's key from the platform's parameters
+        sdk.http_post_signed(self.url + path, json.dumps(obj), done, "platform.json")
         if self.pump is None:
             self.pump = sdk.timer(100, self.tick, True)
 
@@ -121,7 +105,7 @@ class GroupBuy(sdk.Screen):
             d.text("1 Redeem voucher", 2)
             d.text("2 Reconcile today", 3)
         elif s == "code":
-            d.text("Voucher code:", 2)
+            d.text("Voucher code: scan or key", 2)
             d.text(grouped(self.entry) or "_", 3)
         elif s == "deal":
             v = self.v
@@ -141,6 +125,7 @@ class GroupBuy(sdk.Screen):
         if key == "CANCEL":
             if s == "home":
                 return sdk.EXIT
+            sdk.cancel_scan()
             self.step, self.lines, self.entry, self.v = "home", [], "", None
             return sdk.REDRAW
         if not self.ready:
@@ -148,8 +133,7 @@ class GroupBuy(sdk.Screen):
         digit = len(key) == 1 and key in DIGITS
         if s == "home":
             if key == "1":
-                self.step, self.entry, self.lines = "code", "", []
-                return sdk.REDRAW
+                return self.ask_code()
             if key == "2":
                 return self.reconcile()
         elif s == "code":
@@ -168,15 +152,31 @@ class GroupBuy(sdk.Screen):
             if key == "ENTER" and self.v["status"] == "valid":
                 return self.redeem()
             if key == "ENTER":
-                self.step, self.entry, self.lines, self.v = "code", "", [], None
-                return sdk.REDRAW
+                self.v = None
+                return self.ask_code()
         return None
+
+    # -- the code: scanned (sdk.scan), keyed when there is no scanner or the cashier prefers ----
+    def ask_code(self):
+        self.step, self.entry, self.lines = "code", "", []
+        try:
+            sdk.scan(self.scanned)
+        except sdk.Error as e:
+            self.lines = ["Key the code (" + str(e)[:14] + ")"]
+        return sdk.REDRAW
+
+    def scanned(self, code):
+        if self.step != "code" or self.entry:
+            return None                 # the cashier is keying: the keys win
+        self.entry = code[:CODE_LEN + 1]
+        return self.lookup()
 
     # -- look up -------------------------------------------------------------------------------
     def lookup(self):
         code = self.entry
-        if len(code) != CODE_LEN or not luhn_ok(code):
-            self.entry, self.lines = "", ["Code invalid: key it again"]
+        if len(code) != CODE_LEN or not code.isdigit() or not luhn_ok(code):
+            self.ask_code()
+            self.lines = ["Invalid code: try again"]
             return sdk.REDRAW
         self.step, self.lines = "work", ["Looking up " + grouped(code)]
         self.ask("/v1/lookup", {"code": code}, self.looked_up)
@@ -185,7 +185,7 @@ class GroupBuy(sdk.Screen):
     def looked_up(self, st, body):
         a = answer(st, body)
         if st != 200:
-            self.step, self.entry = "code", ""
+            self.ask_code()
             self.lines = [str(a.get("error") or "Platform unreachable")[:28], "nothing was redeemed"]
             return
         self.v, self.step = a, "deal"

@@ -34,7 +34,7 @@ from tuf.api.serialization.json import JSONSerializer
 from cloud.tms import swu
 from cloud.tms.release import SCHEME
 
-PERMISSIONS = ("payments", "printer", "storage", "network", "members", "events", "nfc")
+PERMISSIONS = ("payments", "printer", "storage", "network", "members", "events", "nfc", "scanner")
 ID_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_-.")
 MAX_PACKAGE = 65536             # what a terminal accepts (pos.platform.install.MAX_PACKAGE)
 

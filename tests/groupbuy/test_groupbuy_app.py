@@ -1,7 +1,7 @@
 """The group-buy app (apps/groupbuy) on the virtual board (product heap) against the voucher
-platform: a voucher looked up, redeemed once and its slip printed; the second redemption told
+platform: a voucher scanned (sdk.scan, the scanner model on the board's UART), looked up, redeemed once and its slip printed; the second redemption told
 when and where; another store's and an expired voucher refused; a mistyped code caught on the
-terminal; an answer lost after the platform redeemed asked again with the same key (redeemed
+terminal, keyed or scanned; an answer lost after the platform redeemed asked again with the same key (redeemed
 once); the day's redemptions reconciled with the platform's file, and a difference found."""
 import json
 import os
@@ -10,7 +10,7 @@ import urllib.request
 import pytest
 
 from host_sim.hosts.vouchers import VoucherHost, signed_query, terminal_key
-from host_sim.hosts.vouchers.counter import install, key_code, open_app
+from host_sim.hosts.vouchers.counter import install, key_code, open_app, scan_code
 from host_sim.hosts.vouchers.deals import VOUCHERS
 from host_sim.rig import Rig
 
@@ -46,7 +46,7 @@ def _back_home(rig):
 
 def test_a_voucher_is_shown_redeemed_once_and_its_slip_printed(rig, platform):
     n0 = len(rig.receipts())
-    which, text = key_code(rig, LATTE[0])
+    which, text = scan_code(rig, LATTE[0])
     assert which == "ENTER redeem"
     assert "Latte for two" in text and "Value 46.00" in text and "VALID" in text and grouped(LATTE[0]) in text
     rig.keys(["ENTER"])
@@ -67,7 +67,7 @@ def test_a_voucher_is_shown_redeemed_once_and_its_slip_printed(rig, platform):
 
 def test_the_second_redemption_is_refused_with_when_and_where(rig, platform):
     n0 = len(rig.receipts())
-    which, text = key_code(rig, LATTE[0])
+    which, text = scan_code(rig, LATTE[0])
     r = platform.redemptions[0]
     assert which == "ENTER next"
     assert "ALREADY REDEEMED" in text and "on %s %s" % (r["day"], r["time"]) in text and "at Nanjing Rd" in text
@@ -96,9 +96,16 @@ def test_a_mistyped_code_is_caught_on_the_terminal(rig, platform):
     rig.keys(["1"])
     rig.wait_text("Voucher code:")
     rig.keys(list(bad) + ["ENTER"])
-    rig.wait_text("Code invalid: key it again")
+    rig.wait_text("Invalid code: try again")
     assert len(platform.requests) == n         # nothing left the terminal
     _back_home(rig)
+    for scanned in (bad, "VOUCHER-" + LATTE[1]):   # the same code scanned; not a voucher code at all
+        rig.keys(["1"])
+        rig.wait_text("Voucher code:")
+        rig.board.devices["scanner"].scan(scanned)
+        rig.wait_text("Invalid code: try again")
+        _back_home(rig)
+    assert len(platform.requests) == n
 
 
 def test_a_lost_answer_is_asked_again_with_the_same_key_and_redeemed_once(rig, platform):

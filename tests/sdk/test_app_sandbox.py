@@ -30,6 +30,8 @@ ESCAPES = {
     "_evil_arg": "Error: argument of type Evil refused",
     "_import_relative": "ImportError: app import refused: relative import",
     "_deleted_shadow": "ImportError: app import refused: os",
+    "_scan_unpermitted": "Error: permission scanner not in app.json",
+    "_signed_params_elsewhere": "Error: storage key refused: '../../config/terminal.json'",
 }
 
 
@@ -52,7 +54,7 @@ out("screen", screen())
     assert set(notes) == set(ESCAPES)
     for name, why in ESCAPES.items():
         assert notes[name] == "refused " + why, name
-    assert "22 notes" in out[-1]                     # the app still runs: refusals, not crashes
+    assert "24 notes" in out[-1]                     # the app still runs: refusals, not crashes
     # storage: only the app's own directory was written, and within its quota
     files = sorted(p.relative_to(flash).as_posix() for p in flash.rglob("*") if p.is_file())
     assert files == ["appdata/hostile/notes", "apps/hostile/app.json", "apps/hostile/main.py",
@@ -116,7 +118,7 @@ except OSError:
     out("contained")
 """)
     # stopped cleanly: the interpreter's import back, the runtime and SDK unloaded
-    assert out == ["home 1 True []", "notes 22", "contained"]
+    assert out == ["home 1 True []", "notes 24", "contained"]
 
 
 def test_no_app_code_runs_draws_or_reads_keys_while_pin_entry_holds_the_display(flash):
@@ -155,7 +157,7 @@ def test_manifest_checks(tmp_path):
     import shutil
     flash = sandbox_mp.flash(tmp_path, "hostile")
     m = json.loads((flash / "apps" / "hostile" / "app.json").read_text())
-    for name, change in (("newer", {"sdk": 2}), ("perm", {"permissions": ["keys"]}),
+    for name, change in (("newer", {"sdk": 3}), ("perm", {"permissions": ["keys"]}),
                          ("entry", {"entry": "../main.py"}), ("noname", {"name": "x"}),
                          ("store", {"storage": "lots"})):
         shutil.copytree(flash / "apps" / "hostile", flash / "apps" / name)
@@ -170,7 +172,7 @@ for n in ("newer", "perm", "entry", "noname", "store", "list"):
     except runtime.AppError as e:
         out(n, e)
 """)
-    assert out == ["newer needs SDK 2, this firmware has 1", "perm app.json: unknown permission keys",
+    assert out == ["newer needs SDK 3, this firmware has 2", "perm app.json: unknown permission keys",
                    "entry app.json: bad entry", "noname app.json: name needs en (and zh)",
                    "store app.json: storage must be bytes (a whole number)", "list app.json: not an object"]
 

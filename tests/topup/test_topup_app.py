@@ -19,13 +19,6 @@ TIMEOUT_MS = 2500           # the app's wait for the biller (its parameters)
 PAN = "4761739001010119"    # a card of the biller's issuer (TEST)
 
 
-# Nine flows on one counter (payments, refunds, reversals, a restart of the app): on the product
-# heap the app ran out of memory in one full run of seven (the app's 16 KB budget also counts the
-# counter's own allocations; docs/sdk.md). The demo runs on the product heap; this module on 512K
-# until the runtime charges an app only its own allocations.
-RIG_HEAP = "512K"
-
-
 @pytest.fixture(scope="module")
 def biller():
     b = BillerHost(port=0).start()
@@ -36,7 +29,7 @@ def biller():
 
 @pytest.fixture(scope="module")
 def rig(biller):
-    with Rig(heap=RIG_HEAP, before_boot=lambda r: install(r, biller, "TERM0001", TIMEOUT_MS)) as r:
+    with Rig(before_boot=lambda r: install(r, biller, "TERM0001", TIMEOUT_MS)) as r:
         yield r
 
 

@@ -25,7 +25,7 @@ KEPT_DIR = "appsprev"           # the version a new one replaced, until it start
 # firmware (no sys, builtins, os, io, micropython, machine, asyncio)
 ALLOWED = ("time", "math", "json", "struct", "binascii", "re", "random", "hashlib",
            "collections", "errno")
-PERMISSIONS = ("payments", "printer", "storage", "network", "members", "events", "nfc")
+PERMISSIONS = ("payments", "printer", "storage", "network", "members", "events", "nfc", "scanner")
 CALL_LIMIT_MS = 2000            # one callback may hold the event loop this long
 HEAP_BUDGET = 16384             # bytes an app may keep allocated (app.json "heap" lowers it)
 STORAGE_QUOTA = 16384           # bytes of its storage (app.json "storage" lowers it)
@@ -206,7 +206,11 @@ class Host:
         self.pkg.sdk = sdk.surface(self)
         self.display = self.pkg.sdk.display     # kept here: the app may rewrite its own copy
         self.screen_cls = sdk.Screen
-        self.base = 0
+        self.base = 0                   # heap in use when it started, plus the counter's loads
+        self.charged = 0                # what the app's own calls allocated, net (docs/sdk.md)
+        self.credit = 0                 # the counter's loads inside SDK calls: not the app's
+        self.depth = 0                  # calls into the app in progress (only the outer one counts)
+        self.scan = None                # the app's on_done for one scanned code (sdk.scan), or None
 
     # -- into the app ----------------------------------------------------------------------
     def run(self, fn, *args):
@@ -218,6 +222,10 @@ class Host:
             raise AppStopped(self.stopped)
         t0 = time.ticks_ms()
         why = None
+        outer = self.depth == 0
+        self.depth += 1
+        c0 = self.credit
+        a0 = gc.mem_alloc()
         _inside = self.pkg
         try:
             r = fn(*args)
@@ -231,12 +239,19 @@ class Host:
             why = "raised %s" % (type(exc).__name__,)
         finally:
             _inside = None
+            self.depth -= 1
+        if outer:                       # the app's net allocation in this call, loads excluded
+            self.charged += gc.mem_alloc() - a0 - (self.credit - c0)
         took = time.ticks_diff(time.ticks_ms(), t0)
         if why is None and took > CALL_LIMIT_MS:
             why = "held the counter %d ms" % took
-        if why is None and gc.mem_alloc() - self.base > self.budget:
+        if why is None and outer and self.charged > self.budget:
             gc.collect()
-            if gc.mem_alloc() - self.base > self.budget:
+            # after a collection the app keeps at most the heap's growth since it started (the
+            # counter's own kept objects are in that growth too): garbage the app made and the
+            # collector freed is no longer charged
+            self.charged = min(self.charged, gc.mem_alloc() - self.base)
+            if self.charged > self.budget:
                 why = "over its heap budget"
         if why:
             self.stop(why)
@@ -252,6 +267,7 @@ class Host:
         self.timers = []
         self.events = {}
         self.pending = None
+        self.scan = None
         log.warning("apps", "stopped", app=self.id, why=why)
         leave()
 
@@ -283,7 +299,9 @@ class Host:
             r = op(self, *args)
             if loads:                   # the counter's modules this loaded are not the app's heap
                 gc.collect()
-                self.base += max(0, gc.mem_alloc() - a0)
+                grew = max(0, gc.mem_alloc() - a0)
+                self.base += grew
+                self.credit += grew
             return True, r
         except MemoryError:
             raise
@@ -482,6 +500,37 @@ def _http(host, method, url, body, on_done):
     asyncio.create_task(fetch())
 
 
+def _http_signed(host, url, body, on_done, params):
+    """POST signed as the apps' hosts verify it (the biller's scheme, also the voucher platform's
+    and the transit operator's): ?terminal=ID&ts=UNIX&nonce=N&sig=hex HMAC-SHA256 (RFC 2104)
+    with the terminal's key over METHOD \\n path \\n terminal \\n ts \\n nonce \\n body.  The
+    terminal id and key come from the app's parameters in its storage (`params`, written by the
+    operator's provisioning); the key is used here and never returned to the app."""
+    host.need("network")
+    raw = _get(host, params)
+    try:
+        p = json.loads(raw) if raw else None
+        term, key = p["terminal"], bytes.fromhex(p["key"])
+    except (ValueError, KeyError, TypeError):
+        raise RefusedError("no signing parameters in storage key %s" % params)
+    if len(key) < 16:
+        raise RefusedError("signing key in %s too short" % params)
+    if "?" in url:
+        raise RefusedError("a signed request's URL takes no query")
+    from pos.crypto import hmac_sha256
+    from pos.net import http
+    import random
+    if type(body) is str:
+        body = body.encode()
+    ts = int(time.time())
+    host.n += 1
+    nonce = "%08x%x" % (random.getrandbits(32), host.n)
+    msg = ("POST\n%s\n%s\n%d\n%s\n" % (http.Url(url).path, term, ts, nonce)).encode()
+    sig = hmac_sha256(key, msg + (body or b""))
+    key = None
+    _http(host, "POST", "%s?terminal=%s&ts=%d&nonce=%s&sig=%s" % (url, term, ts, nonce, sig.hex()), body, on_done)
+
+
 def _member(host, code):
     host.need("members")
     raise RefusedError("members are not in this firmware yet")
@@ -542,8 +591,47 @@ def _enter_text(host, title, on_done, initial="", maxlen=24):
     host.pending = ("push", TextEntry(str(title)[:24], done, str(initial), max(1, min(int(maxlen), 24))))
 
 
+def _scan(host, on_done):
+    """One code from the scanner for the app (permission scanner): on_done(code) in the app's
+    context from its screen's tick (never while PIN entry holds the terminal).  The counter's
+    own scanner path (pos.drivers.scanner, as the basket reads it); what was read before is
+    dropped."""
+    host.need("scanner")
+    if status_canvas_owner() is not None:
+        raise RefusedError("the scanner is held by PIN entry")
+    from pos import hw
+    sc = hw.scanner()
+    if sc is None:
+        raise RefusedError("no scanner")
+    sc.flush()
+    host.scan = on_done
+
+
+def _cancel_scan(host):
+    host.scan = None
+
+
+def _scanned(host):
+    """The app's on_done and the code read now, or None (a misread is dropped and logged:
+    the cashier scans again, the request stays)."""
+    from pos import hw
+    from pos.drivers.scanner import ScannerError
+    sc = hw.scanner()
+    if sc is None:
+        return None
+    try:
+        code = sc.poll()
+    except ScannerError as exc:
+        log.warning("apps", "scan refused", app=host.id, err=str(exc))
+        return None
+    if code is None:
+        return None
+    fn, host.scan = host.scan, None
+    return fn, code
+
+
 def _heap_free(host):
-    return host.budget - (gc.mem_alloc() - host.base)
+    return host.budget - host.charged
 
 
 def outcome(e, tender, reference):
@@ -567,15 +655,17 @@ def _refund(host, reference, on_done):
 
 # where an SDK call takes the app's function (called back through Host.run only); any other
 # argument is plain data (_checked)
-_CALLBACK_AT = {"pay": 2, "refund": 1, "timer": 1, "on_event": 1, "http": 3, "enter_text": 1}
+_CALLBACK_AT = {"pay": 2, "refund": 1, "timer": 1, "on_event": 1, "http": 3, "enter_text": 1, "scan": 0,
+                "http_signed": 2}
 # calls that may load the counter's modules (screens, printer, HTTP client, payment flow)
-_LOADS = ("enter_text", "pay", "refund", "http", "print_text", "print_barcode", "print_qr")
+_LOADS = ("enter_text", "pay", "refund", "http", "http_signed", "print_text", "print_barcode", "print_qr")
 _OPS = {"title": _title, "text": _text, "center": _center, "clear": _clear,
         "print_text": _print_text, "print_barcode": _print_barcode, "print_qr": _print_qr,
         "get": _get, "put": _put, "delete": _delete, "keys": _keys, "open": _open,
         "timer": _timer, "cancel_timer": _cancel_timer, "on_event": _on_event, "http": _http,
         "member": _member, "heap_free": _heap_free, "enter_text": _enter_text, "pay": _pay, "refund": _refund,
-        "nfc_card": _nfc_card, "nfc_apdu": _nfc_apdu, "nfc_release": _nfc_release}
+        "nfc_card": _nfc_card, "nfc_apdu": _nfc_apdu, "nfc_release": _nfc_release,
+        "scan": _scan, "cancel_scan": _cancel_scan, "http_signed": _http_signed}
 
 
 class AppFrame(Screen):
@@ -633,6 +723,13 @@ class AppFrame(Screen):
             raise AppStopped(h.stopped)
         if c.owner is not None:
             return False
+        if h.scan is not None:          # a code for the app: only while its screen is up
+            got = _scanned(h)
+            if got is not None:
+                h.frame = self
+                r = self.after(h.run(got[0], got[1]))
+                if r:
+                    return r
         now = time.ticks_ms()
         for x in list(h.timers):
             if time.ticks_diff(now, x[1]) >= 0:

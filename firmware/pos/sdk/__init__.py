@@ -17,7 +17,7 @@
 # made by the closure, in the app's context.  An app can rewrite this module's globals and
 # classes (both are reachable): the runtime imports a fresh copy for each app it starts and
 # never calls into one an app has run with outside that app's context.
-VERSION = 1            # the SDK version this firmware provides; app.json "sdk" may not exceed it
+VERSION = 2            # the SDK version this firmware provides; app.json "sdk" may not exceed it
 
 
 class Error(Exception):
@@ -129,6 +129,12 @@ def surface(host):
     def http_post(url, body, on_done):
         return call("http", ("POST", url, body, on_done))
 
+    def http_post_signed(url, body, on_done, params):
+        """POST `body` to `url` signed for the host with this terminal's key (SDK 2): the
+        storage key `params` names the operator's parameters ({"terminal", "key"}); the
+        firmware reads and uses the key, the app's code never handles it.  on_done(status, body)."""
+        return call("http_signed", (url, body, on_done, params))
+
     def member(code):
         return call("member", (code,))
 
@@ -144,6 +150,15 @@ def surface(host):
 
     def nfc_release():
         return call("nfc_release", ())
+
+    def scan(on_done):
+        """One code from the terminal's scanner (permission "scanner"): on_done(code) with the
+        code as text when the next one is read while the app's screen is up (never while PIN
+        entry runs); one code per call.  What was read before the call is dropped."""
+        return call("scan", (on_done,))
+
+    def cancel_scan():
+        return call("cancel_scan", ())
 
     def heap_free():
         return call("heap_free", ())
@@ -163,10 +178,13 @@ def surface(host):
     ns.on_event = on_event
     ns.http_get = http_get
     ns.http_post = http_post
+    ns.http_post_signed = http_post_signed
     ns.member = member
     ns.nfc_card = nfc_card
     ns.nfc_apdu = nfc_apdu
     ns.nfc_release = nfc_release
+    ns.scan = scan
+    ns.cancel_scan = cancel_scan
     ns.heap_free = heap_free
     return ns
 

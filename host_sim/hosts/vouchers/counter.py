@@ -1,7 +1,7 @@
 """The group-buy app on a Rig (host_sim.rig): its package built (cloud.appstore.package.build:
 the modules compiled to .mpy, as the store delivers them) and unpacked onto the virtual
-board's flash with its parameters, and the cashier's hands for it (open it from the Apps menu, key a voucher's
-code).  Used by tests/groupbuy and `smartpos demo --scenario groupbuy-redeem`.
+board's flash with its parameters, and the cashier's hands for it (open it from the Apps menu, scan a
+voucher's code on the scanner model, or key it).  Used by tests/groupbuy and `smartpos demo --scenario groupbuy-redeem`.
 
     with Rig(before_boot=lambda r: install(r, platform)) as rig:
         open_app(rig)
@@ -55,4 +55,13 @@ def key_code(rig, code):
     rig.keys(["1"])
     rig.wait_text("Voucher code:")
     rig.keys(list(code) + ["ENTER"])
+    return rig.wait_any(("ENTER redeem", "ENTER next"), 30)
+
+
+def scan_code(rig, code):
+    """From the app's first screen: Redeem, then the voucher's code under the scanner's window
+    (the scanner model on the board's UART); the screen once the deal is shown."""
+    rig.keys(["1"])
+    rig.wait_text("Voucher code:")
+    rig.board.devices["scanner"].scan(code)
     return rig.wait_any(("ENTER redeem", "ENTER next"), 30)

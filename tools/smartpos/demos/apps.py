@@ -7,7 +7,7 @@ from host_sim.rig import Rig
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 HOSTILE = os.path.join(REPO, "tests", "sdk", "apps", "hostile")
-ESCAPES = 22            # the attempts of tests/sdk/apps/hostile/main.py
+ESCAPES = 24            # the attempts of tests/sdk/apps/hostile/main.py
 
 
 def app_sandbox(args):
@@ -71,7 +71,7 @@ def app_sandbox(args):
     ok = len(refused) == ESCAPES == len(notes) and len(stops) == 5 and not outside and terminal
     return ok, ("hostile app: %d of %d escapes refused (imports of pos.store/machine/os/sys, __import__, "
                 "exec/eval, builtins, the pos package, ../ and absolute paths, quota, __globals__, "
-                "hostile arguments); stopped back to Ready for %s; nothing written outside its storage"
+                "hostile arguments, the scanner unpermitted, signing parameters outside its storage); stopped back to Ready for %s; nothing written outside its storage"
                 % (len(refused), len(notes), ", ".join(stops)))
 
 

@@ -1,6 +1,6 @@
 """The group-buy app on the virtual board (product heap) against the voucher platform: built
 and signed by its developer, published in the cloud's app store and pushed by the operator to
-the terminal's group, which verifies and installs it; then a voucher redeemed and its slip printed, the same voucher refused with when and where it was
+the terminal's group, which verifies and installs it; then a voucher scanned, redeemed and its slip printed, the same voucher refused with when and where it was
 used, another store's voucher and an expired one refused, and the day's redemptions
 reconciled with the platform's reconciliation file."""
 import json
@@ -10,7 +10,7 @@ import tempfile
 import urllib.request
 
 from host_sim.hosts.vouchers import VoucherHost, params, parse_file, signed_query, terminal_key
-from host_sim.hosts.vouchers.counter import APP_DIR, key_code, open_app
+from host_sim.hosts.vouchers.counter import APP_DIR, open_app, scan_code
 from host_sim.hosts.vouchers.deals import VOUCHERS
 from host_sim.rig import PRODUCT_HEAP
 
@@ -55,9 +55,9 @@ def groupbuy_redeem(args):
                            and on_flash == ["app.json", "main.mpy"]))
             open_app(rig)
 
-            print("\n1. Voucher %s (Latte for two): look up, redeem, slip" % latte[0])
+            print("\n1. Voucher %s (Latte for two) scanned: look up, redeem, slip" % latte[0])
             n0 = len(rig.receipts())
-            which, text = key_code(rig, latte[0])
+            which, text = scan_code(rig, latte[0])
             _screen(text)
             rig.keys(["ENTER"])
             _screen(rig.wait_text("REDEEMED", 30))
@@ -67,17 +67,17 @@ def groupbuy_redeem(args):
                            which == "ENTER redeem" and len(platform.redemptions) == 1 and r.get("code") == latte[0]
                            and len(rig.receipts()) == n0 + 1 and r["redemption"] in rig.receipts()[-1]))
 
-            print("\n2. The same voucher again")
+            print("\n2. The same voucher scanned again")
             rig.keys(["ENTER"])
             rig.wait_text("Voucher code:")
-            rig.keys(list(latte[0]) + ["ENTER"])
+            rig.board.devices["scanner"].scan(latte[0])
             text = rig.wait_text("ALREADY REDEEMED", 30)
             _screen(text)
             checks.append(("second redemption refused with when and where",
                            "on %s %s" % (r["day"], r["time"]) in text and "at Nanjing Rd" in text
                            and len(platform.redemptions) == 1))
 
-            print("\n3. A Xujiahui-only voucher (Hotpot set for 4) at Nanjing Rd")
+            print("\n3. A Xujiahui-only voucher (Hotpot set for 4) at Nanjing Rd, its code keyed")
             rig.keys(["ENTER"])
             rig.wait_text("Voucher code:")
             rig.keys(list(hotpot) + ["ENTER"])

@@ -112,10 +112,20 @@ def _import_relative():
     return exec_("store", None, None, ("keystore",), 2)
 
 
+def _scan_unpermitted():
+    return sdk.scan(lambda code: None)          # no scanner permission in its app.json
+
+
+def _signed_params_elsewhere():
+    # the signing parameters taken from outside its storage (the counter's config)
+    return sdk.http_post_signed("http://127.0.0.1:9/x", "{}", lambda st, body: None,
+                                "../../config/terminal.json")
+
+
 ATTEMPTS = (_imp_keys, _imp_journal, _imp_machine, _imp_os, _imp_sys, _dunder_import, _exec_import,
             _eval_builtin, _builtins, _pos_package, _pos_from, _open_up, _open_abs, _open_write,
             _store_dotdot, _store_slash, _quota, _globals_walk, _surface_again, _evil_arg,
-            _import_relative, _deleted_shadow)
+            _import_relative, _deleted_shadow, _scan_unpermitted, _signed_params_elsewhere)
 
 
 class Probe(sdk.Screen):
