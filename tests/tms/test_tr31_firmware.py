@@ -67,9 +67,7 @@ def test_every_usage_mode_version_and_key_length_opens_to_psecs_key(tmp_path):
     assert len(cases) == 4 * (sum(len(m) for m in MODES.values()) + 10)
     assert aes192 >= 8 or tr31_mp.AES_BACKEND == "native"
     # source modules compiled on the unix port; frozen into ROM the bytecode leaves the heap
-    # (62.4 KB until the faster pure DES: its S-box tables as lists, 6.4 KB more on this port,
-    # and its cached key schedules, up to 2.8 KB for a three-key key here, docs/performance.md)
-    assert kept < 80_000, "pos.tms.tr31 keeps %d bytes of the board's 192 KB heap" % kept
+    assert kept < 64_000, "pos.tms.tr31 keeps %d bytes of the board's 192 KB heap" % kept
 
 
 def test_optional_blocks_parsed_pad_block_dropped_extended_length(tmp_path):

@@ -1,17 +1,14 @@
 # DES, triple DES and ISO/IEC 9797-1 MACs in pure MicroPython (FIPS 46-3).
 from array import array
 
-from micropython import const
-
 from pos.crypto.args import CryptoError, as_bytes, check_iv, whole_blocks
 
 
 # ---------------------------------------------------------------------------
-# DES (FIPS 46-3).  Tables are the standard's; SPE boxes (S-box, then P, then E) and
-# the byte tables for IP/FP are computed once at import from them.  Every value the block
+# DES (FIPS 46-3).  Tables are the standard's; SP boxes (S-box then P) and the
+# byte tables for IP/FP are computed once at import from them.  Every value the block
 # and key schedule code holds fits 28 bits, so a 32-bit port (30-bit small integers)
-# allocates nothing per block: 32-bit words are carried as 16-bit halves, and their
-# E-expanded 48 bits as 24-bit halves.
+# allocates nothing per block: 32-bit words are carried as 16-bit halves.
 # ---------------------------------------------------------------------------
 # The FIPS 46-3 tables (IP, P, PC-1, PC-2, shifts, S1..S8) as byte strings: a bytes
 # literal costs one byte per entry on the heap, a tuple of ints eight.
@@ -64,32 +61,18 @@ _S = (b"\x0e\x04\x0d\x01\x02\x0f\x0b\x08\x03\x0a\x06\x0c\x05\x09\x00\x07"
       b"\x02\x01\x0e\x07\x04\x0a\x08\x0d\x0f\x0c\x09\x00\x03\x05\x06\x0b")
 
 
-def _expand(h, w):
-    # E (FIPS 46-3) of the 32-bit value held as halves h (bits 1-16) and w (bits 17-32): 48
-    # bits as two 24-bit halves, S-boxes 1-4's six-bit inputs and 5-8's.
-    return ((((w & 1) << 5) | (h >> 11)) << 18 | ((h >> 7) & 0x3F) << 12
-            | ((h >> 3) & 0x3F) << 6 | (((h & 0x1F) << 1) | (w >> 15)),
-            (((h & 1) << 5) | (w >> 11)) << 18 | ((w >> 7) & 0x3F) << 12
-            | ((w >> 3) & 0x3F) << 6 | (((w & 0x1F) << 1) | (h >> 15)))
-
-
-def _build_spe():
-    # For S-box i (0-7), two lists of 64: E(P(S_i(v) at S-box i's output nibble)) as two
-    # 24-bit halves: list i holds the half of E that feeds S-boxes 1-4, list 8 + i the half
-    # that feeds 5-8.  The block is held from IP to FP in the form E gives it, and E is a
-    # bit copy, so E(L xor f) = E(L) xor E(f): a round is the round key XORed onto E(R),
-    # eight six-bit indices and sixteen look-ups, every value under 2^24; a list per S-box
-    # spares the index its box's offset.
+def _build_sp():
+    # SP[i*64 + v]: P(S_i(v) placed at S-box i's output nibble), 32 bits (bit 1 = MSB) kept
+    # as two 16-bit halves, _SP_HI and _SP_LO.
     dest = bytearray(32)                   # P: input bit p (0-based) goes to output bit dest[p]
     for k in range(32):
         dest[_P[k] - 1] = k
-    boxes = []
-    for half in range(2):
-        for i in range(8):
-            boxes.append([0] * 64)
+    hi = array("H", bytes(2 * 512))
+    lo = array("H", bytes(2 * 512))
     for i in range(8):
+        box = i * 64
         for v in range(64):
-            s = _S[i * 64 + ((v >> 4) & 2 | (v & 1)) * 16 + ((v >> 1) & 15)]
+            s = _S[box + ((v >> 4) & 2 | (v & 1)) * 16 + ((v >> 1) & 15)]
             h = w = 0
             for b in range(4):
                 if s & (8 >> b):
@@ -98,8 +81,9 @@ def _build_spe():
                         h |= 1 << (15 - d)
                     else:
                         w |= 1 << (31 - d)
-            boxes[i][v], boxes[8 + i][v] = _expand(h, w)
-    return tuple(boxes)
+            hi[box + v] = h
+            lo[box + v] = w
+    return hi, lo
 
 
 def _build_byte_perm(table):
@@ -107,20 +91,18 @@ def _build_byte_perm(table):
     # same offset a[i] of each input byte, and put input byte j's bit at the same place b[j]
     # of every output byte.  The permutation is then 8 table look-ups per 16-bit output
     # half: half h = OR over j of G[h][in[j]] << b[j], G[h][v] holding v's bits at the
-    # offsets of output bytes 2h and 2h+1 (at bits 8 and 0).  Returns G[0..3] and b.
+    # offsets of output bytes 2h and 2h+1 (at bits 8 and 0).
     a = bytearray(8)
     b = bytearray(8)
     for k in range(64):
         t = table[k] - 1
         a[k >> 3] = t & 7
         b[t >> 3] = 7 - (k & 7)
-    gs = []
+    g = array("H", bytes(2 * 1024))
     for h in range(4):
-        g = array("H", bytes(2 * 256))
         for v in range(256):
-            g[v] = (((v >> (7 - a[2 * h])) & 1) << 8) | ((v >> (7 - a[2 * h + 1])) & 1)
-        gs.append(g)
-    return gs[0], gs[1], gs[2], gs[3], bytes(b)
+            g[h * 256 + v] = (((v >> (7 - a[2 * h])) & 1) << 8) | ((v >> (7 - a[2 * h + 1])) & 1)
+    return g, bytes(b)
 
 
 def _inverse(table):
@@ -130,16 +112,16 @@ def _inverse(table):
     return bytes(inv)
 
 
-_SPE = _build_spe()
-_FP = _build_byte_perm(_inverse(_IP))
-_IP = _build_byte_perm(_IP)     # from here on, IP's tables
-del _build_spe, _build_byte_perm, _inverse, _S, _P  # needed only to build the tables
+_SP_HI, _SP_LO = _build_sp()
+_IP_G, _IP_SHIFT = _build_byte_perm(_IP)
+_FP_G, _FP_SHIFT = _build_byte_perm(_inverse(_IP))
+del _build_sp, _build_byte_perm, _inverse, _S, _P, _IP  # needed only to build the tables
 
 
 def _key_schedule(key8):
-    # 16 round keys (FIPS 46-3 key schedule), each as two 24-bit halves (S-boxes 1-4 and 5-8),
-    # in turns of two rounds.  C and D are kept as 28-bit values
-    # (small integers on a 32-bit port).
+    # 16 round keys, each as 8 six-bit chunks (FIPS 46-3 key schedule); C and D are kept
+    # as 28-bit values and the round key as two 24-bit halves (small integers on a
+    # 32-bit port).
     c = d = 0
     for k in range(56):                    # PC-1: C from its first 28 entries, D the rest
         t = _PC1[k] - 1
@@ -148,7 +130,7 @@ def _key_schedule(key8):
             c = (c << 1) | bit
         else:
             d = (d << 1) | bit
-    ks = [0] * 32
+    ks = bytearray(128)
     for r in range(16):
         s = _SHIFTS[r]
         c = ((c << s) | (c >> (28 - s))) & 0xFFFFFFF
@@ -161,25 +143,14 @@ def _key_schedule(key8):
                 hi = (hi << 1) | bit
             else:
                 lo = (lo << 1) | bit
-        ks[2 * r] = hi
-        ks[2 * r + 1] = lo
-    # the rounds run two at a time, each turn taking its two round keys as one 4-tuple:
-    # [enciphering turns, deciphering turns (made at the first use, by _deciphering)]
-    return [tuple(tuple(ks[4 * t:4 * t + 4]) for t in range(8)), None]
+        for i in range(4):
+            ks[r * 8 + i] = (hi >> (18 - 6 * i)) & 0x3F
+            ks[r * 8 + 4 + i] = (lo >> (18 - 6 * i)) & 0x3F
+    return ks
 
 
-def _deciphering(schedule):
-    # the turns in reverse, each turn's two rounds swapped
-    t = schedule[0]
-    schedule[1] = tuple((t[i][2], t[i][3], t[i][0], t[i][1]) for i in range(7, -1, -1))
-    return schedule[1]
-
-
-# key -> its passes' schedules, computed once per key.  A schedule is about 0.5 KB per
-# direction on a 32-bit build (0.9 KB on the 64-bit port): the cache keeps the few keys a
-# transaction uses (PIN, MAC, the data key at rest) and starts again when a fifth comes.
+# key -> its passes: ((schedule, decrypt), ...) for encryption, computed once per key.
 _passes_cache = {}
-_CACHED_KEYS = const(4)
 
 
 def _passes(key):
@@ -199,87 +170,58 @@ def _passes(key):
         p = (_key_schedule(key[:8]), _key_schedule(key[8:16]), _key_schedule(key[16:]))
     else:
         raise CryptoError("bad key length %d (want 8, 16 or 24)" % n)
-    if len(_passes_cache) >= _CACHED_KEYS:
+    if len(_passes_cache) >= 8:
         _passes_cache.clear()
     _passes_cache[bytes(key)] = p
     return p
 
 
-def _block(schedules, first, n, decrypt, block, i, out, o, count=1):
+def _block(schedules, first, n, decrypt, block, i, out, o):
     """out[o:o+8] = block[i:i+8] through DES with schedules[first] (n = 1) or triple DES
-    with schedules[first:first+3] (n = 3: E D E, or D E D in reverse to decipher); n = 2
-    deciphering is D with schedules[first+1], then E with schedules[first].
-    L and R are carried as E gives them (two 24-bit halves each) from IP to FP; between the
-    passes of triple DES the FP of one pass and the IP of the next cancel and are skipped.
-    With count > 1, out[o:o+8] is the CBC-MAC of `count` blocks from block[i] (zero IV):
-    the chain stays in IP's domain between blocks, IP(FP(c) xor d) = c xor IP(d), so FP
-    runs once."""
-    g0, g1, g2, g3, sh = _IP
-    h0, h1, h2, h3, h4, h5, h6, h7, q0, q1, q2, q3, q4, q5, q6, q7 = _SPE
-    lh = ll = rh = rl = 0                  # the chain, as E(L) and E(R) of its IP
-    for _blk in range(count):
-        xh = xl = yh = yl = 0
-        for b in sh:                       # IP of the next block, as four 16-bit halves
-            v = block[i]
-            i += 1
-            xh |= g0[v] << b
-            xl |= g1[v] << b
-            yh |= g2[v] << b
-            yl |= g3[v] << b
-        # E of its L and R, XORed onto the chain (written out: a function returning a pair
-        # would allocate per block)
-        lh ^= (((xl & 1) << 5) | (xh >> 11)) << 18 | ((xh >> 7) & 0x3F) << 12 \
-            | ((xh >> 3) & 0x3F) << 6 | (((xh & 0x1F) << 1) | (xl >> 15))
-        ll ^= (((xh & 1) << 5) | (xl >> 11)) << 18 | ((xl >> 7) & 0x3F) << 12 \
-            | ((xl >> 3) & 0x3F) << 6 | (((xl & 0x1F) << 1) | (xh >> 15))
-        rh ^= (((yl & 1) << 5) | (yh >> 11)) << 18 | ((yh >> 7) & 0x3F) << 12 \
-            | ((yh >> 3) & 0x3F) << 6 | (((yh & 0x1F) << 1) | (yl >> 15))
-        rl ^= (((yh & 1) << 5) | (yl >> 11)) << 18 | ((yl >> 7) & 0x3F) << 12 \
-            | ((yl >> 3) & 0x3F) << 6 | (((yl & 0x1F) << 1) | (yh >> 15))
-        for p in range(n):
-            # encipher: E(k1) D(k2) E(k3); decipher: D(k3) E(k2) D(k1)
-            ks = schedules[first + (n - 1 - p if decrypt else p)]
-            if decrypt ^ (p & 1):
-                ks = ks[1] or _deciphering(ks)
-            else:
-                ks = ks[0]
-            # two rounds a turn, L from R then R from L, so nothing is swapped
-            for k0, k1, k2, k3 in ks:
-                a = rh ^ k0
-                b = rl ^ k1
-                v = a >> 18
-                xh = (a >> 12) & 0x3F
-                xl = (a >> 6) & 0x3F
-                a &= 0x3F
-                yh = b >> 18
-                yl = (b >> 12) & 0x3F
-                c = (b >> 6) & 0x3F
-                b &= 0x3F
-                lh ^= h0[v] ^ h1[xh] ^ h2[xl] ^ h3[a] ^ h4[yh] ^ h5[yl] ^ h6[c] ^ h7[b]
-                ll ^= q0[v] ^ q1[xh] ^ q2[xl] ^ q3[a] ^ q4[yh] ^ q5[yl] ^ q6[c] ^ q7[b]
-                a = lh ^ k2
-                b = ll ^ k3
-                v = a >> 18
-                xh = (a >> 12) & 0x3F
-                xl = (a >> 6) & 0x3F
-                a &= 0x3F
-                yh = b >> 18
-                yl = (b >> 12) & 0x3F
-                c = (b >> 6) & 0x3F
-                b &= 0x3F
-                rh ^= h0[v] ^ h1[xh] ^ h2[xl] ^ h3[a] ^ h4[yh] ^ h5[yl] ^ h6[c] ^ h7[b]
-                rl ^= q0[v] ^ q1[xh] ^ q2[xl] ^ q3[a] ^ q4[yh] ^ q5[yl] ^ q6[c] ^ q7[b]
-            a = lh                         # the pre-output is R16 L16
+    with schedules[first:first+3] (n = 3: E D E, or D E D in reverse to decipher).
+    The block is carried as four 16-bit halves from IP to FP; between the passes of
+    triple DES the FP of one pass and the IP of the next cancel and are skipped."""
+    g = _IP_G
+    sh = _IP_SHIFT
+    lh = ll = rh = rl = 0
+    for j in range(8):                     # IP
+        v = block[i + j]
+        b = sh[j]
+        lh |= g[v] << b
+        ll |= g[256 + v] << b
+        rh |= g[512 + v] << b
+        rl |= g[768 + v] << b
+    sph = _SP_HI
+    spl = _SP_LO
+    for p in range(n):
+        # encipher: E(k1) D(k2) E(k3); decipher: D(k3) E(k2) D(k1)
+        ks = schedules[first + (n - 1 - p if decrypt else p)]
+        dec = decrypt ^ (p & 1)
+        k = 120 if dec else 0
+        step = -8 if dec else 8
+        for _ in range(16):
+            # E expansion of R (rotated right by one bit) in eight 6-bit chunks, XOR the round key
+            i0 = (((rl & 1) << 5) | (rh >> 11)) ^ ks[k]
+            i1 = 64 + (((rh >> 7) & 0x3F) ^ ks[k + 1])
+            i2 = 128 + (((rh >> 3) & 0x3F) ^ ks[k + 2])
+            i3 = 192 + ((((rh & 0x1F) << 1) | (rl >> 15)) ^ ks[k + 3])
+            i4 = 256 + ((((rh & 1) << 5) | (rl >> 11)) ^ ks[k + 4])
+            i5 = 320 + (((rl >> 7) & 0x3F) ^ ks[k + 5])
+            i6 = 384 + (((rl >> 3) & 0x3F) ^ ks[k + 6])
+            i7 = 448 + ((((rl & 0x1F) << 1) | (rh >> 15)) ^ ks[k + 7])
+            t = lh ^ sph[i0] ^ sph[i1] ^ sph[i2] ^ sph[i3] ^ sph[i4] ^ sph[i5] ^ sph[i6] ^ sph[i7]
             lh = rh
-            rh = a
-            a = ll
+            rh = t
+            t = ll ^ spl[i0] ^ spl[i1] ^ spl[i2] ^ spl[i3] ^ spl[i4] ^ spl[i5] ^ spl[i6] ^ spl[i7]
             ll = rl
-            rl = a
-    # back from E: the middle four bits of each six-bit chunk
-    lh = ((lh >> 7) & 0xF000) | ((lh >> 5) & 0xF00) | ((lh >> 3) & 0xF0) | ((lh >> 1) & 0xF)
-    ll = ((ll >> 7) & 0xF000) | ((ll >> 5) & 0xF00) | ((ll >> 3) & 0xF0) | ((ll >> 1) & 0xF)
-    rh = ((rh >> 7) & 0xF000) | ((rh >> 5) & 0xF00) | ((rh >> 3) & 0xF0) | ((rh >> 1) & 0xF)
-    rl = ((rl >> 7) & 0xF000) | ((rl >> 5) & 0xF00) | ((rl >> 3) & 0xF0) | ((rl >> 1) & 0xF)
+            rl = t
+            k += step
+        t = lh                             # the pre-output is R16 L16
+        lh = rh
+        rh = t
+        t = ll
+        ll = rl
+        rl = t
     out[o] = lh >> 8                       # the pre-output, R16 L16, through FP in place
     out[o + 1] = lh & 0xFF
     out[o + 2] = ll >> 8
@@ -288,16 +230,16 @@ def _block(schedules, first, n, decrypt, block, i, out, o, count=1):
     out[o + 5] = rh & 0xFF
     out[o + 6] = rl >> 8
     out[o + 7] = rl & 0xFF
-    g0, g1, g2, g3, sh = _FP
+    g = _FP_G
+    sh = _FP_SHIFT
     lh = ll = rh = rl = 0
-    j = o
-    for b in sh:
-        v = out[j]
-        j += 1
-        lh |= g0[v] << b
-        ll |= g1[v] << b
-        rh |= g2[v] << b
-        rl |= g3[v] << b
+    for j in range(8):
+        v = out[o + j]
+        b = sh[j]
+        lh |= g[v] << b
+        ll |= g[256 + v] << b
+        rh |= g[512 + v] << b
+        rl |= g[768 + v] << b
     out[o] = lh >> 8
     out[o + 1] = lh & 0xFF
     out[o + 2] = ll >> 8
@@ -386,7 +328,11 @@ def mac_iso9797_1(key, data, alg, pad):
     else:
         raise CryptoError("bad MAC algorithm %r (want 1 or 3)" % (alg,))
     chain = bytearray(8)
-    _block(keys, 0, n, False, data, 0, chain, 0, len(data) >> 3)
-    if alg == 3:                          # output transformation 3: D(K2), then E(K1)
-        _block(keys, 0, 2, True, chain, 0, chain, 0)
+    for o in range(0, len(data), 8):
+        for i in range(8):
+            chain[i] ^= data[o + i]
+        _block(keys, 0, n, False, chain, 0, chain, 0)
+    if alg == 3:                          # output transformation 3: D(K2), E(K1)
+        _block(keys, 1, 1, True, chain, 0, chain, 0)
+        _block(keys, 0, 1, False, chain, 0, chain, 0)
     return bytes(chain)
