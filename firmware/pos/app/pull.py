@@ -14,6 +14,7 @@
 # only where a catalog is on flash, and a new one is installed only while the counter is still
 # idle once the download is in (never under a sale's open catalog).
 import json
+import os
 import time
 
 from micropython import const
@@ -96,6 +97,10 @@ async def _campaigns(base, headers, pin, stack, is_idle):
 async def _coupons(base, headers, pin):
     """The used-coupon file brought up to date (pos.sync.coupons), where coupons can be checked
     (config/promotions.json); the uploader does the same once its queue drains."""
+    try:
+        os.stat("config/promotions.json")    # asked before the module is loaded
+    except OSError:
+        return
     from pos import modules
     from pos.sync import coupons
     try:

@@ -109,6 +109,10 @@ async def coupons_used(base, headers, pin):
     """Once every upload is in, the coupons the merchant's other terminals redeemed are brought
     into this one's used-coupon file (pos.sync.coupons), so a coupon used elsewhere is refused
     here; only where coupons can be checked (config/promotions.json)."""
+    try:
+        os.stat("config/promotions.json")    # asked before the module is loaded
+    except OSError:
+        return
     from pos import modules
     from pos.sync import coupons
     try:
