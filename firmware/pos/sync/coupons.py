@@ -27,10 +27,6 @@ def _seen():
 
 
 async def fetch(base, headers, pin=None):
-    try:
-        os.stat("config/promotions.json")  # coupons are checked only where promotions are
-    except OSError:
-        return 0
     from pos.net import http
     after = _seen()
     f = open(_NEW, "wb")
