@@ -264,8 +264,9 @@ def book_batch(db, store, merchant, uploads):
     seen = facts.members_seen(db, merchant.id)
     items = stock.items_by_sku(db, merchant.id, [ln.sku for _, s, _ in uploads for ln in s.lines])
     ledger = stock.Ledger(db, store, locked=True)
-    with db.no_autoflush:                   # the batch's facts go in as one flush at the caller's commit
-        for sid, r, (_, sale_in, _) in zip(ids, rows, uploads):     # the back office's facts, as the endpoint writes them
-            facts.record(db, SimpleNamespace(id=sid, **r), sale_in, store, seen)
-            stock.record_sale(db, SimpleNamespace(id=sid, **r), sale_in, store, ledger, items)
+    stored = [(SimpleNamespace(id=sid, **r), sale_in) for sid, r, (_, sale_in, _) in zip(ids, rows, uploads)]
+    facts.record_many(db, stored, store, seen)      # the back office's facts, as the endpoint writes them
+    with db.no_autoflush:                   # the batch's stock moves go in as one flush at the caller's commit
+        for sale, sale_in in stored:
+            stock.record_sale(db, sale, sale_in, store, ledger, items)
     return len(ids)
