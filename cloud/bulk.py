@@ -2,6 +2,7 @@
 (one stream, no statement per row), one executemany INSERT elsewhere (SQLite, the embedded
 default).  Rows are dicts with the same keys, every column they need given (no Python-side
 column defaults are applied here; the database's own, such as an id's sequence, are)."""
+from sqlalchemy import insert, text
 
 
 def write(db, table, rows):
@@ -21,3 +22,19 @@ def write(db, table, rows):
     else:
         conn.execute(table.insert(), rows)
     return len(rows)
+
+
+def write_with_ids(db, table, rows):
+    """Insert `rows` into `table`, whose primary key is an integer `id` the database numbers;
+    returns the ids given, in the order of `rows`.  PostgreSQL: the ids are drawn from the
+    column's sequence in one statement and the rows copied with them; elsewhere one INSERT ...
+    RETURNING over all rows."""
+    if not rows:
+        return []
+    conn = db.connection()
+    if conn.dialect.name == "postgresql":
+        ids = sorted(conn.execute(text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"),
+                                  {"t": table.name, "n": len(rows)}).scalars())
+        write(db, table, [dict(row, id=i) for row, i in zip(rows, ids)])
+        return ids
+    return list(conn.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).scalars())
