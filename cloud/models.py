@@ -10,7 +10,7 @@ from cloud.tms.diagnostics import DiagnosticRequest  # noqa: F401
 from cloud.sales.models import Sale, SaleConflict, JournalEntry, Posting, DayClose, Reconciliation  # noqa: F401
 from cloud.insights.models import (InsightBasket, InsightItem, InsightMember, InsightModel, Lender,  # noqa: F401
                                    CreditConsent)
-from cloud.backoffice.models import SaleFact, TenderFact, LineFact  # noqa: F401
+from cloud.backoffice.models import SaleFact, TenderFact, LineFact, StoreDay  # noqa: F401
 from cloud.promotions.models import CouponRedemption, CouponDoubleRedemption  # noqa: F401
 from cloud.catalog.models import (CatalogHead, Category, Item, CatalogTombstone, StockLevel,  # noqa: F401
                                   StockMovement, StockAlert, PurchaseOrder, PurchaseOrderLine, GoodsReceipt,

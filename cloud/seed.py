@@ -14,18 +14,21 @@ lunch and evening peaks, members on part of the sales, tenders cash / card by sc
 gift card, tips at cafes, shop and campaign discounts, refunds a few days later and voids (a
 refund of the whole sale within minutes, as terminals upload a void).
 """
+import concurrent.futures
 import dataclasses
 import datetime
 import hashlib
+import multiprocessing
 import random
 import time
 import zoneinfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, orm, select
 
 from cloud.accounts import passwords
 from cloud.accounts.models import MERCHANT_OWNER, Account
 from cloud.audit.recorder import acting_as
+from cloud.db import make_engine
 from cloud.sales.contract import SaleIn
 from cloud.sales.ingest import book_batch
 from cloud.tenants.activation import digest
@@ -289,10 +292,17 @@ class Report:
         return (self.totals.sales + self.totals.refunds) / self.seconds if self.seconds else 0.0
 
 
-def load(sessionmaker, operator_id, plan, progress=None):
+def load(sessionmaker, operator_id, plan, progress=None, jobs=1):
     """Write the plan into the database under the operator; refuses a database that already holds
-    seeded merchants.  `progress(done, expected, per_second)` is called after each commit."""
-    plan.check()
+    seeded merchants.  `progress(done, expected, per_second)` is called as merchants are done.
+    `jobs` > 1 books the merchants in that many processes at once (each its own connection; a
+    merchant's data does not depend on the others, so the result is the same but for the order
+    of the merchants' ids)."""
+    plan = dataclasses.replace(plan.check(), end=plan.last_day)    # one last day for every process
+    if not 1 <= jobs <= 64:
+        raise SeedError("--jobs must be 1..64")
+    if jobs > 1 and sessionmaker.kw["bind"].dialect.name != "postgresql":
+        raise SeedError("--jobs above 1 is for PostgreSQL: SQLite takes one writer at a time")
     with sessionmaker() as db:
         already = seeded_merchants(db, operator_id)
     if already:
@@ -302,55 +312,95 @@ def load(sessionmaker, operator_id, plan, progress=None):
     expected = plan.expected_sales()
     t0 = time.monotonic()
     grand = Totals()
-    done = stores_made = terminals_made = 0
-    owners = []
-    with acting_as("system:seed", operator_id):
-        for index in range(plan.merchants):
-            shape = merchant_shape(plan, index)
-            with sessionmaker() as db:
-                m = Merchant(operator_id=operator_id, name=shape.name, mid="%015d" % (index + 1), currency="978")
-                db.add(m)
-                db.flush()
-                stores = []
-                for name, zone in shape.stores:
-                    s = Store(merchant_id=m.id, name=name, timezone=zone, address="%s, %s" % (name, zone))
-                    db.add(s)
-                    stores.append(s)
-                db.flush()
-                terminals = {}
-                for cid, k in shape.terminals:
-                    t = Terminal(operator_id=operator_id, store_id=stores[k].id, controller_id=cid, serial=cid,
-                                 model="smartpos-seed", tid=("%08d" % (index * 100 + len(terminals) + 1))[-8:],
-                                 state="enrolled", target_token_hash=digest(terminal_token(plan.seed, cid)),
-                                 enrolled_at=datetime.datetime.combine(plan.first_day, datetime.time()),
-                                 attributes_requested=False)
-                    db.add(t)
-                    terminals[cid] = t
-                db.add(Account(username=shape.owner, display_name="Owner of %s" % shape.name, role=MERCHANT_OWNER,
-                               operator_id=operator_id, merchant_id=m.id, password_hash=owner_hash))
-                db.flush()
-                stores_made += len(stores)
-                terminals_made += len(terminals)
-                owners.append(shape.owner)
-                by_store = {}
-                for cid, doc in merchant_sales(plan, index, shape):
-                    t = terminals[cid]
-                    sale_in = SaleIn.model_validate(doc)
-                    received = sale_in.terminal_time.astimezone(datetime.timezone.utc).replace(tzinfo=None) \
-                        + datetime.timedelta(seconds=2)
-                    batch = by_store.setdefault(t.store_id, [])
-                    batch.append((t, sale_in, received))
-                    grand.add(doc)
-                    if len(batch) >= BATCH:
-                        done += book_batch(db, stores[[s.id for s in stores].index(t.store_id)], m, batch)
-                        batch.clear()
-                        db.commit()
-                        if progress:
-                            progress(done, expected, done / (time.monotonic() - t0))
-                for sid, batch in by_store.items():
-                    done += book_batch(db, next(s for s in stores if s.id == sid), m, batch)
+    made = [0, 0, 0]                    # transactions, stores, terminals
+    every = max(1, plan.merchants // 20)
+
+    def took(part):
+        for k, v in enumerate(part[1:]):
+            made[k] += v
+        for f in dataclasses.fields(Totals):
+            setattr(grand, f.name, getattr(grand, f.name) + getattr(part[0], f.name))
+
+    if jobs == 1:
+        with acting_as("system:seed", operator_id):
+            for index in range(plan.merchants):
+                took(_load_merchant(sessionmaker, operator_id, plan, index, owner_hash))
+                if progress and (index + 1 == plan.merchants or (index + 1) % every == 0):
+                    progress(made[0], expected, made[0] / (time.monotonic() - t0))
+    else:
+        url = sessionmaker.kw["bind"].url.render_as_string(hide_password=False)
+        chunks = [list(range(k, min(k + every, plan.merchants))) for k in range(0, plan.merchants, every)]
+        context = multiprocessing.get_context("spawn")
+        with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+            for part in pool.map(_load_part, [(url, operator_id, plan, c, owner_hash) for c in chunks]):
+                took(part)
+                if progress:
+                    progress(made[0], expected, made[0] / (time.monotonic() - t0))
+    return Report(merchants=plan.merchants, stores=made[1], terminals=made[2], totals=grand,
+                  seconds=time.monotonic() - t0, owners=[merchant_shape(plan, i).owner for i in range(plan.merchants)])
+
+
+def _load_part(task):
+    """A worker process's share of load(jobs > 1): merchants `indexes`, on its own connection."""
+    url, operator_id, plan, indexes, owner_hash = task
+    engine = make_engine(url)
+    try:
+        sessionmaker = orm.sessionmaker(engine, expire_on_commit=False)
+        out = [Totals(), 0, 0, 0]
+        with acting_as("system:seed", operator_id):
+            for index in indexes:
+                part = _load_merchant(sessionmaker, operator_id, plan, index, owner_hash)
+                for f in dataclasses.fields(Totals):
+                    setattr(out[0], f.name, getattr(out[0], f.name) + getattr(part[0], f.name))
+                for k in (1, 2, 3):
+                    out[k] += part[k]
+        return tuple(out)
+    finally:
+        engine.dispose()
+
+
+def _load_merchant(sessionmaker, operator_id, plan, index, owner_hash):
+    """Book merchant `index` of the plan, a commit every BATCH sales: (Totals, transactions,
+    stores, terminals)."""
+    shape = merchant_shape(plan, index)
+    grand = Totals()
+    done = 0
+    with sessionmaker() as db:
+        m = Merchant(operator_id=operator_id, name=shape.name, mid="%015d" % (index + 1), currency="978")
+        db.add(m)
+        db.flush()
+        stores = []
+        for name, zone in shape.stores:
+            s = Store(merchant_id=m.id, name=name, timezone=zone, address="%s, %s" % (name, zone))
+            db.add(s)
+            stores.append(s)
+        db.flush()
+        terminals = {}
+        for cid, k in shape.terminals:
+            t = Terminal(operator_id=operator_id, store_id=stores[k].id, controller_id=cid, serial=cid,
+                         model="smartpos-seed", tid=("%08d" % (index * 100 + len(terminals) + 1))[-8:],
+                         state="enrolled", target_token_hash=digest(terminal_token(plan.seed, cid)),
+                         enrolled_at=datetime.datetime.combine(plan.first_day, datetime.time()),
+                         attributes_requested=False)
+            db.add(t)
+            terminals[cid] = t
+        db.add(Account(username=shape.owner, display_name="Owner of %s" % shape.name, role=MERCHANT_OWNER,
+                       operator_id=operator_id, merchant_id=m.id, password_hash=owner_hash))
+        db.flush()
+        by_store = {}
+        for cid, doc in merchant_sales(plan, index, shape):
+            t = terminals[cid]
+            sale_in = SaleIn.model_validate(doc)
+            received = sale_in.terminal_time.astimezone(datetime.timezone.utc).replace(tzinfo=None) \
+                + datetime.timedelta(seconds=2)
+            batch = by_store.setdefault(t.store_id, [])
+            batch.append((t, sale_in, received))
+            grand.add(doc)
+            if len(batch) >= BATCH:
+                done += book_batch(db, stores[[s.id for s in stores].index(t.store_id)], m, batch)
+                batch.clear()
                 db.commit()
-            if progress and (index + 1 == plan.merchants or (index + 1) % max(1, plan.merchants // 20) == 0):
-                progress(done, expected, done / (time.monotonic() - t0))
-    return Report(merchants=plan.merchants, stores=stores_made, terminals=terminals_made, totals=grand,
-                  seconds=time.monotonic() - t0, owners=owners)
+        for sid, batch in by_store.items():
+            done += book_batch(db, next(s for s in stores if s.id == sid), m, batch)
+        db.commit()
+    return grand, done, len(stores), len(terminals)

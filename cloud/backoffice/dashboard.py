@@ -11,9 +11,9 @@ import datetime
 
 from sqlalchemy import case, func, select
 
-from cloud.backoffice.models import LineFact, SaleFact, TenderFact
+from cloud.backoffice.models import LineFact, SaleFact, StoreDay, TenderFact
 from cloud.sales.models import Sale
-from cloud.tenants.models import Store, Terminal
+from cloud.tenants.models import Merchant, Store, Terminal
 
 ITEMS_SHOWN = 5
 
@@ -32,6 +32,20 @@ def _where(table, merchant_id, day_from, day_to, store_id):
 
 
 def totals(db, merchant_id, day_from, day_to, store_id=None):
+    """The period's figures, summed from the daily rollup (cloud.backoffice.rollup: a row a
+    store-day, kept equal to the sale facts by the ingest's own commit)."""
+    q = select(*[func.coalesce(func.sum(getattr(StoreDay, c)), 0) for c in
+                 ("sales", "refunds", "discounts", "tips", "tax", "sale_count", "refund_count")]).where(
+        *_where(StoreDay, merchant_id, day_from, day_to, store_id))
+    sales, refunds, discounts, tips, tax, n_sales, n_refunds = (int(v) for v in db.execute(q).one())
+    return {"sales": sales, "refunds": refunds, "net_sales": sales - refunds, "discounts": discounts,
+            "tips": tips, "tax": tax, "transactions": n_sales, "refund_count": n_refunds,
+            "average_ticket": sales // n_sales if n_sales else 0}
+
+
+def totals_of_facts(db, merchant_id, day_from, day_to, store_id=None):
+    """The same figures as totals(), summed from the sale facts themselves (what the rollup is
+    checked against)."""
     is_sale = SaleFact.kind == "sale"
     q = select(func.coalesce(func.sum(case((is_sale, SaleFact.net), else_=0)), 0),
                func.coalesce(func.sum(case((is_sale, 0), else_=-SaleFact.net)), 0),
@@ -46,6 +60,17 @@ def totals(db, merchant_id, day_from, day_to, store_id=None):
     return {"sales": int(sales), "refunds": int(refunds), "net_sales": int(net), "discounts": int(discounts),
             "tips": int(tips), "tax": int(tax), "transactions": int(n_sales), "refund_count": int(n_refunds),
             "average_ticket": int(sales) // n_sales if n_sales else 0}
+
+
+def ranked_merchants(db, operator_id, day_from, day_to, limit=10):
+    """The operator's merchants with the most net sales over a period, from the daily rollup:
+    [{merchant_id, name, net_sales, transactions}], most first."""
+    net = func.sum(StoreDay.sales - StoreDay.refunds)
+    q = select(Merchant.id, Merchant.name, net, func.sum(StoreDay.sale_count)).join(
+        Merchant, Merchant.id == StoreDay.merchant_id).where(
+        Merchant.operator_id == operator_id, StoreDay.day >= day_from, StoreDay.day <= day_to).group_by(
+        Merchant.id, Merchant.name).order_by(net.desc(), Merchant.id).limit(limit)
+    return [{"merchant_id": i, "name": n, "net_sales": int(v), "transactions": int(c)} for i, n, v, c in db.execute(q)]
 
 
 def by_hour(db, merchant_id, day, store_id=None):

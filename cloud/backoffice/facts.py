@@ -11,7 +11,10 @@ import re
 from sqlalchemy import exists, select
 
 from cloud.backoffice.models import LineFact, SaleFact, TenderFact
-from cloud.insights.record import record_basket
+from cloud import bulk
+from cloud.backoffice import rollup
+from cloud.insights.models import InsightBasket
+from cloud.insights.record import basket_row
 from cloud.sales import books
 
 # an upload's tender type -> the insights' tender (cloud.insights.synthetic.TENDERS)
@@ -45,34 +48,49 @@ def members_seen(db, merchant_id):
 
 
 def record(db, sale, sale_in, store, seen=None):
-    """Add the facts and the basket of `sale` (stored, flushed) uploaded as `sale_in`.  `seen`:
-    members_seen() of the sale's merchant when many sales are recorded at once (kept up to date
-    here); None asks the database."""
-    sign = 1 if sale.kind == "sale" else -1     # a refund, or a void taking its sale back
-    local = sale.terminal_time.replace(tzinfo=datetime.timezone.utc).astimezone(books.store_zone(store))
-    first = False
-    if sale.member_id and sale.kind == "sale":
-        if seen is None:
-            first = not db.scalar(select(exists().where(SaleFact.merchant_id == sale.merchant_id,
-                                                        SaleFact.member_id == sale.member_id,
-                                                        SaleFact.kind == "sale")))
-        else:
-            first = sale.member_id not in seen
-            seen.add(sale.member_id)
-    gross = sum(ln.amount for ln in sale_in.lines)
-    discounts = sum(d.amount for d in sale_in.discounts)
-    tax = sum(t for _, _, t in books.tax_by_rate(sale_in))
-    where = dict(merchant_id=sale.merchant_id, store_id=sale.store_id, day=sale.business_day)
-    db.add(SaleFact(sale_id=sale.id, terminal_id=sale.terminal_id, hour=local.hour, kind=sale.kind,
-                    cashier=sale.cashier, member_id=sale.member_id, first_visit=first, gross=sign * gross,
-                    discounts=sign * discounts, net=sign * (gross - discounts), tax=sign * tax, tip=sign * sale.tip,
-                    **where))
-    db.add_all([TenderFact(sale_id=sale.id, method=method(t), amount=sign * t.amount, **where)
-                for t in sale_in.tenders])
-    db.add_all([LineFact(sale_id=sale.id, sku=ln.sku, name=ln.name, qty=sign * ln.qty, amount=sign * ln.amount,
-                         **where) for ln in sale_in.lines])
-    main = max(sale_in.tenders, key=lambda t: t.amount)
-    kind = "sale" if sale.kind == "sale" else "refund"    # the insights know sales and refunds
-    record_basket(db, sale.merchant_id, sale.terminal_time, kind, BASKET_TENDER[main.type], sale.total,
-                  items=[item_code(ln.sku) for ln in sale_in.lines], member=sale.member_id[:MEMBER_CODE_LEN],
-                  store_id=sale.store_id)
+    """Add the facts and the basket of `sale` (stored, flushed) uploaded as `sale_in`, and its
+    store-day's rollup.  `seen`: members_seen() of the sale's merchant (None asks the database)."""
+    record_many(db, [(sale, sale_in)], store, seen)
+
+
+def record_many(db, stored, store, seen=None):
+    """The facts, baskets and rollups of many stored sales of one store at once: `stored` is
+    [(sale row, SaleIn)]; a few multi-row writes (cloud.bulk), nothing committed.  `seen`:
+    members_seen() of the merchant, kept up to date here; None asks the database per member."""
+    sale_rows, tender_rows, line_rows, baskets = [], [], [], []
+    zone = books.store_zone(store)
+    for sale, sale_in in stored:
+        sign = 1 if sale.kind == "sale" else -1     # a refund, or a void taking its sale back
+        local = sale.terminal_time.replace(tzinfo=datetime.timezone.utc).astimezone(zone)
+        first = False
+        if sale.member_id and sale.kind == "sale":
+            if seen is None:
+                first = not db.scalar(select(exists().where(SaleFact.merchant_id == sale.merchant_id,
+                                                            SaleFact.member_id == sale.member_id,
+                                                            SaleFact.kind == "sale")))
+                first = first and not any(r["member_id"] == sale.member_id and r["first_visit"] for r in sale_rows)
+            else:
+                first = sale.member_id not in seen
+                seen.add(sale.member_id)
+        gross = sum(ln.amount for ln in sale_in.lines)
+        discounts = sum(d.amount for d in sale_in.discounts)
+        tax = sum(t for _, _, t in books.tax_by_rate(sale_in))
+        where = dict(merchant_id=sale.merchant_id, store_id=sale.store_id, day=sale.business_day)
+        sale_rows.append(dict(sale_id=sale.id, terminal_id=sale.terminal_id, hour=local.hour, kind=sale.kind,
+                              cashier=sale.cashier, member_id=sale.member_id, first_visit=first, gross=sign * gross,
+                              discounts=sign * discounts, net=sign * (gross - discounts), tax=sign * tax,
+                              tip=sign * sale.tip, **where))
+        tender_rows += [dict(sale_id=sale.id, method=method(t), amount=sign * t.amount, **where)
+                        for t in sale_in.tenders]
+        line_rows += [dict(sale_id=sale.id, sku=ln.sku, name=ln.name, qty=sign * ln.qty, amount=sign * ln.amount,
+                           **where) for ln in sale_in.lines]
+        main = max(sale_in.tenders, key=lambda t: t.amount)
+        kind = "sale" if sale.kind == "sale" else "refund"    # the insights know sales and refunds
+        baskets.append(basket_row(sale.merchant_id, sale.terminal_time, kind, BASKET_TENDER[main.type], sale.total,
+                                  items=[item_code(ln.sku) for ln in sale_in.lines],
+                                  member=sale.member_id[:MEMBER_CODE_LEN], store_id=sale.store_id))
+    bulk.write(db, SaleFact.__table__, sale_rows)
+    bulk.write(db, TenderFact.__table__, tender_rows)
+    bulk.write(db, LineFact.__table__, line_rows)
+    bulk.write(db, InsightBasket.__table__, baskets)
+    rollup.add(db, sale_rows)

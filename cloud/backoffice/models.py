@@ -61,3 +61,24 @@ class LineFact(Base):
     name: Mapped[str] = mapped_column(String(60), default="")
     qty: Mapped[int] = mapped_column(Integer)                        # signed
     amount: Mapped[int] = mapped_column(BigInteger)                  # signed, tax included
+
+
+class StoreDay(Base):
+    """The daily rollup of a store's sale facts (migration 0017): one row per merchant, store and
+    local business day, kept by the ingest in the same commit as the facts it sums (facts.record),
+    so that a period's totals, and the operator's merchants ranked over a month, read a row a
+    store-day instead of a row a sale.  Amounts signed as in sale_facts; `sales` and `refunds`
+    are the net of the sales and the (positive) amount taken back by refunds and voids."""
+    __tablename__ = "store_days"
+    __table_args__ = (Index("ix_store_days_day", "day"),)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id", ondelete="CASCADE"), primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[object] = mapped_column(Date, primary_key=True)
+    sale_count: Mapped[int] = mapped_column(Integer, default=0)
+    refund_count: Mapped[int] = mapped_column(Integer, default=0)
+    sales: Mapped[int] = mapped_column(BigInteger, default=0)
+    refunds: Mapped[int] = mapped_column(BigInteger, default=0)
+    gross: Mapped[int] = mapped_column(BigInteger, default=0)
+    discounts: Mapped[int] = mapped_column(BigInteger, default=0)
+    tax: Mapped[int] = mapped_column(BigInteger, default=0)
+    tips: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -22,6 +22,12 @@ class RecordError(ValueError):
 
 
 def record_basket(db, merchant_id, at, kind, tender, amount, items=(), member="", store_id=None):
+    db.execute(InsightBasket.__table__.insert(), [basket_row(merchant_id, at, kind, tender, amount, items, member,
+                                                             store_id)])
+
+
+def basket_row(merchant_id, at, kind, tender, amount, items=(), member="", store_id=None):
+    """The checked columns of one basket (for writing many at once: cloud.bulk)."""
     if kind not in KINDS:
         raise RecordError("kind must be one of %s, not %r" % (", ".join(KINDS), kind))
     if tender not in synthetic.TENDERS:
@@ -31,8 +37,8 @@ def record_basket(db, merchant_id, at, kind, tender, amount, items=(), member=""
         raise RecordError("item code %r: 1 to 32 letters, digits or _.:- only" % bad[0])
     if amount < 0:
         raise RecordError("amount is in minor units and never negative (the kind says refund)")
-    db.add(InsightBasket(merchant_id=merchant_id, store_id=store_id, at=at, kind=kind, tender=tender, amount=amount,
-                         member_code=member or "", items=" ".join(items)))
+    return {"merchant_id": merchant_id, "store_id": store_id, "at": at, "kind": kind, "tender": tender,
+            "amount": amount, "member_code": member or "", "items": " ".join(items)}
 
 
 def opted_out(db, merchant_id):

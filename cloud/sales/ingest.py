@@ -17,10 +17,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from cloud import bulk
 from cloud.audit.recorder import record
 from cloud.backoffice import facts
 from cloud.catalog import ledger as stock
@@ -219,9 +220,6 @@ def book(db, terminal, store, merchant, sale_in, now, canonical=None):
     return sale
 
 
-POSTINGS_A_STATEMENT = 4000           # 4 parameters each: within PostgreSQL's 65,535 a statement
-
-
 class BatchRefused(ValueError):
     """An upload of a batch the device endpoint would refuse; the message says which and why."""
 
@@ -255,21 +253,21 @@ def book_batch(db, store, merchant, uploads):
         if sum(v for _, v, _ in lines) != 0:
             raise books.BooksError("the postings of invoice %d do not balance" % sale_in.invoice)
         posts.append(lines)
-    ids = db.scalars(insert(Sale).returning(Sale.id, sort_by_parameter_order=True), rows).all()
+    ids = bulk.write_with_ids(db, Sale.__table__, rows)          # COPY on PostgreSQL, one statement elsewhere
+    posted_at = utcnow()
     entries = [dict(merchant_id=merchant.id, store_id=store.id, sale_id=sid, day=r["booked_day"],
-                    currency=r["currency"], narration=books.narration(r["kind"], t.controller_id, r["invoice"]))
+                    currency=r["currency"], narration=books.narration(r["kind"], t.controller_id, r["invoice"]),
+                    created_at=posted_at)
                for sid, r, (t, _, _) in zip(ids, rows, uploads)]
-    entry_ids = db.scalars(insert(JournalEntry).returning(JournalEntry.id, sort_by_parameter_order=True),
-                           entries).all()
-    values = [dict(entry_id=eid, account=a, amount=v, tax_rate_bp=bp)
-              for eid, lines in zip(entry_ids, posts) for a, v, bp in lines]
-    for k in range(0, len(values), POSTINGS_A_STATEMENT):     # one multi-row INSERT, not a statement a row
-        db.execute(insert(Posting).values(values[k:k + POSTINGS_A_STATEMENT]))
+    entry_ids = bulk.write_with_ids(db, JournalEntry.__table__, entries)
+    bulk.write(db, Posting.__table__, [dict(entry_id=eid, account=a, amount=v, tax_rate_bp=bp)
+                                       for eid, lines in zip(entry_ids, posts) for a, v, bp in lines])
     seen = facts.members_seen(db, merchant.id)
     items = stock.items_by_sku(db, merchant.id, [ln.sku for _, s, _ in uploads for ln in s.lines])
     ledger = stock.Ledger(db, store, locked=True)
-    with db.no_autoflush:                   # the batch's facts go in as one flush at the caller's commit
-        for sid, r, (_, sale_in, _) in zip(ids, rows, uploads):     # the back office's facts, as the endpoint writes them
-            facts.record(db, SimpleNamespace(id=sid, **r), sale_in, store, seen)
-            stock.record_sale(db, SimpleNamespace(id=sid, **r), sale_in, store, ledger, items)
+    stored = [(SimpleNamespace(id=sid, **r), sale_in) for sid, r, (_, sale_in, _) in zip(ids, rows, uploads)]
+    facts.record_many(db, stored, store, seen)      # the back office's facts, as the endpoint writes them
+    with db.no_autoflush:                   # the batch's stock moves go in as one flush at the caller's commit
+        for sale, sale_in in stored:
+            stock.record_sale(db, sale, sale_in, store, ledger, items)
     return len(ids)

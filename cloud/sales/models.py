@@ -19,7 +19,8 @@ class Sale(Base):
     __tablename__ = "sales"
     __table_args__ = (UniqueConstraint("terminal_id", "invoice", name="uq_sale_invoice"),
                       Index("ix_sales_merchant_day", "merchant_id", "booked_day"),
-                      Index("ix_sales_merchant_received", "merchant_id", "received_at"))
+                      Index("ix_sales_merchant_received", "merchant_id", "received_at"),
+                      Index("ix_sales_operator_received", "operator_id", "received_at", "id"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     operator_id: Mapped[int] = mapped_column(ForeignKey("operators.id", ondelete="RESTRICT"), index=True)
     merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id", ondelete="RESTRICT"))

@@ -131,3 +131,28 @@ def test_daily_report_pdf_reads_back_with_the_days_figures(client, tenancy):
     # net sales of the day 15.40 + 14.40 + 15.40 against 15.40 the week before; cash 14.90 paid
     assert "Net sales 45.20 EUR 15.40 EUR" in words
     assert "cash 14.90 EUR 1" in words and "Coffee 6 21.00 EUR" in words
+
+
+def test_the_daily_rollup_equals_the_facts_it_sums(client, app, tenancy):
+    """The dashboard's totals read the rollup the ingest keeps (cloud.backoffice.rollup); every
+    period, store and merchant gives the same figures as the sale facts themselves."""
+    from cloud.backoffice import dashboard
+    from cloud.backoffice.models import StoreDay
+    till = load(client, tenancy)
+    assert client.post(till["url"], json=uploads()[1], headers=till["dev"]).status_code == 200   # counted once
+    mid, store = tenancy["merchant_a"]["id"], tenancy["store_a"]["id"]
+    with app.state.sessionmaker() as db:
+        assert db.scalar(select(func.count()).select_from(StoreDay)) == 3          # three days had sales
+        periods = [(DAY - datetime.timedelta(days=k), DAY) for k in (0, 1, 6, 13, 30)] + [
+            (DAY - datetime.timedelta(days=7), DAY - datetime.timedelta(days=7))]
+        for day_from, day_to in periods:
+            for store_id in (None, store):
+                got = dashboard.totals(db, mid, day_from, day_to, store_id)
+                assert got == dashboard.totals_of_facts(db, mid, day_from, day_to, store_id), (day_from, store_id)
+        assert dashboard.totals(db, mid, DAY - datetime.timedelta(days=13), DAY)["net_sales"] == 4520 + 1540 - 350
+        assert dashboard.totals(db, tenancy["merchant_b"]["id"], DAY - datetime.timedelta(days=13), DAY) == \
+            dashboard.totals_of_facts(db, tenancy["merchant_b"]["id"], DAY - datetime.timedelta(days=13), DAY)
+        from cloud.tenants.models import Merchant
+        ranked = dashboard.ranked_merchants(db, db.get(Merchant, mid).operator_id, DAY - datetime.timedelta(days=13),
+                                            DAY)
+    assert [(r["merchant_id"], r["net_sales"], r["transactions"]) for r in ranked] == [(mid, 4520 + 1540 - 350, 4)]

@@ -141,3 +141,65 @@ def test_the_batch_path_refuses_what_the_endpoint_refuses_and_stores_nothing(set
             assert db.scalar(select(func.count(Sale.id))) == stored + 1
     finally:
         engine.dispose()
+
+
+def test_seeding_in_processes_books_the_same_sales(settings):
+    """--jobs 2 books the merchants in two processes on PostgreSQL (the same totals, per merchant, as
+    generated; the dashboard's rollup equal to its facts); SQLite, one writer, refuses it clearly."""
+    import pytest
+    from sqlalchemy import select
+    from cloud import bootstrap
+    from cloud.backoffice import dashboard
+    from cloud.db import open_database
+    from cloud.tenants.models import Merchant, Operator
+    plan = seed.Plan(seed=4, merchants=3, terminals_per_merchant=2, days=6, end=END)
+    engine, sessionmaker = open_database(settings.resolved_database_url())
+    try:
+        bootstrap.ensure_operator(sessionmaker, settings)
+        with sessionmaker() as db:
+            op = db.scalar(select(Operator))
+        if engine.dialect.name != "postgresql":
+            with pytest.raises(seed.SeedError, match="one writer"):
+                seed.load(sessionmaker, op.id, plan, jobs=2)
+            return
+        rep = seed.load(sessionmaker, op.id, plan, jobs=2)
+        assert rep.totals == seed.totals(plan) and rep.terminals == 6
+        a, b = plan.first_day - datetime.timedelta(days=1), plan.last_day + datetime.timedelta(days=1)
+        with sessionmaker() as db:
+            for i in range(plan.merchants):
+                m = db.scalar(select(Merchant).where(Merchant.name == seed.merchant_shape(plan, i).name))
+                got, want = dashboard.totals(db, m.id, a, b), seed.totals(plan, [i])
+                assert (got["transactions"], got["refund_count"], got["sales"], got["refunds"], got["tips"]) == \
+                    (want.sales, want.refunds, want.sales_total, want.refunds_total, want.tips)
+                assert got == dashboard.totals_of_facts(db, m.id, a, b)
+    finally:
+        engine.dispose()
+
+
+def test_migration_0015_fills_the_rollup_from_the_facts_already_stored(settings):
+    """A database that had sales before the rollup existed: upgrading to 0015 sums its facts once."""
+    from alembic import command
+    from sqlalchemy import select
+    from cloud import bootstrap
+    from cloud.backoffice import dashboard
+    from cloud.db import alembic_config, migrate, open_database
+    from cloud.tenants.models import Merchant, Operator
+    plan = seed.Plan(seed=6, merchants=2, terminals_per_merchant=2, days=5, end=END)
+    engine, sessionmaker = open_database(settings.resolved_database_url())
+    try:
+        bootstrap.ensure_operator(sessionmaker, settings)
+        with sessionmaker() as db:
+            op = db.scalar(select(Operator))
+        seed.load(sessionmaker, op.id, plan)
+        a, b = plan.first_day - datetime.timedelta(days=1), plan.last_day + datetime.timedelta(days=1)
+        with sessionmaker() as db:
+            ids = list(db.scalars(select(Merchant.id).where(Merchant.name.like(seed.PREFIX + "%"))))
+            before = [dashboard.totals(db, m, a, b) for m in ids]
+        command.downgrade(alembic_config(engine), "0016")         # the rollup's table goes
+        migrate(engine)                                            # and comes back, summed from the facts
+        with sessionmaker() as db:
+            assert [dashboard.totals(db, m, a, b) for m in ids] == before
+            assert before == [dashboard.totals_of_facts(db, m, a, b) for m in ids]
+        assert sum(t["transactions"] for t in before) == seed.totals(plan).sales
+    finally:
+        engine.dispose()

@@ -85,7 +85,7 @@ def _slowest_ms(fn, runs=3):
 
 def queries():
     from fastapi.testclient import TestClient
-    from sqlalchemy import func, select
+    from sqlalchemy import func, select, text
     from cloud import seed
     from cloud.app import create_app
     from cloud.sales.models import JournalEntry, Posting, Sale
@@ -95,19 +95,29 @@ def queries():
                      days=_env_int("SMARTPOS_BENCH_SCALE_DAYS", 90))
     rows = []
     with _Database() as url:
-        engine, sessionmaker, rep = _seeded(url, plan)
-        n = rep.totals.sales + rep.totals.refunds
-        rows += [("seeded: merchants / terminals", "%d / %d" % (rep.merchants, rep.terminals), ""),
-                 ("seeded: transactions", n, ""),
-                 ("seeded: days", plan.days, ""),
-                 ("seed rate (generate, check, book, commit)", rep.rate, "transactions/s")]
+        if os.environ.get("SMARTPOS_BENCH_SCALE_SEEDED"):
+            from cloud.db import open_database
+            engine, sessionmaker = open_database(url)
+        else:
+            engine, sessionmaker, rep = _seeded(url, plan)
+            rows += [("seeded: merchants / terminals", "%d / %d" % (rep.merchants, rep.terminals), ""),
+                     ("seed rate (generate, check, book, commit)", rep.rate, "transactions/s")]
+        with engine.connect() as conn:          # the statistics autovacuum keeps on a live database
+            conn.execute(text("ANALYZE"))
+            conn.commit()
         with sessionmaker() as db:
             big = db.execute(select(Sale.merchant_id, func.count(Sale.id)).group_by(Sale.merchant_id)
                              .order_by(func.count(Sale.id).desc()).limit(1)).first()
-            db.execute(select(func.count()).select_from(Sale)).scalar()
+            days = db.execute(select(func.min(Sale.booked_day), func.max(Sale.booked_day))).one()
+            rows += [("database: merchants / transactions", "%d / %d" % (
+                         db.scalar(select(func.count()).select_from(Merchant)),
+                         db.scalar(select(func.count()).select_from(Sale))), ""),
+                     ("database: booked days", "%s .. %s" % tuple(days), ""),
+                     ("the biggest merchant's transactions (timed below)", big[1], "")]
         mid = big[0]
-        last, first = plan.last_day, plan.first_day
+        first, last = days
         month = last - datetime.timedelta(days=29)
+        year = max(first, last - datetime.timedelta(days=365))
         app = create_app(Settings(data_dir=tempfile.mkdtemp(), database_url=url))
         with TestClient(app) as c:
             adm = {"Authorization": "Bearer " + c.post("/api/v1/auth/login", json={
@@ -128,6 +138,14 @@ def queries():
                    ("invoice gaps of a merchant", get("/api/v1/sale-gaps", merchant_id=mid)),
                    ("ledger (Beancount) of a day", get("/api/v1/merchants/%d/ledger" % mid, day_from=str(last),
                                                        day_to=str(last)))]
+            period = {"day_from": str(month), "day_to": str(last)}
+            api += [("dashboard of a merchant's month", get("/api/v1/merchants/%d/dashboard" % mid, **period)),
+                    ("dashboard of a merchant's year", get("/api/v1/merchants/%d/dashboard" % mid,
+                                                           day_from=str(year), day_to=str(last))),
+                    ("transactions.csv of a merchant's month", get("/api/v1/merchants/%d/dashboard/transactions.csv"
+                                                                   % mid, **period)),
+                    ("daily report PDF of a merchant's day", get("/api/v1/merchants/%d/dashboard/daily-report.pdf"
+                                                                 % mid, day=str(last)))]
             for name, call in api:
                 rows.append(("API %s" % name, _slowest_ms(call), "ms"))
         app.state.engine.dispose()
@@ -158,10 +176,32 @@ def queries():
                 db.execute(select(Merchant.name, func.sum(Sale.total)).join(Merchant, Merchant.id == Sale.merchant_id)
                            .where(Sale.booked_day >= since, Sale.kind == "sale").group_by(Merchant.name)
                            .order_by(func.sum(Sale.total).desc()).limit(10)).all()
+        def dash(fn, *args):
+            def call():
+                with sessionmaker() as db:
+                    fn(db, *args)
+            return call
+        from cloud.backoffice import dashboard
+        with sessionmaker() as db:
+            operator_id = db.scalar(select(Merchant.operator_id).where(Merchant.id == mid))
+        for span, a in (("month", month), ("year", year)):
+            for name, fn, args in (("totals (rollup)", dashboard.totals, (mid, a, last)),
+                                   ("totals (sale facts, for comparison)", dashboard.totals_of_facts, (mid, a, last)),
+                                   ("payment mix", dashboard.payment_mix, (mid, a, last)),
+                                   ("top and slow items", dashboard.items, (mid, a, last)),
+                                   ("new and returning members", dashboard.members, (mid, a, last)),
+                                   ("by store", dashboard.breakdown, (mid, a, last, None, "store")),
+                                   ("by terminal", dashboard.breakdown, (mid, a, last, None, "terminal")),
+                                   ("by cashier", dashboard.breakdown, (mid, a, last, None, "cashier"))):
+                rows.append(("dashboard %s, a merchant's %s" % (name, span), _slowest_ms(dash(fn, *args)), "ms"))
+        rows.append(("dashboard sales by hour, a merchant's day", _slowest_ms(dash(dashboard.by_hour, mid, last)), "ms"))
+        for span, a in (("month", month), ("year", year)):
+            rows.append(("top 10 merchants of the operator, a %s (rollup)" % span,
+                         _slowest_ms(dash(dashboard.ranked_merchants, operator_id, a, last)), "ms"))
         for name, fn in (("net sales by day, a merchant's month", net_by_day),
                          ("payment mix, a merchant's month", payment_mix),
                          ("sales by hour, a merchant's month", by_hour),
-                         ("top 10 merchants of the operator, a month", ranked)):
+                         ("top 10 merchants of the operator, a month, from the sales", ranked)):
             rows.append(("SQL %s" % name, _slowest_ms(fn), "ms"))
         engine.dispose()
     return rows

@@ -49,6 +49,8 @@ def register(sub):
                     help="mean transactions of a terminal a day (default 9: 1,000 merchants x 3 terminals x 365 "
                          "days is about 10 million)")
     sd.add_argument("--seed", type=int, default=1, help="the generator's seed (same seed, same data)")
+    sd.add_argument("--jobs", type=int, default=1, metavar="N",
+                    help="processes booking merchants at once (default 1; PostgreSQL: up to the cores)")
     p.set_defaults(func=run)
 
 
@@ -268,7 +270,7 @@ def _seed(args, settings):
         print("  %10d transactions booked (%3d%% of about %d), %.0f a second"
               % (done, min(100, 100 * done // max(1, expected)), expected, rate), flush=True)
     try:
-        rep = seed.load(sessionmaker, operator.id, plan, progress=progress)
+        rep = seed.load(sessionmaker, operator.id, plan, progress=progress, jobs=args.jobs)
     except seed.SeedError as exc:
         raise CommandError(str(exc))
     finally:
