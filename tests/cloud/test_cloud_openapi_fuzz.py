@@ -18,6 +18,7 @@ SKIP = {"/api/v1/auth/logout", "/api/v1/auth/password"}   # would end the sessio
 CONTENT_RULES = {("POST", "/api/v1/merchants/{merchant_id}/catalog/items"),
                  ("POST", "/api/v1/merchants/{merchant_id}/catalog/import"),
                  ("GET", "/api/v1/merchants/{merchant_id}/dashboard"),
+                 ("GET", "/api/v1/merchants/{merchant_id}/bank-offers"),
                  ("GET", "/api/v1/merchants/{merchant_id}/dashboard/transactions.csv"),
                  ("GET", "/api/v1/merchants/{merchant_id}/dashboard/daily-report.pdf")}
 
