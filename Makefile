@@ -48,7 +48,10 @@ flash: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/smartpos demo --all
 
+# make bench's 32-bit heap figures run on MicroPython's WebAssembly port (npm, into build/mp-wasm;
+# skipped with a note where npm is missing).
 bench: $(STAMP)
+	@$(BIN)/python -m smartpos.benches.port32 install
 	$(BIN)/smartpos bench
 
 clean:

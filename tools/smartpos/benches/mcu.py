@@ -94,18 +94,68 @@ def instructions(setup, op, n):
     return (counts[0] - counts[1]) / n
 
 
-def allocation(setup, op):
-    """Bytes the heap gives out for one `op` (after a warm-up) on the 64-bit unix port."""
-    from posbuild.toolchain import micropython_binary
+def _allocation_code(setup, op):
     body = "\n".join("    " + line for line in op.splitlines())
-    code = ("import gc\n%s\ndef _op():\n%s\n_op()\ngc.collect()\ngc.disable()\n_a = gc.mem_alloc()\n"
+    return ("import gc\n%s\ndef _op():\n%s\n_op()\ngc.collect()\ngc.disable()\n_a = gc.mem_alloc()\n"
             "_op()\nprint('@@', gc.mem_alloc() - _a)\n" % (setup, body))
+
+
+def _setup_code(setup):
+    # what the set-up keeps: its imports (from .mpy) and constants, after a collection
+    return "import gc\ngc.collect()\n_a = gc.mem_alloc()\n%s\ngc.collect()\nprint('@@', gc.mem_alloc() - _a)\n" % setup
+
+
+def _unix_figure(code, path):
+    from posbuild.toolchain import micropython_binary
+    env = _env()
+    env["MICROPYPATH"] = path
     r = subprocess.run([micropython_binary(), "-X", "heapsize=16M", "-c", code],
-                       capture_output=True, text=True, env=_env(), timeout=300)
+                       capture_output=True, text=True, env=env, timeout=300)
     m = re.search(r"@@ (\d+)", r.stdout)
     if not m:
         raise RuntimeError("allocation probe failed: %s" % (r.stderr or r.stdout)[-600:])
     return int(m.group(1))
+
+
+def allocation(setup, op):
+    """Bytes the heap gives out for one `op` (after a warm-up) on the 64-bit unix port."""
+    from posbuild.toolchain import FIRMWARE_DIR
+    return _unix_figure(_allocation_code(setup, op), FIRMWARE_DIR)
+
+
+_MPY_TREE = []
+
+
+def mpy_tree():
+    """The firmware compiled to plain-bytecode .mpy (what both ports load), as a directory."""
+    if not _MPY_TREE:
+        from posbuild import mpy
+        import atexit
+        tree = tempfile.mkdtemp(prefix="smartpos-mpy-tree-")
+        atexit.register(shutil.rmtree, tree, True)
+        with tempfile.TemporaryDirectory() as out:
+            for rel, local in mpy.build_cached(out):
+                dst = os.path.join(tree, rel)
+                os.makedirs(os.path.dirname(dst), exist_ok=True)
+                shutil.copyfile(local, dst)
+        _MPY_TREE.append(tree)
+    return _MPY_TREE[0]
+
+
+def setup_heap(setup):
+    """Bytes the workload's set-up keeps on the 64-bit unix port, its modules loaded as .mpy."""
+    return _unix_figure(_setup_code(setup), mpy_tree())
+
+
+def allocation_32(setup, op):
+    """allocation() on the 32-bit port (port32: MicroPython's WebAssembly port)."""
+    from smartpos.benches import port32
+    return port32.figure(_allocation_code(setup, op), mpy_tree())
+
+
+def setup_heap_32(setup):
+    from smartpos.benches import port32
+    return port32.figure(_setup_code(setup), mpy_tree())
 
 
 def board_times(port, names=None):
@@ -138,13 +188,21 @@ def mcu_estimates():
         return [(name + ": measured on the board at " + board, ms, "ms") for name, ms in board_times(board)]
     if shutil.which("valgrind") is None:
         return [("valgrind not installed: no instruction counts (apt install valgrind)", 0, "")]
+    from smartpos.benches import port32
     rows = [("Cortex-M4 factor (%s)" % M4_FACTOR_NAME, "%.2f-%.2f" % M4_FACTOR, "cycles/instr")]
+    have32 = port32.entry() is not None
+    if not have32:
+        rows.append(("32-bit heap figures: " + port32.missing_reason(), 0, ""))
     for name, (setup, op, n) in WORKLOADS.items():
         count = instructions(setup, op, n)
         lo, hi = m4_range_ms(count)
         rows.append((name + ": x86-64 instructions", int(count), "instr"))
         rows.append((name + ": Cortex-M4 168 MHz estimate", "%.3g-%.3g" % (lo, hi), "ms"))
         rows.append((name + ": heap allocated (64-bit port)", allocation(setup, op), "bytes"))
+        rows.append((name + ": set-up kept, modules as .mpy (64-bit port)", setup_heap(setup), "bytes"))
+        if have32:
+            rows.append((name + ": heap allocated (32-bit port)", allocation_32(setup, op), "bytes"))
+            rows.append((name + ": set-up kept, modules as .mpy (32-bit port)", setup_heap_32(setup), "bytes"))
     for name, count in contact_instructions() + contactless_instructions():
         lo, hi = m4_range_ms(count)
         rows.append(("%s, terminal side: x86-64 instructions" % name, int(count), "instr"))
