@@ -17,6 +17,7 @@ from pos import hw, log
 from pos.app import money
 from pos.catalog import CatalogError
 from pos.drivers import escpos
+from pos.payments.clock import unix_time
 from pos.promo import COUPON_PREFIX
 from pos.ui.screen import Screen
 from pos.ui.widgets import AmountEntry, Info, Menu, format_amount, wrap
@@ -42,13 +43,6 @@ def load_programs(path=PROGRAMS):
         return engine.compile_programs(d.get("programs", ()) if isinstance(d, dict) else d)
     except engine.PromoError as e:
         raise CatalogError(str(e))
-
-
-def store_time():
-    """Seconds since 1970-01-01 on the terminal's clock (the store's time); a port whose epoch
-    is 2000-01-01 adds the 946,684,800 s between the two."""
-    import time
-    return int(time.time()) + (946684800 if time.gmtime(0)[0] == 2000 else 0)
 
 
 def open_basket(merchant):
@@ -156,7 +150,7 @@ class Basket(Screen):
     # -- promotions and coupons ---------------------------------------------------
     def _promote(self):
         if self.programs:
-            self.cart.promote(self.programs, store_time())
+            self.cart.promote(self.programs, unix_time())
 
     def _coupon(self, text):
         """A scanned coupon into the sale, or PromoError saying why not (the basket as it was)."""
@@ -166,7 +160,7 @@ class Basket(Screen):
             key = KeyStore("keys.kld", ".").secret("coupon")
         except KeyStoreError:
             raise engine.PromoError("no coupon key on this terminal: coupons cannot be checked")
-        c = coupon.read(text, key, store_time())
+        c = coupon.read(text, key, unix_time())
         for had in self.cart.coupons:
             if had.serial == c.serial:
                 raise engine.PromoError("coupon %s already in this sale" % c.serial)
@@ -200,7 +194,7 @@ class Basket(Screen):
             log.warning("basket", "no coupon key: next-order coupons not printed")
             return
         tid = "".join(ch for ch in services.terminal_ids()[1] if "0" <= ch <= "9" or "A" <= ch <= "Z")[-8:]
-        until = store_time() // 86400 * 86400 + (NEXT_ORDER_DAYS + 1) * 86400
+        until = unix_time() // 86400 * 86400 + (NEXT_ORDER_DAYS + 1) * 86400
         for n, prog in enumerate(out.issues):
             self.issued.append(coupon.sign(key, prog, "N%s%06d%d" % (tid, invoice, n), until))
 

@@ -16,8 +16,8 @@ CURRENCY = money.CODE
 
 
 def _day():
-    from pos.app.basket import store_time
-    return store_time() // 86400
+    from pos.payments.clock import unix_time
+    return unix_time() // 86400
 
 
 class EWalletTender(Screen):

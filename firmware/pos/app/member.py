@@ -6,13 +6,12 @@
 # enrolled here: the phone typed (and a new card tapped first, if any), F2 (pos.members.enrol).  An unknown card, an
 # expired QR or one signed by another key: a message, the basket as it was.
 import asyncio
-import time
 
 from pos import hw, log
 from pos.members import MemberError, book, points
+from pos.payments.clock import unix_time
 from pos.ui.screen import Screen
 
-_UNIX_OFFSET = 946684800 if time.gmtime(0)[0] == 2000 else 0     # a board clock counting from 2000
 
 
 def masked_number(number):
@@ -21,7 +20,7 @@ def masked_number(number):
 
 def from_qr(code, prog):
     from pos.members import qr
-    number = qr.member_number(code, prog, time.time() + _UNIX_OFFSET)
+    number = qr.member_number(code, prog, unix_time())
     m = book.find(number=number, merchant_id=prog.merchant_id)
     if m is None:
         raise MemberError("member %s not on this terminal yet" % masked_number(number))

@@ -6,11 +6,11 @@
 import json
 import os
 import socket
-import time
 
 import hashlib
 
 from pos import crypto
+from pos.payments.clock import unix_time
 
 
 class WalletError(Exception):
@@ -29,14 +29,6 @@ _answer = bytearray(ANSWER_MAX)
 def _hex(b):
     from binascii import hexlify
     return hexlify(b).decode()
-
-
-# seconds from 1970-01-01 to the port's epoch (2000-01-01 on ports built that way)
-_UNIX_OFFSET = 946684800 if time.gmtime(0)[0] == 2000 else 0
-
-
-def unix_time():
-    return time.time() + _UNIX_OFFSET
 
 
 def request_id():
@@ -72,7 +64,7 @@ class WalletClient:
 
     def _request(self, method, path, obj):
         body = json.dumps(obj).encode() if obj is not None else b""
-        ts = str(int(unix_time()))
+        ts = str(unix_time())
         rid = request_id()
         sig = _hex(crypto.hmac_sha256(self._key, b"\n".join((method.encode(), path.encode(), ts.encode(), rid.encode(),
                                                        body))))
