@@ -13,7 +13,9 @@ Default sizes are small (a minute or two on 2 cores); larger ones by environment
 SMARTPOS_BENCH_SCALE_MERCHANTS (20), SMARTPOS_BENCH_SCALE_DAYS (90), SMARTPOS_BENCH_SCALE_TERMINALS
 (terminals uploading at once, 300; 3000 for the issue's figure), SMARTPOS_BENCH_SCALE_WORKERS (the
 service's worker processes, 1), SMARTPOS_BENCH_PG_URL (an existing,
-empty database instead of a throwaway PostgreSQL server).  Figures are in docs/cloud.md.
+empty database instead of a throwaway PostgreSQL server); with SMARTPOS_BENCH_SCALE_SEEDED=1 that
+database was seeded before (`smartpos cloud seed`, seed 1, with the MERCHANTS and DAYS given here)
+and both benches use it as it is: the queries read it, the burst uploads as its terminals.  Figures are in docs/cloud.md.
 """
 import asyncio
 import datetime
@@ -249,18 +251,33 @@ def sync_load():
     from cloud import seed
     from cloud.sales.models import Sale
     count = _env_int("SMARTPOS_BENCH_SCALE_TERMINALS", 300)
-    plan = seed.Plan(seed=2, merchants=(count + 2) // 3, terminals_per_merchant=3, days=2, per_terminal_day=2)
+    preseeded = bool(os.environ.get("SMARTPOS_BENCH_SCALE_SEEDED"))
+    if preseeded:       # the terminals of a database seeded before (seed 1, as cloud-scale-queries)
+        plan = seed.Plan(seed=1, merchants=_env_int("SMARTPOS_BENCH_SCALE_MERCHANTS", 20),
+                         days=_env_int("SMARTPOS_BENCH_SCALE_DAYS", 90))
+    else:
+        plan = seed.Plan(seed=2, merchants=(count + 2) // 3, terminals_per_merchant=3, days=2, per_terminal_day=2)
+    burst_invoice = BURST_INVOICE + int(time.time()) % 90_000_000    # a fresh number each run
     rows = []
     with _Database() as url:
-        engine, sessionmaker, rep = _seeded(url, plan)
+        if preseeded:
+            from cloud.db import open_database
+            engine, sessionmaker = open_database(url)
+            with sessionmaker() as db:
+                before = db.scalar(select(func.count(Sale.id)))
+        else:
+            engine, sessionmaker, rep = _seeded(url, plan)
+            before = rep.totals.sales + rep.totals.refunds
         terminals = []
         for i in range(plan.merchants):
+            if len(terminals) >= count:
+                break
             shape = seed.merchant_shape(plan, i)
             doc = next(d for _, d in seed.merchant_sales(plan, i, shape) if d["kind"] == "sale")
             for cid, _ in shape.terminals[:count - len(terminals)]:
                 now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
                 terminals.append((cid, seed.terminal_token(plan.seed, cid),
-                                  dict(doc, invoice=BURST_INVOICE, terminal_time=now)))
+                                  dict(doc, invoice=burst_invoice, terminal_time=now)))
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         proc = subprocess.Popen([sys.executable, "-m", "smartpos.cli", "cloud", "--port", "0", "--database-url", url,
                                  "--workers", str(_env_int("SMARTPOS_BENCH_SCALE_WORKERS", 1)),
@@ -282,7 +299,7 @@ def sync_load():
             def watch(t0):
                 while not done.is_set():
                     with sessionmaker() as db:
-                        n = db.scalar(select(func.count(Sale.id)).where(Sale.invoice == BURST_INVOICE))
+                        n = db.scalar(select(func.count(Sale.id)).where(Sale.invoice == burst_invoice))
                     at = time.monotonic() - t0
                     for frac in (0.5, 0.95, 1.0):
                         if n >= frac * len(terminals) and frac not in seen:
@@ -303,7 +320,7 @@ def sync_load():
         stored = stats["codes"].get(201, 0)
         rows += [("terminals uploading at once", len(terminals), ""),
                  ("service worker processes", _env_int("SMARTPOS_BENCH_SCALE_WORKERS", 1), ""),
-                 ("sales in the database before the burst", rep.totals.sales + rep.totals.refunds, ""),
+                 ("sales in the database before the burst", before, ""),
                  ("uploads stored (201)", stored, ""),
                  ("answers 503 (Retry-After, retried)", stats["codes"].get(503, 0), ""),
                  ("uploads lost (no 201 after 10 tries)", stats["lost"], ""),
