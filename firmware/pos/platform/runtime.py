@@ -522,7 +522,8 @@ def _http_signed(host, url, body, on_done, params):
     import random
     if type(body) is str:
         body = body.encode()
-    ts = int(time.time())
+    from pos.payments.clock import unix_time
+    ts = unix_time()                    # the hosts check Unix time (a board's clock counts from 2000)
     host.n += 1
     nonce = "%08x%x" % (random.getrandbits(32), host.n)
     msg = ("POST\n%s\n%s\n%d\n%s\n" % (http.Url(url).path, term, ts, nonce)).encode()
@@ -531,9 +532,44 @@ def _http_signed(host, url, body, on_done, params):
     _http(host, "POST", "%s?terminal=%s&ts=%d&nonce=%s&sig=%s" % (url, term, ts, nonce, sig.hex()), body, on_done)
 
 
-def _member(host, code):
+_MEMBER_KINDS = ("qr", "phone", "card")
+
+
+def _member(host, code, kind):
+    """The member a member QR, a phone number or a membership card's UID (hex) names, from the
+    terminal's member copy (pos.members.book), as the counter shows it: the number's last four,
+    the masked name and phone, tier, points (provisional ones included) and stored value.  None
+    for no such member; an expired or forged QR, or no programme, is refused with its reason."""
     host.need("members")
-    raise RefusedError("members are not in this firmware yet")
+    if kind is None:
+        from pos.members import qr
+        kind = "qr" if type(code) is str and qr.is_member_qr(code) else "phone"
+    if kind not in _MEMBER_KINDS:
+        raise RefusedError("member kind: one of qr, phone, card")
+    if type(code) is not str or not 1 <= len(code) <= 600:
+        raise RefusedError("member code: a string of 1 to 600 characters")
+    if kind == "phone" and not (code.lstrip("+").isdigit() and 5 <= len(code) <= 16):
+        raise RefusedError("a phone number is 5 to 16 digits")
+    if kind == "card" and not (len(code) in (8, 14, 20) and all(ch in "0123456789abcdefABCDEF" for ch in code)):
+        raise RefusedError("a card UID is 4, 7 or 10 bytes in hex")
+    from pos.app.member import masked_number
+    from pos.members import MemberError, book, programme
+    try:
+        prog = programme.load()
+        if kind == "qr":
+            from pos.members import qr
+            from pos.payments.clock import unix_time
+            m = book.find(number=qr.member_number(code, prog, unix_time()), merchant_id=prog.merchant_id)
+        elif kind == "phone":
+            m = book.find(phone=code, merchant_id=prog.merchant_id)
+        else:
+            m = book.find(card=code, merchant_id=prog.merchant_id)
+    except MemberError as e:
+        raise RefusedError(str(e))
+    if m is None:
+        return None
+    return {"number": masked_number(m.number), "name": m.name, "phone": m.phone, "tier": m.tier,
+            "points": m.points, "stored_value": m.stored_value}
 
 
 def _reader(host, apdu=None):
@@ -658,7 +694,8 @@ def _refund(host, reference, on_done):
 _CALLBACK_AT = {"pay": 2, "refund": 1, "timer": 1, "on_event": 1, "http": 3, "enter_text": 1, "scan": 0,
                 "http_signed": 2}
 # calls that may load the counter's modules (screens, printer, HTTP client, payment flow)
-_LOADS = ("enter_text", "pay", "refund", "http", "http_signed", "print_text", "print_barcode", "print_qr")
+_LOADS = ("enter_text", "pay", "refund", "http", "http_signed", "print_text", "print_barcode", "print_qr",
+          "member")
 _OPS = {"title": _title, "text": _text, "center": _center, "clear": _clear,
         "print_text": _print_text, "print_barcode": _print_barcode, "print_qr": _print_qr,
         "get": _get, "put": _put, "delete": _delete, "keys": _keys, "open": _open,

@@ -135,8 +135,12 @@ def surface(host):
         firmware reads and uses the key, the app's code never handles it.  on_done(status, body)."""
         return call("http_signed", (url, body, on_done, params))
 
-    def member(code):
-        return call("member", (code,))
+    def member(code, kind=None):
+        """The member `code` names (permission "members"): kind "qr" (a member QR; the default
+        for a code that is one), "phone" (the default otherwise) or "card" (a card UID in hex);
+        a dict number (last four), name and phone (masked), tier, points, stored_value (minor
+        units), or None for no such member."""
+        return call("member", (code, kind))
 
     def nfc_card():
         """The contactless card in the field (permission "nfc"): its UID in hex, listed for
