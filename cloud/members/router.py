@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from cloud.accounts.principal import Principal
 from cloud.db import utcnow
+from cloud.insights import suggest
 from cloud.deps import AUTHED, IdPath, Input, commit, not_found, principal, problems, require, session
 from cloud.members import qr
 from cloud.members.models import Member, MemberCard, MemberProgramme, PointsEntry
@@ -330,14 +331,20 @@ def copy_rows(db, terminal):
     """(header, [member rows]) of the terminal's member copy: the header's inv is the highest
     invoice of this terminal stored (its points are in these balances), n the member count;
     a row: n number, nm masked name, ph masked phone, pd phone digest, t tier, p points,
-    sv stored value, c card UIDs."""
+    sv stored value, c card UIDs, r (when there are any) the items recommended to the member
+    (cloud.insights.suggest)."""
     merchant = _terminal_merchant(db, terminal)
     p = _programme(db, merchant.id)
     through = db.scalar(select(func.max(Sale.invoice)).where(Sale.terminal_id == terminal.id)) or 0
-    rows = [{"n": m.number, "nm": mask_name(m.name), "ph": mask_phone(m.phone),
-             "pd": phone_digest(merchant.id, m.phone), "t": m.tier, "p": m.points, "sv": m.stored_value,
-             "c": [c.uid for c in m.cards]}
-            for m in db.scalars(select(Member).where(Member.merchant_id == merchant.id).order_by(Member.id))]
+    recommended = suggest.for_members(db, merchant.id)
+    rows = []
+    for m in db.scalars(select(Member).where(Member.merchant_id == merchant.id).order_by(Member.id)):
+        row = {"n": m.number, "nm": mask_name(m.name), "ph": mask_phone(m.phone),
+               "pd": phone_digest(merchant.id, m.phone), "t": m.tier, "p": m.points, "sv": m.stored_value,
+               "c": [c.uid for c in m.cards]}
+        if m.number in recommended:
+            row["r"] = recommended[m.number]
+        rows.append(row)
     return {"v": p.version, "inv": through, "n": len(rows)}, rows
 
 

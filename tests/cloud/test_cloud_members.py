@@ -122,3 +122,38 @@ def test_stored_value_top_up_and_no_balance_below_zero(client, tenancy):
     assert r.status_code == 200 and r.json()["stored_value"] == 5000
     r = client.post(url, json={"amount": -6000}, headers=tenancy["staff-a"])
     assert r.status_code == 409 and "below zero" in r.json()["detail"]
+
+
+def _line(sku, amount):
+    return {"sku": sku, "name": sku.title(), "qty": 1, "unit_price": amount, "amount": amount, "tax_rate_bp": 1000}
+
+
+def test_the_member_copy_carries_each_members_recommendations_and_none_for_one_who_opted_out(client, tenancy):
+    li, t = _setup(client, tenancy)
+    base, dev, owner = "/default/controller/v1/POS-M1/members", t["dev"], tenancy["owner-a"]
+    chen = client.post(base, json={"name": "Chen Jing", "phone": "13900005678"}, headers=dev).json()
+    assert "r" not in str(client.get(base + "/copy", headers=dev).json()["members"])   # no model yet
+    baskets = [["TEA", "BUN"]] * 4 + [["TEA", "JAM"]] * 3 + [["COF", "CAKE"]] * 3 + [["MILK", "BUN"]] * 2
+    inv = 200
+    for skus in baskets:                      # what the shop's customers buy together
+        inv += 1
+        body = sale(inv, lines=[_line(s, 300) for s in skus], tenders=[{"type": "cash", "amount": 300 * len(skus)}])
+        assert client.post(t["url"], json=body, headers=dev).status_code == 201
+    for member in (li, chen):                 # both members buy tea, on its own
+        for _ in range(2):
+            inv += 1
+            body = sale(inv, member_id=member["number"], lines=[_line("TEA", 300)],
+                        tenders=[{"type": "cash", "amount": 300}])
+            assert client.post(t["url"], json=body, headers=dev).status_code == 201
+    r = client.put("/api/v1/merchants/%d/members/%s/privacy" % (tenancy["merchant_a"]["id"], chen["number"]),
+                   json={"recommendations_opt_out": True}, headers=tenancy["staff-a"])
+    assert r.status_code == 200, r.text
+    r = client.post("/api/v1/merchants/%d/recommendations/recompute" % tenancy["merchant_a"]["id"], headers=owner)
+    assert r.status_code == 200, r.text
+    rows = {x["n"]: x for x in client.get(base + "/copy", headers=dev).json()["members"]}
+    # bought with tea, by cosine over the model's 9 tea baskets (Chen's left out): jam 3 / sqrt(9 x 3)
+    # = 0.58 before bun 4 / sqrt(9 x 6) = 0.54; not tea itself, Li's usual
+    assert rows[li["number"]]["r"] == ["JAM", "BUN"]
+    assert "r" not in rows[chen["number"]]                    # opted out
+    lines = client.get(base + "/copy.jsonl", headers=dev).text.splitlines()
+    assert json.loads(lines[1])["r"] == ["JAM", "BUN"]

@@ -288,12 +288,33 @@ class Basket(Screen):
         except MemberError as e:
             return (how, Info("MEMBER", [str(e)[:28], str(e)[28:56]]))
 
+    def member_found(self, m):
+        """The member identified (card, QR, phone); their recommended items (the member copy's
+        "often bought with", docs/insights.md) shown as the basket's note: up to three names
+        from the catalog, none already in the basket, none the catalog lacks."""
+        self.member = m
+        self.note = ""
+        cart = self.cart
+        names = []
+        if m.recommended:
+            from pos.ui import messages
+            zh = messages.language == "zh"
+            have = [cart.catalog.sku(cart.line(i)[0]) for i in range(cart.n)]
+            for sku in m.recommended:
+                rec = -1 if type(sku) is not str or len(sku) > 12 or sku in have else cart.catalog.by_sku(sku)
+                if rec >= 0:
+                    it = cart.catalog.item(rec)
+                    names.append(it.name_zh if zh and it.name_zh else it.name)
+                    if len(names) == 3:
+                        break
+            if names:
+                self.note = messages.t("often_bought") + " " + ", ".join(names)
+
     def _member_qr(self, code):
         from pos.app import member
         from pos.members import MemberError
         try:
-            self.member = member.from_qr(code, self._programme())
-            self.note = ""
+            self.member_found(member.from_qr(code, self._programme()))
         except MemberError as e:
             self.note = str(e)
             log.info("basket", "member refused", err=self.note)

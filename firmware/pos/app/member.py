@@ -73,7 +73,7 @@ class MemberScreen(Screen):
 
     def _identify(self, f, arg):
         try:
-            self.basket.member = f(arg, self.prog)
+            self.basket.member_found(f(arg, self.prog))
         except MemberError as e:
             self.note = str(e)
             log.info("member", "refused", err=self.note)

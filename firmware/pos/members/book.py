@@ -5,7 +5,9 @@
 # members.jsonl: a first line {"v": copy version, "inv": the highest invoice of this terminal
 # the cloud had stored when the copy was made}, then one member a line: n number, nm masked
 # name, ph masked phone, pd phone digest, t tier, p points, sv stored value (minor units),
-# c card UIDs (hex).  Names and phones are masked already: the terminal never holds them.
+# c card UIDs (hex), r up to three item SKUs the cloud recommends to the member ("often bought
+# with", docs/insights.md; absent for a member who opted out).  Names and phones are masked
+# already: the terminal never holds them.
 # members.pend: one line "invoice number points" per member sale; a line counts while its
 # invoice is above the copy's "inv" (then the cloud's balance does not hold it yet), so the
 # balance shown is the copy's plus the provisional points, and a fresh copy reconciles them.
@@ -28,6 +30,7 @@ class Member:
         self.booked = int(d.get("p", 0))           # points the cloud had booked
         self.pending = pending                      # given here, not booked yet
         self.stored_value = int(d.get("sv", 0))
+        self.recommended = d.get("r", ())           # SKUs: "often bought with"
 
     @property
     def points(self):

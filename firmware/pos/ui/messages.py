@@ -120,6 +120,7 @@ _EN = {
     "enter_restart": "ENTER: restart now",
     "code_12_digits": "The code has 12 digits",
     "not_an_activation_code": "Not an activation code",
+    "often_bought": "Often bought with:",
 }
 
 

@@ -105,4 +105,5 @@ CATALOG = {
     "error": "错误",
     "english": "English",
     "chinese": "中文",
+    "often_bought": "常一起买:",
 }
