@@ -101,16 +101,18 @@ def _free():
     gc.collect()
     gc.collect()
     return gc.mem_free()
-async def _until(key, n):
+async def _settled(key, n):
     while seen.get(key, 0) < n:
         await asyncio.sleep_ms(20)
-    await asyncio.sleep_ms(500)            # the loop back in its wait
+    most = 0
+    for _ in range(4):                     # the loop back in its wait: the most of a few looks
+        await asyncio.sleep_ms(300)
+        most = max(most, _free())
+    return most
 async def ddi_probe(n):
     t = asyncio.create_task(service.task())
-    await _until("agent idle", 1)
-    before = _free()
-    await _until("poll failed", n)
-    after = _free()
+    before = await _settled("agent idle", 1)
+    after = await _settled("poll failed", n)
     t.cancel()
     print("HEAP ddi", before, after, seen.get("poll failed", 0))
 async def pull_probe(kind, n, failed):
