@@ -4,8 +4,9 @@ link back; the cloud holds each sale once with its total, the stock moved by the
 scanned, the member's points are the receipts' in one ledger entry a sale and the terminal's
 pending points are let go; the coupons redeemed here are marked used in the cloud, the one
 also redeemed at another terminal flagged, and that terminal's coupon refused here once
-synced.  Then the same with the member's second basket paid by a chip card: its lines move the
-stock and its member earns points once.  Both on the product heap (docs/offline.md, "Memory")."""
+synced, on the product heap (docs/offline.md, "Memory").  Then the same with the member's second
+basket paid by a chip card: its lines move the stock and its member earns points once
+(CARD_HEAP, 512K: docs/offline.md, "Open")."""
 from smartpos.demos.offline import CARD_HEAP, offline_day
 
 
@@ -32,7 +33,7 @@ def test_a_card_paid_basket_uploads_its_lines_and_names_its_member():
     said = []
     ok, outcome = offline_day(out=said.append, sales=5, cards=True, heap=CARD_HEAP)
     assert ok, outcome
-    assert "2 for a member, 1 of those by card" in outcome and "; 320K heap" in outcome
+    assert "2 for a member, 1 of those by card" in outcome and "; 512K heap" in outcome
     # the card-paid basket (sale 4: MILK 3, SOAP, RICE5) moved the stock like the cash ones
     assert ("stock (before -> after, sold): JUICE1L 100->98 (-2), RICE5 100->98 (-2), TEA 100->95 (-5), "
             "SOAP 100->98 (-2), MILK 100->96 (-4)") in said
