@@ -12,7 +12,7 @@ from host_sim.salesync import SyncCounter
 from smartpos.demos import members as demo
 
 # the product heap: one run of six ran out of heap in the member basket while a failed DDI poll
-# kept 7.4 KB of the idle heap (docs/offline.md, "The cloud away"); three in a row pass since
+# kept 7.4 KB of the idle heap (docs/offline.md, "The cloud away"); five in a row pass since
 HEAP = PRODUCT_HEAP
 
 
