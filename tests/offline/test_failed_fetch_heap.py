@@ -26,15 +26,15 @@ class Cloud:
     """The cloud's device API as the counter sees it: each kind of request answered
     `ok[kind]` more times, then its connection closed unanswered (the cloud unreachable)."""
     ANSWERS = {
-        "ddi": (200, [("Content-Type", "application/hal+json")],
-                b'{"config": {"polling": {"sleep": "00:00:05"}}, "_links": {}}'),
+        "ddi": (200, [("Content-Type", "application/hal+json")], None),      # the polling interval: sleep
         "marketing": (204, [], b""),
         "coupons": (200, [("X-Coupons-Through", "0")], b""),
         "catalog": (204, [], b""),
     }
 
     def __init__(self):
-        self.ok = dict.fromkeys(self.ANSWERS, 0)
+        self.ok = dict.fromkeys(self.ANSWERS, 1)    # the counter's first requests at boot answered
+        self.sleep = "00:05:00"                     # and its polls then 5 minutes apart
         self.sock = socket.create_server(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
         threading.Thread(target=self._serve, daemon=True).start()
@@ -67,6 +67,8 @@ class Cloud:
                         continue                    # closed unanswered
                     self.ok[kind] -= 1
                     st, hdrs, body = self.ANSWERS[kind]
+                    if body is None:
+                        body = b'{"config": {"polling": {"sleep": "%s"}}, "_links": {}}' % self.sleep.encode()
                     out = ["HTTP/1.1 %d X" % st, "Content-Length: %d" % len(body), "Connection: close"]
                     out += ["%s: %s" % h for h in hdrs]
                     c.sendall(("\r\n".join(out) + "\r\n\r\n").encode() + body)
@@ -76,6 +78,10 @@ class Cloud:
     def close(self):
         self.sock.close()
 
+
+# What the counter logs once each of its tasks waits (the cloud answered at boot): only then is
+# main.py interrupted, never in the middle of its work.
+AT_REST = ("app running", "tms agent idle", "pull round")
 
 # Run at the counter's REPL once main.py is interrupted: main.py's globals (pull_due) are the
 # REPL's; the counter's own tasks are let go so that only the loop under test polls.
@@ -145,7 +151,8 @@ def counter(tmp_path_factory):
     try:
         with VirtualBoard(tmp_path_factory.mktemp("flash"), firmware="frozen", heap=PRODUCT_HEAP, pty=False,
                           provision=prov) as board:
-            board.wait_for("smartpos ready", 120)
+            for line in AT_REST:
+                board.wait_for(line, 120)
             board.exec(SETUP, timeout=60)
             yield cloud, board
     finally:
@@ -161,7 +168,8 @@ def _heap(board, call, timeout=90):
 
 def test_failed_ddi_polls_leave_the_idle_heap_as_it_was(counter):
     cloud, board = counter
-    cloud.ok["ddi"] = 1                             # the first poll answered, then the cloud away
+    cloud.sleep = "00:00:05"                        # the first poll answered (the next in 5 s), then the
+    cloud.ok["ddi"] = 1                             # cloud away
     before, after, failed = _heap(board, "asyncio.run(ddi_probe(%d))" % FAILS)
     assert failed >= FAILS
     assert after >= before - MARGIN, "idle heap %d B after %d failed polls, %d B before" % (after, FAILS, before)
