@@ -1,5 +1,5 @@
-"""The member's e-wallet on the whole counter (the frozen firmware on real MicroPython, 512K:
-see HEAP) against the real cloud through a relay: a basket paid from the member's stored
+"""The member's e-wallet on the whole counter (the frozen firmware on real MicroPython, the product
+heap) against the real cloud through a relay: a basket paid from the member's stored
 value online; with the cloud unreachable a spend above the day's offline limit refused with the
 sale intact, one within it taken provisionally (the rest of the sale in cash); after the link
 comes back the upload settles it in the cloud once."""
@@ -7,12 +7,13 @@ import os
 import time
 
 from host_sim.devices.nfc_tags import MifareClassic1K
+from host_sim.rig import PRODUCT_HEAP
 from host_sim.salesync import SyncCounter
 from smartpos.demos import members as demo
 
-# on the product heap (320K) five runs of six passed; the sixth ran out of heap in the member
-# basket (docs/members.md: member baskets on the product heap); 512K until that is mended
-HEAP = "512K"
+# the product heap: one run of six ran out of heap in the member basket while a failed DDI poll
+# kept 7.4 KB of the idle heap (docs/offline.md, "The cloud away"); five in a row pass since
+HEAP = PRODUCT_HEAP
 
 
 def _copy_holds(flash, text, timeout=60):

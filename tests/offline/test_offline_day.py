@@ -4,9 +4,9 @@ link back; the cloud holds each sale once with its total, the stock moved by the
 scanned, the member's points are the receipts' in one ledger entry a sale and the terminal's
 pending points are let go; the coupons redeemed here are marked used in the cloud, the one
 also redeemed at another terminal flagged, and that terminal's coupon refused here once
-synced.  The demo's HEAP (512K: docs/offline.md, "Open").  Then the same with the member's second basket
-paid by a chip card: its lines move the stock and its member earns points once (CARD_HEAP:
-docs/offline.md, "Open")."""
+synced, on the product heap (docs/offline.md, "Memory").  Then the same with the member's second
+basket paid by a chip card: its lines move the stock and its member earns points once
+(CARD_HEAP, 512K: docs/offline.md, "Open")."""
 from smartpos.demos.offline import CARD_HEAP, offline_day
 
 
@@ -22,7 +22,7 @@ def test_offline_sales_reconcile_stock_points_and_sales():
     assert "10% OFF DRINKS         -USD 0.25" in receipt and "POINTS EARNED                +23" in receipt
     assert "Li Wei" not in receipt
     # the member's sales: 23.58 (23 points) and 32.03 (32 points)
-    assert "2 for a member, 0 of those by card" in outcome and "; 512K heap" in outcome
+    assert "2 for a member, 0 of those by card" in outcome and "; 320K heap" in outcome
     # two coupons redeemed here offline; the other terminal's two, one of them also redeemed here
     assert ("coupons: 3 in the cloud's ledger, 1 redeemed at both terminals flagged (100003), the other "
             "terminal's coupon refused here after the sync") in said

@@ -19,13 +19,14 @@ copy to be fetched again, then checks that the two sides agree:
 
 Paid in cash; offline_day(cards=True) pays the member's every second basket by a chip card
 (the card's entry carries the basket's lines and the member like a cash one: docs/offline.md),
-on CARD_HEAP.  Two sales redeem signed coupons; while
-the terminal is offline another terminal of the store uploads a sale that redeemed two coupons,
-one of them also redeemed here: after the link is back the cloud's ledger holds each coupon
-once, the one redeemed at both terminals is flagged, and the other terminal's coupon is refused
-here once the used serials are synced (docs/promotions.md, "Single use").
+on CARD_HEAP.
+Two sales redeem signed coupons; while the terminal is offline another terminal of the store
+uploads a sale that redeemed two coupons, one of them also redeemed here: after the link is
+back the cloud's ledger holds each coupon once, the one redeemed at both terminals is flagged,
+and the other terminal's coupon is refused here once the used serials are synced
+(docs/promotions.md, "Single use").
 
-Runs on 512K (HEAP; docs/offline.md, "Memory" and "Open").
+Runs on the product heap (HEAP; docs/offline.md, "Memory"); the card-paid day on 512K (CARD_HEAP).
 """
 import json
 import os
@@ -33,15 +34,16 @@ import re
 import time
 import urllib.request
 
+from host_sim.rig import PRODUCT_HEAP
+
 SALES = 20
-# the product heap ran out at the fifth sale (a block of 550 bytes) once the catalog and the
-# campaigns are pulled at Ready from boot, retried every minute while the cloud is down: a failed
-# fetch leaves the idle heap lower (docs/offline.md, "Open"); 512K until that is found
-HEAP = "512K"
-# with the member's every second basket paid by card, three of six runs of the twenty sales ran
-# out of heap on the product heap (the EMV kernel, the acquirer's request, the transaction
-# list's write: docs/offline.md, "Open"):
-# the day with card-paid baskets runs on this heap until that margin is found
+# the product heap: a failed DDI poll while the cloud was away used to keep 7.4 KB of the idle
+# heap (docs/offline.md, "Memory"), and the day ran out at its fifth sale on it
+HEAP = PRODUCT_HEAP
+# with the member's every second basket paid by a chip card, two of three runs of the twenty
+# sales still ran out of heap on the product heap at a card-paid basket (the transaction list's
+# write, the EMV kernel: docs/offline.md, "Open"); the day with card-paid baskets runs on this
+# heap until that margin is found
 CARD_HEAP = "512K"
 STOCK = 100
 ITEMS = [
