@@ -49,7 +49,7 @@ def answer(st, body):
 class GroupBuy(sdk.Screen):
     def __init__(self):
         p = json.loads(sdk.store_get("platform.json", b"{}"))
-        self.ready = "key" in p
+        self.ready = "url" in p and "terminal" in p     # the key is in the key store, not here
         if self.ready:
             self.url, self.term = p["url"], p["terminal"]
         self.timeout = p.get("timeout_ms", 8000)

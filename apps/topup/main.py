@@ -49,7 +49,7 @@ def answer(st, body):
 class TopUp(sdk.Screen):
     def __init__(self):
         p = json.loads(sdk.store_get("biller.json", b"{}"))
-        self.biller = "key" in p
+        self.biller = "url" in p and "terminal" in p    # the key is in the key store, not here
         if self.biller:
             self.url, self.term = p["url"], p["terminal"]
         self.timeout = p.get("timeout_ms", 8000)

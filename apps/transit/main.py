@@ -56,7 +56,7 @@ def answer(st, body):
 class Transit(sdk.Screen):
     def __init__(self):
         p = json.loads(sdk.store_get("transit.json", b"{}"))
-        self.url = p.get("url") if "key" in p else None
+        self.url = p.get("url") if "terminal" in p else None     # the key is in the key store
         if self.url:
             self.term_id = p["terminal"]
         self.term = p.get("terminal_no", "000000000001")

@@ -183,3 +183,37 @@ def test_a_redemption_left_pending_is_asked_again_at_the_next_start(platform):
         d = os.path.join(rig.flash_dir, "appdata", "groupbuy")
         assert "pending" not in os.listdir(d)
         assert r["redemption"] + "," + code in open(os.path.join(d, "day-" + r["day"].replace("-", ""))).read()
+
+
+def test_the_request_key_lives_in_the_key_store_and_an_older_storage_key_moves_there(platform):
+    """Provisioned before boot, the app's key goes with the key-loading file into the sealed key
+    store (secret app:groupbuy) and never into the app's storage.  A terminal provisioned the
+    older way (the key in platform.json) signs its first request with it, and from then on the
+    key is sealed and gone from the file."""
+    old = {}
+
+    def provision(rig):
+        install(rig, platform, "TERM0001", TIMEOUT_MS)
+        kld = json.load(open(os.path.join(rig.flash_dir, "keys.kld")))
+        old["kld_has_it"] = "app:groupbuy" in kld["secrets"]
+        path = os.path.join(rig.flash_dir, "appdata", "groupbuy", "platform.json")
+        old["stored"] = json.load(open(path))
+        del kld["secrets"]["app:groupbuy"]                 # the older way: the key in the storage file
+        json.dump(kld, open(os.path.join(rig.flash_dir, "keys.kld"), "w"))
+        json.dump(dict(old["stored"], key=terminal_key("TERM0001").hex()), open(path, "w"))
+
+    with Rig(before_boot=provision) as rig:
+        assert old["kld_has_it"] and "key" not in old["stored"] and old["stored"]["terminal"] == "TERM0001"
+        path = os.path.join(rig.flash_dir, "appdata", "groupbuy", "platform.json")
+        assert terminal_key("TERM0001").hex() in open(path).read()
+        open_app(rig)
+        which, text = key_code(rig, HOTPOT[0])              # a signed lookup: verified by the platform
+        assert which == "ENTER next" and "NOT FOR THIS STORE" in text
+        stored = json.load(open(path))
+        assert "key" not in stored and stored["terminal"] == "TERM0001"
+        assert terminal_key("TERM0001").hex().upper() not in open(path).read().upper()
+        assert "signing key moved into the key store" in rig.board.console()
+        rig.keys(["ENTER"])
+        rig.wait_text("Voucher code:")
+        rig.keys(list(HOTPOT[0]) + ["ENTER"])               # again, signed from the key store alone
+        assert "NOT FOR THIS STORE" in rig.wait_text("ENTER next", 30)

@@ -510,13 +510,14 @@ def _http_signed(host, url, body, on_done, params):
     raw = _get(host, params)
     try:
         p = json.loads(raw) if raw else None
-        term, key = p["terminal"], bytes.fromhex(p["key"])
+        term = p["terminal"]
+        if type(term) is not str:
+            raise TypeError
     except (ValueError, KeyError, TypeError):
         raise RefusedError("no signing parameters in storage key %s" % params)
-    if len(key) < 16:
-        raise RefusedError("signing key in %s too short" % params)
     if "?" in url:
         raise RefusedError("a signed request's URL takes no query")
+    key = _signing_key(host, params, p)
     from pos.crypto import hmac_sha256
     from pos.net import http
     import random
@@ -533,6 +534,32 @@ def _http_signed(host, url, body, on_done, params):
 
 
 _MEMBER_KINDS = ("qr", "phone", "card")
+
+
+def _signing_key(host, params, p):
+    """The app's request-signing key: secret "app:<id>" of the sealed key store, the only place
+    it is used from, so no app can sign with another's.  Parameters that still carry the key in
+    the app's storage (written before the key store held app keys, or into a store already
+    sealed) have it moved at this first use: sealed into the key store, then the storage file
+    rewritten without it (docs/sdk.md, "Where the key lives")."""
+    from pos.store.config import ConfigError
+    from pos.store.keystore import KeyStore, KeyStoreError
+    name = "app:" + host.id
+    try:
+        ks = KeyStore("keys.kld", ".")
+        if "key" in p:
+            try:
+                key = bytes.fromhex(p["key"])
+            except (ValueError, TypeError):
+                raise RefusedError("signing key in %s is not hex" % params)
+            ks.store_secret(name, key)
+            key = None
+            del p["key"]
+            _put(host, params, json.dumps(p))
+            log.info("apps", "signing key moved into the key store", app=host.id)
+        return ks.secret(name)
+    except (KeyStoreError, ConfigError) as e:
+        raise RefusedError("request-signing key: %s" % e)
 
 
 def _member(host, code, kind):

@@ -1,12 +1,14 @@
 """The transit app on a Rig (host_sim.rig): installed onto the virtual board's flash with the
 operator's parameters (appdata/transit/transit.json: the host's URL, the terminal's id and
-request-signing key, the terminal number; no card key: the terminal holds none), and the
+number; its request-signing key into the key store, host_sim.hosts.appkeys; no card key: the
+terminal holds none), and the
 cashier's hands for it.  Used by tests/transit and
 `smartpos demo --scenario transit-recharge[-torn]`."""
 import json
 import os
 import subprocess
 
+from host_sim.hosts import appkeys
 from host_sim.hosts.transit import terminal_key
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
@@ -26,11 +28,9 @@ def install(rig, host, timeout_ms=8000, terminal="TERM0001"):
         m = json.load(f)
     with open(os.path.join(dest, "app.json"), "w", encoding="utf-8") as f:
         json.dump(dict(m, entry="main.mpy"), f, ensure_ascii=False)
-    d = os.path.join(rig.flash_dir, "appdata", "transit")
-    os.makedirs(d, exist_ok=True)
-    with open(os.path.join(d, "transit.json"), "w") as f:
-        json.dump({"url": host.url, "terminal": terminal, "key": terminal_key(terminal).hex(),
-                   "terminal_no": TERMINAL_NO, "currency": "USD", "timeout_ms": timeout_ms}, f)
+    appkeys.write(rig.flash_dir, "transit", "transit.json",
+                  {"url": host.url, "terminal": terminal, "terminal_no": TERMINAL_NO, "currency": "USD",
+                   "timeout_ms": timeout_ms}, terminal_key(terminal))
 
 
 def package_bytes(rig):
