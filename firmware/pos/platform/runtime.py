@@ -200,6 +200,7 @@ class Host:
         self.timers = []                # [number, due ticks, period ms or 0, fn]
         self.events = {}
         self.n = 0
+        self.signing_key = None         # the app's request key, taken from the key store once a session
         self.stopped = None
         self.canvas = None
         self.pkg = sdk.Namespace()
@@ -542,6 +543,8 @@ def _signing_key(host, params, p):
     the app's storage (written before the key store held app keys, or into a store already
     sealed) have it moved at this first use: sealed into the key store, then the storage file
     rewritten without it (docs/sdk.md, "Where the key lives")."""
+    if host.signing_key is not None and "key" not in p:
+        return host.signing_key         # opened once while the app runs: no key store per request
     from pos.store.config import ConfigError
     from pos.store.keystore import KeyStore, KeyStoreError
     name = "app:" + host.id
@@ -557,7 +560,8 @@ def _signing_key(host, params, p):
             del p["key"]
             _put(host, params, json.dumps(p))
             log.info("apps", "signing key moved into the key store", app=host.id)
-        return ks.secret(name)
+        host.signing_key = ks.secret(name)
+        return host.signing_key
     except (KeyStoreError, ConfigError) as e:
         raise RefusedError("request-signing key: %s" % e)
 
