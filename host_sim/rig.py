@@ -196,6 +196,14 @@ class Rig:
         self.keys(["CANCEL", "CANCEL"])
         self.wait_text("READY", 60)
 
+    def apps_menu(self):
+        """From anywhere: Ready, MENU, its last line (Apps); the Apps menu's text."""
+        self.home()
+        self.keys(["MENU"])
+        self.wait_text("1 Sale")
+        self.keys(["UP", "ENTER"])
+        return self.wait_text("App store")
+
     def insert(self, profile_or_card):
         card = profile_or_card
         if isinstance(card, str):

@@ -26,14 +26,6 @@ def _developer_mode(flash_dir, on):
         json.dump(cfg, f)
 
 
-def _apps_menu(rig):
-    rig.home()
-    rig.keys(["MENU"])
-    rig.wait_text("1 Sale")
-    rig.keys(["UP", "ENTER"])
-    return rig.wait_text("App store")
-
-
 def test_mpremote_mip_install_then_the_apps_menu_runs_it_only_in_developer_mode(index):  # noqa: F811
     with Rig(before_boot=lambda r: _developer_mode(r.flash_dir, True)) as rig:
         assert "DEVELOPER MODE" in rig.wait_text("DEVELOPER MODE")
@@ -48,7 +40,7 @@ def test_mpremote_mip_install_then_the_apps_menu_runs_it_only_in_developer_mode(
         assert not os.path.exists(os.path.join(rig.flash_dir, "apps", "payer"))   # nothing signed touched
 
         rig.power_cycle(timeout=120)            # mpremote left the REPL interrupted: start the terminal again
-        menu = _apps_menu(rig)
+        menu = rig.apps_menu()
         assert "1 Payer (dev)" in menu and "2 App store" in menu
         rig.keys(["1"])
         assert "PAYER" in rig.wait_text("ENTER pay")        # started in the sandbox
@@ -58,6 +50,6 @@ def test_mpremote_mip_install_then_the_apps_menu_runs_it_only_in_developer_mode(
         _developer_mode(rig.flash_dir, False)   # the operator turns the mode off
         rig.power_cycle(timeout=120)
         assert "DEVELOPER MODE" not in rig.display.text()
-        menu = _apps_menu(rig)
+        menu = rig.apps_menu()
         assert "Payer" not in menu and "1 App store" in menu
         assert os.path.exists(lib)              # still on flash, not listed, not started

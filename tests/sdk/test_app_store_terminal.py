@@ -27,17 +27,9 @@ def mt(tmp_path_factory):
         yield m
 
 
-def _apps_menu(rig):
-    rig.home()
-    rig.keys(["MENU"])
-    rig.wait_text("1 Sale")
-    rig.keys(["UP", "ENTER"])
-    return rig.wait_text("App store")
-
-
 def test_browse_install_run_and_remove_from_the_terminal(mt):
     rig = mt.rig
-    menu = _apps_menu(rig)
+    menu = rig.apps_menu()
     assert "1 App store" in menu and "Remove app" not in menu       # nothing installed yet
     rig.keys(["1"])
     catalog = rig.wait_text("Payer 1.0.0 new", 30)
@@ -53,11 +45,11 @@ def test_browse_install_run_and_remove_from_the_terminal(mt):
     _until(lambda: os.path.exists(os.path.join(app_dir, "main.mpy")))
     assert sorted(os.listdir(app_dir)) == ["app.json", "main.mpy"]
     _until(lambda: mt.api("GET", "/api/v1/appstore/apps/payer")["installs"] == 1)
-    menu = _apps_menu(rig)
+    menu = rig.apps_menu()
     assert "1 Payer" in menu and "2 App store" in menu and "3 Remove app" in menu
     rig.keys(["2"])
     rig.wait_text("Payer 1.0.0 installed", 30)
-    menu = _apps_menu(rig)
+    menu = rig.apps_menu()
     rig.keys(["1"])
     rig.wait_text("ENTER pay")                      # the installed app runs
     rig.keys(["MENU"])
@@ -66,7 +58,7 @@ def test_browse_install_run_and_remove_from_the_terminal(mt):
     os.makedirs(data, exist_ok=True)
     with open(os.path.join(data, "count"), "w") as f:
         f.write("2")
-    _apps_menu(rig)
+    rig.apps_menu()
     rig.keys(["3"])
     rig.wait_text("Remove app")
     rig.keys(["1"])
