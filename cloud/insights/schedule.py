@@ -13,7 +13,7 @@ import json
 from sqlalchemy import select
 
 from cloud.db import utcnow
-from cloud.insights import association, record
+from cloud.insights import association, record, suggest
 from cloud.insights.models import InsightBasket, InsightModel
 
 LOOKBACK_DAYS = 365
@@ -31,6 +31,7 @@ def recompute_one(db, merchant_id, now=None):
     row.computed_at = now
     row.baskets_used = model["baskets"]
     row.members_excluded = len(excluded)
+    model[suggest.MEMBERS] = suggest.compute(db, merchant_id, model, excluded)   # the member copy's "r"
     row.model = json.dumps(model, sort_keys=True)
     return row
 

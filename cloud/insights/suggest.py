@@ -1,7 +1,8 @@
 """The recommendations that travel with the terminal's member copy ("often bought with ...",
 docs/insights.md): for each member with a buying history, up to three items the merchant's
-recomputed model relates to what that member buys most, none of their usual items.  Members who
-opted out get none; before the first recompute nobody does.  The terminal shows the names from
+recomputed model relates to what that member buys most, none of their usual items, worked out
+at the scheduled recompute and kept with the model (a copy only reads them).  Members who opted
+out get none, from the moment they do; before the first recompute nobody does.  The terminal shows the names from
 its own catalog when the member is identified, online or not."""
 import collections
 import json
@@ -12,6 +13,7 @@ from cloud.insights import association, record
 from cloud.insights.models import InsightBasket, InsightModel
 
 SHOWN = 3           # the terminal's note has room for three names
+MEMBERS = "members"  # the model's key for the lists kept at recompute
 HISTORY = 10        # the member's most frequent items the suggestions start from
 
 
@@ -26,16 +28,12 @@ def _histories(db, merchant_id):
             for m, c in counts.items()}
 
 
-def for_members(db, merchant_id):
-    """{member number: [up to SHOWN item codes]}; {} before the merchant's first recompute."""
-    row = db.get(InsightModel, merchant_id)
-    if row is None:
-        return {}
-    model = json.loads(row.model)
+def compute(db, merchant_id, model, excluded=frozenset()):
+    """{member number: [up to SHOWN item codes]} for the members with a buying history, from
+    `model` (association.learn); kept with the model by the scheduled recompute."""
     out = {}
-    skip = record.opted_out(db, merchant_id)
     for member, history in _histories(db, merchant_id).items():
-        if member in skip:
+        if member in excluded:
             continue
         usual = set(history)
         found = [code for code, score, _ in association.recommend(model, (), history, SHOWN + len(usual))
@@ -43,3 +41,16 @@ def for_members(db, merchant_id):
         if found:
             out[member] = found
     return out
+
+
+def for_members(db, merchant_id):
+    """What the last recompute kept for each member, less the members who have opted out since
+    (the switch counts from the moment it is set); {} before the merchant's first recompute."""
+    row = db.get(InsightModel, merchant_id)
+    if row is None:
+        return {}
+    kept = json.loads(row.model).get(MEMBERS, {})
+    if not kept:
+        return {}
+    skip = record.opted_out(db, merchant_id)
+    return {m: codes for m, codes in kept.items() if m not in skip}

@@ -150,10 +150,18 @@ def test_the_member_copy_carries_each_members_recommendations_and_none_for_one_w
     assert r.status_code == 200, r.text
     r = client.post("/api/v1/merchants/%d/recommendations/recompute" % tenancy["merchant_a"]["id"], headers=owner)
     assert r.status_code == 200, r.text
+    r = client.put("/api/v1/merchants/%d/members/%s/privacy" % (tenancy["merchant_a"]["id"], chen["number"]),
+                   json={"recommendations_opt_out": False}, headers=tenancy["staff-a"])
+    assert r.status_code == 200, r.text       # back in: from the next recompute (the model left Chen out)
     rows = {x["n"]: x for x in client.get(base + "/copy", headers=dev).json()["members"]}
     # bought with tea, by cosine over the model's 9 tea baskets (Chen's left out): jam 3 / sqrt(9 x 3)
     # = 0.58 before bun 4 / sqrt(9 x 6) = 0.54; not tea itself, Li's usual
     assert rows[li["number"]]["r"] == ["JAM", "BUN"]
-    assert "r" not in rows[chen["number"]]                    # opted out
+    assert "r" not in rows[chen["number"]]                    # opted out at the recompute
     lines = client.get(base + "/copy.jsonl", headers=dev).text.splitlines()
     assert json.loads(lines[1])["r"] == ["JAM", "BUN"]
+    r = client.put("/api/v1/merchants/%d/members/%s/privacy" % (tenancy["merchant_a"]["id"], li["number"]),
+                   json={"recommendations_opt_out": True}, headers=tenancy["staff-a"])
+    assert r.status_code == 200, r.text
+    rows = {x["n"]: x for x in client.get(base + "/copy", headers=dev).json()["members"]}
+    assert "r" not in rows[li["number"]]                      # opting out counts at once, not at the next recompute
