@@ -155,10 +155,10 @@ def mcu_estimates():
     lo, hi = m4_range_ms(total)
     rows.append(("power-on to Ready (boot.py + main.py, frozen, %s): x86-64 instructions" % PRODUCT_HEAP,
                  int(total), "instr"))
-    rows.append(("power-on to Ready: Cortex-M4 168 MHz estimate", "%.3g-%.3g" % (lo, hi), "ms"))
+    rows.append(("power-on to Ready: Cortex-M4 168 MHz estimate (goal 1,000 ms)", "%.0f-%.0f" % (lo, hi), "ms"))
     for name, count in phases:
         lo, hi = m4_range_ms(count)
-        rows.append(("  power-on phase: %s" % name, "%d instr, %.3g-%.3g" % (count, lo, hi), "ms"))
+        rows.append(("  power-on phase: %s" % name, "%d instr, %.0f-%.0f" % (count, lo, hi), "ms"))
     return rows
 
 
