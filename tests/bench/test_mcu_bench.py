@@ -46,3 +46,21 @@ def test_workloads_run_on_a_board_through_mpremote(tmp_path):
         rows = mcu.board_times(vb.pty.path, names)
     assert [name for name, _ in rows] == names
     assert all(ms > 0 for _, ms in rows)
+
+
+def test_boot_phases_are_read_from_the_dumps_in_order(tmp_path):
+    out = tmp_path / "callgrind.out"
+    for n, total in enumerate((900, 10, 20, 30, 40, 7), 1):
+        (tmp_path / ("callgrind.out.%d" % n)).write_text("events: Ir\nfn=x\n1 5\ntotals: %d\n" % total)
+    assert mcu._dump_counts(str(out)) == [900, 10, 20, 30, 40, 7]
+
+
+def test_the_boot_markers_leave_the_boot_as_it_is(tmp_path):
+    """The power-on count's probe (host_sim/board/bsp/_bootmarks.py) wraps main.py's imports
+    and print: the terminal still reaches Ready with its payment services started."""
+    from host_sim.board import VirtualBoard
+    from host_sim.rig import PRODUCT_HEAP, provision
+    with VirtualBoard(tmp_path / "flash", heap=PRODUCT_HEAP, firmware="frozen", pty=False,
+                      provision=lambda d: provision(d, {}), env={"SMARTPOS_BOOT_MARKS": "1"}) as vb:
+        vb.wait_for("app ready", 60)
+        assert "payment services not started" not in vb.console()

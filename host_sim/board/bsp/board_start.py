@@ -14,6 +14,9 @@ if _rom:
     with open(_rom, "rb") as _f:
         _f.readinto(_romb)
     del _f
+_bootmarks = None
+if os.getenv("SMARTPOS_BOOT_MARKS") == "1":     # measurement probe (host_sim/board/bsp/_bootmarks.py)
+    import _bootmarks
 try:
     import machine
     import _flashfs
@@ -84,6 +87,8 @@ if "_flashfs" in sys.modules:
     # whether one was held, so where it lands does not depend on timing); stage 2 lets later
     # ones through as KeyboardInterrupt, which from here on can only land inside this try.
     _held = _ok = 0
+    if _bootmarks:                     # a measurement probe: its first mark before boot.py
+        _bootmarks.start()
     try:
         _held = machine._call(0x72, 0, 1)[0]
         machine._send(0x72, 0, 2)
@@ -98,6 +103,7 @@ if "_flashfs" in sys.modules:
     except KeyboardInterrupt:          # between the files: nothing left to run but the REPL
         pass
     del _flashfs, _held, _ok
+del _bootmarks
 del _run_file, sys, os, machine
 import gc
 gc.collect()

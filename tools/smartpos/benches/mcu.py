@@ -207,6 +207,16 @@ def mcu_estimates():
         lo, hi = m4_range_ms(count)
         rows.append(("%s, terminal side: x86-64 instructions" % name, int(count), "instr"))
         rows.append(("%s, terminal side: Cortex-M4 168 MHz estimate" % name, "%.3g-%.3g" % (lo, hi), "ms"))
+    from host_sim.rig import PRODUCT_HEAP
+    phases = boot_instructions()
+    total = sum(count for _, count in phases)
+    lo, hi = m4_range_ms(total)
+    rows.append(("power-on to Ready (boot.py + main.py, frozen, %s): x86-64 instructions" % PRODUCT_HEAP,
+                 int(total), "instr"))
+    rows.append(("power-on to Ready: Cortex-M4 168 MHz estimate (goal 1,000 ms)", "%.0f-%.0f" % (lo, hi), "ms"))
+    for name, count in phases:
+        lo, hi = m4_range_ms(count)
+        rows.append(("  power-on phase: %s" % name, "%d instr, %.0f-%.0f" % (count, lo, hi), "ms"))
     return rows
 
 
@@ -304,6 +314,60 @@ def contactless_instructions():
                 raise RuntimeError("contactless tap: not approved: %r" % [r.outcome for r in rs])
         counts.append(_process_instructions(run))
     return [("contactless tap, online qVSDC", (counts[0] - counts[1]) / n)]
+
+
+BOOT_PHASES = ("boot.py, display buffers, reserves, names interned (main.py to the services import)",
+               "payment services: engine and its store, EMV kernel, keys (services.preload, sign-on)",
+               "UI modules and drivers initialised (display, keypad, printer, readers)",
+               "batch count, Ready screen drawn")
+
+
+def _dump_counts(out):
+    """Instructions in each callgrind dump of a run (out.1, out.2, ... in order)."""
+    counts = []
+    n = 1
+    while os.path.exists("%s.%d" % (out, n)):
+        with open("%s.%d" % (out, n)) as f:
+            for line in f:
+                if line.startswith("totals:") or line.startswith("summary:"):
+                    counts.append(int(line.split()[1]))
+                    break
+        n += 1
+    return counts
+
+
+def boot_instructions():
+    """Instructions of a power-on to Ready: the virtual board's second boot (keys sealed and
+    the journal present from the first), frozen firmware at the product heap, the device
+    models and the acquirer hosts of host_sim.rig attached.  Counted between marks the board
+    support puts at boot.py's start, the phases of main.py and "smartpos ready"
+    (host_sim/board/bsp/_bootmarks.py, callgrind dumps at mp_micropython_stack_use), so the
+    interpreter's and the board support's start-up are not in it.  [(phase, count)]."""
+    from host_sim.rig import Rig
+    from posbuild.toolchain import micropython_binary
+    real = micropython_binary()
+    with tempfile.TemporaryDirectory(prefix="smartpos-cg-") as d:
+        out = os.path.join(d, "callgrind.out")
+        wrapper = os.path.join(d, "micropython")
+        with open(wrapper, "w") as f:
+            f.write("#!/bin/sh\nexec valgrind --tool=callgrind --dump-before=mp_micropython_stack_use "
+                    "--callgrind-out-file=%s %s \"$@\"\n" % (out, real))
+        os.chmod(wrapper, 0o755)
+        with Rig(cpu_env={"SMARTPOS_BOOT_MARKS": "1"}) as rig:
+            saved = os.environ.get("SMARTPOS_MICROPYTHON")
+            os.environ["SMARTPOS_MICROPYTHON"] = wrapper
+            try:
+                rig.power_cycle(timeout=1200)
+            finally:
+                if saved is None:
+                    os.environ.pop("SMARTPOS_MICROPYTHON", None)
+                else:
+                    os.environ["SMARTPOS_MICROPYTHON"] = saved
+            counts = _dump_counts(out)
+        # dump 1: the process up to boot.py; 2-5: the phases up to "smartpos ready"
+        if len(counts) < 1 + len(BOOT_PHASES):
+            raise RuntimeError("boot markers: %d callgrind dumps, %d wanted" % (len(counts), 1 + len(BOOT_PHASES)))
+        return list(zip(BOOT_PHASES, counts[1:1 + len(BOOT_PHASES)]))
 
 
 BASELINE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "firmware-size-baseline.json")
