@@ -52,6 +52,15 @@ def device_key_code(board=None):
             "bytes.fromhex(%r))" % (TEST_UID.hex(), TEST_KEK.hex()))
 
 
+def key_store_code():
+    """MicroPython statements for a plain MicroPython process (a bench, a harness) whose firmware
+    opens the key store as the board's does (`KeyStore("keys.kld", ".")`): this process's TEST
+    device identity stands for the board's, and a waiting key-loading file is sealed now."""
+    return ("from pos.store import devicekey as _devicekey\n_dk = %s\n_devicekey.from_board = lambda: _dk\n"
+            "__import__('pos.store.keystore', None, None, ('KeyStore',)).KeyStore('keys.kld', '.')\n"
+            % device_key_code())
+
+
 _MPY = {}
 
 

@@ -9,6 +9,7 @@ import shutil
 import tempfile
 
 from host_sim import mpy
+from host_sim.hosts.acquirer.terminal import key_store_code
 from host_sim.hosts.vouchers import VoucherHost, params
 from host_sim.hosts.vouchers.counter import build
 from host_sim.hosts.vouchers.deals import VOUCHERS
@@ -99,7 +100,7 @@ def groupbuy():
         params.write(d, platform.url, "TERM0001")
         budget = json.loads(dict(files)["app.json"])["heap"]
         code = [c for c, deal in VOUCHERS.items() if deal == "D1001"][0]
-        out = mpy.run(STEPS % code, cwd=d, heap=PRODUCT_HEAP)
+        out = mpy.run(key_store_code() + STEPS % code, cwd=d, heap=PRODUCT_HEAP)
         for line in out.splitlines():
             if line.startswith("STEP "):
                 _, step, whole, charged = line.split()

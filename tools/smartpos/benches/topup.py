@@ -7,6 +7,7 @@ import shutil
 import tempfile
 
 from host_sim import mpy
+from host_sim.hosts.acquirer.terminal import key_store_code
 from host_sim.hosts.biller import BillerHost, params
 from host_sim.hosts.biller.counter import APP_DIR, copy_package, package_bytes
 
@@ -14,7 +15,7 @@ HEAP = "256K"
 
 COMPILE = """
 import gc, micropython
-src = open("apps/topup/main.py").read()
+src = open("topup_main.py").read()
 gc.collect(); a = gc.mem_alloc()
 c = compile(src, "main.py", "exec")
 gc.collect(); print("COMPILED", gc.mem_alloc() - a)
@@ -100,11 +101,12 @@ def topup():
         copy_package(os.path.join(d, "apps", "topup"))
         shutil.copytree(os.path.join(os.path.dirname(APP_DIR), "payer"), os.path.join(d, "apps", "payer"))
         params.write(d, biller.url, "TERM0001")
+        shutil.copy(os.path.join(APP_DIR, "main.py"), os.path.join(d, "topup_main.py"))   # the source, compiled below
         out = mpy.run(COMPILE, cwd=d, heap=HEAP)
         rows.append(("its code compiled (bytecode and interned names, 64-bit unix port)",
                      int(out.split("COMPILED")[1].split()[0]), "bytes"))
         for app in ("payer", "topup"):
-            out = mpy.run(STEPS % (app, app), cwd=d, heap=HEAP)
+            out = mpy.run(key_store_code() + STEPS % (app, app), cwd=d, heap=HEAP)
             for line in out.splitlines():
                 if line.startswith("STEP "):
                     _, step, whole, budget = line.split()
