@@ -40,6 +40,7 @@ def _toy_wiring():
 
 def bench_board():
     from host_sim.board import VirtualBoard
+    from host_sim.board.virtual_board import PRODUCT_HEAP
     rows = []
     tmp = tempfile.mkdtemp(prefix="smartpos-bench-")
     try:
@@ -118,7 +119,8 @@ def bench_board():
             vb.stop()
         # flashing the real firmware through the REPL socket, as `smartpos flash --port socket://` does
         from smartpos.flashing import Flasher
-        vb = VirtualBoard(os.path.join(tmp, "flash2"), pty=False, wiring={})
+        # the whole firmware flashed as .mpy boots from RAM: the product heap, as firmware=True has it
+        vb = VirtualBoard(os.path.join(tmp, "flash2"), pty=False, wiring={}, heap=PRODUCT_HEAP)
         vb.start()
         try:
             r = Flasher(vb.url).flash()
