@@ -288,7 +288,11 @@ def test_a_ctrl_c_that_goes_unanswered_is_pressed_again(tmp_path, first):
         b.cpu._interrupt = first_one_astray
         assert b.exec("print(6 * 7)") == "42\n"
         assert len(calls) >= 2 and len(b.cpu.ctrl_c) >= 2       # pressed again
-        assert b.cpu.ctrl_c[-1][1] == "signal"
+        # the last press reached the CPU: as a signal, or queued for an interpreter starting again
+        # ("late": two SIGINTs back to back; the unix port exits on a second one that comes
+        # before the first is handled, which a loaded machine makes likely; the virtual board
+        # takes that exit as a soft reset and starts the interpreter again)
+        assert b.cpu.ctrl_c[-1][1] in ("signal", "queued")
         assert b.exec("print('again')") == "again\n"      # in step with the REPL afterwards
     finally:
         b.stop()
