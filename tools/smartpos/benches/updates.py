@@ -1,6 +1,7 @@
 """Firmware update figures on the virtual board: flash the two ROMFS slots take, time to
 verify the metadata and install a release (4 KB and 1 KB chunks as a download delivers them)
-with the application running on the board's 192 KB heap, trial boot and confirmation."""
+with the application running on the product heap (the board's 192 KB on this 64-bit port,
+docs/bridge.md), trial boot and confirmation."""
 import os
 import re
 import shutil
@@ -12,11 +13,12 @@ def _install(chunk):
     from cloud.tms import release
     from host_sim.board import VirtualBoard
     from host_sim.board import bootloader
+    from host_sim.board.virtual_board import PRODUCT_HEAP
     tmp = tempfile.mkdtemp(prefix="smartpos-bench-upd-")
     try:
         rel = os.path.join(tmp, "rel")
         info = release.build_release("1.0.1", rel)
-        vb = VirtualBoard(os.path.join(tmp, "flash"), heap="192K", firmware="frozen", pty=False, slots=True)
+        vb = VirtualBoard(os.path.join(tmp, "flash"), heap=PRODUCT_HEAP, firmware="frozen", pty=False, slots=True)
         vb.start()
         try:
             m = vb.wait_for("smartpos ready", 60)
