@@ -182,6 +182,7 @@ def check(path, now):
     permissions granted, developer) and the metadata versions to keep once it is installed."""
     from pos.tms import swu
     from pos.tms import tuf
+    gc.collect()
     members = _Members()
     try:
         try:

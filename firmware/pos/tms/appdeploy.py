@@ -5,6 +5,7 @@
 # Crash reports of the app runtime (appcrash.log) go up before each poll.
 #
 #     handlers["bApp"] = _OnDemand("pos.tms.appdeploy", "AppHandler")
+import gc
 import os
 import time
 
@@ -31,6 +32,7 @@ class AppHandler:
             return False, ["refused: %s" % e]
         got = time.ticks_diff(time.ticks_ms(), t0)
         await report("downloaded", ["%s: %d bytes in %d ms" % (art.filename, art.size, got)])
+        gc.collect()
         from pos.platform import install
         t1 = time.ticks_ms()
         try:

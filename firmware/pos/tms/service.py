@@ -98,6 +98,7 @@ class _OnDemand:
 
     async def run(self, client, dep, chunk, report):
         before = modules.loaded()
+        gc.collect()
         handler = getattr(__import__(self.module, None, None, (self.name,)), self.name)(*self.args)
         try:
             return await handler.run(client, dep, chunk, report)
@@ -182,6 +183,7 @@ async def _poll(cfg, token, engine, counter_attributes, busy, retries, sleep_s, 
     value stack after the handler, and kept the unloaded pos.tms.ddi module and the failure
     alive for the rest of the day: the idle heap was 7.4 KB lower after the first failed poll
     (docs/offline.md, "Memory")."""
+    gc.collect()                        # what a poll keeps for its length packs low in the heap
     from pos.tms.ddi import Agent, DdiError
     agent = Agent(_client(cfg, token), handlers=_handlers(engine), log=log,
                   attributes=lambda: attributes(counter_attributes), busy=busy, retries=retries)
