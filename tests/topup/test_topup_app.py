@@ -13,19 +13,15 @@ import pytest
 
 from host_sim.hosts.biller import BillerHost, signed_query, terminal_key
 from host_sim.hosts.biller.counter import install, open_app, pay_by_card, pay_by_cash, supervisor_refund
-from host_sim.rig import Rig
+from host_sim.rig import PRODUCT_HEAP, Rig
 
 TIMEOUT_MS = 2500           # the app's wait for the biller (its parameters)
 PAN = "4761739001010119"    # a card of the biller's issuer (TEST)
 
 
-# Nine flows on one counter (payments, refunds, reversals, a restart of the app). The runtime now
-# charges the app only its own allocations, but with the scheduled pulls, gift cards and the
-# modules table merged, opening the Apps menu after several flows ran out of the product heap
-# once in a full run (`allocating 1552 bytes`), and one run of six of this module alone stopped the
-# app `out of memory` (this counter is not enrolled: the DDI poll's leftovers were not it); this
-# module runs on 512K until that heap is found (the demo runs on the product heap).
-RIG_HEAP = "512K"
+# Nine flows on one counter (payments, refunds, reversals, a restart of the app), on the product
+# heap (the app opens on the 32-bit board at 192K with the terminal enrolled: docs/app-store.md).
+RIG_HEAP = PRODUCT_HEAP
 
 
 @pytest.fixture(scope="module")

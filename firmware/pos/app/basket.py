@@ -13,6 +13,8 @@
 # A member (pos.app.member: card, member QR, phone; a member QR scanned into the basket too)
 # goes with the sale: shown under the lines, named in the upload, the points earned kept
 # provisionally (pos.members.book), printed on the receipt and shown to the customer after.
+import time
+
 from pos import hw, log
 from pos.app import money
 from pos.catalog import CatalogError
@@ -25,6 +27,7 @@ from pos.ui.widgets import AmountEntry, Info, Menu, format_amount, wrap
 CURRENCY = money.CODE
 SHOWN = 6                      # lines of the basket on the display (the last ones)
 PROGRAMS = "config/promotions.json"
+HOLD_MS = 3000                  # a scan that met no heap is read again for this long
 NEXT_ORDER_DAYS = 30           # a next-order coupon printed today is good for this many days
 
 
@@ -76,6 +79,7 @@ class Basket(Screen):
         self.programs = programs
         self.typed = ""
         self.note = ""
+        self.held = None                # a scan that met a moment without heap: (code, until ticks)
         self.issued = []               # next-order coupons of this sale, once paid (texts)
         self.member = None          # pos.members.book.Member once identified
         self.paid_entry = None      # the paid sale's transaction-list entry
@@ -121,19 +125,42 @@ class Basket(Screen):
         sc = hw.scanner()
         if sc is None:
             return False
+        code = None
+        had = (self.cart.n, len(self.cart.coupons))
         try:
-            code = sc.poll()
+            code = self.held[0] if self.held is not None else sc.poll()
             if code is None:
                 return False
             if code.startswith("SPM1."):      # a member QR (pos.members.qr) shown at the basket
-                return self._member_qr(code)
+                r = self._member_qr(code)
+                self.held = None
+                return r
             if code.startswith(COUPON_PREFIX):     # the coupon reader loads only for a coupon
                 self.note = self._coupon(code)
             else:
                 self.cart.scan(code)
                 self.note = ""
+            self.held = code = None         # in the sale: never read twice
             self._promote()
+        except MemoryError as e:          # a moment without heap (a background pull holds it):
+            import gc                     # the scan is kept and read again, never lost unsaid
+            gc.collect()
+            if (self.cart.n, len(self.cart.coupons)) != had:
+                code = None                 # it reached the sale before the heap ran out
+            if code is None:
+                self.held = None
+                self.note = str(e)
+            else:
+                now = time.ticks_ms()
+                if self.held is None:
+                    self.held = (code, time.ticks_add(now, HOLD_MS))
+                if time.ticks_diff(self.held[1], now) > 0:
+                    return False
+                self.held = None
+                self.note = "%s: scan again" % (e,)
+            log.warning("basket", "scan failed", err=str(e))
         except Exception as e:            # CatalogError, PromoError, ScannerError: the message, the basket kept
+            self.held = None
             self.note = str(e)
             log.info("basket", "refused", err=self.note)
         return "redraw"

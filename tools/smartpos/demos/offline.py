@@ -285,7 +285,11 @@ def offline_day(args=None, out=print, sales=SALES, cards=False, heap=HEAP):
         rig.keys(["F2"])
         rig.wait_text("BASKET 0")
         rig.board.devices["scanner"].scan(_coupon(COUPONS["THEIRS"]))
-        refused = "already used" in rig.wait_any(["already used", "ACCEPTED"])[1]
+        try:
+            refused = "already used" in rig.wait_any(["already used", "ACCEPTED"])[1]
+        except TimeoutError as e:
+            return False, "the other terminal's coupon scanned after catching up: %s; the board's console ends:\n%s" % (
+                e, rig.board.console()[-2500:])
         rig.keys(["CANCEL"])
         rig.wait_text("READY")
     out(receipts[0])
