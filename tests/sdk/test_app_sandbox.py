@@ -231,3 +231,54 @@ for n in app.notes:
 """)
     # the counter's TextEntry over the app: "AB" given, CLEAR (A), 2 2 (A cycled to B), 0, ENTER
     assert out == ["TextEntry 3", "AppFrame 2", "text AB0"]
+
+
+def test_a_request_still_out_when_the_app_stops_is_cancelled_and_lets_the_app_go(flash):
+    """A host that takes the request and never answers: the app exits half a second later; its
+    request does not run on to its 10 s deadline holding the app (its callback, code and
+    globals): the connection closes at once and on_done is never called."""
+    import socket
+    import threading
+    import time
+
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+    seen = {}
+
+    def stall():
+        conn, _ = srv.accept()
+        seen["request"] = conn.recv(4096)
+        t0 = time.monotonic()
+        conn.settimeout(30)
+        try:
+            while conn.recv(4096):
+                pass
+        except OSError:
+            pass
+        seen["closed_after_s"] = time.monotonic() - t0
+        conn.close()
+
+    threading.Thread(target=stall, daemon=True).start()
+    try:
+        (flash / "appdata" / "hostile").mkdir(parents=True)
+        (flash / "appdata" / "hostile" / "url").write_text("http://127.0.0.1:%d/balance" % srv.getsockname()[1])
+        out = sandbox_mp.run(flash, """
+import asyncio
+start("hostile")
+app = st.top.screen
+st.key("F2")
+
+async def go():
+    await asyncio.sleep_ms(500)         # the request is out and the host holds it
+    st.key("8")                         # the app exits
+    await asyncio.sleep_ms(4000)        # the process (and any socket left open) lives on
+asyncio.run(go())
+out("top", type(st.top).__name__)
+out("notes", [n for n in app.notes if n.startswith("http")])
+""")
+    finally:
+        srv.close()
+    assert seen["request"].startswith(b"GET /balance HTTP/1.1")
+    assert seen["closed_after_s"] < 2.5, seen       # at the exit, not the deadline or the process's end
+    assert out == ["top Home", "notes []"]

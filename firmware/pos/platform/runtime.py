@@ -212,6 +212,7 @@ class Host:
         self.credit = 0                 # the counter's loads inside SDK calls: not the app's
         self.depth = 0                  # calls into the app in progress (only the outer one counts)
         self.scan = None                # the app's on_done for one scanned code (sdk.scan), or None
+        self.tasks = []                 # its requests in the background (sdk.http): cancelled when it stops
 
     # -- into the app ----------------------------------------------------------------------
     def run(self, fn, *args):
@@ -269,6 +270,14 @@ class Host:
         self.events = {}
         self.pending = None
         self.scan = None
+        # a request still out holds the app (its callback, and through it the app's code and
+        # globals) until its answer or its timeout: tens of KB, and a stalled host kept them
+        # past the app's end until the Apps menu found no block to load in.  Cancelled, its
+        # connection closes now; an app that must know how a request ended asks its host at
+        # its next start (the top-up app's query of an unsettled payment: docs/sdk.md)
+        for task in self.tasks:
+            task.cancel()
+        self.tasks = []
         log.warning("apps", "stopped", app=self.id, why=why)
         leave()
 
@@ -498,7 +507,8 @@ def _http(host, method, url, body, on_done):
             host.run(on_done, st, got)
         except AppStopped:
             pass                    # its screen says so at the next tick
-    asyncio.create_task(fetch())
+    host.tasks = [t for t in host.tasks if not t.done()]
+    host.tasks.append(asyncio.create_task(fetch()))
 
 
 def _http_signed(host, url, body, on_done, params):
