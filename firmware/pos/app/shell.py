@@ -267,14 +267,34 @@ def main_menu(ready):
     ])
 
 
+def _loaded(open_menu):
+    """A menu whose modules load only when it opens: loaded on a collected heap (what they keep
+    packs low, away from the idle screen's garbage), and once more after a collection when the
+    heap had no block for them.  Nothing is done until the menu is shown, so a second try
+    repeats nothing."""
+    from pos import modules
+    before = modules.loaded()
+    gc.collect()
+    try:
+        return open_menu()
+    except MemoryError:
+        modules.unload_since(before)
+        gc.collect()
+        return open_menu()
+
+
 def _stock(ready):
-    from pos.app import stock               # loaded only here, let go when the errand ends
-    return stock.menu(ready.merchant)
+    def open_menu():
+        from pos.app import stock           # loaded only here, let go when the errand ends
+        return stock.menu(ready.merchant)
+    return _loaded(open_menu)
 
 
 def _apps(ready):
-    from pos.platform import runtime       # loaded only here: nothing of it at Ready
-    return runtime.menu(ready.merchant)
+    def open_menu():
+        from pos.platform import runtime   # loaded only here: nothing of it at Ready
+        return runtime.menu(ready.merchant)
+    return _loaded(open_menu)
 
 
 def _balance(ready):

@@ -1,7 +1,8 @@
-"""A scan that meets a moment without heap at the basket (a background pull holding it, as in a
-full run under load): the code is kept and read again, so the item reaches the sale once, and
-never twice when the heap ran out after the line was in.  MemoryError injected into the cart's
-scan on the whole terminal (host_sim.faultinject), product heap."""
+"""Moments without heap at the counter (a background pull holding it, a fragmented heap late in
+a day): a scan at the basket is kept and read again, so the item reaches the sale once, and
+never twice when the heap ran out after the line was in; a menu whose modules load when it
+opens (Apps, Stock) is loaded once more after a collection.  MemoryError injected on the whole
+terminal (host_sim.faultinject), product heap."""
 import json
 import os
 
@@ -17,6 +18,7 @@ ITEMS = [
 ]
 RULES = {"tax": {"mode": "exclusive", "rounding": "line", "rates": {"0": 0, "1": 600, "2": 1300}}}
 POINT = "pos.catalog.cart:Cart.scan"
+MENU = "pos.platform.runtime:menu"
 
 
 def _stock(rig):
@@ -28,7 +30,7 @@ def _stock(rig):
 @pytest.fixture(scope="module")
 def rig(tmp_path_factory):
     ctl = str(tmp_path_factory.mktemp("inject-basket"))
-    with Rig(before_boot=_stock, cpu_env=Injector.env(ctl, [POINT])) as r:
+    with Rig(before_boot=_stock, cpu_env=Injector.env(ctl, [POINT, MENU])) as r:
         r.inject = Injector(r, ctl)
         yield r
 
@@ -56,3 +58,15 @@ def test_a_scan_without_heap_is_read_again_and_counted_once(rig):
     assert "scan failed" in rig.board.console()
     rig.keys(["CANCEL"])
     rig.wait_any(["READY", "Cancel"])
+
+
+def test_the_apps_menu_opens_when_its_first_load_finds_no_heap(rig):
+    rig.home()
+    rig.inject.arm(MENU, "MemoryError", "before")
+    rig.keys(["MENU"])
+    rig.wait_text("1 Sale")
+    rig.keys(["UP", "ENTER"])
+    text = rig.wait_text("App store")
+    assert rig.inject.disarm(), "the injected MemoryError never fired"
+    assert "memory" not in text and "ERROR" not in text
+    rig.home()
