@@ -13,6 +13,8 @@ from pos import modules             # noqa: E402  the loaded-modules table at it
 modules.reserve()
 from pos.payments import txntable   # noqa: E402  the open batch's transaction table, while the heap is whole
 txntable.reserve()
+from pos.app import batch           # noqa: E402  the transaction list's line buffer, while the heap is whole
+batch.reserve()
 try:                                # a counter with a catalog: the basket's lines, while the heap is whole
     open("catalog.bin").close()
     from pos.app import cart_space  # noqa: E402

@@ -2,7 +2,10 @@
 # transaction with what its receipt, the reports and a void need (masked PAN
 # only, never track data, PIN or keys).  Appended with a flush per line; a torn
 # last line (power cut) is skipped on reading.  Cleared by the Z report.
+import io
 import json
+
+from micropython import const
 
 from pos.app import status
 
@@ -12,6 +15,46 @@ PATH = "batch.jsonl"
 # complete it first with its lines, discounts, coupons and member (Basket.paid), so every
 # tender's upload carries them the same way (docs/sales-sync.md).  None: no basket.
 paying = None
+# The line's buffer: a sale's entry (a card sale with its basket's lines and member is 1-2 KB of
+# JSON) gathered here and written in one piece.  json.dumps made the whole line as one string
+# that grew by doubling, and on the product heap late in a day, with a basket, a member and the
+# EMV kernel loaded, a card sale the card had approved offline was not recorded (MemoryError
+# ... allocating 692 bytes).  Made once at boot while the heap is whole (main.py, reserve());
+# a longer entry goes to flash in pieces of its size (a torn piece reads as a torn line).
+LINE_BUF = const(2048)
+_buf = None
+
+
+def reserve():
+    global _buf
+    if _buf is None:
+        _buf = bytearray(LINE_BUF)
+
+
+class _Line(io.IOBase):
+    """json.dump's stream: the pieces of the line into the buffer, the buffer to `f` when full."""
+
+    def __init__(self, f, buf):
+        self.f = f
+        self.buf = buf
+        self.mv = memoryview(buf)
+        self.n = 0
+
+    def write(self, b):
+        k = len(b)
+        if self.n + k > len(self.buf):
+            self.flush()
+            if k > len(self.buf):
+                self.f.write(b)
+                return k
+        self.buf[self.n:self.n + k] = b
+        self.n += k
+        return k
+
+    def flush(self):
+        if self.n:
+            self.f.write(self.mv[:self.n])
+            self.n = 0
 
 
 def _torn_tail():
@@ -36,12 +79,24 @@ def record(entry):
     if "at" not in entry:
         import time
         entry["at"] = time.time()   # completion, by the terminal's clock (the cloud upload's time)
-    line = json.dumps(entry) + "\n"
-    if _torn_tail():
-        line = "\n" + line
-    with open(PATH, "a") as f:
-        f.write(line)
+    try:
+        _append(entry)
+    except MemoryError:             # a moment without heap: collect and write it once more
+        import gc                   # (a piece already on flash is a torn line, ended first)
+        gc.collect()
+        _append(entry)
     status.batch_count += 1
+
+
+def _append(entry):
+    torn = _torn_tail()
+    with open(PATH, "a") as f:
+        w = _Line(f, _buf if _buf is not None else bytearray(256))
+        if torn:
+            w.write(b"\n")
+        json.dump(entry, w)
+        w.write(b"\n")
+        w.flush()
 
 
 def count():
