@@ -223,13 +223,22 @@ def test_operator_console_qr_in_chromium_enrolls_the_terminal(stack, tmp_path):
             page.fill("#register-form [name=serial]", serial)
             page.click("#register-form button[type=submit]")
             qr = page.wait_for_selector("#activation-qr", state="visible", timeout=30000)
-            page.wait_for_function("document.getElementById('activation-qr').complete", timeout=30000)
+            # decoded and ready to paint (`complete` alone can come before the first paint: one
+            # full run's screenshot held no code), and the fleet table's reload after the
+            # registration done, so the layout no longer moves under the screenshot
+            page.evaluate("document.getElementById('activation-qr').decode()")
+            page.wait_for_load_state("networkidle")
             shown = page.text_content("#activation")
             png = tmp_path / "console-qr.png"
-            qr.screenshot(path=str(png))
+            scanned = ""
+            for _ in range(3):          # as a camera would: another frame when one is not read
+                qr.screenshot(path=str(png))
+                scanned = subprocess.run([ZBAR, "--raw", "-q", str(png)], capture_output=True,
+                                         text=True).stdout.strip()
+                if scanned:
+                    break
         finally:
             browser.close()
-    scanned = subprocess.run([ZBAR, "--raw", "-q", str(png)], capture_output=True, text=True).stdout.strip()
     assert len(scanned) == 12 and scanned.isdigit()
     assert "Activation code for %s: %s-%s-%s" % (serial, scanned[:4], scanned[4:8], scanned[8:]) in shown
     _open_enrollment(rig)
