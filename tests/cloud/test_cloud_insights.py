@@ -254,7 +254,14 @@ def test_cli_seeds_synthetic_merchants_and_recomputes(tmp_path, capsys):
     assert main(["cloud", "insights", "seed", "--merchants", "3", "--days", "30", "--seed", "4", "--data", data,
                  "--admin-password", "pw-admin-0123"]) == 0
     out = capsys.readouterr().out
-    world = synthetic.generate(seed=4, merchants=3, days=30)
+    # the CLI's period ends today (UTC): the same world generated from the day it names (a
+    # generator's default start gave another count on days whose weekday differs)
+    import datetime
+    import re
+    start = datetime.date.fromisoformat(re.search(r"baskets from (\d{4}-\d\d-\d\d)", out).group(1))
+    assert start == datetime.datetime.now(datetime.timezone.utc).date() - datetime.timedelta(days=30) or \
+        start == datetime.datetime.now(datetime.timezone.utc).date() - datetime.timedelta(days=31)
+    world = synthetic.generate(seed=4, merchants=3, days=30, start=start)
     baskets = sum(len(m.baskets) for m in world.merchants)
     assert "seeded 3 SYNTHETIC merchants" in out and "%d baskets" % baskets in out
     engine, sessionmaker = open_database("sqlite:///" + str(tmp_path / "data" / "cloud.db"))
