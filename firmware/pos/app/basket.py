@@ -125,12 +125,12 @@ class Basket(Screen):
         sc = hw.scanner()
         if sc is None:
             return False
-        code = None
-        had = (self.cart.n, len(self.cart.coupons))
+        code = had = None
         try:
             code = self.held[0] if self.held is not None else sc.poll()
             if code is None:
-                return False
+                return False                # most ticks: nothing scanned, nothing allocated
+            had = (self.cart.n, len(self.cart.coupons))
             if code.startswith("SPM1."):      # a member QR (pos.members.qr) shown at the basket
                 r = self._member_qr(code)
                 self.held = None
@@ -145,7 +145,7 @@ class Basket(Screen):
         except MemoryError as e:          # a moment without heap (a background pull holds it):
             import gc                     # the scan is kept and read again, never lost unsaid
             gc.collect()
-            if (self.cart.n, len(self.cart.coupons)) != had:
+            if had is not None and (self.cart.n, len(self.cart.coupons)) != had:
                 code = None                 # it reached the sale before the heap ran out
             if code is None:
                 self.held = None
