@@ -18,12 +18,17 @@ process and adds what the unix port lacks (platform-notes):
 * output cooked like the stm32 port (``\\n`` -> ``\\r\\n``) and the unix banner
   replaced by the board's.
 """
+import fcntl
 import os
+import platform
 import queue
 import re
+import select
 import shutil
 import signal
+import struct
 import subprocess
+import termios
 import threading
 import time
 
@@ -137,6 +142,7 @@ class Cpu:
         self._t_start = 0.0
         self.ready = threading.Event()
         self._pump_thread = None
+        self._pump_busy = False         # the output thread holds bytes read but not yet sent out
         self._inq = queue.Queue()
         threading.Thread(target=self._writer, daemon=True, name="cpu-in").start()
         self.up = False                 # the start-up lets Ctrl-C interrupt now (BOOT_STAGE 2)
@@ -425,14 +431,18 @@ class Cpu:
         fd = proc.stdout.fileno()
         while True:
             try:
+                select.select([fd], [], [])
+                self._pump_busy = True      # before the read: waiting_for_input() relies on it
                 data = os.read(fd, 65536)
-            except OSError:
+            except (OSError, ValueError):
                 data = b""
             if not data:
+                self._pump_busy = False
                 break
             with self._lock:
                 out = self._filter(self._cook(data))
             self._emit(out)         # only this thread emits while the process lives: order kept
+            self._pump_busy = False
         proc.wait()
         with self._lock:
             if gen != self._gen or self._stopping:
@@ -455,14 +465,37 @@ class Cpu:
     def _writer(self):
         while True:
             proc, data = self._inq.get()
-            if proc is None:
-                return
-            if proc is None or proc is not self.proc or proc.poll() is not None:
-                continue        # typed at a CPU that has since reset: lost, as on a real UART
             try:
-                proc.stdin.write(data)
-            except (BrokenPipeError, OSError, ValueError):
-                pass
+                if proc is None:
+                    return
+                if proc is not self.proc or proc.poll() is not None:
+                    continue        # typed at a CPU that has since reset: lost, as on a real UART
+                try:
+                    proc.stdin.write(data)
+                except (BrokenPipeError, OSError, ValueError):
+                    pass
+            finally:
+                self._inq.task_done()
+
+    def waiting_for_input(self):
+        """True when the CPU has read everything typed to it and sits in a read of its console,
+        with everything it printed before that already sent out: its last prompt is the live one.
+
+        Checked in this order: the process blocked reading stdin (so whatever it printed is in
+        its output pipe or past it), nothing left to read on its input, its output pipe empty,
+        and the output thread holding nothing (it marks itself busy before it reads)."""
+        with self._lock:
+            p = self.proc
+            if p is None or self.booting or self._queue or self._line or p.poll() is not None:
+                return False
+        if self._inq.unfinished_tasks:
+            return False
+        try:
+            if not _reading_stdin(p.pid) or _pending(p.stdin) or _pending(p.stdout):
+                return False
+        except (OSError, ValueError):
+            return False
+        return not self._pump_busy and self._line == b""
 
     def diagnose(self, backtrace=True):
         """What the CPU's threads are doing now, for an error message: each thread's state
@@ -536,3 +569,24 @@ class Cpu:
                 self.ctrl_c.append((time.monotonic(), how))
                 del self.ctrl_c[:-20]
                 data = data[i + 1:]
+
+
+# the read system call's number, for /proc/<pid>/syscall (None: unknown, state alone decides)
+_READ_SYSCALL = {"x86_64": 0, "aarch64": 63, "i686": 3, "i386": 3, "armv7l": 3}.get(platform.machine())
+
+
+def _reading_stdin(pid):
+    """Is the process asleep in a read of file descriptor 0?"""
+    with open("/proc/%d/stat" % pid) as f:
+        if f.read().rsplit(") ", 1)[1].split()[0] != "S":
+            return False
+    if _READ_SYSCALL is None:
+        return True
+    with open("/proc/%d/syscall" % pid) as f:
+        fields = f.read().split()
+    return len(fields) > 1 and fields[0] == str(_READ_SYSCALL) and int(fields[1], 16) == 0
+
+
+def _pending(pipe):
+    """Bytes waiting in a pipe (either end)."""
+    return struct.unpack("i", fcntl.ioctl(pipe.fileno(), termios.FIONREAD, b"\0\0\0\0"))[0]

@@ -392,8 +392,13 @@ class VirtualBoard:
             sent += 1
             step_end = time.monotonic() + 20
             while True:
+                # the CPU reading its console with nothing left to read: the prompt it printed
+                # last is the live one even when fewer prompts came than Ctrl-A went (a second
+                # SIGINT can end the unix port at its REPL; the restart in raw mode prints one)
+                idle = self.cpu.waiting_for_input()
                 with self._out_lock:
-                    if self._out.count(prompt, m) >= sent:
+                    seen = self._out.count(prompt, m)
+                    if seen >= sent or (seen and idle and self._out.endswith(prompt)):
                         return
                     now = time.monotonic()
                     if now >= end:
@@ -405,6 +410,8 @@ class VirtualBoard:
                     if now >= step_end and not self._interrupted_since(m):
                         break                   # press again
                     until = min(end, step_end) if now < step_end else end   # then: until the output says more
+                    if seen:
+                        until = min(until, now + 0.1)       # and look whether the CPU waits for input
                     self._out_lock.wait(max(0.05, until - now))
 
     _ANSWERING = (b"KeyboardInterrupt", b"Traceback", b"soft reboot", b"MicroPython ", b"raw REPL")

@@ -1,5 +1,6 @@
 """The virtual board's REPL speaks what the stm32 port's USART3 REPL speaks, byte for byte."""
 import os
+import signal
 import struct
 import time
 
@@ -266,11 +267,13 @@ def test_ctrl_c_typed_while_booting_leaves_a_whole_start_up(tmp_path):
             b.stop()
 
 
-@pytest.mark.parametrize("first", ["lost", "late"])
+@pytest.mark.parametrize("first", ["lost", "late", "ended"])
 def test_a_ctrl_c_that_goes_unanswered_is_pressed_again(tmp_path, first):
     """exec() presses Ctrl-C again when the first one goes unanswered for 20 s (here: taken away
-    before it reaches the CPU, or held back until the second one goes), and answers to the last
-    raw-REPL prompt, not to a stale one."""
+    before it reaches the CPU, or held back until the second one goes, or the second one ends
+    the interpreter as a SIGINT at the unix port's REPL does, so that the input typed with both
+    is lost and the restart in raw mode prints a single prompt for two Ctrl-A), and answers to
+    the last raw-REPL prompt, not to a stale one."""
     (tmp_path / "main.py").write_text("print('main ran')\nwhile True:\n    pass\n")
     b = VirtualBoard(tmp_path, pty=False)
     try:
@@ -284,6 +287,17 @@ def test_a_ctrl_c_that_goes_unanswered_is_pressed_again(tmp_path, first):
                 return True         # as if the signal had gone (it comes later, or never)
             if len(calls) == 2 and first == "late":
                 real()              # the first one arrives just as the second is pressed
+            if len(calls) == 2 and first == "ended":
+                ready = b.cpu._became_ready
+
+                def ends_at_its_prompt(enter_raw):
+                    # the REPL is up after the KeyboardInterrupt; a second SIGINT ends it there
+                    # before it reads the input held for it (the Ctrl-A of both presses)
+                    b.cpu._became_ready = ready
+                    os.kill(b.cpu.proc.pid, signal.SIGTERM)
+                    b.cpu.proc.wait()
+                    ready(enter_raw)
+                b.cpu._became_ready = ends_at_its_prompt
             return real()
         b.cpu._interrupt = first_one_astray
         assert b.exec("print(6 * 7)") == "42\n"
@@ -293,6 +307,8 @@ def test_a_ctrl_c_that_goes_unanswered_is_pressed_again(tmp_path, first):
         # before the first is handled, which a loaded machine makes likely; the virtual board
         # takes that exit as a soft reset and starts the interpreter again)
         assert b.cpu.ctrl_c[-1][1] in ("signal", "queued")
+        if first == "ended":
+            assert b.cpu.boots == 2         # the exec answered to the restarted interpreter's prompt
         assert b.exec("print('again')") == "again\n"      # in step with the REPL afterwards
     finally:
         b.stop()
