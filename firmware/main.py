@@ -15,6 +15,9 @@ from pos.payments import txntable   # noqa: E402  the open batch's transaction t
 txntable.reserve()
 from pos.app import batch           # noqa: E402  the transaction list's line buffer, while the heap is whole
 batch.reserve()
+from pos.iso8583 import codec       # noqa: E402  the ISO 8583 encoder's message buffer, while the heap is whole
+codec.reserve()
+del codec
 try:                                # a counter with a catalog: the basket's lines, while the heap is whole
     open("catalog.bin").close()
     from pos.app import cart_space  # noqa: E402

@@ -98,12 +98,29 @@ def _write_len(spec, n, ln, lt, out, pos):
     return _bcd_pack(s.encode(), out, pos, True)
 
 
+# The encoders' message buffer, made by reserve() at boot while the heap is whole.  Made at the
+# first encode instead (the first card sale of the day), this one block of 1 KB was what a heap
+# fragmented by a day of baskets no longer had: the request failed on the host path and the
+# card sale was declined (docs/offline.md, "Memory").  Every encoder shares it: encode() runs
+# to its end without yielding and returns a copy.
+_buf = None
+MESSAGE_BUF = const(1024)
+
+
+def reserve(size=MESSAGE_BUF):
+    global _buf
+    if _buf is None:
+        _buf = bytearray(size)
+
+
 class Encoder:
-    """Encodes into one preallocated buffer (spec.max_message bytes)."""
+    """Encodes into one preallocated buffer (spec.max_message bytes): the one reserve() made at
+    boot when it is large enough, else its own."""
 
     def __init__(self, spec):
         self.spec = spec
-        self.buf = bytearray(spec.max_message)
+        b = _buf
+        self.buf = b if b is not None and len(b) >= spec.max_message else bytearray(spec.max_message)
 
     def encode(self, mti, fields):
         spec = self.spec
