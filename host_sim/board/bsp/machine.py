@@ -340,18 +340,21 @@ class UART(io.IOBase):
         pass
 
     def _wait(self, ms):
-        return bool(self._p.poll(ms))
+        for _ in self._p.ipoll(ms):     # ipoll: no list made per call
+            return True
+        return False
 
     def _need(self):
         if self._s is None:
             raise OSError(22)  # EINVAL: UART not initialised
 
     def any(self):
+        """1 when a byte waits, else 0 (machine.UART.any() "may return 1 even if there is more
+        than one character available").  Allocates nothing, as on the board: drivers call it
+        on every tick, and the 512-byte peek it used to make each time churned the heap the
+        firmware's own blocks needed (a card sale ran out of heap at the reader's first byte)."""
         self._need()
-        try:
-            return len(self._s.recv(512, 0x42))   # MSG_PEEK | MSG_DONTWAIT
-        except OSError:
-            return 0
+        return 1 if self._wait(0) else 0
 
     def readinto(self, buf, nbytes=None):
         self._need()
