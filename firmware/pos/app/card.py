@@ -120,7 +120,9 @@ def _entry(o, amount, kind, rec, entry="CHIP", offer=None):
          "rc": o.response_code, "text": o.message, "mid": mid, "tid": tid,
          "stan": getattr(resp, "stan", "") or ("%06d" % rec.advice_stan if rec.advice_stan else ""), "rrn": getattr(resp, "rrn", ""),
          "acq": acq, "online": o.online,
-         "op": status.operator.name if status.operator else "CASHIER"}
+         "op": status.operator.name if status.operator else "CASHIER", "ref": ""}
+    # "ref" is in the literal (the table is made for every key at once): a key added after it
+    # grew the table mid-sale (30 to 37 entries) and an approved sale met MemoryError there
     e["ref"] = "%s-%06d" % (tid or "T", e["inv"])
     if offer is not None:
         offer.record(e)

@@ -45,14 +45,22 @@ class Terminate(Exception):
 
 
 class Transaction:
-    """State of one transaction (the kernel's working data; lives in RAM only)."""
+    """State of one transaction (the kernel's working data; lives in RAM only).
+
+    Every attribute is set here, 29 at most: MicroPython sizes an instance's table in steps (...,
+    23, 29, 37 entries), and an attribute first set mid-transaction (`pin_block`, at cardholder
+    verification) grew it there to 37, one block of 592 bytes on the 64-bit port, which a
+    basket's card sale did not find ("out of memory", nothing charged)."""
+
+    # the kernel's own, read through it: one entry in the instance's table instead of five
+    cfg = property(lambda self: self.kernel.cfg)
+    card = property(lambda self: self.kernel.card)
+    ui = property(lambda self: self.kernel.ui)
+    keystore = property(lambda self: self.kernel.keystore)
+    random = property(lambda self: self.kernel.random)
 
     def __init__(self, kernel, amount, other, kind, when):
-        self.cfg = kernel.cfg
-        self.card = kernel.card
-        self.ui = kernel.ui
-        self.keystore = kernel.keystore
-        self.random = kernel.random
+        self.kernel = kernel
         self.amount = amount
         self.other = other
         self.kind = kind
@@ -72,6 +80,7 @@ class Transaction:
         self.issuer_key = None
         self.icc_key = None
         self.pin_key = None
+        self.pin_block = None       # the enciphered online PIN block (cardholder verification)
         self.pdol_data = b""
         self.cdol1_data = b""
         self.cvm_x = self.cvm_y = 0
