@@ -3,7 +3,7 @@ no name interned for the characters it draws (iterating the string did intern ea
 pool filling mid-day asked for 2,560 bytes in one piece and a screen failed to draw)."""
 from host_sim import mpy
 
-CODE = r"""
+DISPLAY = r"""
 import framebuf, micropython
 from pos.ui.canvas import Canvas
 
@@ -14,7 +14,9 @@ class Display:
         self.fb = framebuf.FrameBuffer(self.buf, self.width, self.height, framebuf.MONO_HLSB)
     def mark_dirty(self, *a):
         pass
+"""
 
+CODE = DISPLAY + r"""
 def reference(fb, s, x, y, scale):      # the font glyph by glyph, each pixel scaled
     g = bytearray(8)
     gfb = framebuf.FrameBuffer(g, 8, 8, framebuf.MONO_HLSB)
@@ -36,17 +38,7 @@ reference(r.fb, "XYZ", 5, 40, 3)
 print("SAME", d.buf == r.buf, sum(1 for b in d.buf if b), sum(1 for b in r.buf if b))
 """
 
-QSTRS = r"""
-import micropython, framebuf
-from pos.ui.canvas import Canvas
-class Display:
-    width, height = 240, 96
-    def __init__(self):
-        self.buf = bytearray(self.width * self.height // 8)
-        self.fb = framebuf.FrameBuffer(self.buf, self.width, self.height, framebuf.MONO_HLSB)
-    def mark_dirty(self, *a):
-        pass
-c = Canvas(Display())
+QSTRS = DISPLAY + r"""c = Canvas(Display())
 c.big("0", 0, 0, 2)
 micropython.qstr_info()
 c.big("#@~^`|", 0, 0, 2)
