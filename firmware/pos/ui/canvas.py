@@ -7,7 +7,6 @@ CHAR = const(8)
 TITLE_H = const(24)
 LINE_H = const(16)
 BODY_Y = const(32)
-BIG_MAX = const(30)     # characters big() draws (a 240 px line holds 15 at twice the size)
 
 INK = const(1)
 PAPER = const(0)
@@ -28,9 +27,8 @@ class Canvas:
         self.fb = display.fb
         self.width = display.width
         self.height = display.height
-        # big(): the line at the font's size, scaled from here (BIG_MAX x 8 px, 1 bit each)
-        self._line = bytearray(BIG_MAX * 8)
-        self._lfb = framebuf.FrameBuffer(self._line, BIG_MAX * 8, 8, framebuf.MONO_HLSB)
+        self._glyph = bytearray(8)
+        self._gfb = framebuf.FrameBuffer(self._glyph, 8, 8, framebuf.MONO_HLSB)
 
     def clear(self):
         self.fb.fill(PAPER)
@@ -67,28 +65,24 @@ class Canvas:
         self.d.mark_dirty(y, y + CHAR * scale)
 
     def big(self, s, x, y, scale=2):
-        """Text at `scale` times the 8x8 font (for amounts; ASCII, at most BIG_MAX characters).
-        The line is drawn once at the font's size and each set pixel scaled: no string is made
-        per character (iterating a str interns every character as a name for ever, and the name
-        pool that fills then asks for 2,560 bytes in one piece: a screen once failed to draw
-        there with 85 KB free)."""
-        n = min(len(s), BIG_MAX)
-        lf = self._lfb
-        lf.fill(0)
-        lf.text(s, 0, 0, 1)
-        line = self._line
+        """Text at `scale` times the 8x8 font (for amounts; ASCII).  Each character is taken as
+        a slice, a plain string: iterating the str made each one an interned name for ever, and
+        the name pool that fills then asks for 2,560 bytes in one piece (a screen once failed
+        to draw there with 85 KB free)."""
+        g = self._gfb
+        glyph = self._glyph
         fb = self.fb
-        for gy in range(8):
-            base = gy * BIG_MAX
-            py = y + gy * scale
-            for i in range(n):
-                row = line[base + i]
+        for i in range(len(s)):
+            g.fill(0)
+            g.text(s[i:i + 1], 0, 0, 1)
+            for gy in range(8):
+                row = glyph[gy]
                 if not row:
                     continue
-                px = x + i * 8 * scale
                 for gx in range(8):
                     if row & (0x80 >> gx):
-                        fb.fill_rect(px + gx * scale, py, scale, scale, INK)
+                        fb.fill_rect(x + gx * scale, y + gy * scale, scale, scale, INK)
+            x += 8 * scale
         self.d.mark_dirty(y, y + 8 * scale)
 
     def clear_rows(self, row0, rows=1):
