@@ -64,12 +64,25 @@ def read_journal(path):
 
 def journal_state(records):
     """{stan: {acq, kind, amount, state}} as the engine derives it (pos.payments.engine)."""
+    return journal_batches(records)[0]
+
+
+def journal_batches(records):
+    """(journal_state(records), {acq: open batch number}) as the engine derives them."""
     txns = {}
+    batches = {}
     for r in records:
         t, s = r["t"], r.get("stan")
         if t in ("req", "adv"):
             txns[s] = {"acq": r["acq"], "kind": r["kind"], "amount": r["amt"],
-                       "state": "advice" if t == "adv" else "sent", "card": r.get("card", False)}
+                       "state": "advice" if t == "adv" else "sent", "card": r.get("card", False),
+                       "batch": r.get("batch", 1)}
+            continue
+        if t == "ctr":
+            batches.update(r.get("batches", {}))
+            continue
+        if t == "stl":
+            batches[r["acq"]] = r["batch"] + 1
             continue
         x = txns.get(s)
         if x is None:
@@ -91,7 +104,7 @@ def journal_state(records):
             x["state"] = "advised"
         elif t == "adv_void":
             x["state"] = "dropped"
-    return txns
+    return txns, batches
 
 
 def charged(x):
@@ -161,9 +174,19 @@ class Sweep:
         reversals not acknowledged, wallet orders and payments not closed (the Ready screen's
         count can lag a second)."""
         d = self.rig.flash_dir
-        out = ["STAN %06d %s" % (s, x["state"])
-               for s, x in journal_state(read_journal(os.path.join(d, "journal.bin"))).items()
+        txns, batches = journal_batches(read_journal(os.path.join(d, "journal.bin")))
+        out = ["STAN %06d %s" % (s, x["state"]) for s, x in txns.items()
                if x["state"] in ("reversing", "advice", "sent", "await_card")]
+        # an approval of the open batch with no batch entry (the power went between the host's
+        # reply and the batch write): the boot reconciliation queues its reversal, possibly a
+        # moment after Ready is drawn
+        unrecorded = [s for s, x in txns.items()
+                      if x["state"] in ("approved", "done") and SIGN.get(x["kind"])
+                      and x["batch"] == batches.get(x["acq"], 1)]
+        if unrecorded:
+            recorded = set(int(e["stan"]) for e in self.rig.batch()
+                           if e.get("tender") == "card" and e.get("ok") and e.get("stan"))
+            out += ["STAN %06d approved, no batch entry" % s for s in unrecorded if s not in recorded]
         opened = {}
         for r in read_journal(os.path.join(d, "orders.bin")):
             if r["t"] == "opening":
