@@ -66,3 +66,41 @@ def test_lines_written_from_the_buffer_and_read_back_whole(tmp_path):
     # lines on flash: the 4 entries and the torn one (ended); the failed try's piece stayed in
     # the buffer and never reached flash
     assert int(out["count"]) == 5
+
+
+FIND = r"""
+import json
+from pos.app import batch
+loads = []
+real = json.loads
+class Spy:
+    def loads(self, s):
+        loads.append(1); return real(s)
+    dump = staticmethod(json.dump)
+for inv in (3, 30, 13, 130):
+    batch.record({"inv": inv, "kind": "sale", "tender": "card", "amount": inv * 100, "ok": True,
+                  "orig": 3, "ref": "T-%06d" % inv})
+with open(batch.PATH, "a") as f:                 # a power cut in the middle of the last line
+    f.write('{"inv": 7, "kind": "sa')
+with open(batch.PATH, "a") as f:                 # a line written by another JSON writer
+    f.write('\n{"inv":8,"kind":"sale","amount":800}\n')
+batch.json = Spy()
+for inv in (3, 30, 13, 130, 7, 8, 4):
+    del loads[:]
+    e = batch.find(inv)
+    print(inv, e["amount"] if e else None, len(loads))
+"""
+
+
+def test_find_parses_only_the_lines_that_name_the_invoice(tmp_path):
+    got = {}
+    for ln in mpy.run(FIND, cwd=str(tmp_path)).strip().splitlines():
+        inv, amount, parsed = ln.split()
+        got[int(inv)] = (None if amount == "None" else int(amount), int(parsed))
+    assert got[3] == (300, 1)            # "orig": 3 on every line is not "inv": 3
+    assert got[30][0] == 3000 and got[13][0] == 1300 and got[130][0] == 13000
+    assert got[13][1] == 1 and got[130][1] == 1
+    assert got[30][1] <= 2               # "inv": 3 is a prefix of "inv": 30: that one parsed too
+    assert got[7] == (None, 1)           # the torn line names it, and does not parse
+    assert got[8] == (800, 1)            # no space after the colon: found all the same
+    assert got[4] == (None, 0)           # no line names it: nothing parsed
