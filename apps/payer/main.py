@@ -1,6 +1,6 @@
 # Payer: the SDK tutorial's app (docs/sdk.md).  Key an amount, ENTER: the counter takes the
 # payment (cash or card) and the app shows and prints the outcome; it counts its payments in
-# its own storage.  F1 refunds the last card payment.
+# its own storage.  F1 refunds the last card payment (the counter refuses a second refund).
 import json
 
 from pos import sdk
@@ -10,6 +10,8 @@ class Payer(sdk.Screen):
     def __init__(self):
         self.digits = ""
         self.last = None
+        self.card = None                # reference of the last card payment
+        self.note = ""
 
     def draw(self, d):
         d.title("PAYER", "#" + str(int(sdk.store_get("count", b"0"))))
@@ -20,6 +22,8 @@ class Payer(sdk.Screen):
             d.text("%s %d" % (o["tender"], o["amount"]), 4)
             d.text(o["pan"] or "-", 5)
             d.text(o["reference"], 6)
+        if self.note:
+            d.text(self.note[:30], 7)
         d.text("ENTER pay  CANCEL quit", 8)
 
     def on_key(self, key):
@@ -33,8 +37,13 @@ class Payer(sdk.Screen):
             n = int(sdk.store_get("count", b"0")) + 1
             sdk.request_payment(int(self.digits), "PAYER-%d" % n, self.paid)
             return None
-        if key == "F1" and self.last is not None and self.last["approved"] and self.last["tender"] == "card":
-            sdk.refund(self.last["reference"], self.refunded)    # the supervisor's PIN is asked
+        if key == "F1" and self.card is not None:
+            try:
+                sdk.refund(self.card, self.refunded)    # the supervisor's PIN is asked
+            except sdk.Error as e:                      # refunded already
+                self.note = str(e)
+                return sdk.REDRAW
+            self.note = ""
             return None
         if key == "CANCEL":
             return sdk.EXIT
@@ -47,6 +56,8 @@ class Payer(sdk.Screen):
     def paid(self, outcome):
         self.last = outcome
         self.digits = ""
+        if outcome["approved"] and outcome["tender"] == "card":
+            self.card = outcome["reference"]
         sdk.store_put("last", json.dumps(outcome))
         if outcome["approved"]:
             sdk.store_put("count", str(int(sdk.store_get("count", b"0")) + 1))

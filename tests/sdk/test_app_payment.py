@@ -102,6 +102,11 @@ def test_card_payment_for_an_app_returns_only_the_masked_outcome(rig):
     assert set(r) == SAFE_KEYS and r["approved"] is True and r["amount"] == 4200 and r["pan"] == o["pan"]
     e = rig.batch()[-1]
     assert e["kind"] == "refund" and e["orig"] == o["invoice"] and e["ok"] and e["amount"] == 4200
+    # F1 again: the payment is refunded already; the counter refuses, nothing is sent
+    n = len(rig.batch())
+    rig.keys(["F1"])
+    text = rig.wait_text("no payment of this app", 30)
+    assert "PIN" not in text and len(rig.batch()) == n
     rig.keys(["CANCEL"])
     rig.wait_text("READY")
 

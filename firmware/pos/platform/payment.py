@@ -23,6 +23,8 @@ def request(host, amount, reference, on_done):
         out = runtime.outcome(e, tender, reference)
         if out["approved"]:
             host.paid[reference] = e.get("inv", 0)
+            if tender == "card":
+                keep(host, reference, e)
         log.info("apps", "payment", app=host.id, approved=out["approved"], tender=tender,
                  inv=out["invoice"])
         host.run(on_done, out)
@@ -33,14 +35,34 @@ def request(host, amount, reference, on_done):
     host.pending = ("push", flow.tender(amount)[1])
 
 
+def keep(host, reference, e):
+    """The batch entry of a card payment, kept for its refund (the newest KEPT of the app's
+    session): a refund then reads no batch file.  Streaming the batch for it needs a block the
+    size of an entry (some 600 bytes), and after a card payment and an app's requests the heap
+    may have no such block: the refund failed there with MemoryError (docs/sdk.md, "Memory")."""
+    host.kept[reference] = e
+    while len(host.kept) > KEPT:
+        for old in host.kept:
+            if old != reference:
+                del host.kept[old]
+                break
+
+
+KEPT = 3
+
+
 def refund(host, reference, on_done):
     """A card refund of this app's payment `reference` (the counter's refund flow asks for
-    the supervisor's PIN); on_done(outcome)."""
+    the supervisor's PIN); on_done(outcome).  Once approved, the payment is no longer the
+    app's to refund: a second refund of it is refused."""
     inv = host.paid.get(reference)
     if inv is None:
         raise ValueError("no payment of this app with reference %s" % reference)
-    from pos.app import batch, flows
-    e = batch.find(inv)
+    from pos.app import flows
+    e = host.kept.get(reference)
+    if e is None:                       # an older payment of the session: from the batch
+        from pos.app import batch
+        e = batch.find(inv)
     if e is None or e.get("tender") != "card":
         raise ValueError("only a card payment of this session is refunded here")
     frame = host.frame
@@ -48,6 +70,9 @@ def refund(host, reference, on_done):
     def with_op(op):
         r = flows.refund_of(host.merchant, e, op)
         n = r[1].e if r[0] == "replace" else {}
+        if n.get("ok"):
+            host.paid.pop(reference, None)
+            host.kept.pop(reference, None)
         host.run(on_done, runtime.outcome(n, "card", reference))
         return ("back_to", frame)
     host.pending = ("push", flows.PinPrompt("Refund", "refund", with_op))
