@@ -121,7 +121,16 @@ class Rig:
     def __enter__(self):
         return self.start()
 
+    # the console of the last rig left by an exception (its board is gone by then): what a
+    # demo that failed prints for the reader (smartpos demo)
+    failed_console = ""
+
     def __exit__(self, *exc):
+        if exc[0] is not None and self.board is not None:
+            try:
+                Rig.failed_console = self.board.console()[-6000:]
+            except Exception:
+                pass
         self.stop()
 
     def power_cycle(self, off_s=0.0, timeout=30):

@@ -38,6 +38,7 @@ def run(args):
             ok, outcome = scenarios[name](args)
         except Exception as exc:  # a scenario that crashes is a failed scenario
             ok, outcome = False, "ERROR %s: %s" % (type(exc).__name__, exc)
+            _board_tail()
         print("RESULT: %s" % outcome, flush=True)
         if len(names) > 1:
             print("=== %s %s (%.1f s)" % (name, "ok" if ok else "FAILED", time.monotonic() - t0),
@@ -47,3 +48,15 @@ def run(args):
     if len(names) > 1:
         print("%d passed, %d failed" % (len(names) - len(failed), len(failed)))
     return 1 if failed else 0
+
+
+def _board_tail(lines=30):
+    """The last lines the board printed before the scenario stopped (why, often)."""
+    try:
+        from host_sim.rig import Rig
+    except ImportError:
+        return
+    text, Rig.failed_console = Rig.failed_console, ""
+    tail = [ln for ln in text.splitlines() if ln.strip()][-lines:]
+    if tail:
+        print("the board's console, last %d lines:\n  %s" % (len(tail), "\n  ".join(tail)), flush=True)
