@@ -99,6 +99,7 @@ class Rig:
             ctl = os.path.join(self._tmp or os.path.dirname(self.flash_dir), "flash-ctl")
         self.board = VirtualBoard(self.flash_dir, heap=self.heap, firmware=self.firmware, pty=False,
                                   provision=prepare, flash_ctl=ctl, env=self.cpu_env, slots=self.slots)
+        Rig.live.add(self)
         try:
             self.board.start()
             self.board.wait_for("smartpos ready", 120)
@@ -109,7 +110,12 @@ class Rig:
 
     def stop(self):
         if self.board is not None:
+            try:                        # what it printed, for a test or demo that failed with it
+                Rig.last_console = self.board.console()[-6000:]
+            except Exception:
+                pass
             self.board.stop()
+        Rig.live.discard(self)
         for h in self.hosts.values():
             h.stop()
         if getattr(self, "wallet", None) is not None:
@@ -121,16 +127,12 @@ class Rig:
     def __enter__(self):
         return self.start()
 
-    # the console of the last rig left by an exception (its board is gone by then): what a
-    # demo that failed prints for the reader (smartpos demo)
-    failed_console = ""
+    # the rigs running now, and the console of the last one stopped (its board is gone by
+    # then): what a failed demo (smartpos demo) or test (tests/conftest.py) prints for the reader
+    live = set()
+    last_console = ""
 
     def __exit__(self, *exc):
-        if exc[0] is not None and self.board is not None:
-            try:
-                Rig.failed_console = self.board.console()[-6000:]
-            except Exception:
-                pass
         self.stop()
 
     def power_cycle(self, off_s=0.0, timeout=30):

@@ -185,3 +185,37 @@ def pytest_sessionfinish(session, exitstatus):
         session.exitstatus = 1
     elif tr and PRINTED:
         tr.write_line("receipts checked for full PANs: %d printed, none found" % len(PRINTED))
+
+
+CONSOLE_LINES = 40
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A test that fails on a virtual terminal shows what the board printed last (a traceback,
+    a MemoryError, the log line of the step that went wrong): the console of every rig still
+    running, or of the last one stopped during the test."""
+    outcome = yield
+    rep = outcome.get_result()
+    mod = sys.modules.get("host_sim.rig")
+    if mod is None:
+        return
+    rig = mod.Rig
+    if rep.when == "setup":
+        rig.last_console = ""           # consoles from here on are this test's
+        return
+    if rep.when != "call" or not rep.failed:
+        return
+    texts = []
+    for r in list(rig.live):
+        try:
+            texts.append(r.board.console())
+        except Exception:
+            pass
+    if not texts and rig.last_console:
+        texts.append(rig.last_console)
+    for i, text in enumerate(texts, 1):
+        tail = [ln for ln in text.splitlines() if ln.strip()][-CONSOLE_LINES:]
+        if tail:
+            rep.sections.append(("board console %d of %d, last %d lines" % (i, len(texts), len(tail)),
+                                 "\n".join(tail)))

@@ -56,7 +56,7 @@ def _board_tail(lines=30):
         from host_sim.rig import Rig
     except ImportError:
         return
-    text, Rig.failed_console = Rig.failed_console, ""
+    text, Rig.last_console = Rig.last_console, ""
     tail = [ln for ln in text.splitlines() if ln.strip()][-lines:]
     if tail:
         print("the board's console, last %d lines:\n  %s" % (len(tail), "\n  ".join(tail)), flush=True)
