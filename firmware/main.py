@@ -5,19 +5,10 @@
 # fragment the heap.
 import gc
 
-# A collection after every 16 KB allocated, not only when an allocation fails.  MicroPython
-# allocates first-fit from the lowest free block it knows; left to collect only when the heap
-# is exhausted, a flow's allocations climb to the top of the heap, and what it keeps (a module
-# loaded at first use, a cache, the next sale's objects) is scattered over the whole heap once
-# its garbage is freed.  Collected often, the garbage is freed near the bottom and reused
-# there, and the free heap stays in large pieces: at Ready on the offline day's counter (product
-# heap) the largest free block was 4.5 KB of 66 KB free without it, 3.6 KB after the first card
-# sale, and card-paid baskets failed in the EMV kernel ("out of memory"); with it 41 KB, then
-# 16 KB (docs/offline.md, "Memory").
-GC_THRESHOLD = 16384
-gc.threshold(GC_THRESHOLD)
+from pos.board import GC_THRESHOLD
+gc.threshold(GC_THRESHOLD)          # a collection after every 16 KB allocated (pos.board)
 
-from pos import hw
+from pos import hw                  # noqa: E402
 
 display = hw.display()
 gc.collect()

@@ -6,6 +6,7 @@ import json
 import time
 
 from pos import log
+from pos.board import collect_often
 from pos.app import batch, counters, money, receipt, status
 from pos.drivers import escpos
 
@@ -61,7 +62,11 @@ class MerchantQR(Screen):
             return
         try:
             self.payload = merchant_payload(amount, self.order)
-            self.qr = encoder.encode(self.payload)
+            collect_often(False)
+            try:
+                self.qr = encoder.encode(self.payload)
+            finally:
+                collect_often(True)
         except ValueError as exc:
             self.error = str(exc)[:56]
 
