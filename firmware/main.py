@@ -5,10 +5,7 @@
 # fragment the heap.
 import gc
 
-from pos.board import GC_THRESHOLD
-gc.threshold(GC_THRESHOLD)          # a collection after every 16 KB allocated (pos.board)
-
-from pos import hw                  # noqa: E402
+from pos import hw
 
 display = hw.display()
 gc.collect()

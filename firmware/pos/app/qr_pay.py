@@ -6,7 +6,6 @@ import json
 import time
 
 from pos import log
-from pos.board import collect_often
 from pos.app import batch, counters, money, receipt, status
 from pos.drivers import escpos
 
@@ -62,11 +61,7 @@ class MerchantQR(Screen):
             return
         try:
             self.payload = merchant_payload(amount, self.order)
-            collect_often(False)
-            try:
-                self.qr = encoder.encode(self.payload)
-            finally:
-                collect_often(True)
+            self.qr = encoder.encode(self.payload)
         except ValueError as exc:
             self.error = str(exc)[:56]
 
