@@ -76,7 +76,7 @@ def record(entry):
     torn by a power cut is ended first, so it never swallows this one."""
     if paying is not None:
         paying.paid(entry)          # a basket's sale: its lines and member (one entry only)
-    if "at" not in entry:
+    if not entry.get("at"):         # (a card entry's literal holds the key: its table does not grow)
         import time
         entry["at"] = time.time()   # completion, by the terminal's clock (the cloud upload's time)
     try:
