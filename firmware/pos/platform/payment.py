@@ -69,7 +69,12 @@ def refund(host, reference, on_done):
 
     def with_op(op):
         r = flows.refund_of(host.merchant, e, op)
-        n = r[1].e if r[0] == "replace" else {}
+        # the refund's result screen carries its entry; an error screen (the request could not
+        # be made: the app hears "not approved", the payment stays its to refund) carries none
+        n = getattr(r[1], "e", None) if r[0] == "replace" else None
+        if n is None:
+            log.warning("apps", "refund not sent", app=host.id)
+            n = {}
         if n.get("ok"):
             host.paid.pop(reference, None)
             host.kept.pop(reference, None)
