@@ -117,16 +117,23 @@ def count():
                     n += 1
 
 
-def each():
+def each(having=()):
     """The entries one at a time, oldest first.  Never the whole batch at once: a day's batch
     of hundreds of entries is larger than the heap (one entry is a dict of some thirty
-    fields), so reports, look-ups and rewrites stream the file."""
+    fields), so reports, look-ups and rewrites stream the file.  having: texts of which a line
+    must hold one to be parsed at all (a look-up parses only the lines that may match)."""
     try:
         f = open(PATH)
     except OSError:
         return
     with f:
         for line in f:
+            if having:
+                for h in having:        # (no generator: nothing allocated per line)
+                    if h in line:
+                        break
+                else:
+                    continue
             try:
                 e = json.loads(line)
             except ValueError:
@@ -153,11 +160,10 @@ def entries():
 def find(inv):
     """The entry of invoice `inv`, or None.  Only a line that names the invoice is parsed (a
     look-up late in a day allocates one line at a time, not an entry per line)."""
-    a, b = '"inv": %d' % inv, '"inv":%d' % inv
-    try:
-        f = open(PATH)
-    except OSError:
-        return None
+    for e in each(('"inv": %d' % inv, '"inv":%d' % inv)):
+        if e.get("inv") == inv:
+            return e
+    return None
     with f:
         for line in f:
             if a not in line and b not in line:

@@ -35,20 +35,26 @@ def request(host, amount, reference, on_done):
     host.pending = ("push", flow.tender(amount)[1])
 
 
-def keep(host, reference, e):
-    """The batch entry of a card payment, kept for its refund (the newest KEPT of the app's
-    session): a refund then reads no batch file.  Streaming the batch for it needs a block the
-    size of an entry (some 600 bytes), and after a card payment and an app's requests the heap
-    may have no such block: the refund failed there with MemoryError (docs/sdk.md, "Memory")."""
-    host.kept[reference] = e
-    while len(host.kept) > KEPT:
-        for old in host.kept:
-            if old != reference:
-                del host.kept[old]
-                break
-
-
 KEPT = 3
+
+
+def keep(host, reference, e):
+    """The batch entry of a card payment, kept for its refund (the app's KEPT newest, oldest
+    let go first): a refund then reads no batch file.  Streaming the batch for it needs a block
+    the size of an entry (some 600 bytes), and after a card payment and an app's requests the
+    heap may have no such block: the refund failed there with MemoryError."""
+    host.kept.append((reference, e))
+    if len(host.kept) > KEPT:
+        host.kept.pop(0)
+
+
+def _kept(host, reference, drop=False):
+    for i, (ref, e) in enumerate(host.kept):
+        if ref == reference:
+            if drop:
+                host.kept.pop(i)
+            return e
+    return None
 
 
 def refund(host, reference, on_done):
@@ -59,7 +65,7 @@ def refund(host, reference, on_done):
     if inv is None:
         raise ValueError("no payment of this app with reference %s" % reference)
     from pos.app import flows
-    e = host.kept.get(reference)
+    e = _kept(host, reference)
     if e is None:                       # an older payment of the session: from the batch
         from pos.app import batch
         e = batch.find(inv)
@@ -77,7 +83,7 @@ def refund(host, reference, on_done):
             n = {}
         if n.get("ok"):
             host.paid.pop(reference, None)
-            host.kept.pop(reference, None)
+            _kept(host, reference, drop=True)
         host.run(on_done, runtime.outcome(n, "card", reference))
         return ("back_to", frame)
     host.pending = ("push", flows.PinPrompt("Refund", "refund", with_op))

@@ -194,7 +194,7 @@ class Host:
         self.frame = None               # its screen that is running a callback now
         self.pending = None             # a stack action an SDK call asked for (a payment)
         self.paid = {}                  # reference -> invoice of this session's payments
-        self.kept = {}                  # reference -> batch entry of its newest card payments
+        self.kept = []                  # (reference, batch entry) of its newest card payments
         self.data = DATA_DIR + "/" + self.id
         self.quota = min(int(m.get("storage", STORAGE_QUOTA)), STORAGE_QUOTA)
         self.budget = min(int(m.get("heap", HEAP_BUDGET)), HEAP_BUDGET)
