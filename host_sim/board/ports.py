@@ -27,14 +27,54 @@ class PtyPort:
                 pass
             os.symlink(self.path, link)
         self._closed = False
+        # the board's output waits here for the reader (a pty holds only a few KB): a USB serial
+        # adapter's driver buffers what the board sends while a program reads the port, so
+        # `mpremote` gets a long listing whole; with nobody reading for STALE_S it is dropped
+        self._pending = bytearray()
+        self._ready = threading.Condition()
         cpu.sinks.append(self._out)
         threading.Thread(target=self._in, daemon=True, name="pty-in").start()
+        threading.Thread(target=self._writer, daemon=True, name="pty-out").start()
+
+    PENDING_MAX = 256 * 1024      # what the adapter's side holds at most; the oldest goes first
+    STALE_S = 2.0                 # nobody read for this long: what waits is lost, as on a UART
 
     def _out(self, data):
-        try:
-            os.write(self.master, data)
-        except (BlockingIOError, OSError):
-            pass        # nobody reading and the tty buffer is full: characters are lost, as on a UART
+        with self._ready:
+            self._pending += data
+            over = len(self._pending) - self.PENDING_MAX
+            if over > 0:
+                del self._pending[:over]
+            self._ready.notify()
+
+    def _writer(self):
+        import select
+        import time
+        stalled = None
+        while not self._closed:
+            with self._ready:
+                while not self._pending and not self._closed:
+                    self._ready.wait(0.5)
+                chunk = bytes(self._pending[:4096])
+            if self._closed:
+                return
+            try:
+                _, w, _ = select.select([], [self.master], [], 0.2)
+                n = os.write(self.master, chunk) if w else 0
+            except BlockingIOError:
+                n = 0
+            except (OSError, ValueError):
+                return
+            now = time.monotonic()
+            with self._ready:
+                if n:
+                    del self._pending[:n]
+                    stalled = None
+                elif stalled is None:
+                    stalled = now
+                elif now - stalled > self.STALE_S:
+                    self._pending = bytearray()     # nobody reading: lost, as on a UART
+                    stalled = None
 
     def _in(self):
         import select
@@ -53,6 +93,8 @@ class PtyPort:
 
     def close(self):
         self._closed = True
+        with self._ready:
+            self._ready.notify_all()
         if self._out in self.cpu.sinks:
             self.cpu.sinks.remove(self._out)
         if self.link:

@@ -124,6 +124,30 @@ def test_main_py_that_crashes_is_reported(vb, tmp_path):
     assert "stopped at boot" in str(e.value) and "nonexistent_module" in str(e.value)
 
 
+def test_firmware_out_of_heap_on_the_virtual_board_names_the_heap_it_needs(vb, tmp_path):
+    # the 64-bit port's objects are twice the board's: the whole firmware needs PRODUCT_HEAP here
+    from host_sim.board.virtual_board import PRODUCT_HEAP
+    src = make_tree(tmp_path / "fw", main="big = bytearray(1 << 30)\n")
+    with pytest.raises(FlashError) as e:
+        flash(vb, src)
+    msg = str(e.value)
+    assert "stopped at boot: MemoryError" in msg
+    assert "smartpos board --heap %s" % PRODUCT_HEAP in msg, msg
+
+
+def test_reflash_of_a_flash_whose_listing_is_tens_of_kb(vb, tmp_path):
+    # the probe prints the board's listing and manifest (tens of KB for the firmware) in one go:
+    # all of it must reach the flasher through the pty, or the second flash cannot read it
+    src = make_tree(tmp_path / "fw")
+    for i in range(160):
+        (src / "pos" / ("module_with_a_long_name_%03d.py" % i)).write_text("X = %d\n" % i)
+    r, _ = flash(vb, src, port=vb.pty.path)
+    assert r["changed"] == r["files"] == 165
+    (src / "pos" / "module_with_a_long_name_007.py").write_text("X = 'seven'\n")
+    r, _ = flash(vb, src, port=vb.pty.path)
+    assert (r["changed"], r["files"]) == (1, 165)
+
+
 def test_cli_one_line_errors(tmp_path):
     r = subprocess.run([SMARTPOS, "flash", "--port", str(tmp_path / "nope")], capture_output=True, text=True)
     assert r.returncode == 2

@@ -7,11 +7,16 @@ import pytest
 
 from display_wait import wait_text
 from host_sim.board import VirtualBoard
+from host_sim.board.virtual_board import PRODUCT_HEAP
 
 
 @pytest.fixture(scope="module")
 def vb():
-    with VirtualBoard(firmware="frozen", pty=False) as board:
+    # the board's 192 KB as this 64-bit port needs them (PRODUCT_HEAP): its bare "192K" holds
+    # less than the board and skips interning the image's names at boot (pos.names_image), so a
+    # shift's flows grew the name pools mid-day and the Z report's PIN check met
+    # `allocating 2560 bytes`; on the board (and here) every name is interned at boot
+    with VirtualBoard(firmware="frozen", pty=False, heap=PRODUCT_HEAP) as board:
         board.wait_for("smartpos ready", 120)
         yield board
 

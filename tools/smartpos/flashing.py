@@ -32,6 +32,9 @@ FlashError = BuildError
 
 
 # --- the board side ----------------------------------------------------------
+# Printed piece by piece (a line per file, the manifest copied in small reads): the listing and
+# manifest of a whole firmware are tens of KB, which one repr() would have to hold twice in one
+# block, more than a board's heap has in one piece.
 _PROBE = """
 import sys, os
 try:
@@ -40,22 +43,34 @@ except OSError:
     r = os.getcwd()
 if r == '/':
     r = ''
-def walk(d, out):
+s = os.statvfs(r or '/')
+print(repr((sys.implementation._mpy if hasattr(sys.implementation, '_mpy') else 0, r, s[0] * s[3])))
+def walk(d):
     for e in os.ilistdir(d or '/'):
         p = d + '/' + e[0]
         if e[1] == 0x4000:
-            walk(p, out)
+            walk(p)
         else:
-            out.append((p[len(r) + 1:], e[3] if len(e) > 3 else os.stat(p)[6]))
-    return out
+            print(repr((p[len(r) + 1:], e[3] if len(e) > 3 else os.stat(p)[6])))
+walk(r)
+print('%s')
 try:
-    m = open(r + '/%s').read()
+    f = open(r + '/%s')
 except OSError:
-    m = '{}'
-s = os.statvfs(r or '/')
-print(repr((sys.implementation._mpy if hasattr(sys.implementation, '_mpy') else 0, r, walk(r, []), m, s[0] * s[3])))
-del walk, m, s, r
+    f = None
+if f:
+    b = bytearray(512)
+    while True:
+        n = f.readinto(b)
+        if not n:
+            break
+        sys.stdout.write(b[:n])
+    f.close()
+    del b
+print()
+del walk, f, s, r
 """
+_PROBE_END = "--- manifest ---"
 
 # the flash root alone (as _PROBE finds it)
 _ROOT = """
@@ -122,13 +137,20 @@ class Flasher:
     # the flash -----------------------------------------------------------
     def probe(self):
         import ast
-        out = self._exec(_PROBE % MANIFEST)
-        mpy, root, files, manifest, free = ast.literal_eval(out.strip())
+        out = self._exec(_PROBE % (_PROBE_END, MANIFEST)).replace("\r\n", "\n")
+        head, _, manifest = out.partition("\n" + _PROBE_END + "\n")
+        lines = head.strip().splitlines()
         try:
-            manifest = json.loads(manifest)
+            mpy, root, free = ast.literal_eval(lines[0])
+            files = dict(ast.literal_eval(l) for l in lines[1:])
+        except (IndexError, ValueError, SyntaxError):
+            raise FlashError("board on %s answered the flash listing with something else: %r"
+                             % (self.port, out[:80]))
+        try:
+            manifest = json.loads(manifest) if manifest.strip() else {}
         except ValueError:
             manifest = {}
-        return mpy, root, dict(files), manifest, free
+        return mpy, root, files, manifest, free
 
     def flash(self, src=FIRMWARE_DIR, reset=True):
         """Flash; return a dict of what was done."""
@@ -266,8 +288,15 @@ class Flasher:
             if b"Traceback" in buf and b">>> " in buf[buf.find(b"Traceback"):]:
                 err = bytes(buf[buf.find(b"Traceback"):]).decode("utf-8", "replace").strip().splitlines()
                 last = [l for l in err if l and not l.startswith((" ", "Traceback", "MicroPython", "Type", ">>>"))]
-                raise FlashError("flashed, but the firmware stopped at boot: %s; run `smartpos board "
-                                 "--console` or mpremote repl to see it" % (last[-1] if last else "error"))
+                why = last[-1] if last else "error"
+                hint = "run `smartpos board --console` or mpremote repl to see it"
+                if why.startswith("MemoryError") and b"(virtual)" in buf:
+                    # the unix port's objects take 8-byte words where the board's take 4
+                    from host_sim.board.virtual_board import PRODUCT_HEAP
+                    hint = ("the virtual board is 64-bit and the whole firmware needs %s of its heap "
+                            "there (the board's 192 KB): start it with `smartpos board --heap %s` "
+                            "(docs/bridge.md)" % (PRODUCT_HEAP, PRODUCT_HEAP))
+                raise FlashError("flashed, but the firmware stopped at boot: %s; %s" % (why, hint))
             if b">>> " in buf:
                 if not expect_main:
                     return True
