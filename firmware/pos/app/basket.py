@@ -85,6 +85,7 @@ class Basket(Screen):
         self.paid_entry = None      # the paid sale's transaction-list entry
         self.programme = None       # pos.members.programme.Programme, loaded with the first member
         self.earned = 0             # points the paid sale earned the member
+        self._ckey = None           # the coupon key, once a coupon is scanned (_coupon_key)
         sc = hw.scanner()
         if sc is not None:
             sc.flush()          # a code read before the basket opened is not this sale's
@@ -182,10 +183,8 @@ class Basket(Screen):
     def _coupon(self, text):
         """A scanned coupon into the sale, or PromoError saying why not (the basket as it was)."""
         from pos.promo import coupon, engine
-        from pos.store.keystore import KeyStore, KeyStoreError
-        try:
-            key = KeyStore("keys.kld", ".").secret("coupon")
-        except KeyStoreError:
+        key = self._coupon_key()
+        if key is None:
             raise engine.PromoError("no coupon key on this terminal: coupons cannot be checked")
         c = coupon.read(text, key, unix_time())
         for had in self.cart.coupons:
@@ -202,6 +201,23 @@ class Basket(Screen):
             return "COUPON %s ACCEPTED" % c.serial
         return "COUPON %s KEPT: NOT MET YET" % c.serial
 
+    def _coupon_key(self):
+        """The coupon key (None: none on this terminal): the payment engine's open key store
+        has it; without the engine the sealed store is opened once for this basket.  Opened on
+        each scan, the whole store was read and decrypted again (its blocks asked of the heap
+        at every coupon: docs/offline.md, "A coupon scanned right after the catch-up")."""
+        if self._ckey is None:
+            from pos.app import services
+            from pos.store.config import ConfigError
+            from pos.store.keystore import KeyStore, KeyStoreError
+            eng = services.loaded_engine()
+            try:
+                ks = eng.keystore if eng is not None else KeyStore("keys.kld", ".")
+                self._ckey = ks.secret("coupon")
+            except (KeyStoreError, ConfigError):
+                return None
+        return self._ckey
+
     def redeem(self, invoice):
         """The sale is paid: its coupons are redeemed on this terminal (never again here; the
         cloud refuses them at upload too) and its next-order coupons signed for the receipt."""
@@ -214,10 +230,8 @@ class Basket(Screen):
         if out is None or not out.issues:
             return
         from pos.app import services
-        from pos.store.keystore import KeyStore, KeyStoreError
-        try:
-            key = KeyStore("keys.kld", ".").secret("coupon")
-        except KeyStoreError:
+        key = self._coupon_key()
+        if key is None:
             log.warning("basket", "no coupon key: next-order coupons not printed")
             return
         tid = "".join(ch for ch in services.terminal_ids()[1] if "0" <= ch <= "9" or "A" <= ch <= "Z")[-8:]
