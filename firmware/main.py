@@ -104,7 +104,7 @@ def _check_paper(printer):
         status.paper = None
         return
     try:
-        st = printer.status()
+        st = printer.status(tries=1)        # asked again in 2 s: one try holds the keypad least
         status.paper = "out" if st.paper_out else ("low" if st.paper_near_end else "ok")
     except Exception:
         status.paper = None

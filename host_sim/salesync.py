@@ -66,6 +66,7 @@ class Report:
         self.deliveries = 0         # POST /sales that reached the cloud (through the relay)
         self.total = 0
         self.bytes_per_record = 0
+        self.record_bytes = {}      # invoice -> bytes of its record, seen in the upload queue
 
     @property
     def ok(self):
@@ -230,11 +231,13 @@ class SyncCounter(ManagedTerminal):
                 r.cuts.append((step, "answer lost on the link, sent again"))
                 self.log("  %-13s the answer lost on the link: sent again" % step)
                 continue
+            self.measure_queue(r)
             if self.wait_cut(90):
                 r.cuts.append((step, "cut"))
                 self.log("  %-13s power cut; back on" % step)
                 self.board.disarm_power_cut()
                 self.power_cycle()
+                self.measure_queue(r)       # what the cut left unsent, before it goes up
             else:
                 self.board.disarm_power_cut()
                 r.cuts.append((step, "not reached"))
@@ -270,7 +273,14 @@ class SyncCounter(ManagedTerminal):
         r.deliveries = len(posts)
         r.duplicates = len([ln for ln in self.board.console().splitlines()
                             if "sync answer" in ln and "status=200" in ln])
-        q = read_queue(os.path.join(self.rig.flash_dir, "upload.q"))
-        sizes = [len(json.dumps(b, separators=(",", ":"))) + 7 for _, b in q]
+        self.measure_queue(r)
+        sizes = list(r.record_bytes.values())
         r.bytes_per_record = sum(sizes) // len(sizes) if sizes else 0
         return r
+
+    def measure_queue(self, r):
+        """Each record in the upload queue now, by invoice, into r.record_bytes: the queue is
+        compacted once acknowledged, so the records are measured as the sweep finds them (read
+        only after the end they were gone, and the figure said 0 B)."""
+        for inv, body in read_queue(os.path.join(self.rig.flash_dir, "upload.q")):
+            r.record_bytes[inv] = len(json.dumps(body, separators=(",", ":"))) + 7

@@ -89,3 +89,47 @@ except PrinterOffline as e:
     print("offline:", e)
 """)
     assert "offline: printer not answering: check its cable and power" in out
+
+
+def test_status_asks_three_times_before_the_printer_counts_as_not_answering():
+    out = mpy.run(RECORDER + """
+from pos.drivers.escpos import EscPos, PrinterOffline
+u = RecUART()
+try:
+    EscPos(u).status()
+except PrinterOffline:
+    pass
+print(bytes(u.out).count(b"\\x10\\x04\\x01"))
+""")
+    assert out.strip().splitlines()[-1] == "3"
+
+
+def test_a_lost_status_answer_is_asked_again_and_the_receipt_goes_ahead():
+    # the first DLE EOT of each kind goes unanswered (a byte lost on the line), the second is
+    # answered: the printer is ready, not offline
+    out = mpy.run("""
+class FlakyUART:
+    def __init__(self):
+        self.out = bytearray()
+        self.asked = {}
+        self.reply = None
+    def write(self, b):
+        self.out.extend(b)
+        if len(b) == 3 and b[0] == 0x10 and b[1] == 0x04:
+            n = self.asked[b[2]] = self.asked.get(b[2], 0) + 1
+            self.reply = 0x12 if n > 1 else None       # the answer of a printer online, paper in
+        return len(b)
+    def any(self):
+        return 0
+    def readinto(self, buf):
+        if self.reply is None:
+            return 0
+        buf[0] = self.reply
+        self.reply = None
+        return 1
+from pos.drivers.escpos import EscPos
+u = FlakyUART()
+st = EscPos(u).check_ready()
+print(st.online, st.paper_out, sorted(u.asked.items()))
+""")
+    assert out.strip().splitlines()[-1] == "True False [(1, 2), (2, 2), (4, 2)]"

@@ -17,6 +17,8 @@ def test_power_cut_at_each_step_of_an_upload_leaves_every_sale_in_the_cloud_once
         assert [c for c in report.cuts if c[1] == "not reached"] == []
         assert report.sales >= len(STEPS)
         assert report.stored == report.sales
+        # the records were measured as the queue held them (a cash sale's is some 260 B)
+        assert len(report.record_bytes) >= 5 and 150 < report.bytes_per_record < 2000, report.record_bytes
         rows = sc.cloud_sales()
         assert [r[0] for r in rows] == sorted(r[0] for r in rows)        # uploaded in order
         # the answers lost (on the link, and at a power cut after the commit) and the acks cut

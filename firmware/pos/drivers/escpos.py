@@ -10,6 +10,10 @@ from micropython import const
 _ESC = const(0x1B)
 _GS = const(0x1D)
 _DLE = const(0x10)
+# DLE EOT asked this many times before the printer counts as not answering: one answer lost
+# (a byte on a noisy line, a printer busy for a moment) is not a printer gone; a receipt not
+# printed for it is a sale without its slip (the merchant reprints by hand)
+_STATUS_TRIES = const(3)
 
 ALIGN_LEFT = const(0)
 ALIGN_CENTER = const(1)
@@ -201,21 +205,26 @@ class EscPos:
         self._send(_ESC, 0x70, pin, min(255, on_ms // 2), min(255, off_ms // 2))
 
     # -- status ----------------------------------------------------------------
-    def _realtime(self, n):
+    def _realtime(self, n, tries):
         uart = self.uart
-        while uart.any():
-            uart.read()
-        self._send(_DLE, 0x04, n)
-        got = uart.readinto(self._one)
-        if not got:
+        for _ in range(tries):
+            while uart.any():               # a late answer to the last try, or noise
+                uart.read()
+            self._send(_DLE, 0x04, n)
+            if uart.readinto(self._one):    # waits the UART's timeout (500 ms from the board)
+                break
+        else:
             raise PrinterOffline("printer not answering: check its cable and power")
         b = self._one[0]
         if b & 0x93 != 0x12:
             raise PrinterOffline("printer status byte 0x%02x is not ESC/POS: check the printer model" % b)
         return b
 
-    def status(self):
-        return Status(self._realtime(1), self._realtime(2), self._realtime(4))
+    def status(self, tries=_STATUS_TRIES):
+        """The printer's real-time status; `tries`: DLE EOT asked that many times before
+        PrinterOffline (1 for a poll that comes again anyway: each unanswered try waits the
+        UART's timeout, and an idle screen's poll must not hold the keypad that long)."""
+        return Status(self._realtime(1, tries), self._realtime(2, tries), self._realtime(4, tries))
 
     def check_ready(self):
         """Raise the PrinterError the merchant must act on, or return the Status."""
