@@ -28,7 +28,7 @@ def apps(listed, sdk_version):
 
 def may_start(app_dir):
     """Raise the runtime's AppError unless `app_dir` is a developer-mode app that may start."""
-    from pos.platform.runtime import AppError
+    from pos.platform import AppError
     if not app_dir.startswith(DEV_DIR + "/"):
         raise AppError("%s is not an app directory" % app_dir)
     if not on():

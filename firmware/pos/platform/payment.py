@@ -1,10 +1,16 @@
 # An installed app's request_payment and refund: the counter's own tender flow (the sale's
 # cash and card tenders, pos.app.sale), and back to the app with the safe outcome only
-# (pos.platform.runtime.outcome: approved, amount, tender, masked PAN, scheme, reference).
+# (outcome: approved, amount, tender, masked PAN, scheme, reference).
 import gc
 
 from pos import hw, log
-from pos.platform import runtime
+
+
+def outcome(e, tender, reference):
+    """What an app learns of a payment: never card data, PIN or keys."""
+    return {"approved": bool(e.get("ok")), "amount": e.get("amount", 0), "tender": tender,
+            "pan": e.get("pan", "") if tender == "card" else "", "scheme": e.get("scheme", ""),
+            "reference": reference, "invoice": e.get("inv", 0)}
 
 
 def request(host, amount, reference, on_done):
@@ -20,7 +26,7 @@ def request(host, amount, reference, on_done):
     def paid(tender, e):
         gc.collect()                    # what the counter kept of the tender flow (modules it
         host.base += max(0, gc.mem_alloc() - before)    # loads once) is not the app's heap
-        out = runtime.outcome(e, tender, reference)
+        out = outcome(e, tender, reference)
         if out["approved"]:
             host.paid[reference] = e.get("inv", 0)
             if tender == "card":
@@ -84,6 +90,6 @@ def refund(host, reference, on_done):
         if n.get("ok"):
             host.paid.pop(reference, None)
             _kept(host, reference, drop=True)
-        host.run(on_done, runtime.outcome(n, "card", reference))
+        host.run(on_done, outcome(n, "card", reference))
         return ("back_to", frame)
     host.pending = ("push", flows.PinPrompt("Refund", "refund", with_op))

@@ -16,6 +16,7 @@ import os
 import time
 
 from pos import log
+from pos.platform import AppError  # noqa: F401  (runtime.AppError: the apps' install and start errors)
 from pos.ui.screen import Screen
 
 APPS_DIR = "apps"
@@ -36,10 +37,6 @@ _hook = None
 _real_import = None
 _real = {}                      # builtins replaced while a compiled app runs (pos.platform.compiled)
 REFUSED = ("exec", "eval", "compile", "execfile", "input", "help")
-
-
-class AppError(Exception):
-    """An app could not be installed or started: the message says why."""
 
 
 class RefusedError(Exception):
@@ -710,13 +707,6 @@ def _scanned(host):
 
 def _heap_free(host):
     return host.budget - host.charged
-
-
-def outcome(e, tender, reference):
-    """What an app learns of a payment: never card data, PIN or keys."""
-    return {"approved": bool(e.get("ok")), "amount": e.get("amount", 0), "tender": tender,
-            "pan": e.get("pan", "") if tender == "card" else "", "scheme": e.get("scheme", ""),
-            "reference": reference, "invoice": e.get("inv", 0)}
 
 
 def _pay(host, amount, reference, on_done):
