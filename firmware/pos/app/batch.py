@@ -164,17 +164,6 @@ def find(inv):
         if e.get("inv") == inv:
             return e
     return None
-    with f:
-        for line in f:
-            if a not in line and b not in line:
-                continue
-            try:
-                e = json.loads(line)
-            except ValueError:
-                continue        # torn write at a power cut
-            if e.get("inv") == inv:
-                return e
-    return None
 
 
 def mark(inv, **changes):
