@@ -21,11 +21,17 @@ IMAGE = b"\xd2\xcd\x31" + bytes(range(256)) * 40
 
 CHECK = r"""
 import json, binascii
-from pos.tms.tuf import Trust, MetadataError
+from pos.tms.tuf import Trust, MetadataError, Pieces
 d = %r
 files = {}
 for n in d["files"]:
     files[n] = binascii.a2b_base64(d["files"][n])
+    if d["pieces"]:                 # as a download or an archive member delivers it
+        p = Pieces(len(files[n]))
+        mv = memoryview(files[n])
+        for k in range(0, len(mv), d["pieces"]):
+            p.take(mv[k:k + d["pieces"]])
+        files[n] = p
 root = json.loads(open(%r).read())["signed"]
 tr = Trust(root, d["versions"], d["now"])
 try:
@@ -37,10 +43,10 @@ except MetadataError as e:
 """
 
 
-def _check(files, versions=None, now=NOW, board="sim"):
+def _check(files, versions=None, now=NOW, board="sim", pieces=0):
     import base64
     d = {"files": {n: base64.b64encode(v).decode() for n, v in files.items()},
-         "versions": versions or {}, "board": board,
+         "versions": versions or {}, "board": board, "pieces": pieces,
          "now": int(now.timestamp())}
     return json.loads(mpy.run(CHECK % (d, ROOT)).strip().splitlines()[-1])
 
@@ -56,9 +62,12 @@ def test_shipped_root_is_the_test_root_the_release_tool_makes():
     root.verify_delegate("root", root)               # python-tuf agrees it is self-signed
 
 
-def test_good_metadata_gives_the_firmware_target():
+@pytest.mark.parametrize("pieces", [0, 37, 512, 700])
+def test_good_metadata_gives_the_firmware_target(pieces):
+    """As bytes, and as tuf.Pieces filled in deliveries of 37, 512 and 700 bytes (stored in
+    pieces of at most 512: parsed and hashed across their seams)."""
     import hashlib
-    r = _check(_md())
+    r = _check(_md(), pieces=pieces)
     assert r["ok"] == ["firmware-1.0.1.romfs", len(IMAGE), hashlib.sha256(IMAGE).hexdigest(), "1.0.1"]
     assert r["versions"] == {"root": 1, "timestamp": 1000001, "snapshot": 1000001, "targets": 1000001}
 
@@ -78,8 +87,9 @@ def _resign_without(files, name, mutate):
     # the timestamp pins the snapshot's length and SHA-256: any change to its bytes is caught first
     ("snapshot.json", lambda s: s.update(version=s["version"] + 1), "snapshot.json: length"),
 ])
-def test_tampered_metadata_is_refused(name, mutate, reason):
-    r = _check(_resign_without(_md(), name, mutate))
+@pytest.mark.parametrize("pieces", [0, 37])
+def test_tampered_metadata_is_refused(name, mutate, reason, pieces):
+    r = _check(_resign_without(_md(), name, mutate), pieces=pieces)
     assert reason in r["error"]
 
 

@@ -84,7 +84,7 @@ def installed_version(app_id):
 
 
 class _Members:
-    """Archive members: metadata into one block each, the package onto flash through SHA-256."""
+    """Archive members: metadata in small pieces (tuf.Pieces), the package onto flash through SHA-256."""
 
     def __init__(self):
         self.metadata = {}
@@ -108,14 +108,9 @@ class _Members:
             return None                 # sw-description: the container's
         if size > MAX_METADATA:
             raise InstallError("%s of %d bytes is over %d" % (name, size, MAX_METADATA))
-        buf = bytearray(size)
-        at = [0]
-
-        def sink(mv):
-            buf[at[0]:at[0] + len(mv)] = mv
-            at[0] += len(mv)
-        self.metadata[name] = buf
-        return sink
+        from pos.tms.tuf import Pieces          # in small blocks: the heap has holes, not room
+        buf = self.metadata[name] = Pieces(size)
+        return buf.take
 
     def _payload(self, mv):
         self.file.write(mv)
@@ -202,8 +197,8 @@ def check(path, now):
     files = members.metadata
     try:
         target = trust.target(files, "app", "kind", "app")
-        store_targets = json.loads(files["targets.json"])["signed"]
-        snapshot = json.loads(files["snapshot.json"])["signed"]
+        store_targets = tuf.load(files["targets.json"])["signed"]
+        snapshot = tuf.load(files["snapshot.json"])["signed"]
         custom = store_targets["targets"][target.name]["custom"]
         _delegated(tuf, files, store_targets, snapshot, target, custom, now)
     except tuf.MetadataError as e:

@@ -357,6 +357,7 @@ class Agent:
                 ok, details = False, ["%s: %s" % (type(e).__name__, e)]
             if not ok:
                 self.retries.pop(d.action_id, None)
+                self._note("failed", action=d.action_id, why=details and details[0])
                 await self.client.feedback(d.action_id, CLOSED, FAILURE, details)
                 self.last_action = (d.action_id, False)
                 return

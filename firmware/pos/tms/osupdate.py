@@ -85,14 +85,15 @@ class FirmwareHandler:
                 continue                 # a root the terminal already trusts
             if art.size > 16384:
                 raise UpdateError("%s of %d bytes is over 16 KB" % (name, art.size))
-            buf = bytearray()
+            from pos.tms.tuf import Pieces  # in small blocks: the heap has holes, not room
+            buf = Pieces(art.size)
 
             def take(mv, buf=buf, art=art):
                 if len(buf) + len(mv) > art.size:
                     raise UpdateError("%s is longer than its announced %d bytes" % (art.filename, art.size))
-                buf.extend(mv)
+                buf.take(mv)
             await client.download(art, take)
-            files[name] = bytes(buf)
+            files[name] = buf
         return files
 
     async def _verified_release(self, client, chunk, inst):

@@ -370,7 +370,7 @@ def _remove(path):
 
 
 class _Members:
-    """The members of a bundle archive this module reads: the metadata into one block each,
+    """The members of a bundle archive this module reads: the metadata in small pieces (tuf.Pieces),
     params.json onto flash (PART) through a SHA-256."""
 
     def __init__(self):
@@ -391,14 +391,9 @@ class _Members:
             return None                          # sw-description: the container's, not ours
         if size > MAX_METADATA:
             _fail(name, "%d bytes is over %d" % (size, MAX_METADATA))
-        buf = bytearray(size)
-        at = [0]
-
-        def sink(mv):
-            buf[at[0]:at[0] + len(mv)] = mv
-            at[0] += len(mv)
-        self.metadata[name] = buf
-        return sink
+        from pos.tms.tuf import Pieces          # in small blocks: the heap has holes, not room
+        buf = self.metadata[name] = Pieces(size)
+        return buf.take
 
     def _payload(self, mv):
         self.file.write(mv)

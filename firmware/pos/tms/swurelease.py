@@ -74,9 +74,9 @@ class Head:
         if _metadata_name(name):
             if size > MAX_META:
                 raise UpdateError("%s of %d bytes in the .swu is over %d" % (name, size, MAX_META))
-            buf = bytearray()
-            self.files[name] = buf
-            return buf.extend
+            from pos.tms.tuf import Pieces      # in small blocks: the heap has holes, not room
+            buf = self.files[name] = Pieces(size)
+            return buf.take
         self.image = (name, self.reader.pos, size)
         return None
 
@@ -99,8 +99,6 @@ async def read_head(client, art):
             at = await client.download(art, sink, at, min(art.size, at + HEAD_WINDOW) - 1)
     except swu.SwuError as e:
         raise UpdateError("%s: %s" % (art.filename, e))
-    for name in list(head.files):
-        head.files[name] = bytes(head.files[name])
     name, off, size = head.image
     if off + size > art.size:
         raise UpdateError("%s: image member %s of %d bytes at %d runs past the archive's %d bytes"

@@ -7,10 +7,16 @@
 #     trust = Trust(root_dict, versions, now)     # versions: {"root": n, "timestamp": n, ...}
 #     target = trust.update(files, "firmware")    # files: {"timestamp.json": bytes, ...}
 #
+# A metadata file may also be given as Pieces (collected as it streams in, in blocks of at
+# most 512 bytes): a terminal that has been running a while has its free heap in many small
+# holes, and a targets.json of 2 KB in one block is then a MemoryError (seen after browsing
+# the app store: 60 KB free, no hole over 3 KB).
+#
 # Every failure raises MetadataError with a reason naming the role and the rule.
 import binascii
 import gc
 import hashlib
+import io
 import json
 
 from pos import crypto
@@ -22,6 +28,64 @@ SCHEME = "rsa-pkcs1v15-sha256"
 
 class MetadataError(ValueError):
     """Update metadata that may not be trusted; the message says which rule failed."""
+
+
+class Pieces:
+    """A metadata file as it arrives, kept in pieces of at most PIECE bytes: `take` is the sink
+    of a download or an archive member, len() its size; parse() and the hash read it in place."""
+    PIECE = 512
+
+    def __init__(self, limit=16384):
+        self.parts = []
+        self.size = 0
+        self.limit = limit
+
+    def take(self, mv):
+        if self.size + len(mv) > self.limit:
+            raise MetadataError("over %d bytes" % self.limit)
+        self.size += len(mv)
+        for k in range(0, len(mv), self.PIECE):
+            self.parts.append(bytes(mv[k:k + self.PIECE]))
+
+    def __len__(self):
+        return self.size
+
+    def sha256(self):
+        h = hashlib.sha256()
+        for p in self.parts:
+            h.update(p)
+        return h.digest()
+
+    def stream(self):
+        return _PieceReader(self.parts)
+
+
+class _PieceReader(io.IOBase):
+    """Reads Pieces from the start (json.load takes any stream with readinto)."""
+
+    def __init__(self, parts):
+        self.parts = parts
+        self.i = self.at = 0
+
+    def readinto(self, buf):
+        n = 0
+        while n < len(buf) and self.i < len(self.parts):
+            p = self.parts[self.i]
+            k = min(len(buf) - n, len(p) - self.at)
+            buf[n:n + k] = p[self.at:self.at + k]
+            n += k
+            self.at += k
+            if self.at == len(p):
+                self.i += 1
+                self.at = 0
+        return n
+
+
+def load(raw):
+    """The JSON of a metadata file given as bytes or as Pieces (ValueError when it is none)."""
+    if isinstance(raw, Pieces):
+        return json.load(raw.stream())
+    return json.loads(raw)
 
 
 def canonical(obj, write):
@@ -121,7 +185,7 @@ def verify_pkcs1(key, digest, sig):
 
 def parse(name, raw):
     try:
-        md = json.loads(raw)
+        md = load(raw)
         return md["signed"], md["signatures"]
     except (ValueError, KeyError, TypeError):
         raise MetadataError("%s: not TUF metadata" % name)
@@ -268,5 +332,6 @@ class Trust:
         if "length" in meta and len(raw) != meta["length"]:
             raise MetadataError("%s: length %d, expected %d" % (name, len(raw), meta["length"]))
         h = (meta.get("hashes") or {}).get("sha256")
-        if h is not None and binascii.hexlify(crypto.sha256(raw)).decode() != h:
+        digest = raw.sha256() if isinstance(raw, Pieces) else crypto.sha256(raw)
+        if h is not None and binascii.hexlify(digest).decode() != h:
             raise MetadataError("%s: hash mismatch" % name)
