@@ -16,7 +16,9 @@ Connections say what they are with a HELLO frame (arg = role):
   streams without round trips.  Frames are handled strictly in order, so a
   pin change and the SPI bytes after it reach the models in that order.
 * role 1, irq: the host pushes 4-byte pin events ``u8 1 | u8 level | u16 pin``
-  for pins whose IRQ trigger matches; the CPU schedules the handler.
+  for pins whose IRQ trigger matches; the CPU schedules the handler.  A Ctrl-C
+  for a running program is the event ``u8 2 | 0 | 0``: the CPU asks INTR
+  (answer arg 1: still wanted) and raises KeyboardInterrupt.
 * role 2, uart (bus = UART number): raw UART bytes both ways, no framing.
 
 Pins are numbered ``port << 4 | n`` ("PD5" = 3 << 4 | 5 = 0x35).
@@ -55,6 +57,7 @@ OP_BOOT_STAGE = 0x72
 OP_WDT_START = 0x74
 OP_WDT_FEED = 0x75
 OP_POWER_CUT = 0x76        # a power-cut test point in the flash layer fired (tests)
+OP_INTR = 0x77             # the CPU took a Ctrl-C event: is it still wanted? (arg 1: raise it)
 
 ROLE_CONTROL, ROLE_IRQ, ROLE_UART = 0, 1, 2
 
@@ -132,6 +135,7 @@ class Bridge:
         self.uart_conns = {}     # bus -> socket to the CPU
         self.uart_config = {}    # bus -> (baud, bits, parity, stop)
         self.irq_conn = None
+        self._intr = None        # threading.Event of the Ctrl-C sent to the CPU and not yet taken
         self.rtc_offset = 0.0
         self.on_reset = None     # fn(kind) on a reset request: True hard, False soft, "wdt" watchdog
         self.on_stage = None     # fn(stage) -> Ctrl-C held (stage 1) as the CPU's start-up progresses
@@ -200,6 +204,29 @@ class Bridge:
                 (after and p.trigger & TRIG_RISING) or (not after and p.trigger & TRIG_FALLING))
             if edge:
                 self._send_irq(pid, after)     # under the lock: edges leave in the order they happened
+
+    def interrupt(self):
+        """Ctrl-C for the running program, as an event on the irq connection: the board support
+        raises KeyboardInterrupt where the program next uses the bridge, waits in asyncio or
+        calls machine.idle() (a Python line, never inside the interpreter's C code).  Returns a
+        threading.Event set once it is raised, or None when the CPU has no irq connection."""
+        conn = self.irq_conn
+        if conn is None:
+            return None
+        ev = threading.Event()
+        try:
+            with self._send_lock:
+                self._intr = ev
+                conn.sendall(b"\x02\x00\x00\x00")
+        except OSError:
+            self._intr = None
+            return None
+        return ev
+
+    def cancel_interrupt(self):
+        """The Ctrl-C sent is no longer wanted (the program ended first): the CPU drops it."""
+        with self._send_lock:
+            self._intr = None
 
     def _send_irq(self, pid, level):
         conn = self.irq_conn
@@ -331,6 +358,13 @@ class Bridge:
             if self.on_power_cut:
                 threading.Thread(target=self.on_power_cut, args=(arg,), daemon=True).start()
             return None
+        if op == OP_INTR:
+            with self._send_lock:
+                ev, self._intr = self._intr, None
+            if ev is None:
+                return 0, 0, b""                # cancelled: the program ended before it looked
+            ev.set()
+            return 0, 1, b""
         if op == OP_BOOT_STAGE:
             held = self.on_stage(arg) if self.on_stage else 0
             return (0, held, b"") if arg == 1 else None     # stage 1 is a request
@@ -403,6 +437,7 @@ class Bridge:
             self._conns.clear()
             self.uart_conns.clear()
             self.irq_conn = None
+            self._intr = None
             for p in self.pins.values():
                 p.trigger = 0
 

@@ -35,6 +35,7 @@ import time
 from host_sim.mpy import micropython_binary
 from posbuild.toolchain import gc_geometry
 
+INTERRUPT_WAIT_S = 2.0      # a Ctrl-C sent through the bridge and not taken: SIGINT after this
 BSP_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bsp")
 START = os.path.join(BSP_DIR, "board_start.py")
 
@@ -148,6 +149,8 @@ class Cpu:
         self.up = False                 # the start-up lets Ctrl-C interrupt now (BOOT_STAGE 2)
         self._intr = False              # Ctrl-C held until boot.py starts
         self.ctrl_c = []                # how each Ctrl-C went: (monotonic time, "held" | "signal" | "queued" | "typed")
+        self.on_interrupt = None        # fn() -> threading.Event set once the program took the Ctrl-C, or None
+        self.on_interrupt_cancel = None  # fn(): that Ctrl-C is no longer wanted
         self.start_dir = BSP_DIR        # where board_start.py and the bsp live (maybe compiled)
 
     # --- lifecycle -------------------------------------------------------
@@ -291,13 +294,45 @@ class Cpu:
                 self._spawn(SOFT_RESET)
 
     def _interrupt(self):
-        if self._running_python():
-            try:
-                os.kill(self.proc.pid, signal.SIGINT)
-            except OSError:
-                pass
-            return True
-        return False
+        """Ctrl-C for the running program (False: none runs).  Through the bridge when the board
+        support listens (on_interrupt: it raises KeyboardInterrupt in Python, as the board's
+        UART interrupt makes it pending); SIGINT only when it does not, or when the program has
+        not looked within INTERRUPT_WAIT_S (a loop that neither uses the bridge nor waits).  The
+        unix port raises SIGINT's KeyboardInterrupt from the signal handler, wherever its C code
+        is: inside a collection that left the heap locked or inconsistent (docs/bridge.md)."""
+        if not self._running_python():
+            return False
+        ev = self.on_interrupt() if self.on_interrupt else None
+        if ev is None:
+            self._sigint()
+            return "signal"
+        threading.Thread(target=self._interrupt_late, args=(ev, self._gen), daemon=True,
+                         name="ctrl-c").start()
+        return "bridge"
+
+    def _interrupt_late(self, ev, gen):
+        if ev.wait(INTERRUPT_WAIT_S):
+            return
+        with self._lock:
+            if gen != self._gen:
+                return                  # the CPU restarted meanwhile
+            if self.on_interrupt_cancel:
+                self.on_interrupt_cancel()
+            if ev.is_set():
+                return                  # taken while we looked
+            if self._running_python():
+                self._sigint()
+                how = "signal (late)"
+            else:
+                how = "dropped (program ended)"
+            self.ctrl_c.append((time.monotonic(), how))
+            del self.ctrl_c[:-20]
+
+    def _sigint(self):
+        try:
+            os.kill(self.proc.pid, signal.SIGINT)
+        except OSError:
+            pass
 
     def hard_reset(self, cause=HARD_RESET):
         """machine.reset() / the reset button / the watchdog: a system reset (cause HARD_RESET or WDT_RESET)."""
@@ -555,11 +590,11 @@ class Cpu:
                 if i < 0:
                     break
                 # Ctrl-C
-                if not self.up:
+                how = "held" if not self.up else self._interrupt()
+                if how == "held":
                     self._intr = True       # never interrupt the start-up before boot.py
-                    how = "held"
-                elif self._interrupt():
-                    how = "signal"
+                elif how:
+                    pass                    # "bridge" or "signal": the running program's
                 elif self.booting:
                     self._queue.append(b"\x03")
                     how = "queued"

@@ -227,6 +227,8 @@ class VirtualBoard:
         self.cpu.on_hard_reset = self._power_on_models
         self.bridge.on_reset = self._reset_request
         self.bridge.on_stage = self.cpu.board_up
+        self.cpu.on_interrupt = self.bridge.interrupt           # Ctrl-C raised in Python, not by SIGINT
+        self.cpu.on_interrupt_cancel = self.bridge.cancel_interrupt
         self.bridge.on_power_cut = self._test_point_cut
         self.socket = SocketPort(self.cpu, self.socket_port)
         if self.want_pty:

@@ -7,7 +7,7 @@
 # models in the host process:
 #
 #   control connection  request/response frames (SPI, I2C, pins, PWM, RTC, reset)
-#   irq connection      pin edges pushed by the host -> micropython.schedule
+#   irq connection      pin edges pushed by the host -> micropython.schedule (_irq_take)
 #   one connection per opened UART, carrying the raw UART bytes both ways
 #
 # Signatures follow MicroPython's machine module (docs: library/machine.*).
@@ -39,6 +39,7 @@ _OP_PWM = const(0x50)
 _OP_RTC_GET = const(0x60)
 _OP_RTC_SET = const(0x61)
 _OP_RESET = const(0x70)
+_OP_INTR = const(0x77)
 
 _ADDR = os.getenv("SMARTPOS_BRIDGE")  # "unix:/path/bridge.sock"
 _hdr = bytearray(8)
@@ -56,6 +57,14 @@ def _connect(role, bus=0):
 _ctl = _connect(0)
 _hdr_mv = memoryview(_hdr)
 _EMPTY = memoryview(b"")
+# The irq connection's state in one list (each module-level name is an interned string on the
+# heap here, and none on the board, whose board support is C): the socket, the bytes of the
+# event read so far, and the asyncio loop (its IOQueue) where a task waits on the socket.
+_irq = [None, bytearray(4), 0, None]
+_SOCK = const(0)
+_BUF = const(1)
+_HAVE = const(2)
+_LOOP = const(3)
 _busy = 0           # >0 while a control transaction is on the wire
 _deferred = []      # IRQ handlers that fired during a transaction
 
@@ -117,6 +126,8 @@ def _reply(into):
 
 def _send(op, bus, arg, data=b""):
     global _busy
+    if _irq[_SOCK] is not None and not _busy:
+        _irq_take()
     _busy += 1          # an IRQ handler must not write its frame into the middle of this one
     try:
         intr = _frame(op, bus, arg, data)
@@ -131,6 +142,8 @@ def _send(op, bus, arg, data=b""):
 def _call(op, bus, arg, data=b"", into=None):
     """One request/response on the control connection; returns (arg, payload)."""
     global _busy
+    if _irq[_SOCK] is not None and not _busy:
+        _irq_take()
     _busy += 1
     try:
         intr = _frame(op, bus, arg, data)
@@ -181,31 +194,90 @@ def _irq_dispatch(pid):
         h[0](h[1])
 
 
-def _irq_thread(s):
-    buf = bytearray(4)
-    while True:
-        if s.readinto(buf) != 4:
+# Pin interrupts come as 4-byte events on the irq connection and run in the board's one
+# thread, as MicroPython's soft IRQs do on the board (micropython.schedule: the handler runs
+# at the next bytecode boundary).  The unix port has no interrupt that could stop the program
+# for them, so the edges are taken (_irq_take) whenever the program next uses the bridge (any
+# bus or pin operation), calls machine.idle(), or waits in asyncio (a task that waits on the
+# irq connection runs in a loop that has one).  A loop that waits for a flag with time.sleep
+# alone never sees its interrupt here; on the board it would: wait with machine.idle() or
+# asyncio, or poll a pin.  There is no second interpreter thread: one that waited on the
+# connection was woken by every garbage collection (the unix port signals other threads to
+# scan their stacks) and could take the Ctrl-C meant for the program.
+#
+# Ctrl-C comes the same way (event 2), and KeyboardInterrupt is raised here, in Python, as the
+# board's UART interrupt makes it pending for the next bytecode.  The unix port's own Ctrl-C
+# (SIGINT) raises it from the signal handler, wherever the C code is: inside a collection or
+# an allocation it left the heap locked or inconsistent (`heap is locked`, a module that lost
+# its attributes, "FATAL: uncaught NLR"), inside the interned-name pool it left that pool's
+# lock held (the next name interned waits forever), and the more the program collects the
+# likelier.  The host falls back to SIGINT only for a program that neither uses the bridge
+# nor waits (host_sim/board/cpu.py, INTERRUPT_WAIT_S).
+def _irq_take():
+    """Schedule the handlers of the edges pushed since the last look (never blocks); raise
+    KeyboardInterrupt for a Ctrl-C the host still wants.  Starts the asyncio waiter in a
+    running loop that has none (asyncio.new_event_loop() drops the old loop's tasks)."""
+    global _busy
+    a = sys.modules.get("asyncio")      # never imported here: a program without it pays nothing
+    if a is not None and _irq[_SOCK] is not None and _irq[_LOOP] is not a.core._io_queue:
+        try:
+            a.current_task()
+            _irq[_LOOP] = a.core._io_queue
+            a.create_task(_irq_wait())
+        except RuntimeError:
+            pass                        # no loop running: bridge operations and idle() take the edges
+    buf = _irq[_BUF]
+    while _irq[_SOCK] is not None:
+        have = _irq[_HAVE]
+        try:
+            r = _irq[_SOCK].readinto(memoryview(buf)[have:] if have else buf)
+        except OSError:
             return
-        pid = buf[2] | (buf[3] << 8)
-        while True:
+        if r is None:
+            return                      # nothing pushed
+        if not r:
+            _irq[_SOCK] = None          # the host went away (the board is being reset)
+            return
+        _irq[_HAVE] = have = have + r
+        if have < 4:
+            continue
+        _irq[_HAVE] = 0
+        if buf[0] == 2:                 # Ctrl-C: raised if the host still wants it
+            _busy += 1
             try:
-                micropython.schedule(_irq_dispatch, pid)
-                break
-            except RuntimeError:    # schedule queue full: let the VM drain it
-                time.sleep_ms(1)
+                _frame(_OP_INTR, 0, 0, b"")
+                wanted = _reply(None)[2]
+            finally:
+                _busy -= 1
+            if wanted:
+                raise KeyboardInterrupt
+            continue
+        pid = buf[2] | (buf[3] << 8)
+        try:
+            micropython.schedule(_irq_dispatch, pid)
+        except RuntimeError:            # schedule queue full: run it now (not inside a frame: _busy)
+            _irq_dispatch(pid)
 
 
-_irq_sock = None
+async def _irq_wait():
+    """While an asyncio loop runs: wake it when an edge or a Ctrl-C comes (the loop polls the
+    connection with its streams)."""
+    from asyncio import core
+    try:
+        while _irq[_SOCK] is not None:
+            yield core._io_queue.queue_read(_irq[_SOCK])
+            _irq_take()
+    finally:
+        _irq[_LOOP] = None
 
 
 def _start_irq():
-    global _irq_sock
-    if _irq_sock is None:
-        import _thread
+    if _irq[_SOCK] is None:
         s = _connect(1)
-        s.read(4)       # the host acknowledges: edges from now on are delivered
-        _irq_sock = s
-        _thread.start_new_thread(_irq_thread, (s,))
+        s.read(4)       # the host acknowledges: edges (and Ctrl-C) from now on are delivered
+        s.setblocking(False)
+        _irq[_SOCK] = s
+    _irq_take()
 
 
 class Pin:
@@ -699,7 +771,14 @@ def freq(*args):
 
 
 def idle():
-    time.sleep_ms(1)
+    """Wait for an interrupt (on the board: any, the 1 ms tick included): a pin edge or 1 ms."""
+    if _irq[_SOCK] is None:
+        time.sleep_ms(1)
+        return
+    p = select.poll()
+    p.register(_irq[_SOCK], select.POLLIN)
+    p.poll(1)
+    _irq_take()
 
 
 def lightsleep(ms=None):
@@ -725,3 +804,6 @@ def enable_irq(state=1):
 
 def bootloader():
     raise OSError(1)  # EPERM: no DFU on the virtual board
+
+
+_start_irq()            # Ctrl-C comes this way from power-on (board_start's first lines on)
