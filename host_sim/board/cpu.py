@@ -267,8 +267,11 @@ class Cpu:
             self.up = True
             if self._intr:
                 self._intr = False
-                if not self._interrupt():
+                how = self._interrupt()
+                if not how:
                     self._queue.insert(0, b"\x03")
+                self.ctrl_c.append((time.monotonic(), "held, then %s" % (how or "queued")))
+                del self.ctrl_c[:-20]
             return 0
 
     def _resetting(self):

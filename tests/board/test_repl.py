@@ -307,7 +307,9 @@ def test_a_ctrl_c_that_goes_unanswered_is_pressed_again(tmp_path, first):
         # ("late": two SIGINTs back to back; the unix port exits on a second one that comes
         # before the first is handled, which a loaded machine makes likely; the virtual board
         # takes that exit as a soft reset and starts the interpreter again)
-        assert b.cpu.ctrl_c[-1][1] in ("bridge", "signal", "signal (late)", "queued")
+        # (two presses in a row to this main.py, which never looks: the first one's SIGINT ends
+        # it and the second one is dropped, "dropped (program ended)")
+        assert b.cpu.ctrl_c[-1][1] in ("bridge", "signal", "signal (late)", "dropped (program ended)", "queued")
         if first == "ended":
             assert b.cpu.boots == 2         # the exec answered to the restarted interpreter's prompt
         assert b.exec("print('again')") == "again\n"      # in step with the REPL afterwards
@@ -351,7 +353,9 @@ def test_ctrl_c_into_a_program_that_collects_all_the_time_leaves_a_sound_interpr
             out = b.exec("import os, json\nprint('alive', len(json.dumps({'n%d' % k: k for k in range(50)})), "
                          "'listdir' in dir(os))")
             assert out == "alive 530 True\n", out
-            assert b.cpu.ctrl_c[-1][1] == "bridge", b.cpu.ctrl_c
+            # through the bridge (a Ctrl-C pressed as the start-up reports boot.py begun is held
+            # until it has, then goes the same way), never as SIGINT
+            assert b.cpu.ctrl_c[-1][1] in ("bridge", "held, then bridge"), b.cpu.ctrl_c
             m = b.mark()
             b.write(b"\x02\x04")            # friendly REPL, soft reset: main.py runs again
             b.wait_for("soft reboot", 30, m)
