@@ -5,7 +5,10 @@
 # fragment the heap.
 import gc
 
-from pos import hw
+from pos import collector
+collector.often()                   # a collection after every 16 KB allocated (pos.collector)
+
+from pos import hw                  # noqa: E402
 
 display = hw.display()
 gc.collect()

@@ -6,6 +6,7 @@ import json
 import time
 
 from pos import log
+from pos import collector
 from pos.app import batch, counters, money, receipt, status
 from pos.drivers import escpos
 
@@ -61,7 +62,11 @@ class MerchantQR(Screen):
             return
         try:
             self.payload = merchant_payload(amount, self.order)
-            self.qr = encoder.encode(self.payload)
+            collector.often(False)
+            try:
+                self.qr = encoder.encode(self.payload)
+            finally:
+                collector.often(True)
         except ValueError as exc:
             self.error = str(exc)[:56]
 

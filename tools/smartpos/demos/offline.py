@@ -18,15 +18,14 @@ copy to be fetched again, then checks that the two sides agree:
   cloud's balance).
 
 Paid in cash; offline_day(cards=True) pays the member's every second basket by a chip card
-(the card's entry carries the basket's lines and the member like a cash one: docs/offline.md),
-on CARD_HEAP.
+(the card's entry carries the basket's lines and the member like a cash one: docs/offline.md).
 Two sales redeem signed coupons; while the terminal is offline another terminal of the store
 uploads a sale that redeemed two coupons, one of them also redeemed here: after the link is
 back the cloud's ledger holds each coupon once, the one redeemed at both terminals is flagged,
 and the other terminal's coupon is refused here once the used serials are synced
 (docs/promotions.md, "Single use").
 
-Runs on the product heap (HEAP; docs/offline.md, "Memory"); the card-paid day on 512K (CARD_HEAP).
+Runs on the product heap (HEAP; docs/offline.md, "Memory"), the card-paid day too.
 """
 import json
 import os
@@ -40,11 +39,6 @@ SALES = 20
 # the product heap: a failed DDI poll while the cloud was away used to keep 7.4 KB of the idle
 # heap (docs/offline.md, "Memory"), and the day ran out at its fifth sale on it
 HEAP = PRODUCT_HEAP
-# with the member's every second basket paid by a chip card, two of three runs of the twenty
-# sales still ran out of heap on the product heap at a card-paid basket (the transaction list's
-# write, the EMV kernel: docs/offline.md, "Open"); the day with card-paid baskets runs on this
-# heap until that margin is found
-CARD_HEAP = "512K"
 STOCK = 100
 ITEMS = [
     {"barcode": "4006381333931", "sku": "JUICE1L", "name": "APPLE JUICE 1L", "name_zh": "苹果汁", "price": 250, "tax": 1},
@@ -223,7 +217,7 @@ def earned(receipt):
 
 
 def offline_day(args=None, out=print, sales=SALES, cards=False, heap=HEAP):
-    """The day; `cards`: the member's every second basket paid by a chip card (CARD_HEAP)."""
+    """The day; `cards`: the member's every second basket paid by a chip card."""
     from host_sim.salesync import SyncCounter, money
 
     class Counter(SyncCounter):
