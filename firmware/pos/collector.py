@@ -25,3 +25,14 @@ def often(on=True):
         return
     gc.collect()
     gc.threshold(THRESHOLD)
+
+
+class HeldOff:
+    """`with collector.HeldOff():` around a kernel or an encoder: the threshold off while it
+    computes, back on (with one collection) however it ends."""
+
+    def __enter__(self):
+        often(False)
+
+    def __exit__(self, *exc):
+        often(True)

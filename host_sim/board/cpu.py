@@ -148,7 +148,8 @@ class Cpu:
         threading.Thread(target=self._writer, daemon=True, name="cpu-in").start()
         self.up = False                 # the start-up lets Ctrl-C interrupt now (BOOT_STAGE 2)
         self._intr = False              # Ctrl-C held until boot.py starts
-        self.ctrl_c = []                # how each Ctrl-C went: (monotonic time, "held" | "signal" | "queued" | "typed")
+        self.ctrl_c = []                # how each Ctrl-C went (the last 20): (monotonic time, "held", "bridge",
+        #                                 "signal", "signal (late)", "dropped (program ended)", "queued", "typed")
         self.on_interrupt = None        # fn() -> threading.Event set once the program took the Ctrl-C, or None
         self.on_interrupt_cancel = None  # fn(): that Ctrl-C is no longer wanted
         self.start_dir = BSP_DIR        # where board_start.py and the bsp live (maybe compiled)
@@ -270,8 +271,7 @@ class Cpu:
                 how = self._interrupt()
                 if not how:
                     self._queue.insert(0, b"\x03")
-                self.ctrl_c.append((time.monotonic(), "held, then %s" % (how or "queued")))
-                del self.ctrl_c[:-20]
+                self._ctrl_c("held, then %s" % (how or "queued"))
             return 0
 
     def _resetting(self):
@@ -328,8 +328,11 @@ class Cpu:
                 how = "signal (late)"
             else:
                 how = "dropped (program ended)"
-            self.ctrl_c.append((time.monotonic(), how))
-            del self.ctrl_c[:-20]
+            self._ctrl_c(how)
+
+    def _ctrl_c(self, how):
+        self.ctrl_c.append((time.monotonic(), how))
+        del self.ctrl_c[:-20]
 
     def _sigint(self):
         try:
@@ -593,19 +596,18 @@ class Cpu:
                 if i < 0:
                     break
                 # Ctrl-C
-                how = "held" if not self.up else self._interrupt()
-                if how == "held":
+                if not self.up:
                     self._intr = True       # never interrupt the start-up before boot.py
-                elif how:
-                    pass                    # "bridge" or "signal": the running program's
-                elif self.booting:
-                    self._queue.append(b"\x03")
-                    how = "queued"
+                    how = "held"
                 else:
-                    self._write_proc(b"\x03")
-                    how = "typed"
-                self.ctrl_c.append((time.monotonic(), how))
-                del self.ctrl_c[:-20]
+                    how = self._interrupt()     # "bridge" or "signal": the running program's
+                    if not how and self.booting:
+                        self._queue.append(b"\x03")
+                        how = "queued"
+                    elif not how:
+                        self._write_proc(b"\x03")
+                        how = "typed"
+                self._ctrl_c(how)
                 data = data[i + 1:]
 
 

@@ -18,6 +18,13 @@ junk = [bytearray(100) for _ in range(50)]
 junk = None
 collector.often(True)
 print("back", gc.threshold(), gc.mem_free() >= before, collector.THRESHOLD)
+try:
+    with collector.HeldOff():
+        print("held", gc.threshold())
+        raise ValueError("kernel failed")
+except ValueError:
+    pass
+print("after", gc.threshold())
 """
 
 
@@ -26,3 +33,4 @@ def test_the_threshold_is_on_off_while_computing_and_back_with_a_collection():
     assert out["on"] == "16384"
     assert out["off"] == "-1"
     assert out["back"] == "16384 True 16384"
+    assert out["held"] == "-1" and out["after"] == "16384"      # back on when the kernel raised

@@ -45,11 +45,8 @@ def run_contact(rdr, ui, amount, kind="sale", force_online=False, offer=None):
         log.info("card", "kernel start", heap_free=gc.mem_free())
         io0 = rdr.io_us if hasattr(rdr, "io_us") else 0
         t0 = time.ticks_us()
-        collector.often(False)
-        try:
+        with collector.HeldOff():
             o = k.process(amount, kind, 0, force_online, offer)
-        finally:
-            collector.often(True)
         total = time.ticks_diff(time.ticks_us(), t0)
         card_us = (rdr.io_us - io0) if hasattr(rdr, "io_us") else 0
         # ui_us: the cardholder's PIN entry; terminal = what the firmware itself spent
@@ -210,11 +207,8 @@ def run_contactless(nfc, amount, kind="sale", offer=None):
     from pos.emv.entry import EntryPoint, Indicators
     rec = services.Recorder(services.engine())
     ep = EntryPoint(services.emv_config(), nfc.transmit, rec, Indicators(hw.leds(), hw.buzzer()))
-    collector.often(False)
-    try:
+    with collector.HeldOff():
         o = ep.process(amount, kind, offer)
-    finally:
-        collector.often(True)
     try:
         return _contactless_result(ep, o, nfc, amount, kind, rec, offer)
     except Exception:                # MemoryError included: the one outcome rule
@@ -233,11 +227,8 @@ def _contactless_result(ep, o, nfc, amount, kind, rec, offer=None):
         else:
             ui = ModalUI(status.canvas, status.keypad, amount, CURRENCY, t(kind), money.EXPONENT)
         k = services.kernel(nfc.transmit, ui, rec)
-        collector.often(False)
-        try:
+        with collector.HeldOff():
             o = k.process(amount, kind, offer=offer)
-        finally:
-            collector.often(True)
         ind = Indicators(hw.leds(), hw.buzzer())
         (ind.success if o.result in ("approved", "declined") else ind.alert)()
     try:

@@ -62,11 +62,8 @@ class MerchantQR(Screen):
             return
         try:
             self.payload = merchant_payload(amount, self.order)
-            collector.often(False)
-            try:
+            with collector.HeldOff():
                 self.qr = encoder.encode(self.payload)
-            finally:
-                collector.often(True)
         except ValueError as exc:
             self.error = str(exc)[:56]
 
