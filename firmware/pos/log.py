@@ -37,30 +37,37 @@ def mask_pan(pan):
 
 
 def _mask_digit_runs(s):
-    # a PAN is a run of 13-19 digits: a shorter string has none, and the scan walks the
-    # string's bytes (small integers) rather than one-character strings; digits are ASCII,
-    # so every cut falls between whole UTF-8 characters
-    if len(s) < 13:
+    # a PAN is a run of 13-19 digits: a shorter string has none, and the scan reads the
+    # string's bytes (small integers) rather than one-character strings.  Any 13 bytes in a row
+    # hold exactly one position k with k % 13 == 12 counted from where the scan (re)starts, so
+    # only those are looked at until one is a digit; then its run is found both ways.  Digits
+    # are ASCII, so every cut falls between whole UTF-8 characters.
+    n = len(s)
+    if n < 13:
         return s
     b = s.encode()
     n = len(b)
-    i = 0
+    k = 12
     last = 0
     out = None
-    while i < n:
-        if 0x30 <= b[i] <= 0x39:
-            j = i + 1
-            while j < n and 0x30 <= b[j] <= 0x39:
-                j += 1
-            if 13 <= j - i <= 19:
-                if out is None:
-                    out = []
-                out.append(b[last:i].decode())
-                out.append(mask_pan(b[i:j]))
-                last = j
-            i = j
-        else:
-            i += 1
+    while k < n:
+        c = b[k]
+        if c < 0x30 or c > 0x39:
+            k += 13
+            continue
+        i = k
+        while i > 0 and 0x30 <= b[i - 1] <= 0x39:
+            i -= 1
+        j = k + 1
+        while j < n and 0x30 <= b[j] <= 0x39:
+            j += 1
+        if 13 <= j - i <= 19:
+            if out is None:
+                out = []
+            out.append(b[last:i].decode())
+            out.append(mask_pan(b[i:j]))
+            last = j
+        k = j + 13                      # b[j] is not a digit: the next run starts after it
     if out is None:
         return s
     out.append(b[last:].decode())
