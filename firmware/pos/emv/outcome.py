@@ -71,13 +71,11 @@ def field55(tags, source):
     for t in tags:
         v = source.get(t)
         if v is not None:
-            n += len(v) + 6
+            n += tlv.tlv_size(t, len(v))
     out = bytearray(n)
     pos = 0
     for t in tags:
         v = source.get(t)
         if v is not None:
-            enc = tlv.tlv_encode(t, v)
-            out[pos:pos + len(enc)] = enc
-            pos += len(enc)
-    return bytes(out[:pos])
+            pos = tlv.tlv_encode_into(out, pos, t, v)
+    return bytes(out)

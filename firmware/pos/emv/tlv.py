@@ -5,9 +5,12 @@
 # bytes, length fields of up to 3 bytes (0x83), nesting depth 8.  Anything
 # else -- a truncated tag or length, a value running past the end, an
 # over-long length field -- raises TLVError naming the offset.
+from array import array
+
 from micropython import const
 
 MAX_DEPTH = const(8)
+_hd = array("i", (0, 0))     # _head's tag and value start (its return value: the value end)
 
 
 class TLVError(ValueError):
@@ -60,12 +63,32 @@ def _header(buf, i, end):
     return t, i, i + ln
 
 
-def _constructed(tag):
-    # bit 6 of the first tag byte (B1)
-    first = tag
-    while first > 0xFF:
-        first >>= 8
-    return bool(first & 0x20)
+def _head(buf, i, end):
+    """The value end of the object at offset i, its tag in _hd[0] and value start in _hd[1]
+    (read before the next call).  One- and two-byte tags with a short-form length are read
+    here, allocating nothing; any other header goes through _header, errors included."""
+    b = buf[i]
+    j = i + 1
+    t = b
+    if b & 0x1F == 0x1F:
+        if j >= end or buf[j] & 0x80:
+            t, j, e = _header(buf, i, end)
+            _hd[0] = t
+            _hd[1] = j
+            return e
+        t = (b << 8) | buf[j]
+        j += 1
+    if j >= end or buf[j] & 0x80:
+        t, j, e = _header(buf, i, end)
+        _hd[0] = t
+        _hd[1] = j
+        return e
+    e = j + 1 + buf[j]
+    if e > end:
+        _header(buf, i, end)               # raises: the value runs past the end
+    _hd[0] = t
+    _hd[1] = j + 1
+    return e
 
 
 def tlv_iter(buf, start=0, end=None):
@@ -80,8 +103,8 @@ def tlv_iter(buf, start=0, end=None):
         if b == 0x00 or b == 0xFF:
             i += 1
             continue
-        t, s, e = _header(buf, i, end)
-        yield t, s, e, _constructed(t)
+        e = _head(buf, i, end)
+        yield _hd[0], _hd[1], e, bool(b & 0x20)     # constructed: b6 of the first tag byte (B1)
         i = e
 
 
@@ -114,23 +137,43 @@ def tlv_check(buf, start=0, end=None):
         i = j
 
 
-def _find(buf, tag, start, end, depth):
-    if depth > MAX_DEPTH:
-        raise TLVError("nesting deeper than %d" % MAX_DEPTH)
-    for t, s, e, c in tlv_iter(buf, start, end):
-        if t == tag:
-            return s, e
-        if c:
-            r = _find(buf, tag, s, e, depth + 1)
-            if r is not None:
-                return r
-    return None
+_ends = array("i", bytes(4 * (MAX_DEPTH + 1)))   # _find's way back: each level's end
+
+
+def _find(buf, tag, i, end):
+    """The value end of the first object with `tag` in buf[i:end], depth first into
+    constructed ones (its value start in _hd[1]), or -1.  A loop rather than recursion, with
+    few names, so the interpreter keeps its frame off the heap."""
+    d = 0
+    while True:
+        if i >= end:
+            if d == 0:
+                return -1
+            d -= 1                         # the constructed object is done: its parent goes on
+            end = _ends[d]
+            continue
+        b = buf[i]
+        if b == 0x00 or b == 0xFF:
+            i += 1
+            continue
+        e = _head(buf, i, end)
+        if _hd[0] == tag:
+            return e
+        if b & 0x20:
+            if d >= MAX_DEPTH:
+                raise TLVError("nesting deeper than %d" % MAX_DEPTH)
+            _ends[d] = end
+            d += 1
+            end = e
+            i = _hd[1]
+        else:
+            i = e
 
 
 def tlv_find(buf, tag):
     """Value of the first object with `tag`, depth first into constructed ones; None if absent."""
-    r = _find(buf, tag, 0, len(buf), 0)
-    return None if r is None else bytes(buf[r[0]:r[1]])
+    e = _find(buf, tag, 0, len(buf))
+    return None if e < 0 else bytes(buf[_hd[1]:e])
 
 
 def tlv_find_path(buf, path):
@@ -139,10 +182,18 @@ def tlv_find_path(buf, path):
     for depth, tag in enumerate(path):
         if depth > MAX_DEPTH:
             raise TLVError("path deeper than %d" % MAX_DEPTH)
-        for t, vs, ve, c in tlv_iter(buf, s, e):
-            if t == tag:
-                s, e = vs, ve
+        i = s
+        while i < e:
+            b = buf[i]
+            if b == 0x00 or b == 0xFF:
+                i += 1
+                continue
+            ve = _head(buf, i, e)
+            if _hd[0] == tag:
+                s = _hd[1]
+                e = ve
                 break
+            i = ve
         else:
             return None
     return bytes(buf[s:e])
@@ -159,25 +210,55 @@ def tlv_parse(buf, _depth=0):
     return out
 
 
-def tlv_encode(tag, value):
-    """One object: tag bytes, minimal length field, value."""
+def tlv_size(tag, n):
+    """Bytes of one object with `tag` and an n-byte value (tlv_encode's length)."""
     if tag < 0 or tag > 0xFFFFFFFF:
         raise TLVError("tag %r out of range" % tag)
-    n = len(value)
     if n > 0xFFFFFF:
         raise TLVError("value too long (%d bytes)" % n)
-    nt = 1 if tag <= 0xFF else 2 if tag <= 0xFFFF else 3 if tag <= 0xFFFFFF else 4
-    nl = 1 if n < 0x80 else 2 if n <= 0xFF else 3 if n <= 0xFFFF else 4
-    out = bytearray(nt + nl + n)
-    for k in range(nt):
-        out[k] = (tag >> (8 * (nt - 1 - k))) & 0xFF
-    if nl == 1:
-        out[nt] = n
+    return ((1 if tag <= 0xFF else 2 if tag <= 0xFFFF else 3 if tag <= 0xFFFFFF else 4)
+            + (1 if n < 0x80 else 2 if n <= 0xFF else 3 if n <= 0xFFFF else 4) + n)
+
+
+def tlv_encode_into(out, pos, tag, value):
+    """One object (tag bytes, minimal length field, value) written into `out` at `pos`, which
+    has room for tlv_size(tag, len(value)) bytes; returns the offset after it.  Few names, so
+    the interpreter keeps its frame off the heap."""
+    end = pos + tlv_size(tag, len(value))
+    if tag > 0xFFFFFF:
+        out[pos] = tag >> 24
+        pos += 1
+    if tag > 0xFFFF:
+        out[pos] = (tag >> 16) & 0xFF
+        pos += 1
+    if tag > 0xFF:
+        out[pos] = (tag >> 8) & 0xFF
+        pos += 1
+    out[pos] = tag & 0xFF
+    tag = len(value)                       # from here on, the length
+    if tag > 0xFFFF:
+        out[pos + 1] = 0x83
+        out[pos + 2] = tag >> 16
+        out[pos + 3] = (tag >> 8) & 0xFF
+        pos += 4
+    elif tag > 0xFF:
+        out[pos + 1] = 0x82
+        out[pos + 2] = tag >> 8
+        pos += 3
+    elif tag > 0x7F:
+        out[pos + 1] = 0x81
+        pos += 2
     else:
-        out[nt] = 0x80 | (nl - 1)
-        for k in range(nl - 1):
-            out[nt + 1 + k] = (n >> (8 * (nl - 2 - k))) & 0xFF
-    out[nt + nl:] = value
+        pos += 1
+    out[pos] = tag & 0xFF
+    out[pos + 1:end] = value
+    return end
+
+
+def tlv_encode(tag, value):
+    """One object: tag bytes, minimal length field, value."""
+    out = bytearray(tlv_size(tag, len(value)))
+    tlv_encode_into(out, 0, tag, value)
     return bytes(out)
 
 
