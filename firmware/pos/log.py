@@ -76,7 +76,7 @@ def _mask_digit_runs(s):
 
 def redact(name, value):
     """The loggable form of one field."""
-    lname = name.lower()
+    lname = name if name.islower() else name.lower()     # call sites' names are lower case
     if lname in _SECRET:
         return "<redacted>"
     if isinstance(value, (bytes, bytearray, memoryview)):
@@ -105,10 +105,14 @@ def remove_sink(fn):
 def _emit(lvl, area, event, fields):
     if lvl < level:
         return
-    parts = ["%s %s %s" % (_NAMES.get(lvl, lvl), area, _mask_digit_runs(event))]
+    # the line's pieces joined once: no string made per field but its redacted value
+    parts = [_NAMES.get(lvl, str(lvl)), " ", area, " ", _mask_digit_runs(event)]
     for k in sorted(fields):
-        parts.append("%s=%s" % (k, redact(k, fields[k])))
-    line = " ".join(parts)
+        parts.append(" ")
+        parts.append(k)
+        parts.append("=")
+        parts.append(redact(k, fields[k]))
+    line = "".join(parts)
     if _sinks:
         for fn in _sinks:
             fn(line)
