@@ -98,7 +98,7 @@ class Harness:
     def __init__(self, card, config=CONFIG, capk=None, authorizer=None, pins=(), choose=0, confirm=True,
                  keys=None, heap="192K", use_mpy=True, draws=(99,), date="261122", seed=7,
                  with_authorizer=True, timeout=60, memtrace=False, engine=None, contactless=None,
-                 lean=False):
+                 lean=False, detach=False):
         self.card = card
         self.config = config
         self.capk = capk
@@ -117,6 +117,7 @@ class Harness:
         self.memtrace = memtrace        # live heap (after gc) before each C-APDU
         self.engine = engine            # flash dir: use the real pos.payments engine as authorizer
         self.contactless = contactless  # config/contactless.json path: taps through pos.emv.entry
+        self.detach = detach            # Kernel.detach() after each transaction, as services.idle() does
         self.lean = lean                # no gc.collect() nor outcome report of the driver's between
                                         # transactions (instruction counts); outcome has "result" only
 
@@ -141,7 +142,7 @@ class Harness:
                   "keys": self.keys, "draws": self.draws, "date": self.date, "seed": self.seed,
                   "authorizer": self.with_authorizer, "memtrace": self.memtrace,
                   "engine": bool(self.engine), "device": _test_device(), "contactless": self.contactless,
-                  "lean": self.lean}
+                  "lean": self.lean, "detach": self.detach}
         try:
             results, cur, config_error = self._serve(proc.stdout, proc.stdin, params)
             proc.wait(self.timeout)

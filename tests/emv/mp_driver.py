@@ -238,6 +238,7 @@ def main():
         return
     gc.collect()
     from pos.emv.kernel import Kernel
+    from pos.emv.apdu import Card
     draws = list(p.get("draws", [99]))
     when = (bytes.fromhex(p.get("date", "261122")), bytes.fromhex(p.get("time", "120000")))
     auth = Authorizer() if p.get("authorizer", True) else None
@@ -284,6 +285,15 @@ def main():
             continue
         d = o.as_dict()
         d["summary"] = o.summary()
+        if p.get("detach") and k is not None:
+            tx = k._tx
+            k.detach()              # then attached again for the next one, as the services do
+            d["after_detach"] = {"icc": len(k.tables[0]), "terminal": len(k.tables[1]), "pan": tx.pan,
+                                 "pin_block": tx.pin_block is None, "keys": tx.icc_key is None,
+                                 "out": tx.out is None, "same_tx": tx is k._tx}
+            k.card = Card(transmit)
+            k.ui = UI()
+            k.authorizer = auth
         o = None
         gc.collect()
         call({"t": "result", "outcome": d, "terminal_us": total - _wait_us, "total_us": total,

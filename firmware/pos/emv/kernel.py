@@ -130,6 +130,17 @@ class Transaction:
         t[0x9F41] = _bcd(kernel.sequence, 4)
         t[0x8A] = b"\x00\x00"
 
+    def release(self):
+        """Between transactions: the card's data, keys and PIN block let go; the object stays for
+        the next transaction (Kernel.process sets it again with __init__), so its table of 29
+        attributes is not grown again step by step (nine rehashes) every sale."""
+        self.pan = ""
+        self.pin_block = None
+        self.issuer_key = self.icc_key = self.pin_key = None
+        self.static_data = None
+        self.pdol_data = self.cdol1_data = b""
+        self.out = None
+
     def trace(self, text):
         self.out.trace.append(text)
 
@@ -226,16 +237,22 @@ class Kernel:
         self.draw = draw or (lambda: 1 + self.random(1)[0] % 99)
         self.clock = clock or _today
         self.sequence = 0
+        self._tx = None                         # the Transaction, made once and set again per sale
 
     # ------------------------------------------------------------------ public
     def detach(self):
         """Between transactions: drop the card link, the cardholder UI, the authorizer and the
-        last host exchange (request and reply: PAN, ICC data), so nothing of a finished
+        last host exchange (request and reply: PAN, ICC data), the card's data objects and the
+        transaction's keys and PIN block, so nothing of a finished
         transaction stays in RAM; the next transaction sets them again."""
         self.card = None
         self.ui = None
         self.authorizer = None
         self._host = None
+        _emptied(self.tables[0])               # the card's data objects (PAN, track 2 equivalent)
+        _emptied(self.tables[1])
+        if self._tx is not None:
+            self._tx.release()
 
     def process(self, amount, kind="sale", other_amount=0, force_online=False, offer=None):
         """Run one transaction; always returns an Outcome (never raises for card faults).
@@ -245,7 +262,11 @@ class Kernel:
         if not isinstance(amount, int) or amount < 0 or amount > 999999999999:
             raise ValueError("amount must be 0..999999999999 minor units, got %r" % (amount,))
         self.sequence += 1
-        tx = Transaction(self, amount, other_amount, kind, self.clock())
+        tx = self._tx
+        if tx is None:
+            tx = self._tx = Transaction(self, amount, other_amount, kind, self.clock())
+        else:
+            tx.__init__(self, amount, other_amount, kind, self.clock())
         self._host = None
         o = tx.out
         try:
