@@ -72,6 +72,7 @@ class Result:
         self.outcome = None
         self.terminal_us = None
         self.free_before = self.free_after = None
+        self.alloc = None               # bytes allocated by the transaction (Harness(alloc=True))
         self.memtrace = []
 
     def __getattr__(self, name):
@@ -98,7 +99,7 @@ class Harness:
     def __init__(self, card, config=CONFIG, capk=None, authorizer=None, pins=(), choose=0, confirm=True,
                  keys=None, heap="192K", use_mpy=True, draws=(99,), date="261122", seed=7,
                  with_authorizer=True, timeout=60, memtrace=False, engine=None, contactless=None,
-                 lean=False, detach=False):
+                 lean=False, detach=False, alloc=False):
         self.card = card
         self.config = config
         self.capk = capk
@@ -117,6 +118,7 @@ class Harness:
         self.memtrace = memtrace        # live heap (after gc) before each C-APDU
         self.engine = engine            # flash dir: use the real pos.payments engine as authorizer
         self.contactless = contactless  # config/contactless.json path: taps through pos.emv.entry
+        self.alloc = alloc              # bytes each transaction allocates (collector off): a big heap
         self.detach = detach            # Kernel.detach() after each transaction, as services.idle() does
         self.lean = lean                # no gc.collect() nor outcome report of the driver's between
                                         # transactions (instruction counts); outcome has "result" only
@@ -142,7 +144,8 @@ class Harness:
                   "keys": self.keys, "draws": self.draws, "date": self.date, "seed": self.seed,
                   "authorizer": self.with_authorizer, "memtrace": self.memtrace,
                   "engine": bool(self.engine), "device": _test_device(), "contactless": self.contactless,
-                  "lean": self.lean, "detach": self.detach}
+                  "lean": self.lean, "detach": self.detach,
+                  "alloc": self.alloc}
         try:
             results, cur, config_error = self._serve(proc.stdout, proc.stdin, params)
             proc.wait(self.timeout)
@@ -240,6 +243,7 @@ class Harness:
             cur.outcome = msg["outcome"]
             cur.terminal_us = msg["terminal_us"]
             cur.free_before = msg["free_before"]
+            cur.alloc = msg.get("alloc")
             cur.free_after = msg["free_after"]
             cur.memtrace = msg.get("memtrace") or []
             return None

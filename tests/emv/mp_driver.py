@@ -272,15 +272,23 @@ def main():
         _wait_us = 0
         del _memtrace[:]
         free0 = 0 if lean else gc.mem_free()     # gc.mem_free() walks the whole heap's table
+        if p.get("alloc"):
+            gc.collect()
+            gc.disable()
+            free0 = gc.mem_alloc()
         t0 = time.ticks_us()
         if k is None:
             o = ep.process(t["amount"], t.get("kind", "sale"))
         else:
             o = k.process(t["amount"], t.get("kind", "sale"), t.get("other", 0), t.get("force_online", False))
         total = time.ticks_diff(time.ticks_us(), t0)
+        if p.get("alloc"):
+            alloc = gc.mem_alloc() - free0
+            gc.enable()
         if lean:
             call({"t": "result", "outcome": {"result": o.result}, "terminal_us": total, "total_us": total,
-                  "free_before": 0, "free_after": 0, "memtrace": None}, reply=False)
+                  "free_before": 0, "free_after": 0, "memtrace": None,
+                  "alloc": alloc if p.get("alloc") else None}, reply=False)
             o = None
             continue
         d = o.as_dict()

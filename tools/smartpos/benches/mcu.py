@@ -45,6 +45,31 @@ F = {2: "4761739001010119", 3: "000000", 4: "000000001234", 7: "1122113015", 11:
 K = binascii.unhexlify("0123456789ABCDEFFEDCBA9876543210")
 """
 
+# an approved online chip sale's batch entry (pos.app.batch) and a printer that is ready: every
+# DLE EOT status answers 0x12 (online, paper, cover closed); what is printed is counted, not kept
+_RECEIPT_SETUP = """
+from pos.drivers import escpos
+from pos.app import receipt
+class _Uart:
+    n = 0
+    def write(self, b):
+        self.n += len(b)
+        return len(b)
+    def any(self):
+        return 0
+    def read(self, n=None):
+        return b""
+    def readinto(self, buf):
+        buf[0] = 0x12
+        return 1
+P = escpos.EscPos(_Uart())
+E = {"mid": "000000000000123", "tid": "TERM0001", "dt": "2026-11-29 14:20:00", "inv": 42,
+     "stan": "000042", "kind": "sale", "label": "VISA CREDIT", "entry": "CHIP",
+     "pan": "476173******0119", "aid": "A0000000031010", "tvr": "0000008000", "tsi": "E800",
+     "ctype": "TC", "cryptogram": "1A2B3C4D5E6F7081", "amount": 6000, "result": "APPROVED",
+     "auth": "A1B2C3", "rc": "00", "text": "APPROVED", "cvm": "offline_pin", "sig": False, "ok": True}
+"""
+
 # name: (set-up, one operation, N for the instruction count)
 WORKLOADS = {
     "QR encode, qr-merchant payload (version 9, level M)": (
@@ -59,6 +84,9 @@ WORKLOADS = {
         _ISO_SETUP, "codec.decode(S, codec.encode(S, '0200', F))", 20),
     "ISO 8583 0200 MACed (X9.19) + decode + MAC check": (
         _ISO_SETUP, "b = mac.encode(S, '0200', F, K)\nm, f = codec.decode(S, b)\nmac.verify(S, b, f, K)", 10),
+    "chip sale receipts, customer and merchant copy (ESC/POS)": (
+        _RECEIPT_SETUP, "receipt.print_card(P, 'SMARTPOS DEMO STORE', E, 'USD', 'CUSTOMER COPY')\n"
+                        "receipt.print_card(P, 'SMARTPOS DEMO STORE', E, 'USD', 'MERCHANT COPY')", 5),
 }
 
 
@@ -203,10 +231,12 @@ def mcu_estimates():
         if have32:
             rows.append((name + ": heap allocated (32-bit port)", allocation_32(setup, op), "bytes"))
             rows.append((name + ": set-up kept, modules as .mpy (32-bit port)", setup_heap_32(setup), "bytes"))
-    for name, count in contact_instructions() + contactless_instructions():
+    allocated = dict(emv_allocations())
+    for name, count in emv_instructions():
         lo, hi = m4_range_ms(count)
         rows.append(("%s, terminal side: x86-64 instructions" % name, int(count), "instr"))
         rows.append(("%s, terminal side: Cortex-M4 168 MHz estimate" % name, "%.3g-%.3g" % (lo, hi), "ms"))
+        rows.append(("%s, terminal side: heap allocated (64-bit port)" % name, allocated[name], "bytes"))
     from host_sim.rig import PRODUCT_HEAP
     phases = boot_instructions()
     total = sum(count for _, count in phases)
@@ -250,39 +280,6 @@ def _process_instructions(run):
     raise RuntimeError("no callgrind totals")
 
 
-def contact_instructions():
-    """Terminal-side instructions of one contact chip sale (the EMV kernel on MicroPython
-    against the TEST card of tests/emv, card and host answering from this process, so their
-    work is not counted): a process running 1 + N sales minus one running 1, over N."""
-    import sys
-    tests = os.path.join(REPO, "tests", "emv")
-    if tests not in sys.path:
-        sys.path.insert(0, tests)
-    import cardkit
-    import harness
-    pki = cardkit.TestPki()
-    capk_dir = tempfile.mkdtemp(prefix="smartpos-capk-")
-    capk = pki.capk_json(os.path.join(capk_dir, "capk_test.json"))
-    rows = []
-    n = 2
-    for name, online, amount in (("contact chip sale, offline CDA + offline PIN", False, 1000),
-                                 ("contact chip sale, online (CDA, ARPC)", True, 6000)):
-        counts = []
-        for runs in (1 + n, 1):
-            def run():
-                card = cardkit.MiniCard(pki, oda="CDA", issuer="hsm")
-                kw = {"authorizer": cardkit.HsmHost()} if online else {}
-                h = harness.Harness(card, capk=capk, pins=["1234"] * runs, timeout=600, lean=True, **kw)
-                rs = h.run(*[{"amount": amount}] * runs)
-                rs = rs if isinstance(rs, list) else [rs]
-                if not all(r.outcome["result"] == "approved" for r in rs):
-                    raise RuntimeError("%s: not approved" % name)
-            counts.append(_process_instructions(run))
-        rows.append((name, (counts[0] - counts[1]) / n))
-    shutil.rmtree(capk_dir, ignore_errors=True)
-    return rows
-
-
 class _Approve:
     """An acquirer that approves every online tap (the ARQC is the host's to check, off the
     terminal's count)."""
@@ -291,29 +288,72 @@ class _Approve:
         return {"approved": True, "response_code": "00", "auth_code": "A1B2C3", "rrn": "000000000001"}
 
 
-def contactless_instructions():
-    """Terminal-side instructions of one contactless tap (Entry Point and the qVSDC kernel,
-    pos.emv.entry, online) against the visa-credit profile's contactless card answering from
-    this process: a process running 1 + N taps minus one running 1, over N."""
+def _emv_transactions(capk_dir):
+    """(name, run) for each card transaction measured: run(runs, **harness options) makes that
+    many on the EMV kernel in MicroPython (tests/emv's harness, lean: nothing of the driver's
+    between transactions), against the TEST card of tests/emv (contact: CDA, offline PIN, the
+    issuer's host) or the visa-credit profile's contactless card, answering from this process."""
     import sys
     tests = os.path.join(REPO, "tests", "emv")
     if tests not in sys.path:
         sys.path.insert(0, tests)
+    import cardkit
     import harness
     from host_sim.cards.contactless import make_card
+    pki = cardkit.TestPki()
+    capk = pki.capk_json(os.path.join(capk_dir, "capk_test.json"))
     cl = os.path.join(REPO, "firmware", "config", "contactless.json")
+
+    def contact(online, amount):
+        def run(runs, **kw):
+            if online:
+                kw["authorizer"] = cardkit.HsmHost()
+            h = harness.Harness(cardkit.MiniCard(pki, oda="CDA", issuer="hsm"), capk=capk,
+                                pins=["1234"] * runs, timeout=600, lean=True, **kw)
+            return h.run(*[{"amount": amount}] * runs)
+        return run
+
+    def tap(runs, **kw):
+        h = harness.Harness(make_card("visa-credit"), authorizer=_Approve(), contactless=cl,
+                            timeout=600, lean=True, **kw)
+        return h.run(*[{"amount": 1000}] * runs)
+
+    return (("contact chip sale, offline CDA + offline PIN", contact(False, 1000)),
+            ("contact chip sale, online (CDA, ARPC)", contact(True, 6000)),
+            ("contactless tap, online qVSDC", tap))
+
+
+def _approved(name, rs):
+    rs = rs if isinstance(rs, list) else [rs]
+    if not all(r.outcome["result"] == "approved" for r in rs):
+        raise RuntimeError("%s: not approved: %r" % (name, [r.outcome for r in rs]))
+    return rs
+
+
+def emv_instructions():
+    """Terminal-side instructions of one transaction of each kind (card and host work is this
+    process's, so not counted): a process running 1 + N transactions minus one running 1, over N."""
+    capk_dir = tempfile.mkdtemp(prefix="smartpos-capk-")
+    rows = []
     n = 2
-    counts = []
-    for runs in (1 + n, 1):
-        def run():
-            h = harness.Harness(make_card("visa-credit"), authorizer=_Approve(), contactless=cl,
-                                timeout=600, lean=True)
-            rs = h.run(*[{"amount": 1000}] * runs)
-            rs = rs if isinstance(rs, list) else [rs]
-            if not all(r.outcome["result"] == "approved" for r in rs):
-                raise RuntimeError("contactless tap: not approved: %r" % [r.outcome for r in rs])
-        counts.append(_process_instructions(run))
-    return [("contactless tap, online qVSDC", (counts[0] - counts[1]) / n)]
+    try:
+        for name, run in _emv_transactions(capk_dir):
+            counts = [_process_instructions(lambda: _approved(name, run(runs))) for runs in (1 + n, 1)]
+            rows.append((name, (counts[0] - counts[1]) / n))
+    finally:
+        shutil.rmtree(capk_dir, ignore_errors=True)
+    return rows
+
+
+def emv_allocations():
+    """Bytes the heap gives out during one transaction of each kind (the second of two in one
+    process, the collector off while it runs; a 1 MB heap so that nothing is collected)."""
+    capk_dir = tempfile.mkdtemp(prefix="smartpos-capk-")
+    try:
+        return [(name, _approved(name, run(2, alloc=True, heap="1M"))[-1].alloc)
+                for name, run in _emv_transactions(capk_dir)]
+    finally:
+        shutil.rmtree(capk_dir, ignore_errors=True)
 
 
 BOOT_PHASES = ("boot.py, display buffers, reserves, names interned (main.py to the services import)",
