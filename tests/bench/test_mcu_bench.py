@@ -64,3 +64,13 @@ def test_the_boot_markers_leave_the_boot_as_it_is(tmp_path):
                       provision=lambda d: provision(d, {}), env={"SMARTPOS_BOOT_MARKS": "1"}) as vb:
         vb.wait_for("app ready", 60)
         assert "payment services not started" not in vb.console()
+
+
+def test_card_transactions_report_what_they_allocate():
+    # the heap a transaction's terminal side takes (64-bit port, collector off): a regression in
+    # the kernel's allocation shows here before it shows as a MemoryError on a fragmented heap
+    rows = dict(mcu.emv_allocations())
+    assert set(rows) == {"contact chip sale, offline CDA + offline PIN", "contact chip sale, online (CDA, ARPC)",
+                         "contactless tap, online qVSDC"}
+    assert 20000 < rows["contact chip sale, online (CDA, ARPC)"] < 80000      # 69.4 KB on 2026-11-29 (98.5 KB before)
+    assert 10000 < rows["contactless tap, online qVSDC"] < 45000              # 33.6 KB
