@@ -6,7 +6,8 @@
 import gc
 
 from pos import collector
-collector.often()                   # a collection after every 16 KB allocated (pos.collector)
+collector.often(every=collector.BOOT)   # a collection after every 64 KB allocated while loading,
+                                        # every 16 KB from Ready (pos.collector)
 
 from pos import hw                  # noqa: E402
 
@@ -260,7 +261,7 @@ async def main():
     keypad.irq(lambda pin: flag.set())
     if keypad.int_asserted():
         flag.set()
-    gc.collect()
+    collector.often()
     print("smartpos ready")
     log.info("app", "ready", heap_free=gc.mem_free())
     from pos.app import forward

@@ -1,6 +1,7 @@
 # When the garbage collector runs.
 #
-# A collection after every THRESHOLD bytes allocated (main.py), not only when an allocation
+# A collection after every THRESHOLD bytes allocated from Ready (every BOOT bytes while main.py
+# loads the firmware: at 16 KB the boot's collections were half its time), not only when an allocation
 # fails.  MicroPython allocates first-fit from the lowest free block it knows; left to collect
 # only when the heap is exhausted, a flow's allocations climb to the top of the heap and what it
 # keeps (a module loaded at first use, a cache, the next sale's objects) is scattered over the
@@ -16,15 +17,17 @@ import gc
 from micropython import const
 
 THRESHOLD = const(16384)
+BOOT = const(65536)          # while main.py loads the firmware (its own collections place the big blocks)
 
 
-def often(on=True):
-    """The allocation threshold on (True) or off (False, while a kernel or encoder computes)."""
+def often(on=True, every=THRESHOLD):
+    """The allocation threshold on (True: a collection after every `every` bytes) or off (False,
+    while a kernel or encoder computes)."""
     if not on:
         gc.threshold(-1)
         return
     gc.collect()
-    gc.threshold(THRESHOLD)
+    gc.threshold(every)
 
 
 class HeldOff:
