@@ -10,7 +10,7 @@ from array import array
 from micropython import const
 
 MAX_DEPTH = const(8)
-_hd = array("i", (0, 0))     # _head's tag and value start (its return value: the value end)
+_hd = array("i", (0, 0, 0))  # _head's tag, value start and constructed flag (it returns the value end)
 
 
 class TLVError(ValueError):
@@ -64,10 +64,19 @@ def _header(buf, i, end):
 
 
 def _head(buf, i, end):
-    """The value end of the object at offset i, its tag in _hd[0] and value start in _hd[1]
-    (read before the next call).  One- and two-byte tags with a short-form length are read
-    here, allocating nothing; any other header goes through _header, errors included."""
-    b = buf[i]
+    """The next object from offset i (00 and FF bytes between objects are padding and skipped,
+    Book 3 Annex B): its value end, its tag in _hd[0], value start in _hd[1] and, in _hd[2],
+    non-zero when it is constructed (b6 of the first tag byte, B1); -1 when only padding is
+    left.  Read _hd before the next call.  One- and two-byte tags with a short-form length are
+    read here, allocating nothing; any other header goes through _header, errors included."""
+    while i < end:
+        b = buf[i]
+        if b != 0x00 and b != 0xFF:
+            break
+        i += 1
+    else:
+        return -1
+    _hd[2] = b & 0x20
     j = i + 1
     t = b
     if b & 0x1F == 0x1F:
@@ -92,19 +101,15 @@ def _head(buf, i, end):
 
 
 def tlv_iter(buf, start=0, end=None):
-    """Yield (tag, value_start, value_end, constructed) for each object in buf[start:end].
-
-    00 and FF bytes between objects are padding and skipped (Book 3 Annex B)."""
+    """Yield (tag, value_start, value_end, constructed) for each object in buf[start:end]."""
     if end is None:
         end = len(buf)
     i = start
-    while i < end:
-        b = buf[i]
-        if b == 0x00 or b == 0xFF:
-            i += 1
-            continue
+    while True:
         e = _head(buf, i, end)
-        yield _hd[0], _hd[1], e, bool(b & 0x20)     # constructed: b6 of the first tag byte (B1)
+        if e < 0:
+            return
+        yield _hd[0], _hd[1], e, _hd[2] != 0
         i = e
 
 
@@ -146,20 +151,17 @@ def _find(buf, tag, i, end):
     few names, so the interpreter keeps its frame off the heap."""
     d = 0
     while True:
-        if i >= end:
+        e = _head(buf, i, end)
+        if e < 0:
             if d == 0:
                 return -1
             d -= 1                         # the constructed object is done: its parent goes on
+            i = end
             end = _ends[d]
             continue
-        b = buf[i]
-        if b == 0x00 or b == 0xFF:
-            i += 1
-            continue
-        e = _head(buf, i, end)
         if _hd[0] == tag:
             return e
-        if b & 0x20:
+        if _hd[2]:
             if d >= MAX_DEPTH:
                 raise TLVError("nesting deeper than %d" % MAX_DEPTH)
             _ends[d] = end
@@ -183,19 +185,15 @@ def tlv_find_path(buf, path):
         if depth > MAX_DEPTH:
             raise TLVError("path deeper than %d" % MAX_DEPTH)
         i = s
-        while i < e:
-            b = buf[i]
-            if b == 0x00 or b == 0xFF:
-                i += 1
-                continue
+        while True:
             ve = _head(buf, i, e)
+            if ve < 0:
+                return None
             if _hd[0] == tag:
                 s = _hd[1]
                 e = ve
                 break
             i = ve
-        else:
-            return None
     return bytes(buf[s:e])
 
 
