@@ -42,8 +42,7 @@ def _mask_digit_runs(s):
     # hold exactly one position k with k % 13 == 12 counted from where the scan (re)starts, so
     # only those are looked at until one is a digit; then its run is found both ways.  Digits
     # are ASCII, so every cut falls between whole UTF-8 characters.
-    n = len(s)
-    if n < 13:
+    if len(s) < 13:
         return s
     b = s.encode()
     n = len(b)
@@ -106,7 +105,7 @@ def _emit(lvl, area, event, fields):
     if lvl < level:
         return
     # the line's pieces joined once: no string made per field but its redacted value
-    parts = [_NAMES.get(lvl, str(lvl)), " ", area, " ", _mask_digit_runs(event)]
+    parts = [_NAMES.get(lvl) or str(lvl), " ", area, " ", _mask_digit_runs(event)]
     for k in sorted(fields):
         parts.append(" ")
         parts.append(k)

@@ -275,7 +275,7 @@ def main():
         if p.get("alloc"):
             gc.collect()
             gc.disable()
-            free0 = gc.mem_alloc()
+            alloc = gc.mem_alloc()
         t0 = time.ticks_us()
         if k is None:
             o = ep.process(t["amount"], t.get("kind", "sale"))
@@ -283,7 +283,7 @@ def main():
             o = k.process(t["amount"], t.get("kind", "sale"), t.get("other", 0), t.get("force_online", False))
         total = time.ticks_diff(time.ticks_us(), t0)
         if p.get("alloc"):
-            alloc = gc.mem_alloc() - free0
+            alloc = gc.mem_alloc() - alloc
             gc.enable()
         if lean:
             call({"t": "result", "outcome": {"result": o.result}, "terminal_us": total, "total_us": total,

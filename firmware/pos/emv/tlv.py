@@ -114,32 +114,14 @@ def tlv_iter(buf, start=0, end=None):
 
 
 def tlv_check(buf, start=0, end=None):
-    """Raise TLVError where walking buf[start:end] with tlv_iter would; return None.
-
-    The top level only, as tlv_iter walks it, allocating nothing: one- and two-byte tags
-    with short-form lengths (nearly everything a host sends in DE 55) are read inline;
-    any other header goes through the same reader as tlv_iter, errors included."""
+    """Raise TLVError where walking buf[start:end] with tlv_iter would; return None.  The top
+    level only, through the same header reader, allocating nothing for the one- and two-byte
+    tags with short-form lengths nearly everything a host sends in DE 55 has."""
     if end is None:
         end = len(buf)
     i = start
-    while i < end:
-        b = buf[i]
-        if b == 0x00 or b == 0xFF:
-            i += 1
-            continue
-        j = i + 1
-        if b & 0x1F == 0x1F:
-            if j >= end or buf[j] & 0x80:
-                i = _header(buf, i, end)[2]
-                continue
-            j += 1
-        if j >= end or buf[j] & 0x80:
-            i = _header(buf, i, end)[2]
-            continue
-        j += 1 + buf[j]
-        if j > end:
-            _header(buf, i, end)               # raises: the value runs past the end
-        i = j
+    while i >= 0:
+        i = _head(buf, i, end)
 
 
 _ends = array("i", bytes(4 * (MAX_DEPTH + 1)))   # _find's way back: each level's end
