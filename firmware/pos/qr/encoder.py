@@ -115,7 +115,8 @@ if _c_encode is None:
     _pat = array("I", bytes(4 * 18 * _NCH))   # a mask's chunks: rows by y % 12, then columns by x % 6
     _line = array("I", bytes(4))              # the rows' dark modules, as the row penalty counts them
     _codewords = bytearray(_MAX_CODEWORDS)        # the data codewords
-    _stream = bytearray(_MAX_CODEWORDS)           # data and EC codewords, interleaved
+    _stream = bytearray(_MAX_CODEWORDS + 1)       # data and EC codewords, interleaved, and the
+                                                  # remainder bits
     _ec = bytearray(5 * 26)                       # EC codewords of every block (at most 5 x 26)
     _work = bytearray(44 + 26)                    # a block and its EC codewords (7.5.2)
 
@@ -133,21 +134,34 @@ _MASKS = (
     b"\x92\x04\x49\x02\x24\x09\x92\x04\x33\x03\x33\x03\x33\x03\xcc\x0c\xcc\x0c\xcc\x0c"
     b"\xff\x0f\x41\x00\x49\x02\x55\x05\x49\x02\x41\x00\xff\x0f\xc7\x01\xdb\x06\x55\x05"
     b"\x6d\x0b\x71\x0c\x55\x05\x38\x0e\x71\x0c\xaa\x0a\xc7\x01\x8e\x03")
-# bits set in a byte
+# bits set in a 10-bit value
 _POP = (
-    b"\x00\x01\x01\x02\x01\x02\x02\x03\x01\x02\x02\x03\x02\x03\x03\x04\x01\x02\x02\x03"
-    b"\x02\x03\x03\x04\x02\x03\x03\x04\x03\x04\x04\x05\x01\x02\x02\x03\x02\x03\x03\x04"
-    b"\x02\x03\x03\x04\x03\x04\x04\x05\x02\x03\x03\x04\x03\x04\x04\x05\x03\x04\x04\x05"
-    b"\x04\x05\x05\x06\x01\x02\x02\x03\x02\x03\x03\x04\x02\x03\x03\x04\x03\x04\x04\x05"
-    b"\x02\x03\x03\x04\x03\x04\x04\x05\x03\x04\x04\x05\x04\x05\x05\x06\x02\x03\x03\x04"
-    b"\x03\x04\x04\x05\x03\x04\x04\x05\x04\x05\x05\x06\x03\x04\x04\x05\x04\x05\x05\x06"
-    b"\x04\x05\x05\x06\x05\x06\x06\x07\x01\x02\x02\x03\x02\x03\x03\x04\x02\x03\x03\x04"
-    b"\x03\x04\x04\x05\x02\x03\x03\x04\x03\x04\x04\x05\x03\x04\x04\x05\x04\x05\x05\x06"
-    b"\x02\x03\x03\x04\x03\x04\x04\x05\x03\x04\x04\x05\x04\x05\x05\x06\x03\x04\x04\x05"
-    b"\x04\x05\x05\x06\x04\x05\x05\x06\x05\x06\x06\x07\x02\x03\x03\x04\x03\x04\x04\x05"
-    b"\x03\x04\x04\x05\x04\x05\x05\x06\x03\x04\x04\x05\x04\x05\x05\x06\x04\x05\x05\x06"
-    b"\x05\x06\x06\x07\x03\x04\x04\x05\x04\x05\x05\x06\x04\x05\x05\x06\x05\x06\x06\x07"
-    b"\x04\x05\x05\x06\x05\x06\x06\x07\x05\x06\x06\x07\x06\x07\x07\x08")
+    b"\x00\x01\x01\x02\x01\x02\x02\x03\x01\x02\x02\x03\x02\x03\x03\x04\x01\x02\x02\x03\x02\x03\x03\x04\x02\x03\x03\x04\x03\x04\x04\x05\x01\x02\x02\x03\x02\x03\x03\x04"
+    b"\x02\x03\x03\x04\x03\x04\x04\x05\x02\x03\x03\x04\x03\x04\x04\x05\x03\x04\x04\x05\x04\x05\x05\x06\x01\x02\x02\x03\x02\x03\x03\x04\x02\x03\x03\x04\x03\x04\x04\x05"
+    b"\x02\x03\x03\x04\x03\x04\x04\x05\x03\x04\x04\x05\x04\x05\x05\x06\x02\x03\x03\x04\x03\x04\x04\x05\x03\x04\x04\x05\x04\x05\x05\x06\x03\x04\x04\x05\x04\x05\x05\x06"
+    b"\x04\x05\x05\x06\x05\x06\x06\x07\x01\x02\x02\x03\x02\x03\x03\x04\x02\x03\x03\x04\x03\x04\x04\x05\x02\x03\x03\x04\x03\x04\x04\x05\x03\x04\x04\x05\x04\x05\x05\x06"
+    b"\x02\x03\x03\x04\x03\x04\x04\x05\x03\x04\x04\x05\x04\x05\x05\x06\x03\x04\x04\x05\x04\x05\x05\x06\x04\x05\x05\x06\x05\x06\x06\x07\x02\x03\x03\x04\x03\x04\x04\x05"
+    b"\x03\x04\x04\x05\x04\x05\x05\x06\x03\x04\x04\x05\x04\x05\x05\x06\x04\x05\x05\x06\x05\x06\x06\x07\x03\x04\x04\x05\x04\x05\x05\x06\x04\x05\x05\x06\x05\x06\x06\x07"
+    b"\x04\x05\x05\x06\x05\x06\x06\x07\x05\x06\x06\x07\x06\x07\x07\x08\x01\x02\x02\x03\x02\x03\x03\x04\x02\x03\x03\x04\x03\x04\x04\x05\x02\x03\x03\x04\x03\x04\x04\x05"
+    b"\x03\x04\x04\x05\x04\x05\x05\x06\x02\x03\x03\x04\x03\x04\x04\x05\x03\x04\x04\x05\x04\x05\x05\x06\x03\x04\x04\x05\x04\x05\x05\x06\x04\x05\x05\x06\x05\x06\x06\x07"
+    b"\x02\x03\x03\x04\x03\x04\x04\x05\x03\x04\x04\x05\x04\x05\x05\x06\x03\x04\x04\x05\x04\x05\x05\x06\x04\x05\x05\x06\x05\x06\x06\x07\x03\x04\x04\x05\x04\x05\x05\x06"
+    b"\x04\x05\x05\x06\x05\x06\x06\x07\x04\x05\x05\x06\x05\x06\x06\x07\x05\x06\x06\x07\x06\x07\x07\x08\x02\x03\x03\x04\x03\x04\x04\x05\x03\x04\x04\x05\x04\x05\x05\x06"
+    b"\x03\x04\x04\x05\x04\x05\x05\x06\x04\x05\x05\x06\x05\x06\x06\x07\x03\x04\x04\x05\x04\x05\x05\x06\x04\x05\x05\x06\x05\x06\x06\x07\x04\x05\x05\x06\x05\x06\x06\x07"
+    b"\x05\x06\x06\x07\x06\x07\x07\x08\x03\x04\x04\x05\x04\x05\x05\x06\x04\x05\x05\x06\x05\x06\x06\x07\x04\x05\x05\x06\x05\x06\x06\x07\x05\x06\x06\x07\x06\x07\x07\x08"
+    b"\x04\x05\x05\x06\x05\x06\x06\x07\x05\x06\x06\x07\x06\x07\x07\x08\x05\x06\x06\x07\x06\x07\x07\x08\x06\x07\x07\x08\x07\x08\x08\x09\x01\x02\x02\x03\x02\x03\x03\x04"
+    b"\x02\x03\x03\x04\x03\x04\x04\x05\x02\x03\x03\x04\x03\x04\x04\x05\x03\x04\x04\x05\x04\x05\x05\x06\x02\x03\x03\x04\x03\x04\x04\x05\x03\x04\x04\x05\x04\x05\x05\x06"
+    b"\x03\x04\x04\x05\x04\x05\x05\x06\x04\x05\x05\x06\x05\x06\x06\x07\x02\x03\x03\x04\x03\x04\x04\x05\x03\x04\x04\x05\x04\x05\x05\x06\x03\x04\x04\x05\x04\x05\x05\x06"
+    b"\x04\x05\x05\x06\x05\x06\x06\x07\x03\x04\x04\x05\x04\x05\x05\x06\x04\x05\x05\x06\x05\x06\x06\x07\x04\x05\x05\x06\x05\x06\x06\x07\x05\x06\x06\x07\x06\x07\x07\x08"
+    b"\x02\x03\x03\x04\x03\x04\x04\x05\x03\x04\x04\x05\x04\x05\x05\x06\x03\x04\x04\x05\x04\x05\x05\x06\x04\x05\x05\x06\x05\x06\x06\x07\x03\x04\x04\x05\x04\x05\x05\x06"
+    b"\x04\x05\x05\x06\x05\x06\x06\x07\x04\x05\x05\x06\x05\x06\x06\x07\x05\x06\x06\x07\x06\x07\x07\x08\x03\x04\x04\x05\x04\x05\x05\x06\x04\x05\x05\x06\x05\x06\x06\x07"
+    b"\x04\x05\x05\x06\x05\x06\x06\x07\x05\x06\x06\x07\x06\x07\x07\x08\x04\x05\x05\x06\x05\x06\x06\x07\x05\x06\x06\x07\x06\x07\x07\x08\x05\x06\x06\x07\x06\x07\x07\x08"
+    b"\x06\x07\x07\x08\x07\x08\x08\x09\x02\x03\x03\x04\x03\x04\x04\x05\x03\x04\x04\x05\x04\x05\x05\x06\x03\x04\x04\x05\x04\x05\x05\x06\x04\x05\x05\x06\x05\x06\x06\x07"
+    b"\x03\x04\x04\x05\x04\x05\x05\x06\x04\x05\x05\x06\x05\x06\x06\x07\x04\x05\x05\x06\x05\x06\x06\x07\x05\x06\x06\x07\x06\x07\x07\x08\x03\x04\x04\x05\x04\x05\x05\x06"
+    b"\x04\x05\x05\x06\x05\x06\x06\x07\x04\x05\x05\x06\x05\x06\x06\x07\x05\x06\x06\x07\x06\x07\x07\x08\x04\x05\x05\x06\x05\x06\x06\x07\x05\x06\x06\x07\x06\x07\x07\x08"
+    b"\x05\x06\x06\x07\x06\x07\x07\x08\x06\x07\x07\x08\x07\x08\x08\x09\x03\x04\x04\x05\x04\x05\x05\x06\x04\x05\x05\x06\x05\x06\x06\x07\x04\x05\x05\x06\x05\x06\x06\x07"
+    b"\x05\x06\x06\x07\x06\x07\x07\x08\x04\x05\x05\x06\x05\x06\x06\x07\x05\x06\x06\x07\x06\x07\x07\x08\x05\x06\x06\x07\x06\x07\x07\x08\x06\x07\x07\x08\x07\x08\x08\x09"
+    b"\x04\x05\x05\x06\x05\x06\x06\x07\x05\x06\x06\x07\x06\x07\x07\x08\x05\x06\x06\x07\x06\x07\x07\x08\x06\x07\x07\x08\x07\x08\x08\x09\x05\x06\x06\x07\x06\x07\x07\x08"
+    b"\x06\x07\x07\x08\x07\x08\x08\x09\x06\x07\x07\x08\x07\x08\x08\x09\x07\x08\x08\x09\x08\x09\x09\x0a")
 
 
 # The generator polynomials prod(x - alpha^i), i < n (ISO/IEC 18004 7.5.2, Annex A), for the
@@ -388,12 +402,13 @@ def _place(s, total):
     """The codewords' bits into the data modules, two columns at a time, upwards then
     downwards from the bottom right (6.7.3); remainder bits are 0 (light)."""
     cw = _stream
-    if total < _MAX_CODEWORDS:
-        cw[total] = 0                         # the remainder bits (at most 7)
+    cw[total] = 0                             # the remainder bits (at most 7)
     rv = _rv
     rd = _rd
     cv = _cv
-    i = 0                                     # the bit to place, most significant first
+    byte = cw[0]                              # the codeword being placed, and its next bit
+    bit = 0x80
+    ci = 1
     right = s - 1
     while right >= 1:
         if right == 6:
@@ -414,15 +429,23 @@ def _place(s, total):
         rstep = step * _NCH
         for _ in range(s):
             if rd[r + kr] & br:
-                if (cw[i >> 3] << (i & 7)) & 0x80:
+                if byte & bit:
                     rv[r + kr] |= br
                     cv[cr + y // _CHUNK] |= 1 << (y % _CHUNK)
-                i += 1
+                bit >>= 1
+                if not bit:
+                    byte = cw[ci]
+                    ci += 1
+                    bit = 0x80
             if rd[r + kl] & bl:
-                if (cw[i >> 3] << (i & 7)) & 0x80:
+                if byte & bit:
                     rv[r + kl] |= bl
                     cv[cl + y // _CHUNK] |= 1 << (y % _CHUNK)
-                i += 1
+                bit >>= 1
+                if not bit:
+                    byte = cw[ci]
+                    ci += 1
+                    bit = 0x80
             y += step
             r += rstep
         right -= 2
@@ -481,8 +504,7 @@ def _row_penalty(s, f0, f1, f2, best):
         c0 = val[i] ^ (pat[pr] & dat[i])
         c1 = val[i + 1] ^ (pat[pr + 1] & dat[i + 1])
         c2 = val[i + 2] ^ (pat[pr + 2] & dat[i + 2])
-        dark += (pop[c0 & 0xFF] + pop[(c0 >> 8) & 0xFF] + pop[c0 >> 16] + pop[c1 & 0xFF] +
-                 pop[(c1 >> 8) & 0xFF] + pop[c1 >> 16] + pop[c2 & 0xFF] + pop[(c2 >> 8) & 0xFF] + pop[c2 >> 16])
+        dark += pop[c0 & 0x3FF] + pop[c0 >> 10] + pop[c1 & 0x3FF] + pop[c1 >> 10] + pop[c2 & 0x3FF] + pop[c2 >> 10]
         v = c0 | ((c1 & 0x3FF) << _CHUNK)
         d = ~(v ^ (v >> 1)) & h0
         e = d & (d >> 1)
@@ -490,9 +512,9 @@ def _row_penalty(s, f0, f1, f2, best):
         if e:
             t = e & _OWN
             if t:
-                score += pop[t & 0xFF] + pop[(t >> 8) & 0xFF] + pop[t >> 16]
+                score += pop[t & 0x3FF] + pop[t >> 10]
                 t &= ~(e >> 1)
-                score += 2 * (pop[t & 0xFF] + pop[(t >> 8) & 0xFF] + pop[t >> 16])
+                score += 2 * (pop[t & 0x3FF] + pop[t >> 10])
         nv = ~v & f0
         c = v & (nv >> 1) & (v >> 2) & (v >> 3) & (v >> 4) & (nv >> 5) & (v >> 6)
         if c:
@@ -500,10 +522,10 @@ def _row_penalty(s, f0, f1, f2, best):
             l4 &= l4 >> 2
             t = ((c & (l4 >> 7)) | (l4 & (c >> 4))) & _OWN
             if t:
-                score += 40 * (pop[t & 0xFF] + pop[(t >> 8) & 0xFF] + pop[t >> 16])
+                score += 40 * (pop[t & 0x3FF] + pop[t >> 10])
         t = d & d0 & ~(v ^ v0) & _OWN
         if t:
-            score += 3 * (pop[t & 0xFF] + pop[(t >> 8) & 0xFF] + pop[t >> 16])
+            score += 3 * (pop[t & 0x3FF] + pop[t >> 10])
         v0 = v
         d0 = d
         v = c1 | ((c2 & 0x3FF) << _CHUNK)
@@ -513,9 +535,9 @@ def _row_penalty(s, f0, f1, f2, best):
         if e:
             t = e & _OWN
             if t:
-                score += pop[t & 0xFF] + pop[(t >> 8) & 0xFF] + pop[t >> 16]
+                score += pop[t & 0x3FF] + pop[t >> 10]
                 t &= ~(e >> 1)
-                score += 2 * (pop[t & 0xFF] + pop[(t >> 8) & 0xFF] + pop[t >> 16])
+                score += 2 * (pop[t & 0x3FF] + pop[t >> 10])
         nv = ~v & f1
         c = v & (nv >> 1) & (v >> 2) & (v >> 3) & (v >> 4) & (nv >> 5) & (v >> 6)
         if c:
@@ -523,10 +545,10 @@ def _row_penalty(s, f0, f1, f2, best):
             l4 &= l4 >> 2
             t = ((c & (l4 >> 7)) | (l4 & (c >> 4))) & _OWN
             if t:
-                score += 40 * (pop[t & 0xFF] + pop[(t >> 8) & 0xFF] + pop[t >> 16])
+                score += 40 * (pop[t & 0x3FF] + pop[t >> 10])
         t = d & d1 & ~(v ^ v1) & _OWN
         if t:
-            score += 3 * (pop[t & 0xFF] + pop[(t >> 8) & 0xFF] + pop[t >> 16])
+            score += 3 * (pop[t & 0x3FF] + pop[t >> 10])
         v1 = v
         d1 = d
         v = c2
@@ -536,9 +558,9 @@ def _row_penalty(s, f0, f1, f2, best):
         if e:
             t = e & _OWN
             if t:
-                score += pop[t & 0xFF] + pop[(t >> 8) & 0xFF] + pop[t >> 16]
+                score += pop[t & 0x3FF] + pop[t >> 10]
                 t &= ~(e >> 1)
-                score += 2 * (pop[t & 0xFF] + pop[(t >> 8) & 0xFF] + pop[t >> 16])
+                score += 2 * (pop[t & 0x3FF] + pop[t >> 10])
         nv = ~v & f2
         c = v & (nv >> 1) & (v >> 2) & (v >> 3) & (v >> 4) & (nv >> 5) & (v >> 6)
         if c:
@@ -546,10 +568,10 @@ def _row_penalty(s, f0, f1, f2, best):
             l4 &= l4 >> 2
             t = ((c & (l4 >> 7)) | (l4 & (c >> 4))) & _OWN
             if t:
-                score += 40 * (pop[t & 0xFF] + pop[(t >> 8) & 0xFF] + pop[t >> 16])
+                score += 40 * (pop[t & 0x3FF] + pop[t >> 10])
         t = d & d2 & ~(v ^ v2) & _OWN
         if t:
-            score += 3 * (pop[t & 0xFF] + pop[(t >> 8) & 0xFF] + pop[t >> 16])
+            score += 3 * (pop[t & 0x3FF] + pop[t >> 10])
         v2 = v
         d2 = d
         if score >= best:
@@ -585,9 +607,9 @@ def _column_penalty(s, f0, f1, f2, score, best):
         if e:
             t = e & _OWN
             if t:
-                score += pop[t & 0xFF] + pop[(t >> 8) & 0xFF] + pop[t >> 16]
+                score += pop[t & 0x3FF] + pop[t >> 10]
                 t &= ~(e >> 1)
-                score += 2 * (pop[t & 0xFF] + pop[(t >> 8) & 0xFF] + pop[t >> 16])
+                score += 2 * (pop[t & 0x3FF] + pop[t >> 10])
         nv = ~v & f0
         c = v & (nv >> 1) & (v >> 2) & (v >> 3) & (v >> 4) & (nv >> 5) & (v >> 6)
         if c:
@@ -595,7 +617,7 @@ def _column_penalty(s, f0, f1, f2, score, best):
             l4 &= l4 >> 2
             t = ((c & (l4 >> 7)) | (l4 & (c >> 4))) & _OWN
             if t:
-                score += 40 * (pop[t & 0xFF] + pop[(t >> 8) & 0xFF] + pop[t >> 16])
+                score += 40 * (pop[t & 0x3FF] + pop[t >> 10])
         v = c1 | ((c2 & 0x3FF) << _CHUNK)
         d = ~(v ^ (v >> 1)) & h1
         e = d & (d >> 1)
@@ -603,9 +625,9 @@ def _column_penalty(s, f0, f1, f2, score, best):
         if e:
             t = e & _OWN
             if t:
-                score += pop[t & 0xFF] + pop[(t >> 8) & 0xFF] + pop[t >> 16]
+                score += pop[t & 0x3FF] + pop[t >> 10]
                 t &= ~(e >> 1)
-                score += 2 * (pop[t & 0xFF] + pop[(t >> 8) & 0xFF] + pop[t >> 16])
+                score += 2 * (pop[t & 0x3FF] + pop[t >> 10])
         nv = ~v & f1
         c = v & (nv >> 1) & (v >> 2) & (v >> 3) & (v >> 4) & (nv >> 5) & (v >> 6)
         if c:
@@ -613,7 +635,7 @@ def _column_penalty(s, f0, f1, f2, score, best):
             l4 &= l4 >> 2
             t = ((c & (l4 >> 7)) | (l4 & (c >> 4))) & _OWN
             if t:
-                score += 40 * (pop[t & 0xFF] + pop[(t >> 8) & 0xFF] + pop[t >> 16])
+                score += 40 * (pop[t & 0x3FF] + pop[t >> 10])
         v = c2
         d = ~(v ^ (v >> 1)) & h2
         e = d & (d >> 1)
@@ -621,9 +643,9 @@ def _column_penalty(s, f0, f1, f2, score, best):
         if e:
             t = e & _OWN
             if t:
-                score += pop[t & 0xFF] + pop[(t >> 8) & 0xFF] + pop[t >> 16]
+                score += pop[t & 0x3FF] + pop[t >> 10]
                 t &= ~(e >> 1)
-                score += 2 * (pop[t & 0xFF] + pop[(t >> 8) & 0xFF] + pop[t >> 16])
+                score += 2 * (pop[t & 0x3FF] + pop[t >> 10])
         nv = ~v & f2
         c = v & (nv >> 1) & (v >> 2) & (v >> 3) & (v >> 4) & (nv >> 5) & (v >> 6)
         if c:
@@ -631,7 +653,7 @@ def _column_penalty(s, f0, f1, f2, score, best):
             l4 &= l4 >> 2
             t = ((c & (l4 >> 7)) | (l4 & (c >> 4))) & _OWN
             if t:
-                score += 40 * (pop[t & 0xFF] + pop[(t >> 8) & 0xFF] + pop[t >> 16])
+                score += 40 * (pop[t & 0x3FF] + pop[t >> 10])
         if score >= best:
             return score
         i += _NCH
@@ -692,21 +714,31 @@ def encode(data, min_version=1):
     _mask_patterns(best)
     q = QRCode(version, best, best_score)
     bits = q.bits
-    nch = (s + _CHUNK - 1) // _CHUNK
+    last = s - 2 * _CHUNK                     # modules in a row's last chunk (s > 40)
+    nch = 3
+    if last <= 0:
+        last += _CHUNK
+        nch = 2
+    acc = 0                                   # modules not yet written, bit 0 the first
+    n = 0
+    j = 0
+    i = 0
     r = 0
-    for y in range(s):                        # the masked rows, chunk by chunk, into bit y*s + x
+    for _ in range(s):                        # the masked rows, chunk by chunk, into bit y*s + x
         for k in range(nch):
-            i = y * _NCH + k
-            c = _rv[i] ^ (_pat[r * _NCH + k] & _rd[i])
-            o = y * s + k * _CHUNK
-            while c:
-                sh = o & 7
-                bits[o >> 3] |= (c << sh) & 0xFF
-                c >>= 8 - sh
-                o += 8 - sh
-        r += 1
-        if r == 12:
+            acc |= (_rv[i + k] ^ (_pat[r + k] & _rd[i + k])) << n
+            n += _CHUNK if k < nch - 1 else last
+            while n >= 8:
+                bits[j] = acc & 0xFF
+                acc >>= 8
+                n -= 8
+                j += 1
+        i += _NCH
+        r += _NCH
+        if r == 12 * _NCH:
             r = 0
+    if n:
+        bits[j] = acc
     return q
 
 
