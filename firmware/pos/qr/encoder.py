@@ -177,9 +177,12 @@ _GENERATORS = (
     b"\x6f\x1c\xa5\x35\xa1\x15\xf5\x8e\x0d\x66\x30\xe3\x99\x91\xda\x46")
 
 
-def _rs_remainder(data, start, count, gen, at, n, rem, to):
+def _rs_remainder(data, start, count, whole, rest, n, rem, to):
     """rem[to:to+n] = the EC codewords of data[start:start+count] (ISO/IEC 18004 7.5.2): the
-    block times x^n divided by the generator at gen[at:at+n], by long division in _work."""
+    block times x^n divided by the generator, by long division in _work.  `whole` is the
+    generator's n coefficient logs (x^(n-1) first), `rest` the same without the first.  Two
+    codewords are divided out per pass where neither is zero: each remaining codeword then
+    takes both their terms in one update."""
     w = _work
     exp = _EXP
     log = _LOG
@@ -187,16 +190,32 @@ def _rs_remainder(data, start, count, gen, at, n, rem, to):
         w[i] = data[start + i]
     for i in range(count, count + n):
         w[i] = 0
-    end = at + n
-    for p in range(count):
+    g0 = whole[0]
+    p = 0
+    while p < count:
         f = w[p]
-        if f:
-            lf = log[f]
-            k = p + 1
-            for j in range(at, end, 2):       # n is even at level M
-                w[k] ^= exp[lf + gen[j]]
-                w[k + 1] ^= exp[lf + gen[j + 1]]
-                k += 2
+        if not f:
+            p += 1
+            continue
+        a = log[f]
+        if p + 1 < count:
+            f = w[p + 1] ^ exp[a + g0]        # the next codeword after this one's first term
+            if f:
+                b = log[f]
+                k = p + 2
+                gp = g0
+                for gn in rest:
+                    w[k] ^= exp[a + gn] ^ exp[b + gp]
+                    gp = gn
+                    k += 1
+                w[k] ^= exp[b + gp]
+                p += 2
+                continue
+        k = p + 1                             # this codeword alone
+        for g in whole:
+            w[k] ^= exp[a + g]
+            k += 1
+        p += 1
     for i in range(n):
         rem[to + i] = w[count + i]
 
@@ -228,12 +247,14 @@ def _codeword_stream(data, version):
         pad ^= 0xEC ^ 0x11
         k += 1
     ec, at, groups = _BLOCKS[version]
+    whole = memoryview(_GENERATORS)[at:at + ec]
+    rest = whole[1:]
     nblocks = 0
     k = 0
     longest = 0
     for count, size in groups:
         for _ in range(count):
-            _rs_remainder(out, k, size, _GENERATORS, at, ec, _ec, nblocks * ec)
+            _rs_remainder(out, k, size, whole, rest, ec, _ec, nblocks * ec)
             k += size
             nblocks += 1
         longest = size
@@ -494,6 +515,9 @@ def _row_penalty(s, f0, f1, f2, best):
     h0 = f0 >> 1
     h1 = f1 >> 1
     h2 = f2 >> 1
+    g0 = f0 >> 6
+    g1 = f1 >> 6
+    g2 = f2 >> 6
     score = 0
     dark = 0
     v0 = v1 = v2 = 0
@@ -507,17 +531,19 @@ def _row_penalty(s, f0, f1, f2, best):
         dark += pop[c0 & 0x3FF] + pop[c0 >> 10] + pop[c1 & 0x3FF] + pop[c1 >> 10] + pop[c2 & 0x3FF] + pop[c2 >> 10]
         v = c0 | ((c1 & 0x3FF) << _CHUNK)
         d = ~(v ^ (v >> 1)) & h0
-        e = d & (d >> 1)
-        e &= e >> 2
+        z = d & (d >> 1)
+        e = z & (z >> 2)
         if e:
             t = e & _OWN
             if t:
                 score += pop[t & 0x3FF] + pop[t >> 10]
                 t &= ~(e >> 1)
                 score += 2 * (pop[t & 0x3FF] + pop[t >> 10])
-        nv = ~v & f0
-        c = v & (nv >> 1) & (v >> 2) & (v >> 3) & (v >> 4) & (nv >> 5) & (v >> 6)
+        x = ~d
+        x &= x >> 1
+        c = v & x & (x >> 4) & (z >> 2) & g0
         if c:
+            nv = ~v & f0
             l4 = nv & (nv >> 1)
             l4 &= l4 >> 2
             t = ((c & (l4 >> 7)) | (l4 & (c >> 4))) & _OWN
@@ -530,17 +556,19 @@ def _row_penalty(s, f0, f1, f2, best):
         d0 = d
         v = c1 | ((c2 & 0x3FF) << _CHUNK)
         d = ~(v ^ (v >> 1)) & h1
-        e = d & (d >> 1)
-        e &= e >> 2
+        z = d & (d >> 1)
+        e = z & (z >> 2)
         if e:
             t = e & _OWN
             if t:
                 score += pop[t & 0x3FF] + pop[t >> 10]
                 t &= ~(e >> 1)
                 score += 2 * (pop[t & 0x3FF] + pop[t >> 10])
-        nv = ~v & f1
-        c = v & (nv >> 1) & (v >> 2) & (v >> 3) & (v >> 4) & (nv >> 5) & (v >> 6)
+        x = ~d
+        x &= x >> 1
+        c = v & x & (x >> 4) & (z >> 2) & g1
         if c:
+            nv = ~v & f1
             l4 = nv & (nv >> 1)
             l4 &= l4 >> 2
             t = ((c & (l4 >> 7)) | (l4 & (c >> 4))) & _OWN
@@ -553,17 +581,19 @@ def _row_penalty(s, f0, f1, f2, best):
         d1 = d
         v = c2
         d = ~(v ^ (v >> 1)) & h2
-        e = d & (d >> 1)
-        e &= e >> 2
+        z = d & (d >> 1)
+        e = z & (z >> 2)
         if e:
             t = e & _OWN
             if t:
                 score += pop[t & 0x3FF] + pop[t >> 10]
                 t &= ~(e >> 1)
                 score += 2 * (pop[t & 0x3FF] + pop[t >> 10])
-        nv = ~v & f2
-        c = v & (nv >> 1) & (v >> 2) & (v >> 3) & (v >> 4) & (nv >> 5) & (v >> 6)
+        x = ~d
+        x &= x >> 1
+        c = v & x & (x >> 4) & (z >> 2) & g2
         if c:
+            nv = ~v & f2
             l4 = nv & (nv >> 1)
             l4 &= l4 >> 2
             t = ((c & (l4 >> 7)) | (l4 & (c >> 4))) & _OWN
@@ -594,6 +624,9 @@ def _column_penalty(s, f0, f1, f2, score, best):
     h0 = f0 >> 1
     h1 = f1 >> 1
     h2 = f2 >> 1
+    g0 = f0 >> 6
+    g1 = f1 >> 6
+    g2 = f2 >> 6
     pr = 12 * _NCH
     i = 0
     for _ in range(s):
@@ -602,17 +635,19 @@ def _column_penalty(s, f0, f1, f2, score, best):
         c2 = val[i + 2] ^ (pat[pr + 2] & dat[i + 2])
         v = c0 | ((c1 & 0x3FF) << _CHUNK)
         d = ~(v ^ (v >> 1)) & h0
-        e = d & (d >> 1)
-        e &= e >> 2
+        z = d & (d >> 1)
+        e = z & (z >> 2)
         if e:
             t = e & _OWN
             if t:
                 score += pop[t & 0x3FF] + pop[t >> 10]
                 t &= ~(e >> 1)
                 score += 2 * (pop[t & 0x3FF] + pop[t >> 10])
-        nv = ~v & f0
-        c = v & (nv >> 1) & (v >> 2) & (v >> 3) & (v >> 4) & (nv >> 5) & (v >> 6)
+        x = ~d
+        x &= x >> 1
+        c = v & x & (x >> 4) & (z >> 2) & g0
         if c:
+            nv = ~v & f0
             l4 = nv & (nv >> 1)
             l4 &= l4 >> 2
             t = ((c & (l4 >> 7)) | (l4 & (c >> 4))) & _OWN
@@ -620,17 +655,19 @@ def _column_penalty(s, f0, f1, f2, score, best):
                 score += 40 * (pop[t & 0x3FF] + pop[t >> 10])
         v = c1 | ((c2 & 0x3FF) << _CHUNK)
         d = ~(v ^ (v >> 1)) & h1
-        e = d & (d >> 1)
-        e &= e >> 2
+        z = d & (d >> 1)
+        e = z & (z >> 2)
         if e:
             t = e & _OWN
             if t:
                 score += pop[t & 0x3FF] + pop[t >> 10]
                 t &= ~(e >> 1)
                 score += 2 * (pop[t & 0x3FF] + pop[t >> 10])
-        nv = ~v & f1
-        c = v & (nv >> 1) & (v >> 2) & (v >> 3) & (v >> 4) & (nv >> 5) & (v >> 6)
+        x = ~d
+        x &= x >> 1
+        c = v & x & (x >> 4) & (z >> 2) & g1
         if c:
+            nv = ~v & f1
             l4 = nv & (nv >> 1)
             l4 &= l4 >> 2
             t = ((c & (l4 >> 7)) | (l4 & (c >> 4))) & _OWN
@@ -638,17 +675,19 @@ def _column_penalty(s, f0, f1, f2, score, best):
                 score += 40 * (pop[t & 0x3FF] + pop[t >> 10])
         v = c2
         d = ~(v ^ (v >> 1)) & h2
-        e = d & (d >> 1)
-        e &= e >> 2
+        z = d & (d >> 1)
+        e = z & (z >> 2)
         if e:
             t = e & _OWN
             if t:
                 score += pop[t & 0x3FF] + pop[t >> 10]
                 t &= ~(e >> 1)
                 score += 2 * (pop[t & 0x3FF] + pop[t >> 10])
-        nv = ~v & f2
-        c = v & (nv >> 1) & (v >> 2) & (v >> 3) & (v >> 4) & (nv >> 5) & (v >> 6)
+        x = ~d
+        x &= x >> 1
+        c = v & x & (x >> 4) & (z >> 2) & g2
         if c:
+            nv = ~v & f2
             l4 = nv & (nv >> 1)
             l4 &= l4 >> 2
             t = ((c & (l4 >> 7)) | (l4 & (c >> 4))) & _OWN
