@@ -114,6 +114,7 @@ if _c_encode is None:
     _cd = array("I", bytes(4 * _NCH * _MAX_SIZE))   # column x: the data modules
     _pat = array("I", bytes(4 * 18 * _NCH))   # a mask's chunks: rows by y % 12, then columns by x % 6
     _line = array("I", bytes(4))              # the rows' dark modules, as the row penalty counts them
+    _low = array("I", bytes(4 * 8))           # each mask's rows' penalty with N4: its lower bound
     _codewords = bytearray(_MAX_CODEWORDS)        # the data codewords
     _stream = bytearray(_MAX_CODEWORDS + 1)       # data and EC codewords, interleaved, and the
                                                   # remainder bits
@@ -324,52 +325,50 @@ def _finder(s, cx, cy):
             _row_modules(y, x, n, bits)
 
 
-def _format(s, mask):
-    """The format information (6.9: level and mask, BCH(15,5), XOR 101010000010010), into the
-    rows and the columns: its first copy by the top-left finder (every module in chunk 0 of its
-    row and column), its second in row 8 (bits 0-7) and column 8 (bits 8-14), and the dark
-    module at (8, s - 8)."""
-    bits = _bch((EC_M << 3) | mask, 0x537, 10) ^ 0x5412
-    rv = _rv
-    cv = _cv
-    for i in range(15):
-        b = (bits >> i) & 1
-        if i < 6:
-            x = 8
-            y = i
-        elif i < 8:
-            x = 8
-            y = i + 1
-        elif i == 8:
-            x = 7
-            y = 8
-        else:
-            x = 14 - i
-            y = 8
-        r = y * _NCH
-        rv[r] = (rv[r] & ~(1 << x)) | (b << x)
-        r = x * _NCH
-        cv[r] = (cv[r] & ~(1 << y)) | (b << y)
-        if i < 8:                             # (s - 1 - i, 8)
-            x = s - 1 - i
-            k = x // _CHUNK
-            r = 8 * _NCH + k
-            x -= k * _CHUNK
-            rv[r] = (rv[r] & ~(1 << x)) | (b << x)
-            r = (s - 1 - i) * _NCH
-            cv[r] = (cv[r] & ~0x100) | (b << 8)
-        else:                                 # (8, s - 15 + i)
-            y = s - 15 + i
-            r = y * _NCH
-            rv[r] = (rv[r] & ~0x100) | (b << 8)
-            k = y // _CHUNK
-            r = 8 * _NCH + k
-            y -= k * _CHUNK
-            cv[r] = (cv[r] & ~(1 << y)) | (b << y)
-    rv[(s - 8) * _NCH] |= 0x100               # the dark module
-    y = s - 8
-    k = y // _CHUNK
-    cv[8 * _NCH + k] |= 1 << (y - k * _CHUNK)
+# The format information (6.9: level M and the mask, BCH(15,5), XOR 101010000010010) of each
+# mask, as where it lies: 6 bytes per mask, P (2 bytes), Q, R (2 bytes), S.  In the rows:
+# row 8's modules x = 0..8 are P's bits 0..8, its modules from x = s - 8 are Q's bits 0..7, bit 8
+# (x = 8) of rows 0..8 is R's bit y and of rows s - 8..s - 1 S's bit y - (s - 8).  In the
+# columns, the same with P and R and with Q and S swapped.  Bit 6 of P and R is the timing
+# module there (dark); bit 0 of S the dark module at (8, s - 8).
+_FORMAT = (b"\x55\x00\x48\x52\x00\xa9\xc5\x00\xa4\x65\x00\xa3\x7d\x00\x3e\xfc\x00\xbd\xed\x00"
+           b"\xd2\xcb\x00\xb7\xd1\x01\x9f\xf9\x01\x8b\x41\x01\x73\xce\x01\x81\xf9\x01\xe9\x57"
+           b"\x01\x9f\x69\x01\x05\x60\x01\x95")
+
+
+def _format(s, mask, cols):
+    """Mask's format information into the rows, or with `cols` into the columns."""
+    t = _FORMAT
+    j = 6 * mask
+    p = t[j] | (t[j + 1] << 8)
+    q = t[j + 2]
+    r = t[j + 3] | (t[j + 4] << 8)
+    e = t[j + 5]
+    if cols:
+        lines = _cv
+        p, r = r, p
+        q, e = e, q
+    else:
+        lines = _rv
+    i = 8 * _NCH
+    lines[i] = (lines[i] & ~0x1FF) | p        # line 8 from 0
+    x = s - 8                                 # line 8 from s - 8, 8 modules
+    k = x // _CHUNK
+    o = x - k * _CHUNK
+    i += k
+    lines[i] = (lines[i] & ~(0xFF << o) & _OWN) | ((q << o) & _OWN)
+    if o > _CHUNK - 8:
+        lines[i + 1] = (lines[i + 1] & ~(0xFF >> (_CHUNK - o))) | (q >> (_CHUNK - o))
+    i = 0
+    for _ in range(9):                        # bit 8 of lines 0..8
+        lines[i] = (lines[i] & ~0x100) | ((r & 1) << 8)
+        r >>= 1
+        i += _NCH
+    i = x * _NCH
+    for _ in range(8):                        # bit 8 of lines s - 8..s - 1
+        lines[i] = (lines[i] & ~0x100) | ((e & 1) << 8)
+        e >>= 1
+        i += _NCH
 
 
 def _function_patterns(version, s):
@@ -472,19 +471,23 @@ def _place(s, total):
         right -= 2
 
 
-def _mask_patterns(m):
-    """_pat = mask m's chunks: [12 row residues x 3 chunks] (bit x - 20k where the mask inverts
-    (x, y), y % 12 = the residue), then [6 column residues x 3 chunks] (bit y - 20k, x % 6)."""
+def _mask_patterns(m, cols):
+    """Mask m's chunks into _pat: [12 row residues x 3 chunks] (bit x - 20k where the mask
+    inverts (x, y), y % 12 = the residue), or with `cols` from 36 [6 column residues x 3
+    chunks] (bit y - 20k, x % 6)."""
     p = _pat
-    k = 0
-    for r in range(12):
-        q = _MASKS[12 * m + r]             # 6 columns from x = 0
-        for c in range(_NCH):                 # chunk c starts at x = 20c: 2c columns into q
-            o = (2 * c) % 6
-            q6 = ((q >> o) | (q << (6 - o))) & 0x3F
-            q6 |= q6 << 6
-            p[k] = (q6 | (q6 << 12)) & _OWN
-            k += 1
+    if not cols:
+        k = 0
+        for r in range(12):
+            q = _MASKS[12 * m + r]            # 6 columns from x = 0
+            for c in range(_NCH):             # chunk c starts at x = 20c: 2c columns into q
+                o = (2 * c) % 6
+                q6 = ((q >> o) | (q << (6 - o))) & 0x3F
+                q6 |= q6 << 6
+                p[k] = (q6 | (q6 << 12)) & _OWN
+                k += 1
+        return
+    k = 12 * _NCH
     for r in range(6):
         i = 96 + 2 * (6 * m + r)
         q = _MASKS[i] | (_MASKS[i + 1] << 8)   # 12 rows from y = 0
@@ -702,19 +705,38 @@ def _column_penalty(s, f0, f1, f2, score, best):
     return score
 
 
-def _penalty(s, best):
-    """The symbol's penalty under the mask in _pat, or a value >= best once it reaches best."""
+def _choose_mask(s):
+    """The mask with the lowest penalty (the lowest number among equals) and its penalty.
+    Every mask's rows are scored first, with N4 (a lower bound of its penalty); then the
+    columns, lowest bound first, each stopping as soon as that mask can no longer win."""
     # segment k's modules: from 20k, up to 30 of them (s is 21 to 57)
     f0 = (1 << s) - 1 if s < 30 else 0x3FFFFFFF
     f1 = (1 << (s - _CHUNK)) - 1 if s < _CHUNK + 30 else 0x3FFFFFFF
     f2 = (1 << (s - 2 * _CHUNK)) - 1 if s > 2 * _CHUNK else 0
-    score = _row_penalty(s, f0, f1, f2, best)
-    if score >= best:
-        return score
-    dark = _line[0]
-    score = _column_penalty(s, f0, f1, f2, score, best)
-    k = abs(dark * 20 - s * s * 10) // (s * s)
-    return score + k * 10
+    low = _low
+    for m in range(8):
+        _format(s, m, False)
+        _mask_patterns(m, False)
+        score = _row_penalty(s, f0, f1, f2, 1 << 29)
+        dark = _line[0]
+        low[m] = score + abs(dark * 20 - s * s * 10) // (s * s) * 10
+    best = -1
+    best_score = 1 << 29
+    for _ in range(8):
+        m = 0                                 # the next mask by bound, then number
+        for i in range(1, 8):
+            if low[i] < low[m]:
+                m = i
+        bound = best_score + 1 if m < best else best_score
+        if low[m] < bound:
+            _format(s, m, True)
+            _mask_patterns(m, True)
+            score = _column_penalty(s, f0, f1, f2, low[m], bound)
+            if score < bound:
+                best = m
+                best_score = score
+        low[m] = 0x3FFFFFFF                   # taken (above any bound)
+    return best, best_score
 
 
 def encode(data, min_version=1):
@@ -741,16 +763,9 @@ def encode(data, min_version=1):
     total = _codeword_stream(data, version)
     _function_patterns(version, s)
     _place(s, total)
-    best = -1
-    best_score = 1 << 29
-    for m in range(8):
-        _format(s, m)
-        _mask_patterns(m)
-        sc = _penalty(s, best_score)
-        if sc < best_score:
-            best, best_score = m, sc
-    _format(s, best)
-    _mask_patterns(best)
+    best, best_score = _choose_mask(s)
+    _format(s, best, False)
+    _mask_patterns(best, False)
     q = QRCode(version, best, best_score)
     bits = q.bits
     last = s - 2 * _CHUNK                     # modules in a row's last chunk (s > 40)
