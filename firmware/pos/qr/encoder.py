@@ -474,28 +474,29 @@ def _place(s, total):
 def _mask_patterns(m, cols):
     """Mask m's chunks into _pat: [12 row residues x 3 chunks] (bit x - 20k where the mask
     inverts (x, y), y % 12 = the residue), or with `cols` from 36 [6 column residues x 3
-    chunks] (bit y - 20k, x % 6)."""
+    chunks] (bit y - 20k, x % 6).  Chunk c starts 20c = 2c (mod 6) columns into a row's 6-column
+    period and 20c = 8c (mod 12) rows into a column's 12-row period; the period is repeated
+    by a multiplication."""
     p = _pat
+    t = _MASKS
     if not cols:
-        k = 0
-        for r in range(12):
-            q = _MASKS[12 * m + r]            # 6 columns from x = 0
-            for c in range(_NCH):             # chunk c starts at x = 20c: 2c columns into q
-                o = (2 * c) % 6
-                q6 = ((q >> o) | (q << (6 - o))) & 0x3F
-                q6 |= q6 << 6
-                p[k] = (q6 | (q6 << 12)) & _OWN
-                k += 1
+        i = 12 * m
+        for k in range(0, 12 * _NCH, _NCH):
+            q = t[i]                          # 6 columns from x = 0
+            q |= q << 6
+            p[k] = ((q & 0x3F) * 0x41041) & _OWN
+            p[k + 1] = (((q >> 2) & 0x3F) * 0x41041) & _OWN
+            p[k + 2] = (((q >> 4) & 0x3F) * 0x41041) & _OWN
+            i += 1
         return
-    k = 12 * _NCH
-    for r in range(6):
-        i = 96 + 2 * (6 * m + r)
-        q = _MASKS[i] | (_MASKS[i + 1] << 8)   # 12 rows from y = 0
-        for c in range(_NCH):                 # chunk c starts at y = 20c: 8c rows into q
-            o = (8 * c) % 12
-            q12 = ((q >> o) | (q << (12 - o))) & 0xFFF
-            p[k] = (q12 | (q12 << 12)) & _OWN
-            k += 1
+    i = 96 + 12 * m
+    for k in range(12 * _NCH, 18 * _NCH, _NCH):
+        q = t[i] | (t[i + 1] << 8)            # 12 rows from y = 0
+        q |= q << 12
+        p[k] = ((q & 0xFFF) * 0x1001) & _OWN
+        p[k + 1] = (((q >> 8) & 0xFFF) * 0x1001) & _OWN
+        p[k + 2] = (((q >> 4) & 0xFFF) * 0x1001) & _OWN
+        i += 2
 
 
 # -- mask penalty (7.8.3) ------------------------------------------------------------------
