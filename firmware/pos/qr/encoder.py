@@ -178,12 +178,12 @@ _GENERATORS = (
     b"\x6f\x1c\xa5\x35\xa1\x15\xf5\x8e\x0d\x66\x30\xe3\x99\x91\xda\x46")
 
 
-def _rs_remainder(data, start, count, whole, rest, n, rem, to):
+def _rs_remainder(data, start, count, whole, n, rem, to):
     """rem[to:to+n] = the EC codewords of data[start:start+count] (ISO/IEC 18004 7.5.2): the
-    block times x^n divided by the generator, by long division in _work.  `whole` is the
-    generator's n coefficient logs (x^(n-1) first), `rest` the same without the first.  Two
-    codewords are divided out per pass where neither is zero: each remaining codeword then
-    takes both their terms in one update."""
+    block times x^n divided by the generator, by long division in _work.  `whole` is a
+    memoryview of the generator's n coefficient logs (x^(n-1) first).  Three codewords are
+    divided out per pass where none is zero (else two, else one): each remaining codeword
+    then takes all their terms in one update."""
     w = _work
     exp = _EXP
     log = _LOG
@@ -191,7 +191,10 @@ def _rs_remainder(data, start, count, whole, rest, n, rem, to):
         w[i] = data[start + i]
     for i in range(count, count + n):
         w[i] = 0
+    rest = whole[1:]
+    rest2 = whole[2:]
     g0 = whole[0]
+    g1 = whole[1]
     p = 0
     while p < count:
         f = w[p]
@@ -200,16 +203,32 @@ def _rs_remainder(data, start, count, whole, rest, n, rem, to):
             continue
         a = log[f]
         if p + 1 < count:
-            f = w[p + 1] ^ exp[a + g0]        # the next codeword after this one's first term
+            f = w[p + 1] ^ exp[a + g0]        # the next codeword, after this one's term
             if f:
                 b = log[f]
+                if p + 2 < count:
+                    f = w[p + 2] ^ exp[a + g1] ^ exp[b + g0]
+                    if f:
+                        c = log[f]
+                        k = p + 3
+                        h1 = g1
+                        h0 = g0
+                        for g in rest2:
+                            w[k] ^= exp[a + g] ^ exp[b + h1] ^ exp[c + h0]
+                            h0 = h1
+                            h1 = g
+                            k += 1
+                        w[k] ^= exp[b + h1] ^ exp[c + h0]
+                        w[k + 1] ^= exp[c + h1]
+                        p += 3
+                        continue
                 k = p + 2
-                gp = g0
-                for gn in rest:
-                    w[k] ^= exp[a + gn] ^ exp[b + gp]
-                    gp = gn
+                h0 = g0
+                for g in rest:
+                    w[k] ^= exp[a + g] ^ exp[b + h0]
+                    h0 = g
                     k += 1
-                w[k] ^= exp[b + gp]
+                w[k] ^= exp[b + h0]
                 p += 2
                 continue
         k = p + 1                             # this codeword alone
@@ -249,13 +268,12 @@ def _codeword_stream(data, version):
         k += 1
     ec, at, groups = _BLOCKS[version]
     whole = memoryview(_GENERATORS)[at:at + ec]
-    rest = whole[1:]
     nblocks = 0
     k = 0
     longest = 0
     for count, size in groups:
         for _ in range(count):
-            _rs_remainder(out, k, size, whole, rest, ec, _ec, nblocks * ec)
+            _rs_remainder(out, k, size, whole, ec, _ec, nblocks * ec)
             k += size
             nblocks += 1
         longest = size
@@ -378,15 +396,16 @@ def _function_patterns(version, s):
     copy of the rows."""
     c1 = 0 if s <= _CHUNK else _OWN if s > 2 * _CHUNK else (1 << (s - _CHUNK)) - 1
     c2 = (1 << (s - 2 * _CHUNK)) - 1 if s > 2 * _CHUNK else 0
-    for i in range(0, s * _NCH, _NCH):        # every module a light data module
-        _rv[i] = _rv[i + 1] = _rv[i + 2] = 0
-        _rd[i] = _OWN
+    t = 0x40                                  # every module a light data module, but for
+    for i in range(0, s * _NCH, _NCH):        # column 6's timing pattern: dark at even y
+        _rv[i] = t
+        _rv[i + 1] = _rv[i + 2] = 0
+        _rd[i] = _OWN & ~0x40
         _rd[i + 1] = c1
         _rd[i + 2] = c2
-    for x in range(0, s, _CHUNK):             # timing patterns: row 6, then column 6
+        t ^= 0x40
+    for x in range(0, s, _CHUNK):             # row 6's timing pattern
         _row_modules(6, x, s - x if s - x < _CHUNK else _CHUNK, 0x55555)
-    for y in range(s):
-        _row_modules(y, 6, 1, 1 - (y & 1))
     _finder(s, 3, 3)
     _finder(s, s - 4, 3)
     _finder(s, 3, s - 4)
