@@ -178,10 +178,11 @@ _GENERATORS = (
     b"\x6f\x1c\xa5\x35\xa1\x15\xf5\x8e\x0d\x66\x30\xe3\x99\x91\xda\x46")
 
 
-def _rs_remainder(data, start, count, whole, n, rem, to):
+def _rs_remainder(data, start, count, whole, rest, rest2, n, rem, to):
     """rem[to:to+n] = the EC codewords of data[start:start+count] (ISO/IEC 18004 7.5.2): the
     block times x^n divided by the generator, by long division in _work.  `whole` is a
-    memoryview of the generator's n coefficient logs (x^(n-1) first).  Three codewords are
+    memoryview of the generator's n coefficient logs (x^(n-1) first), `rest` and `rest2` the
+    same without the first one and two.  Three codewords are
     divided out per pass where none is zero (else two, else one): each remaining codeword
     then takes all their terms in one update."""
     w = _work
@@ -191,8 +192,6 @@ def _rs_remainder(data, start, count, whole, n, rem, to):
         w[i] = data[start + i]
     for i in range(count, count + n):
         w[i] = 0
-    rest = whole[1:]
-    rest2 = whole[2:]
     g0 = whole[0]
     g1 = whole[1]
     p = 0
@@ -268,12 +267,14 @@ def _codeword_stream(data, version):
         k += 1
     ec, at, groups = _BLOCKS[version]
     whole = memoryview(_GENERATORS)[at:at + ec]
+    rest = whole[1:]
+    rest2 = whole[2:]
     nblocks = 0
     k = 0
     longest = 0
     for count, size in groups:
         for _ in range(count):
-            _rs_remainder(out, k, size, whole, ec, _ec, nblocks * ec)
+            _rs_remainder(out, k, size, whole, rest, rest2, ec, _ec, nblocks * ec)
             k += size
             nblocks += 1
         longest = size
