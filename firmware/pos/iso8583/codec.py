@@ -126,7 +126,8 @@ class Encoder:
         spec = self.spec
         out = self.buf
         cap = len(out)
-        if isinstance(mti, (bytes, bytearray)):
+        t = type(mti)
+        if t is bytes or t is bytearray:
             mti = mti.decode()
         if len(mti) != 4 or not mti.isdigit():
             raise Iso8583Error("MTI %r is not 4 digits" % (mti,))
@@ -176,6 +177,9 @@ class Encoder:
                     raise Iso8583Error("field %d (%s): needs str" % (n, name), n)
                 if kind == "n":
                     if data and not data.isdigit():
+                        _check_chars(f, n, data)         # raises, naming the field
+                elif kind == "ans":
+                    if data and (min(data) < 0x20 or max(data) > 0x7E):
                         _check_chars(f, n, data)         # raises, naming the field
                 else:
                     _check_chars(f, n, data)
@@ -248,6 +252,19 @@ def _hex_bitmap(h):
         raise Iso8583Error("bitmap is not hexadecimal")
 
 
+# _TOP[b]: how many bits from the left b's highest set bit is (0 for 0x80..0xFF, 7 for 0x01);
+# a bitmap byte's fields are found one look-up each, high bit (lowest number) first
+_TOP = (
+    b"\x00\x07\x06\x06\x05\x05\x05\x05\x04\x04\x04\x04\x04\x04\x04\x04\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03"
+    b"\x02\x02\x02\x02\x02\x02\x02\x02\x02\x02\x02\x02\x02\x02\x02\x02\x02\x02\x02\x02\x02\x02\x02\x02\x02\x02\x02\x02\x02\x02\x02\x02"
+    b"\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01"
+    b"\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01"
+    b"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+    b"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+    b"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+    b"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00")
+
+
 def decode(spec, data):
     """(mti, {number: value}) from body bytes; Iso8583Error on any mismatch."""
     if type(data) is not bytes:
@@ -280,17 +297,15 @@ def decode(spec, data):
     fields = {}
     sfields = spec.fields
     ascii_len = spec.len_enc == "ascii"
+    top = _TOP
     for i in range(len(bm)):
         byte = bm[i]
         if i == 0:
             byte &= 0x7F                     # bit 1: a secondary bitmap, not a field
-        n = i << 3
         while byte:                          # the set bits of this byte, high to low
-            n += 1
-            hit = byte & 0x80
-            byte = (byte << 1) & 0xFF
-            if not hit:
-                continue
+            h = top[byte]
+            byte ^= 0x80 >> h
+            n = (i << 3) + h + 1
             if n == 65:
                 raise Iso8583Error("bit 65 set (a tertiary bitmap is not supported)", n)
             f = sfields.get(n)
@@ -324,7 +339,13 @@ def decode(spec, data):
                 continue
             if enc == "bcd":
                 b = bytes(_bcd_unpack(b, ln, kind == "n", n, kind == "z"))
-            if kind != "n" or (b and not b.isdigit()):
+            if kind == "n":
+                if b and not b.isdigit():
+                    _check_chars(f, n, b)    # raises, naming the field
+            elif kind == "ans":
+                if b and (min(b) < 0x20 or max(b) > 0x7E):
+                    _check_chars(f, n, b)    # raises, naming the field
+            else:
                 _check_chars(f, n, b)
             fields[n] = b.decode()
     if pos != total:
