@@ -23,7 +23,8 @@ ZBAR = shutil.which("zbarimg")
 MERCHANT = ("00020101021226420019com.smartpos.wallet0115MERCHANT0000001520458125303840540512.50"
             "5802US5919SMARTPOS DEMO STORE6009SAN DIEGO62230107W0001230708TERM00016304C45D")
 PAYLOADS = [MERCHANT, "", "A", "y" * 10, "y" * 213, "0" * 178, bytes(range(200)).hex()[:120]] + \
-    [("SMARTPOS-%d-" % n + "0123456789ABCDEFGHIJ" * 20)[:n] for n in (5, 20, 40, 60, 80, 100, 120, 150, 178, 210)]
+    [("SMARTPOS-%d-" % n + "0123456789ABCDEFGHIJ" * 20)[:n] for n in (5, 20, 40, 60, 80, 100, 120, 150, 178, 210)] + \
+    ["MASK-5"]                                     # the one mask the others leave unchosen
 # seeded random payloads of every length class (digits, upper-case alphanumerics, any printable
 # text, text with 2- and 3-byte UTF-8 characters), byte mode all: many symbols, masks and scores
 _RNG = random.Random(17)
@@ -65,13 +66,16 @@ def test_same_symbol_as_the_encoder_it_replaced_and_as_python_qrcode():
     results = _encode_all(cases)
     assert len(results) == len(cases)
     versions = set()
+    masks = set()
     for (data, min_version), (v, mask, score, rows, v0, score0, rows0) in zip(cases, results):
         assert (v, score, rows) == (v0, score0, rows0), (data, min_version)
         assert 0 <= mask <= 7 and len(rows) == 17 + 4 * v
         if data:                                   # python-qrcode writes no segment for no data
             assert rows == _python_qrcode(data, v, mask), (data, v, mask)
         versions.add(v)
+        masks.add(mask)
     assert versions == set(range(1, 11))
+    assert masks == set(range(8))                  # every mask's pattern and format information
     assert results[0][0] == 9                      # the merchant payload is a version-9 symbol
 
 
