@@ -4,8 +4,9 @@
 # allocated once, as bit chunks of 20 modules per row and per column (small integers on a
 # 32-bit port), so a mask is applied and scored 20 modules at a time with shifts and ANDs;
 # Reed-Solomon runs on the GF(256) log/antilog tables and the level-M generators below
-# (bytes constants: flash when frozen), and a mask's scoring stops as soon as it can no
-# longer win.  An encode allocates the returned symbol, nothing per module.
+# (bytes constants: flash when frozen), up to three codewords divided out per pass, and a
+# mask's scoring stops as soon as it can no longer win.  An encode allocates the returned
+# symbol and three memoryviews of its generator, nothing per module.
 from array import array
 
 from micropython import const
@@ -526,9 +527,13 @@ def _mask_patterns(m, cols):
 # N1, runs of 5 or more alike: 3 + the excess = (windows of 5 alike in the run) + 2, the 2
 #     counted at the run's last window of 5;
 # N2, every 2x2 block of one colour: 3 (rows only);
-# N3, 1011101 with 4 light modules on a side, within the line: 40;
+# N3, 1011101 with 4 light modules on a side, within the line: 40 (found from the same-colour
+#     bits N1 has: a change of colour after modules 0, 1, 4 and 5, none after 2 and 3, module 0
+#     dark, module 6 in the line);
 # N4, each 5 % of dark modules away from 50 %: 10.
-# Every term is positive, so a mask's scoring stops once it reaches the best so far.
+# Popcounts by a 10-bit table: two look-ups per chunk.  Every term is positive: the rows' score
+# with N4 is a lower bound of a mask's penalty, and a mask's columns stop as soon as it can no
+# longer win (_choose_mask).
 def _row_penalty(s, f0, f1, f2, best):
     """N1, N2 and N3 of the rows under the mask in _pat, and their dark modules in _line[0]; or
     a value >= best as soon as the score reaches best."""
