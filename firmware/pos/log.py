@@ -47,6 +47,17 @@ def _mask_digit_runs(s):
     b = s.encode()
     n = len(b)
     k = 12
+    while k < n:                        # (a small frame for the common case: no digit found)
+        c = b[k]
+        if 0x30 <= c <= 0x39:
+            return _mask_runs(s, b, k)
+        k += 13
+    return s
+
+
+def _mask_runs(s, b, k):
+    """_mask_digit_runs from the digit at b[k] on."""
+    n = len(b)
     last = 0
     out = None
     while k < n:

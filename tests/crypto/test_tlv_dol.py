@@ -69,3 +69,34 @@ def test_dol_parse_errors():
     a, b = call_many([("dol_parse", [bytes.fromhex("9F02")]), ("dol_parse", [bytes.fromhex("9F")])])
     assert a["err"] == "TLVError: DOL: tag 9F02 has no length"
     assert "truncated tag" in b["err"]
+
+
+def test_collect_finds_what_tlv_find_finds():
+    # a GPO answer (77) with a constructed object inside, padding, a tag given twice (the first
+    # counts, depth first) and one asked for that is absent; then a truncated object at the end
+    from host_sim import mpy
+    inner = "9F3602" "0042" "5F3401" "01"
+    body = ("9F2701" "80" "00FF" "A5%02X" % (len(inner) // 2) + inner + "9F3602" "0099"
+            "9F2608" "0102030405060708" "5F3401" "02" "9F1007" "06010A03A00000" "8202" "2000" "9F3602" "0077")
+    buf = "77%02X" % (len(body) // 2) + body
+    tags = (0x9F27, 0x9F36, 0x5F34, 0x9F26, 0x9F10, 0x82, 0xA5, 0x57)
+    out = mpy.run("""
+from pos.emv import tlv
+B = bytes.fromhex(%r)
+T = %r
+got = tlv.tlv_collect(B, T, {})
+one = {}
+for t in T:
+    v = tlv.tlv_find(B, t)
+    if v is not None:
+        one[t] = v
+print(sorted(got) == sorted(one) and all(got[t] == one[t] for t in one), sorted(got), got[0x9F36].hex())
+for bad in (B + bytes.fromhex("9F3705"), bytes.fromhex("77039F3702")):
+    try:
+        tlv.tlv_collect(bad, T, {})
+        print("no error")
+    except tlv.TLVError:
+        print("TLVError")
+""" % (buf, tags), heap="192K", timeout=120).split("\n")
+    assert out[0] == "True %s 0042" % sorted(t for t in tags if t != 0x57)
+    assert out[1:3] == ["TLVError", "TLVError"]

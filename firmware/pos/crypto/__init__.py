@@ -20,7 +20,7 @@ _LAZY = (("aes", "aes_encrypt aes_decrypt aes_cbc_encrypt aes_cbc_decrypt aes_cm
                  "pinblock4_encipher pinblock4_decipher"),
          ("pin", "pinblock_build pinblock_parse"),
          ("emv", "emv_derive_icc_mk emv_session_key emv_mac emv_arpc1 emv_arpc2"),
-         ("misc", "rsa_public sha1 sha256 crc16_ccitt_false luhn_valid luhn_digit"),
+         ("misc", "rsa_public sha1 sha1_of sha256 crc16_ccitt_false luhn_valid luhn_digit"),
          ("kdf", "hmac_sha256 hkdf_sha256 pbkdf2_hmac_sha256"))
 
 

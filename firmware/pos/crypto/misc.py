@@ -18,20 +18,30 @@ def rsa_public(modulus, exponent, data):
         raise CryptoError("modulus of %d bytes unsupported (1 to 256)" % k)
     if len(data) != k:
         raise CryptoError("data is %d bytes, modulus %d" % (len(data), k))
-    n = int.from_bytes(bytes(modulus), "big")
-    e = int.from_bytes(bytes(as_bytes(exponent, "exponent")), "big")
-    x = int.from_bytes(bytes(data), "big")
-    if n < 3 or not n & 1:
+    # the names reused for the numbers: few names keep the interpreter's frame off the heap
+    modulus = int.from_bytes(bytes(modulus), "big")
+    exponent = int.from_bytes(bytes(as_bytes(exponent, "exponent")), "big")
+    data = int.from_bytes(bytes(data), "big")
+    if modulus < 3 or not modulus & 1:
         raise CryptoError("modulus is not an odd number > 2")
-    if e < 1:
+    if exponent < 1:
         raise CryptoError("exponent must be positive")
-    if x >= n:
+    if data >= modulus:
         raise CryptoError("data is not smaller than the modulus")
-    return pow(x, e, n).to_bytes(k, "big")
+    return pow(data, exponent, modulus).to_bytes(k, "big")
 
 
 def sha1(data):
     return hashlib.sha1(bytes(as_bytes(data))).digest()
+
+
+def sha1_of(parts):
+    """SHA-1 of the concatenation of `parts` (bytes-like; memoryview slices are hashed in
+    place, nothing is joined)."""
+    h = hashlib.sha1()
+    for p in parts:
+        h.update(p)
+    return h.digest()
 
 
 def sha256(data):

@@ -206,12 +206,16 @@ class Config:
 
     def scheme_for(self, aid):
         """The scheme whose configured AID is a prefix of (or equal to) `aid`."""
+        aid = bytes(aid)
         best = None
+        n = -1
         for s in self.schemes:
             for a in s.aids:
-                if aid[:len(a.aid)] == a.aid and (best is None or len(a.aid) > best[1]):
-                    best = (s, len(a.aid))
-        return best[0] if best else None
+                k = len(a.aid)
+                if k > n and aid.startswith(a.aid):      # (no slice made per configured AID)
+                    best = s
+                    n = k
+        return best
 
     def ca_key(self, rid, index):
         return self.ca_keys.get((bytes(rid), index))

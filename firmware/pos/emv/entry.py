@@ -12,15 +12,27 @@
 # status indicators follow Book A 9.2: LED 1 ready, LED 2 while the card is read, all four
 # and the success tone when the card can be removed, the alert tone on failure.
 import json
+import os
 import time
+from binascii import hexlify
 
 from pos import log
-from pos.emv import dol, outcome as _out, tlv
+from pos.emv import dol, oda, outcome as _out, tlv
 from pos.emv.errors import CardError
+# loaded with Entry Point, not at each tap (an import statement costs a name look-up every time,
+# and loading a module mid-transaction on a fragmented heap can fail where it does not here)
+from pos.payments.authorizer import AuthRequest
 
 PPSE = b"2PAY.SYS.DDF01"
 _F55 = (0x9F26, 0x9F27, 0x9F10, 0x9F37, 0x9F36, 0x95, 0x9A, 0x9C, 0x9F02, 0x5F2A, 0x82, 0x9F1A, 0x9F03,
         0x9F66, 0x9F6C, 0x5F34)
+_WANTED = _F55 + (0x57, 0x5F24, 0x94, 0x9F4B, 0x9F69)   # what the GPO answer is read for
+_SELECT_PPSE = b"\x00\xa4\x04\x00" + bytes((len(PPSE),)) + PPSE + b"\x00"
+# what fDDA reads from the records (pos.emv.oda: CA key index, issuer and ICC certificates,
+# exponents, remainders, the PAN); the rest of the records (track 2, the name...) is not copied
+_ODA_TAGS = (0x8F, 0x90, 0x92, 0x9F32, 0x9F46, 0x9F47, 0x9F48, 0x5A)
+_ZEROS = bytes(6)
+_ZEROS5 = bytes(5)
 
 
 class ContactlessConfig:
@@ -49,13 +61,8 @@ class EntryPoint:
         self.kernel2 = False
 
     def _ind(self, what):
-        i = self.ind
-        if i is None:
-            return
-        try:
-            getattr(i, what)()
-        except Exception:
-            pass
+        if self.ind is not None:
+            _signal(self.ind, what)
 
     def _cmd(self, apdu):
         r = self.transmit(apdu)
@@ -90,7 +97,7 @@ class EntryPoint:
 
     def _run(self, o, amount, kind, offer=None):
         # pre-processing (Book B 3.1) needs the AIDs' limits: done per candidate below
-        fci, sw = self._cmd(b"\x00\xa4\x04\x00" + bytes((len(PPSE),)) + PPSE + b"\x00")
+        fci, sw = self._cmd(_SELECT_PPSE)
         if sw != 0x9000:
             o.result = _out.NOT_ACCEPTED
             o.message = "no PPSE: insert or swipe"
@@ -130,9 +137,9 @@ class EntryPoint:
         if kernel_id == 2:
             self.kernel2 = True                    # Mastercard-like: the caller runs the M/Chip flow
             o.message = "kernel 2"
-            o.aid = aid.hex().upper()
+            o.aid = _hex(aid)
             return
-        o.aid = aid.hex().upper()
+        o.aid = _hex(aid)
         sch = self.cfg.scheme_for(aid)             # reports and routing count it under its scheme
         o.scheme = sch.name if sch is not None else ""
         label = tlv.tlv_find(fci, 0x50)
@@ -146,9 +153,8 @@ class EntryPoint:
             ttq[1] |= 0x80                         # online cryptogram required
         term = self.cfg.terminal
         today = self.clock() if self.clock else _today()
-        import os
-        src = {0x9F66: bytes(ttq), 0x9F02: _bcd(amount, 6), 0x9F03: bytes(6), 0x9F1A: term.country_code,
-               0x95: bytes(5), 0x5F2A: term.currency_code, 0x9A: today, 0x9C: b"\x00", 0x9F37: os.urandom(4)}
+        src = {0x9F66: bytes(ttq), 0x9F02: _bcd(amount, 6), 0x9F03: _ZEROS, 0x9F1A: term.country_code,
+               0x95: _ZEROS5, 0x5F2A: term.currency_code, 0x9A: today, 0x9C: b"\x00", 0x9F37: os.urandom(4)}
         data = dol.dol_build(pdol, src) if pdol else b""
         gpo, sw = self._cmd(b"\x80\xa8\x00\x00" + bytes((len(data) + 2, 0x83, len(data))) + data + b"\x00")
         if sw == 0x6985:
@@ -161,11 +167,7 @@ class EntryPoint:
             return
         self._ind("read_done")
         g = tlv.tlv_find(gpo, 0x77) or gpo
-        got = {}
-        for t in _F55 + (0x57, 0x5F24):
-            v = tlv.tlv_find(g, t)
-            if v is not None:
-                got[t] = v
+        got = tlv.tlv_collect(g, _WANTED, {})
         for t in (0x9F37, 0x95, 0x9A, 0x9C, 0x9F02, 0x5F2A, 0x9F1A, 0x9F03, 0x9F66):
             got.setdefault(t, src[t])
         t2 = got.get(0x57)
@@ -173,20 +175,22 @@ class EntryPoint:
             o.result = _out.TERMINATED
             o.message = "try again: card data missing"
             return
-        t2s = bytes(t2).hex().upper().rstrip("F")
-        pan, _, rest = t2s.partition("D")
-        o.masked_pan = pan[:6] + "*" * (len(pan) - 10) + pan[-4:]
+        # as bytes until the strings needed: every new string is a search of the interned-name pool
+        t2s = hexlify(t2).upper().rstrip(b"F")
+        pb, _, rb = t2s.partition(b"D")
+        pan = pb.decode()
+        o.masked_pan = (pb[:6] + b"*" * (len(pb) - 10) + pb[-4:]).decode()
         if offer is not None:
             new = offer(pan, amount)
             if new != amount:
                 # the cryptogram covers 9F02 as tapped: this tap cannot be authorised for
                 # another amount (Book C-3: the amount is fixed before the card is presented)
-                pan = t2s = rest = None
+                pan = t2s = pb = rb = None
                 o.result = _out.TERMINATED
                 o.tap_again = new
                 o.message = "tap again for the new amount"
                 return
-        o.cryptogram = bytes(got[0x9F26]).hex().upper()
+        o.cryptogram = _hex(got[0x9F26])
         cid = got.get(0x9F27, b"\x00")[0] & 0xC0
         o.cryptogram_type = _out.CRYPTOGRAM_TYPES.get(cid, "")
         ctq = got.get(0x9F6C, b"\x00\x00")
@@ -198,20 +202,16 @@ class EntryPoint:
         else:
             o.cvm = "no CVM required"
         if cid == 0x40:                            # card approved offline: fDDA decides (Book C-3)
-            self._fdda(o, g, got, rid=aid[:5])
+            self._fdda(o, got, rid=aid[:5])
             if o.result == _out.APPROVED and hasattr(self.authorizer, "advise_offline"):
-                f55 = bytearray()
-                for t in _F55:
-                    if t in got:
-                        f55 += tlv.tlv_encode(t, got[t])
-                o.field55 = bytes(f55)
-                from pos.payments.authorizer import AuthRequest
+                o.field55 = f55 = _out.field55(_F55, got)
                 psn = got.get(0x5F34)
                 try:                               # the batch and the host learn of it (0220)
                     self.authorizer.advise_offline(
-                        AuthRequest("sale", amount, bytes(term.currency_code).hex()[1:], pan, rest[:4],
-                                    pan_seq=bytes(psn).hex() if psn else None, track2=pan + "=" + rest,
-                                    entry_mode="contactless", icc_data=bytes(f55), aid=o.aid), "Y1", "Y1")
+                        AuthRequest("sale", amount, hexlify(term.currency_code)[1:].decode(), pan,
+                                    rb[:4].decode(), pan_seq=bytes(psn).hex() if psn else None,
+                                    track2=(pb + b"=" + rb).decode(), entry_mode="contactless",
+                                    icc_data=f55, aid=o.aid), "Y1", "Y1")
                 except Exception as exc:
                     log.warning("emv", "offline advice not queued", err=str(exc))
             return
@@ -219,18 +219,14 @@ class EntryPoint:
             o.result = _out.DECLINED
             o.message = "declined by the card"
             return
-        f55 = bytearray()
-        for t in _F55:
-            if t in got:
-                f55 += tlv.tlv_encode(t, got[t])
-        o.field55 = bytes(f55)
+        o.field55 = f55 = _out.field55(_F55, got)
         o.online = True
         psn = got.get(0x5F34)
-        from pos.payments.authorizer import AuthRequest
-        req = AuthRequest("sale" if kind == "sale" else kind, amount, bytes(term.currency_code).hex()[1:], pan,
-                          rest[:4], pan_seq=bytes(psn).hex() if psn else None, track2=pan + "=" + rest,
-                          entry_mode="contactless", icc_data=bytes(f55), scheme=None, aid=o.aid)
-        pan = t2s = rest = None
+        req = AuthRequest("sale" if kind == "sale" else kind, amount, hexlify(term.currency_code)[1:].decode(),
+                          pan, rb[:4].decode(), pan_seq=bytes(psn).hex() if psn else None,
+                          track2=(pb + b"=" + rb).decode(), entry_mode="contactless", icc_data=f55,
+                          scheme=None, aid=o.aid)
+        pan = t2s = pb = rb = None
         resp = self.authorizer.authorize(req) if self.authorizer is not None else None
         req = None
         if resp is None or resp.unable_to_go_online:
@@ -244,11 +240,10 @@ class EntryPoint:
         o.message = "" if resp.approved else (resp.text or "declined by the issuer")
 
 
-    def _fdda(self, o, g, got, rid):
+    def _fdda(self, o, got, rid):
         """Read the records the AFL names, recover the issuer and ICC keys from the terminal's CA
         keys and check the SDAD over UN || amount || currency || 9F69: approve offline or decline."""
-        from pos.emv import oda
-        afl = tlv.tlv_find(g, 0x94) or b""
+        afl = got.get(0x94) or b""
         card = {}
         static = bytearray()
         for i in range(0, len(afl) - 3, 4):
@@ -262,15 +257,14 @@ class EntryPoint:
                     raise CardError("record %d/%d is not a 70 template" % (sfi, rec))
                 if rec - first < n_oda:
                     static += body
-                for tag, s_, e_, c in tlv.tlv_iter(body):
-                    card[tag] = body[s_:e_]
+                tlv.tlv_store(body, card, _ODA_TAGS)
         today = self.clock() if self.clock else _today()
         try:
             ik = oda.issuer_key(self.cfg, rid, card, today)
             ck = oda.icc_key(ik, card, bytes(static), today)
-            oda.verify_dynamic(ck, tlv.tlv_find(g, 0x9F4B) or b"",
+            oda.verify_dynamic(ck, got.get(0x9F4B) or b"",
                                (bytes(got[0x9F37]), bytes(got[0x9F02]), bytes(got[0x5F2A]),
-                                bytes(tlv.tlv_find(g, 0x9F69) or b"")), "fDDA signature")
+                                bytes(got.get(0x9F69) or b"")), "fDDA signature")
         except oda.OdaFailure as exc:
             o.result = _out.DECLINED
             o.oda = "fDDA"
@@ -282,9 +276,32 @@ class EntryPoint:
         o.auth_code = "Y1"
 
 
+def _signal(ind, what):
+    # an indicator that fails does not stop the tap (kept out of _ind: the handler's slots
+    # would put _ind's frame on the heap at every call)
+    try:
+        getattr(ind, what)()
+    except Exception:
+        pass
+
+
+def _hex(b):
+    """Upper-case hex of b: one new string (bytes.hex().upper() makes two)."""
+    return hexlify(b).upper().decode()
+
+
 def _bcd(n, size):
-    s = "%0*d" % (size * 2, n)
-    return bytes(int(s[i:i + 2], 16) for i in range(0, size * 2, 2))
+    """n as `size` bytes of BCD (n5: 9F02, 9F03), made without strings."""
+    out = bytearray(size)
+    i = size
+    while i:
+        i -= 1
+        q = n // 10
+        out[i] = ((q % 10) << 4) | (n - q * 10)
+        n = q // 10
+    if n:
+        raise ValueError("%d digits do not fit" % (2 * size))
+    return bytes(out)
 
 
 def _today():

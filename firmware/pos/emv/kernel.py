@@ -183,7 +183,17 @@ class _Source:
 
 
 def _bcd(n, size):
-    return bytes.fromhex("%0*d" % (size * 2, n))
+    """n as `size` bytes of BCD (n5: 9F02, 9F03), made without strings."""
+    out = bytearray(size)
+    i = size
+    while i:
+        i -= 1
+        q = n // 10
+        out[i] = ((q % 10) << 4) | (n - q * 10)
+        n = q // 10
+    if n:
+        raise ValueError("%d digits do not fit" % (2 * size))
+    return bytes(out)
 
 
 def _today():

@@ -13,11 +13,28 @@ class OdaFailure(Exception):
         self.missing = missing
 
 
-def _digits(b):
-    # BCD digits up to the first F pad nibble
-    h = bytes(b).hex().upper()
-    i = h.find("F")
-    return h if i < 0 else h[:i]
+def _ndigits(b, i, end):
+    """How many BCD digits b[i:end] holds before its first F pad nibble."""
+    n = 0
+    while i < end:
+        x = b[i]
+        if x >= 0xF0:
+            return n
+        if x & 0x0F == 0x0F:
+            return n + 1
+        n += 2
+        i += 1
+    return n
+
+
+def _same_digits(a, i, b, n):
+    """The first n BCD digits of a[i:] and of b are the same (compared as bytes, no strings:
+    every string made is a search of the interned-name pool)."""
+    k = n >> 1
+    for j in range(k):
+        if a[i + j] != b[j]:
+            return False
+    return not n & 1 or (a[i + k] >> 4) == (b[k] >> 4)
 
 
 def _expired(mmyy, today):
@@ -52,7 +69,7 @@ def _recover(modulus, exponent, cert, what):
 def _check_hash(r, extra, what):
     # hash over the recovered fields between header and hash, then `extra` parts
     n = len(r)
-    h = crypto.sha1(bytes(r[1:n - 21]) + b"".join(extra))
+    h = crypto.sha1_of((memoryview(r)[1:n - 21],) + tuple(extra))
     if h != bytes(r[n - 21:n - 1]):
         raise OdaFailure("%s: hash result does not match" % what)
 
@@ -78,9 +95,9 @@ def issuer_key(cfg, rid, card, today):
         raise OdaFailure("issuer public key remainder (92) missing", True)
     _check_hash(r, (rem or b"", exp), "issuer certificate")
     # issuer identifier = leftmost 3-8 PAN digits (Book 2 6.3 step 8)
-    iid = _digits(r[2:6])
-    pan = _digits(card.get(0x5A) or b"")
-    if len(iid) < 3 or not pan.startswith(iid):
+    pan = card.get(0x5A) or b""
+    nd = _ndigits(r, 2, 6)
+    if nd < 3 or nd > _ndigits(pan, 0, len(pan)) or not _same_digits(r, 2, pan, nd):
         raise OdaFailure("issuer identifier does not match the PAN")
     if _expired(r[6:8], today):
         raise OdaFailure("issuer certificate expired (%s)" % bytes(r[6:8]).hex())
@@ -101,7 +118,7 @@ def icc_key(issuer, card, static_data, today, cert_tag=0x9F46, exp_tag=0x9F47, r
     """Recover the ICC (or ICC PIN encipherment, 9F2D) public key (Book 2 6.4, 7.1)."""
     mod_i, exp_i = issuer
     exp = card.get(exp_tag)
-    what = "ICC certificate (%X)" % cert_tag
+    what = "ICC certificate (9F46)" if cert_tag == 0x9F46 else "ICC certificate (%X)" % cert_tag
     if exp is None:
         raise OdaFailure("ICC public key exponent (%X) missing" % exp_tag, True)
     r = _recover(mod_i, exp_i, card.get(cert_tag), what)
@@ -116,7 +133,9 @@ def icc_key(issuer, card, static_data, today, cert_tag=0x9F46, exp_tag=0x9F47, r
     if static_data is not None:
         extra.append(static_data)
     _check_hash(r, extra, what)
-    if _digits(r[2:12]) != _digits(card.get(0x5A) or b""):
+    pan = card.get(0x5A) or b""
+    nd = _ndigits(r, 2, 12)
+    if nd != _ndigits(pan, 0, len(pan)) or not _same_digits(r, 2, pan, nd):
         raise OdaFailure("%s: PAN does not match the card's PAN" % what)
     if _expired(r[12:14], today):
         raise OdaFailure("%s expired (%s)" % (what, bytes(r[12:14]).hex()))

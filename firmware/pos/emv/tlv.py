@@ -67,8 +67,9 @@ def _head(buf, i, end):
     """The next object from offset i (00 and FF bytes between objects are padding and skipped,
     Book 3 Annex B): its value end, its tag in _hd[0], value start in _hd[1] and, in _hd[2],
     non-zero when it is constructed (b6 of the first tag byte, B1); -1 when only padding is
-    left.  Read _hd before the next call.  One- and two-byte tags with a short-form length are
-    read here, allocating nothing; any other header goes through _header, errors included."""
+    left.  Read _hd before the next call.  One- and two-byte tags with a length of up to two
+    bytes (81 xx, 82 xx xx) are read here, allocating nothing; any other header goes through
+    _header, errors included."""
     while i < end:
         b = buf[i]
         if b != 0x00 and b != 0xFF:
@@ -87,12 +88,22 @@ def _head(buf, i, end):
             return e
         t = (b << 8) | buf[j]
         j += 1
-    if j >= end or buf[j] & 0x80:
-        t, j, e = _header(buf, i, end)
-        _hd[0] = t
-        _hd[1] = j
-        return e
-    e = j + 1 + buf[j]
+    if j >= end:
+        _header(buf, i, end)               # raises: no length
+    e = buf[j]                             # the length (e until the end is known)
+    if e & 0x80:
+        if e == 0x81 and j + 1 < end:      # B2: long form, one or two length bytes
+            j += 1
+            e = buf[j]
+        elif e == 0x82 and j + 2 < end:
+            e = (buf[j + 1] << 8) | buf[j + 2]
+            j += 2
+        else:
+            t, j, e = _header(buf, i, end)
+            _hd[0] = t
+            _hd[1] = j
+            return e
+    e += j + 1
     if e > end:
         _header(buf, i, end)               # raises: the value runs past the end
     _hd[0] = t
@@ -158,6 +169,49 @@ def tlv_find(buf, tag):
     """Value of the first object with `tag`, depth first into constructed ones; None if absent."""
     e = _find(buf, tag, 0, len(buf))
     return None if e < 0 else bytes(buf[_hd[1]:e])
+
+
+def tlv_collect(buf, tags, out):
+    """out[tag] = the value tlv_find(buf, tag) would give, for each of `tags` present (depth
+    first into constructed ones, the first object with the tag): one walk for all of them."""
+    i = 0
+    end = len(buf)
+    d = 0
+    while True:
+        e = _head(buf, i, end)
+        if e < 0:
+            if d == 0:
+                return out
+            d -= 1
+            i = end
+            end = _ends[d]
+            continue
+        if _hd[0] in tags and _hd[0] not in out:       # (few names: the frame stays off the heap)
+            out[_hd[0]] = bytes(buf[_hd[1]:e])
+        if _hd[2]:
+            if d >= MAX_DEPTH:
+                raise TLVError("nesting deeper than %d" % MAX_DEPTH)
+            _ends[d] = end
+            d += 1
+            end = e
+            i = _hd[1]
+        else:
+            i = e
+
+
+def tlv_store(buf, out, tags=None):
+    """out[tag] = the value of each top-level object of buf (of those with `tags`, when given;
+    a later object with the same tag replacing an earlier one), walked as tlv_iter walks it;
+    returns out."""
+    i = 0
+    end = len(buf)
+    while True:
+        e = _head(buf, i, end)
+        if e < 0:
+            return out
+        if tags is None or _hd[0] in tags:
+            out[_hd[0]] = bytes(buf[_hd[1]:e])
+        i = e
 
 
 def tlv_find_path(buf, path):
@@ -250,5 +304,13 @@ try:
         tlv_find = _native.tlv_find          # noqa: F811
     if hasattr(_native, "tlv_find_path"):
         tlv_find_path = _native.tlv_find_path  # noqa: F811
+    if hasattr(_native, "tlv_find"):
+        def tlv_collect(buf, tags, out):     # noqa: F811 -- a search in C per tag is cheaper
+            for t in tags:
+                if t not in out:
+                    v = tlv_find(buf, t)
+                    if v is not None:
+                        out[t] = v
+            return out
 except ImportError:
     _native = None
