@@ -24,14 +24,47 @@ def dol_build(dol, source):
 
     Book 3 5.4: a value longer than asked is truncated -- numeric (n) keeps the
     rightmost bytes, others the leftmost; shorter is padded -- n with leading
-    00, cn with trailing FF, others with trailing 00; an absent tag is zeros."""
-    entries = dol_parse(dol)
+    00, cn with trailing FF, others with trailing 00; an absent tag is zeros.
+    The DOL is walked twice (lengths, then values) rather than parsed into a list: no
+    object per entry."""
+    n = len(dol)
     total = 0
-    for _, ln in entries:
-        total += ln
+    i = 0
+    while i < n:                           # the lengths; a malformed DOL raises as dol_parse does
+        start = i
+        t = dol[i]
+        i += 1
+        if t & 0x1F == 0x1F:
+            k = 1
+            while True:
+                if i >= n:
+                    raise TLVError("truncated tag at offset %d" % start)
+                b = dol[i]
+                t = (t << 8) | b
+                i += 1
+                k += 1
+                if not b & 0x80:
+                    break
+                if k >= 4:
+                    raise TLVError("tag longer than 4 bytes at offset %d" % start)
+        if i >= n:
+            raise TLVError("DOL: tag %X has no length" % t)
+        total += dol[i]
+        i += 1
     out = bytearray(total)
     o = 0
-    for t, ln in entries:
+    i = 0
+    while i < n:                           # the values (the walk is known good now)
+        t = dol[i]
+        i += 1
+        if t & 0x1F == 0x1F:
+            b = 0x80
+            while b & 0x80:
+                b = dol[i]
+                t = (t << 8) | b
+                i += 1
+        ln = dol[i]
+        i += 1
         v = source.get(t)
         if v is not None and ln:
             f = FORMAT.get(t, "b")
