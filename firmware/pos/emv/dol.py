@@ -2,7 +2,7 @@
 # A malformed DOL (a truncated tag, a tag without its length byte) raises TLVError,
 # the BER-TLV layer's family, and nothing else.
 from pos.emv.tags import FORMAT
-from pos.emv.tlv import TLVError, read_tag
+from pos.emv.tlv import TLVError, _hd, read_tag, tag_end
 
 
 def dol_parse(dol):
@@ -31,38 +31,17 @@ def dol_build(dol, source):
     total = 0
     i = 0
     while i < n:                           # the lengths; a malformed DOL raises as dol_parse does
-        start = i
-        t = dol[i]
-        i += 1
-        if t & 0x1F == 0x1F:
-            k = 1
-            while True:
-                if i >= n:
-                    raise TLVError("truncated tag at offset %d" % start)
-                b = dol[i]
-                t = (t << 8) | b
-                i += 1
-                k += 1
-                if not b & 0x80:
-                    break
-                if k >= 4:
-                    raise TLVError("tag longer than 4 bytes at offset %d" % start)
+        i = tag_end(dol, i, n)
         if i >= n:
-            raise TLVError("DOL: tag %X has no length" % t)
+            raise TLVError("DOL: tag %X has no length" % _hd[0])
         total += dol[i]
         i += 1
     out = bytearray(total)
     o = 0
     i = 0
-    while i < n:                           # the values (the walk is known good now)
-        t = dol[i]
-        i += 1
-        if t & 0x1F == 0x1F:
-            b = 0x80
-            while b & 0x80:
-                b = dol[i]
-                t = (t << 8) | b
-                i += 1
+    while i < n:                           # the values
+        i = tag_end(dol, i, n)
+        t = _hd[0]
         ln = dol[i]
         i += 1
         v = source.get(t)
@@ -85,4 +64,19 @@ def dol_build(dol, source):
                         for k in range(o + m, o + ln):
                             out[k] = 0xFF
         o += ln
+    return bytes(out)
+
+
+def bcd(n, size):
+    """n as `size` bytes of BCD, right-justified (an n-format DOL value: 9F02, 9F03, 9F41...),
+    made without strings; ValueError when n has more than 2 * size digits."""
+    out = bytearray(size)
+    i = size
+    while i:
+        i -= 1
+        q = n // 10
+        out[i] = ((q % 10) << 4) | (n - q * 10)
+        n = q // 10
+    if n:
+        raise ValueError("%d digits do not fit" % (2 * size))
     return bytes(out)

@@ -153,7 +153,7 @@ class EntryPoint:
             ttq[1] |= 0x80                         # online cryptogram required
         term = self.cfg.terminal
         today = self.clock() if self.clock else _today()
-        src = {0x9F66: bytes(ttq), 0x9F02: _bcd(amount, 6), 0x9F03: _ZEROS, 0x9F1A: term.country_code,
+        src = {0x9F66: bytes(ttq), 0x9F02: dol.bcd(amount, 6), 0x9F03: _ZEROS, 0x9F1A: term.country_code,
                0x95: _ZEROS5, 0x5F2A: term.currency_code, 0x9A: today, 0x9C: b"\x00", 0x9F37: os.urandom(4)}
         data = dol.dol_build(pdol, src) if pdol else b""
         gpo, sw = self._cmd(b"\x80\xa8\x00\x00" + bytes((len(data) + 2, 0x83, len(data))) + data + b"\x00")
@@ -288,20 +288,6 @@ def _signal(ind, what):
 def _hex(b):
     """Upper-case hex of b: one new string (bytes.hex().upper() makes two)."""
     return hexlify(b).upper().decode()
-
-
-def _bcd(n, size):
-    """n as `size` bytes of BCD (n5: 9F02, 9F03), made without strings."""
-    out = bytearray(size)
-    i = size
-    while i:
-        i -= 1
-        q = n // 10
-        out[i] = ((q % 10) << 4) | (n - q * 10)
-        n = q // 10
-    if n:
-        raise ValueError("%d digits do not fit" % (2 * size))
-    return bytes(out)
 
 
 def _today():

@@ -109,8 +109,8 @@ class Transaction:
         self.cvm_x = self.cvm_y = 0
         self.out = _out.Outcome()
         t = self.term
-        t[0x9F02] = _bcd(amount, 6)
-        t[0x9F03] = _bcd(other, 6)
+        t[0x9F02] = _dol.bcd(amount, 6)
+        t[0x9F03] = _dol.bcd(other, 6)
         t[0x9A] = when[0]
         t[0x9F21] = when[1]
         t[0x9C] = bytes((self.tx_type,))
@@ -127,7 +127,7 @@ class Transaction:
         t[0x9F16] = term.merchant_id
         t[0x9F15] = term.merchant_category
         t[0x9F39] = b"\x05"                          # POS entry mode: chip
-        t[0x9F41] = _bcd(kernel.sequence, 4)
+        t[0x9F41] = _dol.bcd(kernel.sequence, 4)
         t[0x8A] = b"\x00\x00"
 
     def release(self):
@@ -182,26 +182,12 @@ class _Source:
         self.term[tag] = value
 
 
-def _bcd(n, size):
-    """n as `size` bytes of BCD (n5: 9F02, 9F03), made without strings."""
-    out = bytearray(size)
-    i = size
-    while i:
-        i -= 1
-        q = n // 10
-        out[i] = ((q % 10) << 4) | (n - q * 10)
-        n = q // 10
-    if n:
-        raise ValueError("%d digits do not fit" % (2 * size))
-    return bytes(out)
-
-
 def _today():
     try:
         y, mo, d, h, mi, s = time.localtime()[:6]
     except Exception:
         y, mo, d, h, mi, s = 2000, 1, 1, 0, 0, 0
-    return (_bcd((y % 100) * 10000 + mo * 100 + d, 3), _bcd(h * 10000 + mi * 100 + s, 3))
+    return (_dol.bcd((y % 100) * 10000 + mo * 100 + d, 3), _dol.bcd(h * 10000 + mi * 100 + s, 3))
 
 
 def _default_random(n):
@@ -271,7 +257,7 @@ class Kernel:
         CDOL1 of the first GENERATE AC (a card-linked offer of the issuer; pos.offers)."""
         if not isinstance(amount, int) or amount < 0 or amount > 999999999999:
             raise ValueError("amount must be 0..999999999999 minor units, got %r" % (amount,))
-        self.sequence += 1
+        self.sequence = (self.sequence + 1) % 100000000      # 9F41: n, at most 8 digits
         tx = self._tx
         if tx is None:
             tx = self._tx = Transaction(self, amount, other_amount, kind, self.clock())
@@ -467,7 +453,7 @@ class Kernel:
             raise Terminate("offer gave amount %r for %d" % (new, tx.amount))
         tx.trace("offer: amount %d -> %d" % (tx.amount, new))
         tx.amount = new
-        tx.term[0x9F02] = _bcd(new, 6)
+        tx.term[0x9F02] = _dol.bcd(new, 6)
         tx.out.amount = new
 
     def _offline_data_authentication(self, tx):

@@ -20,6 +20,12 @@ class TLVError(ValueError):
 def read_tag(buf, i, end):
     """(tag, offset after it) of the tag at offset i (B1: 1F in the first byte
     means more tag bytes follow, each with b8 set but the last)."""
+    i = tag_end(buf, i, end)
+    return _hd[0], i
+
+
+def tag_end(buf, i, end):
+    """read_tag without the pair: the offset after the tag at offset i, the tag in _hd[0]."""
     start = i
     t = buf[i]
     i += 1
@@ -36,7 +42,8 @@ def read_tag(buf, i, end):
                 break
             if n >= 4:
                 raise TLVError("tag longer than 4 bytes at offset %d" % start)
-    return t, i
+    _hd[0] = t
+    return i
 
 
 def _header(buf, i, end):
