@@ -110,8 +110,10 @@ class EntryPoint:
             entry = directory[s:e]
             aid = tlv.tlv_find(entry, 0x4F)
             prio = tlv.tlv_find(entry, 0x87)
+            if not aid:
+                continue
             for cfg_aid in self.cl.aids:
-                if aid and aid[:len(cfg_aid)] == cfg_aid:
+                if aid.startswith(cfg_aid):              # (no slice made per configured AID)
                     cands.append(((prio or b"\x0f")[0] & 0x0F, aid, cfg_aid))
         if not cands:
             o.result = _out.NOT_ACCEPTED
@@ -121,7 +123,7 @@ class EntryPoint:
         # final selection; an application that does not answer 9000 is skipped: Select Next
         # (Book B 3.3.3)
         for _prio, aid, cfg_aid in cands:
-            fci, sw = self._cmd(b"\x00\xa4\x04\x00" + bytes((len(aid),)) + aid + b"\x00")
+            fci, sw = self._cmd(bytes((0x00, 0xA4, 0x04, 0x00, len(aid))) + aid + b"\x00")
             if sw == 0x9000:
                 break
             log.info("emv", "select next", aid=aid.hex().upper(), sw="%04X" % sw)
@@ -156,7 +158,7 @@ class EntryPoint:
         src = {0x9F66: bytes(ttq), 0x9F02: dol.bcd(amount, 6), 0x9F03: _ZEROS, 0x9F1A: term.country_code,
                0x95: _ZEROS5, 0x5F2A: term.currency_code, 0x9A: today, 0x9C: b"\x00", 0x9F37: os.urandom(4)}
         data = dol.dol_build(pdol, src) if pdol else b""
-        gpo, sw = self._cmd(b"\x80\xa8\x00\x00" + bytes((len(data) + 2, 0x83, len(data))) + data + b"\x00")
+        gpo, sw = self._cmd(bytes((0x80, 0xA8, 0x00, 0x00, len(data) + 2, 0x83, len(data))) + data + b"\x00")
         if sw == 0x6985:
             o.result = _out.TERMINATED
             o.message = "try another interface: insert card"
