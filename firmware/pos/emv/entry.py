@@ -126,7 +126,7 @@ class EntryPoint:
             fci, sw = self._cmd(bytes((0x00, 0xA4, 0x04, 0x00, len(aid))) + aid + b"\x00")
             if sw == 0x9000:
                 break
-            log.info("emv", "select next", aid=aid.hex().upper(), sw="%04X" % sw)
+            log.info("emv", "select next", aid=_hex(aid), sw="%04X" % sw)
         else:
             o.result = _out.TERMINATED
             o.message = "try again: no application could be selected"

@@ -309,9 +309,7 @@ try:
     import _posnative as _native
     if hasattr(_native, "tlv_find"):
         tlv_find = _native.tlv_find          # noqa: F811
-    if hasattr(_native, "tlv_find_path"):
-        tlv_find_path = _native.tlv_find_path  # noqa: F811
-    if hasattr(_native, "tlv_find"):
+
         def tlv_collect(buf, tags, out):     # noqa: F811 -- a search in C per tag is cheaper
             for t in tags:
                 if t not in out:
@@ -319,5 +317,7 @@ try:
                     if v is not None:
                         out[t] = v
             return out
+    if hasattr(_native, "tlv_find_path"):
+        tlv_find_path = _native.tlv_find_path  # noqa: F811
 except ImportError:
     _native = None

@@ -179,7 +179,7 @@ class Encoder:
                     if data and not data.isdigit():
                         _check_chars(f, n, data)         # raises, naming the field
                 elif kind == "ans":
-                    if data and (min(data) < 0x20 or max(data) > 0x7E):
+                    if not _printable(data):
                         _check_chars(f, n, data)         # raises, naming the field
                 else:
                     _check_chars(f, n, data)
@@ -343,7 +343,7 @@ def decode(spec, data):
                 if b and not b.isdigit():
                     _check_chars(f, n, b)    # raises, naming the field
             elif kind == "ans":
-                if b and (min(b) < 0x20 or max(b) > 0x7E):
+                if not _printable(b):
                     _check_chars(f, n, b)    # raises, naming the field
             else:
                 _check_chars(f, n, b)

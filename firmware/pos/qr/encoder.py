@@ -81,10 +81,6 @@ class QRError(ValueError):
     pass
 
 
-def _capacity(version):
-    return _CAPACITY[version]
-
-
 def _bch(value, poly, bits):
     """value followed by its BCH remainder (`bits` bits) for generator `poly`."""
     top = 1 << bits                           # poly's leading term
@@ -534,9 +530,9 @@ def _mask_patterns(m, cols):
 # Popcounts by a 10-bit table: two look-ups per chunk.  Every term is positive: the rows' score
 # with N4 is a lower bound of a mask's penalty, and a mask's columns stop as soon as it can no
 # longer win (_choose_mask).
-def _row_penalty(s, f0, f1, f2, best):
-    """N1, N2 and N3 of the rows under the mask in _pat, and their dark modules in _line[0]; or
-    a value >= best as soon as the score reaches best."""
+def _row_penalty(s, f0, f1, f2):
+    """N1, N2 and N3 of the rows under the mask in _pat, and their dark modules in _line[0]
+    (every mask's rows are scored whole: with N4 they are its lower bound)."""
     val = _rv
     dat = _rd
     pat = _pat
@@ -633,8 +629,6 @@ def _row_penalty(s, f0, f1, f2, best):
             score += 3 * (pop[t & 0x3FF] + pop[t >> 10])
         v2 = v
         d2 = d
-        if score >= best:
-            return score
         i += _NCH
         pr += _NCH
         if pr == 12 * _NCH:
@@ -743,7 +737,7 @@ def _choose_mask(s):
     for m in range(8):
         _format(s, m, False)
         _mask_patterns(m, False)
-        score = _row_penalty(s, f0, f1, f2, 1 << 29)
+        score = _row_penalty(s, f0, f1, f2)
         dark = _line[0]
         low[m] = score + abs(dark * 20 - s * s * 10) // (s * s) * 10
     best = -1
