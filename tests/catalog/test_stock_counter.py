@@ -111,7 +111,7 @@ def test_catalog_pulled_at_ready_on_schedule_never_under_a_sale_and_caught_up_af
     sc.rig.wait_text("BASKET 0")
     mark = sc.board.mark()
     _csv(sc, "sku,barcode,name,price\nCOF,4006381333931,Coffee,3.60\n")
-    sc.board.wait_for("pull waits why=counter in use", 30, mark)     # a round came due under the sale
+    sc.board.wait_for("pull waits why=counter in use", 60, mark)     # a round came due under the sale
     assert "pull catalog" not in sc.board.console()[mark:]
     sc.rig.keys(["CANCEL"])
     assert _catalog_line(sc, mark, 2) == "delta"
@@ -119,7 +119,7 @@ def test_catalog_pulled_at_ready_on_schedule_never_under_a_sale_and_caught_up_af
     sc.relay.down_for(4)
     mark = sc.board.mark()
     _csv(sc, "sku,barcode,name,price\nSAN,96385074,Sandwich,8.50\n")
-    sc.board.wait_for("pull catalog kept", 30, mark)
+    sc.board.wait_for("pull catalog kept", 60, mark)
     assert _catalog_line(sc, mark, 3) == "delta"
     assert _flash_catalog(sc) == _snapshot(sc)
 
