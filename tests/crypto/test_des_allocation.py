@@ -1,5 +1,6 @@
 """Pure DES/3DES allocates nothing per block (run on MicroPython): the block is carried in
-16-bit halves (small integers on a 32-bit port too) and a key's schedule is computed once."""
+16-bit halves through IP and FP and as 24-bit halves of its expansion through the rounds
+(small integers on a 32-bit port too), and a key's schedule is computed once."""
 import warnings
 
 from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES

@@ -91,7 +91,9 @@ def test_merchant_forced_online(pki, run):
 
 def test_transaction_log_keeps_the_newest_per_card_in_a_fixed_ring():
     # Book 3 10.6.1 split sales: the last approved amount of the same card; the log's buffers
-    # are made once, so the oldest entries give way (run on MicroPython)
+    # are made once, so the oldest entries give way (run on MicroPython; 96K: the modules are
+    # compiled from source here, pos.crypto.des's round code needing 72K for that on x64, where
+    # a board loads them compiled)
     from host_sim import mpy
     out = mpy.run(
         "from pos.emv.risk import TransactionLog\n"
@@ -100,5 +102,5 @@ def test_transaction_log_keeps_the_newest_per_card_in_a_fixed_ring():
         "print(t.last_amount('4761739001010119'), t.last_amount('5413330089010434'), t.last_amount('6250941006528599'))\n"
         "t.record('6250941006528599', 5); t.record('6250941006528599', 6)\n"
         "print(t.last_amount('5413330089010434'), t.last_amount('4761739001010119'), t.last_amount('6250941006528599'))\n"
-        "print(TransactionLog(0).last_amount('4761739001010119'))\n", heap="64K")
+        "print(TransactionLog(0).last_amount('4761739001010119'))\n", heap="96K")
     assert out.split() == ["300", "200", "0", "0", "300", "6", "0"]

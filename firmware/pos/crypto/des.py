@@ -1,14 +1,17 @@
 # DES, triple DES and ISO/IEC 9797-1 MACs in pure MicroPython (FIPS 46-3).
 from array import array
 
+from micropython import const
+
 from pos.crypto.args import CryptoError, as_bytes, check_iv, whole_blocks
 
 
 # ---------------------------------------------------------------------------
-# DES (FIPS 46-3).  Tables are the standard's; SP boxes (S-box then P) and the
-# byte tables for IP/FP are computed once at import from them.  Every value the block
-# and key schedule code holds fits 28 bits, so a 32-bit port (30-bit small integers)
-# allocates nothing per block: 32-bit words are carried as 16-bit halves.
+# DES (FIPS 46-3).  Tables are the standard's; the round function's tables (S-box, P and
+# E in one, _build_spe) and the byte tables for IP/FP are computed once at import from
+# them.  Every value the block and key schedule code holds fits 28 bits, so a 32-bit port
+# (30-bit small integers) allocates nothing per block: words are carried as 16-bit halves
+# through IP and FP and as 24-bit halves of their expansion through the rounds.
 # ---------------------------------------------------------------------------
 # The FIPS 46-3 tables (IP, P, PC-1, PC-2, shifts, S1..S8) as byte strings: a bytes
 # literal costs one byte per entry on the heap, a tuple of ints eight.
@@ -61,48 +64,77 @@ _S = (b"\x0e\x04\x0d\x01\x02\x0f\x0b\x08\x03\x0a\x06\x0c\x05\x09\x00\x07"
       b"\x02\x01\x0e\x07\x04\x0a\x08\x0d\x0f\x0c\x09\x00\x03\x05\x06\x0b")
 
 
-def _build_sp():
-    # SP[i*64 + v]: P(S_i(v) placed at S-box i's output nibble), 32 bits (bit 1 = MSB) kept
-    # as two 16-bit halves, _SP_HI and _SP_LO.
+def _build_spe():
+    # The round function in "E form": R and L are carried expanded (E), 48 bits as two
+    # 24-bit halves, eight 6-bit chunks that line up with the round key's.  E is linear, so
+    # L ^ P(S(E(R) ^ K)) in E form is E(L) ^ E(P(S(...))): one table per S-box and half,
+    # _SPE[2i][v] and _SPE[2i+1][v] = E(P(S_i(v) at S-box i's output nibble)), hi and lo.
+    # A round is then the key's two XORs, eight chunks cut out and sixteen look-ups, with no
+    # expansion; every value fits 24 bits (small integers on a 32-bit port).
     dest = bytearray(32)                   # P: input bit p (0-based) goes to output bit dest[p]
     for k in range(32):
         dest[_P[k] - 1] = k
-    hi = array("H", bytes(2 * 512))
-    lo = array("H", bytes(2 * 512))
+    spe = []
+    zeros = bytes(4 * 64)
+    hi4 = [0] * 16                         # E form of each nibble S-box i can put out
+    lo4 = [0] * 16
     for i in range(8):
+        for b in range(4):                 # S-box i's output bit b (8 >> b) through P and E
+            d = dest[4 * i + b]
+            # R's bit d (0-based) is chunk d//4's bit d%4 + 1 (of 0-5), and also the last
+            # bit of the chunk before when d%4 is 0, the first of the chunk after when 3
+            h = w = 0
+            for m in (6 * (d >> 2) + (d & 3) + 1,
+                      (6 * ((d >> 2) - 1) + 5) % 48 if d & 3 == 0 else -1,
+                      (6 * ((d >> 2) + 1)) % 48 if d & 3 == 3 else -1):
+                if m < 0:
+                    continue
+                if m < 24:
+                    h |= 1 << (23 - m)
+                else:
+                    w |= 1 << (47 - m)
+            for s in range(16):
+                if s & (8 >> b):
+                    hi4[s] |= h
+                    lo4[s] |= w
         box = i * 64
+        hi = array("i", zeros)
+        lo = array("i", zeros)
         for v in range(64):
             s = _S[box + ((v >> 4) & 2 | (v & 1)) * 16 + ((v >> 1) & 15)]
-            h = w = 0
-            for b in range(4):
-                if s & (8 >> b):
-                    d = dest[4 * i + b]
-                    if d < 16:
-                        h |= 1 << (15 - d)
-                    else:
-                        w |= 1 << (31 - d)
-            hi[box + v] = h
-            lo[box + v] = w
-    return hi, lo
+            hi[v] = hi4[s]
+            lo[v] = lo4[s]
+        spe.append(hi)
+        spe.append(lo)
+        for s in range(16):
+            hi4[s] = lo4[s] = 0
+    return spe
 
 
-def _build_byte_perm(table):
+def _byte_perm_shape(table):
     # IP and its inverse take, for output byte i, one bit from every input byte j, at the
     # same offset a[i] of each input byte, and put input byte j's bit at the same place b[j]
-    # of every output byte.  The permutation is then 8 table look-ups per 16-bit output
-    # half: half h = OR over j of G[h][in[j]] << b[j], G[h][v] holding v's bits at the
-    # offsets of output bytes 2h and 2h+1 (at bits 8 and 0).
+    # of every output byte.  (a, b) of `table`.
     a = bytearray(8)
     b = bytearray(8)
     for k in range(64):
         t = table[k] - 1
         a[k >> 3] = t & 7
         b[t >> 3] = 7 - (k & 7)
-    g = array("H", bytes(2 * 1024))
+    return a, b
+
+
+def _build_ip(a):
+    # IP as 8 table look-ups per 16-bit output half: half h = OR over j of G[h][in[j]] << j
+    # (IP's b[j] is j), G[h][v] holding v's bits at the offsets of output bytes 2h and 2h+1
+    # (at bits 8 and 0).
+    g = []
     for h in range(4):
+        t = array("H", bytes(2 * 256))
         for v in range(256):
-            g[h * 256 + v] = (((v >> (7 - a[2 * h])) & 1) << 8) | ((v >> (7 - a[2 * h + 1])) & 1)
-    return g, bytes(b)
+            t[v] = (((v >> (7 - a[2 * h])) & 1) << 8) | ((v >> (7 - a[2 * h + 1])) & 1)
+        g.append(t)
+    return g
 
 
 def _inverse(table):
@@ -112,16 +144,17 @@ def _inverse(table):
     return bytes(inv)
 
 
-_SP_HI, _SP_LO = _build_sp()
-_IP_G, _IP_SHIFT = _build_byte_perm(_IP)
-_FP_G, _FP_SHIFT = _build_byte_perm(_inverse(_IP))
-del _build_sp, _build_byte_perm, _inverse, _S, _P, _IP  # needed only to build the tables
+_SPE = _build_spe()
+_IP_G = _build_ip(_byte_perm_shape(_IP)[0])
+_FP_SHIFT = bytes(_byte_perm_shape(_inverse(_IP))[1])   # FP's a is 7 6 5 4 3 2 1 0 (_fp)
+del _build_spe, _byte_perm_shape, _build_ip, _inverse, _S, _P, _IP  # needed only to build the tables
 
 
-def _key_schedule(key8):
-    # 16 round keys, each as 8 six-bit chunks (FIPS 46-3 key schedule); C and D are kept
-    # as 28-bit values and the round key as two 24-bit halves (small integers on a
-    # 32-bit port).
+def _key_schedule(key8, decrypt):
+    # The 16 round keys (FIPS 46-3 key schedule), each as two 24-bit halves: C and D are
+    # kept as 28-bit values (small integers on a 32-bit port).  In enciphering order, or
+    # deciphering order (K16 first); two rounds' keys to a tuple:
+    # ((K1 hi, K1 lo, K2 hi, K2 lo), (K3 hi, ...), ...).
     c = d = 0
     for k in range(56):                    # PC-1: C from its first 28 entries, D the rest
         t = _PC1[k] - 1
@@ -130,7 +163,7 @@ def _key_schedule(key8):
             c = (c << 1) | bit
         else:
             d = (d << 1) | bit
-    ks = bytearray(128)
+    ks = [0] * 32
     for r in range(16):
         s = _SHIFTS[r]
         c = ((c << s) | (c >> (28 - s))) & 0xFFFFFFF
@@ -143,120 +176,186 @@ def _key_schedule(key8):
                 hi = (hi << 1) | bit
             else:
                 lo = (lo << 1) | bit
-        for i in range(4):
-            ks[r * 8 + i] = (hi >> (18 - 6 * i)) & 0x3F
-            ks[r * 8 + 4 + i] = (lo >> (18 - 6 * i)) & 0x3F
-    return ks
+        j = 2 * (15 - r) if decrypt else 2 * r
+        ks[j] = hi
+        ks[j + 1] = lo
+    return tuple(tuple(ks[r:r + 4]) for r in range(0, 32, 4))
 
 
-# key -> its passes: ((schedule, decrypt), ...) for encryption, computed once per key.
-_passes_cache = {}
+# key -> the DES passes that encipher (or decipher) with it, each direction computed on
+# its first use (a key is mostly used one way: a MAC or PIN key enciphers, a key-encrypting
+# key deciphers), a few keys at a time.
+_enc_cache = {}
+_dec_cache = {}
 
 
-def _passes(key):
-    """The DES passes (schedule, direction) enciphering with `key` (8, 16 or 24 bytes);
-    deciphering runs them in reverse order, each reversed."""
+def _passes(key, decrypt):
+    """The DES passes (round keys, one schedule per pass) that encipher or decipher with
+    `key` (8, 16 or 24 bytes): E D E, or D E D, for triple DES."""
     key = as_bytes(key, "key")
-    p = _passes_cache.get(key)
+    cache = _dec_cache if decrypt else _enc_cache
+    p = cache.get(key)
     if p is not None:
         return p
     n = len(key)
     if n == 8:
-        p = (_key_schedule(key),)
+        p = (_key_schedule(key, decrypt),)
     elif n == 16:
-        k1 = _key_schedule(key[:8])
-        p = (k1, _key_schedule(key[8:]), k1)
+        k1 = _key_schedule(key[:8], decrypt)
+        p = (k1, _key_schedule(key[8:], not decrypt), k1)
     elif n == 24:
-        p = (_key_schedule(key[:8]), _key_schedule(key[8:16]), _key_schedule(key[16:]))
+        k1 = _key_schedule(key[:8], decrypt)
+        k2 = _key_schedule(key[8:16], not decrypt)
+        k3 = _key_schedule(key[16:], decrypt)
+        p = (k3, k2, k1) if decrypt else (k1, k2, k3)
     else:
         raise CryptoError("bad key length %d (want 8, 16 or 24)" % n)
-    if len(_passes_cache) >= 8:
-        _passes_cache.clear()
-    _passes_cache[bytes(key)] = p
+    if len(cache) >= 4:
+        cache.clear()
+    cache[bytes(key)] = p
     return p
 
 
-def _block(schedules, first, n, decrypt, block, i, out, o):
-    """out[o:o+8] = block[i:i+8] through DES with schedules[first] (n = 1) or triple DES
-    with schedules[first:first+3] (n = 3: E D E, or D E D in reverse to decipher).
-    The block is carried as four 16-bit halves from IP to FP; between the passes of
-    triple DES the FP of one pass and the IP of the next cancel and are skipped."""
-    g = _IP_G
-    sh = _IP_SHIFT
-    lh = ll = rh = rl = 0
-    for j in range(8):                     # IP
-        v = block[i + j]
-        b = sh[j]
-        lh |= g[v] << b
-        ll |= g[256 + v] << b
-        rh |= g[512 + v] << b
-        rl |= g[768 + v] << b
-    sph = _SP_HI
-    spl = _SP_LO
-    for p in range(n):
-        # encipher: E(k1) D(k2) E(k3); decipher: D(k3) E(k2) D(k1)
-        ks = schedules[first + (n - 1 - p if decrypt else p)]
-        dec = decrypt ^ (p & 1)
-        k = 120 if dec else 0
-        step = -8 if dec else 8
-        for _ in range(16):
-            # E expansion of R (rotated right by one bit) in eight 6-bit chunks, XOR the round key
-            i0 = (((rl & 1) << 5) | (rh >> 11)) ^ ks[k]
-            i1 = 64 + (((rh >> 7) & 0x3F) ^ ks[k + 1])
-            i2 = 128 + (((rh >> 3) & 0x3F) ^ ks[k + 2])
-            i3 = 192 + ((((rh & 0x1F) << 1) | (rl >> 15)) ^ ks[k + 3])
-            i4 = 256 + ((((rh & 1) << 5) | (rl >> 11)) ^ ks[k + 4])
-            i5 = 320 + (((rl >> 7) & 0x3F) ^ ks[k + 5])
-            i6 = 384 + (((rl >> 3) & 0x3F) ^ ks[k + 6])
-            i7 = 448 + ((((rl & 0x1F) << 1) | (rh >> 15)) ^ ks[k + 7])
-            t = lh ^ sph[i0] ^ sph[i1] ^ sph[i2] ^ sph[i3] ^ sph[i4] ^ sph[i5] ^ sph[i6] ^ sph[i7]
+_ECB = const(0)      # each block alone
+_CBC = const(1)      # each block XORed with the previous output first (the caller XORs the IV in)
+_MAC = const(2)      # as _CBC, only the last output kept
+
+
+def _crypt(passes, src, dst, mode):
+    """The 8-byte blocks of src through `passes` (round keys, one schedule per DES pass):
+    each written to dst (_ECB, _CBC), or only the last to dst[0:8] (_MAC).
+
+    A block is carried from IP to FP as L and R in E form (_build_spe), four 24-bit values.
+    Between the passes of triple DES the FP of one and the IP of the next cancel and are
+    skipped.  Chaining is done on the permuted side: IP(C ^ P) = IP(C) ^ IP(P), and IP(C)
+    is the last pass's pre-output, so a MAC runs IP once per block and FP once in all."""
+    # the names the rounds use most come first: the interpreter's first 16 local slots
+    # take the short form of its load and store
+    x = y = lh = ll = rh = rl = a = b = c = d = t = v = 0
+    s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12, s13, s14, s15 = _SPE
+    g0, g1, g2, g3 = _IP_G
+    ch = cl = dh = dl = 0                  # IP of the previous output (chaining), E form
+    i = o = 0
+    end = len(src)
+    while i < end:
+        # IP into 16-bit halves, L = lh ll, R = rh rl: input byte j's bits land at bit j
+        # of each output byte (_build_ip)
+        x = src[i]
+        y = src[i + 1]
+        t = src[i + 2]
+        v = src[i + 3]
+        a = src[i + 4]
+        b = src[i + 5]
+        c = src[i + 6]
+        d = src[i + 7]
+        i += 8
+        lh = (g0[x] | g0[y] << 1 | g0[t] << 2 | g0[v] << 3 | g0[a] << 4 | g0[b] << 5
+              | g0[c] << 6 | g0[d] << 7)
+        ll = (g1[x] | g1[y] << 1 | g1[t] << 2 | g1[v] << 3 | g1[a] << 4 | g1[b] << 5
+              | g1[c] << 6 | g1[d] << 7)
+        rh = (g2[x] | g2[y] << 1 | g2[t] << 2 | g2[v] << 3 | g2[a] << 4 | g2[b] << 5
+              | g2[c] << 6 | g2[d] << 7)
+        rl = (g3[x] | g3[y] << 1 | g3[t] << 2 | g3[v] << 3 | g3[a] << 4 | g3[b] << 5
+              | g3[c] << 6 | g3[d] << 7)
+        # E: chunks b32 b1-b5, b4-b9, b8-b13, b12-b17 | b16-b21, b20-b25, b24-b29, b28-b32 b1
+        x = lh
+        y = ll
+        lh = ch ^ (((y & 1) << 23) | ((x >> 11) << 18) | (((x >> 7) & 0x3F) << 12)
+                   | (((x >> 3) & 0x3F) << 6) | ((x & 0x1F) << 1) | (y >> 15))
+        ll = cl ^ (((x & 1) << 23) | ((y >> 11) << 18) | (((y >> 7) & 0x3F) << 12)
+                   | (((y >> 3) & 0x3F) << 6) | ((y & 0x1F) << 1) | (x >> 15))
+        x = rh
+        y = rl
+        rh = dh ^ (((y & 1) << 23) | ((x >> 11) << 18) | (((x >> 7) & 0x3F) << 12)
+                   | (((x >> 3) & 0x3F) << 6) | ((x & 0x1F) << 1) | (y >> 15))
+        rl = dl ^ (((x & 1) << 23) | ((y >> 11) << 18) | (((y >> 7) & 0x3F) << 12)
+                   | (((y >> 3) & 0x3F) << 6) | ((y & 0x1F) << 1) | (x >> 15))
+        for ks in passes:
+            for k0, k1, k2, k3 in ks:
+                # L ^= f(R, K), then R ^= f(L, K'): two rounds, no swap
+                x = rh ^ k0
+                y = rl ^ k1
+                a = x >> 18
+                b = (x >> 12) & 0x3F
+                c = (x >> 6) & 0x3F
+                x &= 0x3F
+                d = y >> 18
+                t = (y >> 12) & 0x3F
+                v = (y >> 6) & 0x3F
+                y &= 0x3F
+                lh ^= s0[a] ^ s2[b] ^ s4[c] ^ s6[x] ^ s8[d] ^ s10[t] ^ s12[v] ^ s14[y]
+                ll ^= s1[a] ^ s3[b] ^ s5[c] ^ s7[x] ^ s9[d] ^ s11[t] ^ s13[v] ^ s15[y]
+                x = lh ^ k2
+                y = ll ^ k3
+                a = x >> 18
+                b = (x >> 12) & 0x3F
+                c = (x >> 6) & 0x3F
+                x &= 0x3F
+                d = y >> 18
+                t = (y >> 12) & 0x3F
+                v = (y >> 6) & 0x3F
+                y &= 0x3F
+                rh ^= s0[a] ^ s2[b] ^ s4[c] ^ s6[x] ^ s8[d] ^ s10[t] ^ s12[v] ^ s14[y]
+                rl ^= s1[a] ^ s3[b] ^ s5[c] ^ s7[x] ^ s9[d] ^ s11[t] ^ s13[v] ^ s15[y]
+            t = lh                         # the pre-output is R16 L16: the next pass's L R
             lh = rh
             rh = t
-            t = ll ^ spl[i0] ^ spl[i1] ^ spl[i2] ^ spl[i3] ^ spl[i4] ^ spl[i5] ^ spl[i6] ^ spl[i7]
+            t = ll
             ll = rl
             rl = t
-            k += step
-        t = lh                             # the pre-output is R16 L16
-        lh = rh
-        rh = t
-        t = ll
-        ll = rl
-        rl = t
-    out[o] = lh >> 8                       # the pre-output, R16 L16, through FP in place
-    out[o + 1] = lh & 0xFF
-    out[o + 2] = ll >> 8
-    out[o + 3] = ll & 0xFF
-    out[o + 4] = rh >> 8
-    out[o + 5] = rh & 0xFF
-    out[o + 6] = rl >> 8
-    out[o + 7] = rl & 0xFF
-    g = _FP_G
+        if mode:
+            ch = lh
+            cl = ll
+            dh = rh
+            dl = rl
+            if mode == _MAC and i < end:
+                continue
+        # out of E form (each chunk's middle four bits are the word's own), then FP
+        _fp(dst, o,
+            (((lh >> 19) & 15) << 12) | (((lh >> 13) & 15) << 8) | (((lh >> 7) & 15) << 4) | ((lh >> 1) & 15),
+            (((ll >> 19) & 15) << 12) | (((ll >> 13) & 15) << 8) | (((ll >> 7) & 15) << 4) | ((ll >> 1) & 15),
+            (((rh >> 19) & 15) << 12) | (((rh >> 13) & 15) << 8) | (((rh >> 7) & 15) << 4) | ((rh >> 1) & 15),
+            (((rl >> 19) & 15) << 12) | (((rl >> 13) & 15) << 8) | (((rl >> 7) & 15) << 4) | ((rl >> 1) & 15))
+        o += 8
+
+
+def _fp(out, o, a, b, c, d):
+    # out[o:o+8] = FP of the pre-output whose 16-bit halves are a b c d.  FP (IP's inverse)
+    # takes bits 0-1, 2-3, 4-5 and 6-7 of every input byte j for the output's four halves
+    # and puts them at bit _FP_SHIFT[j] of its two bytes (_byte_perm_shape): once per block
+    # deciphered, once per MAC, so computed here instead of from tables.
+    out[o] = a >> 8
+    out[o + 1] = a & 0xFF
+    out[o + 2] = b >> 8
+    out[o + 3] = b & 0xFF
+    out[o + 4] = c >> 8
+    out[o + 5] = c & 0xFF
+    out[o + 6] = d >> 8
+    out[o + 7] = d & 0xFF
     sh = _FP_SHIFT
-    lh = ll = rh = rl = 0
+    a = b = c = d = 0
     for j in range(8):
         v = out[o + j]
-        b = sh[j]
-        lh |= g[v] << b
-        ll |= g[256 + v] << b
-        rh |= g[512 + v] << b
-        rl |= g[768 + v] << b
-    out[o] = lh >> 8
-    out[o + 1] = lh & 0xFF
-    out[o + 2] = ll >> 8
-    out[o + 3] = ll & 0xFF
-    out[o + 4] = rh >> 8
-    out[o + 5] = rh & 0xFF
-    out[o + 6] = rl >> 8
-    out[o + 7] = rl & 0xFF
+        t = sh[j]
+        a |= ((v & 1) << 8 | (v >> 1) & 1) << t
+        b |= ((v >> 2) & 1) << (8 + t) | ((v >> 3) & 1) << t
+        c |= ((v >> 4) & 1) << (8 + t) | ((v >> 5) & 1) << t
+        d |= ((v >> 6) & 1) << (8 + t) | (v >> 7) << t
+    out[o] = a >> 8
+    out[o + 1] = a & 0xFF
+    out[o + 2] = b >> 8
+    out[o + 3] = b & 0xFF
+    out[o + 4] = c >> 8
+    out[o + 5] = c & 0xFF
+    out[o + 6] = d >> 8
+    out[o + 7] = d & 0xFF
 
 
 def _ecb(key, data, decrypt):
-    keys = _passes(key)
-    n = len(keys)
+    passes = _passes(key, decrypt)
     data = whole_blocks(data, 8)
     out = bytearray(len(data))
-    for o in range(0, len(data), 8):
-        _block(keys, 0, n, decrypt, data, o, out, o)
+    _crypt(passes, data, out, _ECB)
     return bytes(out)
 
 
@@ -269,33 +368,28 @@ def des_decrypt(key, data):
 
 
 def des_cbc_encrypt(key, iv, data):
-    keys = _passes(key)
-    n = len(keys)
+    passes = _passes(key, False)
     data = whole_blocks(data, 8)
-    chain = bytearray(check_iv(iv, 8))
-    out = bytearray(len(data))
-    for o in range(0, len(data), 8):
+    iv = check_iv(iv, 8)
+    out = bytearray(data)                  # enciphered in place, the IV XORed into the first block
+    if out:
         for i in range(8):
-            chain[i] ^= data[o + i]
-        _block(keys, 0, n, False, chain, 0, chain, 0)
-        out[o:o + 8] = chain
+            out[i] ^= iv[i]
+    _crypt(passes, out, out, _CBC)
     return bytes(out)
 
 
 def des_cbc_decrypt(key, iv, data):
-    keys = _passes(key)
-    n = len(keys)
+    passes = _passes(key, True)
     data = whole_blocks(data, 8)
     prev = check_iv(iv, 8)
     out = bytearray(len(data))
-    for o in range(0, len(data), 8):
-        _block(keys, 0, n, True, data, o, out, o)
-        if o:
-            for i in range(8):
-                out[o + i] ^= data[o - 8 + i]
-        else:
-            for i in range(8):
-                out[i] ^= prev[i]
+    _crypt(passes, data, out, _ECB)
+    for o in range(len(data) - 1, 7, -1):
+        out[o] ^= data[o - 8]
+    if out:
+        for i in range(8):
+            out[i] ^= prev[i]
     return bytes(out)
 
 
@@ -318,21 +412,16 @@ def mac_iso9797_1(key, data, alg, pad):
     key = as_bytes(key, "key")
     data = _pad(as_bytes(data), pad)
     if alg == 1:
-        keys = _passes(key)
-        n = len(keys)
+        enc = _passes(key, False)
     elif alg == 3:
         if len(key) != 16:
             raise CryptoError("MAC algorithm 3 needs a 16-byte key, not %d" % len(key))
-        keys = _passes(key)                # (K1, K2, K1): single DES with K1 over the blocks
-        n = 1
+        full = _passes(key, False)             # E(K1) D(K2) E(K1)
+        enc = full[:1]                     # single DES with K1 over the blocks
     else:
         raise CryptoError("bad MAC algorithm %r (want 1 or 3)" % (alg,))
-    chain = bytearray(8)
-    for o in range(0, len(data), 8):
-        for i in range(8):
-            chain[i] ^= data[o + i]
-        _block(keys, 0, n, False, chain, 0, chain, 0)
-    if alg == 3:                          # output transformation 3: D(K2), E(K1)
-        _block(keys, 1, 1, True, chain, 0, chain, 0)
-        _block(keys, 0, 1, False, chain, 0, chain, 0)
-    return bytes(chain)
+    mac = bytearray(8)
+    _crypt(enc, data, mac, _MAC)
+    if alg == 3:                          # output transformation 3: D(K2), E(K1), one block
+        _crypt(full[1:], mac, mac, _ECB)
+    return bytes(mac)
