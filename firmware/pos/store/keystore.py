@@ -312,22 +312,13 @@ class KeyStore:
             raise KeyStoreError("no DEK loaded: cannot seal card data for the journal")
         b = text.encode() + b"\x80"
         b = b + bytes((8 - len(b) % 8) % 8)
-        out = bytearray()
-        prev = _ZERO8
-        for i in range(0, len(b), 8):
-            blk = bytes(x ^ y for x, y in zip(b[i:i + 8], prev))
-            prev = crypto.des_encrypt(self._dek, blk)
-            out.extend(prev)
-        return bytes(out).hex()
+        return crypto.des_cbc_encrypt(self._dek, _ZERO8, b).hex()
 
     def unseal(self, hexdata):
         b = bytes.fromhex(hexdata)
-        out = bytearray()
-        prev = _ZERO8
-        for i in range(0, len(b), 8):
-            c = b[i:i + 8]
-            out.extend(bytes(x ^ y for x, y in zip(crypto.des_decrypt(self._dek, c), prev)))
-            prev = c
+        if len(b) % 8:
+            raise KeyStoreError("sealed journal data does not unseal (not whole blocks)")
+        out = crypto.des_cbc_decrypt(self._dek, _ZERO8, b)
         j = len(out) - 1
         while j >= 0 and out[j] == 0:
             j -= 1
