@@ -10,6 +10,7 @@ import subprocess
 import tempfile
 
 from posbuild.mpy import build_cached
+from posbuild.names import MODULE as NAMES_MODULE, names_mpy
 from posbuild.toolchain import FIRMWARE_DIR, gc_geometry, micropython_binary
 
 FROZEN_PACKAGES = ("pos",)
@@ -23,13 +24,18 @@ def build_romfs(src=FIRMWARE_DIR, packages=FROZEN_PACKAGES):
     try:
         built = [(rel, local) for rel, local in build_cached(tmp, None, src)
                  if rel.split("/", 1)[0] in packages and (rel.endswith(".mpy") or rel.endswith(".bin"))]
-        h = hashlib.sha256()
+        h = hashlib.sha256(b"names module 1")
         for rel, local in built:
             h.update(rel.encode() + b"\0" + open(local, "rb").read())
         cache = os.path.join(tempfile.gettempdir(), "smartpos-mpy-cache-%d" % os.getuid())
         path = os.path.join(cache, "firmware-%s.romfs" % h.hexdigest()[:20])
         if os.path.exists(path) and os.path.exists(qstr_file(path)):
             return path
+        if "pos" in packages:          # every name of the image in one module (pos.names_image)
+            names = os.path.join(tmp, "names.mpy")
+            with open(names, "wb") as f:
+                f.write(names_mpy([local for rel, local in built if rel.endswith(".mpy")]))
+            built.append((NAMES_MODULE.replace(".", "/") + ".mpy", names))
         tree = {}
         for rel, local in built:
             node = tree
@@ -106,9 +112,9 @@ def image_qstr_bytes(image):
     return qstr
 
 
-def romfs_modules(image):
-    """Dotted names of the .mpy modules inside a ROMFS image (MicroPython's VfsRom format:
-    records of kind, varuint length, payload; see mpremote.romfs)."""
+def romfs_files(image):
+    """[(path, payload)] of the files inside a ROMFS image (MicroPython's VfsRom format:
+    records of kind, varuint length, payload; see mpremote.romfs), paths as 'pos/emv/tlv.mpy'."""
     out = []
 
     def varuint(buf, i):
@@ -132,14 +138,33 @@ def romfs_modules(image):
                 name = body[j:j + ln].decode()
                 rest = body[j + ln:]
                 if kind == 4:
-                    walk(rest, prefix + name + ".")
-                elif name.endswith(".mpy"):
-                    mod = prefix + name[:-4]
-                    out.append(mod[:-len(".__init__")] if mod.endswith(".__init__") else mod)
+                    walk(rest, prefix + name + "/")
+                else:
+                    out.append((prefix + name, data(rest)))
+
+    def data(rest):                             # the file's data record (build_romfs writes them verbatim)
+        j = 0
+        while j < len(rest):
+            kind, j = varuint(rest, j)
+            n, j = varuint(rest, j)
+            if kind == 2:
+                return rest[j:j + n]
+            j += n
+        return b""
 
     kind, i = varuint(image, 0)
     n, i = varuint(image, i)
     walk(image[i:i + n], "")
+    return out
+
+
+def romfs_modules(image):
+    """Dotted names of the .mpy modules inside a ROMFS image."""
+    out = []
+    for path, _ in romfs_files(image):
+        if path.endswith(".mpy"):
+            mod = path[:-4].replace("/", ".")
+            out.append(mod[:-len(".__init__")] if mod.endswith(".__init__") else mod)
     return out
 
 
