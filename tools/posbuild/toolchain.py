@@ -132,10 +132,12 @@ def gc_geometry():
 
 
 def _measure_geometry(binary):
+    # up to 120 s: `smartpos bench` measures the interpreter under callgrind, which takes half
+    # a minute for this on a busy machine
     from math import gcd
     try:
         out = subprocess.run([binary, "-X", "heapsize=%d" % _PROBE_HEAP, "-c", _GEOMETRY_PROBE],
-                             capture_output=True, text=True, timeout=30).stdout.split()
+                             capture_output=True, text=True, timeout=120).stdout.split()
         wide, steps, total = out[0] == "True", [int(x) for x in out[1:-1]], int(out[-1])
     except (OSError, subprocess.SubprocessError, ValueError, IndexError):
         raise BuildError("cannot measure the GC heap of %s: is it a MicroPython unix port?" % binary)
