@@ -70,16 +70,16 @@ def mpy_names(data, what="module"):
 
 
 def names_mpy(mpy_files):
-    """The names module's .mpy: every name of `mpy_files` (paths), each once, in the order
-    first met."""
-    seen = set()
-    names = []
+    """The names module's .mpy: every name of `mpy_files` (paths), each once, the names fewer
+    modules use first.  The interpreter searches its pools newest first, so a module loading
+    later finds a name many modules use after fewer comparisons (names used equally often
+    keep the order they were first met in)."""
+    uses = {}
     for path in mpy_files:
         with open(path, "rb") as f:
-            for text in mpy_names(f.read(), path):
-                if text not in seen:
-                    seen.add(text)
-                    names.append(text)
+            for text in dict.fromkeys(mpy_names(f.read(), path)):    # once per module, in order
+                uses[text] = uses.get(text, 0) + 1
+    names = sorted(uses, key=lambda t: uses[t])       # stable: dict order is first met
     with tempfile.TemporaryDirectory(prefix="smartpos-names-") as d:
         src = os.path.join(d, "names.py")
         out = os.path.join(d, "names.mpy")

@@ -24,7 +24,7 @@ def build_romfs(src=FIRMWARE_DIR, packages=FROZEN_PACKAGES):
     try:
         built = [(rel, local) for rel, local in build_cached(tmp, None, src)
                  if rel.split("/", 1)[0] in packages and (rel.endswith(".mpy") or rel.endswith(".bin"))]
-        h = hashlib.sha256(b"names module 1")
+        h = hashlib.sha256(b"names module 2")
         for rel, local in built:
             h.update(rel.encode() + b"\0" + open(local, "rb").read())
         cache = os.path.join(tempfile.gettempdir(), "smartpos-mpy-cache-%d" % os.getuid())
