@@ -218,6 +218,11 @@ gc.collect()
 for i in range(0, len(blocks), 2):
     blocks[i] = None
 gc.collect()
+try:
+    while True:                     # a hole of 1 KB the layout still has (two freed blocks side
+        held.append(bytearray(1024))    # by side, the list's old storage): filled
+except MemoryError:
+    pass
 out = []
 try:
     out.append(binascii.hexlify(codec.encode(S, "0200", {3: "000000", 4: 1250, 11: 17, 41: "T1"})).decode())
