@@ -142,6 +142,82 @@ print("@@" + json.dumps(out))
     assert "characters outside" in got[5]
 
 
+def test_each_spec_plan_matches_the_spec_it_was_built_from():
+    """The codec's per-spec plan (which data elements are fixed-length ASCII n or ans, and their
+    lengths) says of every number 0..128 what the spec's own fields say: both profiles and one
+    made in the test."""
+    got = mp.run_json("""
+import json
+from pos.iso8583 import codec, spec, spec_iso87
+from pos.iso8583.spec import Spec
+out = []
+for s in (spec.get("iso87"), spec.get("iso87bcd"), Spec("iso87hex", spec_iso87.fields("ascii"), bitmap="hex")):
+    p = codec.plan(s)
+    out.append([s.name, list(p.forms), list(p.widths), p is codec.plan(s),
+                {str(n): list(s.fields[n][:4]) for n in s.fields}])
+print("@@" + json.dumps([out, codec.FIXED_N, codec.FIXED_ANS]))
+""")
+    plans, fixed_n, fixed_ans = got
+    for name, forms, widths, same, fields in plans:
+        assert same, name                                   # made once per spec
+        assert len(forms) == len(widths) == 129
+        for n in range(129):
+            f = fields.get(str(n))
+            want = 0
+            if f and f[1] == 0 and f[3] == "ascii" and 1 <= f[2] <= 255:
+                want = {"n": fixed_n, "ans": fixed_ans, "track": fixed_ans}.get(f[0], 0)
+            assert forms[n] == want, (name, n)
+            assert widths[n] == (f[2] if want else 0), (name, n)
+    by_name = {p[0]: p for p in plans}
+    assert by_name["iso87"][1][4] == fixed_n and by_name["iso87"][2][4] == 12
+    assert by_name["iso87"][1][42] == fixed_ans and by_name["iso87"][2][42] == 15
+    assert by_name["iso87"][1][2] == by_name["iso87"][1][37] == by_name["iso87"][1][52] == 0
+    assert by_name["iso87bcd"][1][4] == 0 and by_name["iso87bcd"][1][42] == fixed_ans
+
+
+def test_fixed_length_values_the_quick_path_cannot_take_get_every_general_check():
+    """A fixed-length n or ans value that is short, not a str, too long, or has a character
+    outside its type leaves the quick path for the general one: padded, taken, or refused naming
+    the field, as before; decoding such bytes raises Iso8583Error and nothing else."""
+    got = mp.run_json("""
+import json, binascii
+from pos.iso8583 import codec, spec
+from pos.iso8583.errors import Iso8583Error
+S = spec.get("iso87")
+out = []
+for f in [{3: b"000000"}, {41: b"TERM0001"}, {41: "TERM"}, {4: 12}, {42: "MERCHANT00000012"},
+          {41: "TERM000\x7f"}, {41: "TERM000\x01"}, {41: "TERM\u00e901"}, {3: "00000A"},
+          {41: ""}, {3: ""}, {41: 12345678}]:
+    try:
+        out.append(binascii.hexlify(codec.encode(S, "0200", f)).decode())
+    except Iso8583Error as e:
+        out.append("E " + str(e))
+head = b"0200" + binascii.unhexlify("0000000000800000")   # field 41 only
+for v in [b"TERM0001", b"TERM000\x7f", b"TERM000\x01", b"TERM\xc3\xa901", b"TERM\xff001", b"TERM001"]:
+    try:
+        m, f = codec.decode(S, head + v)
+        out.append(f[41])
+    except Iso8583Error as e:
+        out.append("E " + str(e))
+print("@@" + json.dumps(out))
+""")
+    enc, dec = got[:12], got[12:]
+    assert bytes.fromhex(enc[0]).endswith(b"000000") and bytes.fromhex(enc[1]).endswith(b"TERM0001")
+    assert bytes.fromhex(enc[2]).endswith(b"TERM    ")               # ans: left-justified
+    assert bytes.fromhex(enc[3]).endswith(b"000000000012")           # n: right-justified
+    assert "field 42" in enc[4] and "fixed length is 15" in enc[4]
+    for i in (5, 6, 7):
+        assert "field 41" in enc[i] and "characters outside type ans" in enc[i], enc[i]
+    assert "field 3" in enc[8] and "characters outside type n" in enc[8]
+    assert bytes.fromhex(enc[9]).endswith(b" " * 8)
+    assert bytes.fromhex(enc[10]).endswith(b"0" * 6)
+    assert "field 41" in enc[11] and "needs str" in enc[11]
+    assert dec[0] == "TERM0001"
+    for i in (1, 2, 3, 4):
+        assert dec[i].startswith("E field 41") and "characters outside type ans" in dec[i], dec[i]
+    assert dec[5].startswith("E field 41") and "bytes needed" in dec[5]
+
+
 TEST_TAK = bytes.fromhex("0123456789ABCDEFFEDCBA9876543210")    # TEST key
 
 
@@ -218,6 +294,11 @@ gc.collect()
 for i in range(0, len(blocks), 2):
     blocks[i] = None
 gc.collect()
+try:
+    while True:                     # a hole of 1 KB the layout still has (two freed blocks side
+        held.append(bytearray(1024))    # by side, the list's old storage): filled
+except MemoryError:
+    pass
 out = []
 try:
     out.append(binascii.hexlify(codec.encode(S, "0200", {3: "000000", 4: 1250, 11: 17, 41: "T1"})).decode())

@@ -77,23 +77,23 @@ def _head(buf, i, end):
     left.  Read _hd before the next call.  One- and two-byte tags with a length of up to two
     bytes (81 xx, 82 xx xx) are read here, allocating nothing; any other header goes through
     _header, errors included."""
+    hd = _hd
     while i < end:
         b = buf[i]
-        if b != 0x00 and b != 0xFF:
+        if b and b != 0xFF:
             break
         i += 1
     else:
         return -1
-    _hd[2] = b & 0x20
+    hd[2] = b & 0x20
     j = i + 1
-    t = b
     if b & 0x1F == 0x1F:
         if j >= end or buf[j] & 0x80:
-            t, j, e = _header(buf, i, end)
-            _hd[0] = t
-            _hd[1] = j
+            b, j, e = _header(buf, i, end)
+            hd[0] = b
+            hd[1] = j
             return e
-        t = (b << 8) | buf[j]
+        b = (b << 8) | buf[j]              # the tag, from here on
         j += 1
     if j >= end:
         _header(buf, i, end)               # raises: no length
@@ -106,15 +106,15 @@ def _head(buf, i, end):
             e = (buf[j + 1] << 8) | buf[j + 2]
             j += 2
         else:
-            t, j, e = _header(buf, i, end)
-            _hd[0] = t
-            _hd[1] = j
+            b, j, e = _header(buf, i, end)
+            hd[0] = b
+            hd[1] = j
             return e
     e += j + 1
     if e > end:
         _header(buf, i, end)               # raises: the value runs past the end
-    _hd[0] = t
-    _hd[1] = j + 1
+    hd[0] = b
+    hd[1] = j + 1
     return e
 
 
