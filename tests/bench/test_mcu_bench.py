@@ -84,4 +84,6 @@ def test_explicit_collections_are_not_counted():
     work = "x = [bytes(200) for _ in range(400)]\n"
     base = mcu._process_instructions(lambda: mpy.run(work))
     collected = mcu._process_instructions(lambda: mpy.run(work + "import gc\nfor _ in range(20):\n    gc.collect()\n"))
-    assert abs(collected - base) < 150000          # twenty collections of that heap: millions
+    # twenty collections of that heap counted: 8.1 M; left out: 132 K here (the loop, the calls),
+    # 165 K seen in a full run from another checkout (paths of other lengths in the heap)
+    assert abs(collected - base) < 500000
