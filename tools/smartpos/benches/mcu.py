@@ -431,7 +431,8 @@ GROWTH_WARNING = 0.10
 
 def package_sizes():
     """{package: .mpy bytes} for the firmware's packages (pos.qr, pos.crypto...; "pos" is the
-    package's own top-level modules, "other" everything outside pos) and the ROMFS image."""
+    package's own top-level modules, "other" everything outside pos), the ROMFS image and the
+    names module it carries (tools/posbuild/names.py)."""
     from posbuild.mpy import build_cached
     from posbuild.romfs import build_romfs
     sizes = {}
@@ -447,7 +448,14 @@ def package_sizes():
             else:
                 key = "pos." + parts[1]
             sizes[key] = sizes.get(key, 0) + os.path.getsize(local)
-    sizes["ROMFS image (frozen packages)"] = os.path.getsize(build_romfs())
+    image = build_romfs()
+    sizes["ROMFS image (frozen packages)"] = os.path.getsize(image)
+    from posbuild.names import MODULE
+    from posbuild.romfs import romfs_files
+    with open(image, "rb") as f:
+        for path, data in romfs_files(f.read()):
+            if path == MODULE.replace(".", "/") + ".mpy":
+                sizes[MODULE + " (ROMFS image only: every name, for the boot)"] = len(data)
     return sizes
 
 
