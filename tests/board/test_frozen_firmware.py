@@ -29,7 +29,7 @@ def test_pos_comes_from_rom_and_not_from_flash(frozen):
     assert out[0] == "/rom/pos/emv/tlv.mpy"
     assert out[1] == "['', '.frozen', '/rom', '/rom/lib', '/flash', '/flash/lib']"
     assert "pos" not in out[2] and "main.py" in out[2] and "config" in out[2]
-    assert out[3] == "['__init__.mpy', 'app', 'board.mpy']"
+    assert out[3] == "['__init__.mpy', '_names.mpy', 'app']"     # _names: the image's names (pos.names_image)
     assert not os.path.exists(os.path.join(frozen.flash_dir, "pos"))
 
 

@@ -66,8 +66,10 @@ def test_every_usage_mode_version_and_key_length_opens_to_psecs_key(tmp_path):
         assert w["key"].upper() not in a["repr"].upper()          # the key never in repr()
     assert len(cases) == 4 * (sum(len(m) for m in MODES.values()) + 10)
     assert aes192 >= 8 or tr31_mp.AES_BACKEND == "native"
-    # source modules compiled on the unix port; frozen into ROM the bytecode leaves the heap
-    assert kept < 64_000, "pos.tms.tr31 keeps %d bytes of the board's 192 KB heap" % kept
+    # source modules compiled on the unix port; frozen into ROM the bytecode leaves the heap.
+    # 70.7 KB on 2026-11-29: the E-form DES's round code (compiled here), its tables and the
+    # schedules of the four keys it keeps per direction (about 600 B each on this port)
+    assert kept < 74_000, "pos.tms.tr31 keeps %d bytes of the board's 192 KB heap" % kept
 
 
 def test_optional_blocks_parsed_pad_block_dropped_extended_length(tmp_path):
