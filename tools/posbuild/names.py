@@ -20,7 +20,9 @@ from posbuild.toolchain import BuildError, mpy_cross_binary
 MODULE = "pos._names"
 
 
-def _uint(buf, i):
+def read_uint(buf, i):
+    """(value, index after it) of the variable-length unsigned integer at buf[i]: the encoding
+    of .mpy files and of ROMFS records alike."""
     v = 0
     while True:
         b = buf[i]
@@ -46,13 +48,13 @@ def _table(data, what):
         raise BuildError("%s is not a version 6 .mpy file" % what)
     if data[2] >> 2:
         raise BuildError("%s carries native code; the names module is built from bytecode" % what)
-    n_qstr, i = _uint(data, 4)
-    n_obj, i = _uint(data, i)
+    n_qstr, i = read_uint(data, 4)
+    n_obj, i = read_uint(data, i)
     counts_end = i
     entries = []
     for _ in range(n_qstr):
         start = i
-        v, i = _uint(data, i)
+        v, i = read_uint(data, i)
         if v & 1:
             entries.append((start, i, None))
         else:

@@ -10,7 +10,7 @@ import subprocess
 import tempfile
 
 from posbuild.mpy import build_cached
-from posbuild.names import MODULE as NAMES_MODULE, names_mpy
+from posbuild.names import MODULE as NAMES_MODULE, names_mpy, read_uint
 from posbuild.toolchain import FIRMWARE_DIR, gc_geometry, micropython_binary
 
 FROZEN_PACKAGES = ("pos",)
@@ -117,24 +117,15 @@ def romfs_files(image):
     records of kind, varuint length, payload; see mpremote.romfs), paths as 'pos/emv/tlv.mpy'."""
     out = []
 
-    def varuint(buf, i):
-        v = 0
-        while True:
-            b = buf[i]
-            i += 1
-            v = (v << 7) | (b & 0x7F)
-            if not b & 0x80:
-                return v, i
-
     def walk(buf, prefix):
         i = 0
         while i < len(buf):
-            kind, i = varuint(buf, i)
-            n, i = varuint(buf, i)
+            kind, i = read_uint(buf, i)
+            n, i = read_uint(buf, i)
             body = buf[i:i + n]
             i += n
             if kind in (4, 5):                  # directory / file: name length, name, payload
-                ln, j = varuint(body, 0)
+                ln, j = read_uint(body, 0)
                 name = body[j:j + ln].decode()
                 rest = body[j + ln:]
                 if kind == 4:
@@ -145,15 +136,15 @@ def romfs_files(image):
     def data(rest):                             # the file's data record (build_romfs writes them verbatim)
         j = 0
         while j < len(rest):
-            kind, j = varuint(rest, j)
-            n, j = varuint(rest, j)
+            kind, j = read_uint(rest, j)
+            n, j = read_uint(rest, j)
             if kind == 2:
                 return rest[j:j + n]
             j += n
         return b""
 
-    kind, i = varuint(image, 0)
-    n, i = varuint(image, i)
+    kind, i = read_uint(image, 0)
+    n, i = read_uint(image, i)
     walk(image[i:i + n], "")
     return out
 
