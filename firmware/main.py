@@ -5,6 +5,9 @@
 # fragment the heap.
 import gc
 
+from pos import stdmods             # the built-in modules bound once: no import searches the flash for them
+stdmods.bind()
+del stdmods
 from pos import collector
 collector.often(every=collector.BOOT)   # a collection after every 64 KB allocated while loading,
                                         # every 16 KB from Ready (pos.collector)
