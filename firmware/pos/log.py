@@ -27,13 +27,18 @@ _PAN_FIELDS = ("pan", "token_pan")
 
 
 def mask_pan(pan):
-    """First 6 and last 4 digits kept, the rest as '*' (PCI DSS display rule)."""
-    if isinstance(pan, (bytes, bytearray)):
-        pan = pan.decode()
-    n = len(pan)
+    """First 6 and last 4 digits kept, the rest as '*' (PCI DSS display rule).  Masked in a
+    bytearray: the one new string is the result (every new string is first looked for among
+    the interpreter's interned names, thousands of them on the board)."""
+    b = bytearray(pan.encode() if isinstance(pan, str) else pan)
+    n = len(b)
     if n <= 10:
         return "*" * n
-    return pan[:6] + "*" * (n - 10) + pan[-4:]
+    b[6:n - 4] = _STARS[:n - 10] if n - 10 <= len(_STARS) else b"*" * (n - 10)
+    return b.decode()
+
+
+_STARS = b"*********"       # the masked middle of a 19-digit PAN, the longest
 
 
 def _mask_digit_runs(s):
@@ -89,7 +94,9 @@ def redact(name, value):
     lname = name if name.islower() else name.lower()     # call sites' names are lower case
     if lname in _SECRET:
         return "<redacted>"
-    if isinstance(value, (bytes, bytearray, memoryview)):
+    if isinstance(value, str):
+        pass                                # (str() of a str would copy it: one more new string)
+    elif isinstance(value, (bytes, bytearray, memoryview)):
         n = len(value)
         if n > _HEX_MAX:
             # a log line is not a dump: the head and the size are enough to act on
@@ -127,7 +134,7 @@ def _emit(lvl, area, event, fields):
         for fn in _sinks:
             fn(line)
     else:
-        print("[%d] %s" % (time.ticks_ms() if hasattr(time, "ticks_ms") else 0, line))
+        print("[", time.ticks_ms(), "] ", line, sep="")     # printed in pieces: no new string
 
 
 def debug(area, event, **fields):

@@ -71,9 +71,11 @@ def test_card_transactions_report_what_they_allocate():
     # the kernel's allocation shows here before it shows as a MemoryError on a fragmented heap
     rows = dict(mcu.emv_allocations())
     assert set(rows) == {"contact chip sale, offline CDA + offline PIN", "contact chip sale, online (CDA, ARPC)",
-                         "contactless tap, online qVSDC"}
+                         "contactless tap, offline fDDA (qVSDC, 10.00)", "contactless tap, online qVSDC (ARQC, 30.00)"}
     assert 20000 < rows["contact chip sale, online (CDA, ARPC)"] < 72000      # 63.3 KB (69.4 KB, 98.5 KB before)
-    assert 10000 < rows["contactless tap, online qVSDC"] < 30000              # 22.8 KB (33.6 KB before)
+    assert 10000 < rows["contactless tap, offline fDDA (qVSDC, 10.00)"] < 30000    # 22.8 KB (33.6 KB before)
+    # the online tap reads no record and recovers no key: less than the fDDA one
+    assert 2000 < rows["contactless tap, online qVSDC (ARQC, 30.00)"] < rows["contactless tap, offline fDDA (qVSDC, 10.00)"]
 
 
 @pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind not installed")

@@ -11,35 +11,39 @@ CRYPTOGRAM_TYPES = {0x00: "AAC", 0x40: "TC", 0x80: "ARQC"}
 
 
 class Outcome:
+    # Defaults as class attributes: an outcome stores only what its transaction sets (at
+    # most a dozen of these), so its attribute table is not grown and rehashed through 29
+    # entries at every card (150,000 instructions a tap on the unix port).
+    result = TERMINATED
+    message = ""
+    amount = 0                 # the amount authorised when an offer changed it (0: as asked)
+    tap_again = 0              # contactless: the amount changed after the tap; tap for this one
+    online = False             # decided by the issuer (or unable to go online)
+    unable_to_go_online = False
+    aid = ""                   # hex
+    label = ""
+    scheme = ""
+    masked_pan = ""
+    pan_seq = ""
+    tvr = "0000000000"
+    tsi = "0000"
+    cvm_results = ""
+    cvm = ""                   # method name performed
+    signature_required = False
+    cryptogram = ""            # hex of the final AC
+    cryptogram_type = ""       # 'TC', 'AAC', 'ARQC'
+    first_cryptogram_type = ""
+    cid = ""
+    atc = ""
+    arc = ""                   # Authorisation Response Code (8A) as text
+    auth_code = ""
+    response_code = ""
+    issuer_auth = ""           # '', 'ok', 'failed'
+    script_results = ""        # 9F5B hex
+    oda = ""                   # 'SDA', 'DDA', 'CDA' or ''
+    field55 = b""
+
     def __init__(self):
-        self.result = TERMINATED
-        self.message = ""
-        self.amount = 0                 # the amount authorised when an offer changed it (0: as asked)
-        self.tap_again = 0              # contactless: the amount changed after the tap; tap for this one
-        self.online = False             # decided by the issuer (or unable to go online)
-        self.unable_to_go_online = False
-        self.aid = ""                   # hex
-        self.label = ""
-        self.scheme = ""
-        self.masked_pan = ""
-        self.pan_seq = ""
-        self.tvr = "0000000000"
-        self.tsi = "0000"
-        self.cvm_results = ""
-        self.cvm = ""                   # method name performed
-        self.signature_required = False
-        self.cryptogram = ""            # hex of the final AC
-        self.cryptogram_type = ""       # 'TC', 'AAC', 'ARQC'
-        self.first_cryptogram_type = ""
-        self.cid = ""
-        self.atc = ""
-        self.arc = ""                   # Authorisation Response Code (8A) as text
-        self.auth_code = ""
-        self.response_code = ""
-        self.issuer_auth = ""           # '', 'ok', 'failed'
-        self.script_results = ""        # 9F5B hex
-        self.oda = ""                   # 'SDA', 'DDA', 'CDA' or ''
-        self.field55 = b""
         self.trace = []                 # step-by-step notes (no card secrets)
 
     @property
