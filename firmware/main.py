@@ -9,7 +9,7 @@ from pos import stdmods             # the built-in modules bound once: no import
 stdmods.bind()
 del stdmods
 from pos import collector
-collector.often(every=collector.BOOT)   # a collection after every 128 KB allocated while loading,
+collector.often(every=collector.BOOT)   # a collection after every 64 KB allocated while loading,
                                         # every 16 KB from Ready (pos.collector)
 
 from pos import hw                  # noqa: E402

@@ -1,9 +1,7 @@
 # When the garbage collector runs.
 #
 # A collection after every THRESHOLD bytes allocated from Ready (every BOOT bytes while main.py
-# loads the firmware: at 16 KB the boot's collections were half its time, at 64 KB still 150 M
-# of its 514 M instructions; at 128 KB the boot is 12 % shorter and the board still comes up with
-# its heap in pieces large enough), not only when an allocation
+# loads the firmware: at 16 KB the boot's collections were half its time), not only when an allocation
 # fails.  MicroPython allocates first-fit from the lowest free block it knows; left to collect
 # only when the heap is exhausted, a flow's allocations climb to the top of the heap and what it
 # keeps (a module loaded at first use, a cache, the next sale's objects) is scattered over the
@@ -19,7 +17,7 @@ import gc
 from micropython import const
 
 THRESHOLD = const(16384)
-BOOT = const(131072)         # while main.py loads the firmware (its own collections place the big blocks)
+BOOT = const(65536)          # while main.py loads the firmware (its own collections place the big blocks)
 
 
 def often(on=True, every=THRESHOLD):
