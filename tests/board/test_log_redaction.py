@@ -45,3 +45,15 @@ def test_digit_runs_masked_as_the_reference_does():
         assert g == reference(s), s
     assert got[1] == "123456***0123" and got[2] == "A000000***1010"   # a 13-digit run in an AID too
     assert sum(1 for s, g in zip(strings, got) if s != g) > 40          # the cases do hold PANs
+
+
+def test_mask_pan_keeps_first_six_and_last_four_of_whatever_it_is_given():
+    code = ("from pos.log import mask_pan, redact\n"
+            "for v in ('4761739001010119', b'4761739001010119', bytearray(b'5413330089010434'),\n"
+            "          memoryview(b'4761739001010119'), 4761739001010119, '1234567890123456789', '12345'):\n"
+            "    print(mask_pan(v))\n"
+            "print(redact('pan', '4761739001010119'), redact('msg', 'card 4761739001010119'), redact('n', 12))\n")
+    got = mpy.run(code).split()
+    assert got == ["476173******0119", "476173******0119", "541333******0434", "476173******0119",
+                   "476173******0119", "123456*********6789", "*****",
+                   "476173******0119", "card", "476173******0119", "12"]
