@@ -30,7 +30,9 @@ def mask_pan(pan):
     """First 6 and last 4 digits kept, the rest as '*' (PCI DSS display rule).  Masked in a
     bytearray: the one new string is the result (every new string is first looked for among
     the interpreter's interned names, thousands of them on the board)."""
-    if not isinstance(pan, (bytes, bytearray, memoryview)):
+    if isinstance(pan, str):
+        pan = pan.encode()
+    elif not isinstance(pan, (bytes, bytearray, memoryview)):
         pan = str(pan).encode()             # (bytearray(n) of a number would be n zero bytes)
     b = bytearray(pan)
     n = len(b)
