@@ -9,7 +9,7 @@
 # /rom/lib, /flash and /flash/lib, and again at every import, because a built-in module is not
 # kept in sys.modules.  The firmware imports `time` in some forty places and `json` in fifty,
 # and loads and unloads a flow's modules all day (pos.modules): counted on the virtual board,
-# 75 such searches and 660 file look-ups in one power-on to Ready.  Bound here, every later
+# 75 such searches and 664 file look-ups in one power-on to Ready.  Bound here, every later
 # import is one look-up in sys.modules, and no file on the flash can stand in for one of them.
 import sys
 

@@ -8,6 +8,7 @@ acquirer-load   authorizations per second of the acquirer host simulator (its
                 own process) with 50 concurrent simulated terminals on
                 127.0.0.1; bounded: 50 x 20 authorizations, 120 s at most
 """
+import contextlib
 import os
 import shutil
 import socket
@@ -48,23 +49,19 @@ F55 = ("9F2608A1B2C3D4E5F607189F2701809F100706010A03A000009F3704DEADBEEF95050000
        "9C01005F2A02097882025C009F3602001C9F02060000000012349F0306000000000000")
 
 
-class _BoardWithFirmware:
-    """The virtual board (192 KB heap, firmware .mpy in its flash), for `with`."""
-
-    def __enter__(self):
-        import tempfile
-        from host_sim.board import VirtualBoard
-        from host_sim.hosts.acquirer.terminal import firmware_mpy
-        self._dir = tempfile.mkdtemp(prefix="smartpos-bench-")
-        shutil.copytree(firmware_mpy(), self._dir, dirs_exist_ok=True)
-        self._vb = VirtualBoard(self._dir, heap="192K", firmware=False, pty=False, devices=[])
-        return self._vb.__enter__()
-
-    def __exit__(self, *exc):
-        try:
-            return self._vb.__exit__(*exc)
-        finally:
-            shutil.rmtree(self._dir, ignore_errors=True)
+@contextlib.contextmanager
+def _board_with_firmware():
+    """The virtual board (192 KB heap, firmware .mpy in its flash)."""
+    import tempfile
+    from host_sim.board import VirtualBoard
+    from host_sim.hosts.acquirer.terminal import firmware_mpy
+    d = tempfile.mkdtemp(prefix="smartpos-bench-")
+    try:
+        shutil.copytree(firmware_mpy(), d, dirs_exist_ok=True)
+        with VirtualBoard(d, heap="192K", firmware=False, pty=False, devices=[]) as vb:
+            yield vb
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
 
 
 def iso8583_codec(rounds=9, n=300, m=1000):
@@ -83,7 +80,7 @@ def iso8583_codec(rounds=9, n=300, m=1000):
         iso8583.decode(r, hs)
     mp_best = mac_best = py_best = None
     ratios = []
-    with _BoardWithFirmware() as vb:
+    with _board_with_firmware() as vb:
         vb.exec(PRELUDE + MP_SETUP % {"f55": F55, "n": n}, timeout=300)
         for _round in range(rounds):
             out = vb.exec("_round()\n", timeout=300)
