@@ -6,6 +6,7 @@ exchanges messages framed as a 2-byte big-endian length and a payload: a 1-byte 
 a control code (0 power off, 1 power on, 2 reset, 4 get ATR -> answer the ATR); a longer
 payload is a command APDU -> answer the response APDU.
 """
+import os
 import socket
 import struct
 import time
@@ -91,33 +92,64 @@ class VpcdCard:
             self.sock = None
 
 
-def ensure_pcscd(host="127.0.0.1", port=VPCD_PORT, log=print, wait_s=6.0):
-    """Start pcscd (in the background) when nothing listens on the vpcd port and pcscd is
-    installed but not running; True once the port accepts connections."""
+PCSCD_COMM = "/run/pcscd/pcscd.comm"      # pcscd's client socket (pcsc-lite's default)
+
+
+def _pcscd_serves():
+    """True when pcscd's client socket takes connections: what pyscard and pcsc_scan need."""
+    path = os.environ.get("PCSCLITE_CSOCK_NAME", PCSCD_COMM)
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        s.settimeout(0.5)
+        s.connect(path)
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+def ensure_pcscd(host="127.0.0.1", port=VPCD_PORT, log=print, wait_s=8.0):
+    """Start pcscd (in the background) when it is installed but does not serve; True once both
+    vpcd's port and pcscd's client socket take connections.
+
+    Starts are serialised across processes with a lock file: two pcscd started together leave
+    one running with its client socket removed by the other ("Service not available" for every
+    PC/SC client until it is restarted)."""
+    import fcntl
     import shutil
     import subprocess
+    import tempfile
 
-    def up():
+    def port_up():
         try:
             socket.create_connection((host, port), timeout=0.5).close()
             return True
         except OSError:
             return False
-    if up():
+    local = host in ("127.0.0.1", "localhost")
+    if port_up() and (not local or _pcscd_serves()):
         return True
     exe = shutil.which("pcscd") or ("/usr/sbin/pcscd" if shutil.which("/usr/sbin/pcscd") else None)
-    if exe is None or host not in ("127.0.0.1", "localhost"):
+    if exe is None or not local:
         return False
-    running = subprocess.run(["pgrep", "-x", "pcscd"], capture_output=True).returncode == 0
-    if not running:
-        log("starting pcscd (%s -a)" % exe)
-        subprocess.Popen([exe, "-a"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                         start_new_session=True)
-    end = time.monotonic() + wait_s
-    while time.monotonic() < end:
-        if up():
-            return True
-        time.sleep(0.2)
+    with open(os.path.join(tempfile.gettempdir(), "smartpos-pcscd.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        end = time.monotonic() + wait_s
+        started = False
+        # a pcscd that is still starting (or stopping) gets two seconds before another is started
+        grace = time.monotonic() + 2.0
+        while time.monotonic() < end:
+            if port_up() and _pcscd_serves():
+                return True
+            alive = subprocess.run(["pgrep", "-x", "pcscd"], capture_output=True).returncode == 0
+            if not started and (not alive or time.monotonic() > grace):
+                log("starting pcscd (%s)" % exe)
+                # pcscd forks into the background; its first process exits at once
+                subprocess.Popen([exe], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                 start_new_session=True).wait()
+                started = True
+            time.sleep(0.2)
     return False
 
 
