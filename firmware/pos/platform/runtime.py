@@ -210,7 +210,7 @@ class Host:
         self.credit = 0                 # the counter's loads inside SDK calls: not the app's
         self.depth = 0                  # calls into the app in progress (only the outer one counts)
         self.scan = None                # the app's on_done for one scanned code (sdk.scan), or None
-        self.tasks = []                 # its requests in the background (sdk.http): cancelled when it stops
+        self.tasks = []                 # its requests in the background (sdk.http), (task, hold): cancelled when it stops
 
     # -- into the app ----------------------------------------------------------------------
     def run(self, fn, *args):
@@ -273,7 +273,11 @@ class Host:
         # past the app's end until the Apps menu found no block to load in.  Cancelled, its
         # connection closes now; an app that must know how a request ended asks its host at
         # its next start (the top-up app's query of an unsettled payment: docs/sdk.md)
-        for task in self.tasks:
+        # The cancellation itself is delivered when the loop next runs the task, which can be
+        # after the next app has started (a key handler starts it): each request's hold on
+        # the host and the callback is let go here, so the app's memory is free at once.
+        for task, hold in self.tasks:
+            hold.clear()
             task.cancel()
         self.tasks = []
         log.warning("apps", "stopped", app=self.id, why=why)
@@ -491,6 +495,8 @@ def _http(host, method, url, body, on_done):
     if type(body) is str:
         body = body.encode()
 
+    hold = [host, on_done]              # let go by host.stop(), before the task ends
+
     async def fetch():
         try:
             ctx = None
@@ -501,12 +507,16 @@ def _http(host, method, url, body, on_done):
                                             ssl_context=ctx)
         except Exception as exc:    # MemoryError included: the app hears of it, the loop goes on
             st, got = 0, str(exc)
+        if not hold:
+            return                  # the app stopped while the request was out
+        h, cb = hold
+        hold.clear()
         try:
-            host.run(on_done, st, got)
+            h.run(cb, st, got)
         except AppStopped:
             pass                    # its screen says so at the next tick
-    host.tasks = [t for t in host.tasks if not t.done()]
-    host.tasks.append(asyncio.create_task(fetch()))
+    host.tasks = [t for t in host.tasks if not t[0].done()]
+    host.tasks.append((asyncio.create_task(fetch()), hold))
 
 
 def _http_signed(host, url, body, on_done, params):
