@@ -10,6 +10,8 @@ import subprocess
 import sys
 import textwrap
 
+from ports import free_port
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 FAKE_PCSCD = textwrap.dedent("""\
@@ -30,21 +32,13 @@ FAKE_PCSCD = textwrap.dedent("""\
     """) % sys.executable
 
 
-def _free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def test_callers_at_once_start_one_pcscd(tmp_path):
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     fake = bin_dir / "pcscd"
     fake.write_text(FAKE_PCSCD)
     fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
-    port = _free_port()
+    port = free_port()
     starts = tmp_path / "starts"
     env = dict(os.environ, PATH="%s:%s" % (bin_dir, os.environ.get("PATH", "")),
                PCSCLITE_CSOCK_NAME=str(tmp_path / "pcscd.comm"), FAKE_STARTS=str(starts),

@@ -7,9 +7,10 @@ SMARTPOS_TEST_PG_URL=postgresql+psycopg://user:pw@host:port/db uses an existing 
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
+
+from ports import free_port
 
 
 def find_bin(name):
@@ -18,14 +19,6 @@ def find_bin(name):
         if d and os.access(os.path.join(d, name), os.X_OK):
             return os.path.join(d, name)
     return None
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 class PgServer:

@@ -3,7 +3,6 @@ and a JSON reason (never 500, never a request queued for a minute), on SQLite an
 and leaves nothing half written (cloud/overload.py)."""
 import asyncio
 import re
-import socket
 import sqlite3
 
 import pytest
@@ -13,6 +12,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from conftest import login
+from ports import free_port
 
 RETRY_AFTER_S = 3
 
@@ -144,14 +144,6 @@ def test_a_streaming_download_gives_its_place_back_when_its_response_starts():
     asyncio.run(scenario())
 
 
-def _free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def test_what_counts_as_transient(tmp_path):
     from cloud.overload import is_transient
     # a locked SQLite database (another connection holds the write lock)
@@ -172,7 +164,7 @@ def test_what_counts_as_transient(tmp_path):
     holder.close()
     engine.dispose()
     # PostgreSQL that refuses the connection (nothing listens on the port)
-    pg = create_engine("postgresql+psycopg://pos@127.0.0.1:%d/x" % _free_port(),
+    pg = create_engine("postgresql+psycopg://pos@127.0.0.1:%d/x" % free_port(),
                        connect_args={"connect_timeout": 5})
     with pytest.raises(OperationalError) as refused:
         pg.connect()

@@ -10,14 +10,7 @@ import time
 import pytest
 
 from host_sim.mpy import run
-
-
-def _free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
+from ports import free_port
 
 
 @pytest.fixture(params=["embedded", "mosquitto"])
@@ -31,7 +24,7 @@ def broker(request):
     exe = shutil.which("mosquitto") or ("/usr/sbin/mosquitto" if os.path.exists("/usr/sbin/mosquitto") else None)
     if exe is None:
         pytest.skip("mosquitto is not installed (apt-get install mosquitto)")
-    port = _free_port()
+    port = free_port()
     d = tempfile.mkdtemp()
     conf = os.path.join(d, "mosquitto.conf")
     with open(conf, "w") as f:

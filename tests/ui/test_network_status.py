@@ -1,18 +1,10 @@
 """The Ready screen's network icon follows whether the default acquirer answers."""
 import json
 import os
-import socket
 
 from host_sim.board import VirtualBoard
 from host_sim.hosts.acquirer.server import AcquirerHost
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+from ports import free_port
 
 
 def point_config_at(flash, port):

@@ -4,7 +4,6 @@ Clicks on the page must reach the device models of a running virtual board,
 and what the firmware draws must come back to the page."""
 import os
 import shutil
-import socket
 import urllib.request
 
 import pytest
@@ -14,17 +13,10 @@ from face_clicks import click_key, click_keys
 from host_sim.board import VirtualBoard
 from host_sim.web.server import serve_in_thread
 from host_sim.web.terminal import Terminal
+from ports import free_port
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chromium not installed")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 @pytest.fixture(scope="module")
