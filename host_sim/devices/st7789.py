@@ -271,19 +271,37 @@ class ST7789(SpiDevice):
 
     def _read_text(self):
         from host_sim.devices.glyphs import font8x8
-        grey = self.image().convert("L")
+        img = self.image().convert("L")
+        px = img.load()
         font = font8x8()
         found = []                    # (y, x, scale, char)
         wide = []                     # (text row y, x, 1, char, 16): 16x16 CJK glyphs
         for polarity in (0, 1):
-            ink = grey.point(_INK[polarity])          # 255 where ink, 0 elsewhere
-            rows = _bit_rows(ink.point(_ON, "1"), WIDTH)
+            rows = []
+            for y in range(HEIGHT):
+                v = 0
+                for x in range(WIDTH):
+                    ink = px[x, y] < 128
+                    if ink != bool(polarity):
+                        v |= 1 << (WIDTH - 1 - x)
+                rows.append(v)
             found += _match(rows, font, 1)
             # scale 2: a half-resolution matrix where a cell is ink only if all four
             # pixels are, kept only where no cell is partly inked (exact 2x glyphs)
-            half = ink.reduce(2)                      # the mean of each 2x2 cell
-            half_all = _bit_rows(half.point(_ALL, "1"), WIDTH // 2)
-            half_any = _bit_rows(half.point(_ON, "1"), WIDTH // 2)
+            half_all, half_any = [], []
+            for y in range(0, HEIGHT, 2):
+                a, b = rows[y], rows[y + 1]
+                both, either = a & b, a | b
+                va = vn = 0
+                for x in range(0, WIDTH, 2):
+                    sh = WIDTH - 2 - x
+                    bit = 1 << (WIDTH // 2 - 1 - x // 2)
+                    if (both >> sh) & 3 == 3:
+                        va |= bit
+                    if (either >> sh) & 3:
+                        vn |= bit
+                half_all.append(va)
+                half_any.append(vn)
             for (y, x, s, c) in _match(half_all, font, 1, WIDTH // 2):
                 shift = WIDTH // 2 - 8 - x
                 if all(((half_any[y + i] >> shift) & 0xFF) == ((half_all[y + i] >> shift) & 0xFF)
@@ -309,93 +327,50 @@ def _swap16(raw):
     return bytes(b)
 
 
-# lookup tables for Image.point: ink is a pixel darker than mid-grey (polarity 0) or lighter
-# (polarity 1, text on a dark bar); a half-resolution cell is all ink at 255, some ink above 0
-_INK = ([255 if v < 128 else 0 for v in range(256)], [0 if v < 128 else 255 for v in range(256)])
-_ON = [255 if v else 0 for v in range(256)]
-_ALL = [255 if v == 255 else 0 for v in range(256)]
-
-
-def _bit_rows(img, width):
-    """A mode "1" image as one int per pixel row, bit (width - 1 - x) set where pixel x is set."""
-    data = img.tobytes()
-    stride = (width + 7) // 8
-    pad = stride * 8 - width
-    return [int.from_bytes(data[i:i + stride], "big") >> pad for i in range(0, len(data), stride)]
-
-
-def _any(v, n):
-    """Bit s of the result is set where any of bits s .. s+n-1 of v is: the n-pixel windows
-    that hold ink, for every window at once."""
-    k = 1
-    while k < n:
-        step = min(k, n - k)
-        v |= v >> step
-        k += step
-    return v
-
-
 def _match(rows, font, scale, width=WIDTH):
     """Exact 8x8 glyph matches in a bit-row matrix: [(y, x, scale, char)].
 
     A match counts only with a blank pixel row just above and just below it
-    (text sits between blank lines; the edge of a filled bar does not).  Only the windows
-    with ink in them and blank rows above and below are looked up, found for a whole row at
-    once with bit operations."""
+    (text sits between blank lines; the edge of a filled bar does not)."""
     out = []
     h = len(rows)
-    starts = (1 << (width - 7)) - 1           # window shifts 0 .. width-8
-    inked = [_any(v, 8) if v else 0 for v in rows]
     for y in range(h - 7):
         r = rows[y:y + 8]
         if not any(r[:7]):
             continue
-        a = inked[y:y + 8]
-        edges = (inked[y - 1] if y > 0 else 0) | (inked[y + 8] if y + 8 < h else 0)
-        cand = (a[0] | a[1] | a[2] | a[3] | a[4] | a[5] | a[6] | a[7]) & ~edges & starts
-        while cand:                           # the leftmost window first
-            shift = cand.bit_length() - 1
-            cand ^= 1 << shift
-            ch = font.get(tuple((v >> shift) & 0xFF for v in r))
-            if ch is not None:
-                out.append((y, width - 8 - shift, scale, ch))
+        above = rows[y - 1] if y > 0 else 0
+        below = rows[y + 8] if y + 8 < h else 0
+        for x in range(width - 7):
+            shift = width - 8 - x
+            key = tuple((v >> shift) & 0xFF for v in r)
+            ch = font.get(key)
+            if ch is not None and not ((above >> shift) & 0xFF) and not ((below >> shift) & 0xFF):
+                out.append((y, x, scale, ch))
     return out
 
 
 def _match_wide(rows, width=WIDTH):
     """16x16 glyphs of the firmware's CJK subset: [(text row y, x, 1, char, 16)] (the glyph
-    is drawn from 4 px above the text row, see firmware/pos/ui/cjk.py).  A glyph's first
-    inked row k is looked up only in the windows inked there, not solid, and blank in the k
-    rows above."""
+    is drawn from 4 px above the text row, see firmware/pos/ui/cjk.py)."""
     from host_sim.devices.glyphs import font16
     table, keys = font16()
     if not table:
         return []
     out = []
     h = len(rows)
-    ones = (1 << width) - 1
-    starts = (1 << (width - 15)) - 1          # window shifts 0 .. width-16
-    inked = [_any(v, 16) if v else 0 for v in rows]
-    # windows with no blank pixel: no glyph's first inked row is solid
-    solid = [~_any(~v & ones, 16) & ones if v else 0 for v in rows]
     for y in range(h - 15):
         for k, firsts in keys.items():
             v = rows[y + k]
             if not v:
                 continue
-            above = 0
-            for i in range(y, y + k):
-                above |= inked[i]
-            cand = inked[y + k] & ~above & ~solid[y + k] & starts
-            while cand:
-                shift = cand.bit_length() - 1
-                cand ^= 1 << shift
+            for x in range(width - 15):
+                shift = width - 16 - x
                 if ((v >> shift) & 0xFFFF) not in firsts:
                     continue
                 key = tuple((rows[y + i] >> shift) & 0xFFFF for i in range(16))
                 ch = table.get(key)
                 if ch is not None:
-                    out.append((y + 4, width - 16 - shift, 1, ch, 16))
+                    out.append((y + 4, x, 1, ch, 16))
     return out
 
 
