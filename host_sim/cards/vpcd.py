@@ -46,7 +46,7 @@ class VpcdCard:
             self.sock = socket.create_connection((self.host, self.port), timeout=timeout)
         except OSError as exc:
             raise VpcdError("cannot reach vpcd on %s:%d (%s): is pcscd running with vsmartcard-vpcd "
-                            "installed? (start it with: pcscd -f -a)" % (self.host, self.port,
+                            "installed? (start it with: pcscd -f)" % (self.host, self.port,
                                                                         exc.strerror or exc))
         self.sock.settimeout(None)
         return self

@@ -275,7 +275,7 @@ class Host:
         # its next start (the top-up app's query of an unsettled payment: docs/sdk.md)
         # The cancellation itself is delivered when the loop next runs the task, which can be
         # after the next app has started (a key handler starts it): each request's hold on
-        # the host and the callback is let go here, so the app's memory is free at once.
+        # the host and the callback is let go here, not when that task ends.
         for task, hold in self.tasks:
             hold.clear()
             task.cancel()
